@@ -1,0 +1,4 @@
+"""Pulumi components for a production Kubernetes platform on AWS.
+
+Import the pieces you need, e.g. `from components.config import load_stack_file`.
+"""

@@ -1,0 +1,679 @@
+"""The stack config as validated, plain Python values.
+
+`Pulumi.<stack>.yaml` holds camelCase keys under the `platform:` namespace. They are read once,
+here, into frozen pydantic models; components take these plain values and never read
+`pulumi.Config` themselves. Every problem is reported at once, as a list of key paths in the
+YAML's own spelling (`regions[1].vpc.cidr: ...`), through `ConfigError`.
+
+Entry points:
+- `stack_config_from_pulumi()`   inside a Pulumi program (`__main__.py`)
+- `load_stack_file(path)`        reads a `Pulumi.<stack>.yaml` directly (tests, preflight)
+- `parse_stack_config(mapping)`  validates an already-loaded mapping of the namespace's keys
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pulumi
+import yaml
+from pulumi.runtime.config import CONFIG, get_config_env
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components.quantity import parse_quantity
+
+CONFIG_NAMESPACE = "platform"
+
+# Availability zones a new account can use per region. "The AZ count fits the region" is
+# checked against this table; add a region here (with its AZ count) to use it.
+REGION_AZ_COUNTS: dict[str, int] = {
+    "us-east-1": 6,
+    "us-east-2": 3,
+    "us-west-1": 2,
+    "us-west-2": 4,
+    "ca-central-1": 3,
+    "sa-east-1": 3,
+    "eu-west-1": 3,
+    "eu-west-2": 3,
+    "eu-west-3": 3,
+    "eu-central-1": 3,
+    "eu-north-1": 3,
+    "ap-south-1": 3,
+    "ap-southeast-1": 3,
+    "ap-southeast-2": 3,
+    "ap-northeast-1": 3,
+    "ap-northeast-2": 4,
+}
+
+# EKS versions in standard or extended support when this was written (2026-11).
+SUPPORTED_KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
+
+# The only retention periods CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+NodeGroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+Ec2InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+LabelMap = dict[
+    Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")],
+    Annotated[str, StringConstraints(max_length=63)],
+]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Window = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
+WeeklyWindow = Annotated[
+    str,
+    StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$"),
+]
+
+
+class KeyedValueError(ValueError):
+    """A cross-field error that belongs to one key inside the model that raises it.
+
+    pydantic reports a model validator's error at the model's own path; `key` names the field
+    within it, so the message points at `...nodeGroups.system.minSize`, not just `...system`.
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+class ConfigIssue(BaseModel):
+    """One problem in the stack config: where (a YAML key path) and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config. A `RunError`, so `pulumi up` prints the message, not a traceback."""
+
+    def __init__(self, issues: list[ConfigIssue], source: str = "stack config") -> None:
+        self.issues = issues
+        self.source = source
+        lines = "\n".join(f"  - {issue}" for issue in issues)
+        count = len(issues)
+        super().__init__(f"invalid {source} ({count} problem{'s' if count != 1 else ''}):\n{lines}")
+
+
+class _Model(BaseModel):
+    """camelCase keys in YAML, snake_case in Python, unknown keys rejected, values frozen."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+
+def _check_order(pairs: list[tuple[str, float | None, str, float | None]]) -> None:
+    """Raise for the first `(low_key, low, high_key, high)` where low > high."""
+    for low_key, low, high_key, high in pairs:
+        if low is not None and high is not None and low > high:
+            raise KeyedValueError(low_key, f"{low:g} is greater than {high_key} {high:g}")
+
+
+# --- network -------------------------------------------------------------------------------
+
+
+class VpcConfig(_Model):
+    """One region's VPC. Subnet layout details belong to the Vpc component."""
+
+    cidr: ipaddress.IPv4Network = Field(description="VPC CIDR, /16 to /24, e.g. 10.10.0.0/16")
+    az_count: int = Field(default=3, ge=2, le=6, description="AZs to spread subnets over (EKS needs 2)")
+    availability_zones: list[str] | None = Field(
+        default=None, description="Explicit AZ names; default: the first azCount the region offers"
+    )
+    nat_strategy: Literal["none", "single", "one-per-az"] = Field(
+        default="one-per-az", description="none | single (dev) | one-per-az (prod)"
+    )
+    flow_log_retention_days: int = Field(default=30, description="CloudWatch retention of flow logs")
+    interface_endpoints: bool = Field(
+        default=False, description="ECR, STS, Logs and Secrets Manager interface endpoints"
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr_size(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if not 16 <= cidr.prefixlen <= 24:
+            raise ValueError(f"{cidr} has prefix /{cidr.prefixlen}; a VPC needs /16 to /24")
+        if not cidr.is_private:
+            raise ValueError(f"{cidr} is not a private (RFC 1918) range")
+        return cidr
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        return _log_retention(days)
+
+    @model_validator(mode="after")
+    def _zones_match_count(self) -> VpcConfig:
+        zones = self.availability_zones
+        if zones is not None:
+            if len(zones) != self.az_count:
+                raise KeyedValueError("availabilityZones", f"lists {len(zones)} zones but azCount is {self.az_count}")
+            if len(set(zones)) != len(zones):
+                raise KeyedValueError("availabilityZones", f"{zones} names a zone twice")
+        return self
+
+
+def _log_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+    return days
+
+
+# --- cluster -------------------------------------------------------------------------------
+
+
+class NodeGroupConfig(_Model):
+    """One EKS managed node group; its name is its key in `nodeGroups`."""
+
+    instance_types: list[Ec2InstanceType] = Field(min_length=1, description="e.g. [m7i.large]")
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND")
+    min_size: int = Field(ge=0, le=1000)
+    desired_size: int = Field(ge=0, le=1000)
+    max_size: int = Field(ge=1, le=1000)
+    disk_size_gib: int = Field(default=50, ge=20, le=16384, description="encrypted gp3 root volume")
+    labels: LabelMap = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sizes_ordered(self) -> NodeGroupConfig:
+        _check_order(
+            [
+                ("minSize", self.min_size, "maxSize", self.max_size),
+                ("minSize", self.min_size, "desiredSize", self.desired_size),
+                ("desiredSize", self.desired_size, "maxSize", self.max_size),
+            ]
+        )
+        return self
+
+
+class ClusterConfig(_Model):
+    """One region's EKS cluster."""
+
+    kubernetes_version: str = Field(description=f"one of {SUPPORTED_KUBERNETES_VERSIONS}")
+    endpoint_public_access: bool = Field(default=False, description="off by default; needs publicAccessCidrs when on")
+    public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    admin_role_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="IAM role given cluster-admin through an EKS access entry",
+    )
+    log_retention_days: int = Field(default=90, description="control-plane log retention")
+    node_groups: dict[NodeGroupName, NodeGroupConfig] = Field(
+        description="managed node groups by name; `system` and `sandbox` are required"
+    )
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _version(cls, version: Any) -> Any:
+        text = str(version) if isinstance(version, (int, float, str)) else version
+        if text not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError(f"{version!r} is not a supported EKS version; use one of {SUPPORTED_KUBERNETES_VERSIONS}")
+        return text
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        return _log_retention(days)
+
+    @field_validator("node_groups")
+    @classmethod
+    def _required_groups(cls, groups: dict[str, NodeGroupConfig]) -> dict[str, NodeGroupConfig]:
+        missing = sorted({"system", "sandbox"} - set(groups))
+        if missing:
+            raise ValueError(f"missing node group(s) {missing}: the platform needs `system` and `sandbox`")
+        return groups
+
+    @model_validator(mode="after")
+    def _public_endpoint(self) -> ClusterConfig:
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise KeyedValueError(
+                "publicAccessCidrs", "endpointPublicAccess is true, so list the CIDRs allowed to reach it"
+            )
+        for index, cidr in enumerate(self.public_access_cidrs):
+            if cidr.prefixlen == 0:
+                raise KeyedValueError(
+                    f"publicAccessCidrs[{index}]", f"{cidr} opens the API endpoint to the world; list your own CIDRs"
+                )
+        return self
+
+
+# --- data stores ---------------------------------------------------------------------------
+
+
+class PostgresConfig(_Model):
+    """One region's managed PostgreSQL (RDS instance or Aurora cluster)."""
+
+    engine: Literal["rds", "aurora"] = Field(description="rds (dev) or aurora (staging, prod)")
+    major_version: Literal[16, 17] = Field(default=17)
+    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="e.g. db.r7g.large")
+    allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="rds only")
+    max_allocated_storage_gib: int | None = Field(default=None, le=65536, description="storage autoscaling cap")
+    multi_az: bool = Field(default=False, description="rds standby in a second AZ")
+    read_replicas: int = Field(default=0, ge=0, le=15, description="rds replicas or aurora readers")
+    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    backup_window: Window = Field(default="03:00-04:00", description="UTC")
+    maintenance_window: WeeklyWindow = Field(default="sun:04:30-sun:05:30", description="UTC")
+    deletion_protection: bool | None = Field(default=None, description="default: on outside dev")
+    proxy: bool = Field(default=False, description="RDS Proxy for connection pooling")
+
+    @model_validator(mode="after")
+    def _storage_ordered(self) -> PostgresConfig:
+        _check_order(
+            [
+                (
+                    "allocatedStorageGib",
+                    self.allocated_storage_gib,
+                    "maxAllocatedStorageGib",
+                    self.max_allocated_storage_gib,
+                )
+            ]
+        )
+        return self
+
+
+class RedisClusterConfig(_Model):
+    """One ElastiCache replication group (the platform runs a `cache` and a `queue`)."""
+
+    engine: Literal["valkey", "redis"] = Field(default="valkey")
+    node_type: str = Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$", description="e.g. cache.t4g.small")
+    cluster_mode: bool = Field(default=False, description="sharded (cluster mode enabled)")
+    shards: int = Field(default=1, ge=1, le=500)
+    replicas_per_shard: int = Field(default=1, ge=0, le=5)
+    snapshot_retention_days: int = Field(default=1, ge=0, le=35)
+    global_datastore: bool = Field(default=False, description="queue only: Global Datastore across regions")
+
+    @model_validator(mode="after")
+    def _shards_need_cluster_mode(self) -> RedisClusterConfig:
+        if self.shards > 1 and not self.cluster_mode:
+            raise KeyedValueError("shards", f"{self.shards} shards need clusterMode: true")
+        return self
+
+
+class RedisConfig(_Model):
+    """Separate Redis for caching and for queues, as the requirements ask."""
+
+    cache: RedisClusterConfig
+    queue: RedisClusterConfig
+
+    @model_validator(mode="after")
+    def _global_only_for_queue(self) -> RedisConfig:
+        if self.cache.global_datastore:
+            raise KeyedValueError("cache.globalDatastore", "only the queue uses a Global Datastore")
+        return self
+
+
+# --- language services ---------------------------------------------------------------------
+
+Quantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
+
+
+class LanguageServiceConfig(_Model):
+    """Overrides for one language service; unset fields keep the catalog's defaults."""
+
+    enabled: bool = True
+    image: str | None = Field(default=None, description="repository:tag or repository@sha256:digest")
+    min_replicas: int | None = Field(default=None, ge=0, le=1000)
+    max_replicas: int | None = Field(default=None, ge=1, le=1000)
+    cpu_request: Quantity | None = None
+    cpu_limit: Quantity | None = None
+    memory_request: Quantity | None = None
+    memory_limit: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LanguageServiceConfig:
+        def amount(text: str | None) -> float | None:
+            return None if text is None else float(parse_quantity(text))
+
+        _check_order(
+            [
+                ("minReplicas", self.min_replicas, "maxReplicas", self.max_replicas),
+                ("cpuRequest", amount(self.cpu_request), "cpuLimit", amount(self.cpu_limit)),
+                ("memoryRequest", amount(self.memory_request), "memoryLimit", amount(self.memory_limit)),
+            ]
+        )
+        return self
+
+
+class LanguageServicesConfig(_Model):
+    """The sandboxed language-service pool of one region."""
+
+    namespace: str = Field(default="sandbox", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    services: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")], LanguageServiceConfig] = Field(
+        default_factory=dict, description="per-language overrides or extra services, by name"
+    )
+    allow_dns: bool = Field(default=True, description="allow DNS egress to kube-dns")
+    runtime_class_name: str | None = Field(default=None, description="e.g. gvisor")
+    seccomp_localhost_profile: str | None = Field(default=None, description="default: RuntimeDefault")
+    backend_selector: LabelMap = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "backend"},
+        description="pods allowed to call the services",
+    )
+
+
+# --- region and stack ----------------------------------------------------------------------
+
+
+class RegionConfig(_Model):
+    """Everything the platform builds in one AWS region."""
+
+    name: str = Field(description="AWS region, e.g. us-east-1")
+    primary: bool = Field(default=False, description="exactly one region writes")
+    vpc: VpcConfig
+    cluster: ClusterConfig
+    postgres: PostgresConfig
+    redis: RedisConfig
+    language_services: LanguageServicesConfig = Field(default_factory=LanguageServicesConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _known_region(cls, name: str) -> str:
+        if name not in REGION_AZ_COUNTS:
+            raise ValueError(
+                f"{name!r} is not a known region; use one of {sorted(REGION_AZ_COUNTS)} "
+                "(or add it to REGION_AZ_COUNTS in components/config.py)"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _zones_fit_region(self) -> RegionConfig:
+        available = REGION_AZ_COUNTS[self.name]
+        if self.vpc.az_count > available:
+            raise KeyedValueError(
+                "vpc.azCount", f"{self.vpc.az_count} zones requested but {self.name} offers {available}"
+            )
+        for index, zone in enumerate(self.vpc.availability_zones or []):
+            if not re.fullmatch(re.escape(self.name) + r"[a-z]", zone):
+                raise KeyedValueError(f"vpc.availabilityZones[{index}]", f"{zone!r} is not a zone of {self.name}")
+        return self
+
+
+class DnsConfig(_Model):
+    """Public DNS for the regional entry points (used by multi-region stacks)."""
+
+    domain: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+    hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="reuse a zone")
+
+
+class StackConfig(_Model):
+    """The whole stack config: who owns it, what it may cost, and where it runs."""
+
+    environment: Literal["dev", "staging", "prod"]
+    owner: NonEmpty = Field(description="team that owns the stack; becomes the `owner` tag")
+    cost_center: NonEmpty = Field(description="becomes the `cost-center` tag")
+    monthly_budget: float = Field(gt=0, description="USD per month")
+    allowed_account_ids: list[Annotated[str, StringConstraints(pattern=r"^\d{12}$")]] = Field(
+        default_factory=list, description="the AWS providers refuse any other account"
+    )
+    dns: DnsConfig | None = None
+    regions: list[RegionConfig] = Field(min_length=1)
+
+    @field_validator("allowed_account_ids", mode="before")
+    @classmethod
+    def _account_ids_as_text(cls, ids: Any) -> Any:
+        # YAML reads an unquoted 123456789012 as a number; an account id is text.
+        return (
+            [str(i) if isinstance(i, int) and not isinstance(i, bool) else i for i in ids]
+            if isinstance(ids, list)
+            else ids
+        )
+
+    @model_validator(mode="after")
+    def _regions_consistent(self) -> StackConfig:
+        issues = cross_region_issues(self.model_dump(mode="json", by_alias=True))
+        if issues:
+            raise _CrossRegionError(issues)
+        return self
+
+    @property
+    def primary_region(self) -> RegionConfig:
+        return next(region for region in self.regions if region.primary)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags every AWS resource carries (through the providers' default tags)."""
+        return {
+            "environment": self.environment,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "managed-by": "pulumi",
+        }
+
+
+class _CrossRegionError(ValueError):
+    """Raised by StackConfig's own check; `parse_stack_config` reports these issues itself."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        super().__init__("; ".join(str(issue) for issue in issues))
+        self.issues = issues
+
+
+def cross_region_issues(data: Any) -> list[ConfigIssue]:
+    """Checks across regions, on raw data so they run even when other keys are invalid.
+
+    A region appears once; exactly one is primary; VPC CIDRs do not overlap. Entries that are
+    not yet well-formed are skipped here: field validation reports them.
+    """
+    regions = data.get("regions") if isinstance(data, Mapping) else None
+    if not isinstance(regions, list):
+        return []
+    issues: list[ConfigIssue] = []
+    first_seen: dict[str, int] = {}
+    primaries: list[int] = []
+    networks: list[tuple[int, ipaddress.IPv4Network]] = []
+    for index, region in enumerate(regions):
+        if not isinstance(region, Mapping):
+            continue
+        name = region.get("name")
+        if isinstance(name, str):
+            if name in first_seen:
+                issues.append(
+                    ConfigIssue(
+                        path=f"regions[{index}].name",
+                        message=f"{name} appears again (first at regions[{first_seen[name]}].name); "
+                        "a region appears once",
+                    )
+                )
+            else:
+                first_seen[name] = index
+        if region.get("primary") is True:
+            primaries.append(index)
+        vpc = region.get("vpc")
+        if isinstance(vpc, Mapping):
+            with contextlib.suppress(ValueError):
+                networks.append((index, ipaddress.IPv4Network(str(vpc.get("cidr")))))
+    if regions and not primaries:
+        issues.append(ConfigIssue(path="regions", message="no region sets primary: true; exactly one must"))
+    for index in primaries[1:]:
+        issues.append(
+            ConfigIssue(
+                path=f"regions[{index}].primary",
+                message=f"regions[{primaries[0]}] is already primary; exactly one region may be",
+            )
+        )
+    for position, (index, network) in enumerate(networks):
+        for other_index, other in networks[:position]:
+            if network.overlaps(other):
+                issues.append(
+                    ConfigIssue(
+                        path=f"regions[{index}].vpc.cidr",
+                        message=f"{network} overlaps regions[{other_index}].vpc.cidr {other}",
+                    )
+                )
+    return issues
+
+
+# --- reading and reporting -----------------------------------------------------------------
+
+
+def _format_path(location: tuple[str | int, ...]) -> str:
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _issues_from(error: ValidationError) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    for detail in error.errors(include_url=False):
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, _CrossRegionError):
+            continue  # parse_stack_config reports these from the raw data
+        location = tuple(detail["loc"])
+        message = detail["msg"]
+        if isinstance(cause, KeyedValueError):
+            location = location + tuple(_split_key(cause.key))
+            message = cause.message
+        elif detail["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling; keys are camelCase)"
+        elif detail["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+        elif detail["type"] != "missing" and not isinstance(detail.get("input"), (dict, list)):
+            message = f"{message} (got {detail.get('input')!r})"
+        issues.append(ConfigIssue(path=_format_path(location), message=message))
+    return issues
+
+
+def _split_key(key: str) -> list[str | int]:
+    """'vpc.availabilityZones[1]' -> ['vpc', 'availabilityZones', 1]."""
+    parts: list[str | int] = []
+    for piece in key.split("."):
+        name, *indexes = piece.split("[")
+        parts.append(name)
+        parts.extend(int(index.rstrip("]")) for index in indexes)
+    return parts
+
+
+def parse_stack_config(data: Mapping[str, Any], source: str = "stack config") -> StackConfig:
+    """Validate the namespace's keys (without the `platform:` prefix) into a StackConfig."""
+    issues = cross_region_issues(data)
+    try:
+        config = StackConfig.model_validate(dict(data))
+    except ValidationError as error:
+        issues = _issues_from(error) + issues
+    else:
+        if not issues:
+            return config
+    raise ConfigError(issues, source)
+
+
+def _namespace_values(raw: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    """Keys of one config namespace, prefix removed; secure values become a marked placeholder."""
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        prefix, _, name = str(key).partition(":")
+        if prefix != namespace or not name:
+            continue
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            value = SECRET_PLACEHOLDER
+        values[name] = value
+    return values
+
+
+SECRET_PLACEHOLDER = "[secret: encrypted in the stack file]"
+
+
+def read_stack_file(path: Path | str) -> dict[str, Any]:
+    """The `config:` mapping of a `Pulumi.<stack>.yaml`, every namespace, as written."""
+    text = Path(path).read_text(encoding="utf-8")
+    document = yaml.safe_load(text) or {}
+    if not isinstance(document, Mapping):
+        raise ConfigError([ConfigIssue(path="", message="the file is not a YAML mapping")], str(path))
+    config = document.get("config") or {}
+    if not isinstance(config, Mapping):
+        raise ConfigError([ConfigIssue(path="config", message="must be a mapping of keys")], str(path))
+    return dict(config)
+
+
+def load_stack_file(path: Path | str) -> StackConfig:
+    """Read and validate a `Pulumi.<stack>.yaml` without the Pulumi CLI."""
+    try:
+        raw = read_stack_file(path)
+    except yaml.YAMLError as error:
+        raise ConfigError([ConfigIssue(path="", message=f"not valid YAML: {error}")], str(path)) from None
+    return parse_stack_config(_namespace_values(raw, CONFIG_NAMESPACE), str(path))
+
+
+def pulumi_config_map(raw: Mapping[str, Any]) -> dict[str, str]:
+    """A stack file's config as the engine hands it to a program: values as strings, objects as JSON."""
+    flat: dict[str, str] = {}
+    for key, value in raw.items():
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            value = SECRET_PLACEHOLDER
+        if isinstance(value, str):
+            flat[str(key)] = value
+        elif isinstance(value, bool):
+            flat[str(key)] = "true" if value else "false"
+        else:
+            flat[str(key)] = json.dumps(value)
+    return flat
+
+
+def stack_config_from_pulumi() -> StackConfig:
+    """Read the `platform:` namespace of the running program's config.
+
+    `pulumi.Config` cannot list its keys, and unknown keys must be rejected, so this reads the
+    whole config map the engine passed in (PULUMI_CONFIG, or `set_all_config` under mocks).
+    """
+    raw = {**get_config_env(), **CONFIG.get()}
+    values = {key: _decode(value) for key, value in _namespace_values(raw, CONFIG_NAMESPACE).items()}
+    return parse_stack_config(values, f"config of stack {pulumi.get_stack()}")
+
+
+def _decode(value: Any) -> Any:
+    """Engine config values are strings; objects and arrays arrive as JSON text."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value

@@ -1,0 +1,509 @@
+"""Pulumi mocks that answer like AWS and Kubernetes, and a monitor that records everything.
+
+`PlatformMocks` returns realistic IDs, ARNs and endpoints for the types the components create,
+in the region of the resource's own provider, and answers the invokes the components call.
+An invoke it does not know fails loudly, so a new invoke is noticed (and mocked) instead of
+silently returning nothing.
+
+`RecordingMonitor` wraps Pulumi's own `MockMonitor` and keeps, for every registration, what
+the engine would see: type, name, inputs (camelCase, secrets marked), parent, provider,
+dependencies, property dependencies and resource options.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+# (name, state, region, account) -> (id, state): how one AWS type answers a registration.
+Builder = Callable[[str, dict[str, Any], str, str], tuple[str, dict[str, Any]]]
+# (args, region, account) -> result: how one invoke answers.
+Invoke = Callable[[dict[str, Any], str, str], dict[str, Any]]
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+
+def _digest(*parts: str, length: int = 17) -> str:
+    """A stable hex string for a resource, so the same program gives the same IDs."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _uuid(*parts: str) -> str:
+    text = _digest(*parts, length=32)
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """The same value with Pulumi's secret wrappers removed (what a test asserts on)."""
+    if rpc.is_rpc_secret(value):
+        return unwrap_secrets(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {key: unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(item) for item in value]
+    return value
+
+
+def provider_urn(reference: str | None) -> str:
+    """A provider reference is `<urn>::<id>`; the URN is everything before the last `::`."""
+    return reference.rsplit("::", 1)[0] if reference else ""
+
+
+@dataclass
+class Registration:
+    """One resource as the engine saw it registered."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    id: str
+    parent: str
+    provider: str  # reference "<provider urn>::<id>", "" when none was given
+    inputs: dict[str, Any]  # camelCase, secrets unwrapped
+    inputs_with_secrets: dict[str, Any]  # camelCase, secrets as Pulumi secret objects
+    outputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    retain_on_delete: bool
+    delete_before_replace: bool
+    ignore_changes: list[str]
+    additional_secret_outputs: list[str]
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def provider_urn(self) -> str:
+        return provider_urn(self.provider)
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
+
+
+class RecordingMonitor(MockMonitor):
+    """Pulumi's MockMonitor, plus a record of every registration in order."""
+
+    def __init__(self, mocks: PlatformMocks) -> None:
+        super().__init__(mocks)
+        self.platform_mocks = mocks
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        inputs = rpc.deserialize_properties(request.object)
+        if request.type == "pulumi:pulumi:Stack":
+            self._record(request, urn, "", inputs, {})
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        if request.type.startswith("pulumi:providers:"):
+            self.platform_mocks.provider_inputs[urn] = unwrap_secrets(inputs)
+        args = MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=unwrap_secrets(inputs),
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        resource_id, state = self.mocks.new_resource(args)
+        resource_id = resource_id or ""
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self._record(request, urn, resource_id, inputs, state)
+        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
+
+    def _record(self, request: Any, urn: str, resource_id: str, inputs: dict[str, Any], state: dict[str, Any]) -> None:
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                id=resource_id,
+                parent=request.parent,
+                provider=request.provider,
+                inputs=unwrap_secrets(inputs),
+                inputs_with_secrets=inputs,
+                outputs=state,
+                dependencies=list(request.dependencies),
+                property_dependencies={key: list(value.urns) for key, value in request.propertyDependencies.items()},
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=list(request.ignoreChanges),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                aliases=[alias.urn for alias in request.aliases if alias.urn],
+            )
+        )
+
+
+class PlatformMocks(Mocks):
+    """Answers resource registrations and invokes the way AWS and Kubernetes would."""
+
+    def __init__(self) -> None:
+        self.provider_inputs: dict[str, dict[str, Any]] = {}
+        self.calls: list[MockCallArgs] = []
+
+    # -- where a resource lives -------------------------------------------------------------
+
+    def region_of(self, provider_reference: str | None) -> str:
+        inputs = self.provider_inputs.get(provider_urn(provider_reference), {})
+        return str(inputs.get("region") or DEFAULT_REGION)
+
+    def account_of(self, provider_reference: str | None) -> str:
+        inputs = self.provider_inputs.get(provider_urn(provider_reference), {})
+        allowed = inputs.get("allowedAccountIds")
+        if isinstance(allowed, str):  # provider inputs arrive JSON-encoded
+            allowed = json.loads(allowed)
+        return str(allowed[0]) if allowed else DEFAULT_ACCOUNT_ID
+
+    # -- resources ---------------------------------------------------------------------------
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            return _uuid(args.typ, args.name), state
+        if args.typ.startswith("kubernetes:"):
+            return self._kubernetes(args, state)
+        region = self.region_of(args.provider)
+        account = self.account_of(args.provider)
+        builder = _AWS_BUILDERS.get(args.typ)
+        if builder is not None:
+            return builder(args.name, state, region, account)
+        return f"{args.name}-{_digest(args.typ, args.name, length=8)}", state
+
+    def _kubernetes(self, args: MockResourceArgs, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        metadata = dict(state.get("metadata") or {})
+        metadata.setdefault("name", f"{args.name}-{_digest(args.typ, args.name, length=8)}")
+        metadata["uid"] = _uuid(args.typ, args.name)
+        state["metadata"] = metadata
+        if args.typ == "kubernetes:core/v1:Service":
+            spec = dict(state.get("spec") or {})
+            octets = (int(_digest(args.name, length=2), 16), int(_digest(args.typ, length=2), 16))
+            spec.setdefault("clusterIP", f"172.20.{octets[0]}.{octets[1]}")
+            state["spec"] = spec
+            if spec.get("type") == "LoadBalancer":
+                host = f"a{_digest(args.name, length=31)}-{_digest(args.typ, length=16)}.elb.amazonaws.com"
+                state["status"] = {"loadBalancer": {"ingress": [{"hostname": host}]}}
+        namespace = metadata.get("namespace")
+        resource_id = f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+        return resource_id, state
+
+    # -- invokes -----------------------------------------------------------------------------
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        self.calls.append(args)
+        region = self.region_of(args.provider)
+        account = self.account_of(args.provider)
+        answer = _INVOKES.get(args.token)
+        if answer is None:
+            raise NotImplementedError(
+                f"the mocks have no answer for invoke {args.token}; add one to preflight/mocks.py"
+            )
+        # A plain dict means "no check failures" to Pulumi's MockMonitor.
+        return answer(args.args, region, account)
+
+
+# --- AWS resource builders: (name, state, region, account) -> (id, state) ---------------------
+
+
+def _arn(service: str, region: str, account: str, resource: str) -> str:
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
+def _ec2(prefix: str, resource: str) -> Builder:
+    def build(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+        resource_id = f"{prefix}-{_digest(prefix, name)}"
+        state.setdefault("arn", _arn("ec2", region, account, f"{resource}/{resource_id}"))
+        state["ownerId"] = account
+        return resource_id, state
+
+    return build
+
+
+def _vpc(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    resource_id, state = _ec2("vpc", "vpc")(name, state, region, account)
+    state["defaultSecurityGroupId"] = f"sg-{_digest('default-sg', name)}"
+    state["defaultRouteTableId"] = f"rtb-{_digest('main-rtb', name)}"
+    state["mainRouteTableId"] = state["defaultRouteTableId"]
+    state["defaultNetworkAclId"] = f"acl-{_digest('default-acl', name)}"
+    return resource_id, state
+
+
+def _subnet(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    resource_id, state = _ec2("subnet", "subnet")(name, state, region, account)
+    state.setdefault("availabilityZone", f"{region}a")
+    return resource_id, state
+
+
+def _kms_key(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    key_id = _uuid("kms", region, name)
+    state.update(keyId=key_id, arn=_arn("kms", region, account, f"key/{key_id}"))
+    return key_id, state
+
+
+def _named(service: str, resource: str, name_key: str = "name") -> Builder:
+    """Resources whose ID is their name (log groups, roles, clusters...)."""
+
+    def build(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+        resource_name = str(state.get(name_key) or f"{name}-{_digest(name, length=7)}")
+        state[name_key] = resource_name
+        arn_region = "" if service == "iam" else region
+        state.setdefault("arn", _arn(service, arn_region, account, resource.format(name=resource_name)))
+        return resource_name, state
+
+    return build
+
+
+def _iam_role(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    resource_id, state = _named("iam", "role/{name}")(name, state, region, account)
+    state["uniqueId"] = "AROA" + _digest("role", name, length=17).upper()
+    return resource_id, state
+
+
+def _eks_cluster(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    resource_id, state = _named("eks", "cluster/{name}")(name, state, region, account)
+    oidc = _digest("oidc", region, name, length=32).upper()
+    state.update(
+        endpoint=f"https://{oidc}.gr7.{region}.eks.amazonaws.com",
+        certificateAuthority={"data": base64.b64encode(f"mock CA of {name}".encode()).decode()},
+        identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc}"}]}],
+        status="ACTIVE",
+        platformVersion="eks.1",
+    )
+    vpc_config = dict(state.get("vpcConfig") or {})
+    vpc_config["clusterSecurityGroupId"] = f"sg-{_digest('eks-cluster-sg', name)}"
+    vpc_config["vpcId"] = vpc_config.get("vpcId") or f"vpc-{_digest('vpc', name)}"
+    state["vpcConfig"] = vpc_config
+    return resource_id, state
+
+
+def _rds_instance(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    identifier = str(state.get("identifier") or f"{name}-{_digest(name, length=7)}")
+    host = f"{identifier}.c{_digest('rds', account, region, length=11)}.{region}.rds.amazonaws.com"
+    port = int(state.get("port") or 5432)
+    state.update(
+        identifier=identifier,
+        address=host,
+        endpoint=f"{host}:{port}",
+        port=port,
+        arn=_arn("rds", region, account, f"db:{identifier}"),
+        resourceId="db-" + _digest("dbi", name, length=26).upper(),
+    )
+    if state.get("manageMasterUserPassword"):
+        state["masterUserSecrets"] = [_master_secret(identifier, region, account, state)]
+    return identifier, state
+
+
+def _rds_cluster(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    identifier = str(state.get("clusterIdentifier") or f"{name}-{_digest(name, length=7)}")
+    suffix = f"cluster-c{_digest('rds', account, region, length=11)}.{region}.rds.amazonaws.com"
+    state.update(
+        clusterIdentifier=identifier,
+        endpoint=f"{identifier}.{suffix}",
+        readerEndpoint=f"{identifier}.cluster-ro-{suffix.removeprefix('cluster-')}",
+        port=int(state.get("port") or 5432),
+        arn=_arn("rds", region, account, f"cluster:{identifier}"),
+        clusterResourceId="cluster-" + _digest("cluster", name, length=26).upper(),
+    )
+    if state.get("manageMasterUserPassword"):
+        state["masterUserSecrets"] = [_master_secret(identifier, region, account, state)]
+    return identifier, state
+
+
+def _master_secret(identifier: str, region: str, account: str, state: dict[str, Any]) -> dict[str, Any]:
+    secret_name = f"rds!{identifier}-{_uuid(identifier)}"
+    return {
+        "secretArn": _arn("secretsmanager", region, account, f"secret:{secret_name}-{_digest(secret_name, length=6)}"),
+        "kmsKeyId": state.get("masterUserSecretKmsKeyId") or "",
+        "secretStatus": "active",
+    }
+
+
+def _replication_group(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    group_id = str(state.get("replicationGroupId") or f"{name}-{_digest(name, length=7)}")
+    domain = f"{_digest('ec', account, region, length=6)}.cache.amazonaws.com"
+    state.update(
+        replicationGroupId=group_id,
+        arn=_arn("elasticache", region, account, f"replicationgroup:{group_id}"),
+        port=int(state.get("port") or 6379),
+        primaryEndpointAddress=f"master.{group_id}.{domain}",
+        readerEndpointAddress=f"replica.{group_id}.{domain}",
+    )
+    if state.get("clusterMode") == "enabled" or (state.get("numNodeGroups") or 1) > 1:
+        state["configurationEndpointAddress"] = f"clustercfg.{group_id}.{domain}"
+    return group_id, state
+
+
+def _arn_is_id(service: str, resource: str) -> Builder:
+    """Resources whose ID is their ARN (secrets, topics, load balancers...)."""
+
+    def build(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+        resource_name = str(state.get("name") or f"{name}-{_digest(name, length=7)}")
+        state["name"] = resource_name
+        arn = _arn(service, region, account, resource.format(name=resource_name, suffix=_digest(name, length=16)))
+        state["arn"] = arn
+        return arn, state
+
+    return build
+
+
+def _load_balancer(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    arn, state = _arn_is_id("elasticloadbalancing", "loadbalancer/net/{name}/{suffix}")(name, state, region, account)
+    state.update(
+        dnsName=f"{state['name']}-{_digest('lb', name, length=16)}.elb.{region}.amazonaws.com", zoneId="Z26RNL4JYFTOTI"
+    )
+    return arn, state
+
+
+def _hosted_zone(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    zone_id = "Z" + _digest("zone", name, length=20).upper()
+    state.update(
+        zoneId=zone_id,
+        arn=f"arn:aws:route53:::hostedzone/{zone_id}",
+        nameServers=[f"ns-{n}.awsdns-{n:02d}.org" for n in (1, 2, 3, 4)],
+    )
+    return zone_id, state
+
+
+def _random_password(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    length = int(state.get("length") or 32)
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    digest = hashlib.sha256(f"password/{name}".encode()).digest()
+    state["result"] = "".join(alphabet[digest[i % len(digest)] % len(alphabet)] for i in range(length))
+    return "none", state
+
+
+_AWS_BUILDERS: dict[str, Builder] = {
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:ec2/subnet:Subnet": _subnet,
+    "aws:ec2/internetGateway:InternetGateway": _ec2("igw", "internet-gateway"),
+    "aws:ec2/natGateway:NatGateway": _ec2("nat", "natgateway"),
+    "aws:ec2/eip:Eip": _ec2("eipalloc", "elastic-ip"),
+    "aws:ec2/routeTable:RouteTable": _ec2("rtb", "route-table"),
+    "aws:ec2/route:Route": _ec2("r", "route"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2("rtbassoc", "route-table-association"),
+    "aws:ec2/securityGroup:SecurityGroup": _ec2("sg", "security-group"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _ec2("sg", "security-group"),
+    "aws:ec2/securityGroupRule:SecurityGroupRule": _ec2("sgrule", "security-group-rule"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ec2("sgr", "security-group-rule"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2("sgr", "security-group-rule"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2("vpce", "vpc-endpoint"),
+    "aws:ec2/flowLog:FlowLog": _ec2("fl", "vpc-flow-log"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _ec2("lt", "launch-template"),
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _named("kms", "{name}"),
+    "aws:cloudwatch/logGroup:LogGroup": _named("logs", "log-group:{name}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch", "alarm:{name}"),
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/policy:Policy": _named("iam", "policy/{name}"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _named("iam", "oidc-provider/{name}", "url"),
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:rds/cluster:Cluster": _rds_cluster,
+    "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
+    "aws:rds/globalCluster:GlobalCluster": _named("rds", "global-cluster:{name}", "globalClusterIdentifier"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:secretsmanager/secret:Secret": _arn_is_id("secretsmanager", "secret:{name}-{suffix}"),
+    "aws:sns/topic:Topic": _arn_is_id("sns", "{name}"),
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:route53/zone:Zone": _hosted_zone,
+    "random:index/randomPassword:RandomPassword": _random_password,
+}
+
+
+# --- invokes: (args, region, account) -> result -----------------------------------------------
+
+
+def _availability_zones(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    letters = "abcdef"[: _zone_count(region)]
+    return {
+        "id": region,
+        "names": [f"{region}{letter}" for letter in letters],
+        "zoneIds": [f"{region[:3]}{region.split('-')[1][:2]}{region[-1]}-az{n}" for n in range(1, len(letters) + 1)],
+        "groupNames": [region] * len(letters),
+        "state": args.get("state", "available"),
+    }
+
+
+def _zone_count(region: str) -> int:
+    from components.config import REGION_AZ_COUNTS
+
+    return REGION_AZ_COUNTS.get(region, 3)
+
+
+def _policy_document(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    """Render the statements the way the AWS provider does, so tests can read the JSON back."""
+    statements = []
+    for statement in args.get("statements") or []:
+        rendered: dict[str, Any] = {}
+        if statement.get("sid"):
+            rendered["Sid"] = statement["sid"]
+        rendered["Effect"] = statement.get("effect") or "Allow"
+        for key, name in (
+            ("actions", "Action"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("notResources", "NotResource"),
+        ):
+            values = statement.get(key)
+            if values:
+                rendered[name] = values[0] if len(values) == 1 else sorted(values)
+        for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+            principals = statement.get(key)
+            if principals:
+                rendered[name] = {
+                    p["type"]: p["identifiers"][0] if len(p["identifiers"]) == 1 else sorted(p["identifiers"])
+                    for p in principals
+                }
+        conditions: dict[str, dict[str, Any]] = {}
+        for condition in statement.get("conditions") or []:
+            values = condition["values"]
+            conditions.setdefault(condition["test"], {})[condition["variable"]] = (
+                values[0] if len(values) == 1 else values
+            )
+        if conditions:
+            rendered["Condition"] = conditions
+        statements.append(rendered)
+    document = {"Version": args.get("version") or "2012-10-17", "Statement": statements}
+    return {
+        "id": _digest(json.dumps(document, sort_keys=True), length=10),
+        "json": json.dumps(document, indent=2),
+        "minifiedJson": json.dumps(document, separators=(",", ":")),
+    }
+
+
+_INVOKES: dict[str, Invoke] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda args, region, account: {
+        "accountId": account,
+        "arn": f"arn:aws:sts::{account}:assumed-role/platform-deployer/preflight",
+        "userId": "AROA" + _digest("caller", account, length=17).upper() + ":preflight",
+        "id": account,
+    },
+    "aws:index/getRegion:getRegion": lambda args, region, account: {
+        "id": region,
+        "name": region,
+        "region": region,
+        "description": region,
+        "endpoint": f"ec2.{region}.amazonaws.com",
+    },
+    "aws:index/getPartition:getPartition": lambda args, region, account: {
+        "id": "aws",
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "reverseDnsPrefix": "com.amazonaws",
+    },
+    "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+}

@@ -1,0 +1,454 @@
+"""The stack config: the real stack files load, and every bad input names its key path."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from components.config import (
+    SECRET_PLACEHOLDER,
+    ConfigError,
+    StackConfig,
+    load_stack_file,
+    parse_stack_config,
+    pulumi_config_map,
+    read_stack_file,
+    stack_config_from_pulumi,
+)
+from preflight.synth import PROJECT_ROOT
+from tests.conftest import Harness
+
+STACKS = ("dev", "staging", "prod")
+
+
+def namespace_values(stack: str) -> dict[str, Any]:
+    """The `platform:` keys of a stack file, prefix removed (what parse_stack_config takes)."""
+    raw = read_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")
+    return {key.split(":", 1)[1]: copy.deepcopy(value) for key, value in raw.items() if key.startswith("platform:")}
+
+
+def issue_text(data: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(data)
+    return str(caught.value)
+
+
+# --- the stack files ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_file_loads(stack: str) -> None:
+    config = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")
+    assert config.environment == stack
+    assert sum(region.primary for region in config.regions) == 1
+    assert config.tags == {
+        "environment": stack,
+        "owner": "platform-team",
+        "cost-center": f"cc-platform-{stack}",
+        "managed-by": "pulumi",
+    }
+
+
+def test_dev_is_one_cheap_region() -> None:
+    config = load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    (region,) = config.regions
+    assert region.vpc.nat_strategy == "single"
+    assert region.postgres.engine == "rds"
+    assert region.cluster.node_groups["sandbox"].capacity_type == "SPOT"
+
+
+def test_staging_has_the_production_shape_at_a_smaller_size() -> None:
+    staging = load_stack_file(PROJECT_ROOT / "Pulumi.staging.yaml")
+    prod = load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
+    (region,) = staging.regions
+    assert region.vpc.nat_strategy == prod.primary_region.vpc.nat_strategy == "one-per-az"
+    assert region.vpc.az_count == prod.primary_region.vpc.az_count
+    assert region.postgres.engine == "aurora" and region.postgres.read_replicas >= 1
+    assert region.redis.queue.replicas_per_shard >= 1
+    staging_nodes = sum(group.desired_size for group in region.cluster.node_groups.values())
+    prod_nodes = sum(group.desired_size for group in prod.primary_region.cluster.node_groups.values())
+    assert staging_nodes < prod_nodes
+
+
+def test_prod_spans_three_regions_with_production_sizes() -> None:
+    config = load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
+    assert [region.name for region in config.regions] == ["us-east-1", "eu-west-1", "ap-southeast-1"]
+    assert config.primary_region.name == "us-east-1"
+    networks = [region.vpc.cidr for region in config.regions]
+    assert all(not a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
+    for region in config.regions:
+        assert sum(group.min_size for group in region.cluster.node_groups.values()) >= 3
+        assert region.cluster.node_groups["system"].min_size >= 3
+        assert region.postgres.engine == "aurora" and region.postgres.read_replicas >= 1
+        assert region.postgres.backup_retention_days == 30
+        assert region.redis.cache.cluster_mode and region.redis.queue.cluster_mode
+        assert region.cluster.endpoint_public_access is False
+
+
+# --- bad input: one case per rule, each naming its key path ------------------------------
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: str, value: Any) -> Mutation:
+    """A mutation that sets a dotted path (`regions.0.vpc.cidr`) in the raw config."""
+
+    def mutate(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = data
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return mutate
+
+
+def _delete(path: str) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = data
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        del node[last]
+
+    return mutate
+
+
+def _both(first: Mutation, second: Mutation) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        first(data)
+        second(data)
+
+    return mutate
+
+
+def _second_region(**changes: Any) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        region = copy.deepcopy(data["regions"][0])
+        region.update(name="eu-west-1", primary=False)
+        region["vpc"] = {**region["vpc"], "cidr": "10.11.0.0/16"}
+        for key, value in changes.items():
+            if key == "cidr":
+                region["vpc"]["cidr"] = value
+            else:
+                region[key] = value
+        data["regions"].append(region)
+
+    return mutate
+
+
+BAD_CASES: list[tuple[str, Mutation, str, str]] = [
+    ("unknown top-level key", _set("colour", "blue"), "colour", "unknown key"),
+    ("unknown nested key", _set("regions.0.vpc.natStrat", "single"), "regions[0].vpc.natStrat", "unknown key"),
+    ("environment", _set("environment", "qa"), "environment", "'dev', 'staging' or 'prod'"),
+    ("owner missing", _delete("owner"), "owner", "Field required"),
+    ("budget", _set("monthlyBudget", -5), "monthlyBudget", "greater than 0"),
+    ("account id", _set("allowedAccountIds", ["1234"]), "allowedAccountIds[0]", "should match pattern"),
+    ("no regions", _set("regions", []), "regions", "at least 1 item"),
+    ("region name", _set("regions.0.name", "mars-north-1"), "regions[0].name", "not a known region"),
+    (
+        "az count vs region",
+        _both(_set("regions.0.name", "us-west-1"), _set("regions.0.vpc.azCount", 3)),
+        "regions[0].vpc.azCount",
+        "3 zones requested but us-west-1 offers 2",
+    ),
+    ("cidr syntax", _set("regions.0.vpc.cidr", "10.0.0.0/33"), "regions[0].vpc.cidr", "10.0.0.0/33"),
+    ("cidr too large", _set("regions.0.vpc.cidr", "10.0.0.0/12"), "regions[0].vpc.cidr", "needs /16 to /24"),
+    ("cidr public", _set("regions.0.vpc.cidr", "8.8.0.0/16"), "regions[0].vpc.cidr", "not a private"),
+    ("nat strategy", _set("regions.0.vpc.natStrategy", "double"), "regions[0].vpc.natStrategy", "one-per-az"),
+    (
+        "zone of another region",
+        _set("regions.0.vpc.availabilityZones", ["us-east-1a", "eu-west-1b"]),
+        "regions[0].vpc.availabilityZones[1]",
+        "not a zone of us-east-1",
+    ),
+    (
+        "zone count",
+        _set("regions.0.vpc.availabilityZones", ["us-east-1a"]),
+        "regions[0].vpc.availabilityZones",
+        "lists 1 zones but azCount is 2",
+    ),
+    (
+        "flow log retention",
+        _set("regions.0.vpc.flowLogRetentionDays", 31),
+        "regions[0].vpc.flowLogRetentionDays",
+        "not a CloudWatch retention period",
+    ),
+    (
+        "kubernetes version",
+        _set("regions.0.cluster.kubernetesVersion", "1.20"),
+        "regions[0].cluster.kubernetesVersion",
+        "not a supported EKS version",
+    ),
+    (
+        "sandbox group missing",
+        _delete("regions.0.cluster.nodeGroups.sandbox"),
+        "regions[0].cluster.nodeGroups",
+        "sandbox",
+    ),
+    (
+        "node group min > max",
+        _set("regions.0.cluster.nodeGroups.sandbox.minSize", 9),
+        "regions[0].cluster.nodeGroups.sandbox.minSize",
+        "9 is greater than maxSize 4",
+    ),
+    (
+        "node group desired > max",
+        _set("regions.0.cluster.nodeGroups.system.desiredSize", 5),
+        "regions[0].cluster.nodeGroups.system.desiredSize",
+        "5 is greater than maxSize 2",
+    ),
+    (
+        "public endpoint without allowlist",
+        _set("regions.0.cluster.endpointPublicAccess", True),
+        "regions[0].cluster.publicAccessCidrs",
+        "list the CIDRs",
+    ),
+    (
+        "admin role arn",
+        _set("regions.0.cluster.adminRoleArn", "platform-admin"),
+        "regions[0].cluster.adminRoleArn",
+        "should match pattern",
+    ),
+    ("postgres engine", _set("regions.0.postgres.engine", "mysql"), "regions[0].postgres.engine", "'rds' or 'aurora'"),
+    (
+        "backup retention",
+        _set("regions.0.postgres.backupRetentionDays", 40),
+        "regions[0].postgres.backupRetentionDays",
+        "less than or equal to 35",
+    ),
+    (
+        "storage above its cap",
+        _set("regions.0.postgres.allocatedStorageGib", 100),
+        "regions[0].postgres.allocatedStorageGib",
+        "100 is greater than maxAllocatedStorageGib 50",
+    ),
+    (
+        "shards without cluster mode",
+        _set("regions.0.redis.cache.shards", 3),
+        "regions[0].redis.cache.shards",
+        "need clusterMode: true",
+    ),
+    (
+        "global cache",
+        _set("regions.0.redis.cache.globalDatastore", True),
+        "regions[0].redis.cache.globalDatastore",
+        "only the queue",
+    ),
+    (
+        "service replicas",
+        _set("regions.0.languageServices.services.java.minReplicas", 5),
+        "regions[0].languageServices.services.java.minReplicas",
+        "5 is greater than maxReplicas 2",
+    ),
+    (
+        "cpu request above limit",
+        _set("regions.0.languageServices.services.python", {"cpuRequest": "1", "cpuLimit": "500m"}),
+        "regions[0].languageServices.services.python.cpuRequest",
+        "greater than cpuLimit",
+    ),
+    (
+        "memory quantity",
+        _set("regions.0.languageServices.services.python", {"memoryLimit": "lots"}),
+        "regions[0].languageServices.services.python.memoryLimit",
+        "'lots'",
+    ),
+    ("region twice", _second_region(name="us-east-1"), "regions[1].name", "appears again"),
+    ("two primaries", _second_region(primary=True), "regions[1].primary", "exactly one region"),
+    ("no primary", _set("regions.0.primary", False), "regions", "no region sets primary"),
+    (
+        "overlapping cidrs",
+        _second_region(cidr="10.10.128.0/17"),
+        "regions[1].vpc.cidr",
+        "10.10.128.0/17 overlaps regions[0].vpc.cidr 10.10.0.0/16",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "path", "fragment"), [case[1:] for case in BAD_CASES], ids=[case[0] for case in BAD_CASES]
+)
+def test_bad_config_names_the_key_path(mutation: Mutation, path: str, fragment: str) -> None:
+    data = namespace_values("dev")
+    mutation(data)
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(data)
+    messages = [issue.message for issue in caught.value.issues if issue.path == path]
+    assert messages, f"{path} not among {[issue.path for issue in caught.value.issues]}"
+    assert any(fragment in message for message in messages), messages
+    assert all(f"{path}: {message}" in str(caught.value) for message in messages)
+
+
+def test_public_endpoint_open_to_the_world_is_rejected() -> None:
+    data = namespace_values("dev")
+    data["regions"][0]["cluster"].update(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24", "0.0.0.0/0"])
+    assert "regions[0].cluster.publicAccessCidrs[1]: 0.0.0.0/0 opens the API endpoint to the world" in issue_text(data)
+
+
+def _three_problems(data: dict[str, Any]) -> None:
+    _second_region(cidr="10.10.64.0/18")(data)  # overlaps regions[0]
+    data["regions"][0]["vpc"]["colour"] = "blue"  # unknown key
+    data["regions"][0]["cluster"]["nodeGroups"]["system"]["minSize"] = 3  # min > max (2)
+
+
+def test_all_problems_are_reported_in_one_message() -> None:
+    data = namespace_values("dev")
+    _three_problems(data)
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(data)
+    assert [issue.path for issue in caught.value.issues] == [
+        "regions[0].vpc.colour",
+        "regions[0].cluster.nodeGroups.system.minSize",
+        "regions[1].vpc.cidr",
+    ]
+    assert str(caught.value).startswith("invalid stack config (3 problems):\n  - ")
+
+
+def test_bad_stack_file_exits_non_zero_with_one_readable_message(tmp_path: Path) -> None:
+    document = yaml.safe_load((PROJECT_ROOT / "Pulumi.dev.yaml").read_text())
+    data = {key.split(":", 1)[1]: value for key, value in document["config"].items()}
+    _three_problems(data)
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text(yaml.safe_dump({"config": {f"platform:{key}": value for key, value in data.items()}}))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "preflight", "bad", "--config-file", str(bad)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 2
+    for path in ("regions[0].vpc.colour", "regions[0].cluster.nodeGroups.system.minSize", "regions[1].vpc.cidr"):
+        assert path in result.stderr
+    assert "Traceback" not in result.stderr and "pydantic" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_invalid_yaml_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_stack_file(bad)
+
+
+# --- from the running Pulumi program -----------------------------------------------------
+
+
+def test_stack_config_from_pulumi_reads_the_engine_config(harness: Harness) -> None:
+    raw = read_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
+    seen: list[StackConfig] = []
+    harness.run(lambda: seen.append(stack_config_from_pulumi()), stack="prod", config=pulumi_config_map(raw))
+    assert seen == [load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")]
+
+
+def test_stack_config_from_pulumi_rejects_unknown_keys(harness: Harness) -> None:
+    config = pulumi_config_map(read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    config["platform:ownr"] = "someone"
+    config["aws:region"] = "us-east-1"  # other namespaces are not ours to judge
+    with pytest.raises(ConfigError) as caught:
+        harness.run(stack_config_from_pulumi, config=config)
+    assert [issue.path for issue in caught.value.issues] == ["ownr"]
+
+
+def test_engine_config_map_encodes_values_like_the_cli() -> None:
+    flat = pulumi_config_map(
+        {
+            "platform:regions": [{"name": "x"}],
+            "platform:flag": True,
+            "platform:n": 3,
+            "platform:token": {"secure": "v1:abc"},
+        }
+    )
+    assert flat == {
+        "platform:regions": '[{"name": "x"}]',
+        "platform:flag": "true",
+        "platform:n": "3",
+        "platform:token": SECRET_PLACEHOLDER,
+    }
+
+
+# --- random and malformed input ----------------------------------------------------------
+
+JSON_LEAVES = (
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False) | st.text(max_size=12)
+)
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+CIDRS = st.builds(
+    lambda a, b, prefix: str(ipaddress.ip_network(f"10.{a}.{b}.0/{prefix}", strict=False)),
+    st.integers(0, 255),
+    st.integers(0, 255),
+    st.integers(8, 28),
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    paths = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            paths += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            paths += _paths(value, (*prefix, index))
+    return paths
+
+
+@st.composite
+def mutated_configs(draw: st.DrawFn) -> Any:
+    """A real stack's config with a few random edits, or random JSON from scratch."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(JSON_VALUES)
+    data = namespace_values(draw(st.sampled_from(STACKS)))
+    for _ in range(draw(st.integers(1, 4))):
+        paths = _paths(data)
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        *parents, last = path
+        node: Any = data
+        for part in parents:
+            node = node[part]
+        action = draw(st.sampled_from(["replace", "delete", "add", "cidr"]))
+        if action == "replace":
+            node[last] = draw(JSON_VALUES)
+        elif action == "delete":
+            del node[last]
+        elif action == "add" and isinstance(node, dict):
+            node[draw(st.text(min_size=1, max_size=8))] = draw(JSON_VALUES)
+        elif action == "cidr" and isinstance(node, dict):
+            node[last] = draw(CIDRS)
+    return data
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_configs())
+def test_random_configs_give_a_model_or_the_clear_error(data: Any) -> None:
+    try:
+        config = parse_stack_config(data) if isinstance(data, dict) else parse_stack_config({"value": data})
+    except ConfigError as error:
+        assert error.issues, "a ConfigError always lists at least one issue"
+        for issue in error.issues:
+            assert issue.message.strip()
+            assert str(issue) in str(error)
+            assert "Traceback" not in issue.message
+    else:
+        assert isinstance(config, StackConfig)
+        assert sum(region.primary for region in config.regions) == 1

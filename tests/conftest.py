@@ -1,0 +1,50 @@
+"""The one test harness: every Pulumi program in a test runs through `harness.run(...)`.
+
+`run_program` (preflight/synth.py) gives each run a fresh event loop, `reset_options()`,
+`set_mocks(...)` with the recording monitor, `set_all_config(...)`, and awaits every RPC before
+the test reads anything, so an assertion can never run before the resources it checks exist.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+from pulumi.runtime import reset_options
+
+from preflight.synth import Graph, run_program, synth
+
+# A test that forgot the harness must not inherit another test's mocks or root stack.
+reset_options()
+
+
+class Harness:
+    """Runs a program under the mocks and returns the recorded graph."""
+
+    def run(
+        self,
+        program: Callable[[], Any],
+        *,
+        stack: str = "test",
+        config: Mapping[str, str] | None = None,
+    ) -> Graph:
+        return run_program(program, project="platform", stack=stack, config=config)
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    yield Harness()
+    reset_options()
+
+
+@functools.cache
+def synthesized(stack: str) -> Graph:
+    """`synth(stack)` once per test session: the graph is read-only, so tests can share it."""
+    return synth(stack)
+
+
+@pytest.fixture(params=["dev", "staging", "prod"])
+def stack_graph(request: pytest.FixtureRequest) -> Graph:
+    return synthesized(request.param)

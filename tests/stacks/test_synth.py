@@ -1,0 +1,88 @@
+"""`synth(stack)` runs the real `__main__.py` under the mocks; assert on what it registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config import ConfigError, load_stack_file, pulumi_config_map, read_stack_file
+from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
+from tests.conftest import synthesized
+from tests.helpers import decoded
+
+EXPECTED_REGIONS = {
+    "dev": ["us-east-1"],
+    "staging": ["us-east-1"],
+    "prod": ["us-east-1", "eu-west-1", "ap-southeast-1"],
+}
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED_REGIONS))
+def test_one_tagged_aws_provider_per_region(stack: str) -> None:
+    graph = synthesized(stack)
+    config = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")
+    providers = graph.by_type("pulumi:providers:aws")
+
+    assert [p.inputs["region"] for p in providers] == EXPECTED_REGIONS[stack]
+    for provider in providers:
+        assert provider.name == f"aws-{provider.inputs['region']}"
+        assert decoded(provider.inputs["defaultTags"]) == {
+            "tags": {
+                "environment": stack,
+                "owner": "platform-team",
+                "cost-center": f"cc-platform-{stack}",
+                "managed-by": "pulumi",
+            }
+        }
+        assert decoded(provider.inputs["allowedAccountIds"]) == config.allowed_account_ids
+
+
+def test_stack_outputs_name_the_regions(stack_graph: Graph) -> None:
+    outputs = {name: output.value for name, output in stack_graph.outputs.items()}
+    assert outputs == {
+        "environment": stack_graph.stack,
+        "primaryRegion": "us-east-1",
+        "regions": EXPECTED_REGIONS[stack_graph.stack],
+    }
+
+
+def test_every_resource_names_an_explicit_provider(stack_graph: Graph) -> None:
+    """Default providers are disabled; under mocks that is not enforced, so it is checked here."""
+    provider_urns = {p.urn for p in stack_graph.registrations if p.is_provider}
+    for registration in stack_graph.resources:
+        if registration.custom and not registration.is_provider:
+            assert registration.provider_urn in provider_urns, f"{registration.urn} uses a default provider"
+            assert "::default_" not in registration.provider
+
+
+def test_every_resource_has_a_unique_urn_and_a_parent(stack_graph: Graph) -> None:
+    urns = [r.urn for r in stack_graph.registrations]
+    assert len(urns) == len(set(urns))
+    (stack,) = stack_graph.by_type("pulumi:pulumi:Stack")
+    assert stack.name == f"platform-{stack_graph.stack}"
+    assert all(r.parent for r in stack_graph.resources)
+
+
+def test_synth_is_repeatable() -> None:
+    first, second = synth("dev"), synth("dev")
+    assert [(r.urn, r.inputs, r.outputs) for r in first] == [(r.urn, r.inputs, r.outputs) for r in second]
+
+
+def test_disable_default_providers_comes_from_the_project_file() -> None:
+    graph = run_program(lambda: None)  # a program that registers nothing but the stack
+    assert [r.type for r in graph] == ["pulumi:pulumi:Stack"]
+    from preflight.synth import project_config
+
+    assert project_config(PROJECT_ROOT)["pulumi:disable-default-providers"] == ["*"]
+
+
+def test_main_with_bad_config_fails_with_the_config_error(tmp_path: pytest.TempPathFactory) -> None:
+    raw = read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    raw["platform:monthlyBudget"] = "lots"
+    config = pulumi_config_map(raw)
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            lambda: __import__("runpy").run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__"),
+            stack="dev",
+            config=config,
+        )
+    assert [issue.path for issue in caught.value.issues] == ["monthlyBudget"]

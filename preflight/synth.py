@@ -37,7 +37,7 @@ class StackOutput:
 
 @dataclass
 class Graph:
-    """Everything a program registered, in registration order, with lookups for tests."""
+    """Everything a program registered (the stack first, then by URN), with lookups for tests."""
 
     project: str
     stack: str
@@ -108,7 +108,10 @@ def run_program(
         set_all_config(dict(config or {}))
         _sync_await(run_pulumi_func(program))
         outputs = _stack_outputs()
-        return Graph(project=project, stack=stack, registrations=list(monitor.registrations), outputs=outputs)
+        # The SDK registers from worker threads, so arrival order varies from run to run; URN
+        # order (the stack first) makes every report and comparison repeatable.
+        registrations = sorted(monitor.registrations, key=lambda r: (r.type != "pulumi:pulumi:Stack", r.urn))
+        return Graph(project=project, stack=stack, registrations=registrations, outputs=outputs)
     finally:
         set_all_config({})
         reset_options()

@@ -36,6 +36,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.quantity import parse_quantity
+from components.subnet_plan import SubnetPlanError, Tier, TierLayout, plan_subnets
 
 CONFIG_NAMESPACE = "platform"
 
@@ -160,8 +161,23 @@ def _check_order(pairs: list[tuple[str, float | None, str, float | None]]) -> No
 # --- network -------------------------------------------------------------------------------
 
 
+class SubnetTierConfig(_Model):
+    """Layout of one subnet tier: a prefix length to allocate with, or explicit CIDRs in AZ order."""
+
+    prefix_length: int | None = Field(default=None, ge=16, le=28, description="default: /19 private, /24 others")
+    cidrs: list[ipaddress.IPv4Network] | None = Field(default=None, description="one per AZ, in AZ order")
+
+
+class SubnetsConfig(_Model):
+    """Per-tier subnet layout; see components/subnet_plan.py for how CIDRs are allocated."""
+
+    public: SubnetTierConfig = Field(default_factory=SubnetTierConfig)
+    private: SubnetTierConfig = Field(default_factory=SubnetTierConfig)
+    database: SubnetTierConfig = Field(default_factory=SubnetTierConfig)
+
+
 class VpcConfig(_Model):
-    """One region's VPC. Subnet layout details belong to the Vpc component."""
+    """One region's VPC."""
 
     cidr: ipaddress.IPv4Network = Field(description="VPC CIDR, /16 to /24, e.g. 10.10.0.0/16")
     az_count: int = Field(default=3, ge=2, le=6, description="AZs to spread subnets over (EKS needs 2)")
@@ -175,6 +191,7 @@ class VpcConfig(_Model):
     interface_endpoints: bool = Field(
         default=False, description="ECR, STS, Logs and Secrets Manager interface endpoints"
     )
+    subnets: SubnetsConfig = Field(default_factory=SubnetsConfig)
 
     @field_validator("cidr")
     @classmethod
@@ -199,6 +216,16 @@ class VpcConfig(_Model):
             if len(set(zones)) != len(zones):
                 raise KeyedValueError("availabilityZones", f"{zones} names a zone twice")
         return self
+
+
+def subnet_layouts(subnets: SubnetsConfig) -> dict[Tier, TierLayout]:
+    """The config's per-tier layout in the form `plan_subnets` takes."""
+    layouts: dict[Tier, TierLayout] = {}
+    for tier in ("public", "private", "database"):
+        tier_config: SubnetTierConfig = getattr(subnets, tier)
+        cidrs = tuple(tier_config.cidrs) if tier_config.cidrs is not None else None
+        layouts[tier] = TierLayout(prefix_length=tier_config.prefix_length, cidrs=cidrs)
+    return layouts
 
 
 def _log_retention(days: int) -> int:
@@ -431,6 +458,11 @@ class RegionConfig(_Model):
         for index, zone in enumerate(self.vpc.availability_zones or []):
             if not re.fullmatch(re.escape(self.name) + r"[a-z]", zone):
                 raise KeyedValueError(f"vpc.availabilityZones[{index}]", f"{zone!r} is not a zone of {self.name}")
+        try:
+            # The same plan the Vpc component makes (components/vpc.py, VpcArgs.from_config).
+            plan_subnets(self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=available)
+        except SubnetPlanError as error:
+            raise KeyedValueError("vpc.subnets", str(error)) from None
         return self
 
 

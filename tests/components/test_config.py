@@ -266,6 +266,18 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "regions[0].languageServices.services.python.memoryLimit",
         "'lots'",
     ),
+    (
+        "subnets do not fit",
+        _set("regions.0.vpc.cidr", "10.10.0.0/24"),
+        "regions[0].vpc.subnets",
+        "database subnet of AZ 1 (10.10.1.32/28) falls outside the VPC",
+    ),
+    (
+        "subnet tier prefix",
+        _set("regions.0.vpc.subnets", {"private": {"prefixLength": 12}}),
+        "regions[0].vpc.subnets.private.prefixLength",
+        "greater than or equal to 16",
+    ),
     ("region twice", _second_region(name="us-east-1"), "regions[1].name", "appears again"),
     ("two primaries", _second_region(primary=True), "regions[1].primary", "exactly one region"),
     ("no primary", _set("regions.0.primary", False), "regions", "no region sets primary"),

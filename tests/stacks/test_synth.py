@@ -36,13 +36,33 @@ def test_one_tagged_aws_provider_per_region(stack: str) -> None:
         assert decoded(provider.inputs["allowedAccountIds"]) == config.allowed_account_ids
 
 
-def test_stack_outputs_name_the_regions(stack_graph: Graph) -> None:
+def test_stack_outputs_name_the_regions_and_their_networks(stack_graph: Graph) -> None:
     outputs = {name: output.value for name, output in stack_graph.outputs.items()}
-    assert outputs == {
-        "environment": stack_graph.stack,
-        "primaryRegion": "us-east-1",
-        "regions": EXPECTED_REGIONS[stack_graph.stack],
-    }
+    assert outputs["environment"] == stack_graph.stack
+    assert outputs["primaryRegion"] == "us-east-1"
+    assert outputs["regions"] == EXPECTED_REGIONS[stack_graph.stack]
+    subnet_ids = {s.id for s in stack_graph.by_type("aws:ec2/subnet:Subnet")}
+    assert sorted(outputs["networks"]) == sorted(EXPECTED_REGIONS[stack_graph.stack])
+    for network in outputs["networks"].values():
+        assert network["vpcId"] in {v.id for v in stack_graph.by_type("aws:ec2/vpc:Vpc")}
+        for tier in ("public", "private", "database"):
+            assert set(network[f"{tier}SubnetIds"]) <= subnet_ids
+
+
+@pytest.mark.parametrize(("stack", "nats_per_region", "azs"), [("dev", 1, 2), ("staging", 3, 3), ("prod", 3, 3)])
+def test_each_region_gets_its_network_in_its_own_region(stack: str, nats_per_region: int, azs: int) -> None:
+    graph = synthesized(stack)
+    providers = {p.urn: p.inputs["region"] for p in graph.by_type("pulumi:providers:aws")}
+    vpcs = graph.by_type("platform:index:Vpc")
+    assert sorted(v.name for v in vpcs) == sorted(f"{region}-network" for region in EXPECTED_REGIONS[stack])
+    for component in vpcs:
+        region = component.name.removesuffix("-network")
+        children = graph.children(component)
+        assert {providers[c.provider_urn] for c in children if c.custom} == {region}
+        assert len([c for c in children if c.type == "aws:ec2/natGateway:NatGateway"]) == nats_per_region
+        subnets = [c for c in children if c.type == "aws:ec2/subnet:Subnet"]
+        assert len(subnets) == 3 * azs
+        assert {s.inputs["availabilityZone"][: len(region)] for s in subnets} == {region}
 
 
 def test_every_resource_names_an_explicit_provider(stack_graph: Graph) -> None:

@@ -1,0 +1,451 @@
+"""Vpc: a tiered, multi-AZ network with secure defaults.
+
+Tiers, one subnet per tier per AZ:
+- public:   load balancers and NAT gateways; default route to the internet gateway
+- private:  nodes and pods; default route to NAT (none when natStrategy is `none`)
+- database: isolated; no route to the internet at all
+
+Hardening beyond a bare VPC: the default security group is taken over with no rules, flow logs
+for ALL traffic go to a KMS-encrypted log group through a role scoped to that group only, S3 and
+DynamoDB traffic stays on gateway endpoints, and optional interface endpoints accept 443 from
+the VPC CIDR only. Pass the region's provider in `opts`; every child inherits it through
+`parent=self`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import REGION_AZ_COUNTS, RegionConfig, subnet_layouts
+from components.subnet_plan import PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
+
+NatStrategy = Literal["none", "single", "one-per-az"]
+
+# The most AZs any region offers: tiers reserve this many slots, so adding an AZ moves nothing.
+MAX_AZS = 6
+
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager")
+GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
+
+
+@dataclass(frozen=True)
+class VpcArgs:
+    """Plain values that decide the network's shape; validated when the Vpc is built."""
+
+    cidr: str
+    az_count: int = 3
+    availability_zones: Sequence[str] | None = None  # default: the region's first `az_count`
+    nat_strategy: NatStrategy = "one-per-az"
+    subnet_layouts: Mapping[Tier, TierLayout] = field(default_factory=dict)
+    subnet_slots: int = MAX_AZS
+    flow_log_retention_days: int = 30
+    interface_endpoints: bool = False
+    cluster_name: str | None = None  # adds the kubernetes.io/cluster/<name> tag to subnets
+
+    @classmethod
+    def from_config(cls, region: RegionConfig, cluster_name: str | None = None) -> VpcArgs:
+        vpc = region.vpc
+        return cls(
+            cidr=str(vpc.cidr),
+            az_count=vpc.az_count,
+            availability_zones=vpc.availability_zones,
+            nat_strategy=vpc.nat_strategy,
+            subnet_layouts=subnet_layouts(vpc.subnets),
+            subnet_slots=REGION_AZ_COUNTS[region.name],  # every AZ the region has gets a slot
+            flow_log_retention_days=vpc.flow_log_retention_days,
+            interface_endpoints=vpc.interface_endpoints,
+            cluster_name=cluster_name,
+        )
+
+
+class Vpc(pulumi.ComponentResource):
+    """A VPC with public, private and database subnets in every AZ."""
+
+    vpc_id: pulumi.Output[str]
+    """ID of the VPC."""
+    cidr_block: pulumi.Output[str]
+    """The VPC's IPv4 CIDR."""
+    availability_zones: pulumi.Output[list[str]]
+    """AZ names in AZ order; subnet lists follow the same order."""
+    public_subnet_ids: pulumi.Output[list[str]]
+    """Public subnets, AZ order (load balancers, NAT gateways)."""
+    private_subnet_ids: pulumi.Output[list[str]]
+    """Private subnets, AZ order (nodes and pods)."""
+    database_subnet_ids: pulumi.Output[list[str]]
+    """Isolated database subnets, AZ order."""
+    public_route_table_ids: pulumi.Output[list[str]]
+    """The public route table (one)."""
+    private_route_table_ids: pulumi.Output[list[str]]
+    """Private route tables: one per AZ with NAT per AZ, else one."""
+    database_route_table_ids: pulumi.Output[list[str]]
+    """The database route table (one, no internet route)."""
+    nat_gateway_ids: pulumi.Output[list[str]]
+    """NAT gateways (none, one, or one per AZ)."""
+    flow_log_group_name: pulumi.Output[str]
+    """CloudWatch log group receiving the VPC flow logs."""
+
+    def __init__(self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:index:Vpc", name, None, opts)
+        self._name = name
+        self._args = args
+        try:
+            cidr = ipaddress.IPv4Network(args.cidr)
+        except ValueError as error:
+            raise SubnetPlanError(f"Vpc {name}: cidr {args.cidr!r} is not an IPv4 network ({error})") from None
+        try:
+            plan = plan_subnets(cidr, args.az_count, args.subnet_layouts, slots=args.subnet_slots)
+        except SubnetPlanError as error:  # it names the tier and the AZ
+            raise SubnetPlanError(f"Vpc {name}: {error}") from None
+        zones = self._zones(args)
+
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=str(cidr),
+            enable_dns_support=True,  # both needed for private endpoints and EKS
+            enable_dns_hostnames=True,
+            tags={"Name": f"{name}-vpc"},
+            opts=self._child(),
+        )
+        # Taking over the default security group with no rules leaves nothing usable by accident.
+        self.default_security_group = aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=self.vpc.id,
+            ingress=[],
+            egress=[],
+            tags={"Name": f"{name}-default-sg-locked"},
+            opts=self._child(),
+        )
+        self.internet_gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=self.vpc.id, tags={"Name": f"{name}-igw"}, opts=self._child()
+        )
+
+        self.subnets: dict[Tier, list[aws.ec2.Subnet]] = {
+            tier: [self._subnet(planned, zones) for planned in plan if planned.tier == tier]
+            for tier in ("public", "private", "database")
+        }
+        self.nat_gateways = self._nat_gateways()
+        self.route_tables = self._route_tables()
+        self._gateway_endpoints()
+        if args.interface_endpoints:
+            self._interface_endpoints(cidr)
+        self.flow_log_group = self._flow_logs()
+
+        self.vpc_id = self.vpc.id
+        self.cidr_block = self.vpc.cidr_block
+        self.availability_zones = zones
+        self.public_subnet_ids = _ids(self.subnets["public"])
+        self.private_subnet_ids = _ids(self.subnets["private"])
+        self.database_subnet_ids = _ids(self.subnets["database"])
+        self.public_route_table_ids = _ids(self.route_tables["public"])
+        self.private_route_table_ids = _ids(self.route_tables["private"])
+        self.database_route_table_ids = _ids(self.route_tables["database"])
+        self.nat_gateway_ids = _ids(self.nat_gateways)
+        self.flow_log_group_name = self.flow_log_group.name
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "cidrBlock": self.cidr_block,
+                "availabilityZones": self.availability_zones,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "databaseSubnetIds": self.database_subnet_ids,
+                "publicRouteTableIds": self.public_route_table_ids,
+                "privateRouteTableIds": self.private_route_table_ids,
+                "databaseRouteTableIds": self.database_route_table_ids,
+                "natGatewayIds": self.nat_gateway_ids,
+                "flowLogGroupName": self.flow_log_group_name,
+            }
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+
+    def _subnet_name(self, tier: Tier, az_index: int) -> str:
+        return f"{self._name}-{tier}-az{az_index + 1}"
+
+    def _zones(self, args: VpcArgs) -> pulumi.Output[list[str]]:
+        if args.availability_zones is not None:
+            if len(args.availability_zones) != args.az_count:
+                raise ValueError(
+                    f"Vpc {self._name}: availability_zones lists {len(args.availability_zones)} zones "
+                    f"but az_count is {args.az_count}"
+                )
+            return pulumi.Output.from_input(list(args.availability_zones))
+        found = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+        count = args.az_count
+
+        def first_zones(names: list[str]) -> list[str]:
+            if len(names) < count:
+                raise ValueError(f"Vpc {self._name}: az_count is {count} but the region offers {len(names)} zones")
+            return names[:count]
+
+        zones: pulumi.Output[list[str]] = found.names.apply(first_zones)
+        return zones
+
+    def _subnet(self, planned: PlannedSubnet, zones: pulumi.Output[list[str]]) -> aws.ec2.Subnet:
+        name = self._subnet_name(planned.tier, planned.az_index)
+        tags = {"Name": name, "tier": planned.tier}
+        if planned.tier == "public":
+            tags["kubernetes.io/role/elb"] = "1"  # where the AWS load balancer controller puts public LBs
+        elif planned.tier == "private":
+            tags["kubernetes.io/role/internal-elb"] = "1"
+        if self._args.cluster_name and planned.tier != "database":
+            tags[f"kubernetes.io/cluster/{self._args.cluster_name}"] = "shared"
+        index = planned.az_index
+        return aws.ec2.Subnet(
+            name,
+            vpc_id=self.vpc.id,
+            cidr_block=str(planned.cidr),
+            availability_zone=zones.apply(lambda names: names[index]),
+            map_public_ip_on_launch=False,  # nothing gets a public IP by accident, even in public subnets
+            tags=tags,
+            opts=self._child(),
+        )
+
+    def _nat_gateways(self) -> list[aws.ec2.NatGateway]:
+        strategy = self._args.nat_strategy
+        count = {"none": 0, "single": 1, "one-per-az": self._args.az_count}[strategy]
+        gateways = []
+        for index in range(count):
+            suffix = f"az{index + 1}"
+            eip = aws.ec2.Eip(
+                f"{self._name}-nat-eip-{suffix}",
+                domain="vpc",
+                tags={"Name": f"{self._name}-nat-eip-{suffix}"},
+                opts=self._child(depends_on=[self.internet_gateway]),
+            )
+            gateways.append(
+                aws.ec2.NatGateway(
+                    f"{self._name}-nat-{suffix}",
+                    allocation_id=eip.id,
+                    subnet_id=self.subnets["public"][index].id,
+                    connectivity_type="public",
+                    tags={"Name": f"{self._name}-nat-{suffix}"},
+                    opts=self._child(depends_on=[self.internet_gateway]),
+                )
+            )
+        return gateways
+
+    def _route_table(self, suffix: str, tier: Tier, az_indexes: Sequence[int]) -> aws.ec2.RouteTable:
+        """A route table associated with the given AZs' subnets of one tier."""
+        table = aws.ec2.RouteTable(
+            f"{self._name}-{suffix}-rt",
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{self._name}-{suffix}-rt"},
+            opts=self._child(),
+        )
+        for index in az_indexes:
+            aws.ec2.RouteTableAssociation(
+                f"{self._subnet_name(tier, index)}-rta",
+                route_table_id=table.id,
+                subnet_id=self.subnets[tier][index].id,
+                opts=self._child(),
+            )
+        return table
+
+    def _route_tables(self) -> dict[Tier, list[aws.ec2.RouteTable]]:
+        all_azs = range(self._args.az_count)
+        public = self._route_table("public", "public", all_azs)
+        aws.ec2.Route(
+            f"{self._name}-public-default-route",
+            route_table_id=public.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=self.internet_gateway.id,
+            opts=self._child(),
+        )
+
+        if self._args.nat_strategy == "one-per-az":
+            private = [self._route_table(f"private-az{i + 1}", "private", [i]) for i in all_azs]
+        else:
+            private = [self._route_table("private", "private", all_azs)]
+        for index, table in enumerate(private):
+            if self.nat_gateways:
+                nat = self.nat_gateways[min(index, len(self.nat_gateways) - 1)]
+                suffix = f"private-az{index + 1}" if len(private) > 1 else "private"
+                aws.ec2.Route(
+                    f"{self._name}-{suffix}-default-route",
+                    route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nat.id,
+                    opts=self._child(),
+                )
+
+        # Isolated: no route out, ever. S3 and DynamoDB still work through gateway endpoints.
+        database = self._route_table("database", "database", all_azs)
+        return {"public": [public], "private": private, "database": [database]}
+
+    def _gateway_endpoints(self) -> None:
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        tables = [table.id for table in self.route_tables["private"] + self.route_tables["database"]]
+        for service in GATEWAY_ENDPOINT_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{self._name}-{service}-endpoint",
+                vpc_id=self.vpc.id,
+                vpc_endpoint_type="Gateway",
+                service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
+                route_table_ids=tables,
+                tags={"Name": f"{self._name}-{service}-endpoint"},
+                opts=self._child(),
+            )
+
+    def _interface_endpoints(self, cidr: ipaddress.IPv4Network) -> None:
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        group = aws.ec2.SecurityGroup(
+            f"{self._name}-endpoints-sg",
+            vpc_id=self.vpc.id,
+            description="Interface endpoints: HTTPS from inside the VPC only",
+            tags={"Name": f"{self._name}-endpoints-sg"},
+            opts=self._child(),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-endpoints-https-from-vpc",
+            security_group_id=group.id,
+            description="HTTPS from the VPC CIDR",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=str(cidr),
+            opts=self._child(),
+        )
+        for service in INTERFACE_ENDPOINT_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{self._name}-{service.replace('.', '-')}-endpoint",
+                vpc_id=self.vpc.id,
+                vpc_endpoint_type="Interface",
+                service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
+                subnet_ids=[subnet.id for subnet in self.subnets["private"]],
+                security_group_ids=[group.id],
+                private_dns_enabled=True,
+                tags={"Name": f"{self._name}-{service}-endpoint"},
+                opts=self._child(),
+            )
+
+    def _flow_logs(self) -> aws.cloudwatch.LogGroup:
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        partition = aws.get_partition_output(opts=invoke).partition
+        group_name = f"/platform/vpc/{self._name}/flow-logs"
+        group_arn = pulumi.Output.format("arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account, group_name)
+
+        key_policy = aws.iam.get_policy_document_output(
+            statements=[
+                # The account's administrators keep full control, so the key can never be orphaned.
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="AccountAdministration",
+                    actions=["kms:*"],
+                    resources=["*"],
+                    principals=[
+                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(
+                            type="AWS", identifiers=[pulumi.Output.format("arn:{0}:iam::{1}:root", partition, account)]
+                        )
+                    ],
+                ),
+                # CloudWatch Logs may use the key only for this one log group.
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="CloudWatchLogsForThisGroup",
+                    actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    resources=["*"],
+                    principals=[
+                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(
+                            type="Service", identifiers=[pulumi.Output.format("logs.{0}.amazonaws.com", region)]
+                        )
+                    ],
+                    conditions=[
+                        aws.iam.GetPolicyDocumentStatementConditionArgs(
+                            test="ArnEquals", variable="kms:EncryptionContext:aws:logs:arn", values=[group_arn]
+                        )
+                    ],
+                ),
+            ],
+            opts=invoke,
+        )
+        key = aws.kms.Key(
+            f"{self._name}-flow-logs-key",
+            description=f"Encrypts the VPC flow logs of {self._name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=key_policy.json,
+            opts=self._child(),
+        )
+        group = aws.cloudwatch.LogGroup(
+            f"{self._name}-flow-logs",
+            name=group_name,
+            retention_in_days=self._args.flow_log_retention_days,
+            kms_key_id=key.arn,
+            opts=self._child(),
+        )
+
+        trust = aws.iam.get_policy_document_output(
+            statements=[
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(
+                            type="Service", identifiers=["vpc-flow-logs.amazonaws.com"]
+                        )
+                    ],
+                    # Only flow logs of this account and region may assume it (confused deputy).
+                    conditions=[
+                        aws.iam.GetPolicyDocumentStatementConditionArgs(
+                            test="StringEquals", variable="aws:SourceAccount", values=[account]
+                        ),
+                        aws.iam.GetPolicyDocumentStatementConditionArgs(
+                            test="ArnLike",
+                            variable="aws:SourceArn",
+                            values=[
+                                pulumi.Output.format("arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account)
+                            ],
+                        ),
+                    ],
+                )
+            ],
+            opts=invoke,
+        )
+        role = aws.iam.Role(
+            f"{self._name}-flow-logs-role",
+            description=f"Lets VPC flow logs of {self._name} write to {group_name} only",
+            assume_role_policy=trust.json,
+            opts=self._child(),
+        )
+        write_policy = aws.iam.get_policy_document_output(
+            statements=[
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="WriteThisLogGroupOnly",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=[group.arn, group.arn.apply(lambda arn: f"{arn}:*")],
+                )
+            ],
+            opts=invoke,
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-flow-logs-write",
+            role=role.id,
+            policy=write_policy.json,
+            opts=self._child(),
+        )
+        aws.ec2.FlowLog(
+            f"{self._name}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": f"{self._name}-flow-log"},
+            opts=self._child(),
+        )
+        return group
+
+
+def _ids(resources: Sequence[pulumi.CustomResource]) -> pulumi.Output[list[str]]:
+    ids: pulumi.Output[list[str]] = pulumi.Output.all(*[resource.id for resource in resources]).apply(list)
+    return ids

@@ -103,6 +103,7 @@ class Vpc(pulumi.ComponentResource):
         except SubnetPlanError as error:  # it names the tier and the AZ
             raise SubnetPlanError(f"Vpc {name}: {error}") from None
         zones = self._zones(args)
+        self._region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -282,22 +283,35 @@ class Vpc(pulumi.ComponentResource):
         database = self._route_table("database", "database", all_azs)
         return {"public": [public], "private": private, "database": [database]}
 
+    def _endpoint(
+        self,
+        service: str,
+        endpoint_type: Literal["Gateway", "Interface"],
+        *,
+        route_table_ids: Sequence[pulumi.Input[str]] | None = None,
+        subnet_ids: Sequence[pulumi.Input[str]] | None = None,
+        security_group_ids: Sequence[pulumi.Input[str]] | None = None,
+    ) -> aws.ec2.VpcEndpoint:
+        name = f"{self._name}-{service.replace('.', '-')}-endpoint"
+        return aws.ec2.VpcEndpoint(
+            name,
+            vpc_id=self.vpc.id,
+            vpc_endpoint_type=endpoint_type,
+            service_name=self._region.apply(lambda region: f"com.amazonaws.{region}.{service}"),
+            route_table_ids=route_table_ids,
+            subnet_ids=subnet_ids,
+            security_group_ids=security_group_ids,
+            private_dns_enabled=True if endpoint_type == "Interface" else None,
+            tags={"Name": name},
+            opts=self._child(),
+        )
+
     def _gateway_endpoints(self) -> None:
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         tables = [table.id for table in self.route_tables["private"] + self.route_tables["database"]]
         for service in GATEWAY_ENDPOINT_SERVICES:
-            aws.ec2.VpcEndpoint(
-                f"{self._name}-{service}-endpoint",
-                vpc_id=self.vpc.id,
-                vpc_endpoint_type="Gateway",
-                service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
-                route_table_ids=tables,
-                tags={"Name": f"{self._name}-{service}-endpoint"},
-                opts=self._child(),
-            )
+            self._endpoint(service, "Gateway", route_table_ids=tables)
 
     def _interface_endpoints(self, cidr: ipaddress.IPv4Network) -> None:
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         group = aws.ec2.SecurityGroup(
             f"{self._name}-endpoints-sg",
             vpc_id=self.vpc.id,
@@ -315,23 +329,14 @@ class Vpc(pulumi.ComponentResource):
             cidr_ipv4=str(cidr),
             opts=self._child(),
         )
+        private_subnets = [subnet.id for subnet in self.subnets["private"]]
         for service in INTERFACE_ENDPOINT_SERVICES:
-            aws.ec2.VpcEndpoint(
-                f"{self._name}-{service.replace('.', '-')}-endpoint",
-                vpc_id=self.vpc.id,
-                vpc_endpoint_type="Interface",
-                service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
-                subnet_ids=[subnet.id for subnet in self.subnets["private"]],
-                security_group_ids=[group.id],
-                private_dns_enabled=True,
-                tags={"Name": f"{self._name}-{service}-endpoint"},
-                opts=self._child(),
-            )
+            self._endpoint(service, "Interface", subnet_ids=private_subnets, security_group_ids=[group.id])
 
     def _flow_logs(self) -> aws.cloudwatch.LogGroup:
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
-        region = aws.get_region_output(opts=invoke).region
+        region = self._region
         partition = aws.get_partition_output(opts=invoke).partition
         group_name = f"/platform/vpc/{self._name}/flow-logs"
         group_arn = pulumi.Output.format("arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account, group_name)

@@ -12,6 +12,7 @@ dependencies, property dependencies and resource options.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -98,10 +99,21 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.platform_mocks = mocks
         self.registrations: list[Registration] = []
+        # Pulumi's mock monitor gives each worker thread its own event loop and never closes
+        # them; they are kept here so run_program can close them (else they warn at exit).
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _thread_loop(self) -> None:
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        self.thread_loops.add(asyncio.get_event_loop())
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self._thread_loop()
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         urn = self.make_urn(request.parent, request.type, request.name)
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        self._thread_loop()
         inputs = rpc.deserialize_properties(request.object)
         if request.type == "pulumi:pulumi:Stack":
             self._record(request, urn, "", inputs, {})

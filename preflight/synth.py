@@ -116,6 +116,9 @@ def run_program(
         set_all_config({})
         reset_options()
         _close(loop)
+        for thread_loop in monitor.thread_loops - {loop}:
+            if not thread_loop.is_running() and not thread_loop.is_closed():
+                thread_loop.close()
 
 
 def _stack_outputs() -> dict[str, StackOutput]:

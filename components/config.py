@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.quantity import parse_quantity
-from components.subnet_plan import SubnetPlanError, Tier, TierLayout, plan_subnets
+from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 
 CONFIG_NAMESPACE = "platform"
 
@@ -221,7 +221,7 @@ class VpcConfig(_Model):
 def subnet_layouts(subnets: SubnetsConfig) -> dict[Tier, TierLayout]:
     """The config's per-tier layout in the form `plan_subnets` takes."""
     layouts: dict[Tier, TierLayout] = {}
-    for tier in ("public", "private", "database"):
+    for tier in TIERS:
         tier_config: SubnetTierConfig = getattr(subnets, tier)
         cidrs = tuple(tier_config.cidrs) if tier_config.cidrs is not None else None
         layouts[tier] = TierLayout(prefix_length=tier_config.prefix_length, cidrs=cidrs)

@@ -23,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import REGION_AZ_COUNTS, RegionConfig, subnet_layouts
-from components.subnet_plan import PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
+from components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
 
 NatStrategy = Literal["none", "single", "one-per-az"]
 
@@ -127,8 +127,7 @@ class Vpc(pulumi.ComponentResource):
         )
 
         self.subnets: dict[Tier, list[aws.ec2.Subnet]] = {
-            tier: [self._subnet(planned, zones) for planned in plan if planned.tier == tier]
-            for tier in ("public", "private", "database")
+            tier: [self._subnet(planned, zones) for planned in plan if planned.tier == tier] for tier in TIERS
         }
         self.nat_gateways = self._nat_gateways()
         self.route_tables = self._route_tables()
@@ -263,14 +262,17 @@ class Vpc(pulumi.ComponentResource):
             opts=self._child(),
         )
 
+        # One private table per AZ when each AZ has its own NAT, else one shared table.
         if self._args.nat_strategy == "one-per-az":
-            private = [self._route_table(f"private-az{i + 1}", "private", [i]) for i in all_azs]
+            private_layout = [(f"private-az{i + 1}", [i]) for i in all_azs]
         else:
-            private = [self._route_table("private", "private", all_azs)]
-        for index, table in enumerate(private):
+            private_layout = [("private", list(all_azs))]
+        private = []
+        for index, (suffix, az_indexes) in enumerate(private_layout):
+            table = self._route_table(suffix, "private", az_indexes)
+            private.append(table)
             if self.nat_gateways:
                 nat = self.nat_gateways[min(index, len(self.nat_gateways) - 1)]
-                suffix = f"private-az{index + 1}" if len(private) > 1 else "private"
                 aws.ec2.Route(
                     f"{self._name}-{suffix}-default-route",
                     route_table_id=table.id,

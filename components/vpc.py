@@ -22,7 +22,11 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from components import iam
+from components.aws_context import AwsContext
 from components.config import REGION_AZ_COUNTS, RegionConfig, subnet_layouts
+from components.iam import Condition, trust_policy
+from components.log_groups import encrypted_log_group
 from components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
 
 NatStrategy = Literal["none", "single", "one-per-az"]
@@ -103,7 +107,8 @@ class Vpc(pulumi.ComponentResource):
         except SubnetPlanError as error:  # it names the tier and the AZ
             raise SubnetPlanError(f"Vpc {name}: {error}") from None
         zones = self._zones(args)
-        self._region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        self._context = AwsContext.of(self)
+        self._region = self._context.region
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -336,92 +341,38 @@ class Vpc(pulumi.ComponentResource):
             self._endpoint(service, "Interface", subnet_ids=private_subnets, security_group_ids=[group.id])
 
     def _flow_logs(self) -> aws.cloudwatch.LogGroup:
+        context = self._context
+        account, region, partition = context.account, context.region, context.partition
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        region = self._region
-        partition = aws.get_partition_output(opts=invoke).partition
         group_name = f"/platform/vpc/{self._name}/flow-logs"
-        group_arn = pulumi.Output.format("arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account, group_name)
-
-        key_policy = aws.iam.get_policy_document_output(
-            statements=[
-                # The account's administrators keep full control, so the key can never be orphaned.
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="AccountAdministration",
-                    actions=["kms:*"],
-                    resources=["*"],
-                    principals=[
-                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(
-                            type="AWS", identifiers=[pulumi.Output.format("arn:{0}:iam::{1}:root", partition, account)]
-                        )
-                    ],
-                ),
-                # CloudWatch Logs may use the key only for this one log group.
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="CloudWatchLogsForThisGroup",
-                    actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                    resources=["*"],
-                    principals=[
-                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(
-                            type="Service", identifiers=[pulumi.Output.format("logs.{0}.amazonaws.com", region)]
-                        )
-                    ],
-                    conditions=[
-                        aws.iam.GetPolicyDocumentStatementConditionArgs(
-                            test="ArnEquals", variable="kms:EncryptionContext:aws:logs:arn", values=[group_arn]
-                        )
-                    ],
-                ),
-            ],
-            opts=invoke,
-        )
-        key = aws.kms.Key(
-            f"{self._name}-flow-logs-key",
-            description=f"Encrypts the VPC flow logs of {self._name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=key_policy.json,
-            opts=self._child(),
-        )
-        group = aws.cloudwatch.LogGroup(
+        group = encrypted_log_group(
             f"{self._name}-flow-logs",
-            name=group_name,
-            retention_in_days=self._args.flow_log_retention_days,
-            kms_key_id=key.arn,
-            opts=self._child(),
-        )
+            group_name=group_name,
+            retention_days=self._args.flow_log_retention_days,
+            description=f"the VPC flow logs of {self._name}",
+            context=context,
+            parent=self,
+        ).group
 
-        trust = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(
-                            type="Service", identifiers=["vpc-flow-logs.amazonaws.com"]
-                        )
-                    ],
-                    # Only flow logs of this account and region may assume it (confused deputy).
-                    conditions=[
-                        aws.iam.GetPolicyDocumentStatementConditionArgs(
-                            test="StringEquals", variable="aws:SourceAccount", values=[account]
-                        ),
-                        aws.iam.GetPolicyDocumentStatementConditionArgs(
-                            test="ArnLike",
-                            variable="aws:SourceArn",
-                            values=[
-                                pulumi.Output.format("arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account)
-                            ],
-                        ),
-                    ],
-                )
+        trust = trust_policy(
+            principal_type="Service",
+            identifiers=["vpc-flow-logs.amazonaws.com"],
+            # Only flow logs of this account and region may assume it (confused deputy).
+            conditions=[
+                Condition(test="StringEquals", variable="aws:SourceAccount", values=[account]),
+                Condition(
+                    test="ArnLike",
+                    variable="aws:SourceArn",
+                    values=[pulumi.Output.format("arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account)],
+                ),
             ],
-            opts=invoke,
+            parent=self,
         )
-        role = aws.iam.Role(
+        role = iam.role(
             f"{self._name}-flow-logs-role",
             description=f"Lets VPC flow logs of {self._name} write to {group_name} only",
-            assume_role_policy=trust.json,
-            opts=self._child(),
+            trust=trust,
+            parent=self,
         )
         write_policy = aws.iam.get_policy_document_output(
             statements=[

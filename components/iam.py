@@ -1,0 +1,62 @@
+"""IAM roles: a trust policy for one kind of principal, plus the policies the role needs.
+
+Helpers only; each component decides which services may assume its roles and which
+AWS-managed policies they get, so every grant is visible where the role is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
+
+__all__ = ["Condition", "role", "trust_policy"]
+
+
+def trust_policy(
+    *,
+    principal_type: str,
+    identifiers: Sequence[pulumi.Input[str]],
+    parent: pulumi.Resource,
+    action: str = "sts:AssumeRole",
+    conditions: Sequence[Condition] = (),
+) -> pulumi.Output[str]:
+    """An assume-role policy document letting the given principals assume the role."""
+    document = aws.iam.get_policy_document_output(
+        statements=[
+            aws.iam.GetPolicyDocumentStatementArgs(
+                actions=[action],
+                principals=[
+                    aws.iam.GetPolicyDocumentStatementPrincipalArgs(type=principal_type, identifiers=list(identifiers))
+                ],
+                conditions=list(conditions) or None,
+            )
+        ],
+        opts=pulumi.InvokeOutputOptions(parent=parent),
+    )
+    json: pulumi.Output[str] = document.json
+    return json
+
+
+def role(
+    name: str,
+    *,
+    description: str,
+    trust: pulumi.Input[str],
+    parent: pulumi.Resource,
+    managed_policies: Mapping[str, pulumi.Input[str]] | None = None,
+) -> aws.iam.Role:
+    """Role `name` with each managed policy attached as `<name>-<key>` (keys stay stable)."""
+    created = aws.iam.Role(
+        name,
+        description=description,
+        assume_role_policy=trust,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for key, policy_arn in (managed_policies or {}).items():
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{key}", role=created.name, policy_arn=policy_arn, opts=pulumi.ResourceOptions(parent=parent)
+        )
+    return created

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import pulumi
 import yaml
@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.instance_types import architecture
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 
@@ -63,6 +64,17 @@ REGION_AZ_COUNTS: dict[str, int] = {
 
 # EKS versions in standard or extended support when this was written (2026-11).
 SUPPORTED_KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
+
+# EKS add-ons every cluster runs (components/cluster.py); versions may be pinned per stack.
+EKS_ADDONS = (
+    "vpc-cni",
+    "kube-proxy",
+    "coredns",
+    "eks-pod-identity-agent",
+    "aws-ebs-csi-driver",
+    "metrics-server",
+)
+EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"]
 
 # The only retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (
@@ -247,6 +259,20 @@ class NodeGroupConfig(_Model):
     max_size: int = Field(ge=1, le=1000)
     disk_size_gib: int = Field(default=50, ge=20, le=16384, description="encrypted gp3 root volume")
     labels: LabelMap = Field(default_factory=dict)
+    max_unavailable_percentage: int = Field(
+        default=25, ge=1, le=50, description="share of nodes a rolling update may take down at once"
+    )
+
+    @field_validator("instance_types")
+    @classmethod
+    def _one_architecture(cls, types: list[str]) -> list[str]:
+        # One node group runs one AMI, so its instance types must share a CPU architecture.
+        kinds = {architecture(instance_type): instance_type for instance_type in types}
+        if len(kinds) > 1:
+            raise ValueError(
+                f"mixes arm64 ({kinds['arm64']}) and x86_64 ({kinds['x86_64']}) types; one group runs one AMI"
+            )
+        return types
 
     @model_validator(mode="after")
     def _sizes_ordered(self) -> NodeGroupConfig:
@@ -275,6 +301,13 @@ class ClusterConfig(_Model):
     node_groups: dict[NodeGroupName, NodeGroupConfig] = Field(
         description="managed node groups by name; `system` and `sandbox` are required"
     )
+    addon_versions: dict[EksAddon, Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]] = (
+        Field(
+            default_factory=dict,
+            description="pin an add-on, e.g. {vpc-cni: v1.20.4-eksbuild.2}; unpinned ones get the "
+            "default version for the Kubernetes version",
+        )
+    )
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -295,6 +328,9 @@ class ClusterConfig(_Model):
         missing = sorted({"system", "sandbox"} - set(groups))
         if missing:
             raise ValueError(f"missing node group(s) {missing}: the platform needs `system` and `sandbox`")
+        if groups["system"].capacity_type != "ON_DEMAND":
+            # Spot reclaims would take CoreDNS and the add-ons' controllers down with them.
+            raise KeyedValueError("system.capacityType", "the system group runs cluster add-ons; use ON_DEMAND")
         return groups
 
     @model_validator(mode="after")
@@ -497,6 +533,17 @@ class StackConfig(_Model):
         )
 
     @model_validator(mode="after")
+    def _prod_endpoints_private(self) -> StackConfig:
+        if self.environment == "prod":
+            for index, region in enumerate(self.regions):
+                if region.cluster.endpoint_public_access:
+                    raise KeyedValueError(
+                        f"regions[{index}].cluster.endpointPublicAccess",
+                        "prod keeps the EKS API private; run `pulumi up` from inside the VPC (or over a VPN)",
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _regions_consistent(self) -> StackConfig:
         issues = cross_region_issues(self.model_dump(mode="json", by_alias=True))
         if issues:
@@ -587,6 +634,8 @@ def cross_region_issues(data: Any) -> list[ConfigIssue]:
 def _format_path(location: tuple[str | int, ...]) -> str:
     path = ""
     for part in location:
+        if part == "[key]":  # pydantic's marker for "the key itself", already named by the path
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:

@@ -278,6 +278,48 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "regions[0].vpc.subnets.private.prefixLength",
         "greater than or equal to 16",
     ),
+    (
+        "system group on spot",
+        _set("regions.0.cluster.nodeGroups.system.capacityType", "SPOT"),
+        "regions[0].cluster.nodeGroups.system.capacityType",
+        "use ON_DEMAND",
+    ),
+    (
+        "arm and x86 in one node group",
+        _set("regions.0.cluster.nodeGroups.sandbox.instanceTypes", ["m7g.large", "m7i.large"]),
+        "regions[0].cluster.nodeGroups.sandbox.instanceTypes",
+        "mixes arm64 (m7g.large) and x86_64 (m7i.large)",
+    ),
+    (
+        "unbounded node group update",
+        _set("regions.0.cluster.nodeGroups.sandbox.maxUnavailablePercentage", 80),
+        "regions[0].cluster.nodeGroups.sandbox.maxUnavailablePercentage",
+        "less than or equal to 50",
+    ),
+    (
+        "unknown add-on",
+        _set("regions.0.cluster.addonVersions", {"vpc-cnx": "v1.20.4-eksbuild.2"}),
+        "regions[0].cluster.addonVersions.vpc-cnx",
+        "'vpc-cni', 'kube-proxy'",
+    ),
+    (
+        "add-on version format",
+        _set("regions.0.cluster.addonVersions", {"coredns": "1.12"}),
+        "regions[0].cluster.addonVersions.coredns",
+        "should match pattern",
+    ),
+    (
+        "public endpoint in prod",
+        _both(
+            _set("environment", "prod"),
+            _both(
+                _set("regions.0.cluster.endpointPublicAccess", True),
+                _set("regions.0.cluster.publicAccessCidrs", ["203.0.113.0/24"]),
+            ),
+        ),
+        "regions[0].cluster.endpointPublicAccess",
+        "prod keeps the EKS API private",
+    ),
     ("region twice", _second_region(name="us-east-1"), "regions[1].name", "appears again"),
     ("two primaries", _second_region(primary=True), "regions[1].primary", "exactly one region"),
     ("no primary", _set("regions.0.primary", False), "regions", "no region sets primary"),

@@ -1,14 +1,19 @@
-"""The platform program: read the stack config, build every region, export the outputs."""
+"""The platform program: read the stack config, build every region, export the outputs.
+
+Region and Platform components (issue #8) will take over the per-region wiring below.
+"""
 
 import pulumi
 
+from components.cluster import Cluster, ClusterArgs
 from components.config import stack_config_from_pulumi
 from components.providers import regional_aws_provider
 from components.vpc import Vpc, VpcArgs
 
 config = stack_config_from_pulumi()
 
-vpcs = {}
+vpcs: dict[str, Vpc] = {}
+clusters: dict[str, Cluster] = {}
 for region in config.regions:
     provider = regional_aws_provider(
         f"aws-{region.name}",
@@ -16,10 +21,21 @@ for region in config.regions:
         tags=config.tags,
         allowed_account_ids=config.allowed_account_ids,
     )
-    vpcs[region.name] = Vpc(
-        f"{region.name}-network",
-        VpcArgs.from_config(region, cluster_name=f"platform-{config.environment}-{region.name}"),
-        opts=pulumi.ResourceOptions(provider=provider),
+    in_region = pulumi.ResourceOptions(provider=provider)
+    cluster_name = f"platform-{config.environment}-{region.name}"
+    vpc = vpcs[region.name] = Vpc(
+        f"{region.name}-network", VpcArgs.from_config(region, cluster_name=cluster_name), opts=in_region
+    )
+    clusters[region.name] = Cluster(
+        f"{region.name}-cluster",
+        ClusterArgs.from_config(
+            region.cluster,
+            cluster_name=cluster_name,
+            vpc=vpc,
+            instance_tags=config.tags,
+            environment=config.environment,
+        ),
+        opts=in_region,
     )
 
 pulumi.export("environment", config.environment)
@@ -37,3 +53,16 @@ pulumi.export(
         for name, vpc in vpcs.items()
     },
 )
+pulumi.export(
+    "clusters",
+    {
+        name: {
+            "name": cluster.cluster_name,
+            "endpoint": cluster.endpoint,
+            "oidcProviderArn": cluster.oidc_provider_arn,
+            "nodeSecurityGroupId": cluster.node_security_group_id,
+        }
+        for name, cluster in clusters.items()
+    },
+)
+pulumi.export("kubeconfigs", {name: cluster.kubeconfig for name, cluster in clusters.items()})

@@ -66,15 +66,11 @@ REGION_AZ_COUNTS: dict[str, int] = {
 SUPPORTED_KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
 
 # EKS add-ons every cluster runs (components/cluster.py); versions may be pinned per stack.
-EKS_ADDONS = (
-    "vpc-cni",
-    "kube-proxy",
-    "coredns",
-    "eks-pod-identity-agent",
-    "aws-ebs-csi-driver",
-    "metrics-server",
-)
 EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"]
+EKS_ADDONS: tuple[EksAddon, ...] = get_args(EksAddon)
+
+# Kubernetes Service IPs of every cluster; a VPC CIDR must not overlap it (EKS refuses).
+EKS_SERVICE_IPV4_CIDR = ipaddress.IPv4Network("172.20.0.0/16")
 
 # The only retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (
@@ -124,7 +120,7 @@ class KeyedValueError(ValueError):
     """
 
     def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(f"{key}: {message}")  # named in the text too, for Python callers of the models
         self.key = key
         self.message = message
 
@@ -490,6 +486,10 @@ class RegionConfig(_Model):
         if self.vpc.az_count > available:
             raise KeyedValueError(
                 "vpc.azCount", f"{self.vpc.az_count} zones requested but {self.name} offers {available}"
+            )
+        if self.vpc.cidr.overlaps(EKS_SERVICE_IPV4_CIDR):
+            raise KeyedValueError(
+                "vpc.cidr", f"{self.vpc.cidr} overlaps {EKS_SERVICE_IPV4_CIDR}, the clusters' Service range"
             )
         for index, zone in enumerate(self.vpc.availability_zones or []):
             if not re.fullmatch(re.escape(self.name) + r"[a-z]", zone):

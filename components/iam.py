@@ -7,12 +7,13 @@ AWS-managed policies they get, so every grant is visible where the role is made.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
-__all__ = ["Condition", "role", "trust_policy"]
+__all__ = ["Condition", "Role", "role", "trust_policy"]
 
 
 def trust_policy(
@@ -40,6 +41,24 @@ def trust_policy(
     return json
 
 
+@dataclass(frozen=True)
+class Role:
+    """A role and the managed policies attached to it."""
+
+    resource: aws.iam.Role
+    attachments: tuple[aws.iam.RolePolicyAttachment, ...]
+
+    @property
+    def arn(self) -> pulumi.Output[str]:
+        arn: pulumi.Output[str] = self.resource.arn
+        return arn
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """Depend on these to use the role only once its policies are attached."""
+        return [self.resource, *self.attachments]
+
+
 def role(
     name: str,
     *,
@@ -47,7 +66,7 @@ def role(
     trust: pulumi.Input[str],
     parent: pulumi.Resource,
     managed_policies: Mapping[str, pulumi.Input[str]] | None = None,
-) -> aws.iam.Role:
+) -> Role:
     """Role `name` with each managed policy attached as `<name>-<key>` (keys stay stable)."""
     created = aws.iam.Role(
         name,
@@ -55,8 +74,10 @@ def role(
         assume_role_policy=trust,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    for key, policy_arn in (managed_policies or {}).items():
+    attachments = tuple(
         aws.iam.RolePolicyAttachment(
             f"{name}-{key}", role=created.name, policy_arn=policy_arn, opts=pulumi.ResourceOptions(parent=parent)
         )
-    return created
+        for key, policy_arn in (managed_policies or {}).items()
+    )
+    return Role(resource=created, attachments=attachments)

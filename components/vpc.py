@@ -386,7 +386,7 @@ class Vpc(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(
             f"{self._name}-flow-logs-write",
-            role=role.id,
+            role=role.resource.id,
             policy=write_policy.json,
             opts=self._child(),
         )

@@ -135,6 +135,15 @@ class RecordingMonitor(MockMonitor):
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """A component's `register_outputs(...)`: kept as that component's outputs."""
+        self._thread_loop()
+        outputs = rpc.deserialize_properties(request.outputs)
+        for registration in self.registrations:
+            if registration.urn == request.urn:
+                registration.outputs = unwrap_secrets(outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
     def _record(self, request: Any, urn: str, resource_id: str, inputs: dict[str, Any], state: dict[str, Any]) -> None:
         self.registrations.append(
             Registration(
@@ -301,6 +310,47 @@ def _eks_cluster(name: str, state: dict[str, Any], region: str, account: str) ->
     return resource_id, state
 
 
+def _eks_node_group(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    cluster = str(state.get("clusterName"))
+    group = str(state.get("nodeGroupName") or f"{name}-{_digest('nodegroup', name, length=7)}")
+    group_id = _uuid("nodegroup", region, cluster, group)
+    state.update(
+        nodeGroupName=group,
+        arn=_arn("eks", region, account, f"nodegroup/{cluster}/{group}/{group_id}"),
+        status="ACTIVE",
+        resources=[{"autoscalingGroups": [{"name": f"eks-{group}-{group_id}"}], "remoteAccessSecurityGroupId": ""}],
+    )
+    return f"{cluster}:{group}", state
+
+
+def _eks_addon(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    cluster, addon = str(state.get("clusterName")), str(state.get("addonName"))
+    state["arn"] = _arn("eks", region, account, f"addon/{cluster}/{addon}/{_uuid('addon', region, cluster, addon)}")
+    return f"{cluster}:{addon}", state
+
+
+def _eks_access_entry(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    cluster, principal = str(state.get("clusterName")), str(state.get("principalArn"))
+    role = principal.rsplit("/", 1)[-1]
+    entry = _uuid("access-entry", region, cluster, principal)
+    state["accessEntryArn"] = _arn("eks", region, account, f"access-entry/{cluster}/role/{account}/{role}/{entry}")
+    return f"{cluster}:{principal}", state
+
+
+def _launch_template(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    resource_id, state = _ec2("lt", "launch-template")(name, state, region, account)
+    state.update(latestVersion=1, defaultVersion=1)
+    state.setdefault("name", f"{name}-{_digest('lt-name', name, length=8)}")
+    return resource_id, state
+
+
+def _oidc_provider(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    host = str(state.get("url", "")).removeprefix("https://")
+    arn = _arn("iam", "", account, f"oidc-provider/{host}")
+    state["arn"] = arn
+    return arn, state
+
+
 def _rds_instance(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
     identifier = str(state.get("identifier") or f"{name}-{_digest(name, length=7)}")
     host = f"{identifier}.c{_digest('rds', account, region, length=11)}.{region}.rds.amazonaws.com"
@@ -413,15 +463,18 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2("sgr", "security-group-rule"),
     "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2("vpce", "vpc-endpoint"),
     "aws:ec2/flowLog:FlowLog": _ec2("fl", "vpc-flow-log"),
-    "aws:ec2/launchTemplate:LaunchTemplate": _ec2("lt", "launch-template"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _named("kms", "{name}"),
     "aws:cloudwatch/logGroup:LogGroup": _named("logs", "log-group:{name}"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch", "alarm:{name}"),
     "aws:iam/role:Role": _iam_role,
     "aws:iam/policy:Policy": _named("iam", "policy/{name}"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _named("iam", "oidc-provider/{name}", "url"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:eks/addon:Addon": _eks_addon,
+    "aws:eks/accessEntry:AccessEntry": _eks_access_entry,
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
@@ -496,6 +549,30 @@ def _policy_document(args: dict[str, Any], region: str, account: str) -> dict[st
     }
 
 
+# The mock's answer to the add-on version lookup, whatever the Kubernetes version: plausible
+# version strings, not a record of AWS's catalog (a real deploy asks AWS).
+_ADDON_VERSIONS = {
+    "vpc-cni": "v1.20.4-eksbuild.2",
+    "kube-proxy": "v1.34.1-eksbuild.2",
+    "coredns": "v1.12.4-eksbuild.1",
+    "eks-pod-identity-agent": "v1.3.9-eksbuild.3",
+    "aws-ebs-csi-driver": "v1.51.1-eksbuild.1",
+    "metrics-server": "v0.8.0-eksbuild.2",
+}
+
+
+def _addon_version(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    name = str(args.get("addonName"))
+    if name not in _ADDON_VERSIONS:
+        raise ValueError(f"no EKS add-on named {name!r}")
+    return {
+        "id": name,
+        "addonName": name,
+        "kubernetesVersion": args.get("kubernetesVersion"),
+        "version": _ADDON_VERSIONS[name],
+    }
+
+
 _INVOKES: dict[str, Invoke] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": lambda args, region, account: {
@@ -518,4 +595,5 @@ _INVOKES: dict[str, Invoke] = {
         "reverseDnsPrefix": "com.amazonaws",
     },
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+    "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
 }

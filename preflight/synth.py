@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import reset_options, set_all_config, set_mocks
+from pulumi.runtime.mocks import MockCallArgs
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -43,6 +44,8 @@ class Graph:
     stack: str
     registrations: list[Registration]
     outputs: dict[str, StackOutput] = field(default_factory=dict)
+    invokes: list[MockCallArgs] = field(default_factory=list)
+    """Every invoke (data source lookup) the program made, in call order."""
 
     def __iter__(self) -> Iterator[Registration]:
         return iter(self.registrations)
@@ -111,7 +114,9 @@ def run_program(
         # The SDK registers from worker threads, so arrival order varies from run to run; URN
         # order (the stack first) makes every report and comparison repeatable.
         registrations = sorted(monitor.registrations, key=lambda r: (r.type != "pulumi:pulumi:Stack", r.urn))
-        return Graph(project=project, stack=stack, registrations=registrations, outputs=outputs)
+        return Graph(
+            project=project, stack=stack, registrations=registrations, outputs=outputs, invokes=list(mocks.calls)
+        )
     finally:
         set_all_config({})
         reset_options()

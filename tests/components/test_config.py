@@ -279,6 +279,12 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "greater than or equal to 16",
     ),
     (
+        "vpc overlaps the service range",
+        _set("regions.0.vpc.cidr", "172.20.0.0/16"),
+        "regions[0].vpc.cidr",
+        "overlaps 172.20.0.0/16, the clusters' Service range",
+    ),
+    (
         "system group on spot",
         _set("regions.0.cluster.nodeGroups.system.capacityType", "SPOT"),
         "regions[0].cluster.nodeGroups.system.capacityType",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +18,7 @@ from components.vpc import INTERFACE_ENDPOINT_SERVICES, Vpc, VpcArgs
 from preflight.mocks import Registration
 from preflight.synth import Graph
 from tests.conftest import Harness
+from tests.helpers import out, policy
 
 TAGS = {"environment": "dev", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 BASE = VpcArgs(cidr="10.20.0.0/16", az_count=3, nat_strategy="one-per-az", cluster_name="platform-dev")
@@ -49,15 +49,6 @@ def subnets_by_tier(graph: Graph) -> dict[str, list[Registration]]:
     for subnet in graph.by_type(SUBNET):
         tiers[subnet.inputs["tags"]["tier"]].append(subnet)
     return {tier: sorted(found, key=lambda s: s.name) for tier, found in tiers.items()}
-
-
-def out(graph: Graph, name: str) -> Any:
-    return graph.outputs[name].value
-
-
-def policy(registration: Registration, key: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(registration.inputs[key])
-    return document
 
 
 # --- tiers and subnets -------------------------------------------------------------------

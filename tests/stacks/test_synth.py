@@ -106,3 +106,25 @@ def test_main_with_bad_config_fails_with_the_config_error(tmp_path: pytest.TempP
             config=config,
         )
     assert [issue.path for issue in caught.value.issues] == ["monthlyBudget"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_each_region_gets_a_private_cluster_on_its_private_subnets(stack: str) -> None:
+    graph = synthesized(stack)
+    config = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")
+    clusters = {c.inputs["name"]: c for c in graph.by_type("aws:eks/cluster:Cluster")}
+    assert sorted(clusters) == sorted(f"platform-{stack}-{region}" for region in EXPECTED_REGIONS[stack])
+    networks = graph.outputs["networks"].value
+    for region in config.regions:
+        cluster = clusters[f"platform-{stack}-{region.name}"]
+        assert cluster.inputs["vpcConfig"]["subnetIds"] == networks[region.name]["privateSubnetIds"]
+        assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+        assert cluster.inputs["deletionProtection"] is (stack == "prod")
+        groups = [
+            g for g in graph.by_type("aws:eks/nodeGroup:NodeGroup") if g.inputs["clusterName"] == cluster.inputs["name"]
+        ]
+        assert {g.inputs["labels"]["platform/node-group"]: g.inputs["capacityType"] for g in groups} == {
+            name: group.capacity_type for name, group in region.cluster.node_groups.items()
+        }
+    assert graph.outputs["kubeconfigs"].secret is True
+    assert sorted(graph.outputs["clusters"].value) == sorted(EXPECTED_REGIONS[stack])

@@ -1,0 +1,511 @@
+"""Cluster: a hardened EKS cluster with managed node groups and a Kubernetes provider.
+
+Secure defaults beyond a bare `aws.eks.Cluster`:
+- the API endpoint is private; a public endpoint needs an explicit CIDR allowlist (config
+  rejects 0.0.0.0/0, and prod keeps it private);
+- Kubernetes secrets are envelope-encrypted with the cluster's own customer-managed key;
+- all five control-plane log types go to a KMS-encrypted log group with a set retention;
+- access is through EKS access entries only (no aws-auth ConfigMap); an admin role from config
+  gets cluster-admin, and the Kubernetes provider authenticates as that role;
+- nodes run from launch templates that require IMDSv2 with hop limit 1, so pods cannot read
+  the node's credentials, on encrypted gp3 root volumes;
+- the node role has only what a node needs; add-ons that call AWS (VPC CNI, EBS CSI) get
+  their own roles through IRSA, never the node role;
+- the `sandbox` node group is tainted so only the language services (which tolerate the
+  taint) run on it; the `system` group is on-demand.
+
+Pass the region's provider in `opts`; every child inherits it through `parent=self`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import iam
+from components.aws_context import AwsContext
+from components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, EksAddon, NodeGroupConfig
+from components.instance_types import architecture
+from components.kms import customer_managed_key
+from components.log_groups import encrypted_log_group
+from components.vpc import Vpc
+
+SYSTEM_GROUP = "system"
+SANDBOX_GROUP = "sandbox"
+# Every node carries its group's name under this label; workloads select a group with it.
+NODE_GROUP_LABEL = "platform/node-group"
+# Only pods that tolerate this taint (the language services) are scheduled on sandbox nodes.
+SANDBOX_TAINT_KEY = "platform/sandbox"
+SANDBOX_TAINT_VALUE = "true"
+
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class AddonSpec:
+    """How the cluster runs one EKS add-on."""
+
+    name: EksAddon
+    before_nodes: bool
+    """Installed before node groups: nodes cannot become Ready without it."""
+    service_account: str | None = None
+    """kube-system service account that assumes the add-on's own IAM role (IRSA)."""
+    managed_policy: str | None = None
+    """AWS-managed policy for that role."""
+    configuration: Mapping[str, Any] = field(default_factory=dict)
+
+
+ADDONS: tuple[AddonSpec, ...] = (
+    # Network policy enforcement on: the sandbox namespace's NetworkPolicies depend on it.
+    AddonSpec("vpc-cni", True, "aws-node", "AmazonEKS_CNI_Policy", {"enableNetworkPolicy": "true"}),
+    AddonSpec("kube-proxy", True),
+    AddonSpec("eks-pod-identity-agent", True),
+    AddonSpec("coredns", False),
+    AddonSpec("aws-ebs-csi-driver", False, "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
+    AddonSpec("metrics-server", False),  # the language services' HPAs read its metrics
+)
+assert {spec.name for spec in ADDONS} == set(EKS_ADDONS), "every add-on in config.EKS_ADDONS needs an AddonSpec"
+
+
+class ClusterArgsError(ValueError):
+    """Bad Cluster arguments; the message names the argument."""
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    """What the cluster is (validated config) and where it lives (network inputs)."""
+
+    cluster_name: str
+    config: ClusterConfig
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Private subnets: control-plane network interfaces and every node group."""
+    instance_tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for instances and volumes the node groups launch (provider default tags do not reach them)."""
+    deletion_protection: bool = False
+    """EKS refuses to delete the cluster while on (set for prod)."""
+
+    def __post_init__(self) -> None:
+        if not _CLUSTER_NAME.fullmatch(self.cluster_name):
+            raise ClusterArgsError(
+                f"cluster_name {self.cluster_name!r}: use 1-100 letters, digits, '-' or '_', starting alphanumeric"
+            )
+
+    @classmethod
+    def from_config(
+        cls,
+        config: ClusterConfig,
+        *,
+        cluster_name: str,
+        vpc: Vpc,
+        instance_tags: Mapping[str, str],
+        environment: str,
+    ) -> ClusterArgs:
+        return cls(
+            cluster_name=cluster_name,
+            config=config,
+            vpc_id=vpc.vpc_id,
+            subnet_ids=vpc.private_subnet_ids,
+            instance_tags=instance_tags,
+            deletion_protection=environment == "prod",
+        )
+
+
+class Cluster(pulumi.ComponentResource):
+    """A private, encrypted EKS cluster with managed node groups, add-ons and a Kubernetes provider."""
+
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name."""
+    cluster_arn: pulumi.Output[str]
+    """The EKS cluster's ARN."""
+    endpoint: pulumi.Output[str]
+    """The Kubernetes API server URL."""
+    certificate_authority_data: pulumi.Output[str]
+    """Base64 CA bundle of the API server."""
+    oidc_provider_arn: pulumi.Output[str]
+    """IAM OIDC provider for IRSA roles of workloads."""
+    oidc_provider_url: pulumi.Output[str]
+    """The cluster's OIDC issuer URL."""
+    node_security_group_id: pulumi.Output[str]
+    """Security group on every node; databases and Redis allow traffic from it."""
+    cluster_security_group_id: pulumi.Output[str]
+    """The EKS-managed cluster security group (control plane and nodes)."""
+    node_role_arn: pulumi.Output[str]
+    """IAM role of the managed nodes."""
+    kubeconfig: pulumi.Output[str]
+    """Secret kubeconfig (JSON) that authenticates with `aws eks get-token`."""
+    kubernetes_provider: k8s.Provider
+    """Kubernetes provider for this cluster; pass it to Kubernetes resources and components."""
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:index:Cluster", name, None, opts)
+        self._name = name
+        self._args = args
+        config = args.config
+        self._context = AwsContext.of(self)
+
+        self.cluster_role = self._cluster_role()
+        self.node_role = iam.role(
+            f"{name}-node-role",
+            description=f"EKS nodes of {args.cluster_name}: join the cluster and pull images, nothing else",
+            trust=iam.trust_policy(principal_type="Service", identifiers=["ec2.amazonaws.com"], parent=self),
+            managed_policies={
+                "worker": self._context.managed_policy("AmazonEKSWorkerNodePolicy"),
+                "ecr-pull": self._context.managed_policy("AmazonEC2ContainerRegistryPullOnly"),
+            },
+            parent=self,
+        )
+        self.secrets_key = customer_managed_key(
+            f"{name}-secrets-key",
+            description=f"Encrypts the Kubernetes secrets of EKS cluster {args.cluster_name}",
+            context=self._context,
+            parent=self,
+            alias=f"{args.cluster_name}/eks-secrets",
+        )
+        secrets_key_use = self._let_cluster_use_secrets_key()
+        self.log_group = encrypted_log_group(
+            f"{name}-control-plane-logs",
+            group_name=f"/aws/eks/{args.cluster_name}/cluster",  # the name EKS writes to
+            retention_days=config.log_retention_days,
+            description=f"the control-plane logs of EKS cluster {args.cluster_name}",
+            context=self._context,
+            parent=self,
+        ).group
+
+        self.cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=config.kubernetes_version,
+            role_arn=self.cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=config.endpoint_public_access,
+                # An empty list would mean AWS's default, 0.0.0.0/0; send none when the endpoint is private.
+                public_access_cidrs=[str(cidr) for cidr in config.public_access_cidrs]
+                if config.endpoint_public_access
+                else None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"],
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.secrets_key.arn),
+            ),
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                # With an admin role the deployer works through that role's access entry instead.
+                bootstrap_cluster_creator_admin_permissions=config.admin_role_arn is None,
+            ),
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                ip_family="ipv4", service_ipv4_cidr=str(EKS_SERVICE_IPV4_CIDR)
+            ),
+            # Managed add-ons below replace the self-managed defaults, so nothing runs unmanaged.
+            bootstrap_self_managed_addons=False,
+            # STANDARD: an outdated version must be upgraded instead of silently billed extended support.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            zonal_shift_config=aws.eks.ClusterZonalShiftConfigArgs(enabled=True),
+            deletion_protection=args.deletion_protection,
+            tags={"Name": args.cluster_name},
+            opts=self._child(depends_on=[*self.cluster_role.ready, secrets_key_use, self.log_group]),
+        )
+        self.cluster_security_group_id = self.cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id)
+        self.certificate_authority_data = self.cluster.certificate_authority.apply(lambda ca: ca.data)
+        self.node_security_group = aws.ec2.SecurityGroup(
+            f"{name}-nodes-sg",
+            vpc_id=args.vpc_id,
+            # No rules here on purpose: nodes also carry the EKS cluster security group, which EKS
+            # keeps open between control plane and nodes. This group is the nodes' identity.
+            # Not tagged kubernetes.io/cluster/*: load balancer controllers expect one such group.
+            description=f"EKS nodes of {args.cluster_name}; databases and caches allow this group",
+            tags={"Name": f"{args.cluster_name}-nodes"},
+            opts=self._child(),
+        )
+        issuer: pulumi.Output[str] = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            tags={"Name": f"{args.cluster_name}-oidc"},
+            opts=self._child(),
+        )
+        self._issuer = issuer
+        admin_access = self._admin_access()
+
+        self.addons: dict[EksAddon, aws.eks.Addon] = {}
+        for spec in ADDONS:
+            if spec.before_nodes:
+                self.addons[spec.name] = self._addon(spec, depends_on=[])
+        early_addons = list(self.addons.values())
+        self.node_groups = {
+            group: self._node_group(group, settings, depends_on=early_addons)
+            for group, settings in config.node_groups.items()
+        }
+        for spec in ADDONS:
+            if not spec.before_nodes:  # these run as pods, so they wait for nodes
+                self.addons[spec.name] = self._addon(spec, depends_on=list(self.node_groups.values()))
+
+        self.kubeconfig = self._kubeconfig()
+        self.kubernetes_provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            # Kubernetes resources wait until someone may administer the cluster and pods can run.
+            opts=self._child(depends_on=[*admin_access, *self.node_groups.values(), *self.addons.values()]),
+        )
+
+        self.cluster_name = self.cluster.name
+        self.cluster_arn = self.cluster.arn
+        self.endpoint = self.cluster.endpoint
+        self.oidc_provider_arn = self.oidc_provider.arn
+        self.oidc_provider_url = issuer
+        self.node_security_group_id = self.node_security_group.id
+        self.node_role_arn = self.node_role.arn
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "clusterArn": self.cluster_arn,
+                "endpoint": self.endpoint,
+                "certificateAuthorityData": self.certificate_authority_data,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "oidcProviderUrl": self.oidc_provider_url,
+                "nodeSecurityGroupId": self.node_security_group_id,
+                "clusterSecurityGroupId": self.cluster_security_group_id,
+                "nodeRoleArn": self.node_role_arn,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+
+    def _cluster_role(self) -> iam.Role:
+        return iam.role(
+            f"{self._name}-cluster-role",
+            description=f"EKS control plane of {self._args.cluster_name}",
+            trust=iam.trust_policy(principal_type="Service", identifiers=["eks.amazonaws.com"], parent=self),
+            managed_policies={"cluster": self._context.managed_policy("AmazonEKSClusterPolicy")},
+            parent=self,
+        )
+
+    def _let_cluster_use_secrets_key(self) -> aws.iam.RolePolicy:
+        """The control plane encrypts secrets with the key; nothing else gets this grant."""
+        document = aws.iam.get_policy_document_output(
+            statements=[
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="EncryptKubernetesSecrets",
+                    actions=["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                    resources=[self.secrets_key.arn],
+                )
+            ],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return aws.iam.RolePolicy(
+            f"{self._name}-cluster-role-secrets-key",
+            role=self.cluster_role.resource.id,
+            policy=document.json,
+            opts=self._child(),
+        )
+
+    def _admin_access(self) -> list[pulumi.Resource]:
+        """An access entry with cluster-admin for the configured role (none: the creator is admin)."""
+        admin_role_arn = self._args.config.admin_role_arn
+        if admin_role_arn is None:
+            return []
+        entry = aws.eks.AccessEntry(
+            f"{self._name}-admin-access",
+            cluster_name=self.cluster.name,
+            principal_arn=admin_role_arn,
+            type="STANDARD",
+            opts=self._child(),
+        )
+        association = aws.eks.AccessPolicyAssociation(
+            f"{self._name}-admin-cluster-admin",
+            cluster_name=self.cluster.name,
+            principal_arn=admin_role_arn,
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:eks::aws:cluster-access-policy/{1}", self._context.partition, CLUSTER_ADMIN_POLICY
+            ),
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            opts=self._child(depends_on=[entry]),
+        )
+        return [entry, association]
+
+    def _irsa_role(self, spec: AddonSpec) -> iam.Role:
+        """A role only the add-on's own service account can assume, through the cluster's OIDC issuer."""
+        assert spec.service_account is not None and spec.managed_policy is not None
+        host = self._issuer.apply(lambda url: url.removeprefix("https://"))
+        trust = iam.trust_policy(
+            principal_type="Federated",
+            identifiers=[self.oidc_provider.arn],
+            action="sts:AssumeRoleWithWebIdentity",
+            conditions=[
+                iam.Condition(
+                    test="StringEquals",
+                    variable=host.apply(lambda h: f"{h}:sub"),
+                    values=[f"system:serviceaccount:kube-system:{spec.service_account}"],
+                ),
+                iam.Condition(
+                    test="StringEquals", variable=host.apply(lambda h: f"{h}:aud"), values=["sts.amazonaws.com"]
+                ),
+            ],
+            parent=self,
+        )
+        return iam.role(
+            f"{self._name}-{spec.name}-role",
+            description=f"{spec.name} add-on of {self._args.cluster_name} (service account {spec.service_account})",
+            trust=trust,
+            managed_policies={"policy": self._context.managed_policy(spec.managed_policy)},
+            parent=self,
+        )
+
+    def _addon(self, spec: AddonSpec, depends_on: Sequence[pulumi.Resource]) -> aws.eks.Addon:
+        config = self._args.config
+        pinned = config.addon_versions.get(spec.name)
+        version: pulumi.Input[str] = (
+            pinned
+            if pinned is not None
+            else aws.eks.get_addon_version_output(
+                addon_name=spec.name,
+                kubernetes_version=config.kubernetes_version,
+                most_recent=False,  # the version AWS validated as default for this Kubernetes version
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).version
+        )
+        role = self._irsa_role(spec) if spec.service_account else None
+        return aws.eks.Addon(
+            f"{self._name}-{spec.name}",
+            cluster_name=self.cluster.name,
+            addon_name=spec.name,
+            addon_version=version,
+            service_account_role_arn=role.arn if role else None,
+            configuration_values=json.dumps(dict(spec.configuration)) if spec.configuration else None,
+            # Pulumi is the source of truth for add-on settings, on create and on update.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=self._child(depends_on=[*depends_on, *(role.ready if role else [])]),
+        )
+
+    def _launch_template(self, group: str, settings: NodeGroupConfig) -> aws.ec2.LaunchTemplate:
+        node_name = f"{self._args.cluster_name}-{group}"
+        instance_tags = {**self._args.instance_tags, "Name": node_name, NODE_GROUP_LABEL: group}
+        return aws.ec2.LaunchTemplate(
+            f"{self._name}-{group}-lt",
+            description=f"Nodes of group {group} in EKS cluster {self._args.cluster_name}",
+            update_default_version=True,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",  # IMDSv2 only
+                http_put_response_hop_limit=1,  # one hop: the node itself, not its pods
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",  # the AL2023 root volume
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=settings.disk_size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            # The cluster group keeps control plane <-> node traffic working; the node group is the identity.
+            vpc_security_group_ids=[self.cluster_security_group_id, self.node_security_group.id],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=instance_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            tags={"Name": f"{node_name}-lt"},
+            opts=self._child(),
+        )
+
+    def _node_group(
+        self, group: str, settings: NodeGroupConfig, depends_on: Sequence[pulumi.Resource]
+    ) -> aws.eks.NodeGroup:
+        template = self._launch_template(group, settings)
+        taints = (
+            [aws.eks.NodeGroupTaintArgs(key=SANDBOX_TAINT_KEY, value=SANDBOX_TAINT_VALUE, effect="NO_SCHEDULE")]
+            if group == SANDBOX_GROUP
+            else None
+        )
+        return aws.eks.NodeGroup(
+            f"{self._name}-{group}",
+            cluster_name=self.cluster.name,
+            node_role_arn=self.node_role.arn,
+            subnet_ids=self._args.subnet_ids,
+            version=self.cluster.version,
+            ami_type=AMI_TYPES[architecture(settings.instance_types[0])],
+            capacity_type=settings.capacity_type,
+            instance_types=list(settings.instance_types),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=settings.min_size, desired_size=settings.desired_size, max_size=settings.max_size
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(
+                max_unavailable_percentage=settings.max_unavailable_percentage
+            ),
+            labels={**settings.labels, NODE_GROUP_LABEL: group},
+            taints=taints,
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
+            tags={"Name": f"{self._args.cluster_name}-{group}"},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*self.node_role.ready, *depends_on],
+                # An autoscaler owns the current size between deployments; config owns min and max.
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+    def _kubeconfig(self) -> pulumi.Output[str]:
+        admin_role_arn = self._args.config.admin_role_arn
+
+        def render(values: list[Any]) -> str:
+            name, endpoint, ca_data, region = values
+            token_args = ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"]
+            if admin_role_arn is not None:
+                token_args += ["--role-arn", admin_role_arn]  # the role that has the admin access entry
+            return json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [
+                        {"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+                    ],
+                    "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+                    "current-context": name,
+                    "users": [
+                        {
+                            "name": name,
+                            "user": {
+                                "exec": {
+                                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                    "command": "aws",
+                                    "args": token_args,
+                                    "interactiveMode": "Never",
+                                }
+                            },
+                        }
+                    ],
+                },
+                indent=2,
+            )
+
+        rendered = pulumi.Output.all(
+            self.cluster.name, self.cluster.endpoint, self.certificate_authority_data, self._context.region
+        ).apply(render)
+        return pulumi.Output.secret(rendered)

@@ -1,0 +1,428 @@
+"""Cluster: assert on the registered EKS cluster, its IAM, node groups, add-ons and provider."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+from pulumi.runtime import rpc
+from pydantic import ValidationError
+
+from components.cluster import (
+    ADDONS,
+    CONTROL_PLANE_LOG_TYPES,
+    NODE_GROUP_LABEL,
+    SANDBOX_TAINT_KEY,
+    Cluster,
+    ClusterArgs,
+    ClusterArgsError,
+)
+from components.config import EKS_ADDONS, ClusterConfig
+from components.providers import regional_aws_provider
+from components.vpc import Vpc, VpcArgs
+from preflight.mocks import Registration
+from preflight.synth import Graph
+from tests.conftest import Harness
+from tests.helpers import out, policy
+
+TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
+ADMIN_ROLE = "arn:aws:iam::123456789012:role/platform-admin"
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+ADDON = "aws:eks/addon:Addon"
+ROLE = "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+KEY = "aws:kms/key:Key"
+
+
+def cluster_config(**changes: Any) -> ClusterConfig:
+    """The prod shape, in config spelling; `changes` override top-level keys."""
+    raw: dict[str, Any] = {
+        "kubernetesVersion": "1.34",
+        "adminRoleArn": ADMIN_ROLE,
+        "logRetentionDays": 90,
+        "nodeGroups": {
+            "system": {"instanceTypes": ["m7i.large"], "minSize": 3, "desiredSize": 3, "maxSize": 6},
+            "sandbox": {
+                "instanceTypes": ["m7i.xlarge", "m6i.xlarge"],
+                "capacityType": "SPOT",
+                "minSize": 3,
+                "desiredSize": 3,
+                "maxSize": 30,
+                "diskSizeGib": 80,
+                "labels": {"workload": "untrusted"},
+            },
+        },
+    }
+    raw.update(changes)
+    return ClusterConfig.model_validate(raw)
+
+
+def build(harness: Harness, config: ClusterConfig | None = None, environment: str = "prod") -> Graph:
+    def program() -> None:
+        provider = regional_aws_provider("aws-eu-west-1", region="eu-west-1", tags=TAGS)
+        opts = pulumi.ResourceOptions(provider=provider)
+        vpc = Vpc("net", VpcArgs(cidr="10.30.0.0/16", az_count=3, cluster_name="platform-prod-eu"), opts=opts)
+        args = ClusterArgs.from_config(
+            config or cluster_config(),
+            cluster_name="platform-prod-eu",
+            vpc=vpc,
+            instance_tags=TAGS,
+            environment=environment,
+        )
+        cluster = Cluster("eks", args, opts=opts)
+        # Something built on the cluster's provider, as LanguageServicePool will be.
+        k8s.core.v1.Namespace("probe", opts=pulumi.ResourceOptions(provider=cluster.kubernetes_provider))
+        pulumi.export("private", vpc.private_subnet_ids)
+        pulumi.export("kubeconfig", cluster.kubeconfig)
+        pulumi.export("clusterName", cluster.cluster_name)
+        pulumi.export("endpoint", cluster.endpoint)
+        pulumi.export("ca", cluster.certificate_authority_data)
+        pulumi.export("oidcArn", cluster.oidc_provider_arn)
+        pulumi.export("oidcUrl", cluster.oidc_provider_url)
+        pulumi.export("nodeSg", cluster.node_security_group_id)
+        pulumi.export("clusterSg", cluster.cluster_security_group_id)
+        pulumi.export("nodeRole", cluster.node_role_arn)
+
+    return harness.run(program)
+
+
+@pytest.fixture(scope="module")
+def prod() -> Graph:
+    """The prod-shaped cluster, built once for the read-only assertions below."""
+    return build(Harness())
+
+
+def by_name(graph: Graph, type_token: str) -> dict[str, Registration]:
+    return {registration.name: registration for registration in graph.by_type(type_token)}
+
+
+def attached_policies(graph: Graph, role: Registration) -> set[str]:
+    return {a.inputs["policyArn"] for a in graph.by_type(ATTACHMENT) if a.inputs["role"] == role.outputs["name"]}
+
+
+# --- control plane -----------------------------------------------------------------------
+
+
+def test_secrets_are_encrypted_with_a_rotating_cmk(prod: Graph) -> None:
+    cluster = prod.one(CLUSTER)
+    key = prod.one(KEY, "eks-secrets-key")
+    encryption = cluster.inputs["encryptionConfig"]
+    assert encryption["resources"] == ["secrets"]
+    assert encryption["provider"]["keyArn"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    # Administrators are never locked out: the account root keeps kms:* on the key.
+    admin = policy(key, "policy")["Statement"][0]
+    assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"} and admin["Action"] == "kms:*"
+    # The control plane may use this key and nothing broader.
+    grant = prod.one("aws:iam/rolePolicy:RolePolicy", "eks-cluster-role-secrets-key")
+    (statement,) = policy(grant, "policy")["Statement"]
+    assert statement["Resource"] == key.outputs["arn"]
+    assert grant.inputs["role"] == prod.one(ROLE, "eks-cluster-role").id
+    alias = prod.one("aws:kms/alias:Alias")
+    assert alias.inputs == {"name": "alias/platform-prod-eu/eks-secrets", "targetKeyId": key.outputs["keyId"]}
+
+
+def test_prod_endpoint_is_private(prod: Graph) -> None:
+    vpc_config = prod.one(CLUSTER).inputs["vpcConfig"]
+    assert vpc_config["endpointPrivateAccess"] is True
+    assert vpc_config["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in vpc_config
+    assert prod.one(CLUSTER).inputs["deletionProtection"] is True
+
+
+def test_public_endpoint_only_for_the_allowlist(harness: Harness) -> None:
+    config = cluster_config(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24", "198.51.100.7/32"])
+    vpc_config = build(harness, config, environment="dev").one(CLUSTER).inputs["vpcConfig"]
+    assert vpc_config["endpointPublicAccess"] is True
+    assert vpc_config["publicAccessCidrs"] == ["203.0.113.0/24", "198.51.100.7/32"]
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "expected"),
+    [
+        (["10.0.0.0/8", "0.0.0.0/0"], "publicAccessCidrs[1]: 0.0.0.0/0 opens the API endpoint to the world"),
+        ([], "publicAccessCidrs: endpointPublicAccess is true, so list the CIDRs"),
+    ],
+)
+def test_world_open_or_missing_allowlist_is_rejected(cidrs: list[str], expected: str) -> None:
+    # Other programs build ClusterConfig in Python; the error still names the setting.
+    with pytest.raises(ValidationError, match=re.escape(expected)):
+        cluster_config(endpointPublicAccess=True, publicAccessCidrs=cidrs)
+
+
+def test_bad_cluster_name_names_the_argument() -> None:
+    with pytest.raises(ClusterArgsError, match="cluster_name 'bad name!'"):
+        ClusterArgs(cluster_name="bad name!", config=cluster_config(), vpc_id="vpc-1", subnet_ids=["subnet-1"])
+
+
+def test_control_plane_logs_go_to_an_encrypted_group(prod: Graph) -> None:
+    cluster = prod.one(CLUSTER)
+    group = prod.one("aws:cloudwatch/logGroup:LogGroup", "eks-control-plane-logs")
+    key = prod.one(KEY, "eks-control-plane-logs-key")
+    assert cluster.inputs["enabledClusterLogTypes"] == list(CONTROL_PLANE_LOG_TYPES)
+    assert set(CONTROL_PLANE_LOG_TYPES) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+    assert group.inputs["name"] == "/aws/eks/platform-prod-eu/cluster"  # where EKS writes
+    assert group.inputs["retentionInDays"] == 90
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    # The group exists first, or EKS would create an unencrypted one that never expires.
+    assert group.urn in cluster.dependencies
+
+
+def test_access_is_through_access_entries_only(prod: Graph) -> None:
+    cluster = prod.one(CLUSTER)
+    assert cluster.inputs["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    entry = prod.one("aws:eks/accessEntry:AccessEntry")
+    association = prod.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert entry.inputs["principalArn"] == association.inputs["principalArn"] == ADMIN_ROLE
+    assert entry.inputs["clusterName"] == association.inputs["clusterName"] == "platform-prod-eu"
+    assert association.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    assert association.inputs["accessScope"] == {"type": "cluster"}
+    assert not [r for r in prod.by_type("kubernetes:core/v1:ConfigMap") if r.name == "aws-auth"]
+
+
+def test_without_an_admin_role_the_creator_is_admin(harness: Harness) -> None:
+    graph = build(harness, cluster_config(adminRoleArn=None))
+    assert graph.one(CLUSTER).inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
+    assert not graph.by_type("aws:eks/accessEntry:AccessEntry")
+    assert "--role-arn" not in out(graph, "kubeconfig")
+
+
+def test_cluster_settings_that_avoid_surprises(prod: Graph) -> None:
+    cluster = prod.one(CLUSTER)
+    assert cluster.inputs["name"] == "platform-prod-eu"
+    assert cluster.inputs["version"] == "1.34"
+    assert cluster.inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+    assert cluster.inputs["bootstrapSelfManagedAddons"] is False
+    assert cluster.inputs["kubernetesNetworkConfig"] == {"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16"}
+    assert cluster.inputs["vpcConfig"]["subnetIds"] == out(prod, "private")
+
+
+# --- IAM ---------------------------------------------------------------------------------
+
+
+def test_roles_carry_only_what_they_need(prod: Graph) -> None:
+    roles = by_name(prod, ROLE)
+    cluster_role, node_role = roles["eks-cluster-role"], roles["eks-node-role"]
+    assert policy(cluster_role, "assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "eks.amazonaws.com"}
+    assert policy(node_role, "assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert attached_policies(prod, cluster_role) == {"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"}
+    # No CNI or EBS policy on the node role: those add-ons have their own roles.
+    assert attached_policies(prod, node_role) == {
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+    }
+    assert prod.one(CLUSTER).inputs["roleArn"] == cluster_role.outputs["arn"]
+    assert out(prod, "nodeRole") == node_role.outputs["arn"]
+
+
+@pytest.mark.parametrize(
+    ("addon", "service_account", "managed_policy"),
+    [
+        ("vpc-cni", "aws-node", "AmazonEKS_CNI_Policy"),
+        ("aws-ebs-csi-driver", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
+    ],
+)
+def test_aws_calling_addons_get_their_own_irsa_role(
+    prod: Graph, addon: str, service_account: str, managed_policy: str
+) -> None:
+    role = prod.one(ROLE, f"eks-{addon}-role")
+    oidc = prod.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    issuer_host = oidc.inputs["url"].removeprefix("https://")
+    (trust,) = policy(role, "assumeRolePolicy")["Statement"]
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Principal"] == {"Federated": oidc.outputs["arn"]}
+    assert trust["Condition"] == {
+        "StringEquals": {
+            f"{issuer_host}:sub": f"system:serviceaccount:kube-system:{service_account}",
+            f"{issuer_host}:aud": "sts.amazonaws.com",
+        }
+    }
+    assert attached_policies(prod, role) == {f"arn:aws:iam::aws:policy/{managed_policy}"}
+    assert by_name(prod, ADDON)[f"eks-{addon}"].inputs["serviceAccountRoleArn"] == role.outputs["arn"]
+
+
+def test_oidc_provider_for_irsa(prod: Graph) -> None:
+    oidc = prod.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    issuer = prod.one(CLUSTER).outputs["identities"][0]["oidcs"][0]["issuer"]
+    assert oidc.inputs["url"] == issuer == out(prod, "oidcUrl")
+    assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    assert out(prod, "oidcArn") == oidc.outputs["arn"]
+
+
+# --- nodes -------------------------------------------------------------------------------
+
+
+def test_launch_templates_lock_down_metadata_and_encrypt_volumes(prod: Graph) -> None:
+    templates = by_name(prod, LAUNCH_TEMPLATE)
+    assert set(templates) == {"eks-system-lt", "eks-sandbox-lt"}
+    cluster_sg = prod.one(CLUSTER).outputs["vpcConfig"]["clusterSecurityGroupId"]
+    for group, template in (("system", templates["eks-system-lt"]), ("sandbox", templates["eks-sandbox-lt"])):
+        metadata = template.inputs["metadataOptions"]
+        assert metadata["httpTokens"] == "required"
+        assert metadata["httpPutResponseHopLimit"] == 1
+        assert metadata["httpEndpoint"] == "enabled"
+        (disk,) = template.inputs["blockDeviceMappings"]
+        assert disk["deviceName"] == "/dev/xvda"
+        assert disk["ebs"]["encrypted"] == "true"
+        assert disk["ebs"]["volumeType"] == "gp3"
+        assert disk["ebs"]["volumeSize"] == (80 if group == "sandbox" else 50)
+        assert template.inputs["vpcSecurityGroupIds"] == [cluster_sg, out(prod, "nodeSg")]
+        kinds = {spec["resourceType"]: spec["tags"] for spec in template.inputs["tagSpecifications"]}
+        assert set(kinds) == {"instance", "volume", "network-interface"}
+        assert kinds["instance"]["cost-center"] == "c" and kinds["instance"][NODE_GROUP_LABEL] == group
+
+
+def test_node_groups_run_in_private_subnets_from_their_templates(prod: Graph) -> None:
+    groups = by_name(prod, NODE_GROUP)
+    templates = by_name(prod, LAUNCH_TEMPLATE)
+    assert set(groups) == {"eks-system", "eks-sandbox"}
+    for name, group in groups.items():
+        assert group.inputs["subnetIds"] == out(prod, "private")
+        assert group.inputs["clusterName"] == "platform-prod-eu"
+        assert group.inputs["version"] == "1.34"
+        assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+        assert group.inputs["launchTemplate"] == {"id": templates[f"{name}-lt"].id, "version": "1"}
+        assert "diskSize" not in group.inputs  # the template owns the disk
+        assert group.inputs["updateConfig"] == {"maxUnavailablePercentage": 25}
+        assert group.inputs["nodeRepairConfig"] == {"enabled": True}
+        assert group.ignore_changes == ["scalingConfig.desiredSize"]
+
+
+def test_sandbox_group_is_tainted_and_labelled_and_system_is_on_demand(prod: Graph) -> None:
+    groups = by_name(prod, NODE_GROUP)
+    system, sandbox = groups["eks-system"], groups["eks-sandbox"]
+    assert sandbox.inputs["taints"] == [{"key": SANDBOX_TAINT_KEY, "value": "true", "effect": "NO_SCHEDULE"}]
+    assert sandbox.inputs["labels"] == {"workload": "untrusted", NODE_GROUP_LABEL: "sandbox"}
+    assert sandbox.inputs["capacityType"] == "SPOT"
+    assert sandbox.inputs["instanceTypes"] == ["m7i.xlarge", "m6i.xlarge"]
+    assert sandbox.inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 30}
+    assert "taints" not in system.inputs
+    assert system.inputs["labels"] == {NODE_GROUP_LABEL: "system"}
+    assert system.inputs["capacityType"] == "ON_DEMAND"
+
+
+def test_graviton_groups_get_the_arm_ami(harness: Harness) -> None:
+    config = cluster_config(
+        nodeGroups={
+            "system": {"instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
+            "sandbox": {"instanceTypes": ["c7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
+        }
+    )
+    groups = by_name(build(harness, config), NODE_GROUP)
+    assert groups["eks-system"].inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+    assert groups["eks-sandbox"].inputs["amiType"] == "AL2023_x86_64_STANDARD"
+
+
+def test_node_security_group_is_an_identity_without_rules(prod: Graph) -> None:
+    group = prod.one("aws:ec2/securityGroup:SecurityGroup", "eks-nodes-sg")
+    assert out(prod, "nodeSg") == group.id
+    assert "ingress" not in group.inputs or group.inputs["ingress"] == []
+    assert not any(key.startswith("kubernetes.io/cluster/") for key in group.inputs["tags"])
+
+
+# --- add-ons -----------------------------------------------------------------------------
+
+
+def test_every_addon_is_installed(prod: Graph) -> None:
+    addons = {a.inputs["addonName"]: a for a in prod.by_type(ADDON)}
+    assert set(addons) == set(EKS_ADDONS) == {spec.name for spec in ADDONS}
+    for addon in addons.values():
+        assert addon.inputs["clusterName"] == "platform-prod-eu"
+        assert addon.inputs["addonVersion"].startswith("v")
+        assert addon.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
+    assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+def test_addon_versions_pinned_or_looked_up(harness: Harness) -> None:
+    graph = build(harness, cluster_config(addonVersions={"coredns": "v1.11.4-eksbuild.24"}))
+    addons = {a.inputs["addonName"]: a for a in graph.by_type(ADDON)}
+    assert addons["coredns"].inputs["addonVersion"] == "v1.11.4-eksbuild.24"
+    lookups = {
+        call.args["addonName"]: call.args
+        for call in graph.invokes
+        if call.token == "aws:eks/getAddonVersion:getAddonVersion"
+    }
+    assert set(lookups) == set(EKS_ADDONS) - {"coredns"}
+    assert all(args["kubernetesVersion"] == "1.34" and args["mostRecent"] is False for args in lookups.values())
+
+
+def test_addons_are_ordered_around_the_nodes(prod: Graph) -> None:
+    addons = {a.inputs["addonName"]: a for a in prod.by_type(ADDON)}
+    groups = [g.urn for g in prod.by_type(NODE_GROUP)]
+    for group in prod.by_type(NODE_GROUP):
+        for early in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
+            assert addons[early].urn in group.dependencies, f"{group.name} must wait for {early}"
+    for late in ("coredns", "aws-ebs-csi-driver", "metrics-server"):
+        assert set(groups) <= set(addons[late].dependencies), f"{late} needs nodes to run on"
+
+
+# --- Kubernetes access -------------------------------------------------------------------
+
+
+def test_kubeconfig_is_a_secret_that_uses_aws_eks_get_token(prod: Graph) -> None:
+    output = prod.outputs["kubeconfig"]
+    assert output.secret is True
+    kubeconfig = json.loads(output.value)
+    cluster = prod.one(CLUSTER)
+    (entry,) = kubeconfig["clusters"]
+    assert entry["cluster"]["server"] == cluster.outputs["endpoint"] == out(prod, "endpoint")
+    assert entry["cluster"]["certificate-authority-data"] == cluster.outputs["certificateAuthority"]["data"]
+    assert out(prod, "ca") == cluster.outputs["certificateAuthority"]["data"]
+    (user,) = kubeconfig["users"]
+    exec_config = user["user"]["exec"]
+    assert exec_config["command"] == "aws"
+    assert exec_config["args"][:4] == ["eks", "get-token", "--cluster-name", "platform-prod-eu"]
+    assert exec_config["args"][-2:] == ["--role-arn", ADMIN_ROLE]
+    assert "--region" in exec_config["args"] and "eu-west-1" in exec_config["args"]
+
+
+def test_kubernetes_provider_is_parented_and_used(prod: Graph) -> None:
+    component = prod.one("platform:index:Cluster")
+    provider = prod.one("pulumi:providers:kubernetes")
+    assert provider.parent == component.urn
+    assert provider.inputs["kubeconfig"] == out(prod, "kubeconfig")
+    assert rpc.is_rpc_secret(provider.inputs_with_secrets["kubeconfig"])  # secret in state, too
+    namespace = prod.one("kubernetes:core/v1:Namespace")
+    assert namespace.provider_urn == provider.urn
+    # The provider waits for admin access, every node group and add-on.
+    waits_for = {prod.get(urn).type for urn in provider.dependencies}
+    assert {"aws:eks/accessPolicyAssociation:AccessPolicyAssociation", NODE_GROUP, ADDON} <= waits_for
+
+
+def test_every_aws_child_is_parented_and_uses_the_region_provider(prod: Graph) -> None:
+    component = prod.one("platform:index:Cluster")
+    aws_provider = prod.one("pulumi:providers:aws")
+    children = prod.children(component)
+    assert children
+    for child in children:
+        if child.type.startswith("aws:"):
+            assert child.provider_urn == aws_provider.urn, child.urn
+
+
+def test_outputs(prod: Graph) -> None:
+    cluster = prod.one(CLUSTER)
+    assert out(prod, "clusterName") == "platform-prod-eu"
+    assert out(prod, "clusterSg") == cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
+    component = prod.one("platform:index:Cluster")
+    assert component.outputs.keys() >= {
+        "clusterName",
+        "clusterArn",
+        "endpoint",
+        "certificateAuthorityData",
+        "oidcProviderArn",
+        "oidcProviderUrl",
+        "nodeSecurityGroupId",
+        "clusterSecurityGroupId",
+        "nodeRoleArn",
+        "kubeconfig",
+    }

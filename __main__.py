@@ -7,13 +7,16 @@ import pulumi
 
 from components.cluster import Cluster, ClusterArgs
 from components.config import stack_config_from_pulumi
-from components.providers import regional_aws_provider
+from components.providers import random_provider, regional_aws_provider
+from components.redis import RedisCluster, RedisClusterArgs
 from components.vpc import Vpc, VpcArgs
 
 config = stack_config_from_pulumi()
+passwords = random_provider()
 
 vpcs: dict[str, Vpc] = {}
 clusters: dict[str, Cluster] = {}
+caches: dict[str, dict[str, RedisCluster]] = {}
 for region in config.regions:
     provider = regional_aws_provider(
         f"aws-{region.name}",
@@ -21,7 +24,7 @@ for region in config.regions:
         tags=config.tags,
         allowed_account_ids=config.allowed_account_ids,
     )
-    in_region = pulumi.ResourceOptions(provider=provider)
+    in_region = pulumi.ResourceOptions(providers=[provider, passwords])
     cluster_name = f"platform-{config.environment}-{region.name}"
     vpc = vpcs[region.name] = Vpc(
         f"{region.name}-network", VpcArgs.from_config(region, cluster_name=cluster_name), opts=in_region
@@ -37,6 +40,21 @@ for region in config.regions:
         ),
         opts=in_region,
     )
+    caches[region.name] = {
+        purpose: RedisCluster(
+            f"{region.name}-redis-{purpose}",
+            RedisClusterArgs.from_config(
+                purpose,
+                getattr(region.redis, purpose),
+                environment=config.environment,
+                region=region.name,
+                vpc=vpc,
+                allowed_security_groups={"eks-nodes": clusters[region.name].node_security_group_id},
+            ),
+            opts=in_region,
+        )
+        for purpose in ("cache", "queue")
+    }
 
 pulumi.export("environment", config.environment)
 pulumi.export("primaryRegion", config.primary_region.name)
@@ -63,6 +81,21 @@ pulumi.export(
             "nodeSecurityGroupId": cluster.node_security_group_id,
         }
         for name, cluster in clusters.items()
+    },
+)
+pulumi.export(
+    "redis",
+    {
+        name: {
+            purpose: {
+                "endpoint": redis.endpoint,
+                "readerEndpoint": redis.reader_endpoint,
+                "port": redis.port,
+                "authSecretArn": redis.auth_secret_arn,
+            }
+            for purpose, redis in by_purpose.items()
+        }
+        for name, by_purpose in caches.items()
     },
 )
 pulumi.export("kubeconfigs", {name: cluster.kubeconfig for name, cluster in clusters.items()})

@@ -44,3 +44,22 @@ class AwsContext:
     def service_principal(self, service: str) -> pulumi.Output[str]:
         """Regional service principal, e.g. `logs.eu-west-1.amazonaws.com`."""
         return pulumi.Output.format("{0}.{1}.amazonaws.com", service, self.region)
+
+
+_DIRECTIONS = {
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "central": "c",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+}
+
+
+def short_region(region: str) -> str:
+    """`us-east-1` -> `use1`, `ap-southeast-1` -> `apse1`: for names AWS caps at a few dozen characters."""
+    area, direction, number = region.split("-")
+    return f"{area}{_DIRECTIONS.get(direction, direction)}{number}"

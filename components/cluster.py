@@ -181,7 +181,7 @@ class Cluster(pulumi.ComponentResource):
             description=f"the control-plane logs of EKS cluster {args.cluster_name}",
             context=self._context,
             parent=self,
-        ).group
+        )
 
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",

@@ -35,7 +35,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.instance_types import architecture
+from components.instance_types import ELASTICACHE_NODE_TYPES, architecture
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 
@@ -377,22 +377,59 @@ class PostgresConfig(_Model):
         return self
 
 
+# Engine versions ElastiCache offers per engine, and the default for new clusters.
+REDIS_ENGINE_VERSIONS: dict[str, tuple[str, ...]] = {"valkey": ("7.2", "8.0", "8.1"), "redis": ("7.0", "7.1")}
+REDIS_DEFAULT_ENGINE_VERSION = {"valkey": "8.0", "redis": "7.1"}
+# ElastiCache's limit on nodes (shards x (1 + replicas)) in one cluster-mode replication group.
+REDIS_MAX_NODES = 500
+
+
 class RedisClusterConfig(_Model):
     """One ElastiCache replication group (the platform runs a `cache` and a `queue`)."""
 
     engine: Literal["valkey", "redis"] = Field(default="valkey")
-    node_type: str = Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$", description="e.g. cache.t4g.small")
+    engine_version: str | None = Field(default=None, description=f"per engine {REDIS_ENGINE_VERSIONS}")
+    node_type: str = Field(description="e.g. cache.t4g.small; see ELASTICACHE_NODE_TYPES")
     cluster_mode: bool = Field(default=False, description="sharded (cluster mode enabled)")
     shards: int = Field(default=1, ge=1, le=500)
-    replicas_per_shard: int = Field(default=1, ge=0, le=5)
-    snapshot_retention_days: int = Field(default=1, ge=0, le=35)
+    replicas_per_shard: int = Field(default=1, ge=0, le=5, description=">= 1 for Multi-AZ failover (prod)")
+    snapshot_retention_days: int = Field(default=1, ge=0, le=35, description="0: no snapshots (cache only)")
+    snapshot_window: Window = Field(default="03:00-04:00", description="UTC")
+    maintenance_window: WeeklyWindow = Field(default="sun:05:00-sun:06:00", description="UTC")
+    log_retention_days: int = Field(default=30, description="slow-log and engine-log retention")
     global_datastore: bool = Field(default=False, description="queue only: Global Datastore across regions")
 
+    @field_validator("node_type")
+    @classmethod
+    def _known_node_type(cls, node_type: str) -> str:
+        if node_type not in ELASTICACHE_NODE_TYPES:
+            families = sorted({known.rsplit(".", 1)[0] for known in ELASTICACHE_NODE_TYPES})
+            raise ValueError(f"{node_type!r} is not an ElastiCache node type; families: {', '.join(families)}")
+        return node_type
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        return _log_retention(days)
+
     @model_validator(mode="after")
-    def _shards_need_cluster_mode(self) -> RedisClusterConfig:
+    def _engine_and_shards(self) -> RedisClusterConfig:
+        versions = REDIS_ENGINE_VERSIONS[self.engine]
+        if self.engine_version is not None and self.engine_version not in versions:
+            raise KeyedValueError("engineVersion", f"{self.engine} offers {versions}, not {self.engine_version!r}")
         if self.shards > 1 and not self.cluster_mode:
             raise KeyedValueError("shards", f"{self.shards} shards need clusterMode: true")
+        nodes = self.shards * (1 + self.replicas_per_shard)
+        if nodes > REDIS_MAX_NODES:
+            raise KeyedValueError(
+                "shards",
+                f"{self.shards} shards x {1 + self.replicas_per_shard} nodes is {nodes}; at most {REDIS_MAX_NODES}",
+            )
         return self
+
+    @property
+    def resolved_engine_version(self) -> str:
+        return self.engine_version or REDIS_DEFAULT_ENGINE_VERSION[self.engine]
 
 
 class RedisConfig(_Model):
@@ -402,9 +439,11 @@ class RedisConfig(_Model):
     queue: RedisClusterConfig
 
     @model_validator(mode="after")
-    def _global_only_for_queue(self) -> RedisConfig:
+    def _purposes(self) -> RedisConfig:
         if self.cache.global_datastore:
             raise KeyedValueError("cache.globalDatastore", "only the queue uses a Global Datastore")
+        if self.queue.snapshot_retention_days < 1:
+            raise KeyedValueError("queue.snapshotRetentionDays", "the queue keeps snapshots; use 1 or more days")
         return self
 
 
@@ -533,13 +572,20 @@ class StackConfig(_Model):
         )
 
     @model_validator(mode="after")
-    def _prod_endpoints_private(self) -> StackConfig:
-        if self.environment == "prod":
-            for index, region in enumerate(self.regions):
-                if region.cluster.endpoint_public_access:
+    def _prod_rules(self) -> StackConfig:
+        if self.environment != "prod":
+            return self
+        for index, region in enumerate(self.regions):
+            if region.cluster.endpoint_public_access:
+                raise KeyedValueError(
+                    f"regions[{index}].cluster.endpointPublicAccess",
+                    "prod keeps the EKS API private; run `pulumi up` from inside the VPC (or over a VPN)",
+                )
+            for purpose in ("cache", "queue"):
+                if getattr(region.redis, purpose).replicas_per_shard < 1:
                     raise KeyedValueError(
-                        f"regions[{index}].cluster.endpointPublicAccess",
-                        "prod keeps the EKS API private; run `pulumi up` from inside the VPC (or over a VPN)",
+                        f"regions[{index}].redis.{purpose}.replicasPerShard",
+                        "prod needs at least 1 replica per shard for Multi-AZ failover",
                     )
         return self
 

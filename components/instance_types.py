@@ -23,3 +23,18 @@ def architecture(instance_type: str) -> Architecture:
     if match and "g" in match.group("attributes"):
         return "arm64"
     return "x86_64"
+
+
+def _sizes(families: tuple[str, ...], sizes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(f"{family}.{size}" for family in families for size in sizes)
+
+
+_GRAVITON_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+
+# ElastiCache node types for Valkey and Redis OSS (current generations; data-tiering r6gd types are
+# left out because they need data tiering on). Source: the ElastiCache "Supported node types" page.
+ELASTICACHE_NODE_TYPES: frozenset[str] = (
+    _sizes(("cache.t4g", "cache.t3"), ("micro", "small", "medium"))
+    | _sizes(("cache.m7g", "cache.m6g", "cache.r7g", "cache.r6g", "cache.c7gn"), _GRAVITON_SIZES)
+    | _sizes(("cache.m5", "cache.r5"), ("large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"))
+)

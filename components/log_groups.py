@@ -1,12 +1,12 @@
-"""CloudWatch log groups encrypted with their own customer-managed key.
+"""CloudWatch log groups encrypted with a customer-managed key of their own.
 
-The key's policy lets CloudWatch Logs use it for that one log group only (scoped by the
-`aws:logs:arn` encryption context), so a key cannot be borrowed by other groups.
+The key's policy lets CloudWatch Logs use it for the named log groups only (scoped by the
+`aws:logs:arn` encryption context), so the key cannot be borrowed by other groups.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -15,12 +15,44 @@ from components.aws_context import AwsContext
 from components.kms import customer_managed_key, service_statement
 
 
-@dataclass(frozen=True)
-class EncryptedLogGroup:
-    group: aws.cloudwatch.LogGroup
-    key: aws.kms.Key
-    arn: pulumi.Output[str]
-    """The group's ARN as known before it exists (for policies that must name it)."""
+def encrypted_log_groups(
+    key_name: str,
+    groups: Mapping[str, str],
+    *,
+    retention_days: int,
+    description: str,
+    context: AwsContext,
+    parent: pulumi.Resource,
+) -> dict[str, aws.cloudwatch.LogGroup]:
+    """Log groups `{resource name: group name}` sharing one key (resource `key_name`)."""
+    group_arns = [context.arn("logs", f"log-group:{group_name}") for group_name in groups.values()]
+    key = customer_managed_key(
+        key_name,
+        description=f"Encrypts {description} ({', '.join(groups.values())})",
+        context=context,
+        parent=parent,
+        service_statements=[
+            service_statement(
+                "CloudWatchLogsForTheseGroups",
+                context.service_principal("logs"),
+                conditions=[
+                    aws.iam.GetPolicyDocumentStatementConditionArgs(
+                        test="ArnEquals", variable="kms:EncryptionContext:aws:logs:arn", values=group_arns
+                    )
+                ],
+            )
+        ],
+    )
+    return {
+        resource_name: aws.cloudwatch.LogGroup(
+            resource_name,
+            name=group_name,
+            retention_in_days=retention_days,
+            kms_key_id=key.arn,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for resource_name, group_name in groups.items()
+    }
 
 
 def encrypted_log_group(
@@ -31,31 +63,13 @@ def encrypted_log_group(
     description: str,
     context: AwsContext,
     parent: pulumi.Resource,
-) -> EncryptedLogGroup:
-    """Log group `group_name` (resource `name`) and its key (resource `<name>-key`)."""
-    group_arn = context.arn("logs", f"log-group:{group_name}")
-    key = customer_managed_key(
+) -> aws.cloudwatch.LogGroup:
+    """One log group `group_name` (resource `name`) with its own key (resource `<name>-key`)."""
+    return encrypted_log_groups(
         f"{name}-key",
-        description=f"Encrypts {description} ({group_name})",
+        {name: group_name},
+        retention_days=retention_days,
+        description=description,
         context=context,
         parent=parent,
-        service_statements=[
-            service_statement(
-                "CloudWatchLogsForThisGroup",
-                context.service_principal("logs"),
-                conditions=[
-                    aws.iam.GetPolicyDocumentStatementConditionArgs(
-                        test="ArnEquals", variable="kms:EncryptionContext:aws:logs:arn", values=[group_arn]
-                    )
-                ],
-            )
-        ],
-    )
-    group = aws.cloudwatch.LogGroup(
-        name,
-        name=group_name,
-        retention_in_days=retention_days,
-        kms_key_id=key.arn,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-    return EncryptedLogGroup(group=group, key=key, arn=group_arn)
+    )[name]

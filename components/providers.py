@@ -1,8 +1,12 @@
-"""The explicit AWS provider of one region.
+"""The explicit providers: AWS per region, and `random` for generated passwords.
 
-Default providers are disabled for the project (Pulumi.yaml), so every AWS resource must be
-given the provider of its own region. Tags set here as default tags reach every taggable
-resource the provider creates, so components never repeat them.
+Default providers are disabled for the project (Pulumi.yaml), so every resource must be given
+its provider: AWS resources the provider of their own region, `random` resources (the data
+stores' generated passwords) a `random.Provider`. Pass both to a component with
+`ResourceOptions(providers=[aws_provider, random_provider])`; children inherit them.
+
+Tags set here as default tags reach every taggable resource the AWS provider creates, so
+components never repeat them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 
 def regional_aws_provider(
@@ -33,3 +38,8 @@ def regional_aws_provider(
         allowed_account_ids=list(allowed_account_ids) or None,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def random_provider(name: str = "random", parent: pulumi.Resource | None = None) -> random.Provider:
+    """The explicit provider for `pulumi_random` resources (one per program is enough)."""
+    return random.Provider(name, opts=pulumi.ResourceOptions(parent=parent))

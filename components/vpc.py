@@ -352,7 +352,7 @@ class Vpc(pulumi.ComponentResource):
             description=f"the VPC flow logs of {self._name}",
             context=context,
             parent=self,
-        ).group
+        )
 
         trust = trust_policy(
             principal_type="Service",

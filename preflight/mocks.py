@@ -408,6 +408,33 @@ def _replication_group(name: str, state: dict[str, Any], region: str, account: s
     return group_id, state
 
 
+def _elasticache_named(resource: str, id_key: str) -> Builder:
+    """ElastiCache users, user groups and subnet groups: the id is the name the caller gave."""
+
+    def build(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+        identifier = str(state.get(id_key) or f"{name}-{_digest(name, length=7)}")
+        state[id_key] = identifier
+        state["arn"] = _arn("elasticache", region, account, f"{resource}:{identifier}")
+        return identifier, state
+
+    return build
+
+
+def _global_replication_group(
+    name: str, state: dict[str, Any], region: str, account: str
+) -> tuple[str, dict[str, Any]]:
+    # AWS prefixes the suffix with a region-specific code (e.g. "ldgnf" for us-east-1).
+    group_id = f"{_digest('global-prefix', region, length=5)}-{state.get('globalReplicationGroupIdSuffix')}"
+    state.update(
+        globalReplicationGroupId=group_id,
+        arn=_arn("elasticache", "", account, f"globalreplicationgroup:{group_id}"),
+        atRestEncryptionEnabled=True,
+        transitEncryptionEnabled=True,
+        authTokenEnabled=True,
+    )
+    return group_id, state
+
+
 def _arn_is_id(service: str, resource: str) -> Builder:
     """Resources whose ID is their ARN (secrets, topics, load balancers...)."""
 
@@ -480,6 +507,11 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
     "aws:rds/globalCluster:GlobalCluster": _named("rds", "global-cluster:{name}", "globalClusterIdentifier"),
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup": _global_replication_group,
+    "aws:elasticache/user:User": _elasticache_named("user", "userId"),
+    "aws:elasticache/userGroup:UserGroup": _elasticache_named("usergroup", "userGroupId"),
+    "aws:elasticache/subnetGroup:SubnetGroup": _elasticache_named("subnetgroup", "name"),
+    "aws:elasticache/parameterGroup:ParameterGroup": _elasticache_named("parametergroup", "name"),
     "aws:secretsmanager/secret:Secret": _arn_is_id("secretsmanager", "secret:{name}-{suffix}"),
     "aws:sns/topic:Topic": _arn_is_id("sns", "{name}"),
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,

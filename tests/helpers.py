@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pulumi.runtime import rpc
+
 from preflight.mocks import Registration
 from preflight.synth import Graph
 
@@ -23,3 +25,45 @@ def policy(registration: Registration, key: str) -> dict[str, Any]:
     """An IAM or KMS policy document input (JSON text), parsed."""
     document: dict[str, Any] = json.loads(registration.inputs[key])
     return document
+
+
+def _plain_occurrences(value: Any, needle: str, path: str) -> list[str]:
+    """Paths where `needle` appears outside a Pulumi secret wrapper."""
+    if rpc.is_rpc_secret(value):
+        return []
+    if isinstance(value, dict):
+        return [hit for key, item in value.items() for hit in _plain_occurrences(item, needle, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [hit for index, item in enumerate(value) for hit in _plain_occurrences(item, needle, f"{path}[{index}]")]
+    return [path] if isinstance(value, str) and needle in value else []
+
+
+def _holds_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(item) for item in value)
+    return False
+
+
+def plaintext_leaks(graph: Graph, needle: str) -> list[str]:
+    """Everywhere `needle` (a password) would be stored or shown in plain text.
+
+    Inputs count unless wrapped as secrets; outputs count unless the provider declares them
+    secret (`additional_secret_outputs`) or they come from a secret input of the same name, as
+    the engine treats them; stack outputs count unless secret.
+    """
+    leaks: list[str] = []
+    for registration in graph:
+        leaks += _plain_occurrences(registration.inputs_with_secrets, needle, f"{registration.urn} inputs")
+        secret_inputs = {key for key, value in registration.inputs_with_secrets.items() if _holds_secret(value)}
+        for key, value in registration.outputs.items():
+            if key in registration.additional_secret_outputs or key in secret_inputs:
+                continue
+            leaks += _plain_occurrences(value, needle, f"{registration.urn} outputs.{key}")
+    for name, output in graph.outputs.items():
+        if not output.secret:
+            leaks += _plain_occurrences(output.value, needle, f"stack output {name}")
+    return leaks

@@ -249,6 +249,39 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "only the queue",
     ),
     (
+        "redis node type that does not exist",
+        _set("regions.0.redis.cache.nodeType", "cache.m7g.huge"),
+        "regions[0].redis.cache.nodeType",
+        "'cache.m7g.huge' is not an ElastiCache node type",
+    ),
+    (
+        "redis engine version of the other engine",
+        _both(_set("regions.0.redis.queue.engine", "redis"), _set("regions.0.redis.queue.engineVersion", "8.0")),
+        "regions[0].redis.queue.engineVersion",
+        "redis offers ('7.0', '7.1'), not '8.0'",
+    ),
+    (
+        "redis cluster over the node limit",
+        _both(
+            _set("regions.0.redis.cache.clusterMode", True),
+            _both(_set("regions.0.redis.cache.shards", 200), _set("regions.0.redis.cache.replicasPerShard", 2)),
+        ),
+        "regions[0].redis.cache.shards",
+        "is 600; at most 500",
+    ),
+    (
+        "queue without snapshots",
+        _set("regions.0.redis.queue.snapshotRetentionDays", 0),
+        "regions[0].redis.queue.snapshotRetentionDays",
+        "the queue keeps snapshots",
+    ),
+    (
+        "redis without replicas in prod",
+        _set("environment", "prod"),
+        "regions[0].redis.cache.replicasPerShard",
+        "prod needs at least 1 replica",
+    ),
+    (
         "service replicas",
         _set("regions.0.languageServices.services.java.minReplicas", 5),
         "regions[0].languageServices.services.java.minReplicas",

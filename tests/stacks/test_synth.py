@@ -7,7 +7,7 @@ import pytest
 from components.config import ConfigError, load_stack_file, pulumi_config_map, read_stack_file
 from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 from tests.conftest import synthesized
-from tests.helpers import decoded
+from tests.helpers import decoded, plaintext_leaks
 
 EXPECTED_REGIONS = {
     "dev": ["us-east-1"],
@@ -128,3 +128,32 @@ def test_each_region_gets_a_private_cluster_on_its_private_subnets(stack: str) -
         }
     assert graph.outputs["kubeconfigs"].secret is True
     assert sorted(graph.outputs["clusters"].value) == sorted(EXPECTED_REGIONS[stack])
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_each_region_gets_a_cache_and_a_queue_reachable_only_from_its_nodes(stack: str) -> None:
+    graph = synthesized(stack)
+    groups = {
+        g.inputs["replicationGroupId"]: g for g in graph.by_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    }
+    assert len(groups) == 2 * len(EXPECTED_REGIONS[stack])
+    node_groups = {c.outputs["nodeSecurityGroupId"] for c in graph.by_type("platform:index:Cluster")}
+    rules = [
+        r
+        for r in graph.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs.get("fromPort") == 6379
+    ]
+    assert len(rules) == len(groups)
+    assert {r.inputs["referencedSecurityGroupId"] for r in rules} == node_groups
+    for group_id, group in groups.items():
+        assert group_id.startswith(f"platform-{stack}-") and group.inputs["transitEncryptionMode"] == "required"
+        assert group.protect is (stack == "prod")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_no_generated_password_is_stored_in_plain_text(stack: str) -> None:
+    graph = synthesized(stack)
+    passwords = [p.outputs["result"] for p in graph.by_type("random:index/randomPassword:RandomPassword")]
+    assert passwords
+    for password in passwords:
+        assert plaintext_leaks(graph, password) == []

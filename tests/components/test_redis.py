@@ -1,0 +1,365 @@
+"""RedisCluster: assert on the registered replication group, auth, network, alarms, per purpose and engine."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.config import RedisClusterConfig
+from components.providers import random_provider, regional_aws_provider
+from components.redis import (
+    APP_ACCESS_STRING,
+    DISABLED_ACCESS_STRING,
+    GlobalDatastorePrimary,
+    GlobalDatastoreSecondary,
+    Purpose,
+    RedisArgsError,
+    RedisCluster,
+    RedisClusterArgs,
+)
+from components.vpc import Vpc, VpcArgs
+from preflight.synth import Graph
+from tests.conftest import Harness
+from tests.helpers import out, plaintext_leaks, policy
+
+TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
+RG = "aws:elasticache/replicationGroup:ReplicationGroup"
+USER = "aws:elasticache/user:User"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SHARED_TOKEN = "shared-token-from-the-primary-0123456789"
+
+
+def redis_config(**changes: Any) -> RedisClusterConfig:
+    raw: dict[str, Any] = {"nodeType": "cache.m7g.large", "clusterMode": True, "shards": 2, "replicasPerShard": 1}
+    raw.update(changes)
+    return RedisClusterConfig.model_validate(raw)
+
+
+def build(
+    harness: Harness,
+    purpose: Purpose = "queue",
+    config: RedisClusterConfig | None = None,
+    *,
+    environment: str = "prod",
+    global_datastore: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
+) -> Graph:
+    def program() -> None:
+        provider = regional_aws_provider("aws-eu-west-1", region="eu-west-1", tags=TAGS)
+        opts = pulumi.ResourceOptions(providers=[provider, random_provider()])
+        vpc = Vpc("net", VpcArgs(cidr="10.30.0.0/16", az_count=3), opts=opts)
+        args = RedisClusterArgs.from_config(
+            purpose,
+            config or redis_config(),
+            environment=environment,
+            region="eu-west-1",
+            vpc=vpc,
+            allowed_security_groups={"eks-nodes": "sg-0nodes", "jobs": "sg-0jobs"},
+            global_datastore=global_datastore,
+        )
+        redis = RedisCluster(purpose, args, opts=opts)
+        pulumi.export("database", vpc.database_subnet_ids)
+        pulumi.export("endpoint", redis.endpoint)
+        pulumi.export("reader", redis.reader_endpoint)
+        pulumi.export("port", redis.port)
+        pulumi.export("secretArn", redis.auth_secret_arn)
+        pulumi.export("sg", redis.security_group_id)
+        pulumi.export("globalId", redis.global_replication_group_id)
+
+    return harness.run(program)
+
+
+@pytest.fixture(scope="module")
+def queue() -> Graph:
+    return build(Harness(), "queue")
+
+
+@pytest.fixture(scope="module")
+def cache() -> Graph:
+    return build(Harness(), "cache", redis_config(clusterMode=False, shards=1, replicasPerShard=1))
+
+
+def password_of(graph: Graph) -> str:
+    result: str = graph.one("random:index/randomPassword:RandomPassword").outputs["result"]
+    return result
+
+
+# --- engine, shape and purpose -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("purpose", ["cache", "queue"])
+@pytest.mark.parametrize(("engine", "version", "family"), [("valkey", "8.0", "valkey8"), ("redis", "7.1", "redis7")])
+def test_engine_shape_and_parameters_follow_purpose(
+    harness: Harness, purpose: Purpose, engine: str, version: str, family: str
+) -> None:
+    graph = build(harness, purpose, redis_config(engine=engine))
+    group = graph.one(RG)
+    assert group.inputs["replicationGroupId"] == f"platform-prod-euw1-{purpose}"
+    assert (group.inputs["engine"], group.inputs["engineVersion"]) == (engine, version)
+    assert group.inputs["nodeType"] == "cache.m7g.large"
+    assert group.inputs["clusterMode"] == "enabled"
+    assert (group.inputs["numNodeGroups"], group.inputs["replicasPerNodeGroup"]) == (2, 1)
+    parameters = graph.one("aws:elasticache/parameterGroup:ParameterGroup")
+    assert group.inputs["parameterGroupName"] == parameters.outputs["name"]
+    assert parameters.inputs["family"] == family
+    assert {p["name"]: p["value"] for p in parameters.inputs["parameters"]} == {
+        "maxmemory-policy": "allkeys-lru" if purpose == "cache" else "noeviction",
+        "cluster-enabled": "yes",
+    }
+    users = graph.by_type(USER)
+    assert {user.inputs["engine"] for user in users} == {engine}
+
+
+def test_cluster_mode_off_uses_cache_clusters(cache: Graph) -> None:
+    group = cache.one(RG)
+    assert group.inputs["clusterMode"] == "disabled"
+    assert group.inputs["numCacheClusters"] == 2
+    assert "numNodeGroups" not in group.inputs
+    parameters = cache.one("aws:elasticache/parameterGroup:ParameterGroup")
+    assert {p["name"]: p["value"] for p in parameters.inputs["parameters"]}["cluster-enabled"] == "no"
+    assert out(cache, "endpoint") == group.outputs["primaryEndpointAddress"]
+    assert out(cache, "reader") == group.outputs["readerEndpointAddress"]
+
+
+def test_queue_keeps_its_data_and_cache_does_not_need_to(queue: Graph, cache: Graph) -> None:
+    queue_group, cache_group = queue.one(RG), cache.one(RG)
+    assert queue_group.inputs["finalSnapshotIdentifier"] == "platform-prod-euw1-queue-final"
+    assert "finalSnapshotIdentifier" not in cache_group.inputs
+    assert queue_group.protect and queue_group.retain_on_delete
+    assert cache_group.protect and not cache_group.retain_on_delete
+    assert queue.one("aws:kms/key:Key", "queue-key").protect
+
+
+def test_dev_does_not_protect(harness: Harness) -> None:
+    graph = build(harness, "queue", environment="dev")
+    assert not graph.one(RG).protect and not graph.one(RG).retain_on_delete
+
+
+# --- encryption and auth -----------------------------------------------------------------
+
+
+def test_encrypted_at_rest_with_a_cmk_and_tls_only(queue: Graph) -> None:
+    group = queue.one(RG)
+    key = queue.one("aws:kms/key:Key", "queue-key")
+    assert group.inputs["atRestEncryptionEnabled"] is True
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert group.inputs["transitEncryptionEnabled"] is True
+    assert group.inputs["transitEncryptionMode"] == "required"
+    assert key.inputs["enableKeyRotation"] is True
+    assert policy(key, "policy")["Statement"][0]["Action"] == "kms:*"  # the account keeps control
+
+
+def test_default_user_disabled_and_app_user_in_a_user_group(queue: Graph) -> None:
+    users = {user.inputs["userName"]: user for user in queue.by_type(USER)}
+    assert set(users) == {"default", "app"}
+    assert users["default"].inputs["accessString"] == DISABLED_ACCESS_STRING
+    assert users["app"].inputs["accessString"] == APP_ACCESS_STRING
+    assert users["app"].inputs["authenticationMode"] == {"type": "password", "passwords": [password_of(queue)]}
+    user_group = queue.one("aws:elasticache/userGroup:UserGroup")
+    assert user_group.inputs["userIds"] == [users["default"].id, users["app"].id]
+    group = queue.one(RG)
+    assert group.inputs["userGroupIds"] == [user_group.id]
+    assert "authToken" not in group.inputs
+
+
+def test_password_lives_in_secrets_manager_under_the_cmk(queue: Graph) -> None:
+    secret = queue.one("aws:secretsmanager/secret:Secret")
+    version = queue.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert secret.inputs["kmsKeyId"] == queue.one("aws:kms/key:Key", "queue-key").outputs["arn"]
+    assert version.inputs["secretId"] == secret.id
+    assert json.loads(version.inputs["secretString"]) == {
+        "username": "app",
+        "port": 6379,
+        "password": password_of(queue),
+    }
+    assert out(queue, "secretArn") == secret.outputs["arn"]
+
+
+@pytest.mark.parametrize("purpose", ["cache", "queue"])
+def test_no_password_in_plain_text(harness: Harness, purpose: Purpose) -> None:
+    graph = build(harness, purpose)
+    password = password_of(graph)
+    assert len(password) == 40
+    assert plaintext_leaks(graph, password) == []
+
+
+# --- availability and network ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "failover", "multi_az"),
+    [
+        ({"clusterMode": False, "shards": 1, "replicasPerShard": 0}, False, False),
+        ({"clusterMode": False, "shards": 1, "replicasPerShard": 2}, True, True),
+        ({"clusterMode": True, "shards": 3, "replicasPerShard": 0}, True, False),
+        ({"clusterMode": True, "shards": 3, "replicasPerShard": 1}, True, True),
+    ],
+)
+def test_failover_and_multi_az_whenever_there_are_replicas(
+    harness: Harness, changes: dict[str, Any], failover: bool, multi_az: bool
+) -> None:
+    group = build(harness, "cache", redis_config(**changes), environment="dev").one(RG)
+    assert group.inputs["automaticFailoverEnabled"] is failover
+    assert group.inputs["multiAzEnabled"] is multi_az
+
+
+def test_reachable_only_from_the_allowed_groups_in_database_subnets(queue: Graph) -> None:
+    group = queue.one(RG)
+    security_group = queue.one("aws:ec2/securityGroup:SecurityGroup", "queue-sg")
+    assert group.inputs["securityGroupIds"] == [security_group.id] == [out(queue, "sg")]
+    subnets = queue.one("aws:elasticache/subnetGroup:SubnetGroup")
+    assert subnets.inputs["subnetIds"] == out(queue, "database")
+    assert group.inputs["subnetGroupName"] == subnets.outputs["name"]
+    rules = [
+        rule
+        for rule in queue.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if rule.inputs["securityGroupId"] == security_group.id
+    ]
+    assert {rule.name: rule.inputs["referencedSecurityGroupId"] for rule in rules} == {
+        "queue-from-eks-nodes": "sg-0nodes",
+        "queue-from-jobs": "sg-0jobs",
+    }
+    for rule in rules:
+        assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (6379, 6379, "tcp")
+        assert "cidrIpv4" not in rule.inputs
+    assert "ingress" not in security_group.inputs
+
+
+# --- operations and alarms ---------------------------------------------------------------
+
+
+def test_snapshots_maintenance_and_logs(queue: Graph) -> None:
+    group = queue.one(RG)
+    assert group.inputs["snapshotRetentionLimit"] == 1
+    assert group.inputs["snapshotWindow"] == "03:00-04:00"
+    assert group.inputs["maintenanceWindow"] == "sun:05:00-sun:06:00"
+    assert group.inputs["autoMinorVersionUpgrade"] is True
+    logs = {
+        g.inputs["name"]: g
+        for g in queue.by_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.inputs["name"].startswith("/platform/elasticache/")
+    }
+    key = queue.one("aws:kms/key:Key", "queue-logs-key")
+    assert set(logs) == {
+        "/platform/elasticache/platform-prod-euw1-queue/slow-log",
+        "/platform/elasticache/platform-prod-euw1-queue/engine-log",
+    }
+    assert all(g.inputs["kmsKeyId"] == key.outputs["arn"] and g.inputs["retentionInDays"] == 30 for g in logs.values())
+    deliveries = {d["logType"]: d for d in group.inputs["logDeliveryConfigurations"]}
+    assert set(deliveries) == {"slow-log", "engine-log"}
+    for kind, delivery in deliveries.items():
+        assert delivery["destinationType"] == "cloudwatch-logs"
+        assert delivery["destination"] == f"/platform/elasticache/platform-prod-euw1-queue/{kind}"
+
+
+def test_alarms_per_node_to_an_encrypted_topic(queue: Graph, cache: Graph) -> None:
+    topic = queue.one("aws:sns/topic:Topic")
+    assert topic.inputs["kmsMasterKeyId"] == queue.one("aws:kms/key:Key", "queue-alarms-key").outputs["arn"]
+    alarms = queue.by_type(ALARM)
+    nodes = [f"platform-prod-euw1-queue-{shard:04d}-{node:03d}" for shard in (1, 2) for node in (1, 2)]
+    by_metric: dict[str, dict[str, Any]] = {}
+    for alarm in alarms:
+        by_metric.setdefault(alarm.inputs["metricName"], {})[alarm.inputs["dimensions"]["CacheClusterId"]] = alarm
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]] == alarm.inputs["okActions"]
+        assert alarm.inputs["namespace"] == "AWS/ElastiCache"
+    assert {metric: sorted(found) for metric, found in by_metric.items()} == {
+        "EngineCPUUtilization": nodes,
+        "DatabaseMemoryUsagePercentage": nodes,
+        "Evictions": nodes,
+    }
+    cpu = next(iter(by_metric["EngineCPUUtilization"].values()))
+    memory = next(iter(by_metric["DatabaseMemoryUsagePercentage"].values()))
+    evictions = next(iter(by_metric["Evictions"].values()))
+    assert (cpu.inputs["threshold"], cpu.inputs["comparisonOperator"]) == (90, "GreaterThanThreshold")
+    assert memory.inputs["threshold"] == 80
+    assert (evictions.inputs["threshold"], evictions.inputs["statistic"]) == (0, "Sum")
+    # A cache may evict: that is its job.
+    assert {a.inputs["metricName"] for a in cache.by_type(ALARM)} == {
+        "EngineCPUUtilization",
+        "DatabaseMemoryUsagePercentage",
+    }
+    assert sorted(a.inputs["dimensions"]["CacheClusterId"] for a in cache.by_type(ALARM))[:2] == [
+        "platform-prod-euw1-cache-001",
+        "platform-prod-euw1-cache-001",
+    ]
+
+
+# --- Global Datastore --------------------------------------------------------------------
+
+
+def test_global_primary_uses_an_auth_token_and_creates_the_datastore(harness: Harness) -> None:
+    graph = build(harness, "queue", global_datastore=GlobalDatastorePrimary(suffix="platform-prod-queue"))
+    group = graph.one(RG)
+    global_group = graph.one("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
+    assert global_group.inputs["primaryReplicationGroupId"] == group.id
+    assert global_group.inputs["globalReplicationGroupIdSuffix"] == "platform-prod-queue"
+    assert out(graph, "globalId") == global_group.outputs["globalReplicationGroupId"]
+    assert group.inputs["authToken"] == password_of(graph)
+    assert "userGroupIds" not in group.inputs and not graph.by_type(USER)
+    assert plaintext_leaks(graph, password_of(graph)) == []
+
+
+def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> None:
+    # Passed as plain text on purpose: the component must make it secret everywhere itself.
+    secondary = GlobalDatastoreSecondary(
+        global_replication_group_id="ldgnf-platform-prod-queue", auth_token=SHARED_TOKEN
+    )
+    graph = build(harness, "queue", global_datastore=secondary)
+    group = graph.one(RG)
+    assert group.inputs["globalReplicationGroupId"] == "ldgnf-platform-prod-queue"
+    for inherited in ("engine", "engineVersion", "nodeType", "parameterGroupName", "numNodeGroups"):
+        assert inherited not in group.inputs
+    assert group.inputs["replicasPerNodeGroup"] == 1
+    assert group.inputs["authToken"] == SHARED_TOKEN
+    assert not graph.by_type("random:index/randomPassword:RandomPassword")
+    assert json.loads(graph.one("aws:secretsmanager/secretVersion:SecretVersion").inputs["secretString"])[
+        "password"
+    ] == (SHARED_TOKEN)
+    assert plaintext_leaks(graph, SHARED_TOKEN) == []
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("purpose", "config", "global_datastore", "message"),
+    [
+        ("cache", redis_config(), GlobalDatastorePrimary("x"), "global_datastore: only the queue is global"),
+        ("queue", redis_config(nodeType="cache.t4g.small"), GlobalDatastorePrimary("x"), "cache.t4g.small cannot"),
+    ],
+)
+def test_bad_global_setups_name_the_argument(
+    purpose: Purpose, config: RedisClusterConfig, global_datastore: GlobalDatastorePrimary, message: str
+) -> None:
+    with pytest.raises(RedisArgsError, match=message):
+        RedisClusterArgs(
+            purpose=purpose,
+            replication_group_id="platform-prod-use1-queue",
+            config=config,
+            vpc_id="vpc-1",
+            subnet_ids=["subnet-1"],
+            global_datastore=global_datastore,
+        )
+
+
+@pytest.mark.parametrize("group_id", ["Platform-Queue", "9queue", "a--b", "x" * 41, "queue-"])
+def test_bad_replication_group_id(group_id: str) -> None:
+    with pytest.raises(RedisArgsError, match="replication_group_id"):
+        RedisClusterArgs(
+            purpose="queue", replication_group_id=group_id, config=redis_config(), vpc_id="v", subnet_ids=[]
+        )
+
+
+def test_every_child_is_parented_and_uses_the_region_provider(queue: Graph) -> None:
+    component = queue.one("platform:index:RedisCluster")
+    providers = {"aws": queue.one("pulumi:providers:aws").urn, "random": queue.one("pulumi:providers:random").urn}
+    children = queue.children(component)
+    assert len(children) > 20
+    for child in children:
+        if child.custom:
+            assert child.provider_urn == providers[child.type.split(":")[0]], child.urn
+    assert set(component.outputs) >= {"endpoint", "readerEndpoint", "port", "authSecretArn", "securityGroupId"}
+    assert out(queue, "port") == 6379
+    assert out(queue, "endpoint") == queue.one(RG).outputs["configurationEndpointAddress"]

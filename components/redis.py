@@ -406,26 +406,20 @@ class RedisCluster(pulumi.ComponentResource):
             # Derived from the group's id so each alarm waits for (and follows) the group.
             dimensions = {"CacheClusterId": replication_group.id.apply(lambda _, node=node_id: node)}
             suffix = node_id.removeprefix(f"{group_id}-")
-            threshold_alarm(
-                f"{self._name}-cpu-{suffix}",
-                description=f"{node_id}: engine CPU above {CPU_ALARM_PERCENT:g}% for 5 minutes",
-                namespace="AWS/ElastiCache",
-                metric="EngineCPUUtilization",
-                dimensions=dimensions,
-                threshold=CPU_ALARM_PERCENT,
-                topic_arn=topic_arn,
-                parent=self,
-            )
-            threshold_alarm(
-                f"{self._name}-memory-{suffix}",
-                description=f"{node_id}: memory above {MEMORY_ALARM_PERCENT:g}% for 5 minutes",
-                namespace="AWS/ElastiCache",
-                metric="DatabaseMemoryUsagePercentage",
-                dimensions=dimensions,
-                threshold=MEMORY_ALARM_PERCENT,
-                topic_arn=topic_arn,
-                parent=self,
-            )
+            for kind, metric, threshold, what in (
+                ("cpu", "EngineCPUUtilization", CPU_ALARM_PERCENT, "engine CPU"),
+                ("memory", "DatabaseMemoryUsagePercentage", MEMORY_ALARM_PERCENT, "memory"),
+            ):
+                threshold_alarm(
+                    f"{self._name}-{kind}-{suffix}",
+                    description=f"{node_id}: {what} above {threshold:g}% for 5 minutes",
+                    namespace="AWS/ElastiCache",
+                    metric=metric,
+                    dimensions=dimensions,
+                    threshold=threshold,
+                    topic_arn=topic_arn,
+                    parent=self,
+                )
             if self._args.purpose == "queue":
                 threshold_alarm(
                     f"{self._name}-evictions-{suffix}",

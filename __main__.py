@@ -8,7 +8,7 @@ import pulumi
 from components.cluster import Cluster, ClusterArgs
 from components.config import stack_config_from_pulumi
 from components.providers import random_provider, regional_aws_provider
-from components.redis import RedisCluster, RedisClusterArgs
+from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, RedisCluster, RedisClusterArgs
 from components.vpc import Vpc, VpcArgs
 
 config = stack_config_from_pulumi()
@@ -17,7 +17,9 @@ passwords = random_provider()
 vpcs: dict[str, Vpc] = {}
 clusters: dict[str, Cluster] = {}
 caches: dict[str, dict[str, RedisCluster]] = {}
-for region in config.regions:
+global_queue: RedisCluster | None = None
+# The primary region first: secondaries join what it creates (the queue's Global Datastore).
+for region in sorted(config.regions, key=lambda region: not region.primary):
     provider = regional_aws_provider(
         f"aws-{region.name}",
         region=region.name,
@@ -40,21 +42,31 @@ for region in config.regions:
         ),
         opts=in_region,
     )
-    caches[region.name] = {
-        purpose: RedisCluster(
+    caches[region.name] = {}
+    for purpose in ("cache", "queue"):
+        settings = getattr(region.redis, purpose)
+        joins: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
+        if purpose == "queue" and settings.global_datastore:
+            if global_queue is None:
+                joins = GlobalDatastorePrimary(suffix=f"platform-{config.environment}-queue")
+            else:
+                assert global_queue.global_replication_group_id is not None and global_queue.auth_token is not None
+                joins = GlobalDatastoreSecondary(global_queue.global_replication_group_id, global_queue.auth_token)
+        redis = caches[region.name][purpose] = RedisCluster(
             f"{region.name}-redis-{purpose}",
             RedisClusterArgs.from_config(
                 purpose,
-                getattr(region.redis, purpose),
+                settings,
                 environment=config.environment,
                 region=region.name,
                 vpc=vpc,
                 allowed_security_groups={"eks-nodes": clusters[region.name].node_security_group_id},
+                global_datastore=joins,
             ),
             opts=in_region,
         )
-        for purpose in ("cache", "queue")
-    }
+        if isinstance(joins, GlobalDatastorePrimary):
+            global_queue = redis
 
 pulumi.export("environment", config.environment)
 pulumi.export("primaryRegion", config.primary_region.name)

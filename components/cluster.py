@@ -78,8 +78,11 @@ ADDONS: tuple[AddonSpec, ...] = (
 assert {spec.name for spec in ADDONS} == set(EKS_ADDONS), "every add-on in config.EKS_ADDONS needs an AddonSpec"
 
 
-class ClusterArgsError(ValueError):
-    """Bad Cluster arguments; the message names the argument."""
+class ClusterArgsError(pulumi.RunError, ValueError):
+    """Bad Cluster arguments; the message names the argument.
+
+    A `RunError`, so `pulumi up` prints the message without a traceback.
+    """
 
 
 @dataclass(frozen=True)

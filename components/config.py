@@ -35,7 +35,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.instance_types import ELASTICACHE_NODE_TYPES, architecture
+from components.instance_types import ELASTICACHE_NODE_TYPES, GLOBAL_DATASTORE_FAMILIES, architecture
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 
@@ -444,6 +444,11 @@ class RedisConfig(_Model):
             raise KeyedValueError("cache.globalDatastore", "only the queue uses a Global Datastore")
         if self.queue.snapshot_retention_days < 1:
             raise KeyedValueError("queue.snapshotRetentionDays", "the queue keeps snapshots; use 1 or more days")
+        if self.queue.global_datastore and self.queue.node_type.rsplit(".", 1)[0] not in GLOBAL_DATASTORE_FAMILIES:
+            raise KeyedValueError(
+                "queue.nodeType",
+                f"a Global Datastore needs one of {GLOBAL_DATASTORE_FAMILIES}, not {self.queue.node_type}",
+            )
         return self
 
 
@@ -587,6 +592,18 @@ class StackConfig(_Model):
                         f"regions[{index}].redis.{purpose}.replicasPerShard",
                         "prod needs at least 1 replica per shard for Multi-AZ failover",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _global_queue_everywhere(self) -> StackConfig:
+        # One Global Datastore spans every region, so each region's queue is in it or none is.
+        wanted = [region.redis.queue.global_datastore for region in self.regions]
+        if any(wanted) and (len(self.regions) < 2 or not all(wanted)):
+            index = wanted.index(True)
+            raise KeyedValueError(
+                f"regions[{index}].redis.queue.globalDatastore",
+                "a Global Datastore needs two or more regions, each with globalDatastore: true",
+            )
         return self
 
     @model_validator(mode="after")

@@ -38,3 +38,6 @@ ELASTICACHE_NODE_TYPES: frozenset[str] = (
     | _sizes(("cache.m7g", "cache.m6g", "cache.r7g", "cache.r6g", "cache.c7gn"), _GRAVITON_SIZES)
     | _sizes(("cache.m5", "cache.r5"), ("large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"))
 )
+
+# Node families a Global Datastore accepts (no burstable t-types).
+GLOBAL_DATASTORE_FAMILIES = ("cache.m5", "cache.m6g", "cache.m7g", "cache.r5", "cache.r6g", "cache.r7g")

@@ -30,6 +30,7 @@ from components.alarms import encrypted_alarm_topic, threshold_alarm
 from components.aws_context import AwsContext, short_region
 from components.config import RedisClusterConfig
 from components.credentials import stored_password
+from components.instance_types import GLOBAL_DATASTORE_FAMILIES
 from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_groups
 from components.vpc import Vpc
@@ -45,14 +46,15 @@ DISABLED_ACCESS_STRING = "off -@all"
 # The required thresholds.
 CPU_ALARM_PERCENT = 90.0
 MEMORY_ALARM_PERCENT = 80.0
-# Node families a Global Datastore accepts (no burstable t-types).
-GLOBAL_DATASTORE_FAMILIES = ("cache.m5", "cache.m6g", "cache.m7g", "cache.r5", "cache.r6g", "cache.r7g")
 
 _GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
 
 
-class RedisArgsError(ValueError):
-    """Bad RedisCluster arguments; the message names the argument."""
+class RedisArgsError(pulumi.RunError, ValueError):
+    """Bad RedisCluster arguments; the message names the argument.
+
+    A `RunError`, so `pulumi up` prints the message without a traceback.
+    """
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import pulumi
+
 Tier = Literal["public", "private", "database"]
 TIERS: tuple[Tier, ...] = ("private", "public", "database")  # allocation order: largest first
 
@@ -25,8 +27,11 @@ DEFAULT_PREFIX_OFFSET: Mapping[Tier, int] = {"private": 3, "public": 8, "databas
 SMALLEST_SUBNET_PREFIX = 28  # AWS's smallest subnet
 
 
-class SubnetPlanError(ValueError):
-    """A subnet layout that cannot work; the message names the tier and the AZ."""
+class SubnetPlanError(pulumi.RunError, ValueError):
+    """A subnet layout that cannot work; the message names the tier and the AZ.
+
+    A `RunError`, so `pulumi up` prints the message without a traceback.
+    """
 
 
 @dataclass(frozen=True)

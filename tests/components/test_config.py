@@ -282,6 +282,21 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "prod needs at least 1 replica",
     ),
     (
+        "global queue in a single-region stack",
+        _both(
+            _set("regions.0.redis.queue.nodeType", "cache.m7g.large"),
+            _set("regions.0.redis.queue.globalDatastore", True),
+        ),
+        "regions[0].redis.queue.globalDatastore",
+        "needs two or more regions",
+    ),
+    (
+        "global queue on a burstable node type",
+        _set("regions.0.redis.queue.globalDatastore", True),
+        "regions[0].redis.queue.nodeType",
+        "a Global Datastore needs one of",
+    ),
+    (
         "service replicas",
         _set("regions.0.languageServices.services.java.minReplicas", 5),
         "regions[0].languageServices.services.java.minReplicas",

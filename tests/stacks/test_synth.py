@@ -157,3 +157,28 @@ def test_no_generated_password_is_stored_in_plain_text(stack: str) -> None:
     assert passwords
     for password in passwords:
         assert plaintext_leaks(graph, password) == []
+
+
+def test_a_global_queue_spans_every_region_from_the_primary() -> None:
+    raw = read_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
+    for region in raw["platform:regions"]:
+        region["redis"]["queue"]["globalDatastore"] = True
+    graph = run_program(
+        lambda: __import__("runpy").run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__"),
+        stack="prod",
+        config=pulumi_config_map(raw),
+    )
+    (datastore,) = graph.by_type("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
+    queues = {
+        g.name.removesuffix("-redis-queue-rg"): g
+        for g in graph.by_type("aws:elasticache/replicationGroup:ReplicationGroup")
+        if g.name.endswith("-queue-rg")
+    }
+    assert datastore.inputs["primaryReplicationGroupId"] == queues["us-east-1"].id
+    assert datastore.urn.startswith("urn:pulumi:prod::platform::platform:index:RedisCluster$")
+    for region in ("eu-west-1", "ap-southeast-1"):
+        assert queues[region].inputs["globalReplicationGroupId"] == datastore.outputs["globalReplicationGroupId"]
+    # Members share the primary's auth token; no member has an RBAC user group.
+    tokens = {queue.inputs["authToken"] for queue in queues.values()}
+    assert len(tokens) == 1 and all("userGroupIds" not in queue.inputs for queue in queues.values())
+    assert plaintext_leaks(graph, tokens.pop()) == []

@@ -305,21 +305,13 @@ class Cluster(pulumi.ComponentResource):
 
     def _let_cluster_use_secrets_key(self) -> aws.iam.RolePolicy:
         """The control plane encrypts secrets with the key; nothing else gets this grant."""
-        document = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="EncryptKubernetesSecrets",
-                    actions=["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                    resources=[self.secrets_key.arn],
-                )
-            ],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-        return aws.iam.RolePolicy(
+        return iam.inline_policy(
             f"{self._name}-cluster-role-secrets-key",
-            role=self.cluster_role.resource.id,
-            policy=document.json,
-            opts=self._child(),
+            role=self.cluster_role,
+            sid="EncryptKubernetesSecrets",
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+            resources=[self.secrets_key.arn],
+            parent=self,
         )
 
     def _admin_access(self) -> list[pulumi.Resource]:

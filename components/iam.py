@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
-__all__ = ["Condition", "Role", "role", "trust_policy"]
+__all__ = ["Condition", "Role", "inline_policy", "role", "trust_policy"]
 
 
 def trust_policy(
@@ -81,3 +81,22 @@ def role(
         for key, policy_arn in (managed_policies or {}).items()
     )
     return Role(resource=created, attachments=attachments)
+
+
+def inline_policy(
+    name: str,
+    *,
+    role: Role,
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[pulumi.Input[str]],
+    parent: pulumi.Resource,
+) -> aws.iam.RolePolicy:
+    """An inline policy `name` on `role` allowing `actions` on exactly `resources`."""
+    document = aws.iam.get_policy_document_output(
+        statements=[aws.iam.GetPolicyDocumentStatementArgs(sid=sid, actions=list(actions), resources=list(resources))],
+        opts=pulumi.InvokeOutputOptions(parent=parent),
+    )
+    return aws.iam.RolePolicy(
+        name, role=role.resource.id, policy=document.json, opts=pulumi.ResourceOptions(parent=parent)
+    )

@@ -108,7 +108,6 @@ class Vpc(pulumi.ComponentResource):
             raise SubnetPlanError(f"Vpc {name}: {error}") from None
         zones = self._zones(args)
         self._context = AwsContext.of(self)
-        self._region = self._context.region
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -304,7 +303,7 @@ class Vpc(pulumi.ComponentResource):
             name,
             vpc_id=self.vpc.id,
             vpc_endpoint_type=endpoint_type,
-            service_name=self._region.apply(lambda region: f"com.amazonaws.{region}.{service}"),
+            service_name=self._context.region.apply(lambda region: f"com.amazonaws.{region}.{service}"),
             route_table_ids=route_table_ids,
             subnet_ids=subnet_ids,
             security_group_ids=security_group_ids,
@@ -342,8 +341,6 @@ class Vpc(pulumi.ComponentResource):
 
     def _flow_logs(self) -> aws.cloudwatch.LogGroup:
         context = self._context
-        account, region, partition = context.account, context.region, context.partition
-        invoke = pulumi.InvokeOutputOptions(parent=self)
         group_name = f"/platform/vpc/{self._name}/flow-logs"
         group = encrypted_log_group(
             f"{self._name}-flow-logs",
@@ -359,12 +356,8 @@ class Vpc(pulumi.ComponentResource):
             identifiers=["vpc-flow-logs.amazonaws.com"],
             # Only flow logs of this account and region may assume it (confused deputy).
             conditions=[
-                Condition(test="StringEquals", variable="aws:SourceAccount", values=[account]),
-                Condition(
-                    test="ArnLike",
-                    variable="aws:SourceArn",
-                    values=[pulumi.Output.format("arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account)],
-                ),
+                Condition(test="StringEquals", variable="aws:SourceAccount", values=[context.account]),
+                Condition(test="ArnLike", variable="aws:SourceArn", values=[context.arn("ec2", "vpc-flow-log/*")]),
             ],
             parent=self,
         )
@@ -374,21 +367,13 @@ class Vpc(pulumi.ComponentResource):
             trust=trust,
             parent=self,
         )
-        write_policy = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="WriteThisLogGroupOnly",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    resources=[group.arn, group.arn.apply(lambda arn: f"{arn}:*")],
-                )
-            ],
-            opts=invoke,
-        )
-        aws.iam.RolePolicy(
+        iam.inline_policy(
             f"{self._name}-flow-logs-write",
-            role=role.resource.id,
-            policy=write_policy.json,
-            opts=self._child(),
+            role=role,
+            sid="WriteThisLogGroupOnly",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            resources=[group.arn, group.arn.apply(lambda arn: f"{arn}:*")],
+            parent=self,
         )
         aws.ec2.FlowLog(
             f"{self._name}-flow-log",

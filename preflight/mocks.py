@@ -408,18 +408,6 @@ def _replication_group(name: str, state: dict[str, Any], region: str, account: s
     return group_id, state
 
 
-def _elasticache_named(resource: str, id_key: str) -> Builder:
-    """ElastiCache users, user groups and subnet groups: the id is the name the caller gave."""
-
-    def build(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
-        identifier = str(state.get(id_key) or f"{name}-{_digest(name, length=7)}")
-        state[id_key] = identifier
-        state["arn"] = _arn("elasticache", region, account, f"{resource}:{identifier}")
-        return identifier, state
-
-    return build
-
-
 def _global_replication_group(
     name: str, state: dict[str, Any], region: str, account: str
 ) -> tuple[str, dict[str, Any]]:
@@ -508,10 +496,10 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:rds/globalCluster:GlobalCluster": _named("rds", "global-cluster:{name}", "globalClusterIdentifier"),
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup": _global_replication_group,
-    "aws:elasticache/user:User": _elasticache_named("user", "userId"),
-    "aws:elasticache/userGroup:UserGroup": _elasticache_named("usergroup", "userGroupId"),
-    "aws:elasticache/subnetGroup:SubnetGroup": _elasticache_named("subnetgroup", "name"),
-    "aws:elasticache/parameterGroup:ParameterGroup": _elasticache_named("parametergroup", "name"),
+    "aws:elasticache/user:User": _named("elasticache", "user:{name}", "userId"),
+    "aws:elasticache/userGroup:UserGroup": _named("elasticache", "usergroup:{name}", "userGroupId"),
+    "aws:elasticache/subnetGroup:SubnetGroup": _named("elasticache", "subnetgroup:{name}"),
+    "aws:elasticache/parameterGroup:ParameterGroup": _named("elasticache", "parametergroup:{name}"),
     "aws:secretsmanager/secret:Secret": _arn_is_id("secretsmanager", "secret:{name}-{suffix}"),
     "aws:sns/topic:Topic": _arn_is_id("sns", "{name}"),
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,

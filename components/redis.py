@@ -33,6 +33,7 @@ from components.credentials import stored_password
 from components.instance_types import GLOBAL_DATASTORE_FAMILIES
 from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_groups
+from components.security_groups import port_only_from_groups
 from components.vpc import Vpc
 
 Purpose = Literal["cache", "queue"]
@@ -171,7 +172,15 @@ class RedisCluster(pulumi.ComponentResource):
             alias=f"{group_id}/elasticache",
             protect=args.keep_data,
         )
-        self.security_group = self._security_group()
+        self.security_group = port_only_from_groups(
+            name,
+            vpc_id=args.vpc_id,
+            port=PORT,
+            what=f"ElastiCache {group_id}",
+            allowed=args.allowed_security_groups,
+            tag_name=f"{group_id}-redis",
+            parent=self,
+        )
         subnet_group = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
             name=group_id,
@@ -290,28 +299,6 @@ class RedisCluster(pulumi.ComponentResource):
 
     def _child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
-
-    def _security_group(self) -> aws.ec2.SecurityGroup:
-        group_id = self._args.replication_group_id
-        group = aws.ec2.SecurityGroup(
-            f"{self._name}-sg",
-            vpc_id=self._args.vpc_id,
-            description=f"ElastiCache {group_id}: port {PORT} from the allowed groups only",
-            tags={"Name": f"{group_id}-redis"},
-            opts=self._child(),
-        )
-        for source, source_group_id in self._args.allowed_security_groups.items():
-            aws.vpc.SecurityGroupIngressRule(
-                f"{self._name}-from-{source}",
-                security_group_id=group.id,
-                description=f"Redis (TLS) from {source}",
-                ip_protocol="tcp",
-                from_port=PORT,
-                to_port=PORT,
-                referenced_security_group_id=source_group_id,
-                opts=self._child(),
-            )
-        return group
 
     def _user_group(self, password: pulumi.Output[str]) -> aws.elasticache.UserGroup:
         """RBAC: the mandatory `default` user switched off, and the application's user."""

@@ -1,0 +1,44 @@
+"""Security groups for data stores: one port, open only to the security groups passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+
+def port_only_from_groups(
+    name: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    what: str,
+    allowed: Mapping[str, pulumi.Input[str]],
+    tag_name: str,
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """Group `name` admitting TCP `port` from each allowed group (rule `<name-prefix>-from-<key>`).
+
+    No egress rules: a data store answers connections and starts none (Pulumi removes the
+    allow-all egress rule AWS adds to a new group).
+    """
+    group = aws.ec2.SecurityGroup(
+        f"{name}-sg",
+        vpc_id=vpc_id,
+        description=f"{what}: port {port} from the allowed groups only",
+        tags={"Name": tag_name},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for source, source_group_id in allowed.items():
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-{source}",
+            security_group_id=group.id,
+            description=f"{what} from {source}",
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=source_group_id,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return group

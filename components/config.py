@@ -35,7 +35,14 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.instance_types import ELASTICACHE_NODE_TYPES, GLOBAL_DATASTORE_FAMILIES, architecture
+from components.instance_types import (
+    AURORA_POSTGRES_CLASS_MEMORY_GIB,
+    ELASTICACHE_NODE_TYPES,
+    GLOBAL_DATASTORE_FAMILIES,
+    RDS_POSTGRES_CLASS_MEMORY_GIB,
+    architecture,
+    db_class_families,
+)
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 
@@ -351,19 +358,47 @@ class PostgresConfig(_Model):
 
     engine: Literal["rds", "aurora"] = Field(description="rds (dev) or aurora (staging, prod)")
     major_version: Literal[16, 17] = Field(default=17)
-    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="e.g. db.r7g.large")
-    allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="rds only")
-    max_allocated_storage_gib: int | None = Field(default=None, le=65536, description="storage autoscaling cap")
-    multi_az: bool = Field(default=False, description="rds standby in a second AZ")
-    read_replicas: int = Field(default=0, ge=0, le=15, description="rds replicas or aurora readers")
+    instance_class: str = Field(description="e.g. db.r7g.large; see components/instance_types.py")
+    allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="rds only (gp3)")
+    max_allocated_storage_gib: int | None = Field(default=None, le=65536, description="rds only: autoscaling cap")
+    multi_az: bool = Field(default=False, description="rds only: a standby in a second AZ")
+    read_replicas: int = Field(default=0, ge=0, le=15, description="rds only: read replicas")
+    readers: int = Field(default=1, ge=0, le=15, description="aurora only: reader instances across AZs")
     backup_retention_days: int = Field(default=7, ge=1, le=35)
     backup_window: Window = Field(default="03:00-04:00", description="UTC")
     maintenance_window: WeeklyWindow = Field(default="sun:04:30-sun:05:30", description="UTC")
     deletion_protection: bool | None = Field(default=None, description="default: on outside dev")
     proxy: bool = Field(default=False, description="RDS Proxy for connection pooling")
+    log_retention_days: int = Field(default=30, description="PostgreSQL log retention in CloudWatch")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        return _log_retention(days)
+
+    @property
+    def instance_classes(self) -> dict[str, float]:
+        """The classes this engine offers (name -> memory in GiB)."""
+        return AURORA_POSTGRES_CLASS_MEMORY_GIB if self.engine == "aurora" else RDS_POSTGRES_CLASS_MEMORY_GIB
+
+    @property
+    def instance_count(self) -> int:
+        """DB instances that serve traffic: the writer plus replicas or readers."""
+        return 1 + (self.readers if self.engine == "aurora" else self.read_replicas)
 
     @model_validator(mode="after")
-    def _storage_ordered(self) -> PostgresConfig:
+    def _fits_engine(self) -> PostgresConfig:
+        product = "Aurora PostgreSQL" if self.engine == "aurora" else "RDS for PostgreSQL"
+        if self.instance_class not in self.instance_classes:
+            raise KeyedValueError(
+                "instanceClass",
+                f"{product} does not offer {self.instance_class!r}; "
+                f"families: {', '.join(db_class_families(self.instance_classes))}",
+            )
+        other_engine_keys = _AURORA_ONLY if self.engine == "rds" else _RDS_ONLY
+        for field_name, (key, hint) in other_engine_keys.items():
+            if field_name in self.model_fields_set:
+                raise KeyedValueError(key, f"not for engine {self.engine}: {hint}")
         _check_order(
             [
                 (
@@ -375,6 +410,16 @@ class PostgresConfig(_Model):
             ]
         )
         return self
+
+
+# Settings that only one engine has, with what to use on the other.
+_RDS_ONLY = {
+    "read_replicas": ("readReplicas", "Aurora scales reads with readers"),
+    "allocated_storage_gib": ("allocatedStorageGib", "Aurora storage grows on its own"),
+    "max_allocated_storage_gib": ("maxAllocatedStorageGib", "Aurora storage grows on its own"),
+    "multi_az": ("multiAz", "Aurora is Multi-AZ through readers in other zones"),
+}
+_AURORA_ONLY = {"readers": ("readers", "an rds instance scales reads with readReplicas")}
 
 
 # Engine versions ElastiCache offers per engine, and the default for new clusters.
@@ -563,6 +608,7 @@ class StackConfig(_Model):
     allowed_account_ids: list[Annotated[str, StringConstraints(pattern=r"^\d{12}$")]] = Field(
         default_factory=list, description="the AWS providers refuse any other account"
     )
+    rpo_minutes: int = Field(default=15, ge=1, le=1440, description="recovery point objective (data loss budget)")
     dns: DnsConfig | None = None
     regions: list[RegionConfig] = Field(min_length=1)
 
@@ -592,6 +638,27 @@ class StackConfig(_Model):
                         f"regions[{index}].redis.{purpose}.replicasPerShard",
                         "prod needs at least 1 replica per shard for Multi-AZ failover",
                     )
+            _prod_postgres(region.postgres, f"regions[{index}].postgres")
+        return self
+
+    @model_validator(mode="after")
+    def _one_global_database(self) -> StackConfig:
+        # Several regions share one Aurora Global Database: Aurora everywhere, one major version.
+        if len(self.regions) < 2:
+            return self
+        # cross_region_issues reports a missing primary; compare with the first region then.
+        primary = next((region for region in self.regions if region.primary), self.regions[0]).postgres
+        for index, region in enumerate(self.regions):
+            if region.postgres.engine != "aurora":
+                raise KeyedValueError(
+                    f"regions[{index}].postgres.engine",
+                    "a multi-region stack runs one Aurora Global Database; use engine: aurora in every region",
+                )
+            if region.postgres.major_version != primary.major_version:
+                raise KeyedValueError(
+                    f"regions[{index}].postgres.majorVersion",
+                    f"every member of the global database runs the primary's version {primary.major_version}",
+                )
         return self
 
     @model_validator(mode="after")
@@ -626,6 +693,23 @@ class StackConfig(_Model):
             "cost-center": self.cost_center,
             "managed-by": "pulumi",
         }
+
+
+# Prod keeps a month of backups (the requirements) and a second copy of every database in-region.
+PROD_MIN_BACKUP_RETENTION_DAYS = 30
+
+
+def _prod_postgres(postgres: PostgresConfig, path: str) -> None:
+    if postgres.backup_retention_days < PROD_MIN_BACKUP_RETENTION_DAYS:
+        raise KeyedValueError(
+            f"{path}.backupRetentionDays", f"prod keeps backups for at least {PROD_MIN_BACKUP_RETENTION_DAYS} days"
+        )
+    if postgres.deletion_protection is False:
+        raise KeyedValueError(f"{path}.deletionProtection", "prod databases keep deletion protection on")
+    if postgres.engine == "aurora" and postgres.readers < 1:
+        raise KeyedValueError(f"{path}.readers", "prod needs at least 1 reader in another zone to fail over to")
+    if postgres.engine == "rds" and not postgres.multi_az:
+        raise KeyedValueError(f"{path}.multiAz", "prod needs multiAz: true (a standby to fail over to)")
 
 
 class _CrossRegionError(ValueError):

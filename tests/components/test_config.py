@@ -73,7 +73,7 @@ def test_staging_has_the_production_shape_at_a_smaller_size() -> None:
     (region,) = staging.regions
     assert region.vpc.nat_strategy == prod.primary_region.vpc.nat_strategy == "one-per-az"
     assert region.vpc.az_count == prod.primary_region.vpc.az_count
-    assert region.postgres.engine == "aurora" and region.postgres.read_replicas >= 1
+    assert region.postgres.engine == "aurora" and region.postgres.readers >= 1
     assert region.redis.queue.replicas_per_shard >= 1
     staging_nodes = sum(group.desired_size for group in region.cluster.node_groups.values())
     prod_nodes = sum(group.desired_size for group in prod.primary_region.cluster.node_groups.values())
@@ -89,7 +89,7 @@ def test_prod_spans_three_regions_with_production_sizes() -> None:
     for region in config.regions:
         assert sum(group.min_size for group in region.cluster.node_groups.values()) >= 3
         assert region.cluster.node_groups["system"].min_size >= 3
-        assert region.postgres.engine == "aurora" and region.postgres.read_replicas >= 1
+        assert region.postgres.engine == "aurora" and region.postgres.readers >= 1
         assert region.postgres.backup_retention_days == 30
         assert region.redis.cache.cluster_mode and region.redis.queue.cluster_mode
         assert region.cluster.endpoint_public_access is False

@@ -363,6 +363,7 @@ def _rds_instance(name: str, state: dict[str, Any], region: str, account: str) -
         arn=_arn("rds", region, account, f"db:{identifier}"),
         resourceId="db-" + _digest("dbi", name, length=26).upper(),
     )
+    _engine_version_actual(state)
     if state.get("manageMasterUserPassword"):
         state["masterUserSecrets"] = [_master_secret(identifier, region, account, state)]
     return identifier, state
@@ -379,9 +380,36 @@ def _rds_cluster(name: str, state: dict[str, Any], region: str, account: str) ->
         arn=_arn("rds", region, account, f"cluster:{identifier}"),
         clusterResourceId="cluster-" + _digest("cluster", name, length=26).upper(),
     )
+    _engine_version_actual(state)
     if state.get("manageMasterUserPassword"):
         state["masterUserSecrets"] = [_master_secret(identifier, region, account, state)]
     return identifier, state
+
+
+def _engine_version_actual(state: dict[str, Any]) -> None:
+    """AWS resolves a major version ('17') to its default minor; the provider reports both."""
+    version = str(state.get("engineVersion") or "17")
+    state["engineVersionActual"] = version if "." in version else f"{version}.6"
+
+
+def _rds_proxy(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    proxy_name = str(state.get("name") or f"{name}-{_digest(name, length=7)}")
+    state.update(
+        name=proxy_name,
+        arn=_arn("rds", region, account, f"db-proxy:prx-{_digest('proxy', name, length=17)}"),
+        endpoint=f"{proxy_name}.proxy-c{_digest('rds', account, region, length=11)}.{region}.rds.amazonaws.com",
+    )
+    return proxy_name, state
+
+
+def _rds_proxy_endpoint(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    proxy_name, endpoint_name = str(state.get("dbProxyName")), str(state.get("dbProxyEndpointName"))
+    state.update(
+        arn=_arn("rds", region, account, f"db-proxy-endpoint:prx-endpoint-{_digest('endpoint', name, length=17)}"),
+        endpoint=f"{endpoint_name}.endpoint.proxy-c{_digest('rds', account, region, length=11)}.{region}"
+        ".rds.amazonaws.com",
+    )
+    return f"{proxy_name}/{endpoint_name}", state
 
 
 def _master_secret(identifier: str, region: str, account: str, state: dict[str, Any]) -> dict[str, Any]:
@@ -494,6 +522,11 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
     "aws:rds/globalCluster:GlobalCluster": _named("rds", "global-cluster:{name}", "globalClusterIdentifier"),
+    "aws:rds/subnetGroup:SubnetGroup": _named("rds", "subgrp:{name}"),
+    "aws:rds/parameterGroup:ParameterGroup": _named("rds", "pg:{name}"),
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": _named("rds", "cluster-pg:{name}"),
+    "aws:rds/proxy:Proxy": _rds_proxy,
+    "aws:rds/proxyEndpoint:ProxyEndpoint": _rds_proxy_endpoint,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup": _global_replication_group,
     "aws:elasticache/user:User": _named("elasticache", "user:{name}", "userId"),

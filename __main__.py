@@ -7,6 +7,7 @@ import pulumi
 
 from components.cluster import Cluster, ClusterArgs
 from components.config import stack_config_from_pulumi
+from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import random_provider, regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, RedisCluster, RedisClusterArgs
 from components.vpc import Vpc, VpcArgs
@@ -17,8 +18,11 @@ passwords = random_provider()
 vpcs: dict[str, Vpc] = {}
 clusters: dict[str, Cluster] = {}
 caches: dict[str, dict[str, RedisCluster]] = {}
+databases: dict[str, ManagedPostgres] = {}
 global_queue: RedisCluster | None = None
-# The primary region first: secondaries join what it creates (the queue's Global Datastore).
+global_database: ManagedPostgres | None = None
+# The primary region first: secondaries join what it creates (the global database, the queue's
+# Global Datastore).
 for region in sorted(config.regions, key=lambda region: not region.primary):
     provider = regional_aws_provider(
         f"aws-{region.name}",
@@ -42,6 +46,29 @@ for region in sorted(config.regions, key=lambda region: not region.primary):
         ),
         opts=in_region,
     )
+    # Several regions share one Aurora Global Database, written in the primary region.
+    membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
+    if len(config.regions) > 1:
+        membership = (
+            GlobalDatabasePrimary(f"platform-{config.environment}")
+            if global_database is None
+            else global_database.membership()
+        )
+    database = databases[region.name] = ManagedPostgres(
+        f"{region.name}-postgres",
+        ManagedPostgresArgs.from_config(
+            region.postgres,
+            environment=config.environment,
+            region=region.name,
+            vpc=vpc,
+            allowed_security_groups={"eks-nodes": clusters[region.name].node_security_group_id},
+            rpo_minutes=config.rpo_minutes,
+            global_database=membership,
+        ),
+        opts=in_region,
+    )
+    if isinstance(membership, GlobalDatabasePrimary):
+        global_database = database
     caches[region.name] = {}
     for purpose in ("cache", "queue"):
         settings = getattr(region.redis, purpose)
@@ -95,6 +122,41 @@ pulumi.export(
         for name, cluster in clusters.items()
     },
 )
+pulumi.export(
+    "databases",
+    {
+        name: {
+            "writerEndpoint": database.writer_endpoint,
+            "readerEndpoint": database.reader_endpoint,
+            "port": database.port,
+            "secretArn": database.secret_arn,
+            "securityGroupId": database.security_group_id,
+            "identifier": database.identifier,
+            "arn": database.arn,
+            "proxyEndpoint": database.proxy_endpoint,
+            "proxyReaderEndpoint": database.proxy_reader_endpoint,
+        }
+        for name, database in databases.items()
+    },
+)
+if global_database is not None:
+    # What the failover runbook needs: the global cluster and every member by region.
+    pulumi.export(
+        "globalDatabase",
+        {
+            "identifier": global_database.global_cluster_identifier,
+            "primaryRegion": config.primary_region.name,
+            "members": {
+                name: {
+                    "clusterArn": database.arn,
+                    "clusterIdentifier": database.identifier,
+                    "writerEndpoint": database.writer_endpoint,
+                    "readerEndpoint": database.reader_endpoint,
+                }
+                for name, database in databases.items()
+            },
+        },
+    )
 pulumi.export(
     "redis",
     {

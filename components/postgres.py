@@ -1,0 +1,752 @@
+"""ManagedPostgres: PostgreSQL on RDS (one instance) or Aurora (a cluster), regional or global.
+
+- `rds`: one RDS for PostgreSQL instance on gp3, Multi-AZ optional, read replicas from config.
+- `aurora`: an Aurora PostgreSQL cluster, a writer plus readers spread over the zones; in a
+  multi-region stack one Aurora Global Database, written in the primary region.
+
+Secure defaults: a customer-managed key per database (storage, snapshots, Performance Insights
+and the master secret); TLS only (`rds.force_ssl=1`, TLS 1.2 at least); never publicly
+accessible; a security group that admits 5432 only from the groups passed in; the master
+password managed by RDS in Secrets Manager (global clusters, which AWS does not allow that for,
+get a generated password in a secret of their own); IAM database authentication; backups with
+tags copied to snapshots; deletion protection and a final snapshot outside dev; enhanced
+monitoring; logs in KMS-encrypted log groups; CPU, storage, connection and replication-lag
+alarms to an encrypted SNS topic; optionally an RDS Proxy (TLS and IAM auth required).
+
+Parameter changes: `shared_preload_libraries` is static, so on a running database it waits for
+the next reboot (`pending-reboot`); the other parameters apply at once.
+
+Pass the region's provider in `opts`; every child inherits it through `parent=self`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import encrypted_alarm_topic, threshold_alarm
+from components.aws_context import AwsContext, short_region
+from components.config import PostgresConfig
+from components.credentials import stored_password
+from components.iam import Condition, inline_policy, role, trust_policy
+from components.instance_types import default_max_connections
+from components.kms import customer_managed_key
+from components.log_groups import encrypted_log_groups
+from components.security_groups import port_only_from_groups
+from components.vpc import Vpc
+
+PORT = 5432
+MASTER_USERNAME = "platform_admin"
+DATABASE_NAME = "platform"
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
+MONITORING_INTERVAL_SECONDS = 60
+# The required thresholds.
+CPU_ALARM_PERCENT = 90.0
+FREE_STORAGE_ALARM_FRACTION = 0.10
+CONNECTIONS_ALARM_FRACTION = 0.80
+# Aurora keeps temporary files on local storage of about twice the instance's memory
+# (AWS, "Temporary storage limits for Aurora PostgreSQL"); its cluster volume grows on its own.
+AURORA_LOCAL_STORAGE_PER_GIB_OF_MEMORY = 2
+GIB = 1024**3
+# Fields AWS changes during a global failover or switchover: Pulumi must not undo them.
+GLOBAL_MEMBERSHIP_FIELDS = ["globalClusterIdentifier", "replicationSourceIdentifier"]
+
+_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,50}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: str
+    static: bool = False
+    """Static parameters apply at the next reboot; AWS refuses `immediate` for them."""
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("rds.force_ssl", "1"),
+    Parameter("ssl_min_protocol_version", "TLSv1.2"),
+    Parameter("shared_preload_libraries", "pg_stat_statements", static=True),
+    Parameter("pg_stat_statements.track", "top"),
+    Parameter("log_min_duration_statement", "1000"),  # ms: statements slower than a second
+    Parameter("log_connections", "1"),
+    Parameter("log_disconnections", "1"),
+    Parameter("log_lock_waits", "1"),
+    Parameter("log_temp_files", "10240"),  # kB: temporary files over 10 MiB
+    Parameter("log_autovacuum_min_duration", "10000"),  # ms
+)
+
+
+class PostgresArgsError(pulumi.RunError, ValueError):
+    """Bad ManagedPostgres arguments; the message names the argument.
+
+    A `RunError`, so `pulumi up` prints the message without a traceback.
+    """
+
+
+@dataclass(frozen=True)
+class GlobalDatabasePrimary:
+    """This cluster writes; it creates the Aurora Global Database `global_cluster_identifier`."""
+
+    global_cluster_identifier: str
+
+
+@dataclass(frozen=True)
+class GlobalDatabaseSecondary:
+    """This cluster is a read-only member of a global database (see `ManagedPostgres.membership`)."""
+
+    global_cluster_identifier: pulumi.Input[str]
+    engine_version: pulumi.Input[str]
+    """The primary's exact version: every member runs the same one."""
+    master_password: pulumi.Input[str]
+    """The primary's master password (a secret), kept in this region's secret too."""
+    after: Sequence[pulumi.Resource] = ()
+    """The primary's instances: AWS adds a secondary only once the primary has a writer."""
+
+
+@dataclass(frozen=True)
+class ManagedPostgresArgs:
+    identifier: str
+    """2-52 lowercase letters, digits and single hyphens; instances add `-<n>` or `-replica-<n>`."""
+    config: PostgresConfig
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """The database subnets."""
+    availability_zones: pulumi.Input[Sequence[str]]
+    """Zones to spread instances over (the subnets' zones)."""
+    allowed_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Security groups allowed to connect, keyed by a stable name (e.g. `eks-nodes`)."""
+    deletion_protection: bool = True
+    final_snapshot: bool = True
+    """Take a final snapshot when the database is deleted."""
+    keep_data: bool = False
+    """Prod: `protect` and `retain_on_delete` the database, its global cluster and its key."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """Where alarms go; default: an encrypted topic of its own."""
+    global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
+    rpo_seconds: int = 900
+    """Replication lag above this (the stack's RPO) raises an alarm."""
+
+    def __post_init__(self) -> None:
+        if not _IDENTIFIER.fullmatch(self.identifier):
+            raise PostgresArgsError(
+                f"identifier {self.identifier!r}: use 2-52 lowercase letters, digits and single hyphens, "
+                "starting with a letter"
+            )
+        if self.global_database is not None and self.config.engine != "aurora":
+            raise PostgresArgsError("global_database: only engine aurora can join an Aurora Global Database")
+        if self.rpo_seconds < 1:
+            raise PostgresArgsError(f"rpo_seconds {self.rpo_seconds}: must be at least 1")
+
+    @classmethod
+    def from_config(
+        cls,
+        config: PostgresConfig,
+        *,
+        environment: str,
+        region: str,
+        vpc: Vpc,
+        allowed_security_groups: Mapping[str, pulumi.Input[str]],
+        rpo_minutes: int,
+        alarm_topic_arn: pulumi.Input[str] | None = None,
+        global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
+    ) -> ManagedPostgresArgs:
+        """Per environment: deletion protection and final snapshots outside dev, data kept in prod."""
+        protected = config.deletion_protection if config.deletion_protection is not None else environment != "dev"
+        return cls(
+            identifier=f"platform-{environment}-{short_region(region)}",
+            config=config,
+            vpc_id=vpc.vpc_id,
+            subnet_ids=vpc.database_subnet_ids,
+            availability_zones=vpc.availability_zones,
+            allowed_security_groups=allowed_security_groups,
+            deletion_protection=protected,
+            final_snapshot=environment != "dev",
+            keep_data=environment == "prod",
+            alarm_topic_arn=alarm_topic_arn,
+            global_database=global_database,
+            rpo_seconds=rpo_minutes * 60,
+        )
+
+
+class ManagedPostgres(pulumi.ComponentResource):
+    """An encrypted, TLS-only PostgreSQL: one RDS instance or an Aurora cluster."""
+
+    writer_endpoint: pulumi.Output[str]
+    """Where writes go: the instance address or the cluster endpoint."""
+    reader_endpoint: pulumi.Output[str]
+    """Aurora: the reader endpoint; RDS: the first read replica, or the writer when there is none."""
+    port: pulumi.Output[int]
+    secret_arn: pulumi.Output[str]
+    """Secrets Manager secret with the master `username` and `password`."""
+    security_group_id: pulumi.Output[str]
+    identifier: pulumi.Output[str]
+    """The cluster identifier (aurora) or instance identifier (rds)."""
+    arn: pulumi.Output[str]
+    """The cluster's or instance's ARN (the failover runbook names clusters by ARN)."""
+    kms_key_arn: pulumi.Output[str]
+    proxy_endpoint: pulumi.Output[str] | None
+    proxy_reader_endpoint: pulumi.Output[str] | None
+    global_cluster_identifier: pulumi.Output[str] | None
+    master_password: pulumi.Output[str] | None
+    """Global primaries only (a secret): the password secondaries store for their region."""
+
+    def __init__(self, name: str, args: ManagedPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:index:ManagedPostgres", name, None, opts)
+        self._name = name
+        self._args = args
+        config = args.config
+        self._context = context = AwsContext.of(self)
+
+        self.key = customer_managed_key(
+            f"{name}-key",
+            description=f"Encrypts PostgreSQL {args.identifier}: storage, snapshots, Performance Insights, secret",
+            context=context,
+            parent=self,
+            alias=f"{args.identifier}/rds",
+            protect=args.keep_data,
+        )
+        self.security_group = port_only_from_groups(
+            name,
+            vpc_id=args.vpc_id,
+            port=PORT,
+            what=f"PostgreSQL {args.identifier}",
+            allowed=args.allowed_security_groups,
+            tag_name=f"{args.identifier}-postgres",
+            parent=self,
+        )
+        self.subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=args.identifier,
+            description=f"Database subnets of PostgreSQL {args.identifier}",
+            subnet_ids=args.subnet_ids,
+            tags={"Name": args.identifier},
+            opts=self._child(),
+        )
+        self.monitoring_role = role(
+            f"{name}-monitoring",
+            description=f"Enhanced monitoring of PostgreSQL {args.identifier}",
+            trust=trust_policy(principal_type="Service", identifiers=["monitoring.rds.amazonaws.com"], parent=self),
+            parent=self,
+            managed_policies={
+                "enhanced-monitoring": context.managed_policy("service-role/AmazonRDSEnhancedMonitoringRole")
+            },
+        )
+
+        # A global database cannot let RDS manage its master password: it gets a generated one.
+        self.master_password = None
+        self._stored_secret: aws.secretsmanager.Secret | None = None
+        if args.global_database is not None:
+            secondary = args.global_database if isinstance(args.global_database, GlobalDatabaseSecondary) else None
+            stored = stored_password(
+                f"{name}-master",
+                description=f"Master user of PostgreSQL {args.identifier} (Aurora Global Database)",
+                kms_key_arn=self.key.arn,
+                fields={"username": MASTER_USERNAME, "engine": "postgres", "port": PORT, "dbname": DATABASE_NAME},
+                given=secondary.master_password if secondary else None,
+                parent=self,
+            )
+            self._stored_secret = stored.secret
+            self.master_password = stored.password
+
+        self.global_cluster_identifier = None
+        self._cluster: aws.rds.Cluster | None = None
+        if config.engine == "aurora":
+            self.instances = self._aurora()
+        else:
+            self.instances = self._rds()
+
+        self.proxy_endpoint = None
+        self.proxy_reader_endpoint = None
+        if config.proxy:
+            self._proxy()
+
+        topic_arn = args.alarm_topic_arn
+        if topic_arn is None:
+            topic_arn = encrypted_alarm_topic(
+                f"{name}-alarms", description=f"PostgreSQL {args.identifier}", context=context, parent=self
+            ).arn
+        self._alarms(topic_arn)
+
+        self.security_group_id = self.security_group.id
+        self.kms_key_arn = self.key.arn
+        self.register_outputs(
+            {
+                "writerEndpoint": self.writer_endpoint,
+                "readerEndpoint": self.reader_endpoint,
+                "port": self.port,
+                "secretArn": self.secret_arn,
+                "securityGroupId": self.security_group_id,
+                "identifier": self.identifier,
+                "arn": self.arn,
+                "kmsKeyArn": self.kms_key_arn,
+                "proxyEndpoint": self.proxy_endpoint,
+                "proxyReaderEndpoint": self.proxy_reader_endpoint,
+                "globalClusterIdentifier": self.global_cluster_identifier,
+            }
+        )
+
+    def membership(self) -> GlobalDatabaseSecondary:
+        """What a secondary region's ManagedPostgres needs to join this primary's global database."""
+        if self.global_cluster_identifier is None or self.master_password is None or self._cluster is None:
+            raise PostgresArgsError(f"{self._name} is not a global database primary; it has no membership to give")
+        return GlobalDatabaseSecondary(
+            global_cluster_identifier=self.global_cluster_identifier,
+            engine_version=self._cluster.engine_version_actual,
+            master_password=self.master_password,
+            after=tuple(self.instances.values()),
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _child(self, **options: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **options)
+
+    def _kept(self, **options: Any) -> pulumi.ResourceOptions:
+        """Options for resources that hold data: in prod neither `destroy` nor a replacement loses it."""
+        keep = self._args.keep_data
+        return pulumi.ResourceOptions(parent=self, protect=keep, retain_on_delete=keep, **options)
+
+    def _zone(self, index: int) -> pulumi.Output[str]:
+        return pulumi.Output.from_input(self._args.availability_zones).apply(lambda zones: zones[index % len(zones)])
+
+    def _log_groups(self, groups: Mapping[str, str]) -> list[aws.cloudwatch.LogGroup]:
+        """Created before the database, so RDS writes into encrypted groups with a retention."""
+        created = encrypted_log_groups(
+            f"{self._name}-logs-key",
+            groups,
+            retention_days=self._args.config.log_retention_days,
+            description=f"the logs of PostgreSQL {self._args.identifier}",
+            context=self._context,
+            parent=self,
+        )
+        return list(created.values())
+
+    def _instance_settings(self, index: int) -> dict[str, Any]:
+        """Settings every DB instance shares, RDS or Aurora."""
+        return {
+            "instance_class": self._args.config.instance_class,
+            "availability_zone": self._zone(index),
+            "publicly_accessible": False,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": self.key.arn,
+            "performance_insights_retention_period": PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+            "monitoring_interval": MONITORING_INTERVAL_SECONDS,
+            "monitoring_role_arn": self.monitoring_role.arn,
+            "auto_minor_version_upgrade": True,
+            "apply_immediately": False,  # changes wait for the maintenance window
+            "copy_tags_to_snapshot": True,
+            "ca_cert_identifier": CA_CERTIFICATE,
+        }
+
+    def _retention_settings(self) -> dict[str, Any]:
+        """Backups, deletion protection and the final snapshot (RDS and Aurora name them alike)."""
+        args = self._args
+        return {
+            "backup_retention_period": args.config.backup_retention_days,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": args.deletion_protection,
+            "skip_final_snapshot": not args.final_snapshot,
+            "final_snapshot_identifier": f"{args.identifier}-final" if args.final_snapshot else None,
+            "delete_automated_backups": not args.final_snapshot,
+            "storage_encrypted": True,
+            "kms_key_id": self.key.arn,
+            "iam_database_authentication_enabled": True,
+            "vpc_security_group_ids": [self.security_group.id],
+            "apply_immediately": False,
+            "allow_major_version_upgrade": False,
+            "tags": {"Name": args.identifier},
+        }
+
+    def _managed_master_password(self) -> dict[str, Any]:
+        return {
+            "manage_master_user_password": True,
+            "master_user_secret_kms_key_id": self.key.arn,
+        }
+
+    # -- RDS ----------------------------------------------------------------------------------
+
+    def _rds(self) -> dict[str, aws.rds.Instance]:
+        args, config, name = self._args, self._args.config, self._name
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-params",
+            family=f"postgres{config.major_version}",
+            description=f"PostgreSQL {args.identifier}: TLS only, pg_stat_statements, statement logging",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(
+                    name=p.name, value=p.value, apply_method="pending-reboot" if p.static else "immediate"
+                )
+                for p in PARAMETERS
+            ],
+            opts=self._child(),
+        )
+        # Labels name the Pulumi resources; identifiers are what AWS calls the instances.
+        replicas = {f"replica-{n}": f"{args.identifier}-replica-{n}" for n in range(1, config.read_replicas + 1)}
+        log_groups = self._log_groups(
+            {
+                f"{name}-{label}-{kind}-log": f"/aws/rds/instance/{instance_id}/{kind}"
+                for label, instance_id in {"db": args.identifier, **replicas}.items()
+                for kind in ("postgresql", "upgrade")
+            }
+        )
+        shared = {
+            "parameter_group_name": parameters.name,
+            "storage_type": "gp3",
+            "max_allocated_storage": config.max_allocated_storage_gib,
+            "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"],
+            "port": PORT,
+        }
+        primary = aws.rds.Instance(
+            f"{name}-db",
+            identifier=args.identifier,
+            engine="postgres",
+            engine_version=str(config.major_version),
+            allocated_storage=config.allocated_storage_gib,
+            multi_az=config.multi_az,
+            db_subnet_group_name=self.subnet_group.name,
+            db_name=DATABASE_NAME,
+            username=MASTER_USERNAME,
+            backup_window=config.backup_window,
+            maintenance_window=config.maintenance_window,
+            **self._managed_master_password(),
+            **{**self._retention_settings(), **self._instance_settings(0), **shared},
+            opts=self._kept(depends_on=[*log_groups, *self.monitoring_role.ready]),
+        )
+        instances = {"db": primary}
+        for index, (label, replica_id) in enumerate(replicas.items(), start=1):
+            instances[label] = aws.rds.Instance(
+                f"{name}-{label}",
+                identifier=replica_id,
+                replicate_source_db=primary.identifier,
+                maintenance_window=config.maintenance_window,
+                **{
+                    **self._retention_settings(),
+                    **self._instance_settings(index),
+                    **shared,
+                    # A replica's data is the primary's: no backups or final snapshot of its own.
+                    "backup_retention_period": 0,
+                    "skip_final_snapshot": True,
+                    "final_snapshot_identifier": None,
+                    "delete_automated_backups": True,
+                },
+                opts=self._child(depends_on=[*log_groups, *self.monitoring_role.ready]),
+            )
+
+        self.identifier = primary.identifier
+        self.arn = primary.arn
+        self.port = primary.port
+        self.writer_endpoint = primary.address
+        self.reader_endpoint = instances["replica-1"].address if replicas else primary.address
+        self.secret_arn = primary.master_user_secrets.apply(lambda secrets: secrets[0]["secret_arn"])
+        return instances
+
+    # -- Aurora -------------------------------------------------------------------------------
+
+    def _aurora(self) -> dict[str, aws.rds.ClusterInstance]:
+        args, config, name = self._args, self._args.config, self._name
+        parameters = aws.rds.ClusterParameterGroup(
+            f"{name}-params",
+            family=f"aurora-postgresql{config.major_version}",
+            description=f"Aurora PostgreSQL {args.identifier}: TLS only, pg_stat_statements, statement logging",
+            parameters=[
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name=p.name, value=p.value, apply_method="pending-reboot" if p.static else "immediate"
+                )
+                for p in PARAMETERS
+            ],
+            opts=self._child(),
+        )
+        log_groups = self._log_groups({f"{name}-postgresql-log": f"/aws/rds/cluster/{args.identifier}/postgresql"})
+
+        engine_version: pulumi.Input[str] = str(config.major_version)
+        membership: dict[str, Any] = {}
+        credentials: dict[str, Any] = {}
+        after: list[pulumi.Resource] = []
+        final_snapshot = self._retention_settings()
+        membership_options: dict[str, Any] = {}
+        global_database = args.global_database
+        if isinstance(global_database, GlobalDatabasePrimary):
+            global_cluster = aws.rds.GlobalCluster(
+                f"{name}-global",
+                global_cluster_identifier=global_database.global_cluster_identifier,
+                engine="aurora-postgresql",
+                engine_version=engine_version,
+                database_name=DATABASE_NAME,
+                storage_encrypted=True,
+                deletion_protection=args.deletion_protection,
+                opts=self._kept(),
+            )
+            self.global_cluster_identifier = global_cluster.global_cluster_identifier
+            membership["global_cluster_identifier"] = global_cluster.id
+            credentials = {"master_username": MASTER_USERNAME, "master_password": self.master_password}
+        elif isinstance(global_database, GlobalDatabaseSecondary):
+            engine_version = global_database.engine_version
+            membership["global_cluster_identifier"] = global_database.global_cluster_identifier
+            after = list(global_database.after)
+            # The primary keeps the data and takes the final snapshot; a secondary is a copy.
+            final_snapshot = {**final_snapshot, "skip_final_snapshot": True, "final_snapshot_identifier": None}
+        else:
+            credentials = {"master_username": MASTER_USERNAME, **self._managed_master_password()}
+        if global_database is not None:
+            membership_options["ignore_changes"] = GLOBAL_MEMBERSHIP_FIELDS
+
+        secondary = isinstance(global_database, GlobalDatabaseSecondary)
+        cluster = aws.rds.Cluster(
+            f"{name}-cluster",
+            cluster_identifier=args.identifier,
+            engine="aurora-postgresql",
+            engine_mode="provisioned",
+            engine_version=engine_version,
+            database_name=None if secondary else DATABASE_NAME,
+            db_subnet_group_name=self.subnet_group.name,
+            db_cluster_parameter_group_name=parameters.name,
+            port=PORT,
+            preferred_backup_window=config.backup_window,
+            preferred_maintenance_window=config.maintenance_window,
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            **membership,
+            **credentials,
+            **final_snapshot,
+            opts=self._kept(depends_on=[*log_groups, *after], **membership_options),
+        )
+        self._cluster = cluster
+        instances: dict[str, aws.rds.ClusterInstance] = {}
+        for index in range(config.instance_count):
+            label = f"instance-{index + 1}"
+            settings = self._instance_settings(index)
+            instances[label] = aws.rds.ClusterInstance(
+                f"{name}-{label}",
+                identifier=f"{args.identifier}-{index + 1}",
+                cluster_identifier=cluster.id,
+                engine="aurora-postgresql",
+                db_subnet_group_name=self.subnet_group.name,
+                preferred_maintenance_window=config.maintenance_window,
+                promotion_tier=0 if index == 0 else 1,  # the first instance is the writer's heir
+                **settings,
+                opts=self._child(depends_on=self.monitoring_role.ready),
+            )
+
+        self.identifier = cluster.cluster_identifier
+        self.arn = cluster.arn
+        self.port = cluster.port
+        self.writer_endpoint = cluster.endpoint
+        self.reader_endpoint = cluster.reader_endpoint
+        if self._stored_secret is not None:
+            self.secret_arn = self._stored_secret.arn
+        else:
+            self.secret_arn = cluster.master_user_secrets.apply(lambda secrets: secrets[0]["secret_arn"])
+        return instances
+
+    # -- RDS Proxy ----------------------------------------------------------------------------
+
+    def _proxy(self) -> None:
+        """Connection pooling in front of the database: TLS required, IAM auth for clients."""
+        args, name = self._args, self._name
+        proxy_group = port_only_from_groups(
+            f"{name}-proxy",
+            vpc_id=args.vpc_id,
+            port=PORT,
+            what=f"RDS Proxy {args.identifier}",
+            allowed=args.allowed_security_groups,
+            tag_name=f"{args.identifier}-proxy",
+            parent=self,
+        )
+        # The proxy's only way out is to the database, and the database lets it in.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-proxy-to-db",
+            security_group_id=proxy_group.id,
+            description=f"RDS Proxy to PostgreSQL {args.identifier}",
+            ip_protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            referenced_security_group_id=self.security_group.id,
+            opts=self._child(),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-proxy",
+            security_group_id=self.security_group.id,
+            description=f"PostgreSQL {args.identifier} from its RDS Proxy",
+            ip_protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            referenced_security_group_id=proxy_group.id,
+            opts=self._child(),
+        )
+        proxy_role = role(
+            f"{name}-proxy",
+            description=f"RDS Proxy {args.identifier}: reads the master secret",
+            trust=trust_policy(
+                principal_type="Service",
+                identifiers=["rds.amazonaws.com"],
+                conditions=[
+                    Condition(test="StringEquals", variable="aws:SourceAccount", values=[self._context.account])
+                ],
+                parent=self,
+            ),
+            parent=self,
+        )
+        grants = [
+            inline_policy(
+                f"{name}-proxy-secret",
+                role=proxy_role,
+                sid="ReadTheMasterSecret",
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[self.secret_arn],
+                parent=self,
+            ),
+            inline_policy(
+                f"{name}-proxy-key",
+                role=proxy_role,
+                sid="DecryptTheMasterSecret",
+                actions=["kms:Decrypt"],
+                resources=[self.key.arn],
+                parent=self,
+            ),
+        ]
+        proxy = aws.rds.Proxy(
+            f"{name}-proxy",
+            name=args.identifier,
+            engine_family="POSTGRESQL",
+            require_tls=True,
+            role_arn=proxy_role.arn,
+            vpc_subnet_ids=args.subnet_ids,
+            vpc_security_group_ids=[proxy_group.id],
+            idle_client_timeout=1800,
+            debug_logging=False,  # it would log statements, secrets included
+            auths=[
+                aws.rds.ProxyAuthArgs(
+                    auth_scheme="SECRETS",
+                    secret_arn=self.secret_arn,
+                    iam_auth="REQUIRED",
+                    client_password_auth_type="POSTGRES_SCRAM_SHA_256",
+                    description=f"{MASTER_USERNAME} through IAM authentication",
+                )
+            ],
+            tags={"Name": args.identifier},
+            opts=self._child(depends_on=[*proxy_role.ready, *grants]),
+        )
+        pool = aws.rds.ProxyDefaultTargetGroup(
+            f"{name}-proxy-pool",
+            db_proxy_name=proxy.name,
+            connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
+                max_connections_percent=90,  # leaves room for administrators and AWS automation
+                max_idle_connections_percent=50,
+                connection_borrow_timeout=120,
+            ),
+            opts=self._child(),
+        )
+        target = (
+            {"db_cluster_identifier": self._cluster.cluster_identifier}
+            if self._cluster is not None
+            else {"db_instance_identifier": self.identifier}
+        )
+        aws.rds.ProxyTarget(
+            f"{name}-proxy-target",
+            db_proxy_name=proxy.name,
+            target_group_name="default",
+            **target,
+            opts=self._child(depends_on=[pool, *self.instances.values()]),
+        )
+        self.proxy_endpoint = proxy.endpoint
+        if self._cluster is not None and self._args.config.readers > 0:
+            readers = aws.rds.ProxyEndpoint(
+                f"{name}-proxy-readers",
+                db_proxy_name=proxy.name,
+                db_proxy_endpoint_name=f"{args.identifier}-ro",
+                vpc_subnet_ids=args.subnet_ids,
+                vpc_security_group_ids=[proxy_group.id],
+                target_role="READ_ONLY",
+                opts=self._child(),
+            )
+            self.proxy_reader_endpoint = readers.endpoint
+
+    # -- alarms -------------------------------------------------------------------------------
+
+    def _alarms(self, topic_arn: pulumi.Input[str]) -> None:
+        """Per instance: CPU, free storage and connections; replication lag against the RPO."""
+        args, config, name = self._args, self._args.config, self._name
+        memory_gib = config.instance_classes[config.instance_class]
+        connections = int(default_max_connections(memory_gib) * CONNECTIONS_ALARM_FRACTION)
+        if config.engine == "aurora":
+            storage_metric = "FreeLocalStorage"
+            storage_bytes = memory_gib * AURORA_LOCAL_STORAGE_PER_GIB_OF_MEMORY * GIB
+        else:
+            storage_metric = "FreeStorageSpace"
+            storage_bytes = config.allocated_storage_gib * GIB
+        for label, instance in self.instances.items():
+            dimensions = {"DBInstanceIdentifier": instance.identifier}
+            what = f"{args.identifier} {label}"
+            threshold_alarm(
+                f"{name}-cpu-{label}",
+                description=f"{what}: CPU above {CPU_ALARM_PERCENT:g}% for 5 minutes",
+                namespace="AWS/RDS",
+                metric="CPUUtilization",
+                dimensions=dimensions,
+                threshold=CPU_ALARM_PERCENT,
+                topic_arn=topic_arn,
+                parent=self,
+            )
+            threshold_alarm(
+                f"{name}-storage-{label}",
+                description=f"{what}: {storage_metric} below {FREE_STORAGE_ALARM_FRACTION:.0%} "
+                f"({storage_bytes * FREE_STORAGE_ALARM_FRACTION / GIB:g} GiB)",
+                namespace="AWS/RDS",
+                metric=storage_metric,
+                dimensions=dimensions,
+                threshold=storage_bytes * FREE_STORAGE_ALARM_FRACTION,
+                comparison="LessThanThreshold",
+                statistic="Minimum",
+                topic_arn=topic_arn,
+                parent=self,
+            )
+            threshold_alarm(
+                f"{name}-connections-{label}",
+                description=f"{what}: over {connections} connections, {CONNECTIONS_ALARM_FRACTION:.0%} of the "
+                f"default max_connections of {config.instance_class}",
+                namespace="AWS/RDS",
+                metric="DatabaseConnections",
+                dimensions=dimensions,
+                threshold=connections,
+                statistic="Maximum",
+                topic_arn=topic_arn,
+                parent=self,
+            )
+            if label.startswith("replica-"):
+                self._lag_alarm(f"{name}-lag-{label}", "ReplicaLag", dimensions, args.rpo_seconds, "seconds", topic_arn)
+        if isinstance(args.global_database, GlobalDatabaseSecondary) and self._cluster is not None:
+            self._lag_alarm(
+                f"{name}-global-lag",
+                "AuroraGlobalDBReplicationLag",
+                {"DBClusterIdentifier": self._cluster.cluster_identifier},
+                args.rpo_seconds * 1000,
+                "milliseconds",
+                topic_arn,
+            )
+
+    def _lag_alarm(
+        self,
+        alarm_name: str,
+        metric: str,
+        dimensions: Mapping[str, pulumi.Input[str]],
+        threshold: float,
+        unit: str,
+        topic_arn: pulumi.Input[str],
+    ) -> None:
+        threshold_alarm(
+            alarm_name,
+            description=f"{self._args.identifier}: {metric} above the RPO ({threshold:g} {unit}); "
+            "a failover now would lose more data than allowed",
+            namespace="AWS/RDS",
+            metric=metric,
+            dimensions=dimensions,
+            threshold=threshold,
+            statistic="Maximum",
+            evaluation_periods=1,
+            topic_arn=topic_arn,
+            parent=self,
+        )

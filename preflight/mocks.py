@@ -92,6 +92,10 @@ class Registration:
         return self.type.startswith("pulumi:providers:")
 
 
+class DuplicateUrnError(Exception):
+    """Two resources registered with the same type, name and parent."""
+
+
 class RecordingMonitor(MockMonitor):
     """Pulumi's MockMonitor, plus a record of every registration in order."""
 
@@ -114,6 +118,9 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         urn = self.make_urn(request.parent, request.type, request.name)
         self._thread_loop()
+        if any(registration.urn == urn for registration in self.registrations):
+            # The engine refuses a second resource with the same URN; so do the mocks.
+            raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         inputs = rpc.deserialize_properties(request.object)
         if request.type == "pulumi:pulumi:Stack":
             self._record(request, urn, "", inputs, {})

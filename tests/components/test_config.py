@@ -237,6 +237,69 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "100 is greater than maxAllocatedStorageGib 50",
     ),
     (
+        "instance class aurora does not offer",
+        _set("regions.0.postgres.engine", "aurora"),
+        "regions[0].postgres.instanceClass",
+        "Aurora PostgreSQL does not offer 'db.t4g.micro'; families: db.r5, db.r6g",
+    ),
+    (
+        "instance class that does not exist",
+        _set("regions.0.postgres.instanceClass", "db.r7g.huge"),
+        "regions[0].postgres.instanceClass",
+        "RDS for PostgreSQL does not offer 'db.r7g.huge'",
+    ),
+    (
+        "read replicas with aurora",
+        _both(
+            _set("regions.0.postgres", {"engine": "aurora", "instanceClass": "db.t4g.medium"}),
+            _set("regions.0.postgres.readReplicas", 2),
+        ),
+        "regions[0].postgres.readReplicas",
+        "not for engine aurora: Aurora scales reads with readers",
+    ),
+    (
+        "allocated storage with aurora",
+        _set("regions.0.postgres", {"engine": "aurora", "instanceClass": "db.t4g.medium", "allocatedStorageGib": 100}),
+        "regions[0].postgres.allocatedStorageGib",
+        "not for engine aurora: Aurora storage grows on its own",
+    ),
+    (
+        "readers with rds",
+        _set("regions.0.postgres.readers", 2),
+        "regions[0].postgres.readers",
+        "not for engine rds: an rds instance scales reads with readReplicas",
+    ),
+    (
+        "storage below the minimum",
+        _set("regions.0.postgres.allocatedStorageGib", 10),
+        "regions[0].postgres.allocatedStorageGib",
+        "greater than or equal to 20",
+    ),
+    (
+        "storage cap above the maximum",
+        _set("regions.0.postgres.maxAllocatedStorageGib", 70000),
+        "regions[0].postgres.maxAllocatedStorageGib",
+        "less than or equal to 65536",
+    ),
+    (
+        "too many read replicas",
+        _set("regions.0.postgres.readReplicas", 16),
+        "regions[0].postgres.readReplicas",
+        "less than or equal to 15",
+    ),
+    (
+        "postgres major version",
+        _set("regions.0.postgres.majorVersion", 15),
+        "regions[0].postgres.majorVersion",
+        "16 or 17",
+    ),
+    (
+        "rpo",
+        _set("rpoMinutes", 0),
+        "rpoMinutes",
+        "greater than or equal to 1",
+    ),
+    (
         "shards without cluster mode",
         _set("regions.0.redis.cache.shards", 3),
         "regions[0].redis.cache.shards",
@@ -398,6 +461,58 @@ def test_bad_config_names_the_key_path(mutation: Mutation, path: str, fragment: 
     assert messages, f"{path} not among {[issue.path for issue in caught.value.issues]}"
     assert any(fragment in message for message in messages), messages
     assert all(f"{path}: {message}" in str(caught.value) for message in messages)
+
+
+PROD_POSTGRES_CASES: list[tuple[str, Mutation, str, str]] = [
+    (
+        "backups shorter than prod's 30 days",
+        _set("regions.0.postgres.backupRetentionDays", 14),
+        "regions[0].postgres.backupRetentionDays",
+        "prod keeps backups for at least 30 days",
+    ),
+    (
+        "deletion protection off",
+        _set("regions.1.postgres.deletionProtection", False),
+        "regions[1].postgres.deletionProtection",
+        "prod databases keep deletion protection on",
+    ),
+    (
+        "no reader to fail over to",
+        _set("regions.2.postgres.readers", 0),
+        "regions[2].postgres.readers",
+        "prod needs at least 1 reader",
+    ),
+    (
+        "rds in a multi-region stack",
+        _set(
+            "regions.1.postgres",
+            {"engine": "rds", "instanceClass": "db.r7g.large", "multiAz": True, "backupRetentionDays": 30},
+        ),
+        "regions[1].postgres.engine",
+        "one Aurora Global Database; use engine: aurora in every region",
+    ),
+    (
+        "members on another major version",
+        _set("regions.2.postgres.majorVersion", 16),
+        "regions[2].postgres.majorVersion",
+        "the primary's version 17",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "path", "fragment"),
+    [case[1:] for case in PROD_POSTGRES_CASES],
+    ids=[case[0] for case in PROD_POSTGRES_CASES],
+)
+def test_prod_database_rules_name_the_key_path(mutation: Mutation, path: str, fragment: str) -> None:
+    data = namespace_values("prod")
+    parse_stack_config(copy.deepcopy(data))  # the stack as committed is valid
+    mutation(data)
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(data)
+    messages = [issue.message for issue in caught.value.issues if issue.path == path]
+    assert any(fragment in message for message in messages), [str(issue) for issue in caught.value.issues]
 
 
 def test_public_endpoint_open_to_the_world_is_rejected() -> None:

@@ -95,6 +95,16 @@ def test_an_unknown_invoke_fails_loudly(harness: Harness) -> None:
         harness.run(program)
 
 
+def test_a_duplicate_urn_fails_like_the_engine(harness: Harness) -> None:
+    def program() -> None:
+        provider = _provider("us-east-1")
+        for _ in range(2):
+            aws.s3.Bucket("logs", opts=pulumi.ResourceOptions(provider=provider))
+
+    with pytest.raises(Exception, match=r"Duplicate resource URN .*aws:s3/bucket:Bucket::logs"):
+        harness.run(program)
+
+
 def test_registration_records_parent_provider_dependencies_and_options(harness: Harness) -> None:
     class Holder(pulumi.ComponentResource):
         def __init__(self, name: str) -> None:

@@ -150,6 +150,69 @@ def test_each_region_gets_a_cache_and_a_queue_reachable_only_from_its_nodes(stac
         assert group.protect is (stack == "prod")
 
 
+EXPECTED_DATABASES = {
+    # stack: (engine resource, DB instances per region, final snapshot, protected)
+    "dev": ("aws:rds/instance:Instance", 1, False, False),
+    "staging": ("aws:rds/cluster:Cluster", 2, True, False),
+    "prod": ("aws:rds/cluster:Cluster", None, True, True),
+}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_each_region_gets_a_database_reachable_only_from_its_nodes(stack: str) -> None:
+    graph = synthesized(stack)
+    engine, instances_per_region, final_snapshot, protected = EXPECTED_DATABASES[stack]
+    databases = graph.by_type(engine)
+    assert len(databases) == len(EXPECTED_REGIONS[stack])
+    instances = graph.by_type("aws:rds/instance:Instance") + graph.by_type("aws:rds/clusterInstance:ClusterInstance")
+    if instances_per_region is not None:
+        assert len(instances) == instances_per_region * len(databases)
+    else:  # prod: a writer plus the readers each region's config asks for
+        assert len(instances) == 3 + 2 + 2
+    for database in databases:
+        assert database.inputs["storageEncrypted"] is True
+        assert database.inputs["iamDatabaseAuthenticationEnabled"] is True
+        # A global secondary is a copy of the primary, which keeps the final snapshot.
+        secondary = "globalClusterIdentifier" in database.inputs and "masterPassword" not in database.inputs
+        assert database.inputs["skipFinalSnapshot"] is (secondary or not final_snapshot)
+        assert database.protect is protected and database.retain_on_delete is protected
+    node_groups = {c.outputs["nodeSecurityGroupId"] for c in graph.by_type("platform:index:Cluster")}
+    rules = [
+        r
+        for r in graph.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs.get("fromPort") == 5432 and r.name.endswith("-from-eks-nodes")
+    ]
+    # The database, and the proxy where there is one, admit the region's nodes and no one else.
+    proxies = graph.by_type("aws:rds/proxy:Proxy")
+    assert len(rules) == len(databases) + len(proxies)
+    assert {r.inputs["referencedSecurityGroupId"] for r in rules} == node_groups
+    outputs = graph.outputs["databases"].value
+    assert sorted(outputs) == sorted(EXPECTED_REGIONS[stack])
+    assert all(
+        output["port"] == 5432 and output["secretArn"].startswith("arn:aws:secretsmanager:")
+        for output in outputs.values()
+    )
+
+
+def test_prod_is_one_global_database_written_in_the_primary_region() -> None:
+    graph = synthesized("prod")
+    (global_cluster,) = graph.by_type("aws:rds/globalCluster:GlobalCluster")
+    assert global_cluster.inputs["globalClusterIdentifier"] == "platform-prod"
+    assert global_cluster.protect
+    clusters = {c.name.removesuffix("-postgres-cluster"): c for c in graph.by_type("aws:rds/cluster:Cluster")}
+    assert sorted(clusters) == sorted(EXPECTED_REGIONS["prod"])
+    assert clusters["us-east-1"].inputs["globalClusterIdentifier"] == global_cluster.id
+    for region in ("eu-west-1", "ap-southeast-1"):
+        assert clusters[region].inputs["globalClusterIdentifier"] == "platform-prod"
+        assert "masterPassword" not in clusters[region].inputs
+    exported = graph.outputs["globalDatabase"].value
+    assert exported["identifier"] == "platform-prod" and exported["primaryRegion"] == "us-east-1"
+    assert {region: member["clusterArn"] for region, member in exported["members"].items()} == {
+        region: cluster.outputs["arn"] for region, cluster in clusters.items()
+    }
+    assert "globalDatabase" not in synthesized("staging").outputs
+
+
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_no_generated_password_is_stored_in_plain_text(stack: str) -> None:
     graph = synthesized(stack)

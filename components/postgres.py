@@ -37,7 +37,7 @@ from components.iam import Condition, inline_policy, role, trust_policy
 from components.instance_types import default_max_connections
 from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_groups
-from components.security_groups import port_only_from_groups
+from components.security_groups import port_from_group, port_only_from_groups
 from components.vpc import Vpc
 
 PORT = 5432
@@ -67,6 +67,15 @@ class Parameter:
     static: bool = False
     """Static parameters apply at the next reboot; AWS refuses `immediate` for them."""
 
+    @property
+    def settings(self) -> dict[str, str]:
+        """The arguments of a (cluster) parameter group's parameter."""
+        return {
+            "name": self.name,
+            "value": self.value,
+            "apply_method": "pending-reboot" if self.static else "immediate",
+        }
+
 
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter("rds.force_ssl", "1"),
@@ -80,6 +89,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("log_temp_files", "10240"),  # kB: temporary files over 10 MiB
     Parameter("log_autovacuum_min_duration", "10000"),  # ms
 )
+PARAMETERS_SUMMARY = "TLS only, pg_stat_statements, statement logging"
 
 
 class PostgresArgsError(pulumi.RunError, ValueError):
@@ -376,13 +386,8 @@ class ManagedPostgres(pulumi.ComponentResource):
         parameters = aws.rds.ParameterGroup(
             f"{name}-params",
             family=f"postgres{config.major_version}",
-            description=f"PostgreSQL {args.identifier}: TLS only, pg_stat_statements, statement logging",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(
-                    name=p.name, value=p.value, apply_method="pending-reboot" if p.static else "immediate"
-                )
-                for p in PARAMETERS
-            ],
+            description=f"PostgreSQL {args.identifier}: {PARAMETERS_SUMMARY}",
+            parameters=[aws.rds.ParameterGroupParameterArgs(**p.settings) for p in PARAMETERS],
             opts=self._child(),
         )
         # Labels name the Pulumi resources; identifiers are what AWS calls the instances.
@@ -452,13 +457,8 @@ class ManagedPostgres(pulumi.ComponentResource):
         parameters = aws.rds.ClusterParameterGroup(
             f"{name}-params",
             family=f"aurora-postgresql{config.major_version}",
-            description=f"Aurora PostgreSQL {args.identifier}: TLS only, pg_stat_statements, statement logging",
-            parameters=[
-                aws.rds.ClusterParameterGroupParameterArgs(
-                    name=p.name, value=p.value, apply_method="pending-reboot" if p.static else "immediate"
-                )
-                for p in PARAMETERS
-            ],
+            description=f"Aurora PostgreSQL {args.identifier}: {PARAMETERS_SUMMARY}",
+            parameters=[aws.rds.ClusterParameterGroupParameterArgs(**p.settings) for p in PARAMETERS],
             opts=self._child(),
         )
         log_groups = self._log_groups({f"{name}-postgresql-log": f"/aws/rds/cluster/{args.identifier}/postgresql"})
@@ -567,15 +567,13 @@ class ManagedPostgres(pulumi.ComponentResource):
             referenced_security_group_id=self.security_group.id,
             opts=self._child(),
         )
-        aws.vpc.SecurityGroupIngressRule(
+        port_from_group(
             f"{name}-from-proxy",
             security_group_id=self.security_group.id,
+            port=PORT,
             description=f"PostgreSQL {args.identifier} from its RDS Proxy",
-            ip_protocol="tcp",
-            from_port=PORT,
-            to_port=PORT,
-            referenced_security_group_id=proxy_group.id,
-            opts=self._child(),
+            source_group_id=proxy_group.id,
+            parent=self,
         )
         proxy_role = role(
             f"{name}-proxy",

@@ -31,14 +31,34 @@ def port_only_from_groups(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     for source, source_group_id in allowed.items():
-        aws.vpc.SecurityGroupIngressRule(
+        port_from_group(
             f"{name}-from-{source}",
             security_group_id=group.id,
+            port=port,
             description=f"{what} from {source}",
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            referenced_security_group_id=source_group_id,
-            opts=pulumi.ResourceOptions(parent=parent),
+            source_group_id=source_group_id,
+            parent=parent,
         )
     return group
+
+
+def port_from_group(
+    name: str,
+    *,
+    security_group_id: pulumi.Input[str],
+    port: int,
+    description: str,
+    source_group_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """One rule: TCP `port` into `security_group_id` from members of `source_group_id`."""
+    return aws.vpc.SecurityGroupIngressRule(
+        name,
+        security_group_id=security_group_id,
+        description=description,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        referenced_security_group_id=source_group_id,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -23,7 +23,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy components preflight tests __main__.py
+	$(BIN)/mypy components policies preflight tests __main__.py
 
 check: lint test
 

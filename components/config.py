@@ -18,6 +18,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -43,6 +44,7 @@ from components.instance_types import (
     architecture,
     db_class_families,
 )
+from components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 
@@ -503,46 +505,154 @@ Quantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?|\.[0-9
 
 
 class LanguageServiceConfig(_Model):
-    """Overrides for one language service; unset fields keep the catalog's defaults."""
+    """Overrides for one language service; unset fields keep the catalog's (or the pool's) defaults."""
 
     enabled: bool = True
-    image: str | None = Field(default=None, description="repository:tag or repository@sha256:digest")
-    min_replicas: int | None = Field(default=None, ge=0, le=1000)
+    image: str | None = Field(default=None, description="repository:tag or repository@sha256:digest (never latest)")
+    min_replicas: int | None = Field(default=None, ge=1, le=1000, description="pre-spawned pods (HPA minimum)")
     max_replicas: int | None = Field(default=None, ge=1, le=1000)
     cpu_request: Quantity | None = None
     cpu_limit: Quantity | None = None
     memory_request: Quantity | None = None
     memory_limit: Quantity | None = None
+    tmp_size: Quantity | None = Field(default=None, description="size limit of the writable /tmp")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> LanguageServiceConfig:
-        def amount(text: str | None) -> float | None:
-            return None if text is None else float(parse_quantity(text))
-
-        _check_order(
-            [
-                ("minReplicas", self.min_replicas, "maxReplicas", self.max_replicas),
-                ("cpuRequest", amount(self.cpu_request), "cpuLimit", amount(self.cpu_limit)),
-                ("memoryRequest", amount(self.memory_request), "memoryLimit", amount(self.memory_limit)),
-            ]
-        )
-        return self
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, image: str | None) -> str | None:
+        return None if image is None else pinned_image(image)
 
 
 class LanguageServicesConfig(_Model):
     """The sandboxed language-service pool of one region."""
 
     namespace: str = Field(default="sandbox", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    image_registry: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
+        description="where the catalog's images live, e.g. <account>.dkr.ecr.<region>.amazonaws.com/platform",
+    )
+    min_replicas: int = Field(default=2, ge=1, le=1000, description="default for every service")
+    max_replicas: int = Field(default=10, ge=1, le=1000, description="default for every service")
     services: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")], LanguageServiceConfig] = Field(
         default_factory=dict, description="per-language overrides or extra services, by name"
     )
     allow_dns: bool = Field(default=True, description="allow DNS egress to kube-dns")
-    runtime_class_name: str | None = Field(default=None, description="e.g. gvisor")
-    seccomp_localhost_profile: str | None = Field(default=None, description="default: RuntimeDefault")
+    runtime_class_name: str | None = Field(
+        default=None, pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", description="e.g. gvisor"
+    )
+    seccomp_localhost_profile: str | None = Field(
+        default=None, min_length=1, description="a profile on the nodes; default: RuntimeDefault"
+    )
+    backend_namespace: str = Field(
+        default="backend", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", description="where the callers run"
+    )
     backend_selector: LabelMap = Field(
         default_factory=lambda: {"app.kubernetes.io/name": "backend"},
-        description="pods allowed to call the services",
+        description="labels of the pods allowed to call the services",
     )
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> LanguageServicesConfig:
+        _check_order([("minReplicas", self.min_replicas, "maxReplicas", self.max_replicas)])
+        self.resolved_services()  # raises with the key of the first bad service
+        return self
+
+    def resolved_services(self) -> dict[str, LanguageService]:
+        """Every enabled service, catalog defaults merged with this config, checked."""
+        resolved: dict[str, LanguageService] = {}
+        for name in [*CATALOG, *(extra for extra in self.services if extra not in CATALOG)]:
+            override = self.services.get(name, LanguageServiceConfig())
+            if override.enabled:
+                resolved[name] = self._resolve(name, override)
+        return resolved
+
+    def _resolve(self, name: str, override: LanguageServiceConfig) -> LanguageService:
+        entry = CATALOG.get(name)
+        base = entry or EXTRA_SERVICE_DEFAULTS
+        image = override.image
+        if image is None:
+            if entry is None:
+                raise KeyedValueError(
+                    f"services.{name}.image",
+                    f"{name!r} is not in the catalog ({', '.join(CATALOG)}); give its image",
+                )
+            if self.image_registry is None:
+                raise KeyedValueError(
+                    "imageRegistry",
+                    f"set the registry that holds the catalog images (e.g. <account>.dkr.ecr.<region>.amazonaws.com/"
+                    f"platform), or give services.{name}.image",
+                )
+            image = f"{self.image_registry}/{entry.repository}:{entry.tag}"
+        service = LanguageService(
+            name=name,
+            title=entry.title if entry else name,
+            image=image,
+            min_replicas=override.min_replicas or self.min_replicas,
+            max_replicas=override.max_replicas or self.max_replicas,
+            cpu_request=override.cpu_request or base.cpu_request,
+            cpu_limit=override.cpu_limit or base.cpu_limit,
+            memory_request=override.memory_request or base.memory_request,
+            memory_limit=override.memory_limit or base.memory_limit,
+            tmp_size=override.tmp_size or base.tmp_size,
+            architecture=base.architecture,
+        )
+        try:
+            _check_order(
+                [
+                    ("minReplicas", service.min_replicas, "maxReplicas", service.max_replicas),
+                    (
+                        "cpuRequest",
+                        float(parse_quantity(service.cpu_request)),
+                        "cpuLimit",
+                        float(parse_quantity(service.cpu_limit)),
+                    ),
+                    (
+                        "memoryRequest",
+                        float(parse_quantity(service.memory_request)),
+                        "memoryLimit",
+                        float(parse_quantity(service.memory_limit)),
+                    ),
+                ]
+            )
+        except KeyedValueError as error:
+            raise KeyedValueError(f"services.{name}.{error.key}", error.message) from None
+        return service
+
+
+@dataclass(frozen=True)
+class LanguageService:
+    """One language service as it will run: catalog defaults with the stack's overrides."""
+
+    name: str
+    title: str
+    image: str
+    min_replicas: int
+    max_replicas: int
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+    tmp_size: str
+    architecture: str | None
+
+
+_DIGEST = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def pinned_image(image: str) -> str:
+    """`image` if it is pinned: `repository:tag` (not `latest`) or `repository@sha256:<digest>`."""
+    if "@" in image:
+        if not _DIGEST.match(image):
+            raise ValueError(f"{image!r}: a digest reference is repository@sha256:<64 hex digits>")
+        return image
+    repository, _, tag = image.rpartition(":")
+    if not repository or "/" in tag or not _TAG.match(tag):
+        raise ValueError(f"{image!r} has no tag; pin a version (repository:1.2.3) or a digest (repository@sha256:...)")
+    if tag == "latest":
+        raise ValueError(f"{image!r}: 'latest' changes under you; pin a version tag or a digest")
+    return image
 
 
 # --- region and stack ----------------------------------------------------------------------
@@ -557,7 +667,7 @@ class RegionConfig(_Model):
     cluster: ClusterConfig
     postgres: PostgresConfig
     redis: RedisConfig
-    language_services: LanguageServicesConfig = Field(default_factory=LanguageServicesConfig)
+    language_services: LanguageServicesConfig = Field(description="at least its imageRegistry")
 
     @field_validator("name")
     @classmethod

@@ -266,6 +266,7 @@ def test_config_key_order_does_not_change_the_network(harness: Harness) -> None:
         },
         "postgres": {"engine": "rds", "instanceClass": "db.t4g.micro"},
         "redis": {"cache": {"nodeType": "cache.t4g.micro"}, "queue": {"nodeType": "cache.t4g.micro"}},
+        "languageServices": {"imageRegistry": "registry.example.com/platform"},
     }
     reordered = {key: region[key] for key in reversed(list(region))}
     reordered["vpc"] = {key: region["vpc"][key] for key in reversed(list(region["vpc"]))}

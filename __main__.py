@@ -7,6 +7,7 @@ import pulumi
 
 from components.cluster import Cluster, ClusterArgs
 from components.config import stack_config_from_pulumi
+from components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import random_provider, regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, RedisCluster, RedisClusterArgs
@@ -19,6 +20,7 @@ vpcs: dict[str, Vpc] = {}
 clusters: dict[str, Cluster] = {}
 caches: dict[str, dict[str, RedisCluster]] = {}
 databases: dict[str, ManagedPostgres] = {}
+pools: dict[str, LanguageServicePool] = {}
 global_queue: RedisCluster | None = None
 global_database: ManagedPostgres | None = None
 # The primary region first: secondaries join what it creates (the global database, the queue's
@@ -45,6 +47,14 @@ for region in sorted(config.regions, key=lambda region: not region.primary):
             environment=config.environment,
         ),
         opts=in_region,
+    )
+    pools[region.name] = LanguageServicePool(
+        f"{region.name}-language-services",
+        LanguageServicePoolArgs(
+            region.language_services,
+            kubernetes_provider=clusters[region.name].kubernetes_provider,
+            kubernetes_version=region.cluster.kubernetes_version,
+        ),
     )
     # Several regions share one Aurora Global Database, written in the primary region.
     membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
@@ -157,6 +167,10 @@ if global_database is not None:
             },
         },
     )
+pulumi.export(
+    "languageServices",
+    {name: {"namespace": pool.namespace, "endpoints": pool.endpoints} for name, pool in pools.items()},
+)
 pulumi.export(
     "redis",
     {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import ConfigError, load_stack_file, pulumi_config_map, read_stack_file
+from policies.pod_security import pod_template, violations
 from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 from tests.conftest import synthesized
 from tests.helpers import decoded, plaintext_leaks
@@ -211,6 +212,31 @@ def test_prod_is_one_global_database_written_in_the_primary_region() -> None:
         region: cluster.outputs["arn"] for region, cluster in clusters.items()
     }
     assert "globalDatabase" not in synthesized("staging").outputs
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_each_region_runs_its_language_services_on_its_own_cluster(stack: str) -> None:
+    graph = synthesized(stack)
+    pools = graph.by_type("platform:index:LanguageServicePool")
+    assert sorted(p.name.removesuffix("-language-services") for p in pools) == sorted(EXPECTED_REGIONS[stack])
+    for pool in pools:
+        region = pool.name.removesuffix("-language-services")
+        provider = graph.one("pulumi:providers:kubernetes", f"{region}-cluster-kubernetes")
+        children = graph.children(pool)
+        assert len(graph.by_type("kubernetes:apps/v1:Deployment")) == 8 * len(pools)
+        assert all(child.provider_urn == provider.urn for child in children)
+        for deployment in (c for c in children if c.type == "kubernetes:apps/v1:Deployment"):
+            template = pod_template("Deployment", deployment.inputs)
+            assert template is not None and violations(*template) == [], deployment.urn
+            image = template[1]["containers"][0]["image"]
+            assert image.startswith(f"{stack_account(stack)}.dkr.ecr.{region}.amazonaws.com/platform/lang-")
+    exported = graph.outputs["languageServices"].value
+    assert sorted(exported) == sorted(EXPECTED_REGIONS[stack])
+    assert all(len(pool["endpoints"]) == 8 for pool in exported.values())
+
+
+def stack_account(stack: str) -> str:
+    return {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}[stack]
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

@@ -1,0 +1,401 @@
+"""LanguageServicePool: assert on the registered Kubernetes objects, and validate them as Kubernetes would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kubernetes_validate
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.config import LanguageServicesConfig
+from components.language_services import LanguageServiceArgsError, LanguageServicePool, LanguageServicePoolArgs
+from policies.pod_security import pod_template, violations
+from preflight.mocks import Registration
+from preflight.synth import Graph
+from tests.conftest import Harness
+from tests.helpers import out
+
+REGISTRY = "111111111111.dkr.ecr.us-east-1.amazonaws.com/platform"
+DIGEST = "sha256:" + "ab" * 32
+LANGUAGES = ["c", "python", "haskell", "idris2", "lisp", "assembly", "java", "systemf"]
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+SERVICE = "kubernetes:core/v1:Service"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+
+
+def pool_config(**changes: Any) -> LanguageServicesConfig:
+    raw: dict[str, Any] = {"imageRegistry": REGISTRY}
+    raw.update(changes)
+    return LanguageServicesConfig.model_validate(raw)
+
+
+def build(harness: Harness, config: LanguageServicesConfig, kubernetes_version: str = "1.34") -> Graph:
+    def program() -> None:
+        provider = k8s.Provider("sandbox-cluster", kubeconfig="{}")
+        pool = LanguageServicePool("pool", LanguageServicePoolArgs(config, provider, kubernetes_version))
+        pulumi.export("namespace", pool.namespace)
+        pulumi.export("endpoints", pool.endpoints)
+
+    return harness.run(program)
+
+
+CUSTOM = {
+    "namespace": "code",
+    "minReplicas": 1,
+    "maxReplicas": 4,
+    "allowDns": False,
+    "runtimeClassName": "gvisor",
+    "seccompLocalhostProfile": "profiles/sandbox.json",
+    "backendNamespace": "api",
+    "backendSelector": {"app": "submissions"},
+    "services": {
+        "python": {"enabled": False},
+        "java": {"image": f"registry.example.com/jdk@{DIGEST}", "minReplicas": 1, "maxReplicas": 1},
+        "c": {"cpuLimit": "2", "cpuRequest": "1", "memoryLimit": "1Gi", "memoryRequest": "512Mi", "tmpSize": "1Gi"},
+        "rust": {"image": "registry.example.com/lang-rust:1.83.0", "minReplicas": 2, "maxReplicas": 6},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def pool() -> Graph:
+    return build(Harness(), pool_config())
+
+
+@pytest.fixture(scope="module")
+def custom() -> Graph:
+    return build(Harness(), pool_config(**CUSTOM), kubernetes_version="1.33")
+
+
+def by_language(graph: Graph, type_token: str) -> dict[str, Registration]:
+    return {r.inputs["metadata"]["labels"]["platform/language"]: r for r in graph.by_type(type_token)}
+
+
+def pod_of(deployment: Registration) -> dict[str, Any]:
+    spec: dict[str, Any] = deployment.inputs["spec"]["template"]["spec"]
+    return spec
+
+
+# --- 1. namespace, quota, limits -----------------------------------------------------------
+
+
+def test_namespace_enforces_pod_security_restricted_pinned_to_the_cluster(pool: Graph, custom: Graph) -> None:
+    namespace = pool.one("kubernetes:core/v1:Namespace")
+    labels = namespace.inputs["metadata"]["labels"]
+    assert namespace.inputs["metadata"]["name"] == "sandbox" == out(pool, "namespace")
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.34"
+    custom_labels = custom.one("kubernetes:core/v1:Namespace").inputs["metadata"]["labels"]
+    assert custom_labels["pod-security.kubernetes.io/enforce-version"] == "v1.33"
+
+
+def test_quota_fits_every_service_at_its_maximum_during_a_rollout(pool: Graph) -> None:
+    quota = pool.one("kubernetes:core/v1:ResourceQuota")
+    assert quota.inputs["metadata"]["namespace"] == "sandbox"
+    # 8 services x (10 replicas + 25% surge = 3); per pod cpu requests sum to 2.75, limits to 5.5,
+    # memory (requested at its limit) to 3584 Mi, ephemeral storage to 4352 Mi.
+    assert quota.inputs["spec"]["hard"] == {
+        "pods": "104",
+        "services": "8",
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+        "requests.cpu": "35750m",
+        "limits.cpu": "71500m",
+        "requests.memory": f"{3584 * 13}Mi",
+        "limits.memory": f"{3584 * 13}Mi",
+        "limits.ephemeral-storage": f"{(7 * 512 + 768) * 13}Mi",
+    }
+
+
+def test_limit_range_gives_defaults_and_a_ceiling(pool: Graph) -> None:
+    (limits,) = pool.one("kubernetes:core/v1:LimitRange").inputs["spec"]["limits"]
+    assert limits["type"] == "Container"
+    assert limits["default"]["cpu"] == "500m" and limits["default"]["memory"] == "256Mi"
+    assert limits["defaultRequest"]["cpu"] == "250m"
+    assert limits["max"] == {"cpu": "1000m", "memory": "1024Mi"}  # Java's and Haskell's limits
+
+
+# --- 2. catalog ----------------------------------------------------------------------------
+
+
+def test_the_catalog_runs_eight_services_sized_as_required(pool: Graph) -> None:
+    deployments = by_language(pool, DEPLOYMENT)
+    assert sorted(deployments) == sorted(LANGUAGES)
+    resources = {lang: pod_of(d)["containers"][0]["resources"] for lang, d in deployments.items()}
+    for language in ("c", "python"):
+        assert resources[language]["limits"]["memory"] == "256Mi"
+        assert resources[language]["limits"]["cpu"] == "500m"
+    assert (resources["haskell"]["limits"]["memory"], resources["haskell"]["limits"]["cpu"]) == ("512Mi", "1")
+    assert resources["java"]["limits"]["memory"] == "1Gi"  # the JVM needs at least 512 Mi
+    for language, resource in resources.items():
+        assert set(resource["requests"]) == {"cpu", "memory", "ephemeral-storage"}, language
+        assert resource["requests"]["memory"] == resource["limits"]["memory"], language
+    images = {lang: pod_of(d)["containers"][0]["image"] for lang, d in deployments.items()}
+    assert images["c"] == f"{REGISTRY}/lang-c:gcc-14.2.0"
+    assert images["haskell"] == f"{REGISTRY}/lang-haskell:ghc-9.10.1"
+    assert all(image.startswith(f"{REGISTRY}/lang-{lang}:") for lang, image in images.items())
+    assert pod_of(deployments["assembly"])["nodeSelector"]["kubernetes.io/arch"] == "amd64"  # x86-64 NASM
+    assert "kubernetes.io/arch" not in pod_of(deployments["python"])["nodeSelector"]
+
+
+def test_services_can_be_resized_disabled_repointed_and_added(custom: Graph) -> None:
+    deployments = by_language(custom, DEPLOYMENT)
+    assert sorted(deployments) == sorted([lang for lang in LANGUAGES if lang != "python"] + ["rust"])
+    container = pod_of(deployments["c"])["containers"][0]
+    assert container["resources"]["limits"]["cpu"] == "2" and container["resources"]["requests"]["memory"] == "512Mi"
+    assert pod_of(deployments["c"])["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
+    assert pod_of(deployments["java"])["containers"][0]["image"] == f"registry.example.com/jdk@{DIGEST}"
+    assert pod_of(deployments["rust"])["containers"][0]["image"] == "registry.example.com/lang-rust:1.83.0"
+    assert pod_of(deployments["rust"])["containers"][0]["resources"]["limits"]["memory"] == "256Mi"
+    assert sorted(out(custom, "endpoints")) == sorted(deployments)
+    assert out(custom, "endpoints")["rust"] == "http://lang-rust.code.svc.cluster.local:8080"
+
+
+# --- 3. per service: account and pod -------------------------------------------------------
+
+
+def test_service_accounts_have_no_api_token(pool: Graph) -> None:
+    accounts = by_language(pool, ACCOUNT)
+    assert sorted(accounts) == sorted(LANGUAGES)
+    for language, account in accounts.items():
+        assert account.inputs["automountServiceAccountToken"] is False
+        assert account.inputs["metadata"]["name"] == f"lang-{language}"
+    for language, deployment in by_language(pool, DEPLOYMENT).items():
+        pod = pod_of(deployment)
+        assert pod["serviceAccountName"] == f"lang-{language}"
+        assert pod["automountServiceAccountToken"] is False
+
+
+def test_pods_run_restricted(pool: Graph) -> None:
+    for language, deployment in by_language(pool, DEPLOYMENT).items():
+        pod = pod_of(deployment)
+        security = pod["securityContext"]
+        assert security["runAsNonRoot"] is True
+        assert security["runAsUser"] > 0 and security["runAsGroup"] > 0 and security["fsGroup"] > 0
+        assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert (pod["hostNetwork"], pod["hostPID"], pod["hostIPC"]) == (False, False, False)
+        assert pod["enableServiceLinks"] is False  # no variables describing other services
+        assert "runtimeClassName" not in pod
+        (container,) = pod["containers"]
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["privileged"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["runAsNonRoot"] is True and context["runAsUser"] > 0
+        assert all("hostPort" not in port for port in container["ports"])
+        assert [v for v in pod["volumes"] if set(v) - {"name", "emptyDir"}] == []
+        tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
+        assert tmp["emptyDir"]["sizeLimit"] == ("512Mi" if language == "java" else "256Mi")
+        assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+
+
+def test_custom_runtime_class_and_localhost_seccomp(custom: Graph) -> None:
+    for deployment in custom.by_type(DEPLOYMENT):
+        pod = pod_of(deployment)
+        assert pod["runtimeClassName"] == "gvisor"
+        expected = {"type": "Localhost", "localhostProfile": "profiles/sandbox.json"}
+        assert pod["securityContext"]["seccompProfile"] == expected
+        assert pod["containers"][0]["securityContext"]["seccompProfile"] == expected
+
+
+def test_images_are_pinned(pool: Graph, custom: Graph) -> None:
+    for graph in (pool, custom):
+        for deployment in graph.by_type(DEPLOYMENT):
+            image = pod_of(deployment)["containers"][0]["image"]
+            assert "@sha256:" in image or (":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"))
+
+
+def test_probes_rollout_spread_and_sandbox_nodes(pool: Graph) -> None:
+    for language, deployment in by_language(pool, DEPLOYMENT).items():
+        pod = pod_of(deployment)
+        container = pod["containers"][0]
+        for probe in ("livenessProbe", "readinessProbe"):
+            assert container[probe]["httpGet"] == {"path": "/capabilities", "port": "http", "scheme": "HTTP"}
+            assert container[probe]["periodSeconds"] == 30
+        assert container["startupProbe"]["httpGet"]["path"] == "/capabilities"
+        assert container["startupProbe"]["periodSeconds"] * container["startupProbe"]["failureThreshold"] >= 120
+        assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+        spec = deployment.inputs["spec"]
+        assert spec["strategy"] == {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
+        }
+        zone_spread = [c for c in pod["topologySpreadConstraints"] if c["topologyKey"] == "topology.kubernetes.io/zone"]
+        assert len(zone_spread) == 1 and zone_spread[0]["maxSkew"] == 1
+        assert zone_spread[0]["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
+        assert pod["nodeSelector"]["platform/node-group"] == "sandbox"
+        assert pod["tolerations"] == [
+            {"key": "platform/sandbox", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+        ]
+        assert spec["template"]["metadata"]["labels"]["app.kubernetes.io/name"] == f"lang-{language}"
+
+
+def test_the_pre_spawned_pool_is_left_to_the_autoscaler(pool: Graph) -> None:
+    namespace = pool.one("kubernetes:core/v1:Namespace")
+    guards = {
+        pool.one("kubernetes:core/v1:ResourceQuota").urn,
+        pool.one("kubernetes:core/v1:LimitRange").urn,
+        pool.one(POLICY, "pool-default-deny").urn,
+    }
+    for deployment in pool.by_type(DEPLOYMENT):
+        assert deployment.inputs["spec"]["replicas"] == 2
+        assert deployment.ignore_changes == ["spec.replicas"]
+        assert {namespace.urn, *guards} <= set(deployment.dependencies)
+
+
+# --- 4-6. Service, HPA, PDB ----------------------------------------------------------------
+
+
+def test_a_cluster_ip_service_per_language(pool: Graph) -> None:
+    services = by_language(pool, SERVICE)
+    deployments = by_language(pool, DEPLOYMENT)
+    assert sorted(services) == sorted(LANGUAGES)
+    for language, service in services.items():
+        spec = service.inputs["spec"]
+        assert spec["type"] == "ClusterIP"
+        assert spec["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}]
+        pod_labels = deployments[language].inputs["spec"]["template"]["metadata"]["labels"]
+        assert spec["selector"].items() <= pod_labels.items()
+        assert out(pool, "endpoints")[language] == f"http://lang-{language}.sandbox.svc.cluster.local:8080"
+
+
+def test_an_autoscaler_per_service(pool: Graph, custom: Graph) -> None:
+    for language, hpa in by_language(pool, HPA).items():
+        spec = hpa.inputs["spec"]
+        assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"lang-{language}"}
+        assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 10)
+        targets = {m["resource"]["name"]: m["resource"]["target"] for m in spec["metrics"]}
+        assert targets == {
+            "cpu": {"type": "Utilization", "averageUtilization": 70},
+            "memory": {"type": "Utilization", "averageUtilization": 80},
+        }
+    custom_hpas = by_language(custom, HPA)
+    assert (custom_hpas["rust"].inputs["spec"]["minReplicas"], custom_hpas["rust"].inputs["spec"]["maxReplicas"]) == (
+        2,
+        6,
+    )
+    assert custom_hpas["haskell"].inputs["spec"]["maxReplicas"] == 4  # the pool's default
+
+
+def test_a_disruption_budget_whenever_there_can_be_two_replicas(pool: Graph, custom: Graph) -> None:
+    budgets = by_language(pool, PDB)
+    assert sorted(budgets) == sorted(LANGUAGES)
+    for language, budget in budgets.items():
+        assert budget.inputs["spec"]["maxUnavailable"] == 1
+        assert budget.inputs["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == f"lang-{language}"
+    assert "java" not in by_language(custom, PDB)  # java: at most one replica there
+    assert "rust" in by_language(custom, PDB)
+
+
+# --- 7. network policies -------------------------------------------------------------------
+
+
+def test_default_deny_then_only_the_backend_in_and_dns_out(pool: Graph) -> None:
+    policies = {p.name: p.inputs["spec"] for p in pool.by_type(POLICY)}
+    assert policies["pool-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    dns = policies["pool-allow-dns"]
+    assert dns["policyTypes"] == ["Egress"]
+    (rule,) = dns["egress"]
+    assert rule["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    assert rule["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ]
+    for language in LANGUAGES:
+        spec = policies[f"pool-{language}-from-backend"]
+        assert spec["policyTypes"] == ["Ingress"]
+        assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == f"lang-{language}"
+        (ingress,) = spec["ingress"]
+        assert ingress["ports"] == [{"protocol": "TCP", "port": 8080}]
+        assert ingress["from"] == [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "backend"}},
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "backend"}},
+            }
+        ]
+    # Egress: DNS and nothing else, from any policy.
+    egress_rules = [rule for spec in policies.values() for rule in spec.get("egress", [])]
+    assert egress_rules == dns["egress"]
+
+
+def test_no_dns_when_config_forbids_it_and_a_custom_backend(custom: Graph) -> None:
+    policies = {p.name: p.inputs["spec"] for p in custom.by_type(POLICY)}
+    assert "pool-allow-dns" not in policies
+    assert [rule for spec in policies.values() for rule in spec.get("egress", [])] == []
+    assert policies["pool-rust-from-backend"]["ingress"][0]["from"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "api"}},
+            "podSelector": {"matchLabels": {"app": "submissions"}},
+        }
+    ]
+
+
+# --- whole-pool properties -----------------------------------------------------------------
+
+
+def test_every_object_uses_the_given_provider_and_namespace(pool: Graph) -> None:
+    component = pool.one("platform:index:LanguageServicePool")
+    provider = pool.one("pulumi:providers:kubernetes")
+    children = pool.children(component)
+    assert len(children) == 1 + 3 + 1 + 8 * 6
+    for child in children:
+        assert child.provider_urn == provider.urn, child.urn
+        if child.type != "kubernetes:core/v1:Namespace":
+            assert child.inputs["metadata"]["namespace"] == "sandbox", child.urn
+    assert set(component.outputs) == {"namespace", "endpoints"}
+
+
+def kubernetes_objects(graph: Graph) -> list[Registration]:
+    return [r for r in graph if r.custom and r.type.startswith("kubernetes:") and not r.is_provider]
+
+
+@pytest.mark.parametrize("fixture", ["pool", "custom"])
+def test_every_object_validates_against_the_kubernetes_schema(request: pytest.FixtureRequest, fixture: str) -> None:
+    graph: Graph = request.getfixturevalue(fixture)
+    objects = kubernetes_objects(graph)
+    assert len(objects) > 40
+    version = "1.33" if fixture == "custom" else "1.34"
+    for registration in objects:
+        assert registration.inputs["kind"] and registration.inputs["apiVersion"]
+        kubernetes_validate.validate(registration.inputs, version, strict=True)
+
+
+def test_the_schema_check_catches_a_misspelt_field() -> None:
+    broken = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"selctor": {}}}
+    with pytest.raises(kubernetes_validate.ValidationError, match="selctor"):
+        kubernetes_validate.validate(broken, "1.34", strict=True)
+
+
+@pytest.mark.parametrize("fixture", ["pool", "custom"])
+def test_every_pod_template_passes_pod_security_restricted(request: pytest.FixtureRequest, fixture: str) -> None:
+    graph: Graph = request.getfixturevalue(fixture)
+    deployments = graph.by_type(DEPLOYMENT)
+    assert deployments
+    for deployment in deployments:
+        template = pod_template("Deployment", deployment.inputs)
+        assert template is not None
+        assert violations(*template, level="restricted") == [], deployment.name
+
+
+# --- 8. bad input --------------------------------------------------------------------------
+
+
+def test_bad_arguments_name_the_argument() -> None:
+    provider: Any = object()
+    with pytest.raises(LanguageServiceArgsError, match=r"kubernetes_version '1\.20'"):
+        LanguageServicePoolArgs(pool_config(), provider, "1.20")
+
+
+def test_a_pool_with_every_service_disabled_is_refused(harness: Harness) -> None:
+    config = pool_config(services={language: {"enabled": False} for language in LANGUAGES})
+    with pytest.raises(Exception, match="every language service is disabled"):
+        build(harness, config)

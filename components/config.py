@@ -752,6 +752,12 @@ class StackConfig(_Model):
         return self
 
     @model_validator(mode="after")
+    def _dns_for_several_regions(self) -> StackConfig:
+        if len(self.regions) > 1 and self.dns is None:
+            raise KeyedValueError("dns", "a multi-region stack needs dns.domain for its health-checked entry points")
+        return self
+
+    @model_validator(mode="after")
     def _one_global_database(self) -> StackConfig:
         # Several regions share one Aurora Global Database: Aurora everywhere, one major version.
         if len(self.regions) < 2:

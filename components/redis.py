@@ -295,6 +295,12 @@ class RedisCluster(pulumi.ComponentResource):
             }
         )
 
+    def membership(self) -> GlobalDatastoreSecondary:
+        """What another region's queue needs to join this primary's Global Datastore."""
+        if self.global_replication_group_id is None or self.auth_token is None:
+            raise RedisArgsError(f"{self._name} is not a Global Datastore primary; it has no membership to give")
+        return GlobalDatastoreSecondary(self.global_replication_group_id, self.auth_token)
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _child(self) -> pulumi.ResourceOptions:

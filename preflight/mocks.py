@@ -489,6 +489,20 @@ def _hosted_zone(name: str, state: dict[str, Any], region: str, account: str) ->
     return zone_id, state
 
 
+def _health_check(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    check_id = _uuid("healthcheck", name)
+    state["arn"] = f"arn:aws:route53:::healthcheck/{check_id}"
+    return check_id, state
+
+
+def _route53_record(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    """Route53 names a record by zone, name, type and set identifier."""
+    parts = [state.get("zoneId"), state.get("name"), state.get("type"), state.get("setIdentifier")]
+    record_id = "_".join(str(part) for part in parts if part)
+    state["fqdn"] = state.get("name")
+    return record_id, state
+
+
 def _random_password(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
     length = int(state.get("length") or 32)
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -544,6 +558,8 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:sns/topic:Topic": _arn_is_id("sns", "{name}"),
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:route53/zone:Zone": _hosted_zone,
+    "aws:route53/healthCheck:HealthCheck": _health_check,
+    "aws:route53/record:Record": _route53_record,
     "random:index/randomPassword:RandomPassword": _random_password,
 }
 

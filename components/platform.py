@@ -1,0 +1,169 @@
+"""Platform: every configured Region, and what spans them.
+
+The primary region is built first: secondaries join what it creates (the Aurora Global
+Database, and the queue's Global Datastore when config asks for one). With more than one region,
+GlobalDns adds the health checks and the latency and failover records. `stack_outputs()` is the
+documented contract other stacks read with a StackReference (README, "Stack outputs").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.config import StackConfig
+from components.dns import GlobalDns, GlobalDnsArgs
+from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
+from components.providers import random_provider
+from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
+from components.region import Region, RegionArgs
+
+
+class Platform(pulumi.ComponentResource):
+    regions: dict[str, Region]
+    """By region name, the primary first."""
+    primary: Region
+    dns: GlobalDns | None
+
+    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:index:Platform", name, None, opts)
+        self._config = config
+        passwords = random_provider(f"{name}-random", parent=self)
+        self.regions = {}
+        global_database: Region | None = None
+        global_queue: Region | None = None
+        for region in sorted(config.regions, key=lambda region: not region.primary):
+            database_membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
+            if len(config.regions) > 1:
+                database_membership = (
+                    GlobalDatabasePrimary(f"platform-{config.environment}")
+                    if global_database is None
+                    else global_database.database.membership()
+                )
+            queue_membership: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
+            if region.redis.queue.global_datastore:
+                queue_membership = (
+                    GlobalDatastorePrimary(suffix=f"platform-{config.environment}-queue")
+                    if global_queue is None
+                    else global_queue.redis["queue"].membership()
+                )
+            built = self.regions[region.name] = Region(
+                region.name,
+                RegionArgs.from_stack(
+                    config,
+                    region,
+                    passwords,
+                    global_database=database_membership,
+                    global_queue=queue_membership,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            global_database = global_database or (built if database_membership else None)
+            global_queue = global_queue or (built if queue_membership else None)
+        self.primary = self.regions[config.primary_region.name]
+
+        self.dns = None
+        if len(self.regions) > 1:
+            if config.dns is None:  # StackConfig refuses this; a hand-built config may not
+                raise pulumi.RunError("dns: a multi-region platform needs dns.domain for its entry points")
+            self.dns = GlobalDns(
+                f"{name}-dns",
+                GlobalDnsArgs(
+                    domain=config.dns.domain,
+                    hosted_zone_id=config.dns.hosted_zone_id,
+                    endpoints={region_name: region.ingress.hostname for region_name, region in self.regions.items()},
+                    primary_region=config.primary_region.name,
+                    health_path=self.primary.ingress.health_path,
+                ),
+                # Route53 is global; the primary region's provider carries the stack's account and tags.
+                opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
+            )
+        self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """The stack outputs, by name: what other stacks may rely on (README, "Stack outputs")."""
+        regions = self.regions
+        outputs: dict[str, Any] = {
+            "environment": self._config.environment,
+            "primaryRegion": self._config.primary_region.name,
+            "regions": [region.name for region in self._config.regions],
+            "networks": {
+                name: {
+                    "vpcId": region.network.vpc_id,
+                    "publicSubnetIds": region.network.public_subnet_ids,
+                    "privateSubnetIds": region.network.private_subnet_ids,
+                    "databaseSubnetIds": region.network.database_subnet_ids,
+                }
+                for name, region in regions.items()
+            },
+            "clusters": {
+                name: {
+                    "name": region.cluster.cluster_name,
+                    "endpoint": region.cluster.endpoint,
+                    "oidcProviderArn": region.cluster.oidc_provider_arn,
+                    "nodeSecurityGroupId": region.cluster.node_security_group_id,
+                    "kubernetesVersion": region.kubernetes_version,
+                }
+                for name, region in regions.items()
+            },
+            "kubeconfigs": pulumi.Output.secret({name: region.cluster.kubeconfig for name, region in regions.items()}),
+            "databases": {
+                name: {
+                    "writerEndpoint": region.database.writer_endpoint,
+                    "readerEndpoint": region.database.reader_endpoint,
+                    "port": region.database.port,
+                    "secretArn": region.database.secret_arn,
+                    "securityGroupId": region.database.security_group_id,
+                    "identifier": region.database.identifier,
+                    "arn": region.database.arn,
+                    "proxyEndpoint": region.database.proxy_endpoint,
+                    "proxyReaderEndpoint": region.database.proxy_reader_endpoint,
+                }
+                for name, region in regions.items()
+            },
+            "redis": {
+                name: {
+                    purpose: {
+                        "endpoint": redis.endpoint,
+                        "readerEndpoint": redis.reader_endpoint,
+                        "port": redis.port,
+                        "authSecretArn": redis.auth_secret_arn,
+                        "securityGroupId": redis.security_group_id,
+                    }
+                    for purpose, redis in region.redis.items()
+                }
+                for name, region in regions.items()
+            },
+            "languageServices": {
+                name: {"namespace": region.language_services.namespace, "endpoints": region.language_services.endpoints}
+                for name, region in regions.items()
+            },
+            "ingress": {
+                name: {"hostname": region.ingress.hostname, "healthPath": region.ingress.health_path}
+                for name, region in regions.items()
+            },
+        }
+        if self.primary.database.global_cluster_identifier is not None:
+            outputs["globalDatabase"] = {
+                "identifier": self.primary.database.global_cluster_identifier,
+                "primaryRegion": self._config.primary_region.name,
+                "members": {
+                    name: {
+                        "clusterArn": region.database.arn,
+                        "clusterIdentifier": region.database.identifier,
+                        "writerEndpoint": region.database.writer_endpoint,
+                        "readerEndpoint": region.database.reader_endpoint,
+                    }
+                    for name, region in regions.items()
+                },
+            }
+        if self.dns is not None:
+            outputs["dns"] = {
+                "zoneId": self.dns.zone_id,
+                "nameServers": self.dns.name_servers,
+                "latencyName": self.dns.latency_name,
+                "failoverName": self.dns.failover_name,
+                "healthCheckIds": self.dns.health_check_ids,
+            }
+        return outputs

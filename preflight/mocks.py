@@ -16,7 +16,7 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +142,35 @@ class RecordingMonitor(MockMonitor):
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
 
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """A read (`Resource.get`, a StackReference): recorded like a registration, as `pulumi preview` lists it."""
+        self._thread_loop()
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        inputs = rpc.deserialize_properties(request.properties)
+        state = self.resources[response.urn].state
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                id=request.id,
+                parent=request.parent,
+                provider=request.provider,
+                inputs=unwrap_secrets(inputs),
+                inputs_with_secrets=inputs,
+                outputs=dict(state),
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+                protect=False,
+                retain_on_delete=False,
+                delete_before_replace=False,
+                ignore_changes=[],
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+            )
+        )
+        return response
+
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """A component's `register_outputs(...)`: kept as that component's outputs."""
         self._thread_loop()
@@ -179,9 +208,11 @@ class RecordingMonitor(MockMonitor):
 class PlatformMocks(Mocks):
     """Answers resource registrations and invokes the way AWS and Kubernetes would."""
 
-    def __init__(self) -> None:
+    def __init__(self, stack_references: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.provider_inputs: dict[str, dict[str, Any]] = {}
         self.calls: list[MockCallArgs] = []
+        # Other stacks' outputs, by stack name: each value has `.value` and `.secret`.
+        self.stack_references = dict(stack_references or {})
 
     # -- where a resource lives -------------------------------------------------------------
 
@@ -204,12 +235,23 @@ class PlatformMocks(Mocks):
             return _uuid(args.typ, args.name), state
         if args.typ.startswith("kubernetes:"):
             return self._kubernetes(args, state)
+        if args.typ == "pulumi:pulumi:StackReference":
+            return self._stack_reference(state)
         region = self.region_of(args.provider)
         account = self.account_of(args.provider)
         builder = _AWS_BUILDERS.get(args.typ)
         if builder is not None:
             return builder(args.name, state, region, account)
         return f"{args.name}-{_digest(args.typ, args.name, length=8)}", state
+
+    def _stack_reference(self, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = str(state.get("name"))
+        if name not in self.stack_references:
+            raise LookupError(f"no outputs for stack reference {name!r}; pass stack_references= to run_program")
+        outputs = self.stack_references[name]
+        state["outputs"] = {key: output.value for key, output in outputs.items()}
+        state["secretOutputNames"] = [key for key, output in outputs.items() if output.secret]
+        return name, state
 
     def _kubernetes(self, args: MockResourceArgs, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         metadata = dict(state.get("metadata") or {})

@@ -99,11 +99,15 @@ def run_program(
     project: str = "platform",
     stack: str = "test",
     config: Mapping[str, str] | None = None,
+    stack_references: Mapping[str, Mapping[str, StackOutput]] | None = None,
 ) -> Graph:
-    """Run `program` under the mocks and return every registration once all RPCs finished."""
+    """Run `program` under the mocks and return every registration once all RPCs finished.
+
+    `stack_references` answers `pulumi.StackReference(name)`: per stack name, its outputs.
+    """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    mocks = PlatformMocks()
+    mocks = PlatformMocks(stack_references)
     monitor = RecordingMonitor(mocks)
     try:
         reset_options()

@@ -271,3 +271,29 @@ def test_a_global_queue_spans_every_region_from_the_primary() -> None:
     tokens = {queue.inputs["authToken"] for queue in queues.values()}
     assert len(tokens) == 1 and all("userGroupIds" not in queue.inputs for queue in queues.values())
     assert plaintext_leaks(graph, tokens.pop()) == []
+
+
+def test_stack_outputs_keep_the_documented_contract(stack_graph: Graph) -> None:
+    """What other stacks read with a StackReference (README, "Stack outputs")."""
+    outputs = {name: output.value for name, output in stack_graph.outputs.items()}
+    regions = EXPECTED_REGIONS[stack_graph.stack]
+    per_region = {
+        "networks": {"vpcId", "publicSubnetIds", "privateSubnetIds", "databaseSubnetIds"},
+        "clusters": {"name", "endpoint", "oidcProviderArn", "nodeSecurityGroupId", "kubernetesVersion"},
+        "databases": {"writerEndpoint", "readerEndpoint", "port", "secretArn", "securityGroupId", "identifier", "arn"},
+        "languageServices": {"namespace", "endpoints"},
+        "ingress": {"hostname", "healthPath"},
+    }
+    for key, fields in per_region.items():
+        assert sorted(outputs[key]) == sorted(regions), key
+        for region in regions:
+            assert fields <= set(outputs[key][region]), (key, region)
+    for region in regions:
+        for purpose in ("cache", "queue"):
+            assert {"endpoint", "readerEndpoint", "port", "authSecretArn", "securityGroupId"} <= set(
+                outputs["redis"][region][purpose]
+            )
+    assert stack_graph.outputs["kubeconfigs"].secret is True
+    assert sorted(outputs["kubeconfigs"]) == sorted(regions)
+    global_keys = {"globalDatabase", "dns"} & set(outputs)
+    assert global_keys == ({"globalDatabase", "dns"} if len(regions) > 1 else set())

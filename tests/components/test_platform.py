@@ -35,7 +35,7 @@ def region_of(graph: Graph, registration: Registration) -> str | None:
 # --- Region --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_every_resource_of_a_region_uses_that_regions_providers(stack: str) -> None:
     graph = synthesized(stack)
     aws_providers = {p.urn: p for p in graph.by_type("pulumi:providers:aws")}
@@ -231,6 +231,8 @@ def test_the_primary_writes_whatever_the_config_order(harness: Harness) -> None:
     assert region_of(graph, global_cluster) == "us-east-1"
     writers = [c for c in graph.by_type("aws:rds/cluster:Cluster") if "masterPassword" in c.inputs]
     assert [region_of(graph, c) for c in writers] == ["us-east-1"]
+    # Names do not depend on the order of the config: the same URNs as the stack file's order.
+    assert {r.urn for r in graph} == {r.urn for r in synthesized("prod")}
 
 
 @pytest.mark.parametrize(

@@ -83,8 +83,9 @@ def test_every_resource_has_a_unique_urn_and_a_parent(stack_graph: Graph) -> Non
     assert all(r.parent for r in stack_graph.resources)
 
 
-def test_synth_is_repeatable() -> None:
-    first, second = synth("dev"), synth("dev")
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_synth_is_repeatable(stack: str) -> None:
+    first, second = synth(stack), synthesized(stack)
     assert [(r.urn, r.inputs, r.outputs) for r in first] == [(r.urn, r.inputs, r.outputs) for r in second]
 
 

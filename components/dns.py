@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -93,32 +94,24 @@ class GlobalDns(pulumi.ComponentResource):
 
         self.latency_name = f"{LATENCY_LABEL}.{args.domain}"
         for region, hostname in args.endpoints.items():
-            aws.route53.Record(
+            self._record(
                 f"{name}-{region}-latency",
-                zone_id=self.zone_id,
-                name=self.latency_name,
-                type="CNAME",
-                ttl=RECORD_TTL_SECONDS,
-                records=[hostname],
+                self.latency_name,
+                hostname,
                 set_identifier=region,
+                health_check=checks[region],
                 latency_routing_policies=[aws.route53.RecordLatencyRoutingPolicyArgs(region=region)],
-                health_check_id=checks[region].id,
-                opts=child,
             )
 
         self.failover_name = f"{FAILOVER_LABEL}.{args.domain}"
         for role, region in (("PRIMARY", args.primary_region), ("SECONDARY", args.failover_region)):
-            aws.route53.Record(
+            self._record(
                 f"{name}-failover-{role.lower()}",
-                zone_id=self.zone_id,
-                name=self.failover_name,
-                type="CNAME",
-                ttl=RECORD_TTL_SECONDS,
-                records=[args.endpoints[region]],
+                self.failover_name,
+                args.endpoints[region],
                 set_identifier=f"{role.lower()}-{region}",
+                health_check=checks[region],
                 failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=role)],
-                health_check_id=checks[region].id,
-                opts=child,
             )
         self.register_outputs(
             {
@@ -128,4 +121,28 @@ class GlobalDns(pulumi.ComponentResource):
                 "failoverName": self.failover_name,
                 "healthCheckIds": self.health_check_ids,
             }
+        )
+
+    def _record(
+        self,
+        resource_name: str,
+        record_name: str,
+        target: pulumi.Input[str],
+        *,
+        set_identifier: str,
+        health_check: aws.route53.HealthCheck,
+        **routing: Any,
+    ) -> aws.route53.Record:
+        """A CNAME to a regional endpoint that Route53 answers only while its health check passes."""
+        return aws.route53.Record(
+            resource_name,
+            zone_id=self.zone_id,
+            name=record_name,
+            type="CNAME",
+            ttl=RECORD_TTL_SECONDS,
+            records=[target],
+            set_identifier=set_identifier,
+            health_check_id=health_check.id,
+            opts=pulumi.ResourceOptions(parent=self),
+            **routing,
         )

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
+from components.pod_security_labels import restricted_namespace_labels
 
 CHART = "traefik"
 CHART_VERSION = "41.5.0"  # Traefik v3.7.13 (2026-09)
@@ -106,12 +107,10 @@ class PublicIngress(pulumi.ComponentResource):
     def __init__(self, name: str, args: PublicIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:PublicIngress", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        labels: dict[str, str] = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "platform"}
-        for mode in ("enforce", "audit", "warn"):
-            labels[f"pod-security.kubernetes.io/{mode}"] = "restricted"
-            labels[f"pod-security.kubernetes.io/{mode}-version"] = f"v{args.kubernetes_version}"
         namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": args.namespace, "labels": labels}, opts=child
+            f"{name}-namespace",
+            metadata={"name": args.namespace, "labels": restricted_namespace_labels(args.kubernetes_version)},
+            opts=child,
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-traefik",

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from components.config import LanguageService, LanguageServicesConfig
+from components.pod_security_labels import MANAGED_BY, restricted_namespace_labels
 from components.quantity import parse_quantity
 
 PORT = 8080
@@ -33,7 +34,6 @@ RUN_AS_GROUP = 65532
 FS_GROUP = 65532
 # Room for container logs on top of /tmp in the pod's ephemeral-storage limit.
 LOG_STORAGE = "256Mi"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "platform"}
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
 MIB = 2**20
@@ -71,13 +71,9 @@ def _mebibytes(amount: Decimal) -> str:
 # --- namespace -----------------------------------------------------------------------------
 
 
-def namespace(config: LanguageServicesConfig, pod_security_version: str) -> dict[str, Any]:
+def namespace(config: LanguageServicesConfig, kubernetes_version: str) -> dict[str, Any]:
     """The namespace enforces Pod Security `restricted`, pinned to the cluster's version."""
-    labels: dict[str, str] = {**MANAGED_BY}
-    for mode in ("enforce", "audit", "warn"):
-        labels[f"pod-security.kubernetes.io/{mode}"] = "restricted"
-        labels[f"pod-security.kubernetes.io/{mode}-version"] = pod_security_version
-    return {"metadata": {"name": config.namespace, "labels": labels}}
+    return {"metadata": {"name": config.namespace, "labels": restricted_namespace_labels(kubernetes_version)}}
 
 
 def _pods_at_most(service: LanguageService) -> int:

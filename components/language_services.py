@@ -54,10 +54,6 @@ class LanguageServicePoolArgs:
                 f"kubernetes_version {self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}"
             )
 
-    @property
-    def pod_security_version(self) -> str:
-        return f"v{self.kubernetes_version}"
-
 
 @dataclass
 class ServiceObjects:
@@ -91,7 +87,7 @@ class LanguageServicePool(pulumi.ComponentResource):
             raise LanguageServiceArgsError(f"{name}: every language service is disabled; enable at least one")
 
         namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", **manifests.namespace(config, args.pod_security_version), opts=self._child()
+            f"{name}-namespace", **manifests.namespace(config, args.kubernetes_version), opts=self._child()
         )
         # Everything else waits for the namespace (and its Pod Security labels) to exist.
         inside = self._child(depends_on=[namespace])

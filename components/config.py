@@ -36,6 +36,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.images import image_problem
 from components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
     ELASTICACHE_NODE_TYPES,
@@ -637,21 +638,11 @@ class LanguageService:
     architecture: str | None
 
 
-_DIGEST = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
 def pinned_image(image: str) -> str:
-    """`image` if it is pinned: `repository:tag` (not `latest`) or `repository@sha256:<digest>`."""
-    if "@" in image:
-        if not _DIGEST.match(image):
-            raise ValueError(f"{image!r}: a digest reference is repository@sha256:<64 hex digits>")
-        return image
-    repository, _, tag = image.rpartition(":")
-    if not repository or "/" in tag or not _TAG.match(tag):
-        raise ValueError(f"{image!r} has no tag; pin a version (repository:1.2.3) or a digest (repository@sha256:...)")
-    if tag == "latest":
-        raise ValueError(f"{image!r}: 'latest' changes under you; pin a version tag or a digest")
+    """`image` if it is pinned (see `components/images.py`); a ValueError that says why otherwise."""
+    problem = image_problem(image)
+    if problem is not None:
+        raise ValueError(problem)
     return image
 
 

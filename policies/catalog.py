@@ -1,0 +1,26 @@
+"""Every rule of the pack, in one place: the pack, the tests and the docs read this list."""
+
+from __future__ import annotations
+
+from policies.rule import Rule, StackRule
+from policies.rules.capacity import CAPACITY_RULES
+from policies.rules.data import DATA_RULES, DATA_STACK_RULES
+from policies.rules.encryption import ENCRYPTION_RULES, ENCRYPTION_STACK_RULES
+from policies.rules.exposure import EXPOSURE_RULES, EXPOSURE_STACK_RULES
+from policies.rules.kubernetes import IMAGE_RULES, LIMIT_RULES, NO_ROOT_RULES
+
+PACK_NAME = "platform"
+RESOURCE_RULES: tuple[Rule, ...] = (
+    *LIMIT_RULES,
+    *CAPACITY_RULES,
+    *ENCRYPTION_RULES,
+    *NO_ROOT_RULES,
+    *EXPOSURE_RULES,
+    *DATA_RULES,
+    *IMAGE_RULES,
+)
+STACK_RULES: tuple[StackRule, ...] = (*ENCRYPTION_STACK_RULES, *EXPOSURE_STACK_RULES, *DATA_STACK_RULES)
+ALL_RULES: tuple[Rule | StackRule, ...] = (*RESOURCE_RULES, *STACK_RULES)
+
+_names = [rule.name for rule in ALL_RULES]
+assert len(_names) == len(set(_names)), "policy names must be unique"

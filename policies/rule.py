@@ -1,0 +1,135 @@
+"""What a policy is here, independent of the pulumi_policy SDK.
+
+A `Rule` checks one resource, a `StackRule` the whole stack; both yield violation messages that
+say what to set. `policies/pack.py` turns them into CrossGuard policies; tests call `check`
+directly on recorded resources. Props are the resource's inputs as the engine sends them
+(camelCase). During a preview the SDK hands props over as proxies that raise on unknown values;
+the SDK reports such a policy as "can't run during preview" instead of failing, so rules simply
+read what they need.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["low", "medium", "high", "critical"]
+Enforcement = Literal["advisory", "mandatory"]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as a policy sees it."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    provider_props: Mapping[str, Any] = field(default_factory=dict)
+    """The inputs of the resource's provider (region, default tags)."""
+    parent: str = ""
+    dependencies: Sequence[str] = ()
+
+
+Check = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
+StackCheck = Callable[[Sequence[Resource], Mapping[str, Any]], Iterable[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A resource policy: `check(resource, config)` yields one message per violation."""
+
+    name: str
+    description: str
+    severity: Severity
+    enforcement: Enforcement
+    check: Check
+    resource_types: tuple[str, ...] = ()
+    """Only these types (empty: every resource)."""
+    config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """JSON schema of the knobs, each with its default."""
+    remediation: str = ""
+
+    def defaults(self) -> dict[str, Any]:
+        return {key: schema["default"] for key, schema in self.config_schema.items() if "default" in schema}
+
+    def applies_to(self, resource_type: str) -> bool:
+        return not self.resource_types or resource_type in self.resource_types
+
+    def violations(self, resource: Resource, config: Mapping[str, Any] | None = None) -> list[str]:
+        """The messages for one resource, with this rule's defaults under `config`."""
+        if not self.applies_to(resource.type):
+            return []
+        return list(self.check(resource, {**self.defaults(), **(config or {})}))
+
+
+@dataclass(frozen=True)
+class StackRule:
+    """A stack policy: `check(resources, config)` yields (message, urn) per violation."""
+
+    name: str
+    description: str
+    severity: Severity
+    enforcement: Enforcement
+    check: StackCheck
+    config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    remediation: str = ""
+
+    def defaults(self) -> dict[str, Any]:
+        return {key: schema["default"] for key, schema in self.config_schema.items() if "default" in schema}
+
+    def violations(
+        self, resources: Sequence[Resource], config: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        return list(self.check(resources, {**self.defaults(), **(config or {})}))
+
+
+# --- helpers for reading props --------------------------------------------------------------
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def sequence(value: Any) -> list[Any]:
+    """A list from a list or the SDK's list proxy; anything else is empty."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return list(value)
+    return []
+
+
+def at(document: Any, *path: str) -> Any:
+    """`document[path[0]][path[1]]...`, or None where a step is missing."""
+    node = document
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def decoded(value: Any) -> Any:
+    """Provider inputs holding objects arrive as JSON text; other values as they are."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def tags_of(resource: Resource) -> dict[str, Any]:
+    """The resource's own tags merged over its provider's default tags."""
+    defaults = mapping(at(decoded(resource.provider_props.get("defaultTags")), "tags"))
+    return {**defaults, **mapping(resource.props.get("tags"))}
+
+
+def schema(kind: str, default: Any, description: str, **extra: Any) -> dict[str, Any]:
+    """One config knob."""
+    return {"type": kind, "default": default, "description": description, **extra}
+
+
+def each(resources: Iterable[Resource], resource_type: str) -> list[Resource]:
+    return [resource for resource in resources if resource.type == resource_type]

@@ -1,0 +1,1 @@
+"""The rules of the pack, one module per area (limits, encryption, no-root, exposure, data, tags, images)."""

@@ -1,0 +1,146 @@
+"""AWS limits and tags: sizes from a per-stack allowlist, caps on growth, and the required tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from components.instance_types import (
+    AURORA_POSTGRES_CLASS_MEMORY_GIB,
+    ELASTICACHE_NODE_TYPES,
+    RDS_POSTGRES_CLASS_MEMORY_GIB,
+)
+from policies.rule import Resource, Rule, mapping, schema, sequence, tags_of
+
+DEFAULT_EC2_FAMILIES = ["t3", "t3a", "t4g", "m6i", "m7i", "m6g", "m7g", "c6i", "c7i", "c7g", "r6i", "r7i", "r7g"]
+
+
+def _allowed(field: str, config_key: str) -> Any:
+    def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+        value = resource.props.get(field)
+        allowed = [str(item) for item in sequence(config[config_key])]
+        if isinstance(value, str) and value not in allowed:
+            yield f"{field} {value} is not allowed in this stack; use one of {', '.join(allowed)}"
+
+    return check
+
+
+def _ec2_types(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    families = [str(family) for family in sequence(config["allowedFamilies"])]
+    found = sequence(resource.props.get("instanceTypes")) or [resource.props.get("instanceType")]
+    for instance_type in found:
+        if isinstance(instance_type, str) and instance_type.split(".")[0] not in families:
+            yield f"instance type {instance_type} is not allowed in this stack; families: {', '.join(families)}"
+
+
+def _node_group_max(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    maximum = mapping(resource.props.get("scalingConfig")).get("maxSize")
+    if isinstance(maximum, (int, float)) and maximum > config["maxNodes"]:
+        yield f"scalingConfig.maxSize {int(maximum)} is above the cap {config['maxNodes']}"
+
+
+def _storage(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    for field in ("allocatedStorage", "maxAllocatedStorage"):
+        value = resource.props.get(field)
+        if isinstance(value, (int, float)) and value > config["maxStorageGib"]:
+            yield f"{field} {int(value)} GiB is above the cap {config['maxStorageGib']} GiB"
+
+
+def _required_tags(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    taggable = "tags" in resource.props or resource.type.split(":")[-1] in sequence(config["taggableTypes"])
+    if not resource.type.startswith("aws:") or not taggable:
+        return
+    tags = tags_of(resource)
+    missing = [key for key in sequence(config["requiredTags"]) if not tags.get(key)]
+    if missing:
+        yield f"tag {', '.join(missing)} (set them as the provider's default tags so every resource gets them)"
+
+
+CAPACITY_RULES = (
+    Rule(
+        name="limits-rds-instance-class-allowed",
+        description="RDS and Aurora instance classes come from the stack's allowlist.",
+        severity="medium",
+        enforcement="mandatory",
+        check=_allowed("instanceClass", "allowedInstanceClasses"),
+        resource_types=("aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"),
+        config_schema={
+            "allowedInstanceClasses": schema(
+                "array",
+                sorted({*RDS_POSTGRES_CLASS_MEMORY_GIB, *AURORA_POSTGRES_CLASS_MEMORY_GIB}),
+                "instance classes this stack may run",
+                items={"type": "string"},
+            )
+        },
+    ),
+    Rule(
+        name="limits-elasticache-node-type-allowed",
+        description="ElastiCache node types come from the stack's allowlist.",
+        severity="medium",
+        enforcement="mandatory",
+        check=_allowed("nodeType", "allowedNodeTypes"),
+        resource_types=("aws:elasticache/replicationGroup:ReplicationGroup",),
+        config_schema={
+            "allowedNodeTypes": schema(
+                "array", sorted(ELASTICACHE_NODE_TYPES), "node types this stack may run", items={"type": "string"}
+            )
+        },
+    ),
+    Rule(
+        name="limits-ec2-instance-type-allowed",
+        description="EC2 instance types (node groups, launch templates, instances) come from allowed families.",
+        severity="medium",
+        enforcement="mandatory",
+        check=_ec2_types,
+        resource_types=(
+            "aws:eks/nodeGroup:NodeGroup",
+            "aws:ec2/launchTemplate:LaunchTemplate",
+            "aws:ec2/instance:Instance",
+        ),
+        config_schema={
+            "allowedFamilies": schema(
+                "array", DEFAULT_EC2_FAMILIES, "instance families this stack may run", items={"type": "string"}
+            )
+        },
+    ),
+    Rule(
+        name="limits-eks-node-group-max-size",
+        description="EKS node groups cannot grow past the cap.",
+        severity="medium",
+        enforcement="mandatory",
+        check=_node_group_max,
+        resource_types=("aws:eks/nodeGroup:NodeGroup",),
+        config_schema={"maxNodes": schema("integer", 50, "largest scalingConfig.maxSize")},
+    ),
+    Rule(
+        name="limits-rds-storage-cap",
+        description="Database storage, and its autoscaling ceiling, stay within the cap.",
+        severity="medium",
+        enforcement="mandatory",
+        check=_storage,
+        resource_types=("aws:rds/instance:Instance",),
+        config_schema={"maxStorageGib": schema("integer", 1000, "largest allocated or autoscaled storage")},
+    ),
+    Rule(
+        name="tags-aws-required",
+        description="Every taggable AWS resource carries environment, owner, cost-center and managed-by "
+        "(the provider's default tags count).",
+        severity="low",
+        enforcement="mandatory",
+        check=_required_tags,
+        config_schema={
+            "requiredTags": schema(
+                "array",
+                ["environment", "owner", "cost-center", "managed-by"],
+                "tags every resource needs",
+                items={"type": "string"},
+            ),
+            "taggableTypes": schema(
+                "array",
+                ["Vpc", "Subnet", "Instance", "Cluster", "NodeGroup", "Key", "LogGroup", "Secret", "Topic", "Bucket"],
+                "resource classes that take tags even when a program sets none",
+                items={"type": "string"},
+            ),
+        },
+    ),
+)

@@ -1,0 +1,667 @@
+"""Every policy: a compliant baseline, then one mutation per check, each with its violation and message."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from policies.catalog import ALL_RULES, RESOURCE_RULES, STACK_RULES
+from policies.rule import Resource, Rule, StackRule
+
+TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
+PROVIDER = {"region": "us-east-1", "defaultTags": '{"tags": ' + str(TAGS).replace("'", '"') + "}"}
+KMS = "arn:aws:kms:us-east-1:111111111111:key/1234"
+IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/platform/lang-c:gcc-14.2.0"
+
+CONTAINER: dict[str, Any] = {
+    "name": "c",
+    "image": IMAGE,
+    "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+    "securityContext": {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    },
+}
+POD_SPEC: dict[str, Any] = {
+    "automountServiceAccountToken": False,
+    "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+    "containers": [CONTAINER],
+    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+}
+DEPLOYMENT = {
+    "metadata": {"name": "lang-c", "namespace": "sandbox"},
+    "spec": {"template": {"metadata": {"labels": {"a": "b"}}, "spec": POD_SPEC}},
+}
+
+BASELINES: dict[str, dict[str, Any]] = {
+    "kubernetes:apps/v1:Deployment": DEPLOYMENT,
+    "kubernetes:batch/v1:CronJob": {
+        "metadata": {"namespace": "sandbox"},
+        "spec": {"jobTemplate": {"spec": {"template": {"spec": POD_SPEC}}}},
+    },
+    "kubernetes:core/v1:ServiceAccount": {"metadata": {"namespace": "sandbox"}, "automountServiceAccountToken": False},
+    "kubernetes:core/v1:Service": {"metadata": {"namespace": "ingress"}, "spec": {"type": "LoadBalancer"}},
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": {"spec": {"minReplicas": 2, "maxReplicas": 10}},
+    "aws:rds/instance:Instance": {
+        "instanceClass": "db.t4g.micro",
+        "storageEncrypted": True,
+        "kmsKeyId": KMS,
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKmsKeyId": KMS,
+        "publiclyAccessible": False,
+        "backupRetentionPeriod": 30,
+        "deletionProtection": True,
+        "skipFinalSnapshot": False,
+        "finalSnapshotIdentifier": "db-final",
+        "multiAz": True,
+        "allocatedStorage": 20,
+        "maxAllocatedStorage": 100,
+        "tags": {"Name": "db"},
+    },
+    "aws:rds/cluster:Cluster": {
+        "storageEncrypted": True,
+        "kmsKeyId": KMS,
+        "masterUsername": "admin",
+        "backupRetentionPeriod": 30,
+        "deletionProtection": True,
+        "skipFinalSnapshot": False,
+        "finalSnapshotIdentifier": "c-final",
+    },
+    "aws:rds/clusterInstance:ClusterInstance": {
+        "instanceClass": "db.r7g.large",
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKmsKeyId": KMS,
+        "publiclyAccessible": False,
+    },
+    "aws:rds/parameterGroup:ParameterGroup": {
+        "family": "postgres17",
+        "parameters": [{"name": "rds.force_ssl", "value": "1"}],
+    },
+    "aws:elasticache/replicationGroup:ReplicationGroup": {
+        "replicationGroupId": "platform-prod-use1-queue",
+        "nodeType": "cache.m7g.large",
+        "atRestEncryptionEnabled": True,
+        "kmsKeyId": KMS,
+        "transitEncryptionEnabled": True,
+        "transitEncryptionMode": "required",
+        "snapshotRetentionLimit": 7,
+    },
+    "aws:eks/cluster:Cluster": {
+        "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": KMS}},
+        "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
+        "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+    },
+    "aws:eks/nodeGroup:NodeGroup": {"instanceTypes": ["m7i.large"], "scalingConfig": {"minSize": 1, "maxSize": 6}},
+    "aws:ec2/launchTemplate:LaunchTemplate": {
+        "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 50}}]
+    },
+    "aws:ebs/volume:Volume": {"encrypted": True, "size": 10},
+    "aws:cloudwatch/logGroup:LogGroup": {"kmsKeyId": KMS, "retentionInDays": 30},
+    "aws:secretsmanager/secret:Secret": {"kmsKeyId": KMS},
+    "aws:sns/topic:Topic": {"kmsMasterKeyId": KMS},
+    "aws:kms/key:Key": {"enableKeyRotation": True},
+    "aws:ec2/securityGroup:SecurityGroup": {
+        "vpcId": "vpc-1",
+        "ingress": [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "securityGroups": ["sg-nodes"]}],
+    },
+    "aws:ec2/securityGroupRule:SecurityGroupRule": {
+        "type": "ingress",
+        "fromPort": 443,
+        "toPort": 443,
+        "protocol": "tcp",
+        "cidrBlocks": ["10.0.0.0/16"],
+    },
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {
+        "fromPort": 5432,
+        "toPort": 5432,
+        "ipProtocol": "tcp",
+        "referencedSecurityGroupId": "sg-nodes",
+    },
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {"vpcId": "vpc-1"},
+}
+
+PROD_CONFIG: dict[str, dict[str, Any]] = {
+    "data-rds-multi-az": {"requireMultiAz": True},
+    "data-rds-backup-retention": {"minBackupRetentionDays": 30},
+}
+
+
+def resource(resource_type: str, props: dict[str, Any], provider: dict[str, Any] | None = None) -> Resource:
+    return Resource(
+        type=resource_type,
+        name="subject",
+        urn=f"urn:pulumi:prod::platform::{resource_type}::subject",
+        props=props,
+        provider_props=PROVIDER if provider is None else provider,
+    )
+
+
+def rule_named(name: str) -> Rule:
+    (found,) = [rule for rule in RESOURCE_RULES if rule.name == name]
+    return found
+
+
+def all_violations(resource_type: str, props: dict[str, Any]) -> dict[str, list[str]]:
+    subject = resource(resource_type, props)
+    found = {rule.name: rule.violations(subject, PROD_CONFIG.get(rule.name)) for rule in RESOURCE_RULES}
+    return {name: messages for name, messages in found.items() if messages}
+
+
+@pytest.mark.parametrize("resource_type", sorted(BASELINES))
+def test_every_baseline_is_compliant(resource_type: str) -> None:
+    assert all_violations(resource_type, BASELINES[resource_type]) == {}
+
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def setting(path: str, value: Any) -> Mutation:
+    """Set a dotted path; list indexes as numbers (`spec.template.spec.containers.0.image`)."""
+
+    def mutate(props: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = props
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        if isinstance(node, list):
+            node[int(last)] = value
+        elif value is None:
+            node.pop(last, None)
+        else:
+            node[last] = value
+
+    return mutate
+
+
+POD = "spec.template.spec"
+C0 = f"{POD}.containers.0"
+CASES: list[tuple[str, str, Mutation, str]] = [
+    # limits
+    (
+        "limits-kubernetes-container-resources",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.resources.requests.cpu", None),
+        "containers[0] c: set resources.requests for cpu",
+    ),
+    (
+        "limits-kubernetes-container-resources",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.resources.limits.memory", "64Gi"),
+        "limits.memory 64Gi is above the cap 8Gi",
+    ),
+    (
+        "limits-kubernetes-container-resources",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.resources.limits.cpu", "100m"),
+        "limits.cpu is below requests.cpu",
+    ),
+    (
+        "limits-kubernetes-container-resources",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{POD}.initContainers", [{"name": "init", "image": IMAGE}]),
+        "initContainers[0] init: set resources.requests for cpu and memory",
+    ),
+    (
+        "limits-kubernetes-container-resources",
+        "kubernetes:batch/v1:CronJob",
+        setting("spec.jobTemplate.spec.template.spec.ephemeralContainers", [{"name": "debug", "image": IMAGE}]),
+        "ephemeralContainers[0] debug: set resources.limits",
+    ),
+    (
+        "limits-kubernetes-hpa-max-replicas",
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+        setting("spec.maxReplicas", 500),
+        "spec.maxReplicas 500 is above the cap 50",
+    ),
+    (
+        "limits-eks-node-group-max-size",
+        "aws:eks/nodeGroup:NodeGroup",
+        setting("scalingConfig.maxSize", 200),
+        "scalingConfig.maxSize 200 is above the cap 50",
+    ),
+    (
+        "limits-rds-instance-class-allowed",
+        "aws:rds/instance:Instance",
+        setting("instanceClass", "db.x9.mega"),
+        "instanceClass db.x9.mega is not allowed",
+    ),
+    (
+        "limits-rds-instance-class-allowed",
+        "aws:rds/clusterInstance:ClusterInstance",
+        setting("instanceClass", "db.x9.mega"),
+        "instanceClass db.x9.mega is not allowed",
+    ),
+    (
+        "limits-elasticache-node-type-allowed",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        setting("nodeType", "cache.x9.mega"),
+        "nodeType cache.x9.mega is not allowed",
+    ),
+    (
+        "limits-ec2-instance-type-allowed",
+        "aws:eks/nodeGroup:NodeGroup",
+        setting("instanceTypes", ["p5.48xlarge"]),
+        "instance type p5.48xlarge is not allowed",
+    ),
+    (
+        "limits-ec2-instance-type-allowed",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        setting("instanceType", "x2iedn.32xlarge"),
+        "instance type x2iedn.32xlarge is not allowed",
+    ),
+    (
+        "limits-rds-storage-cap",
+        "aws:rds/instance:Instance",
+        setting("maxAllocatedStorage", 60000),
+        "maxAllocatedStorage 60000 GiB is above the cap 1000 GiB",
+    ),
+    # encryption
+    (
+        "encryption-rds-storage-cmk",
+        "aws:rds/instance:Instance",
+        setting("storageEncrypted", False),
+        "set storageEncrypted: true",
+    ),
+    (
+        "encryption-rds-storage-cmk",
+        "aws:rds/cluster:Cluster",
+        setting("kmsKeyId", None),
+        "set kmsKeyId to a customer-managed KMS key",
+    ),
+    (
+        "encryption-rds-performance-insights-cmk",
+        "aws:rds/clusterInstance:ClusterInstance",
+        setting("performanceInsightsKmsKeyId", None),
+        "set performanceInsightsKmsKeyId",
+    ),
+    (
+        "encryption-elasticache-at-rest-and-in-transit",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        setting("atRestEncryptionEnabled", False),
+        "set atRestEncryptionEnabled: true",
+    ),
+    (
+        "encryption-elasticache-at-rest-and-in-transit",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        setting("kmsKeyId", None),
+        "set kmsKeyId",
+    ),
+    (
+        "encryption-elasticache-at-rest-and-in-transit",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        setting("transitEncryptionEnabled", False),
+        "set transitEncryptionEnabled: true",
+    ),
+    (
+        "encryption-elasticache-at-rest-and-in-transit",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        setting("transitEncryptionMode", "preferred"),
+        "set transitEncryptionMode: required",
+    ),
+    (
+        "encryption-eks-secrets",
+        "aws:eks/cluster:Cluster",
+        setting("encryptionConfig", None),
+        "set encryptionConfig with resources [secrets]",
+    ),
+    ("encryption-ebs-volume-encrypted", "aws:ebs/volume:Volume", setting("encrypted", False), "set encrypted: true"),
+    (
+        "encryption-ec2-launch-template-volumes-encrypted",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        setting("blockDeviceMappings.0.ebs.encrypted", "false"),
+        "blockDeviceMappings[0].ebs: set encrypted: true",
+    ),
+    (
+        "encryption-cloudwatch-log-group-cmk",
+        "aws:cloudwatch/logGroup:LogGroup",
+        setting("kmsKeyId", None),
+        "set kmsKeyId",
+    ),
+    (
+        "encryption-secretsmanager-secret-cmk",
+        "aws:secretsmanager/secret:Secret",
+        setting("kmsKeyId", None),
+        "set kmsKeyId",
+    ),
+    ("encryption-sns-topic-cmk", "aws:sns/topic:Topic", setting("kmsMasterKeyId", None), "set kmsMasterKeyId"),
+    (
+        "encryption-kms-key-rotation",
+        "aws:kms/key:Key",
+        setting("enableKeyRotation", False),
+        "set enableKeyRotation: true",
+    ),
+    (
+        "encryption-rds-postgres-force-ssl",
+        "aws:rds/parameterGroup:ParameterGroup",
+        setting("parameters", [{"name": "rds.force_ssl", "value": "0"}]),
+        "add the parameter rds.force_ssl = 1",
+    ),
+    # no-root
+    (
+        "noroot-kubernetes-pod-security-restricted",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{POD}.hostNetwork", True),
+        "Pod Security restricted, hostNamespaces: set hostNetwork to false",
+    ),
+    (
+        "noroot-kubernetes-pod-security-restricted",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.securityContext.allowPrivilegeEscalation", None),
+        "allowPrivilegeEscalation: containers[0] c",
+    ),
+    (
+        "noroot-kubernetes-pod-security-restricted",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.securityContext.runAsNonRoot", False),
+        "runAsNonRoot: containers[0] c: set runAsNonRoot to true",
+    ),
+    (
+        "noroot-kubernetes-pod-security-restricted",
+        "kubernetes:batch/v1:CronJob",
+        setting("spec.jobTemplate.spec.template.spec.securityContext.runAsUser", 0),
+        "runAsUser: pod: runAsUser must not be 0",
+    ),
+    (
+        "noroot-kubernetes-read-only-root-filesystem",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.securityContext.readOnlyRootFilesystem", False),
+        "containers[0] c: set securityContext.readOnlyRootFilesystem to true",
+    ),
+    (
+        "noroot-kubernetes-no-service-account-token",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{POD}.automountServiceAccountToken", None),
+        "set the pod's automountServiceAccountToken to false",
+    ),
+    (
+        "noroot-kubernetes-no-service-account-token",
+        "kubernetes:core/v1:ServiceAccount",
+        setting("automountServiceAccountToken", True),
+        "set automountServiceAccountToken: false on the service account",
+    ),
+    # exposure
+    (
+        "exposure-rds-not-public",
+        "aws:rds/instance:Instance",
+        setting("publiclyAccessible", True),
+        "set publiclyAccessible: false",
+    ),
+    (
+        "exposure-rds-not-public",
+        "aws:rds/clusterInstance:ClusterInstance",
+        setting("publiclyAccessible", True),
+        "set publiclyAccessible: false",
+    ),
+    (
+        "exposure-security-group-no-world-ingress",
+        "aws:ec2/securityGroup:SecurityGroup",
+        setting("ingress.0.cidrBlocks", ["0.0.0.0/0"]),
+        "ingress[0] admits 0.0.0.0/0 on ports 5432-5432",
+    ),
+    (
+        "exposure-security-group-no-world-ingress",
+        "aws:ec2/securityGroup:SecurityGroup",
+        setting("ingress.0.ipv6CidrBlocks", ["::/0"]),
+        "ingress[0] admits ::/0",
+    ),
+    (
+        "exposure-security-group-no-world-ingress",
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        setting("cidrBlocks", ["0.0.0.0/0"]),
+        "admits 0.0.0.0/0 on ports 443-443",
+    ),
+    (
+        "exposure-security-group-no-world-ingress",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        setting("cidrIpv4", "0.0.0.0/0"),
+        "admits 0.0.0.0/0 on ports 5432-5432",
+    ),
+    (
+        "exposure-security-group-no-world-ingress",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        setting("cidrIpv6", "::/0"),
+        "admits ::/0",
+    ),
+    (
+        "exposure-eks-endpoint",
+        "aws:eks/cluster:Cluster",
+        setting("vpcConfig.endpointPublicAccess", True),
+        "set vpcConfig.endpointPublicAccess: false",
+    ),
+    (
+        "exposure-default-security-group-empty",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        setting("ingress", [{"protocol": "-1", "self": True}]),
+        "remove every ingress rule",
+    ),
+    (
+        "exposure-kubernetes-load-balancer-namespaces",
+        "kubernetes:core/v1:Service",
+        setting("metadata.namespace", "sandbox"),
+        "a LoadBalancer Service in namespace 'sandbox'",
+    ),
+    # data protection
+    (
+        "data-rds-backup-retention",
+        "aws:rds/instance:Instance",
+        setting("backupRetentionPeriod", 7),
+        "set backupRetentionPeriod to at least 30 days (it is 7)",
+    ),
+    ("data-rds-backup-retention", "aws:rds/cluster:Cluster", setting("backupRetentionPeriod", 1), "at least 7 days"),
+    (
+        "data-rds-deletion-protection",
+        "aws:rds/instance:Instance",
+        setting("deletionProtection", False),
+        "set deletionProtection: true",
+    ),
+    (
+        "data-rds-deletion-protection",
+        "aws:rds/cluster:Cluster",
+        setting("skipFinalSnapshot", True),
+        "set skipFinalSnapshot: false and a finalSnapshotIdentifier",
+    ),
+    ("data-rds-multi-az", "aws:rds/instance:Instance", setting("multiAz", False), "set multiAz: true"),
+    (
+        "data-elasticache-queue-snapshots",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        setting("snapshotRetentionLimit", 0),
+        "a queue keeps snapshots",
+    ),
+    (
+        "data-eks-control-plane-logs",
+        "aws:eks/cluster:Cluster",
+        setting("enabledClusterLogTypes", ["api"]),
+        "enable control-plane logs audit, authenticator",
+    ),
+    # images
+    (
+        "images-kubernetes-pinned",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.image", "python:latest"),
+        "'latest' changes under you",
+    ),
+    (
+        "images-kubernetes-pinned",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.image", "registry.example.com/python"),
+        "has no tag",
+    ),
+    (
+        "images-kubernetes-allowed-registries",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.image", "docker.io/library/python:3.13"),
+        "is not from an allowed registry",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule_name", "resource_type", "mutation", "message"),
+    CASES,
+    ids=[f"{case[0]}[{index}]" for index, case in enumerate(CASES)],
+)
+def test_each_mutation_is_reported_with_what_to_set(
+    rule_name: str, resource_type: str, mutation: Mutation, message: str
+) -> None:
+    props = copy.deepcopy(BASELINES[resource_type])
+    mutation(props)
+    config = PROD_CONFIG.get(rule_name) if "at least 7 days" not in message else None
+    found = rule_named(rule_name).violations(resource(resource_type, props), config)
+    assert any(message in text for text in found), found
+
+
+def test_every_resource_rule_has_a_case() -> None:
+    # tags-aws-required has a test of its own below.
+    assert {rule.name for rule in RESOURCE_RULES} == {case[0] for case in CASES} | {"tags-aws-required"}
+
+
+def test_tags_come_from_the_provider_or_the_resource() -> None:
+    rule = rule_named("tags-aws-required")
+    props = BASELINES["aws:rds/instance:Instance"]
+    assert rule.violations(resource("aws:rds/instance:Instance", props)) == []
+    untagged = resource("aws:rds/instance:Instance", props, provider={"region": "us-east-1"})
+    assert rule.violations(untagged) == [
+        "tag environment, owner, cost-center, managed-by (set them as the provider's default tags so every "
+        "resource gets them)"
+    ]
+    own_tags = resource("aws:rds/instance:Instance", {**props, "tags": TAGS}, provider={"region": "us-east-1"})
+    assert rule.violations(own_tags) == []
+    assert rule.violations(resource("kubernetes:core/v1:Service", {}, provider={})) == []
+
+
+def test_load_balancer_groups_may_admit_the_world_on_80_and_443_only() -> None:
+    rule = rule_named("exposure-security-group-no-world-ingress")
+    tags = {"platform/load-balancer": "true"}
+    https = {"type": "ingress", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"], "tags": tags}
+    assert rule.violations(resource("aws:ec2/securityGroupRule:SecurityGroupRule", https)) == []
+    ssh = {**https, "fromPort": 22, "toPort": 22}
+    assert rule.violations(resource("aws:ec2/securityGroupRule:SecurityGroupRule", ssh))
+    untagged = {**https, "tags": {}}
+    assert rule.violations(resource("aws:ec2/securityGroupRule:SecurityGroupRule", untagged))
+    inline = {"ingress": [{"fromPort": 80, "toPort": 80, "cidrBlocks": ["0.0.0.0/0"]}], "tags": tags}
+    assert rule.violations(resource("aws:ec2/securityGroup:SecurityGroup", inline)) == []
+    egress = {"type": "egress", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}
+    assert rule.violations(resource("aws:ec2/securityGroupRule:SecurityGroupRule", egress)) == []
+
+
+def test_replicas_and_global_secondaries_are_not_asked_for_their_own_backups() -> None:
+    backups, deletion = rule_named("data-rds-backup-retention"), rule_named("data-rds-deletion-protection")
+    replica = {"replicateSourceDb": "platform-prod-use1", "backupRetentionPeriod": 0, "skipFinalSnapshot": True}
+    assert backups.violations(resource("aws:rds/instance:Instance", replica)) == []
+    assert deletion.violations(resource("aws:rds/instance:Instance", replica)) == []
+    secondary = {"globalClusterIdentifier": "platform-prod", "backupRetentionPeriod": 1, "skipFinalSnapshot": True}
+    assert deletion.violations(resource("aws:rds/cluster:Cluster", secondary)) == []
+
+
+# --- stack rules ---------------------------------------------------------------------------
+
+
+def stack_rule(name: str) -> StackRule:
+    (found,) = [rule for rule in STACK_RULES if rule.name == name]
+    return found
+
+
+def at_urn(resource_type: str, name: str, props: dict[str, Any], **extra: Any) -> Resource:
+    urn = f"urn:pulumi:prod::platform::{resource_type}::{name}"
+    return Resource(type=resource_type, name=name, urn=urn, props=props, provider_props=PROVIDER, **extra)
+
+
+def test_every_vpc_has_flow_logs() -> None:
+    vpc = at_urn("aws:ec2/vpc:Vpc", "net", {"cidrBlock": "10.0.0.0/16"})
+    log = at_urn("aws:ec2/flowLog:FlowLog", "net-flow", {"trafficType": "ALL"}, dependencies=[vpc.urn])
+    rule = stack_rule("exposure-vpc-flow-logs")
+    assert rule.violations([vpc, log]) == []
+    assert rule.violations([vpc]) == [("VPC net has no flow log; add an aws.ec2.FlowLog for it", vpc.urn)]
+
+
+def test_every_namespace_with_workloads_denies_by_default() -> None:
+    deployment = at_urn("kubernetes:apps/v1:Deployment", "app", DEPLOYMENT)
+    deny = at_urn(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "deny",
+        {"metadata": {"namespace": "sandbox"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
+    )
+    rule = stack_rule("exposure-kubernetes-namespace-default-deny")
+    assert rule.violations([deployment, deny]) == []
+    ingress_only = at_urn(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "deny",
+        {"metadata": {"namespace": "sandbox"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}},
+    )
+    ((message, urn),) = rule.violations([deployment, ingress_only])
+    assert "namespace 'sandbox' runs workloads without a default-deny NetworkPolicy" in message
+    assert urn == deployment.urn
+
+
+def test_aurora_needs_a_reader_where_multi_az_is_required() -> None:
+    cluster = at_urn("aws:rds/cluster:Cluster", "db", BASELINES["aws:rds/cluster:Cluster"])
+    writer = at_urn("aws:rds/clusterInstance:ClusterInstance", "w", {}, dependencies=[cluster.urn])
+    reader = at_urn("aws:rds/clusterInstance:ClusterInstance", "r", {}, dependencies=[cluster.urn])
+    rule = stack_rule("data-rds-aurora-standby")
+    assert rule.violations([cluster, writer, reader], {"requireMultiAz": True}) == []
+    assert rule.violations([cluster, writer], {"requireMultiAz": True}) == [
+        ("Aurora cluster db has 1 instance(s); add a reader in another zone", cluster.urn)
+    ]
+    assert rule.violations([cluster, writer]) == []  # not required by default
+
+
+def test_a_multi_region_stack_keeps_one_global_database() -> None:
+    east = at_urn("aws:rds/cluster:Cluster", "east", {"globalClusterIdentifier": "g"})
+    west = Resource(
+        type="aws:rds/cluster:Cluster",
+        name="west",
+        urn="urn:west",
+        props={},
+        provider_props={"region": "eu-west-1"},
+    )
+    rule = stack_rule("data-rds-global-database")
+    assert rule.violations([east]) == []  # one region
+    assert rule.violations([east, west]) == [
+        ("Aurora cluster west: a multi-region stack keeps its databases in one global cluster", "urn:west")
+    ]
+
+
+def test_buckets_need_kms_and_a_full_public_access_block() -> None:
+    bucket = at_urn("aws:s3/bucketV2:BucketV2", "logs", {"bucket": "logs"})
+    sse = at_urn(
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+        "sse",
+        {"bucket": "logs", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]},
+    )
+    block = at_urn(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "block",
+        {
+            "bucket": "logs",
+            **dict.fromkeys(
+                ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
+            ),
+        },
+    )
+    rule = stack_rule("encryption-s3-bucket-kms-and-private")
+    assert rule.violations([bucket, sse, block]) == []
+    messages = [message for message, _ in rule.violations([bucket])]
+    assert messages == [
+        "bucket logs: add a server-side encryption configuration with sseAlgorithm aws:kms",
+        "bucket logs: add a public access block with all four settings true",
+    ]
+
+
+# --- the catalog itself --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=[rule.name for rule in ALL_RULES])
+def test_every_policy_is_named_described_and_leveled(rule: Rule | StackRule) -> None:
+    area = rule.name.split("-")[0]
+    assert area in {"limits", "encryption", "noroot", "exposure", "data", "tags", "images"}
+    assert len(rule.name.split("-")) >= 3 and rule.description.endswith(".")
+    assert rule.severity in {"low", "medium", "high", "critical"}
+    if area in {"encryption", "noroot", "exposure", "data"}:
+        assert rule.enforcement == "mandatory"
+    for knob in rule.config_schema.values():
+        assert "default" in knob and knob.get("description")

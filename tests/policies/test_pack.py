@@ -97,3 +97,21 @@ def test_a_compliant_resource_gets_no_diagnostic(analyzer: analyzer_pb2_grpc.Ana
         ),
     )
     assert list(analyzer.Analyze(request).diagnostics) == []
+
+
+def test_unknown_values_during_preview_do_not_crash_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    # During a preview the engine sends values it cannot know yet as sentinels.
+    unknown_bool = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
+    unknown_string = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    request = analyzer_pb2.AnalyzeRequest(
+        type="aws:rds/instance:Instance",
+        name="db",
+        urn="urn:pulumi:prod::platform::aws:rds/instance:Instance::db",
+        properties=_struct({"storageEncrypted": unknown_bool, "kmsKeyId": unknown_string, "publiclyAccessible": False}),
+    )
+    diagnostics = list(analyzer.Analyze(request).diagnostics)
+    by_policy = {d.policyName: d.message for d in diagnostics}
+    assert "during preview" in by_policy["encryption-rds-storage-cmk"]
+    assert "exposure-rds-not-public" not in by_policy  # known values are still checked, and pass
+    # The pack still answers afterwards.
+    assert analyzer.GetAnalyzerInfo(empty_pb2.Empty()).name == PACK_NAME

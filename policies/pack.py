@@ -32,6 +32,18 @@ def _schema(rule: Rule | StackRule) -> PolicyConfigSchema | None:
     )
 
 
+def _metadata(rule: Rule | StackRule) -> dict[str, Any]:
+    """What the CLI shows of a policy, the same for resource and stack policies."""
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": _LEVELS[rule.enforcement],
+        "config_schema": _schema(rule),
+        "severity": Severity(rule.severity),
+        "remediation_steps": rule.remediation or None,
+    }
+
+
 def _provider_props(provider: Any) -> dict[str, Any]:
     return dict(provider.props) if provider is not None and getattr(provider, "props", None) is not None else {}
 
@@ -50,15 +62,7 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
         for message in rule.check(resource, {**rule.defaults(), **args.get_config()}):
             report_violation(message, None)
 
-    return ResourceValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=_LEVELS[rule.enforcement],
-        config_schema=_schema(rule),
-        severity=Severity(rule.severity),
-        remediation_steps=rule.remediation or None,
-    )
+    return ResourceValidationPolicy(validate=validate, **_metadata(rule))
 
 
 def _view(resource: PolicyResource) -> Resource:
@@ -79,15 +83,7 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
         for message, urn in rule.check(resources, {**rule.defaults(), **args.get_config()}):
             report_violation(message, urn)
 
-    return StackValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=_LEVELS[rule.enforcement],
-        config_schema=_schema(rule),
-        severity=Severity(rule.severity),
-        remediation_steps=rule.remediation or None,
-    )
+    return StackValidationPolicy(validate=validate, **_metadata(rule))
 
 
 def policies() -> list[Policy]:

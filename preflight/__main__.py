@@ -1,38 +1,84 @@
-"""`python -m preflight <stack>`: what `pulumi up` would create for a stack, offline.
+"""`python -m preflight <stack>`: what `pulumi up` would create for a stack, and what the policies say.
 
-Runs `__main__.py` under Pulumi's mocks with `Pulumi.<stack>.yaml` and prints the resources
-as a tree under their components, counts by type, and the stack outputs. Exit status: 0 on
-success, 2 for a usage or stack-config error (with a message naming every bad key).
+Runs `__main__.py` under Pulumi's mocks with `Pulumi.<stack>.yaml`, turns the result into a
+`pulumi stack export` document, and runs the policy packs over it through the Analyzer gRPC
+protocol, as the Pulumi CLI does. With `--state FILE` it analyzes any program's export instead.
+
+Exit status: 0 with no mandatory violation, 1 with one, 2 for a usage, stack-config, state or
+policy-pack error (with a message that says what is wrong).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from components.config import ConfigError
-from preflight.report import render_text
-from preflight.synth import PROJECT_ROOT, synth
+from preflight.analyze import PolicyPackError, analyze, read_policy_config
+from preflight.export import State, StateError, export_document, load_state, read_state
+from preflight.report import RENDERERS, Run
+from preflight.synth import PROJECT_ROOT, StackOutput, synth
+
+DEFAULT_PACK = PROJECT_ROOT / "policies"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m preflight", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml (not needed with --state)")
+    parser.add_argument("--config-file", type=Path, help="use this stack file instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--state", type=Path, help="analyze this `pulumi stack export` document instead")
+    parser.add_argument("--export", type=Path, help="write the synthesized stack as a `pulumi stack export` document")
+    parser.add_argument(
+        "--policy-pack", type=Path, action="append", help="a policy pack folder (repeatable); default: policies/"
+    )
+    parser.add_argument("--policy-config", type=Path, help="default: policies/config/<stack>.json")
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    parser.add_argument("--output", type=Path, help="write the report here instead of printing it")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str]:
+    if args.state is not None:
+        return load_state(args.state), {}, str(args.state)
+    config_file = args.config_file or PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
+    if not config_file.is_file():
+        raise StateError(f"no stack file {config_file}")
+    graph = synth(args.stack, config_file=config_file)
+    document = export_document(graph)
+    if args.export is not None:
+        args.export.write_text(json.dumps(document, indent=2))
+    source = (
+        str(config_file.relative_to(PROJECT_ROOT)) if config_file.is_relative_to(PROJECT_ROOT) else str(config_file)
+    )
+    return read_state(document, "synth"), graph.outputs, source
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__.splitlines()[0])
-    parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
-    parser.add_argument("--config-file", type=Path, help="use this stack file instead of Pulumi.<stack>.yaml")
+    parser = _parser()
     args = parser.parse_args(argv)
-
-    config_file = args.config_file or PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
-    if not config_file.is_file():
-        print(f"error: no stack file {config_file}", file=sys.stderr)
+    if args.stack is None and args.state is None:
+        parser.print_usage(sys.stderr)
+        print("error: give a stack name, or --state FILE", file=sys.stderr)
         return 2
     try:
-        graph = synth(args.stack, config_file=config_file)
+        state, outputs, source = _load(args)
+        config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
+        config = read_policy_config(config_path) if config_path.is_file() or args.policy_config else {}
+        analysis = analyze(state, args.policy_pack or [DEFAULT_PACK], config)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(render_text(graph))
-    return 0
+    except (StateError, PolicyPackError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report = RENDERERS[args.format](Run(state=state, analysis=analysis, outputs=outputs, source=source))
+    if args.output is not None:
+        args.output.write_text(report + "\n")
+    else:
+        print(report)
+    return 1 if analysis.mandatory else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,246 @@
+"""Run policy packs over a stack the way the Pulumi CLI does: over the Analyzer gRPC protocol.
+
+Each pack is started as its own process (Python: `python -u <pack>/__main__.py`; Node.js:
+`node <pack>`), prints the port it serves on, and is asked, in the CLI's order:
+GetAnalyzerInfo, Configure (the stack's policy config), Analyze for every resource, then
+AnalyzeStack once with every resource, parents and dependencies included.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from preflight.export import SECRET_SIG, WITHHELD, State, StateResource
+
+STARTUP_SECONDS = 60
+_LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory", analyzer_pb2.DISABLED: "disabled"}
+_LEVEL_VALUES = {name: value for value, name in _LEVELS.items()}
+_SEVERITIES = {
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
+
+
+class PolicyPackError(RuntimeError):
+    """A pack that cannot be started or answered wrongly; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy_pack: str
+    policy_name: str
+    enforcement_level: str
+    urn: str
+    message: str
+    severity: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PackResult:
+    name: str
+    version: str
+    policies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    packs: list[PackResult]
+    violations: list[Violation]
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.enforcement_level == "mandatory"]
+
+
+def pack_command(pack: Path) -> list[str]:
+    """How the CLI would start the pack, from its PulumiPolicy.yaml runtime."""
+    manifest = pack / "PulumiPolicy.yaml"
+    if not manifest.is_file():
+        raise PolicyPackError(f"{pack}: no PulumiPolicy.yaml; is this a policy pack folder?")
+    runtime = yaml.safe_load(manifest.read_text()).get("runtime")
+    name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
+    if name == "python":
+        return [sys.executable, "-u", str(pack / "__main__.py")]
+    if name == "nodejs":
+        return ["node", str(pack)]
+    raise PolicyPackError(f"{pack}: runtime {name!r} is not supported (python or nodejs)")
+
+
+@contextmanager
+def running_pack(pack: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    process = subprocess.Popen(
+        pack_command(pack), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(pack)
+    )
+    try:
+        port = _read_port(process, pack)
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(channel).result(timeout=STARTUP_SECONDS)
+        try:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+        finally:
+            channel.close()
+    finally:
+        process.kill()
+        process.wait(timeout=STARTUP_SECONDS)
+
+
+def _read_port(process: subprocess.Popen[str], pack: Path) -> int:
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(process.stdout.readline() if process.stdout else ""))
+    reader.start()
+    reader.join(STARTUP_SECONDS)
+    text = line[0].strip() if line else ""
+    if not text.isdigit():
+        process.kill()
+        errors = process.stderr.read()[-2000:] if process.stderr else ""
+        raise PolicyPackError(f"{pack}: the pack did not print its port (got {text!r}); its errors:\n{errors}")
+    return int(text)
+
+
+def _wire(value: Any) -> Any:
+    """Export-form secrets become the wire form the SDKs unwrap; their text stays withheld."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return {SECRET_SIG: value[SECRET_SIG], "value": value.get("plaintext", WITHHELD)}
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    return value
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(_wire(dict(values)))
+    return message
+
+
+def _provider(state: State, resource: StateResource) -> analyzer_pb2.AnalyzerProviderResource | None:
+    provider = state.get(resource.provider_urn) if resource.provider else None
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name
+    )
+
+
+def _options(resource: StateResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent)
+
+
+def _policy_config(config: Mapping[str, Any], info: analyzer_pb2.AnalyzerInfo) -> dict[str, analyzer_pb2.PolicyConfig]:
+    defaults = {policy.name: policy.enforcementLevel for policy in info.policies}
+    wire: dict[str, analyzer_pb2.PolicyConfig] = {}
+    for name, entry in config.items():
+        if name not in defaults:
+            continue  # a knob of another pack
+        level = defaults[name]
+        properties: dict[str, Any] = {}
+        if isinstance(entry, str):
+            level = _LEVEL_VALUES.get(entry, level)
+        elif isinstance(entry, Mapping):
+            level = _LEVEL_VALUES.get(str(entry.get("enforcementLevel")), level)
+            properties = {key: value for key, value in entry.items() if key != "enforcementLevel"}
+        wire[name] = analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(properties))
+    return wire
+
+
+def _violations(
+    diagnostics: Sequence[analyzer_pb2.AnalyzeDiagnostic], default_urn: str, described: Mapping[str, str]
+) -> list[Violation]:
+    found = []
+    for diagnostic in diagnostics:
+        # The SDK prefixes the policy's description to each message; keep the message itself.
+        message = diagnostic.message
+        description = described.get(diagnostic.policyName, diagnostic.description)
+        if description and message.startswith(description + "\n"):
+            message = message[len(description) + 1 :]
+        found.append(
+            Violation(
+                policy_pack=diagnostic.policyPackName,
+                policy_name=diagnostic.policyName,
+                enforcement_level=_LEVELS.get(diagnostic.enforcementLevel, "advisory"),
+                urn=diagnostic.urn or default_urn,
+                message=message,
+                severity=_SEVERITIES.get(diagnostic.severity, ""),
+                description=description,
+            )
+        )
+    return found
+
+
+def analyze_pack(state: State, pack: Path, config: Mapping[str, Any]) -> tuple[PackResult, list[Violation]]:
+    with running_pack(pack) as analyzer:
+        info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+        analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=_policy_config(config, info)))
+        described = {policy.name: policy.description for policy in info.policies}
+        violations: list[Violation] = []
+        stack_resources = []
+        for resource in state.resources:
+            if not resource.custom:
+                continue  # the CLI analyzes what a provider creates, not components
+            properties = _struct(resource.inputs)
+            provider = _provider(state, resource)
+            request = analyzer_pb2.AnalyzeRequest(
+                type=resource.type,
+                properties=properties,
+                urn=resource.urn,
+                name=resource.name,
+                options=_options(resource),
+                provider=provider,
+            )
+            violations += _violations(analyzer.Analyze(request).diagnostics, resource.urn, described)
+            stack_resources.append(
+                analyzer_pb2.AnalyzerResource(
+                    type=resource.type,
+                    properties=properties,
+                    urn=resource.urn,
+                    name=resource.name,
+                    options=_options(resource),
+                    provider=provider,
+                    parent=resource.parent,
+                    dependencies=resource.dependencies,
+                    propertyDependencies={
+                        key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                        for key, urns in resource.property_dependencies.items()
+                    },
+                )
+            )
+        response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
+        violations += _violations(response.diagnostics, "", described)
+        result = PackResult(name=info.name, version=info.version, policies=tuple(p.name for p in info.policies))
+        return result, violations
+
+
+def analyze(state: State, packs: Sequence[Path], config: Mapping[str, Any]) -> Analysis:
+    results, violations = [], []
+    for pack in packs:
+        result, found = analyze_pack(state, pack, config)
+        results.append(result)
+        violations += found
+    return Analysis(packs=results, violations=violations)
+
+
+def read_policy_config(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise PolicyPackError(f"{path}: cannot read the policy config ({error})") from None
+    if not isinstance(document, dict):
+        raise PolicyPackError(f"{path}: a policy config is a JSON object keyed by policy name")
+    return document

@@ -1,0 +1,166 @@
+"""A synthesized stack as a `pulumi stack export` document, and such documents read back.
+
+The document is what analysis works on, so `--state` (any program's real export) and a synth
+take the same path. Secret values are Pulumi secret objects whose text is withheld: preflight
+never writes a secret to disk, and no policy needs to read one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import rpc
+
+from preflight.mocks import Registration
+from preflight.synth import Graph
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+WITHHELD = "[secret withheld by preflight]"
+
+
+class StateError(ValueError):
+    """A state document that is not a `pulumi stack export` of version 3."""
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as recorded, with Pulumi secrets turned into export-form secret objects."""
+    if rpc.is_rpc_secret(value):
+        return {SECRET_SIG: SECRET_VALUE, "ciphertext": WITHHELD}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _holds_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(item) for item in value)
+    return False
+
+
+def _outputs(registration: Registration) -> dict[str, Any]:
+    """Outputs as the engine stores them: secret where the provider says so or the input was secret."""
+    secret = set(registration.additional_secret_outputs)
+    secret |= {key for key, value in registration.inputs_with_secrets.items() if _holds_secret(value)}
+    return {
+        key: {SECRET_SIG: SECRET_VALUE, "ciphertext": WITHHELD} if key in secret else _plain(value)
+        for key, value in registration.outputs.items()
+    }
+
+
+def export_document(graph: Graph) -> dict[str, Any]:
+    resources = []
+    for registration in graph.registrations:
+        entry: dict[str, Any] = {
+            "urn": registration.urn,
+            "custom": registration.custom,
+            "type": registration.type,
+            "inputs": _plain(registration.inputs_with_secrets),
+            "outputs": _outputs(registration),
+            "protect": registration.protect,
+            "retainOnDelete": registration.retain_on_delete,
+            "dependencies": registration.dependencies,
+            "propertyDependencies": registration.property_dependencies,
+        }
+        if registration.custom:
+            entry["id"] = registration.id
+        if registration.parent:
+            entry["parent"] = registration.parent
+        if registration.provider:
+            entry["provider"] = registration.provider
+        if registration.ignore_changes:
+            entry["ignoreChanges"] = registration.ignore_changes
+        resources.append(entry)
+    return {
+        "version": 3,
+        "deployment": {
+            "manifest": {"magic": "", "version": "preflight"},
+            "resources": resources,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class StateResource:
+    """One resource of an export document, as analysis needs it."""
+
+    urn: str
+    type: str
+    custom: bool
+    inputs: dict[str, Any]
+    parent: str = ""
+    provider: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+    @property
+    def provider_urn(self) -> str:
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+
+@dataclass(frozen=True)
+class State:
+    stack: str
+    project: str
+    resources: list[StateResource]
+
+    def get(self, urn: str) -> StateResource | None:
+        return next((resource for resource in self.resources if resource.urn == urn), None)
+
+
+def _urn_parts(urn: str) -> tuple[str, str]:
+    """(stack, project) from `urn:pulumi:<stack>::<project>::...`."""
+    parts = urn.split("::")
+    if len(parts) < 4 or not parts[0].startswith("urn:pulumi:"):
+        raise StateError(f"{urn!r} is not a Pulumi URN")
+    return parts[0].removeprefix("urn:pulumi:"), parts[1]
+
+
+def read_state(document: Any, source: str = "state") -> State:
+    """A `pulumi stack export` document (version 3) as analysis input; a clear error otherwise."""
+    if not isinstance(document, dict) or document.get("version") != 3:
+        raise StateError(f'{source}: expected a `pulumi stack export` document with "version": 3')
+    raw = (document.get("deployment") or {}).get("resources")
+    if not isinstance(raw, list) or not raw:
+        raise StateError(f"{source}: deployment.resources is missing or empty")
+    resources = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict) or "urn" not in entry or "type" not in entry:
+            raise StateError(f"{source}: deployment.resources[{index}] needs a urn and a type")
+        resources.append(
+            StateResource(
+                urn=entry["urn"],
+                type=entry["type"],
+                custom=bool(entry.get("custom")),
+                inputs=dict(entry.get("inputs") or {}),
+                parent=entry.get("parent", ""),
+                provider=entry.get("provider", ""),
+                dependencies=list(entry.get("dependencies") or []),
+                property_dependencies=dict(entry.get("propertyDependencies") or {}),
+                protect=bool(entry.get("protect")),
+            )
+        )
+    stack, project = _urn_parts(resources[0].urn)
+    return State(stack=stack, project=project, resources=resources)
+
+
+def load_state(path: Path) -> State:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise StateError(f"{path}: cannot read a JSON state document ({error})") from None
+    return read_state(document, str(path))

@@ -1,0 +1,244 @@
+"""`python -m preflight`: synth, analysis through the real pack over gRPC, reports and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from preflight.__main__ import main
+from preflight.export import SECRET_SIG
+from preflight.synth import PROJECT_ROOT
+from tests.conftest import synthesized
+from tests.helpers import plaintext_leaks
+
+SARIF_SCHEMA = PROJECT_ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+STACK = "urn:pulumi:legacy::shop::"
+PROVIDER_URN = STACK + "pulumi:providers:aws::default_7_0_0"
+TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
+
+
+def bad_state() -> dict[str, Any]:
+    """Another program's export: an unencrypted database, a privileged pod, 5432 open to the world."""
+
+    def resource(type_token: str, name: str, inputs: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {
+            "urn": f"{STACK}{type_token}::{name}",
+            "custom": True,
+            "id": name,
+            "type": type_token,
+            "inputs": inputs,
+            "parent": STACK + "pulumi:pulumi:Stack::shop-legacy",
+            "provider": f"{PROVIDER_URN}::0000",
+            **extra,
+        }
+
+    return {
+        "version": 3,
+        "deployment": {
+            "manifest": {"version": "v3.200.0"},
+            "resources": [
+                {"urn": STACK + "pulumi:pulumi:Stack::shop-legacy", "custom": False, "type": "pulumi:pulumi:Stack"},
+                {
+                    "urn": PROVIDER_URN,
+                    "custom": True,
+                    "id": "0000",
+                    "type": "pulumi:providers:aws",
+                    "inputs": {"region": "us-east-1", "defaultTags": json.dumps({"tags": TAGS})},
+                },
+                resource(
+                    "aws:rds/instance:Instance",
+                    "orders-db",
+                    {
+                        "instanceClass": "db.t4g.micro",
+                        "storageEncrypted": False,
+                        "backupRetentionPeriod": 7,
+                        "deletionProtection": True,
+                        "skipFinalSnapshot": False,
+                        "finalSnapshotIdentifier": "orders-final",
+                        "password": {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"},
+                    },
+                ),
+                resource(
+                    "kubernetes:core/v1:Pod",
+                    "debug-pod",
+                    {
+                        "metadata": {"name": "debug", "namespace": "tools"},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "shell",
+                                    "image": "public.ecr.aws/docker/library/busybox:1.36",
+                                    "securityContext": {"privileged": True},
+                                }
+                            ]
+                        },
+                    },
+                ),
+                resource(
+                    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                    "db-from-anywhere",
+                    {
+                        "securityGroupId": "sg-1",
+                        "ipProtocol": "tcp",
+                        "fromPort": 5432,
+                        "toPort": 5432,
+                        "cidrIpv4": "0.0.0.0/0",
+                    },
+                ),
+            ],
+        },
+    }
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def prod_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    output = tmp_path_factory.mktemp("prod") / "report.json"
+    assert main(["prod", "--format", "json", "--output", str(output)]) == 0
+    document: dict[str, Any] = json.loads(output.read_text())
+    return document
+
+
+def test_prod_prints_the_tree_the_counts_and_the_policy_result(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "prod")
+    assert status == 0
+    assert " + " in out and "└─ platform:index:Region" in out
+    assert "to create in total" in out
+    assert "platform@" in out and "Policy check passed: 0 mandatory, 0 advisory violation(s)." in out
+
+
+def test_a_bad_state_fails_and_names_every_resource_and_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))
+    status, out, _ = run(capsys, "--state", str(state))
+    assert status == 1
+    for urn, policy in (
+        (STACK + "aws:rds/instance:Instance::orders-db", "encryption-rds-storage-cmk"),
+        (STACK + "kubernetes:core/v1:Pod::debug-pod", "noroot-kubernetes-pod-security-restricted"),
+        (
+            STACK + "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::db-from-anywhere",
+            "exposure-security-group-no-world-ingress",
+        ),
+    ):
+        assert f"[{policy}] {urn}" in out
+    assert "Policy check FAILED" in out
+
+
+def test_the_json_report_lists_every_resource_and_violation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))
+    status, out, _ = run(capsys, "--state", str(state), "--format", "json")
+    report = json.loads(out)
+    assert status == 1 and report["stack"] == "legacy"
+    assert len(report["resources"]) == 4  # the provider and the three resources
+    policies = {v["policyName"] for v in report["violations"]}
+    assert {"encryption-rds-storage-cmk", "noroot-kubernetes-pod-security-restricted"} <= policies
+    assert all(
+        set(v) >= {"policyPackName", "policyName", "enforcementLevel", "urn", "message"} for v in report["violations"]
+    )
+    assert report["summary"]["violations"]["mandatory"] == len(
+        [v for v in report["violations"] if v["enforcementLevel"] == "mandatory"]
+    )
+    assert report["summary"]["passed"] is False
+
+
+def test_prod_json_covers_every_resource(prod_json: dict[str, Any]) -> None:
+    graph = synthesized("prod")
+    assert {r["urn"] for r in prod_json["resources"]} == {r.urn for r in graph.resources}
+    assert prod_json["violations"] == [] and prod_json["summary"]["passed"] is True
+
+
+def test_the_sarif_report_validates_against_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))
+    _, out, _ = run(capsys, "--state", str(state), "--format", "sarif")
+    sarif = json.loads(out)
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    assert results and all(r["level"] in ("error", "warning") for r in results)
+    rules = {rule["id"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in results} == rules
+
+
+def test_the_markdown_report_is_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))
+    _, out, _ = run(capsys, "--state", str(state), "--format", "markdown")
+    lines = out.splitlines()
+    header = lines.index("| Level | Policy | Resource | Message |")
+    assert lines[header + 1] == "| --- | --- | --- | --- |"
+    assert any(line.startswith("| mandatory | `encryption-rds-storage-cmk` |") for line in lines)
+    assert "❌ failed" in lines[0]
+
+
+def test_export_is_a_stack_export_document_without_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = tmp_path / "dev.json"
+    status, _, _ = run(capsys, "dev", "--export", str(export))
+    assert status == 0
+    document = json.loads(export.read_text())
+    assert document["version"] == 3
+    resources = document["deployment"]["resources"]
+    assert resources[0]["type"] == "pulumi:pulumi:Stack"
+    keys = {
+        "urn",
+        "custom",
+        "type",
+        "inputs",
+        "parent",
+        "provider",
+        "dependencies",
+        "propertyDependencies",
+        "protect",
+        "retainOnDelete",
+    }
+    database = next(r for r in resources if r["type"] == "aws:rds/instance:Instance")
+    assert keys <= set(database)
+    graph = synthesized("dev")
+    for password in (p.outputs["result"] for p in graph.by_type("random:index/randomPassword:RandomPassword")):
+        assert password not in export.read_text()
+    assert plaintext_leaks(graph, "never-a-password") == []
+    # The export analyzes like the synth it came from.
+    status, out, _ = run(capsys, "--state", str(export))
+    assert status == 0 and "Policy check passed" in out
+
+
+def test_a_policy_config_override_is_applied(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stricter = tmp_path / "stricter.json"
+    stricter.write_text(json.dumps({"data-rds-backup-retention": {"minBackupRetentionDays": 30}}))
+    status, out, _ = run(capsys, "dev", "--policy-config", str(stricter))
+    assert status == 1
+    assert "[data-rds-backup-retention]" in out and "at least 30 days (it is 7)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give a stack name, or --state FILE"),
+        (["qa"], "no stack file"),
+        (["--state", "/nonexistent.json"], "cannot read a JSON state document"),
+        (["dev", "--policy-pack", "/tmp"], "no PulumiPolicy.yaml"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert message in err
+
+
+def test_a_document_that_is_not_an_export_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "not-export.json"
+    state.write_text(json.dumps({"resources": []}))
+    status, _, err = run(capsys, "--state", str(state))
+    assert status == 2 and '"version": 3' in err

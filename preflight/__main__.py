@@ -17,6 +17,7 @@ from pathlib import Path
 
 from components.config import ConfigError
 from preflight.analyze import PolicyPackError, analyze, read_policy_config
+from preflight.diagram import render_mermaid
 from preflight.export import State, StateError, export_document, load_state, read_state
 from preflight.report import RENDERERS, Run
 from preflight.synth import PROJECT_ROOT, StackOutput, synth
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         "--policy-pack", type=Path, action="append", help="a policy pack folder (repeatable); default: policies/"
     )
     parser.add_argument("--policy-config", type=Path, help="default: policies/config/<stack>.json")
+    parser.add_argument("--diagram", type=Path, help="write a Mermaid diagram of regions and components here")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of printing it")
     return parser
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     except (StateError, PolicyPackError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.diagram is not None:
+        args.diagram.write_text(render_mermaid(state))
     report = RENDERERS[args.format](Run(state=state, analysis=analysis, outputs=outputs, source=source))
     if args.output is not None:
         args.output.write_text(report + "\n")

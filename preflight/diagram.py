@@ -102,6 +102,6 @@ def render_mermaid(state: State) -> str:
             lines.append(f'{indent}{_node_id(component.urn)}["{_label(label)}"]')
         if region:
             lines.append("    end")
-    for source, target in sorted(edges):
-        lines.append(f"    {_node_id(source)} --> {_node_id(target)}")
+    for from_urn, to_urn in sorted(edges):
+        lines.append(f"    {_node_id(from_urn)} --> {_node_id(to_urn)}")
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from pulumi_policy import (
 
 from policies.catalog import PACK_NAME, RESOURCE_RULES, STACK_RULES
 from policies.rule import Resource, Rule, StackRule
+from policies.servicer import install as install_decode_once_servicer
 
 _LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY}
 
@@ -44,8 +45,17 @@ def _metadata(rule: Rule | StackRule) -> dict[str, Any]:
     }
 
 
+_last_provider: list[Any] = [None, {}]
+
+
 def _provider_props(provider: Any) -> dict[str, Any]:
-    return dict(provider.props) if provider is not None and getattr(provider, "props", None) is not None else {}
+    """The provider's inputs; every policy of one request sees the same provider object."""
+    if provider is None or getattr(provider, "props", None) is None:
+        return {}
+    if _last_provider[0] is not provider:
+        _last_provider[:] = [provider, dict(provider.props)]
+    props: dict[str, Any] = _last_provider[1]
+    return props
 
 
 def resource_policy(rule: Rule) -> ResourceValidationPolicy:
@@ -92,4 +102,5 @@ def policies() -> list[Policy]:
 
 def serve() -> PolicyPack:
     """Constructing the pack starts the analyzer server, prints its port and blocks."""
+    install_decode_once_servicer()
     return PolicyPack(name=PACK_NAME, policies=policies())

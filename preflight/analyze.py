@@ -190,6 +190,7 @@ def analyze_pack(state: State, pack: Path, config: Mapping[str, Any]) -> tuple[P
         analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=_policy_config(config, info)))
         described = {policy.name: policy.description for policy in info.policies}
         violations: list[Violation] = []
+        pending: list[tuple[str, Any]] = []
         stack_resources = []
         for resource in state.resources:
             if not resource.custom:
@@ -204,7 +205,8 @@ def analyze_pack(state: State, pack: Path, config: Mapping[str, Any]) -> tuple[P
                 options=_options(resource),
                 provider=provider,
             )
-            violations += _violations(analyzer.Analyze(request).diagnostics, resource.urn, described)
+            # Sent without waiting for each answer (the pack serves several at once); read in order.
+            pending.append((resource.urn, analyzer.Analyze.future(request)))
             stack_resources.append(
                 analyzer_pb2.AnalyzerResource(
                     type=resource.type,
@@ -221,6 +223,8 @@ def analyze_pack(state: State, pack: Path, config: Mapping[str, Any]) -> tuple[P
                     },
                 )
             )
+        for urn, answer in pending:
+            violations += _violations(answer.result().diagnostics, urn, described)
         response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
         violations += _violations(response.diagnostics, "", described)
         result = PackResult(name=info.name, version=info.version, policies=tuple(p.name for p in info.policies))

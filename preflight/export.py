@@ -7,6 +7,7 @@ never writes a secret to disk, and no policy needs to read one.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,8 +119,12 @@ class State:
     project: str
     resources: list[StateResource]
 
+    @functools.cached_property
+    def _by_urn(self) -> dict[str, StateResource]:
+        return {resource.urn: resource for resource in self.resources}
+
     def get(self, urn: str) -> StateResource | None:
-        return next((resource for resource in self.resources if resource.urn == urn), None)
+        return self._by_urn.get(urn)
 
 
 def _urn_parts(urn: str) -> tuple[str, str]:

@@ -130,13 +130,15 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
-def _provider(state: State, resource: StateResource) -> analyzer_pb2.AnalyzerProviderResource | None:
-    provider = state.get(resource.provider_urn) if resource.provider else None
-    if provider is None:
-        return None
-    return analyzer_pb2.AnalyzerProviderResource(
-        type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name
-    )
+def _providers(state: State) -> dict[str, analyzer_pb2.AnalyzerProviderResource]:
+    """Every provider of the state as the requests carry it, built once."""
+    return {
+        provider.urn: analyzer_pb2.AnalyzerProviderResource(
+            type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name
+        )
+        for provider in state.resources
+        if provider.type.startswith("pulumi:providers:")
+    }
 
 
 def _options(resource: StateResource) -> analyzer_pb2.AnalyzerResourceOptions:
@@ -191,12 +193,13 @@ def analyze_pack(state: State, pack: Path, config: Mapping[str, Any]) -> tuple[P
         described = {policy.name: policy.description for policy in info.policies}
         violations: list[Violation] = []
         pending: list[tuple[str, Any]] = []
+        providers = _providers(state)
         stack_resources = []
         for resource in state.resources:
             if not resource.custom:
                 continue  # the CLI analyzes what a provider creates, not components
             properties = _struct(resource.inputs)
-            provider = _provider(state, resource)
+            provider = providers.get(resource.provider_urn)
             request = analyzer_pb2.AnalyzeRequest(
                 type=resource.type,
                 properties=properties,

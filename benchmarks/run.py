@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import functools
+import gc
 import platform
 import statistics
 import time
@@ -35,6 +36,7 @@ SCALING_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1", "us-east-2", "eu-
 def median_seconds(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
+        gc.collect()  # earlier runs' garbage is not this run's cost
         start = time.perf_counter()
         result = action()
         times.append(time.perf_counter() - start)

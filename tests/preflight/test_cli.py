@@ -242,3 +242,62 @@ def test_a_document_that_is_not_an_export_is_refused(tmp_path: Path, capsys: pyt
     state.write_text(json.dumps({"resources": []}))
     status, _, err = run(capsys, "--state", str(state))
     assert status == 2 and '"version": 3' in err
+
+
+SECOND_PACK = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+
+def ingress_needs_ticket(args, report_violation):
+    if args.resource_type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        report_violation("team rule: every ingress rule needs a ticket number in its description")
+
+
+PolicyPack(
+    name="team-extras",
+    policies=[
+        ResourceValidationPolicy(
+            name="team-ingress-ticket",
+            description="Ingress rules carry a ticket number.",
+            validate=ingress_needs_ticket,
+            enforcement_level=EnforcementLevel.ADVISORY,
+        )
+    ],
+)
+"""
+
+
+def test_more_packs_can_be_run_side_by_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pack = tmp_path / "team-pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text(SECOND_PACK)
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))
+    status, out, _ = run(
+        capsys,
+        "--state",
+        str(state),
+        "--format",
+        "json",
+        "--policy-pack",
+        str(PROJECT_ROOT / "policies"),
+        "--policy-pack",
+        str(pack),
+    )
+    report = json.loads(out)
+    assert status == 1
+    assert [p["name"] for p in report["policyPacks"]] == ["platform", "team-extras"]
+    extra = [v for v in report["violations"] if v["policyPackName"] == "team-extras"]
+    assert [(v["policyName"], v["enforcementLevel"]) for v in extra] == [("team-ingress-ticket", "advisory")]
+    assert extra[0]["urn"].endswith("SecurityGroupIngressRule::db-from-anywhere")
+
+
+def test_a_node_pack_is_started_with_node(tmp_path: Path) -> None:
+    from preflight.analyze import pack_command
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: nodejs\n")
+    assert pack_command(tmp_path) == ["node", str(tmp_path)]
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: go\n")
+    with pytest.raises(Exception, match="runtime 'go' is not supported"):
+        pack_command(tmp_path)

@@ -38,20 +38,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _holds_secret(value: Any) -> bool:
+def holds_secret(value: Any) -> bool:
+    """Whether a recorded input is, or contains, a Pulumi secret."""
     if rpc.is_rpc_secret(value):
         return True
     if isinstance(value, dict):
-        return any(_holds_secret(item) for item in value.values())
+        return any(holds_secret(item) for item in value.values())
     if isinstance(value, list):
-        return any(_holds_secret(item) for item in value)
+        return any(holds_secret(item) for item in value)
     return False
 
 
 def _outputs(registration: Registration) -> dict[str, Any]:
     """Outputs as the engine stores them: secret where the provider says so or the input was secret."""
     secret = set(registration.additional_secret_outputs)
-    secret |= {key for key, value in registration.inputs_with_secrets.items() if _holds_secret(value)}
+    secret |= {key for key, value in registration.inputs_with_secrets.items() if holds_secret(value)}
     return {
         key: {SECRET_SIG: SECRET_VALUE, "ciphertext": WITHHELD} if key in secret else _plain(value)
         for key, value in registration.outputs.items()

@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from preflight.export import holds_secret
 from preflight.mocks import Registration
 from preflight.synth import Graph
 
@@ -38,16 +39,6 @@ def _plain_occurrences(value: Any, needle: str, path: str) -> list[str]:
     return [path] if isinstance(value, str) and needle in value else []
 
 
-def _holds_secret(value: Any) -> bool:
-    if rpc.is_rpc_secret(value):
-        return True
-    if isinstance(value, dict):
-        return any(_holds_secret(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_holds_secret(item) for item in value)
-    return False
-
-
 def plaintext_leaks(graph: Graph, needle: str) -> list[str]:
     """Everywhere `needle` (a password) would be stored or shown in plain text.
 
@@ -58,7 +49,7 @@ def plaintext_leaks(graph: Graph, needle: str) -> list[str]:
     leaks: list[str] = []
     for registration in graph:
         leaks += _plain_occurrences(registration.inputs_with_secrets, needle, f"{registration.urn} inputs")
-        secret_inputs = {key for key, value in registration.inputs_with_secrets.items() if _holds_secret(value)}
+        secret_inputs = {key for key, value in registration.inputs_with_secrets.items() if holds_secret(value)}
         for key, value in registration.outputs.items():
             if key in registration.additional_secret_outputs or key in secret_inputs:
                 continue

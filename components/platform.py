@@ -130,6 +130,7 @@ class Platform(pulumi.ComponentResource):
                         "port": redis.port,
                         "authSecretArn": redis.auth_secret_arn,
                         "securityGroupId": redis.security_group_id,
+                        "replicationGroupId": redis.replication_group_id,
                     }
                     for purpose, redis in region.redis.items()
                 }

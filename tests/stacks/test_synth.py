@@ -291,9 +291,14 @@ def test_stack_outputs_keep_the_documented_contract(stack_graph: Graph) -> None:
             assert fields <= set(outputs[key][region]), (key, region)
     for region in regions:
         for purpose in ("cache", "queue"):
-            assert {"endpoint", "readerEndpoint", "port", "authSecretArn", "securityGroupId"} <= set(
-                outputs["redis"][region][purpose]
-            )
+            assert {
+                "endpoint",
+                "readerEndpoint",
+                "port",
+                "authSecretArn",
+                "securityGroupId",
+                "replicationGroupId",
+            } <= set(outputs["redis"][region][purpose])
     assert stack_graph.outputs["kubeconfigs"].secret is True
     assert sorted(outputs["kubeconfigs"]) == sorted(regions)
     global_keys = {"globalDatabase", "dns"} & set(outputs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 from ops.audit import ClientFactory, audit, render_text
 from ops.failover import TARGET_SECONDS, FailoverRefusedError, Mode, check_rpo, execute, make_plan
 from ops.outputs import OutputsError, StackOutputs
+from ops.restore_drill import DrillError, restore_drill
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,12 +43,22 @@ def main(argv: list[str] | None = None) -> int:
     failover_parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     failover_parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the new writer")
     failover_parser.add_argument("--poll-seconds", type=float, default=5, help="how often to look for the new writer")
+    drill_parser = commands.add_parser("restore-drill", help="restore a database copy, check it, delete it")
+    drill_parser.add_argument("outputs", type=Path, help="`pulumi stack output --json` of the stack")
+    drill_parser.add_argument("--region", required=True, help="whose database to restore")
+    drill_parser.add_argument("--point-in-time", type=datetime.fromisoformat, help="ISO time; default: newest snapshot")
+    drill_parser.add_argument("--rto-minutes", type=int, default=60)
+    drill_parser.add_argument("--rpo-minutes", type=int, default=15)
+    drill_parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the copy")
+    drill_parser.add_argument("--poll-seconds", type=float, default=30)
     args = parser.parse_args(argv)
 
     try:
         outputs = StackOutputs.load(args.outputs)
         if args.command == "failover":
             return _failover(outputs, args, client=None)
+        if args.command == "restore-drill":
+            return _drill(outputs, args)
         result = audit(outputs, min_backup_days=args.min_backup_days, allow_public_endpoint=args.allow_public_endpoint)
     except OutputsError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -80,6 +92,29 @@ def _failover(outputs: StackOutputs, args: argparse.Namespace, client: ClientFac
         return 1
     print("\n".join(timeline.render()))
     return 0 if timeline.total <= TARGET_SECONDS else 1
+
+
+def _drill(outputs: StackOutputs, args: argparse.Namespace) -> int:
+    try:
+        report = restore_drill(
+            outputs,
+            args.region,
+            client=default_client,
+            point_in_time=args.point_in_time,
+            rto_minutes=args.rto_minutes,
+            rpo_minutes=args.rpo_minutes,
+            timeout_seconds=args.timeout,
+            poll_seconds=args.poll_seconds,
+        )
+    except DrillError as error:
+        print(f"drill failed: {error}", file=sys.stderr)
+        return 1
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        print(f"error: {info.get('Code', 'AWS error')}: {info.get('Message', str(error))}", file=sys.stderr)
+        return 1
+    print("\n".join(report.render()))
+    return 0 if report.within_rto and report.within_rpo else 1
 
 
 def default_client(service: str, region: str) -> Any:

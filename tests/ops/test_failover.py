@@ -261,3 +261,37 @@ def test_a_stack_without_a_global_database_is_refused(
 ) -> None:
     status, _, err = run(tmp_path, capsys, {"regions": [PRIMARY, SECONDARY]}, "--to", SECONDARY)
     assert status == 2 and "the stack outputs lack 'globalDatabase'" in err
+
+
+def test_missing_permissions_are_shown_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    calls, clients = rds_calls
+    outputs, _ = build()
+    stubbed = clients.setdefault(SECONDARY, StubbedGlobalActions(SECONDARY, calls))
+    stubbed.stubber.add_client_error(
+        "switchover_global_cluster",
+        service_error_code="AccessDenied",
+        service_message="User is not authorized to perform: rds:SwitchoverGlobalCluster",
+        http_status_code=403,
+    )
+    stubbed.stubber.activate()
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == 1
+    assert "error: AccessDenied: User is not authorized to perform: rds:SwitchoverGlobalCluster" in err
+
+
+def test_a_cluster_outside_the_global_database_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    outputs, _ = build()
+    lone = boto3.client("rds", region_name=SECONDARY).create_db_cluster(
+        DBClusterIdentifier="lone",
+        Engine="aurora-postgresql",
+        EngineVersion="17.6",
+        MasterUsername="platform_admin",
+        MasterUserPassword="not-a-real-password-1",
+    )["DBCluster"]
+    outputs["globalDatabase"]["members"][SECONDARY] = {"clusterArn": lone["DBClusterArn"], "clusterIdentifier": "lone"}
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == 1 and "is not a member of the global database platform-prod" in err

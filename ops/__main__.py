@@ -87,9 +87,7 @@ def _failover(outputs: StackOutputs, args: argparse.Namespace, client: ClientFac
         print(f"refused: {refusal}", file=sys.stderr)
         return 1
     except ClientError as error:
-        info = error.response.get("Error", {})
-        print(f"error: {info.get('Code', 'AWS error')}: {info.get('Message', str(error))}", file=sys.stderr)
-        return 1
+        return _aws_error(error)
     print("\n".join(timeline.render()))
     return 0 if timeline.total <= TARGET_SECONDS else 1
 
@@ -110,11 +108,16 @@ def _drill(outputs: StackOutputs, args: argparse.Namespace) -> int:
         print(f"drill failed: {error}", file=sys.stderr)
         return 1
     except ClientError as error:
-        info = error.response.get("Error", {})
-        print(f"error: {info.get('Code', 'AWS error')}: {info.get('Message', str(error))}", file=sys.stderr)
-        return 1
+        return _aws_error(error)
     print("\n".join(report.render()))
     return 0 if report.within_rto and report.within_rpo else 1
+
+
+def _aws_error(error: ClientError) -> int:
+    """An AWS error (missing permission, missing resource) shown as AWS says it."""
+    info = error.response.get("Error", {})
+    print(f"error: {info.get('Code', 'AWS error')}: {info.get('Message', str(error))}", file=sys.stderr)
+    return 1
 
 
 def default_client(service: str, region: str) -> Any:

@@ -18,21 +18,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 import ops.__main__ as ops_main
 from ops.__main__ import main
 
 PRIMARY, SECONDARY = "us-east-1", "eu-west-1"
 GLOBAL = "platform-prod"
-
-
-@pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield
 
 
 class StubbedGlobalActions:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pulumi
 
-from components.config import pulumi_config_map, read_stack_file
+from components.config import read_stack_file
 from preflight.analyze import analyze, read_policy_config
 from preflight.export import export_document, read_state
 from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
@@ -75,7 +75,8 @@ def bare_program(graph: Graph) -> Callable[[], None]:
     return program
 
 
-def regions_config(count: int) -> dict[str, str]:
+def regions_values(count: int) -> dict[str, Any]:
+    """Prod's stack file with its first region repeated `count` times in other regions."""
     raw = read_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
     template = raw["platform:regions"][0]
     regions = []
@@ -86,19 +87,11 @@ def regions_config(count: int) -> dict[str, str]:
         region["languageServices"]["imageRegistry"] = f"333333333333.dkr.ecr.{name}.amazonaws.com/platform"
         regions.append(region)
     raw["platform:regions"] = regions
-    project = "platform"
-    return pulumi_config_map({k if ":" in k else f"{project}:{k}": v for k, v in raw.items()})
+    return raw
 
 
 def synth_regions(count: int) -> Graph:
-    import runpy
-
-    return run_program(
-        lambda: runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__"),
-        project="platform",
-        stack="prod",
-        config=regions_config(count),
-    )
+    return synth("prod", stack_values=regions_values(count))
 
 
 def main() -> None:

@@ -69,10 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
         config = read_policy_config(config_path) if config_path.is_file() or args.policy_config else {}
         analysis = analyze(state, args.policy_pack or [DEFAULT_PACK], config)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (StateError, PolicyPackError) as error:
+    except (ConfigError, StateError, PolicyPackError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.diagram is not None:

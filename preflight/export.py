@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from preflight.mocks import Registration
+from preflight.mocks import Registration, provider_urn
 from preflight.synth import Graph
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -111,7 +111,7 @@ class StateResource:
 
     @property
     def provider_urn(self) -> str:
-        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+        return provider_urn(self.provider)
 
 
 @dataclass(frozen=True)

@@ -86,12 +86,6 @@ class Graph:
             chain.append(registration)
         return chain
 
-    def counts_by_type(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for registration in self.resources:
-            counts[registration.type] = counts.get(registration.type, 0) + 1
-        return dict(sorted(counts.items()))
-
 
 def run_program(
     program: Callable[[], Any],
@@ -179,11 +173,18 @@ def synth(
     *,
     project_dir: Path = PROJECT_ROOT,
     config_file: Path | None = None,
+    stack_values: Mapping[str, Any] | None = None,
 ) -> Graph:
-    """Run the project's `__main__.py` with `Pulumi.<stack>.yaml` (or `config_file`) under the mocks."""
+    """Run the project's `__main__.py` with `Pulumi.<stack>.yaml` (or `config_file`) under the mocks.
+
+    `stack_values` replaces the stack file: its keys as the file holds them (`platform:regions`),
+    for runs with an edited copy of a stack's config.
+    """
     project = project_name(project_dir)
     raw = project_config(project_dir)
-    raw.update(read_stack_file(config_file or project_dir / f"Pulumi.{stack}.yaml"))
+    if stack_values is None:
+        stack_values = read_stack_file(config_file or project_dir / f"Pulumi.{stack}.yaml")
+    raw.update(stack_values)
     # Project-level keys without a namespace belong to the project, as the engine reads them.
     config = pulumi_config_map({key if ":" in key else f"{project}:{key}": value for key, value in raw.items()})
     main = project_dir / "__main__.py"

@@ -253,11 +253,7 @@ def test_a_global_queue_spans_every_region_from_the_primary() -> None:
     raw = read_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
     for region in raw["platform:regions"]:
         region["redis"]["queue"]["globalDatastore"] = True
-    graph = run_program(
-        lambda: __import__("runpy").run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__"),
-        stack="prod",
-        config=pulumi_config_map(raw),
-    )
+    graph = synth("prod", stack_values=raw)
     (datastore,) = graph.by_type("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
     queues = {
         g.name.removesuffix("-redis-queue-rg"): g

@@ -12,12 +12,11 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-from ops.audit import ClientFactory, audit, render_text
+from ops.audit import audit, render_text
+from ops.clients import ClientFactory, default_client
 from ops.failover import TARGET_SECONDS, FailoverRefusedError, Mode, check_rpo, execute, make_plan
 from ops.outputs import OutputsError, StackOutputs
 from ops.restore_drill import DrillError, restore_drill
@@ -118,10 +117,6 @@ def _aws_error(error: ClientError) -> int:
     info = error.response.get("Error", {})
     print(f"error: {info.get('Code', 'AWS error')}: {info.get('Message', str(error))}", file=sys.stderr)
     return 1
-
-
-def default_client(service: str, region: str) -> Any:
-    return boto3.client(service, region_name=region)
 
 
 if __name__ == "__main__":

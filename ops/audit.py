@@ -11,14 +11,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ops.clients import ClientFactory, default_client
 from ops.outputs import StackOutputs
 
 REQUIRED_EKS_LOGS = ("api", "audit", "authenticator")
-
-ClientFactory = Callable[[str, str], Any]
 
 
 @dataclass(frozen=True)
@@ -44,8 +42,8 @@ class AuditResult:
 
 
 class _Auditor:
-    def __init__(self, outputs: StackOutputs, client: ClientFactory, min_backup_days: int) -> None:
-        self.outputs, self.client, self.min_backup_days = outputs, client, min_backup_days
+    def __init__(self, client: ClientFactory, min_backup_days: int) -> None:
+        self.client, self.min_backup_days = client, min_backup_days
         self.findings: list[Finding] = []
         self.errors: list[str] = []
         self.checked = 0
@@ -225,8 +223,7 @@ def audit(
     min_backup_days: int = 7,
     allow_public_endpoint: bool = False,
 ) -> AuditResult:
-    factory = client or (lambda service, region: boto3.client(service, region_name=region))
-    auditor = _Auditor(outputs, factory, min_backup_days)
+    auditor = _Auditor(client or default_client, min_backup_days)
     for region in outputs.regions:
         database = outputs.require("databases", region)
         auditor.guarded(region, f"database {database.get('identifier')}", auditor.database, region, database)

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from ops.clients import ClientFactory
 from ops.outputs import OutputsError, StackOutputs
 
 TARGET_SECONDS = 120
 LAG_WINDOW = timedelta(minutes=5)
 Mode = Literal["switchover", "failover", "detach-and-promote"]
-ClientFactory = Callable[[str, str], Any]
 
 
 class FailoverRefusedError(RuntimeError):

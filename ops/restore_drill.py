@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ops.clients import ClientFactory
 from ops.outputs import StackOutputs
 
-ClientFactory = Callable[[str, str], Any]
 DRILL_TAG = {"Key": "purpose", "Value": "restore-drill"}
 
 

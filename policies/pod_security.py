@@ -10,9 +10,11 @@ tests call them directly. Values not yet known (during a preview) are skipped, n
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from policies.rule import at, mapping, sequence
 
 Level = Literal["baseline", "restricted"]
 
@@ -80,27 +82,16 @@ class PodSecurityViolation:
         return f"{self.check}: {self.detail}"
 
 
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    # A sequence, not only a list: the policy SDK hands lists over as read-only proxies.
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        return list(value)
-    return []
-
-
 def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every container of a pod spec, init and ephemeral ones included, with a label for messages."""
     for key in CONTAINER_LISTS:
-        for index, container in enumerate(_list(spec.get(key))):
-            container = _map(container)
+        for index, container in enumerate(sequence(spec.get(key))):
+            container = mapping(container)
             yield f"{key}[{index}] {container.get('name', '?')!s}", container
 
 
 def _security(container: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _map(container.get("securityContext"))
+    return mapping(container.get("securityContext"))
 
 
 def _names(found: list[str]) -> str:
@@ -108,7 +99,7 @@ def _names(found: list[str]) -> str:
 
 
 def _is_windows(spec: Mapping[str, Any]) -> bool:
-    return _map(spec.get("os")).get("name") == "windows"
+    return mapping(spec.get("os")).get("name") == "windows"
 
 
 # --- baseline ------------------------------------------------------------------------------
@@ -127,7 +118,7 @@ def _privileged(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | N
 def _capabilities_baseline(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     bad = []
     for label, container in containers(spec):
-        added = _list(_map(_security(container).get("capabilities")).get("add"))
+        added = sequence(mapping(_security(container).get("capabilities")).get("add"))
         extra = [str(cap) for cap in added if isinstance(cap, str) and cap not in BASELINE_CAPABILITIES]
         if extra:
             bad.append(f"{label} adds {_names(extra)}")
@@ -135,15 +126,15 @@ def _capabilities_baseline(metadata: Mapping[str, Any], spec: Mapping[str, Any])
 
 
 def _host_path_volumes(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
-    bad = [str(_map(v).get("name")) for v in _list(spec.get("volumes")) if _map(v).get("hostPath") is not None]
+    bad = [str(mapping(v).get("name")) for v in sequence(spec.get("volumes")) if mapping(v).get("hostPath") is not None]
     return f"volumes {_names(bad)} use hostPath; use emptyDir, a configMap or a PVC" if bad else None
 
 
 def _host_ports(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     bad = []
     for label, container in containers(spec):
-        for port in _list(container.get("ports")):
-            host_port = _map(port).get("hostPort")
+        for port in sequence(container.get("ports")):
+            host_port = mapping(port).get("hostPort")
             if isinstance(host_port, (int, float)) and host_port != 0:
                 bad.append(f"{label} hostPort {int(host_port)}")
     return f"{_names(bad)}: remove hostPort" if bad else None
@@ -151,18 +142,18 @@ def _host_ports(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | N
 
 def _apparmor(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     def allowed_type(profile: Any) -> bool:
-        kind = _map(profile).get("type")
+        kind = mapping(profile).get("type")
         return kind is None or kind in ("RuntimeDefault", "Localhost")
 
     bad = []
-    if not allowed_type(_map(spec.get("securityContext")).get("appArmorProfile")):
+    if not allowed_type(mapping(spec.get("securityContext")).get("appArmorProfile")):
         bad.append("pod securityContext.appArmorProfile")
     bad += [
         f"{label} securityContext.appArmorProfile"
         for label, c in containers(spec)
         if not allowed_type(_security(c).get("appArmorProfile"))
     ]
-    for key, value in _map(metadata.get("annotations")).items():
+    for key, value in mapping(metadata.get("annotations")).items():
         allowed = value == "runtime/default" or str(value).startswith("localhost/")
         if str(key).startswith(APPARMOR_ANNOTATION_PREFIX) and isinstance(value, str) and not allowed:
             bad.append(f"annotation {key}={value}")
@@ -171,7 +162,7 @@ def _apparmor(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | Non
 
 def _selinux(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     def problems(where: str, options: Any) -> list[str]:
-        options = _map(options)
+        options = mapping(options)
         found = []
         kind = options.get("type")
         if isinstance(kind, str) and kind not in SELINUX_TYPES:
@@ -181,7 +172,7 @@ def _selinux(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None
                 found.append(f"{where} {field}")
         return found
 
-    bad = problems("pod seLinuxOptions", _map(spec.get("securityContext")).get("seLinuxOptions"))
+    bad = problems("pod seLinuxOptions", mapping(spec.get("securityContext")).get("seLinuxOptions"))
     for label, container in containers(spec):
         bad += problems(f"{label} seLinuxOptions", _security(container).get("seLinuxOptions"))
     return f"{_names(bad)}: use type container_t (or unset) and no user or role" if bad else None
@@ -204,24 +195,24 @@ def _proc_mount_baseline(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -
 
 def _seccomp_baseline(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     def unconfined(context: Mapping[str, Any]) -> bool:
-        return _map(context.get("seccompProfile")).get("type") == "Unconfined"
+        return mapping(context.get("seccompProfile")).get("type") == "Unconfined"
 
-    bad = ["pod"] if unconfined(_map(spec.get("securityContext"))) else []
+    bad = ["pod"] if unconfined(mapping(spec.get("securityContext"))) else []
     bad += [label for label, c in containers(spec) if unconfined(_security(c))]
     return f"{_names(bad)}: seccompProfile must not be Unconfined" if bad else None
 
 
 def _sysctls(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
-    names = [_map(s).get("name") for s in _list(_map(spec.get("securityContext")).get("sysctls"))]
+    names = [mapping(s).get("name") for s in sequence(mapping(spec.get("securityContext")).get("sysctls"))]
     bad = [str(name) for name in names if isinstance(name, str) and name not in SAFE_SYSCTLS]
     return f"sysctls {_names(bad)} are not in the safe set" if bad else None
 
 
 def _windows_host_process(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     def host_process(context: Mapping[str, Any]) -> bool:
-        return _map(context.get("windowsOptions")).get("hostProcess") is True
+        return mapping(context.get("windowsOptions")).get("hostProcess") is True
 
-    bad = ["pod"] if host_process(_map(spec.get("securityContext"))) else []
+    bad = ["pod"] if host_process(mapping(spec.get("securityContext"))) else []
     bad += [label for label, c in containers(spec) if host_process(_security(c))]
     return f"{_names(bad)}: set windowsOptions.hostProcess to false" if bad else None
 
@@ -230,11 +221,11 @@ def _host_probes_and_lifecycle(metadata: Mapping[str, Any], spec: Mapping[str, A
     bad = []
     for label, container in containers(spec):
         handlers = {probe: container.get(probe) for probe in ("livenessProbe", "readinessProbe", "startupProbe")}
-        lifecycle = _map(container.get("lifecycle"))
+        lifecycle = mapping(container.get("lifecycle"))
         handlers.update({f"lifecycle.{hook}": lifecycle.get(hook) for hook in ("postStart", "preStop")})
         for where, handler in handlers.items():
             for action in ("httpGet", "tcpSocket"):
-                if _map(_map(handler).get(action)).get("host"):
+                if mapping(mapping(handler).get(action)).get("host"):
                     bad.append(f"{label} {where}.{action}.host")
     return f"{_names(bad)}: leave host unset (probes and hooks reach the pod itself)" if bad else None
 
@@ -244,8 +235,8 @@ def _host_probes_and_lifecycle(metadata: Mapping[str, Any], spec: Mapping[str, A
 
 def _restricted_volumes(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     bad = []
-    for volume in _list(spec.get("volumes")):
-        volume = _map(volume)
+    for volume in sequence(spec.get("volumes")):
+        volume = mapping(volume)
         kinds = [key for key in volume if key != "name" and volume[key] is not None]
         if any(kind not in RESTRICTED_VOLUME_TYPES for kind in kinds):
             bad.append(f"{volume.get('name')} ({_names(kinds)})")
@@ -261,7 +252,7 @@ def _allow_privilege_escalation(metadata: Mapping[str, Any], spec: Mapping[str, 
 
 
 def _run_as_non_root(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
-    pod_level = _map(spec.get("securityContext")).get("runAsNonRoot")
+    pod_level = mapping(spec.get("securityContext")).get("runAsNonRoot")
     bad = []
     for label, container in containers(spec):
         own = _security(container).get("runAsNonRoot")
@@ -273,7 +264,7 @@ def _run_as_non_root(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> st
 
 
 def _run_as_user(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
-    bad = ["pod"] if _map(spec.get("securityContext")).get("runAsUser") == 0 else []
+    bad = ["pod"] if mapping(spec.get("securityContext")).get("runAsUser") == 0 else []
     bad += [label for label, c in containers(spec) if _security(c).get("runAsUser") == 0]
     return f"{_names(bad)}: runAsUser must not be 0 (root)" if bad else None
 
@@ -283,9 +274,9 @@ def _seccomp_restricted(metadata: Mapping[str, Any], spec: Mapping[str, Any]) ->
         return None
 
     def kind(context: Mapping[str, Any]) -> Any:
-        return _map(context.get("seccompProfile")).get("type")
+        return mapping(context.get("seccompProfile")).get("type")
 
-    pod_kind = kind(_map(spec.get("securityContext")))
+    pod_kind = kind(mapping(spec.get("securityContext")))
     bad = ["pod"] if pod_kind not in (None, "RuntimeDefault", "Localhost") else []
     for label, container in containers(spec):
         own = kind(_security(container))
@@ -302,10 +293,10 @@ def _capabilities_restricted(metadata: Mapping[str, Any], spec: Mapping[str, Any
         return None
     bad = []
     for label, container in containers(spec):
-        capabilities = _map(_security(container).get("capabilities"))
-        if "ALL" not in _list(capabilities.get("drop")):
+        capabilities = mapping(_security(container).get("capabilities"))
+        if "ALL" not in sequence(capabilities.get("drop")):
             bad.append(f"{label} does not drop ALL")
-        extra = [str(cap) for cap in _list(capabilities.get("add")) if cap != "NET_BIND_SERVICE"]
+        extra = [str(cap) for cap in sequence(capabilities.get("add")) if cap != "NET_BIND_SERVICE"]
         if extra:
             bad.append(f"{label} adds {_names(extra)}")
     return f"{'; '.join(bad)}: drop ALL and add at most NET_BIND_SERVICE" if bad else None
@@ -350,7 +341,7 @@ def violations(
     for check, (check_level, function) in CHECKS.items():
         if level == "baseline" and check_level == "restricted":
             continue
-        detail = function(_map(metadata), _map(spec))
+        detail = function(mapping(metadata), mapping(spec))
         if detail is not None:
             found.append(PodSecurityViolation(check=check, level=check_level, detail=detail))
     return found
@@ -373,16 +364,9 @@ POD_TEMPLATE_PATHS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _at(document: Mapping[str, Any], path: tuple[str, ...]) -> Mapping[str, Any]:
-    node: Any = document
-    for key in path:
-        node = _map(node).get(key)
-    return _map(node)
-
-
 def pod_template(kind: str, document: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
     """(metadata, spec) of the pod a workload runs, or None for kinds that run no pods."""
     paths = POD_TEMPLATE_PATHS.get(kind)
     if paths is None:
         return None
-    return _at(document, paths[0]), _at(document, paths[1])
+    return mapping(at(document, *paths[0])), mapping(at(document, *paths[1]))

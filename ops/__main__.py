@@ -15,8 +15,9 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from ops import clients
 from ops.audit import audit, render_text
-from ops.clients import ClientFactory, default_client
+from ops.clients import ClientFactory
 from ops.failover import TARGET_SECONDS, FailoverRefusedError, Mode, check_rpo, execute, make_plan
 from ops.outputs import OutputsError, StackOutputs
 from ops.restore_drill import DrillError, restore_drill
@@ -73,7 +74,7 @@ def _failover(outputs: StackOutputs, args: argparse.Namespace, client: ClientFac
     if args.primary_gone and not args.unplanned:
         raise OutputsError("--primary-gone needs --unplanned: detaching a member loses what it has not received")
     mode: Mode = "detach-and-promote" if args.primary_gone else "failover" if args.unplanned else "switchover"
-    factory = client or default_client
+    factory = client or clients.default_client
     try:
         plan = make_plan(outputs, args.target, client=factory, mode=mode, rpo_minutes=args.rpo_minutes)
         print("\n".join(plan.describe()))
@@ -96,7 +97,7 @@ def _drill(outputs: StackOutputs, args: argparse.Namespace) -> int:
         report = restore_drill(
             outputs,
             args.region,
-            client=default_client,
+            client=clients.default_client,
             point_in_time=args.point_in_time,
             rto_minutes=args.rto_minutes,
             rpo_minutes=args.rpo_minutes,

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-import ops.__main__ as ops_main
+from ops import clients as ops_clients
 from ops.__main__ import main
 
 PRIMARY, SECONDARY = "us-east-1", "eu-west-1"
@@ -140,7 +140,7 @@ def rds_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], dict
             return boto3.client(service, region_name=region)
         return clients.setdefault(region, StubbedGlobalActions(region, calls))
 
-    monkeypatch.setattr(ops_main, "default_client", factory)
+    monkeypatch.setattr(ops_clients, "default_client", factory)
     yield calls, clients
 
 

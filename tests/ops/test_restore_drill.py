@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-import ops.__main__ as ops_main
+from ops import clients as ops_clients
 from ops.__main__ import main
 
 REGION = "us-east-1"
@@ -89,7 +89,7 @@ def test_no_snapshot_is_a_clear_failure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = aurora_stack(snapshot=False)
-    real = ops_main.default_client
+    real = ops_clients.default_client
 
     class NoSnapshots:
         """A cluster too new to have a snapshot (moto always takes one at creation)."""
@@ -103,7 +103,7 @@ def test_no_snapshot_is_a_clear_failure(
         def __getattr__(self, name: str) -> Any:
             return getattr(self.rds, name)
 
-    monkeypatch.setattr(ops_main, "default_client", lambda service, region: NoSnapshots())
+    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: NoSnapshots())
     status, _, err = run(tmp_path, capsys, outputs, "--region", REGION)
     assert status == 1 and "platform-prod-use1 has no available snapshot to restore" in err
     assert list(clusters()) == ["platform-prod-use1"]
@@ -113,7 +113,7 @@ def test_the_copy_is_deleted_when_the_check_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = aurora_stack()
-    real = ops_main.default_client
+    real = ops_clients.default_client
 
     class WrongGroups:
         """The restored copy comes up with another security group (a drifted restore)."""
@@ -130,7 +130,7 @@ def test_the_copy_is_deleted_when_the_check_fails(
         def __getattr__(self, name: str) -> Any:
             return getattr(self.rds, name)
 
-    monkeypatch.setattr(ops_main, "default_client", lambda service, region: WrongGroups())
+    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: WrongGroups())
     status, _, err = run(tmp_path, capsys, outputs, "--region", REGION)
     assert status == 1
     assert "came up with security groups ['sg-0wrong'], not the source's ['sg-0database']" in err
@@ -193,8 +193,8 @@ def test_the_newest_snapshot_is_the_one_restored(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = aurora_stack()  # moto's automated snapshot first, then "nightly"
-    recording = Recording(ops_main.default_client)
-    monkeypatch.setattr(ops_main, "default_client", lambda service, region: recording)
+    recording = Recording(ops_clients.default_client)
+    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: recording)
     status, _, err = run(tmp_path, capsys, outputs, "--region", REGION)
     assert status == 0, err
     assert recording.restored_from == ["nightly"]
@@ -204,8 +204,8 @@ def test_a_copy_under_another_key_fails_the_drill(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = aurora_stack()
-    recording = Recording(ops_main.default_client, wrong_key=True)
-    monkeypatch.setattr(ops_main, "default_client", lambda service, region: recording)
+    recording = Recording(ops_clients.default_client, wrong_key=True)
+    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: recording)
     status, _, err = run(tmp_path, capsys, outputs, "--region", REGION)
     assert status == 1 and f"is not encrypted with the source's key {KEY}" in err
     assert list(clusters()) == ["platform-prod-use1"]

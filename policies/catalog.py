@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from policies.rule import Rule, StackRule
 from policies.rules.capacity import CAPACITY_RULES
+from policies.rules.cost import COST_STACK_RULES
 from policies.rules.data import DATA_RULES, DATA_STACK_RULES
 from policies.rules.encryption import ENCRYPTION_RULES, ENCRYPTION_STACK_RULES
 from policies.rules.exposure import EXPOSURE_RULES, EXPOSURE_STACK_RULES
@@ -19,7 +20,12 @@ RESOURCE_RULES: tuple[Rule, ...] = (
     *DATA_RULES,
     *IMAGE_RULES,
 )
-STACK_RULES: tuple[StackRule, ...] = (*ENCRYPTION_STACK_RULES, *EXPOSURE_STACK_RULES, *DATA_STACK_RULES)
+STACK_RULES: tuple[StackRule, ...] = (
+    *ENCRYPTION_STACK_RULES,
+    *EXPOSURE_STACK_RULES,
+    *DATA_STACK_RULES,
+    *COST_STACK_RULES,
+)
 ALL_RULES: tuple[Rule | StackRule, ...] = (*RESOURCE_RULES, *STACK_RULES)
 
 _names = [rule.name for rule in ALL_RULES]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cost.estimate import CURRENCY, Estimate, Item, estimate, provider_region
+from cost.prices import ASSUMPTIONS
 from preflight.analyze import Analysis, Violation
 from preflight.export import State, StateResource
 from preflight.synth import StackOutput
@@ -30,6 +33,10 @@ class Run:
     def resources(self) -> list[StateResource]:
         return [r for r in self.state.resources if r.type != "pulumi:pulumi:Stack"]
 
+    @functools.cached_property
+    def cost(self) -> Estimate:
+        return estimate_state(self.state)
+
     def counts_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(r.type for r in self.resources).items()))
 
@@ -42,6 +49,37 @@ class Run:
         for violation in self.analysis.violations:
             grouped.setdefault(violation.enforcement_level, []).append(violation)
         return [(level, grouped[level]) for level in LEVEL_ORDER if level in grouped]
+
+
+def estimate_state(state: State) -> Estimate:
+    """The cost estimate of an export: each resource priced in its provider's region."""
+    regions = {r.urn: provider_region(r.inputs) for r in state.resources if r.type.startswith("pulumi:providers:")}
+    return estimate(
+        Item(
+            urn=r.urn,
+            type=r.type,
+            props=r.inputs,
+            region=regions.get(r.provider_urn),
+            parent=r.parent,
+            dependencies=r.dependencies,
+        )
+        for r in state.resources
+        if r.custom and not r.type.startswith("pulumi:providers:")
+    )
+
+
+def _usd(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def _cost_rows(cost: Estimate) -> list[tuple[str, str, str]]:
+    """(region, component, monthly) rows, then the total."""
+    rows = [(region, component, _usd(usd)) for (region, component), usd in cost.by_region_and_component().items()]
+    return [*rows, ("", "total", _usd(cost.monthly_usd))]
+
+
+def _assumption_texts(cost: Estimate) -> list[str]:
+    return [f"{name}: {ASSUMPTIONS[name].text}" for name in sorted(cost.assumptions)]
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -75,6 +113,17 @@ def render_text(run: Run) -> str:
         for name, output in run.outputs.items():
             lines.append(f"    {name}: {'[secret]' if output.secret else json.dumps(output.value)}")
 
+    cost = run.cost
+    lines += ["", f"Estimated monthly cost ({CURRENCY}, on-demand list prices):"]
+    for region, component, monthly in _cost_rows(cost):
+        lines.append(f"    {region:<16} {component:<32} {monthly:>12}")
+    for unpriced in cost.unpriced:
+        lines.append(f"    {unpriced.reason} ({unpriced.urn})")
+    if cost.unpriced:
+        lines.append(f"    {len(cost.unpriced)} resource(s) have no price and are not in the total")
+    lines.append("  Assumptions:")
+    lines += [f"    {text}" for text in _assumption_texts(cost)]
+
     lines += ["", "Policies:"]
     for pack in run.analysis.packs:
         lines.append(f"    {pack.name}@{pack.version}: {len(pack.policies)} policies")
@@ -107,6 +156,42 @@ def _violation_json(violation: Violation) -> dict[str, str]:
     }
 
 
+def _cost_json(cost: Estimate) -> dict[str, Any]:
+    return {
+        "currency": CURRENCY,
+        "monthlyTotal": cost.monthly_usd,
+        "byRegionAndComponent": [
+            {"region": region, "component": component, "monthly": usd}
+            for (region, component), usd in cost.by_region_and_component().items()
+        ],
+        "lines": [
+            {
+                "urn": line.urn,
+                "region": line.region,
+                "component": line.component,
+                "what": line.what,
+                "quantity": line.quantity,
+                "unit": line.unit,
+                "unitPrice": line.unit_usd,
+                "monthly": line.monthly_usd,
+                "source": line.source,
+                "read": line.read,
+            }
+            for line in cost.lines
+        ],
+        "unpriced": [{"urn": u.urn, "type": u.type, "reason": u.reason} for u in cost.unpriced],
+        "assumptions": [
+            {
+                "name": name,
+                "value": ASSUMPTIONS[name].value,
+                "unit": ASSUMPTIONS[name].unit,
+                "text": ASSUMPTIONS[name].text,
+            }
+            for name in sorted(cost.assumptions)
+        ],
+    }
+
+
 def render_json(run: Run) -> str:
     document = {
         "stack": run.state.stack,
@@ -117,6 +202,7 @@ def render_json(run: Run) -> str:
             {"name": pack.name, "version": pack.version, "policies": list(pack.policies)} for pack in run.analysis.packs
         ],
         "violations": [_violation_json(v) for v in run.analysis.violations],
+        "cost": _cost_json(run.cost),
         "summary": {
             "resources": len(run.resources),
             "byType": run.counts_by_type(),
@@ -153,6 +239,18 @@ def render_markdown(run: Run) -> str:
                     f"{_cell(violation.message)} |"
                 )
         lines.append("")
+    cost = run.cost
+    lines += [f"**Estimated monthly cost: {_usd(cost.monthly_usd)}** ({CURRENCY}, on-demand list prices)", ""]
+    lines += ["| Region | Component | Monthly |", "| --- | --- | ---: |"]
+    lines += [f"| {region} | {_cell(component)} | {monthly} |" for region, component, monthly in _cost_rows(cost)]
+    lines.append("")
+    if cost.unpriced:
+        lines += [f"{len(cost.unpriced)} resource(s) have no price and are not in the total:", ""]
+        lines += [f"- {_cell(u.reason)} (`{_cell(u.urn)}`)" for u in cost.unpriced]
+        lines.append("")
+    lines += ["<details><summary>Cost assumptions</summary>", ""]
+    lines += [f"- {_cell(text)}" for text in _assumption_texts(cost)]
+    lines += ["", "</details>", ""]
     lines += ["<details><summary>Resources by type</summary>", "", "| Type | Count |", "| --- | ---: |"]
     lines += [f"| `{type_token}` | {count} |" for type_token, count in run.counts_by_type().items()]
     lines += ["", "</details>"]
@@ -203,6 +301,8 @@ def render_sarif(run: Run) -> str:
                     }
                 },
                 "results": results,
+                # SARIF's property bag: code scanning ignores it, tools reading the file get the estimate.
+                "properties": {"cost": _cost_json(run.cost)},
             }
         ],
     }

@@ -658,10 +658,12 @@ def test_buckets_need_kms_and_a_full_public_access_block() -> None:
 @pytest.mark.parametrize("rule", ALL_RULES, ids=[rule.name for rule in ALL_RULES])
 def test_every_policy_is_named_described_and_leveled(rule: Rule | StackRule) -> None:
     area = rule.name.split("-")[0]
-    assert area in {"limits", "encryption", "noroot", "exposure", "data", "tags", "images"}
+    assert area in {"limits", "encryption", "noroot", "exposure", "data", "tags", "images", "cost"}
     assert len(rule.name.split("-")) >= 3 and rule.description.endswith(".")
     assert rule.severity in {"low", "medium", "high", "critical"}
     if area in {"encryption", "noroot", "exposure", "data"}:
         assert rule.enforcement == "mandatory"
-    for knob in rule.config_schema.values():
-        assert "default" in knob and knob.get("description")
+    for name, knob in rule.config_schema.items():
+        # A budget has no sensible default: without one the budget policy checks nothing.
+        assert "default" in knob or (rule.name, name) == ("cost-stack-monthly-budget", "monthlyBudgetUsd")
+        assert knob.get("description")

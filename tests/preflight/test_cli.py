@@ -301,3 +301,57 @@ def test_a_node_pack_is_started_with_node(tmp_path: Path) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: go\n")
     with pytest.raises(Exception, match="runtime 'go' is not supported"):
         pack_command(tmp_path)
+
+
+def test_the_json_report_carries_the_cost_estimate(prod_json: dict[str, Any]) -> None:
+    cost = prod_json["cost"]
+    assert cost["currency"] == "USD"
+    assert cost["monthlyTotal"] == pytest.approx(sum(line["monthly"] for line in cost["lines"]), abs=0.01)
+    assert cost["monthlyTotal"] == pytest.approx(sum(row["monthly"] for row in cost["byRegionAndComponent"]), abs=0.01)
+    assert {row["region"] for row in cost["byRegionAndComponent"]} == {"us-east-1", "eu-west-1", "ap-southeast-1"}
+    assert cost["unpriced"] == []
+    assert all(line["source"].startswith("https://aws.amazon.com/") and line["read"] for line in cost["lines"])
+    assert {a["name"] for a in cost["assumptions"]} >= {"hours-per-month", "spot-price-factor", "replication-gb"}
+    eks = [line for line in cost["lines"] if line["what"] == "EKS control plane"]
+    assert [line["monthly"] for line in eks] == [73.0, 73.0, 73.0]
+
+
+def test_every_format_shows_the_cost_and_what_has_no_price(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = bad_state()
+    database = next(r for r in document["deployment"]["resources"] if r["type"] == "aws:rds/instance:Instance")
+    database["inputs"]["allocatedStorage"] = 20
+    bucket = dict(document["deployment"]["resources"][2], urn=STACK + "aws:s3/bucket:Bucket::assets")
+    document["deployment"]["resources"].append({**bucket, "type": "aws:s3/bucket:Bucket", "inputs": {"bucket": "a"}})
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(document))
+
+    _, text, _ = run(capsys, "--state", str(state))
+    assert "Estimated monthly cost (USD" in text
+    assert f"no price for aws:s3/bucket:Bucket ({STACK}aws:s3/bucket:Bucket::assets)" in text
+    assert "1 resource(s) have no price and are not in the total" in text
+    # The database: db.t4g.micro Single-AZ and its storage, priced in the provider's region.
+    assert "(stack)" in text and "us-east-1" in text
+
+    _, out, _ = run(capsys, "--state", str(state), "--format", "json")
+    cost = json.loads(out)["cost"]
+    assert [u["type"] for u in cost["unpriced"]] == ["aws:s3/bucket:Bucket"]
+    assert cost["lines"][0]["what"] == "db.t4g.micro Single-AZ" and cost["lines"][0]["monthly"] == 11.68
+
+    _, out, _ = run(capsys, "--state", str(state), "--format", "markdown")
+    assert "| Region | Component | Monthly |" in out.splitlines()
+    assert "- no price for aws:s3/bucket:Bucket" in out
+
+    _, out, _ = run(capsys, "--state", str(state), "--format", "sarif")
+    assert json.loads(out)["runs"][0]["properties"]["cost"]["monthlyTotal"] == cost["monthlyTotal"]
+
+
+def test_a_stack_over_its_budget_fails_when_the_budget_is_mandatory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tight = tmp_path / "tight.json"
+    budget = {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 100}
+    tight.write_text(json.dumps({"cost-stack-monthly-budget": budget}))
+    status, out, _ = run(capsys, "dev", "--policy-config", str(tight))
+    assert status == 1
+    assert "[cost-stack-monthly-budget] (stack)" in out
+    assert "over the budget $100.00" in out and "EKS control plane in us-east-1 $73.00" in out

@@ -170,7 +170,7 @@ def test_each_region_gets_a_database_reachable_only_from_its_nodes(stack: str) -
     if instances_per_region is not None:
         assert len(instances) == instances_per_region * len(databases)
     else:  # prod: a writer plus the readers each region's config asks for
-        assert len(instances) == 3 + 2 + 2
+        assert len(instances) == 2 + 2 + 2
     for database in databases:
         assert database.inputs["storageEncrypted"] is True
         assert database.inputs["iamDatabaseAuthenticationEnabled"] is True

@@ -1,0 +1,179 @@
+"""The one price table: preflight's cost report and the pack's budget policy both read it.
+
+Prices are AWS's public on-demand list prices in USD, Linux, no Savings Plans or Reserved
+Instances, no free tier unless a row says so. Every row names the AWS pricing page it comes from
+and the date it was read. They were entered by hand: no machine of this project reaches AWS's
+pricing API, so a row does not update itself. Check a row against its page (or the AWS Pricing
+Calculator) before committing real money to a figure, and change its `read` date when you do.
+
+What a price cannot know (traffic, log volume, storage growth) is an `Assumption`, listed below
+the prices and shown in every report that uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-1")
+ANY_REGION = "*"  # a global service (Route 53) or a price that is the same everywhere
+READ = "2026-11-23"
+
+_EC2 = "https://aws.amazon.com/ec2/pricing/on-demand/"
+_EBS = "https://aws.amazon.com/ebs/pricing/"
+_VPC = "https://aws.amazon.com/vpc/pricing/"
+_PRIVATELINK = "https://aws.amazon.com/privatelink/pricing/"
+_ELB = "https://aws.amazon.com/elasticloadbalancing/pricing/"
+_EKS = "https://aws.amazon.com/eks/pricing/"
+_RDS = "https://aws.amazon.com/rds/postgresql/pricing/"
+_AURORA = "https://aws.amazon.com/rds/aurora/pricing/"
+_PROXY = "https://aws.amazon.com/rds/proxy/pricing/"
+_ELASTICACHE = "https://aws.amazon.com/elasticache/pricing/"
+_KMS = "https://aws.amazon.com/kms/pricing/"
+_SECRETS = "https://aws.amazon.com/secrets-manager/pricing/"
+_CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/"
+_ROUTE53 = "https://aws.amazon.com/route53/pricing/"
+_TRANSFER = "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer"
+
+
+@dataclass(frozen=True)
+class Price:
+    usd: float
+    unit: str
+    source: str
+    read: str
+
+
+@dataclass(frozen=True)
+class _Row:
+    item: str
+    unit: str
+    usd: dict[str, float]  # region (or ANY_REGION) -> USD per unit
+    source: str
+    read: str = READ
+
+
+def _regional(us_east_1: float, eu_west_1: float, ap_southeast_1: float) -> dict[str, float]:
+    return dict(zip(REGIONS, (us_east_1, eu_west_1, ap_southeast_1), strict=True))
+
+
+def _everywhere(usd: float) -> dict[str, float]:
+    return {ANY_REGION: usd}
+
+
+_ROWS = (
+    # --- EKS and EC2 -------------------------------------------------------------------------
+    _Row("eks.cluster", "cluster-hour", _everywhere(0.10), _EKS),
+    _Row("ec2.t3.medium", "instance-hour", _regional(0.0416, 0.0456, 0.0528), _EC2),
+    _Row("ec2.t3a.medium", "instance-hour", _regional(0.0376, 0.0408, 0.0472), _EC2),
+    _Row("ec2.t4g.medium", "instance-hour", _regional(0.0336, 0.0368, 0.0424), _EC2),
+    _Row("ec2.m6i.large", "instance-hour", _regional(0.096, 0.107, 0.120), _EC2),
+    _Row("ec2.m6i.xlarge", "instance-hour", _regional(0.192, 0.214, 0.240), _EC2),
+    _Row("ec2.m7i.large", "instance-hour", _regional(0.1008, 0.1124, 0.1260), _EC2),
+    _Row("ec2.m7i.xlarge", "instance-hour", _regional(0.2016, 0.2248, 0.2520), _EC2),
+    _Row("ec2.m7g.large", "instance-hour", _regional(0.0816, 0.0910, 0.1020), _EC2),
+    _Row("ec2.m7g.xlarge", "instance-hour", _regional(0.1632, 0.1820, 0.2040), _EC2),
+    _Row("ebs.gp3", "GB-month", _regional(0.08, 0.088, 0.096), _EBS),
+    # --- networking --------------------------------------------------------------------------
+    _Row("vpc.nat-gateway", "gateway-hour", _regional(0.045, 0.048, 0.059), _VPC),
+    _Row("vpc.nat-gateway.data", "GB processed", _regional(0.045, 0.048, 0.059), _VPC),
+    _Row("vpc.public-ipv4", "address-hour", _everywhere(0.005), _VPC),
+    _Row("vpc.interface-endpoint", "endpoint-AZ-hour", _regional(0.01, 0.011, 0.013), _PRIVATELINK),
+    _Row("elb.nlb", "load-balancer-hour", _regional(0.0225, 0.0252, 0.0252), _ELB),
+    _Row("elb.nlb.lcu", "NLCU-hour", _regional(0.006, 0.006, 0.006), _ELB),
+    _Row("transfer.inter-region", "GB out of the region", _regional(0.02, 0.02, 0.09), _TRANSFER),
+    # --- RDS for PostgreSQL (Single-AZ; Multi-AZ is twice) ---------------------------------------
+    _Row("rds.postgres.db.t4g.micro", "instance-hour", _regional(0.016, 0.017, 0.025), _RDS),
+    _Row("rds.postgres.db.t4g.small", "instance-hour", _regional(0.032, 0.034, 0.049), _RDS),
+    _Row("rds.postgres.db.t4g.medium", "instance-hour", _regional(0.065, 0.068, 0.097), _RDS),
+    _Row("rds.postgres.db.r7g.large", "instance-hour", _regional(0.276, 0.307, 0.331), _RDS),
+    _Row("rds.storage.gp3", "GB-month", _regional(0.115, 0.127, 0.138), _RDS),
+    # --- Aurora PostgreSQL (Aurora Standard) --------------------------------------------------
+    _Row("aurora.postgres.db.t4g.medium", "instance-hour", _regional(0.073, 0.080, 0.094), _AURORA),
+    _Row("aurora.postgres.db.t4g.large", "instance-hour", _regional(0.146, 0.161, 0.188), _AURORA),
+    _Row("aurora.postgres.db.r7g.large", "instance-hour", _regional(0.276, 0.306, 0.333), _AURORA),
+    _Row("aurora.postgres.db.r7g.xlarge", "instance-hour", _regional(0.552, 0.612, 0.666), _AURORA),
+    _Row("aurora.postgres.db.r7g.2xlarge", "instance-hour", _regional(1.104, 1.224, 1.332), _AURORA),
+    _Row("aurora.storage", "GB-month", _regional(0.10, 0.11, 0.12), _AURORA),
+    _Row("aurora.io", "million requests", _regional(0.20, 0.22, 0.24), _AURORA),
+    _Row("rds.proxy", "vCPU-hour", _regional(0.015, 0.0165, 0.018), _PROXY),
+    # Performance Insights keeps 7 days for free; longer retention has no row (so no price).
+    _Row("rds.performance-insights.7-days", "instance-month", _everywhere(0.0), _RDS),
+    # --- ElastiCache for Valkey (node-based; Valkey nodes list 20 % below Redis OSS) -------------
+    _Row("elasticache.valkey.cache.t4g.micro", "node-hour", _regional(0.0128, 0.0136, 0.0192), _ELASTICACHE),
+    _Row("elasticache.valkey.cache.t4g.small", "node-hour", _regional(0.0256, 0.0272, 0.0384), _ELASTICACHE),
+    _Row("elasticache.valkey.cache.t4g.medium", "node-hour", _regional(0.0520, 0.0544, 0.0768), _ELASTICACHE),
+    _Row("elasticache.valkey.cache.m7g.large", "node-hour", _regional(0.1264, 0.1400, 0.1624), _ELASTICACHE),
+    _Row("elasticache.valkey.cache.m7g.xlarge", "node-hour", _regional(0.2528, 0.2800, 0.3248), _ELASTICACHE),
+    _Row("elasticache.valkey.cache.r7g.large", "node-hour", _regional(0.1752, 0.1944, 0.2120), _ELASTICACHE),
+    # --- keys, secrets, logs, alarms ------------------------------------------------------------
+    _Row("kms.key", "key-month", _everywhere(1.00), _KMS),
+    _Row("secretsmanager.secret", "secret-month", _everywhere(0.40), _SECRETS),
+    _Row("logs.ingestion", "GB ingested", _regional(0.50, 0.57, 0.67), _CLOUDWATCH),
+    _Row("cloudwatch.alarm", "alarm-month", _everywhere(0.10), _CLOUDWATCH),
+    # --- Route 53 (global) ----------------------------------------------------------------------
+    _Row("route53.zone", "zone-month", _everywhere(0.50), _ROUTE53),
+    _Row("route53.health-check", "AWS-endpoint check-month", _everywhere(0.50), _ROUTE53),
+    _Row("route53.health-check.feature", "optional feature-month", _everywhere(1.00), _ROUTE53),
+    _Row("route53.latency-queries", "million queries", _everywhere(0.60), _ROUTE53),
+)
+
+_BY_ITEM = {row.item: row for row in _ROWS}
+assert len(_BY_ITEM) == len(_ROWS), "one row per item"
+
+
+def price(item: str, region: str) -> Price | None:
+    """The price of `item` in `region`, or None when the table has none."""
+    row = _BY_ITEM.get(item)
+    if row is None:
+        return None
+    usd = row.usd.get(region, row.usd.get(ANY_REGION))
+    return None if usd is None else Price(usd=usd, unit=row.unit, source=row.source, read=row.read)
+
+
+def rows() -> tuple[tuple[str, str, dict[str, float], str, str], ...]:
+    """Every row as (item, unit, USD by region, source, read), for reports and docs."""
+    return tuple((row.item, row.unit, dict(row.usd), row.source, row.read) for row in _ROWS)
+
+
+# --- assumptions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assumption:
+    value: float
+    unit: str
+    text: str
+
+
+HOURS_PER_MONTH = 730.0  # AWS's own convention: 365 × 24 / 12
+
+ASSUMPTIONS: dict[str, Assumption] = {
+    "hours-per-month": Assumption(HOURS_PER_MONTH, "hours", "a month is 730 hours, as AWS's calculator counts it"),
+    "spot-price-factor": Assumption(
+        0.35,
+        "× on-demand",
+        "SPOT capacity costs 35 % of the on-demand price (a 65 % discount); the real spot price moves by AZ and hour",
+    ),
+    "node-group-first-type": Assumption(
+        1, "type", "a node group with several instance types is priced at its first (preferred) type"
+    ),
+    "node-disk-gb": Assumption(20, "GB", "a node's root volume is 20 GB gp3 when its launch template does not say"),
+    "nat-gb-per-gateway": Assumption(100, "GB per month", "each NAT gateway processes 100 GB a month"),
+    "nlb-lcu": Assumption(1, "NLCU", "each NLB uses one NLCU on average"),
+    "log-gb-per-group": Assumption(
+        2, "GB per month", "each log group ingests 2 GB a month; storage (cents per group) is left out"
+    ),
+    "aurora-storage-gb": Assumption(50, "GB", "each Aurora cluster stores 50 GB (a global database, in every region)"),
+    "aurora-io-millions": Assumption(
+        50, "million requests per month", "each Aurora cluster makes 50 million I/Os a month"
+    ),
+    "replication-gb": Assumption(
+        50, "GB per month", "a global database ships 50 GB a month from the primary to each secondary region"
+    ),
+    "dns-queries-millions": Assumption(
+        5, "million per month", "each hosted zone answers 5 million latency queries a month"
+    ),
+    "backup-storage": Assumption(
+        0, "GB", "backups stay within the free backup storage (up to the size of the database in the region)"
+    ),
+}

@@ -10,6 +10,7 @@ the same estimate.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -197,25 +198,18 @@ def _node_group(p: _Pricer, item: Item) -> list[Line]:
     instance_type = str(types[0])
     spot = item.props.get("capacityType") == "SPOT"
     assumptions = ["node-group-first-type"] if len(types) > 1 else []
-    on_demand = p.hours(item, f"{nodes:g} × {instance_type}", f"ec2.{instance_type}", nodes, *assumptions)
-    lines = [on_demand]
+    compute = p.hours(item, f"{nodes:g} × {instance_type}", f"ec2.{instance_type}", nodes, *assumptions)
     if spot:
         factor = _assumed("spot-price-factor")
         p.estimate.assumptions.add("spot-price-factor")
-        lines = [
-            Line(
-                **{
-                    **on_demand.__dict__,
-                    "what": f"{on_demand.what} (SPOT at {factor:g} × on-demand)",
-                    "unit_usd": round(on_demand.unit_usd * factor, 6),
-                }
-            )
-        ]
+        compute = dataclasses.replace(
+            compute,
+            what=f"{compute.what} (SPOT at {factor:g} × on-demand)",
+            unit_usd=round(compute.unit_usd * factor, 6),
+        )
     disk_gb, disk_assumed = _node_disk_gb(p, item)
-    lines.append(
-        p.line(item, f"{nodes:g} × {disk_gb:g} GB gp3 root volumes", "ebs.gp3", nodes * disk_gb, *disk_assumed)
-    )
-    return lines
+    disks = p.line(item, f"{nodes:g} × {disk_gb:g} GB gp3 root volumes", "ebs.gp3", nodes * disk_gb, *disk_assumed)
+    return [compute, disks]
 
 
 def _node_disk_gb(p: _Pricer, item: Item) -> tuple[float, tuple[str, ...]]:
@@ -487,7 +481,9 @@ def _region_in_name(name: str) -> str | None:
 
 def _component(item: Item) -> str:
     """The component a resource belongs to: its parent's name, or the stack."""
-    if not item.parent or "pulumi:pulumi:Stack" in item.parent.rsplit("::", 1)[0].rsplit("$", 1)[-1]:
+    # A URN is `urn:pulumi:<stack>::<project>::<parent types $ ... $ type>::<name>`.
+    parent_type = item.parent.rsplit("::", 2)[-2].rsplit("$", 1)[-1] if item.parent.count("::") >= 2 else ""
+    if parent_type in ("", "pulumi:pulumi:Stack"):
         return "(stack)"
     return item.parent.rsplit("::", 1)[-1]
 

@@ -64,7 +64,7 @@ def estimate_state(state: State) -> Estimate:
             dependencies=r.dependencies,
         )
         for r in state.resources
-        if r.custom and not r.type.startswith("pulumi:providers:")
+        if r.custom  # components cost nothing themselves; providers are free in the estimate
     )
 
 

@@ -19,6 +19,9 @@ from typing import Any
 
 from cost.prices import ASSUMPTIONS, HOURS_PER_MONTH, Price, price
 
+# The pack's prop readers: a foreign export may hold anything where a mapping or list belongs.
+from policies.rule import at, sequence
+
 CURRENCY = "USD"
 
 
@@ -190,9 +193,8 @@ def _eks_cluster(p: _Pricer, item: Item) -> list[Line]:
 
 
 def _node_group(p: _Pricer, item: Item) -> list[Line]:
-    scaling = item.props.get("scalingConfig") or {}
-    nodes = _number(scaling.get("desiredSize"), "scalingConfig.desiredSize")
-    types = list(item.props.get("instanceTypes") or [])
+    nodes = _number(at(item.props, "scalingConfig", "desiredSize"), "scalingConfig.desiredSize")
+    types = sequence(item.props.get("instanceTypes"))
     if not types:
         raise _NoPriceError("no price for a node group without instanceTypes")
     instance_type = str(types[0])
@@ -218,8 +220,8 @@ def _node_disk_gb(p: _Pricer, item: Item) -> tuple[float, tuple[str, ...]]:
     for urn in item.dependencies:
         template = p.by_urn.get(urn)
         if template is not None and template.type == "aws:ec2/launchTemplate:LaunchTemplate":
-            for mapping in template.props.get("blockDeviceMappings") or []:
-                size = (mapping.get("ebs") or {}).get("volumeSize")
+            for device in sequence(template.props.get("blockDeviceMappings")):
+                size = at(device, "ebs", "volumeSize")
                 if isinstance(size, int | float):
                     return float(size), ()
     return _assumed("node-disk-gb"), ("node-disk-gb",)
@@ -240,7 +242,7 @@ def _eip(p: _Pricer, item: Item) -> list[Line]:
 def _vpc_endpoint(p: _Pricer, item: Item) -> list[Line]:
     if item.props.get("vpcEndpointType") != "Interface":
         return []  # gateway endpoints (S3, DynamoDB) are free
-    zones = len(item.props.get("subnetIds") or []) or 1
+    zones = len(sequence(item.props.get("subnetIds"))) or 1
     service = str(item.props.get("serviceName", "")).rsplit(".", 1)[-1]
     return [p.hours(item, f"interface endpoint {service} in {zones} AZ(s)", "vpc.interface-endpoint", zones)]
 
@@ -367,7 +369,7 @@ def _per_month(key: str, what: str) -> Callable[[_Pricer, Item], list[Line]]:
 
 
 def _secret(p: _Pricer, item: Item) -> list[Line]:
-    copies = 1 + len(item.props.get("replicas") or [])
+    copies = 1 + len(sequence(item.props.get("replicas")))
     return [
         p.line(
             item, "secret" + (f" and {copies - 1} replica(s)" if copies > 1 else ""), "secretsmanager.secret", copies
@@ -489,5 +491,4 @@ def _component(item: Item) -> str:
 
 
 def _service_type(item: Item) -> str:
-    spec = item.props.get("spec")
-    return str(spec.get("type", "ClusterIP")) if isinstance(spec, Mapping) else "ClusterIP"
+    return str(at(item.props, "spec", "type") or "ClusterIP")

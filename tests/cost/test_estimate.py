@@ -127,6 +127,34 @@ def test_what_has_no_price_is_listed_and_counted_never_a_crash() -> None:
     assert found.monthly_usd == 73.00  # only the last cluster
 
 
+def test_malformed_nested_values_from_a_foreign_export_are_not_a_crash() -> None:
+    template = Item(
+        "urn:lt", "aws:ec2/launchTemplate:LaunchTemplate", {"blockDeviceMappings": ["not-a-mapping"]}, "us-east-1"
+    )
+    group = {"instanceTypes": "m7i.large", "scalingConfig": {"desiredSize": 1}}
+    found = estimate(
+        [
+            template,
+            Item(
+                "urn:ng",
+                "aws:eks/nodeGroup:NodeGroup",
+                {**group, "instanceTypes": ["m7i.large"]},
+                "us-east-1",
+                dependencies=["urn:lt"],
+            ),
+            _item("aws:eks/nodeGroup:NodeGroup", {**group, "scalingConfig": "3"}),
+            _item("aws:eks/nodeGroup:NodeGroup", group),
+            _item("kubernetes:core/v1:Service", {"spec": "LoadBalancer"}, region=None),
+        ]
+    )
+
+    assert [u.reason for u in found.unpriced] == [
+        "no price without a known scalingConfig.desiredSize",
+        "no price for a node group without instanceTypes",
+    ]
+    assert "node-disk-gb" in found.assumptions  # the template's device said nothing usable
+
+
 def test_free_resources_give_no_line_and_are_not_unpriced() -> None:
     found = estimate(
         [

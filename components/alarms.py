@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -51,8 +51,15 @@ def threshold_alarm(
     comparison: str = "GreaterThanThreshold",
     period_seconds: int = 60,
     evaluation_periods: int = 5,
+    treat_missing_data: str = "missing",
+    notify_insufficient_data: bool = False,
 ) -> aws.cloudwatch.MetricAlarm:
-    """Alarm when `metric` crosses `threshold` for `evaluation_periods` periods; notify on alarm and recovery."""
+    """Alarm when `metric` crosses `threshold` for `evaluation_periods` periods; notify on alarm and recovery.
+
+    `treat_missing_data` is CloudWatch's: `missing` keeps the state when a metric pauses (load
+    metrics), `breaching` alarms when it stops (a lag metric that stops means replication stopped).
+    """
+    _check_missing_data(treat_missing_data)
     return aws.cloudwatch.MetricAlarm(
         name,
         alarm_description=description,
@@ -64,8 +71,94 @@ def threshold_alarm(
         threshold=threshold,
         period=period_seconds,
         evaluation_periods=evaluation_periods,
-        treat_missing_data="missing",
+        treat_missing_data=treat_missing_data,
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],
+        insufficient_data_actions=[topic_arn] if notify_insufficient_data else None,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def lag_alarm(
+    name: str,
+    *,
+    description: str,
+    namespace: str,
+    metric: str,
+    dimension_sets: Sequence[Mapping[str, pulumi.Input[str]]],
+    threshold: float,
+    topic_arn: pulumi.Input[str],
+    parent: pulumi.Resource,
+    period_seconds: int = 60,
+) -> aws.cloudwatch.MetricAlarm:
+    """Alarm when the largest of `metric` over `dimension_sets` passes `threshold`, or nothing reports it.
+
+    Missing data is breaching and INSUFFICIENT_DATA notifies too: a replica that is detached or a
+    region that is lost stops reporting lag, and that is exactly when the RPO is at risk. One
+    series is a plain alarm; several are a metric-math MAX (an alarm takes at most
+    MAX_ALARM_METRICS metrics: CloudWatch PutMetricAlarm, Metrics).
+    """
+    if not dimension_sets:
+        raise ValueError(f"{name}: a lag alarm needs at least one series")
+    if len(dimension_sets) == 1:
+        return threshold_alarm(
+            name,
+            description=description,
+            namespace=namespace,
+            metric=metric,
+            dimensions=dimension_sets[0],
+            threshold=threshold,
+            topic_arn=topic_arn,
+            parent=parent,
+            statistic="Maximum",
+            period_seconds=period_seconds,
+            evaluation_periods=1,
+            treat_missing_data="breaching",
+            notify_insufficient_data=True,
+        )
+    if len(dimension_sets) + 1 > MAX_ALARM_METRICS:
+        raise ValueError(f"{name}: {len(dimension_sets)} series and their MAX exceed {MAX_ALARM_METRICS} metrics")
+    ids = [f"m{index}" for index in range(len(dimension_sets))]
+    series = [
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=query_id,
+            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace=namespace,
+                metric_name=metric,
+                dimensions=dict(dimensions),
+                period=period_seconds,
+                stat="Maximum",
+            ),
+            return_data=False,
+        )
+        for query_id, dimensions in zip(ids, dimension_sets, strict=True)
+    ]
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        alarm_description=description,
+        comparison_operator="GreaterThanThreshold",
+        threshold=threshold,
+        evaluation_periods=1,
+        metric_queries=[
+            *series,
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id="lag", expression=f"MAX([{', '.join(ids)}])", label=f"{metric} (max)", return_data=True
+            ),
+        ],
+        treat_missing_data="breaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        insufficient_data_actions=[topic_arn],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+# CloudWatch's values for TreatMissingData (PutMetricAlarm).
+TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+# PutMetricAlarm: "Each item in the Metrics array ... up to 10 structures".
+MAX_ALARM_METRICS = 10
+
+
+def _check_missing_data(value: str) -> None:
+    if value not in TREAT_MISSING_DATA:
+        raise ValueError(f"treat_missing_data {value!r}: use one of {TREAT_MISSING_DATA}")

@@ -361,6 +361,12 @@ class PostgresConfig(_Model):
 
     engine: Literal["rds", "aurora"] = Field(description="rds (dev) or aurora (staging, prod)")
     major_version: Literal[16, 17] = Field(default=17)
+    engine_version: str | None = Field(
+        default=None,
+        pattern=r"^\d+\.\d+$",
+        description="full engine version, e.g. '17.5' (required for an Aurora Global Database; "
+        "list them with `aws rds describe-db-engine-versions --engine aurora-postgresql`)",
+    )
     instance_class: str = Field(description="e.g. db.r7g.large; see components/instance_types.py")
     allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="rds only (gp3)")
     max_allocated_storage_gib: int | None = Field(default=None, le=65536, description="rds only: autoscaling cap")
@@ -380,6 +386,11 @@ class PostgresConfig(_Model):
         return _log_retention(days)
 
     @property
+    def resolved_engine_version(self) -> str:
+        """The pinned full version, or the major version (AWS then picks its default minor)."""
+        return self.engine_version or str(self.major_version)
+
+    @property
     def instance_classes(self) -> dict[str, float]:
         """The classes this engine offers (name -> memory in GiB)."""
         return AURORA_POSTGRES_CLASS_MEMORY_GIB if self.engine == "aurora" else RDS_POSTGRES_CLASS_MEMORY_GIB
@@ -397,6 +408,10 @@ class PostgresConfig(_Model):
                 "instanceClass",
                 f"{product} does not offer {self.instance_class!r}; "
                 f"families: {', '.join(db_class_families(self.instance_classes))}",
+            )
+        if self.engine_version is not None and self.engine_version.split(".")[0] != str(self.major_version):
+            raise KeyedValueError(
+                "engineVersion", f"{self.engine_version!r} is not a version of majorVersion {self.major_version}"
             )
         other_engine_keys = _AURORA_ONLY if self.engine == "rds" else _RDS_ONLY
         for field_name, (key, hint) in other_engine_keys.items():
@@ -766,18 +781,39 @@ class StackConfig(_Model):
                     f"regions[{index}].postgres.majorVersion",
                     f"every member of the global database runs the primary's version {primary.major_version}",
                 )
+            # The global cluster stores the full version AWS reports; a bare major version would
+            # show a change (an upgrade call) on every preview after the first.
+            if region.postgres.engine_version is None:
+                raise KeyedValueError(
+                    f"regions[{index}].postgres.engineVersion",
+                    "a global database pins a full engine version (e.g. '17.5') in every region",
+                )
+            if region.postgres.engine_version != primary.engine_version:
+                raise KeyedValueError(
+                    f"regions[{index}].postgres.engineVersion",
+                    f"every member of the global database runs the primary's {primary.engine_version!r}",
+                )
         return self
 
     @model_validator(mode="after")
     def _global_queue_everywhere(self) -> StackConfig:
-        # One Global Datastore spans every region, so each region's queue is in it or none is.
+        # One Global Datastore spans every region, so each region's queue is in it or none is; and
+        # a multi-region stack needs it: a regional queue loses a lost region's jobs back to its
+        # last daily snapshot, far beyond the RPO.
         wanted = [region.redis.queue.global_datastore for region in self.regions]
-        if any(wanted) and (len(self.regions) < 2 or not all(wanted)):
-            index = wanted.index(True)
+        if len(self.regions) > 1 and not all(wanted):
+            index = wanted.index(False)
             raise KeyedValueError(
                 f"regions[{index}].redis.queue.globalDatastore",
-                "a Global Datastore needs two or more regions, each with globalDatastore: true",
+                "a multi-region stack keeps its queue in a Global Datastore (the RPO); set globalDatastore: true "
+                "in every region",
             )
+        if any(wanted) and len(self.regions) < 2:
+            raise KeyedValueError(
+                "regions[0].redis.queue.globalDatastore", "a Global Datastore needs two or more regions"
+            )
+        if len(self.regions) > 1:
+            _same_queue_shape(self.regions)
         return self
 
     @model_validator(mode="after")
@@ -800,6 +836,29 @@ class StackConfig(_Model):
             "cost-center": self.cost_center,
             "managed-by": "pulumi",
         }
+
+
+# What every member of a Global Datastore shares (ElastiCache user guide, Global Datastore
+# "Prerequisites and limitations": same node type, engine version, number of shards).
+_GLOBAL_QUEUE_SHAPE = {
+    "engine": "engine",
+    "resolved_engine_version": "engineVersion",
+    "node_type": "nodeType",
+    "cluster_mode": "clusterMode",
+    "shards": "shards",
+}
+
+
+def _same_queue_shape(regions: list[RegionConfig]) -> None:
+    primary = next((region for region in regions if region.primary), regions[0]).redis.queue
+    for index, region in enumerate(regions):
+        for attribute, key in _GLOBAL_QUEUE_SHAPE.items():
+            if getattr(region.redis.queue, attribute) != getattr(primary, attribute):
+                raise KeyedValueError(
+                    f"regions[{index}].redis.queue.{key}",
+                    f"every member of the queue's Global Datastore has the primary's {key} "
+                    f"({getattr(primary, attribute)!r})",
+                )
 
 
 # Prod keeps a month of backups (the requirements) and a second copy of every database in-region.

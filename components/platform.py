@@ -110,7 +110,9 @@ class Platform(pulumi.ComponentResource):
             "kubeconfigs": pulumi.Output.secret({name: region.cluster.kubeconfig for name, region in regions.items()}),
             "databases": {
                 name: {
+                    # In a global database: the global writer endpoint, the same in every region.
                     "writerEndpoint": region.database.writer_endpoint,
+                    "clusterEndpoint": region.database.cluster_endpoint,
                     "readerEndpoint": region.database.reader_endpoint,
                     "port": region.database.port,
                     "secretArn": region.database.secret_arn,
@@ -148,12 +150,14 @@ class Platform(pulumi.ComponentResource):
         if self.primary.database.global_cluster_identifier is not None:
             outputs["globalDatabase"] = {
                 "identifier": self.primary.database.global_cluster_identifier,
+                # Always the current primary's writer, through switchovers and failovers.
+                "writerEndpoint": self.primary.database.writer_endpoint,
                 "primaryRegion": self._config.primary_region.name,
                 "members": {
                     name: {
                         "clusterArn": region.database.arn,
                         "clusterIdentifier": region.database.identifier,
-                        "writerEndpoint": region.database.writer_endpoint,
+                        "clusterEndpoint": region.database.cluster_endpoint,
                         "readerEndpoint": region.database.reader_endpoint,
                     }
                     for name, region in regions.items()

@@ -29,7 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import encrypted_alarm_topic, threshold_alarm
+from components.alarms import encrypted_alarm_topic, lag_alarm, threshold_alarm
 from components.aws_context import AwsContext, short_region
 from components.config import PostgresConfig
 from components.credentials import stored_password
@@ -54,8 +54,11 @@ CONNECTIONS_ALARM_FRACTION = 0.80
 # (AWS, "Temporary storage limits for Aurora PostgreSQL"); its cluster volume grows on its own.
 AURORA_LOCAL_STORAGE_PER_GIB_OF_MEMORY = 2
 GIB = 1024**3
-# Fields AWS changes during a global failover or switchover: Pulumi must not undo them.
-GLOBAL_MEMBERSHIP_FIELDS = ["globalClusterIdentifier", "replicationSourceIdentifier"]
+# Fields AWS changes during a global failover or switchover: Pulumi must not undo them. And the
+# engine version: the global cluster upgrades its members, so members ignore it, as the provider's
+# aws_rds_global_cluster documentation advises ("Upgrading Engine Versions": lifecycle
+# ignore_changes on engine_version of the aws_rds_cluster members).
+GLOBAL_MEMBERSHIP_FIELDS = ["globalClusterIdentifier", "replicationSourceIdentifier", "engineVersion"]
 
 _IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,50}[a-z0-9]$")
 
@@ -111,10 +114,12 @@ class GlobalDatabaseSecondary:
     """This cluster is a read-only member of a global database (see `ManagedPostgres.membership`)."""
 
     global_cluster_identifier: pulumi.Input[str]
-    engine_version: pulumi.Input[str]
-    """The primary's exact version: every member runs the same one."""
+    engine_version: str
+    """The global cluster's pinned full version (`17.5`): every member runs the same one."""
     master_password: pulumi.Input[str]
     """The primary's master password (a secret), kept in this region's secret too."""
+    writer_endpoint: pulumi.Input[str]
+    """The global database's writer endpoint (it follows the primary through failovers)."""
     after: Sequence[pulumi.Resource] = ()
     """The primary's instances: AWS adds a secondary only once the primary has a writer."""
 
@@ -150,6 +155,19 @@ class ManagedPostgresArgs:
             )
         if self.global_database is not None and self.config.engine != "aurora":
             raise PostgresArgsError("global_database: only engine aurora can join an Aurora Global Database")
+        if self.global_database is not None and self.config.engine_version is None:
+            # A bare major version makes every later preview upgrade the global cluster: the provider
+            # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
+            raise PostgresArgsError(
+                "config.engine_version: an Aurora Global Database needs a full engine version (e.g. '17.5')"
+            )
+        if isinstance(self.global_database, GlobalDatabaseSecondary) and (
+            self.global_database.engine_version != self.config.engine_version
+        ):
+            raise PostgresArgsError(
+                f"config.engine_version {self.config.engine_version!r}: a secondary runs the global cluster's "
+                f"{self.global_database.engine_version!r}"
+            )
         if self.rpo_seconds < 1:
             raise PostgresArgsError(f"rpo_seconds {self.rpo_seconds}: must be at least 1")
 
@@ -188,7 +206,12 @@ class ManagedPostgres(pulumi.ComponentResource):
     """An encrypted, TLS-only PostgreSQL: one RDS instance or an Aurora cluster."""
 
     writer_endpoint: pulumi.Output[str]
-    """Where writes go: the instance address or the cluster endpoint."""
+    """Where writes go: the instance address, the cluster endpoint, or (in a global database, every
+    region) the global writer endpoint, which Aurora moves to the new primary on a switchover or
+    failover."""
+    cluster_endpoint: pulumi.Output[str]
+    """This region's own writer address (instance address or cluster endpoint); read-only in a
+    global secondary."""
     reader_endpoint: pulumi.Output[str]
     """Aurora: the reader endpoint; RDS: the first read replica, or the writer when there is none."""
     port: pulumi.Output[int]
@@ -265,6 +288,7 @@ class ManagedPostgres(pulumi.ComponentResource):
             self.master_password = stored.password
 
         self.global_cluster_identifier = None
+        self._global_writer_endpoint: pulumi.Input[str] | None = None
         self._cluster: aws.rds.Cluster | None = None
         if config.engine == "aurora":
             self.instances = self._aurora()
@@ -288,6 +312,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "writerEndpoint": self.writer_endpoint,
+                "clusterEndpoint": self.cluster_endpoint,
                 "readerEndpoint": self.reader_endpoint,
                 "port": self.port,
                 "secretArn": self.secret_arn,
@@ -305,10 +330,13 @@ class ManagedPostgres(pulumi.ComponentResource):
         """What a secondary region's ManagedPostgres needs to join this primary's global database."""
         if self.global_cluster_identifier is None or self.master_password is None or self._cluster is None:
             raise PostgresArgsError(f"{self._name} is not a global database primary; it has no membership to give")
+        engine_version = self._args.config.engine_version
+        assert engine_version is not None  # ManagedPostgresArgs requires it for a global database
         return GlobalDatabaseSecondary(
             global_cluster_identifier=self.global_cluster_identifier,
-            engine_version=self._cluster.engine_version_actual,
+            engine_version=engine_version,
             master_password=self.master_password,
+            writer_endpoint=self.writer_endpoint,
             after=tuple(self.instances.values()),
         )
 
@@ -410,7 +438,7 @@ class ManagedPostgres(pulumi.ComponentResource):
             f"{name}-db",
             identifier=args.identifier,
             engine="postgres",
-            engine_version=str(config.major_version),
+            engine_version=config.resolved_engine_version,
             allocated_storage=config.allocated_storage_gib,
             multi_az=config.multi_az,
             db_subnet_group_name=self.subnet_group.name,
@@ -445,7 +473,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         self.identifier = primary.identifier
         self.arn = primary.arn
         self.port = primary.port
-        self.writer_endpoint = primary.address
+        self.writer_endpoint = self.cluster_endpoint = primary.address
         self.reader_endpoint = instances["replica-1"].address if replicas else primary.address
         self.secret_arn = primary.master_user_secrets.apply(lambda secrets: secrets[0]["secret_arn"])
         return instances
@@ -463,7 +491,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         )
         log_groups = self._log_groups({f"{name}-postgresql-log": f"/aws/rds/cluster/{args.identifier}/postgresql"})
 
-        engine_version: pulumi.Input[str] = str(config.major_version)
+        engine_version = config.resolved_engine_version
         membership: dict[str, Any] = {}
         credentials: dict[str, Any] = {}
         after: list[pulumi.Resource] = []
@@ -482,10 +510,11 @@ class ManagedPostgres(pulumi.ComponentResource):
                 opts=self._kept(),
             )
             self.global_cluster_identifier = global_cluster.global_cluster_identifier
+            self._global_writer_endpoint = global_cluster.endpoint
             membership["global_cluster_identifier"] = global_cluster.id
             credentials = {"master_username": MASTER_USERNAME, "master_password": self.master_password}
         elif isinstance(global_database, GlobalDatabaseSecondary):
-            engine_version = global_database.engine_version
+            self._global_writer_endpoint = global_database.writer_endpoint
             membership["global_cluster_identifier"] = global_database.global_cluster_identifier
             after = list(global_database.after)
             # The primary keeps the data and takes the final snapshot; a secondary is a copy.
@@ -534,7 +563,12 @@ class ManagedPostgres(pulumi.ComponentResource):
         self.identifier = cluster.cluster_identifier
         self.arn = cluster.arn
         self.port = cluster.port
-        self.writer_endpoint = cluster.endpoint
+        self.cluster_endpoint = cluster.endpoint
+        self.writer_endpoint = (
+            pulumi.Output.from_input(self._global_writer_endpoint)
+            if self._global_writer_endpoint is not None
+            else cluster.endpoint
+        )
         self.reader_endpoint = cluster.reader_endpoint
         if self._stored_secret is not None:
             self.secret_arn = self._stored_secret.arn
@@ -735,16 +769,14 @@ class ManagedPostgres(pulumi.ComponentResource):
         unit: str,
         topic_arn: pulumi.Input[str],
     ) -> None:
-        threshold_alarm(
+        lag_alarm(
             alarm_name,
-            description=f"{self._args.identifier}: {metric} above the RPO ({threshold:g} {unit}); "
-            "a failover now would lose more data than allowed",
+            description=f"{self._args.identifier}: {metric} above the RPO ({threshold:g} {unit}), or not reported "
+            "(replica detached or region lost); a failover now would lose more data than allowed",
             namespace="AWS/RDS",
             metric=metric,
-            dimensions=dimensions,
+            dimension_sets=[dimensions],
             threshold=threshold,
-            statistic="Maximum",
-            evaluation_periods=1,
             topic_arn=topic_arn,
             parent=self,
         )

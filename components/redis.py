@@ -7,11 +7,21 @@ The platform keeps separate Redis for caching and for queues, so the component t
   a final snapshot on delete, and an alarm on any eviction.
 
 Secure defaults: encryption at rest with its own customer-managed key, TLS required in transit,
-the `default` user disabled and an `app` user with a generated password in an RBAC user group
-(an auth token for Global Datastore members, which RBAC does not cover), the password in Secrets
-Manager under the same key, Multi-AZ with automatic failover whenever there are replicas, a
-security group that admits the port only from the groups passed in, slow and engine logs to
-KMS-encrypted log groups, and CPU and memory alarms to an encrypted SNS topic.
+the `default` user switched off (`off -@all`, behind a generated password it never uses: a Valkey
+user group admits only users with a password or IAM) and an `app` user with a generated password
+and every command but `@dangerous` in an RBAC user group (an auth token for Global Datastore
+members instead), the password in Secrets Manager under the same key, Multi-AZ with automatic
+failover whenever there are replicas, a security group that admits the port only from the groups
+passed in, slow and engine logs to KMS-encrypted log groups, and CPU and memory alarms to an
+encrypted SNS topic; a Global Datastore secondary also alarms when its replication lag passes the
+stack's RPO or stops being reported.
+
+Global Datastore: the primary sets engine, version, node type, parameters, shards and encryption;
+a secondary inherits all of them, and the provider refuses them beside
+`global_replication_group_id` (terraform-provider-aws, elasticache/replication_group.go,
+ConflictsWith). The queue's recovery point in a multi-region stack is the datastore's replication
+lag (typically under a second, AWS "Replication across AWS Regions using global datastores"),
+alarmed at the stack's RPO; a regional queue's recovery point is its last daily snapshot.
 
 Pass the region's provider in `opts`; every child inherits it through `parent=self`.
 """
@@ -26,10 +36,10 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import encrypted_alarm_topic, threshold_alarm
+from components.alarms import encrypted_alarm_topic, lag_alarm, threshold_alarm
 from components.aws_context import AwsContext, short_region
 from components.config import RedisClusterConfig
-from components.credentials import stored_password
+from components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
 from components.instance_types import GLOBAL_DATASTORE_FAMILIES
 from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_groups
@@ -41,12 +51,34 @@ Purpose = Literal["cache", "queue"]
 PORT = 6379
 EVICTION_POLICY: dict[Purpose, str] = {"cache": "allkeys-lru", "queue": "noeviction"}
 APP_USER = "app"
-# Full data access; ElastiCache itself already withholds the administrative commands.
-APP_ACCESS_STRING = "on ~* &* +@all"
+# Every key and channel, every command but the @dangerous ones (FLUSHALL, FLUSHDB, KEYS, CONFIG,
+# DEBUG, MONITOR, SORT, ...); INFO is @dangerous too, but queue and cache clients read the server's
+# version and role from it (BullMQ, Sidekiq, cluster clients). Valkey ACL rules apply left to right
+# (valkey.io/topics/acl); the cluster topology commands clients need (CLUSTER SLOTS, SHARDS,
+# NODES) are not @dangerous.
+APP_ACCESS_STRING = "on ~* &* +@all -@dangerous +info"
+# The `default` user every user group must hold, switched off: no command, no key.
 DISABLED_ACCESS_STRING = "off -@all"
+PASSWORD_LENGTH = 40  # ElastiCache accepts 16-128 characters
 # The required thresholds.
 CPU_ALARM_PERCENT = 90.0
 MEMORY_ALARM_PERCENT = 80.0
+
+# Inputs the provider refuses beside `global_replication_group_id` (a secondary inherits them):
+# terraform-provider-aws internal/service/elasticache/replication_group.go, ConflictsWith.
+SECONDARY_CONFLICTS = (
+    "numNodeGroups",
+    "parameterGroupName",
+    "engine",
+    "engineVersion",
+    "nodeType",
+    "securityGroupNames",
+    "transitEncryptionEnabled",
+    "transitEncryptionMode",
+    "atRestEncryptionEnabled",
+    "snapshotArns",
+    "snapshotName",
+)
 
 _GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
 
@@ -90,8 +122,12 @@ class RedisClusterArgs:
     alarm_topic_arn: pulumi.Input[str] | None = None
     """Where alarms go; default: an encrypted topic of its own."""
     global_datastore: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
+    rpo_seconds: int = 900
+    """A Global Datastore secondary alarms when its replication lag passes this (the stack's RPO)."""
 
     def __post_init__(self) -> None:
+        if self.rpo_seconds < 1:
+            raise RedisArgsError(f"rpo_seconds {self.rpo_seconds}: must be at least 1")
         if not _GROUP_ID.fullmatch(self.replication_group_id):
             raise RedisArgsError(
                 f"replication_group_id {self.replication_group_id!r}: use 2-40 lowercase letters, digits and "
@@ -121,6 +157,7 @@ class RedisClusterArgs:
         allowed_security_groups: Mapping[str, pulumi.Input[str]],
         alarm_topic_arn: pulumi.Input[str] | None = None,
         global_datastore: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
+        rpo_minutes: int = 15,
     ) -> RedisClusterArgs:
         return cls(
             purpose=purpose,
@@ -132,6 +169,7 @@ class RedisClusterArgs:
             keep_data=environment == "prod",
             alarm_topic_arn=alarm_topic_arn,
             global_datastore=global_datastore,
+            rpo_seconds=rpo_minutes * 60,
         )
 
 
@@ -206,6 +244,8 @@ class RedisCluster(pulumi.ComponentResource):
             fields={"username": "default" if uses_auth_token else APP_USER, "port": PORT},
             given=secondary.auth_token if secondary else None,
             parent=self,
+            length=PASSWORD_LENGTH,
+            specials=ELASTICACHE_PASSWORD_SPECIALS,
         )
         user_group = None if uses_auth_token else self._user_group(credentials.password)
 
@@ -217,10 +257,8 @@ class RedisCluster(pulumi.ComponentResource):
             port=PORT,
             subnet_group_name=subnet_group.name,
             security_group_ids=[self.security_group.id],
-            at_rest_encryption_enabled=True,
+            # A secondary's own key encrypts its region's copy; encryption itself is the primary's.
             kms_key_id=self.key.arn,
-            transit_encryption_enabled=True,
-            transit_encryption_mode="required",
             user_group_ids=[user_group.id] if user_group else None,
             auth_token=credentials.password if uses_auth_token else None,
             automatic_failover_enabled=failover,
@@ -310,13 +348,24 @@ class RedisCluster(pulumi.ComponentResource):
         """RBAC: the mandatory `default` user switched off, and the application's user."""
         group_id = self._args.replication_group_id
         engine = self._args.config.engine
+        # A VALKEY user group admits only users with a password or IAM authentication (ElastiCache
+        # user guide, "Role-Based Access Control (RBAC)"), so the switched-off default user gets a
+        # password that is generated, never stored and never used.
+        unused_password = generated_password(
+            f"{self._name}-default-user-password",
+            length=PASSWORD_LENGTH,
+            specials=ELASTICACHE_PASSWORD_SPECIALS,
+            parent=self,
+        )
         default_user = aws.elasticache.User(
             f"{self._name}-default-user",
             user_id=f"{group_id}-default",
             user_name="default",
             engine=engine,
             access_string=DISABLED_ACCESS_STRING,
-            authentication_mode=aws.elasticache.UserAuthenticationModeArgs(type="no-password-required"),
+            authentication_mode=aws.elasticache.UserAuthenticationModeArgs(
+                type="password", passwords=[unused_password]
+            ),
             opts=self._child(),
         )
         app_user = aws.elasticache.User(
@@ -364,6 +413,9 @@ class RedisCluster(pulumi.ComponentResource):
             "node_type": config.node_type,
             "parameter_group_name": self._parameter_group().name,
             "cluster_mode": "enabled" if config.cluster_mode else "disabled",
+            "at_rest_encryption_enabled": True,
+            "transit_encryption_enabled": True,
+            "transit_encryption_mode": "required",
         }
         if config.cluster_mode:
             shape.update(num_node_groups=config.shards, replicas_per_node_group=config.replicas_per_shard)
@@ -372,7 +424,11 @@ class RedisCluster(pulumi.ComponentResource):
         return shape
 
     def _secondary_shape(self, secondary: GlobalDatastoreSecondary) -> dict[str, Any]:
-        """A member inherits engine, node type, parameters and shards from its Global Datastore."""
+        """A member inherits engine, node type, parameters, shards and encryption from its Global Datastore.
+
+        The provider refuses each of those beside `global_replication_group_id`
+        (SECONDARY_CONFLICTS); only replica counts and this region's own settings remain.
+        """
         config = self._args.config
         shape: dict[str, Any] = {"global_replication_group_id": secondary.global_replication_group_id}
         if config.cluster_mode:
@@ -428,3 +484,32 @@ class RedisCluster(pulumi.ComponentResource):
                     topic_arn=topic_arn,
                     parent=self,
                 )
+        if isinstance(self._args.global_datastore, GlobalDatastoreSecondary):
+            self._replication_lag_alarm(replication_group, topic_arn)
+
+    def _replication_lag_alarm(
+        self, replication_group: aws.elasticache.ReplicationGroup, topic_arn: pulumi.Input[str]
+    ) -> None:
+        """The secondary's lag behind the primary region, against the RPO; silence counts as lag.
+
+        GlobalDatastoreReplicationLag (seconds) comes from the secondary's primary node; in cluster
+        mode it is the largest delay among the shards (ElastiCache, "Metrics for Valkey and Redis
+        OSS"). Which node is primary moves with failovers, so the alarm takes the maximum over the
+        first shard's nodes.
+        """
+        group_id = self._args.replication_group_id
+        nodes_per_shard = 1 + self._args.config.replicas_per_shard
+        first_shard = self.node_ids()[:nodes_per_shard]
+        lag_alarm(
+            f"{self._name}-global-lag",
+            description=f"{group_id}: Global Datastore replication lag above the RPO "
+            f"({self._args.rpo_seconds} seconds), or no lag reported (replication stopped or region lost)",
+            namespace="AWS/ElastiCache",
+            metric="GlobalDatastoreReplicationLag",
+            dimension_sets=[
+                {"CacheClusterId": replication_group.id.apply(lambda _, node=node_id: node)} for node_id in first_shard
+            ],
+            threshold=self._args.rpo_seconds,
+            topic_arn=topic_arn,
+            parent=self,
+        )

@@ -123,6 +123,7 @@ class Region(pulumi.ComponentResource):
                     vpc=self.network,
                     allowed_security_groups=from_nodes,
                     global_datastore=args.global_queue if purpose == "queue" else None,
+                    rpo_minutes=args.rpo_minutes,
                 ),
                 opts=in_region,
             )

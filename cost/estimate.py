@@ -349,16 +349,62 @@ def _proxy(p: _Pricer, item: Item) -> list[Line]:
     return [p.hours(item, f"RDS Proxy over {vcpus} vCPU", "rds.proxy", vcpus)]
 
 
+_GLOBAL_DATASTORE = "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup"
+
+
 def _replication_group(p: _Pricer, item: Item) -> list[Line]:
-    node_type = str(item.props.get("nodeType"))
-    engine = str(item.props.get("engine") or "redis")
-    if item.props.get("numNodeGroups") is not None:
-        shards = _number(item.props.get("numNodeGroups"), "numNodeGroups")
+    # A Global Datastore secondary inherits node type, engine and shards from the primary (it may
+    # not set them), so those come from the primary; its replica count is its own.
+    shape = _datastore_primary(p, item).props if item.props.get("globalReplicationGroupId") else item.props
+    node_type = str(shape.get("nodeType"))
+    engine = str(shape.get("engine") or "redis")
+    if shape.get("numNodeGroups") is not None:
+        shards = _number(shape.get("numNodeGroups"), "numNodeGroups")
         replicas = _number(item.props.get("replicasPerNodeGroup"), "replicasPerNodeGroup", default=0)
         nodes = shards * (1 + replicas)
     else:
         nodes = _number(item.props.get("numCacheClusters"), "numCacheClusters", default=1)
     return [p.hours(item, f"{nodes:g} × {node_type} ({engine})", f"elasticache.{engine}.{node_type}", nodes)]
+
+
+def _datastore_primary(p: _Pricer, member: Item) -> Item:
+    """The primary replication group of the Global Datastore that `member` joins."""
+    joined = member.props.get("globalReplicationGroupId")
+    datastores = [i for i in p.items if i.type == _GLOBAL_DATASTORE]
+    # AWS names a datastore `<region prefix>-<suffix>`; in a preview the id may be unknown, and one
+    # datastore in the stack is then the one.
+    named = [
+        d
+        for d in datastores
+        if isinstance(joined, str) and joined.endswith(f"-{d.props.get('globalReplicationGroupIdSuffix')}")
+    ]
+    candidates = named or (datastores if len(datastores) == 1 else [])
+    for datastore in candidates:
+        primary_id = datastore.props.get("primaryReplicationGroupId")
+        for item in p.items:
+            if item.type == member.type and primary_id and item.props.get("replicationGroupId") == primary_id:
+                return item
+    raise _NoPriceError("no price for a Global Datastore member whose primary is not in this stack")
+
+
+def _global_datastore(p: _Pricer, item: Item) -> list[Line]:
+    members = [
+        i
+        for i in p.items
+        if i.type == "aws:elasticache/replicationGroup:ReplicationGroup" and i.props.get("globalReplicationGroupId")
+    ]
+    if not members:
+        return []
+    gigabytes = _assumed("queue-replication-gb")
+    return [
+        p.line(
+            item,
+            f"queue replication to {len(members)} secondary region(s), {gigabytes:g} GB each",
+            "transfer.inter-region",
+            gigabytes * len(members),
+            "queue-replication-gb",
+        )
+    ]
 
 
 def _per_month(key: str, what: str) -> Callable[[_Pricer, Item], list[Line]]:
@@ -423,6 +469,7 @@ PRICERS: dict[str, Callable[[_Pricer, Item], list[Line]]] = {
     "aws:rds/globalCluster:GlobalCluster": _global_cluster,
     "aws:rds/proxy:Proxy": _proxy,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    _GLOBAL_DATASTORE: _global_datastore,
     "aws:kms/key:Key": _per_month("kms.key", "customer managed key"),
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,

@@ -170,6 +170,12 @@ ASSUMPTIONS: dict[str, Assumption] = {
     "replication-gb": Assumption(
         50, "GB per month", "a global database ships 50 GB a month from the primary to each secondary region"
     ),
+    "queue-replication-gb": Assumption(
+        20,
+        "GB per month",
+        "the queue's Global Datastore ships 20 GB a month to each secondary region; its recovery point is the "
+        "replication lag (typically under a second), alarmed at the stack's RPO",
+    ),
     "dns-queries-millions": Assumption(
         5, "million per month", "each hosted zone answers 5 million latency queries a month"
     ),

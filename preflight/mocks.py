@@ -435,10 +435,43 @@ def _rds_cluster(name: str, state: dict[str, Any], region: str, account: str) ->
     return identifier, state
 
 
+def _aws_engine_version(configured: str) -> str:
+    """The version AWS runs: a bare major version ('17') becomes that major's default minor."""
+    return configured if "." in configured else f"{configured}.6"
+
+
 def _engine_version_actual(state: dict[str, Any]) -> None:
-    """AWS resolves a major version ('17') to its default minor; the provider reports both."""
-    version = str(state.get("engineVersion") or "17")
-    state["engineVersionActual"] = version if "." in version else f"{version}.6"
+    """RDS clusters and instances: the provider keeps a configured '17' that AWS ran as '17.6'.
+
+    terraform-provider-aws, rds/engine_version.go `compareActualEngineVersion`: `engine_version`
+    keeps the configured value when the actual one only adds a minor (or patch) to it;
+    `engine_version_actual` is what AWS reports.
+    """
+    configured = str(state.get("engineVersion") or "17")
+    state["engineVersionActual"] = _aws_engine_version(configured)
+
+
+def _global_cluster(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    """An Aurora global cluster, read back as the provider reads it.
+
+    terraform-provider-aws, rds/global_cluster.go (Read): `engine_version` keeps the configured
+    value only when both are three-part versions that differ in the last part's prefix
+    ('5.6.10a' against '5.6.global_10a'); otherwise it becomes what AWS reports. So a configured
+    '17' reads back as '17.6', and the next preview shows a change (an upgrade call).
+    """
+    identifier = str(state.get("globalClusterIdentifier") or f"{name}-{_digest(name, length=7)}")
+    configured = str(state.get("engineVersion") or "17")
+    actual = _aws_engine_version(configured)
+    old, new = configured.split("."), actual.split(".")
+    kept = len(old) == len(new) == 3 and old[:2] == new[:2] and new[2].endswith(old[2])
+    state.update(
+        globalClusterIdentifier=identifier,
+        arn=_arn("rds", "", account, f"global-cluster:{identifier}"),
+        endpoint=f"{identifier}.global-{_digest('global', account, identifier, length=10)}.global.rds.amazonaws.com",
+        engineVersion=configured if kept else actual,
+        engineVersionActual=actual,
+    )
+    return identifier, state
 
 
 def _rds_proxy(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
@@ -480,7 +513,9 @@ def _replication_group(name: str, state: dict[str, Any], region: str, account: s
         primaryEndpointAddress=f"master.{group_id}.{domain}",
         readerEndpointAddress=f"replica.{group_id}.{domain}",
     )
-    if state.get("clusterMode") == "enabled" or (state.get("numNodeGroups") or 1) > 1:
+    # A Global Datastore secondary in cluster mode sets only its replicas per shard.
+    secondary_in_cluster_mode = state.get("globalReplicationGroupId") and "replicasPerNodeGroup" in state
+    if state.get("clusterMode") == "enabled" or (state.get("numNodeGroups") or 1) > 1 or secondary_in_cluster_mode:
         state["configurationEndpointAddress"] = f"clustercfg.{group_id}.{domain}"
     return group_id, state
 
@@ -584,7 +619,7 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
-    "aws:rds/globalCluster:GlobalCluster": _named("rds", "global-cluster:{name}", "globalClusterIdentifier"),
+    "aws:rds/globalCluster:GlobalCluster": _global_cluster,
     "aws:rds/subnetGroup:SubnetGroup": _named("rds", "subgrp:{name}"),
     "aws:rds/parameterGroup:ParameterGroup": _named("rds", "pg:{name}"),
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": _named("rds", "cluster-pg:{name}"),

@@ -547,9 +547,55 @@ PROD_POSTGRES_CASES: list[tuple[str, Mutation, str, str]] = [
     ),
     (
         "members on another major version",
-        _set("regions.2.postgres.majorVersion", 16),
+        _both(_set("regions.2.postgres.majorVersion", 16), _set("regions.2.postgres.engineVersion", "16.9")),
         "regions[2].postgres.majorVersion",
         "the primary's version 17",
+    ),
+    # The global cluster reads back the full version AWS runs: a bare major version would show an
+    # upgrade on every preview after the first (terraform-provider-aws rds/global_cluster.go).
+    (
+        "global database without a pinned engine version",
+        _set("regions.1.postgres.engineVersion", None),
+        "regions[1].postgres.engineVersion",
+        "pins a full engine version",
+    ),
+    (
+        "member on another minor version",
+        _set("regions.2.postgres.engineVersion", "17.4"),
+        "regions[2].postgres.engineVersion",
+        "runs the primary's '17.5'",
+    ),
+    (
+        "engine version of another major version",
+        _set("regions.0.postgres.engineVersion", "16.9"),
+        "regions[0].postgres.engineVersion",
+        "'16.9' is not a version of majorVersion 17",
+    ),
+    (
+        "engine version that is not major.minor",
+        _set("regions.0.postgres.engineVersion", "17"),
+        "regions[0].postgres.engineVersion",
+        "should match pattern",
+    ),
+    # A regional queue loses a lost region's jobs back to its last daily snapshot (the RPO is 15 min).
+    (
+        "regional queue in a multi-region stack",
+        _set("regions.1.redis.queue.globalDatastore", False),
+        "regions[1].redis.queue.globalDatastore",
+        "keeps its queue in a Global Datastore",
+    ),
+    # ElastiCache Global Datastore prerequisites: same node type, engine version and shards.
+    (
+        "queue member of another node type",
+        _set("regions.2.redis.queue.nodeType", "cache.r7g.large"),
+        "regions[2].redis.queue.nodeType",
+        "the primary's nodeType ('cache.m7g.large')",
+    ),
+    (
+        "queue member with another shard count",
+        _set("regions.1.redis.queue.shards", 2),
+        "regions[1].redis.queue.shards",
+        "the primary's shards (1)",
     ),
 ]
 

@@ -6,12 +6,14 @@ import json
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 
 from components.config import PostgresConfig
 from components.postgres import (
     GLOBAL_MEMBERSHIP_FIELDS,
     GlobalDatabasePrimary,
+    GlobalDatabaseSecondary,
     ManagedPostgres,
     ManagedPostgresArgs,
     PostgresArgsError,
@@ -55,6 +57,7 @@ def _region(region: str, random: pulumi.ProviderResource | None = None) -> tuple
 
 def _export(database: ManagedPostgres, prefix: str = "") -> None:
     pulumi.export(f"{prefix}writer", database.writer_endpoint)
+    pulumi.export(f"{prefix}clusterEndpoint", database.cluster_endpoint)
     pulumi.export(f"{prefix}reader", database.reader_endpoint)
     pulumi.export(f"{prefix}port", database.port)
     pulumi.export(f"{prefix}secretArn", database.secret_arn)
@@ -135,7 +138,10 @@ def aurora() -> Graph:
 
 @pytest.fixture(scope="module")
 def global_database() -> Graph:
-    return build_global(Harness(), aurora_config(readers=1, backupRetentionDays=30, proxy=True))
+    return build_global(Harness(), GLOBAL_CONFIG)
+
+
+GLOBAL_CONFIG = aurora_config(readers=1, backupRetentionDays=30, proxy=True, engineVersion="17.5")
 
 
 def component_of(graph: Graph, registration_name: str) -> list[Any]:
@@ -426,7 +432,9 @@ def test_secondary_joins_with_its_own_key_after_the_primary_writer(global_databa
     (global_cluster,) = global_database.by_type(GLOBAL)
     assert secondary.inputs["clusterIdentifier"] == "platform-prod-euw1"
     assert secondary.inputs["globalClusterIdentifier"] == global_cluster.outputs["globalClusterIdentifier"]
-    assert secondary.inputs["engineVersion"] == primary.outputs["engineVersionActual"] == "17.6"
+    # One pinned version for the global cluster and every member.
+    assert global_cluster.inputs["engineVersion"] == primary.inputs["engineVersion"] == "17.5"
+    assert secondary.inputs["engineVersion"] == "17.5"
     for inherited in ("masterUsername", "masterPassword", "databaseName", "manageMasterUserPassword"):
         assert inherited not in secondary.inputs
     regional_key = global_database.one(KEY, "eu-west-1-db-key")
@@ -441,7 +449,9 @@ def test_secondary_joins_with_its_own_key_after_the_primary_writer(global_databa
 
 
 def test_failover_membership_drift_is_ignored(global_database: Graph, aurora: Graph) -> None:
-    assert GLOBAL_MEMBERSHIP_FIELDS == ["globalClusterIdentifier", "replicationSourceIdentifier"]
+    # engineVersion too: the global cluster upgrades its members (the provider's documented
+    # ignore_changes advice for aws_rds_global_cluster upgrades).
+    assert GLOBAL_MEMBERSHIP_FIELDS == ["globalClusterIdentifier", "replicationSourceIdentifier", "engineVersion"]
     for cluster in global_database.by_type(CLUSTER):
         assert cluster.ignore_changes == GLOBAL_MEMBERSHIP_FIELDS
     assert aurora.one(CLUSTER).ignore_changes == []
@@ -453,9 +463,68 @@ def test_outputs_a_failover_runbook_needs(global_database: Graph) -> None:
         assert out(global_database, f"{region}-identifier") == f"platform-prod-{short}"
         assert out(global_database, f"{region}-arn") == cluster.outputs["arn"]
         assert f":{region}:" in cluster.outputs["arn"]
-        assert out(global_database, f"{region}-writer") == cluster.outputs["endpoint"]
+        assert out(global_database, f"{region}-clusterEndpoint") == cluster.outputs["endpoint"]
         assert out(global_database, f"{region}-reader") == cluster.outputs["readerEndpoint"]
     assert out(global_database, "globalId") == "platform-prod"
+
+
+def test_writes_go_to_the_global_writer_endpoint_in_every_region(global_database: Graph, aurora: Graph) -> None:
+    # Aurora keeps the global writer endpoint on the current primary through switchovers and
+    # failovers ("Connecting to Amazon Aurora Global Database"); a regional cluster endpoint in a
+    # secondary is read-only, and the old primary's turns read-only after a failover.
+    (global_cluster,) = global_database.by_type(GLOBAL)
+    endpoint = global_cluster.outputs["endpoint"]
+    assert endpoint.endswith(".global.rds.amazonaws.com")
+    for region in ("us-east-1", "eu-west-1"):
+        assert out(global_database, f"{region}-writer") == endpoint
+        assert out(global_database, f"{region}-clusterEndpoint") != endpoint
+    # A regional database writes to its own cluster.
+    assert out(aurora, "writer") == aurora.one(CLUSTER).outputs["endpoint"] == out(aurora, "clusterEndpoint")
+
+
+def test_the_next_preview_after_the_first_up_shows_no_version_change(harness: Harness) -> None:
+    """A second synth against the state the first one left, as the provider reads it back."""
+    first, second = build_global(harness, GLOBAL_CONFIG), build_global(Harness(), GLOBAL_CONFIG)
+    for type_token in (GLOBAL, CLUSTER, CLUSTER_INSTANCE):
+        for registration in second.by_type(type_token):
+            state = first.get(registration.urn).outputs
+            for key in ("engineVersion", "engine"):
+                if key in registration.inputs:
+                    assert registration.inputs[key] == state[key], (registration.name, key)
+
+
+def test_a_bare_major_version_would_upgrade_the_global_cluster_on_every_preview(harness: Harness) -> None:
+    """What the read-back test guards against: the provider stores '17.6' where '17' was asked."""
+
+    def program() -> None:
+        opts, _ = _region("us-east-1")
+        aws.rds.GlobalCluster(
+            "g", global_cluster_identifier="g", engine="aurora-postgresql", engine_version="17", opts=opts
+        )
+
+    (global_cluster,) = harness.run(program).by_type(GLOBAL)
+    assert global_cluster.outputs["engineVersion"] == "17.6" != global_cluster.inputs["engineVersion"]
+
+
+def test_a_global_database_needs_a_pinned_full_version() -> None:
+    with pytest.raises(PostgresArgsError, match=r"config\.engine_version: an Aurora Global Database needs a full"):
+        ManagedPostgresArgs(
+            identifier="platform-prod-use1",
+            config=aurora_config(),
+            vpc_id="vpc-1",
+            subnet_ids=["subnet-1"],
+            availability_zones=["us-east-1a"],
+            global_database=GlobalDatabasePrimary("platform-prod"),
+        )
+    with pytest.raises(PostgresArgsError, match=r"a secondary runs the global cluster's '17\.5'"):
+        ManagedPostgresArgs(
+            identifier="platform-prod-euw1",
+            config=aurora_config(engineVersion="17.4"),
+            vpc_id="vpc-1",
+            subnet_ids=["subnet-1"],
+            availability_zones=["eu-west-1a"],
+            global_database=GlobalDatabaseSecondary("platform-prod", "17.5", "password", "writer.global"),
+        )
 
 
 def test_every_child_uses_its_own_region_provider(global_database: Graph) -> None:
@@ -520,6 +589,9 @@ def test_replica_lag_alarms_at_the_rpo(rds_with_replicas: Graph) -> None:
         "platform-prod-euw1-replica-2",
     ]
     assert {a.inputs["threshold"] for a in lag} == {900}
+    for alarm in lag:  # a replica that stops reporting (deleted, detached) must alarm
+        assert alarm.inputs["treatMissingData"] == "breaching"
+        assert alarm.inputs["insufficientDataActions"] == alarm.inputs["alarmActions"]
     # db.m7g.large (8 GiB): default max_connections 901, alarm at 720.
     assert {a.inputs["threshold"] for a in alarms_by_metric(rds_with_replicas)["DatabaseConnections"]} == {720}
 
@@ -541,6 +613,10 @@ def test_global_lag_alarm_on_the_secondary_at_the_rpo(global_database: Graph) ->
     assert lag.inputs["dimensions"] == {"DBClusterIdentifier": "platform-prod-euw1"}
     assert lag.inputs["threshold"] == 15 * 60 * 1000  # milliseconds
     assert lag.inputs["comparisonOperator"] == "GreaterThanThreshold"
+    # A detached secondary or a lost region stops the metric: that alarms instead of going quiet.
+    assert lag.inputs["treatMissingData"] == "breaching"
+    assert lag.inputs["insufficientDataActions"] == lag.inputs["alarmActions"] == lag.inputs["okActions"]
+    assert lag.inputs["statistic"] == "Maximum"
 
 
 # --- 10. RDS Proxy -------------------------------------------------------------------------
@@ -565,6 +641,15 @@ def test_proxy_requires_tls_and_iam_and_reads_the_secret(aurora: Graph) -> None:
     assert egress.inputs["securityGroupId"] == proxy_group.id
     assert egress.inputs["referencedSecurityGroupId"] == aurora.one(SECURITY_GROUP, "db-sg").id
     assert egress.inputs["fromPort"] == egress.inputs["toPort"] == 5432
+    # Its only way out: RDS Proxy reads the secret with its IAM role through the RDS service, and
+    # AWS's network prerequisites name only the path to the database ("Setting up network
+    # prerequisites for RDS Proxy"; the proxy's security group "must allow access to the database").
+    assert [
+        rule.name
+        for rule in aurora.by_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        if rule.inputs["securityGroupId"] == proxy_group.id
+    ] == ["db-proxy-to-db"]
+    assert "egress" not in proxy_group.inputs
 
     role = aurora.one("aws:iam/role:Role", "db-proxy")
     assert proxy.inputs["roleArn"] == role.outputs["arn"]

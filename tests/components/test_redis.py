@@ -9,10 +9,12 @@ import pulumi
 import pytest
 
 from components.config import RedisClusterConfig
+from components.credentials import ELASTICACHE_PASSWORD_SPECIALS
 from components.providers import random_provider, regional_aws_provider
 from components.redis import (
     APP_ACCESS_STRING,
     DISABLED_ACCESS_STRING,
+    SECONDARY_CONFLICTS,
     GlobalDatastorePrimary,
     GlobalDatastoreSecondary,
     Purpose,
@@ -81,8 +83,13 @@ def cache() -> Graph:
     return build(Harness(), "cache", redis_config(clusterMode=False, shards=1, replicasPerShard=1))
 
 
-def password_of(graph: Graph) -> str:
-    result: str = graph.one("random:index/randomPassword:RandomPassword").outputs["result"]
+PASSWORD = "random:index/randomPassword:RandomPassword"
+
+
+def password_of(graph: Graph, user: str = "auth") -> str:
+    """The generated password of the `app` user or auth token (`auth`), or of the `default-user`."""
+    (generated,) = [p for p in graph.by_type(PASSWORD) if p.name.endswith(f"-{user}-password")]
+    result: str = generated.outputs["result"]
     return result
 
 
@@ -157,11 +164,125 @@ def test_default_user_disabled_and_app_user_in_a_user_group(queue: Graph) -> Non
     assert users["default"].inputs["accessString"] == DISABLED_ACCESS_STRING
     assert users["app"].inputs["accessString"] == APP_ACCESS_STRING
     assert users["app"].inputs["authenticationMode"] == {"type": "password", "passwords": [password_of(queue)]}
+    assert users["default"].inputs["authenticationMode"] == {
+        "type": "password",
+        "passwords": [password_of(queue, "default-user")],
+    }
     user_group = queue.one("aws:elasticache/userGroup:UserGroup")
     assert user_group.inputs["userIds"] == [users["default"].id, users["app"].id]
     group = queue.one(RG)
     assert group.inputs["userGroupIds"] == [user_group.id]
     assert "authToken" not in group.inputs
+
+
+# ElastiCache RBAC guide, "Role-Based Access Control (RBAC)": a user group for the VALKEY engine
+# can only contain users that authenticate with a password or IAM. ("no-password-required" is
+# what the first version used for `default`, and AWS refuses it in a Valkey group.)
+RBAC_AUTHENTICATION_A_VALKEY_GROUP_ACCEPTS = {"password", "iam"}
+
+
+@pytest.mark.parametrize("engine", ["valkey", "redis"])
+def test_every_user_in_the_group_authenticates_as_a_valkey_group_requires(harness: Harness, engine: str) -> None:
+    graph = build(harness, "queue", redis_config(engine=engine))
+    user_group = graph.one("aws:elasticache/userGroup:UserGroup")
+    assert user_group.inputs["engine"] == engine
+    members = [user for user in graph.by_type(USER) if user.outputs["userId"] in user_group.inputs["userIds"]]
+    assert {user.inputs["userName"] for user in members} == {"default", "app"}  # a group must hold `default`
+    for user in members:
+        assert user.inputs["engine"] == engine
+        mode = user.inputs["authenticationMode"]
+        assert mode["type"] in RBAC_AUTHENTICATION_A_VALKEY_GROUP_ACCEPTS, user.name
+        assert mode["type"] != "password" or mode["passwords"], user.name
+        assert not user.inputs.get("noPasswordRequired"), user.name
+    # The default user's password opens nothing (`off`) and is stored nowhere but in the user.
+    default_password = password_of(graph, "default-user")
+    assert default_password != password_of(graph)
+    assert plaintext_leaks(graph, default_password) == []
+    assert not any(
+        default_password in str(version.inputs["secretString"])
+        for version in graph.by_type("aws:secretsmanager/secretVersion:SecretVersion")
+    )
+
+
+# ElastiCache API reference, CreateReplicationGroup AuthToken (and the AUTH guide): 16-128
+# printable characters; the only permitted special characters are ! & # $ ^ < > -.
+AUTH_TOKEN_SPECIALS = set("!&#$^<>-")
+
+
+@pytest.mark.parametrize(
+    "global_datastore", [None, GlobalDatastorePrimary(suffix="platform-prod-queue")], ids=["rbac", "auth-token"]
+)
+def test_generated_passwords_use_only_characters_elasticache_accepts(
+    harness: Harness, global_datastore: GlobalDatastorePrimary | None
+) -> None:
+    # The mocks return letters only, so the generator's settings are what is checked.
+    graph = build(harness, "queue", global_datastore=global_datastore)
+    generated = graph.by_type(PASSWORD)
+    assert generated
+    for password in generated:
+        assert password.inputs["special"] is True
+        assert set(password.inputs["overrideSpecial"]) <= AUTH_TOKEN_SPECIALS, password.name
+        assert 16 <= password.inputs["length"] <= 128
+    assert set(ELASTICACHE_PASSWORD_SPECIALS) == AUTH_TOKEN_SPECIALS
+
+
+# Valkey's command table (valkey-io/valkey src/commands/*.json, acl_categories), for the commands
+# a queue and a cache use and the ones the app user must not have.
+COMMAND_CATEGORIES: dict[str, set[str]] = {
+    "get": {"read", "string", "fast"},
+    "set": {"write", "string", "slow"},
+    "expire": {"keyspace", "write", "fast"},
+    "scan": {"keyspace", "read", "slow"},
+    "lpush": {"write", "list", "fast"},
+    "blmove": {"write", "list", "slow", "blocking"},
+    "zadd": {"write", "sortedset", "fast"},
+    "xadd": {"write", "stream", "fast"},
+    "xreadgroup": {"write", "stream", "slow", "blocking"},
+    "evalsha": {"slow", "scripting"},
+    "publish": {"pubsub", "fast"},
+    "subscribe": {"pubsub", "slow"},
+    "cluster|slots": {"slow"},
+    "cluster|shards": {"slow"},
+    "info": {"slow", "dangerous"},
+    "flushall": {"keyspace", "write", "slow", "dangerous"},
+    "flushdb": {"keyspace", "write", "slow", "dangerous"},
+    "keys": {"keyspace", "read", "slow", "dangerous"},
+    "config|set": {"admin", "slow", "dangerous"},
+    "debug": {"admin", "slow", "dangerous"},
+    "monitor": {"admin", "slow", "dangerous"},
+    "sort": {"write", "set", "sortedset", "list", "slow", "dangerous"},
+}
+
+
+def acl_allows(access_string: str, command: str) -> bool:
+    """Whether a Valkey ACL rule list lets `command` run: rules apply left to right (valkey.io/topics/acl)."""
+    rules = access_string.split()
+    if "on" not in rules:
+        return False
+    allowed = False
+    for rule in rules:
+        sign, target = rule[:1], rule[1:]
+        if sign not in "+-" or not target:
+            continue  # on/off, key (~) and channel (&) patterns
+        if target.startswith("@"):
+            matches = target == "@all" or target[1:] in COMMAND_CATEGORIES[command]
+        else:
+            matches = target == command or command.startswith(f"{target}|")
+        if matches:
+            allowed = sign == "+"
+    return allowed
+
+
+def test_app_user_runs_what_a_queue_and_a_cache_need_and_nothing_dangerous() -> None:
+    assert APP_ACCESS_STRING.split()[:3] == ["on", "~*", "&*"]  # every key and channel
+    needed = ["get", "set", "expire", "scan", "lpush", "blmove", "zadd", "xadd", "xreadgroup", "evalsha"]
+    needed += ["publish", "subscribe", "cluster|slots", "cluster|shards", "info"]
+    refused = ["flushall", "flushdb", "keys", "config|set", "debug", "monitor", "sort"]
+    assert [command for command in needed if not acl_allows(APP_ACCESS_STRING, command)] == []
+    assert [command for command in refused if acl_allows(APP_ACCESS_STRING, command)] == []
+    assert not any(acl_allows(DISABLED_ACCESS_STRING, command) for command in COMMAND_CATEGORIES)
+    assert acl_allows("on ~* &* +@all", "info")  # the evaluator itself: +@all admits everything
+    assert acl_allows("on ~* &* +@all", "flushall")
 
 
 def test_password_lives_in_secrets_manager_under_the_cmk(queue: Graph) -> None:
@@ -299,6 +420,11 @@ def test_global_primary_uses_an_auth_token_and_creates_the_datastore(harness: Ha
     assert group.inputs["authToken"] == password_of(graph)
     assert "userGroupIds" not in group.inputs and not graph.by_type(USER)
     assert plaintext_leaks(graph, password_of(graph)) == []
+    # The primary carries the encryption every member inherits.
+    assert group.inputs["atRestEncryptionEnabled"] is True
+    assert (group.inputs["transitEncryptionEnabled"], group.inputs["transitEncryptionMode"]) == (True, "required")
+    # Only a secondary has a lag to watch.
+    assert not [a for a in graph.by_type(ALARM) if "lag" in a.name]
 
 
 def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> None:
@@ -309,8 +435,11 @@ def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> Non
     graph = build(harness, "queue", global_datastore=secondary)
     group = graph.one(RG)
     assert group.inputs["globalReplicationGroupId"] == "ldgnf-platform-prod-queue"
-    for inherited in ("engine", "engineVersion", "nodeType", "parameterGroupName", "numNodeGroups"):
-        assert inherited not in group.inputs
+    # Everything the provider refuses beside global_replication_group_id (ConflictsWith in
+    # terraform-provider-aws elasticache/replication_group.go) is inherited, so never set.
+    assert [key for key in SECONDARY_CONFLICTS if key in group.inputs] == []
+    assert {"engine", "atRestEncryptionEnabled", "transitEncryptionEnabled"} <= set(SECONDARY_CONFLICTS)
+    assert group.inputs["kmsKeyId"] == graph.one("aws:kms/key:Key", "queue-key").outputs["arn"]
     assert group.inputs["replicasPerNodeGroup"] == 1
     assert group.inputs["authToken"] == SHARED_TOKEN
     assert not graph.by_type("random:index/randomPassword:RandomPassword")
@@ -318,6 +447,38 @@ def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> Non
         "password"
     ] == (SHARED_TOKEN)
     assert plaintext_leaks(graph, SHARED_TOKEN) == []
+
+
+def test_secondary_alarms_on_lag_above_the_rpo_and_on_silence(harness: Harness) -> None:
+    secondary = GlobalDatastoreSecondary(
+        global_replication_group_id="ldgnf-platform-prod-queue", auth_token=SHARED_TOKEN
+    )
+    graph = build(harness, "queue", global_datastore=secondary)
+    (lag,) = [a for a in graph.by_type(ALARM) if a.name == "queue-global-lag"]
+    topic = graph.one("aws:sns/topic:Topic")
+    # A detached member or a lost region stops reporting lag: that must alarm, not go quiet.
+    assert lag.inputs["treatMissingData"] == "breaching"
+    assert lag.inputs["insufficientDataActions"] == [topic.outputs["arn"]] == lag.inputs["alarmActions"]
+    assert (lag.inputs["threshold"], lag.inputs["comparisonOperator"]) == (900, "GreaterThanThreshold")
+    queries = {query["id"]: query for query in lag.inputs["metricQueries"]}
+    # The first shard's nodes (whichever is primary reports the lag); seconds, the metric's unit.
+    assert queries["lag"] == {
+        "id": "lag",
+        "expression": "MAX([m0, m1])",
+        "label": "GlobalDatastoreReplicationLag (max)",
+        "returnData": True,
+    }
+    for query_id, node in (("m0", "0001-001"), ("m1", "0001-002")):
+        metric = queries[query_id]["metric"]
+        assert queries[query_id]["returnData"] is False
+        assert (metric["namespace"], metric["metricName"], metric["stat"]) == (
+            "AWS/ElastiCache",
+            "GlobalDatastoreReplicationLag",
+            "Maximum",
+        )
+        assert metric["dimensions"] == {"CacheClusterId": f"platform-prod-euw1-queue-{node}"}
+    # A metric-math alarm names no metric of its own (the provider's ConflictsWith).
+    assert not {"metricName", "namespace", "period", "statistic", "dimensions"} & set(lag.inputs)
 
 
 # --- bad input ---------------------------------------------------------------------------

@@ -80,6 +80,50 @@ def test_replication_groups_count_every_node() -> None:
     assert estimate([_item(group, single)]).monthly_usd == round(730 * 0.0128, 2)
 
 
+def test_global_datastore_secondaries_pay_for_the_primarys_node_type_and_the_replication() -> None:
+    # A secondary may not name node type, engine or shards (it inherits them): they come from the
+    # primary; its replica count is its own. The datastore adds inter-region transfer per secondary.
+    group = "aws:elasticache/replicationGroup:ReplicationGroup"
+    datastore = "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup"
+    primary = {
+        "replicationGroupId": "platform-prod-use1-queue",
+        "nodeType": "cache.m7g.large",
+        "engine": "valkey",
+        "numNodeGroups": 2,
+        "replicasPerNodeGroup": 1,
+    }
+    items = [
+        _item(group, primary, name="primary"),
+        _item(
+            datastore,
+            {
+                "globalReplicationGroupIdSuffix": "platform-prod-queue",
+                "primaryReplicationGroupId": primary["replicationGroupId"],
+            },
+            name="datastore",
+        ),
+        _item(
+            group,
+            {"globalReplicationGroupId": "ldgnf-platform-prod-queue", "replicasPerNodeGroup": 2},
+            region="eu-west-1",
+            name="secondary",
+        ),
+    ]
+    found = estimate(items)
+    assert found.unpriced == []
+    by_name = {line.urn.rsplit("::", 1)[-1]: line for line in found.lines}
+    assert by_name["secondary"].monthly_usd == round(2 * 3 * 730 * 0.1400, 2)  # 2 shards x (1 + 2), eu-west-1
+    assert "cache.m7g.large" in by_name["secondary"].what
+    transfer = ASSUMPTIONS["queue-replication-gb"].value
+    assert by_name["datastore"].monthly_usd == round(transfer * 0.02, 2)
+    assert "queue-replication-gb" in found.assumptions
+    # Without its primary in the stack, a member is listed as unpriced, never dropped silently.
+    orphan = estimate([items[2]])
+    assert [u.reason for u in orphan.unpriced] == [
+        "no price for a Global Datastore member whose primary is not in this stack"
+    ]
+
+
 def test_a_proxy_is_billed_for_the_vcpus_behind_it() -> None:
     parent = "urn:pulumi:test::p::platform:index:ManagedPostgres::db"
     instance = "aws:rds/clusterInstance:ClusterInstance"

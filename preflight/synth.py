@@ -103,6 +103,7 @@ def run_program(
     asyncio.set_event_loop(loop)
     mocks = PlatformMocks(stack_references)
     monitor = RecordingMonitor(mocks)
+    failed = True
     try:
         reset_options()
         set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
@@ -112,10 +113,17 @@ def run_program(
         # The SDK registers from worker threads, so arrival order varies from run to run; URN
         # order (the stack first) makes every report and comparison repeatable.
         registrations = sorted(monitor.registrations, key=lambda r: (r.type != "pulumi:pulumi:Stack", r.urn))
-        return Graph(
+        graph = Graph(
             project=project, stack=stack, registrations=registrations, outputs=outputs, invokes=list(mocks.calls)
         )
+        failed = False
+        return graph
     finally:
+        if failed:
+            # The error reached the caller; the outputs that carried it are left unawaited and
+            # would each print "Future exception was never retrieved" when collected.
+            for abandoned in {loop, *monitor.thread_loops}:
+                abandoned.set_exception_handler(_unless_abandoned_output)
         set_all_config({})
         reset_options()
         _close(loop)
@@ -136,6 +144,13 @@ def _stack_outputs() -> dict[str, StackOutput]:
             secret=bool(_sync_await(output.is_secret())),
         )
     return resolved
+
+
+def _unless_abandoned_output(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's default handler, minus the unawaited futures of a program that already failed."""
+    if str(context.get("message", "")).startswith("Future exception was never retrieved"):
+        return
+    loop.default_exception_handler(context)
 
 
 def _close(loop: asyncio.AbstractEventLoop) -> None:

@@ -14,6 +14,7 @@ Entry points:
 from __future__ import annotations
 
 import contextlib
+import difflib
 import ipaddress
 import json
 import re
@@ -211,6 +212,18 @@ class VpcConfig(_Model):
     )
     subnets: SubnetsConfig = Field(default_factory=SubnetsConfig)
 
+    @field_validator("cidr", mode="before")
+    @classmethod
+    def _network_address(cls, cidr: Any) -> Any:
+        if isinstance(cidr, str) and "/" in cidr:
+            try:
+                network = ipaddress.IPv4Network(cidr, strict=False)
+            except ValueError:
+                return cidr  # not a network at all: pydantic says so
+            if network.network_address != ipaddress.IPv4Address(cidr.split("/")[0].strip()):
+                raise ValueError(f"{cidr} has host bits set; the network is {network}")
+        return cidr
+
     @field_validator("cidr")
     @classmethod
     def _cidr_size(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
@@ -318,7 +331,10 @@ class ClusterConfig(_Model):
     @field_validator("kubernetes_version", mode="before")
     @classmethod
     def _version(cls, version: Any) -> Any:
-        text = str(version) if isinstance(version, (int, float, str)) else version
+        if isinstance(version, float):
+            # YAML reads an unquoted 1.30 as the number 1.3.
+            raise ValueError(f"{version!r} is a number; write the version as text in quotes, e.g. '1.30' or '1.34'")
+        text = str(version) if isinstance(version, (int, str)) else version
         if text not in SUPPORTED_KUBERNETES_VERSIONS:
             raise ValueError(f"{version!r} is not a supported EKS version; use one of {SUPPORTED_KUBERNETES_VERSIONS}")
         return text
@@ -1016,24 +1032,84 @@ def _namespace_values(raw: Mapping[str, Any], namespace: str) -> dict[str, Any]:
 SECRET_PLACEHOLDER = "[secret: encrypted in the stack file]"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (as the Pulumi CLI does)."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise ConfigError(
+                [ConfigIssue(path="", message=f"line {line}: duplicate key {key!r} (first at line {seen[key]})")],
+                loader.name,
+            )
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+# Namespaces a platform stack file may hold: its own, and the providers' and the engine's.
+KNOWN_NAMESPACES = (CONFIG_NAMESPACE, "aws", "kubernetes", "random", "pulumi")
+
+
 def read_stack_file(path: Path | str) -> dict[str, Any]:
-    """The `config:` mapping of a `Pulumi.<stack>.yaml`, every namespace, as written."""
-    text = Path(path).read_text(encoding="utf-8")
-    document = yaml.safe_load(text) or {}
+    """The `config:` mapping of a `Pulumi.<stack>.yaml`, every namespace, as written.
+
+    Syntax errors, tabs and duplicate keys are a ConfigError naming the line; a key in a namespace
+    one letter off a known one (`plaform:costCenter`) is named instead of silently ignored.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError([ConfigIssue(path="", message=f"cannot read the file: {error.strerror}")], source) from None
+    loader = _StrictLoader(text)
+    loader.name = source
+    try:
+        document = loader.get_single_data() or {}
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError([ConfigIssue(path="", message=_yaml_problem(error))], source) from None
+    except yaml.YAMLError as error:
+        raise ConfigError([ConfigIssue(path="", message=f"not valid YAML: {error}")], source) from None
+    finally:
+        loader.dispose()
     if not isinstance(document, Mapping):
-        raise ConfigError([ConfigIssue(path="", message="the file is not a YAML mapping")], str(path))
+        raise ConfigError([ConfigIssue(path="", message="the file is not a YAML mapping")], source)
     config = document.get("config") or {}
     if not isinstance(config, Mapping):
-        raise ConfigError([ConfigIssue(path="config", message="must be a mapping of keys")], str(path))
+        raise ConfigError([ConfigIssue(path="config", message="must be a mapping of keys")], source)
+    issues = [issue for key in config if (issue := _misspelled_namespace(str(key)))]
+    if issues:
+        raise ConfigError(issues, source)
     return dict(config)
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
+    mark = error.problem_mark or error.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = error.problem or error.context or "not valid YAML"
+    if "'\\t'" in problem:
+        problem += " (YAML does not allow tabs for indentation; use spaces)"
+    return f"{where}{problem}"
+
+
+def _misspelled_namespace(key: str) -> ConfigIssue | None:
+    namespace, separator, name = key.partition(":")
+    if not separator or namespace in KNOWN_NAMESPACES:
+        return None
+    close = difflib.get_close_matches(namespace, KNOWN_NAMESPACES, n=1, cutoff=0.75)
+    if not close:
+        return None  # another program's namespace, which the engine passes through
+    return ConfigIssue(path=key, message=f"unknown namespace {namespace!r}; did you mean '{close[0]}:{name}'?")
 
 
 def load_stack_file(path: Path | str) -> StackConfig:
     """Read and validate a `Pulumi.<stack>.yaml` without the Pulumi CLI."""
-    try:
-        raw = read_stack_file(path)
-    except yaml.YAMLError as error:
-        raise ConfigError([ConfigIssue(path="", message=f"not valid YAML: {error}")], str(path)) from None
+    raw = read_stack_file(path)
     return parse_stack_config(_namespace_values(raw, CONFIG_NAMESPACE), str(path))
 
 

@@ -4,8 +4,8 @@ Runs `__main__.py` under Pulumi's mocks with `Pulumi.<stack>.yaml`, turns the re
 `pulumi stack export` document, and runs the policy packs over it through the Analyzer gRPC
 protocol, as the Pulumi CLI does. With `--state FILE` it analyzes any program's export instead.
 
-Exit status: 0 with no mandatory violation, 1 with one, 2 for a usage, stack-config, state or
-policy-pack error (with a message that says what is wrong).
+Exit status: 0 with no mandatory violation, 1 with one, 2 for a usage, stack-config, state,
+policy-pack or output-file error (with one message that names the file, line or option).
 """
 
 from __future__ import annotations
@@ -50,11 +50,22 @@ def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str]
     graph = synth(args.stack, config_file=config_file)
     document = export_document(graph)
     if args.export is not None:
-        args.export.write_text(json.dumps(document, indent=2))
+        _write(args.export, json.dumps(document, indent=2), "--export")
     source = (
         str(config_file.relative_to(PROJECT_ROOT)) if config_file.is_relative_to(PROJECT_ROOT) else str(config_file)
     )
     return read_state(document, "synth"), graph.outputs, source
+
+
+class OutputFileError(Exception):
+    """A report, diagram or export that cannot be written where the option says."""
+
+
+def _write(path: Path, text: str, option: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as error:
+        raise OutputFileError(f"cannot write {option} {path}: {error.strerror}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,15 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
         config = read_policy_config(config_path) if config_path.is_file() or args.policy_config else {}
         analysis = analyze(state, args.policy_pack or [DEFAULT_PACK], config)
-    except (ConfigError, StateError, PolicyPackError) as error:
+        if args.diagram is not None:
+            _write(args.diagram, render_mermaid(state), "--diagram")
+        report = RENDERERS[args.format](Run(state=state, analysis=analysis, outputs=outputs, source=source))
+        if args.output is not None:
+            _write(args.output, report + "\n", "--output")
+    except (ConfigError, StateError, PolicyPackError, OutputFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.diagram is not None:
-        args.diagram.write_text(render_mermaid(state))
-    report = RENDERERS[args.format](Run(state=state, analysis=analysis, outputs=outputs, source=source))
-    if args.output is not None:
-        args.output.write_text(report + "\n")
-    else:
+    if args.output is None:
         print(report)
     return 1 if analysis.mandatory else 0
 

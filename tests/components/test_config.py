@@ -665,7 +665,7 @@ def test_bad_stack_file_exits_non_zero_with_one_readable_message(tmp_path: Path)
 def test_invalid_yaml_is_a_config_error(tmp_path: Path) -> None:
     bad = tmp_path / "Pulumi.bad.yaml"
     bad.write_text("config: [unclosed\n")
-    with pytest.raises(ConfigError, match="not valid YAML"):
+    with pytest.raises(ConfigError, match=r"line 2, column 1: expected ',' or '\]', but got '<stream end>'"):
         load_stack_file(bad)
 
 

@@ -237,6 +237,63 @@ def test_usage_errors_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], 
     assert message in err
 
 
+# Each broken stack file: the text to replace in Pulumi.dev.yaml, and what the one error line says.
+BROKEN_STACK_FILES = {
+    "yaml syntax": (
+        "platform:owner: platform-team",
+        "platform:owner: [platform-team",
+        "line 5, column 22: expected ',' or ']', but got ':'",
+    ),
+    "a tab": ("  platform:owner", "\tplatform:owner", "line 4, column 1: found character '\\t' that cannot start"),
+    "a duplicate key": (
+        "  platform:owner: platform-team",
+        "  platform:owner: platform-team\n  platform:owner: someone-else",
+        "line 5: duplicate key 'platform:owner' (first at line 4)",
+    ),
+    "a mistyped namespace": (
+        "  platform:costCenter",
+        "  plaform:costCenter",
+        "plaform:costCenter: unknown namespace 'plaform'; did you mean 'platform:costCenter'?",
+    ),
+    "a version YAML reads as a number": (
+        'kubernetesVersion: "1.34"',
+        "kubernetesVersion: 1.30",
+        "kubernetesVersion: 1.3 is a number; write the version as text in quotes",
+    ),
+    "a CIDR with host bits set": (
+        "cidr: 10.10.0.0/16",
+        "cidr: 10.10.0.1/16",
+        "regions[0].vpc.cidr: 10.10.0.1/16 has host bits set; the network is 10.10.0.0/16",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_STACK_FILES))
+def test_a_broken_stack_file_is_one_message_and_exit_2(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new, message = BROKEN_STACK_FILES[case]
+    text = (PROJECT_ROOT / "Pulumi.dev.yaml").read_text()
+    assert old in text
+    broken = tmp_path / "Pulumi.dev.yaml"
+    broken.write_text(text.replace(old, new, 1))
+    status, out, err = run(capsys, "dev", "--config-file", str(broken))
+    assert status == 2, err
+    assert message in err
+    assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize("option", ["--output", "--diagram", "--export"])
+def test_an_output_file_in_a_missing_folder_is_one_message_and_exit_2(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "file.txt"
+    status, out, err = run(capsys, "dev", option, str(target))
+    assert status == 2
+    assert err == f"error: cannot write {option} {target}: No such file or directory\n"
+    assert out == ""
+
+
 def test_a_document_that_is_not_an_export_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "not-export.json"
     state.write_text(json.dumps({"resources": []}))

@@ -429,6 +429,16 @@ class _Drill:
         if status not in DELETABLE:
             return f"{kind} {identifier} is {status}, left alone; once available: {_delete_command(kind, identifier)}"
         with self.step(f"delete {kind} {identifier} and wait until gone", restore=False):
+            if found.get("DeletionProtection") and status == "available":
+                # Asked off at the restore; should the copy still carry it, it cannot be deleted.
+                if kind == "cluster":
+                    self.rds.modify_db_cluster(
+                        DBClusterIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True
+                    )
+                else:
+                    self.rds.modify_db_instance(
+                        DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True
+                    )
             if kind == "cluster":
                 self.rds.delete_db_cluster(DBClusterIdentifier=identifier, SkipFinalSnapshot=True)
                 self.wait("db_cluster_deleted", kind, identifier, DBClusterIdentifier=identifier)

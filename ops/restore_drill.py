@@ -148,6 +148,8 @@ class _Source:
     instance_class: str
     """Aurora: the writer's class, which the copy's instance gets."""
     instance_parameter_group: str
+    secret_arn: str = ""
+    """The source's RDS-managed master secret, if any: the drill must never unmanage that one."""
 
 
 def _source(rds: Any, identifier: str, arn: str) -> _Source:
@@ -171,6 +173,7 @@ def _source(rds: Any, identifier: str, arn: str) -> _Source:
             latest=found.get("LatestRestorableTime"),
             instance_class=str(instance.get("DBInstanceClass") or ""),
             instance_parameter_group=_parameter_group(instance),
+            secret_arn=_secret_arn(found),
         )
     found = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
     return _Source(
@@ -185,7 +188,12 @@ def _source(rds: Any, identifier: str, arn: str) -> _Source:
         latest=found.get("LatestRestorableTime"),
         instance_class=str(found.get("DBInstanceClass") or ""),
         instance_parameter_group=_parameter_group(found),
+        secret_arn=_secret_arn(found),
     )
+
+
+def _secret_arn(found: dict[str, Any]) -> str:
+    return str((found.get("MasterUserSecret") or {}).get("SecretArn") or "")
 
 
 def _parameter_group(instance: dict[str, Any]) -> str:
@@ -353,7 +361,13 @@ class _Drill:
         password = secrets.token_urlsafe(PASSWORD_BYTES)
         change: dict[str, Any] = {"MasterUserPassword": password, "ApplyImmediately": True}
         if found.get("MasterUserSecret"):
-            # A password managed in Secrets Manager must be unmanaged to be set (ModifyDBCluster docs).
+            # A password managed in Secrets Manager must be unmanaged to be set, and RDS then deletes
+            # that secret (ModifyDBCluster, ManageMasterUserPassword): never the source's.
+            if self.source.secret_arn and _secret_arn(found) == self.source.secret_arn:
+                raise DrillError(
+                    f"{self.copy} shares the source's master secret {self.source.secret_arn}; the drill will not "
+                    "unmanage it (RDS would delete it): rerun with --skip-query"
+                )
             change["ManageMasterUserPassword"] = False
         with self.step("set a drill-only master password on the copy", restore=False):
             if self.source.kind == "cluster":

@@ -89,7 +89,9 @@ class Recording:
                     cluster["KmsKeyId"] = "arn:aws:kms:us-east-1:123456789012:key/other"
                 if self.change.get("wrong_groups"):
                     cluster["VpcSecurityGroups"] = [{"VpcSecurityGroupId": "sg-0wrong"}]
-            elif "earliest" in self.change:
+            if "secrets" in self.change:
+                cluster["MasterUserSecret"] = {"SecretArn": self.change["secrets"]["drill" in identifier]}
+            if "earliest" in self.change and "drill" not in identifier:
                 cluster["EarliestRestorableTime"] = self.change["earliest"]
 
     def named(self, name: str) -> list[dict[str, Any]]:
@@ -347,6 +349,28 @@ def test_a_copy_that_is_wrong_fails_the_drill_and_is_deleted(
     engine.answer = answer
     status, _, err = run(tmp_path, capsys, outputs)
     assert status == Exit.FAILED and message in err
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])
+
+
+def test_a_managed_secret_of_the_copy_is_unmanaged_for_the_drill_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"secrets": {False: "arn:secret:source", True: "arn:secret:copy"}}
+    status, _, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.OK, err
+    (change,) = recording["client"].named("modify_db_cluster")
+    assert change["ManageMasterUserPassword"] is False and change["MasterUserPassword"]
+
+
+def test_the_sources_managed_secret_is_never_unmanaged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"secrets": {False: "arn:secret:source", True: "arn:secret:source"}}
+    status, _, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.FAILED and "shares the source's master secret arn:secret:source" in err
+    assert not recording["client"].named("modify_db_cluster") and engine.seen == []
     assert left() == ([SOURCE], [f"{SOURCE}-1"])
 
 

@@ -14,7 +14,8 @@ class Exit(IntEnum):
     BAD_INPUT = 2
     """Bad arguments or stack outputs that lack what the runbook needs; nothing was changed."""
     AWS_ERROR = 3
-    """AWS refused or could not be reached: no credentials, a missing permission or resource."""
+    """AWS refused or could not be reached: no credentials, a missing permission or resource; an
+    audit that could not read every resource."""
     REFUSED = 4
     """A safety check refused to act (failover lag above the RPO, target already the writer);
     nothing was changed."""
@@ -30,7 +31,8 @@ HELP = """exit status (one meaning each):
   0  ok: everything checked, every target met
   1  target missed: audit drift, drill over the RTO or RPO, failover over its 120 s target
   2  bad input: arguments, or stack outputs that lack a needed key; nothing changed
-  3  AWS error: no credentials, a missing permission or resource (AWS's message is shown)
+  3  AWS error: no credentials, a missing permission or resource (AWS's message is shown);
+     audit: some resources could not be read
   4  refused by a safety check (failover); nothing changed
   5  failed: the runbook acted and did not end as it should (see its message)
   6  restore-drill only: restored and checked, but the SELECT 1 could not run from here"""

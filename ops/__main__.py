@@ -33,6 +33,34 @@ def _aware(text: str) -> datetime:
     return moment
 
 
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not above 0")
+    return value
+
+
+def _not_negative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is below 0")
+    return value
+
+
+def _minutes(text: str) -> int:
+    value = _positive(text)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of minutes")
+    return int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -61,11 +89,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=["detach", "keep"],
         help="with --primary-gone and other secondaries: detach them too, or keep them in the old global database",
     )
-    failover_parser.add_argument("--rpo-minutes", type=int, default=15)
+    failover_parser.add_argument("--rpo-minutes", type=_minutes, default=15)
     failover_parser.add_argument("--force", action="store_true", help="act even with the lag above the RPO or unknown")
     failover_parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    failover_parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for AWS to finish")
-    failover_parser.add_argument("--poll-seconds", type=float, default=5, help="how often to look")
+    failover_parser.add_argument("--timeout", type=_positive, default=900, help="seconds to wait for AWS to finish")
+    failover_parser.add_argument("--poll-seconds", type=_not_negative, default=5, help="how often to look")
 
     drill_parser = commands.add_parser(
         "restore-drill",
@@ -84,11 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     drill_parser.add_argument("--instance-class", help="Aurora: the copy's instance class; default: the writer's")
     drill_parser.add_argument("--skip-query", action="store_true", help="no SELECT 1 (no network reach from here)")
     drill_parser.add_argument("--ca-bundle", type=Path, help="RDS CA bundle (PEM) to verify the copy's certificate")
-    drill_parser.add_argument("--connect-timeout", type=float, default=10, help="seconds to reach the copy's port")
-    drill_parser.add_argument("--rto-minutes", type=int, default=60)
-    drill_parser.add_argument("--rpo-minutes", type=int, default=15)
-    drill_parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for each step")
-    drill_parser.add_argument("--poll-seconds", type=float, default=30)
+    drill_parser.add_argument("--connect-timeout", type=_positive, default=10, help="seconds to reach the copy's port")
+    drill_parser.add_argument("--rto-minutes", type=_minutes, default=60)
+    drill_parser.add_argument("--rpo-minutes", type=_minutes, default=15)
+    drill_parser.add_argument("--timeout", type=_positive, default=3600, help="seconds to wait for each step")
+    drill_parser.add_argument("--poll-seconds", type=_not_negative, default=30)
     return parser
 
 

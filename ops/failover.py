@@ -153,10 +153,10 @@ def make_plan(
     outputs.region(target_region)
     global_cluster = str(outputs.require("globalDatabase", "identifier"))
     members = outputs.require("globalDatabase", "members")
-    if target_region not in members:
+    if not isinstance(members, dict) or target_region not in members:
         raise OutputsError(f"region {target_region!r} has no member of the global database {global_cluster}")
-    target = members[target_region]
-    target_arn, target_identifier = str(target["clusterArn"]), str(target["clusterIdentifier"])
+    target_arn = str(outputs.require("globalDatabase", "members", target_region, "clusterArn"))
+    target_identifier = str(outputs.require("globalDatabase", "members", target_region, "clusterIdentifier"))
     live = _global_members(client("rds", target_region), global_cluster)
     writers = [m for m in live if m.get("IsWriter")]
     if not any(m.get("DBClusterArn") == target_arn for m in live) and mode != "detach-and-promote":

@@ -440,3 +440,10 @@ def test_a_cluster_outside_the_global_database_is_refused(
     outputs["globalDatabase"]["members"][SECONDARY] = {"clusterArn": lone["DBClusterArn"], "clusterIdentifier": "lone"}
     status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
     assert status == Exit.REFUSED and "is not a member of the global database platform-prod" in err
+
+
+def test_a_malformed_member_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any) -> None:
+    outputs, _ = build()
+    outputs["globalDatabase"]["members"][SECONDARY] = "platform-prod-euw1"
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == Exit.BAD_INPUT and "the stack outputs lack 'globalDatabase.members.eu-west-1.clusterArn'" in err

@@ -466,3 +466,25 @@ def report(
 )
 def test_the_exit_code_follows_the_report(built: DrillReport, expected: Exit) -> None:
     assert built.exit == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--timeout", "0"], "argument --timeout: 0 is not above 0"),
+        (["--poll-seconds", "-1"], "argument --poll-seconds: -1 is below 0"),
+        (["--rto-minutes", "1.5"], "argument --rto-minutes: 1.5 is not a whole number of minutes"),
+        (["--rpo-minutes", "soon"], "argument --rpo-minutes: 'soon' is not a number"),
+    ],
+)
+def test_bad_numbers_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["restore-drill", "outputs.json", "--region", REGION, *argv])
+    assert usage.value.code == Exit.BAD_INPUT and message in capsys.readouterr().err
+
+
+def test_a_malformed_databases_entry_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine
+) -> None:
+    status, _, err = run(tmp_path, capsys, {"regions": [REGION], "databases": {REGION: "platform-prod-use1"}})
+    assert status == Exit.BAD_INPUT and "the stack outputs lack 'databases.us-east-1.identifier'" in err

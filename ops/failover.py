@@ -4,12 +4,18 @@
   no data is lost;
 - `--unplanned`: `FailoverGlobalCluster` with `AllowDataLoss` (the primary is impaired);
 - `--unplanned --primary-gone`: detach the target from the global cluster and let it stand
-  alone as a writer (the primary region's API is unreachable).
+  alone as a writer (the primary region's API is unreachable). The other secondaries cannot
+  follow the detached target: `--others detach` detaches them too (standalone copies frozen at
+  the outage), `--others keep` leaves them in the old global database (read-only, following
+  the old primary if it returns); with other secondaries, one of the two must be chosen.
 
 Before acting it reads the target's replication lag (CloudWatch `AuroraGlobalDBReplicationLag`,
-the last 5 minutes) and refuses when the lag is above the RPO or unknown, unless `--force`. It
-then waits for the new writer, checks it is available, and prints a timeline against the
-2-minute target. `--dry-run` prints the plan and changes nothing.
+the last 5 minutes) and refuses when the lag is above the RPO or unknown, unless `--force`.
+A switchover or failover has ended when AWS says so: the target is the writer, the global
+cluster is `available` and its `FailoverState` shows nothing in progress (DescribeGlobalClusters);
+then the target cluster is checked `available`. It prints a timeline against the 2-minute
+target and what the stack config now says against what AWS has. `--dry-run` prints the plan
+and changes nothing.
 """
 
 from __future__ import annotations
@@ -21,15 +27,37 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from ops.clients import ClientFactory
+from ops.exits import FailedError, RefusedError
 from ops.outputs import OutputsError, StackOutputs
 
 TARGET_SECONDS = 120
 LAG_WINDOW = timedelta(minutes=5)
 Mode = Literal["switchover", "failover", "detach-and-promote"]
+Others = Literal["detach", "keep"]
+
+# FailoverState.Status while a switchover or failover runs (DescribeGlobalClusters, FailoverState;
+# the API reference lists pending, failing-over, cancelling, and switching-over for switchovers).
+IN_PROGRESS = frozenset({"pending", "failing-over", "switching-over", "cancelling"})
 
 
-class FailoverRefusedError(RuntimeError):
-    """The runbook will not act; the message says why and how to override."""
+class FailoverRefusedError(RefusedError):
+    """The runbook will not act; the message says why and how to override (exit 4)."""
+
+
+class FailoverIncompleteError(FailedError):
+    """The action was requested and did not end as it should in time (exit 5)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    region: str
+    arn: str
+    identifier: str
+    lag_ms: float | None
+
+    @property
+    def lag(self) -> str:
+        return "unknown" if self.lag_ms is None else f"{self.lag_ms / 1000:g} s"
 
 
 @dataclass(frozen=True)
@@ -43,18 +71,32 @@ class Plan:
     mode: Mode
     lag_ms: float | None
     rpo_ms: float
+    others: tuple[Member, ...] = ()
+    """Secondaries other than the target."""
+    others_action: Others | None = None
+    config_primary: str | None = None
+    """The region the stack config calls primary (outputs' globalDatabase.primaryRegion)."""
+    global_writer_endpoint: str | None = None
 
     def describe(self) -> Iterator[str]:
         lag = "unknown" if self.lag_ms is None else f"{self.lag_ms / 1000:g} s"
         yield f"Global database {self.global_cluster}: writer in {self.writer_region} ({self.writer_arn})"
         yield f"Target: {self.target_region} ({self.target_arn})"
         yield f"Replication lag of the target: {lag}; RPO {self.rpo_ms / 1000:g} s"
+        for other in self.others:
+            yield f"Other secondary: {other.region} ({other.identifier}), replication lag {other.lag}"
         action = {
             "switchover": "SwitchoverGlobalCluster (planned: waits for the target to catch up, no data loss)",
             "failover": "FailoverGlobalCluster with AllowDataLoss (unplanned: the primary is impaired)",
             "detach-and-promote": "RemoveFromGlobalCluster on the target (the primary region is gone)",
         }[self.mode]
         yield f"Action: {action}"
+        if self.mode == "detach-and-promote" and self.others:
+            names = ", ".join(other.region for other in self.others)
+            if self.others_action == "detach":
+                yield f"Then: RemoveFromGlobalCluster on {names} (--others detach)"
+            elif self.others_action == "keep":
+                yield f"Then: {names} stay in {self.global_cluster}, read-only, behind the old primary (--others keep)"
 
 
 @dataclass
@@ -81,11 +123,20 @@ def _member_region(arn: str) -> str:
     return parts[3] if len(parts) > 3 else ""
 
 
-def _global_members(rds: Any, global_cluster: str) -> list[dict[str, Any]]:
+def _member_identifier(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1]
+
+
+def _global(rds: Any, global_cluster: str) -> dict[str, Any]:
     clusters = rds.describe_global_clusters(GlobalClusterIdentifier=global_cluster)["GlobalClusters"]
     if not clusters:
         raise FailoverRefusedError(f"global cluster {global_cluster} does not exist")
-    members: list[dict[str, Any]] = clusters[0].get("GlobalClusterMembers", [])
+    found: dict[str, Any] = clusters[0]
+    return found
+
+
+def _global_members(rds: Any, global_cluster: str) -> list[dict[str, Any]]:
+    members: list[dict[str, Any]] = _global(rds, global_cluster).get("GlobalClusterMembers", [])
     return members
 
 
@@ -96,15 +147,16 @@ def make_plan(
     client: ClientFactory,
     mode: Mode,
     rpo_minutes: int,
+    others_action: Others | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Plan:
     outputs.region(target_region)
     global_cluster = str(outputs.require("globalDatabase", "identifier"))
     members = outputs.require("globalDatabase", "members")
-    if target_region not in members:
+    if not isinstance(members, dict) or target_region not in members:
         raise OutputsError(f"region {target_region!r} has no member of the global database {global_cluster}")
-    target = members[target_region]
-    target_arn, target_identifier = str(target["clusterArn"]), str(target["clusterIdentifier"])
+    target_arn = str(outputs.require("globalDatabase", "members", target_region, "clusterArn"))
+    target_identifier = str(outputs.require("globalDatabase", "members", target_region, "clusterIdentifier"))
     live = _global_members(client("rds", target_region), global_cluster)
     writers = [m for m in live if m.get("IsWriter")]
     if not any(m.get("DBClusterArn") == target_arn for m in live) and mode != "detach-and-promote":
@@ -112,6 +164,15 @@ def make_plan(
     if writers and writers[0]["DBClusterArn"] == target_arn:
         raise FailoverRefusedError(f"{target_region} already writes for {global_cluster}; nothing to do")
     writer_arn = writers[0]["DBClusterArn"] if writers else ""
+    moment = now()
+    others = tuple(
+        Member(region, arn, identifier, _lag_ms(client("cloudwatch", region), identifier, moment))
+        for arn in (str(m.get("DBClusterArn", "")) for m in live if not m.get("IsWriter"))
+        if arn != target_arn
+        for region, identifier in [(_member_region(arn), _identifier_of(members, arn))]
+    )
+    config_primary = outputs.optional("globalDatabase", "primaryRegion") or outputs.optional("primaryRegion")
+    writer_endpoint = outputs.optional("globalDatabase", "writerEndpoint")
     return Plan(
         global_cluster=global_cluster,
         writer_region=_member_region(writer_arn) or "unknown",
@@ -120,9 +181,22 @@ def make_plan(
         target_arn=target_arn,
         target_identifier=target_identifier,
         mode=mode,
-        lag_ms=_lag_ms(client("cloudwatch", target_region), target_identifier, now()),
+        lag_ms=_lag_ms(client("cloudwatch", target_region), target_identifier, moment),
         rpo_ms=rpo_minutes * 60 * 1000.0,
+        others=others,
+        others_action=others_action,
+        config_primary=str(config_primary) if config_primary else None,
+        global_writer_endpoint=str(writer_endpoint) if writer_endpoint else None,
     )
+
+
+def _identifier_of(members: Any, arn: str) -> str:
+    """The member's identifier from the outputs, else the last part of its ARN."""
+    if isinstance(members, dict):
+        for entry in members.values():
+            if isinstance(entry, dict) and entry.get("clusterArn") == arn and entry.get("clusterIdentifier"):
+                return str(entry["clusterIdentifier"])
+    return _member_identifier(arn)
 
 
 def _lag_ms(cloudwatch: Any, identifier: str, now: datetime) -> float | None:
@@ -153,6 +227,18 @@ def check_rpo(plan: Plan, *, force: bool) -> None:
         )
 
 
+def check_others(plan: Plan) -> None:
+    """Detach-and-promote leaves the other secondaries behind: the operator must say what becomes of them."""
+    if plan.mode != "detach-and-promote" or not plan.others or plan.others_action is not None:
+        return
+    names = ", ".join(f"{other.region} ({other.identifier})" for other in plan.others)
+    raise FailoverRefusedError(
+        f"{names} cannot follow the detached {plan.target_identifier}; pass --others detach (they become standalone "
+        "copies frozen at the outage) or --others keep (they stay read-only in the old global database and follow "
+        "the old primary if it returns); README, 'After a failover'"
+    )
+
+
 def execute(
     plan: Plan,
     *,
@@ -163,43 +249,133 @@ def execute(
 ) -> Timeline:
     rds = client("rds", plan.target_region)
     timeline = Timeline()
-    if plan.mode == "switchover":
-        rds.switchover_global_cluster(
-            GlobalClusterIdentifier=plan.global_cluster, TargetDbClusterIdentifier=plan.target_arn
-        )
-    elif plan.mode == "failover":
-        rds.failover_global_cluster(
-            GlobalClusterIdentifier=plan.global_cluster, TargetDbClusterIdentifier=plan.target_arn, AllowDataLoss=True
-        )
-    else:
-        rds.remove_from_global_cluster(GlobalClusterIdentifier=plan.global_cluster, DbClusterIdentifier=plan.target_arn)
-    timeline.mark(f"{plan.mode} requested")
-
     deadline = time.monotonic() + timeout_seconds
-    while True:
-        if _target_writes(rds, plan):
-            timeline.mark(f"{plan.target_identifier} is the writer")
-            break
-        if time.monotonic() > deadline:
-            raise FailoverRefusedError(
-                f"{plan.target_identifier} did not become the writer within {timeout_seconds:g} s"
+    if plan.mode == "detach-and-promote":
+        rds.remove_from_global_cluster(GlobalClusterIdentifier=plan.global_cluster, DbClusterIdentifier=plan.target_arn)
+        timeline.mark("detach-and-promote requested")
+        _wait_detached(rds, plan, plan.target_arn, plan.target_identifier, deadline, sleep, poll_seconds)
+        timeline.mark(f"{plan.target_identifier} left {plan.global_cluster} and is the writer")
+        if plan.others_action == "detach":
+            for other in plan.others:
+                other_rds = client("rds", other.region)
+                other_rds.remove_from_global_cluster(
+                    GlobalClusterIdentifier=plan.global_cluster, DbClusterIdentifier=other.arn
+                )
+                timeline.mark(f"{other.identifier} ({other.region}): detach requested")
+                _wait_detached(other_rds, plan, other.arn, other.identifier, deadline, sleep, poll_seconds)
+                timeline.mark(
+                    f"{other.identifier} ({other.region}) left {plan.global_cluster}: a frozen standalone copy"
+                )
+    else:
+        if plan.mode == "switchover":
+            rds.switchover_global_cluster(
+                GlobalClusterIdentifier=plan.global_cluster, TargetDbClusterIdentifier=plan.target_arn
             )
-        sleep(poll_seconds)
+        else:
+            rds.failover_global_cluster(
+                GlobalClusterIdentifier=plan.global_cluster,
+                TargetDbClusterIdentifier=plan.target_arn,
+                AllowDataLoss=True,
+            )
+        timeline.mark(f"{plan.mode} requested")
+        _wait_settled(rds, plan, timeline, deadline, sleep, poll_seconds, timeout_seconds)
 
-    cluster = rds.describe_db_clusters(DBClusterIdentifier=plan.target_identifier)["DBClusters"][0]
+    cluster = _cluster(rds, plan.target_identifier)
     if cluster.get("Status") != "available":
-        raise FailoverRefusedError(
+        raise FailoverIncompleteError(
             f"{plan.target_identifier} writes but is {cluster.get('Status')}; check it before use"
         )
     timeline.mark(f"verified: {plan.target_identifier} available at {cluster.get('Endpoint')}")
     return timeline
 
 
-def _target_writes(rds: Any, plan: Plan) -> bool:
-    members = _global_members(rds, plan.global_cluster)
+def _cluster(rds: Any, identifier: str) -> dict[str, Any]:
+    found: dict[str, Any] = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0]
+    return found
+
+
+def _wait_settled(
+    rds: Any,
+    plan: Plan,
+    timeline: Timeline,
+    deadline: float,
+    sleep: Callable[[float], None],
+    poll_seconds: float,
+    timeout_seconds: float,
+) -> None:
+    """Until the target writes AND the global cluster is available with no failover in progress."""
+    writes = False
+    while True:
+        found = _global(rds, plan.global_cluster)
+        state = str((found.get("FailoverState") or {}).get("Status") or "")
+        if state == "cancelling":
+            raise FailoverIncompleteError(
+                f"AWS is cancelling the {plan.mode} of {plan.global_cluster}: the writer stays in {plan.writer_region}"
+            )
+        target_writes = any(
+            m.get("DBClusterArn") == plan.target_arn and m.get("IsWriter")
+            for m in found.get("GlobalClusterMembers", [])
+        )
+        if target_writes and not writes:
+            writes = True
+            timeline.mark(f"{plan.target_identifier} is the writer")
+        status = str(found.get("Status", ""))
+        if writes and status == "available" and state not in IN_PROGRESS:
+            timeline.mark(f"{plan.global_cluster} is available, no {plan.mode} in progress")
+            return
+        if time.monotonic() > deadline:
+            missing = (
+                "the target is not the writer" if not writes else f"status {status}, failover state {state or 'none'}"
+            )
+            raise FailoverIncompleteError(
+                f"the {plan.mode} of {plan.global_cluster} did not end within {timeout_seconds:g} s ({missing})"
+            )
+        sleep(poll_seconds)
+
+
+def _wait_detached(
+    rds: Any,
+    plan: Plan,
+    arn: str,
+    identifier: str,
+    deadline: float,
+    sleep: Callable[[float], None],
+    poll_seconds: float,
+) -> None:
+    """Until the cluster is out of the global cluster and available on its own (it then accepts writes)."""
+    while True:
+        members = _global_members(rds, plan.global_cluster)
+        detached = all(m.get("DBClusterArn") != arn for m in members)
+        if detached and _cluster(rds, identifier).get("Status") == "available":
+            return
+        if time.monotonic() > deadline:
+            raise FailoverIncompleteError(
+                f"{identifier} did not leave {plan.global_cluster} and become available in time"
+            )
+        sleep(poll_seconds)
+
+
+def aftermath(plan: Plan) -> Iterator[str]:
+    """Where the writer is now, against what the stack config says (README, 'After a failover')."""
+    primary = plan.config_primary or "unknown"
     if plan.mode == "detach-and-promote":
-        # Out of the global cluster, the target is a standalone cluster that accepts writes.
-        cluster = rds.describe_db_clusters(DBClusterIdentifier=plan.target_identifier)["DBClusters"][0]
-        detached = all(m.get("DBClusterArn") != plan.target_arn for m in members)
-        return detached and cluster.get("Status") == "available"
-    return any(m.get("DBClusterArn") == plan.target_arn and m.get("IsWriter") for m in members)
+        yield f"Now writing: {plan.target_region} ({plan.target_identifier}), alone, outside {plan.global_cluster}."
+        if plan.others_action == "keep":
+            for other in plan.others:
+                yield (
+                    f"Kept in {plan.global_cluster}: {other.region} ({other.identifier}), read-only, "
+                    "not fed by the new writer."
+                )
+        yield (
+            f"The stack still describes {plan.global_cluster} written from {primary}: AWS no longer matches it. "
+            "Follow README, 'After a failover', detach-and-promote, before the next `pulumi up`."
+        )
+        return
+    yield f"Now writing: {plan.target_region} ({plan.target_identifier}) for {plan.global_cluster}."
+    if plan.global_writer_endpoint:
+        yield f"The global writer endpoint {plan.global_writer_endpoint} follows the new writer."
+    if primary != plan.target_region:
+        yield (
+            f"The stack config names {primary} as primary: leave it so, and switch back with "
+            f"`python -m ops failover <outputs> --to {primary}` once {primary} is healthy (README, 'After a failover')."
+        )

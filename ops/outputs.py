@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ops.exits import InputError
 
-class OutputsError(ValueError):
+
+class OutputsError(InputError):
     """Outputs that lack what a runbook needs; the message names the key."""
 
 
@@ -38,6 +40,13 @@ class StackOutputs:
                 raise OutputsError(f"the stack outputs lack {where!r}; is this a platform stack's output?")
             node = node[key]
         return node
+
+    def optional(self, *path: str) -> Any:
+        """The value at `path`, or None where the stack does not export it (older stacks)."""
+        try:
+            return self.require(*path)
+        except OutputsError:
+            return None
 
     @property
     def regions(self) -> list[str]:

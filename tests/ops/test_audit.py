@@ -164,11 +164,20 @@ def test_a_public_endpoint_may_be_allowed_but_not_open_to_the_world(
     assert "API endpoint private" not in out
 
 
-def test_a_missing_resource_is_reported_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_resource_is_reported_plainly_and_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = build_stack(deletion_protection_off=True)
+    outputs["redis"][REGION]["cache"]["replicationGroupId"] = "platform-prod-gone"
+    status, out, _ = run_audit(tmp_path, capsys, outputs)
+    assert status == 3  # an incomplete audit, even with drift found elsewhere
+    assert "DRIFT  us-east-1 Aurora cluster platform-prod-use1: deletion protection" in out
+    assert "ERROR  us-east-1 redis cache: ReplicationGroupNotFoundFault" in out
+
+
+def test_a_missing_database_is_reported_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     outputs = build_stack()
     outputs["databases"][REGION]["identifier"] = "platform-prod-gone"
     status, out, _ = run_audit(tmp_path, capsys, outputs)
-    assert status == 1
+    assert status == 3
     assert "ERROR  us-east-1 database platform-prod-gone: DBClusterNotFoundFault" in out
 
 

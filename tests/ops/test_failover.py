@@ -3,40 +3,60 @@
 moto has no SwitchoverGlobalCluster or FailoverGlobalCluster, and its RemoveFromGlobalCluster
 leaves the member in place: those three calls are answered by botocore's Stubber (which also
 checks the parameters), and their effect on the global cluster (the target writes, or is no
-longer a member) is applied to the next DescribeGlobalClusters answer. Everything else (the
-global cluster and its clusters, CloudWatch lag) is moto's.
+longer a member) is applied to later DescribeGlobalClusters answers, with the Status and
+FailoverState AWS reports while a switchover runs (see World). Everything else (the global
+cluster and its clusters, CloudWatch lag) is moto's.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 
 from ops import clients as ops_clients
 from ops.__main__ import main
+from ops.exits import Exit
 
-PRIMARY, SECONDARY = "us-east-1", "eu-west-1"
+PRIMARY, SECONDARY, THIRD = "us-east-1", "eu-west-1", "ap-southeast-1"
 GLOBAL = "platform-prod"
+IDENTIFIERS = {PRIMARY: "platform-prod-use1", SECONDARY: "platform-prod-euw1", THIRD: "platform-prod-apse1"}
+
+
+@dataclass
+class World:
+    """What AWS does after an action, shared by every region's client.
+
+    After a switchover or failover: two looks show the old writer with the action pending, the
+    third shows the target writing while the global cluster is still switching over, the fourth
+    and later show it settled (available, no FailoverState). A detached cluster is gone from the
+    members from the third look after its request on.
+    """
+
+    calls: list[str] = field(default_factory=list)
+    new_writer: str | None = None
+    detached: dict[str, int] = field(default_factory=dict)
+    polls_after_action: int = 0
+    settles: bool = True
+    cancels: bool = False
 
 
 class StubbedGlobalActions:
     """An RDS client: moto for everything, Stubber for the calls moto lacks."""
 
-    def __init__(self, region: str, calls: list[str]) -> None:
+    def __init__(self, region: str, world: World) -> None:
         self.moto = boto3.client("rds", region_name=region)
         self.stubbed = boto3.client("rds", region_name=region)
         self.stubber = Stubber(self.stubbed)
-        self.calls = calls
-        self.new_writer: str | None = None
-        self.detached: str | None = None
-        self.polls_after_action = 0
+        self.world = world
 
     def expect(self, operation: str, params: dict[str, Any]) -> None:
         answer = {"GlobalCluster": {"GlobalClusterIdentifier": GLOBAL}}
@@ -53,48 +73,63 @@ class StubbedGlobalActions:
         return self._act("remove_from_global_cluster", params)
 
     def _act(self, operation: str, params: dict[str, Any]) -> Any:
-        self.calls.append(operation)
+        self.world.calls.append(operation)
         answer = getattr(self.stubbed, operation)(**params)
         self.stubber.assert_no_pending_responses()
         if operation == "remove_from_global_cluster":
-            self.detached = params["DbClusterIdentifier"]
+            self.world.detached[params["DbClusterIdentifier"]] = self.world.polls_after_action
         else:
-            self.new_writer = params["TargetDbClusterIdentifier"]
+            self.world.new_writer = params["TargetDbClusterIdentifier"]
         return answer
 
     def describe_global_clusters(self, **params: Any) -> Any:
+        world = self.world
         answer = self.moto.describe_global_clusters(**params)
-        members = answer["GlobalClusters"][0]["GlobalClusterMembers"]
-        if self.new_writer is None and self.detached is None:
+        found = answer["GlobalClusters"][0]
+        if world.new_writer is None and not world.detached:
             return answer
-        # The action takes a while: the first two looks after it still show the old state.
-        self.polls_after_action += 1
-        if self.polls_after_action <= 2:
-            return answer
-        if self.new_writer is not None:
-            for member in members:
-                member["IsWriter"] = member["DBClusterArn"] == self.new_writer
-        answer["GlobalClusters"][0]["GlobalClusterMembers"] = [
-            member for member in members if member["DBClusterArn"] != self.detached
+        world.polls_after_action += 1
+        polls = world.polls_after_action
+        found["GlobalClusterMembers"] = [
+            member
+            for member in found["GlobalClusterMembers"]
+            if polls - world.detached.get(member["DBClusterArn"], polls) < 3
         ]
+        if world.new_writer is None:
+            return answer
+        if world.cancels:
+            found["Status"], found["FailoverState"] = "available", {"Status": "cancelling"}
+            return answer
+        if polls >= 3:
+            for member in found["GlobalClusterMembers"]:
+                member["IsWriter"] = member["DBClusterArn"] == world.new_writer
+        if polls < 4 or not world.settles:
+            found["Status"] = "switching-over"
+            found["FailoverState"] = {
+                "Status": "pending" if polls < 3 else "switching-over",
+                "ToDbClusterArn": world.new_writer,
+            }
         return answer
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.moto, name)
 
 
-def build(lag_seconds: float | None = 2.0) -> tuple[dict[str, Any], dict[str, str]]:
-    east, west = boto3.client("rds", region_name=PRIMARY), boto3.client("rds", region_name=SECONDARY)
-    east.create_global_cluster(GlobalClusterIdentifier=GLOBAL, Engine="aurora-postgresql", EngineVersion="17.6")
+def build(
+    lag_seconds: float | None = 2.0, regions: tuple[str, ...] = (PRIMARY, SECONDARY)
+) -> tuple[dict[str, Any], dict[str, str]]:
+    boto3.client("rds", region_name=PRIMARY).create_global_cluster(
+        GlobalClusterIdentifier=GLOBAL, Engine="aurora-postgresql", EngineVersion="17.6"
+    )
     arns = {}
-    for client, region, identifier in ((east, PRIMARY, "platform-prod-use1"), (west, SECONDARY, "platform-prod-euw1")):
+    for region in regions:
         extra = (
             {"MasterUsername": "platform_admin", "MasterUserPassword": "not-a-real-password-1"}
             if region == PRIMARY
             else {}
         )
-        cluster = client.create_db_cluster(
-            DBClusterIdentifier=identifier,
+        cluster = boto3.client("rds", region_name=region).create_db_cluster(
+            DBClusterIdentifier=IDENTIFIERS[region],
             Engine="aurora-postgresql",
             EngineVersion="17.6",
             GlobalClusterIdentifier=GLOBAL,
@@ -102,28 +137,27 @@ def build(lag_seconds: float | None = 2.0) -> tuple[dict[str, Any], dict[str, st
             **extra,
         )["DBCluster"]
         arns[region] = cluster["DBClusterArn"]
-    if lag_seconds is not None:
-        boto3.client("cloudwatch", region_name=SECONDARY).put_metric_data(
-            Namespace="AWS/RDS",
-            MetricData=[
-                {
-                    "MetricName": "AuroraGlobalDBReplicationLag",
-                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": "platform-prod-euw1"}],
-                    # CloudWatch publishes each minute's figure after that minute.
-                    "Timestamp": datetime.now(UTC) - timedelta(minutes=1),
-                    "Value": lag_seconds * 1000,
-                    "Unit": "Milliseconds",
-                }
-            ],
-        )
+        if lag_seconds is not None and region != PRIMARY:
+            boto3.client("cloudwatch", region_name=region).put_metric_data(
+                Namespace="AWS/RDS",
+                MetricData=[
+                    {
+                        "MetricName": "AuroraGlobalDBReplicationLag",
+                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": IDENTIFIERS[region]}],
+                        # CloudWatch publishes each minute's figure after that minute.
+                        "Timestamp": datetime.now(UTC) - timedelta(minutes=1),
+                        "Value": lag_seconds * 1000,
+                        "Unit": "Milliseconds",
+                    }
+                ],
+            )
     outputs = {
-        "regions": [PRIMARY, SECONDARY],
+        "regions": list(regions),
         "globalDatabase": {
             "identifier": GLOBAL,
             "primaryRegion": PRIMARY,
             "members": {
-                PRIMARY: {"clusterArn": arns[PRIMARY], "clusterIdentifier": "platform-prod-use1"},
-                SECONDARY: {"clusterArn": arns[SECONDARY], "clusterIdentifier": "platform-prod-euw1"},
+                region: {"clusterArn": arns[region], "clusterIdentifier": IDENTIFIERS[region]} for region in regions
             },
         },
     }
@@ -131,17 +165,21 @@ def build(lag_seconds: float | None = 2.0) -> tuple[dict[str, Any], dict[str, st
 
 
 @pytest.fixture
-def rds_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], dict[str, StubbedGlobalActions]]]:
-    calls: list[str] = []
+def rds_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, dict[str, StubbedGlobalActions]]]:
+    world = World()
     clients: dict[str, StubbedGlobalActions] = {}
 
     def factory(service: str, region: str) -> Any:
         if service != "rds":
             return boto3.client(service, region_name=region)
-        return clients.setdefault(region, StubbedGlobalActions(region, calls))
+        return clients.setdefault(region, StubbedGlobalActions(region, world))
 
     monkeypatch.setattr(ops_clients, "default_client", factory)
-    yield calls, clients
+    yield world, clients
+
+
+def stub(clients: dict[str, StubbedGlobalActions], world: World, region: str) -> StubbedGlobalActions:
+    return clients.setdefault(region, StubbedGlobalActions(region, world))
 
 
 def run(
@@ -149,94 +187,192 @@ def run(
 ) -> tuple[int, str, str]:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
-    status = main(["failover", str(path), "--timeout", "5", "--poll-seconds", "0.1", *argv])
+    status = main(["failover", str(path), "--timeout", "5", "--poll-seconds", "0.05", *argv])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
 
-def test_a_planned_switchover_moves_the_writer_within_the_target(
+def switchover(arns: dict[str, str]) -> dict[str, Any]:
+    return {"GlobalClusterIdentifier": GLOBAL, "TargetDbClusterIdentifier": arns[SECONDARY]}
+
+
+def test_a_planned_switchover_ends_when_the_global_cluster_has_settled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
 ) -> None:
-    calls, clients = rds_calls
+    world, clients = rds_calls
     outputs, arns = build()
-    clients.setdefault(SECONDARY, StubbedGlobalActions(SECONDARY, calls)).expect(
-        "switchover_global_cluster", {"GlobalClusterIdentifier": GLOBAL, "TargetDbClusterIdentifier": arns[SECONDARY]}
-    )
+    stub(clients, world, SECONDARY).expect("switchover_global_cluster", switchover(arns))
     status, out, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
-    assert status == 0, err
-    assert calls == ["switchover_global_cluster"]
+    assert status == Exit.OK, err
+    assert world.calls == ["switchover_global_cluster"]
     assert f"Global database {GLOBAL}: writer in {PRIMARY}" in out
-    assert clients[SECONDARY].polls_after_action == 3  # it waited until the target wrote
     assert "Replication lag of the target: 2 s; RPO 900 s" in out
-    assert "platform-prod-euw1 is the writer" in out and "verified: platform-prod-euw1 available" in out
+    # The target wrote at the third look, but AWS said the switchover ended only at the fourth.
+    assert world.polls_after_action == 4
+    endpoint = clients[SECONDARY].moto.describe_db_clusters(DBClusterIdentifier="platform-prod-euw1")["DBClusters"][0]
+    events = [line.split(" s  ", 1)[1] for line in out.splitlines() if line.startswith("  ") and " s  " in line]
+    assert events == [
+        "switchover requested",
+        "platform-prod-euw1 is the writer",
+        f"{GLOBAL} is available, no switchover in progress",
+        f"verified: platform-prod-euw1 available at {endpoint['Endpoint']}",
+    ]
     assert "within the 120 s target" in out
+    assert f"Now writing: {SECONDARY} (platform-prod-euw1) for {GLOBAL}." in out
+    assert (
+        f"The stack config names {PRIMARY} as primary: leave it so, and switch back with "
+        f"`python -m ops failover <outputs> --to {PRIMARY}`" in out
+    )
+    assert "global writer endpoint" not in out  # not exported by this stack: not mentioned
+
+
+def test_the_global_writer_endpoint_is_named_when_the_stack_exports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, clients = rds_calls
+    outputs, arns = build()
+    outputs["globalDatabase"]["writerEndpoint"] = "platform-prod.global-abc.global.rds.amazonaws.com"
+    stub(clients, world, SECONDARY).expect("switchover_global_cluster", switchover(arns))
+    status, out, _ = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == Exit.OK
+    assert "The global writer endpoint platform-prod.global-abc.global.rds.amazonaws.com follows the new writer." in out
+
+
+def test_a_switchover_that_does_not_settle_in_time_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, clients = rds_calls
+    world.settles = False
+    outputs, arns = build()
+    stub(clients, world, SECONDARY).expect("switchover_global_cluster", switchover(arns))
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--timeout", "0.3")
+    assert status == Exit.FAILED
+    assert (
+        f"failed: the switchover of {GLOBAL} did not end within 0.3 s "
+        "(status switching-over, failover state switching-over)" in err
+    )
+
+
+def test_a_cancelled_switchover_fails_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, clients = rds_calls
+    world.cancels = True
+    outputs, arns = build()
+    stub(clients, world, SECONDARY).expect("switchover_global_cluster", switchover(arns))
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == Exit.FAILED and world.polls_after_action == 1
+    assert f"AWS is cancelling the switchover of {GLOBAL}: the writer stays in {PRIMARY}" in err
 
 
 def test_dry_run_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any) -> None:
-    calls, _ = rds_calls
+    world, _ = rds_calls
     outputs, _ = build()
     status, out, _ = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--dry-run")
-    assert (status, calls) == (0, [])
+    assert (status, world.calls) == (Exit.OK, [])
     assert "Action: SwitchoverGlobalCluster" in out and "Dry run: nothing changed." in out
 
 
 def test_lag_above_the_rpo_is_refused_unless_forced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
 ) -> None:
-    calls, clients = rds_calls
+    world, clients = rds_calls
     outputs, arns = build(lag_seconds=20 * 60)
     status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
-    assert (status, calls) == (1, [])
+    assert (status, world.calls) == (Exit.REFUSED, [])
     assert "lag of platform-prod-euw1 is 1200 s, above the RPO of 900 s" in err
-    clients[SECONDARY].expect(
-        "switchover_global_cluster", {"GlobalClusterIdentifier": GLOBAL, "TargetDbClusterIdentifier": arns[SECONDARY]}
-    )
+    stub(clients, world, SECONDARY).expect("switchover_global_cluster", switchover(arns))
     status, _, _ = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--force")
-    assert status == 0 and calls == ["switchover_global_cluster"]
+    assert status == Exit.OK and world.calls == ["switchover_global_cluster"]
 
 
 def test_an_unknown_lag_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any) -> None:
     outputs, _ = build(lag_seconds=None)
     status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
-    assert status == 1 and "replication lag of platform-prod-euw1 is unknown" in err
+    assert status == Exit.REFUSED and "replication lag of platform-prod-euw1 is unknown" in err
 
 
 def test_unplanned_failover_allows_data_loss(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
 ) -> None:
-    calls, clients = rds_calls
+    world, clients = rds_calls
     outputs, arns = build()
-    clients.setdefault(SECONDARY, StubbedGlobalActions(SECONDARY, calls)).expect(
-        "failover_global_cluster",
-        {"GlobalClusterIdentifier": GLOBAL, "TargetDbClusterIdentifier": arns[SECONDARY], "AllowDataLoss": True},
-    )
+    stub(clients, world, SECONDARY).expect("failover_global_cluster", {**switchover(arns), "AllowDataLoss": True})
     status, out, _ = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--unplanned")
-    assert status == 0 and calls == ["failover_global_cluster"]
+    assert status == Exit.OK and world.calls == ["failover_global_cluster"]
     assert "FailoverGlobalCluster with AllowDataLoss" in out
+    assert f"{GLOBAL} is available, no failover in progress" in out and world.polls_after_action == 4
+
+
+def remove(arns: dict[str, str], region: str) -> dict[str, Any]:
+    return {"GlobalClusterIdentifier": GLOBAL, "DbClusterIdentifier": arns[region]}
 
 
 def test_with_the_primary_gone_the_target_is_detached_and_promoted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
 ) -> None:
-    calls, clients = rds_calls
+    world, clients = rds_calls
     outputs, arns = build()
-    clients.setdefault(SECONDARY, StubbedGlobalActions(SECONDARY, calls)).expect(
-        "remove_from_global_cluster", {"GlobalClusterIdentifier": GLOBAL, "DbClusterIdentifier": arns[SECONDARY]}
-    )
+    stub(clients, world, SECONDARY).expect("remove_from_global_cluster", remove(arns, SECONDARY))
     status, out, err = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--unplanned", "--primary-gone")
-    assert status == 0, err
-    assert calls == ["remove_from_global_cluster"]
+    assert status == Exit.OK, err
+    assert world.calls == ["remove_from_global_cluster"]
     assert "RemoveFromGlobalCluster on the target" in out
-    assert clients[SECONDARY].polls_after_action == 3  # it waited until the target stood alone
-    assert "platform-prod-euw1 is the writer" in out
+    assert world.polls_after_action == 3  # it waited until the target stood alone
+    assert f"platform-prod-euw1 left {GLOBAL} and is the writer" in out
+    assert f"Now writing: {SECONDARY} (platform-prod-euw1), alone, outside {GLOBAL}." in out
+    assert "Follow README, 'After a failover', detach-and-promote, before the next `pulumi up`." in out
+
+
+def test_detach_and_promote_with_other_secondaries_needs_a_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, _ = rds_calls
+    outputs, _ = build(regions=(PRIMARY, SECONDARY, THIRD))
+    status, out, err = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--unplanned", "--primary-gone")
+    assert (status, world.calls) == (Exit.REFUSED, [])
+    assert f"Other secondary: {THIRD} (platform-prod-apse1), replication lag 2 s" in out
+    assert f"refused: {THIRD} (platform-prod-apse1) cannot follow the detached platform-prod-euw1" in err
+    assert "pass --others detach" in err and "or --others keep" in err
+
+
+def test_detach_and_promote_can_detach_the_other_secondaries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, clients = rds_calls
+    outputs, arns = build(regions=(PRIMARY, SECONDARY, THIRD))
+    stub(clients, world, SECONDARY).expect("remove_from_global_cluster", remove(arns, SECONDARY))
+    stub(clients, world, THIRD).expect("remove_from_global_cluster", remove(arns, THIRD))
+    argv = ("--to", SECONDARY, "--unplanned", "--primary-gone", "--others", "detach")
+    status, out, err = run(tmp_path, capsys, outputs, *argv)
+    assert status == Exit.OK, err
+    assert world.calls == ["remove_from_global_cluster", "remove_from_global_cluster"]
+    assert f"Then: RemoveFromGlobalCluster on {THIRD} (--others detach)" in out
+    assert f"platform-prod-apse1 ({THIRD}) left {GLOBAL}: a frozen standalone copy" in out
+    # Each detach was waited for: the target's from look 1 to 3, the other's from 3 to 6 (polled in its region).
+    assert world.polls_after_action == 6
+
+
+def test_detach_and_promote_can_keep_the_other_secondaries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, clients = rds_calls
+    outputs, arns = build(regions=(PRIMARY, SECONDARY, THIRD))
+    stub(clients, world, SECONDARY).expect("remove_from_global_cluster", remove(arns, SECONDARY))
+    argv = ("--to", SECONDARY, "--unplanned", "--primary-gone", "--others", "keep")
+    status, out, err = run(tmp_path, capsys, outputs, *argv)
+    assert status == Exit.OK, err
+    assert world.calls == ["remove_from_global_cluster"]
+    assert f"Kept in {GLOBAL}: {THIRD} (platform-prod-apse1), read-only, not fed by the new writer." in out
 
 
 @pytest.mark.parametrize(
     ("argv", "message", "code"),
     [
-        (["--to", "ap-southeast-1"], "region 'ap-southeast-1' is not one of this stack's regions", 2),
-        (["--to", PRIMARY], "us-east-1 already writes for platform-prod", 1),
-        (["--to", SECONDARY, "--primary-gone"], "--primary-gone needs --unplanned", 2),
+        (["--to", "ap-southeast-2"], "region 'ap-southeast-2' is not one of this stack's regions", Exit.BAD_INPUT),
+        (["--to", PRIMARY], "us-east-1 already writes for platform-prod", Exit.REFUSED),
+        (["--to", SECONDARY, "--primary-gone"], "--primary-gone needs --unplanned", Exit.BAD_INPUT),
+        (["--to", SECONDARY, "--others", "keep"], "--others applies to --primary-gone only", Exit.BAD_INPUT),
     ],
 )
 def test_bad_requests_say_why(
@@ -247,19 +383,19 @@ def test_bad_requests_say_why(
     assert status == code and message in err
 
 
-def test_a_stack_without_a_global_database_is_refused(
+def test_a_stack_without_a_global_database_is_bad_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
 ) -> None:
     status, _, err = run(tmp_path, capsys, {"regions": [PRIMARY, SECONDARY]}, "--to", SECONDARY)
-    assert status == 2 and "the stack outputs lack 'globalDatabase'" in err
+    assert status == Exit.BAD_INPUT and "the stack outputs lack 'globalDatabase'" in err
 
 
 def test_missing_permissions_are_shown_plainly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
 ) -> None:
-    calls, clients = rds_calls
+    world, clients = rds_calls
     outputs, _ = build()
-    stubbed = clients.setdefault(SECONDARY, StubbedGlobalActions(SECONDARY, calls))
+    stubbed = stub(clients, world, SECONDARY)
     stubbed.stubber.add_client_error(
         "switchover_global_cluster",
         service_error_code="AccessDenied",
@@ -268,8 +404,26 @@ def test_missing_permissions_are_shown_plainly(
     )
     stubbed.stubber.activate()
     status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
-    assert status == 1
+    assert status == Exit.AWS_ERROR
     assert "error: AccessDenied: User is not authorized to perform: rds:SwitchoverGlobalCluster" in err
+
+
+def test_missing_credentials_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs, _ = build()
+
+    class NoCredentials:
+        def __getattr__(self, name: str) -> Any:
+            def call(**params: Any) -> Any:
+                raise NoCredentialsError()
+
+            return call
+
+    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: NoCredentials())
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == Exit.AWS_ERROR
+    assert err.strip() == "error: no AWS credentials: set AWS_PROFILE or sign in (aws sso login)"
 
 
 def test_a_cluster_outside_the_global_database_is_refused(
@@ -285,4 +439,11 @@ def test_a_cluster_outside_the_global_database_is_refused(
     )["DBCluster"]
     outputs["globalDatabase"]["members"][SECONDARY] = {"clusterArn": lone["DBClusterArn"], "clusterIdentifier": "lone"}
     status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
-    assert status == 1 and "is not a member of the global database platform-prod" in err
+    assert status == Exit.REFUSED and "is not a member of the global database platform-prod" in err
+
+
+def test_a_malformed_member_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any) -> None:
+    outputs, _ = build()
+    outputs["globalDatabase"]["members"][SECONDARY] = "platform-prod-euw1"
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == Exit.BAD_INPUT and "the stack outputs lack 'globalDatabase.members.eu-west-1.clusterArn'" in err

@@ -1,41 +1,169 @@
-"""`python -m ops restore-drill` end to end against moto: restore, check, delete, report."""
+"""`python -m ops restore-drill` end to end against moto: restore, instance, query, cleanup, report.
+
+moto answers the RDS calls (its copies are `available` at once); a recording wrapper keeps every
+call and can hold a copy in another state. The SELECT 1 goes to a stand-in for the engine (moto
+has none): it records the endpoint and credentials it was given and answers as told.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, NoCredentialsError
 
 from ops import clients as ops_clients
+from ops import query as ops_query
 from ops.__main__ import main
+from ops.exits import Exit
+from ops.query import Endpoint, NotRunError
+from ops.restore_drill import DrillReport, QueryOutcome, Step
 
 REGION = "us-east-1"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/platform"
+SOURCE = "platform-prod-use1"
 
 
-def aurora_stack(snapshot: bool = True) -> dict[str, Any]:
+def aurora_stack(snapshot: bool = False) -> dict[str, Any]:
     rds = boto3.client("rds", region_name=REGION)
     cluster = rds.create_db_cluster(
-        DBClusterIdentifier="platform-prod-use1",
+        DBClusterIdentifier=SOURCE,
         Engine="aurora-postgresql",
         EngineVersion="17.6",
+        DatabaseName="platform",
         MasterUsername="platform_admin",
         MasterUserPassword="not-a-real-password-1",
         StorageEncrypted=True,
         KmsKeyId=KEY,
         VpcSecurityGroupIds=["sg-0database"],
         DeletionProtection=True,
+        BackupRetentionPeriod=30,
     )["DBCluster"]
+    rds.create_db_instance(
+        DBInstanceIdentifier=f"{SOURCE}-1",
+        DBClusterIdentifier=SOURCE,
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.r7g.large",
+    )
     if snapshot:
-        rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="nightly", DBClusterIdentifier="platform-prod-use1")
-    return {
-        "regions": [REGION],
-        "databases": {REGION: {"identifier": "platform-prod-use1", "arn": cluster["DBClusterArn"]}},
-    }
+        rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="nightly", DBClusterIdentifier=SOURCE)
+    return {"regions": [REGION], "databases": {REGION: {"identifier": SOURCE, "arn": cluster["DBClusterArn"]}}}
+
+
+class Recording:
+    """moto's RDS client, keeping every call; it can change what the drill sees of its copy."""
+
+    def __init__(self, **change: Any) -> None:
+        self.rds = boto3.client("rds", region_name=REGION)
+        self.change = change
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self.rds, name)
+        if name == "get_waiter":
+            return lambda waiter: Waiter(self, real(waiter))
+
+        def call(**params: Any) -> Any:
+            self.calls.append((name, params))
+            answer = real(**params)
+            if name == "describe_db_clusters":
+                self._adjust(answer["DBClusters"], params.get("DBClusterIdentifier", ""))
+            if name == "describe_db_cluster_snapshots" and self.change.get("no_snapshots"):
+                answer["DBClusterSnapshots"] = []
+            return answer
+
+        return call
+
+    def _adjust(self, clusters: list[dict[str, Any]], identifier: str) -> None:
+        for cluster in clusters:
+            if "drill" in identifier:
+                if "copy_status" in self.change:
+                    cluster["Status"] = self.change["copy_status"]
+                if self.change.get("wrong_key"):
+                    cluster["KmsKeyId"] = "arn:aws:kms:us-east-1:123456789012:key/other"
+                if self.change.get("wrong_groups"):
+                    cluster["VpcSecurityGroups"] = [{"VpcSecurityGroupId": "sg-0wrong"}]
+            if "secrets" in self.change:
+                cluster["MasterUserSecret"] = {"SecretArn": self.change["secrets"]["drill" in identifier]}
+            if "earliest" in self.change and "drill" not in identifier:
+                cluster["EarliestRestorableTime"] = self.change["earliest"]
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [params for called, params in self.calls if called == name]
+
+
+class Waiter:
+    """A real boto3 waiter whose describe calls go through the recording client."""
+
+    def __init__(self, recording: Recording, waiter: Any) -> None:
+        self.recording, self.waiter = recording, waiter
+
+    def wait(self, **params: Any) -> None:
+        self.recording.calls.append((f"wait:{self.waiter.name}", params))
+        original = self.waiter._operation_method
+        self.waiter._operation_method = self.describe
+        try:
+            self.waiter.wait(**params)
+        finally:
+            self.waiter._operation_method = original
+
+    def describe(self, **params: Any) -> Any:
+        """As botocore's waiters call it: an AWS error is an answer the acceptors match, not raised."""
+        name = "describe_db_clusters" if "Cluster" in self.waiter.name else "describe_db_instances"
+        try:
+            return getattr(self.recording, name)(**params)
+        except ClientError as error:
+            return error.response
+
+
+@dataclass
+class Engine:
+    """The stand-in for PostgreSQL behind the copy's endpoint."""
+
+    answer: Any = 1
+    no_route: bool = False
+    seen: list[Endpoint] = field(default_factory=list)
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    stand_in = Engine()
+
+    def connect(endpoint: Endpoint, timeout: float) -> Any:
+        if stand_in.no_route:
+            raise NotRunError(f"no route to {endpoint.host}:{endpoint.port} from here (timed out)")
+        return object()
+
+    def select_one(ca_bundle: Path | None) -> Any:
+        def run(endpoint: Endpoint, sock: Any, timeout: float) -> Any:
+            stand_in.seen.append(endpoint)
+            return stand_in.answer
+
+        return run
+
+    monkeypatch.setattr(ops_query, "tcp_connect", connect)
+    monkeypatch.setattr(ops_query, "pg8000_select_one", select_one)
+    yield stand_in
+
+
+@pytest.fixture
+def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Set `change` before the run; the Recording is made on first use."""
+    holder: dict[str, Any] = {"change": {}}
+
+    def factory(service: str, region: str) -> Any:
+        if "client" not in holder:
+            holder["client"] = Recording(**holder["change"])
+        return holder["client"]
+
+    monkeypatch.setattr(ops_clients, "default_client", factory)
+    yield holder
 
 
 def run(
@@ -43,169 +171,320 @@ def run(
 ) -> tuple[int, str, str]:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
-    status = main(["restore-drill", str(path), "--poll-seconds", "0", "--timeout", "5", *argv])
+    status = main(["restore-drill", str(path), "--region", REGION, "--poll-seconds", "0", "--timeout", "3", *argv])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
 
-def clusters() -> dict[str, dict[str, Any]]:
-    found = boto3.client("rds", region_name=REGION).describe_db_clusters()["DBClusters"]
-    return {c["DBClusterIdentifier"]: c for c in found}
+def left() -> tuple[list[str], list[str]]:
+    rds = boto3.client("rds", region_name=REGION)
+    return (
+        [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]],
+        [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]],
+    )
 
 
-def test_the_newest_snapshot_is_restored_checked_and_deleted(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_the_default_drill_restores_the_latest_point_creates_an_instance_queries_and_cleans_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
 ) -> None:
     outputs = aurora_stack()
-    before = clusters()["platform-prod-use1"]
-    status, out, err = run(tmp_path, capsys, outputs, "--region", REGION)
-    assert status == 0, err
-    assert "Restored platform-prod-use1 into platform-prod-use1-drill-" in out
-    assert "within the RTO of 60 min" in out and "within the RPO of 15 min" in out
-    after = clusters()
-    assert list(after) == ["platform-prod-use1"]  # the copy is gone
-    assert {k: after["platform-prod-use1"][k] for k in ("Status", "DeletionProtection", "KmsKeyId")} == {
-        k: before[k] for k in ("Status", "DeletionProtection", "KmsKeyId")
+    status, out, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.OK, out + err
+    calls: Recording = recording["client"]
+    (restore,) = calls.named("restore_db_cluster_to_point_in_time")
+    copy = restore["DBClusterIdentifier"]
+    assert copy.startswith(f"{SOURCE}-drill-")
+    assert restore["UseLatestRestorableTime"] is True and "RestoreToTime" not in restore
+    assert (restore["VpcSecurityGroupIds"], restore["KmsKeyId"], restore["DeletionProtection"]) == (
+        ["sg-0database"],
+        KEY,
+        False,
+    )
+    assert restore["DBClusterParameterGroupName"]  # the source's, not the engine default
+    (instance,) = calls.named("create_db_instance")
+    assert instance == {
+        "DBInstanceIdentifier": f"{copy}-1",
+        "DBClusterIdentifier": copy,
+        "Engine": "aurora-postgresql",
+        "DBInstanceClass": "db.r7g.large",
+        "PubliclyAccessible": False,
+        "Tags": [{"Key": "purpose", "Value": "restore-drill"}],
+        "DBParameterGroupName": "default.aurora-postgresql17",
     }
+    # The real waiters, in order: the cluster, its instance, and the deletions.
+    waits = [name for name, _ in calls.calls if name.startswith("wait:")]
+    assert waits == [
+        "wait:DBClusterAvailable",
+        "wait:DBInstanceAvailable",
+        "wait:DBInstanceDeleted",
+        "wait:DBClusterDeleted",
+    ]
+    # A password of the drill's own, then SELECT 1 through the copy's endpoint with it.
+    (change,) = calls.named("modify_db_cluster")
+    assert change["DBClusterIdentifier"] == copy and change["ApplyImmediately"] is True
+    assert 8 <= len(change["MasterUserPassword"]) <= 41 and not set('/"@') & set(change["MasterUserPassword"])
+    (seen,) = engine.seen
+    assert seen.host.startswith(f"{copy}.cluster-") and seen.port == 5432
+    assert (seen.database, seen.user, seen.password) == ("platform", "platform_admin", change["MasterUserPassword"])
+    # Every step is timed; the restore steps are marked, and the report says so.
+    assert f"* restore cluster {copy} and wait until available" in out
+    assert f"* create instance {copy}-1 (db.r7g.large) and wait until available" in out
+    assert f"* SELECT 1 through {seen.host}:5432" in out
+    assert "  set a drill-only master password on the copy" in out
+    assert "within the RTO of 60 min" in out and "(latest restorable time)" in out and "within the RPO" in out
+    assert f"Query: SELECT 1 answered 1 through {seen.host}:5432 (database platform, user platform_admin, TLS)" in out
+    assert "Cleanup: the copy is deleted." in out
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])
+    assert not calls.named("modify_db_instance")  # the source is only read
 
 
-def test_a_point_in_time_can_be_restored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    outputs = aurora_stack(snapshot=False)
-    point = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-    status, out, err = run(tmp_path, capsys, outputs, "--region", REGION, "--point-in-time", point)
-    assert status == 0, err
-    assert "min old, within the RPO" in out
+def test_a_snapshot_restore_takes_the_newest_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack(snapshot=True)  # moto's automated snapshot first, then "nightly"
+    status, out, err = run(tmp_path, capsys, outputs, "--snapshot", "latest")
+    assert status == Exit.OK, out + err
+    (restore,) = recording["client"].named("restore_db_cluster_from_snapshot")
+    assert restore["SnapshotIdentifier"] == "nightly" and restore["Engine"] == "aurora-postgresql"
+    assert "(snapshot nightly)" in out
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])
 
 
-def test_an_old_recovery_point_fails_the_rpo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    outputs = aurora_stack(snapshot=False)
-    point = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
-    status, out, _ = run(tmp_path, capsys, outputs, "--region", REGION, "--point-in-time", point)
-    assert status == 1
+def test_a_point_in_time_inside_the_window_is_restored_and_judged_against_the_rpo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"earliest": datetime.now(UTC) - timedelta(days=7)}
+    point = datetime.now(UTC) - timedelta(hours=3)
+    status, out, _ = run(tmp_path, capsys, outputs, "--point-in-time", point.isoformat())
+    assert status == Exit.TARGET_MISSED
+    (restore,) = recording["client"].named("restore_db_cluster_to_point_in_time")
+    assert restore["RestoreToTime"] == point and "UseLatestRestorableTime" not in restore
     assert "180 min old, OVER the RPO of 15 min" in out
 
 
-def test_no_snapshot_is_a_clear_failure(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    outputs = aurora_stack(snapshot=False)
-    real = ops_clients.default_client
-
-    class NoSnapshots:
-        """A cluster too new to have a snapshot (moto always takes one at creation)."""
-
-        def __init__(self) -> None:
-            self.rds = real("rds", REGION)
-
-        def describe_db_cluster_snapshots(self, **params: Any) -> Any:
-            return {"DBClusterSnapshots": []}
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.rds, name)
-
-    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: NoSnapshots())
-    status, _, err = run(tmp_path, capsys, outputs, "--region", REGION)
-    assert status == 1 and "platform-prod-use1 has no available snapshot to restore" in err
-    assert list(clusters()) == ["platform-prod-use1"]
-
-
-def test_the_copy_is_deleted_when_the_check_fails(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--point-in-time", "2026-01-31T12:00:00"], "has no UTC offset"),
+        (["--point-in-time", "yesterday"], "is not an ISO time"),
+        (["--point-in-time", "2026-01-31T12:00:00+00:00", "--snapshot", "latest"], "not allowed with argument"),
+        (["--point-in-time", "2020-01-31T12:00:00+00:00"], "is outside the restorable window of platform-prod-use1"),
+        (["--snapshot", "weekly"], "--snapshot weekly: no available snapshot of platform-prod-use1 has that name"),
+    ],
+)
+def test_bad_recovery_points_exit_2_before_anything_is_restored(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    engine: Engine,
+    recording: dict[str, Any],
+    argv: list[str],
+    message: str,
 ) -> None:
     outputs = aurora_stack()
-    real = ops_clients.default_client
-
-    class WrongGroups:
-        """The restored copy comes up with another security group (a drifted restore)."""
-
-        def __init__(self) -> None:
-            self.rds = real("rds", REGION)
-
-        def describe_db_clusters(self, **params: Any) -> Any:
-            answer = self.rds.describe_db_clusters(**params)
-            if "drill" in params.get("DBClusterIdentifier", ""):
-                answer["DBClusters"][0]["VpcSecurityGroups"] = [{"VpcSecurityGroupId": "sg-0wrong"}]
-            return answer
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.rds, name)
-
-    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: WrongGroups())
-    status, _, err = run(tmp_path, capsys, outputs, "--region", REGION)
-    assert status == 1
-    assert "came up with security groups ['sg-0wrong'], not the source's ['sg-0database']" in err
-    assert list(clusters()) == ["platform-prod-use1"]  # cleaned up after the failure
+    try:
+        status, _, err = run(tmp_path, capsys, outputs, *argv)
+    except SystemExit as usage:  # argparse's own refusal
+        status, err = int(str(usage.code)), capsys.readouterr().err
+    assert status == Exit.BAD_INPUT and message in err
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])
 
 
-def test_a_region_the_stack_does_not_have(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = run(tmp_path, capsys, aurora_stack(), "--region", "eu-west-1")
-    assert status == 2 and "region 'eu-west-1' is not one of this stack's regions" in err
+def test_a_timeout_leaves_the_creating_copy_alone_and_reports_the_real_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"copy_status": "creating"}
+    status, out, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.FAILED
+    calls: Recording = recording["client"]
+    copy = calls.named("restore_db_cluster_to_point_in_time")[0]["DBClusterIdentifier"]
+    assert f"failed: cluster {copy} did not get there within 3 s (last status: creating)" in err
+    # Nothing is done to a cluster that is still being created, and no instance was started.
+    assert not calls.named("modify_db_cluster") and not calls.named("delete_db_cluster")
+    assert not calls.named("create_db_instance")
+    assert f"LEFT BEHIND: cluster {copy} is creating, left alone; once available: aws rds delete-db-cluster" in out
 
 
-def test_an_rds_instance_is_drilled_the_same_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_with_no_route_the_drill_says_so_and_still_cleans_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    engine.no_route = True
+    status, out, _ = run(tmp_path, capsys, outputs)
+    assert status == Exit.QUERY_NOT_RUN
+    assert "Query: NOT RUN: no route to " in out and "run the drill inside the VPC (README)" in out
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])
+
+
+def test_skip_query_sets_no_password_and_runs_no_query(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    status, out, _ = run(tmp_path, capsys, outputs, "--skip-query")
+    assert status == Exit.OK
+    assert "Query: skipped (--skip-query)" in out
+    assert not recording["client"].named("modify_db_cluster") and engine.seen == []
+
+
+@pytest.mark.parametrize(
+    ("change", "answer", "message"),
+    [
+        ({"wrong_key": True}, 1, f"is not encrypted with the source's key {KEY}"),
+        ({"wrong_groups": True}, 1, "came up with security groups ['sg-0wrong'], not the source's ['sg-0database']"),
+        ({}, None, "answered None"),
+    ],
+)
+def test_a_copy_that_is_wrong_fails_the_drill_and_is_deleted(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    engine: Engine,
+    recording: dict[str, Any],
+    change: dict[str, Any],
+    answer: Any,
+    message: str,
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = change
+    engine.answer = answer
+    status, _, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.FAILED and message in err
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])
+
+
+def test_a_managed_secret_of_the_copy_is_unmanaged_for_the_drill_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"secrets": {False: "arn:secret:source", True: "arn:secret:copy"}}
+    status, _, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.OK, err
+    (change,) = recording["client"].named("modify_db_cluster")
+    assert change["ManageMasterUserPassword"] is False and change["MasterUserPassword"]
+
+
+def test_the_sources_managed_secret_is_never_unmanaged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"secrets": {False: "arn:secret:source", True: "arn:secret:source"}}
+    status, _, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.FAILED and "shares the source's master secret arn:secret:source" in err
+    assert not recording["client"].named("modify_db_cluster") and engine.seen == []
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])
+
+
+def test_no_snapshot_is_a_failed_drill(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"no_snapshots": True}
+    status, _, err = run(tmp_path, capsys, outputs, "--snapshot", "latest")
+    assert status == Exit.FAILED and "platform-prod-use1 has no available snapshot to restore" in err
+
+
+def test_an_rds_instance_is_restored_to_its_latest_point_queried_and_deleted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
     rds = boto3.client("rds", region_name=REGION)
     instance = rds.create_db_instance(
         DBInstanceIdentifier="platform-dev-use1",
-        DBInstanceClass="db.t4g.micro",
         Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        DBName="platform",
         MasterUsername="platform_admin",
         MasterUserPassword="not-a-real-password-1",
         AllocatedStorage=20,
         StorageEncrypted=True,
         KmsKeyId=KEY,
         VpcSecurityGroupIds=["sg-0database"],
+        BackupRetentionPeriod=7,
     )["DBInstance"]
-    rds.create_db_snapshot(DBSnapshotIdentifier="nightly", DBInstanceIdentifier="platform-dev-use1")
     outputs = {
         "regions": [REGION],
         "databases": {REGION: {"identifier": "platform-dev-use1", "arn": instance["DBInstanceArn"]}},
     }
-    status, out, err = run(tmp_path, capsys, outputs, "--region", REGION)
-    assert status == 0, err
-    assert "Restored platform-dev-use1 into platform-dev-use1-drill-" in out
-    remaining = [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]]
-    assert remaining == ["platform-dev-use1"]
+    status, out, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.OK, err
+    calls: Recording = recording["client"]
+    (restore,) = calls.named("restore_db_instance_to_point_in_time")
+    assert restore["UseLatestRestorableTime"] is True and restore["PubliclyAccessible"] is False
+    (change,) = calls.named("modify_db_instance")
+    assert change["DBInstanceIdentifier"] == restore["TargetDBInstanceIdentifier"]
+    assert engine.seen[0].host.startswith(restore["TargetDBInstanceIdentifier"])
+    assert not calls.named("create_db_instance")
+    assert left() == ([], ["platform-dev-use1"])
+    assert "Cleanup: the copy is deleted." in out
 
 
-class Recording:
-    """Moto's RDS client, recording the restore call and optionally changing the copy's key."""
-
-    def __init__(self, real: Any, wrong_key: bool = False) -> None:
-        self.rds = real("rds", REGION)
-        self.wrong_key = wrong_key
-        self.restored_from: list[str] = []
-
-    def restore_db_cluster_from_snapshot(self, **params: Any) -> Any:
-        self.restored_from.append(params["SnapshotIdentifier"])
-        return self.rds.restore_db_cluster_from_snapshot(**params)
-
-    def describe_db_clusters(self, **params: Any) -> Any:
-        answer = self.rds.describe_db_clusters(**params)
-        if self.wrong_key and "drill" in params.get("DBClusterIdentifier", ""):
-            answer["DBClusters"][0]["KmsKeyId"] = "arn:aws:kms:us-east-1:123456789012:key/other"
-        return answer
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.rds, name)
-
-
-def test_the_newest_snapshot_is_the_one_restored(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    outputs = aurora_stack()  # moto's automated snapshot first, then "nightly"
-    recording = Recording(ops_clients.default_client)
-    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: recording)
-    status, _, err = run(tmp_path, capsys, outputs, "--region", REGION)
-    assert status == 0, err
-    assert recording.restored_from == ["nightly"]
-
-
-def test_a_copy_under_another_key_fails_the_drill(
+def test_missing_credentials_exit_3_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = aurora_stack()
-    recording = Recording(ops_clients.default_client, wrong_key=True)
-    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: recording)
-    status, _, err = run(tmp_path, capsys, outputs, "--region", REGION)
-    assert status == 1 and f"is not encrypted with the source's key {KEY}" in err
-    assert list(clusters()) == ["platform-prod-use1"]
+
+    class NoCredentials:
+        def __getattr__(self, name: str) -> Any:
+            def call(**params: Any) -> Any:
+                raise NoCredentialsError()
+
+            return call
+
+    monkeypatch.setattr(ops_clients, "default_client", lambda service, region: NoCredentials())
+    status, _, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.AWS_ERROR
+    assert err.strip() == "error: no AWS credentials: set AWS_PROFILE or sign in (aws sso login)"
+
+
+def report(
+    *, restore_seconds: float, age_minutes: float, query: str = "answered", left: list[str] | None = None
+) -> DrillReport:
+    started = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+    return DrillReport(
+        source=SOURCE,
+        copy=f"{SOURCE}-drill-202601311200",
+        recovery_point=started - timedelta(minutes=age_minutes),
+        recovery_kind="latest restorable time",
+        steps=[Step("restore", restore_seconds, True), Step("delete", 10_000, False)],
+        query=QueryOutcome(query, "detail"),  # type: ignore[arg-type]
+        leftovers=left or [],
+        rto_minutes=60,
+        rpo_minutes=15,
+        started=started,
+    )
+
+
+@pytest.mark.parametrize(
+    ("built", "expected"),
+    [
+        (report(restore_seconds=3599, age_minutes=5), Exit.OK),
+        (report(restore_seconds=3601, age_minutes=5), Exit.TARGET_MISSED),  # the cleanup does not count
+        (report(restore_seconds=60, age_minutes=16), Exit.TARGET_MISSED),
+        (report(restore_seconds=3601, age_minutes=5, query="not run"), Exit.QUERY_NOT_RUN),
+        (report(restore_seconds=60, age_minutes=5, query="not run", left=["cluster x"]), Exit.FAILED),
+        (report(restore_seconds=60, age_minutes=5, query="skipped"), Exit.OK),
+    ],
+)
+def test_the_exit_code_follows_the_report(built: DrillReport, expected: Exit) -> None:
+    assert built.exit == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--timeout", "0"], "argument --timeout: 0 is not above 0"),
+        (["--poll-seconds", "-1"], "argument --poll-seconds: -1 is below 0"),
+        (["--rto-minutes", "1.5"], "argument --rto-minutes: 1.5 is not a whole number of minutes"),
+        (["--rpo-minutes", "soon"], "argument --rpo-minutes: 'soon' is not a number"),
+    ],
+)
+def test_bad_numbers_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["restore-drill", "outputs.json", "--region", REGION, *argv])
+    assert usage.value.code == Exit.BAD_INPUT and message in capsys.readouterr().err
+
+
+def test_a_malformed_databases_entry_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine
+) -> None:
+    status, _, err = run(tmp_path, capsys, {"regions": [REGION], "databases": {REGION: "platform-prod-use1"}})
+    assert status == Exit.BAD_INPUT and "the stack outputs lack 'databases.us-east-1.identifier'" in err

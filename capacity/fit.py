@@ -251,7 +251,8 @@ def check_inventory(found: Inventory) -> CapacityReport:
             report.fits += place(cluster, groups, workloads, scenario)
         for workload in workloads:
             reasons = tuple(refusal(group, workload.pod) for group in groups)
-            if not workload.daemon and all(reasons):
+            # A group that cannot be modelled is reported on its own; its refusal proves nothing.
+            if not workload.daemon and all(reasons) and all(group.instance for group in groups):
                 report.unschedulable.append(Unschedulable(cluster, workload, reasons))
     return report
 

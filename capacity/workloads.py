@@ -260,6 +260,18 @@ def _node_group(item: Item, cluster: str) -> NodeGroup:
     )
 
 
+def _owning_cluster(item: Item, suffix: str) -> str:
+    """The cluster a node group or add-on belongs to: its parent, the Cluster component.
+
+    A policy pack is sent no components, so there the parent is unknown; components/cluster.py
+    names these children `<cluster>-<group>` and `<cluster>-<add-on>`, so the name tells.
+    """
+    if item.parent:
+        return item.parent
+    name = urn_name(item.urn)
+    return name.removesuffix(f"-{suffix}") if suffix else name
+
+
 def _cluster_of(item: Item, providers: Mapping[str, str], clusters: Sequence[str]) -> str | None:
     """The cluster (component URN) whose Kubernetes provider the item uses."""
     if item.provider in providers:
@@ -369,16 +381,17 @@ def _addon(item: Item, cluster: str) -> list[Workload]:
 def inventory(items: Sequence[Item]) -> Inventory:
     """Node groups and workloads per cluster, as far as the resources tell."""
     found = Inventory()
-    clusters: list[str] = []
-    for item in items:
-        if item.type == NODE_GROUP and item.parent not in clusters:
-            clusters.append(item.parent)
-    providers = {item.urn: item.parent for item in items if item.type.startswith("pulumi:providers:")}
     for item in items:
         if item.type == NODE_GROUP:
-            found.node_groups.setdefault(item.parent, []).append(_node_group(item, item.parent))
-        elif item.type == ADDON and item.parent in clusters:
-            found.workloads.setdefault(item.parent, []).extend(_addon(item, item.parent))
+            label = _map(item.props.get("labels")).get(NODE_GROUP_LABEL)
+            cluster = _owning_cluster(item, str(label or ""))
+            found.node_groups.setdefault(cluster, []).append(_node_group(item, cluster))
+    clusters = list(found.node_groups)
+    providers = {item.urn: item.parent for item in items if item.type.startswith("pulumi:providers:")}
+    for item in items:
+        if item.type == ADDON and _owning_cluster(item, str(item.props.get("addonName"))) in clusters:
+            cluster = _owning_cluster(item, str(item.props.get("addonName")))
+            found.workloads.setdefault(cluster, []).extend(_addon(item, cluster))
             if str(item.props.get("addonName")) not in ADDON_PODS:
                 found.notes.append(f"add-on {item.props.get('addonName')}: its pods are unknown and not counted")
     defaults = _limit_defaults(items)

@@ -60,7 +60,14 @@ ADDON_PODS: dict[str, tuple[AddonPods, ...]] = {
     "eks-pod-identity-agent": (AddonPods("eks-pod-identity-agent", "DaemonSet", 0, 0, TOLERATE_ALL),),
     "coredns": (
         AddonPods(
-            "coredns", "Deployment", 100, 70, (CRITICAL_ADDONS_ONLY,), replicas=2, replica_key="replicaCount", assumed=True
+            "coredns",
+            "Deployment",
+            100,
+            70,
+            (CRITICAL_ADDONS_ONLY,),
+            replicas=2,
+            replica_key="replicaCount",
+            assumed=True,
         ),
     ),
     "aws-ebs-csi-driver": (

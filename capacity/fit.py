@@ -87,7 +87,9 @@ def refusal(group: NodeGroup, pod: Pod) -> str:
     for key, value in pod.node_selector.items():
         if labels.get(key) != value:
             have = labels.get(key)
-            return f"nodeSelector {key}={value}, but {group.name}'s nodes have {f'{key}={have}' if have else 'no ' + key}"
+            return (
+                f"nodeSelector {key}={value}, but {group.name}'s nodes have {f'{key}={have}' if have else 'no ' + key}"
+            )
     if pod.node_affinity and not any(
         all(_expression_matches(expression, labels) for expression in term) for term in pod.node_affinity
     ):
@@ -186,9 +188,7 @@ class CapacityReport:
     @property
     def ok(self) -> bool:
         """Everything fits at the minimum and in a rolling update, and every pod has a group."""
-        return not self.unschedulable and all(
-            fit.fits for fit in self.fits if fit.scenario in MANDATORY_SCENARIOS
-        )
+        return not self.unschedulable and all(fit.fits for fit in self.fits if fit.scenario in MANDATORY_SCENARIOS)
 
 
 def _count(workload: Workload, scenario: Scenario) -> int:
@@ -197,7 +197,9 @@ def _count(workload: Workload, scenario: Scenario) -> int:
     return workload.minimum + (workload.surge if scenario == "rolling update" else 0)
 
 
-def place(cluster: str, groups: Sequence[NodeGroup], workloads: Sequence[Workload], scenario: Scenario) -> list[GroupFit]:
+def place(
+    cluster: str, groups: Sequence[NodeGroup], workloads: Sequence[Workload], scenario: Scenario
+) -> list[GroupFit]:
     """First-fit-decreasing placement of one cluster's pods in one scenario."""
     fits: dict[str, GroupFit] = {}
     nodes: list[_Node] = []
@@ -230,15 +232,15 @@ def place(cluster: str, groups: Sequence[NodeGroup], workloads: Sequence[Workloa
     for workload, count in pods:
         admitting = [g for g in groups if not refusal(g, workload.pod)]
         for _ in range(count):
-            node = next((n for n in nodes if n.group in admitting and n.take(workload.pod)), None)
-            target = node.group if node is not None else (admitting[0] if admitting else None)
+            placed = next((n for n in nodes if n.group in admitting and n.take(workload.pod)), None)
+            target = placed.group if placed is not None else (admitting[0] if admitting else None)
             if target is None:
                 break  # reported once as unschedulable by `check`
             fit = fits[target.urn]
             fit.requested_cpu += workload.pod.cpu_millis
             fit.requested_memory += workload.pod.memory_mib
             fit.requested_pods += 1
-            if node is None:
+            if placed is None:
                 fit.unplaced.append(workload)
     return list(fits.values())
 
@@ -284,7 +286,9 @@ def shortfall(fit: GroupFit) -> str:
         )
         if amount > 0
     ]
-    return "short of " + ", ".join(short) if short else "no single node has room left (the totals fit, the pieces do not)"
+    return (
+        "short of " + ", ".join(short) if short else "no single node has room left (the totals fit, the pieces do not)"
+    )
 
 
 def violation(fit: GroupFit) -> str:
@@ -294,7 +298,9 @@ def violation(fit: GroupFit) -> str:
         return f"{_where(fit)}: {group.problem}; the capacity check cannot place its pods"
     size_key = "maxSize" if fit.scenario == "maximum" else "minSize"
     first = fit.unplaced[0]
-    keys = f"cluster.nodeGroups.{group.name}.{size_key} (now {fit.nodes}) or cluster.nodeGroups.{group.name}.instanceTypes"
+    keys = (
+        f"cluster.nodeGroups.{group.name}.{size_key} (now {fit.nodes}) or cluster.nodeGroups.{group.name}.instanceTypes"
+    )
     fields = "maxReplicas" if fit.scenario == "maximum" else "{minReplicas, cpuRequest, memoryRequest}"
     lower = f", or lower {first.hint}.{fields}" if first.hint else ""
     what = {

@@ -214,7 +214,9 @@ def pod_of(owner: str, spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> 
     for container in _list(spec.get("initContainers")):
         init_cpu, init_memory = _container_requests(_map(container), defaults)
         cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
-    affinity = _map(_map(_map(spec.get("affinity")).get("nodeAffinity")).get("requiredDuringSchedulingIgnoredDuringExecution"))
+    affinity = _map(
+        _map(_map(spec.get("affinity")).get("nodeAffinity")).get("requiredDuringSchedulingIgnoredDuringExecution")
+    )
     terms = tuple(
         tuple(_map(expression) for expression in _list(_map(term).get("matchExpressions")))
         for term in _list(affinity.get("nodeSelectorTerms"))
@@ -238,7 +240,11 @@ def _node_group(item: Item, cluster: str) -> NodeGroup:
     types = tuple(str(t) for t in _list(props.get("instanceTypes")))
     scaling = _map(props.get("scalingConfig"))
     taints = tuple(
-        Taint(str(_map(t).get("key", "")), str(_map(t).get("value") or ""), TAINT_EFFECTS.get(str(_map(t).get("effect")), ""))
+        Taint(
+            str(_map(t).get("key", "")),
+            str(_map(t).get("value") or ""),
+            TAINT_EFFECTS.get(str(_map(t).get("effect")), ""),
+        )
         for t in _list(props.get("taints"))
     )
     unknown = [t for t in types if t not in EC2_INSTANCE_TYPES]
@@ -327,7 +333,9 @@ def _language_hint(item: Item, props: Mapping[str, Any]) -> str:
     return f"languageServices.services.{language}" if LANGUAGE_POOL in item.urn and language else ""
 
 
-def _controller(item: Item, cluster: str, defaults: Mapping[str, Mapping[str, Any]], hpas: Mapping[Any, Any]) -> Workload:
+def _controller(
+    item: Item, cluster: str, defaults: Mapping[str, Mapping[str, Any]], hpas: Mapping[Any, Any]
+) -> Workload:
     props = item.props
     kind = item.type.rsplit(":", 1)[-1]
     namespace, name = _namespace(props), _name(props, item)
@@ -400,10 +408,11 @@ def inventory(items: Sequence[Item]) -> Inventory:
         kind = item.type
         if kind not in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, POD, HELM_RELEASE):
             continue
-        cluster = _cluster_of(item, providers, clusters)
-        if cluster is None:
+        owner = _cluster_of(item, providers, clusters)
+        if owner is None:
             found.notes.append(f"{urn_name(item.urn)}: no node group's cluster runs it; not counted")
             continue
+        cluster = owner
         if kind == HELM_RELEASE:
             if item.props.get("chart") == "traefik":
                 found.workloads.setdefault(cluster, []).append(_traefik(item, cluster))

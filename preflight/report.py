@@ -97,7 +97,7 @@ _CAPACITY_HEADER = ("cluster", "group", "scenario", "nodes", "CPU req/alloc", "m
 
 
 def _capacity_rows(report: CapacityReport) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for fit in report.fits:
         instance = fit.group.instance.name if fit.group.instance else "?"
         rows.append(
@@ -146,7 +146,11 @@ def _fit_json(fit: GroupFit) -> dict[str, Any]:
         "scenario": fit.scenario,
         "instanceType": fit.group.instance.name if fit.group.instance else None,
         "nodes": fit.nodes,
-        "allocatable": {"cpuMillis": fit.allocatable_cpu, "memoryMiB": fit.allocatable_memory, "pods": fit.allocatable_pods},
+        "allocatable": {
+            "cpuMillis": fit.allocatable_cpu,
+            "memoryMiB": fit.allocatable_memory,
+            "pods": fit.allocatable_pods,
+        },
         "requested": {"cpuMillis": fit.requested_cpu, "memoryMiB": fit.requested_memory, "pods": fit.requested_pods},
         "headroom": {
             "cpuMillis": fit.headroom_cpu,
@@ -236,7 +240,9 @@ def render_text(run: Run) -> str:
         lines += ["", "Capacity (pods vs node groups; minimum and rolling update at minSize, maximum at maxSize):"]
         widths = [max(len(row[i]) for row in [_CAPACITY_HEADER, *_capacity_rows(capacity)]) for i in range(8)]
         for row in [_CAPACITY_HEADER, *_capacity_rows(capacity)]:
-            lines.append("    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+            lines.append(
+                "    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            )
         lines += [f"    {problem}" for problem in _capacity_problems(capacity)]
         lines += [f"    note: {note}" for note in capacity.notes]
 

@@ -15,7 +15,9 @@ from capacity.fit import check, refusal, tolerates, violations
 from capacity.workloads import Item, Pod, Taint, rollout_surge
 
 CLUSTER = "urn:pulumi:s::p::platform:index:Region$platform:index:Cluster::r1-cluster"
-PROVIDER = "urn:pulumi:s::p::platform:index:Region$platform:index:Cluster$pulumi:providers:kubernetes::r1-cluster-kubernetes"
+PROVIDER = (
+    "urn:pulumi:s::p::platform:index:Region$platform:index:Cluster$pulumi:providers:kubernetes::r1-cluster-kubernetes"
+)
 SANDBOX_TAINT = {"key": "platform/sandbox", "value": "true", "effect": "NO_SCHEDULE"}
 TOLERATION = {"key": "platform/sandbox", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 
@@ -55,13 +57,19 @@ def deployment(
     }
     if strategy is not None:
         props["spec"]["strategy"] = strategy
-    return Item(f"urn:pulumi:s::p::kubernetes:apps/v1:{kind}::{name}", f"kubernetes:apps/v1:{kind}", props, "", provider)
+    return Item(
+        f"urn:pulumi:s::p::kubernetes:apps/v1:{kind}::{name}", f"kubernetes:apps/v1:{kind}", props, "", provider
+    )
 
 
 def hpa(name: str, minimum: int, maximum: int) -> Item:
     props = {
         "metadata": {"name": name, "namespace": "apps"},
-        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": name}, "minReplicas": minimum, "maxReplicas": maximum},
+        "spec": {
+            "scaleTargetRef": {"kind": "Deployment", "name": name},
+            "minReplicas": minimum,
+            "maxReplicas": maximum,
+        },
     }
     return Item(
         f"urn:pulumi:s::p::kubernetes:autoscaling/v2:HorizontalPodAutoscaler::{name}",
@@ -105,7 +113,9 @@ def test_cpu_short_names_the_group_the_shortfall_and_the_first_pod() -> None:
 
 def test_memory_short() -> None:
     # 6903Mi per node: 4 x 2000Mi need 8000Mi on one node.
-    report = check([node_group("system", ["m7i.large"], 1), deployment("cache", 4, pod_spec("10m", "2000Mi"), NO_SURGE)])
+    report = check(
+        [node_group("system", ["m7i.large"], 1), deployment("cache", 4, pod_spec("10m", "2000Mi"), NO_SURGE)]
+    )
     fit = next(f for f in report.groups("minimum"))
     assert len(fit.unplaced) == 1 and fit.headroom_memory == 6903 - 8000
     assert "short of memory by 1097Mi" in next(iter(violations(report, ("minimum",))))[0]
@@ -149,7 +159,9 @@ def test_taint_a_pod_without_the_toleration_stays_off_the_sandbox() -> None:
 
 def test_a_pod_selecting_a_group_lands_there_and_only_there() -> None:
     spec = pod_spec("1500m", "100Mi", nodeSelector={"platform/node-group": "system"})
-    report = check([node_group("system", ["m7i.large"], 1), node_group("other", ["m7i.large"], 1), deployment("a", 2, spec)])
+    report = check(
+        [node_group("system", ["m7i.large"], 1), node_group("other", ["m7i.large"], 1), deployment("a", 2, spec)]
+    )
     by_group = {f.group.name: f for f in report.groups("minimum")}
     assert by_group["system"].requested_cpu == 3000 and len(by_group["system"].unplaced) == 1
     assert by_group["other"].requested_cpu == 0
@@ -178,7 +190,9 @@ def test_surge_a_deployment_whose_max_unavailable_rounds_to_zero_needs_room_for_
         ({"type": "Recreate"}, 3, 0),
     ],
 )
-def test_rollout_surge_rounds_like_the_deployment_controller(strategy: dict[str, Any], replicas: int, surge: int) -> None:
+def test_rollout_surge_rounds_like_the_deployment_controller(
+    strategy: dict[str, Any], replicas: int, surge: int
+) -> None:
     assert rollout_surge(strategy, replicas) == surge
 
 
@@ -199,7 +213,11 @@ def test_the_hpa_minimum_raises_the_count_and_its_maximum_is_checked_against_max
 
 def test_daemonsets_take_room_on_every_node_they_tolerate() -> None:
     daemon = deployment("agent", 0, pod_spec("100m", "64Mi", tolerations=[{"operator": "Exists"}]), kind="DaemonSet")
-    items = [node_group("system", ["m7i.large"], 2), node_group("sandbox", ["m7i.large"], 3, taints=[SANDBOX_TAINT]), daemon]
+    items = [
+        node_group("system", ["m7i.large"], 2),
+        node_group("sandbox", ["m7i.large"], 3, taints=[SANDBOX_TAINT]),
+        daemon,
+    ]
     by_group = {f.group.name: f for f in check(items).groups("minimum")}
     assert by_group["system"].requested_cpu == 200 and by_group["system"].requested_pods == 2
     assert by_group["sandbox"].requested_cpu == 300 and by_group["sandbox"].requested_memory == 192

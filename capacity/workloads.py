@@ -357,7 +357,7 @@ def _traefik(item: Item, cluster: str) -> Workload:
     values = _map(item.props.get("values"))
     deployment = _map(values.get("deployment"))
     count = _int(deployment.get("replicas"), TRAEFIK_DEFAULTS["replicas"])
-    rolling = {**{k: TRAEFIK_DEFAULTS[k] for k in ("maxUnavailable", "maxSurge")}}
+    rolling = {"maxUnavailable": TRAEFIK_DEFAULTS["maxUnavailable"], "maxSurge": TRAEFIK_DEFAULTS["maxSurge"]}
     rolling.update(_map(_map(values.get("updateStrategy")).get("rollingUpdate")))
     spec = {
         "containers": [{"resources": _map(values.get("resources"))}],

@@ -188,7 +188,7 @@ def _maximum_fits(resources: Sequence[Resource], config: Mapping[str, Any]) -> I
 
 CAPACITY_STACK_RULES = (
     StackRule(
-        name="capacity-eks-pods-fit-node-groups",
+        name="limits-eks-pods-fit-node-groups",
         description="The pods each cluster must run (Deployments at their minimum, add-ons, DaemonSets on every "
         "node) fit its node groups at their minSize, also during a rolling update's surge.",
         severity="high",
@@ -198,7 +198,7 @@ CAPACITY_STACK_RULES = (
         "group's minSize or instance type, or lower the services' minReplicas or requests.",
     ),
     StackRule(
-        name="capacity-eks-hpa-max-fits-node-groups",
+        name="limits-eks-hpa-max-fits-node-groups",
         description="Every Deployment at its HPA maximum fits the node groups at their maxSize, so autoscaling "
         "can reach what the config promises.",
         severity="medium",

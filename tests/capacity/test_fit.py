@@ -292,3 +292,23 @@ def test_required_node_affinity_is_a_filter() -> None:
     not_fargate = ({"key": "eks.amazonaws.com/compute-type", "operator": "NotIn", "values": ["fargate"]},)
     assert refusal(group, Pod("p", 1, 1, node_affinity=(amd64_only,))) != ""
     assert refusal(group, Pod("p", 1, 1, node_affinity=(amd64_only, not_fargate))) == ""  # terms are ORed
+
+
+def test_the_traefik_chart_is_read_from_its_values_and_other_charts_are_noted() -> None:
+    def release(chart: str, values: dict[str, Any]) -> Item:
+        props = {"chart": chart, "name": chart, "namespace": "ingress", "values": values}
+        return Item(
+            f"urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::{chart}",
+            "kubernetes:helm.sh/v3:Release",
+            props,
+            "",
+            PROVIDER,
+        )
+
+    values = {"deployment": {"replicas": 2}, "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}
+    report = check([node_group("system", ["m7i.large"], 1), release("traefik", values), release("grafana", {})])
+    by_scenario = {f.scenario: f for f in report.fits}
+    assert (by_scenario["minimum"].requested_cpu, by_scenario["minimum"].requested_memory) == (200, 256)
+    # The chart's updateStrategy (maxUnavailable 0, maxSurge 1) adds one pod during a rollout.
+    assert by_scenario["rolling update"].requested_pods == 3
+    assert report.notes == ["Helm release grafana (chart grafana): pods unknown"]

@@ -14,8 +14,8 @@ from policies.rules.capacity import capacity_items
 from tests.conftest import synthesized
 from tests.policies.views import resources_of
 
-FIT = next(rule for rule in STACK_RULES if rule.name == "capacity-eks-pods-fit-node-groups")
-MAXIMUM = next(rule for rule in STACK_RULES if rule.name == "capacity-eks-hpa-max-fits-node-groups")
+FIT = next(rule for rule in STACK_RULES if rule.name == "limits-eks-pods-fit-node-groups")
+MAXIMUM = next(rule for rule in STACK_RULES if rule.name == "limits-eks-hpa-max-fits-node-groups")
 EC2_TYPES = next(rule for rule in RESOURCE_RULES if rule.name == "limits-ec2-instance-type-allowed")
 
 # The headroom each default stack keeps in its tightest group and scenario (README, capacity).

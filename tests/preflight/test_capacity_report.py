@@ -66,7 +66,7 @@ def test_a_stack_whose_pods_do_not_fit_is_refused_by_the_pack(
     status = main(["dev", "--config-file", str(stack_file)])
     out = capsys.readouterr().out
     assert status == 1
-    assert "[capacity-eks-pods-fit-node-groups]" in out
+    assert "[limits-eks-pods-fit-node-groups]" in out
     # Two medium nodes hold the minimum (3110m of 3860m), not a rolling update's surge (5860m).
     assert (
         "node group sandbox of cluster us-east-1-cluster in us-east-1: 2 x t3a.medium (minSize) cannot hold "

@@ -5,7 +5,9 @@
    with no component code: the platform's own overhead. Two baselines: the same provider SDK
    classes (the target's measure) and plain `pulumi.CustomResource` (the SDK's floor);
 2. policy analysis over the Analyzer gRPC protocol, per 500 resources;
-3. synth and analysis for 1, 3 and 6 regions (prod's region shape repeated).
+3. the capacity check of prod (capacity/fit.py), as preflight's report runs it and as the pack's
+   two capacity stack policies run it, against preflight's own time (synth + analysis);
+4. synth and analysis for 1, 3 and 6 regions (prod's region shape repeated).
 
 Each figure is the median of `--repeat` runs (default 3). Results go to stdout as Markdown.
 """
@@ -24,8 +26,11 @@ from typing import Any
 
 from benchmarks.replay import replay_program
 from components.config import read_stack_file
+from policies.rule import Resource
+from policies.rules.capacity import CAPACITY_STACK_RULES
 from preflight.analyze import analyze, read_policy_config
-from preflight.export import export_document, read_state
+from preflight.export import State, export_document, read_state
+from preflight.report import capacity_state
 from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 
 PACK = PROJECT_ROOT / "policies"
@@ -63,6 +68,27 @@ def synth_regions(count: int) -> Graph:
     return synth("prod", stack_values=regions_values(count))
 
 
+def policy_resources(state: State) -> list[Resource]:
+    """The state's custom resources as a stack policy receives them (no components, so no parents)."""
+    providers = {r.urn: r.inputs for r in state.resources if r.type.startswith("pulumi:providers:")}
+    return [
+        Resource(
+            type=r.type,
+            name=r.name,
+            urn=r.urn,
+            props=r.inputs,
+            provider_props=providers.get(r.provider_urn, {}),
+            provider=r.provider_urn,
+        )
+        for r in state.resources
+        if r.custom
+    ]
+
+
+def capacity_policies(resources: list[Resource]) -> int:
+    return sum(len(rule.violations(resources)) for rule in CAPACITY_STACK_RULES)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3)
@@ -93,6 +119,16 @@ def main() -> None:
     analysis_seconds, _ = median_seconds(lambda: analyze(state, [PACK], config), args.repeat)
     per_500 = analysis_seconds * 500 / count
     print(f"| analysis of prod over gRPC | {count} | {analysis_seconds:.2f} | {per_500:.2f} s per 500 |")
+    preflight_seconds = platform_seconds + analysis_seconds
+    # The check takes milliseconds: more runs give a steadier median.
+    report_seconds, _ = median_seconds(lambda: capacity_state(state), args.repeat * 10)
+    resources = policy_resources(state)
+    pack_seconds, _ = median_seconds(lambda: capacity_policies(resources), args.repeat * 10)
+    for what, seconds in (("in the report", report_seconds), ("as the pack's 2 stack policies", pack_seconds)):
+        print(
+            f"| capacity check of prod {what} | {count} | {seconds:.4f} | "
+            f"{seconds / preflight_seconds:.2%} of preflight (synth + analysis, {preflight_seconds:.2f} s) |"
+        )
     for regions in (1, 3, 6):
         seconds, scaled = median_seconds(functools.partial(synth_regions, regions), args.repeat)
         scaled_state = read_state(export_document(scaled))

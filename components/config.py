@@ -47,6 +47,7 @@ from components.instance_types import (
     db_class_families,
 )
 from components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS
+from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 
@@ -285,6 +286,10 @@ class NodeGroupConfig(_Model):
     @field_validator("instance_types")
     @classmethod
     def _one_architecture(cls, types: list[str]) -> list[str]:
+        # The capacity check needs each type's vCPUs, memory and max pods (components/node_capacity.py).
+        for index, instance_type in enumerate(types):
+            if instance_type not in EC2_INSTANCE_TYPES:
+                raise KeyedValueError(f"[{index}]", unknown_instance_type(instance_type))
         # One node group runs one AMI, so its instance types must share a CPU architecture.
         kinds = {architecture(instance_type): instance_type for instance_type in types}
         if len(kinds) > 1:
@@ -998,7 +1003,8 @@ def _split_key(key: str) -> list[str | int]:
     parts: list[str | int] = []
     for piece in key.split("."):
         name, *indexes = piece.split("[")
-        parts.append(name)
+        if name:  # a key may start with an index: "[0]" within a list field
+            parts.append(name)
         parts.extend(int(index.rstrip("]")) for index in indexes)
     return parts
 

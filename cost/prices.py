@@ -65,6 +65,8 @@ _ROWS = (
     _Row("eks.cluster", "cluster-hour", _everywhere(0.10), _EKS),
     _Row("ec2.t3.medium", "instance-hour", _regional(0.0416, 0.0456, 0.0528), _EC2),
     _Row("ec2.t3a.medium", "instance-hour", _regional(0.0376, 0.0408, 0.0472), _EC2),
+    _Row("ec2.t3.xlarge", "instance-hour", _regional(0.1664, 0.1824, 0.2112), _EC2),
+    _Row("ec2.t3a.xlarge", "instance-hour", _regional(0.1504, 0.1632, 0.1888), _EC2),
     _Row("ec2.t4g.medium", "instance-hour", _regional(0.0336, 0.0368, 0.0424), _EC2),
     _Row("ec2.m6i.large", "instance-hour", _regional(0.096, 0.107, 0.120), _EC2),
     _Row("ec2.m6i.xlarge", "instance-hour", _regional(0.192, 0.214, 0.240), _EC2),

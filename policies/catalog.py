@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.rule import Rule, StackRule
-from policies.rules.capacity import CAPACITY_RULES
+from policies.rules.capacity import CAPACITY_RULES, CAPACITY_STACK_RULES
 from policies.rules.cost import COST_STACK_RULES
 from policies.rules.data import DATA_RULES, DATA_STACK_RULES
 from policies.rules.encryption import ENCRYPTION_RULES, ENCRYPTION_STACK_RULES
@@ -25,6 +25,7 @@ STACK_RULES: tuple[StackRule, ...] = (
     *EXPOSURE_STACK_RULES,
     *DATA_STACK_RULES,
     *COST_STACK_RULES,
+    *CAPACITY_STACK_RULES,
 )
 ALL_RULES: tuple[Rule | StackRule, ...] = (*RESOURCE_RULES, *STACK_RULES)
 

@@ -84,6 +84,7 @@ def _view(resource: PolicyResource) -> Resource:
         provider_props=_provider_props(resource.provider),
         parent=resource.parent.urn if resource.parent is not None else "",
         dependencies=[dependency.urn for dependency in resource.dependencies],
+        provider=resource.provider.urn if resource.provider is not None else "",
     )
 
 

@@ -31,6 +31,8 @@ class Resource:
     """The inputs of the resource's provider (region, default tags)."""
     parent: str = ""
     dependencies: Sequence[str] = ()
+    provider: str = ""
+    """The URN of the resource's provider ("" when none): links Kubernetes objects to their cluster."""
 
 
 Check = Callable[[Resource, Mapping[str, Any]], Iterable[str]]

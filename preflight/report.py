@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from capacity import workloads
+from capacity.fit import CapacityReport, GroupFit, check
 from cost.estimate import CURRENCY, Estimate, Item, estimate, provider_region
 from cost.prices import ASSUMPTIONS
 from preflight.analyze import Analysis, Violation
@@ -36,6 +38,10 @@ class Run:
     @functools.cached_property
     def cost(self) -> Estimate:
         return estimate_state(self.state)
+
+    @functools.cached_property
+    def capacity(self) -> CapacityReport:
+        return capacity_state(self.state)
 
     def counts_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(r.type for r in self.resources).items()))
@@ -66,6 +72,111 @@ def estimate_state(state: State) -> Estimate:
         for r in state.resources
         if r.custom  # components cost nothing themselves; providers are free in the estimate
     )
+
+
+def capacity_state(state: State) -> CapacityReport:
+    """The capacity check of an export: node groups and the pods they must hold, per cluster."""
+    regions = {r.urn: provider_region(r.inputs) for r in state.resources if r.type.startswith("pulumi:providers:")}
+    return check(
+        [
+            workloads.Item(
+                urn=r.urn,
+                type=r.type,
+                props=r.inputs,
+                parent=r.parent,
+                provider=r.provider_urn,
+                region=regions.get(r.provider_urn),
+            )
+            for r in state.resources
+            if r.custom
+        ]
+    )
+
+
+_CAPACITY_HEADER = ("cluster", "group", "scenario", "nodes", "CPU req/alloc", "memory req/alloc", "pods", "headroom")
+
+
+def _capacity_rows(report: CapacityReport) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for fit in report.fits:
+        instance = fit.group.instance.name if fit.group.instance else "?"
+        rows.append(
+            (
+                workloads.urn_name(fit.cluster),
+                fit.group.name,
+                fit.scenario,
+                f"{fit.nodes} x {instance}",
+                f"{fit.requested_cpu}m/{fit.allocatable_cpu}m",
+                f"{fit.requested_memory}Mi/{fit.allocatable_memory}Mi",
+                f"{fit.requested_pods}/{fit.allocatable_pods}",
+                f"{fit.headroom_share:.0%}" if fit.fits else "does not fit",
+            )
+        )
+    return rows
+
+
+def _capacity_problems(report: CapacityReport) -> list[str]:
+    """One line per group and scenario that does not fit, and per pod that no group admits."""
+    lines = [
+        f"{workloads.urn_name(fit.cluster)}/{fit.group.name} ({fit.scenario}): "
+        + (
+            f"first pod that does not fit: {fit.unplaced[0].pod.owner} "
+            f"({fit.unplaced[0].pod.cpu_millis}m, {fit.unplaced[0].pod.memory_mib}Mi), "
+            f"{len(fit.unplaced)} pod(s) in all"
+            if fit.unplaced
+            else fit.group.problem
+        )
+        for fit in report.fits
+        if not fit.fits
+    ]
+    lines += [
+        f"{workloads.urn_name(u.cluster)}: {u.workload.pod.owner} fits no node group ({'; '.join(u.reasons)})"
+        for u in report.unschedulable
+    ]
+    return lines
+
+
+def _fit_json(fit: GroupFit) -> dict[str, Any]:
+    first = fit.unplaced[0].pod if fit.unplaced else None
+    return {
+        "cluster": fit.cluster,
+        "group": fit.group.name,
+        "urn": fit.group.urn,
+        "region": fit.group.region,
+        "scenario": fit.scenario,
+        "instanceType": fit.group.instance.name if fit.group.instance else None,
+        "nodes": fit.nodes,
+        "allocatable": {
+            "cpuMillis": fit.allocatable_cpu,
+            "memoryMiB": fit.allocatable_memory,
+            "pods": fit.allocatable_pods,
+        },
+        "requested": {"cpuMillis": fit.requested_cpu, "memoryMiB": fit.requested_memory, "pods": fit.requested_pods},
+        "headroom": {
+            "cpuMillis": fit.headroom_cpu,
+            "memoryMiB": fit.headroom_memory,
+            "pods": fit.headroom_pods,
+            "share": round(fit.headroom_share, 4),
+        },
+        "fits": fit.fits,
+        "problem": fit.group.problem or None,
+        "unplacedPods": len(fit.unplaced),
+        "firstUnplaced": (
+            {"owner": first.owner, "cpuMillis": first.cpu_millis, "memoryMiB": first.memory_mib} if first else None
+        ),
+    }
+
+
+def _capacity_json(report: CapacityReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "groups": [_fit_json(fit) for fit in report.fits],
+        "unschedulable": [
+            {"cluster": u.cluster, "owner": u.workload.pod.owner, "urn": u.workload.urn, "reasons": list(u.reasons)}
+            for u in report.unschedulable
+        ],
+        "notes": list(report.notes),
+    }
 
 
 def _usd(amount: float) -> str:
@@ -123,6 +234,17 @@ def render_text(run: Run) -> str:
         lines.append(f"    {len(cost.unpriced)} resource(s) have no price and are not in the total")
     lines.append("  Assumptions:")
     lines += [f"    {text}" for text in _assumption_texts(cost)]
+
+    capacity = run.capacity
+    if capacity.fits:
+        lines += ["", "Capacity (pods vs node groups; minimum and rolling update at minSize, maximum at maxSize):"]
+        widths = [max(len(row[i]) for row in [_CAPACITY_HEADER, *_capacity_rows(capacity)]) for i in range(8)]
+        for row in [_CAPACITY_HEADER, *_capacity_rows(capacity)]:
+            lines.append(
+                "    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            )
+        lines += [f"    {problem}" for problem in _capacity_problems(capacity)]
+        lines += [f"    note: {note}" for note in capacity.notes]
 
     lines += ["", "Policies:"]
     for pack in run.analysis.packs:
@@ -203,6 +325,7 @@ def render_json(run: Run) -> str:
         ],
         "violations": [_violation_json(v) for v in run.analysis.violations],
         "cost": _cost_json(run.cost),
+        "capacity": _capacity_json(run.capacity),
         "summary": {
             "resources": len(run.resources),
             "byType": run.counts_by_type(),
@@ -239,6 +362,17 @@ def render_markdown(run: Run) -> str:
                     f"{_cell(violation.message)} |"
                 )
         lines.append("")
+    capacity = run.capacity
+    if capacity.fits:
+        verdict_text = "the pods fit" if capacity.ok else "**the pods do not fit**"
+        lines += [f"**Capacity: {verdict_text}** (minimum and rolling update at minSize, maximum at maxSize)", ""]
+        lines += ["| " + " | ".join(_CAPACITY_HEADER) + " |", "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |"]
+        lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in _capacity_rows(capacity)]
+        lines.append("")
+        lines += [f"- {_cell(problem)}" for problem in _capacity_problems(capacity)]
+        lines += [f"- note: {_cell(note)}" for note in capacity.notes]
+        if _capacity_problems(capacity) or capacity.notes:
+            lines.append("")
     cost = run.cost
     lines += [f"**Estimated monthly cost: {_usd(cost.monthly_usd)}** ({CURRENCY}, on-demand list prices)", ""]
     lines += ["| Region | Component | Monthly |", "| --- | --- | ---: |"]

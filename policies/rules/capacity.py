@@ -1,16 +1,25 @@
-"""AWS limits and tags: sizes from a per-stack allowlist, caps on growth, and the required tags."""
+"""AWS limits and tags: sizes from a per-stack allowlist, caps on growth, and the required tags.
+
+Also the capacity check (capacity/fit.py) as two stack policies: the pods a stack must run fit its
+node groups at their minimum and during a rolling update (mandatory), and every HPA's maximum
+fits the groups at their maximum (advisory).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from capacity.fit import MANDATORY_SCENARIOS, check, violations
+from capacity.workloads import Item
 from components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
     ELASTICACHE_NODE_TYPES,
     RDS_POSTGRES_CLASS_MEMORY_GIB,
 )
-from policies.rule import Resource, Rule, mapping, schema, sequence, tags_of
+from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
+from cost.estimate import provider_region
+from policies.rule import Resource, Rule, StackRule, mapping, schema, sequence, tags_of
 
 DEFAULT_EC2_FAMILIES = ["t3", "t3a", "t4g", "m6i", "m7i", "m6g", "m7g", "c6i", "c7i", "c7g", "r6i", "r7i", "r7g"]
 
@@ -29,8 +38,13 @@ def _ec2_types(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     families = [str(family) for family in sequence(config["allowedFamilies"])]
     found = sequence(resource.props.get("instanceTypes")) or [resource.props.get("instanceType")]
     for instance_type in found:
-        if isinstance(instance_type, str) and instance_type.split(".")[0] not in families:
+        if not isinstance(instance_type, str):
+            continue
+        if instance_type.split(".")[0] not in families:
             yield f"instance type {instance_type} is not allowed in this stack; families: {', '.join(families)}"
+        elif resource.type == "aws:eks/nodeGroup:NodeGroup" and instance_type not in EC2_INSTANCE_TYPES:
+            # The capacity check cannot size a node it does not know (components/node_capacity.py).
+            yield unknown_instance_type(instance_type)
 
 
 def _node_group_max(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -142,5 +156,54 @@ CAPACITY_RULES = (
                 items={"type": "string"},
             ),
         },
+    ),
+)
+
+
+# --- capacity: do the pods fit? ----------------------------------------------------------------
+
+
+def capacity_items(resources: Sequence[Resource]) -> list[Item]:
+    """The resources a stack policy receives, as the capacity check reads them."""
+    return [
+        Item(
+            urn=resource.urn,
+            type=resource.type,
+            props=resource.props,
+            parent=resource.parent,
+            provider=resource.provider,
+            region=provider_region(resource.provider_props),
+        )
+        for resource in resources
+    ]
+
+
+def _pods_fit(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    yield from violations(check(capacity_items(resources)), MANDATORY_SCENARIOS)
+
+
+def _maximum_fits(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    yield from violations(check(capacity_items(resources)), ("maximum",))
+
+
+CAPACITY_STACK_RULES = (
+    StackRule(
+        name="limits-eks-pods-fit-node-groups",
+        description="The pods each cluster must run (Deployments at their minimum, add-ons, DaemonSets on every "
+        "node) fit its node groups at their minSize, also during a rolling update's surge.",
+        severity="high",
+        enforcement="mandatory",
+        check=_pods_fit,
+        remediation="Run `python -m preflight <stack>` for the capacity table per node group, then raise the "
+        "group's minSize or instance type, or lower the services' minReplicas or requests.",
+    ),
+    StackRule(
+        name="limits-eks-hpa-max-fits-node-groups",
+        description="Every Deployment at its HPA maximum fits the node groups at their maxSize, so autoscaling "
+        "can reach what the config promises.",
+        severity="medium",
+        enforcement="advisory",
+        check=_maximum_fits,
+        remediation="Raise the group's maxSize or instance type, or lower the services' maxReplicas.",
     ),
 )

@@ -61,6 +61,7 @@ def test_each_stack_budget_is_its_stack_files_budget(stack: str) -> None:
     assert budget["enforcementLevel"] == ("mandatory" if stack == "prod" else "advisory")
 
 
-@pytest.mark.parametrize(("stack", "goal"), [("staging", 600), ("prod", 5000)])
+@pytest.mark.parametrize(("stack", "goal"), [("staging", 750), ("prod", 5200)])
 def test_default_stacks_fit_their_budget(stack: str, goal: float) -> None:
+    # Raised from 600 and 5,000 when the sandbox groups grew to hold their pods (README, capacity).
     assert stack_estimate(resources_of(synthesized(stack))).monthly_usd <= goal

@@ -19,6 +19,7 @@ def view(registration: Registration, graph: Graph) -> Resource:
         provider_props=provider_props,
         parent=registration.parent,
         dependencies=list(registration.dependencies),
+        provider=registration.provider_urn,
     )
 
 

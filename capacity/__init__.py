@@ -1,0 +1,1 @@
+"""Capacity: do the pods a stack must run fit on the node groups it creates? (offline, pure Python)."""

@@ -1,0 +1,90 @@
+"""The pods each EKS add-on runs: what the synthesized graph cannot show.
+
+An `aws:eks/addon:Addon` is one resource in the graph; on the cluster it is a DaemonSet, a
+Deployment or both. Their requests and tolerations come from the add-ons' upstream charts,
+which the EKS add-ons package (read 2026-11, at the commits named):
+
+- vpc-cni: aws/amazon-vpc-cni-k8s `charts/aws-vpc-cni` (b521883): DaemonSet `aws-node`, container
+  `aws-node` 25m CPU and `aws-network-policy-agent` inheriting the same 25m; no memory request;
+  tolerations `[{operator: Exists}]`.
+- eks-pod-identity-agent: aws/eks-pod-identity-agent `charts/eks-pod-identity-agent` (d4dc0f3):
+  DaemonSet without requests (`resources: {}`), tolerations `[{operator: Exists}]`.
+- aws-ebs-csi-driver: kubernetes-sigs/aws-ebs-csi-driver `charts/aws-ebs-csi-driver` 2.64.0
+  (429e202): Deployment `ebs-csi-controller`, `replicaCount: 2`, containers ebs-plugin,
+  csi-provisioner, csi-attacher, csi-resizer at the controller's 10m/40Mi and liveness-probe at
+  10m/32Mi (the snapshotter and volume modifier only run with their CRDs or flag, which this
+  platform does not install), tolerations CriticalAddonsOnly and NoExecute; DaemonSet
+  `ebs-csi-node` with ebs-plugin 10m/40Mi, node-driver-registrar and liveness-probe 10m/32Mi
+  each, `tolerateAllTaints: true`.
+- metrics-server: kubernetes-sigs/metrics-server `charts/metrics-server` (5ed5d3a): 100m/200Mi, no
+  tolerations. The chart's default is 1 replica; we count 2 (assumption: the EKS add-on may run
+  two for availability), so the check errs on the side of less room.
+- coredns and kube-proxy: EKS builds them itself; no chart is published. Assumed as the upstream
+  manifests have them (kubernetes/kubernetes `cluster/addons/dns/coredns/coredns.yaml.base`:
+  100m/70Mi, tolerating CriticalAddonsOnly; `cluster/addons/kube-proxy/kube-proxy-ds.yaml`:
+  100m CPU, tolerating everything), with the EKS default of 2 CoreDNS replicas. CoreDNS's
+  `replicaCount` in the add-on's configurationValues overrides the count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+TOLERATE_ALL: tuple[Mapping[str, str], ...] = ({"operator": "Exists"},)
+CRITICAL_ADDONS_ONLY: Mapping[str, str] = {"key": "CriticalAddonsOnly", "operator": "Exists"}
+NO_EXECUTE_ANY: Mapping[str, str] = {"operator": "Exists", "effect": "NoExecute"}
+
+
+@dataclass(frozen=True)
+class AddonPods:
+    """One DaemonSet or Deployment an add-on runs."""
+
+    name: str
+    kind: Literal["DaemonSet", "Deployment"]
+    cpu_millis: int
+    memory_mib: int
+    tolerations: tuple[Mapping[str, str], ...] = ()
+    replicas: int = 1
+    """Deployments only."""
+    replica_key: str = ""
+    """The add-on configurationValues key that sets the replica count, if any."""
+    assumed: bool = False
+    """True where the numbers are an assumption, not read from a published manifest."""
+
+
+ADDON_PODS: dict[str, tuple[AddonPods, ...]] = {
+    "vpc-cni": (AddonPods("aws-node", "DaemonSet", 50, 0, TOLERATE_ALL),),
+    "kube-proxy": (AddonPods("kube-proxy", "DaemonSet", 100, 0, TOLERATE_ALL, assumed=True),),
+    "eks-pod-identity-agent": (AddonPods("eks-pod-identity-agent", "DaemonSet", 0, 0, TOLERATE_ALL),),
+    "coredns": (
+        AddonPods(
+            "coredns",
+            "Deployment",
+            100,
+            70,
+            (CRITICAL_ADDONS_ONLY,),
+            replicas=2,
+            replica_key="replicaCount",
+            assumed=True,
+        ),
+    ),
+    "aws-ebs-csi-driver": (
+        AddonPods("ebs-csi-controller", "Deployment", 50, 192, (CRITICAL_ADDONS_ONLY, NO_EXECUTE_ANY), replicas=2),
+        AddonPods("ebs-csi-node", "DaemonSet", 30, 104, TOLERATE_ALL),
+    ),
+    "metrics-server": (
+        AddonPods("metrics-server", "Deployment", 100, 200, replicas=2, replica_key="replicas", assumed=True),
+    ),
+}
+"""Per EKS add-on name, the pods it runs on every cluster that installs it."""
+
+
+def replicas(pods: AddonPods, configuration: Mapping[str, Any]) -> int:
+    """The replica count, from the add-on's configurationValues where it sets one."""
+    if pods.replica_key:
+        value = configuration.get(pods.replica_key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return pods.replicas

@@ -1,0 +1,423 @@
+"""Read node groups and the pods they must hold from a stack's resources (inputs, camelCase).
+
+The same reading serves preflight (an export document) and the policy pack (what AnalyzeStack
+sends), so it works on plain mappings only. Where a value is missing, Kubernetes' own default is
+used: 1 replica, strategy RollingUpdate with 25 % surge and 25 % unavailable, HPA minReplicas 1,
+a container's request equal to its limit when only the limit is set, else the namespace
+LimitRange's defaultRequest (the API server's LimitRanger admission plugin applies it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from capacity.addons import ADDON_PODS, replicas
+from components.node_capacity import EC2_INSTANCE_TYPES, InstanceType, unknown_instance_type
+from components.quantity import parse_quantity
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+ADDON = "aws:eks/addon:Addon"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
+REPLICA_SET = "kubernetes:apps/v1:ReplicaSet"
+POD = "kubernetes:core/v1:Pod"
+LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+HPAS = ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+LANGUAGE_POOL = "platform:index:LanguageServicePool"
+
+# The label every platform node carries with its group's name (components/cluster.py).
+NODE_GROUP_LABEL = "platform/node-group"
+# components/cluster.py names a cluster's Kubernetes provider `<cluster component>-kubernetes`;
+# a policy pack may see the provider's URN but not the provider, so the name links the two.
+KUBERNETES_PROVIDER_SUFFIX = "-kubernetes"
+# EKS managed node group taint effects, as the Kubernetes API spells them.
+TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+# Traefik chart 41.x defaults (traefik/traefik-helm-chart `traefik/values.yaml`): one replica,
+# rolling updates with maxUnavailable 0 and maxSurge 1.
+TRAEFIK_DEFAULTS = {"replicas": 1, "maxUnavailable": 0, "maxSurge": 1}
+
+MIB = Decimal(2**20)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One resource: its inputs and where it sits (parent, provider URN, region)."""
+
+    urn: str
+    type: str
+    props: Mapping[str, Any]
+    parent: str = ""
+    provider: str = ""
+    """The URN of its provider (without the `::id`), "" when none or unknown."""
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class NodeGroup:
+    """One managed node group as the scheduler sees its nodes."""
+
+    cluster: str
+    name: str
+    """The platform/node-group label (the config key), else the resource's name."""
+    urn: str
+    region: str | None
+    instance_types: tuple[str, ...]
+    instance: InstanceType | None
+    """The smallest listed type by allocatable CPU: any of them may be launched."""
+    min_size: int
+    max_size: int
+    labels: Mapping[str, str]
+    taints: tuple[Taint, ...]
+    problem: str = ""
+    """Why the group cannot be modelled (an unknown instance type), or ""."""
+
+
+@dataclass(frozen=True)
+class Pod:
+    """What one pod of a workload asks of a node."""
+
+    owner: str
+    """`Deployment sandbox/lang-python`, `add-on coredns`, ..."""
+    cpu_millis: int
+    memory_mib: int
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+    node_affinity: tuple[tuple[Mapping[str, Any], ...], ...] = ()
+    """Required node affinity: any term, all expressions of it; empty admits every node."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A controller's pods: how many at the minimum, at full scale and in a rolling update."""
+
+    pod: Pod
+    kind: str
+    urn: str
+    cluster: str
+    minimum: int = 1
+    maximum: int = 1
+    surge: int = 0
+    """Extra pods a rolling update starts before it stops any (maxUnavailable rounds to 0)."""
+    hint: str = ""
+    """The config key (a prefix) that sizes it, e.g. `languageServices.services.java`."""
+
+    @property
+    def daemon(self) -> bool:
+        return self.kind == "DaemonSet"
+
+
+@dataclass
+class Inventory:
+    """Per cluster (keyed by the cluster component's URN), its node groups and workloads."""
+
+    node_groups: dict[str, list[NodeGroup]] = field(default_factory=dict)
+    workloads: dict[str, list[Workload]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What was not counted and why (a chart whose pods are unknown, an unlinked provider)."""
+
+
+# --- small readers ---------------------------------------------------------------------------
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else []
+
+
+def _int(value: Any, default: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return int(value)
+
+
+def _quantity(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return parse_quantity(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _scaled(value: Any, replicas: int, round_up: bool, default: str) -> int:
+    """A rolling update's maxSurge (rounded up) or maxUnavailable (rounded down) as a pod count."""
+    if value is None:
+        value = default
+    if isinstance(value, str) and value.endswith("%"):
+        try:
+            share = Decimal(value[:-1]) * replicas / 100
+        except ArithmeticError:
+            return 0
+        return math.ceil(share) if round_up else math.floor(share)
+    return max(_int(value, 0), 0)
+
+
+def rollout_surge(strategy: Mapping[str, Any], replicas: int) -> int:
+    """Pods above `replicas` a Deployment's rolling update needs room for.
+
+    Only when maxUnavailable rounds to 0 must new pods start before old ones stop; otherwise
+    the update can make room itself. Recreate never surges.
+    """
+    if strategy.get("type") == "Recreate" or replicas < 1:
+        return 0
+    rolling = _map(strategy.get("rollingUpdate"))
+    if _scaled(rolling.get("maxUnavailable"), replicas, round_up=False, default="25%") > 0:
+        return 0
+    return _scaled(rolling.get("maxSurge"), replicas, round_up=True, default="25%")
+
+
+# --- pods ------------------------------------------------------------------------------------
+
+
+def _container_requests(container: Mapping[str, Any], defaults: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
+    resources = _map(container.get("resources"))
+    requests, limits = _map(resources.get("requests")), _map(resources.get("limits"))
+    found = []
+    for resource in ("cpu", "memory"):
+        value = _quantity(requests.get(resource))
+        if value is None:
+            value = _quantity(limits.get(resource))  # the API server copies the limit
+        if value is None:
+            value = _quantity(defaults.get(resource))  # LimitRange defaultRequest
+        found.append(value or Decimal(0))
+    return found[0], found[1]
+
+
+def pod_of(owner: str, spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> Pod:
+    """A pod spec's effective requests: the sum of its containers, or its largest init container."""
+    cpu = memory = Decimal(0)
+    for container in _list(spec.get("containers")):
+        container_cpu, container_memory = _container_requests(_map(container), defaults)
+        cpu += container_cpu
+        memory += container_memory
+    for container in _list(spec.get("initContainers")):
+        init_cpu, init_memory = _container_requests(_map(container), defaults)
+        cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
+    affinity = _map(
+        _map(_map(spec.get("affinity")).get("nodeAffinity")).get("requiredDuringSchedulingIgnoredDuringExecution")
+    )
+    terms = tuple(
+        tuple(_map(expression) for expression in _list(_map(term).get("matchExpressions")))
+        for term in _list(affinity.get("nodeSelectorTerms"))
+    )
+    return Pod(
+        owner=owner,
+        cpu_millis=math.ceil(cpu * 1000),
+        memory_mib=math.ceil(memory / MIB),
+        node_selector={str(k): str(v) for k, v in _map(spec.get("nodeSelector")).items()},
+        tolerations=tuple(_map(t) for t in _list(spec.get("tolerations"))),
+        node_affinity=terms,
+    )
+
+
+# --- the inventory ---------------------------------------------------------------------------
+
+
+def _node_group(item: Item, cluster: str) -> NodeGroup:
+    props = item.props
+    labels = {str(k): str(v) for k, v in _map(props.get("labels")).items()}
+    types = tuple(str(t) for t in _list(props.get("instanceTypes")))
+    scaling = _map(props.get("scalingConfig"))
+    taints = tuple(
+        Taint(
+            str(_map(t).get("key", "")),
+            str(_map(t).get("value") or ""),
+            TAINT_EFFECTS.get(str(_map(t).get("effect")), ""),
+        )
+        for t in _list(props.get("taints"))
+    )
+    unknown = [t for t in types if t not in EC2_INSTANCE_TYPES]
+    known = [EC2_INSTANCE_TYPES[t] for t in types if t in EC2_INSTANCE_TYPES]
+    problem = unknown_instance_type(unknown[0]) if unknown else ("" if known else "no instanceTypes")
+    instance = min(known, key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib)) if known else None
+    return NodeGroup(
+        cluster=cluster,
+        name=labels.get(NODE_GROUP_LABEL) or urn_name(item.urn),
+        urn=item.urn,
+        region=item.region,
+        instance_types=types,
+        instance=None if problem else instance,
+        min_size=_int(scaling.get("minSize"), 0),
+        max_size=_int(scaling.get("maxSize"), 0),
+        labels=labels,
+        taints=taints,
+        problem=problem,
+    )
+
+
+def _owning_cluster(item: Item, suffix: str) -> str:
+    """The cluster a node group or add-on belongs to: its parent, the Cluster component.
+
+    A policy pack is sent no components, so there the parent is unknown; components/cluster.py
+    names these children `<cluster>-<group>` and `<cluster>-<add-on>`, so the name tells.
+    """
+    if item.parent:
+        return item.parent
+    name = urn_name(item.urn)
+    return name.removesuffix(f"-{suffix}") if suffix else name
+
+
+def _cluster_of(item: Item, providers: Mapping[str, str], clusters: Sequence[str]) -> str | None:
+    """The cluster (component URN) whose Kubernetes provider the item uses."""
+    if item.provider in providers:
+        parent = providers[item.provider]
+        if parent in clusters:
+            return parent
+    if item.provider:
+        by_name = {urn_name(cluster) + KUBERNETES_PROVIDER_SUFFIX: cluster for cluster in clusters}
+        if urn_name(item.provider) in by_name:
+            return by_name[urn_name(item.provider)]
+    return clusters[0] if len(clusters) == 1 else None
+
+
+def _namespace(props: Mapping[str, Any]) -> str:
+    return str(_map(props.get("metadata")).get("namespace") or "default")
+
+
+def _name(props: Mapping[str, Any], item: Item) -> str:
+    return str(_map(props.get("metadata")).get("name") or urn_name(item.urn))
+
+
+def _limit_defaults(items: Iterable[Item]) -> dict[str, dict[str, Any]]:
+    """Per namespace, the Container defaultRequest of its LimitRange."""
+    defaults: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if item.type != LIMIT_RANGE:
+            continue
+        for limit in _list(_map(item.props.get("spec")).get("limits")):
+            if _map(limit).get("type") == "Container":
+                defaults.setdefault(_namespace(item.props), {}).update(_map(_map(limit).get("defaultRequest")))
+    return defaults
+
+
+def _hpa_ranges(items: Iterable[Item]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(namespace, kind, name) of each HPA's target -> (minReplicas, maxReplicas)."""
+    ranges = {}
+    for item in items:
+        if item.type not in HPAS:
+            continue
+        spec = _map(item.props.get("spec"))
+        target = _map(spec.get("scaleTargetRef"))
+        minimum = _int(spec.get("minReplicas"), 1)
+        ranges[(_namespace(item.props), str(target.get("kind")), str(target.get("name")))] = (
+            minimum,
+            _int(spec.get("maxReplicas"), minimum),
+        )
+    return ranges
+
+
+def _language_hint(item: Item, props: Mapping[str, Any]) -> str:
+    labels = _map(_map(props.get("metadata")).get("labels"))
+    language = labels.get("platform/language")
+    return f"languageServices.services.{language}" if LANGUAGE_POOL in item.urn and language else ""
+
+
+def _controller(
+    item: Item, cluster: str, defaults: Mapping[str, Mapping[str, Any]], hpas: Mapping[Any, Any]
+) -> Workload:
+    props = item.props
+    kind = item.type.rsplit(":", 1)[-1]
+    namespace, name = _namespace(props), _name(props, item)
+    spec = _map(props.get("spec"))
+    template = _map(spec.get("template")) if kind != "Pod" else {"spec": spec}
+    pod = pod_of(f"{kind} {namespace}/{name}", _map(template.get("spec")), defaults.get(namespace, {}))
+    if kind == "DaemonSet":
+        return Workload(pod, kind, item.urn, cluster)
+    count = _int(spec.get("replicas"), 1) if kind != "Pod" else 1
+    hpa_min, hpa_max = hpas.get((namespace, kind, name), (count, count))
+    minimum = max(count, hpa_min)
+    surge = rollout_surge(_map(spec.get("strategy")), minimum) if kind == "Deployment" else 0
+    return Workload(
+        pod, kind, item.urn, cluster, minimum, max(minimum, hpa_max), surge, hint=_language_hint(item, props)
+    )
+
+
+def _traefik(item: Item, cluster: str) -> Workload:
+    values = _map(item.props.get("values"))
+    deployment = _map(values.get("deployment"))
+    count = _int(deployment.get("replicas"), TRAEFIK_DEFAULTS["replicas"])
+    rolling = {"maxUnavailable": TRAEFIK_DEFAULTS["maxUnavailable"], "maxSurge": TRAEFIK_DEFAULTS["maxSurge"]}
+    rolling.update(_map(_map(values.get("updateStrategy")).get("rollingUpdate")))
+    spec = {
+        "containers": [{"resources": _map(values.get("resources"))}],
+        "nodeSelector": _map(values.get("nodeSelector")),
+        "tolerations": _list(values.get("tolerations")),
+        "affinity": _map(values.get("affinity")),
+    }
+    namespace = str(item.props.get("namespace") or "default")
+    pod = pod_of(f"Deployment {namespace}/{item.props.get('name') or urn_name(item.urn)} (chart traefik)", spec, {})
+    surge = rollout_surge({"rollingUpdate": rolling}, count)
+    return Workload(pod, "Deployment", item.urn, cluster, count, count, surge, hint="")
+
+
+def _addon(item: Item, cluster: str) -> list[Workload]:
+    name = str(item.props.get("addonName"))
+    configuration = item.props.get("configurationValues")
+    try:
+        settings = _map(json.loads(configuration)) if isinstance(configuration, str) else {}
+    except ValueError:
+        settings = {}
+    workloads = []
+    for pods in ADDON_PODS.get(name, ()):
+        pod = Pod(f"add-on {name} ({pods.name})", pods.cpu_millis, pods.memory_mib, {}, pods.tolerations)
+        count = replicas(pods, settings) if pods.kind == "Deployment" else 1
+        workloads.append(Workload(pod, pods.kind, item.urn, cluster, count, count, 0))
+    return workloads
+
+
+def inventory(items: Sequence[Item]) -> Inventory:
+    """Node groups and workloads per cluster, as far as the resources tell."""
+    found = Inventory()
+    for item in items:
+        if item.type == NODE_GROUP:
+            label = _map(item.props.get("labels")).get(NODE_GROUP_LABEL)
+            cluster = _owning_cluster(item, str(label or ""))
+            found.node_groups.setdefault(cluster, []).append(_node_group(item, cluster))
+    clusters = list(found.node_groups)
+    providers = {item.urn: item.parent for item in items if item.type.startswith("pulumi:providers:")}
+    for item in items:
+        if item.type == ADDON and _owning_cluster(item, str(item.props.get("addonName"))) in clusters:
+            cluster = _owning_cluster(item, str(item.props.get("addonName")))
+            found.workloads.setdefault(cluster, []).extend(_addon(item, cluster))
+            if str(item.props.get("addonName")) not in ADDON_PODS:
+                found.notes.append(f"add-on {item.props.get('addonName')}: its pods are unknown and not counted")
+    defaults = _limit_defaults(items)
+    hpas = _hpa_ranges(items)
+    for item in items:
+        kind = item.type
+        if kind not in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, POD, HELM_RELEASE):
+            continue
+        owner = _cluster_of(item, providers, clusters)
+        if owner is None:
+            found.notes.append(f"{urn_name(item.urn)}: no node group's cluster runs it; not counted")
+            continue
+        cluster = owner
+        if kind == HELM_RELEASE:
+            if item.props.get("chart") == "traefik":
+                found.workloads.setdefault(cluster, []).append(_traefik(item, cluster))
+            else:
+                found.notes.append(f"Helm release {urn_name(item.urn)} (chart {item.props.get('chart')}): pods unknown")
+            continue
+        found.workloads.setdefault(cluster, []).append(_controller(item, cluster, defaults, hpas))
+    return found

@@ -1,0 +1,84 @@
+"""The capacity section of preflight's reports, and the pack refusing a stack whose pods do not fit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from preflight.__main__ import main
+from preflight.analyze import Analysis
+from preflight.export import export_document, read_state
+from preflight.report import Run, render_json, render_markdown, render_text
+from preflight.synth import PROJECT_ROOT
+from tests.conftest import synthesized
+
+
+def _run(stack: str) -> Run:
+    state = read_state(export_document(synthesized(stack)), "synth")
+    return Run(state=state, analysis=Analysis(packs=[], violations=[]))
+
+
+def test_the_json_report_has_every_group_in_every_scenario() -> None:
+    capacity = json.loads(render_json(_run("prod")))["capacity"]
+    assert capacity["ok"] is True and capacity["unschedulable"] == [] and capacity["notes"] == []
+    # 3 clusters x 2 groups x 3 scenarios.
+    assert len(capacity["groups"]) == 18
+    sandbox = next(
+        g
+        for g in capacity["groups"]
+        if g["region"] == "eu-west-1" and g["group"] == "sandbox" and g["scenario"] == "rolling update"
+    )
+    # 3 x m7i.xlarge: 3920m, 14162Mi, 58 pods each.
+    assert sandbox["instanceType"] == "m7i.xlarge" and sandbox["nodes"] == 3
+    assert sandbox["allocatable"] == {"cpuMillis": 11760, "memoryMiB": 42486, "pods": 174}
+    # The minimum (6540m) plus one surge pod for each of the 8 services (2750m).
+    assert sandbox["requested"]["cpuMillis"] == 6540 + 2750
+    assert sandbox["headroom"]["cpuMillis"] == 11760 - 9290 and sandbox["fits"] is True
+    assert sandbox["firstUnplaced"] is None
+
+
+def test_text_and_markdown_show_the_table() -> None:
+    run = _run("staging")
+    text = render_text(run)
+    assert "Capacity (pods vs node groups; minimum and rolling update at minSize, maximum at maxSize):" in text
+    assert "us-east-1-cluster  sandbox  rolling update  3 x m7i.xlarge  8290m/11760m" in text
+    markdown = render_markdown(run)
+    assert "**Capacity: the pods fit**" in markdown
+    assert "| us-east-1-cluster | sandbox | minimum | 3 x m7i.xlarge | 5540m/11760m |" in markdown
+
+
+def _stack_file(tmp_path: Path, edit: str, value: object) -> Path:
+    document = yaml.safe_load((PROJECT_ROOT / "Pulumi.dev.yaml").read_text())
+    group = document["config"]["platform:regions"][0]["cluster"]["nodeGroups"]["sandbox"]
+    group[edit] = value
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_a_stack_whose_pods_do_not_fit_is_refused_by_the_pack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_file = _stack_file(tmp_path, "instanceTypes", ["t3a.medium", "t3.medium"])
+    status = main(["dev", "--config-file", str(stack_file)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "[limits-eks-pods-fit-node-groups]" in out
+    # Two medium nodes hold the minimum (3110m of 3860m), not a rolling update's surge (5860m).
+    assert (
+        "node group sandbox of cluster us-east-1-cluster in us-east-1: 2 x t3a.medium (minSize) cannot hold "
+        "the minimum plus every rolling update's surge pods" in out
+    )
+    assert "us-east-1-cluster/sandbox (rolling update): first pod that does not fit:" in out
+
+
+def test_an_unknown_node_type_is_a_config_error_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_file = _stack_file(tmp_path, "instanceTypes", ["t3a.mediun"])
+    assert main(["dev", "--config-file", str(stack_file)]) == 2
+    err = capsys.readouterr().err
+    assert "regions[0].cluster.nodeGroups.sandbox.instanceTypes[0]: 't3a.mediun' is not an EC2 instance type" in err

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -79,77 +81,110 @@ def threshold_alarm(
     )
 
 
+@dataclass(frozen=True)
+class MetricSeries:
+    """One metric, read for each of `dimension_sets` (a node, a replica...)."""
+
+    namespace: str
+    metric: str
+    dimension_sets: Sequence[Mapping[str, pulumi.Input[str]]]
+
+
+# A lag alarm needs LAG_DATAPOINTS of its last LAG_PERIODS minutes over the threshold (or
+# missing): one late datapoint does not page anyone, three minutes of silence does.
+LAG_PERIODS = 3
+LAG_DATAPOINTS = 2
+
+
 def lag_alarm(
     name: str,
     *,
     description: str,
-    namespace: str,
-    metric: str,
-    dimension_sets: Sequence[Mapping[str, pulumi.Input[str]]],
     threshold: float,
     topic_arn: pulumi.Input[str],
     parent: pulumi.Resource,
+    series: MetricSeries | None = None,
+    query: str | None = None,
     period_seconds: int = 60,
 ) -> aws.cloudwatch.MetricAlarm:
-    """Alarm when the largest of `metric` over `dimension_sets` passes `threshold`, or nothing reports it.
+    """Alarm when replication lag passes `threshold`, or when nothing reports it.
 
     Missing data is breaching and INSUFFICIENT_DATA notifies too: a replica that is detached or a
-    region that is lost stops reporting lag, and that is exactly when the RPO is at risk. One
-    series is a plain alarm; several are a metric-math MAX (an alarm takes at most
-    MAX_ALARM_METRICS metrics: CloudWatch PutMetricAlarm, Metrics).
+    region that is lost stops reporting lag, and that is exactly when the RPO is at risk. Give
+    `series` (one set of dimensions: a plain alarm; several: a metric-math MAX, at most
+    MAX_ALARM_METRICS metrics in all, CloudWatch PutMetricAlarm `Metrics`) or a Metrics Insights
+    `query` that returns one series (for a metric whose full dimension set is not documented).
     """
-    if not dimension_sets:
-        raise ValueError(f"{name}: a lag alarm needs at least one series")
-    if len(dimension_sets) == 1:
-        return threshold_alarm(
+    if (series is None) == (query is None):
+        raise ValueError(f"{name}: give a lag alarm either series or a query")
+    common: dict[str, Any] = {
+        "alarm_description": description,
+        "comparison_operator": "GreaterThanThreshold",
+        "threshold": threshold,
+        "evaluation_periods": LAG_PERIODS,
+        "datapoints_to_alarm": LAG_DATAPOINTS,
+        "treat_missing_data": "breaching",
+        "alarm_actions": [topic_arn],
+        "ok_actions": [topic_arn],
+        "insufficient_data_actions": [topic_arn],
+    }
+    options = pulumi.ResourceOptions(parent=parent)
+    if query is not None:
+        # A Metrics Insights alarm is one query with its period (CloudWatch user guide, "Create an
+        # alarm based on a Metrics Insights query").
+        return aws.cloudwatch.MetricAlarm(
             name,
-            description=description,
-            namespace=namespace,
-            metric=metric,
-            dimensions=dimension_sets[0],
-            threshold=threshold,
-            topic_arn=topic_arn,
-            parent=parent,
-            statistic="Maximum",
-            period_seconds=period_seconds,
-            evaluation_periods=1,
-            treat_missing_data="breaching",
-            notify_insufficient_data=True,
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="lag", expression=query, period=period_seconds, label="replication lag", return_data=True
+                )
+            ],
+            **common,
+            opts=options,
         )
-    if len(dimension_sets) + 1 > MAX_ALARM_METRICS:
-        raise ValueError(f"{name}: {len(dimension_sets)} series and their MAX exceed {MAX_ALARM_METRICS} metrics")
-    ids = [f"m{index}" for index in range(len(dimension_sets))]
-    series = [
+    assert series is not None
+    if not series.dimension_sets:
+        raise ValueError(f"{name}: a lag alarm needs at least one series")
+    if len(series.dimension_sets) == 1:
+        return aws.cloudwatch.MetricAlarm(
+            name,
+            namespace=series.namespace,
+            metric_name=series.metric,
+            dimensions=dict(series.dimension_sets[0]),
+            statistic="Maximum",
+            period=period_seconds,
+            **common,
+            opts=options,
+        )
+    if len(series.dimension_sets) + 1 > MAX_ALARM_METRICS:
+        raise ValueError(
+            f"{name}: {len(series.dimension_sets)} series and their MAX exceed {MAX_ALARM_METRICS} metrics"
+        )
+    ids = [f"m{index}" for index in range(len(series.dimension_sets))]
+    queries = [
         aws.cloudwatch.MetricAlarmMetricQueryArgs(
             id=query_id,
             metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                namespace=namespace,
-                metric_name=metric,
+                namespace=series.namespace,
+                metric_name=series.metric,
                 dimensions=dict(dimensions),
                 period=period_seconds,
                 stat="Maximum",
             ),
             return_data=False,
         )
-        for query_id, dimensions in zip(ids, dimension_sets, strict=True)
+        for query_id, dimensions in zip(ids, series.dimension_sets, strict=True)
     ]
     return aws.cloudwatch.MetricAlarm(
         name,
-        alarm_description=description,
-        comparison_operator="GreaterThanThreshold",
-        threshold=threshold,
-        evaluation_periods=1,
         metric_queries=[
-            *series,
+            *queries,
             aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="lag", expression=f"MAX([{', '.join(ids)}])", label=f"{metric} (max)", return_data=True
+                id="lag", expression=f"MAX([{', '.join(ids)}])", label=f"{series.metric} (max)", return_data=True
             ),
         ],
-        treat_missing_data="breaching",
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
-        insufficient_data_actions=[topic_arn],
-        opts=pulumi.ResourceOptions(parent=parent),
+        **common,
+        opts=options,
     )
 
 

@@ -163,6 +163,17 @@ class Platform(pulumi.ComponentResource):
                     for name, region in regions.items()
                 },
             }
+        queue = self.primary.redis["queue"]
+        if queue.global_replication_group_id is not None:
+            # Only the primary region's queue takes writes; the others are read-only copies until a
+            # Global Datastore failover promotes one ("Replication across AWS Regions using global
+            # datastores"): producers and consumers write here.
+            outputs["globalQueue"] = {
+                "globalReplicationGroupId": queue.global_replication_group_id,
+                "primaryRegion": self._config.primary_region.name,
+                "writerEndpoint": queue.endpoint,
+                "port": queue.port,
+            }
         if self.dns is not None:
             outputs["dns"] = {
                 "zoneId": self.dns.zone_id,

@@ -13,8 +13,9 @@ tags copied to snapshots; deletion protection and a final snapshot outside dev; 
 monitoring; logs in KMS-encrypted log groups; CPU, storage, connection and replication-lag
 alarms to an encrypted SNS topic; optionally an RDS Proxy (TLS and IAM auth required).
 
-Parameter changes: `shared_preload_libraries` is static, so on a running database it waits for
-the next reboot (`pending-reboot`); the other parameters apply at once.
+Parameter changes: every parameter is set `pending-reboot` (a value equal to the engine's
+default would otherwise show a change on every preview), so a new database starts with all of
+them and a running one takes a change at its next reboot.
 
 Pass the region's provider in `opts`; every child inherits it through `parent=self`.
 """
@@ -29,7 +30,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import encrypted_alarm_topic, lag_alarm, threshold_alarm
+from components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
 from components.aws_context import AwsContext, short_region
 from components.config import PostgresConfig
 from components.credentials import stored_password
@@ -67,24 +68,27 @@ _IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,50}[a-z0-9]$")
 class Parameter:
     name: str
     value: str
-    static: bool = False
-    """Static parameters apply at the next reboot; AWS refuses `immediate` for them."""
 
     @property
     def settings(self) -> dict[str, str]:
-        """The arguments of a (cluster) parameter group's parameter."""
-        return {
-            "name": self.name,
-            "value": self.value,
-            "apply_method": "pending-reboot" if self.static else "immediate",
-        }
+        """The arguments of a (cluster) parameter group's parameter.
+
+        Always `pending-reboot`: AWS reports a parameter whose value equals the engine's default as
+        `pending-reboot`, so `immediate` there shows a change on every preview (pulumi-aws
+        aws.rds.ParameterGroup docs, "Problematic Plan Changes", solution 3); static parameters
+        refuse `immediate` anyway. A new database starts with every value; on a running one a
+        change applies at its next reboot.
+        """
+        return {"name": self.name, "value": self.value, "apply_method": APPLY_METHOD}
+
+
+APPLY_METHOD = "pending-reboot"
 
 
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter("rds.force_ssl", "1"),
     Parameter("ssl_min_protocol_version", "TLSv1.2"),
-    Parameter("shared_preload_libraries", "pg_stat_statements", static=True),
-    Parameter("pg_stat_statements.track", "top"),
+    Parameter("shared_preload_libraries", "pg_stat_statements"),  # static: needs a reboot anyway
     Parameter("log_min_duration_statement", "1000"),  # ms: statements slower than a second
     Parameter("log_connections", "1"),
     Parameter("log_disconnections", "1"),
@@ -376,7 +380,9 @@ class ManagedPostgres(pulumi.ComponentResource):
             "performance_insights_retention_period": PERFORMANCE_INSIGHTS_RETENTION_DAYS,
             "monitoring_interval": MONITORING_INTERVAL_SECONDS,
             "monitoring_role_arn": self.monitoring_role.arn,
-            "auto_minor_version_upgrade": True,
+            # A global database upgrades through its global cluster (the pinned engineVersion); AWS
+            # does not apply automatic minor upgrades to its members.
+            "auto_minor_version_upgrade": self._args.global_database is None,
             "apply_immediately": False,  # changes wait for the maintenance window
             "copy_tags_to_snapshot": True,
             "ca_cert_identifier": CA_CERTIFICATE,
@@ -751,13 +757,18 @@ class ManagedPostgres(pulumi.ComponentResource):
             if label.startswith("replica-"):
                 self._lag_alarm(f"{name}-lag-{label}", "ReplicaLag", dimensions, args.rpo_seconds, "seconds", topic_arn)
         if isinstance(args.global_database, GlobalDatabaseSecondary) and self._cluster is not None:
-            self._lag_alarm(
+            # Published in the secondary's region; its exact dimension set (with or without
+            # SourceRegion) is not documented, so the alarm asks Metrics Insights for the
+            # metric by cluster, whatever other dimensions it carries.
+            lag_alarm(
                 f"{name}-global-lag",
-                "AuroraGlobalDBReplicationLag",
-                {"DBClusterIdentifier": self._cluster.cluster_identifier},
-                args.rpo_seconds * 1000,
-                "milliseconds",
-                topic_arn,
+                description=f"{args.identifier}: AuroraGlobalDBReplicationLag above the RPO "
+                f"({args.rpo_seconds * 1000} ms), or not reported (secondary detached or region lost)",
+                query=f'SELECT MAX(AuroraGlobalDBReplicationLag) FROM "AWS/RDS" '
+                f"WHERE DBClusterIdentifier = '{args.identifier}'",
+                threshold=args.rpo_seconds * 1000,
+                topic_arn=topic_arn,
+                parent=self,
             )
 
     def _lag_alarm(
@@ -773,9 +784,7 @@ class ManagedPostgres(pulumi.ComponentResource):
             alarm_name,
             description=f"{self._args.identifier}: {metric} above the RPO ({threshold:g} {unit}), or not reported "
             "(replica detached or region lost); a failover now would lose more data than allowed",
-            namespace="AWS/RDS",
-            metric=metric,
-            dimension_sets=[dimensions],
+            series=MetricSeries("AWS/RDS", metric, [dimensions]),
             threshold=threshold,
             topic_arn=topic_arn,
             parent=self,

@@ -36,7 +36,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import encrypted_alarm_topic, lag_alarm, threshold_alarm
+from components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
 from components.aws_context import AwsContext, short_region
 from components.config import RedisClusterConfig
 from components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
@@ -285,6 +285,9 @@ class RedisCluster(pulumi.ComponentResource):
                 protect=args.keep_data,
                 # A queue's data outlives the stack; a cache can be rebuilt.
                 retain_on_delete=args.keep_data and args.purpose == "queue",
+                # kms_key_id is ForceNew; what AWS reports for a datastore member's key is not
+                # documented, and a replaced member would lose its region's copy.
+                ignore_changes=["kmsKeyId"] if secondary else None,
             ),
         )
 
@@ -295,7 +298,14 @@ class RedisCluster(pulumi.ComponentResource):
                 global_replication_group_id_suffix=args.global_datastore.suffix,
                 global_replication_group_description=f"Global Datastore of {group_id}",
                 primary_replication_group_id=replication_group.id,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.keep_data),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    protect=args.keep_data,
+                    # ForceNew, and read back as whichever member is primary now: after a
+                    # failover it would replace the datastore (terraform-provider-aws
+                    # elasticache/global_replication_group.go).
+                    ignore_changes=["primaryReplicationGroupId"],
+                ),
             )
             self.global_replication_group_id = global_group.global_replication_group_id
         self.auth_token = credentials.password if uses_auth_token else None
@@ -504,11 +514,14 @@ class RedisCluster(pulumi.ComponentResource):
             f"{self._name}-global-lag",
             description=f"{group_id}: Global Datastore replication lag above the RPO "
             f"({self._args.rpo_seconds} seconds), or no lag reported (replication stopped or region lost)",
-            namespace="AWS/ElastiCache",
-            metric="GlobalDatastoreReplicationLag",
-            dimension_sets=[
-                {"CacheClusterId": replication_group.id.apply(lambda _, node=node_id: node)} for node_id in first_shard
-            ],
+            series=MetricSeries(
+                "AWS/ElastiCache",
+                "GlobalDatastoreReplicationLag",
+                [
+                    {"CacheClusterId": replication_group.id.apply(lambda _, node=node_id: node)}
+                    for node_id in first_shard
+                ],
+            ),
             threshold=self._args.rpo_seconds,
             topic_arn=topic_arn,
             parent=self,

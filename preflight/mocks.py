@@ -474,6 +474,40 @@ def _global_cluster(name: str, state: dict[str, Any], region: str, account: str)
     return identifier, state
 
 
+# Engine defaults of parameters the platform sets (PostgreSQL documentation, "Server
+# Configuration"; RDS user guide, "Requiring an SSL connection": rds.force_ssl is 1 by default
+# from PostgreSQL 15). Families not listed have no default recorded here.
+_PARAMETER_DEFAULTS: dict[str, dict[str, str]] = {
+    "postgres15": {"rds.force_ssl": "1", "ssl_min_protocol_version": "TLSv1.2", "pg_stat_statements.track": "top"},
+    "postgres16": {"rds.force_ssl": "1", "ssl_min_protocol_version": "TLSv1.2", "pg_stat_statements.track": "top"},
+    "postgres17": {"rds.force_ssl": "1", "ssl_min_protocol_version": "TLSv1.2", "pg_stat_statements.track": "top"},
+    "aurora-postgresql16": {"ssl_min_protocol_version": "TLSv1.2", "pg_stat_statements.track": "top"},
+    "aurora-postgresql17": {"ssl_min_protocol_version": "TLSv1.2", "pg_stat_statements.track": "top"},
+}
+
+
+def _rds_parameter_group(resource: str) -> Builder:
+    """A (cluster) parameter group, read back as the provider reads it.
+
+    AWS reports a parameter whose value is the engine's default with apply method
+    `pending-reboot`, whatever was asked (pulumi-aws aws.rds.ParameterGroup docs, "Problematic
+    Plan Changes"), so asking `immediate` for it shows a change on every preview.
+    """
+    named = _named("rds", resource)
+
+    def build(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+        defaults = _PARAMETER_DEFAULTS.get(str(state.get("family")), {})
+        state["parameters"] = [
+            {**parameter, "applyMethod": "pending-reboot"}
+            if defaults.get(parameter.get("name")) == parameter.get("value")
+            else parameter
+            for parameter in state.get("parameters") or []
+        ]
+        return named(name, state, region, account)
+
+    return build
+
+
 def _rds_proxy(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
     proxy_name = str(state.get("name") or f"{name}-{_digest(name, length=7)}")
     state.update(
@@ -621,8 +655,8 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
     "aws:rds/globalCluster:GlobalCluster": _global_cluster,
     "aws:rds/subnetGroup:SubnetGroup": _named("rds", "subgrp:{name}"),
-    "aws:rds/parameterGroup:ParameterGroup": _named("rds", "pg:{name}"),
-    "aws:rds/clusterParameterGroup:ClusterParameterGroup": _named("rds", "cluster-pg:{name}"),
+    "aws:rds/parameterGroup:ParameterGroup": _rds_parameter_group("pg:{name}"),
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": _rds_parameter_group("cluster-pg:{name}"),
     "aws:rds/proxy:Proxy": _rds_proxy,
     "aws:rds/proxyEndpoint:ProxyEndpoint": _rds_proxy_endpoint,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,

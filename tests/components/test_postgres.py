@@ -276,10 +276,14 @@ def test_parameters_force_tls_preload_pg_stat_statements_and_log(
     graph: Graph = request.getfixturevalue(fixture)
     group = graph.one(kind)
     parameters = {p["name"]: (p["value"], p["applyMethod"]) for p in group.inputs["parameters"]}
-    assert parameters["rds.force_ssl"] == ("1", "immediate")
-    assert parameters["ssl_min_protocol_version"] == ("TLSv1.2", "immediate")
-    # Static: AWS refuses `immediate`, so it waits for the next reboot.
-    assert parameters["shared_preload_libraries"] == ("pg_stat_statements", "pending-reboot")
+    # pending-reboot everywhere: AWS reports a value equal to the engine default (force_ssl on
+    # PostgreSQL 15+, TLSv1.2) as pending-reboot, and a static parameter refuses immediate.
+    assert {method for _, method in parameters.values()} == {"pending-reboot"}
+    assert parameters["rds.force_ssl"][0] == "1"
+    assert parameters["ssl_min_protocol_version"][0] == "TLSv1.2"
+    assert parameters["shared_preload_libraries"][0] == "pg_stat_statements"
+    # pg_stat_statements.track is left at its default (top): setting a default is a perpetual diff.
+    assert "pg_stat_statements.track" not in parameters
     assert parameters["log_min_duration_statement"][0] == "1000"
     assert parameters["log_connections"][0] == parameters["log_disconnections"][0] == "1"
     database = (graph.by_type(INSTANCE) or graph.by_type(CLUSTER))[0]
@@ -448,6 +452,13 @@ def test_secondary_joins_with_its_own_key_after_the_primary_writer(global_databa
     assert writer.urn in secondary.dependencies
 
 
+def test_global_members_upgrade_through_the_global_cluster(global_database: Graph, aurora: Graph) -> None:
+    # AWS does not apply automatic minor upgrades to global database members; the pinned
+    # engineVersion on the global cluster is how they move.
+    assert {i.inputs["autoMinorVersionUpgrade"] for i in global_database.by_type(CLUSTER_INSTANCE)} == {False}
+    assert {i.inputs["autoMinorVersionUpgrade"] for i in aurora.by_type(CLUSTER_INSTANCE)} == {True}
+
+
 def test_failover_membership_drift_is_ignored(global_database: Graph, aurora: Graph) -> None:
     # engineVersion too: the global cluster upgrades its members (the provider's documented
     # ignore_changes advice for aws_rds_global_cluster upgrades).
@@ -555,9 +566,14 @@ def test_membership_comes_only_from_a_global_primary(harness: Harness) -> None:
 
 
 def alarms_by_metric(graph: Graph) -> dict[str, list[Any]]:
+    """Alarms by the metric they watch (a Metrics Insights alarm: the metric its query selects)."""
     found: dict[str, list[Any]] = {}
     for alarm in graph.by_type(ALARM):
-        found.setdefault(alarm.inputs["metricName"], []).append(alarm)
+        metric = alarm.inputs.get("metricName")
+        if metric is None:
+            (query,) = alarm.inputs["metricQueries"]
+            metric = query["expression"].split("MAX(", 1)[1].split(")", 1)[0]
+        found.setdefault(metric, []).append(alarm)
     return found
 
 
@@ -610,13 +626,19 @@ def test_aurora_alarms_per_instance(aurora: Graph) -> None:
 def test_global_lag_alarm_on_the_secondary_at_the_rpo(global_database: Graph) -> None:
     (lag,) = alarms_by_metric(global_database)["AuroraGlobalDBReplicationLag"]
     assert lag.name == "eu-west-1-db-global-lag"
-    assert lag.inputs["dimensions"] == {"DBClusterIdentifier": "platform-prod-euw1"}
+    # Metrics Insights by cluster: the metric's full dimension set (SourceRegion?) is not documented.
+    (query,) = lag.inputs["metricQueries"]
+    assert query["expression"] == (
+        "SELECT MAX(AuroraGlobalDBReplicationLag) FROM \"AWS/RDS\" WHERE DBClusterIdentifier = 'platform-prod-euw1'"
+    )
+    assert (query["period"], query["returnData"]) == (60, True)
+    assert not {"metricName", "namespace", "period", "statistic", "dimensions"} & set(lag.inputs)
     assert lag.inputs["threshold"] == 15 * 60 * 1000  # milliseconds
     assert lag.inputs["comparisonOperator"] == "GreaterThanThreshold"
     # A detached secondary or a lost region stops the metric: that alarms instead of going quiet.
     assert lag.inputs["treatMissingData"] == "breaching"
     assert lag.inputs["insufficientDataActions"] == lag.inputs["alarmActions"] == lag.inputs["okActions"]
-    assert lag.inputs["statistic"] == "Maximum"
+    assert (lag.inputs["evaluationPeriods"], lag.inputs["datapointsToAlarm"]) == (3, 2)
 
 
 # --- 10. RDS Proxy -------------------------------------------------------------------------

@@ -425,6 +425,10 @@ def test_global_primary_uses_an_auth_token_and_creates_the_datastore(harness: Ha
     assert (group.inputs["transitEncryptionEnabled"], group.inputs["transitEncryptionMode"]) == (True, "required")
     # Only a secondary has a lag to watch.
     assert not [a for a in graph.by_type(ALARM) if "lag" in a.name]
+    # primary_replication_group_id is ForceNew and reads back as whichever member is primary now:
+    # after a failover it would replace the (protected) datastore.
+    assert global_group.ignore_changes == ["primaryReplicationGroupId"]
+    assert group.ignore_changes == []
 
 
 def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> None:
@@ -440,6 +444,8 @@ def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> Non
     assert [key for key in SECONDARY_CONFLICTS if key in group.inputs] == []
     assert {"engine", "atRestEncryptionEnabled", "transitEncryptionEnabled"} <= set(SECONDARY_CONFLICTS)
     assert group.inputs["kmsKeyId"] == graph.one("aws:kms/key:Key", "queue-key").outputs["arn"]
+    # ForceNew, and what AWS reports for a member's key is not documented: never a replacement.
+    assert group.ignore_changes == ["kmsKeyId"]
     assert group.inputs["replicasPerNodeGroup"] == 1
     assert group.inputs["authToken"] == SHARED_TOKEN
     assert not graph.by_type("random:index/randomPassword:RandomPassword")

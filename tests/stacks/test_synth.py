@@ -305,5 +305,14 @@ def test_stack_outputs_keep_the_documented_contract(stack_graph: Graph) -> None:
             } <= set(outputs["redis"][region][purpose])
     assert stack_graph.outputs["kubeconfigs"].secret is True
     assert sorted(outputs["kubeconfigs"]) == sorted(regions)
-    global_keys = {"globalDatabase", "dns"} & set(outputs)
-    assert global_keys == ({"globalDatabase", "dns"} if len(regions) > 1 else set())
+    global_keys = {"globalDatabase", "globalQueue", "dns"} & set(outputs)
+    assert global_keys == ({"globalDatabase", "globalQueue", "dns"} if len(regions) > 1 else set())
+    if len(regions) > 1:
+        # Writes go to the writers that follow failovers: the global database's writer endpoint,
+        # and the primary region's queue (a datastore secondary only accepts reads).
+        primary = outputs["globalQueue"]["primaryRegion"]
+        assert outputs["globalQueue"]["writerEndpoint"] == outputs["redis"][primary]["queue"]["endpoint"]
+        assert outputs["globalDatabase"]["writerEndpoint"].endswith(".global.rds.amazonaws.com")
+        assert {outputs["databases"][region]["writerEndpoint"] for region in regions} == {
+            outputs["globalDatabase"]["writerEndpoint"]
+        }

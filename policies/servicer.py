@@ -21,7 +21,21 @@ import pulumi_policy.policy as sdk
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError, _is_unknown, unknown_checking_proxy
+
+from policies.rule import UNKNOWN
+
+
+def with_unknowns(value: Any) -> Any:
+    """Plain props for stack policies, with the engine's unknown sentinels as `UNKNOWN`: a stack
+    policy judges each resource on what is known instead of giving up on the whole stack."""
+    if _is_unknown(value):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: with_unknowns(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_unknowns(item) for item in value]
+    return value
 
 
 class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
@@ -112,7 +126,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         by_urn: dict[str, Any] = {}
         links: list[tuple[Any, Any]] = []
         for item in request.resources:
-            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(item.properties)))
+            props = with_unknowns(deserialize_properties(json_format.MessageToDict(item.properties)))
             resource = sdk.PolicyResource(
                 item.type,
                 props,

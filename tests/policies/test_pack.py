@@ -115,3 +115,55 @@ def test_unknown_values_during_preview_do_not_crash_the_pack(analyzer: analyzer_
     assert "exposure-rds-not-public" not in by_policy  # known values are still checked, and pass
     # The pack still answers afterwards.
     assert analyzer.GetAnalyzerInfo(empty_pb2.Empty()).name == PACK_NAME
+
+
+def test_every_policy_carries_its_control_reference(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    described = {policy.name: policy for policy in analyzer.GetAnalyzerInfo(empty_pb2.Empty()).policies}
+    assert described["encryption-kms-key-rotation"].framework.reference == "AWS FSBP KMS.4"
+    assert described["access-iam-no-full-admin"].framework.reference == "AWS FSBP IAM.1"
+
+
+def _stack_resource(resource_type: str, name: str, props: dict[str, object]) -> analyzer_pb2.AnalyzerResource:
+    return analyzer_pb2.AnalyzerResource(
+        type=resource_type,
+        name=name,
+        urn=f"urn:pulumi:prod::platform::{resource_type}::{name}",
+        properties=_struct(props),
+    )
+
+
+def test_one_unknown_value_does_not_silence_a_stack_policy(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    unknown_string = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    sse = {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": unknown_string}}}
+    pending = _stack_resource(
+        "aws:s3/bucket:Bucket", "pending", {"bucket": unknown_string, "serverSideEncryptionConfiguration": sse}
+    )
+    bare = _stack_resource("aws:s3/bucket:Bucket", "bare", {"bucket": "bare"})
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[pending, bare]))
+    found = [d for d in response.diagnostics if d.policyName == "encryption-s3-bucket-kms-and-private"]
+    assert all("during preview" not in d.message for d in found)
+    encryption = {d.urn for d in found if "server-side encryption" in d.message}
+    assert encryption == {bare.urn}, "judged per bucket: bare has none, pending's algorithm is not known yet"
+
+
+def test_a_policy_at_remediate_returns_the_fixed_props(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    analyzer.Configure(
+        analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={
+                "encryption-kms-key-rotation": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.REMEDIATE)
+            }
+        )
+    )
+    request = analyzer_pb2.AnalyzeRequest(
+        type="aws:kms/key:Key",
+        name="key",
+        urn="urn:pulumi:prod::platform::aws:kms/key:Key::key",
+        properties=_struct({"enableKeyRotation": False, "description": "k"}),
+    )
+    (remediation,) = analyzer.Remediate(request).remediations
+    assert remediation.policyName == "encryption-kms-key-rotation"
+    assert dict(remediation.properties) == {"enableKeyRotation": True, "description": "k"}
+    compliant = analyzer_pb2.AnalyzeRequest(
+        type="aws:kms/key:Key", name="key", urn=request.urn, properties=_struct({"enableKeyRotation": True})
+    )
+    assert list(analyzer.Remediate(compliant).remediations) == []

@@ -19,6 +19,8 @@ def view(registration: Registration, graph: Graph) -> Resource:
         provider_props=provider_props,
         parent=registration.parent,
         dependencies=list(registration.dependencies),
+        provider=registration.provider_urn,
+        property_dependencies={key: list(urns) for key, urns in registration.property_dependencies.items()},
     )
 
 

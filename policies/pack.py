@@ -108,7 +108,10 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
 
     # The SDK's annotation asks for an awaitable; its Remediate handler takes a plain result too.
     fix: Any = remediate if rule.remedy is not None else None
-    return ResourceValidationPolicy(validate=validate, remediate=fix, **_metadata(rule))
+    policy = ResourceValidationPolicy(validate=validate, remediate=fix, **_metadata(rule))
+    # Read by the servicer to skip a policy before building its arguments (it would return at once).
+    policy.resource_types = rule.resource_types  # type: ignore[attr-defined]
+    return policy
 
 
 def _view(resource: PolicyResource) -> Resource:
@@ -127,9 +130,21 @@ def _view(resource: PolicyResource) -> Resource:
     )
 
 
+_last_stack: list[Any] = [None, []]
+
+
+def _views(resources: Sequence[PolicyResource]) -> list[Resource]:
+    """The resources of one stack request as rules see them; every stack policy of the request
+    gets the same list from the servicer, so it is converted once."""
+    if _last_stack[0] is not resources:
+        _last_stack[:] = [resources, [_view(resource) for resource in resources]]
+    views: list[Resource] = _last_stack[1]
+    return views
+
+
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [_view(resource) for resource in args.resources]
+        resources = _views(args.resources)
         for message, urn in rule.check(resources, {**rule.defaults(), **args.get_config()}):
             report_violation(message, urn)
 

@@ -49,6 +49,9 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         opts = self._get_resource_options(request)
         provider = self._get_provider_resource(request)
         for policy in self._private("policies"):
+            types = getattr(policy, "resource_types", ())
+            if types and request.type not in types:
+                continue  # the policy's validate would return at once (policies/pack.py)
             enforcement_level = self._get_enforcement_level(policy)
             if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
                 policy, sdk.ResourceValidationPolicy

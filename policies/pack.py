@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,8 +21,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.catalog import PACK_NAME, RESOURCE_RULES, STACK_RULES
+from policies.catalog import ALL_RULES, PACK_NAME, RESOURCE_RULES, STACK_RULES
+from policies.config_check import knob_problems
 from policies.rule import Resource, Rule, StackRule
+from policies.servicer import STACK_CONFIG
 from policies.servicer import install as install_decode_once_servicer
 
 _LEVELS = {
@@ -142,10 +145,23 @@ def _views(resources: Sequence[PolicyResource]) -> list[Resource]:
     return views
 
 
+def from_stack(rule: StackRule, stack: dict[str, str]) -> dict[str, Any]:
+    """Knobs whose one source is the stack's own config (e.g. the budget, `platform:monthlyBudget`)."""
+    found: dict[str, Any] = {}
+    for knob, key in rule.stack_config_keys.items():
+        if key in stack:
+            try:
+                found[knob] = json.loads(stack[key])
+            except ValueError:
+                found[knob] = stack[key]
+    return found
+
+
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = _views(args.resources)
-        for message, urn in rule.check(resources, {**rule.defaults(), **args.get_config()}):
+        config = {**rule.defaults(), **from_stack(rule, STACK_CONFIG), **args.get_config()}
+        for message, urn in rule.check(resources, config):
             report_violation(message, urn)
 
     return StackValidationPolicy(validate=validate, **_metadata(rule))
@@ -155,7 +171,15 @@ def policies() -> list[Policy]:
     return [*(resource_policy(rule) for rule in RESOURCE_RULES), *(stack_policy(rule) for rule in STACK_RULES)]
 
 
+_RULES: dict[str, Rule | StackRule] = {rule.name: rule for rule in ALL_RULES}
+
+
+def check_config(policy_name: str, settings: dict[str, Any]) -> list[str]:
+    rule = _RULES.get(policy_name)
+    return knob_problems(rule, settings) if rule is not None else []
+
+
 def serve() -> PolicyPack:
     """Constructing the pack starts the analyzer server, prints its port and blocks."""
-    install_decode_once_servicer()
+    install_decode_once_servicer(check_config)
     return PolicyPack(name=PACK_NAME, policies=policies())

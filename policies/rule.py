@@ -120,6 +120,8 @@ class StackRule:
     config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     remediation: str = ""
     reference: str = ""
+    stack_config_keys: Mapping[str, str] = field(default_factory=dict)
+    """Knobs read from the stack's own config (knob -> `project:key`) when the policy config lacks them."""
 
     def defaults(self) -> dict[str, Any]:
         return {key: schema["default"] for key, schema in self.config_schema.items() if "default" in schema}

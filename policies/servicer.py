@@ -14,9 +14,11 @@ version in requirements (a test drives the pack over gRPC to hold the behaviour)
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from inspect import isawaitable
 from typing import Any
 
+import grpc
 import pulumi_policy.policy as sdk
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2 as proto
@@ -38,9 +40,34 @@ def with_unknowns(value: Any) -> Any:
     return value
 
 
+STACK_CONFIG: dict[str, str] = {}
+"""The stack's own config (`platform:monthlyBudget` ...) as the engine sent it with ConfigureStack."""
+
+ConfigChecker = Callable[[str, dict[str, Any]], list[str]]
+_checker: list[ConfigChecker] = []
+
+
 class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
     def _private(self, name: str) -> Any:
         return getattr(self, f"_PolicyAnalyzerServicer__{name}")
+
+    def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method
+        """The SDK's Configure, then every policy's settings checked: an unknown key or a value out
+        of range fails the run with a message naming the policy and the key."""
+        response = super().Configure(request, context)  # type: ignore[no-untyped-call]
+        problems: list[str] = []
+        for name, policy_config in request.policyConfig.items():
+            settings = json_format.MessageToDict(policy_config.properties) if policy_config.properties else {}
+            for check in _checker:
+                problems += check(name, settings)
+        if problems:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "policy config: " + "; ".join(problems))
+        return response
+
+    def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method
+        STACK_CONFIG.clear()
+        STACK_CONFIG.update(dict(request.config))
+        return super().ConfigureStack(request, context)
 
     def Analyze(self, request: Any, _context: Any) -> Any:  # noqa: N802 - the gRPC method
         self._configure_runtime_settings()  # type: ignore[no-untyped-call]
@@ -151,6 +178,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         return [resource for resource, _ in links]
 
 
-def install() -> None:
-    """Make `PolicyPack` serve with the decode-once servicer."""
+def install(check_config: ConfigChecker | None = None) -> None:
+    """Make `PolicyPack` serve with the decode-once servicer (and check settings with `check_config`)."""
+    _checker[:] = [check_config] if check_config is not None else []
     sdk._PolicyAnalyzerServicer = DecodeOnceServicer  # type: ignore[misc]

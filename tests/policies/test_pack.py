@@ -167,3 +167,41 @@ def test_a_policy_at_remediate_returns_the_fixed_props(analyzer: analyzer_pb2_gr
         type="aws:kms/key:Key", name="key", urn=request.urn, properties=_struct({"enableKeyRotation": True})
     )
     assert list(analyzer.Remediate(compliant).remediations) == []
+
+
+def test_a_config_typo_is_refused_by_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    typo = analyzer_pb2.PolicyConfig(
+        enforcementLevel=analyzer_pb2.MANDATORY, properties=_struct({"minBackupRetentionDay": 30})
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={"data-rds-backup-retention": typo}))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "unknown setting 'minBackupRetentionDay'" in (refused.value.details() or "")
+    analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={}))  # the pack keeps serving
+
+
+def test_the_budget_comes_from_the_stack_config(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={}))
+    cluster = _stack_resource("aws:eks/cluster:Cluster", "eks", {"name": "c"})
+    cluster.provider.CopyFrom(
+        analyzer_pb2.AnalyzerProviderResource(
+            type="pulumi:providers:aws",
+            name="use1",
+            urn="urn:pulumi:dev::platform::pulumi:providers:aws::use1",
+            properties=_struct({"region": "us-east-1"}),
+        )
+    )
+    request = analyzer_pb2.AnalyzeStackRequest(resources=[cluster])
+
+    def budget_messages(budget: str) -> list[str]:
+        analyzer.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack="dev", project="platform", config={"platform:monthlyBudget": budget}
+            )
+        )
+        diagnostics = analyzer.AnalyzeStack(request).diagnostics
+        return [d.message for d in diagnostics if d.policyName == "cost-stack-monthly-budget"]
+
+    assert budget_messages("1000") == []
+    (message,) = budget_messages("10")
+    assert "over the budget $10.00" in message

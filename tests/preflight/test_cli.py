@@ -359,3 +359,93 @@ def test_a_stack_over_its_budget_fails_when_the_budget_is_mandatory(
     assert status == 1
     assert "[cost-stack-monthly-budget] (stack)" in out
     assert "over the budget $100.00" in out and "EKS control plane in us-east-1 $73.00" in out
+
+
+# --- #22: strict config, the config named, initialConfig, relative packs, remediation ------
+
+
+def _legacy(tmp_path: Path) -> Path:
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))
+    return state
+
+
+def test_a_config_typo_stops_preflight_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"data-rds-backup-retention": {"minBackupRetentionDay": 30}}))
+    status, _, err = run(capsys, "dev", "--policy-config", str(typo))
+    assert status == 2
+    assert "data-rds-backup-retention: unknown setting 'minBackupRetentionDay'" in err
+    misnamed = tmp_path / "misnamed.json"
+    misnamed.write_text(json.dumps({"data-rds-backup-retenton": "mandatory"}))
+    status, _, err = run(capsys, "dev", "--policy-config", str(misnamed))
+    assert status == 2 and "names policies no pack has: data-rds-backup-retenton" in err
+
+
+def test_preflight_names_the_config_it_applied_or_warns_without_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "--state", str(_legacy(tmp_path)))
+    assert status == 1
+    assert "warning: stack 'legacy' has no policy config (policies/config/legacy.json)" in err
+    assert "config: none (every policy at its default)" in out
+    status, out, err = run(capsys, "dev")
+    assert "policy config: policies/config/dev.json" in err and "config: policies/config/dev.json" in out
+
+
+INITIAL_CONFIG_PACK = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+
+def no_pods(args, report_violation):
+    if args.resource_type == "kubernetes:core/v1:Pod":
+        report_violation("no bare pods")
+
+
+PolicyPack(
+    name="guard",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    initial_config={"all": EnforcementLevel.MANDATORY},
+    policies=[ResourceValidationPolicy(name="guard-no-pods", description="No bare pods.", validate=no_pods)],
+)
+"""
+
+
+def test_a_packs_initial_config_is_honoured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pack = tmp_path / "guard"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text(INITIAL_CONFIG_PACK)
+    state = _legacy(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the pack given by a relative path
+    status, out, _ = run(capsys, "--state", str(state), "--format", "json", "--policy-pack", "guard")
+    report = json.loads(out)
+    guard = [v for v in report["violations"] if v["policyPackName"] == "guard"]
+    assert [(v["policyName"], v["enforcementLevel"]) for v in guard] == [("guard-no-pods", "mandatory")]
+    assert status == 1
+
+
+def test_preflight_reports_what_would_be_remediated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = bad_state()
+    key = dict(document["deployment"]["resources"][-1])
+    key.update(
+        urn=STACK + "aws:kms/key:Key::orders-key", type="aws:kms/key:Key", id="k", inputs={"enableKeyRotation": False}
+    )
+    document["deployment"]["resources"].append(key)
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(document))
+    config = tmp_path / "remediate.json"
+    config.write_text(json.dumps({"encryption-kms-key-rotation": "remediate"}))
+    status, out, _ = run(capsys, "--state", str(state), "--policy-config", str(config), "--format", "json")
+    assert status == 1  # remediation is reported, the violations stay (bad_state has mandatory ones)
+    fixes = json.loads(out)["remediations"]
+    assert fixes == [
+        {
+            "policyPackName": "platform",
+            "policyName": "encryption-kms-key-rotation",
+            "urn": STACK + "aws:kms/key:Key::orders-key",
+            "changed": ["enableKeyRotation"],
+        }
+    ]

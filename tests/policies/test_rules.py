@@ -1120,3 +1120,72 @@ def test_every_policy_is_named_described_and_leveled(rule: Rule | StackRule) -> 
         # A budget has no sensible default: without one the budget policy checks nothing.
         assert "default" in knob or (rule.name, name) == ("cost-stack-monthly-budget", "monthlyBudgetUsd")
         assert knob.get("description")
+
+
+# --- remediation (#22 item 3): safe, unambiguous fixes only --------------------------------
+
+
+def _undo_security(props: dict[str, Any]) -> None:
+    spec = props["spec"]["template"]["spec"]
+    spec["securityContext"].pop("seccompProfile")
+    spec["containers"][0]["securityContext"] = {"readOnlyRootFilesystem": True, "runAsNonRoot": True}
+
+
+REMEDIABLE: list[tuple[str, str, Mutation]] = [
+    ("encryption-kms-key-rotation", "aws:kms/key:Key", setting("enableKeyRotation", False)),
+    ("encryption-kms-key-rotation", "aws:kms/key:Key", setting("rotationPeriodInDays", 2560)),
+    (
+        "exposure-default-security-group-empty",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        setting("egress", [{"protocol": "-1", "cidrBlocks": ["0.0.0.0/0"]}]),
+    ),
+    ("data-eks-control-plane-logs", "aws:eks/cluster:Cluster", setting("enabledClusterLogTypes", ["scheduler"])),
+    ("noroot-kubernetes-pod-security-restricted", "kubernetes:apps/v1:Deployment", _undo_security),
+    (
+        "noroot-kubernetes-no-service-account-token",
+        "kubernetes:core/v1:ServiceAccount",
+        setting("automountServiceAccountToken", True),
+    ),
+    (
+        "noroot-kubernetes-no-service-account-token",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{POD}.automountServiceAccountToken", True),
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule_name", "resource_type", "mutation"), REMEDIABLE, ids=[c[0] for c in REMEDIABLE])
+def test_a_remediation_fixes_exactly_the_violation(rule_name: str, resource_type: str, mutation: Mutation) -> None:
+    rule = rule_named(rule_name)
+    props = copy.deepcopy(BASELINES[resource_type])
+    mutation(props)
+    broken = resource(resource_type, props)
+    assert rule.violations(broken)
+    assert rule.remedy is not None
+    fixed = rule.remedy(broken, rule.defaults())
+    assert fixed is not None
+    assert rule.violations(resource(resource_type, dict(fixed))) == []
+    assert set(props) <= set(fixed)  # nothing dropped
+
+
+def test_the_pod_security_remediation_leaves_what_is_not_unambiguous() -> None:
+    rule = rule_named("noroot-kubernetes-pod-security-restricted")
+    props: dict[str, Any] = copy.deepcopy(DEPLOYMENT)
+    container = props["spec"]["template"]["spec"]["containers"][0]
+    container["securityContext"] = {"privileged": True, "runAsNonRoot": False}
+    fixed = rule.remedy(resource("kubernetes:apps/v1:Deployment", props), {}) if rule.remedy else None
+    assert fixed is not None
+    context = fixed["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert context["capabilities"]["drop"] == ["ALL"]
+    assert "allowPrivilegeEscalation" not in context  # the API refuses it beside privileged: true
+    assert context["runAsNonRoot"] is False and context["privileged"] is True  # the image decides; not guessed
+    assert container["securityContext"] == {"privileged": True, "runAsNonRoot": False}  # the input is not mutated
+    remaining = rule.violations(resource("kubernetes:apps/v1:Deployment", dict(fixed)))
+    assert any("privileged" in message for message in remaining)
+
+
+def test_every_remediation_is_declared_in_the_remediation_text() -> None:
+    for rule in RESOURCE_RULES:
+        if rule.remedy is not None:
+            assert rule.remediation, rule.name
+    assert {rule.name for rule in RESOURCE_RULES if rule.remedy} == {case[0] for case in REMEDIABLE}

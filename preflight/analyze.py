@@ -1,6 +1,7 @@
 """Run policy packs over a stack the way the Pulumi CLI does: over the Analyzer gRPC protocol.
 
-Each pack is started as its own process (Python: `python -u <pack>/__main__.py`; Node.js:
+Each pack is started as its own process, as the Pulumi CLI starts it (Python: `python -u -m
+pulumi.policy <engine> <pack>` in the pack's folder, with the pack's virtualenv when it has one; Node.js:
 `node <pack>`), prints the port it serves on, and is asked, in the CLI's order:
 GetAnalyzerInfo, Configure (the stack's policy config), Analyze for every resource, then
 AnalyzeStack once with every resource, parents and dependencies included.
@@ -9,6 +10,7 @@ AnalyzeStack once with every resource, parents and dependencies included.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -24,6 +26,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from preflight.export import SECRET_SIG, WITHHELD, State, StateResource
+from preflight.synth import PROJECT_ROOT
 
 STARTUP_SECONDS = 60
 _LEVELS = {
@@ -85,6 +88,17 @@ class Analysis:
         return [v for v in self.violations if v.enforcement_level == "mandatory"]
 
 
+def _python(pack: Path, runtime: Any) -> str:
+    """The pack's virtualenv python (PulumiPolicy.yaml `runtime.options.virtualenv`), else ours."""
+    options = runtime.get("options") if isinstance(runtime, Mapping) else None
+    virtualenv = options.get("virtualenv") if isinstance(options, Mapping) else None
+    if isinstance(virtualenv, str):
+        python = (pack / virtualenv / "bin" / "python").resolve()
+        if python.is_file():
+            return str(python)
+    return sys.executable
+
+
 def pack_command(pack: Path) -> list[str]:
     """How the CLI would start the pack, from its PulumiPolicy.yaml runtime."""
     pack = pack.resolve()  # the pack runs in its own folder: a relative path would point elsewhere
@@ -94,16 +108,33 @@ def pack_command(pack: Path) -> list[str]:
     runtime = yaml.safe_load(manifest.read_text()).get("runtime")
     name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
     if name == "python":
-        return [sys.executable, "-u", str(pack / "__main__.py")]
+        # The CLI's pulumi-analyzer-policy-python shim: `python -u -m pulumi.policy <engine> <pack>`
+        # (pulumi/policy/__main__.py runs the folder with runpy). No engine here: a placeholder.
+        return [_python(pack, runtime), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack)]
     if name == "nodejs":
         return ["node", str(pack)]
     raise PolicyPackError(f"{pack}: runtime {name!r} is not supported (python or nodejs)")
 
 
+def _environment(pack: Path) -> dict[str, str]:
+    """A pack of this checkout imports this checkout's packages, which requirements.txt installs
+    (`-e .`) into the project's virtualenv; a development venv without that install gets the
+    checkout on PYTHONPATH instead, so preflight runs the code in front of it."""
+    environment = dict(os.environ)
+    if pack.resolve().is_relative_to(PROJECT_ROOT):
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), environment.get("PYTHONPATH")]))
+    return environment
+
+
 @contextmanager
 def running_pack(pack: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     process = subprocess.Popen(
-        pack_command(pack), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(pack.resolve())
+        pack_command(pack),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(pack.resolve()),
+        env=_environment(pack),
     )
     try:
         port = _read_port(process, pack)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import tomllib
 from collections.abc import Iterator
 
 import grpc
@@ -12,29 +11,15 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from policies.catalog import ALL_RULES, PACK_NAME
+from preflight.analyze import pack_command, running_pack
 from preflight.synth import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    # -u: the SDK writes the port to stdout without flushing it.
-    process = subprocess.Popen(
-        [sys.executable, "-u", str(PROJECT_ROOT / "policies" / "__main__.py")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        assert line.isdigit(), f"the pack printed {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
-        channel = grpc.insecure_channel(f"127.0.0.1:{line}")
-        grpc.channel_ready_future(channel).result(timeout=30)
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        process.kill()
-        process.wait(timeout=30)
+    """The pack started as the CLI starts it (`python -u -m pulumi.policy <engine> policies`)."""
+    with running_pack(PROJECT_ROOT / "policies") as stub:
+        yield stub
 
 
 def test_the_pack_describes_every_policy(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
@@ -205,3 +190,24 @@ def test_the_budget_comes_from_the_stack_config(analyzer: analyzer_pb2_grpc.Anal
     assert budget_messages("1000") == []
     (message,) = budget_messages("10")
     assert "over the budget $10.00" in message
+
+
+def test_the_pack_runs_without_sys_path_edits_from_the_projects_install() -> None:
+    """#22 item 5: the CLI runs the folder with the project's virtualenv, which requirements.txt
+    fills with pulumi-policy and this checkout (`-e .`); the package list covers every module."""
+    main = (PROJECT_ROOT / "policies" / "__main__.py").read_text()
+    assert "sys.path" not in main.replace("Nothing edits sys.path", "") and "from policies.pack import serve" in main
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    packages = set(project["tool"]["setuptools"]["packages"])
+    folders = {
+        ".".join(init.parent.relative_to(PROJECT_ROOT).parts)
+        for init in (PROJECT_ROOT / "policies").rglob("__init__.py")
+    }
+    assert folders <= packages
+    runtime = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+    assert {"pulumi-policy==1.21.0", "jsonschema==4.26.0", "-e ."} <= set(runtime)
+    assert project["project"]["optional-dependencies"]["policy"]
+    published = (PROJECT_ROOT / "policies" / "requirements.txt").read_text()
+    assert "platform-components[policy]==0.1.0" in published.splitlines()
+    command = pack_command(PROJECT_ROOT / "policies")
+    assert command[1:4] == ["-u", "-m", "pulumi.policy"] and command[-1] == str(PROJECT_ROOT / "policies")

@@ -929,6 +929,12 @@ NEAR_MISSES: list[tuple[str, str, Mutation, str]] = [
         setting("instanceType", "p5.48xlarge"),
         "instance type p5.48xlarge is not allowed",
     ),
+    (
+        "limits-elasticache-node-type-allowed",
+        "aws:elasticache/cluster:Cluster",
+        setting("nodeType", "cache.x9.mega"),
+        "nodeType cache.x9.mega is not allowed",
+    ),
     # patterns too loose
     (
         "images-kubernetes-allowed-registries",

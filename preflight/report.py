@@ -256,6 +256,15 @@ def render_markdown(run: Run) -> str:
                     f"{_cell(violation.message)} |"
                 )
         lines.append("")
+    if run.analysis.remediations:
+        lines += ["| Would remediate | Resource | Changes |", "| --- | --- | --- |"]
+        lines += [
+            f"| `{fix.policy_name}` | `{_cell(fix.urn)}` | {_cell(', '.join(fix.changed))} |"
+            for fix in run.analysis.remediations
+        ]
+        lines.append("")
+    lines.append(f"Policy config: `{run.policy_config}`" if run.policy_config else "Policy config: none (defaults)")
+    lines.append("")
     cost = run.cost
     lines += [f"**Estimated monthly cost: {_usd(cost.monthly_usd)}** ({CURRENCY}, on-demand list prices)", ""]
     lines += ["| Region | Component | Monthly |", "| --- | --- | ---: |"]

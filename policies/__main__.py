@@ -1,14 +1,12 @@
-"""The CrossGuard pack: `pulumi up --policy-pack policies` (or `python policies/__main__.py`).
+"""The CrossGuard pack: `pulumi up --policy-pack policies` (the CLI runs this folder with
+`python -m pulumi.policy`), or `pulumi policy publish` from this folder.
 
-It only constructs the pack, which serves the Analyzer protocol until the CLI stops it; the
-rules live in importable modules (policies/rules/) that tests use without starting a server.
+It only constructs the pack, which serves the Analyzer protocol until the CLI stops it. The rules
+are the `policies` package (and `components`, `cost`) of this repository's distribution,
+`platform-components`: the project's requirements.txt installs it into the virtualenv the pack
+runs with (`-e .`, PulumiPolicy.yaml's `../.venv`), and requirements.txt here names it for a
+published pack. Nothing edits sys.path.
 """
-
-import sys
-from pathlib import Path
-
-# The pack runs from this folder; the rules import `policies.*` and `components.*`.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from policies.pack import serve
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from policies.rule import Rule, StackRule
+from policies.rules.access import ACCESS_RULES, ACCESS_STACK_RULES
 from policies.rules.capacity import CAPACITY_RULES, CAPACITY_STACK_RULES
 from policies.rules.cost import COST_STACK_RULES
 from policies.rules.data import DATA_RULES, DATA_STACK_RULES
 from policies.rules.encryption import ENCRYPTION_RULES, ENCRYPTION_STACK_RULES
 from policies.rules.exposure import EXPOSURE_RULES, EXPOSURE_STACK_RULES
-from policies.rules.kubernetes import IMAGE_RULES, LIMIT_RULES, NO_ROOT_RULES
+from policies.rules.kubernetes import IMAGE_RULES, LIMIT_RULES, NO_ROOT_RULES, NO_ROOT_STACK_RULES
 
 PACK_NAME = "platform"
 RESOURCE_RULES: tuple[Rule, ...] = (
@@ -19,6 +20,7 @@ RESOURCE_RULES: tuple[Rule, ...] = (
     *EXPOSURE_RULES,
     *DATA_RULES,
     *IMAGE_RULES,
+    *ACCESS_RULES,
 )
 STACK_RULES: tuple[StackRule, ...] = (
     *ENCRYPTION_STACK_RULES,
@@ -26,6 +28,8 @@ STACK_RULES: tuple[StackRule, ...] = (
     *DATA_STACK_RULES,
     *COST_STACK_RULES,
     *CAPACITY_STACK_RULES,
+    *NO_ROOT_STACK_RULES,
+    *ACCESS_STACK_RULES,
 )
 ALL_RULES: tuple[Rule | StackRule, ...] = (*RESOURCE_RULES, *STACK_RULES)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
+    PolicyComplianceFramework,
     PolicyConfigSchema,
     PolicyPack,
     PolicyResource,
@@ -18,19 +21,27 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.catalog import PACK_NAME, RESOURCE_RULES, STACK_RULES
+from policies.catalog import ALL_RULES, PACK_NAME, RESOURCE_RULES, STACK_RULES
+from policies.config_check import knob_problems
 from policies.rule import Resource, Rule, StackRule
+from policies.servicer import STACK_CONFIG
 from policies.servicer import install as install_decode_once_servicer
 
-_LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY}
+_LEVELS = {
+    "advisory": EnforcementLevel.ADVISORY,
+    "mandatory": EnforcementLevel.MANDATORY,
+    "remediate": EnforcementLevel.REMEDIATE,
+}
 
 
 def _schema(rule: Rule | StackRule) -> PolicyConfigSchema | None:
-    return (
-        PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config_schema.items()})
-        if rule.config_schema
-        else None
-    )
+    if not rule.config_schema:
+        return None
+    return PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config_schema.items()})
+
+
+def _framework(rule: Rule | StackRule) -> PolicyComplianceFramework | None:
+    return PolicyComplianceFramework(reference=rule.reference) if rule.reference else None
 
 
 def _metadata(rule: Rule | StackRule) -> dict[str, Any]:
@@ -42,6 +53,7 @@ def _metadata(rule: Rule | StackRule) -> dict[str, Any]:
         "config_schema": _schema(rule),
         "severity": Severity(rule.severity),
         "remediation_steps": rule.remediation or None,
+        "framework": _framework(rule),
     }
 
 
@@ -58,21 +70,51 @@ def _provider_props(provider: Any) -> dict[str, Any]:
     return props
 
 
+def plain(value: Any) -> Any:
+    """The SDK's props proxies as plain dicts and lists (reading an unknown value raises, as the
+    SDK expects during a preview)."""
+    if isinstance(value, Mapping):
+        return {key: plain(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(item) for item in value]
+    return value
+
+
+def _resource(args: ResourceValidationArgs, props: Any) -> Resource:
+    return Resource(
+        type=args.resource_type,
+        name=args.name,
+        urn=args.urn,
+        props=props,
+        provider_props=_provider_props(args.provider),
+        provider=getattr(args.provider, "urn", "") or "",
+    )
+
+
 def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not rule.applies_to(args.resource_type):
             return
-        resource = Resource(
-            type=args.resource_type,
-            name=args.name,
-            urn=args.urn,
-            props=args.props,
-            provider_props=_provider_props(args.provider),
-        )
-        for message in rule.check(resource, {**rule.defaults(), **args.get_config()}):
+        for message in rule.check(_resource(args, args.props), {**rule.defaults(), **args.get_config()}):
             report_violation(message, None)
 
-    return ResourceValidationPolicy(validate=validate, **_metadata(rule))
+    def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        """The fixed props when the rule finds a violation and knows the one safe fix."""
+        if rule.remedy is None or not rule.applies_to(args.resource_type):
+            return None
+        resource = _resource(args, plain(args.props))
+        config = {**rule.defaults(), **args.get_config()}
+        if not list(rule.check(resource, config)):
+            return None
+        fixed = rule.remedy(resource, config)
+        return fixed if fixed is not None and dict(fixed) != dict(resource.props) else None
+
+    # The SDK's annotation asks for an awaitable; its Remediate handler takes a plain result too.
+    fix: Any = remediate if rule.remedy is not None else None
+    policy = ResourceValidationPolicy(validate=validate, remediate=fix, **_metadata(rule))
+    # Read by the servicer to skip a policy before building its arguments (it would return at once).
+    policy.resource_types = rule.resource_types  # type: ignore[attr-defined]
+    return policy
 
 
 def _view(resource: PolicyResource) -> Resource:
@@ -84,14 +126,42 @@ def _view(resource: PolicyResource) -> Resource:
         provider_props=_provider_props(resource.provider),
         parent=resource.parent.urn if resource.parent is not None else "",
         dependencies=[dependency.urn for dependency in resource.dependencies],
-        provider=resource.provider.urn if resource.provider is not None else "",
+        provider=getattr(resource.provider, "urn", "") or "",
+        property_dependencies={
+            key: [dependency.urn for dependency in found] for key, found in resource.property_dependencies.items()
+        },
     )
+
+
+_last_stack: list[Any] = [None, []]
+
+
+def _views(resources: Sequence[PolicyResource]) -> list[Resource]:
+    """The resources of one stack request as rules see them; every stack policy of the request
+    gets the same list from the servicer, so it is converted once."""
+    if _last_stack[0] is not resources:
+        _last_stack[:] = [resources, [_view(resource) for resource in resources]]
+    views: list[Resource] = _last_stack[1]
+    return views
+
+
+def from_stack(rule: StackRule, stack: dict[str, str]) -> dict[str, Any]:
+    """Knobs whose one source is the stack's own config (e.g. the budget, `platform:monthlyBudget`)."""
+    found: dict[str, Any] = {}
+    for knob, key in rule.stack_config_keys.items():
+        if key in stack:
+            try:
+                found[knob] = json.loads(stack[key])
+            except ValueError:
+                found[knob] = stack[key]
+    return found
 
 
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [_view(resource) for resource in args.resources]
-        for message, urn in rule.check(resources, {**rule.defaults(), **args.get_config()}):
+        resources = _views(args.resources)
+        config = {**rule.defaults(), **from_stack(rule, STACK_CONFIG), **args.get_config()}
+        for message, urn in rule.check(resources, config):
             report_violation(message, urn)
 
     return StackValidationPolicy(validate=validate, **_metadata(rule))
@@ -101,7 +171,15 @@ def policies() -> list[Policy]:
     return [*(resource_policy(rule) for rule in RESOURCE_RULES), *(stack_policy(rule) for rule in STACK_RULES)]
 
 
+_RULES: dict[str, Rule | StackRule] = {rule.name: rule for rule in ALL_RULES}
+
+
+def check_config(policy_name: str, settings: dict[str, Any]) -> list[str]:
+    rule = _RULES.get(policy_name)
+    return knob_problems(rule, settings) if rule is not None else []
+
+
 def serve() -> PolicyPack:
     """Constructing the pack starts the analyzer server, prints its port and blocks."""
-    install_decode_once_servicer()
+    install_decode_once_servicer(check_config)
     return PolicyPack(name=PACK_NAME, policies=policies())

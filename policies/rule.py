@@ -6,6 +6,10 @@ directly on recorded resources. Props are the resource's inputs as the engine se
 (camelCase). During a preview the SDK hands props over as proxies that raise on unknown values;
 the SDK reports such a policy as "can't run during preview" instead of failing, so rules simply
 read what they need.
+
+Stack policies see plain props instead, with `UNKNOWN` where a preview does not know a value yet
+(policies/servicer.py), so one unknown value does not hide what is known about other resources:
+a stack rule judges each resource on what it knows and skips what it cannot decide.
 """
 
 from __future__ import annotations
@@ -32,11 +36,44 @@ class Resource:
     parent: str = ""
     dependencies: Sequence[str] = ()
     provider: str = ""
-    """The URN of the resource's provider ("" when none): links Kubernetes objects to their cluster."""
+    """The URN of the resource's provider: which cluster (or region) a Kubernetes object lives in."""
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """For each input, the URNs of the resources its value came from."""
+
+    def sources(self, prop: str) -> Sequence[str]:
+        """The URNs `prop` was computed from (falls back to every dependency when not recorded)."""
+        found = self.property_dependencies.get(prop)
+        return found if found is not None else self.dependencies
+
+
+class _Unknown:
+    """A value a preview does not know yet (stack policies only); never equal to a real value."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<unknown during preview>"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN = _Unknown()
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
 
 
 Check = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
 StackCheck = Callable[[Sequence[Resource], Mapping[str, Any]], Iterable[tuple[str, str]]]
+Remedy = Callable[[Resource, Mapping[str, Any]], "Mapping[str, Any] | None"]
+"""A remediation: the resource's props with the fix applied, or None when nothing is safe to change."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +90,10 @@ class Rule:
     config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON schema of the knobs, each with its default."""
     remediation: str = ""
+    reference: str = ""
+    """The control this policy implements: an AWS FSBP id, a CIS benchmark item, Pod Security."""
+    remedy: Remedy | None = None
+    """A safe, unambiguous fix the policy applies at enforcement level `remediate`."""
 
     def defaults(self) -> dict[str, Any]:
         return {key: schema["default"] for key, schema in self.config_schema.items() if "default" in schema}
@@ -78,6 +119,9 @@ class StackRule:
     check: StackCheck
     config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     remediation: str = ""
+    reference: str = ""
+    stack_config_keys: Mapping[str, str] = field(default_factory=dict)
+    """Knobs read from the stack's own config (knob -> `project:key`) when the policy config lacks them."""
 
     def defaults(self) -> dict[str, Any]:
         return {key: schema["default"] for key, schema in self.config_schema.items() if "default" in schema}
@@ -133,5 +177,19 @@ def schema(kind: str, default: Any, description: str, **extra: Any) -> dict[str,
     return {"type": kind, "default": default, "description": description, **extra}
 
 
-def each(resources: Iterable[Resource], resource_type: str) -> list[Resource]:
-    return [resource for resource in resources if resource.type == resource_type]
+def each(resources: Iterable[Resource], *resource_types: str) -> list[Resource]:
+    return [resource for resource in resources if resource.type in resource_types]
+
+
+def customer_managed_key(value: Any) -> bool:
+    """A KMS key reference that names a customer-managed key: a key id or ARN, or an alias that is
+    not one of the AWS-managed `alias/aws/<service>` keys (which cannot be audited, shared or
+    have their policy changed; AWS KMS developer guide, "AWS managed keys")."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    return "alias/aws/" not in value.lower()
+
+
+def truthy(value: Any) -> bool:
+    """True, or the provider's string form of it (launch template fields are strings)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")

@@ -14,19 +14,60 @@ version in requirements (a test drives the pack over gRPC to hold the behaviour)
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from inspect import isawaitable
 from typing import Any
 
+import grpc
 import pulumi_policy.policy as sdk
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError, _is_unknown, unknown_checking_proxy
+
+from policies.rule import UNKNOWN
+
+
+def with_unknowns(value: Any) -> Any:
+    """Plain props for stack policies, with the engine's unknown sentinels as `UNKNOWN`: a stack
+    policy judges each resource on what is known instead of giving up on the whole stack."""
+    if _is_unknown(value):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: with_unknowns(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_unknowns(item) for item in value]
+    return value
+
+
+STACK_CONFIG: dict[str, str] = {}
+"""The stack's own config (`platform:monthlyBudget` ...) as the engine sent it with ConfigureStack."""
+
+ConfigChecker = Callable[[str, dict[str, Any]], list[str]]
+_checker: list[ConfigChecker] = []
 
 
 class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
     def _private(self, name: str) -> Any:
         return getattr(self, f"_PolicyAnalyzerServicer__{name}")
+
+    def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method
+        """The SDK's Configure, then every policy's settings checked: an unknown key or a value out
+        of range fails the run with a message naming the policy and the key."""
+        response = super().Configure(request, context)  # type: ignore[no-untyped-call]
+        problems: list[str] = []
+        for name, policy_config in request.policyConfig.items():
+            settings = json_format.MessageToDict(policy_config.properties) if policy_config.properties else {}
+            for check in _checker:
+                problems += check(name, settings)
+        if problems:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "policy config: " + "; ".join(problems))
+        return response
+
+    def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method
+        STACK_CONFIG.clear()
+        STACK_CONFIG.update(dict(request.config))
+        return super().ConfigureStack(request, context)
 
     def Analyze(self, request: Any, _context: Any) -> Any:  # noqa: N802 - the gRPC method
         self._configure_runtime_settings()  # type: ignore[no-untyped-call]
@@ -35,6 +76,9 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         opts = self._get_resource_options(request)
         provider = self._get_provider_resource(request)
         for policy in self._private("policies"):
+            types = getattr(policy, "resource_types", ())
+            if types and request.type not in types:
+                continue  # the policy's validate would return at once (policies/pack.py)
             enforcement_level = self._get_enforcement_level(policy)
             if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
                 policy, sdk.ResourceValidationPolicy
@@ -112,7 +156,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         by_urn: dict[str, Any] = {}
         links: list[tuple[Any, Any]] = []
         for item in request.resources:
-            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(item.properties)))
+            props = with_unknowns(deserialize_properties(json_format.MessageToDict(item.properties)))
             resource = sdk.PolicyResource(
                 item.type,
                 props,
@@ -134,6 +178,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         return [resource for resource, _ in links]
 
 
-def install() -> None:
-    """Make `PolicyPack` serve with the decode-once servicer."""
+def install(check_config: ConfigChecker | None = None) -> None:
+    """Make `PolicyPack` serve with the decode-once servicer (and check settings with `check_config`)."""
+    _checker[:] = [check_config] if check_config is not None else []
     sdk._PolicyAnalyzerServicer = DecodeOnceServicer  # type: ignore[misc]

@@ -14,9 +14,16 @@ CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 
 def read(path: Path) -> dict[str, Any]:
+    """A policy config file, checked strictly against the catalog (a typo is an error, not a default)."""
+    from policies.catalog import ALL_RULES
+    from policies.config_check import document_problems
+
     document = json.loads(path.read_text())
     if not isinstance(document, dict):
         raise ValueError(f"{path}: a policy config is a JSON object keyed by policy name")
+    problems = document_problems(document, ALL_RULES)
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
     return document
 
 

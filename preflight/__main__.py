@@ -14,8 +14,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from components.config import ConfigError
+from components.config import ConfigError, read_stack_file
 from preflight.analyze import PolicyPackError, analyze, read_policy_config
 from preflight.diagram import render_mermaid
 from preflight.export import State, StateError, export_document, load_state, read_state
@@ -41,9 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str]:
+def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str, dict[str, Any]]:
     if args.state is not None:
-        return load_state(args.state), {}, str(args.state)
+        return load_state(args.state), {}, str(args.state), {}
     config_file = args.config_file or PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
     if not config_file.is_file():
         raise StateError(f"no stack file {config_file}")
@@ -54,7 +55,12 @@ def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str]
     source = (
         str(config_file.relative_to(PROJECT_ROOT)) if config_file.is_relative_to(PROJECT_ROOT) else str(config_file)
     )
-    return read_state(document, "synth"), graph.outputs, source
+    return read_state(document, "synth"), graph.outputs, source, read_stack_file(config_file)
+
+
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
 class OutputFileError(Exception):
@@ -76,13 +82,26 @@ def main(argv: list[str] | None = None) -> int:
         print("error: give a stack name, or --state FILE", file=sys.stderr)
         return 2
     try:
-        state, outputs, source = _load(args)
+        state, outputs, source, stack_values = _load(args)
         config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
-        config = read_policy_config(config_path) if config_path.is_file() or args.policy_config else {}
-        analysis = analyze(state, args.policy_pack or [DEFAULT_PACK], config)
+        applied = ""
+        if config_path.is_file() or args.policy_config:
+            config, applied = read_policy_config(config_path), _shown(config_path)
+            print(f"policy config: {applied}", file=sys.stderr)
+        else:
+            config = {}
+            print(
+                f"warning: stack {state.stack!r} has no policy config ({_shown(config_path)}); "
+                "every policy runs at its default level and settings",
+                file=sys.stderr,
+            )
+        packs = [pack.resolve() for pack in args.policy_pack or [DEFAULT_PACK]]
+        analysis = analyze(state, packs, config, stack_values)
         if args.diagram is not None:
             _write(args.diagram, render_mermaid(state), "--diagram")
-        report = RENDERERS[args.format](Run(state=state, analysis=analysis, outputs=outputs, source=source))
+        report = RENDERERS[args.format](
+            Run(state=state, analysis=analysis, outputs=outputs, source=source, policy_config=applied)
+        )
         if args.output is not None:
             _write(args.output, report + "\n", "--output")
     except (ConfigError, StateError, PolicyPackError, OutputFileError) as error:

@@ -1,6 +1,7 @@
 """Run policy packs over a stack the way the Pulumi CLI does: over the Analyzer gRPC protocol.
 
-Each pack is started as its own process (Python: `python -u <pack>/__main__.py`; Node.js:
+Each pack is started as its own process, as the Pulumi CLI starts it (Python: `python -u -m
+pulumi.policy <engine> <pack>` in the pack's folder, with the pack's virtualenv when it has one; Node.js:
 `node <pack>`), prints the port it serves on, and is asked, in the CLI's order:
 GetAnalyzerInfo, Configure (the stack's policy config), Analyze for every resource, then
 AnalyzeStack once with every resource, parents and dependencies included.
@@ -9,24 +10,31 @@ AnalyzeStack once with every resource, parents and dependencies included.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
 import yaml
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from preflight.export import SECRET_SIG, WITHHELD, State, StateResource
+from preflight.synth import PROJECT_ROOT
 
 STARTUP_SECONDS = 60
-_LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory", analyzer_pb2.DISABLED: "disabled"}
+_LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.DISABLED: "disabled",
+    analyzer_pb2.REMEDIATE: "remediate",
+}
 _LEVEL_VALUES = {name: value for value, name in _LEVELS.items()}
 _SEVERITIES = {
     analyzer_pb2.POLICY_SEVERITY_LOW: "low",
@@ -52,6 +60,17 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class Remediation:
+    """What a policy at enforcement level `remediate` would change on one resource."""
+
+    policy_pack: str
+    policy_name: str
+    urn: str
+    changed: tuple[str, ...]
+    """The top-level inputs whose value the remediation changes."""
+
+
+@dataclass(frozen=True)
 class PackResult:
     name: str
     version: str
@@ -62,30 +81,62 @@ class PackResult:
 class Analysis:
     packs: list[PackResult]
     violations: list[Violation]
+    remediations: list[Remediation] = field(default_factory=list)
 
     @property
     def mandatory(self) -> list[Violation]:
         return [v for v in self.violations if v.enforcement_level == "mandatory"]
 
 
+def _python(pack: Path, runtime: Any) -> str:
+    """The pack's virtualenv python (PulumiPolicy.yaml `runtime.options.virtualenv`), else ours."""
+    options = runtime.get("options") if isinstance(runtime, Mapping) else None
+    virtualenv = options.get("virtualenv") if isinstance(options, Mapping) else None
+    if isinstance(virtualenv, str):
+        # absolute, never resolve(): a venv's python is a symlink to the base interpreter, and
+        # following it would leave the venv (and its packages) behind.
+        python = Path(os.path.abspath(pack / virtualenv / "bin" / "python"))
+        if python.is_file():
+            return str(python)
+    return sys.executable
+
+
 def pack_command(pack: Path) -> list[str]:
     """How the CLI would start the pack, from its PulumiPolicy.yaml runtime."""
+    pack = pack.resolve()  # the pack runs in its own folder: a relative path would point elsewhere
     manifest = pack / "PulumiPolicy.yaml"
     if not manifest.is_file():
         raise PolicyPackError(f"{pack}: no PulumiPolicy.yaml; is this a policy pack folder?")
     runtime = yaml.safe_load(manifest.read_text()).get("runtime")
     name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
     if name == "python":
-        return [sys.executable, "-u", str(pack / "__main__.py")]
+        # The CLI's pulumi-analyzer-policy-python shim: `python -u -m pulumi.policy <engine> <pack>`
+        # (pulumi/policy/__main__.py runs the folder with runpy). No engine here: a placeholder.
+        return [_python(pack, runtime), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack)]
     if name == "nodejs":
         return ["node", str(pack)]
     raise PolicyPackError(f"{pack}: runtime {name!r} is not supported (python or nodejs)")
 
 
+def _environment(pack: Path) -> dict[str, str]:
+    """A pack of this checkout imports this checkout's packages, which requirements.txt installs
+    (`-e .`) into the project's virtualenv; a development venv without that install gets the
+    checkout on PYTHONPATH instead, so preflight runs the code in front of it."""
+    environment = dict(os.environ)
+    if pack.resolve().is_relative_to(PROJECT_ROOT):
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), environment.get("PYTHONPATH")]))
+    return environment
+
+
 @contextmanager
 def running_pack(pack: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     process = subprocess.Popen(
-        pack_command(pack), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(pack)
+        pack_command(pack),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(pack.resolve()),
+        env=_environment(pack),
     )
     try:
         port = _read_port(process, pack)
@@ -146,8 +197,17 @@ def _options(resource: StateResource) -> analyzer_pb2.AnalyzerResourceOptions:
 
 
 def _policy_config(config: Mapping[str, Any], info: analyzer_pb2.AnalyzerInfo) -> dict[str, analyzer_pb2.PolicyConfig]:
+    """The pack's own initial config (e.g. awsguard's `all: mandatory`), then the stack's on top,
+    as the CLI applies them."""
     defaults = {policy.name: policy.enforcementLevel for policy in info.policies}
+    initial = dict(info.initialConfig)
+    if "all" in initial:
+        defaults = dict.fromkeys(defaults, initial["all"].enforcementLevel)
     wire: dict[str, analyzer_pb2.PolicyConfig] = {}
+    for name, entry in initial.items():
+        if name in defaults:
+            defaults[name] = entry.enforcementLevel
+            wire[name] = analyzer_pb2.PolicyConfig(enforcementLevel=entry.enforcementLevel, properties=entry.properties)
     for name, entry in config.items():
         if name not in defaults:
             continue  # a knob of another pack
@@ -159,7 +219,35 @@ def _policy_config(config: Mapping[str, Any], info: analyzer_pb2.AnalyzerInfo) -
             level = _LEVEL_VALUES.get(str(entry.get("enforcementLevel")), level)
             properties = {key: value for key, value in entry.items() if key != "enforcementLevel"}
         wire[name] = analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(properties))
+    for name, level in defaults.items():
+        wire.setdefault(name, analyzer_pb2.PolicyConfig(enforcementLevel=level))
     return wire
+
+
+def config_problems(config: Mapping[str, Any], infos: Sequence[analyzer_pb2.AnalyzerInfo]) -> list[str]:
+    """A policy config checked against the packs' own schemas: a policy no pack has, a setting the
+    policy does not have, or a value of the wrong type is named, never silently ignored."""
+    schemas = {policy.name: policy.configSchema for info in infos for policy in info.policies}
+    problems = []
+    for name, entry in config.items():
+        if name not in schemas:
+            problems.append(f"{name}: no policy of that name in {', '.join(i.name for i in infos)}")
+            continue
+        if isinstance(entry, str):
+            if entry not in _LEVEL_VALUES:
+                problems.append(f"{name}: {entry!r} is not an enforcement level ({', '.join(_LEVEL_VALUES)})")
+            continue
+        if not isinstance(entry, Mapping):
+            problems.append(f"{name}: give an enforcement level or an object of settings")
+            continue
+        level = entry.get("enforcementLevel")
+        if level is not None and level not in _LEVEL_VALUES:
+            problems.append(f"{name}: enforcementLevel {level!r} is not one of {', '.join(_LEVEL_VALUES)}")
+        known = set(schemas[name].properties)
+        for key in entry:
+            if key != "enforcementLevel" and key not in known:
+                problems.append(f"{name}: unknown setting {key!r}; known: {', '.join(sorted(known)) or 'none'}")
+    return problems
 
 
 def _violations(
@@ -186,10 +274,32 @@ def _violations(
     return found
 
 
-def analyze_pack(state: State, pack: Path, config: Mapping[str, Any]) -> tuple[PackResult, list[Violation]]:
+def _stack_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """Stack config as the engine sends it: strings, objects as JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+def analyze_pack(
+    state: State, pack: Path, config: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+) -> tuple[PackResult, list[Violation], list[Remediation]]:
     with running_pack(pack) as analyzer:
         info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
-        analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=_policy_config(config, info)))
+        ours = {name: entry for name, entry in config.items() if name in {p.name for p in info.policies}}
+        problems = config_problems(ours, [info])
+        if problems:
+            raise PolicyPackError(f"{pack}: the policy config does not fit the pack: " + "; ".join(problems))
+        wire = _policy_config(config, info)
+        try:
+            analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=wire))
+            analyzer.ConfigureStack(
+                analyzer_pb2.AnalyzerStackConfigureRequest(
+                    stack=state.stack, project=state.project, config=_stack_config(stack_config or {})
+                )
+            )
+        except grpc.RpcError as error:
+            raise PolicyPackError(f"{pack}: the pack refused its config: {error.details()}") from None
+        remediating = [name for name, entry in wire.items() if entry.enforcementLevel == analyzer_pb2.REMEDIATE]
+        remediations: list[Remediation] = []
         described = {policy.name: policy.description for policy in info.policies}
         violations: list[Violation] = []
         pending: list[tuple[str, Any]] = []
@@ -210,6 +320,8 @@ def analyze_pack(state: State, pack: Path, config: Mapping[str, Any]) -> tuple[P
             )
             # Sent without waiting for each answer (the pack serves several at once); read in order.
             pending.append((resource.urn, analyzer.Analyze.future(request)))
+            if remediating:
+                remediations += _remediations(analyzer, request, resource.inputs, info.name)
             stack_resources.append(
                 analyzer_pb2.AnalyzerResource(
                     type=resource.type,
@@ -231,16 +343,39 @@ def analyze_pack(state: State, pack: Path, config: Mapping[str, Any]) -> tuple[P
         response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
         violations += _violations(response.diagnostics, "", described)
         result = PackResult(name=info.name, version=info.version, policies=tuple(p.name for p in info.policies))
-        return result, violations
+        return result, violations, remediations
 
 
-def analyze(state: State, packs: Sequence[Path], config: Mapping[str, Any]) -> Analysis:
-    results, violations = [], []
+def _remediations(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub, request: analyzer_pb2.AnalyzeRequest, inputs: Mapping[str, Any], pack: str
+) -> list[Remediation]:
+    found = []
+    for remediation in analyzer.Remediate(request).remediations:
+        if remediation.diagnostic:
+            continue  # could not run during preview
+        fixed = json_format.MessageToDict(remediation.properties)
+        changed = tuple(sorted(key for key in {*fixed, *inputs} if fixed.get(key) != inputs.get(key)))
+        found.append(Remediation(pack, remediation.policyName, request.urn, changed))
+    return found
+
+
+def analyze(
+    state: State, packs: Sequence[Path], config: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+) -> Analysis:
+    results, violations, remediations = [], [], []
     for pack in packs:
-        result, found = analyze_pack(state, pack, config)
+        result, found, fixed = analyze_pack(state, pack, config, stack_config)
         results.append(result)
         violations += found
-    return Analysis(packs=results, violations=violations)
+        remediations += fixed
+    known = {name for result in results for name in result.policies}
+    unknown = [name for name in config if name not in known]
+    if unknown:
+        raise PolicyPackError(
+            f"the policy config names policies no pack has: {', '.join(unknown)} "
+            f"(packs: {', '.join(result.name for result in results)})"
+        )
+    return Analysis(packs=results, violations=violations, remediations=remediations)
 
 
 def read_policy_config(path: Path) -> dict[str, Any]:

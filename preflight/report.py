@@ -30,6 +30,8 @@ class Run:
     outputs: Mapping[str, StackOutput] = field(default_factory=dict)
     source: str = ""
     """Where the stack came from: the stack file, or the state document given."""
+    policy_config: str = ""
+    """The policy config file applied ("" when the stack has none: the policies' defaults)."""
 
     @property
     def resources(self) -> list[StateResource]:
@@ -249,6 +251,11 @@ def render_text(run: Run) -> str:
     lines += ["", "Policies:"]
     for pack in run.analysis.packs:
         lines.append(f"    {pack.name}@{pack.version}: {len(pack.policies)} policies")
+    lines.append(f"    config: {run.policy_config or 'none (every policy at its default)'}")
+    if run.analysis.remediations:
+        lines += ["", f"Would remediate ({len(run.analysis.remediations)}):"]
+        for fix in run.analysis.remediations:
+            lines.append(f"    [{fix.policy_name}] {fix.urn}: {', '.join(fix.changed) or 'no visible change'}")
     for level, violations in run.by_level():
         lines += ["", f"{level.capitalize()} violations ({len(violations)}):"]
         for violation in violations:
@@ -323,7 +330,17 @@ def render_json(run: Run) -> str:
         "policyPacks": [
             {"name": pack.name, "version": pack.version, "policies": list(pack.policies)} for pack in run.analysis.packs
         ],
+        "policyConfig": run.policy_config or None,
         "violations": [_violation_json(v) for v in run.analysis.violations],
+        "remediations": [
+            {
+                "policyPackName": fix.policy_pack,
+                "policyName": fix.policy_name,
+                "urn": fix.urn,
+                "changed": list(fix.changed),
+            }
+            for fix in run.analysis.remediations
+        ],
         "cost": _cost_json(run.cost),
         "capacity": _capacity_json(run.capacity),
         "summary": {
@@ -373,6 +390,15 @@ def render_markdown(run: Run) -> str:
         lines += [f"- note: {_cell(note)}" for note in capacity.notes]
         if _capacity_problems(capacity) or capacity.notes:
             lines.append("")
+    if run.analysis.remediations:
+        lines += ["| Would remediate | Resource | Changes |", "| --- | --- | --- |"]
+        lines += [
+            f"| `{fix.policy_name}` | `{_cell(fix.urn)}` | {_cell(', '.join(fix.changed))} |"
+            for fix in run.analysis.remediations
+        ]
+        lines.append("")
+    lines.append(f"Policy config: `{run.policy_config}`" if run.policy_config else "Policy config: none (defaults)")
+    lines.append("")
     cost = run.cost
     lines += [f"**Estimated monthly cost: {_usd(cost.monthly_usd)}** ({CURRENCY}, on-demand list prices)", ""]
     lines += ["| Region | Component | Monthly |", "| --- | --- | ---: |"]

@@ -93,7 +93,8 @@ CAPACITY_RULES = (
         severity="medium",
         enforcement="mandatory",
         check=_allowed("nodeType", "allowedNodeTypes"),
-        resource_types=("aws:elasticache/replicationGroup:ReplicationGroup",),
+        # Stand-alone cache clusters size their nodes with the same field (#22: sibling types).
+        resource_types=("aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster"),
         config_schema={
             "allowedNodeTypes": schema(
                 "array", sorted(ELASTICACHE_NODE_TYPES), "node types this stack may run", items={"type": "string"}

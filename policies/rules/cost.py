@@ -2,8 +2,9 @@
 
 The estimate is the one preflight reports (cost/estimate.py over cost/prices.py), computed from
 the resources the engine sends, so a real `pulumi preview --policy-pack policies` checks the same
-figure. The budget is `monthlyBudgetUsd` in policies/config/<stack>.json; the policy is advisory
-by default and that file makes it mandatory in prod.
+figure. The budget has one source: the stack's own `platform:monthlyBudget`, which the engine sends
+the pack with ConfigureStack (and preflight does the same); `monthlyBudgetUsd` in the policy config
+overrides it. The policy is advisory by default and policies/config/prod.json makes it mandatory.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _within_budget(resources: Sequence[Resource], config: Mapping[str, Any]) -> 
     unpriced = f"; {len(found.unpriced)} resource(s) have no price and are not counted" if found.unpriced else ""
     yield (
         f"the estimated monthly cost ${total:,.2f} is over the budget ${budget:,.2f} by ${total - budget:,.2f} "
-        f"(largest: {shown}{unpriced}); shrink the stack or raise monthlyBudgetUsd",
+        f"(largest: {shown}{unpriced}); shrink the stack or raise the stack's monthlyBudget",
         "",
     )
 
@@ -57,8 +58,13 @@ COST_STACK_RULES = (
         check=_within_budget,
         config_schema={
             # No default: a stack without a budget is not checked.
-            "monthlyBudgetUsd": {"type": "number", "minimum": 0, "description": "USD per month"},
+            "monthlyBudgetUsd": {
+                "type": "number",
+                "minimum": 0,
+                "description": "USD per month (default: the stack's platform:monthlyBudget)",
+            },
         },
+        stack_config_keys={"monthlyBudgetUsd": "platform:monthlyBudget"},
         remediation="Run `python -m preflight <stack>` for the cost table by region and component, then "
         "shrink the largest lines (node counts, instance classes, replicas) or raise the budget.",
     ),

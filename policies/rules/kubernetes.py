@@ -6,15 +6,16 @@ container list of it: containers, init containers and ephemeral containers.
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Iterator, Mapping
+import copy
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from components.images import image_problem
 from components.quantity import parse_quantity
-from policies.pod_security import containers, pod_template, violations
-from policies.rule import Resource, Rule, at, mapping, schema, sequence
+from policies.pod_security import POD_TEMPLATE_PATHS, containers, pod_template, violations
+from policies.rule import Resource, Rule, StackRule, at, is_unknown, mapping, schema, sequence
 
 WORKLOAD_TYPES: dict[str, str] = {
     "kubernetes:core/v1:Pod": "Pod",
@@ -28,6 +29,9 @@ WORKLOAD_TYPES: dict[str, str] = {
     "kubernetes:batch/v1:CronJob": "CronJob",
 }
 WORKLOADS = tuple(WORKLOAD_TYPES)
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 HPA_TYPES = ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
 
 
@@ -40,6 +44,12 @@ def namespace_of(resource: Resource) -> str:
     return str(at(resource.props, "metadata", "namespace") or "default")
 
 
+def cluster_namespace(resource: Resource) -> tuple[str, str]:
+    """Which cluster (the Kubernetes provider's URN) and namespace an object lives in: namespace
+    names repeat across clusters and regions, so neither alone identifies one."""
+    return resource.provider, namespace_of(resource)
+
+
 # --- no-root ---------------------------------------------------------------------------------
 
 
@@ -47,6 +57,44 @@ def _restricted(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     metadata, spec = pod_of(resource)
     for violation in violations(metadata, spec, level="restricted"):
         yield f"Pod Security restricted, {violation}"
+
+
+def _restrict(resource: Resource, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The restricted fields that have one safe value: seccomp RuntimeDefault where none (or
+    Unconfined) is set, capabilities drop ALL, allowPrivilegeEscalation false (not on privileged
+    containers, which the API refuses). runAsNonRoot is left alone: the image decides if it can."""
+    props = copy.deepcopy(dict(resource.props))
+    spec = _spec_path(resource, props)
+    if spec is None:
+        return None
+    pod_context = spec.setdefault("securityContext", {})
+    if mapping(pod_context.get("seccompProfile")).get("type") in (None, "Unconfined"):
+        pod_context["seccompProfile"] = {"type": "RuntimeDefault"}
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        for container in spec.get(key) or []:
+            context = container.setdefault("securityContext", {})
+            if mapping(context.get("seccompProfile")).get("type") == "Unconfined":
+                context.pop("seccompProfile")
+            capabilities = context.setdefault("capabilities", {})
+            drop = list(capabilities.get("drop") or [])
+            if "ALL" not in drop:
+                capabilities["drop"] = [*drop, "ALL"]
+            if context.get("privileged") is not True:
+                context["allowPrivilegeEscalation"] = False
+    return props
+
+
+def _spec_path(resource: Resource, props: dict[str, Any]) -> dict[str, Any] | None:
+    """The mutable pod spec inside a copy of a workload's props."""
+    paths = POD_TEMPLATE_PATHS.get(WORKLOAD_TYPES.get(resource.type, ""))
+    if paths is None:
+        return None
+    node: Any = props
+    for key in paths[1]:
+        if not isinstance(node, dict):
+            return None
+        node = node.setdefault(key, {})
+    return node if isinstance(node, dict) else None
 
 
 def _read_only_root(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -58,13 +106,94 @@ def _read_only_root(resource: Resource, config: Mapping[str, Any]) -> Iterator[s
 
 
 def _no_token(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Service accounts of untrusted namespaces disable the token; no pod there asks for one.
+    A pod that leaves the field unset follows its service account (token-not-mounted checks it)."""
     if namespace_of(resource) not in config["untrustedNamespaces"]:
         return
-    if resource.type == "kubernetes:core/v1:ServiceAccount":
+    if resource.type == SERVICE_ACCOUNT:
         if resource.props.get("automountServiceAccountToken") is not False:
             yield "set automountServiceAccountToken: false on the service account"
-    elif pod_of(resource)[1].get("automountServiceAccountToken") is not False:
+    elif pod_of(resource)[1].get("automountServiceAccountToken") is True:
         yield "set the pod's automountServiceAccountToken to false: untrusted code must not get an API token"
+
+
+def _disable_token(resource: Resource, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    if namespace_of(resource) not in config["untrustedNamespaces"]:
+        return None
+    if resource.type == SERVICE_ACCOUNT:
+        return {**resource.props, "automountServiceAccountToken": False}
+    props = copy.deepcopy(dict(resource.props))
+    spec = _spec_path(resource, props)
+    if spec is None:
+        return None
+    spec["automountServiceAccountToken"] = False
+    return props
+
+
+def _token_not_mounted(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every pod in an untrusted namespace ends up without a token: its own field false, or unset
+    with its service account (same cluster and namespace) disabling it (Kubernetes: the pod's
+    setting wins over the service account's)."""
+    untrusted = set(sequence(config["untrustedNamespaces"]))
+    accounts = {
+        (*cluster_namespace(account), str(at(account.props, "metadata", "name"))): account
+        for account in resources
+        if account.type == SERVICE_ACCOUNT
+    }
+    for workload in (r for r in resources if r.type in WORKLOAD_TYPES):
+        cluster, namespace = cluster_namespace(workload)
+        if namespace not in untrusted:
+            continue
+        spec = pod_of(workload)[1]
+        own = spec.get("automountServiceAccountToken")
+        if own is False or is_unknown(own):
+            continue
+        if own is None:
+            name = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
+            account = accounts.get((cluster, namespace, name))
+            setting = account.props.get("automountServiceAccountToken") if account is not None else None
+            if setting is False or is_unknown(setting):
+                continue
+            why = (
+                f"its service account {name!r} does not disable the token"
+                if account
+                else (f"its service account {name!r} is not managed here")
+            )
+        else:
+            why = "it sets automountServiceAccountToken: true"
+        yield (
+            f"{workload.name} in namespace {namespace!r} gets an API token ({why}); set the pod's "
+            "automountServiceAccountToken to false",
+            workload.urn,
+        )
+
+
+def _namespace_restricted(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Untrusted namespaces, in every cluster that runs them, enforce Pod Security restricted."""
+    untrusted = set(sequence(config["untrustedNamespaces"]))
+    labelled: dict[tuple[str, str], Resource] = {}
+    for namespace in (r for r in resources if r.type == NAMESPACE):
+        name = at(namespace.props, "metadata", "name")
+        if name in untrusted:
+            labelled[(namespace.provider, str(name))] = namespace
+    for key, namespace in labelled.items():
+        labels = mapping(at(namespace.props, "metadata", "labels"))
+        level = labels.get(ENFORCE_LABEL)
+        if level != "restricted" and not is_unknown(level):
+            yield (
+                f"namespace {key[1]!r} runs untrusted code: label it {ENFORCE_LABEL}: restricted (it is {level!r})",
+                namespace.urn,
+            )
+    reported: set[tuple[str, str]] = set()
+    for workload in (r for r in resources if r.type in WORKLOAD_TYPES):
+        key = cluster_namespace(workload)
+        if key[1] in untrusted and key not in labelled and key not in reported:
+            reported.add(key)
+            yield (
+                f"namespace {key[1]!r} runs untrusted code but is not managed here, so nothing enforces Pod "
+                f"Security: create it with the label {ENFORCE_LABEL}: restricted",
+                workload.urn,
+            )
 
 
 UNTRUSTED = {
@@ -80,8 +209,11 @@ NO_ROOT_RULES = (
         enforcement="mandatory",
         check=_restricted,
         resource_types=WORKLOADS,
+        reference="Kubernetes Pod Security Standards: restricted (policy 1.36)",
         remediation="Run as non-root with seccomp RuntimeDefault, drop ALL capabilities, forbid privilege "
-        "escalation, and use no host namespaces, ports or paths.",
+        "escalation, and use no host namespaces, ports or paths. Remediation sets seccomp RuntimeDefault, "
+        "drop ALL and allowPrivilegeEscalation false.",
+        remedy=_restrict,
     ),
     Rule(
         name="noroot-kubernetes-read-only-root-filesystem",
@@ -91,15 +223,43 @@ NO_ROOT_RULES = (
         check=_read_only_root,
         resource_types=WORKLOADS,
         config_schema=UNTRUSTED,
+        reference="CIS Kubernetes Benchmark 5.7.3 (security context); NSA/CISA Kubernetes hardening",
     ),
     Rule(
         name="noroot-kubernetes-no-service-account-token",
-        description="Pods and service accounts in untrusted-code namespaces do not mount an API token.",
+        description="Service accounts in untrusted-code namespaces disable the API token, and no pod there "
+        "asks for one.",
         severity="high",
         enforcement="mandatory",
         check=_no_token,
-        resource_types=(*WORKLOADS, "kubernetes:core/v1:ServiceAccount"),
+        resource_types=(*WORKLOADS, SERVICE_ACCOUNT),
         config_schema=UNTRUSTED,
+        reference="CIS Amazon EKS Benchmark 4.1.6",
+        remediation="Set automountServiceAccountToken: false on the service account and the pod.",
+        remedy=_disable_token,
+    ),
+)
+
+NO_ROOT_STACK_RULES = (
+    StackRule(
+        name="noroot-kubernetes-token-not-mounted",
+        description="Every pod in an untrusted-code namespace runs without an API token (its own setting, or "
+        "its service account's in the same cluster).",
+        severity="high",
+        enforcement="mandatory",
+        check=_token_not_mounted,
+        config_schema=UNTRUSTED,
+        reference="CIS Amazon EKS Benchmark 4.1.6",
+    ),
+    StackRule(
+        name="noroot-kubernetes-namespace-restricted",
+        description="Namespaces of untrusted workloads exist in the stack, in every cluster, labelled to enforce "
+        "Pod Security restricted.",
+        severity="high",
+        enforcement="mandatory",
+        check=_namespace_restricted,
+        config_schema=UNTRUSTED,
+        reference="Kubernetes Pod Security Admission; CIS Amazon EKS Benchmark 4.2",
     ),
 )
 
@@ -184,10 +344,38 @@ def _pinned(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
             yield f"{label}: {problem}"
 
 
+DOCKER_HUB = "docker.io"
+
+
+def _reference(image: str) -> tuple[str, str]:
+    """(registry host, the rest) of an image reference; a first part without `.` or `:` (and not
+    localhost) is a Docker Hub repository (distribution/reference, normalize.go)."""
+    first, _, rest = image.partition("/")
+    if not rest or ("." not in first and ":" not in first and first != "localhost"):
+        return DOCKER_HUB, image if rest else f"library/{image}"
+    return first.lower(), rest
+
+
+def _pattern(pattern: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A registry pattern as two regular expressions. In the host, `*` is one DNS label (no dots):
+    `111111111111.dkr.ecr.*.amazonaws.com` admits a region, never another host. In the path, `*`
+    stays inside one segment and a final `/*` admits every repository below the prefix."""
+    host, rest = _reference(pattern)
+    host_re = re.escape(host).replace(r"\*", "[a-z0-9-]+")
+    if rest == "*" or rest.endswith("/*"):
+        prefix = rest[:-1]
+        rest_re = re.escape(prefix).replace(r"\*", "[^/]+") + ".+"
+    else:
+        rest_re = re.escape(rest).replace(r"\*", "[^/]*")
+    return re.compile(host_re), re.compile(rest_re)
+
+
 def _allowed_registry(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     patterns = [str(pattern) for pattern in sequence(config["allowedRegistries"])]
+    compiled = [_pattern(pattern) for pattern in patterns]
     for label, image in _images(resource):
-        if not any(fnmatch.fnmatchcase(image, pattern) for pattern in patterns):
+        host, rest = _reference(image)
+        if not any(h.fullmatch(host) and r.fullmatch(rest) for h, r in compiled):
             yield f"{label}: image {image!r} is not from an allowed registry ({', '.join(patterns)})"
 
 
@@ -199,6 +387,7 @@ IMAGE_RULES = (
         enforcement="mandatory",
         check=_pinned,
         resource_types=WORKLOADS,
+        reference="NSA/CISA Kubernetes Hardening Guide: image provenance; platform requirement",
     ),
     Rule(
         name="images-kubernetes-allowed-registries",
@@ -207,6 +396,7 @@ IMAGE_RULES = (
         enforcement="mandatory",
         check=_allowed_registry,
         resource_types=WORKLOADS,
+        reference="CIS Amazon EKS Benchmark 5.1.3 (limit registries); platform requirement",
         config_schema={
             "allowedRegistries": schema(
                 "array",

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import tomllib
 from collections.abc import Iterator
 
 import grpc
@@ -12,29 +11,15 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from policies.catalog import ALL_RULES, PACK_NAME
+from preflight.analyze import pack_command, running_pack
 from preflight.synth import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    # -u: the SDK writes the port to stdout without flushing it.
-    process = subprocess.Popen(
-        [sys.executable, "-u", str(PROJECT_ROOT / "policies" / "__main__.py")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        assert line.isdigit(), f"the pack printed {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
-        channel = grpc.insecure_channel(f"127.0.0.1:{line}")
-        grpc.channel_ready_future(channel).result(timeout=30)
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        process.kill()
-        process.wait(timeout=30)
+    """The pack started as the CLI starts it (`python -u -m pulumi.policy <engine> policies`)."""
+    with running_pack(PROJECT_ROOT / "policies") as stub:
+        yield stub
 
 
 def test_the_pack_describes_every_policy(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
@@ -115,3 +100,114 @@ def test_unknown_values_during_preview_do_not_crash_the_pack(analyzer: analyzer_
     assert "exposure-rds-not-public" not in by_policy  # known values are still checked, and pass
     # The pack still answers afterwards.
     assert analyzer.GetAnalyzerInfo(empty_pb2.Empty()).name == PACK_NAME
+
+
+def test_every_policy_carries_its_control_reference(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    described = {policy.name: policy for policy in analyzer.GetAnalyzerInfo(empty_pb2.Empty()).policies}
+    assert described["encryption-kms-key-rotation"].framework.reference == "AWS FSBP KMS.4"
+    assert described["access-iam-no-full-admin"].framework.reference == "AWS FSBP IAM.1"
+
+
+def _stack_resource(resource_type: str, name: str, props: dict[str, object]) -> analyzer_pb2.AnalyzerResource:
+    return analyzer_pb2.AnalyzerResource(
+        type=resource_type,
+        name=name,
+        urn=f"urn:pulumi:prod::platform::{resource_type}::{name}",
+        properties=_struct(props),
+    )
+
+
+def test_one_unknown_value_does_not_silence_a_stack_policy(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    unknown_string = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    sse = {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": unknown_string}}}
+    pending = _stack_resource(
+        "aws:s3/bucket:Bucket", "pending", {"bucket": unknown_string, "serverSideEncryptionConfiguration": sse}
+    )
+    bare = _stack_resource("aws:s3/bucket:Bucket", "bare", {"bucket": "bare"})
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[pending, bare]))
+    found = [d for d in response.diagnostics if d.policyName == "encryption-s3-bucket-kms-and-private"]
+    assert all("during preview" not in d.message for d in found)
+    encryption = {d.urn for d in found if "server-side encryption" in d.message}
+    assert encryption == {bare.urn}, "judged per bucket: bare has none, pending's algorithm is not known yet"
+
+
+def test_a_policy_at_remediate_returns_the_fixed_props(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    analyzer.Configure(
+        analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={
+                "encryption-kms-key-rotation": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.REMEDIATE)
+            }
+        )
+    )
+    request = analyzer_pb2.AnalyzeRequest(
+        type="aws:kms/key:Key",
+        name="key",
+        urn="urn:pulumi:prod::platform::aws:kms/key:Key::key",
+        properties=_struct({"enableKeyRotation": False, "description": "k"}),
+    )
+    (remediation,) = analyzer.Remediate(request).remediations
+    assert remediation.policyName == "encryption-kms-key-rotation"
+    assert dict(remediation.properties) == {"enableKeyRotation": True, "description": "k"}
+    compliant = analyzer_pb2.AnalyzeRequest(
+        type="aws:kms/key:Key", name="key", urn=request.urn, properties=_struct({"enableKeyRotation": True})
+    )
+    assert list(analyzer.Remediate(compliant).remediations) == []
+
+
+def test_a_config_typo_is_refused_by_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    typo = analyzer_pb2.PolicyConfig(
+        enforcementLevel=analyzer_pb2.MANDATORY, properties=_struct({"minBackupRetentionDay": 30})
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={"data-rds-backup-retention": typo}))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "unknown setting 'minBackupRetentionDay'" in (refused.value.details() or "")
+    analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={}))  # the pack keeps serving
+
+
+def test_the_budget_comes_from_the_stack_config(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={}))
+    cluster = _stack_resource("aws:eks/cluster:Cluster", "eks", {"name": "c"})
+    cluster.provider.CopyFrom(
+        analyzer_pb2.AnalyzerProviderResource(
+            type="pulumi:providers:aws",
+            name="use1",
+            urn="urn:pulumi:dev::platform::pulumi:providers:aws::use1",
+            properties=_struct({"region": "us-east-1"}),
+        )
+    )
+    request = analyzer_pb2.AnalyzeStackRequest(resources=[cluster])
+
+    def budget_messages(budget: str) -> list[str]:
+        analyzer.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack="dev", project="platform", config={"platform:monthlyBudget": budget}
+            )
+        )
+        diagnostics = analyzer.AnalyzeStack(request).diagnostics
+        return [d.message for d in diagnostics if d.policyName == "cost-stack-monthly-budget"]
+
+    assert budget_messages("1000") == []
+    (message,) = budget_messages("10")
+    assert "over the budget $10.00" in message
+
+
+def test_the_pack_runs_without_sys_path_edits_from_the_projects_install() -> None:
+    """#22 item 5: the CLI runs the folder with the project's virtualenv, which requirements.txt
+    fills with pulumi-policy and this checkout (`-e .`); the package list covers every module."""
+    main = (PROJECT_ROOT / "policies" / "__main__.py").read_text()
+    assert "sys.path" not in main.replace("Nothing edits sys.path", "") and "from policies.pack import serve" in main
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    packages = set(project["tool"]["setuptools"]["packages"])
+    folders = {
+        ".".join(init.parent.relative_to(PROJECT_ROOT).parts)
+        for init in (PROJECT_ROOT / "policies").rglob("__init__.py")
+    }
+    assert folders <= packages
+    runtime = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+    assert {"pulumi-policy==1.21.0", "jsonschema==4.26.0", "-e ."} <= set(runtime)
+    assert project["project"]["optional-dependencies"]["policy"]
+    published = (PROJECT_ROOT / "policies" / "requirements.txt").read_text()
+    assert "platform-components[policy]==0.1.0" in published.splitlines()
+    command = pack_command(PROJECT_ROOT / "policies")
+    assert command[1:4] == ["-u", "-m", "pulumi.policy"] and command[-1] == str(PROJECT_ROOT / "policies")

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from policies import stack_config
 from policies.catalog import ALL_RULES, RESOURCE_RULES, STACK_RULES
-from policies.rule import Resource
+from policies.rule import Resource, StackRule
 from tests.conftest import synthesized
 from tests.policies.test_pod_security import FAILING, PASSING
 from tests.policies.views import resources_of
 
 RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 RESOURCE_RULES_BY_NAME = {rule.name: rule for rule in RESOURCE_RULES}
 
 
@@ -89,3 +95,118 @@ def test_the_no_root_policy_admits_every_passing_fixture(path: Path) -> None:
 @pytest.mark.parametrize("path", FAILING, ids=[p.stem for p in FAILING])
 def test_the_no_root_policy_reports_every_failing_fixture(path: Path) -> None:
     assert NO_ROOT.violations(fixture_pod(path))
+
+
+# --- mutations of the synthesized prod stack: the violation lands on the mutated resource ----
+
+
+def _level(config: dict[str, object], rule_name: str) -> str:
+    entry = config.get(rule_name)
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict) and "enforcementLevel" in entry:
+        return str(entry["enforcementLevel"])
+    return RULES_BY_NAME[rule_name].enforcement
+
+
+def _verdicts(resources: list[Resource], rule_name: str) -> list[tuple[str, str]]:
+    """(urn, level) of every violation of one policy under prod's config."""
+    config = stack_config.for_stack("prod")
+    rule = RULES_BY_NAME[rule_name]
+    knobs = stack_config.knobs(config, rule_name)
+    level = _level(config, rule_name)
+    if rule_name in RESOURCE_RULES_BY_NAME:
+        resource_rule = RESOURCE_RULES_BY_NAME[rule_name]
+        return [(r.urn, level) for r in resources for _ in resource_rule.violations(r, knobs)]
+    assert isinstance(rule, StackRule)
+    return [(urn, level) for _, urn in rule.violations(resources, knobs)]
+
+
+def _mutated(
+    predicate: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
+) -> tuple[list[Resource], Resource]:
+    resources = list(resources_of(synthesized("prod")))
+    index = next(i for i, r in enumerate(resources) if predicate(r))
+    props = copy.deepcopy(dict(resources[index].props))
+    change(props)
+    resources[index] = dataclasses.replace(resources[index], props=props)
+    return resources, resources[index]
+
+
+def _west(resource: Resource, resource_type: str) -> bool:
+    return resource.type == resource_type and resource.name.startswith("eu-west-1")
+
+
+def test_removing_one_clusters_default_deny_is_caught_in_that_cluster() -> None:
+    resources = [
+        r
+        for r in resources_of(synthesized("prod"))
+        if not (_west(r, NETWORK_POLICY) and r.name.endswith("default-deny"))
+    ]
+    found = _verdicts(resources, "exposure-kubernetes-namespace-default-deny")
+    assert found and all("eu-west-1" in urn and level == "mandatory" for urn, level in found)
+
+
+def test_an_allow_all_rule_in_one_clusters_deny_is_caught() -> None:
+    resources, _ = _mutated(
+        lambda r: _west(r, NETWORK_POLICY) and r.name.endswith("default-deny"),
+        lambda props: props["spec"].update(ingress=[{}]),
+    )
+    found = _verdicts(resources, "exposure-kubernetes-namespace-default-deny")
+    assert found and all("eu-west-1" in urn for urn, _ in found)
+
+
+def test_a_self_tagged_world_rule_on_the_database_group_is_caught_on_the_rule() -> None:
+    def open_it(props: dict[str, Any]) -> None:
+        props.update(cidrIpv4="0.0.0.0/0", fromPort=443, toPort=443, tags={"platform/load-balancer": "true"})
+        props.pop("referencedSecurityGroupId", None)
+
+    resources, mutated = _mutated(lambda r: _west(r, INGRESS_RULE) and "postgres" in r.name, open_it)
+    assert _verdicts(resources, "exposure-security-group-no-world-ingress") == [(mutated.urn, "mandatory")]
+
+
+def test_an_aws_managed_key_on_one_database_is_caught_on_it() -> None:
+    resources, mutated = _mutated(
+        lambda r: _west(r, "aws:rds/cluster:Cluster"), lambda props: props.update(kmsKeyId="alias/aws/rds")
+    )
+    assert _verdicts(resources, "encryption-rds-storage-cmk") == [(mutated.urn, "mandatory")]
+
+
+def test_a_secondary_without_deletion_protection_is_caught() -> None:
+    resources, mutated = _mutated(
+        lambda r: _west(r, "aws:rds/cluster:Cluster"), lambda props: props.update(deletionProtection=False)
+    )
+    assert _verdicts(resources, "data-rds-deletion-protection") == [(mutated.urn, "mandatory")]
+
+
+def test_a_token_enabled_service_account_in_one_cluster_is_caught_on_its_pods() -> None:
+    resources, mutated = _mutated(
+        lambda r: _west(r, "kubernetes:core/v1:ServiceAccount") and r.name.endswith("-c-account"),
+        lambda props: props.update(automountServiceAccountToken=True),
+    )
+    assert _verdicts(resources, "noroot-kubernetes-no-service-account-token") == [(mutated.urn, "mandatory")]
+    # The pods disable the token themselves, which wins over the service account.
+    assert _verdicts(resources, "noroot-kubernetes-token-not-mounted") == []
+    index = next(i for i, r in enumerate(resources) if r.name == "eu-west-1-language-services-c-deployment")
+    props = copy.deepcopy(dict(resources[index].props))
+    del props["spec"]["template"]["spec"]["automountServiceAccountToken"]
+    resources[index] = dataclasses.replace(resources[index], props=props)
+    assert _verdicts(resources, "noroot-kubernetes-token-not-mounted") == [(resources[index].urn, "mandatory")]
+
+
+def test_a_namespace_relabelled_in_one_cluster_is_caught() -> None:
+    resources, mutated = _mutated(
+        lambda r: _west(r, "kubernetes:core/v1:Namespace") and "language-services" in r.name,
+        lambda props: props["metadata"]["labels"].update({"pod-security.kubernetes.io/enforce": "privileged"}),
+    )
+    assert _verdicts(resources, "noroot-kubernetes-namespace-restricted") == [(mutated.urn, "mandatory")]
+
+
+def test_a_public_key_policy_is_caught_on_its_key() -> None:
+    def open_it(props: dict[str, Any]) -> None:
+        props["policy"] = json.dumps(
+            {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]}
+        )
+
+    resources, mutated = _mutated(lambda r: _west(r, "aws:kms/key:Key"), open_it)
+    assert _verdicts(resources, "access-kms-key-policy-not-public") == [(mutated.urn, "mandatory")]

@@ -20,6 +20,7 @@ def view(registration: Registration, graph: Graph) -> Resource:
         parent=registration.parent,
         dependencies=list(registration.dependencies),
         provider=registration.provider_urn,
+        property_dependencies={key: list(urns) for key, urns in registration.property_dependencies.items()},
     )
 
 

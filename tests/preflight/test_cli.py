@@ -113,7 +113,8 @@ def test_prod_prints_the_tree_the_counts_and_the_policy_result(capsys: pytest.Ca
     assert status == 0
     assert " + " in out and "└─ platform:index:Region" in out
     assert "to create in total" in out
-    assert "platform@" in out and "Policy check passed: 0 mandatory, 0 advisory violation(s)." in out
+    # Advisory only: the cache AUTH and global-database secrets do not rotate yet (README, Policy pack).
+    assert "platform@" in out and "Policy check passed: 0 mandatory, 9 advisory violation(s)." in out
 
 
 def test_a_bad_state_fails_and_names_every_resource_and_policy(
@@ -156,7 +157,10 @@ def test_the_json_report_lists_every_resource_and_violation(tmp_path: Path, caps
 def test_prod_json_covers_every_resource(prod_json: dict[str, Any]) -> None:
     graph = synthesized("prod")
     assert {r["urn"] for r in prod_json["resources"]} == {r.urn for r in graph.resources}
-    assert prod_json["violations"] == [] and prod_json["summary"]["passed"] is True
+    assert prod_json["summary"]["passed"] is True
+    advisory = prod_json["violations"]
+    assert {v["policyName"] for v in advisory} == {"data-secretsmanager-rotation"}
+    assert all(v["enforcementLevel"] == "advisory" and "aws:secretsmanager/secret:Secret" in v["urn"] for v in advisory)
 
 
 def test_the_sarif_report_validates_against_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -290,7 +294,9 @@ def test_an_output_file_in_a_missing_folder_is_one_message_and_exit_2(
     target = tmp_path / "missing" / "file.txt"
     status, out, err = run(capsys, "dev", option, str(target))
     assert status == 2
-    assert err == f"error: cannot write {option} {target}: No such file or directory\n"
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: cannot write {option} {target}: No such file or directory"]
+    assert "Traceback" not in err
     assert out == ""
 
 
@@ -412,3 +418,97 @@ def test_a_stack_over_its_budget_fails_when_the_budget_is_mandatory(
     assert status == 1
     assert "[cost-stack-monthly-budget] (stack)" in out
     assert "over the budget $100.00" in out and "EKS control plane in us-east-1 $73.00" in out
+
+
+# --- #22: strict config, the config named, initialConfig, relative packs, remediation ------
+
+
+def _legacy(tmp_path: Path) -> Path:
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))
+    return state
+
+
+def test_a_config_typo_stops_preflight_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"data-rds-backup-retention": {"minBackupRetentionDay": 30}}))
+    status, _, err = run(capsys, "dev", "--policy-config", str(typo))
+    assert status == 2
+    assert "data-rds-backup-retention: unknown setting 'minBackupRetentionDay'" in err
+    misnamed = tmp_path / "misnamed.json"
+    misnamed.write_text(json.dumps({"data-rds-backup-retenton": "mandatory"}))
+    status, _, err = run(capsys, "dev", "--policy-config", str(misnamed))
+    assert status == 2 and "names policies no pack has: data-rds-backup-retenton" in err
+
+
+def test_preflight_names_the_config_it_applied_or_warns_without_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "--state", str(_legacy(tmp_path)))
+    assert status == 1
+    assert "warning: stack 'legacy' has no policy config (policies/config/legacy.json)" in err
+    assert "config: none (every policy at its default)" in out
+    status, out, err = run(capsys, "dev")
+    assert "policy config: policies/config/dev.json" in err and "config: policies/config/dev.json" in out
+
+
+INITIAL_CONFIG_PACK = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+
+def no_pods(args, report_violation):
+    if args.resource_type == "kubernetes:core/v1:Pod":
+        report_violation("no bare pods")
+
+
+PolicyPack(
+    name="guard",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    initial_config={"all": EnforcementLevel.MANDATORY},
+    policies=[ResourceValidationPolicy(name="guard-no-pods", description="No bare pods.", validate=no_pods)],
+)
+"""
+
+
+def test_a_packs_initial_config_is_honoured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pack = tmp_path / "guard"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text(INITIAL_CONFIG_PACK)
+    state = _legacy(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the pack given by a relative path
+    status, out, _ = run(capsys, "--state", str(state), "--format", "json", "--policy-pack", "guard")
+    report = json.loads(out)
+    guard = [v for v in report["violations"] if v["policyPackName"] == "guard"]
+    assert [(v["policyName"], v["enforcementLevel"]) for v in guard] == [("guard-no-pods", "mandatory")]
+    assert status == 1
+
+
+def test_preflight_reports_what_would_be_remediated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = bad_state()
+    key = dict(document["deployment"]["resources"][-1])
+    key.update(
+        urn=STACK + "aws:kms/key:Key::orders-key", type="aws:kms/key:Key", id="k", inputs={"enableKeyRotation": False}
+    )
+    document["deployment"]["resources"].append(key)
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(document))
+    config = tmp_path / "remediate.json"
+    config.write_text(json.dumps({"encryption-kms-key-rotation": "remediate"}))
+    status, markdown, _ = run(capsys, "--state", str(state), "--policy-config", str(config), "--format", "markdown")
+    assert (
+        "| `encryption-kms-key-rotation` | `" + STACK + "aws:kms/key:Key::orders-key` | enableKeyRotation |" in markdown
+    )
+    status, out, _ = run(capsys, "--state", str(state), "--policy-config", str(config), "--format", "json")
+    assert status == 1  # remediation is reported, the violations stay (bad_state has mandatory ones)
+    fixes = json.loads(out)["remediations"]
+    assert fixes == [
+        {
+            "policyPackName": "platform",
+            "policyName": "encryption-kms-key-rotation",
+            "urn": STACK + "aws:kms/key:Key::orders-key",
+            "changed": ["enableKeyRotation"],
+        }
+    ]

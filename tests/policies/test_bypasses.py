@@ -1,0 +1,366 @@
+"""The bypass classes of #22 on the stack policies: each with a compliant baseline, the near miss
+that used to pass, and the false positive that used to fail.
+
+Classes: identity by name (per cluster, not per namespace name), shape instead of meaning (what a
+NetworkPolicy or a CIDR set admits), self-granted exemptions (the group grants the load-balancer
+exemption, not the rule), one unknown silencing all (each resource judged on what is known).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies.catalog import STACK_RULES
+from policies.rule import UNKNOWN, Resource, StackRule
+
+EAST = "urn:pulumi:prod::platform::pulumi:providers:kubernetes::us-east-1-cluster-k8s"
+WEST = "urn:pulumi:prod::platform::pulumi:providers:kubernetes::eu-west-1-cluster-k8s"
+LB_TAG = {"platform/load-balancer": "true"}
+POD_SPEC: dict[str, Any] = {"containers": [{"name": "c", "image": "i"}], "serviceAccountName": "lang-c"}
+
+
+def rule(name: str) -> StackRule:
+    (found,) = [candidate for candidate in STACK_RULES if candidate.name == name]
+    return found
+
+
+def make(resource_type: str, name: str, props: dict[str, Any], **extra: Any) -> Resource:
+    return Resource(
+        type=resource_type,
+        name=name,
+        urn=f"urn:pulumi:prod::platform::{resource_type}::{name}",
+        props=props,
+        provider_props={"region": "us-east-1"},
+        **extra,
+    )
+
+
+def urns(found: list[tuple[str, str]]) -> list[str]:
+    return [urn for _, urn in found]
+
+
+# --- self-granted exemptions: security groups --------------------------------------------------
+
+WORLD_INGRESS = rule("exposure-security-group-no-world-ingress")
+
+
+def _group(name: str, tags: dict[str, str] | None = None, **props: Any) -> Resource:
+    return make("aws:ec2/securityGroup:SecurityGroup", name, {"vpcId": "vpc-1", "tags": tags or {}, **props})
+
+
+def _https_rule(name: str, group: Resource, **props: Any) -> Resource:
+    values = {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}
+    return make(
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        name,
+        {**values, **props},
+        dependencies=[group.urn],
+        property_dependencies={"securityGroupId": [group.urn]},
+    )
+
+
+def test_a_rule_on_a_tagged_load_balancer_group_may_admit_https_from_anywhere() -> None:
+    """The converse of the bypass: the exemption comes from the group, so this was flagged before."""
+    balancer = _group("nlb", LB_TAG)
+    assert WORLD_INGRESS.violations([balancer, _https_rule("https", balancer)]) == []
+
+
+def test_a_rule_cannot_grant_itself_the_load_balancer_exemption() -> None:
+    database = _group("db")
+    sneaky = _https_rule("https", database, tags=LB_TAG)
+    assert urns(WORLD_INGRESS.violations([database, sneaky])) == [sneaky.urn]
+
+
+def test_a_rule_that_depends_on_a_tagged_group_without_belonging_to_it_gets_no_exemption() -> None:
+    balancer, database = _group("nlb", LB_TAG), _group("db")
+    rule_on_db = make(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "from-anywhere",
+        {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"},
+        dependencies=[balancer.urn, database.urn],
+        property_dependencies={"securityGroupId": [database.urn], "referencedSecurityGroupId": [balancer.urn]},
+    )
+    assert urns(WORLD_INGRESS.violations([balancer, database, rule_on_db])) == [rule_on_db.urn]
+
+
+def test_the_exemption_covers_tcp_80_and_443_only() -> None:
+    balancer = _group("nlb", LB_TAG)
+    every_protocol = _https_rule("all", balancer, protocol="-1")  # -1 ignores the ports: everything
+    ssh = _https_rule("ssh", balancer, fromPort=22, toPort=22)
+    found = WORLD_INGRESS.violations([balancer, every_protocol, ssh])
+    assert urns(found) == [every_protocol.urn, ssh.urn]
+    assert "on every port (protocol -1)" in found[0][0]
+
+
+def test_the_internet_split_in_halves_is_still_the_internet() -> None:
+    database = _group(
+        "db",
+        ingress=[{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}],
+    )
+    ipv6 = _https_rule("v6", _group("other"), cidrBlocks=[], ipv6CidrBlocks=["::/1", "8000::/1"])
+    found = WORLD_INGRESS.violations([database, ipv6])
+    assert urns(found) == [database.urn, ipv6.urn]
+    private = _group(
+        "private", ingress=[{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["10.0.0.0/8"]}]
+    )
+    assert WORLD_INGRESS.violations([private]) == []
+
+
+def test_a_node_group_with_an_ssh_key_and_no_source_groups_is_open_on_22() -> None:
+    group = make("aws:eks/nodeGroup:NodeGroup", "system", {"remoteAccess": {"ec2SshKey": "ops"}})
+    assert urns(WORLD_INGRESS.violations([group])) == [group.urn]
+    limited = make(
+        "aws:eks/nodeGroup:NodeGroup",
+        "system",
+        {"remoteAccess": {"ec2SshKey": "ops", "sourceSecurityGroupIds": ["sg-1"]}},
+    )
+    assert WORLD_INGRESS.violations([limited]) == []
+
+
+# --- identity by name and shape: NetworkPolicies -----------------------------------------------
+
+DEFAULT_DENY = rule("exposure-kubernetes-namespace-default-deny")
+
+
+def _workload(provider: str, name: str = "lang-c") -> Resource:
+    props = {"metadata": {"namespace": "sandbox"}, "spec": {"template": {"spec": POD_SPEC}}}
+    return make("kubernetes:apps/v1:Deployment", f"{provider[-20:]}-{name}", props, provider=provider)
+
+
+def _policy(provider: str, spec: dict[str, Any], name: str = "deny") -> Resource:
+    props = {"metadata": {"namespace": "sandbox"}, "spec": spec}
+    return make("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{provider[-20:]}-{name}", props, provider=provider)
+
+
+DENY_ALL = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_each_cluster_needs_its_own_default_deny() -> None:
+    east, west = _workload(EAST), _workload(WEST)
+    assert DEFAULT_DENY.violations([east, west, _policy(EAST, DENY_ALL), _policy(WEST, DENY_ALL)]) == []
+    # The bypass: west's deny removed while east keeps the same namespace name.
+    assert urns(DEFAULT_DENY.violations([east, west, _policy(EAST, DENY_ALL)])) == [west.urn]
+
+
+def test_a_policy_that_allows_everything_is_not_a_default_deny() -> None:
+    workload = _workload(EAST)
+    allow_all = {**DENY_ALL, "ingress": [{}]}
+    ((message, urn),) = DEFAULT_DENY.violations([workload, _policy(EAST, allow_all)])
+    assert urn == workload.urn and "no default deny for Ingress" in message
+    # NetworkPolicies add up: a second policy allowing everything undoes the deny.
+    undo = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": []}]}
+    ((message, _),) = DEFAULT_DENY.violations([workload, _policy(EAST, DENY_ALL), _policy(EAST, undo, "open")])
+    assert "allows all egress" in message
+
+
+def test_a_deny_split_in_two_policies_or_spelled_with_empty_match_labels_counts() -> None:
+    workload = _workload(EAST)
+    ingress = _policy(EAST, {"podSelector": {"matchLabels": {}}, "policyTypes": ["Ingress"]}, "in")
+    egress = _policy(EAST, {"podSelector": {}, "policyTypes": ["Egress"]}, "out")
+    assert DEFAULT_DENY.violations([workload, ingress, egress]) == []
+    some_pods = _policy(EAST, {"podSelector": {"matchLabels": {"a": "b"}}, "policyTypes": ["Ingress", "Egress"]})
+    assert urns(DEFAULT_DENY.violations([workload, some_pods])) == [workload.urn]
+
+
+# --- tokens, namespaces, RBAC: per cluster -----------------------------------------------------
+
+TOKEN = rule("noroot-kubernetes-token-not-mounted")
+NAMESPACE = rule("noroot-kubernetes-namespace-restricted")
+RBAC = rule("access-kubernetes-rbac-untrusted")
+
+
+def _account(provider: str, automount: Any) -> Resource:
+    props = {"metadata": {"namespace": "sandbox", "name": "lang-c"}, "automountServiceAccountToken": automount}
+    return make("kubernetes:core/v1:ServiceAccount", f"{provider[-20:]}-account", props, provider=provider)
+
+
+def test_a_pod_whose_service_account_disables_the_token_passes() -> None:
+    """#22 item 6: the pod leaves the field unset and its service account says false."""
+    assert TOKEN.violations([_workload(EAST), _account(EAST, False)]) == []
+
+
+def test_the_service_account_that_counts_is_the_one_in_the_same_cluster() -> None:
+    east = _workload(EAST)
+    assert urns(TOKEN.violations([east, _account(WEST, False)])) == [east.urn]
+    assert urns(TOKEN.violations([east, _account(EAST, True)])) == [east.urn]
+    asks = _workload(EAST)
+    asks_props = {
+        "metadata": {"namespace": "sandbox"},
+        "spec": {"template": {"spec": {**POD_SPEC, "automountServiceAccountToken": True}}},
+    }
+    asks = make("kubernetes:apps/v1:Deployment", "asks", asks_props, provider=EAST)
+    assert urns(TOKEN.violations([asks, _account(EAST, False)])) == [asks.urn]
+
+
+def _namespace(provider: str, level: str) -> Resource:
+    labels = {"pod-security.kubernetes.io/enforce": level}
+    props = {"metadata": {"name": "sandbox", "labels": labels}}
+    return make("kubernetes:core/v1:Namespace", f"{provider[-20:]}-ns", props, provider=provider)
+
+
+def test_untrusted_namespaces_enforce_restricted_in_every_cluster() -> None:
+    east, west = _workload(EAST), _workload(WEST)
+    assert NAMESPACE.violations([east, west, _namespace(EAST, "restricted"), _namespace(WEST, "restricted")]) == []
+    baseline = _namespace(WEST, "baseline")
+    assert urns(NAMESPACE.violations([east, west, _namespace(EAST, "restricted"), baseline])) == [baseline.urn]
+    assert urns(NAMESPACE.violations([east, west, _namespace(EAST, "restricted")])) == [west.urn]
+
+
+def _binding(role: str, subject: dict[str, str], kind: str = "ClusterRoleBinding", provider: str = EAST) -> Resource:
+    props = {
+        "metadata": {"name": "b", "namespace": "sandbox"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [subject],
+    }
+    return make(f"kubernetes:rbac.authorization.k8s.io/v1:{kind}", f"{role}-binding", props, provider=provider)
+
+
+SANDBOX_ACCOUNT = {"kind": "ServiceAccount", "name": "lang-c", "namespace": "sandbox"}
+
+
+def test_untrusted_service_accounts_get_no_admin_or_wildcard_role() -> None:
+    admin = _binding("cluster-admin", SANDBOX_ACCOUNT)
+    assert urns(RBAC.violations([admin])) == [admin.urn]
+    everyone = _binding("edit", {"kind": "Group", "name": "system:serviceaccounts"})
+    assert urns(RBAC.violations([everyone])) == [everyone.urn]
+    wildcard = make(
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        "runner",
+        {"metadata": {"name": "runner"}, "rules": [{"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}]},
+        provider=EAST,
+    )
+    bound = _binding("runner", SANDBOX_ACCOUNT)
+    assert urns(RBAC.violations([wildcard, bound])) == [bound.urn]
+    # The same role name in another cluster is another role.
+    assert RBAC.violations([wildcard, _binding("runner", SANDBOX_ACCOUNT, provider=WEST)]) == []
+    trusted = _binding("cluster-admin", {"kind": "ServiceAccount", "name": "ops", "namespace": "kube-system"})
+    assert RBAC.violations([trusted]) == []
+
+
+# --- buckets: inline SSE, identity by dependency, unknowns ---------------------------------------
+
+BUCKETS = rule("encryption-s3-bucket-kms-and-private")
+BLOCK = dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
+
+
+def _block(bucket: Resource) -> Resource:
+    return make(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        f"{bucket.name}-block",
+        {"bucket": bucket.props.get("bucket"), **BLOCK},
+        property_dependencies={"bucket": [bucket.urn]},
+    )
+
+
+def test_inline_sse_kms_on_a_bucket_counts() -> None:
+    """#22 item 6: `serverSideEncryptionConfiguration` on aws:s3/bucket:Bucket itself."""
+    inline = {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "k"}}}
+    bucket = make("aws:s3/bucket:Bucket", "logs", {"bucket": "logs", "serverSideEncryptionConfiguration": inline})
+    assert BUCKETS.violations([bucket, _block(bucket)]) == []
+    aes = {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}}
+    plain = make("aws:s3/bucket:Bucket", "logs", {"bucket": "logs", "serverSideEncryptionConfiguration": aes})
+    assert urns(BUCKETS.violations([plain, _block(plain)])) == [plain.urn]
+
+
+def test_unnamed_buckets_are_matched_by_dependency_not_by_a_missing_name() -> None:
+    first = make("aws:s3/bucketV2:BucketV2", "first", {})
+    second = make("aws:s3/bucketV2:BucketV2", "second", {})
+    sse = make(
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+        "first-sse",
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]},
+        property_dependencies={"bucket": [first.urn]},
+    )
+    found = BUCKETS.violations([first, second, sse, _block(first), _block(second)])
+    assert urns(found) == [second.urn]
+
+
+def test_an_unknown_value_on_one_bucket_does_not_hide_another_buckets_violation() -> None:
+    pending = make(
+        "aws:s3/bucket:Bucket",
+        "pending",
+        {
+            "bucket": UNKNOWN,
+            "serverSideEncryptionConfiguration": {
+                "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": UNKNOWN}}
+            },
+        },
+    )
+    bare = make("aws:s3/bucket:Bucket", "bare", {"bucket": "bare"})
+    found = BUCKETS.violations([pending, _block(pending), bare, _block(bare)])
+    assert urns(found) == [bare.urn]
+
+
+def test_an_account_wide_public_access_block_covers_every_bucket() -> None:
+    inline = {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}}
+    bucket = make("aws:s3/bucket:Bucket", "logs", {"bucket": "logs", "serverSideEncryptionConfiguration": inline})
+    account = make("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account", dict(BLOCK))
+    assert BUCKETS.violations([bucket, account]) == []
+    assert urns(BUCKETS.violations([bucket])) == [bucket.urn]
+
+
+# --- flow logs, cache auth, rotation ---------------------------------------------------------
+
+FLOW_LOGS = rule("exposure-vpc-flow-logs")
+CACHE_AUTH = rule("exposure-elasticache-auth")
+ROTATION = rule("data-secretsmanager-rotation")
+
+
+def test_a_flow_log_counts_for_the_vpc_its_vpc_id_came_from() -> None:
+    east, west = make("aws:ec2/vpc:Vpc", "east", {}), make("aws:ec2/vpc:Vpc", "west", {})
+    log = make(
+        "aws:ec2/flowLog:FlowLog",
+        "east-log",
+        {"trafficType": "ALL"},
+        dependencies=[east.urn, west.urn],  # a dependency alone (depends_on) is not the VPC it logs
+        property_dependencies={"vpcId": [east.urn]},
+    )
+    assert urns(FLOW_LOGS.violations([east, west, log])) == [west.urn]
+    accepted_only = make(
+        "aws:ec2/flowLog:FlowLog", "l", {"trafficType": "ACCEPT"}, property_dependencies={"vpcId": [east.urn]}
+    )
+    assert urns(FLOW_LOGS.violations([east, accepted_only])) == [east.urn]
+
+
+def test_caches_need_a_password_and_no_open_user() -> None:
+    group = make(
+        "aws:elasticache/userGroup:UserGroup", "users", {"userGroupId": "g", "userIds": ["g-default", "g-app"]}
+    )
+    closed = make(
+        "aws:elasticache/user:User",
+        "default",
+        {"userId": "g-default", "authenticationMode": {"type": "no-password-required"}, "accessString": "off -@all"},
+    )
+    app = make(
+        "aws:elasticache/user:User",
+        "app",
+        {"userId": "g-app", "authenticationMode": {"type": "password"}, "accessString": "on ~* +@all"},
+    )
+    cache = make(
+        "aws:elasticache/replicationGroup:ReplicationGroup", "cache", {"engine": "valkey", "userGroupIds": ["g"]}
+    )
+    assert CACHE_AUTH.violations([cache, group, closed, app]) == []
+    opened = make(
+        "aws:elasticache/user:User",
+        "default",
+        {"userId": "g-default", "authenticationMode": {"type": "no-password-required"}, "accessString": "on ~* +@all"},
+    )
+    assert urns(CACHE_AUTH.violations([cache, group, opened, app])) == [opened.urn]
+    bare = make("aws:elasticache/replicationGroup:ReplicationGroup", "bare", {"engine": "valkey"})
+    assert urns(CACHE_AUTH.violations([bare])) == [bare.urn]
+
+
+def test_secrets_rotate_within_the_maximum() -> None:
+    secret = make("aws:secretsmanager/secret:Secret", "auth", {})
+
+    def rotation(days: int) -> Resource:
+        return make(
+            "aws:secretsmanager/secretRotation:SecretRotation",
+            "rotation",
+            {"rotationRules": {"automaticallyAfterDays": days}},
+            property_dependencies={"secretId": [secret.urn]},
+        )
+
+    assert ROTATION.violations([secret, rotation(30)]) == []
+    assert urns(ROTATION.violations([secret, rotation(120)])) == [secret.urn]
+    assert urns(ROTATION.violations([secret])) == [secret.urn]

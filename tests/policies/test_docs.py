@@ -1,0 +1,23 @@
+"""The README's policy table is the catalog's (policies/docs.py); a stale copy fails here."""
+
+from __future__ import annotations
+
+from policies.catalog import ALL_RULES
+from policies.docs import README, START, rendered, table
+
+
+def test_the_readme_policy_table_is_current() -> None:
+    text = README.read_text()
+    assert text == rendered(text), "the policy table is stale: run `python -m policies.docs`"
+
+
+def test_the_table_has_a_row_per_policy_with_its_control_and_levels() -> None:
+    rows = table().splitlines()[2:]
+    assert len(rows) == len(ALL_RULES)
+    by_name = {row.split("`")[1]: row for row in rows}
+    assert by_name["encryption-kms-key-rotation"] == (
+        "| `encryption-kms-key-rotation` | AWS FSBP KMS.4 | medium | mandatory | mandatory | mandatory | yes "
+        "| `maxRotationPeriodDays` |"
+    )
+    assert "| advisory | advisory | mandatory |" in by_name["cost-stack-monthly-budget"]
+    assert START in README.read_text()

@@ -207,7 +207,8 @@ def _failover(outputs: StackOutputs, args: argparse.Namespace) -> int:
     try:
         execute(plan, client=factory, timeout_seconds=args.timeout, poll_seconds=args.poll_seconds, timeline=timeline)
     except BaseException:
-        print("\n".join(timeline.render()), flush=True)  # what happened before the error, then the error
+        if timeline.events:  # what happened before the error, then the error
+            print("\n".join(timeline.render()), flush=True)
         raise
     print("\n".join(timeline.render()))
     print("\n".join(aftermath(plan)))

@@ -362,7 +362,7 @@ def _wait_settled(
             raise FailoverIncompleteError(
                 f"the {plan.mode} of {plan.global_cluster} did not end within {timeout_seconds:g} s ({missing})"
             )
-        sleep(poll_seconds)
+        sleep(max(0.0, min(poll_seconds, deadline - time.monotonic())))  # never past the deadline
 
 
 def _wait_detached(
@@ -384,7 +384,7 @@ def _wait_detached(
             raise FailoverIncompleteError(
                 f"{identifier} did not leave {plan.global_cluster} and become available in time"
             )
-        sleep(poll_seconds)
+        sleep(max(0.0, min(poll_seconds, deadline - time.monotonic())))  # never past the deadline
 
 
 def aftermath(plan: Plan) -> Iterator[str]:

@@ -608,7 +608,10 @@ def _message(error: Exception) -> str:
 
 def _delete_command(kind: str, identifier: str) -> str:
     if kind == "cluster":
-        return f"aws rds delete-db-cluster --db-cluster-identifier {identifier} --skip-final-snapshot"
+        return (
+            f"aws rds delete-db-cluster --db-cluster-identifier {identifier} --skip-final-snapshot "
+            "--delete-automated-backups"
+        )
     return f"aws rds delete-db-instance --db-instance-identifier {identifier} --skip-final-snapshot"
 
 

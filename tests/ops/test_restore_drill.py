@@ -661,7 +661,10 @@ def test_an_instance_left_creating_blocks_the_deletion_of_its_cluster(
     assert f"failed: instance {copy}-1 did not get there within 0.5 s (last status: creating)" in err
     assert not calls.named("delete_db_instance") and not calls.named("delete_db_cluster")
     assert f"LEFT BEHIND: instance {copy}-1 is creating, left alone" in out
-    assert f"LEFT BEHIND: cluster {copy}: still holds instance {copy}-1; aws rds delete-db-cluster" in out
+    assert (
+        f"LEFT BEHIND: cluster {copy}: still holds instance {copy}-1; aws rds delete-db-cluster "
+        f"--db-cluster-identifier {copy} --skip-final-snapshot --delete-automated-backups" in out
+    )
     # The steps that finished are printed with their durations, though the drill failed.
     stopped = out.index(f"Restore drill of {SOURCE} into {copy} stopped; the steps before:")
     assert re.search(rf"\d+\.\d s  \* restore cluster {copy} and wait until available", out[stopped:])

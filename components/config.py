@@ -17,7 +17,6 @@ import contextlib
 import difflib
 import ipaddress
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +49,7 @@ from components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS
 from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
+from components.zones import zone_id_problem
 
 CONFIG_NAMESPACE = "platform"
 
@@ -73,6 +73,14 @@ REGION_AZ_COUNTS: dict[str, int] = {
     "ap-northeast-1": 3,
     "ap-northeast-2": 4,
 }
+
+
+def eks_zone_count(region: str) -> int:
+    """Zones of a new account in `region` that EKS accepts: us-east-1's six include use1-az3,
+    which EKS refuses (components/zones.py); us-west-1's usw1-az2 and ca-central-1's cac1-az3
+    exist only in older accounts, on top of the counts above."""
+    return REGION_AZ_COUNTS[region] - (1 if region == "us-east-1" else 0)
+
 
 # EKS versions in standard or extended support when this was written (2026-11).
 SUPPORTED_KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
@@ -201,8 +209,10 @@ class VpcConfig(_Model):
 
     cidr: ipaddress.IPv4Network = Field(description="VPC CIDR, /16 to /24, e.g. 10.10.0.0/16")
     az_count: int = Field(default=3, ge=2, le=6, description="AZs to spread subnets over (EKS needs 2)")
-    availability_zones: list[str] | None = Field(
-        default=None, description="Explicit AZ names; default: the first azCount the region offers"
+    availability_zone_ids: list[str] | None = Field(
+        default=None,
+        description="Pinned zone IDs (e.g. use1-az1), in AZ order; default: the first azCount zone IDs EKS "
+        "accepts. By ID because zone names map to different zones in each account",
     )
     nat_strategy: Literal["none", "single", "one-per-az"] = Field(
         default="one-per-az", description="none | single (dev) | one-per-az (prod)"
@@ -241,12 +251,12 @@ class VpcConfig(_Model):
 
     @model_validator(mode="after")
     def _zones_match_count(self) -> VpcConfig:
-        zones = self.availability_zones
+        zones = self.availability_zone_ids
         if zones is not None:
             if len(zones) != self.az_count:
-                raise KeyedValueError("availabilityZones", f"lists {len(zones)} zones but azCount is {self.az_count}")
+                raise KeyedValueError("availabilityZoneIds", f"lists {len(zones)} zones but azCount is {self.az_count}")
             if len(set(zones)) != len(zones):
-                raise KeyedValueError("availabilityZones", f"{zones} names a zone twice")
+                raise KeyedValueError("availabilityZoneIds", f"{zones} names a zone twice")
         return self
 
 
@@ -709,17 +719,19 @@ class RegionConfig(_Model):
     @model_validator(mode="after")
     def _zones_fit_region(self) -> RegionConfig:
         available = REGION_AZ_COUNTS[self.name]
-        if self.vpc.az_count > available:
+        usable = eks_zone_count(self.name)
+        if self.vpc.az_count > usable:
             raise KeyedValueError(
-                "vpc.azCount", f"{self.vpc.az_count} zones requested but {self.name} offers {available}"
+                "vpc.azCount", f"{self.vpc.az_count} zones requested but {self.name} offers {usable} that EKS accepts"
             )
         if self.vpc.cidr.overlaps(EKS_SERVICE_IPV4_CIDR):
             raise KeyedValueError(
                 "vpc.cidr", f"{self.vpc.cidr} overlaps {EKS_SERVICE_IPV4_CIDR}, the clusters' Service range"
             )
-        for index, zone in enumerate(self.vpc.availability_zones or []):
-            if not re.fullmatch(re.escape(self.name) + r"[a-z]", zone):
-                raise KeyedValueError(f"vpc.availabilityZones[{index}]", f"{zone!r} is not a zone of {self.name}")
+        for index, zone_id in enumerate(self.vpc.availability_zone_ids or []):
+            problem = zone_id_problem(self.name, zone_id)
+            if problem:
+                raise KeyedValueError(f"vpc.availabilityZoneIds[{index}]", problem)
         try:
             # The same plan the Vpc component makes (components/vpc.py, VpcArgs.from_config).
             plan_subnets(self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=available)
@@ -999,7 +1011,7 @@ def _issues_from(error: ValidationError) -> list[ConfigIssue]:
 
 
 def _split_key(key: str) -> list[str | int]:
-    """'vpc.availabilityZones[1]' -> ['vpc', 'availabilityZones', 1]."""
+    """'vpc.availabilityZoneIds[1]' -> ['vpc', 'availabilityZoneIds', 1]."""
     parts: list[str | int] = []
     for piece in key.split("."):
         name, *indexes = piece.split("[")

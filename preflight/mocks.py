@@ -313,7 +313,13 @@ def _vpc(name: str, state: dict[str, Any], region: str, account: str) -> tuple[s
 
 def _subnet(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
     resource_id, state = _ec2("subnet", "subnet")(name, state, region, account)
+    zones = _availability_zones({}, region, account)
+    names = dict(zip(zones["zoneIds"], zones["names"], strict=True))
+    if state.get("availabilityZoneId") in names:  # AWS fills in the other spelling of the zone
+        state.setdefault("availabilityZone", names[state["availabilityZoneId"]])
     state.setdefault("availabilityZone", f"{region}a")
+    ids = dict(zip(zones["names"], zones["zoneIds"], strict=True))
+    state.setdefault("availabilityZoneId", ids.get(state["availabilityZone"]))
     return resource_id, state
 
 
@@ -645,13 +651,31 @@ _AWS_BUILDERS: dict[str, Builder] = {
 
 
 def _availability_zones(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    """Zone names map to zone IDs per account (AWS RAM user guide, "Availability Zone IDs"): the
+    mock rotates the mapping by account, so code that treats a name as a physical zone shows it.
+    us-east-1 lists use1-az3, which EKS refuses, as every us-east-1 account has it."""
+    from components.zones import zone_id_prefix
+
     letters = "abcdef"[: _zone_count(region)]
+    numbers = list(range(1, len(letters) + 1))
+    if region == "us-west-1":
+        numbers = [1, 3]  # a new account's us-west-1 zones; usw1-az2 is only in older accounts
+    shift = int(_digest("zones", account, length=4), 16) % len(numbers)
+    numbers = numbers[shift:] + numbers[:shift]
+    prefix = zone_id_prefix(region)
+    zones = [(f"{region}{letter}", f"{prefix}-az{n}") for letter, n in zip(letters, numbers, strict=False)]
+    excluded_names = set(args.get("excludeNames") or [])
+    excluded_ids = set(args.get("excludeZoneIds") or [])
+    zones = [(name, zone_id) for name, zone_id in zones if name not in excluded_names and zone_id not in excluded_ids]
+    for condition in args.get("filters") or []:
+        if condition.get("name") == "zone-type" and "availability-zone" not in (condition.get("values") or []):
+            zones = []  # the mock region has no Local or Wavelength Zones
     return {
         "id": region,
-        "names": [f"{region}{letter}" for letter in letters],
-        "zoneIds": [f"{region[:3]}{region.split('-')[1][:2]}{region[-1]}-az{n}" for n in range(1, len(letters) + 1)],
-        "groupNames": [region] * len(letters),
-        "state": args.get("state", "available"),
+        "names": [name for name, _ in zones],
+        "zoneIds": [zone_id for _, zone_id in zones],
+        "groupNames": [region] * len(zones),
+        "state": args.get("state"),
     }
 
 

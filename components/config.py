@@ -84,6 +84,17 @@ def eks_zone_count(region: str) -> int:
 
 # EKS versions in standard or extended support when this was written (2026-11).
 SUPPORTED_KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
+# End of standard support per version (EKS user guide, "Understand the Kubernetes version
+# lifecycle on EKS", release calendar; read 2026-11). Standard lasts 14 months from the EKS
+# release, extended 12 more. Under the STANDARD upgrade policy EKS upgrades the control plane
+# itself on this date; docs/upgrades.md is the procedure that gets there first.
+END_OF_STANDARD_SUPPORT = {
+    "1.31": "2025-11-26",
+    "1.32": "2026-03-23",
+    "1.33": "2026-07-29",
+    "1.34": "2026-12-02",
+    "1.35": "2027-03-27",
+}
 
 # EKS add-ons every cluster runs (components/cluster.py); versions may be pinned per stack.
 EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"]
@@ -337,10 +348,15 @@ class ClusterConfig(_Model):
     )
     addon_versions: dict[EksAddon, Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]] = (
         Field(
-            default_factory=dict,
-            description="pin an add-on, e.g. {vpc-cni: v1.20.4-eksbuild.2}; unpinned ones get the "
-            "default version for the Kubernetes version",
+            description="the version of every EKS add-on, e.g. {vpc-cni: v1.20.4-eksbuild.2}; list the "
+            "versions for a Kubernetes version with `aws eks describe-addon-versions --kubernetes-version "
+            "<v> --addon-name <name>` (docs/upgrades.md)",
         )
+    )
+    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD",
+        description="STANDARD: EKS upgrades the control plane when standard support ends; EXTENDED: "
+        "12 more months on the version at the extended-support price",
     )
 
     @field_validator("kubernetes_version", mode="before")
@@ -369,6 +385,26 @@ class ClusterConfig(_Model):
             # Spot reclaims would take CoreDNS and the add-ons' controllers down with them.
             raise KeyedValueError("system.capacityType", "the system group runs cluster add-ons; use ON_DEMAND")
         return groups
+
+    @model_validator(mode="after")
+    def _addons_pinned(self) -> ClusterConfig:
+        missing = [addon for addon in EKS_ADDONS if addon not in self.addon_versions]
+        if missing:
+            raise KeyedValueError(
+                "addonVersions",
+                f"pin every add-on's version; missing {missing} (list them with `aws eks describe-addon-versions "
+                f"--kubernetes-version {self.kubernetes_version} --addon-name <name>`)",
+            )
+        # kube-proxy runs the cluster's own minor version (EKS user guide, "Manage kube-proxy"):
+        # a control-plane upgrade without it leaves the add-on behind.
+        proxy = self.addon_versions["kube-proxy"]
+        if not proxy.startswith(f"v{self.kubernetes_version}."):
+            raise KeyedValueError(
+                "addonVersions.kube-proxy",
+                f"{proxy} is not a {self.kubernetes_version} build; kube-proxy follows the cluster's minor "
+                f"version (v{self.kubernetes_version}.x-eksbuild.y)",
+            )
+        return self
 
     @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterConfig:

@@ -16,6 +16,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -399,6 +400,16 @@ def _launch_template(name: str, state: dict[str, Any], region: str, account: str
     return resource_id, state
 
 
+def _ecr_repository(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    repository = str(state.get("name"))
+    state.update(
+        arn=_arn("ecr", region, account, f"repository/{repository}"),
+        registryId=account,
+        repositoryUrl=f"{account}.dkr.ecr.{region}.amazonaws.com/{repository}",
+    )
+    return repository, state
+
+
 def _oidc_provider(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
     host = str(state.get("url", "")).removeprefix("https://")
     arn = _arn("iam", "", account, f"oidc-provider/{host}")
@@ -641,6 +652,7 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:sns/topic:Topic": _arn_is_id("sns", "{name}"),
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:route53/zone:Zone": _hosted_zone,
+    "aws:ecr/repository:Repository": _ecr_repository,
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:route53/record:Record": _route53_record,
     "random:index/randomPassword:RandomPassword": _random_password,
@@ -750,6 +762,46 @@ def _addon_version(args: dict[str, Any], region: str, account: str) -> dict[str,
     }
 
 
+def _ssm_parameter(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    """AWS's public EKS AMI parameters: `.../optimized-ami/<version>/.../release_version`."""
+    name = str(args.get("name"))
+    match = re.fullmatch(
+        r"/aws/service/eks/optimized-ami/(\d+\.\d+)/amazon-linux-2023/(x86_64|arm64)/standard/"
+        r"recommended/release_version",
+        name,
+    )
+    if match is None:
+        raise ValueError(f"the mocks know no SSM parameter {name!r}")
+    value = f"{match[1]}.0-20261101"  # the form of AWS's values; not a record of its releases
+    return {
+        "id": name,
+        "name": name,
+        "value": value,
+        "insecureValue": value,
+        "type": "String",
+        "version": 1,
+        "arn": _arn("ssm", region, "", f"parameter{name}"),
+        "withDecryption": True,
+    }
+
+
+def _session_context(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    """An assumed-role ARN's issuer: the IAM role behind the session."""
+    arn = str(args.get("arn"))
+    match = re.fullmatch(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/(.+)/([^/]+)", arn)
+    if match is None:  # an IAM user or role ARN is its own issuer
+        return {"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "sessionName": ""}
+    partition, owner, role, session = match.groups()
+    return {
+        "id": arn,
+        "arn": arn,
+        "issuerArn": f"arn:{partition}:iam::{owner}:role/{role}",
+        "issuerId": "AROA" + _digest("role", role, length=17).upper(),
+        "issuerName": role,
+        "sessionName": session,
+    }
+
+
 _INVOKES: dict[str, Invoke] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": lambda args, region, account: {
@@ -773,4 +825,6 @@ _INVOKES: dict[str, Invoke] = {
     },
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
     "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
+    "aws:ssm/getParameter:getParameter": _ssm_parameter,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
 }

@@ -18,7 +18,7 @@ from components.vpc import INTERFACE_ENDPOINT_SERVICES, Vpc, VpcArgs
 from preflight.mocks import Registration
 from preflight.synth import Graph
 from tests.conftest import Harness
-from tests.helpers import out, policy
+from tests.helpers import ADDON_VERSIONS, out, policy
 
 TAGS = {"environment": "dev", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 BASE = VpcArgs(cidr="10.20.0.0/16", az_count=3, nat_strategy="one-per-az", cluster_name="platform-dev")
@@ -322,7 +322,8 @@ def test_config_key_order_does_not_change_the_network(harness: Harness) -> None:
         "primary": True,
         "vpc": {"cidr": "10.20.0.0/16", "azCount": 3, "natStrategy": "single", "interfaceEndpoints": True},
         "cluster": {
-            "kubernetesVersion": "1.34",
+            "kubernetesVersion": "1.35",
+            "addonVersions": ADDON_VERSIONS,
             "nodeGroups": {
                 "system": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
                 "sandbox": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},

@@ -17,6 +17,7 @@ import contextlib
 import difflib
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,9 @@ REGION_AZ_COUNTS: dict[str, int] = {
     "ap-northeast-1": 3,
     "ap-northeast-2": 4,
 }
+
+
+_ECR_REGISTRY = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<path>.+)$")
 
 
 def eks_zone_count(region: str) -> int:
@@ -768,6 +772,16 @@ class RegionConfig(_Model):
             problem = zone_id_problem(self.name, zone_id)
             if problem:
                 raise KeyedValueError(f"vpc.availabilityZoneIds[{index}]", problem)
+        registry = self.language_services.image_registry
+        ecr = _ECR_REGISTRY.fullmatch(registry) if registry else None
+        if ecr is not None and ecr["region"] != self.name:
+            # Each region's nodes pull from their own region's repositories (ImageRegistry), which
+            # the primary's replicate into; another region's registry would be an unreplicated copy.
+            raise KeyedValueError(
+                "languageServices.imageRegistry",
+                f"{registry} is in {ecr['region']}; use this region's registry "
+                f"({ecr['account']}.dkr.ecr.{self.name}.amazonaws.com/{ecr['path']})",
+            )
         try:
             # The same plan the Vpc component makes (components/vpc.py, VpcArgs.from_config).
             plan_subnets(self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=available)
@@ -824,6 +838,19 @@ class StackConfig(_Model):
                         "prod needs at least 1 replica per shard for Multi-AZ failover",
                     )
             _prod_postgres(region.postgres, f"regions[{index}].postgres")
+        return self
+
+    @model_validator(mode="after")
+    def _registries_in_this_account(self) -> StackConfig:
+        for index, region in enumerate(self.regions):
+            registry = region.language_services.image_registry
+            ecr = _ECR_REGISTRY.fullmatch(registry) if registry else None
+            if ecr is not None and self.allowed_account_ids and ecr["account"] not in self.allowed_account_ids:
+                raise KeyedValueError(
+                    f"regions[{index}].languageServices.imageRegistry",
+                    f"account {ecr['account']} is not in allowedAccountIds {self.allowed_account_ids}: the stack "
+                    "creates its repositories in its own account",
+                )
         return self
 
     @model_validator(mode="after")

@@ -140,6 +140,11 @@ def _second_region(**changes: Any) -> Mutation:
         region = copy.deepcopy(data["regions"][0])
         region.update(name="eu-west-1", primary=False)
         region["vpc"] = {**region["vpc"], "cidr": "10.11.0.0/16"}
+        services = region["languageServices"]
+        region["languageServices"] = {
+            **services,
+            "imageRegistry": services["imageRegistry"].replace("us-east-1", "eu-west-1"),
+        }
         for key, value in changes.items():
             if key == "cidr":
                 region["vpc"]["cidr"] = value
@@ -212,6 +217,36 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "not a supported EKS version",
     ),
     (
+        "control plane upgraded without its add-ons",
+        _set("regions.0.cluster.kubernetesVersion", "1.34"),
+        "regions[0].cluster.addonVersions.kube-proxy",
+        "v1.35.0-eksbuild.2 is not a 1.34 build",
+    ),
+    (
+        "an add-on left unpinned",
+        _delete("regions.0.cluster.addonVersions.coredns"),
+        "regions[0].cluster.addonVersions",
+        "pin every add-on's version; missing ['coredns']",
+    ),
+    (
+        "support type",
+        _set("regions.0.cluster.supportType", "FOREVER"),
+        "regions[0].cluster.supportType",
+        "'STANDARD' or 'EXTENDED'",
+    ),
+    (
+        "image registry of another region",
+        _set("regions.0.languageServices.imageRegistry", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/platform"),
+        "regions[0].languageServices.imageRegistry",
+        "is in eu-west-1; use this region's registry (111111111111.dkr.ecr.us-east-1.amazonaws.com/platform)",
+    ),
+    (
+        "image registry of another account",
+        _set("regions.0.languageServices.imageRegistry", "999999999999.dkr.ecr.us-east-1.amazonaws.com/platform"),
+        "regions[0].languageServices.imageRegistry",
+        "account 999999999999 is not in allowedAccountIds",
+    ),
+    (
         "sandbox group missing",
         _delete("regions.0.cluster.nodeGroups.sandbox"),
         "regions[0].cluster.nodeGroups",
@@ -227,7 +262,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "node group desired > max",
         _set("regions.0.cluster.nodeGroups.system.desiredSize", 5),
         "regions[0].cluster.nodeGroups.system.desiredSize",
-        "5 is greater than maxSize 2",
+        "5 is greater than maxSize 3",
     ),
     (
         "public endpoint without allowlist",
@@ -642,7 +677,7 @@ def test_public_endpoint_open_to_the_world_is_rejected() -> None:
 def _three_problems(data: dict[str, Any]) -> None:
     _second_region(cidr="10.10.64.0/18")(data)  # overlaps regions[0]
     data["regions"][0]["vpc"]["colour"] = "blue"  # unknown key
-    data["regions"][0]["cluster"]["nodeGroups"]["system"]["minSize"] = 3  # min > max (2)
+    data["regions"][0]["cluster"]["nodeGroups"]["system"]["minSize"] = 3  # min > desired (2)
 
 
 def test_all_problems_are_reported_in_one_message() -> None:

@@ -86,21 +86,30 @@ def eks_zone_count(region: str) -> int:
     return REGION_AZ_COUNTS[region] - (1 if region == "us-east-1" else 0)
 
 
-# EKS versions in standard or extended support when this was written (2026-11).
-SUPPORTED_KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
+# EKS versions in standard or extended support when this was written (2026-11-28; 1.31's extended
+# support ended 2026-11-26).
+SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34", "1.35", "1.36")
 # End of standard support per version (EKS user guide, "Understand the Kubernetes version
 # lifecycle on EKS", release calendar; read 2026-11). Standard lasts 14 months from the EKS
 # release, extended 12 more. Under the STANDARD upgrade policy EKS upgrades the control plane
 # itself on this date; docs/upgrades.md is the procedure that gets there first.
 END_OF_STANDARD_SUPPORT = {
-    "1.31": "2025-11-26",
     "1.32": "2026-03-23",
     "1.33": "2026-07-29",
     "1.34": "2026-12-02",
     "1.35": "2027-03-27",
 }
+# The day the calendar above was read: a version whose standard support had ended by then is in
+# extended support (a fixed date, so config validation gives the same answer every day).
+CALENDAR_READ = "2026-11-28"
 
-# EKS add-ons every cluster runs (components/cluster.py); versions may be pinned per stack.
+
+def in_standard_support(version: str) -> bool:
+    """Whether `version` was in EKS standard support when the calendar was read."""
+    return END_OF_STANDARD_SUPPORT.get(version, "9999-12-31") > CALENDAR_READ
+
+
+# EKS add-ons every cluster runs (components/cluster.py); every stack pins each one's version.
 EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"]
 EKS_ADDONS: tuple[EksAddon, ...] = get_args(EksAddon)
 
@@ -389,6 +398,18 @@ class ClusterConfig(_Model):
             # Spot reclaims would take CoreDNS and the add-ons' controllers down with them.
             raise KeyedValueError("system.capacityType", "the system group runs cluster add-ons; use ON_DEMAND")
         return groups
+
+    @model_validator(mode="after")
+    def _upgrade_on_our_calendar(self) -> ClusterConfig:
+        if self.support_type == "STANDARD" and not in_standard_support(self.kubernetes_version):
+            raise KeyedValueError(
+                "kubernetesVersion",
+                f"standard support for {self.kubernetes_version} ended on "
+                f"{END_OF_STANDARD_SUPPORT[self.kubernetes_version]}: with supportType STANDARD, EKS would upgrade "
+                "the control plane on its own and leave the nodes and add-ons behind; upgrade (docs/upgrades.md) "
+                "or set supportType: EXTENDED",
+            )
+        return self
 
     @model_validator(mode="after")
     def _addons_pinned(self) -> ClusterConfig:

@@ -605,3 +605,11 @@ def test_cluster_autoscaler_namespace_is_restricted_and_denies_by_default(prod: 
         [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
         [{"protocol": "TCP", "port": 443}],
     ]
+
+
+def test_a_version_past_standard_support_runs_only_under_the_extended_policy(harness: Harness) -> None:
+    old = {**ADDON_VERSIONS, "kube-proxy": "v1.33.3-eksbuild.11"}
+    with pytest.raises(ValidationError, match=re.escape("standard support for 1.33 ended on 2026-07-29")):
+        cluster_config(kubernetesVersion="1.33", addonVersions=old)
+    graph = build(harness, cluster_config(kubernetesVersion="1.33", addonVersions=old, supportType="EXTENDED"))
+    assert graph.one(CLUSTER).inputs["upgradePolicy"] == {"supportType": "EXTENDED"}

@@ -223,6 +223,21 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "v1.35.0-eksbuild.2 is not a 1.34 build",
     ),
     (
+        "a version out of standard support under the STANDARD policy",
+        _both(
+            _set("regions.0.cluster.kubernetesVersion", "1.33"),
+            _set("regions.0.cluster.addonVersions.kube-proxy", "v1.33.3-eksbuild.11"),
+        ),
+        "regions[0].cluster.kubernetesVersion",
+        "standard support for 1.33 ended on 2026-07-29: with supportType STANDARD, EKS would upgrade",
+    ),
+    (
+        "a version no longer supported at all",
+        _set("regions.0.cluster.kubernetesVersion", "1.31"),
+        "regions[0].cluster.kubernetesVersion",
+        "not a supported EKS version",
+    ),
+    (
         "an add-on left unpinned",
         _delete("regions.0.cluster.addonVersions.coredns"),
         "regions[0].cluster.addonVersions",

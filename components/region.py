@@ -103,7 +103,11 @@ class Region(pulumi.ComponentResource):
         system_repositories = self._own_repositories([autoscaler_image] if autoscaler_image else [])
         self.repositories = [*sandbox_repositories, *system_repositories]
         self.registry = (
-            ImageRegistry(f"{name}-registry", ImageRegistryArgs(repositories=self.repositories), opts=in_region)
+            ImageRegistry(
+                f"{name}-registry",
+                ImageRegistryArgs(repositories=self.repositories, protect=args.environment == "prod"),
+                opts=in_region,
+            )
             if self.repositories
             else None
         )

@@ -61,6 +61,8 @@ class ImageRegistryArgs:
     """Images each repository keeps (the newest); older ones expire."""
     untagged_expiry_days: int = 7
     """Untagged images (left behind by failed or superseded pushes) expire after this many days."""
+    protect: bool = False
+    """Protect the repositories and their key (prod): a deleted repository loses its images."""
 
     def __post_init__(self) -> None:
         if not self.repositories:
@@ -129,6 +131,7 @@ class ImageRegistry(pulumi.ComponentResource):
             context=context,
             parent=self,
             alias=f"{name}/ecr",
+            protect=args.protect,
         )
         policy = lifecycle_policy(args.keep_images, args.untagged_expiry_days)
         self.repositories: dict[str, aws.ecr.Repository] = {}
@@ -144,7 +147,7 @@ class ImageRegistry(pulumi.ComponentResource):
                 ],
                 # Deleting a repository with images fails unless forced: never force.
                 force_delete=False,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             aws.ecr.LifecyclePolicy(
                 f"{name}-{suffix}-lifecycle",

@@ -162,6 +162,17 @@ def test_nodes_may_pull_only_from_their_regions_repositories(stack: str) -> None
             assert [arn.rsplit("/", 1)[-1] for arn in ours] == ["cluster-autoscaler"]
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_prod_protects_its_repositories_and_their_key(stack: str) -> None:
+    graph = synthesized(stack)
+    registries = graph.by_type("platform:index:ImageRegistry")
+    for registry in registries:
+        children = graph.children(registry)
+        guarded = [c for c in children if c.type in (REPOSITORY, "aws:kms/key:Key")]
+        assert len(guarded) == 10  # nine repositories and their key
+        assert all(child.protect is (stack == "prod") for child in guarded)
+
+
 def test_only_a_multi_region_stack_replicates() -> None:
     assert not synthesized("dev").by_type(REPLICATION)
     (replication,) = synthesized("prod").by_type(REPLICATION)

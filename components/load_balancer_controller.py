@@ -90,6 +90,9 @@ def chart_values(
         # No ALB IngressClass: nothing here may create an ALB through an Ingress.
         "createIngressClassResource": False,
         "ingressClassParams": {"create": False},
+        # Its Ingress webhook checks every Ingress (failurePolicy Fail): the backends' Traefik
+        # Ingresses would fail while the controller is down. No ALB Ingress exists to validate.
+        "webhookConfig": {"disableIngressValidation": True},
         "defaultTags": dict(args.tags),
         "nodeSelector": {NODE_GROUP_LABEL: SYSTEM_GROUP},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},

@@ -172,6 +172,12 @@ LBC_DOCUMENTED: dict[str, Any] = {
     "enableServiceMutatorWebhook": bool,
     "createIngressClassResource": bool,
     "ingressClassParams": {"create": bool, "name": str, "spec": dict},
+    "webhookConfig": {
+        "disableIngressValidation": bool,
+        "ingressValdationFailurePolicy": str,  # sic: the chart's spelling
+        "ingressValidationObjectSelector": dict,
+        "ingressValidationNamespaceSelector": dict,
+    },
     "defaultTags": dict,
     "nodeSelector": dict,
     "resources": dict,
@@ -213,6 +219,8 @@ def test_controller_knows_its_cluster_without_instance_metadata(ingress: Graph) 
     # Only Services that ask for the controller get it; no ALB IngressClass.
     assert values["enableServiceMutatorWebhook"] is False
     assert values["createIngressClassResource"] is False
+    # No webhook of the controller's stands in the way of the backends' (Traefik) Ingresses.
+    assert values["webhookConfig"] == {"disableIngressValidation": True}
     assert values["defaultTags"] == {"environment": "test", "owner": "platform-team"}
 
 

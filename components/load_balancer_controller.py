@@ -5,7 +5,9 @@ legacy code path; AWS's supported controller is the AWS Load Balancer Controller
 "Route internet traffic with AWS Load Balancer Controller"). It is installed from its chart in a
 namespace of its own that enforces Pod Security `restricted`, and calls AWS with a role of its
 own (IRSA) carrying the policy its installation guide documents
-(components/load_balancer_controller_policy.py), never the node role.
+(components/load_balancer_controller_policy.py), never the node role. Its pods keep the chart's
+`priorityClassName: system-cluster-critical`, which Kubernetes allows outside kube-system since
+1.17 (charts set it there from then on, e.g. cilium/cilium#12151).
 
 The chart (aws/eks-charts `stable/aws-load-balancer-controller`) ships no values schema; the
 values below are keys of its `values.yaml` at 3.5.0, which tests/components/test_ingress.py

@@ -114,7 +114,13 @@ class Region(pulumi.ComponentResource):
         self.name_servers = None
         if args.dns.zone_id is None:
             zone = aws.route53.Zone(
-                f"{name}-zone", name=args.dns.domain, comment="platform: the public entry points", opts=in_region
+                f"{name}-zone",
+                name=args.dns.domain,
+                comment="platform: the public entry points",
+                # A new zone gets new name servers, and the parent domain's delegation breaks.
+                opts=pulumi.ResourceOptions.merge(
+                    in_region, pulumi.ResourceOptions(protect=args.environment == "prod")
+                ),
             )
             self.zone_id = zone.zone_id
             self.name_servers = zone.name_servers

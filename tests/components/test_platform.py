@@ -129,6 +129,7 @@ def test_prod_latency_records_leave_out_unhealthy_regions() -> None:
     zone = graph.one("aws:route53/zone:Zone")
     assert zone.inputs["name"] == "run.example.com"
     assert region_of(graph, zone) == "us-east-1"  # made by the primary region, before any certificate
+    assert zone.protect is True  # a new zone would break the parent domain's delegation
     checks = entry_checks(graph)
     latency = [r for r in graph.by_type(RECORD) if r.name.endswith("-latency")]
     assert len(latency) == 3

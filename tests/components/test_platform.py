@@ -122,6 +122,8 @@ def test_prod_health_checks_detect_an_outage_within_30_seconds_on_the_backends_p
         assert inputs["requestInterval"] * inputs["failureThreshold"] <= 30
         assert (inputs["requestInterval"], inputs["failureThreshold"]) == (10, 3)
         assert inputs["fqdn"] == hostnames[region]["hostname"]
+        # The NLB's hostname is not on the certificate; its listener serves the certificate anyway.
+        assert inputs["enableSni"] is False
 
 
 def test_prod_latency_records_leave_out_unhealthy_regions() -> None:

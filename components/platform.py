@@ -4,8 +4,8 @@ The primary region is built first: secondaries join what it creates (the Aurora 
 Database, the queue's Global Datastore when config asks for one, and the Route 53 zone every
 entry's certificate is validated in). GlobalDns then names the entries: `api.<domain>` and
 `primary.<domain>`; with several regions, health-checked latency records and records that follow
-the database writer. `stack_outputs()` is the
-documented contract other stacks read with a StackReference (README, "Stack outputs").
+the database writer. `stack_outputs()` is the documented contract other stacks read with a
+StackReference (README, "Stack outputs").
 """
 
 from __future__ import annotations

@@ -85,6 +85,24 @@ ADDON_PODS: dict[str, tuple[AddonPods, ...]] = {
 """Per EKS add-on name, the pods it runs on every cluster that installs it."""
 
 
+@dataclass(frozen=True)
+class ChartPods:
+    """Where a chart's values put its one Deployment's replicas and rollout, and their defaults."""
+
+    replicas_path: tuple[str, ...]
+    default_replicas: int
+    default_rolling_update: Mapping[str, Any]
+    """The chart's `updateStrategy.rollingUpdate` defaults ({} for Kubernetes' own 25 % / 25 %)."""
+
+
+CHART_PODS: dict[str, ChartPods] = {
+    "traefik": ChartPods(("deployment", "replicas"), 1, {"maxUnavailable": 0, "maxSurge": 1}),
+    "aws-load-balancer-controller": ChartPods(("replicaCount",), 2, {}),
+}
+"""Per chart name, how to read the pods of a release of it (values `resources`, `nodeSelector`,
+`tolerations`, `affinity` and `updateStrategy` are top-level keys in both charts)."""
+
+
 def replicas(pods: AddonPods, configuration: Mapping[str, Any]) -> int:
     """The replica count, from the add-on's configurationValues where it sets one."""
     if pods.replica_key:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from capacity.addons import ADDON_PODS, replicas
+from capacity.addons import ADDON_PODS, CHART_PODS, ChartPods, replicas
 from components.node_capacity import EC2_INSTANCE_TYPES, InstanceType, unknown_instance_type
 from components.quantity import parse_quantity
 
@@ -39,9 +39,6 @@ NODE_GROUP_LABEL = "platform/node-group"
 KUBERNETES_PROVIDER_SUFFIX = "-kubernetes"
 # EKS managed node group taint effects, as the Kubernetes API spells them.
 TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
-# Traefik chart 41.x defaults (traefik/traefik-helm-chart `traefik/values.yaml`): one replica,
-# rolling updates with maxUnavailable 0 and maxSurge 1.
-TRAEFIK_DEFAULTS = {"replicas": 1, "maxUnavailable": 0, "maxSurge": 1}
 
 MIB = Decimal(2**20)
 
@@ -353,11 +350,13 @@ def _controller(
     )
 
 
-def _traefik(item: Item, cluster: str) -> Workload:
+def _chart(item: Item, cluster: str, chart: ChartPods) -> Workload:
     values = _map(item.props.get("values"))
-    deployment = _map(values.get("deployment"))
-    count = _int(deployment.get("replicas"), TRAEFIK_DEFAULTS["replicas"])
-    rolling = {"maxUnavailable": TRAEFIK_DEFAULTS["maxUnavailable"], "maxSurge": TRAEFIK_DEFAULTS["maxSurge"]}
+    count_value: Any = values
+    for key in chart.replicas_path:
+        count_value = _map(count_value).get(key)
+    count = _int(count_value, chart.default_replicas)
+    rolling = dict(chart.default_rolling_update)
     rolling.update(_map(_map(values.get("updateStrategy")).get("rollingUpdate")))
     spec = {
         "containers": [{"resources": _map(values.get("resources"))}],
@@ -366,7 +365,8 @@ def _traefik(item: Item, cluster: str) -> Workload:
         "affinity": _map(values.get("affinity")),
     }
     namespace = str(item.props.get("namespace") or "default")
-    pod = pod_of(f"Deployment {namespace}/{item.props.get('name') or urn_name(item.urn)} (chart traefik)", spec, {})
+    name = item.props.get("name") or urn_name(item.urn)
+    pod = pod_of(f"Deployment {namespace}/{name} (chart {item.props.get('chart')})", spec, {})
     surge = rollout_surge({"rollingUpdate": rolling}, count)
     return Workload(pod, "Deployment", item.urn, cluster, count, count, surge, hint="")
 
@@ -414,8 +414,9 @@ def inventory(items: Sequence[Item]) -> Inventory:
             continue
         cluster = owner
         if kind == HELM_RELEASE:
-            if item.props.get("chart") == "traefik":
-                found.workloads.setdefault(cluster, []).append(_traefik(item, cluster))
+            chart = CHART_PODS.get(str(item.props.get("chart")))
+            if chart is not None:
+                found.workloads.setdefault(cluster, []).append(_chart(item, cluster, chart))
             else:
                 found.notes.append(f"Helm release {urn_name(item.urn)} (chart {item.props.get('chart')}): pods unknown")
             continue

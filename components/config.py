@@ -812,10 +812,17 @@ class RegionConfig(_Model):
 
 
 class DnsConfig(_Model):
-    """Public DNS for the regional entry points (used by multi-region stacks)."""
+    """Public DNS of the entry points: the zone that validates their ACM certificates and names them."""
 
     domain: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
     hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="reuse a zone")
+    # Route 53 sends this path to every region's entry; the backend answers it (any host) with
+    # 200 only while it can serve, so an entry whose backends are down leaves the latency records.
+    health_path: str = Field(
+        default="/healthz",
+        pattern=r"^/[A-Za-z0-9._~/-]{0,254}$",
+        description="path the backends answer on the public entry for Route 53's health checks",
+    )
 
 
 class StackConfig(_Model):
@@ -875,9 +882,12 @@ class StackConfig(_Model):
         return self
 
     @model_validator(mode="after")
-    def _dns_for_several_regions(self) -> StackConfig:
-        if len(self.regions) > 1 and self.dns is None:
-            raise KeyedValueError("dns", "a multi-region stack needs dns.domain for its health-checked entry points")
+    def _dns_for_the_entry(self) -> StackConfig:
+        # Every stack's public entry serves an ACM certificate validated in this zone.
+        if self.dns is None:
+            raise KeyedValueError(
+                "dns", "set dns.domain: the public entry serves an ACM certificate validated in its Route 53 zone"
+            )
         return self
 
     @model_validator(mode="after")

@@ -1,81 +1,113 @@
-"""GlobalDns: one name for a multi-region platform, with health checks that route around an outage.
+"""GlobalDns: the platform's public names, `api.<domain>` for reads and `primary.<domain>` for writes.
 
-- a public hosted zone for the domain (or the existing zone given in config);
-- per region an HTTPS health check of its public entry: every 10 s, unhealthy after 3 failures,
-  so an outage is detected within 30 s (the required target);
-- `api.<domain>`: latency records, one per region, each tied to its health check, so clients
+The hosted zone itself is made by the primary Region (components/region.py), because every
+region's entry needs it first to validate its ACM certificate; this component adds the records.
+
+One region: both names are CNAMEs to that region's entry; there is nowhere to fail over to.
+
+Several regions:
+- per region an HTTPS health check of its public entry on the backends' health path (the
+  backends answer it through Traefik, so a region whose entry is up but whose backends are down
+  is unhealthy): every 10 s, unhealthy after 3 failures, so an outage is seen within 30 s;
+- `api.<domain>`: latency records, one per region, each tied to its entry check, so clients
   reach the nearest healthy region;
-- `primary.<domain>`: a failover pair, the primary region first and a secondary when the
-  primary's health check fails (for clients that must reach the writing region).
+- `primary.<domain>`: one weighted record per region, each tied to a CLOUDWATCH_METRIC health
+  check of that region's writer alarm (components/writer_health.py). Only the region whose Aurora
+  cluster holds the writer is healthy, so the name follows the database writer through a
+  switchover or failover (`ops failover`), and never moves on its own while the writer stays.
+  Equal weights: at most one record is healthy at a time outside a failover's few minutes.
 
-Route53 is global; pass any region's provider (the platform passes the primary's).
+Route 53 is global; pass any region's provider (the platform passes the primary's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.writer_health import WriterAlarm
+
 HEALTH_CHECK_INTERVAL_SECONDS = 10
 HEALTH_CHECK_FAILURE_THRESHOLD = 3
 RECORD_TTL_SECONDS = 60
 LATENCY_LABEL = "api"
-FAILOVER_LABEL = "primary"
+WRITER_LABEL = "primary"
+# Route 53 CLOUDWATCH_METRIC checks: the alarm's INSUFFICIENT_DATA (right after it is created)
+# counts as "not the writer" (API reference, HealthCheckConfig.InsufficientDataHealthStatus).
+INSUFFICIENT_DATA_STATUS = "Unhealthy"
 
 
 class DnsArgsError(pulumi.RunError, ValueError):
     """Bad GlobalDns arguments; the message names the argument."""
 
 
+def entry_names(domain: str) -> tuple[str, str]:
+    """The names clients use, `api.<domain>` and `primary.<domain>`: the entry's certificate covers both."""
+    return f"{LATENCY_LABEL}.{domain}", f"{WRITER_LABEL}.{domain}"
+
+
 @dataclass(frozen=True)
 class GlobalDnsArgs:
     domain: str
+    zone_id: pulumi.Input[str]
     endpoints: Mapping[str, pulumi.Input[str]]
     """Per region (in order, primary first), the hostname of its public entry."""
     primary_region: str
     health_path: str
-    hosted_zone_id: str | None = None
-    """Use this zone instead of creating one."""
+    """The path the backends answer on every entry (Route 53's entry checks request it)."""
+    writer_alarms: Mapping[str, WriterAlarm] = field(default_factory=dict)
+    """Per region, the alarm that is OK only where the database writer is (several regions)."""
 
     def __post_init__(self) -> None:
-        if len(self.endpoints) < 2:
-            raise DnsArgsError(f"endpoints: failover needs two or more regions, got {list(self.endpoints)}")
+        if not self.endpoints:
+            raise DnsArgsError("endpoints: name at least one region's entry")
         if self.primary_region not in self.endpoints:
             raise DnsArgsError(f"primary_region {self.primary_region!r} is not among {list(self.endpoints)}")
-
-    @property
-    def failover_region(self) -> str:
-        """Where `primary.<domain>` points when the primary is down: the first other region."""
-        return next(region for region in self.endpoints if region != self.primary_region)
+        if not self.health_path.startswith("/"):
+            raise DnsArgsError(f"health_path {self.health_path!r}: a path starting with '/'")
+        if len(self.endpoints) > 1 and set(self.writer_alarms) != set(self.endpoints):
+            raise DnsArgsError(
+                f"writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.writer_alarms)}"
+            )
 
 
 class GlobalDns(pulumi.ComponentResource):
-    zone_id: pulumi.Output[str]
-    name_servers: pulumi.Output[list[str]] | None
-    """The created zone's name servers (delegate the domain to them); None for an existing zone."""
     latency_name: str
-    failover_name: str
+    writer_name: str
     health_check_ids: dict[str, pulumi.Output[str]]
+    """Per region, the entry's HTTPS health check (several regions only)."""
+    writer_health_check_ids: dict[str, pulumi.Output[str]]
+    """Per region, the health check that passes only where the database writer is (several regions only)."""
 
     def __init__(self, name: str, args: GlobalDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:GlobalDns", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        if args.hosted_zone_id is None:
-            zone = aws.route53.Zone(
-                f"{name}-zone", name=args.domain, comment="platform: regional entry points", opts=child
-            )
-            self.zone_id = zone.zone_id
-            self.name_servers = zone.name_servers
+        self._args = args
+        self.latency_name, self.writer_name = entry_names(args.domain)
+        self.health_check_ids = {}
+        self.writer_health_check_ids = {}
+        if len(args.endpoints) == 1:
+            (hostname,) = args.endpoints.values()
+            self._record(f"{name}-api", self.latency_name, hostname)
+            self._record(f"{name}-primary", self.writer_name, hostname)
         else:
-            self.zone_id = pulumi.Output.from_input(args.hosted_zone_id)
-            self.name_servers = None
+            self._several_regions(name, args)
+        self.register_outputs(
+            {
+                "latencyName": self.latency_name,
+                "writerName": self.writer_name,
+                "healthCheckIds": self.health_check_ids,
+                "writerHealthCheckIds": self.writer_health_check_ids,
+            }
+        )
 
-        checks = {
-            region: aws.route53.HealthCheck(
+    def _several_regions(self, name: str, args: GlobalDnsArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        for region, hostname in args.endpoints.items():
+            entry = aws.route53.HealthCheck(
                 f"{name}-{region}-health",
                 type="HTTPS",
                 fqdn=hostname,
@@ -84,65 +116,51 @@ class GlobalDns(pulumi.ComponentResource):
                 request_interval=HEALTH_CHECK_INTERVAL_SECONDS,
                 failure_threshold=HEALTH_CHECK_FAILURE_THRESHOLD,
                 measure_latency=True,
-                enable_sni=True,
-                tags={"Name": f"{args.domain} {region}"},
+                # The NLB's TLS listener answers with its one certificate whatever the SNI, and the
+                # NLB's own hostname is not on it; Route 53 does not validate the certificate.
+                enable_sni=False,
+                tags={"Name": f"{args.domain} {region} entry"},
                 opts=child,
             )
-            for region, hostname in args.endpoints.items()
-        }
-        self.health_check_ids = {region: check.id for region, check in checks.items()}
-
-        self.latency_name = f"{LATENCY_LABEL}.{args.domain}"
-        for region, hostname in args.endpoints.items():
+            self.health_check_ids[region] = entry.id
             self._record(
                 f"{name}-{region}-latency",
                 self.latency_name,
                 hostname,
                 set_identifier=region,
-                health_check=checks[region],
+                health_check_id=entry.id,
                 latency_routing_policies=[aws.route53.RecordLatencyRoutingPolicyArgs(region=region)],
             )
-
-        self.failover_name = f"{FAILOVER_LABEL}.{args.domain}"
-        for role, region in (("PRIMARY", args.primary_region), ("SECONDARY", args.failover_region)):
-            self._record(
-                f"{name}-failover-{role.lower()}",
-                self.failover_name,
-                args.endpoints[region],
-                set_identifier=f"{role.lower()}-{region}",
-                health_check=checks[region],
-                failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=role)],
+        for region, hostname in args.endpoints.items():
+            alarm = args.writer_alarms[region]
+            writer = aws.route53.HealthCheck(
+                f"{name}-{region}-writer",
+                type="CLOUDWATCH_METRIC",
+                cloudwatch_alarm_name=alarm.name,
+                cloudwatch_alarm_region=alarm.region,
+                insufficient_data_health_status=INSUFFICIENT_DATA_STATUS,
+                tags={"Name": f"{args.domain} {region} database writer"},
+                opts=child,
             )
-        self.register_outputs(
-            {
-                "zoneId": self.zone_id,
-                "nameServers": self.name_servers,
-                "latencyName": self.latency_name,
-                "failoverName": self.failover_name,
-                "healthCheckIds": self.health_check_ids,
-            }
-        )
+            self.writer_health_check_ids[region] = writer.id
+            self._record(
+                f"{name}-{region}-writer",
+                self.writer_name,
+                hostname,
+                set_identifier=f"writer-{region}",
+                health_check_id=writer.id,
+                weighted_routing_policies=[aws.route53.RecordWeightedRoutingPolicyArgs(weight=1)],
+            )
 
-    def _record(
-        self,
-        resource_name: str,
-        record_name: str,
-        target: pulumi.Input[str],
-        *,
-        set_identifier: str,
-        health_check: aws.route53.HealthCheck,
-        **routing: Any,
-    ) -> aws.route53.Record:
-        """A CNAME to a regional endpoint that Route53 answers only while its health check passes."""
-        return aws.route53.Record(
+    def _record(self, resource_name: str, record_name: str, target: pulumi.Input[str], **routing: Any) -> None:
+        """A CNAME to a regional entry (with routing: answered only while its health check passes)."""
+        aws.route53.Record(
             resource_name,
-            zone_id=self.zone_id,
+            zone_id=self._args.zone_id,
             name=record_name,
             type="CNAME",
             ttl=RECORD_TTL_SECONDS,
             records=[target],
-            set_identifier=set_identifier,
-            health_check_id=health_check.id,
             opts=pulumi.ResourceOptions(parent=self),
             **routing,
         )

@@ -3,37 +3,57 @@
 Why Traefik: ingress-nginx was retired by the Kubernetes project in 2026 (no more security
 fixes), and Traefik's chart already runs under the Pod Security `restricted` profile (non-root,
 read-only root filesystem, no capabilities; it listens on 8000/8443, so it needs no
-NET_BIND_SERVICE). The chart is pinned.
+NET_BIND_SERVICE). The chart is pinned to 41.3.0, whose values schema the tests validate every
+value against (the schema rejects unknown keys, so Helm would refuse the install otherwise).
 
-The NLB is a Service of type LoadBalancer that Pulumi creates itself (the chart's own Service is
-off), so the hostname is an output Pulumi waits for: Route53 health-checks it. Only 443 is
-exposed; `GET /ping` on it answers 200 from Traefik itself, the target of the health checks.
+The path of a request:
+- `api.<domain>` / `primary.<domain>` -> the NLB's TLS listener on 443, which terminates TLS with
+  this region's ACM certificate for both names (validated in the stack's Route 53 zone,
+  components/certificates.py); security policy ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 and
+  1.2, which Route 53's HTTPS health checks need (they speak TLS 1.0-1.2);
+- -> Traefik's `web` entry point (8000) on the pods' own IPs (target type `ip`, no NodePorts);
+  the hop stays inside the VPC, and the only certificate anyone sees is ACM's;
+- -> the backends' Ingresses.
+
+The NLB comes from the AWS Load Balancer Controller (components/load_balancer_controller.py),
+not the in-tree cloud provider: the Service says `aws-load-balancer-type: external`, which the
+in-tree provider ignores and the controller takes (kubernetes-sigs/aws-load-balancer-controller
+`docs/guide/service/nlb.md` and `annotations.md`, v3.5.0). The Service is the component's own
+(the chart's is off), so the policy pack sees it and Pulumi waits for its hostname.
+
+Health: the NLB checks each Traefik pod on `GET /ping` at the `traefik` entry point (8080, what
+the chart's own probes use); Route 53 checks the region on the backends' health path through the
+whole path above (components/dns.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.certificates import validated_certificate
 from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
+from components.dns import entry_names
+from components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
 from components.pod_security_labels import restricted_namespace_labels
 
 CHART = "traefik"
-CHART_VERSION = "41.5.0"  # Traefik v3.7.13 (2026-09)
+CHART_VERSION = "41.3.0"  # Traefik v3.7.11; tests validate the values against this version's schema
 CHART_REPOSITORY = "https://traefik.github.io/charts"
 RELEASE_NAME = "traefik"
-HEALTH_PATH = "/ping"
+SERVICE_NAME = "public"
 HTTPS_PORT = 443
-# The chart names its pods' HTTPS port `websecure` (container port 8443).
-TARGET_PORT = "websecure"
-# What the in-tree AWS load balancer integration of EKS reads (no extra controller needed).
-NLB_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
-}
+# The chart's entry points and the container ports it gives them (values.yaml `ports`).
+TRAFFIC_PORT_NAME = "web"
+TRAFFIC_PORT = 8000
+PING_PORT = 8080  # the `traefik` entry point, where the chart serves /ping to its probes
+PING_PATH = "/ping"
+DEFAULT_HEALTH_PATH = "/healthz"
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 class IngressArgsError(pulumi.RunError, ValueError):
@@ -45,34 +65,64 @@ class PublicIngressArgs:
     kubernetes_provider: pulumi.ProviderResource
     kubernetes_version: str
     """The cluster's minor version: Pod Security is pinned to it."""
+    cluster_name: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Where the internet-facing NLB goes: one public subnet per zone."""
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_provider_url: pulumi.Input[str]
+    domain: str
+    """The stack's domain: the certificate covers `api.<domain>` and `primary.<domain>`."""
+    zone_id: pulumi.Input[str]
+    """The Route 53 zone of `domain`, where the certificate is validated."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for what the load balancer controller creates."""
+    health_path: str = DEFAULT_HEALTH_PATH
+    """The backends' health path on this entry (Route 53 requests it)."""
     namespace: str = "ingress"
     replicas: int = 2
-    """Controller pods, spread over zones; a disruption budget keeps all but one up."""
+    """Traefik pods, spread over zones; a disruption budget keeps all but one up."""
+    controller_replicas: int = 2
+    """AWS Load Balancer Controller pods."""
 
     def __post_init__(self) -> None:
-        if self.replicas < 1:
-            raise IngressArgsError(f"replicas {self.replicas}: at least 1")
+        for setting in ("replicas", "controller_replicas"):
+            if getattr(self, setting) < 1:
+                raise IngressArgsError(f"{setting} {getattr(self, setting)}: at least 1")
+        if not self.health_path.startswith("/"):
+            raise IngressArgsError(f"health_path {self.health_path!r}: a path starting with '/'")
+        if self.health_path == PING_PATH:
+            raise IngressArgsError(
+                f"health_path {PING_PATH}: Traefik answers it itself; name a path the backends answer"
+            )
+
+
+def _instance(args: PublicIngressArgs) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": f"{RELEASE_NAME}-{args.namespace}"}
 
 
 def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
-    """Hardened values for the Traefik chart."""
-    instance = {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": f"{RELEASE_NAME}-{args.namespace}"}
+    """Hardened values for the Traefik chart 41.3.0 (tests validate them against its values.schema.json)."""
     return {
         "deployment": {"replicas": args.replicas},
         "podDisruptionBudget": {"enabled": args.replicas > 1, "maxUnavailable": 1},
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
-        "service": {"enabled": False},  # the NLB Service is created by the component
+        "service": {"enabled": False},  # the NLB Service is the component's own
+        # No Gateway API objects: the Gateway provider is off, and nothing should render them.
+        "gateway": {"enabled": False},
+        "gatewayClass": {"enabled": False},
         "providers": {
-            "kubernetesIngress": {"publishedService": {"enabled": True, "pathOverride": f"{args.namespace}/public"}}
+            "kubernetesIngress": {
+                "publishedService": {"enabled": True, "pathOverride": f"{args.namespace}/{SERVICE_NAME}"}
+            }
         },
-        # No dashboard or API on any entry point; version checks and usage reports off.
+        # No dashboard or API on any entry point; no version checks or usage reports.
         "api": {"dashboard": False},
-        "globalArguments": ["--global.checknewversion=false", "--global.sendanonymoususage=false"],
-        # The health check target: /ping answered on the public HTTPS entry point.
-        "ingressRoute": {
-            "healthcheck": {"enabled": True, "entryPoints": ["websecure"], "matchRule": f"Path(`{HEALTH_PATH}`)"}
-        },
-        "logs": {"access": {"enabled": True}},
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        # /ping stays on the internal `traefik` entry point (the NLB's target check); no public route to it.
+        "ingressRoute": {"healthcheck": {"enabled": False}, "dashboard": {"enabled": False}},
+        "log": {"level": "INFO", "format": "json"},
+        "accessLog": {"enabled": True, "format": "json"},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
         "nodeSelector": {NODE_GROUP_LABEL: SYSTEM_GROUP},
         "topologySpreadConstraints": [
@@ -80,7 +130,7 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
                 "maxSkew": 1,
                 "topologyKey": "topology.kubernetes.io/zone",
                 "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": instance},
+                "labelSelector": {"matchLabels": _instance(args)},
             }
         ],
         "podSecurityContext": {
@@ -97,20 +147,76 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
     }
 
 
+def service_annotations(
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]], certificate_arn: pulumi.Input[str]
+) -> dict[str, pulumi.Input[str]]:
+    """What the AWS Load Balancer Controller reads (`docs/guide/service/annotations.md`, v3.5.0)."""
+    prefix = "service.beta.kubernetes.io/aws-load-balancer-"
+    return {
+        # `external`: the in-tree provider ignores the Service; the controller provisions the NLB.
+        f"{prefix}type": "external",
+        # Targets are the pods' IPs (the VPC CNI gives pods VPC addresses): no NodePort hop.
+        f"{prefix}nlb-target-type": "ip",
+        # The controller's default is `internal`.
+        f"{prefix}scheme": "internet-facing",
+        # Named, not discovered by subnet tags: each subnet in a different zone (a rule of the annotation).
+        f"{prefix}subnets": pulumi.Output.from_input(subnet_ids).apply(lambda ids: ",".join(str(i) for i in ids)),
+        f"{prefix}ssl-cert": certificate_arn,
+        f"{prefix}ssl-ports": "https",
+        f"{prefix}ssl-negotiation-policy": TLS_POLICY,
+        # TLS ends at the NLB; the targets get TCP (the annotation's default, written down).
+        f"{prefix}backend-protocol": "tcp",
+        f"{prefix}healthcheck-protocol": "http",
+        f"{prefix}healthcheck-port": str(PING_PORT),
+        f"{prefix}healthcheck-path": PING_PATH,
+        f"{prefix}healthcheck-interval": "10",
+        f"{prefix}healthcheck-timeout": "6",
+        f"{prefix}healthcheck-healthy-threshold": "2",
+        f"{prefix}healthcheck-unhealthy-threshold": "2",
+        f"{prefix}attributes": "load_balancing.cross_zone.enabled=true",
+    }
+
+
 class PublicIngress(pulumi.ComponentResource):
-    """Traefik and the NLB in front of it."""
+    """The certificate, the load balancer controller, Traefik and the NLB Service in front of it."""
 
     hostname: pulumi.Output[str]
     """The NLB's DNS name: the region's public endpoint."""
-    health_path: str = HEALTH_PATH
+    certificate_arn: pulumi.Output[str]
+    """The issued ACM certificate the NLB's listener serves."""
+    health_path: str
 
     def __init__(self, name: str, args: PublicIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:PublicIngress", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        self.health_path = args.health_path
+        api_name, writer_name = entry_names(args.domain)
+        certificate = validated_certificate(
+            f"{name}-certificate",
+            domain_name=api_name,
+            alternative_names=[writer_name],
+            zone_id=args.zone_id,
+            parent=self,
+        )
+        self.certificate_arn = certificate.certificate_arn
+        self.controller = AwsLoadBalancerController(
+            f"{name}-lb-controller",
+            AwsLoadBalancerControllerArgs(
+                kubernetes_provider=args.kubernetes_provider,
+                kubernetes_version=args.kubernetes_version,
+                cluster_name=args.cluster_name,
+                vpc_id=args.vpc_id,
+                oidc_provider_arn=args.oidc_provider_arn,
+                oidc_provider_url=args.oidc_provider_url,
+                tags=args.tags,
+                replicas=args.controller_replicas,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={"name": args.namespace, "labels": restricted_namespace_labels(args.kubernetes_version)},
-            opts=child,
+            opts=on_cluster,
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-traefik",
@@ -123,21 +229,30 @@ class PublicIngress(pulumi.ComponentResource):
             atomic=True,  # a failed upgrade rolls back instead of leaving a half-applied release
             cleanup_on_fail=True,
             timeout=600,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
+            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace])),
         )
-        instance = f"{RELEASE_NAME}-{args.namespace}"
         self.service = k8s.core.v1.Service(
             f"{name}-nlb",
-            metadata={"name": "public", "namespace": args.namespace, "annotations": NLB_ANNOTATIONS},
+            metadata={
+                "name": SERVICE_NAME,
+                "namespace": args.namespace,
+                "annotations": service_annotations(args.public_subnet_ids, certificate.certificate_arn),
+            },
             spec={
                 "type": "LoadBalancer",
-                # Client addresses reach Traefik unchanged; nodes without a Traefik pod fail
-                # the NLB's health check and get no traffic.
-                "externalTrafficPolicy": "Local",
-                "selector": {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": instance},
-                "ports": [{"name": "https", "port": HTTPS_PORT, "targetPort": TARGET_PORT, "protocol": "TCP"}],
+                # Targets are pod IPs: no NodePorts are needed, so none is opened on the nodes.
+                "allocateLoadBalancerNodePorts": False,
+                "selector": _instance(args),
+                "ports": [{"name": "https", "port": HTTPS_PORT, "targetPort": TRAFFIC_PORT_NAME, "protocol": "TCP"}],
             },
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release])),
+            # The controller must run before the Service exists (it provisions the NLB) and after it
+            # is gone (it deletes the NLB): depending on its release orders both.
+            opts=pulumi.ResourceOptions.merge(
+                on_cluster,
+                pulumi.ResourceOptions(depends_on=[self.release, self.controller.release, certificate]),
+            ),
         )
         self.hostname = self.service.status.apply(lambda status: str(status.load_balancer.ingress[0].hostname))
-        self.register_outputs({"hostname": self.hostname})
+        self.register_outputs(
+            {"hostname": self.hostname, "certificateArn": self.certificate_arn, "healthPath": self.health_path}
+        )

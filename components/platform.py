@@ -1,9 +1,11 @@
 """Platform: every configured Region, and what spans them.
 
 The primary region is built first: secondaries join what it creates (the Aurora Global
-Database, and the queue's Global Datastore when config asks for one). With more than one region,
-GlobalDns adds the health checks and the latency and failover records. `stack_outputs()` is the
-documented contract other stacks read with a StackReference (README, "Stack outputs").
+Database, the queue's Global Datastore when config asks for one, and the Route 53 zone every
+entry's certificate is validated in). GlobalDns then names the entries: `api.<domain>` and
+`primary.<domain>`; with several regions, health-checked latency records and records that follow
+the database writer. `stack_outputs()` is the documented contract other stacks read with a
+StackReference (README, "Stack outputs").
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from components.dns import GlobalDns, GlobalDnsArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
 from components.providers import random_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
-from components.region import Region, RegionArgs
+from components.region import Region, RegionArgs, RegionDns
 from components.registry import replicate
 
 
@@ -26,16 +28,21 @@ class Platform(pulumi.ComponentResource):
     regions: dict[str, Region]
     """By region name, the primary first."""
     primary: Region
-    dns: GlobalDns | None
+    dns: GlobalDns
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
         self._name = name
         self._config = config
+        if config.dns is None:  # StackConfig refuses this; a hand-built config may not
+            raise pulumi.RunError("dns: the public entry needs dns.domain for its certificate and names")
+        dns_config = config.dns
         passwords = random_provider(f"{name}-random", parent=self)
         self.regions = {}
         global_database: Region | None = None
         global_queue: Region | None = None
+        # The primary (built first) makes the zone unless config names one; the others use it.
+        zone_id: pulumi.Input[str] | None = dns_config.hosted_zone_id
         for region in sorted(config.regions, key=lambda region: not region.primary):
             database_membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
             if len(config.regions) > 1:
@@ -57,32 +64,39 @@ class Platform(pulumi.ComponentResource):
                     config,
                     region,
                     passwords,
+                    dns=RegionDns(
+                        domain=dns_config.domain,
+                        zone_id=zone_id,
+                        health_path=dns_config.health_path,
+                    ),
                     global_database=database_membership,
                     global_queue=queue_membership,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            zone_id = built.zone_id
             global_database = global_database or (built if database_membership else None)
             global_queue = global_queue or (built if queue_membership else None)
         self.primary = self.regions[config.primary_region.name]
         self.image_replication = self._replicate_images()
 
-        self.dns = None
-        if len(self.regions) > 1:
-            if config.dns is None:  # StackConfig refuses this; a hand-built config may not
-                raise pulumi.RunError("dns: a multi-region platform needs dns.domain for its entry points")
-            self.dns = GlobalDns(
-                f"{name}-dns",
-                GlobalDnsArgs(
-                    domain=config.dns.domain,
-                    hosted_zone_id=config.dns.hosted_zone_id,
-                    endpoints={region_name: region.ingress.hostname for region_name, region in self.regions.items()},
-                    primary_region=config.primary_region.name,
-                    health_path=self.primary.ingress.health_path,
-                ),
-                # Route53 is global; the primary region's provider carries the stack's account and tags.
-                opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
-            )
+        self.dns = GlobalDns(
+            f"{name}-dns",
+            GlobalDnsArgs(
+                domain=dns_config.domain,
+                zone_id=self.primary.zone_id,
+                endpoints={region_name: region.ingress.hostname for region_name, region in self.regions.items()},
+                primary_region=config.primary_region.name,
+                health_path=dns_config.health_path,
+                writer_alarms={
+                    region_name: region.writer_alarm
+                    for region_name, region in self.regions.items()
+                    if region.writer_alarm is not None
+                },
+            ),
+            # Route53 is global; the primary region's provider carries the stack's account and tags.
+            opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
+        )
         self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
 
     def _replicate_images(self) -> aws.ecr.ReplicationConfiguration | None:
@@ -196,12 +210,13 @@ class Platform(pulumi.ComponentResource):
                 "writerEndpoint": queue.endpoint,
                 "port": queue.port,
             }
-        if self.dns is not None:
-            outputs["dns"] = {
-                "zoneId": self.dns.zone_id,
-                "nameServers": self.dns.name_servers,
-                "latencyName": self.dns.latency_name,
-                "failoverName": self.dns.failover_name,
-                "healthCheckIds": self.dns.health_check_ids,
-            }
+        outputs["dns"] = {
+            "zoneId": self.primary.zone_id,
+            "nameServers": self.primary.name_servers,
+            "latencyName": self.dns.latency_name,
+            # The name that follows the database writer (with one region, that region's entry).
+            "failoverName": self.dns.writer_name,
+            "healthCheckIds": self.dns.health_check_ids,
+            "writerHealthCheckIds": self.dns.writer_health_check_ids,
+        }
         return outputs

@@ -4,6 +4,10 @@ Vpc -> Cluster -> ManagedPostgres, RedisCluster `cache` and `queue` (each reacha
 the cluster's node security group), LanguageServicePool and PublicIngress on the cluster's
 Kubernetes provider. The region's `aws.Provider` is a child of the Region, so nothing in it can
 fall back to another region's (or a default) provider.
+
+The primary region also makes the stack's Route 53 zone (unless config names an existing one):
+every region's entry validates its certificate there, so it must exist before any entry. In a
+global database, each region has a writer alarm that Route 53 reads (components/writer_health.py).
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 
-from components.cluster import Cluster, ClusterArgs
+from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs
 from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from components.cluster_autoscaler import image_tag
 from components.config import RegionConfig, StackConfig
@@ -24,8 +29,20 @@ from components.providers import regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, Purpose, RedisCluster, RedisClusterArgs
 from components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository
 from components.vpc import Vpc, VpcArgs
+from components.writer_health import WriterAlarm, writer_alarm
 
 PURPOSES: tuple[Purpose, ...] = ("cache", "queue")
+
+
+@dataclass(frozen=True)
+class RegionDns:
+    """The stack's public DNS as one region sees it."""
+
+    domain: str
+    zone_id: pulumi.Input[str] | None
+    """The Route 53 zone of `domain`; None: this region creates it (the primary, without a given zone)."""
+    health_path: str
+    """The path the backends answer on the entry for Route 53's health checks."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,7 @@ class RegionArgs:
     rpo_minutes: int
     random_provider: pulumi.ProviderResource
     """For generated passwords; one per program."""
+    dns: RegionDns
     global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
     global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
 
@@ -48,6 +66,7 @@ class RegionArgs:
         region: RegionConfig,
         random_provider: pulumi.ProviderResource,
         *,
+        dns: RegionDns,
         global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
         global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
     ) -> RegionArgs:
@@ -58,6 +77,7 @@ class RegionArgs:
             allowed_account_ids=stack.allowed_account_ids,
             rpo_minutes=stack.rpo_minutes,
             random_provider=random_provider,
+            dns=dns,
             global_database=global_database,
             global_queue=global_queue,
         )
@@ -76,6 +96,12 @@ class Region(pulumi.ComponentResource):
     kubernetes_version: str
     registry: ImageRegistry | None
     """This region's ECR repositories (None when no image comes from this region's ECR)."""
+    zone_id: pulumi.Output[str]
+    """The stack's Route 53 zone (made here in the primary region, or the one config names)."""
+    name_servers: pulumi.Output[list[str]] | None
+    """The created zone's name servers (delegate the domain to them); None where no zone was made here."""
+    writer_alarm: WriterAlarm | None
+    """In a global database: the alarm that is OK only while this region's cluster holds the writer."""
 
     def __init__(self, name: str, args: RegionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Region", name, None, opts)
@@ -91,6 +117,21 @@ class Region(pulumi.ComponentResource):
         )
         in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
         cluster_name = f"platform-{args.environment}-{config.name}"
+        self.name_servers = None
+        if args.dns.zone_id is None:
+            zone = aws.route53.Zone(
+                f"{name}-zone",
+                name=args.dns.domain,
+                comment="platform: the public entry points",
+                # A new zone gets new name servers, and the parent domain's delegation breaks.
+                opts=pulumi.ResourceOptions.merge(
+                    in_region, pulumi.ResourceOptions(protect=args.environment == "prod")
+                ),
+            )
+            self.zone_id = zone.zone_id
+            self.name_servers = zone.name_servers
+        else:
+            self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
         self.network = Vpc(f"{name}-network", VpcArgs.from_config(config, cluster_name=cluster_name), opts=in_region)
         registry = config.language_services.image_registry
         autoscaler_image = (
@@ -141,6 +182,14 @@ class Region(pulumi.ComponentResource):
             ),
             opts=in_region,
         )
+        self.writer_alarm = None
+        if args.global_database is not None:
+            _, self.writer_alarm = writer_alarm(
+                f"{name}-database-writer",
+                cluster_identifier=self.database.identifier,
+                region=config.name,
+                opts=in_region,
+            )
         self.redis = {
             purpose: RedisCluster(
                 f"{name}-redis-{purpose}",
@@ -168,10 +217,28 @@ class Region(pulumi.ComponentResource):
             ),
             opts=on_cluster,
         )
+        entry_replicas = max(1, min(2, config.cluster.node_groups[SYSTEM_GROUP].min_size))
         self.ingress = PublicIngress(
             f"{name}-ingress",
-            PublicIngressArgs(self.cluster.kubernetes_provider, kubernetes_version=config.cluster.kubernetes_version),
-            opts=on_cluster,
+            PublicIngressArgs(
+                self.cluster.kubernetes_provider,
+                kubernetes_version=config.cluster.kubernetes_version,
+                cluster_name=self.cluster.cluster_name,
+                vpc_id=self.network.vpc_id,
+                public_subnet_ids=self.network.public_subnet_ids,
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_provider_url=self.cluster.oidc_provider_url,
+                domain=args.dns.domain,
+                zone_id=self.zone_id,
+                tags=args.tags,
+                health_path=args.dns.health_path,
+                # Two pods each, spread over the system nodes; one where the group starts with one node.
+                replicas=entry_replicas,
+                controller_replicas=entry_replicas,
+            ),
+            # AWS parts (certificate, controller role) on this region's provider; Kubernetes parts
+            # name the cluster's provider themselves.
+            opts=in_region,
         )
         self.register_outputs(
             {

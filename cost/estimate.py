@@ -90,9 +90,13 @@ class _NoPriceError(Exception):
 
 # Types that cost nothing of their own. A launch template is priced with its node group, a flow
 # log with its log group, DNS records with their zone's queries, Kubernetes objects with the nodes
-# their pods run on (a LoadBalancer Service is the exception, see below).
+# their pods run on (a LoadBalancer Service is the exception, see below). Public ACM certificates
+# used with a load balancer cost nothing (https://aws.amazon.com/certificate-manager/pricing/,
+# read 2026-11-28), nor does waiting for their validation.
 FREE_TYPES = frozenset(
     {
+        "aws:acm/certificate:Certificate",
+        "aws:acm/certificateValidation:CertificateValidation",
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
         "aws:ec2/flowLog:FlowLog",
         "aws:ec2/internetGateway:InternetGateway",
@@ -463,7 +467,14 @@ def _health_check(p: _Pricer, item: Item) -> list[Line]:
         features.append("fast interval")
     if item.props.get("measureLatency"):
         features.append("latency measurement")
-    lines = [p.line(item, "health check (AWS endpoint)", "route53.health-check", 1)]
+    # A check of a CloudWatch alarm probes no endpoint; Route 53 bills it as a basic check of an
+    # AWS endpoint (the cheapest health check; assumption where the pricing page is silent).
+    kind = (
+        "health check (CloudWatch alarm)"
+        if item.props.get("type") == "CLOUDWATCH_METRIC"
+        else "health check (AWS endpoint)"
+    )
+    lines = [p.line(item, kind, "route53.health-check", 1)]
     if features:
         lines.append(
             p.line(item, "optional features: " + ", ".join(features), "route53.health-check.feature", len(features))

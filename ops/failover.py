@@ -79,6 +79,10 @@ class Plan:
     config_primary: str | None = None
     """The region the stack config calls primary (outputs' globalDatabase.primaryRegion)."""
     global_writer_endpoint: str | None = None
+    writer_name: str | None = None
+    """`primary.<domain>` (outputs' dns.failoverName): Route 53 answers it with the writer's region."""
+    writer_check_id: str | None = None
+    """The target region's writer health check (outputs' dns.writerHealthCheckIds)."""
 
     def describe(self) -> Iterator[str]:
         lag = "unknown" if self.lag_ms is None else f"{self.lag_ms / 1000:g} s"
@@ -191,6 +195,8 @@ def make_plan(
     )
     config_primary = outputs.optional("globalDatabase", "primaryRegion") or outputs.optional("primaryRegion")
     writer_endpoint = outputs.optional("globalDatabase", "writerEndpoint")
+    writer_name = outputs.optional("dns", "failoverName")
+    writer_check = outputs.optional("dns", "writerHealthCheckIds", target_region)
     return Plan(
         global_cluster=global_cluster,
         writer_region=_member_region(writer_arn) or "unknown",
@@ -205,6 +211,8 @@ def make_plan(
         others_action=others_action,
         config_primary=str(config_primary) if config_primary else None,
         global_writer_endpoint=str(writer_endpoint) if writer_endpoint else None,
+        writer_name=str(writer_name) if writer_name else None,
+        writer_check_id=str(writer_check) if writer_check else None,
     )
 
 
@@ -387,6 +395,17 @@ def _wait_detached(
         sleep(max(0.0, min(poll_seconds, deadline - time.monotonic())))  # never past the deadline
 
 
+def _dns_follows(plan: Plan) -> Iterator[str]:
+    """Where `primary.<domain>` goes: nothing to flip, Route 53 reads the writer alarms (components/dns.py)."""
+    if not plan.writer_name:
+        return
+    check = f" (health check {plan.writer_check_id})" if plan.writer_check_id else ""
+    yield (
+        f"{plan.writer_name} follows the writer to {plan.target_region} by itself within about 3 minutes, "
+        f"once Route 53 sees the writer alarm there as OK{check}; nothing to change in DNS."
+    )
+
+
 def aftermath(plan: Plan) -> Iterator[str]:
     """Where the writer is now, against what the stack config says (README, 'After a failover')."""
     primary = plan.config_primary or "unknown"
@@ -398,6 +417,12 @@ def aftermath(plan: Plan) -> Iterator[str]:
                     f"Kept in {plan.global_cluster}: {other.region} ({other.identifier}), read-only, "
                     "not fed by the new writer."
                 )
+        yield from _dns_follows(plan)
+        if plan.writer_name:
+            yield (
+                f"When {plan.writer_region} returns, its old cluster still writes and {plan.writer_name} "
+                "would answer with it too: stop that writer first (docs/public-entry.md, step 5)."
+            )
         yield (
             f"The stack still describes {plan.global_cluster} written from {primary}: AWS no longer matches it. "
             "Follow README, 'After a failover', detach-and-promote, before the next `pulumi up`."
@@ -406,6 +431,7 @@ def aftermath(plan: Plan) -> Iterator[str]:
     yield f"Now writing: {plan.target_region} ({plan.target_identifier}) for {plan.global_cluster}."
     if plan.global_writer_endpoint:
         yield f"The global writer endpoint {plan.global_writer_endpoint} follows the new writer."
+    yield from _dns_follows(plan)
     if primary != plan.target_region:
         yield (
             f"The stack config names {primary} as primary: leave it so, and switch back with "

@@ -631,6 +631,26 @@ def _route53_record(name: str, state: dict[str, Any], region: str, account: str)
     return record_id, state
 
 
+def _acm_certificate(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    """DNS validation asks for one CNAME per name; the same name in the same account gets the same record."""
+    arn = _arn("acm", region, account, f"certificate/{_uuid('acm', region, name)}")
+    names = [str(state.get("domainName")), *[str(n) for n in state.get("subjectAlternativeNames") or []]]
+    state.update(
+        arn=arn,
+        status="PENDING_VALIDATION",
+        domainValidationOptions=[
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{_digest('acm-name', account, domain, length=32)}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_digest('acm-value', account, domain, length=32)}.acm-validations.aws.",
+            }
+            for domain in names
+        ],
+    )
+    return arn, state
+
+
 def _random_password(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
     length = int(state.get("length") or 32)
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -689,6 +709,7 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:route53/record:Record": _route53_record,
+    "aws:acm/certificate:Certificate": _acm_certificate,
     "random:index/randomPassword:RandomPassword": _random_password,
 }
 

@@ -135,6 +135,29 @@ def _load_balancer_namespaces(resource: Resource, config: Mapping[str, Any]) -> 
             yield f"a LoadBalancer Service in namespace {namespace!r}; only {allowed} may expose one"
 
 
+LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-"
+# The class the AWS Load Balancer Controller answers for (docs/guide/service/nlb.md, v3.5.0).
+LB_CONTROLLER_CLASS = "service.k8s.aws/nlb"
+
+
+def _load_balancer_controller(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    if at(resource.props, "spec", "type") != "LoadBalancer":
+        return
+    annotations = mapping(at(resource.props, "metadata", "annotations"))
+    kind = annotations.get(f"{LB_ANNOTATION}type")
+    if kind != "external" and at(resource.props, "spec", "loadBalancerClass") != LB_CONTROLLER_CLASS:
+        # Without either, EKS's legacy in-tree cloud provider makes the load balancer.
+        yield (
+            f"set the annotation {LB_ANNOTATION}type: external (it is {kind!r}) so that the AWS Load "
+            "Balancer Controller provisions the load balancer, not the legacy in-tree cloud provider"
+        )
+        return
+    if annotations.get(f"{LB_ANNOTATION}scheme") == "internet-facing" and not annotations.get(
+        f"{LB_ANNOTATION}ssl-cert"
+    ):
+        yield f"an internet-facing load balancer serves TLS: set {LB_ANNOTATION}ssl-cert to an ACM certificate ARN"
+
+
 def _flow_logs(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """A flow log whose vpcId came from the VPC, capturing rejected traffic at least (FSBP EC2.6)."""
     logged: set[str] = set()
@@ -343,6 +366,17 @@ EXPOSURE_RULES = (
         check=_no_public_ip,
         resource_types=("aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"),
         reference="AWS FSBP EC2.25, EC2.9",
+    ),
+    Rule(
+        name="exposure-kubernetes-load-balancer-controller",
+        description="A LoadBalancer Service gets its load balancer from the AWS Load Balancer Controller, "
+        "and an internet-facing one terminates TLS with an ACM certificate.",
+        severity="high",
+        enforcement="mandatory",
+        check=_load_balancer_controller,
+        resource_types=("kubernetes:core/v1:Service",),
+        reference="Amazon EKS user guide: route TCP and UDP traffic with Network Load Balancers (AWS Load Balancer "
+        "Controller); AWS FSBP ELB.17 (TLS listeners)",
     ),
 )
 

@@ -312,3 +312,34 @@ def test_the_traefik_chart_is_read_from_its_values_and_other_charts_are_noted() 
     # The chart's updateStrategy (maxUnavailable 0, maxSurge 1) adds one pod during a rollout.
     assert by_scenario["rolling update"].requested_pods == 3
     assert report.notes == ["Helm release grafana (chart grafana): pods unknown"]
+
+
+@pytest.mark.parametrize(
+    ("values", "pods", "rolling_pods"),
+    [
+        # The chart's defaults (aws/eks-charts values.yaml 3.5.0): replicaCount 2, Kubernetes' 25 % / 25 %.
+        ({"resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}, 2, 3),
+        # What the platform sets: no surge pod during a rollout.
+        (
+            {
+                "replicaCount": 1,
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+                "updateStrategy": {"rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}},
+            },
+            1,
+            1,
+        ),
+    ],
+)
+def test_the_load_balancer_controller_chart_is_read_from_its_values(
+    values: dict[str, Any], pods: int, rolling_pods: int
+) -> None:
+    props = {"chart": "aws-load-balancer-controller", "name": "lbc", "namespace": "lbc", "values": values}
+    item = Item(
+        "urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::lbc", "kubernetes:helm.sh/v3:Release", props, "", PROVIDER
+    )
+    report = check([node_group("system", ["m7i.large"], 1), item])
+    by_scenario = {f.scenario: f for f in report.fits}
+    assert (by_scenario["minimum"].requested_pods, by_scenario["minimum"].requested_cpu) == (pods, 100 * pods)
+    assert by_scenario["rolling update"].requested_pods == rolling_pods
+    assert report.notes == []

@@ -560,6 +560,8 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "prod keeps the EKS API private",
     ),
     ("region twice", _second_region(name="us-east-1"), "regions[1].name", "appears again"),
+    ("dns missing", _delete("dns"), "dns", "set dns.domain: the public entry serves an ACM certificate"),
+    ("dns health path", _set("dns.healthPath", "healthz"), "dns.healthPath", "should match pattern"),
     ("two primaries", _second_region(primary=True), "regions[1].primary", "exactly one region"),
     ("no primary", _set("regions.0.primary", False), "regions", "no region sets primary"),
     (

@@ -1,19 +1,16 @@
-"""Region, Platform, GlobalDns and PublicIngress: what the composition registers."""
+"""Region, Platform and GlobalDns: what the composition registers (PublicIngress: test_ingress.py)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-import pulumi
-import pulumi_kubernetes as k8s
 import pytest
 
 from components.config import parse_stack_config
 from components.dns import DnsArgsError, GlobalDnsArgs
-from components.ingress import CHART_VERSION, IngressArgsError, PublicIngress, PublicIngressArgs
 from components.platform import Platform
-from policies.pod_security import violations
+from components.writer_health import WriterAlarm
 from preflight.mocks import Registration
 from preflight.synth import Graph
 from tests.components.test_config import namespace_values
@@ -22,6 +19,7 @@ from tests.helpers import out
 
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 RECORD = "aws:route53/record:Record"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def region_of(graph: Graph, registration: Registration) -> str | None:
@@ -91,84 +89,50 @@ def test_data_stores_admit_only_their_regions_nodes(stack: str) -> None:
         assert rule.inputs["referencedSecurityGroupId"] == node_groups[region], rule.urn
 
 
-# --- PublicIngress -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ingress() -> Graph:
-    def program() -> None:
-        provider = k8s.Provider("edge-cluster", kubeconfig="{}")
-        entry = PublicIngress("edge", PublicIngressArgs(provider, kubernetes_version="1.34"))
-        pulumi.export("hostname", entry.hostname)
-
-    return Harness().run(program)
-
-
-def test_ingress_is_a_pinned_hardened_traefik(ingress: Graph) -> None:
-    namespace = ingress.one("kubernetes:core/v1:Namespace")
-    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == "v1.34"
-    release = ingress.one("kubernetes:helm.sh/v3:Release")
-    assert (release.inputs["chart"], release.inputs["version"]) == ("traefik", CHART_VERSION)
-    assert release.inputs["repositoryOpts"] == {"repo": "https://traefik.github.io/charts"}
-    assert release.inputs["namespace"] == "ingress" and release.inputs["atomic"] is True
-    assert namespace.urn in release.dependencies
-    values = release.inputs["values"]
-    assert values["service"] == {"enabled": False}
-    assert values["api"] == {"dashboard": False}
-    assert values["ingressRoute"]["healthcheck"]["entryPoints"] == ["websecure"]
-    assert values["deployment"]["replicas"] == 2
-    assert values["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
-    assert values["nodeSelector"] == {"platform/node-group": "system"}
-    # The pod the chart renders from these values passes Pod Security restricted.
-    pod = {
-        "securityContext": values["podSecurityContext"],
-        "containers": [{"name": "traefik", "securityContext": values["securityContext"]}],
-    }
-    assert violations({}, pod) == []
-
-
-def test_ingress_is_reached_through_an_nlb_on_443_only(ingress: Graph) -> None:
-    service = ingress.one("kubernetes:core/v1:Service")
-    release = ingress.one("kubernetes:helm.sh/v3:Release")
-    spec = service.inputs["spec"]
-    assert spec["type"] == "LoadBalancer"
-    assert service.inputs["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
-    assert spec["externalTrafficPolicy"] == "Local"
-    assert spec["ports"] == [{"name": "https", "port": 443, "targetPort": "websecure", "protocol": "TCP"}]
-    assert spec["selector"] == {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-ingress"}
-    assert release.urn in service.dependencies
-    hostname = service.outputs["status"]["loadBalancer"]["ingress"][0]["hostname"]
-    assert out(ingress, "hostname") == hostname and hostname.endswith(".elb.amazonaws.com")
-
-
-def test_ingress_arguments_are_checked() -> None:
-    with pytest.raises(IngressArgsError, match="replicas 0"):
-        PublicIngressArgs(kubernetes_provider=Any, kubernetes_version="1.34", replicas=0)  # type: ignore[arg-type]
-
-
 # --- Platform and GlobalDns ----------------------------------------------------------------
 
 
-def test_prod_health_checks_detect_an_outage_within_30_seconds() -> None:
+def entry_checks(graph: Graph) -> dict[str, Registration]:
+    return {
+        c.name.removeprefix("platform-dns-").removesuffix("-health"): c
+        for c in graph.by_type(HEALTH_CHECK)
+        if c.name.endswith("-health")
+    }
+
+
+def writer_checks(graph: Graph) -> dict[str, Registration]:
+    return {
+        c.name.removeprefix("platform-dns-").removesuffix("-writer"): c
+        for c in graph.by_type(HEALTH_CHECK)
+        if c.name.endswith("-writer")
+    }
+
+
+def test_prod_health_checks_detect_an_outage_within_30_seconds_on_the_backends_path() -> None:
     graph = synthesized("prod")
-    checks = {c.name.removeprefix("platform-dns-").removesuffix("-health"): c for c in graph.by_type(HEALTH_CHECK)}
+    checks = entry_checks(graph)
     hostnames = out(graph, "ingress")
     assert sorted(checks) == sorted(["us-east-1", "eu-west-1", "ap-southeast-1"])
     for region, check in checks.items():
         inputs = check.inputs
-        assert (inputs["type"], inputs["port"], inputs["resourcePath"]) == ("HTTPS", 443, "/ping")
+        # The backends' path through Traefik, not Traefik's own /ping: a region whose backends are
+        # down leaves the latency records.
+        assert (inputs["type"], inputs["port"], inputs["resourcePath"]) == ("HTTPS", 443, "/healthz")
+        assert inputs["resourcePath"] == hostnames[region]["healthPath"] != "/ping"
         assert inputs["requestInterval"] * inputs["failureThreshold"] <= 30
         assert (inputs["requestInterval"], inputs["failureThreshold"]) == (10, 3)
         assert inputs["fqdn"] == hostnames[region]["hostname"]
-        assert inputs["enableSni"] is True
+        # The NLB's hostname is not on the certificate; its listener serves the certificate anyway.
+        assert inputs["enableSni"] is False
 
 
 def test_prod_latency_records_leave_out_unhealthy_regions() -> None:
     graph = synthesized("prod")
     zone = graph.one("aws:route53/zone:Zone")
     assert zone.inputs["name"] == "run.example.com"
-    checks = {c.name.removeprefix("platform-dns-").removesuffix("-health"): c for c in graph.by_type(HEALTH_CHECK)}
+    assert region_of(graph, zone) == "us-east-1"  # made by the primary region, before any certificate
+    assert zone.protect is True  # a new zone would break the parent domain's delegation
+    checks = entry_checks(graph)
     latency = [r for r in graph.by_type(RECORD) if r.name.endswith("-latency")]
     assert len(latency) == 3
     hostnames = out(graph, "ingress")
@@ -182,32 +146,64 @@ def test_prod_latency_records_leave_out_unhealthy_regions() -> None:
         assert (record.inputs["type"], record.inputs["ttl"]) == ("CNAME", 60)
 
 
-def test_prod_failover_pair_prefers_the_primary() -> None:
+def test_prod_writes_follow_the_database_writer_not_the_entry_checks() -> None:
     graph = synthesized("prod")
-    checks = {c.name.removeprefix("platform-dns-").removesuffix("-health"): c for c in graph.by_type(HEALTH_CHECK)}
-    pair = {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in graph.by_type(RECORD) if "failover" in r.name}
-    assert set(pair) == {"PRIMARY", "SECONDARY"}
-    assert pair["PRIMARY"].inputs["healthCheckId"] == checks["us-east-1"].id
-    assert pair["SECONDARY"].inputs["healthCheckId"] == checks["eu-west-1"].id
-    assert {r.inputs["name"] for r in pair.values()} == {"primary.run.example.com"}
+    hostnames = out(graph, "ingress")
+    clusters = {region_of(graph, c): c for c in graph.by_type("aws:rds/cluster:Cluster")}
+    alarms = {region_of(graph, a): a for a in graph.by_type(ALARM) if a.name.endswith("-database-writer")}
+    providers = {p.urn: p.inputs["region"] for p in graph.by_type("pulumi:providers:aws")}
+    checks, entry = writer_checks(graph), entry_checks(graph)
+    records = {r.inputs["setIdentifier"]: r for r in graph.by_type(RECORD) if r.name.endswith("-writer")}
+    assert sorted(records) == sorted(f"writer-{region}" for region in hostnames)
+    for region in hostnames:
+        alarm = alarms[region]
+        # Each region's alarm reads its own cluster's WRITER-role metrics, in its own region:
+        # OK only while that cluster holds the writer, whatever a switchover or failover did.
+        assert providers[alarm.provider_urn] == region
+        assert alarm.inputs["dimensions"] == {
+            "DBClusterIdentifier": clusters[region].outputs["clusterIdentifier"],
+            "Role": "WRITER",
+        }
+        assert (alarm.inputs["namespace"], alarm.inputs["statistic"]) == ("AWS/RDS", "SampleCount")
+        assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == ("LessThanThreshold", 1)
+        assert alarm.inputs["treatMissingData"] == "breaching"  # a secondary has no writer data at all
+        check = checks[region].inputs
+        assert check["type"] == "CLOUDWATCH_METRIC"
+        assert (check["cloudwatchAlarmName"], check["cloudwatchAlarmRegion"]) == (alarm.outputs["name"], region)
+        assert check["insufficientDataHealthStatus"] == "Unhealthy"
+        record = records[f"writer-{region}"].inputs
+        assert record["name"] == "primary.run.example.com"
+        assert record["records"] == [hostnames[region]["hostname"]]
+        assert record["weightedRoutingPolicies"] == [{"weight": 1}]
+        assert record["healthCheckId"] == checks[region].id != entry[region].id
+    assert not [r for r in graph.by_type(RECORD) if r.inputs.get("failoverRoutingPolicies")]
     dns = out(graph, "dns")
     assert (dns["latencyName"], dns["failoverName"]) == ("api.run.example.com", "primary.run.example.com")
+    assert dns["writerHealthCheckIds"] == {region: check.id for region, check in checks.items()}
     assert len(dns["nameServers"]) == 4
 
 
-def test_dev_has_one_region_and_no_global_parts() -> None:
-    graph = synthesized("dev")
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_one_region_gets_its_zone_and_plain_names_without_health_checks(stack: str) -> None:
+    graph = synthesized(stack)
     assert [r.name for r in graph.by_type("platform:index:Region")] == ["us-east-1"]
+    zone = graph.one("aws:route53/zone:Zone")
+    assert zone.inputs["name"] == f"{stack}.run.example.com"
+    names = {r.inputs["name"]: r.inputs for r in graph.by_type(RECORD) if "validation" not in r.name}
+    hostname = out(graph, "ingress")["us-east-1"]["hostname"]
+    assert sorted(names) == [f"api.{stack}.run.example.com", f"primary.{stack}.run.example.com"]
+    for record in names.values():
+        assert (record["type"], record["records"], record["zoneId"]) == ("CNAME", [hostname], zone.outputs["zoneId"])
+        assert "setIdentifier" not in record and "healthCheckId" not in record
     for absent in (
-        "platform:index:GlobalDns",
-        "aws:route53/zone:Zone",
         HEALTH_CHECK,
-        RECORD,
         "aws:rds/globalCluster:GlobalCluster",
         "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup",
     ):
         assert not graph.by_type(absent), absent
-    assert "dns" not in graph.outputs and "globalDatabase" not in graph.outputs
+    assert not [a for a in graph.by_type(ALARM) if a.name.endswith("-database-writer")]
+    assert "globalDatabase" not in graph.outputs
+    assert out(graph, "dns")["healthCheckIds"] == {} and out(graph, "dns")["zoneId"] == zone.outputs["zoneId"]
 
 
 def prod_with(**changes: Any) -> dict[str, Any]:
@@ -236,12 +232,20 @@ def test_the_primary_writes_whatever_the_config_order(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize(
-    ("endpoints", "primary", "message"),
+    ("endpoints", "primary", "alarms", "message"),
     [
-        ({"us-east-1": "a.elb"}, "us-east-1", "failover needs two or more regions"),
-        ({"us-east-1": "a", "eu-west-1": "b"}, "ap-southeast-1", "primary_region 'ap-southeast-1' is not among"),
+        ({}, "us-east-1", {}, "name at least one region's entry"),
+        ({"us-east-1": "a", "eu-west-1": "b"}, "ap-southeast-1", {}, "primary_region 'ap-southeast-1' is not among"),
+        ({"us-east-1": "a", "eu-west-1": "b"}, "us-east-1", {"us-east-1"}, "writer_alarms: one per region"),
     ],
 )
-def test_dns_arguments_are_checked(endpoints: dict[str, str], primary: str, message: str) -> None:
+def test_dns_arguments_are_checked(endpoints: dict[str, str], primary: str, alarms: set[str], message: str) -> None:
     with pytest.raises(DnsArgsError, match=message):
-        GlobalDnsArgs(domain="run.example.com", endpoints=endpoints, primary_region=primary, health_path="/ping")
+        GlobalDnsArgs(
+            domain="run.example.com",
+            zone_id="Z0123456789ABC",
+            endpoints=endpoints,
+            primary_region=primary,
+            health_path="/healthz",
+            writer_alarms={region: WriterAlarm(name=f"{region}-writer", region=region) for region in alarms},
+        )

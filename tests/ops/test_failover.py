@@ -244,6 +244,21 @@ def test_the_global_writer_endpoint_is_named_when_the_stack_exports_it(
     assert "The global writer endpoint platform-prod.global-abc.global.rds.amazonaws.com follows the new writer." in out
 
 
+def test_the_writer_name_is_said_to_follow_when_the_stack_exports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, clients = rds_calls
+    outputs, arns = build()
+    outputs["dns"] = {"failoverName": "primary.run.example.com", "writerHealthCheckIds": {SECONDARY: "hc-euw1"}}
+    stub(clients, world, SECONDARY).expect("switchover_global_cluster", switchover(arns))
+    status, out, _ = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == Exit.OK
+    assert (
+        f"primary.run.example.com follows the writer to {SECONDARY} by itself within about 3 minutes, "
+        "once Route 53 sees the writer alarm there as OK (health check hc-euw1); nothing to change in DNS."
+    ) in out
+
+
 def test_a_switchover_that_does_not_settle_in_time_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
 ) -> None:
@@ -349,6 +364,23 @@ def test_with_the_primary_gone_the_target_is_detached_and_promoted(
     assert f"platform-prod-euw1 left {GLOBAL} and is the writer" in out
     assert f"Now writing: {SECONDARY} (platform-prod-euw1), alone, outside {GLOBAL}." in out
     assert "Follow README, 'After a failover', detach-and-promote, before the next `pulumi up`." in out
+
+
+def test_after_detach_and_promote_the_old_writer_must_be_stopped_before_its_region_returns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, clients = rds_calls
+    outputs, arns = build()
+    outputs["dns"] = {"failoverName": "primary.run.example.com", "writerHealthCheckIds": {}}
+    stub(clients, world, SECONDARY).expect("remove_from_global_cluster", remove(arns, SECONDARY))
+    status, out, err = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--unplanned", "--primary-gone")
+    assert status == Exit.OK, err
+    assert f"primary.run.example.com follows the writer to {SECONDARY} by itself" in out
+    assert "(health check" not in out  # none exported for the target: none named
+    assert (
+        f"When {PRIMARY} returns, its old cluster still writes and primary.run.example.com would answer "
+        "with it too: stop that writer first (docs/public-entry.md, step 5)."
+    ) in out
 
 
 def test_detach_and_promote_with_other_secondaries_needs_a_choice(

@@ -15,6 +15,7 @@ from policies.rule import Resource, Rule, StackRule
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 PROVIDER = {"region": "us-east-1", "defaultTags": '{"tags": ' + str(TAGS).replace("'", '"') + "}"}
 KMS = "arn:aws:kms:us-east-1:111111111111:key/1234"
+CERTIFICATE = "arn:aws:acm:us-east-1:111111111111:certificate/1234"
 IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/platform/lang-c:gcc-14.2.0"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 TRUST = {
@@ -82,7 +83,17 @@ BASELINES: dict[str, dict[str, Any]] = {
         "spec": {"jobTemplate": {"spec": {"template": {"spec": POD_SPEC}}}},
     },
     "kubernetes:core/v1:ServiceAccount": {"metadata": {"namespace": "sandbox"}, "automountServiceAccountToken": False},
-    "kubernetes:core/v1:Service": {"metadata": {"namespace": "ingress"}, "spec": {"type": "LoadBalancer"}},
+    "kubernetes:core/v1:Service": {
+        "metadata": {
+            "namespace": "ingress",
+            "annotations": {
+                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": CERTIFICATE,
+            },
+        },
+        "spec": {"type": "LoadBalancer"},
+    },
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": {"spec": {"minReplicas": 2, "maxReplicas": 10}},
     "aws:rds/instance:Instance": {
         "instanceClass": "db.t4g.micro",
@@ -262,6 +273,20 @@ def setting(path: str, value: Any) -> Mutation:
             node.pop(last, None)
         else:
             node[last] = value
+
+    return mutate
+
+
+def annotation(name: str, value: str | None) -> Mutation:
+    """Set (or, with None, remove) the load balancer annotation `aws-load-balancer-<name>`."""
+
+    def mutate(props: dict[str, Any]) -> None:
+        annotations = props["metadata"]["annotations"]
+        key = f"service.beta.kubernetes.io/aws-load-balancer-{name}"
+        if value is None:
+            annotations.pop(key, None)
+        else:
+            annotations[key] = value
 
     return mutate
 
@@ -502,6 +527,19 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "kubernetes:core/v1:Service",
         setting("metadata.namespace", "sandbox"),
         "a LoadBalancer Service in namespace 'sandbox'",
+    ),
+    (
+        "exposure-kubernetes-load-balancer-controller",
+        "kubernetes:core/v1:Service",
+        # What the entry had: the in-tree provider's own value.
+        annotation("type", "nlb"),
+        "it is 'nlb') so that the AWS Load Balancer Controller provisions",
+    ),
+    (
+        "exposure-kubernetes-load-balancer-controller",
+        "kubernetes:core/v1:Service",
+        annotation("ssl-cert", None),
+        "an internet-facing load balancer serves TLS",
     ),
     # data protection
     (

@@ -31,10 +31,11 @@ def test_prod_has_a_subgraph_per_region_and_links_that_exist() -> None:
     assert ("nplatform_dns", "nus_east_1_ingress") in edges
     assert ("neu_west_1_postgres", "nus_east_1_postgres") in edges  # the secondary joins the primary
     assert ("nus_east_1_language_services", "nus_east_1_cluster") in edges
-    assert "1 global database" in text and "3 health checks" in text
+    assert "1 global database" in text and "6 health checks" in text  # 3 entry, 3 writer
 
 
-def test_dev_has_one_region_and_no_global_parts() -> None:
+def test_dev_has_one_region_and_no_health_checks() -> None:
     text = diagram("dev")
-    assert text.count("subgraph ") == 1 and "GlobalDns" not in text
+    # One region: GlobalDns only names the entry (two CNAMEs), with nothing to health-check.
+    assert text.count("subgraph ") == 1 and "health check" not in text
     assert "<b>ManagedPostgres</b> us-east-1-postgres<br/>1 RDS instance" in text

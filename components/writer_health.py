@@ -1,0 +1,68 @@
+"""Where the database writes: a CloudWatch alarm per region that Route 53 can read.
+
+An Aurora cluster publishes its instances' metrics aggregated by role (dimensions
+`DBClusterIdentifier`, `Role`; the Aurora user guide, "Amazon CloudWatch dimensions for Aurora",
+and "Creating CloudWatch alarms to monitor Amazon Aurora": alarm on `WRITER`/`READER` role
+metrics, since instances change roles). A cluster has `Role=WRITER` data only while it holds
+the writer: a secondary of a global database has readers only. So in each region an alarm on
+the cluster's `WRITER` sample count, with missing data breaching, is OK exactly where the
+writer is and in ALARM everywhere else, and it follows a switchover or failover by itself.
+
+Route 53 reads such an alarm in a CLOUDWATCH_METRIC health check (components/dns.py). Route 53
+accepts only alarms on standard-resolution metrics with the statistics Average, Minimum, Maximum,
+Sum or SampleCount (Route 53 API reference, AlarmIdentifier); RDS metrics are 1-minute standard
+resolution, and this alarm uses SampleCount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+NAMESPACE = "AWS/RDS"
+# Every Aurora instance reports CPUUtilization each minute; any per-instance metric would do.
+METRIC = "CPUUtilization"
+STATISTIC = "SampleCount"
+PERIOD_SECONDS = 60
+# Two minutes without a writer sample before the region stops taking writes: one late data point
+# (CloudWatch evaluates on the points it has when the newest are late) does not move the writes.
+EVALUATION_PERIODS = 2
+
+
+@dataclass(frozen=True)
+class WriterAlarm:
+    """The alarm Route 53 reads for one region: OK while that region's cluster holds the writer."""
+
+    name: pulumi.Input[str]
+    region: str
+
+
+def writer_alarm(
+    name: str, *, cluster_identifier: pulumi.Input[str], region: str, opts: pulumi.ResourceOptions
+) -> tuple[aws.cloudwatch.MetricAlarm, WriterAlarm]:
+    """The `name` alarm on the Aurora cluster `cluster_identifier`; `opts` must give `region`'s provider."""
+    alarm = aws.cloudwatch.MetricAlarm(
+        name,
+        alarm_description=pulumi.Output.concat(
+            "OK while Aurora cluster ",
+            cluster_identifier,
+            " holds the writer; Route 53 sends primary.<domain> to this region only then",
+        ),
+        namespace=NAMESPACE,
+        metric_name=METRIC,
+        dimensions={"DBClusterIdentifier": cluster_identifier, "Role": "WRITER"},
+        statistic=STATISTIC,
+        comparison_operator="LessThanThreshold",
+        threshold=1,
+        period=PERIOD_SECONDS,
+        evaluation_periods=EVALUATION_PERIODS,
+        datapoints_to_alarm=EVALUATION_PERIODS,
+        # No writer metrics at all is the normal state of a secondary: that is "not the writer".
+        treat_missing_data="breaching",
+        # A routing signal, not a page: the data stores' own alarms notify people.
+        actions_enabled=False,
+        opts=opts,
+    )
+    return alarm, WriterAlarm(name=alarm.name, region=region)

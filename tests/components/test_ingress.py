@@ -1,0 +1,424 @@
+"""PublicIngress: the Traefik chart's values against its own schema, the AWS Load Balancer
+Controller with its IRSA role and documented policy, the ACM certificate and the NLB Service."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+import yaml
+
+from components import ingress as entry
+from components import load_balancer_controller as lbc
+from components.ingress import IngressArgsError, PublicIngress, PublicIngressArgs
+from components.load_balancer_controller_policy import iam_policy_document
+from policies.pod_security import violations
+from preflight.mocks import Registration
+from preflight.synth import PROJECT_ROOT, Graph
+from tests.conftest import Harness, synthesized
+from tests.helpers import out, policy
+
+TRAEFIK_CHART = PROJECT_ROOT.parent / "shared" / "fixtures" / "helm" / "traefik-41.3.0"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SERVICE = "kubernetes:core/v1:Service"
+SUBNETS = ["subnet-0a", "subnet-0b", "subnet-0c"]
+OIDC_URL = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789"
+OIDC_ARN = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789"
+
+
+def ingress_args(provider: Any, **changes: Any) -> PublicIngressArgs:
+    settings: dict[str, Any] = {
+        "kubernetes_version": "1.34",
+        "cluster_name": "platform-test-us-east-1",
+        "vpc_id": "vpc-0123",
+        "public_subnet_ids": SUBNETS,
+        "oidc_provider_arn": OIDC_ARN,
+        "oidc_provider_url": OIDC_URL,
+        "domain": "run.example.com",
+        "zone_id": "Z0123456789ABC",
+        "tags": {"environment": "test", "owner": "platform-team"},
+    }
+    settings.update(changes)
+    return PublicIngressArgs(provider, **settings)
+
+
+@pytest.fixture(scope="module")
+def ingress() -> Graph:
+    def program() -> None:
+        aws_provider = __import__("pulumi_aws").Provider("aws-us-east-1", region="us-east-1")
+        cluster = k8s.Provider("edge-cluster", kubeconfig="{}")
+        edge = PublicIngress("edge", ingress_args(cluster), opts=pulumi.ResourceOptions(providers=[aws_provider]))
+        pulumi.export("hostname", edge.hostname)
+        pulumi.export("certificateArn", edge.certificate_arn)
+
+    return Harness().run(program)
+
+
+def release(graph: Graph, chart: str) -> Registration:
+    (found,) = [r for r in graph.by_type(RELEASE) if r.inputs["chart"] == chart]
+    return found
+
+
+def merged(defaults: Any, values: Any) -> Any:
+    """Helm's merge of user values over chart defaults: maps key by key, lists and scalars replace."""
+    if isinstance(defaults, dict) and isinstance(values, dict):
+        result = dict(defaults)
+        for key, value in values.items():
+            result[key] = merged(defaults.get(key), value) if key in defaults else value
+        return result
+    return copy.deepcopy(values)
+
+
+def traefik_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((TRAEFIK_CHART / "values.schema.json").read_text())
+    return schema
+
+
+def traefik_defaults() -> dict[str, Any]:
+    defaults: dict[str, Any] = yaml.safe_load((TRAEFIK_CHART / "values.yaml").read_text())
+    return defaults
+
+
+def schema_errors(values: dict[str, Any]) -> list[str]:
+    validator = jsonschema.Draft7Validator(traefik_schema())
+    return [error.message for error in validator.iter_errors(merged(traefik_defaults(), values))]
+
+
+# --- Traefik: the chart's own schema -----------------------------------------------------------
+
+
+def test_the_fixture_is_there_and_is_the_pinned_chart() -> None:
+    # Without ../shared these tests would prove nothing; the pin is the version the schema is of.
+    chart = yaml.safe_load((TRAEFIK_CHART / "Chart.yaml").read_text())
+    assert (chart["name"], chart["version"]) == (entry.CHART, entry.CHART_VERSION)
+    assert traefik_schema().get("additionalProperties") is False
+
+
+def test_traefik_values_as_registered_validate_against_the_charts_schema(ingress: Graph) -> None:
+    traefik = release(ingress, "traefik")
+    assert (traefik.inputs["version"], traefik.inputs["repositoryOpts"]) == (
+        "41.3.0",
+        {"repo": "https://traefik.github.io/charts"},
+    )
+    assert schema_errors(traefik.inputs["values"]) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        # What the chart removed and the old entry still set: Helm would have refused the install.
+        ({"globalArguments": ["--global.checknewversion=false"]}, "'globalArguments' was unexpected"),
+        ({"logs": {"access": {"enabled": True}}}, "'logs' was unexpected"),
+        ({"log": {"level": "LOUD"}}, "'LOUD' is not one of"),
+        ({"podDisruptionBudget": {"enabled": True, "maxUnavailabel": 1}}, "'maxUnavailabel' was unexpected"),
+    ],
+)
+def test_the_schema_check_refuses_what_helm_would(values: dict[str, Any], fragment: str) -> None:
+    assert any(fragment in message for message in schema_errors(values)), schema_errors(values)
+
+
+def test_traefik_pods_pass_pod_security_restricted_as_the_chart_renders_them(ingress: Graph) -> None:
+    values = merged(traefik_defaults(), release(ingress, "traefik").inputs["values"])
+    pod = {
+        "securityContext": values["podSecurityContext"],
+        "containers": [{"name": "traefik", "securityContext": values["securityContext"]}],
+        "hostNetwork": values["hostNetwork"],
+    }
+    assert violations({}, pod) == []
+    assert values["deployment"]["replicas"] == 2 and values["podDisruptionBudget"]["maxUnavailable"] == 1
+    assert values["nodeSelector"] == {"platform/node-group": "system"}
+
+
+def test_traefik_exposes_nothing_of_its_own(ingress: Graph) -> None:
+    values = release(ingress, "traefik").inputs["values"]
+    assert values["service"] == {"enabled": False}
+    assert values["api"] == {"dashboard": False}
+    assert values["ingressRoute"]["healthcheck"]["enabled"] is False
+    assert values["global"] == {"checkNewVersion": False, "sendAnonymousUsage": False}
+
+
+def test_the_service_reaches_the_ports_the_chart_defines() -> None:
+    ports = traefik_defaults()["ports"]
+    assert ports[entry.TRAFFIC_PORT_NAME]["port"] == entry.TRAFFIC_PORT
+    # The chart's probes ask /ping on the `traefik` entry point: the NLB's target check does too.
+    assert ports["traefik"]["port"] == entry.PING_PORT
+
+
+# --- the AWS Load Balancer Controller ------------------------------------------------------
+
+# The keys of the chart's values.yaml (aws/eks-charts `stable/aws-load-balancer-controller`,
+# 3.5.0, commit 5239609) that the platform sets, with the nested keys they document. The chart
+# ships no values.schema.json; a key not listed here is one the chart would silently ignore.
+LBC_DOCUMENTED: dict[str, Any] = {
+    "clusterName": str,
+    "region": str,
+    "vpcId": str,
+    "replicaCount": int,
+    "podDisruptionBudget": {"maxUnavailable": int, "minAvailable": int},
+    "updateStrategy": {"type": str, "rollingUpdate": {"maxUnavailable": int, "maxSurge": int}},
+    "serviceAccount": {
+        "create": bool,
+        "annotations": dict,
+        "name": str,
+        "automountServiceAccountToken": bool,
+        "imagePullSecrets": list,
+    },
+    "enableServiceMutatorWebhook": bool,
+    "createIngressClassResource": bool,
+    "ingressClassParams": {"create": bool, "name": str, "spec": dict},
+    "webhookConfig": {
+        "disableIngressValidation": bool,
+        "ingressValdationFailurePolicy": str,  # sic: the chart's spelling
+        "ingressValidationObjectSelector": dict,
+        "ingressValidationNamespaceSelector": dict,
+    },
+    "defaultTags": dict,
+    "nodeSelector": dict,
+    "resources": dict,
+    "podSecurityContext": dict,
+    "securityContext": dict,
+}
+
+
+def undocumented(values: dict[str, Any], documented: dict[str, Any], path: str = "") -> list[str]:
+    problems = []
+    for key, value in values.items():
+        if key not in documented:
+            problems.append(f"{path}{key}: not a key of the chart's values.yaml")
+        elif isinstance(documented[key], dict):
+            problems += undocumented(value, documented[key], f"{path}{key}.")
+        elif documented[key] is int and isinstance(value, float) and value.is_integer():
+            continue  # numbers reach the engine as floats; Helm reads 2.0 as 2
+        elif not isinstance(value, documented[key]):
+            problems.append(f"{path}{key}: {type(value).__name__}, the chart expects {documented[key].__name__}")
+    return problems
+
+
+def test_controller_values_are_keys_its_chart_documents(ingress: Graph) -> None:
+    controller = release(ingress, "aws-load-balancer-controller")
+    assert controller.inputs["version"] == "3.5.0"
+    assert controller.inputs["repositoryOpts"] == {"repo": "https://aws.github.io/eks-charts"}
+    values = controller.inputs["values"]
+    assert undocumented(values, LBC_DOCUMENTED) == []
+    assert undocumented({"enableServiceMutatorWebhok": False}, LBC_DOCUMENTED) != []  # the check can fail
+
+
+def test_controller_knows_its_cluster_without_instance_metadata(ingress: Graph) -> None:
+    values = release(ingress, "aws-load-balancer-controller").inputs["values"]
+    assert (values["clusterName"], values["region"], values["vpcId"]) == (
+        "platform-test-us-east-1",
+        "us-east-1",
+        "vpc-0123",
+    )
+    # Only Services that ask for the controller get it; no ALB IngressClass.
+    assert values["enableServiceMutatorWebhook"] is False
+    assert values["createIngressClassResource"] is False
+    # No webhook of the controller's stands in the way of the backends' (Traefik) Ingresses.
+    assert values["webhookConfig"] == {"disableIngressValidation": True}
+    assert values["defaultTags"] == {"environment": "test", "owner": "platform-team"}
+
+
+def test_controller_pods_pass_pod_security_restricted_in_a_restricted_namespace(ingress: Graph) -> None:
+    controller = release(ingress, "aws-load-balancer-controller")
+    values = controller.inputs["values"]
+    pod = {
+        "securityContext": values["podSecurityContext"],
+        "containers": [{"name": "aws-load-balancer-controller", "securityContext": values["securityContext"]}],
+    }
+    assert violations({}, pod) == []
+    namespaces = {n.inputs["metadata"]["name"]: n for n in ingress.by_type("kubernetes:core/v1:Namespace")}
+    labels = namespaces[controller.inputs["namespace"]].inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert namespaces[controller.inputs["namespace"]].urn in controller.dependencies
+
+
+def test_controller_assumes_its_own_role_through_the_clusters_oidc_provider(ingress: Graph) -> None:
+    values = release(ingress, "aws-load-balancer-controller").inputs["values"]
+    (role,) = [r for r in ingress.by_type("aws:iam/role:Role") if "lb-controller" in r.name]
+    assert values["serviceAccount"] == {
+        "create": True,
+        "name": "aws-load-balancer-controller",
+        "annotations": {"eks.amazonaws.com/role-arn": role.outputs["arn"]},
+    }
+    (statement,) = policy(role, "assumeRolePolicy")["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"] == {"Federated": OIDC_ARN}
+    issuer = OIDC_URL.removeprefix("https://")
+    assert statement["Condition"]["StringEquals"] == {
+        f"{issuer}:sub": "system:serviceaccount:aws-load-balancer-controller:aws-load-balancer-controller",
+        f"{issuer}:aud": "sts.amazonaws.com",
+    }
+
+
+def test_controller_role_carries_exactly_the_documented_policy(ingress: Graph) -> None:
+    (controller_policy,) = ingress.by_type("aws:iam/policy:Policy")
+    (attachment,) = [
+        a for a in ingress.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if "lb-controller" in a.name
+    ]
+    assert attachment.inputs["policyArn"] == controller_policy.outputs["arn"]
+    document = policy(controller_policy, "policy")
+    assert document == iam_policy_document("aws")
+    # Spot checks against the upstream file: creation needs the cluster tag, deletion needs it on the resource.
+    statements = {tuple(s["Action"]): s for s in document["Statement"]}
+    create = statements[("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup")]
+    assert create["Condition"] == {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}
+    delete = next(s for s in document["Statement"] if "elasticloadbalancing:DeleteLoadBalancer" in s["Action"])
+    assert delete["Condition"] == {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
+    assert len(document["Statement"]) == 16
+    assert iam_policy_document("aws-cn")["Statement"][5]["Resource"] == "arn:aws-cn:ec2:*:*:security-group/*"
+
+
+# --- the certificate and the Service ----------------------------------------------------------
+
+
+def test_the_certificate_is_validated_in_the_stacks_zone(ingress: Graph) -> None:
+    certificate = ingress.one("aws:acm/certificate:Certificate")
+    assert certificate.inputs["domainName"] == "api.run.example.com"
+    assert certificate.inputs["subjectAlternativeNames"] == ["primary.run.example.com"]
+    assert certificate.inputs["validationMethod"] == "DNS"
+    options = {o["domainName"]: o for o in certificate.outputs["domainValidationOptions"]}
+    records = [r for r in ingress.by_type("aws:route53/record:Record") if "validation" in r.name]
+    assert len(records) == 2
+    for record in records:
+        option = next(o for o in options.values() if o["resourceRecordName"] == record.inputs["name"])
+        assert record.inputs["zoneId"] == "Z0123456789ABC"
+        assert (record.inputs["type"], record.inputs["records"]) == ("CNAME", [option["resourceRecordValue"]])
+        assert record.inputs["allowOverwrite"] is True
+    validation = ingress.one("aws:acm/certificateValidation:CertificateValidation")
+    assert validation.inputs["certificateArn"] == certificate.outputs["arn"]
+    assert sorted(validation.inputs["validationRecordFqdns"]) == sorted(r.outputs["fqdn"] for r in records)
+    assert out(ingress, "certificateArn") == certificate.outputs["arn"]
+
+
+def test_the_nlb_comes_from_the_controller_and_terminates_tls_with_acm(ingress: Graph) -> None:
+    service = ingress.one(SERVICE)
+    annotations = service.inputs["metadata"]["annotations"]
+    prefix = "service.beta.kubernetes.io/aws-load-balancer-"
+    validation = ingress.one("aws:acm/certificateValidation:CertificateValidation")
+    assert annotations[f"{prefix}type"] == "external"  # not "nlb": the in-tree provider's value
+    assert annotations[f"{prefix}nlb-target-type"] == "ip"
+    assert annotations[f"{prefix}scheme"] == "internet-facing"
+    assert annotations[f"{prefix}subnets"].split(",") == SUBNETS
+    assert annotations[f"{prefix}ssl-cert"] == validation.inputs["certificateArn"]
+    assert annotations[f"{prefix}ssl-ports"] == "https"
+    assert annotations[f"{prefix}ssl-negotiation-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert annotations[f"{prefix}backend-protocol"] == "tcp"
+    assert (
+        annotations[f"{prefix}healthcheck-protocol"],
+        annotations[f"{prefix}healthcheck-port"],
+        annotations[f"{prefix}healthcheck-path"],
+    ) == ("http", "8080", "/ping")
+    spec = service.inputs["spec"]
+    assert spec["type"] == "LoadBalancer" and "loadBalancerClass" not in spec
+    assert spec["allocateLoadBalancerNodePorts"] is False
+    assert spec["ports"] == [{"name": "https", "port": 443, "targetPort": "web", "protocol": "TCP"}]
+    assert spec["selector"] == {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-ingress"}
+    # The controller exists before the Service and outlives it (it deletes the NLB); the certificate is issued first.
+    assert {release(ingress, "aws-load-balancer-controller").urn, release(ingress, "traefik").urn} <= set(
+        service.dependencies
+    )
+    assert validation.urn in service.dependencies
+    hostname = service.outputs["status"]["loadBalancer"]["ingress"][0]["hostname"]
+    assert out(ingress, "hostname") == hostname and hostname.endswith(".elb.amazonaws.com")
+
+
+# Every annotation the controller documents for Services (`docs/guide/service/annotations.md`,
+# v3.5.0) that the entry uses; a misspelt one would be ignored without a word.
+DOCUMENTED_ANNOTATIONS = {
+    f"service.beta.kubernetes.io/aws-load-balancer-{name}"
+    for name in (
+        "type",
+        "nlb-target-type",
+        "scheme",
+        "subnets",
+        "ssl-cert",
+        "ssl-ports",
+        "ssl-negotiation-policy",
+        "backend-protocol",
+        "healthcheck-protocol",
+        "healthcheck-port",
+        "healthcheck-path",
+        "healthcheck-interval",
+        "healthcheck-timeout",
+        "healthcheck-healthy-threshold",
+        "healthcheck-unhealthy-threshold",
+        "attributes",
+    )
+}
+
+
+def test_every_service_annotation_is_one_the_controller_documents(ingress: Graph) -> None:
+    annotations = ingress.one(SERVICE).inputs["metadata"]["annotations"]
+    assert set(annotations) == DOCUMENTED_ANNOTATIONS
+
+
+def test_the_entrys_kubernetes_objects_validate_against_the_kubernetes_schema(ingress: Graph) -> None:
+    objects = [r for r in ingress if r.custom and r.type.startswith("kubernetes:core/")]
+    assert {r.type for r in objects} == {SERVICE, "kubernetes:core/v1:Namespace"}
+    for registration in objects:
+        kubernetes_validate.validate(registration.inputs, "1.34", strict=True)
+
+
+def test_every_aws_part_uses_the_regions_provider_and_kubernetes_parts_the_clusters(ingress: Graph) -> None:
+    aws_provider = ingress.one("pulumi:providers:aws")
+    kubernetes_provider = ingress.one("pulumi:providers:kubernetes")
+    for registration in ingress:
+        if registration.type.startswith("aws:"):
+            assert registration.provider_urn == aws_provider.urn, registration.urn
+        elif registration.type.startswith("kubernetes:"):
+            assert registration.provider_urn == kubernetes_provider.urn, registration.urn
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"replicas": 0}, "replicas 0: at least 1"),
+        ({"controller_replicas": 0}, "controller_replicas 0: at least 1"),
+        ({"health_path": "healthz"}, "health_path 'healthz': a path starting with '/'"),
+        ({"health_path": "/ping"}, "Traefik answers it itself"),
+    ],
+)
+def test_ingress_arguments_are_checked(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(IngressArgsError, match=message):
+        ingress_args(Any, **changes)
+
+
+def test_controller_arguments_are_checked() -> None:
+    with pytest.raises(lbc.ControllerArgsError, match="replicas 0"):
+        lbc.AwsLoadBalancerControllerArgs(
+            Any,  # type: ignore[arg-type]
+            kubernetes_version="1.34",
+            cluster_name="c",
+            vpc_id="vpc-1",
+            oidc_provider_arn=OIDC_ARN,
+            oidc_provider_url=OIDC_URL,
+            replicas=0,
+        )
+
+
+# --- in the stacks -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_stacks_entry_serves_its_domains_certificate(stack: str) -> None:
+    graph = synthesized(stack)
+    domain = {"dev": "dev.run.example.com", "staging": "staging.run.example.com", "prod": "run.example.com"}[stack]
+    certificates = graph.by_type("aws:acm/certificate:Certificate")
+    services = graph.by_type(SERVICE)
+    assert (
+        len(certificates)
+        == len(graph.by_type("platform:index:Region"))
+        == len([s for s in services if s.inputs["spec"]["type"] == "LoadBalancer"])
+    )
+    for certificate in certificates:
+        assert certificate.inputs["domainName"] == f"api.{domain}"
+    (zone,) = graph.by_type("aws:route53/zone:Zone")
+    assert zone.inputs["name"] == domain
+    for record in (r for r in graph.by_type("aws:route53/record:Record") if "validation" in r.name):
+        assert record.inputs["zoneId"] == zone.outputs["zoneId"]

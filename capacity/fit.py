@@ -346,20 +346,35 @@ def _nodes(groups: Sequence[NodeGroup], scenario: Scenario) -> list[_Node]:
     return nodes
 
 
-def _place_daemons(nodes: Sequence[_Node], workloads: Sequence[Workload]) -> list[tuple[_Node, Workload]]:
+Judged = dict[tuple[int, str], Judgement]
+"""judge(group, workload.pod) by (id(workload), group.urn), worked out once per cluster."""
+
+
+def judgements(groups: Sequence[NodeGroup], workloads: Sequence[Workload]) -> Judged:
+    return {(id(w), g.urn): judge(g, w.pod) for w in workloads for g in groups}
+
+
+def _place_daemons(
+    nodes: Sequence[_Node], workloads: Sequence[Workload], judged: Judged
+) -> list[tuple[_Node, Workload]]:
     """DaemonSet pods on every node that admits them; those without room."""
     short = []
     for workload in (w for w in workloads if w.daemon):
         for node in nodes:
-            if judge(node.group, workload.pod).admits is True and not node.take(workload.pod):
+            if judged[(id(workload), node.group.urn)].admits is True and not node.take(workload.pod):
                 short.append((node, workload))
     return short
 
 
 def place(
-    cluster: str, groups: Sequence[NodeGroup], workloads: Sequence[Workload], scenario: Scenario
+    cluster: str,
+    groups: Sequence[NodeGroup],
+    workloads: Sequence[Workload],
+    scenario: Scenario,
+    judged: Judged | None = None,
 ) -> list[GroupFit]:
     """One cluster's pods in one scenario: first-fit-decreasing, then the scheduler spreading."""
+    judged = judged if judged is not None else judgements(groups, workloads)
     fits: dict[str, GroupFit] = {}
     for group in groups:
         count = group.max_size if scenario == "maximum" else group.min_size
@@ -368,23 +383,22 @@ def place(
             fit.allocatable_cpu = group.instance.allocatable_cpu_millis * count
             fit.allocatable_memory = group.instance.allocatable_memory_mib * count
             fit.allocatable_pods = group.instance.max_pods * count
-    admitting = {id(w): [g for g in groups if judge(g, w.pod).admits is True] for w in workloads if not w.daemon}
+    admitting = {id(w): [g for g in groups if judged[(id(w), g.urn)].admits is True] for w in workloads}
 
     # Packing: largest first, each on the first node with room.
     nodes = _nodes(groups, scenario)
-    for node, workload in _place_daemons(nodes, workloads):
+    for node, workload in _place_daemons(nodes, workloads, judged):
         fits[node.group.urn].unplaced.append(workload)
     for workload in (w for w in workloads if w.daemon):
-        for group in groups:
-            if judge(group, workload.pod).admits is True:
-                fit = fits[group.urn]
-                fit.requested_cpu += workload.pod.cpu_millis * fit.nodes
-                fit.requested_memory += workload.pod.memory_mib * fit.nodes
-                fit.requested_pods += fit.nodes
+        for group in admitting[id(workload)]:
+            fit = fits[group.urn]
+            fit.requested_cpu += workload.pod.cpu_millis * fit.nodes
+            fit.requested_memory += workload.pod.memory_mib * fit.nodes
+            fit.requested_pods += fit.nodes
     for group in groups:
         if group.instance is not None:
             # One node's room after its DaemonSet pods (every node of a group runs the same ones).
-            daemons = [w.pod for w in workloads if w.daemon and judge(group, w.pod).admits is True]
+            daemons = [w.pod for w in workloads if w.daemon and group in admitting[id(w)]]
             fits[group.urn].node_free = (
                 group.instance.allocatable_cpu_millis - sum(p.cpu_millis for p in daemons),
                 group.instance.allocatable_memory_mib - sum(p.memory_mib for p in daemons),
@@ -411,7 +425,7 @@ def place(
     # The scheduler at its worst: smallest first, each on the least-loaded node that admits it.
     if all(not fit.unplaced for fit in fits.values()):
         nodes = _nodes(groups, scenario)
-        _place_daemons(nodes, workloads)
+        _place_daemons(nodes, workloads, judged)
         for workload, count in sorted(
             pods, key=lambda entry: (entry[0].pod.cpu_millis, entry[0].pod.memory_mib, entry[0].pod.owner)
         ):
@@ -432,13 +446,14 @@ def check_inventory(found: Inventory) -> CapacityReport:
         if cluster in found.unjudged:
             continue  # a group's sizing is unknown during preview (noted)
         workloads = found.workloads.get(cluster, [])
+        judged = judgements(groups, workloads)
         for scenario in SCENARIOS:
-            report.fits += place(cluster, groups, workloads, scenario)
+            report.fits += place(cluster, groups, workloads, scenario, judged)
         for workload in workloads:
-            judgements = [judge(group, workload.pod) for group in groups]
-            undecided = [(g, j) for g, j in zip(groups, judgements, strict=True) if j.admits is None]
+            verdicts = [judged[(id(workload), group.urn)] for group in groups]
+            undecided = [(g, j) for g, j in zip(groups, verdicts, strict=True) if j.admits is None]
             if undecided:
-                counted = "counted on the groups that admit it" if any(j.admits for j in judgements) else "not counted"
+                counted = "counted on the groups that admit it" if any(j.admits for j in verdicts) else "not counted"
                 names = ", ".join(g.name for g, _ in undecided)
                 report.notes.append(
                     Note(
@@ -451,10 +466,10 @@ def check_inventory(found: Inventory) -> CapacityReport:
             # A group that cannot be modelled is reported on its own; its refusal proves nothing.
             if (
                 not workload.daemon
-                and all(j.admits is False for j in judgements)
+                and all(j.admits is False for j in verdicts)
                 and all(group.instance for group in groups)
             ):
-                report.unschedulable.append(Unschedulable(cluster, workload, tuple(j.reason for j in judgements)))
+                report.unschedulable.append(Unschedulable(cluster, workload, tuple(j.reason for j in verdicts)))
     return report
 
 

@@ -1,5 +1,9 @@
 """The pods each EKS add-on runs: what the synthesized graph cannot show.
 
+(The cluster-autoscaler is not here: components/cluster_autoscaler.py registers its Deployment
+as a plain Kubernetes object, 100m CPU and 600Mi from the upstream example manifest, so the check
+reads it from the graph like the language services.)
+
 An `aws:eks/addon:Addon` is one resource in the graph; on the cluster it is a DaemonSet, a
 Deployment or both. Their requests and tolerations come from the add-ons' upstream charts,
 which the EKS add-ons package (read 2026-11, at the commits named):

@@ -7,8 +7,9 @@ For every cluster, three scenarios:
 - `rolling update`: the minimum plus each Deployment's surge (the pods a rolling update must start
   before stopping any, when maxUnavailable rounds to 0), all at once: one `pulumi up` that changes
   a shared setting rolls every service together.
-- `maximum`: each group at its maxSize, each HPA at its maximum (advisory: it needs something
-  that scales the nodes, and the platform runs none yet).
+- `maximum`: each group at its maxSize, each HPA at its maximum (advisory: the cluster-autoscaler
+  grows a group only up to its maxSize, so this says whether autoscaling can reach what the
+  config promises).
 
 A pod may go to a node whose labels match its nodeSelector and required node affinity and whose
 NoSchedule/NoExecute taints it tolerates. Node labels are the group's labels plus those every
@@ -480,9 +481,9 @@ def check(items: Sequence[Item]) -> CapacityReport:
 
 # --- messages ------------------------------------------------------------------------------------
 
-NO_AUTOSCALER = (
-    "The platform runs no node autoscaler yet (no Cluster Autoscaler or Karpenter in components/cluster.py): "
-    "the groups stay at their desiredSize, so this maximum is reachable only once one is added"
+AUTOSCALER_LIMIT = (
+    "The cluster-autoscaler (components/cluster_autoscaler.py) adds nodes to a group only up to its maxSize, "
+    "so at full scale these pods would stay Pending"
 )
 
 
@@ -574,7 +575,7 @@ def violation(fit: GroupFit, indexes: Mapping[str, int] | None = None) -> str:
         f"allocatable {fit.allocatable_cpu}m, {fit.allocatable_memory}Mi, {fit.allocatable_pods} pods; "
         f"{pending}. {advice[0].upper()}{advice[1:]}"
     )
-    return f"{message}. {NO_AUTOSCALER}" if fit.scenario == "maximum" else message
+    return f"{message}. {AUTOSCALER_LIMIT}" if fit.scenario == "maximum" else message
 
 
 def unschedulable_message(entry: Unschedulable) -> str:

@@ -9,10 +9,19 @@ Secure defaults beyond a bare `aws.eks.Cluster`:
   gets cluster-admin, and the Kubernetes provider authenticates as that role;
 - nodes run from launch templates that require IMDSv2 with hop limit 1, so pods cannot read
   the node's credentials, on encrypted gp3 root volumes;
-- the node role has only what a node needs; add-ons that call AWS (VPC CNI, EBS CSI) get
-  their own roles through IRSA, never the node role;
+- the node roles have only what a node needs, and pull images only from the platform's own ECR
+  repositories and EKS's add-on registry; add-ons that call AWS (VPC CNI, EBS CSI) get their
+  own roles through IRSA, never a node role;
 - the `sandbox` node group is tainted so only the language services (which tolerate the
-  taint) run on it; the `system` group is on-demand.
+  taint) run on it; the `system` group is on-demand;
+- untrusted code is kept apart from the data: sandbox nodes have their own IAM role and their
+  own security group, and do not carry the EKS cluster security group or the system nodes'
+  group, which are the groups the data stores and the system nodes admit;
+- nodes patch and scale themselves: each group's AMI release follows AWS's recommended release
+  (an SSM public parameter), and the cluster-autoscaler resizes groups between min and max;
+- the cluster creator gets no implicit admin (`bootstrapClusterCreatorAdminPermissions` is
+  ForceNew, so it is always false); an access entry grants cluster-admin instead, so changing
+  who is admin never replaces the cluster.
 
 Pass the region's provider in `opts`; every child inherits it through `parent=self`.
 """
@@ -31,6 +40,7 @@ import pulumi_kubernetes as k8s
 
 from components import iam
 from components.aws_context import AwsContext
+from components.cluster_autoscaler import UPSTREAM_REPOSITORY, ClusterAutoscaler, ClusterAutoscalerArgs, image_tag
 from components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, EksAddon, NodeGroupConfig
 from components.instance_types import architecture
 from components.kms import customer_managed_key
@@ -48,6 +58,18 @@ SANDBOX_TAINT_VALUE = "true"
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# AWS's recommended AL2023 EKS AMI release per Kubernetes version and architecture (EKS user
+# guide, "Retrieve recommended Amazon Linux AMI IDs"): a public SSM parameter.
+RELEASE_VERSION_PARAMETER = (
+    "/aws/service/eks/optimized-ami/{version}/amazon-linux-2023/{arch}/standard/recommended/release_version"
+)
+# The account whose ECR hosts the EKS add-on images (VPC CNI, kube-proxy, CoreDNS, EBS CSI, Pod
+# Identity Agent) in every region of config.REGION_AZ_COUNTS (EKS user guide, "View Amazon
+# container image registries for Amazon EKS add-ons"); a few opt-in regions use another account.
+EKS_ADDON_REGISTRY_ACCOUNT = "602401143452"
+# Image pulls: GetAuthorizationToken takes no resource (ECR user guide, "Private registry
+# authentication"); the layer and manifest reads are scoped to repositories.
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 
@@ -98,6 +120,12 @@ class ClusterArgs:
     """Tags for instances and volumes the node groups launch (provider default tags do not reach them)."""
     deletion_protection: bool = False
     """EKS refuses to delete the cluster while on (set for prod)."""
+    system_image_repository_arns: Sequence[pulumi.Input[str]] = ()
+    """ECR repositories the system nodes may pull from (besides EKS's add-on registry)."""
+    sandbox_image_repository_arns: Sequence[pulumi.Input[str]] = ()
+    """ECR repositories the sandbox nodes may pull from (besides EKS's add-on registry)."""
+    autoscaler_image: str | None = None
+    """The cluster-autoscaler image; default: the upstream release matching the cluster."""
 
     def __post_init__(self) -> None:
         if not _CLUSTER_NAME.fullmatch(self.cluster_name):
@@ -114,6 +142,9 @@ class ClusterArgs:
         vpc: Vpc,
         instance_tags: Mapping[str, str],
         environment: str,
+        system_image_repository_arns: Sequence[pulumi.Input[str]] = (),
+        sandbox_image_repository_arns: Sequence[pulumi.Input[str]] = (),
+        autoscaler_image: str | None = None,
     ) -> ClusterArgs:
         return cls(
             cluster_name=cluster_name,
@@ -122,6 +153,9 @@ class ClusterArgs:
             subnet_ids=vpc.private_subnet_ids,
             instance_tags=instance_tags,
             deletion_protection=environment == "prod",
+            system_image_repository_arns=system_image_repository_arns,
+            sandbox_image_repository_arns=sandbox_image_repository_arns,
+            autoscaler_image=autoscaler_image,
         )
 
 
@@ -141,11 +175,15 @@ class Cluster(pulumi.ComponentResource):
     oidc_provider_url: pulumi.Output[str]
     """The cluster's OIDC issuer URL."""
     node_security_group_id: pulumi.Output[str]
-    """Security group on every node; databases and Redis allow traffic from it."""
+    """Security group of the system nodes (never the sandbox's); databases and Redis admit it."""
+    sandbox_security_group_id: pulumi.Output[str]
+    """Security group of the sandbox nodes: nothing that holds data admits it."""
     cluster_security_group_id: pulumi.Output[str]
     """The EKS-managed cluster security group (control plane and nodes)."""
     node_role_arn: pulumi.Output[str]
-    """IAM role of the managed nodes."""
+    """IAM role of the system nodes."""
+    sandbox_node_role_arn: pulumi.Output[str]
+    """IAM role of the sandbox nodes."""
     kubeconfig: pulumi.Output[str]
     """Secret kubeconfig (JSON) that authenticates with `aws eks get-token`."""
     kubernetes_provider: k8s.Provider
@@ -159,16 +197,11 @@ class Cluster(pulumi.ComponentResource):
         self._context = AwsContext.of(self)
 
         self.cluster_role = self._cluster_role()
-        self.node_role = iam.role(
-            f"{name}-node-role",
-            description=f"EKS nodes of {args.cluster_name}: join the cluster and pull images, nothing else",
-            trust=iam.trust_policy(principal_type="Service", identifiers=["ec2.amazonaws.com"], parent=self),
-            managed_policies={
-                "worker": self._context.managed_policy("AmazonEKSWorkerNodePolicy"),
-                "ecr-pull": self._context.managed_policy("AmazonEC2ContainerRegistryPullOnly"),
-            },
-            parent=self,
+        self.node_role, node_pull = self._node_role("node-role", "system nodes", args.system_image_repository_arns)
+        self.sandbox_node_role, sandbox_pull = self._node_role(
+            "sandbox-node-role", "sandbox nodes (untrusted code)", args.sandbox_image_repository_arns
         )
+        self._image_pulls = {SYSTEM_GROUP: node_pull, SANDBOX_GROUP: sandbox_pull}
         self.secrets_key = customer_managed_key(
             f"{name}-secrets-key",
             description=f"Encrypts the Kubernetes secrets of EKS cluster {args.cluster_name}",
@@ -207,16 +240,19 @@ class Cluster(pulumi.ComponentResource):
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
-                # With an admin role the deployer works through that role's access entry instead.
-                bootstrap_cluster_creator_admin_permissions=config.admin_role_arn is None,
+                # ForceNew in the provider (eks/cluster.go): a value that followed adminRoleArn would
+                # replace the cluster when the role is added or removed. Admins come from access
+                # entries only (_admin_access), which change in place.
+                bootstrap_cluster_creator_admin_permissions=False,
             ),
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
                 ip_family="ipv4", service_ipv4_cidr=str(EKS_SERVICE_IPV4_CIDR)
             ),
             # Managed add-ons below replace the self-managed defaults, so nothing runs unmanaged.
             bootstrap_self_managed_addons=False,
-            # STANDARD: an outdated version must be upgraded instead of silently billed extended support.
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            # STANDARD: EKS upgrades the control plane itself when standard support ends; EXTENDED
+            # keeps the version 12 more months at extended-support prices (docs/upgrades.md).
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=config.support_type),
             zonal_shift_config=aws.eks.ClusterZonalShiftConfigArgs(enabled=True),
             deletion_protection=args.deletion_protection,
             tags={"Name": args.cluster_name},
@@ -227,13 +263,14 @@ class Cluster(pulumi.ComponentResource):
         self.node_security_group = aws.ec2.SecurityGroup(
             f"{name}-nodes-sg",
             vpc_id=args.vpc_id,
-            # No rules here on purpose: nodes also carry the EKS cluster security group, which EKS
-            # keeps open between control plane and nodes. This group is the nodes' identity.
+            # System nodes also carry the EKS cluster security group, which EKS keeps open between
+            # the control plane and them. This group is their identity: data stores admit it.
             # Not tagged kubernetes.io/cluster/*: load balancer controllers expect one such group.
-            description=f"EKS nodes of {args.cluster_name}; databases and caches allow this group",
+            description=f"EKS system nodes of {args.cluster_name}; databases and caches allow this group",
             tags={"Name": f"{args.cluster_name}-nodes"},
             opts=self._child(),
         )
+        self.sandbox_security_group = self._sandbox_network()
         issuer: pulumi.Output[str] = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
@@ -266,6 +303,19 @@ class Cluster(pulumi.ComponentResource):
             # Kubernetes resources wait until someone may administer the cluster and pods can run.
             opts=self._child(depends_on=[*admin_access, *self.node_groups.values(), *self.addons.values()]),
         )
+        self.autoscaler = ClusterAutoscaler(
+            f"{name}-autoscaler",
+            ClusterAutoscalerArgs(
+                cluster_name=args.cluster_name,
+                kubernetes_provider=self.kubernetes_provider,
+                oidc_provider_arn=self.oidc_provider.arn,
+                oidc_issuer_url=issuer,
+                kubernetes_version=config.kubernetes_version,
+                image=args.autoscaler_image or f"{UPSTREAM_REPOSITORY}:{image_tag(config.kubernetes_version)}",
+                node_selector={NODE_GROUP_LABEL: SYSTEM_GROUP},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         self.cluster_name = self.cluster.name
         self.cluster_arn = self.cluster.arn
@@ -273,7 +323,9 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_provider_arn = self.oidc_provider.arn
         self.oidc_provider_url = issuer
         self.node_security_group_id = self.node_security_group.id
+        self.sandbox_security_group_id = self.sandbox_security_group.id
         self.node_role_arn = self.node_role.arn
+        self.sandbox_node_role_arn = self.sandbox_node_role.arn
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -283,8 +335,10 @@ class Cluster(pulumi.ComponentResource):
                 "oidcProviderArn": self.oidc_provider_arn,
                 "oidcProviderUrl": self.oidc_provider_url,
                 "nodeSecurityGroupId": self.node_security_group_id,
+                "sandboxSecurityGroupId": self.sandbox_security_group_id,
                 "clusterSecurityGroupId": self.cluster_security_group_id,
                 "nodeRoleArn": self.node_role_arn,
+                "sandboxNodeRoleArn": self.sandbox_node_role_arn,
                 "kubeconfig": self.kubeconfig,
             }
         )
@@ -303,6 +357,113 @@ class Cluster(pulumi.ComponentResource):
             parent=self,
         )
 
+    def _node_role(
+        self, suffix: str, who: str, repository_arns: Sequence[pulumi.Input[str]]
+    ) -> tuple[iam.Role, aws.iam.RolePolicy]:
+        """A node role: join the cluster, and pull from the given repositories and EKS's add-on registry."""
+        role = iam.role(
+            f"{self._name}-{suffix}",
+            description=f"EKS {who} of {self._args.cluster_name}: join the cluster and pull images, nothing else",
+            trust=iam.trust_policy(principal_type="Service", identifiers=["ec2.amazonaws.com"], parent=self),
+            managed_policies={"worker": self._context.managed_policy("AmazonEKSWorkerNodePolicy")},
+            parent=self,
+        )
+        addon_images = pulumi.Output.format(
+            "arn:{0}:ecr:{1}:{2}:repository/*",
+            self._context.partition,
+            self._context.region,
+            EKS_ADDON_REGISTRY_ACCOUNT,
+        )
+        document = aws.iam.get_policy_document_output(
+            statements=[
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="RegistryLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]
+                ),
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="PullOwnImages", actions=list(ECR_PULL_ACTIONS), resources=[*repository_arns, addon_images]
+                ),
+            ],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        pull = aws.iam.RolePolicy(
+            f"{self._name}-{suffix}-ecr-pull", role=role.resource.id, policy=document.json, opts=self._child()
+        )
+        return role, pull
+
+    def _rule(
+        self,
+        name: str,
+        direction: str,
+        group: pulumi.Input[str],
+        description: str,
+        *,
+        protocol: str = "-1",
+        port: int | None = None,
+        peer: pulumi.Input[str] | None = None,
+        cidr: str | None = None,
+    ) -> None:
+        kind = aws.vpc.SecurityGroupIngressRule if direction == "ingress" else aws.vpc.SecurityGroupEgressRule
+        kind(
+            f"{self._name}-{name}",
+            security_group_id=group,
+            description=description,
+            ip_protocol=protocol,
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=peer,
+            cidr_ipv4=cidr,
+            opts=self._child(),
+        )
+
+    def _sandbox_network(self) -> aws.ec2.SecurityGroup:
+        """The sandbox nodes' own group and the few paths it needs (EKS user guide, "View Amazon EKS
+        security group requirements for clusters": nodes need the API server on 443, and the control
+        plane needs the nodes' kubelet and webhook ports)."""
+        name = self._args.cluster_name
+        group = aws.ec2.SecurityGroup(
+            f"{self._name}-sandbox-nodes-sg",
+            vpc_id=self._args.vpc_id,
+            description=f"EKS sandbox nodes of {name} (untrusted code); no data store admits this group",
+            tags={"Name": f"{name}-sandbox-nodes"},
+            opts=self._child(),
+        )
+        cluster_group, system = self.cluster_security_group_id, self.node_security_group.id
+        # In: the control plane (kubelet, exec, webhooks) and the system nodes (the backends and
+        # ingress calling the services, metrics-server reading the kubelet).
+        self._rule("sandbox-from-control-plane", "ingress", group.id, "Control plane to kubelet", peer=cluster_group)
+        self._rule("sandbox-from-system", "ingress", group.id, "System nodes to sandbox pods", peer=system)
+        # Out: HTTPS (the API server, ECR, S3, STS) and DNS to CoreDNS on the system nodes; nothing else.
+        self._rule("sandbox-https-out", "egress", group.id, "HTTPS out", protocol="tcp", port=443, cidr="0.0.0.0/0")
+        for protocol in ("udp", "tcp"):
+            self._rule(
+                f"sandbox-dns-{protocol}-out",
+                "egress",
+                group.id,
+                "DNS to CoreDNS",
+                protocol=protocol,
+                port=53,
+                peer=system,
+            )
+            self._rule(
+                f"system-dns-{protocol}-from-sandbox",
+                "ingress",
+                system,
+                "DNS from sandbox nodes",
+                protocol=protocol,
+                port=53,
+                peer=group.id,
+            )
+        self._rule(
+            "control-plane-from-sandbox",
+            "ingress",
+            cluster_group,
+            "Sandbox nodes to the API server",
+            protocol="tcp",
+            port=443,
+            peer=group.id,
+        )
+        return group
+
     def _let_cluster_use_secrets_key(self) -> aws.iam.RolePolicy:
         """The control plane encrypts secrets with the key; nothing else gets this grant."""
         return iam.inline_policy(
@@ -315,10 +476,16 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _admin_access(self) -> list[pulumi.Resource]:
-        """An access entry with cluster-admin for the configured role (none: the creator is admin)."""
-        admin_role_arn = self._args.config.admin_role_arn
-        if admin_role_arn is None:
-            return []
+        """An access entry with cluster-admin for the configured role, else for the deployer's role."""
+        admin_role_arn: pulumi.Input[str]
+        if self._args.config.admin_role_arn is not None:
+            admin_role_arn = self._args.config.admin_role_arn
+        else:
+            # The role behind the deployer's session (an assumed-role ARN is not a valid principal).
+            caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            admin_role_arn = aws.iam.get_session_context_output(
+                arn=caller.arn, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).issuer_arn
         entry = aws.eks.AccessEntry(
             f"{self._name}-admin-access",
             cluster_name=self.cluster.name,
@@ -367,18 +534,9 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _addon(self, spec: AddonSpec, depends_on: Sequence[pulumi.Resource]) -> aws.eks.Addon:
-        config = self._args.config
-        pinned = config.addon_versions.get(spec.name)
-        version: pulumi.Input[str] = (
-            pinned
-            if pinned is not None
-            else aws.eks.get_addon_version_output(
-                addon_name=spec.name,
-                kubernetes_version=config.kubernetes_version,
-                most_recent=False,  # the version AWS validated as default for this Kubernetes version
-                opts=pulumi.InvokeOutputOptions(parent=self),
-            ).version
-        )
+        # Pinned per stack (ClusterConfig requires every one): an AWS default that moves would
+        # show as an add-on change on a later preview, or leave add-ons behind an upgrade.
+        version = self._args.config.addon_versions[spec.name]
         role = self._irsa_role(spec) if spec.service_account else None
         return aws.eks.Addon(
             f"{self._name}-{spec.name}",
@@ -417,8 +575,13 @@ class Cluster(pulumi.ComponentResource):
                     ),
                 )
             ],
-            # The cluster group keeps control plane <-> node traffic working; the node group is the identity.
-            vpc_security_group_ids=[self.cluster_security_group_id, self.node_security_group.id],
+            # Security groups in a launch template replace the ones EKS would attach, the cluster
+            # security group included (EKS user guide, "Customize managed nodes with launch
+            # templates"). System nodes: the cluster group (control plane <-> node) and their own.
+            # Sandbox nodes: only theirs, so they share no group that anything admits.
+            vpc_security_group_ids=[self.sandbox_security_group.id]
+            if group == SANDBOX_GROUP
+            else [self.cluster_security_group_id, self.node_security_group.id],
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=instance_tags)
                 for kind in ("instance", "volume", "network-interface")
@@ -436,13 +599,28 @@ class Cluster(pulumi.ComponentResource):
             if group == SANDBOX_GROUP
             else None
         )
+        arch = architecture(settings.instance_types[0])
+        kubernetes_version = self._args.config.kubernetes_version
+        # The newest AMI AWS recommends for this version: a new release rolls the group on the next
+        # `pulumi up` (update_config bounds how many nodes at a time). The launch template sets no
+        # image ID, which the EKS API requires with releaseVersion (CreateNodegroup, releaseVersion).
+        release = aws.ssm.get_parameter_output(
+            name=RELEASE_VERSION_PARAMETER.format(version=kubernetes_version, arch=arch),
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).value
+        role, pull = (
+            (self.sandbox_node_role, self._image_pulls[SANDBOX_GROUP])
+            if group == SANDBOX_GROUP
+            else (self.node_role, self._image_pulls[SYSTEM_GROUP])
+        )
         return aws.eks.NodeGroup(
             f"{self._name}-{group}",
             cluster_name=self.cluster.name,
-            node_role_arn=self.node_role.arn,
+            node_role_arn=role.arn,
             subnet_ids=self._args.subnet_ids,
             version=self.cluster.version,
-            ami_type=AMI_TYPES[architecture(settings.instance_types[0])],
+            release_version=release,
+            ami_type=AMI_TYPES[arch],
             capacity_type=settings.capacity_type,
             instance_types=list(settings.instance_types),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
@@ -460,8 +638,9 @@ class Cluster(pulumi.ComponentResource):
             tags={"Name": f"{self._args.cluster_name}-{group}"},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*self.node_role.ready, *depends_on],
-                # An autoscaler owns the current size between deployments; config owns min and max.
+                depends_on=[*role.ready, pull, *depends_on],
+                # The cluster-autoscaler owns the current size between deployments; config owns min
+                # and max (raising minSize above the current size: docs/upgrades.md).
                 ignore_changes=["scalingConfig.desiredSize"],
             ),
         )

@@ -50,6 +50,7 @@ from components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS
 from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
+from components.zones import zone_id_problem
 
 CONFIG_NAMESPACE = "platform"
 
@@ -74,10 +75,41 @@ REGION_AZ_COUNTS: dict[str, int] = {
     "ap-northeast-2": 4,
 }
 
-# EKS versions in standard or extended support when this was written (2026-11).
-SUPPORTED_KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
 
-# EKS add-ons every cluster runs (components/cluster.py); versions may be pinned per stack.
+_ECR_REGISTRY = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<path>.+)$")
+
+
+def eks_zone_count(region: str) -> int:
+    """Zones of a new account in `region` that EKS accepts: us-east-1's six include use1-az3,
+    which EKS refuses (components/zones.py); us-west-1's usw1-az2 and ca-central-1's cac1-az3
+    exist only in older accounts, on top of the counts above."""
+    return REGION_AZ_COUNTS[region] - (1 if region == "us-east-1" else 0)
+
+
+# EKS versions in standard or extended support when this was written (2026-11-28; 1.31's extended
+# support ended 2026-11-26).
+SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34", "1.35", "1.36")
+# End of standard support per version (EKS user guide, "Understand the Kubernetes version
+# lifecycle on EKS", release calendar; read 2026-11). Standard lasts 14 months from the EKS
+# release, extended 12 more. Under the STANDARD upgrade policy EKS upgrades the control plane
+# itself on this date; docs/upgrades.md is the procedure that gets there first.
+END_OF_STANDARD_SUPPORT = {
+    "1.32": "2026-03-23",
+    "1.33": "2026-07-29",
+    "1.34": "2026-12-02",
+    "1.35": "2027-03-27",
+}
+# The day the calendar above was read: a version whose standard support had ended by then is in
+# extended support (a fixed date, so config validation gives the same answer every day).
+CALENDAR_READ = "2026-11-28"
+
+
+def in_standard_support(version: str) -> bool:
+    """Whether `version` was in EKS standard support when the calendar was read."""
+    return END_OF_STANDARD_SUPPORT.get(version, "9999-12-31") > CALENDAR_READ
+
+
+# EKS add-ons every cluster runs (components/cluster.py); every stack pins each one's version.
 EksAddon = Literal["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"]
 EKS_ADDONS: tuple[EksAddon, ...] = get_args(EksAddon)
 
@@ -201,8 +233,10 @@ class VpcConfig(_Model):
 
     cidr: ipaddress.IPv4Network = Field(description="VPC CIDR, /16 to /24, e.g. 10.10.0.0/16")
     az_count: int = Field(default=3, ge=2, le=6, description="AZs to spread subnets over (EKS needs 2)")
-    availability_zones: list[str] | None = Field(
-        default=None, description="Explicit AZ names; default: the first azCount the region offers"
+    availability_zone_ids: list[str] | None = Field(
+        default=None,
+        description="Pinned zone IDs (e.g. use1-az1), in AZ order; default: the first azCount zone IDs EKS "
+        "accepts. By ID because zone names map to different zones in each account",
     )
     nat_strategy: Literal["none", "single", "one-per-az"] = Field(
         default="one-per-az", description="none | single (dev) | one-per-az (prod)"
@@ -241,12 +275,12 @@ class VpcConfig(_Model):
 
     @model_validator(mode="after")
     def _zones_match_count(self) -> VpcConfig:
-        zones = self.availability_zones
+        zones = self.availability_zone_ids
         if zones is not None:
             if len(zones) != self.az_count:
-                raise KeyedValueError("availabilityZones", f"lists {len(zones)} zones but azCount is {self.az_count}")
+                raise KeyedValueError("availabilityZoneIds", f"lists {len(zones)} zones but azCount is {self.az_count}")
             if len(set(zones)) != len(zones):
-                raise KeyedValueError("availabilityZones", f"{zones} names a zone twice")
+                raise KeyedValueError("availabilityZoneIds", f"{zones} names a zone twice")
         return self
 
 
@@ -327,10 +361,15 @@ class ClusterConfig(_Model):
     )
     addon_versions: dict[EksAddon, Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]] = (
         Field(
-            default_factory=dict,
-            description="pin an add-on, e.g. {vpc-cni: v1.20.4-eksbuild.2}; unpinned ones get the "
-            "default version for the Kubernetes version",
+            description="the version of every EKS add-on, e.g. {vpc-cni: v1.20.4-eksbuild.2}; list the "
+            "versions for a Kubernetes version with `aws eks describe-addon-versions --kubernetes-version "
+            "<v> --addon-name <name>` (docs/upgrades.md)",
         )
+    )
+    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD",
+        description="STANDARD: EKS upgrades the control plane when standard support ends; EXTENDED: "
+        "12 more months on the version at the extended-support price",
     )
 
     @field_validator("kubernetes_version", mode="before")
@@ -359,6 +398,38 @@ class ClusterConfig(_Model):
             # Spot reclaims would take CoreDNS and the add-ons' controllers down with them.
             raise KeyedValueError("system.capacityType", "the system group runs cluster add-ons; use ON_DEMAND")
         return groups
+
+    @model_validator(mode="after")
+    def _upgrade_on_our_calendar(self) -> ClusterConfig:
+        if self.support_type == "STANDARD" and not in_standard_support(self.kubernetes_version):
+            raise KeyedValueError(
+                "kubernetesVersion",
+                f"standard support for {self.kubernetes_version} ended on "
+                f"{END_OF_STANDARD_SUPPORT[self.kubernetes_version]}: with supportType STANDARD, EKS would upgrade "
+                "the control plane on its own and leave the nodes and add-ons behind; upgrade (docs/upgrades.md) "
+                "or set supportType: EXTENDED",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _addons_pinned(self) -> ClusterConfig:
+        missing = [addon for addon in EKS_ADDONS if addon not in self.addon_versions]
+        if missing:
+            raise KeyedValueError(
+                "addonVersions",
+                f"pin every add-on's version; missing {missing} (list them with `aws eks describe-addon-versions "
+                f"--kubernetes-version {self.kubernetes_version} --addon-name <name>`)",
+            )
+        # kube-proxy runs the cluster's own minor version (EKS user guide, "Manage kube-proxy"):
+        # a control-plane upgrade without it leaves the add-on behind.
+        proxy = self.addon_versions["kube-proxy"]
+        if not proxy.startswith(f"v{self.kubernetes_version}."):
+            raise KeyedValueError(
+                "addonVersions.kube-proxy",
+                f"{proxy} is not a {self.kubernetes_version} build; kube-proxy follows the cluster's minor "
+                f"version (v{self.kubernetes_version}.x-eksbuild.y)",
+            )
+        return self
 
     @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterConfig:
@@ -709,17 +780,29 @@ class RegionConfig(_Model):
     @model_validator(mode="after")
     def _zones_fit_region(self) -> RegionConfig:
         available = REGION_AZ_COUNTS[self.name]
-        if self.vpc.az_count > available:
+        usable = eks_zone_count(self.name)
+        if self.vpc.az_count > usable:
             raise KeyedValueError(
-                "vpc.azCount", f"{self.vpc.az_count} zones requested but {self.name} offers {available}"
+                "vpc.azCount", f"{self.vpc.az_count} zones requested but {self.name} offers {usable} that EKS accepts"
             )
         if self.vpc.cidr.overlaps(EKS_SERVICE_IPV4_CIDR):
             raise KeyedValueError(
                 "vpc.cidr", f"{self.vpc.cidr} overlaps {EKS_SERVICE_IPV4_CIDR}, the clusters' Service range"
             )
-        for index, zone in enumerate(self.vpc.availability_zones or []):
-            if not re.fullmatch(re.escape(self.name) + r"[a-z]", zone):
-                raise KeyedValueError(f"vpc.availabilityZones[{index}]", f"{zone!r} is not a zone of {self.name}")
+        for index, zone_id in enumerate(self.vpc.availability_zone_ids or []):
+            problem = zone_id_problem(self.name, zone_id)
+            if problem:
+                raise KeyedValueError(f"vpc.availabilityZoneIds[{index}]", problem)
+        registry = self.language_services.image_registry
+        ecr = _ECR_REGISTRY.fullmatch(registry) if registry else None
+        if ecr is not None and ecr["region"] != self.name:
+            # Each region's nodes pull from their own region's repositories (ImageRegistry), which
+            # the primary's replicate into; another region's registry would be an unreplicated copy.
+            raise KeyedValueError(
+                "languageServices.imageRegistry",
+                f"{registry} is in {ecr['region']}; use this region's registry "
+                f"({ecr['account']}.dkr.ecr.{self.name}.amazonaws.com/{ecr['path']})",
+            )
         try:
             # The same plan the Vpc component makes (components/vpc.py, VpcArgs.from_config).
             plan_subnets(self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=available)
@@ -776,6 +859,19 @@ class StackConfig(_Model):
                         "prod needs at least 1 replica per shard for Multi-AZ failover",
                     )
             _prod_postgres(region.postgres, f"regions[{index}].postgres")
+        return self
+
+    @model_validator(mode="after")
+    def _registries_in_this_account(self) -> StackConfig:
+        for index, region in enumerate(self.regions):
+            registry = region.language_services.image_registry
+            ecr = _ECR_REGISTRY.fullmatch(registry) if registry else None
+            if ecr is not None and self.allowed_account_ids and ecr["account"] not in self.allowed_account_ids:
+                raise KeyedValueError(
+                    f"regions[{index}].languageServices.imageRegistry",
+                    f"account {ecr['account']} is not in allowedAccountIds {self.allowed_account_ids}: the stack "
+                    "creates its repositories in its own account",
+                )
         return self
 
     @model_validator(mode="after")
@@ -999,7 +1095,7 @@ def _issues_from(error: ValidationError) -> list[ConfigIssue]:
 
 
 def _split_key(key: str) -> list[str | int]:
-    """'vpc.availabilityZones[1]' -> ['vpc', 'availabilityZones', 1]."""
+    """'vpc.availabilityZoneIds[1]' -> ['vpc', 'availabilityZoneIds', 1]."""
     parts: list[str | int] = []
     for piece in key.split("."):
         name, *indexes = piece.split("[")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from components.config import StackConfig
 from components.dns import GlobalDns, GlobalDnsArgs
@@ -18,6 +19,7 @@ from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
 from components.providers import random_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
 from components.region import Region, RegionArgs
+from components.registry import replicate
 
 
 class Platform(pulumi.ComponentResource):
@@ -28,6 +30,7 @@ class Platform(pulumi.ComponentResource):
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
+        self._name = name
         self._config = config
         passwords = random_provider(f"{name}-random", parent=self)
         self.regions = {}
@@ -62,6 +65,7 @@ class Platform(pulumi.ComponentResource):
             global_database = global_database or (built if database_membership else None)
             global_queue = global_queue or (built if queue_membership else None)
         self.primary = self.regions[config.primary_region.name]
+        self.image_replication = self._replicate_images()
 
         self.dns = None
         if len(self.regions) > 1:
@@ -80,6 +84,24 @@ class Platform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
             )
         self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
+
+    def _replicate_images(self) -> aws.ecr.ReplicationConfiguration | None:
+        """Images pushed to the primary region's repositories are copied to every other region."""
+        primary = self.primary.registry
+        others = [name for name, region in self.regions.items() if region is not self.primary and region.registry]
+        if primary is None or not others:
+            return None
+        account: pulumi.Output[str] = next(iter(primary.repositories.values())).registry_id
+        replication: aws.ecr.ReplicationConfiguration = replicate(
+            f"{self._name}-image-replication",
+            repositories=self.primary.repositories,
+            replica_regions=others,
+            account=account,
+            registries=[region.registry for region in self.regions.values() if region.registry is not None],
+            # One replication configuration per account, in the primary region.
+            opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
+        )
+        return replication
 
     def stack_outputs(self) -> dict[str, Any]:
         """The stack outputs, by name: what other stacks may rely on (README, "Stack outputs")."""

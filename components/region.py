@@ -14,12 +14,15 @@ from dataclasses import dataclass
 import pulumi
 
 from components.cluster import Cluster, ClusterArgs
+from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
+from components.cluster_autoscaler import image_tag
 from components.config import RegionConfig, StackConfig
 from components.ingress import PublicIngress, PublicIngressArgs
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, Purpose, RedisCluster, RedisClusterArgs
+from components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository
 from components.vpc import Vpc, VpcArgs
 
 PURPOSES: tuple[Purpose, ...] = ("cache", "queue")
@@ -71,10 +74,13 @@ class Region(pulumi.ComponentResource):
     language_services: LanguageServicePool
     ingress: PublicIngress
     kubernetes_version: str
+    registry: ImageRegistry | None
+    """This region's ECR repositories (None when no image comes from this region's ECR)."""
 
     def __init__(self, name: str, args: RegionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Region", name, None, opts)
         config = args.config
+        self._region_name = config.name
         self.kubernetes_version = config.cluster.kubernetes_version
         self.provider = regional_aws_provider(
             f"aws-{config.name}",
@@ -86,6 +92,26 @@ class Region(pulumi.ComponentResource):
         in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
         cluster_name = f"platform-{args.environment}-{config.name}"
         self.network = Vpc(f"{name}-network", VpcArgs.from_config(config, cluster_name=cluster_name), opts=in_region)
+        registry = config.language_services.image_registry
+        autoscaler_image = (
+            f"{registry}/{AUTOSCALER_NAME}:{image_tag(config.cluster.kubernetes_version)}"
+            if registry is not None and ecr_repository(f"{registry}/x:1") is not None
+            else None
+        )
+        service_images = [service.image for service in config.language_services.resolved_services().values()]
+        sandbox_repositories = self._own_repositories(service_images)
+        system_repositories = self._own_repositories([autoscaler_image] if autoscaler_image else [])
+        self.repositories = [*sandbox_repositories, *system_repositories]
+        self.registry = (
+            ImageRegistry(
+                f"{name}-registry",
+                ImageRegistryArgs(repositories=self.repositories, protect=args.environment == "prod"),
+                opts=in_region,
+            )
+            if self.repositories
+            else None
+        )
+        arns = self.registry.repository_arns if self.registry is not None else {}
         self.cluster = Cluster(
             f"{name}-cluster",
             ClusterArgs.from_config(
@@ -94,10 +120,13 @@ class Region(pulumi.ComponentResource):
                 vpc=self.network,
                 instance_tags=args.tags,
                 environment=args.environment,
+                system_image_repository_arns=[arns[repository] for repository in system_repositories],
+                sandbox_image_repository_arns=[arns[repository] for repository in sandbox_repositories],
+                autoscaler_image=autoscaler_image,
             ),
             opts=in_region,
         )
-        # Data stores admit the cluster's nodes and nothing else.
+        # Data stores admit the system nodes and nothing else: never the sandbox nodes' group.
         from_nodes = {"eks-nodes": self.cluster.node_security_group_id}
         self.database = ManagedPostgres(
             f"{name}-postgres",
@@ -147,8 +176,18 @@ class Region(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "vpcId": self.network.vpc_id,
+                "repositories": self.repositories,
                 "clusterName": self.cluster.cluster_name,
                 "databaseWriterEndpoint": self.database.writer_endpoint,
                 "ingressHostname": self.ingress.hostname,
             }
         )
+
+    def _own_repositories(self, images: Sequence[str]) -> list[str]:
+        """Repository names of the images that live in this region's ECR (the registry creates them)."""
+        names: list[str] = []
+        for image in images:
+            parsed = ecr_repository(image)
+            if parsed is not None and parsed[1] == self._region_name and parsed[2] not in names:
+                names.append(parsed[2])
+        return names

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +28,7 @@ from components.config import REGION_AZ_COUNTS, RegionConfig, subnet_layouts
 from components.iam import Condition, trust_policy
 from components.log_groups import encrypted_log_group
 from components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
+from components.zones import ZoneError, choose_zones
 
 NatStrategy = Literal["none", "single", "one-per-az"]
 
@@ -44,7 +45,8 @@ class VpcArgs:
 
     cidr: str
     az_count: int = 3
-    availability_zones: Sequence[str] | None = None  # default: the region's first `az_count`
+    availability_zone_ids: Sequence[str] | None = None
+    """Pinned zone IDs (`use1-az1`), in AZ order; default: the first `az_count` IDs EKS accepts."""
     nat_strategy: NatStrategy = "one-per-az"
     subnet_layouts: Mapping[Tier, TierLayout] = field(default_factory=dict)
     subnet_slots: int = MAX_AZS
@@ -58,7 +60,7 @@ class VpcArgs:
         return cls(
             cidr=str(vpc.cidr),
             az_count=vpc.az_count,
-            availability_zones=vpc.availability_zones,
+            availability_zone_ids=vpc.availability_zone_ids,
             nat_strategy=vpc.nat_strategy,
             subnet_layouts=subnet_layouts(vpc.subnets),
             subnet_slots=REGION_AZ_COUNTS[region.name],  # every AZ the region has gets a slot
@@ -76,7 +78,9 @@ class Vpc(pulumi.ComponentResource):
     cidr_block: pulumi.Output[str]
     """The VPC's IPv4 CIDR."""
     availability_zones: pulumi.Output[list[str]]
-    """AZ names in AZ order; subnet lists follow the same order."""
+    """AZ names (this account's) in AZ order; subnet lists follow the same order."""
+    availability_zone_ids: pulumi.Output[list[str]]
+    """AZ IDs in AZ order: the same physical zones in every account."""
     public_subnet_ids: pulumi.Output[list[str]]
     """Public subnets, AZ order (load balancers, NAT gateways)."""
     private_subnet_ids: pulumi.Output[list[str]]
@@ -106,8 +110,8 @@ class Vpc(pulumi.ComponentResource):
             plan = plan_subnets(cidr, args.az_count, args.subnet_layouts, slots=args.subnet_slots)
         except SubnetPlanError as error:  # it names the tier and the AZ
             raise SubnetPlanError(f"Vpc {name}: {error}") from None
-        zones = self._zones(args)
         self._context = AwsContext.of(self)
+        zones = self._zones(args)
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -142,7 +146,8 @@ class Vpc(pulumi.ComponentResource):
 
         self.vpc_id = self.vpc.id
         self.cidr_block = self.vpc.cidr_block
-        self.availability_zones = zones
+        self.availability_zone_ids = zones.apply(lambda chosen: [zone_id for zone_id, _ in chosen])
+        self.availability_zones = zones.apply(lambda chosen: [name for _, name in chosen])
         self.public_subnet_ids = _ids(self.subnets["public"])
         self.private_subnet_ids = _ids(self.subnets["private"])
         self.database_subnet_ids = _ids(self.subnets["database"])
@@ -156,6 +161,7 @@ class Vpc(pulumi.ComponentResource):
                 "vpcId": self.vpc_id,
                 "cidrBlock": self.cidr_block,
                 "availabilityZones": self.availability_zones,
+                "availabilityZoneIds": self.availability_zone_ids,
                 "publicSubnetIds": self.public_subnet_ids,
                 "privateSubnetIds": self.private_subnet_ids,
                 "databaseSubnetIds": self.database_subnet_ids,
@@ -175,26 +181,34 @@ class Vpc(pulumi.ComponentResource):
     def _subnet_name(self, tier: Tier, az_index: int) -> str:
         return f"{self._name}-{tier}-az{az_index + 1}"
 
-    def _zones(self, args: VpcArgs) -> pulumi.Output[list[str]]:
-        if args.availability_zones is not None:
-            if len(args.availability_zones) != args.az_count:
-                raise ValueError(
-                    f"Vpc {self._name}: availability_zones lists {len(args.availability_zones)} zones "
-                    f"but az_count is {args.az_count}"
+    def _zones(self, args: VpcArgs) -> pulumi.Output[list[tuple[str, str]]]:
+        """`(zone ID, name)` per AZ, chosen by ID (components/zones.py says why)."""
+        pinned = list(args.availability_zone_ids) if args.availability_zone_ids is not None else None
+        if pinned is not None:
+            if len(pinned) != args.az_count:
+                raise ZoneError(
+                    f"Vpc {self._name}: availability_zone_ids lists {len(pinned)} zones but az_count is {args.az_count}"
                 )
-            return pulumi.Output.from_input(list(args.availability_zones))
-        found = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
-        count = args.az_count
+            if len(set(pinned)) != len(pinned):
+                raise ZoneError(f"Vpc {self._name}: availability_zone_ids {pinned} names a zone twice")
+        # No `state` filter: an impaired zone stays in the list, so nothing after it moves. Only
+        # real AZs (no Local or Wavelength Zones the account may have opted into).
+        found = aws.get_availability_zones_output(
+            filters=[aws.GetAvailabilityZonesFilterArgs(name="zone-type", values=["availability-zone"])],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        name, count = self._name, args.az_count
 
-        def first_zones(names: list[str]) -> list[str]:
-            if len(names) < count:
-                raise ValueError(f"Vpc {self._name}: az_count is {count} but the region offers {len(names)} zones")
-            return names[:count]
+        def chosen(values: list[Any]) -> list[tuple[str, str]]:
+            region, names, zone_ids = values
+            try:
+                return choose_zones(region, names, zone_ids, count, pinned)
+            except ZoneError as error:
+                raise ZoneError(f"Vpc {name}: {error}") from None
 
-        zones: pulumi.Output[list[str]] = found.names.apply(first_zones)
-        return zones
+        return pulumi.Output.all(self._context.region, found.names, found.zone_ids).apply(chosen)
 
-    def _subnet(self, planned: PlannedSubnet, zones: pulumi.Output[list[str]]) -> aws.ec2.Subnet:
+    def _subnet(self, planned: PlannedSubnet, zones: pulumi.Output[list[tuple[str, str]]]) -> aws.ec2.Subnet:
         name = self._subnet_name(planned.tier, planned.az_index)
         tags = {"Name": name, "tier": planned.tier}
         if planned.tier == "public":
@@ -208,7 +222,8 @@ class Vpc(pulumi.ComponentResource):
             name,
             vpc_id=self.vpc.id,
             cidr_block=str(planned.cidr),
-            availability_zone=zones.apply(lambda names: names[index]),
+            # By ID: the same physical zone whatever this account calls it.
+            availability_zone_id=zones.apply(lambda chosen: chosen[index][0]),
             map_public_ip_on_launch=False,  # nothing gets a public IP by accident, even in public subnets
             tags=tags,
             opts=self._child(),

@@ -20,7 +20,7 @@ from typing import Any
 from cost.prices import ASSUMPTIONS, HOURS_PER_MONTH, Price, price
 
 # The pack's prop readers: a foreign export may hold anything where a mapping or list belongs.
-from policies.rule import at, sequence
+from policies.rule import at, mapping, sequence
 
 CURRENCY = "USD"
 
@@ -106,6 +106,7 @@ FREE_TYPES = frozenset(
         "aws:ec2/vpc:Vpc",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
         "aws:eks/accessEntry:AccessEntry",
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
         "aws:eks/addon:Addon",
@@ -322,6 +323,30 @@ _VCPUS = {
 }
 
 
+def _ecr_repository(p: _Pricer, item: Item) -> list[Line]:
+    gigabytes = _assumed("ecr-gb-per-repository")
+    return [p.line(item, f"image storage, {gigabytes:g} GB", "ecr.storage", gigabytes, "ecr-gb-per-repository")]
+
+
+def _ecr_replication(p: _Pricer, item: Item) -> list[Line]:
+    destinations = {
+        str(destination.get("region"))
+        for rule in sequence(at(item.props, "replicationConfiguration", "rules"))
+        for destination in sequence(mapping(rule).get("destinations"))
+        if isinstance(destination, Mapping)
+    }
+    gigabytes = _assumed("ecr-replication-gb")
+    return [
+        p.line(
+            item,
+            f"image replication to {len(destinations)} region(s), {gigabytes:g} GB each",
+            "transfer.inter-region",
+            gigabytes * len(destinations),
+            "ecr-replication-gb",
+        )
+    ]
+
+
 def _proxy(p: _Pricer, item: Item) -> list[Line]:
     # The proxy fronts the databases its ProxyTargets name: a cluster's instances, or an instance.
     targets = [
@@ -476,6 +501,8 @@ PRICERS: dict[str, Callable[[_Pricer, Item], list[Line]]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _per_month("cloudwatch.alarm", "metric alarm"),
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:route53/zone:Zone": _zone,
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": _ecr_replication,
 }
 
 

@@ -33,6 +33,7 @@ _SECRETS = "https://aws.amazon.com/secrets-manager/pricing/"
 _CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/"
 _ROUTE53 = "https://aws.amazon.com/route53/pricing/"
 _TRANSFER = "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer"
+_ECR = "https://aws.amazon.com/ecr/pricing/"
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ _ROWS = (
     _Row("elasticache.valkey.cache.m7g.large", "node-hour", _regional(0.1264, 0.1400, 0.1624), _ELASTICACHE),
     _Row("elasticache.valkey.cache.m7g.xlarge", "node-hour", _regional(0.2528, 0.2800, 0.3248), _ELASTICACHE),
     _Row("elasticache.valkey.cache.r7g.large", "node-hour", _regional(0.1752, 0.1944, 0.2120), _ELASTICACHE),
+    # --- container images (basic scan on push is free; replication pays inter-region transfer) ---
+    _Row("ecr.storage", "GB-month", _everywhere(0.10), _ECR, "2026-11-28"),
     # --- keys, secrets, logs, alarms ------------------------------------------------------------
     _Row("kms.key", "key-month", _everywhere(1.00), _KMS),
     _Row("secretsmanager.secret", "secret-month", _everywhere(0.40), _SECRETS),
@@ -180,6 +183,15 @@ ASSUMPTIONS: dict[str, Assumption] = {
     ),
     "dns-queries-millions": Assumption(
         5, "million per month", "each hosted zone answers 5 million latency queries a month"
+    ),
+    "ecr-gb-per-repository": Assumption(
+        2,
+        "GB",
+        "each ECR repository stores 2 GB (a language toolchain image is 0.3-1.5 GB; the lifecycle policy keeps "
+        "the newest 50, which share most layers)",
+    ),
+    "ecr-replication-gb": Assumption(
+        10, "GB per month", "image pushes replicate 10 GB a month from the primary to each other region"
     ),
     "backup-storage": Assumption(
         0, "GB", "backups stay within the free backup storage (up to the size of the database in the region)"

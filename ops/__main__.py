@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
+import traceback
 from datetime import datetime
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from ops import clients, query
 from ops.audit import audit, render_text
 from ops.exits import HELP, Exit, FailedError, InputError, RefusedError
-from ops.failover import TARGET_SECONDS, Mode, aftermath, check_others, check_rpo, execute, make_plan
+from ops.failover import Mode, Timeline, aftermath, check_others, check_rpo, execute, make_plan
 from ops.outputs import StackOutputs
 from ops.restore_drill import restore_drill
 
@@ -47,11 +49,23 @@ def _positive(text: str) -> float:
     return value
 
 
-def _not_negative(text: str) -> float:
+MIN_POLL_SECONDS = 1.0
+"""The shortest --poll-seconds: below it the runbooks would call AWS back to back (tests lower it)."""
+
+
+def _poll(text: str) -> float:
     value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is below 0")
+    if value < MIN_POLL_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text} is below {MIN_POLL_SECONDS:g} s")
     return value
+
+
+def _ca_bundle(text: str) -> ssl.SSLContext:
+    """--ca-bundle: loaded while the arguments are read, so a bad bundle stops the drill before it restores."""
+    try:
+        return query.ca_context(Path(text))
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _minutes(text: str) -> int:
@@ -87,13 +101,16 @@ def _parser() -> argparse.ArgumentParser:
     failover_parser.add_argument(
         "--others",
         choices=["detach", "keep"],
-        help="with --primary-gone and other secondaries: detach them too, or keep them in the old global database",
+        help=(
+            "with --primary-gone and other secondaries: detach them too (recommended by AWS, against a split brain), "
+            "or keep them in the old global database"
+        ),
     )
     failover_parser.add_argument("--rpo-minutes", type=_minutes, default=15)
     failover_parser.add_argument("--force", action="store_true", help="act even with the lag above the RPO or unknown")
     failover_parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     failover_parser.add_argument("--timeout", type=_positive, default=900, help="seconds to wait for AWS to finish")
-    failover_parser.add_argument("--poll-seconds", type=_not_negative, default=5, help="how often to look")
+    failover_parser.add_argument("--poll-seconds", type=_poll, default=5, help="how often to look (at least 1)")
 
     drill_parser = commands.add_parser(
         "restore-drill",
@@ -111,12 +128,14 @@ def _parser() -> argparse.ArgumentParser:
     recovery.add_argument("--snapshot", help="restore this snapshot instead ('latest': the newest available)")
     drill_parser.add_argument("--instance-class", help="Aurora: the copy's instance class; default: the writer's")
     drill_parser.add_argument("--skip-query", action="store_true", help="no SELECT 1 (no network reach from here)")
-    drill_parser.add_argument("--ca-bundle", type=Path, help="RDS CA bundle (PEM) to verify the copy's certificate")
+    drill_parser.add_argument(
+        "--ca-bundle", type=_ca_bundle, help="RDS CA bundle (PEM) to verify the copy's certificate"
+    )
     drill_parser.add_argument("--connect-timeout", type=_positive, default=10, help="seconds to reach the copy's port")
     drill_parser.add_argument("--rto-minutes", type=_minutes, default=60)
     drill_parser.add_argument("--rpo-minutes", type=_minutes, default=15)
     drill_parser.add_argument("--timeout", type=_positive, default=3600, help="seconds to wait for each step")
-    drill_parser.add_argument("--poll-seconds", type=_not_negative, default=30)
+    drill_parser.add_argument("--poll-seconds", type=_poll, default=30, help="how often to look (at least 1)")
     return parser
 
 
@@ -148,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     except BotoCoreError as error:  # no endpoint, connection failures, bad region names
         print(f"error: {error}", file=sys.stderr)
         return Exit.AWS_ERROR
+    except OSError as error:  # a local failure: a file, a socket outside botocore
+        print(f"error: {error}", file=sys.stderr)
+        return Exit.UNEXPECTED
+    except Exception as error:  # a bug: its traceback, and never exit 1 (which means "target missed")
+        traceback.print_exc()
+        print(f"error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        return Exit.UNEXPECTED
 
 
 def _audit(outputs: StackOutputs, args: argparse.Namespace) -> int:
@@ -177,10 +203,16 @@ def _failover(outputs: StackOutputs, args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Dry run: nothing changed.")
         return Exit.OK
-    timeline = execute(plan, client=factory, timeout_seconds=args.timeout, poll_seconds=args.poll_seconds)
+    timeline = Timeline()
+    try:
+        execute(plan, client=factory, timeout_seconds=args.timeout, poll_seconds=args.poll_seconds, timeline=timeline)
+    except BaseException:
+        if timeline.events:  # what happened before the error, then the error
+            print("\n".join(timeline.render()), flush=True)
+        raise
     print("\n".join(timeline.render()))
     print("\n".join(aftermath(plan)))
-    return Exit.OK if timeline.total <= TARGET_SECONDS else Exit.TARGET_MISSED
+    return Exit.OK if timeline.within_target else Exit.TARGET_MISSED
 
 
 def _drill(outputs: StackOutputs, args: argparse.Namespace) -> int:
@@ -189,7 +221,7 @@ def _drill(outputs: StackOutputs, args: argparse.Namespace) -> int:
         args.region,
         client=clients.default_client,
         connect=query.tcp_connect,
-        query=query.pg8000_select_one(args.ca_bundle),
+        query=query.pg8000_select_one(args.ca_bundle),  # an SSLContext, loaded by _ca_bundle
         point_in_time=args.point_in_time,
         snapshot=args.snapshot,
         instance_class=args.instance_class,

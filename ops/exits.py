@@ -25,6 +25,9 @@ class Exit(IntEnum):
     QUERY_NOT_RUN = 6
     """restore-drill: the copy was restored and checked, but its SELECT 1 could not run from
     here (no network route to the copy, or no PostgreSQL driver)."""
+    UNEXPECTED = 7
+    """An error the runbook has no answer for: a local failure (a file, a socket) or a bug; the
+    message names it. Never 1, which would read as "target missed"."""
 
 
 HELP = """exit status (one meaning each):
@@ -35,7 +38,8 @@ HELP = """exit status (one meaning each):
      audit: some resources could not be read
   4  refused by a safety check (failover); nothing changed
   5  failed: the runbook acted and did not end as it should (see its message)
-  6  restore-drill only: restored and checked, but the SELECT 1 could not run from here"""
+  6  restore-drill only: restored and checked, but the SELECT 1 could not run from here
+  7  unexpected error: a local failure or a bug (its message, and a bug's traceback)"""
 
 
 class InputError(ValueError):

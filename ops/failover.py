@@ -6,15 +6,17 @@
 - `--unplanned --primary-gone`: detach the target from the global cluster and let it stand
   alone as a writer (the primary region's API is unreachable). The other secondaries cannot
   follow the detached target: `--others detach` detaches them too (standalone copies frozen at
-  the outage), `--others keep` leaves them in the old global database (read-only, following
-  the old primary if it returns); with other secondaries, one of the two must be chosen.
+  the outage; what the Aurora user guide advises, against a split brain), `--others keep` leaves
+  them in the old global database (read-only, following the old primary if it returns); with
+  other secondaries, one of the two must be chosen.
 
 Before acting it reads the target's replication lag (CloudWatch `AuroraGlobalDBReplicationLag`,
 the last 5 minutes) and refuses when the lag is above the RPO or unknown, unless `--force`.
 A switchover or failover has ended when AWS says so: the target is the writer, the global
 cluster is `available` and its `FailoverState` shows nothing in progress (DescribeGlobalClusters);
-then the target cluster is checked `available`. It prints a timeline against the 2-minute
-target and what the stack config now says against what AWS has. `--dry-run` prints the plan
+then the target cluster is checked `available`. It prints a timeline, judged against the
+2-minute target at the moment the target is verified as the writer, and what the stack config
+now says against what AWS has. `--dry-run` prints the plan
 and changes nothing.
 """
 
@@ -96,26 +98,42 @@ class Plan:
             if self.others_action == "detach":
                 yield f"Then: RemoveFromGlobalCluster on {names} (--others detach)"
             elif self.others_action == "keep":
-                yield f"Then: {names} stay in {self.global_cluster}, read-only, behind the old primary (--others keep)"
+                yield (
+                    f"Then: {names} stay in {self.global_cluster}, read-only, behind the old primary (--others keep; "
+                    "AWS advises detaching them, against a split brain)"
+                )
 
 
 @dataclass
 class Timeline:
-    started: float = field(default_factory=time.monotonic)
-    events: list[tuple[float, str]] = field(default_factory=list)
+    """What happened when, and the moment judged against the 2-minute target: the target verified
+    as the writer. Steps after it (detaching the other secondaries) are shown but not counted."""
 
-    def mark(self, event: str) -> None:
-        self.events.append((time.monotonic() - self.started, event))
+    clock: Callable[[], float] = time.monotonic
+    events: list[tuple[float, str]] = field(default_factory=list)
+    judged: tuple[float, str] | None = None
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def mark(self, event: str, *, judge: bool = False) -> None:
+        self.events.append((self.clock() - self.started, event))
+        if judge:
+            self.judged = self.events[-1]
 
     @property
-    def total(self) -> float:
-        return self.events[-1][0] if self.events else 0.0
+    def within_target(self) -> bool:
+        return self.judged is not None and self.judged[0] <= TARGET_SECONDS
 
     def render(self) -> Iterator[str]:
         for seconds, event in self.events:
             yield f"  {seconds:7.1f} s  {event}"
-        verdict = "within" if self.total <= TARGET_SECONDS else "OVER"
-        yield f"Failover took {self.total:.1f} s: {verdict} the {TARGET_SECONDS} s target."
+        if self.judged is None:
+            yield "The target was not verified as the writer."
+            return
+        verdict = "within" if self.within_target else "OVER"
+        yield f"Failover took {self.judged[0]:.1f} s to a verified writer: {verdict} the {TARGET_SECONDS} s target."
 
 
 def _member_region(arn: str) -> str:
@@ -233,9 +251,10 @@ def check_others(plan: Plan) -> None:
         return
     names = ", ".join(f"{other.region} ({other.identifier})" for other in plan.others)
     raise FailoverRefusedError(
-        f"{names} cannot follow the detached {plan.target_identifier}; pass --others detach (they become standalone "
-        "copies frozen at the outage) or --others keep (they stay read-only in the old global database and follow "
-        "the old primary if it returns); README, 'After a failover'"
+        f"{names} cannot follow the detached {plan.target_identifier}; pass --others detach (recommended: the Aurora "
+        "user guide on recovering from an unplanned outage advises removing the other secondaries, against a split "
+        "brain; they become standalone copies frozen at the outage) or --others keep (they stay read-only in the old "
+        "global database and follow the old primary if it returns); README, 'After a failover'"
     )
 
 
@@ -246,26 +265,17 @@ def execute(
     timeout_seconds: float = 900,
     poll_seconds: float = 5,
     sleep: Callable[[float], None] = time.sleep,
+    timeline: Timeline | None = None,
 ) -> Timeline:
+    """Act, wait until AWS says it ended, verify the target; pass `timeline` to keep it on an error."""
     rds = client("rds", plan.target_region)
-    timeline = Timeline()
+    timeline = Timeline() if timeline is None else timeline
     deadline = time.monotonic() + timeout_seconds
     if plan.mode == "detach-and-promote":
         rds.remove_from_global_cluster(GlobalClusterIdentifier=plan.global_cluster, DbClusterIdentifier=plan.target_arn)
         timeline.mark("detach-and-promote requested")
         _wait_detached(rds, plan, plan.target_arn, plan.target_identifier, deadline, sleep, poll_seconds)
         timeline.mark(f"{plan.target_identifier} left {plan.global_cluster} and is the writer")
-        if plan.others_action == "detach":
-            for other in plan.others:
-                other_rds = client("rds", other.region)
-                other_rds.remove_from_global_cluster(
-                    GlobalClusterIdentifier=plan.global_cluster, DbClusterIdentifier=other.arn
-                )
-                timeline.mark(f"{other.identifier} ({other.region}): detach requested")
-                _wait_detached(other_rds, plan, other.arn, other.identifier, deadline, sleep, poll_seconds)
-                timeline.mark(
-                    f"{other.identifier} ({other.region}) left {plan.global_cluster}: a frozen standalone copy"
-                )
     else:
         if plan.mode == "switchover":
             rds.switchover_global_cluster(
@@ -285,7 +295,17 @@ def execute(
         raise FailoverIncompleteError(
             f"{plan.target_identifier} writes but is {cluster.get('Status')}; check it before use"
         )
-    timeline.mark(f"verified: {plan.target_identifier} available at {cluster.get('Endpoint')}")
+    # The writer is up: this is the moment the 2-minute target is about (the others' detach is not).
+    timeline.mark(f"verified: {plan.target_identifier} available at {cluster.get('Endpoint')}", judge=True)
+    if plan.mode == "detach-and-promote" and plan.others_action == "detach":
+        for other in plan.others:
+            other_rds = client("rds", other.region)
+            other_rds.remove_from_global_cluster(
+                GlobalClusterIdentifier=plan.global_cluster, DbClusterIdentifier=other.arn
+            )
+            timeline.mark(f"{other.identifier} ({other.region}): detach requested")
+            _wait_detached(other_rds, plan, other.arn, other.identifier, deadline, sleep, poll_seconds)
+            timeline.mark(f"{other.identifier} ({other.region}) left {plan.global_cluster}: a frozen standalone copy")
     return timeline
 
 
@@ -303,7 +323,13 @@ def _wait_settled(
     poll_seconds: float,
     timeout_seconds: float,
 ) -> None:
-    """Until the target writes AND the global cluster is available with no failover in progress."""
+    """Until one answer shows the target writing, the global cluster available, no failover in progress.
+
+    FailoverState is empty unless a switchover or failover is scheduled or running
+    (DescribeGlobalClusters), so "available, no FailoverState" says nothing about which way it
+    went: only the same answer's IsWriter does. A target that wrote and then stopped means AWS
+    rolled the action back.
+    """
     writes = False
     while True:
         found = _global(rds, plan.global_cluster)
@@ -312,25 +338,31 @@ def _wait_settled(
             raise FailoverIncompleteError(
                 f"AWS is cancelling the {plan.mode} of {plan.global_cluster}: the writer stays in {plan.writer_region}"
             )
-        target_writes = any(
-            m.get("DBClusterArn") == plan.target_arn and m.get("IsWriter")
-            for m in found.get("GlobalClusterMembers", [])
-        )
+        members = found.get("GlobalClusterMembers", [])
+        target_writes = any(m.get("DBClusterArn") == plan.target_arn and m.get("IsWriter") for m in members)
         if target_writes and not writes:
             writes = True
             timeline.mark(f"{plan.target_identifier} is the writer")
+        elif writes and not target_writes:
+            writer = next((str(m.get("DBClusterArn")) for m in members if m.get("IsWriter")), "no member")
+            raise FailoverIncompleteError(
+                f"{plan.target_identifier} wrote, then stopped: {writer} writes for {plan.global_cluster} now "
+                f"(AWS rolled the {plan.mode} back); check the global database before sending writes anywhere"
+            )
         status = str(found.get("Status", ""))
-        if writes and status == "available" and state not in IN_PROGRESS:
+        if target_writes and status == "available" and state not in IN_PROGRESS:
             timeline.mark(f"{plan.global_cluster} is available, no {plan.mode} in progress")
             return
         if time.monotonic() > deadline:
             missing = (
-                "the target is not the writer" if not writes else f"status {status}, failover state {state or 'none'}"
+                "the target is not the writer"
+                if not target_writes
+                else f"status {status}, failover state {state or 'none'}"
             )
             raise FailoverIncompleteError(
                 f"the {plan.mode} of {plan.global_cluster} did not end within {timeout_seconds:g} s ({missing})"
             )
-        sleep(poll_seconds)
+        sleep(max(0.0, min(poll_seconds, deadline - time.monotonic())))  # never past the deadline
 
 
 def _wait_detached(
@@ -352,7 +384,7 @@ def _wait_detached(
             raise FailoverIncompleteError(
                 f"{identifier} did not leave {plan.global_cluster} and become available in time"
             )
-        sleep(poll_seconds)
+        sleep(max(0.0, min(poll_seconds, deadline - time.monotonic())))  # never past the deadline
 
 
 def aftermath(plan: Plan) -> Iterator[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ops.exits import FailedError
+from ops.exits import FailedError, InputError
 
 DRIVER = "pg8000"
 
@@ -48,12 +48,25 @@ def tcp_connect(endpoint: Endpoint, timeout: float) -> socket.socket:
         raise NotRunError(f"no route to {endpoint.host}:{endpoint.port} from here ({reason})") from None
 
 
-def pg8000_select_one(ca_bundle: Path | None) -> Query:
-    """SELECT 1 with pg8000 (pure Python), TLS required; the certificate verified with `ca_bundle`.
+def ca_context(bundle: Path) -> ssl.SSLContext:
+    """A TLS context that verifies the copy's certificate against `bundle` (PEM), or an InputError.
+
+    Loaded before the drill starts: a bundle that cannot be read must stop it before anything is
+    restored, not after the copy is up.
+    """
+    try:
+        return ssl.create_default_context(cafile=str(bundle))
+    except (OSError, ValueError) as error:  # missing, unreadable, or no certificate in it (ssl.SSLError)
+        reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or str(error)
+        raise InputError(f"{bundle}: not a readable PEM CA bundle ({reason})") from None
+
+
+def pg8000_select_one(context: ssl.SSLContext | None) -> Query:
+    """SELECT 1 with pg8000 (pure Python), TLS required; the certificate verified with `context`.
 
     The platform's parameter groups set rds.force_ssl=1, so a plain connection would be refused.
-    Without a bundle the session is encrypted but the server is not authenticated (pg8000's
-    ssl_context=True); RDS publishes its CA bundle for verification.
+    Without a context (no --ca-bundle) the session is encrypted but the server is not
+    authenticated (pg8000's ssl_context=True); RDS publishes its CA bundle for verification.
     """
 
     def query(endpoint: Endpoint, sock: socket.socket, timeout: float) -> Any:
@@ -62,9 +75,6 @@ def pg8000_select_one(ca_bundle: Path | None) -> Query:
         except ImportError:
             sock.close()
             raise NotRunError(f"the PostgreSQL driver {DRIVER} is not installed (pip install {DRIVER})") from None
-        context: ssl.SSLContext | bool = True
-        if ca_bundle is not None:
-            context = ssl.create_default_context(cafile=str(ca_bundle))
         try:
             connection = native.Connection(
                 endpoint.user,
@@ -73,7 +83,7 @@ def pg8000_select_one(ca_bundle: Path | None) -> Query:
                 database=endpoint.database,
                 password=endpoint.password,
                 sock=sock,
-                ssl_context=context,
+                ssl_context=True if context is None else context,
                 timeout=timeout,
             )
         except Exception as error:  # the driver's own errors: TLS, authentication, protocol

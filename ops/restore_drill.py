@@ -4,20 +4,21 @@ By default it restores the region's database to its latest restorable time (poin
 recovery, the restore an incident would use), or to `--point-in-time`, or from `--snapshot`.
 Aurora: the cluster, then one instance like the source's writer (a cluster without an instance
 serves nothing). RDS: the instance. The copy gets the source's subnet group, security groups,
-parameter groups and KMS key, never a public address. The drill waits with boto3's waiters,
+parameter groups and KMS key, never a public address, and tags naming this run. The drill
+waits with boto3's waiters (one look at a time, under a monotonic deadline),
 checks the copy's groups and key, gives it a master password of its own (the drill never reads
 the source's secret), runs `SELECT 1` through the engine, and deletes the copy. Each step is
 timed; the restore time (the steps an incident restore also takes) is compared with the RTO and
 the recovery point's age with the RPO. The source is only read, never changed.
 
-Cleanup touches only what the drill created and only in a state RDS lets it delete; anything
-else (a copy still `creating` after a timeout) is left, named, with the command that deletes
-it, and the real error is reported, never hidden by the cleanup.
+Cleanup touches only what AWS accepted to create for this run, only while it still carries this
+run's tags, and only in a state RDS lets it delete; anything else (a copy still `creating` after
+a timeout) is left, named, with the command that deletes it, and the real error is reported,
+never hidden by the cleanup (exit 5 when something is left, whatever the error).
 """
 
 from __future__ import annotations
 
-import math
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -34,12 +35,15 @@ from ops.outputs import StackOutputs
 from ops.query import Connect, Endpoint, NotRunError, Query
 
 DRILL_TAG = {"Key": "purpose", "Value": "restore-drill"}
+RUN_TAG = "restore-drill-run"
+"""The tag whose value is the run id: the cleanup and the password change act only on a copy with both."""
 
 # DB identifiers: 1-63 letters, digits or hyphens, first a letter, no trailing or double hyphen
 # (RDS API, CreateDBInstance / RestoreDBClusterToPointInTime DBClusterIdentifier). The copy's
-# suffix is "-drill-YYYYmmddHHMM" and the Aurora instance adds "-1".
+# suffix is "-drill-YYYYmmddHHMMSS-<run id>" and the Aurora instance adds "-1".
 IDENTIFIER_MAX = 63
-SUFFIX_LENGTH = len("-drill-202601010000-1")
+RUN_ID_BYTES = 3  # 6 lowercase hex digits: two drills started in the same second still differ
+SUFFIX_LENGTH = len("-drill-20260101000000-") + 2 * RUN_ID_BYTES + len("-1")
 
 # ModifyDBCluster / ModifyDBInstance MasterUserPassword: 8 to 41 characters (Aurora), printable
 # ASCII except '/', '"' and '@'. token_urlsafe(30) gives 40 characters of [A-Za-z0-9_-].
@@ -110,8 +114,7 @@ class DrillReport:
 
     def render(self) -> Iterator[str]:
         yield f"Restore drill of {self.source} into {self.copy}:"
-        for step in self.steps:
-            yield f"  {step.seconds:8.1f} s  {'*' if step.restore else ' '} {step.name}"
+        yield from render_steps(self.steps)
         verdict = "within" if self.within_rto else "OVER"
         yield (
             f"Restore time (steps marked *): {self.restore_seconds / 60:.1f} min, "
@@ -132,6 +135,20 @@ class DrillReport:
             yield from (f"  {line}" for line in self.leftovers)
         else:
             yield "Cleanup: the copy is deleted."
+
+
+def render_steps(steps: list[Step]) -> Iterator[str]:
+    for step in steps:
+        yield f"  {step.seconds:8.1f} s  {'*' if step.restore else ' '} {step.name}"
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    name: str
+    created: datetime
+    engine_version: str
+    """The snapshot's own: restored without it, AWS picks the Region's default version, and refuses
+    one older than the snapshot's (RestoreDBClusterFromSnapshot, EngineVersion)."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +193,7 @@ def _source(rds: Any, identifier: str, arn: str) -> _Source:
             secret_arn=_secret_arn(found),
         )
     found = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+    earliest, latest = _instance_window(rds, found)
     return _Source(
         kind="instance",
         identifier=identifier,
@@ -184,12 +202,24 @@ def _source(rds: Any, identifier: str, arn: str) -> _Source:
         security_groups=[g["VpcSecurityGroupId"] for g in found.get("VpcSecurityGroups", [])],
         kms_key=str(found.get("KmsKeyId") or ""),
         parameter_group=_parameter_group(found),
-        earliest=None,  # an instance's window is in DescribeDBInstanceAutomatedBackups; AWS checks it
-        latest=found.get("LatestRestorableTime"),
+        earliest=earliest,
+        latest=latest,
         instance_class=str(found.get("DBInstanceClass") or ""),
         instance_parameter_group=_parameter_group(found),
         secret_arn=_secret_arn(found),
     )
+
+
+def _instance_window(rds: Any, found: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """An instance's restorable window: its automated backups' RestoreWindow (the instance itself
+    has only LatestRestorableTime; DescribeDBInstanceAutomatedBackups, RestoreWindow.EarliestTime)."""
+    identifier = found["DBInstanceIdentifier"]
+    backups = rds.describe_db_instance_automated_backups(DBInstanceIdentifier=identifier)["DBInstanceAutomatedBackups"]
+    # A retained backup of an earlier instance of the same name has another DbiResourceId.
+    resource = found.get("DbiResourceId")
+    own = [b for b in backups if b.get("DbiResourceId", resource) == resource and b.get("Status") == "active"]
+    window: dict[str, Any] = (own[0].get("RestoreWindow") or {}) if own else {}
+    return window.get("EarliestTime"), found.get("LatestRestorableTime") or window.get("LatestTime")
 
 
 def _secret_arn(found: dict[str, Any]) -> str:
@@ -201,12 +231,25 @@ def _parameter_group(instance: dict[str, Any]) -> str:
     return str(groups[0].get("DBParameterGroupName") or "") if groups else ""
 
 
-def _newest_snapshot(rds: Any, source: _Source, wanted: str) -> tuple[str, datetime]:
+def _pages(call: Callable[..., dict[str, Any]], key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a Describe call, page after page (RDS answers at most 100 a page, with a Marker)."""
+    marker: str | None = None
+    while True:
+        answer = call(**params, **({"Marker": marker} if marker else {}))
+        yield from answer.get(key, [])
+        marker = answer.get("Marker")
+        if not marker:
+            return
+
+
+def _newest_snapshot(rds: Any, source: _Source, wanted: str) -> _Snapshot:
     if source.kind == "cluster":
-        snapshots = rds.describe_db_cluster_snapshots(DBClusterIdentifier=source.identifier)["DBClusterSnapshots"]
+        snapshots = list(
+            _pages(rds.describe_db_cluster_snapshots, "DBClusterSnapshots", DBClusterIdentifier=source.identifier)
+        )
         key = "DBClusterSnapshotIdentifier"
     else:
-        snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=source.identifier)["DBSnapshots"]
+        snapshots = list(_pages(rds.describe_db_snapshots, "DBSnapshots", DBInstanceIdentifier=source.identifier))
         key = "DBSnapshotIdentifier"
     ready = [s for s in snapshots if s.get("Status", "available") == "available" and s.get("SnapshotCreateTime")]
     if wanted != "latest":
@@ -216,21 +259,33 @@ def _newest_snapshot(rds: Any, source: _Source, wanted: str) -> tuple[str, datet
     if not ready:
         raise DrillError(f"{source.identifier} has no available snapshot to restore")
     newest = max(ready, key=lambda s: s["SnapshotCreateTime"])
-    return str(newest[key]), newest["SnapshotCreateTime"].astimezone(UTC)
+    return _Snapshot(
+        str(newest[key]), newest["SnapshotCreateTime"].astimezone(UTC), str(newest.get("EngineVersion") or "")
+    )
 
 
-def _copy_name(source: str, started: datetime) -> str:
+def _copy_name(source: str, started: datetime, run_id: str) -> str:
     stem = source[: IDENTIFIER_MAX - SUFFIX_LENGTH].rstrip("-")
-    return f"{stem}-drill-{started:%Y%m%d%H%M}"
+    return f"{stem}-drill-{started:%Y%m%d%H%M%S}-{run_id}"
 
 
 class _Drill:
     """One drill's state: what it created (for the cleanup) and how long each step took."""
 
-    def __init__(self, rds: Any, source: _Source, copy: str, timeout: float, poll: float, log: Callable[[str], None]):
-        self.rds, self.source, self.copy = rds, source, copy
+    def __init__(
+        self,
+        rds: Any,
+        source: _Source,
+        copy: str,
+        run_id: str,
+        timeout: float,
+        poll: float,
+        log: Callable[[str], None],
+    ):
+        self.rds, self.source, self.copy, self.run_id = rds, source, copy, run_id
         self.timeout, self.poll, self.log = timeout, poll, log
         self.instance = f"{copy}-1" if source.kind == "cluster" else copy
+        self.tags = [DRILL_TAG, {"Key": RUN_TAG, "Value": run_id}]
         self.created: list[tuple[Literal["cluster", "instance"], str]] = []
         self.steps: list[Step] = []
 
@@ -241,27 +296,61 @@ class _Drill:
         yield
         self.steps.append(Step(name, time.monotonic() - started, restore))
 
-    def wait(self, waiter_name: str, kind: str, identifier: str, **params: Any) -> None:
-        """boto3's waiter, bounded by the drill's timeout; its failure becomes a DrillError."""
-        delay = max(self.poll, 0.0)
-        attempts = max(2, math.ceil(self.timeout / delay)) if delay > 0 else max(2, math.ceil(self.timeout))
+    def create(
+        self, kind: Literal["cluster", "instance"], identifier: str, call: Callable[..., Any], **params: Any
+    ) -> None:
+        """Call a create or restore; record `identifier` for the cleanup once AWS has accepted it."""
         try:
-            self.rds.get_waiter(waiter_name).wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
-        except WaiterError as error:
-            status = _last_status(error.last_response)
-            if "Max attempts exceeded" in str(error):
+            call(**params)
+        except ClientError:
+            raise  # AWS refused: nothing was created (the name may even be another's copy)
+        except BaseException:
+            # No answer (a dropped connection): it may exist; the cleanup acts only if it carries this run's tags.
+            self.created.append((kind, identifier))
+            raise
+        self.created.append((kind, identifier))
+
+    def owned(self, found: dict[str, Any]) -> bool:
+        """Whether a copy carries both of this run's tags (DescribeDBClusters/DescribeDBInstances TagList)."""
+        tags = {str(tag.get("Key")): str(tag.get("Value")) for tag in found.get("TagList") or []}
+        return tags.get(DRILL_TAG["Key"]) == DRILL_TAG["Value"] and tags.get(RUN_TAG) == self.run_id
+
+    def _pause(self, deadline: float) -> None:
+        time.sleep(max(0.0, min(self.poll, deadline - time.monotonic())))
+
+    def wait(self, waiter_name: str, kind: str, identifier: str, **params: Any) -> None:
+        """boto3's waiter (its acceptors), one look at a time, until a monotonic deadline.
+
+        An AWS error the waiter does not expect (AccessDenied...) is that error, not a state of the
+        copy: it is raised as the ClientError it is (exit 3). A failure state is a DrillError (exit 5).
+        """
+        waiter = self.rds.get_waiter(waiter_name)
+        operation = "DescribeDBClusters" if kind == "cluster" else "DescribeDBInstances"
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                waiter.wait(**params, WaiterConfig={"Delay": 1, "MaxAttempts": 1})
+                return
+            except WaiterError as error:
+                response, reason = error.last_response, str(error.kwargs.get("reason", ""))
+                status = _last_status(response)
+                if "Max attempts exceeded" not in reason:
+                    if isinstance(response, dict) and "Error" in response and "terminal failure" not in reason:
+                        raise ClientError(response, operation) from None
+                    raise DrillError(f"{kind} {identifier} stopped in status {status}: {reason}") from None
+            if time.monotonic() >= deadline:
                 raise DrillError(
                     f"{kind} {identifier} did not get there within {self.timeout:g} s (last status: {status})"
-                ) from None
-            raise DrillError(f"{kind} {identifier} stopped in status {status}: {error.kwargs.get('reason')}") from None
+                )
+            self._pause(deadline)
 
     # -- restore ----------------------------------------------------------------------------
 
-    def restore(self, snapshot: str | None, point_in_time: datetime | None) -> None:
+    def restore(self, snapshot: _Snapshot | None, point_in_time: datetime | None) -> None:
         source = self.source
         shared: dict[str, Any] = {
             "VpcSecurityGroupIds": source.security_groups,
-            "Tags": [DRILL_TAG],
+            "Tags": self.tags,
             "DeletionProtection": False,  # the copy must be deletable by the cleanup
         }
         if source.subnet_group:
@@ -274,7 +363,7 @@ class _Drill:
             self._restore_instance(shared, snapshot, point_in_time, when)
 
     def _restore_cluster(
-        self, shared: dict[str, Any], snapshot: str | None, point_in_time: datetime | None, when: dict[str, Any]
+        self, shared: dict[str, Any], snapshot: _Snapshot | None, point_in_time: datetime | None, when: dict[str, Any]
     ) -> None:
         source, rds = self.source, self.rds
         shared = {**shared, "DBClusterIdentifier": self.copy}
@@ -284,16 +373,28 @@ class _Drill:
             # Omitted, the copy would get the engine's default group (without rds.force_ssl etc.).
             shared["DBClusterParameterGroupName"] = source.parameter_group
         with self.step(f"restore cluster {self.copy} and wait until available", restore=True):
-            self.created.append(("cluster", self.copy))
             if snapshot is not None:
-                rds.restore_db_cluster_from_snapshot(SnapshotIdentifier=snapshot, Engine=source.engine, **shared)
-            elif point_in_time is not None:
-                # RestoreType defaults to full-copy: a copy-on-write clone would be faster than a real restore.
-                rds.restore_db_cluster_to_point_in_time(
-                    SourceDBClusterIdentifier=source.identifier, RestoreToTime=point_in_time, **shared
+                version = {"EngineVersion": snapshot.engine_version} if snapshot.engine_version else {}
+                self.create(
+                    "cluster",
+                    self.copy,
+                    rds.restore_db_cluster_from_snapshot,
+                    SnapshotIdentifier=snapshot.name,
+                    Engine=source.engine,
+                    **version,
+                    **shared,
                 )
             else:
-                rds.restore_db_cluster_to_point_in_time(SourceDBClusterIdentifier=source.identifier, **when, **shared)
+                # RestoreType defaults to full-copy: a copy-on-write clone would be faster than a real restore.
+                at = {"RestoreToTime": point_in_time} if point_in_time is not None else when
+                self.create(
+                    "cluster",
+                    self.copy,
+                    rds.restore_db_cluster_to_point_in_time,
+                    SourceDBClusterIdentifier=source.identifier,
+                    **at,
+                    **shared,
+                )
             self.wait("db_cluster_available", "cluster", self.copy, DBClusterIdentifier=self.copy)
         instance: dict[str, Any] = {
             "DBInstanceIdentifier": self.instance,
@@ -302,34 +403,44 @@ class _Drill:
             "DBInstanceClass": source.instance_class,
             # Stated, not left to the subnet group's default (CreateDBInstance PubliclyAccessible).
             "PubliclyAccessible": False,
-            "Tags": [DRILL_TAG],
+            "Tags": self.tags,
         }
         if source.instance_parameter_group:
             instance["DBParameterGroupName"] = source.instance_parameter_group
         with self.step(
             f"create instance {self.instance} ({source.instance_class}) and wait until available", restore=True
         ):
-            self.created.append(("instance", self.instance))
-            rds.create_db_instance(**instance)
+            self.create("instance", self.instance, rds.create_db_instance, **instance)
             self.wait("db_instance_available", "instance", self.instance, DBInstanceIdentifier=self.instance)
 
     def _restore_instance(
-        self, shared: dict[str, Any], snapshot: str | None, point_in_time: datetime | None, when: dict[str, Any]
+        self, shared: dict[str, Any], snapshot: _Snapshot | None, point_in_time: datetime | None, when: dict[str, Any]
     ) -> None:
         source, rds = self.source, self.rds
         shared = {**shared, "PubliclyAccessible": False}
         if source.parameter_group:
             shared["DBParameterGroupName"] = source.parameter_group
         with self.step(f"restore instance {self.copy} and wait until available", restore=True):
-            self.created.append(("instance", self.copy))
             if snapshot is not None:
-                rds.restore_db_instance_from_db_snapshot(
-                    DBSnapshotIdentifier=snapshot, DBInstanceIdentifier=self.copy, **shared
+                # No EngineVersion here: RestoreDBInstanceFromDBSnapshot takes the snapshot's.
+                self.create(
+                    "instance",
+                    self.copy,
+                    rds.restore_db_instance_from_db_snapshot,
+                    DBSnapshotIdentifier=snapshot.name,
+                    DBInstanceIdentifier=self.copy,
+                    **shared,
                 )
             else:
                 at = {"RestoreTime": point_in_time} if point_in_time is not None else when
-                rds.restore_db_instance_to_point_in_time(
-                    SourceDBInstanceIdentifier=source.identifier, TargetDBInstanceIdentifier=self.copy, **at, **shared
+                self.create(
+                    "instance",
+                    self.copy,
+                    rds.restore_db_instance_to_point_in_time,
+                    SourceDBInstanceIdentifier=source.identifier,
+                    TargetDBInstanceIdentifier=self.copy,
+                    **at,
+                    **shared,
                 )
             self.wait("db_instance_available", "instance", self.copy, DBInstanceIdentifier=self.copy)
 
@@ -358,6 +469,8 @@ class _Drill:
 
     def set_password(self, found: dict[str, Any]) -> str:
         """A master password of the drill's own: the source's secret is never read."""
+        if not self.owned(found):
+            raise DrillError(f"{self.copy} does not carry this run's tags ({RUN_TAG}={self.run_id}); not changed")
         password = secrets.token_urlsafe(PASSWORD_BYTES)
         change: dict[str, Any] = {"MasterUserPassword": password, "ApplyImmediately": True}
         if found.get("MasterUserSecret"):
@@ -389,9 +502,9 @@ class _Drill:
             pending = found.get("PendingModifiedValues") or {}
             if status == "available" and "MasterUserPassword" not in pending:
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 raise DrillError(f"{self.copy}'s new master password was not applied within {self.timeout:g} s")
-            time.sleep(self.poll)
+            self._pause(deadline)
 
     def query(self, found: dict[str, Any], password: str, connect: Connect, query: Query, timeout: float) -> str:
         if self.source.kind == "cluster":
@@ -439,6 +552,11 @@ class _Drill:
             if error.response.get("Error", {}).get("Code") in ("DBClusterNotFoundFault", "DBInstanceNotFound"):
                 return None  # never created, or already gone
             raise
+        if not self.owned(found):
+            return (
+                f"{kind} {identifier} does not carry this run's tags (purpose=restore-drill, {RUN_TAG}={self.run_id}): "
+                "not the drill's to delete, left alone; check whose it is"
+            )
         status = str(found.get("Status", found.get("DBInstanceStatus")))
         if status not in DELETABLE:
             return f"{kind} {identifier} is {status}, left alone; once available: {_delete_command(kind, identifier)}"
@@ -454,7 +572,10 @@ class _Drill:
                         DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True
                     )
             if kind == "cluster":
-                self.rds.delete_db_cluster(DBClusterIdentifier=identifier, SkipFinalSnapshot=True)
+                # Without DeleteAutomatedBackups the copy's backups would outlive it (DeleteDBCluster).
+                self.rds.delete_db_cluster(
+                    DBClusterIdentifier=identifier, SkipFinalSnapshot=True, DeleteAutomatedBackups=True
+                )
                 self.wait("db_cluster_deleted", kind, identifier, DBClusterIdentifier=identifier)
             elif self.source.kind == "cluster":
                 self.rds.delete_db_instance(DBInstanceIdentifier=identifier, SkipFinalSnapshot=True)
@@ -487,17 +608,20 @@ def _message(error: Exception) -> str:
 
 def _delete_command(kind: str, identifier: str) -> str:
     if kind == "cluster":
-        return f"aws rds delete-db-cluster --db-cluster-identifier {identifier} --skip-final-snapshot"
+        return (
+            f"aws rds delete-db-cluster --db-cluster-identifier {identifier} --skip-final-snapshot "
+            "--delete-automated-backups"
+        )
     return f"aws rds delete-db-instance --db-instance-identifier {identifier} --skip-final-snapshot"
 
 
 def _recovery_point(
     rds: Any, source: _Source, snapshot: str | None, point_in_time: datetime | None
-) -> tuple[str | None, datetime, str]:
+) -> tuple[_Snapshot | None, datetime, str]:
     """What will be restored: (snapshot or None, the recovery point, how it was chosen)."""
     if snapshot is not None:
-        name, created = _newest_snapshot(rds, source, snapshot)
-        return name, created, f"snapshot {name}"
+        chosen = _newest_snapshot(rds, source, snapshot)
+        return chosen, chosen.created, f"snapshot {chosen.name}"
     if point_in_time is not None:
         point = point_in_time.astimezone(UTC)
         if (source.latest and point > source.latest) or (source.earliest and point < source.earliest):
@@ -535,6 +659,7 @@ def restore_drill(
     connect_timeout: float = 10,
     log: Callable[[str], None] = lambda line: None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    run_id: str | None = None,
 ) -> DrillReport:
     if point_in_time is not None and snapshot is not None:
         raise InputError("--point-in-time and --snapshot exclude each other: restore one or the other")
@@ -551,7 +676,9 @@ def restore_drill(
         raise InputError(f"{source.identifier} has no writer instance to copy the class of: pass --instance-class")
     started = now()
     chosen, recovery_point, kind = _recovery_point(rds, source, snapshot, point_in_time)
-    drill = _Drill(rds, source, _copy_name(source.identifier, started), timeout_seconds, poll_seconds, log)
+    run = run_id or secrets.token_hex(RUN_ID_BYTES)
+    copy = _copy_name(source.identifier, started, run)
+    drill = _Drill(rds, source, copy, run, timeout_seconds, poll_seconds, log)
     outcome = QueryOutcome("skipped", "--skip-query")
     try:
         drill.restore(chosen, point_in_time)
@@ -564,10 +691,18 @@ def restore_drill(
                 )
             except NotRunError as error:
                 outcome = QueryOutcome("not run", str(error))
-    finally:
+    except BaseException as error:
         leftovers = drill.cleanup()
-        for line in leftovers:
-            log(f"LEFT BEHIND: {line}")
+        log(f"Restore drill of {source.identifier} into {copy} stopped; the steps before:")
+        for line in [*render_steps(drill.steps), *(f"LEFT BEHIND: {line}" for line in leftovers)]:
+            log(line)
+        if leftovers and isinstance(error, Exception) and not isinstance(error, FailedError):
+            # A copy left behind is exit 5 whatever stopped the drill; the error is still named.
+            raise DrillError(f"{_message(error)}; and the drill left a copy behind (LEFT BEHIND above)") from error
+        raise
+    leftovers = drill.cleanup()
+    for line in leftovers:
+        log(f"LEFT BEHIND: {line}")
     return DrillReport(
         source=source.identifier,
         copy=drill.copy,

@@ -16,6 +16,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -313,7 +314,13 @@ def _vpc(name: str, state: dict[str, Any], region: str, account: str) -> tuple[s
 
 def _subnet(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
     resource_id, state = _ec2("subnet", "subnet")(name, state, region, account)
+    zones = _availability_zones({}, region, account)
+    names = dict(zip(zones["zoneIds"], zones["names"], strict=True))
+    if state.get("availabilityZoneId") in names:  # AWS fills in the other spelling of the zone
+        state.setdefault("availabilityZone", names[state["availabilityZoneId"]])
     state.setdefault("availabilityZone", f"{region}a")
+    ids = dict(zip(zones["names"], zones["zoneIds"], strict=True))
+    state.setdefault("availabilityZoneId", ids.get(state["availabilityZone"]))
     return resource_id, state
 
 
@@ -391,6 +398,16 @@ def _launch_template(name: str, state: dict[str, Any], region: str, account: str
     state.update(latestVersion=1, defaultVersion=1)
     state.setdefault("name", f"{name}-{_digest('lt-name', name, length=8)}")
     return resource_id, state
+
+
+def _ecr_repository(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    repository = str(state.get("name"))
+    state.update(
+        arn=_arn("ecr", region, account, f"repository/{repository}"),
+        registryId=account,
+        repositoryUrl=f"{account}.dkr.ecr.{region}.amazonaws.com/{repository}",
+    )
+    return repository, state
 
 
 def _oidc_provider(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
@@ -669,6 +686,7 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:sns/topic:Topic": _arn_is_id("sns", "{name}"),
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:route53/zone:Zone": _hosted_zone,
+    "aws:ecr/repository:Repository": _ecr_repository,
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:route53/record:Record": _route53_record,
     "random:index/randomPassword:RandomPassword": _random_password,
@@ -679,13 +697,31 @@ _AWS_BUILDERS: dict[str, Builder] = {
 
 
 def _availability_zones(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    """Zone names map to zone IDs per account (AWS RAM user guide, "Availability Zone IDs"): the
+    mock rotates the mapping by account, so code that treats a name as a physical zone shows it.
+    us-east-1 lists use1-az3, which EKS refuses, as every us-east-1 account has it."""
+    from components.zones import zone_id_prefix
+
     letters = "abcdef"[: _zone_count(region)]
+    numbers = list(range(1, len(letters) + 1))
+    if region == "us-west-1":
+        numbers = [1, 3]  # a new account's us-west-1 zones; usw1-az2 is only in older accounts
+    shift = int(_digest("zones", account, length=4), 16) % len(numbers)
+    numbers = numbers[shift:] + numbers[:shift]
+    prefix = zone_id_prefix(region)
+    zones = [(f"{region}{letter}", f"{prefix}-az{n}") for letter, n in zip(letters, numbers, strict=False)]
+    excluded_names = set(args.get("excludeNames") or [])
+    excluded_ids = set(args.get("excludeZoneIds") or [])
+    zones = [(name, zone_id) for name, zone_id in zones if name not in excluded_names and zone_id not in excluded_ids]
+    for condition in args.get("filters") or []:
+        if condition.get("name") == "zone-type" and "availability-zone" not in (condition.get("values") or []):
+            zones = []  # the mock region has no Local or Wavelength Zones
     return {
         "id": region,
-        "names": [f"{region}{letter}" for letter in letters],
-        "zoneIds": [f"{region[:3]}{region.split('-')[1][:2]}{region[-1]}-az{n}" for n in range(1, len(letters) + 1)],
-        "groupNames": [region] * len(letters),
-        "state": args.get("state", "available"),
+        "names": [name for name, _ in zones],
+        "zoneIds": [zone_id for _, zone_id in zones],
+        "groupNames": [region] * len(zones),
+        "state": args.get("state"),
     }
 
 
@@ -760,6 +796,46 @@ def _addon_version(args: dict[str, Any], region: str, account: str) -> dict[str,
     }
 
 
+def _ssm_parameter(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    """AWS's public EKS AMI parameters: `.../optimized-ami/<version>/.../release_version`."""
+    name = str(args.get("name"))
+    match = re.fullmatch(
+        r"/aws/service/eks/optimized-ami/(\d+\.\d+)/amazon-linux-2023/(x86_64|arm64)/standard/"
+        r"recommended/release_version",
+        name,
+    )
+    if match is None:
+        raise ValueError(f"the mocks know no SSM parameter {name!r}")
+    value = f"{match[1]}.0-20261101"  # the form of AWS's values; not a record of its releases
+    return {
+        "id": name,
+        "name": name,
+        "value": value,
+        "insecureValue": value,
+        "type": "String",
+        "version": 1,
+        "arn": _arn("ssm", region, "", f"parameter{name}"),
+        "withDecryption": True,
+    }
+
+
+def _session_context(args: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    """An assumed-role ARN's issuer: the IAM role behind the session."""
+    arn = str(args.get("arn"))
+    match = re.fullmatch(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/(.+)/([^/]+)", arn)
+    if match is None:  # an IAM user or role ARN is its own issuer
+        return {"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "sessionName": ""}
+    partition, owner, role, session = match.groups()
+    return {
+        "id": arn,
+        "arn": arn,
+        "issuerArn": f"arn:{partition}:iam::{owner}:role/{role}",
+        "issuerId": "AROA" + _digest("role", role, length=17).upper(),
+        "issuerName": role,
+        "sessionName": session,
+    }
+
+
 _INVOKES: dict[str, Invoke] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": lambda args, region, account: {
@@ -783,4 +859,6 @@ _INVOKES: dict[str, Invoke] = {
     },
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
     "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
+    "aws:ssm/getParameter:getParameter": _ssm_parameter,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
 }

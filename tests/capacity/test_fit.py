@@ -223,7 +223,10 @@ def test_the_hpa_minimum_raises_the_count_and_its_maximum_is_checked_against_max
     assert maximum.nodes == 2 and len(maximum.unplaced) == 3
     [(message, _)] = list(violations(report, ("maximum",)))
     assert "Raise regions[<index of its region>].cluster.nodeGroups.system.maxSize (now 2)" in message
-    assert "The platform runs no node autoscaler yet" in message
+    assert (
+        "The cluster-autoscaler (components/cluster_autoscaler.py) adds nodes to a group only up to its maxSize"
+        in message
+    )
 
 
 def test_daemonsets_take_room_on_every_node_they_tolerate() -> None:

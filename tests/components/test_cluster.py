@@ -27,7 +27,7 @@ from components.vpc import Vpc, VpcArgs
 from preflight.mocks import Registration
 from preflight.synth import Graph
 from tests.conftest import Harness
-from tests.helpers import out, policy
+from tests.helpers import ADDON_VERSIONS, out, policy
 
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 ADMIN_ROLE = "arn:aws:iam::123456789012:role/platform-admin"
@@ -38,12 +38,14 @@ ADDON = "aws:eks/addon:Addon"
 ROLE = "aws:iam/role:Role"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 KEY = "aws:kms/key:Key"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
 def cluster_config(**changes: Any) -> ClusterConfig:
     """The prod shape, in config spelling; `changes` override top-level keys."""
     raw: dict[str, Any] = {
-        "kubernetesVersion": "1.34",
+        "kubernetesVersion": "1.35",
+        "addonVersions": ADDON_VERSIONS,
         "adminRoleArn": ADMIN_ROLE,
         "logRetentionDays": 90,
         "nodeGroups": {
@@ -63,7 +65,17 @@ def cluster_config(**changes: Any) -> ClusterConfig:
     return ClusterConfig.model_validate(raw)
 
 
-def build(harness: Harness, config: ClusterConfig | None = None, environment: str = "prod") -> Graph:
+SANDBOX_REPOSITORY = "arn:aws:ecr:eu-west-1:123456789012:repository/platform/lang-python"
+SYSTEM_REPOSITORY = "arn:aws:ecr:eu-west-1:123456789012:repository/platform/cluster-autoscaler"
+AUTOSCALER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform/cluster-autoscaler:v1.35.0"
+
+
+def build(
+    harness: Harness,
+    config: ClusterConfig | None = None,
+    environment: str = "prod",
+    autoscaler_image: str | None = AUTOSCALER_IMAGE,
+) -> Graph:
     def program() -> None:
         provider = regional_aws_provider("aws-eu-west-1", region="eu-west-1", tags=TAGS)
         opts = pulumi.ResourceOptions(provider=provider)
@@ -74,6 +86,9 @@ def build(harness: Harness, config: ClusterConfig | None = None, environment: st
             vpc=vpc,
             instance_tags=TAGS,
             environment=environment,
+            system_image_repository_arns=[SYSTEM_REPOSITORY],
+            sandbox_image_repository_arns=[SANDBOX_REPOSITORY],
+            autoscaler_image=autoscaler_image,
         )
         cluster = Cluster("eks", args, opts=opts)
         # Something built on the cluster's provider, as LanguageServicePool will be.
@@ -88,6 +103,8 @@ def build(harness: Harness, config: ClusterConfig | None = None, environment: st
         pulumi.export("nodeSg", cluster.node_security_group_id)
         pulumi.export("clusterSg", cluster.cluster_security_group_id)
         pulumi.export("nodeRole", cluster.node_role_arn)
+        pulumi.export("sandboxSg", cluster.sandbox_security_group_id)
+        pulumi.export("sandboxRole", cluster.sandbox_node_role_arn)
 
     return harness.run(program)
 
@@ -190,17 +207,29 @@ def test_access_is_through_access_entries_only(prod: Graph) -> None:
     assert not [r for r in prod.by_type("kubernetes:core/v1:ConfigMap") if r.name == "aws-auth"]
 
 
-def test_without_an_admin_role_the_creator_is_admin(harness: Harness) -> None:
+def test_without_an_admin_role_the_deployers_role_gets_an_access_entry(harness: Harness) -> None:
     graph = build(harness, cluster_config(adminRoleArn=None))
-    assert graph.one(CLUSTER).inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
-    assert not graph.by_type("aws:eks/accessEntry:AccessEntry")
+    assert graph.one(CLUSTER).inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
+    entry = graph.one("aws:eks/accessEntry:AccessEntry")
+    # The mocks' caller is assumed-role/platform-deployer/preflight: the entry names the role behind it.
+    assert entry.inputs["principalArn"] == "arn:aws:iam::123456789012:role/platform-deployer"
+    association = graph.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert association.inputs["principalArn"] == entry.inputs["principalArn"]
     assert "--role-arn" not in out(graph, "kubeconfig")
+
+
+def test_adding_or_removing_the_admin_role_never_replaces_the_cluster(harness: Harness) -> None:
+    # bootstrapClusterCreatorAdminPermissions is ForceNew (terraform-provider-aws eks/cluster.go):
+    # the cluster's inputs must not depend on adminRoleArn at all.
+    with_admin = build(harness, cluster_config()).one(CLUSTER).inputs
+    without_admin = build(Harness(), cluster_config(adminRoleArn=None)).one(CLUSTER).inputs
+    assert with_admin == without_admin
 
 
 def test_cluster_settings_that_avoid_surprises(prod: Graph) -> None:
     cluster = prod.one(CLUSTER)
     assert cluster.inputs["name"] == "platform-prod-eu"
-    assert cluster.inputs["version"] == "1.34"
+    assert cluster.inputs["version"] == "1.35"
     assert cluster.inputs["upgradePolicy"] == {"supportType": "STANDARD"}
     assert cluster.inputs["bootstrapSelfManagedAddons"] is False
     assert cluster.inputs["kubernetesNetworkConfig"] == {"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16"}
@@ -216,13 +245,29 @@ def test_roles_carry_only_what_they_need(prod: Graph) -> None:
     assert policy(cluster_role, "assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "eks.amazonaws.com"}
     assert policy(node_role, "assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
     assert attached_policies(prod, cluster_role) == {"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"}
-    # No CNI or EBS policy on the node role: those add-ons have their own roles.
-    assert attached_policies(prod, node_role) == {
-        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
-    }
+    # No CNI or EBS policy on a node role: those add-ons have their own roles. No managed ECR
+    # policy either: it allows every repository in every account.
+    for role in (node_role, roles["eks-sandbox-node-role"]):
+        assert policy(role, "assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+        assert attached_policies(prod, role) == {"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}
     assert prod.one(CLUSTER).inputs["roleArn"] == cluster_role.outputs["arn"]
     assert out(prod, "nodeRole") == node_role.outputs["arn"]
+    assert out(prod, "sandboxRole") == roles["eks-sandbox-node-role"].outputs["arn"]
+
+
+@pytest.mark.parametrize(
+    ("role", "repository"), [("node-role", SYSTEM_REPOSITORY), ("sandbox-node-role", SANDBOX_REPOSITORY)]
+)
+def test_nodes_pull_only_from_their_own_repositories(prod: Graph, role: str, repository: str) -> None:
+    grant = prod.one("aws:iam/rolePolicy:RolePolicy", f"eks-{role}-ecr-pull")
+    assert grant.inputs["role"] == prod.one(ROLE, f"eks-{role}").id
+    login, pull = policy(grant, "policy")["Statement"]
+    assert login == {"Sid": "RegistryLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}
+    assert pull["Action"] == sorted(
+        ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    )
+    # Its own repositories, and the EKS add-on images (VPC CNI, kube-proxy, ... on every node).
+    assert pull["Resource"] == sorted([repository, "arn:aws:ecr:eu-west-1:602401143452:repository/*"])
 
 
 @pytest.mark.parametrize(
@@ -276,7 +321,8 @@ def test_launch_templates_lock_down_metadata_and_encrypt_volumes(prod: Graph) ->
         assert disk["ebs"]["encrypted"] == "true"
         assert disk["ebs"]["volumeType"] == "gp3"
         assert disk["ebs"]["volumeSize"] == (80 if group == "sandbox" else 50)
-        assert template.inputs["vpcSecurityGroupIds"] == [cluster_sg, out(prod, "nodeSg")]
+        expected = [out(prod, "sandboxSg")] if group == "sandbox" else [cluster_sg, out(prod, "nodeSg")]
+        assert template.inputs["vpcSecurityGroupIds"] == expected
         kinds = {spec["resourceType"]: spec["tags"] for spec in template.inputs["tagSpecifications"]}
         assert set(kinds) == {"instance", "volume", "network-interface"}
         assert kinds["instance"]["cost-center"] == "c" and kinds["instance"][NODE_GROUP_LABEL] == group
@@ -289,8 +335,12 @@ def test_node_groups_run_in_private_subnets_from_their_templates(prod: Graph) ->
     for name, group in groups.items():
         assert group.inputs["subnetIds"] == out(prod, "private")
         assert group.inputs["clusterName"] == "platform-prod-eu"
-        assert group.inputs["version"] == "1.34"
+        assert group.inputs["version"] == "1.35"
         assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+        # AWS's recommended AMI release, read from its public SSM parameter (the mocks' value).
+        assert group.inputs["releaseVersion"] == "1.35.0-20261101"
+        role = "eks-sandbox-node-role" if name == "eks-sandbox" else "eks-node-role"
+        assert group.inputs["nodeRoleArn"] == prod.one(ROLE, role).outputs["arn"]
         assert group.inputs["launchTemplate"] == {"id": templates[f"{name}-lt"].id, "version": "1"}
         assert "diskSize" not in group.inputs  # the template owns the disk
         assert group.inputs["updateConfig"] == {"maxUnavailablePercentage": 25}
@@ -309,6 +359,24 @@ def test_sandbox_group_is_tainted_and_labelled_and_system_is_on_demand(prod: Gra
     assert "taints" not in system.inputs
     assert system.inputs["labels"] == {NODE_GROUP_LABEL: "system"}
     assert system.inputs["capacityType"] == "ON_DEMAND"
+
+
+def test_release_versions_come_from_the_recommended_ami_parameter(harness: Harness) -> None:
+    config = cluster_config(
+        nodeGroups={
+            "system": {"instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
+            "sandbox": {"instanceTypes": ["c7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
+        }
+    )
+    graph = build(harness, config)
+    names = {call.args["name"] for call in graph.invokes if call.token == "aws:ssm/getParameter:getParameter"}
+    prefix = "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023"
+    assert names == {
+        f"{prefix}/arm64/standard/recommended/release_version",
+        f"{prefix}/x86_64/standard/recommended/release_version",
+    }
+    # The launch templates set no image: EKS accepts releaseVersion only then.
+    assert all("imageId" not in template.inputs for template in graph.by_type(LAUNCH_TEMPLATE))
 
 
 def test_graviton_groups_get_the_arm_ami(harness: Harness) -> None:
@@ -330,6 +398,43 @@ def test_node_security_group_is_an_identity_without_rules(prod: Graph) -> None:
     assert not any(key.startswith("kubernetes.io/cluster/") for key in group.inputs["tags"])
 
 
+def rules(graph: Graph) -> list[dict[str, Any]]:
+    found = []
+    for kind in ("ingress", "egress"):
+        token = f"aws:vpc/securityGroup{kind.title()}Rule:SecurityGroup{kind.title()}Rule"
+        found += [{"kind": kind, **rule.inputs} for rule in graph.by_type(token)]
+    return found
+
+
+def test_sandbox_nodes_have_a_network_of_their_own(prod: Graph) -> None:
+    sandbox, system = out(prod, "sandboxSg"), out(prod, "nodeSg")
+    cluster_sg = prod.one(CLUSTER).outputs["vpcConfig"]["clusterSecurityGroupId"]
+    assert sandbox not in (system, cluster_sg)
+    shape = {
+        (
+            rule["kind"],
+            rule["securityGroupId"],
+            rule["ipProtocol"],
+            rule.get("fromPort"),
+            rule.get("referencedSecurityGroupId"),
+            rule.get("cidrIpv4"),
+        )
+        for rule in rules(prod)
+    }
+    assert shape == {
+        # The control plane and the system nodes may call sandbox nodes (kubelet, webhooks, services).
+        ("ingress", sandbox, "-1", None, cluster_sg, None),
+        ("ingress", sandbox, "-1", None, system, None),
+        # Sandbox nodes may reach HTTPS (API server, ECR, S3, STS) and CoreDNS; nothing else.
+        ("egress", sandbox, "tcp", 443, None, "0.0.0.0/0"),
+        ("egress", sandbox, "udp", 53, system, None),
+        ("egress", sandbox, "tcp", 53, system, None),
+        ("ingress", system, "udp", 53, sandbox, None),
+        ("ingress", system, "tcp", 53, sandbox, None),
+        ("ingress", cluster_sg, "tcp", 443, sandbox, None),
+    }
+
+
 # --- add-ons -----------------------------------------------------------------------------
 
 
@@ -343,17 +448,29 @@ def test_every_addon_is_installed(prod: Graph) -> None:
     assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
 
 
-def test_addon_versions_pinned_or_looked_up(harness: Harness) -> None:
-    graph = build(harness, cluster_config(addonVersions={"coredns": "v1.11.4-eksbuild.24"}))
-    addons = {a.inputs["addonName"]: a for a in graph.by_type(ADDON)}
-    assert addons["coredns"].inputs["addonVersion"] == "v1.11.4-eksbuild.24"
-    lookups = {
-        call.args["addonName"]: call.args
-        for call in graph.invokes
-        if call.token == "aws:eks/getAddonVersion:getAddonVersion"
-    }
-    assert set(lookups) == set(EKS_ADDONS) - {"coredns"}
-    assert all(args["kubernetesVersion"] == "1.34" and args["mostRecent"] is False for args in lookups.values())
+def test_every_addon_version_is_the_pinned_one(prod: Graph) -> None:
+    addons = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in prod.by_type(ADDON)}
+    assert addons == ADDON_VERSIONS
+    # Nothing looked up: an AWS default that moves would show as a change on a later preview.
+    assert not [call for call in prod.invokes if call.token == "aws:eks/getAddonVersion:getAddonVersion"]
+
+
+@pytest.mark.parametrize(
+    ("versions", "message"),
+    [
+        (
+            {k: v for k, v in ADDON_VERSIONS.items() if k != "coredns"},
+            "addonVersions: pin every add-on's version; missing ['coredns']",
+        ),
+        (
+            {**ADDON_VERSIONS, "kube-proxy": "v1.34.0-eksbuild.5"},
+            "addonVersions.kube-proxy: v1.34.0-eksbuild.5 is not a 1.35 build",
+        ),
+    ],
+)
+def test_addon_versions_must_all_be_pinned_and_match_the_cluster(versions: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        cluster_config(addonVersions=versions)
 
 
 def test_addons_are_ordered_around_the_nodes(prod: Graph) -> None:
@@ -392,7 +509,7 @@ def test_kubernetes_provider_is_parented_and_used(prod: Graph) -> None:
     assert provider.parent == component.urn
     assert provider.inputs["kubeconfig"] == out(prod, "kubeconfig")
     assert rpc.is_rpc_secret(provider.inputs_with_secrets["kubeconfig"])  # secret in state, too
-    namespace = prod.one("kubernetes:core/v1:Namespace")
+    namespace = prod.one("kubernetes:core/v1:Namespace", "probe")
     assert namespace.provider_urn == provider.urn
     # The provider waits for admin access, every node group and add-on.
     waits_for = {prod.get(urn).type for urn in provider.dependencies}
@@ -422,7 +539,77 @@ def test_outputs(prod: Graph) -> None:
         "oidcProviderArn",
         "oidcProviderUrl",
         "nodeSecurityGroupId",
+        "sandboxSecurityGroupId",
         "clusterSecurityGroupId",
         "nodeRoleArn",
+        "sandboxNodeRoleArn",
         "kubeconfig",
     }
+
+
+# --- autoscaling -------------------------------------------------------------------------
+
+
+def test_cluster_autoscaler_runs_on_the_system_nodes_with_its_own_role(prod: Graph) -> None:
+    deployment = prod.one("kubernetes:apps/v1:Deployment")
+    assert deployment.provider_urn == prod.one("pulumi:providers:kubernetes").urn
+    assert deployment.inputs["metadata"]["namespace"] == "cluster-autoscaler"
+    pod = deployment.inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == AUTOSCALER_IMAGE  # the cluster's minor version, from our ECR
+    assert pod["nodeSelector"] == {NODE_GROUP_LABEL: "system"}
+    assert "--cloud-provider=aws" in container["command"]
+    assert (
+        "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,"
+        "k8s.io/cluster-autoscaler/platform-prod-eu" in container["command"]
+    )
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "600Mi"},
+        "limits": {"cpu": "100m", "memory": "600Mi"},
+    }
+    (account,) = [a for a in prod.by_type("kubernetes:core/v1:ServiceAccount") if a.name == "eks-autoscaler-sa"]
+    role = prod.one(ROLE, "eks-autoscaler-role")
+    assert account.inputs["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
+    issuer_host = prod.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs["url"].removeprefix("https://")
+    (trust,) = policy(role, "assumeRolePolicy")["Statement"]
+    assert (
+        trust["Condition"]["StringEquals"][f"{issuer_host}:sub"]
+        == "system:serviceaccount:cluster-autoscaler:cluster-autoscaler"
+    )
+    discover, scale = policy(prod.one("aws:iam/rolePolicy:RolePolicy", "eks-autoscaler-role-scaling"), "policy")[
+        "Statement"
+    ]
+    assert "eks:DescribeNodegroup" in discover["Action"]  # labels and taints of a group at size zero
+    # It may resize only this cluster's groups.
+    assert scale["Action"] == ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
+    assert scale["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/platform-prod-eu": "owned"}
+    }
+
+
+def test_without_an_own_registry_the_autoscaler_is_the_upstream_release(harness: Harness) -> None:
+    graph = build(harness, autoscaler_image=None)
+    (container,) = graph.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.0"
+
+
+def test_cluster_autoscaler_namespace_is_restricted_and_denies_by_default(prod: Graph) -> None:
+    namespace = prod.one("kubernetes:core/v1:Namespace", "eks-autoscaler-namespace")
+    assert namespace.inputs["metadata"]["name"] == "cluster-autoscaler"
+    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == "v1.35"
+    policies = {p.inputs["metadata"]["name"]: p.inputs["spec"] for p in prod.by_type(NETWORK_POLICY)}
+    assert policies["default-deny-all"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    egress = policies["allow-dns-and-https-egress"]["egress"]
+    assert [rule["ports"] for rule in egress] == [
+        [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        [{"protocol": "TCP", "port": 443}],
+    ]
+
+
+def test_a_version_past_standard_support_runs_only_under_the_extended_policy(harness: Harness) -> None:
+    old = {**ADDON_VERSIONS, "kube-proxy": "v1.33.3-eksbuild.11"}
+    with pytest.raises(ValidationError, match=re.escape("standard support for 1.33 ended on 2026-07-29")):
+        cluster_config(kubernetesVersion="1.33", addonVersions=old)
+    graph = build(harness, cluster_config(kubernetesVersion="1.33", addonVersions=old, supportType="EXTENDED"))
+    assert graph.one(CLUSTER).inputs["upgradePolicy"] == {"supportType": "EXTENDED"}

@@ -140,6 +140,11 @@ def _second_region(**changes: Any) -> Mutation:
         region = copy.deepcopy(data["regions"][0])
         region.update(name="eu-west-1", primary=False)
         region["vpc"] = {**region["vpc"], "cidr": "10.11.0.0/16"}
+        services = region["languageServices"]
+        region["languageServices"] = {
+            **services,
+            "imageRegistry": services["imageRegistry"].replace("us-east-1", "eu-west-1"),
+        }
         for key, value in changes.items():
             if key == "cidr":
                 region["vpc"]["cidr"] = value
@@ -163,7 +168,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "az count vs region",
         _both(_set("regions.0.name", "us-west-1"), _set("regions.0.vpc.azCount", 3)),
         "regions[0].vpc.azCount",
-        "3 zones requested but us-west-1 offers 2",
+        "3 zones requested but us-west-1 offers 2 that EKS accepts",
     ),
     ("cidr syntax", _set("regions.0.vpc.cidr", "10.0.0.0/33"), "regions[0].vpc.cidr", "10.0.0.0/33"),
     ("cidr too large", _set("regions.0.vpc.cidr", "10.0.0.0/12"), "regions[0].vpc.cidr", "needs /16 to /24"),
@@ -171,14 +176,32 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
     ("nat strategy", _set("regions.0.vpc.natStrategy", "double"), "regions[0].vpc.natStrategy", "one-per-az"),
     (
         "zone of another region",
-        _set("regions.0.vpc.availabilityZones", ["us-east-1a", "eu-west-1b"]),
-        "regions[0].vpc.availabilityZones[1]",
+        _set("regions.0.vpc.availabilityZoneIds", ["use1-az1", "euw1-az2"]),
+        "regions[0].vpc.availabilityZoneIds[1]",
         "not a zone of us-east-1",
     ),
     (
+        "zone pinned by name",
+        _set("regions.0.vpc.availabilityZoneIds", ["use1-az1", "us-east-1b"]),
+        "regions[0].vpc.availabilityZoneIds[1]",
+        "pin zones by ID, not by name",
+    ),
+    (
+        "zone EKS refuses",
+        _set("regions.0.vpc.availabilityZoneIds", ["use1-az1", "use1-az3"]),
+        "regions[0].vpc.availabilityZoneIds[1]",
+        "EKS does not accept subnets in use1-az3",
+    ),
+    (
+        "us-east-1 has five zones EKS accepts",
+        _set("regions.0.vpc.azCount", 6),
+        "regions[0].vpc.azCount",
+        "6 zones requested but us-east-1 offers 5 that EKS accepts",
+    ),
+    (
         "zone count",
-        _set("regions.0.vpc.availabilityZones", ["us-east-1a"]),
-        "regions[0].vpc.availabilityZones",
+        _set("regions.0.vpc.availabilityZoneIds", ["use1-az1"]),
+        "regions[0].vpc.availabilityZoneIds",
         "lists 1 zones but azCount is 2",
     ),
     (
@@ -192,6 +215,51 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         _set("regions.0.cluster.kubernetesVersion", "1.20"),
         "regions[0].cluster.kubernetesVersion",
         "not a supported EKS version",
+    ),
+    (
+        "control plane upgraded without its add-ons",
+        _set("regions.0.cluster.kubernetesVersion", "1.34"),
+        "regions[0].cluster.addonVersions.kube-proxy",
+        "v1.35.0-eksbuild.2 is not a 1.34 build",
+    ),
+    (
+        "a version out of standard support under the STANDARD policy",
+        _both(
+            _set("regions.0.cluster.kubernetesVersion", "1.33"),
+            _set("regions.0.cluster.addonVersions.kube-proxy", "v1.33.3-eksbuild.11"),
+        ),
+        "regions[0].cluster.kubernetesVersion",
+        "standard support for 1.33 ended on 2026-07-29: with supportType STANDARD, EKS would upgrade",
+    ),
+    (
+        "a version no longer supported at all",
+        _set("regions.0.cluster.kubernetesVersion", "1.31"),
+        "regions[0].cluster.kubernetesVersion",
+        "not a supported EKS version",
+    ),
+    (
+        "an add-on left unpinned",
+        _delete("regions.0.cluster.addonVersions.coredns"),
+        "regions[0].cluster.addonVersions",
+        "pin every add-on's version; missing ['coredns']",
+    ),
+    (
+        "support type",
+        _set("regions.0.cluster.supportType", "FOREVER"),
+        "regions[0].cluster.supportType",
+        "'STANDARD' or 'EXTENDED'",
+    ),
+    (
+        "image registry of another region",
+        _set("regions.0.languageServices.imageRegistry", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/platform"),
+        "regions[0].languageServices.imageRegistry",
+        "is in eu-west-1; use this region's registry (111111111111.dkr.ecr.us-east-1.amazonaws.com/platform)",
+    ),
+    (
+        "image registry of another account",
+        _set("regions.0.languageServices.imageRegistry", "999999999999.dkr.ecr.us-east-1.amazonaws.com/platform"),
+        "regions[0].languageServices.imageRegistry",
+        "account 999999999999 is not in allowedAccountIds",
     ),
     (
         "sandbox group missing",
@@ -209,7 +277,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "node group desired > max",
         _set("regions.0.cluster.nodeGroups.system.desiredSize", 5),
         "regions[0].cluster.nodeGroups.system.desiredSize",
-        "5 is greater than maxSize 2",
+        "5 is greater than maxSize 3",
     ),
     (
         "public endpoint without allowlist",
@@ -624,7 +692,7 @@ def test_public_endpoint_open_to_the_world_is_rejected() -> None:
 def _three_problems(data: dict[str, Any]) -> None:
     _second_region(cidr="10.10.64.0/18")(data)  # overlaps regions[0]
     data["regions"][0]["vpc"]["colour"] = "blue"  # unknown key
-    data["regions"][0]["cluster"]["nodeGroups"]["system"]["minSize"] = 3  # min > max (2)
+    data["regions"][0]["cluster"]["nodeGroups"]["system"]["minSize"] = 3  # min > desired (2)
 
 
 def test_all_problems_are_reported_in_one_message() -> None:

@@ -18,7 +18,7 @@ from components.vpc import INTERFACE_ENDPOINT_SERVICES, Vpc, VpcArgs
 from preflight.mocks import Registration
 from preflight.synth import Graph
 from tests.conftest import Harness
-from tests.helpers import out, policy
+from tests.helpers import ADDON_VERSIONS, out, policy
 
 TAGS = {"environment": "dev", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 BASE = VpcArgs(cidr="10.20.0.0/16", az_count=3, nat_strategy="one-per-az", cluster_name="platform-dev")
@@ -33,6 +33,7 @@ def build(harness: Harness, args: VpcArgs = BASE, region: str = "eu-west-1") -> 
         provider = regional_aws_provider(f"aws-{region}", region=region, tags=TAGS)
         vpc = Vpc("net", args, opts=pulumi.ResourceOptions(provider=provider))
         pulumi.export("zones", vpc.availability_zones)
+        pulumi.export("zoneIds", vpc.availability_zone_ids)
         pulumi.export("public", vpc.public_subnet_ids)
         pulumi.export("private", vpc.private_subnet_ids)
         pulumi.export("database", vpc.database_subnet_ids)
@@ -63,13 +64,16 @@ def test_one_subnet_per_tier_per_az_inside_the_vpc(harness: Harness) -> None:
     network = ipaddress.IPv4Network("10.20.0.0/16")
     for tier, subnets in tiers.items():
         assert [s.name for s in subnets] == [f"net-{tier}-az{i}" for i in (1, 2, 3)]
-        assert [s.inputs["availabilityZone"] for s in subnets] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+        # By zone ID, the first three in ID order; never by name (names differ per account).
+        assert [s.inputs["availabilityZoneId"] for s in subnets] == ["euw1-az1", "euw1-az2", "euw1-az3"]
+        assert all("availabilityZone" not in s.inputs for s in subnets)
         for subnet in subnets:
             assert subnet.inputs["vpcId"] == vpc.id
             assert ipaddress.IPv4Network(subnet.inputs["cidrBlock"]).subnet_of(network)
             assert subnet.inputs["mapPublicIpOnLaunch"] is False
     assert [s.inputs["cidrBlock"] for s in tiers["private"]] == ["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19"]
-    assert out(graph, "zones") == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert out(graph, "zoneIds") == ["euw1-az1", "euw1-az2", "euw1-az3"]
+    assert sorted(out(graph, "zones")) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     for tier in TIERS:
         assert out(graph, tier) == [s.id for s in tiers[tier]]
 
@@ -92,7 +96,7 @@ def test_explicit_zones_and_cidrs(harness: Harness) -> None:
     args = replace(
         BASE,
         az_count=2,
-        availability_zones=["eu-west-1c", "eu-west-1a"],
+        availability_zone_ids=["euw1-az3", "euw1-az1"],
         subnet_layouts={
             "database": TierLayout(
                 cidrs=(ipaddress.IPv4Network("10.20.250.0/26"), ipaddress.IPv4Network("10.20.250.64/26"))
@@ -100,8 +104,68 @@ def test_explicit_zones_and_cidrs(harness: Harness) -> None:
         },
     )
     tiers = subnets_by_tier(build(harness, args))
-    assert [s.inputs["availabilityZone"] for s in tiers["private"]] == ["eu-west-1c", "eu-west-1a"]
+    assert [s.inputs["availabilityZoneId"] for s in tiers["private"]] == ["euw1-az3", "euw1-az1"]
     assert [s.inputs["cidrBlock"] for s in tiers["database"]] == ["10.20.250.0/26", "10.20.250.64/26"]
+
+
+# --- zones --------------------------------------------------------------------------------
+
+
+def zone_lookups(graph: Graph) -> list[Any]:
+    return [call for call in graph.invokes if call.token == "aws:index/getAvailabilityZones:getAvailabilityZones"]
+
+
+def test_zones_skip_the_one_eks_refuses(harness: Harness) -> None:
+    graph = build(harness, replace(BASE, az_count=5), region="us-east-1")
+    private = subnets_by_tier(graph)["private"]
+    # use1-az3 exists in every us-east-1 account, and EKS refuses subnets there.
+    assert [s.inputs["availabilityZoneId"] for s in private] == [
+        "use1-az1",
+        "use1-az2",
+        "use1-az4",
+        "use1-az5",
+        "use1-az6",
+    ]
+
+
+def test_an_impaired_zone_cannot_move_the_list(harness: Harness) -> None:
+    (lookup,) = zone_lookups(build(harness))
+    # No state filter: an impaired zone stays listed, so the zones after it keep their subnets.
+    assert "state" not in lookup.args
+    assert lookup.args["filters"] == [{"name": "zone-type", "values": ["availability-zone"]}]
+
+
+def test_names_follow_the_account_but_zone_ids_do_not(harness: Harness) -> None:
+    def zones(account: str) -> tuple[list[str], list[str]]:
+        def program() -> None:
+            provider = regional_aws_provider(
+                "aws-eu-west-1", region="eu-west-1", tags=TAGS, allowed_account_ids=[account]
+            )
+            vpc = Vpc("net", BASE, opts=pulumi.ResourceOptions(provider=provider))
+            pulumi.export("zones", vpc.availability_zones)
+            pulumi.export("zoneIds", vpc.availability_zone_ids)
+
+        graph = harness.run(program)
+        return out(graph, "zones"), out(graph, "zoneIds")
+
+    names = {account: zones(account) for account in ("111111111111", "222222222222", "333333333333")}
+    assert {tuple(ids) for _, ids in names.values()} == {("euw1-az1", "euw1-az2", "euw1-az3")}
+    assert len({tuple(found) for found, _ in names.values()}) > 1  # the same IDs, other names
+
+
+@pytest.mark.parametrize(
+    ("region", "pinned", "message"),
+    [
+        ("us-east-1", ["use1-az1", "use1-az3"], "EKS does not accept subnets in use1-az3"),
+        ("us-west-1", ["usw1-az1", "usw1-az2"], r"zone IDs \['usw1-az2'\] are not enabled in us-west-1"),
+        ("eu-west-1", ["euw1-az1", "euw1-az9"], r"zone IDs \['euw1-az9'\] are not enabled"),
+    ],
+)
+def test_pinned_zones_must_exist_and_be_accepted(
+    harness: Harness, region: str, pinned: list[str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=f"Vpc net: {message}"):
+        build(harness, replace(BASE, az_count=2, availability_zone_ids=pinned), region=region)
 
 
 # --- NAT and routing ---------------------------------------------------------------------
@@ -258,7 +322,8 @@ def test_config_key_order_does_not_change_the_network(harness: Harness) -> None:
         "primary": True,
         "vpc": {"cidr": "10.20.0.0/16", "azCount": 3, "natStrategy": "single", "interfaceEndpoints": True},
         "cluster": {
-            "kubernetesVersion": "1.34",
+            "kubernetesVersion": "1.35",
+            "addonVersions": ADDON_VERSIONS,
             "nodeGroups": {
                 "system": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
                 "sandbox": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
@@ -292,7 +357,11 @@ def test_config_key_order_does_not_change_the_network(harness: Harness) -> None:
             replace(BASE, subnet_layouts={"database": TierLayout(cidrs=(ipaddress.IPv4Network("10.20.0.0/24"),) * 3)}),
             "Vpc net: database subnet of AZ 1 .* overlaps the private subnet of AZ 1",
         ),
-        (replace(BASE, availability_zones=["eu-west-1a"]), "availability_zones lists 1 zones but az_count is 3"),
+        (replace(BASE, availability_zone_ids=["euw1-az1"]), "availability_zone_ids lists 1 zones but az_count is 3"),
+        (
+            replace(BASE, availability_zone_ids=["euw1-az1", "euw1-az1", "euw1-az2"]),
+            "availability_zone_ids .* names a zone twice",
+        ),
     ],
 )
 def test_bad_layout_is_a_clear_error(harness: Harness, args: VpcArgs, message: str) -> None:

@@ -254,3 +254,33 @@ def test_every_price_row_names_its_source_and_date_and_covers_the_regions(row: A
     assert unit
     assert set(usd) == {"*"} or set(usd) == set(REGIONS), item
     assert all(value >= 0 for value in usd.values())
+
+
+def test_ecr_repositories_pay_storage_and_replication_pays_transfer_per_destination() -> None:
+    repository = _item("aws:ecr/repository:Repository", {"name": "platform/lang-c"})
+    lifecycle = _item("aws:ecr/lifecyclePolicy:LifecyclePolicy", {"repository": "platform/lang-c"})
+    replication = _item(
+        "aws:ecr/replicationConfiguration:ReplicationConfiguration",
+        {
+            "replicationConfiguration": {
+                "rules": [
+                    {
+                        "destinations": [
+                            {"region": "eu-west-1", "registryId": "111111111111"},
+                            {"region": "ap-southeast-1", "registryId": "111111111111"},
+                        ]
+                    }
+                ]
+            }
+        },
+    )
+    found = estimate([repository, lifecycle, replication])
+    storage, transfer = found.lines
+    gigabytes = ASSUMPTIONS["ecr-gb-per-repository"].value
+    assert storage.monthly_usd == round(gigabytes * 0.10, 2)
+    assert storage.source.startswith("https://aws.amazon.com/ecr/pricing")
+    # 10 GB to each of two regions at us-east-1's inter-region rate.
+    assert transfer.quantity == 2 * ASSUMPTIONS["ecr-replication-gb"].value
+    assert transfer.monthly_usd == round(20 * 0.02, 2)
+    assert {"ecr-gb-per-repository", "ecr-replication-gb"} <= found.assumptions
+    assert found.unpriced == []  # the lifecycle policy is free

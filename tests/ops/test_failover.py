@@ -11,6 +11,7 @@ cluster and its clusters, CloudWatch lag) is moto's.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,9 +23,11 @@ import pytest
 from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 
+from ops import __main__ as ops_main
 from ops import clients as ops_clients
 from ops.__main__ import main
 from ops.exits import Exit
+from ops.failover import TARGET_SECONDS, Timeline
 
 PRIMARY, SECONDARY, THIRD = "us-east-1", "eu-west-1", "ap-southeast-1"
 GLOBAL = "platform-prod"
@@ -37,8 +40,10 @@ class World:
 
     After a switchover or failover: two looks show the old writer with the action pending, the
     third shows the target writing while the global cluster is still switching over, the fourth
-    and later show it settled (available, no FailoverState). A detached cluster is gone from the
-    members from the third look after its request on.
+    and later show it settled (available, no FailoverState). With `rolls_back`, the fourth and
+    later show the old primary writing again, available, no FailoverState: what a rollback looks
+    like once over. A detached cluster is gone from the members from the third look after its
+    request on.
     """
 
     calls: list[str] = field(default_factory=list)
@@ -47,6 +52,7 @@ class World:
     polls_after_action: int = 0
     settles: bool = True
     cancels: bool = False
+    rolls_back: bool = False
 
 
 class StubbedGlobalActions:
@@ -100,7 +106,7 @@ class StubbedGlobalActions:
         if world.cancels:
             found["Status"], found["FailoverState"] = "available", {"Status": "cancelling"}
             return answer
-        if polls >= 3:
+        if polls >= 3 and not (world.rolls_back and polls >= 4):  # moto's answer: the old primary writes
             for member in found["GlobalClusterMembers"]:
                 member["IsWriter"] = member["DBClusterArn"] == world.new_writer
         if polls < 4 or not world.settles:
@@ -217,7 +223,7 @@ def test_a_planned_switchover_ends_when_the_global_cluster_has_settled(
         f"{GLOBAL} is available, no switchover in progress",
         f"verified: platform-prod-euw1 available at {endpoint['Endpoint']}",
     ]
-    assert "within the 120 s target" in out
+    assert re.search(r"Failover took \d+\.\d s to a verified writer: within the 120 s target\.", out)
     assert f"Now writing: {SECONDARY} (platform-prod-euw1) for {GLOBAL}." in out
     assert (
         f"The stack config names {PRIMARY} as primary: leave it so, and switch back with "
@@ -251,6 +257,27 @@ def test_a_switchover_that_does_not_settle_in_time_fails(
         f"failed: the switchover of {GLOBAL} did not end within 0.3 s "
         "(status switching-over, failover state switching-over)" in err
     )
+
+
+@pytest.mark.parametrize("mode", [(), ("--unplanned",)], ids=["switchover", "failover"])
+def test_a_rolled_back_action_is_a_failure_not_a_success(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any, mode: tuple[str, ...]
+) -> None:
+    world, clients = rds_calls
+    world.rolls_back = True  # the target writes at the third look, the old primary again from the fourth
+    outputs, arns = build()
+    operation = "failover_global_cluster" if mode else "switchover_global_cluster"
+    params = {**switchover(arns), "AllowDataLoss": True} if mode else switchover(arns)
+    stub(clients, world, SECONDARY).expect(operation, params)
+    status, out, err = run(tmp_path, capsys, outputs, "--to", SECONDARY, *mode)
+    assert status == Exit.FAILED and world.polls_after_action == 4
+    action = "failover" if mode else "switchover"
+    assert (
+        f"failed: platform-prod-euw1 wrote, then stopped: {arns[PRIMARY]} writes for {GLOBAL} now "
+        f"(AWS rolled the {action} back)" in err
+    )
+    assert "platform-prod-euw1 is the writer" in out  # the timeline so far is printed
+    assert "The target was not verified as the writer." in out and "Now writing" not in out
 
 
 def test_a_cancelled_switchover_fails_at_once(
@@ -333,7 +360,8 @@ def test_detach_and_promote_with_other_secondaries_needs_a_choice(
     assert (status, world.calls) == (Exit.REFUSED, [])
     assert f"Other secondary: {THIRD} (platform-prod-apse1), replication lag 2 s" in out
     assert f"refused: {THIRD} (platform-prod-apse1) cannot follow the detached platform-prod-euw1" in err
-    assert "pass --others detach" in err and "or --others keep" in err
+    assert "pass --others detach (recommended: the Aurora user guide" in err and "against a split brain" in err
+    assert "or --others keep" in err
 
 
 def test_detach_and_promote_can_detach_the_other_secondaries(
@@ -351,6 +379,64 @@ def test_detach_and_promote_can_detach_the_other_secondaries(
     assert f"platform-prod-apse1 ({THIRD}) left {GLOBAL}: a frozen standalone copy" in out
     # Each detach was waited for: the target's from look 1 to 3, the other's from 3 to 6 (polled in its region).
     assert world.polls_after_action == 6
+    # The target is judged when it is verified as the writer; the others' detach comes after and is not counted.
+    events = [line.split(" s  ", 1)[1] for line in out.splitlines() if line.startswith("  ") and " s  " in line]
+    assert events[2].startswith("verified: platform-prod-euw1 available at ")
+    assert events[3:] == [
+        f"platform-prod-apse1 ({THIRD}): detach requested",
+        f"platform-prod-apse1 ({THIRD}) left {GLOBAL}: a frozen standalone copy",
+    ]
+
+
+def test_a_failed_detach_of_another_secondary_still_prints_the_timeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    world, clients = rds_calls
+    outputs, arns = build(regions=(PRIMARY, SECONDARY, THIRD))
+    stub(clients, world, SECONDARY).expect("remove_from_global_cluster", remove(arns, SECONDARY))
+    third = stub(clients, world, THIRD)
+    third.stubber.add_client_error(
+        "remove_from_global_cluster",
+        service_error_code="InvalidGlobalClusterStateFault",
+        service_message="The global cluster is not in a valid state",
+    )
+    third.stubber.activate()
+    argv = ("--to", SECONDARY, "--unplanned", "--primary-gone", "--others", "detach")
+    status, out, err = run(tmp_path, capsys, outputs, *argv)
+    assert status == Exit.AWS_ERROR
+    assert "error: InvalidGlobalClusterStateFault: The global cluster is not in a valid state" in err
+    # The writer was up before the error: the timeline says so, judged at that moment.
+    assert f"platform-prod-euw1 left {GLOBAL} and is the writer" in out
+    assert "verified: platform-prod-euw1 available at " in out
+    assert re.search(r"Failover took \d+\.\d s to a verified writer: within the 120 s target\.", out)
+
+
+def test_the_timeline_is_judged_at_the_verified_writer_not_at_its_last_event() -> None:
+    ticks = iter([0.0, 5.0, 100.0, 110.0, 500.0])
+    timeline = Timeline(clock=lambda: next(ticks))
+    timeline.mark("detach-and-promote requested")
+    timeline.mark("left and is the writer")
+    timeline.mark("verified: available", judge=True)
+    timeline.mark("other secondary left")  # 500 s after the start: the writer was up long before
+    assert timeline.within_target and timeline.judged == (110.0, "verified: available")
+    assert (
+        list(timeline.render())[-1]
+        == f"Failover took 110.0 s to a verified writer: within the {TARGET_SECONDS} s target."
+    )
+    late = Timeline(clock=iter([0.0, 121.0]).__next__)
+    late.mark("verified: available", judge=True)
+    assert not late.within_target and "OVER the 120 s target" in list(late.render())[-1]
+    assert not Timeline().within_target  # nothing verified: never within
+
+
+def test_polling_faster_than_once_a_second_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ops_main, "MIN_POLL_SECONDS", 1.0)  # the CLI's own floor, which the other tests lower
+    with pytest.raises(SystemExit) as usage:
+        main(["failover", "outputs.json", "--to", SECONDARY, "--poll-seconds", "0"])
+    assert usage.value.code == Exit.BAD_INPUT
+    assert "argument --poll-seconds: 0 is below 1 s" in capsys.readouterr().err
 
 
 def test_detach_and_promote_can_keep_the_other_secondaries(

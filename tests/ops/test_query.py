@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore
 import pytest
 
-from ops.exits import FailedError
-from ops.query import Endpoint, NotRunError, pg8000_select_one, tcp_connect
+from ops.exits import FailedError, InputError
+from ops.query import Endpoint, NotRunError, ca_context, pg8000_select_one, tcp_connect
 
 ENDPOINT = Endpoint("127.0.0.1", 0, "platform", "platform_admin", "drill-only")
 
@@ -92,21 +93,31 @@ def test_select_one_requires_tls_over_the_reached_socket(driver: Driver) -> None
     assert driver.sql == ["SELECT 1"] and driver.closed
 
 
-def test_a_ca_bundle_verifies_the_certificate(driver: Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    loaded: list[str | None] = []
-    real = ssl.create_default_context
+def test_a_ca_bundle_verifies_the_certificate(driver: Driver) -> None:
+    bundle = Path(botocore.__file__).parent / "cacert.pem"  # a real PEM bundle stands in for RDS's
+    context = ca_context(bundle)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0  # the bundle's certificates were loaded
+    pg8000_select_one(context)(ENDPOINT, socket.socket(), 5)
+    assert driver.kwargs["ssl_context"] is context
 
-    def context(cafile: str | None = None) -> ssl.SSLContext:
-        loaded.append(cafile)
-        return real()  # the system's roots stand in for the RDS bundle
 
-    monkeypatch.setattr(ssl, "create_default_context", context)
-    bundle = tmp_path / "global-bundle.pem"
-    pg8000_select_one(bundle)(ENDPOINT, socket.socket(), 5)
-    assert loaded == [str(bundle)]
-    used = driver.kwargs["ssl_context"]
-    assert isinstance(used, ssl.SSLContext)
-    assert used.verify_mode == ssl.CERT_REQUIRED and used.check_hostname
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("missing.pem", None, "No such file or directory"),
+        ("notes.pem", "not a certificate\n", "no certificate or crl found"),
+    ],
+)
+def test_a_bundle_that_is_not_a_pem_bundle_is_bad_input(
+    tmp_path: Path, name: str, content: str | None, reason: str
+) -> None:
+    bundle = tmp_path / name
+    if content is not None:
+        bundle.write_text(content)
+    with pytest.raises(InputError) as refused:
+        ca_context(bundle)
+    assert str(refused.value).startswith(f"{bundle}: not a readable PEM CA bundle (") and reason in str(refused.value)
 
 
 def test_a_refused_login_fails_the_drill(monkeypatch: pytest.MonkeyPatch) -> None:

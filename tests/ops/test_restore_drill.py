@@ -1,14 +1,18 @@
 """`python -m ops restore-drill` end to end against moto: restore, instance, query, cleanup, report.
 
 moto answers the RDS calls (its copies are `available` at once); a recording wrapper keeps every
-call and can hold a copy in another state. The SELECT 1 goes to a stand-in for the engine (moto
-has none): it records the endpoint and credentials it was given and answers as told.
+call and can change what the drill sees: a copy in another state, a password change pending, an
+AWS error, another run's tags, snapshots over several pages, an instance's restore window. The
+SELECT 1 goes to a stand-in for the engine (moto has none): it records the endpoint and
+credentials it was given and answers as told.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+import ssl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +22,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from ops import __main__ as ops_main
 from ops import clients as ops_clients
 from ops import query as ops_query
 from ops.__main__ import main
@@ -63,6 +68,9 @@ class Recording:
         self.rds = boto3.client("rds", region_name=REGION)
         self.change = change
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        pending = change.get("pending_password", 0)
+        self.pending_left = pending if isinstance(pending, int) else 0
+        self.denials_left = int(change.get("deny_copy", 0))
 
     def __getattr__(self, name: str) -> Any:
         real = getattr(self.rds, name)
@@ -71,17 +79,62 @@ class Recording:
 
         def call(**params: Any) -> Any:
             self.calls.append((name, params))
+            self._refuse(name, params)
+            if name == "describe_db_cluster_snapshots" and self.change.get("snapshot_pages"):
+                return self._page(real, params)
             answer = real(**params)
             if name == "describe_db_clusters":
                 self._adjust(answer["DBClusters"], params.get("DBClusterIdentifier", ""))
+            if name == "describe_db_instances":
+                self._adjust_instances(answer["DBInstances"], params.get("DBInstanceIdentifier", ""))
             if name == "describe_db_cluster_snapshots" and self.change.get("no_snapshots"):
                 answer["DBClusterSnapshots"] = []
+            if name == "describe_db_instance_automated_backups" and "window" in self.change:
+                for backup in answer["DBInstanceAutomatedBackups"]:
+                    backup["RestoreWindow"] = self.change["window"]
             return answer
 
         return call
 
+    def _refuse(self, name: str, params: dict[str, Any]) -> None:
+        """AWS errors: AccessDenied on looking at the copy (the first `deny_copy` looks), a taken name."""
+        looked_at = params.get("DBClusterIdentifier", params.get("DBInstanceIdentifier", ""))
+        if name.startswith("describe_db_") and "drill" in looked_at and self.denials_left:
+            self.denials_left -= 1
+            raise ClientError(
+                {"Error": {"Code": "AccessDenied", "Message": f"not authorized to perform: rds:{name}"}}, name
+            )
+        if name == "restore_db_cluster_to_point_in_time" and self.change.get("name_taken"):
+            raise ClientError(
+                {"Error": {"Code": "DBClusterAlreadyExistsFault", "Message": "DB Cluster already exists"}}, name
+            )
+
+    def _page(self, real: Any, params: dict[str, Any]) -> Any:
+        """One snapshot a page, oldest first, each page naming the next with a Marker (as RDS does)."""
+        everything = sorted(real(**params)["DBClusterSnapshots"], key=lambda s: s["SnapshotCreateTime"])
+        index = int(params.get("Marker", "0"))
+        page: dict[str, Any] = {"DBClusterSnapshots": everything[index : index + 1]}
+        if index + 1 < len(everything):
+            page["Marker"] = str(index + 1)
+        return page
+
+    def _adjust_instances(self, instances: list[dict[str, Any]], identifier: str) -> None:
+        for instance in instances:
+            if "drill" in identifier and "instance_status" in self.change:
+                instance["DBInstanceStatus"] = self.change["instance_status"]
+
     def _adjust(self, clusters: list[dict[str, Any]], identifier: str) -> None:
         for cluster in clusters:
+            changed = any(name == "modify_db_cluster" for name, _ in self.calls)
+            pending = self.pending_left or self.change.get("pending_password") == "always"
+            if "drill" in identifier and changed and pending:
+                self.pending_left = max(0, self.pending_left - 1)
+                cluster["PendingModifiedValues"] = {"MasterUserPassword": "****"}
+            if "drill" in identifier and self.change.get("foreign_tags"):
+                cluster["TagList"] = [
+                    {"Key": "purpose", "Value": "restore-drill"},
+                    {"Key": "restore-drill-run", "Value": "0ther1"},
+                ]
             if "drill" in identifier:
                 if "copy_status" in self.change:
                     cluster["Status"] = self.change["copy_status"]
@@ -129,6 +182,8 @@ class Engine:
     answer: Any = 1
     no_route: bool = False
     seen: list[Endpoint] = field(default_factory=list)
+    on_query: Callable[[], None] = lambda: None
+    error: Exception | None = None
 
 
 @pytest.fixture
@@ -140,9 +195,12 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
             raise NotRunError(f"no route to {endpoint.host}:{endpoint.port} from here (timed out)")
         return object()
 
-    def select_one(ca_bundle: Path | None) -> Any:
+    def select_one(context: ssl.SSLContext | None) -> Any:
         def run(endpoint: Endpoint, sock: Any, timeout: float) -> Any:
             stand_in.seen.append(endpoint)
+            stand_in.on_query()
+            if stand_in.error is not None:
+                raise stand_in.error
             return stand_in.answer
 
         return run
@@ -171,7 +229,7 @@ def run(
 ) -> tuple[int, str, str]:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
-    status = main(["restore-drill", str(path), "--region", REGION, "--poll-seconds", "0", "--timeout", "3", *argv])
+    status = main(["restore-drill", str(path), "--region", REGION, "--poll-seconds", "0", "--timeout", "0.5", *argv])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -193,7 +251,11 @@ def test_the_default_drill_restores_the_latest_point_creates_an_instance_queries
     calls: Recording = recording["client"]
     (restore,) = calls.named("restore_db_cluster_to_point_in_time")
     copy = restore["DBClusterIdentifier"]
-    assert copy.startswith(f"{SOURCE}-drill-")
+    # Unique to the second and to the run: another drill's copy never has this name.
+    named = re.fullmatch(rf"{SOURCE}-drill-(\d{{14}})-([0-9a-f]{{6}})", copy)
+    assert named is not None and len(f"{copy}-1") <= 63
+    run_tags = [{"Key": "purpose", "Value": "restore-drill"}, {"Key": "restore-drill-run", "Value": named[2]}]
+    assert restore["Tags"] == run_tags
     assert restore["UseLatestRestorableTime"] is True and "RestoreToTime" not in restore
     assert (restore["VpcSecurityGroupIds"], restore["KmsKeyId"], restore["DeletionProtection"]) == (
         ["sg-0database"],
@@ -208,7 +270,7 @@ def test_the_default_drill_restores_the_latest_point_creates_an_instance_queries
         "Engine": "aurora-postgresql",
         "DBInstanceClass": "db.r7g.large",
         "PubliclyAccessible": False,
-        "Tags": [{"Key": "purpose", "Value": "restore-drill"}],
+        "Tags": run_tags,
         "DBParameterGroupName": "default.aurora-postgresql17",
     }
     # The real waiters, in order: the cluster, its instance, and the deletions.
@@ -236,6 +298,10 @@ def test_the_default_drill_restores_the_latest_point_creates_an_instance_queries
     assert "Cleanup: the copy is deleted." in out
     assert left() == ([SOURCE], [f"{SOURCE}-1"])
     assert not calls.named("modify_db_instance")  # the source is only read
+    # The copy's automated backups go with it (DeleteDBCluster DeleteAutomatedBackups).
+    assert calls.named("delete_db_cluster") == [
+        {"DBClusterIdentifier": copy, "SkipFinalSnapshot": True, "DeleteAutomatedBackups": True}
+    ]
 
 
 def test_a_snapshot_restore_takes_the_newest_one(
@@ -246,8 +312,22 @@ def test_a_snapshot_restore_takes_the_newest_one(
     assert status == Exit.OK, out + err
     (restore,) = recording["client"].named("restore_db_cluster_from_snapshot")
     assert restore["SnapshotIdentifier"] == "nightly" and restore["Engine"] == "aurora-postgresql"
+    # The snapshot's version, not the Region's default (which AWS refuses when older than the snapshot's).
+    assert restore["EngineVersion"] == "17.6"
     assert "(snapshot nightly)" in out
     assert left() == ([SOURCE], [f"{SOURCE}-1"])
+
+
+def test_the_newest_snapshot_is_found_on_a_later_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack(snapshot=True)
+    recording["change"] = {"snapshot_pages": True}  # one snapshot a page: "nightly" is on the second
+    status, out, err = run(tmp_path, capsys, outputs, "--snapshot", "latest")
+    assert status == Exit.OK, out + err
+    calls: Recording = recording["client"]
+    assert [page.get("Marker") for page in calls.named("describe_db_cluster_snapshots")] == [None, "1"]
+    assert calls.named("restore_db_cluster_from_snapshot")[0]["SnapshotIdentifier"] == "nightly"
 
 
 def test_a_point_in_time_inside_the_window_is_restored_and_judged_against_the_rpo(
@@ -299,7 +379,7 @@ def test_a_timeout_leaves_the_creating_copy_alone_and_reports_the_real_error(
     assert status == Exit.FAILED
     calls: Recording = recording["client"]
     copy = calls.named("restore_db_cluster_to_point_in_time")[0]["DBClusterIdentifier"]
-    assert f"failed: cluster {copy} did not get there within 3 s (last status: creating)" in err
+    assert f"failed: cluster {copy} did not get there within 0.5 s (last status: creating)" in err
     # Nothing is done to a cluster that is still being created, and no instance was started.
     assert not calls.named("modify_db_cluster") and not calls.named("delete_db_cluster")
     assert not calls.named("create_db_instance")
@@ -472,12 +552,16 @@ def test_the_exit_code_follows_the_report(built: DrillReport, expected: Exit) ->
     ("argv", "message"),
     [
         (["--timeout", "0"], "argument --timeout: 0 is not above 0"),
-        (["--poll-seconds", "-1"], "argument --poll-seconds: -1 is below 0"),
+        (["--poll-seconds", "0"], "argument --poll-seconds: 0 is below 1 s"),
+        (["--poll-seconds", "0.2"], "argument --poll-seconds: 0.2 is below 1 s"),
         (["--rto-minutes", "1.5"], "argument --rto-minutes: 1.5 is not a whole number of minutes"),
         (["--rpo-minutes", "soon"], "argument --rpo-minutes: 'soon' is not a number"),
     ],
 )
-def test_bad_numbers_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+def test_bad_numbers_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], message: str
+) -> None:
+    monkeypatch.setattr(ops_main, "MIN_POLL_SECONDS", 1.0)  # the CLI's own floor, which the other tests lower
     with pytest.raises(SystemExit) as usage:
         main(["restore-drill", "outputs.json", "--region", REGION, *argv])
     assert usage.value.code == Exit.BAD_INPUT and message in capsys.readouterr().err
@@ -488,3 +572,210 @@ def test_a_malformed_databases_entry_is_bad_input(
 ) -> None:
     status, _, err = run(tmp_path, capsys, {"regions": [REGION], "databases": {REGION: "platform-prod-use1"}})
     assert status == Exit.BAD_INPUT and "the stack outputs lack 'databases.us-east-1.identifier'" in err
+
+
+def copy_of(calls: Recording) -> str:
+    restored = calls.named("restore_db_cluster_to_point_in_time") or calls.named("restore_db_cluster_from_snapshot")
+    return str(restored[0]["DBClusterIdentifier"])
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("missing.pem", None), ("notes.pem", "not a certificate\n")], ids=["missing", "not PEM"]
+)
+def test_a_bad_ca_bundle_exits_2_before_anything_is_restored(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    engine: Engine,
+    recording: dict[str, Any],
+    name: str,
+    content: str | None,
+) -> None:
+    outputs = aurora_stack()
+    bundle = tmp_path / name
+    if content is not None:
+        bundle.write_text(content)
+    with pytest.raises(SystemExit) as usage:
+        run(tmp_path, capsys, outputs, "--ca-bundle", str(bundle))
+    assert usage.value.code == Exit.BAD_INPUT
+    assert f"argument --ca-bundle: {bundle}: not a readable PEM CA bundle" in capsys.readouterr().err
+    assert "client" not in recording and left() == ([SOURCE], [f"{SOURCE}-1"])  # AWS was never called
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (PermissionError(13, "Permission denied"), "error: [Errno 13] Permission denied"),
+        (KeyError("Endpoint"), "error: unexpected KeyError: 'Endpoint'"),
+    ],
+    ids=["local error", "bug"],
+)
+def test_an_unexpected_error_exits_7_never_1_and_the_copy_is_still_deleted(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    engine: Engine,
+    recording: dict[str, Any],
+    error: Exception,
+    line: str,
+) -> None:
+    outputs = aurora_stack()
+    engine.error = error
+    status, _, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.UNEXPECTED and err.strip().splitlines()[-1] == line
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])
+
+
+def test_an_aws_error_during_a_wait_is_that_error_not_a_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"deny_copy": 1}  # the waiter's first look at the copy is refused, later ones are not
+    status, out, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.AWS_ERROR, out + err
+    assert "error: AccessDenied: not authorized to perform: rds:describe_db_clusters" in err
+    assert "stopped in status" not in err
+    assert left() == ([SOURCE], [f"{SOURCE}-1"])  # the cleanup could look, and deleted the copy
+
+
+def test_an_aws_error_that_leaves_the_copy_behind_exits_5_and_names_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"deny_copy": 1000}  # the copy can never be looked at: not by the cleanup either
+    status, out, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.FAILED
+    copy = copy_of(recording["client"])
+    assert "failed: AccessDenied: not authorized to perform: rds:describe_db_clusters; and the drill left a copy" in err
+    assert f"LEFT BEHIND: cluster {copy}: AccessDenied" in out
+    assert not recording["client"].named("delete_db_cluster")
+
+
+def test_an_instance_left_creating_blocks_the_deletion_of_its_cluster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"instance_status": "creating"}
+    status, out, err = run(tmp_path, capsys, outputs)
+    calls: Recording = recording["client"]
+    copy = copy_of(calls)
+    assert status == Exit.FAILED
+    assert f"failed: instance {copy}-1 did not get there within 0.5 s (last status: creating)" in err
+    assert not calls.named("delete_db_instance") and not calls.named("delete_db_cluster")
+    assert f"LEFT BEHIND: instance {copy}-1 is creating, left alone" in out
+    assert (
+        f"LEFT BEHIND: cluster {copy}: still holds instance {copy}-1; aws rds delete-db-cluster "
+        f"--db-cluster-identifier {copy} --skip-final-snapshot --delete-automated-backups" in out
+    )
+    # The steps that finished are printed with their durations, though the drill failed.
+    stopped = out.index(f"Restore drill of {SOURCE} into {copy} stopped; the steps before:")
+    assert re.search(rf"\d+\.\d s  \* restore cluster {copy} and wait until available", out[stopped:])
+    assert f"{SOURCE}-drill" in " ".join(left()[0])  # both still there, as reported
+
+
+def test_the_query_waits_until_the_password_change_is_applied(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"pending_password": 3}  # three looks still show the change pending
+    pending_at_query: list[int] = []
+    engine.on_query = lambda: pending_at_query.append(recording["client"].pending_left)
+    status, out, err = run(tmp_path, capsys, outputs)
+    assert status == Exit.OK, out + err
+    assert pending_at_query == [0]  # SELECT 1 ran only once no change was pending
+
+
+def test_a_password_change_never_applied_fails_and_the_copy_is_deleted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"pending_password": "always"}
+    status, _, err = run(tmp_path, capsys, outputs)
+    copy = copy_of(recording["client"])
+    assert status == Exit.FAILED and f"failed: {copy}'s new master password was not applied within 0.5 s" in err
+    assert engine.seen == [] and left() == ([SOURCE], [f"{SOURCE}-1"])
+
+
+def test_a_copy_without_this_runs_tags_is_neither_changed_nor_deleted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"foreign_tags": True}  # the copy's name answers with another run's tags
+    status, out, err = run(tmp_path, capsys, outputs)
+    calls: Recording = recording["client"]
+    copy = copy_of(calls)
+    assert status == Exit.FAILED and f"{copy} does not carry this run's tags" in err
+    assert not calls.named("modify_db_cluster") and not calls.named("delete_db_cluster")
+    assert f"LEFT BEHIND: cluster {copy} does not carry this run's tags" in out
+
+
+def test_a_refused_restore_is_not_cleaned_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = aurora_stack()
+    recording["change"] = {"name_taken": True}  # AWS refuses the create: the name is someone else's
+    status, _, err = run(tmp_path, capsys, outputs)
+    calls: Recording = recording["client"]
+    copy = copy_of(calls)
+    assert status == Exit.AWS_ERROR and "error: DBClusterAlreadyExistsFault: DB Cluster already exists" in err
+    # The cleanup never looks at (let alone deletes) a name it did not get from AWS.
+    assert not [c for c in calls.named("describe_db_clusters") if c.get("DBClusterIdentifier") == copy]
+
+
+def rds_stack(rds: Any) -> dict[str, Any]:
+    instance = rds.create_db_instance(
+        DBInstanceIdentifier="platform-dev-use1",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        DBName="platform",
+        MasterUsername="platform_admin",
+        MasterUserPassword="not-a-real-password-1",
+        AllocatedStorage=20,
+        StorageEncrypted=True,
+        KmsKeyId=KEY,
+        VpcSecurityGroupIds=["sg-0database"],
+        BackupRetentionPeriod=7,
+    )["DBInstance"]
+    return {
+        "regions": [REGION],
+        "databases": {REGION: {"identifier": "platform-dev-use1", "arn": instance["DBInstanceArn"]}},
+    }
+
+
+def test_an_rds_instance_is_restored_from_its_newest_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    rds = boto3.client("rds", region_name=REGION)
+    outputs = rds_stack(rds)
+    rds.create_db_snapshot(DBSnapshotIdentifier="nightly-dev", DBInstanceIdentifier="platform-dev-use1")
+    status, out, err = run(tmp_path, capsys, outputs, "--snapshot", "latest")
+    assert status == Exit.OK, out + err
+    calls: Recording = recording["client"]
+    (restore,) = calls.named("restore_db_instance_from_db_snapshot")
+    copy = restore["DBInstanceIdentifier"]
+    assert restore["DBSnapshotIdentifier"] == "nightly-dev" and copy.startswith("platform-dev-use1-drill-")
+    assert (restore["PubliclyAccessible"], restore["VpcSecurityGroupIds"], restore["DeletionProtection"]) == (
+        False,
+        ["sg-0database"],
+        False,
+    )
+    assert restore["Tags"][0] == {"Key": "purpose", "Value": "restore-drill"}
+    assert "EngineVersion" not in restore  # this API restores the snapshot's version
+    assert not calls.named("restore_db_instance_to_point_in_time") and not calls.named("create_db_instance")
+    assert calls.named("delete_db_instance") == [
+        {"DBInstanceIdentifier": copy, "SkipFinalSnapshot": True, "DeleteAutomatedBackups": True}
+    ]
+    assert "(snapshot nightly-dev)" in out and left() == ([], ["platform-dev-use1"])
+
+
+def test_an_instance_point_outside_its_backup_window_exits_2_before_restoring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: Engine, recording: dict[str, Any]
+) -> None:
+    outputs = rds_stack(boto3.client("rds", region_name=REGION))
+    earliest = datetime.now(UTC) - timedelta(days=1)
+    recording["change"] = {"window": {"EarliestTime": earliest, "LatestTime": datetime.now(UTC)}}
+    point = datetime.now(UTC) - timedelta(days=3)
+    status, _, err = run(tmp_path, capsys, outputs, "--point-in-time", point.isoformat())
+    assert status == Exit.BAD_INPUT
+    assert f"is outside the restorable window of platform-dev-use1 ({earliest:%Y-%m-%dT%H:%M:%SZ} to " in err
+    calls: Recording = recording["client"]
+    assert calls.named("describe_db_instance_automated_backups") == [{"DBInstanceIdentifier": "platform-dev-use1"}]
+    assert not calls.named("restore_db_instance_to_point_in_time") and left() == ([], ["platform-dev-use1"])

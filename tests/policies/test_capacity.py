@@ -104,7 +104,7 @@ def test_a_small_maximum_is_advisory_only() -> None:
     [(message, _)] = MAXIMUM.violations(resources)
     assert "cannot hold every Deployment at its HPA maximum" in message
     assert "Raise regions[<index of us-east-1>].cluster.nodeGroups.sandbox.maxSize (now 3)" in message
-    assert "no node autoscaler yet" in message
+    assert "adds nodes to a group only up to its maxSize" in message
 
 
 def test_the_type_allowlist_refuses_a_node_type_the_model_does_not_know() -> None:

@@ -260,7 +260,7 @@ BROKEN_STACK_FILES = {
         "plaform:costCenter: unknown namespace 'plaform'; did you mean 'platform:costCenter'?",
     ),
     "a version YAML reads as a number": (
-        'kubernetesVersion: "1.34"',
+        'kubernetesVersion: "1.35"',
         "kubernetesVersion: 1.30",
         "kubernetesVersion: 1.3 is a number; write the version as text in quotes",
     ),

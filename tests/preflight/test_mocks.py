@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -33,6 +34,31 @@ def test_availability_zones_follow_the_provider_region(harness: Harness) -> None
 
     harness.run(program)
     assert seen == {"eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"], "us-west-1": ["us-west-1a", "us-west-1b"]}
+
+
+def test_zone_ids_are_the_same_zones_in_every_account_but_names_are_not(harness: Harness) -> None:
+    seen: dict[str, Any] = {}
+
+    def record(account: str, found: list[Any]) -> None:
+        seen[account] = dict(zip(found[1], found[0], strict=True))
+
+    def program() -> None:
+        for account in ("111111111111", "222222222222", "333333333333"):
+            zones = aws.get_availability_zones_output(
+                exclude_zone_ids=["use1-az6"],
+                opts=pulumi.InvokeOutputOptions(
+                    provider=regional_aws_provider(
+                        f"aws-{account}", region="us-east-1", tags=TAGS, allowed_account_ids=[account]
+                    )
+                ),
+            )
+            pulumi.Output.all(zones.names, zones.zone_ids).apply(functools.partial(record, account))
+
+    harness.run(program)
+    ids = {frozenset(mapping) for mapping in seen.values()}
+    # Six us-east-1 zones less the excluded one; use1-az3 (which EKS refuses) is among them.
+    assert ids == {frozenset({"use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az5"})}
+    assert len({tuple(sorted(mapping.items())) for mapping in seen.values()}) > 1  # names differ per account
 
 
 def test_caller_identity_and_region_come_from_the_provider(harness: Harness) -> None:

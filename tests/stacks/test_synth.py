@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from components.config import ConfigError, load_stack_file, pulumi_config_map, read_stack_file
+from components.zones import zone_id_prefix
 from policies.pod_security import pod_template, violations
 from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 from tests.conftest import synthesized
@@ -63,7 +66,8 @@ def test_each_region_gets_its_network_in_its_own_region(stack: str, nats_per_reg
         assert len([c for c in children if c.type == "aws:ec2/natGateway:NatGateway"]) == nats_per_region
         subnets = [c for c in children if c.type == "aws:ec2/subnet:Subnet"]
         assert len(subnets) == 3 * azs
-        assert {s.inputs["availabilityZone"][: len(region)] for s in subnets} == {region}
+        # By zone ID (`use1-az1`), which names the region in AWS's short form.
+        assert {s.inputs["availabilityZoneId"].split("-az")[0] for s in subnets} == {zone_id_prefix(region)}
 
 
 def test_every_resource_names_an_explicit_provider(stack_graph: Graph) -> None:
@@ -232,7 +236,7 @@ def test_each_region_runs_its_language_services_on_its_own_cluster(stack: str) -
         region = pool.name.removesuffix("-language-services")
         provider = graph.one("pulumi:providers:kubernetes", f"{region}-cluster-kubernetes")
         children = graph.children(pool)
-        assert len(graph.by_type("kubernetes:apps/v1:Deployment")) == 8 * len(pools)
+        assert len([c for c in children if c.type == "kubernetes:apps/v1:Deployment"]) == 8
         assert all(child.provider_urn == provider.urn for child in children)
         for deployment in (c for c in children if c.type == "kubernetes:apps/v1:Deployment"):
             template = pod_template("Deployment", deployment.inputs)
@@ -316,3 +320,61 @@ def test_stack_outputs_keep_the_documented_contract(stack_graph: Graph) -> None:
         assert {outputs["databases"][region]["writerEndpoint"] for region in regions} == {
             outputs["globalDatabase"]["writerEndpoint"]
         }
+
+
+# --- untrusted code and the data ------------------------------------------------------------
+
+DATA_PORTS = (5432, 6379)
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def _admits_port(rule: dict[str, object], port: int) -> bool:
+    if rule.get("ipProtocol") == "-1":
+        return True
+    low, high = rule.get("fromPort"), rule.get("toPort")
+    return isinstance(low, int | float) and isinstance(high, int | float) and low <= port <= high
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_no_path_from_the_sandbox_nodes_to_postgres_or_redis(stack: str) -> None:
+    graph = synthesized(stack)
+    clusters = graph.by_type("platform:index:Cluster")
+    node_groups = {
+        c.outputs[key]
+        for c in clusters
+        for key in ("sandboxSecurityGroupId", "nodeSecurityGroupId", "clusterSecurityGroupId")
+    }
+    for cluster in clusters:
+        sandbox = cluster.outputs["sandboxSecurityGroupId"]
+        # What a sandbox node is, to a security group: the groups of its launch template, and
+        # the private subnets' addresses it gets.
+        (template,) = [t for t in graph.children(cluster) if t.name.endswith("-sandbox-lt")]
+        assert template.inputs["vpcSecurityGroupIds"] == [sandbox]
+        private = [
+            ipaddress.IPv4Network(s.inputs["cidrBlock"])
+            for s in graph.by_type("aws:ec2/subnet:Subnet")
+            if s.inputs["tags"]["tier"] == "private"
+        ]
+        data_rules = [
+            r.inputs
+            for r in graph.by_type(INGRESS_RULE)
+            if any(_admits_port(r.inputs, port) for port in DATA_PORTS)
+            # the rules of the groups that guard PostgreSQL and Redis (not the nodes' own groups)
+            and r.inputs["securityGroupId"] not in node_groups
+        ]
+        assert data_rules, "the data stores' groups must admit someone"
+        for rule in data_rules:
+            assert rule.get("referencedSecurityGroupId") != sandbox, rule
+            cidr = rule.get("cidrIpv4")
+            if cidr is not None:
+                network = ipaddress.IPv4Network(str(cidr))
+                assert not any(subnet.overlaps(network) for subnet in private), rule
+        # Whom the data stores admit: the system nodes, or a relay (the RDS Proxy's group) that
+        # itself admits only the system nodes. Never the sandbox group, directly or through a relay.
+        system = {c.outputs["nodeSecurityGroupId"] for c in clusters}
+        for rule in data_rules:
+            source = rule.get("referencedSecurityGroupId")
+            if source in system:
+                continue
+            relayed = {r.get("referencedSecurityGroupId") for r in data_rules if r["securityGroupId"] == source}
+            assert relayed and relayed <= system, f"{source} admits {relayed}"

@@ -5,10 +5,15 @@ sends), so it works on plain mappings only. Where a value is missing, Kubernetes
 used: 1 replica, strategy RollingUpdate with 25 % surge and 25 % unavailable, HPA minReplicas 1,
 a container's request equal to its limit when only the limit is set, else the namespace
 LimitRange's defaultRequest (the API server's LimitRanger admission plugin applies it).
+
+During a preview the pack sees `UNKNOWN` (policies/rule.py) where a value is not known yet. A
+stack policy judges only what it knows: a node group or workload whose sizing is unknown is not
+counted, and a note says so, instead of reading the unknown as 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +24,7 @@ from typing import Any
 from capacity.addons import ADDON_PODS, CHART_PODS, ChartPods, replicas
 from components.node_capacity import EC2_INSTANCE_TYPES, InstanceType, unknown_instance_type
 from components.quantity import parse_quantity
+from policies.rule import is_unknown
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ADDON = "aws:eks/addon:Addon"
@@ -28,6 +34,7 @@ DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
 REPLICA_SET = "kubernetes:apps/v1:ReplicaSet"
 POD = "kubernetes:core/v1:Pod"
 LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+RUNTIME_CLASS = "kubernetes:node.k8s.io/v1:RuntimeClass"
 HPAS = ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 LANGUAGE_POOL = "platform:index:LanguageServicePool"
@@ -64,6 +71,33 @@ class Taint:
 
 
 @dataclass(frozen=True)
+class NodeShape:
+    """What any node of a group offers: the minimum over its instance types, per dimension.
+
+    A managed node group may launch any of its listed types, so each of CPU, memory and pods is
+    the smallest the types offer (not all taken from the type with the least CPU).
+    """
+
+    types: tuple[InstanceType, ...]
+
+    @property
+    def name(self) -> str:
+        return "/".join(t.name for t in self.types)
+
+    @property
+    def allocatable_cpu_millis(self) -> int:
+        return min(t.allocatable_cpu_millis for t in self.types)
+
+    @property
+    def allocatable_memory_mib(self) -> int:
+        return min(t.allocatable_memory_mib for t in self.types)
+
+    @property
+    def max_pods(self) -> int:
+        return min(t.max_pods for t in self.types)
+
+
+@dataclass(frozen=True)
 class NodeGroup:
     """One managed node group as the scheduler sees its nodes."""
 
@@ -73,14 +107,29 @@ class NodeGroup:
     urn: str
     region: str | None
     instance_types: tuple[str, ...]
-    instance: InstanceType | None
-    """The smallest listed type by allocatable CPU: any of them may be launched."""
+    instance: NodeShape | None
+    """Any node of the group, at the least each dimension offers over its types."""
     min_size: int
     max_size: int
     labels: Mapping[str, str]
     taints: tuple[Taint, ...]
     problem: str = ""
     """Why the group cannot be modelled (an unknown instance type), or ""."""
+    capacity_type: str = "ON_DEMAND"
+    """The eks.amazonaws.com/capacityType label of its nodes."""
+    aws_name: str | None = None
+    """The EKS node group name (the eks.amazonaws.com/nodegroup label), None when auto-named."""
+
+
+@dataclass(frozen=True)
+class SelectorTerm:
+    """One required node affinity term: all its expressions and field requirements must hold.
+
+    An empty term (neither) matches no node (Kubernetes, NodeSelectorTerm).
+    """
+
+    expressions: tuple[Mapping[str, Any], ...] = ()
+    fields: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,8 +142,8 @@ class Pod:
     memory_mib: int
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: tuple[Mapping[str, Any], ...] = ()
-    node_affinity: tuple[tuple[Mapping[str, Any], ...], ...] = ()
-    """Required node affinity: any term, all expressions of it; empty admits every node."""
+    node_affinity: tuple[SelectorTerm, ...] = ()
+    """Required node affinity: any term; none admits every node."""
 
 
 @dataclass(frozen=True)
@@ -117,14 +166,27 @@ class Workload:
         return self.kind == "DaemonSet"
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something the check did not count or cannot judge, on the resource it concerns."""
+
+    text: str
+    urn: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class Inventory:
     """Per cluster (keyed by the cluster component's URN), its node groups and workloads."""
 
     node_groups: dict[str, list[NodeGroup]] = field(default_factory=dict)
     workloads: dict[str, list[Workload]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     """What was not counted and why (a chart whose pods are unknown, an unlinked provider)."""
+    unjudged: set[str] = field(default_factory=set)
+    """Clusters with a node group whose sizing is unknown during a preview: not placed at all."""
 
 
 # --- small readers ---------------------------------------------------------------------------
@@ -155,6 +217,23 @@ def _quantity(value: Any) -> Decimal | None:
 
 def urn_name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
+
+
+def unknown_at(value: Any, path: str = "") -> str | None:
+    """The path of the first value a preview does not know yet inside `value`, or None."""
+    if is_unknown(value):
+        return path or "(the value)"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = unknown_at(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        for index, item in enumerate(value):
+            found = unknown_at(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _scaled(value: Any, replicas: int, round_up: bool, default: str) -> int:
@@ -201,29 +280,75 @@ def _container_requests(container: Mapping[str, Any], defaults: Mapping[str, Any
     return found[0], found[1]
 
 
-def pod_of(owner: str, spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> Pod:
-    """A pod spec's effective requests: the sum of its containers, or its largest init container."""
+def _pod_level(spec: Mapping[str, Any], resource: str) -> Decimal | None:
+    """Pod-level spec.resources (PodLevelResources, beta in 1.34): the request, else the limit."""
+    resources = _map(spec.get("resources"))
+    value = _quantity(_map(resources.get("requests")).get(resource))
+    return value if value is not None else _quantity(_map(resources.get("limits")).get(resource))
+
+
+@dataclass(frozen=True)
+class RuntimeClass:
+    """What a RuntimeClass adds to each pod that names it (the RuntimeClass admission plugin)."""
+
+    cpu: Decimal = Decimal(0)
+    memory: Decimal = Decimal(0)
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+
+
+def pod_of(
+    owner: str,
+    spec: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    runtime_class: RuntimeClass | None = None,
+) -> Pod:
+    """A pod spec's effective requests, as the scheduler computes them.
+
+    k8s.io/component-helpers `resource.PodRequests`: the containers' sum plus every sidecar (an
+    init container with restartPolicy Always runs beside them), or the largest init step if
+    higher, where an init container's step also holds the sidecars started before it; pod-level
+    requests replace the sum where set; a RuntimeClass's overhead is added on top.
+    """
     cpu = memory = Decimal(0)
     for container in _list(spec.get("containers")):
         container_cpu, container_memory = _container_requests(_map(container), defaults)
         cpu += container_cpu
         memory += container_memory
-    for container in _list(spec.get("initContainers")):
-        init_cpu, init_memory = _container_requests(_map(container), defaults)
-        cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
+    sidecar_cpu = sidecar_memory = init_cpu = init_memory = Decimal(0)
+    for raw in _list(spec.get("initContainers")):
+        container = _map(raw)
+        step_cpu, step_memory = _container_requests(container, defaults)
+        if container.get("restartPolicy") == "Always":
+            cpu, memory = cpu + step_cpu, memory + step_memory
+            sidecar_cpu, sidecar_memory = sidecar_cpu + step_cpu, sidecar_memory + step_memory
+            step_cpu, step_memory = sidecar_cpu, sidecar_memory
+        else:
+            step_cpu, step_memory = step_cpu + sidecar_cpu, step_memory + sidecar_memory
+        init_cpu, init_memory = max(init_cpu, step_cpu), max(init_memory, step_memory)
+    cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
+    pod_cpu, pod_memory = _pod_level(spec, "cpu"), _pod_level(spec, "memory")
+    cpu = pod_cpu if pod_cpu is not None else cpu
+    memory = pod_memory if pod_memory is not None else memory
+    runtime = runtime_class or RuntimeClass()
+    cpu, memory = cpu + runtime.cpu, memory + runtime.memory
     affinity = _map(
         _map(_map(spec.get("affinity")).get("nodeAffinity")).get("requiredDuringSchedulingIgnoredDuringExecution")
     )
     terms = tuple(
-        tuple(_map(expression) for expression in _list(_map(term).get("matchExpressions")))
+        SelectorTerm(
+            tuple(_map(expression) for expression in _list(_map(term).get("matchExpressions"))),
+            tuple(_map(requirement) for requirement in _list(_map(term).get("matchFields"))),
+        )
         for term in _list(affinity.get("nodeSelectorTerms"))
     )
+    selector = {str(k): str(v) for k, v in _map(spec.get("nodeSelector")).items()}
     return Pod(
         owner=owner,
         cpu_millis=math.ceil(cpu * 1000),
         memory_mib=math.ceil(memory / MIB),
-        node_selector={str(k): str(v) for k, v in _map(spec.get("nodeSelector")).items()},
-        tolerations=tuple(_map(t) for t in _list(spec.get("tolerations"))),
+        node_selector={**runtime.node_selector, **selector},
+        tolerations=tuple(_map(t) for t in _list(spec.get("tolerations"))) + runtime.tolerations,
         node_affinity=terms,
     )
 
@@ -245,9 +370,10 @@ def _node_group(item: Item, cluster: str) -> NodeGroup:
         for t in _list(props.get("taints"))
     )
     unknown = [t for t in types if t not in EC2_INSTANCE_TYPES]
-    known = [EC2_INSTANCE_TYPES[t] for t in types if t in EC2_INSTANCE_TYPES]
+    known = tuple(EC2_INSTANCE_TYPES[t] for t in types if t in EC2_INSTANCE_TYPES)
     problem = unknown_instance_type(unknown[0]) if unknown else ("" if known else "no instanceTypes")
-    instance = min(known, key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib)) if known else None
+    instance = NodeShape(known) if known else None
+    name = props.get("nodeGroupName")
     return NodeGroup(
         cluster=cluster,
         name=labels.get(NODE_GROUP_LABEL) or urn_name(item.urn),
@@ -260,6 +386,8 @@ def _node_group(item: Item, cluster: str) -> NodeGroup:
         labels=labels,
         taints=taints,
         problem=problem,
+        capacity_type=str(props.get("capacityType") or "ON_DEMAND"),  # the EKS API's default
+        aws_name=name if isinstance(name, str) and name else None,
     )
 
 
@@ -296,6 +424,16 @@ def _name(props: Mapping[str, Any], item: Item) -> str:
     return str(_map(props.get("metadata")).get("name") or urn_name(item.urn))
 
 
+def default_request(limit: Mapping[str, Any]) -> dict[str, Any]:
+    """A Container LimitRange item's defaultRequest after the API server's defaulting.
+
+    Kubernetes `SetDefaults_LimitRangeItem`: default falls back to max; defaultRequest falls back
+    to default, then to min; per resource.
+    """
+    default = {**_map(limit.get("max")), **_map(limit.get("default"))}
+    return {**_map(limit.get("min")), **default, **_map(limit.get("defaultRequest"))}
+
+
 def _limit_defaults(items: Iterable[Item]) -> dict[str, dict[str, Any]]:
     """Per namespace, the Container defaultRequest of its LimitRange."""
     defaults: dict[str, dict[str, Any]] = {}
@@ -304,11 +442,28 @@ def _limit_defaults(items: Iterable[Item]) -> dict[str, dict[str, Any]]:
             continue
         for limit in _list(_map(item.props.get("spec")).get("limits")):
             if _map(limit).get("type") == "Container":
-                defaults.setdefault(_namespace(item.props), {}).update(_map(_map(limit).get("defaultRequest")))
+                defaults.setdefault(_namespace(item.props), {}).update(default_request(_map(limit)))
     return defaults
 
 
-def _hpa_ranges(items: Iterable[Item]) -> dict[tuple[str, str, str], tuple[int, int]]:
+def _runtime_classes(items: Iterable[Item]) -> dict[str, RuntimeClass]:
+    """Each RuntimeClass in the graph by name: its podFixed overhead and scheduling."""
+    found = {}
+    for item in items:
+        if item.type != RUNTIME_CLASS:
+            continue
+        fixed = _map(_map(item.props.get("overhead")).get("podFixed"))
+        scheduling = _map(item.props.get("scheduling"))
+        found[_name(item.props, item)] = RuntimeClass(
+            cpu=_quantity(fixed.get("cpu")) or Decimal(0),
+            memory=_quantity(fixed.get("memory")) or Decimal(0),
+            node_selector={str(k): str(v) for k, v in _map(scheduling.get("nodeSelector")).items()},
+            tolerations=tuple(_map(t) for t in _list(scheduling.get("tolerations"))),
+        )
+    return found
+
+
+def _hpa_ranges(items: Iterable[Item], notes: list[Note]) -> dict[tuple[str, str, str], tuple[int, int]]:
     """(namespace, kind, name) of each HPA's target -> (minReplicas, maxReplicas)."""
     ranges = {}
     for item in items:
@@ -316,12 +471,31 @@ def _hpa_ranges(items: Iterable[Item]) -> dict[tuple[str, str, str], tuple[int, 
             continue
         spec = _map(item.props.get("spec"))
         target = _map(spec.get("scaleTargetRef"))
+        unknown = unknown_at({"metadata": _map(item.props.get("metadata")), "spec": spec})
+        if unknown is not None:
+            notes.append(
+                Note(
+                    f"HPA {urn_name(item.urn)}: {unknown} is unknown during preview; its target counts its replicas",
+                    item.urn,
+                )
+            )
+            continue
         minimum = _int(spec.get("minReplicas"), 1)
         ranges[(_namespace(item.props), str(target.get("kind")), str(target.get("name")))] = (
             minimum,
             _int(spec.get("maxReplicas"), minimum),
         )
     return ranges
+
+
+def _sizing(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a pod spec that decide its requests and where it may run."""
+    containers = {
+        key: [{"resources": _map(c).get("resources"), "restartPolicy": _map(c).get("restartPolicy")} for c in _list(v)]
+        for key, v in (("containers", spec.get("containers")), ("initContainers", spec.get("initContainers")))
+    }
+    keys = ("resources", "nodeSelector", "affinity", "tolerations", "runtimeClassName")
+    return {**containers, **{key: spec.get(key) for key in keys}}
 
 
 def _language_hint(item: Item, props: Mapping[str, Any]) -> str:
@@ -331,30 +505,59 @@ def _language_hint(item: Item, props: Mapping[str, Any]) -> str:
 
 
 def _controller(
-    item: Item, cluster: str, defaults: Mapping[str, Mapping[str, Any]], hpas: Mapping[Any, Any]
-) -> Workload:
+    item: Item,
+    cluster: str,
+    defaults: Mapping[str, Mapping[str, Any]],
+    hpas: Mapping[Any, Any],
+    runtimes: Mapping[str, RuntimeClass],
+) -> tuple[Workload | None, list[Note]]:
+    """The workload of a controller or bare pod, or None (with a note) when its sizing is unknown."""
     props = item.props
     kind = item.type.rsplit(":", 1)[-1]
-    namespace, name = _namespace(props), _name(props, item)
     spec = _map(props.get("spec"))
     template = _map(spec.get("template")) if kind != "Pod" else {"spec": spec}
-    pod = pod_of(f"{kind} {namespace}/{name}", _map(template.get("spec")), defaults.get(namespace, {}))
+    pod_spec = _map(template.get("spec"))
+    scaling = {"replicas": spec.get("replicas"), "strategy": spec.get("strategy")} if kind != "Pod" else {}
+    unknown = unknown_at({"metadata": _map(props.get("metadata")), **scaling, "pod": _sizing(pod_spec)})
+    if unknown is not None:
+        text = f"{kind} {urn_name(item.urn)}: {unknown} is unknown during preview; its pods are not counted"
+        return None, [Note(text, item.urn)]
+    namespace, name = _namespace(props), _name(props, item)
+    owner = f"{kind} {namespace}/{name}"
+    notes = []
+    runtime_name = pod_spec.get("runtimeClassName")
+    runtime = runtimes.get(str(runtime_name)) if runtime_name else None
+    if runtime_name and runtime is None:
+        # The RuntimeClass admission plugin adds its overhead.podFixed to each pod's requests.
+        notes.append(
+            Note(
+                f"{owner}: runtimeClassName {runtime_name} is not in the stack; its pod overhead and "
+                "scheduling are not counted",
+                item.urn,
+            )
+        )
+    pod = pod_of(owner, pod_spec, defaults.get(namespace, {}), runtime)
     if kind == "DaemonSet":
-        return Workload(pod, kind, item.urn, cluster)
+        return Workload(pod, kind, item.urn, cluster), notes
     count = _int(spec.get("replicas"), 1) if kind != "Pod" else 1
     hpa_min, hpa_max = hpas.get((namespace, kind, name), (count, count))
     minimum = max(count, hpa_min)
     surge = rollout_surge(_map(spec.get("strategy")), minimum) if kind == "Deployment" else 0
-    return Workload(
+    workload = Workload(
         pod, kind, item.urn, cluster, minimum, max(minimum, hpa_max), surge, hint=_language_hint(item, props)
     )
+    return workload, notes
 
 
-def _chart(item: Item, cluster: str, chart: ChartPods) -> Workload:
+def _chart(item: Item, cluster: str, chart: ChartPods) -> Workload | Note:
     values = _map(item.props.get("values"))
+    keys = ("resources", "nodeSelector", "tolerations", "affinity", "updateStrategy")
     count_value: Any = values
     for key in chart.replicas_path:
         count_value = _map(count_value).get(key)
+    unknown = unknown_at({".".join(chart.replicas_path): count_value, **{k: values.get(k) for k in keys}})
+    if unknown is not None:
+        return Note(f"Helm release {urn_name(item.urn)}: values.{unknown} is unknown during preview; not counted")
     count = _int(count_value, chart.default_replicas)
     rolling = dict(chart.default_rolling_update)
     rolling.update(_map(_map(values.get("updateStrategy")).get("rollingUpdate")))
@@ -371,9 +574,11 @@ def _chart(item: Item, cluster: str, chart: ChartPods) -> Workload:
     return Workload(pod, "Deployment", item.urn, cluster, count, count, surge, hint="")
 
 
-def _addon(item: Item, cluster: str) -> list[Workload]:
+def _addon(item: Item, cluster: str) -> list[Workload] | Note:
     name = str(item.props.get("addonName"))
     configuration = item.props.get("configurationValues")
+    if is_unknown(configuration):
+        return Note(f"add-on {name}: configurationValues is unknown during preview; its pods are not counted")
     try:
         settings = _map(json.loads(configuration)) if isinstance(configuration, str) else {}
     except ValueError:
@@ -386,6 +591,9 @@ def _addon(item: Item, cluster: str) -> list[Workload]:
     return workloads
 
 
+_GROUP_SIZING = ("instanceTypes", "scalingConfig", "labels", "taints", "capacityType")
+
+
 def inventory(items: Sequence[Item]) -> Inventory:
     """Node groups and workloads per cluster, as far as the resources tell."""
     found = Inventory()
@@ -393,32 +601,61 @@ def inventory(items: Sequence[Item]) -> Inventory:
         if item.type == NODE_GROUP:
             label = _map(item.props.get("labels")).get(NODE_GROUP_LABEL)
             cluster = _owning_cluster(item, str(label or ""))
+            unknown = unknown_at({key: item.props.get(key) for key in _GROUP_SIZING})
+            if unknown is not None:
+                # Pods could land on it: the cluster cannot be judged until the value is known.
+                found.unjudged.add(cluster)
+                found.notes.append(
+                    Note(
+                        f"node group {urn_name(item.urn)}: {unknown} is unknown during preview; cluster "
+                        f"{urn_name(cluster)} is not judged",
+                        item.urn,
+                    )
+                )
+                found.node_groups.setdefault(cluster, [])
+                continue
             found.node_groups.setdefault(cluster, []).append(_node_group(item, cluster))
     clusters = list(found.node_groups)
     providers = {item.urn: item.parent for item in items if item.type.startswith("pulumi:providers:")}
     for item in items:
         if item.type == ADDON and _owning_cluster(item, str(item.props.get("addonName"))) in clusters:
             cluster = _owning_cluster(item, str(item.props.get("addonName")))
-            found.workloads.setdefault(cluster, []).extend(_addon(item, cluster))
+            addon = _addon(item, cluster)
+            if isinstance(addon, Note):
+                found.notes.append(dataclasses.replace(addon, urn=item.urn))
+                continue
+            found.workloads.setdefault(cluster, []).extend(addon)
             if str(item.props.get("addonName")) not in ADDON_PODS:
-                found.notes.append(f"add-on {item.props.get('addonName')}: its pods are unknown and not counted")
+                found.notes.append(
+                    Note(f"add-on {item.props.get('addonName')}: its pods are unknown and not counted", item.urn)
+                )
     defaults = _limit_defaults(items)
-    hpas = _hpa_ranges(items)
+    hpas = _hpa_ranges(items, found.notes)
+    runtimes = _runtime_classes(items)
     for item in items:
         kind = item.type
         if kind not in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, POD, HELM_RELEASE):
             continue
         owner = _cluster_of(item, providers, clusters)
         if owner is None:
-            found.notes.append(f"{urn_name(item.urn)}: no node group's cluster runs it; not counted")
+            found.notes.append(Note(f"{urn_name(item.urn)}: no node group's cluster runs it; not counted", item.urn))
             continue
         cluster = owner
         if kind == HELM_RELEASE:
             chart = CHART_PODS.get(str(item.props.get("chart")))
             if chart is not None:
-                found.workloads.setdefault(cluster, []).append(_chart(item, cluster, chart))
+                release = _chart(item, cluster, chart)
+                if isinstance(release, Note):
+                    found.notes.append(dataclasses.replace(release, urn=item.urn))
+                else:
+                    found.workloads.setdefault(cluster, []).append(release)
             else:
-                found.notes.append(f"Helm release {urn_name(item.urn)} (chart {item.props.get('chart')}): pods unknown")
+                found.notes.append(
+                    Note(f"Helm release {urn_name(item.urn)} (chart {item.props.get('chart')}): pods unknown", item.urn)
+                )
             continue
-        found.workloads.setdefault(cluster, []).append(_controller(item, cluster, defaults, hpas))
+        workload, notes = _controller(item, cluster, defaults, hpas, runtimes)
+        found.notes += notes
+        if workload is not None:
+            found.workloads.setdefault(cluster, []).append(workload)
     return found

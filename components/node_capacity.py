@@ -18,6 +18,11 @@ read it. Every number has a source:
   second, 0.5 % of cores 3-4, 0.25 % above (`getCPUMillicoresToReserve`); kube-reserved memory
   11 MiB x max pods + 255 MiB (`getMemoryMebibytesToReserve`); `evictionHard` memory.available
   100Mi. No system-reserved is set.
+- The max pods in that memory formula is nodeadm's own ENI-based figure
+  (`withDefaultReservedResources` computes it before the user's kubelet config is merged), not
+  the managed node group's 110/250 cap, which only lowers the kubelet's pod limit
+  (awslabs/amazon-eks-ami issues #1698 and #2580). So a 4xlarge (234 ENI pods, capped at 110)
+  reserves 2829 MiB, not 1465 MiB.
 - Memory capacity: the kubelet reports the OS's MemTotal, below the nominal size (firmware and
   kernel take their share). We take Karpenter's default `vmMemoryOverheadPercent`, 7.5 %
   (aws/karpenter-provider-aws, settings; issue #5161 discusses it as a heuristic), so the model
@@ -63,7 +68,7 @@ def kube_reserved_cpu_millis(vcpus: int) -> int:
 
 
 def kube_reserved_memory_mib(max_pods: int) -> int:
-    """nodeadm's kube-reserved memory: 11 MiB per pod the node may run, plus 255 MiB."""
+    """nodeadm's kube-reserved memory: 11 MiB per pod of its ENI-based max pods, plus 255 MiB."""
     return KUBE_RESERVED_MEMORY_PER_POD_MIB * max_pods + KUBE_RESERVED_MEMORY_BASE_MIB
 
 
@@ -104,7 +109,8 @@ class InstanceType:
 
     @property
     def allocatable_memory_mib(self) -> int:
-        return self.capacity_memory_mib - kube_reserved_memory_mib(self.max_pods) - EVICTION_HARD_MEMORY_MIB
+        # nodeadm reserves memory for the ENI limit; the managed node group's cap does not lower it.
+        return self.capacity_memory_mib - kube_reserved_memory_mib(self.eni_max_pods) - EVICTION_HARD_MEMORY_MIB
 
     @property
     def kubernetes_arch(self) -> str:

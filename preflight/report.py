@@ -120,14 +120,7 @@ def _capacity_rows(report: CapacityReport) -> list[tuple[str, ...]]:
 def _capacity_problems(report: CapacityReport) -> list[str]:
     """One line per group and scenario that does not fit, and per pod that no group admits."""
     lines = [
-        f"{workloads.urn_name(fit.cluster)}/{fit.group.name} ({fit.scenario}): "
-        + (
-            f"first pod that does not fit: {fit.unplaced[0].pod.owner} "
-            f"({fit.unplaced[0].pod.cpu_millis}m, {fit.unplaced[0].pod.memory_mib}Mi), "
-            f"{len(fit.unplaced)} pod(s) in all"
-            if fit.unplaced
-            else fit.group.problem
-        )
+        f"{workloads.urn_name(fit.cluster)}/{fit.group.name} ({fit.scenario}): " + _first_unplaced_text(fit)
         for fit in report.fits
         if not fit.fits
     ]
@@ -138,8 +131,22 @@ def _capacity_problems(report: CapacityReport) -> list[str]:
     return lines
 
 
+def _first_unplaced_text(fit: GroupFit) -> str:
+    first = fit.first_unplaced
+    if first is None:
+        return fit.group.problem
+    text = f"first pod that does not fit: {first.pod.owner} ({first.pod.cpu_millis}m, {first.pod.memory_mib}Mi), "
+    if fit.unplaced:
+        return text + f"{len(fit.unplaced)} pod(s) in all"
+    return text + (
+        f"{len(fit.spread_unplaced)} pod(s) in all when the scheduler spreads the smaller pods first "
+        "(a largest-first packing would fit)"
+    )
+
+
 def _fit_json(fit: GroupFit) -> dict[str, Any]:
-    first = fit.unplaced[0].pod if fit.unplaced else None
+    first_workload = fit.first_unplaced
+    first = first_workload.pod if first_workload is not None else None
     return {
         "cluster": fit.cluster,
         "group": fit.group.name,
@@ -147,6 +154,7 @@ def _fit_json(fit: GroupFit) -> dict[str, Any]:
         "region": fit.group.region,
         "scenario": fit.scenario,
         "instanceType": fit.group.instance.name if fit.group.instance else None,
+        "instanceTypes": list(fit.group.instance_types),
         "nodes": fit.nodes,
         "allocatable": {
             "cpuMillis": fit.allocatable_cpu,
@@ -163,6 +171,7 @@ def _fit_json(fit: GroupFit) -> dict[str, Any]:
         "fits": fit.fits,
         "problem": fit.group.problem or None,
         "unplacedPods": len(fit.unplaced),
+        "unplacedWhenSpread": len(fit.spread_unplaced),
         "firstUnplaced": (
             {"owner": first.owner, "cpuMillis": first.cpu_millis, "memoryMiB": first.memory_mib} if first else None
         ),
@@ -177,7 +186,7 @@ def _capacity_json(report: CapacityReport) -> dict[str, Any]:
             {"cluster": u.cluster, "owner": u.workload.pod.owner, "urn": u.workload.urn, "reasons": list(u.reasons)}
             for u in report.unschedulable
         ],
-        "notes": list(report.notes),
+        "notes": [{"message": note.text, "urn": note.urn or None} for note in report.notes],
     }
 
 
@@ -246,7 +255,7 @@ def render_text(run: Run) -> str:
                 "    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
             )
         lines += [f"    {problem}" for problem in _capacity_problems(capacity)]
-        lines += [f"    note: {note}" for note in capacity.notes]
+        lines += [f"    note: {note.text}" for note in capacity.notes]
 
     lines += ["", "Policies:"]
     for pack in run.analysis.packs:
@@ -387,7 +396,7 @@ def render_markdown(run: Run) -> str:
         lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in _capacity_rows(capacity)]
         lines.append("")
         lines += [f"- {_cell(problem)}" for problem in _capacity_problems(capacity)]
-        lines += [f"- note: {_cell(note)}" for note in capacity.notes]
+        lines += [f"- note: {_cell(note.text)}" for note in capacity.notes]
         if _capacity_problems(capacity) or capacity.notes:
             lines.append("")
     if run.analysis.remediations:

@@ -2,7 +2,10 @@
 
 Also the capacity check (capacity/fit.py) as two stack policies: the pods a stack must run fit its
 node groups at their minimum and during a rolling update (mandatory), and every HPA's maximum
-fits the groups at their maximum (advisory).
+fits the groups at their maximum (advisory); the advisory one also names each workload or group
+the check did not count (unknown during preview, a chart whose pods it does not know), so nothing
+passes silently. Messages name config keys as config errors do (`regions[0].cluster...`), from
+the stack's own `platform:regions` that the engine sends with ConfigureStack.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from capacity.fit import MANDATORY_SCENARIOS, check, violations
+from capacity.fit import MANDATORY_SCENARIOS, check, region_indexes, uncounted, violations
 from capacity.workloads import Item
 from components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
@@ -179,12 +182,19 @@ def capacity_items(resources: Sequence[Resource]) -> list[Item]:
     ]
 
 
+STACK_REGIONS = "stackRegions"
+"""The knob the stack's `platform:regions` arrives in (not a policy setting: see stack_config_keys)."""
+
+
 def _pods_fit(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    yield from violations(check(capacity_items(resources)), MANDATORY_SCENARIOS)
+    indexes = region_indexes(config.get(STACK_REGIONS))
+    yield from violations(check(capacity_items(resources)), MANDATORY_SCENARIOS, indexes)
 
 
 def _maximum_fits(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    yield from violations(check(capacity_items(resources)), ("maximum",))
+    report = check(capacity_items(resources))
+    yield from violations(report, ("maximum",), region_indexes(config.get(STACK_REGIONS)))
+    yield from uncounted(report)
 
 
 CAPACITY_STACK_RULES = (
@@ -195,16 +205,19 @@ CAPACITY_STACK_RULES = (
         severity="high",
         enforcement="mandatory",
         check=_pods_fit,
+        stack_config_keys={STACK_REGIONS: "platform:regions"},
         remediation="Run `python -m preflight <stack>` for the capacity table per node group, then raise the "
         "group's minSize or instance type, or lower the services' minReplicas or requests.",
     ),
     StackRule(
         name="limits-eks-hpa-max-fits-node-groups",
         description="Every Deployment at its HPA maximum fits the node groups at their maxSize, so autoscaling "
-        "can reach what the config promises.",
+        "can reach what the config promises; and each workload or node group the capacity check could not count.",
         severity="medium",
         enforcement="advisory",
         check=_maximum_fits,
-        remediation="Raise the group's maxSize or instance type, or lower the services' maxReplicas.",
+        stack_config_keys={STACK_REGIONS: "platform:regions"},
+        remediation="Raise the group's maxSize or instance type, or lower the services' maxReplicas; for what was "
+        "not counted, check its capacity by hand or make its sizing known before the preview.",
     ),
 )

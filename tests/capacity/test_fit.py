@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from capacity.fit import check, refusal, tolerates, violations
-from capacity.workloads import Item, Pod, Taint, rollout_surge
+from capacity.fit import check, refusal, region_indexes, tolerates, violations
+from capacity.workloads import Item, Pod, SelectorTerm, Taint, rollout_surge
 
 CLUSTER = "urn:pulumi:s::p::platform:index:Region$platform:index:Cluster::r1-cluster"
 PROVIDER = (
@@ -29,6 +29,7 @@ def node_group(
     maximum: int | None = None,
     taints: list[dict[str, str]] | None = None,
     cluster: str = CLUSTER,
+    region: str | None = None,
 ) -> Item:
     props = {
         "instanceTypes": types,
@@ -36,7 +37,9 @@ def node_group(
         "labels": {"platform/node-group": name},
         "taints": taints or [],
     }
-    return Item(f"{cluster}$aws:eks/nodeGroup:NodeGroup::{name}", "aws:eks/nodeGroup:NodeGroup", props, cluster)
+    return Item(
+        f"{cluster}$aws:eks/nodeGroup:NodeGroup::{name}", "aws:eks/nodeGroup:NodeGroup", props, cluster, region=region
+    )
 
 
 def pod_spec(cpu: str, memory: str, **extra: Any) -> dict[str, Any]:
@@ -108,7 +111,18 @@ def test_cpu_short_names_the_group_the_shortfall_and_the_first_pod() -> None:
     assert message.startswith("node group system of cluster r1-cluster: 2 x m7i.large (minSize) cannot hold")
     assert "short of CPU by 640m" in message
     assert "the first Deployment apps/web (900m CPU, 100Mi)" in message
-    assert "Raise cluster.nodeGroups.system.minSize (now 2) or cluster.nodeGroups.system.instanceTypes" in message
+    keys = "regions[<index of its region>].cluster.nodeGroups.system"
+    assert f"Raise {keys}.minSize (now 2) or {keys}.instanceTypes" in message
+    # With the stack's platform:regions the key path is the one config errors print.
+    in_region = check(
+        [
+            node_group("system", ["m7i.large"], 2, region="eu-west-1"),
+            deployment("web", 5, pod_spec("900m", "100Mi"), NO_SURGE),
+        ]
+    )
+    indexes = region_indexes([{"name": "us-east-1"}, {"name": "eu-west-1"}])
+    [(message, _)] = list(violations(in_region, ("minimum",), indexes))
+    assert "Raise regions[1].cluster.nodeGroups.system.minSize (now 2)" in message
 
 
 def test_memory_short() -> None:
@@ -208,7 +222,11 @@ def test_the_hpa_minimum_raises_the_count_and_its_maximum_is_checked_against_max
     # 9 x 500m on 2 nodes: 3 per node -> 6 placed, 3 Pending.
     assert maximum.nodes == 2 and len(maximum.unplaced) == 3
     [(message, _)] = list(violations(report, ("maximum",)))
-    assert "Raise cluster.nodeGroups.system.maxSize (now 2)" in message
+    assert "Raise regions[<index of its region>].cluster.nodeGroups.system.maxSize (now 2)" in message
+    assert (
+        "The cluster-autoscaler (components/cluster_autoscaler.py) adds nodes to a group only up to its maxSize"
+        in message
+    )
 
 
 def test_daemonsets_take_room_on_every_node_they_tolerate() -> None:
@@ -255,7 +273,8 @@ def test_addons_bring_their_pods_and_configuration_overrides_the_replica_count()
     fit = minimum_fit(items)
     # 3 x CoreDNS 100m/70Mi, aws-node 50m on each of 2 nodes.
     assert (fit.requested_cpu, fit.requested_memory, fit.requested_pods) == (400, 210, 5)
-    assert check([items[0], addon("karpenter")]).notes == ["add-on karpenter: its pods are unknown and not counted"]
+    [note] = check([items[0], addon("karpenter")]).notes
+    assert (note.text, note.urn) == ("add-on karpenter: its pods are unknown and not counted", addon("karpenter").urn)
 
 
 def test_workloads_are_matched_to_their_own_cluster_by_the_providers_name() -> None:
@@ -288,8 +307,8 @@ def test_tolerations_follow_the_kubernetes_rules() -> None:
 
 def test_required_node_affinity_is_a_filter() -> None:
     group = check([node_group("system", ["m7g.large"], 1)]).fits[0].group
-    amd64_only = ({"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},)
-    not_fargate = ({"key": "eks.amazonaws.com/compute-type", "operator": "NotIn", "values": ["fargate"]},)
+    amd64_only = SelectorTerm(({"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},))
+    not_fargate = SelectorTerm(({"key": "eks.amazonaws.com/compute-type", "operator": "NotIn", "values": ["fargate"]},))
     assert refusal(group, Pod("p", 1, 1, node_affinity=(amd64_only,))) != ""
     assert refusal(group, Pod("p", 1, 1, node_affinity=(amd64_only, not_fargate))) == ""  # terms are ORed
 
@@ -311,7 +330,7 @@ def test_the_traefik_chart_is_read_from_its_values_and_other_charts_are_noted() 
     assert (by_scenario["minimum"].requested_cpu, by_scenario["minimum"].requested_memory) == (200, 256)
     # The chart's updateStrategy (maxUnavailable 0, maxSurge 1) adds one pod during a rollout.
     assert by_scenario["rolling update"].requested_pods == 3
-    assert report.notes == ["Helm release grafana (chart grafana): pods unknown"]
+    assert [note.text for note in report.notes] == ["Helm release grafana (chart grafana): pods unknown"]
 
 
 @pytest.mark.parametrize(
@@ -342,4 +361,145 @@ def test_the_load_balancer_controller_chart_is_read_from_its_values(
     by_scenario = {f.scenario: f for f in report.fits}
     assert (by_scenario["minimum"].requested_pods, by_scenario["minimum"].requested_cpu) == (pods, 100 * pods)
     assert by_scenario["rolling update"].requested_pods == rolling_pods
-    assert report.notes == []
+    assert [note.text for note in report.notes] == []
+
+
+# --- the review of #20: the scheduler spreads, node labels, selectors, messages ------------------
+
+
+def test_a_packing_that_only_largest_first_finds_is_refused() -> None:
+    # 2 x m7i.large (1930m): largest first puts 1900m on one node and 2 x 900m on the other. The
+    # scheduler takes pods as they come and spreads them (least-allocated scoring): the two 900m
+    # pods land on different nodes, 1030m stays free on each, and the 1900m pod stays Pending.
+    items = [
+        node_group("system", ["m7i.large"], 2),
+        deployment("small", 2, pod_spec("900m", "100Mi"), NO_SURGE),
+        deployment("big", 1, pod_spec("1900m", "100Mi"), NO_SURGE),
+    ]
+    report = check(items)
+    fit = minimum_fit(items)
+    assert fit.unplaced == [] and [w.pod.owner for w in fit.spread_unplaced] == ["Deployment apps/big"]
+    assert not report.ok
+    [(message, _)] = list(violations(report, ("minimum",)))
+    assert "a packing exists (largest pods first), but the scheduler places one pod at a time" in message
+    assert "1 pod(s) find no node with room, the first Deployment apps/big (1900m CPU, 100Mi)" in message
+
+
+def test_pods_that_fit_in_any_arrival_order_pass_both_passes() -> None:
+    # 4 x 900m and 1 x 100m on 2 nodes: spread or packed, two 900m pods share each node.
+    items = [
+        node_group("system", ["m7i.large"], 2),
+        deployment("a", 4, pod_spec("900m", "100Mi"), NO_SURGE),
+        deployment("b", 1, pod_spec("100m", "100Mi"), NO_SURGE),
+    ]
+    fit = minimum_fit(items)
+    assert fit.fits and fit.spread_unplaced == [] and check(items).ok
+
+
+def _group(props: dict[str, Any], region: str | None = "eu-west-1") -> Any:
+    item = node_group("sandbox", props.pop("instanceTypes", ["m7i.xlarge"]), 1, region=region)
+    item = Item(item.urn, item.type, {**item.props, **props}, item.parent, region=item.region)
+    return check([item]).fits[0].group
+
+
+@pytest.mark.parametrize(
+    ("selector", "admitted"),
+    [
+        ({"eks.amazonaws.com/capacityType": "SPOT"}, True),
+        ({"eks.amazonaws.com/capacityType": "ON_DEMAND"}, False),
+        ({"eks.amazonaws.com/nodegroup": "sandbox-1"}, True),
+        ({"topology.kubernetes.io/region": "eu-west-1"}, True),
+        ({"failure-domain.beta.kubernetes.io/region": "us-east-1"}, False),
+        ({"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux"}, True),
+        ({"beta.kubernetes.io/instance-type": "m7i.xlarge"}, True),
+        ({"kubernetes.io/os": "windows"}, False),
+    ],
+)
+def test_the_labels_every_managed_node_carries_are_known(selector: dict[str, str], admitted: bool) -> None:
+    group = _group({"capacityType": "SPOT", "nodeGroupName": "sandbox-1"})
+    assert (refusal(group, Pod("p", 1, 1, node_selector=selector)) == "") is admitted
+
+
+def test_labels_that_differ_per_node_are_noted_not_refused() -> None:
+    zone = SelectorTerm(({"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["eu-west-1a"]},))
+    items = [
+        node_group("system", ["m7i.xlarge", "m6i.xlarge"], 1),
+        deployment("pinned", 1, pod_spec("100m", "1Mi", nodeSelector={"kubernetes.io/hostname": "ip-10-0-0-1"})),
+        deployment("zonal", 1, pod_spec("100m", "1Mi", affinity=_required(zone))),
+        deployment(
+            "typed", 1, pod_spec("100m", "1Mi", nodeSelector={"node.kubernetes.io/instance-type": "m6i.xlarge"})
+        ),
+        deployment("wrong", 1, pod_spec("100m", "1Mi", nodeSelector={"node.kubernetes.io/instance-type": "c7i.large"})),
+    ]
+    report = check(items)
+    # Not refused, not counted: each is noted on its own resource.
+    assert [u.workload.pod.owner for u in report.unschedulable] == ["Deployment apps/wrong"]
+    assert minimum_fit(items).requested_pods == 0
+    notes = {note.urn.rsplit("::", 1)[-1]: note.text for note in report.notes}
+    assert set(notes) == {"pinned", "zonal", "typed"}
+    assert "nodeSelector kubernetes.io/hostname=ip-10-0-0-1 depends on which node" in notes["pinned"]
+    assert notes["typed"].endswith("; not counted")
+    # A mixed group's instance-type label is one of its types: the refusal lists them.
+    assert report.unschedulable[0].reasons == (
+        "nodeSelector node.kubernetes.io/instance-type=c7i.large, but system's nodes have "
+        "node.kubernetes.io/instance-type=m6i.xlarge|m7i.xlarge",
+    )
+
+
+def _required(*terms: SelectorTerm) -> dict[str, Any]:
+    raw = [{"matchExpressions": list(t.expressions), "matchFields": list(t.fields)} for t in terms]
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": raw}}}
+
+
+def test_an_empty_node_selector_term_matches_nothing_and_match_fields_cannot_be_judged() -> None:
+    group = check([node_group("system", ["m7g.large"], 1)]).fits[0].group
+    assert refusal(group, Pod("p", 1, 1, node_affinity=(SelectorTerm(),))) != ""  # Kubernetes: matches no objects
+    by_name = SelectorTerm(fields=({"key": "metadata.name", "operator": "In", "values": ["ip-10-0-0-1"]},))
+    assert refusal(group, Pod("p", 1, 1, node_affinity=(by_name,))) == ""
+    report = check(
+        [node_group("system", ["m7g.large"], 1), deployment("n", 1, pod_spec("1m", "1Mi", affinity=_required(by_name)))]
+    )
+    assert report.unschedulable == [] and "affinity depends on per-node labels or names" in report.notes[0].text
+    # Only metadata.name is a node field a selector may name.
+    bad_field = SelectorTerm(fields=({"key": "spec.unschedulable", "operator": "In", "values": ["false"]},))
+    assert refusal(group, Pod("p", 1, 1, node_affinity=(bad_field,))) != ""
+
+
+def test_a_toleration_with_an_unknown_operator_tolerates_nothing() -> None:
+    taint = Taint("platform/sandbox", "true", "NoSchedule")
+    assert not tolerates([{"key": "platform/sandbox", "operator": "Bogus", "value": "true"}], taint)
+    assert tolerates([{"key": "platform/sandbox", "operator": "Equal", "value": "true"}], taint)
+    assert tolerates([{"effect": "NoSchedule", "operator": "Exists"}], taint)
+
+
+def test_a_daemonset_pod_without_room_asks_for_a_larger_type_not_more_nodes() -> None:
+    daemon = deployment("agent", 0, pod_spec("2", "64Mi", tolerations=[{"operator": "Exists"}]), kind="DaemonSet")
+    report = check([node_group("system", ["m7i.large"], 2), daemon])
+    [(message, _)] = list(violations(report, ("minimum",)))
+    assert "the first DaemonSet apps/agent (2000m CPU, 64Mi)" in message
+    assert "Every node runs one DaemonSet apps/agent pod, so more nodes do not help: choose a larger " in message
+    assert "minSize" not in message.split(". ", 1)[1]
+
+
+def test_a_pod_larger_than_any_node_asks_for_a_larger_type() -> None:
+    # m7i.large: 1930m; with aws-node-like 50m DaemonSet pods, 1880m free on an empty node.
+    daemon = deployment("agent", 0, pod_spec("50m", "1Mi", tolerations=[{"operator": "Exists"}]), kind="DaemonSet")
+    report = check([node_group("system", ["m7i.large"], 3), daemon, deployment("huge", 1, pod_spec("1900m", "1Mi"))])
+    [(message, _)] = list(violations(report, ("minimum",)))
+    assert "No m7i.large node can hold it even empty (1880m CPU, 6902Mi free after its DaemonSet pods)" in message
+    keys = "regions[<index of its region>].cluster.nodeGroups.system"
+    assert f"so more nodes do not help: choose a larger {keys}.instanceTypes" in message
+
+
+def test_a_pod_that_fits_nowhere_is_counted_on_the_group_where_more_nodes_would_help() -> None:
+    spec = pod_spec("3000m", "1Mi", tolerations=[TOLERATION])
+    items = [
+        node_group("small", ["m7i.large"], 1),  # 1930m: never holds a 3000m pod
+        node_group("big", ["m7i.xlarge"], 1, taints=[SANDBOX_TAINT]),  # 3920m: one at a time
+        deployment("wide", 2, spec, NO_SURGE),
+    ]
+    by_group = {f.group.name: f for f in check(items).groups("minimum")}
+    assert by_group["small"].unplaced == [] and len(by_group["big"].unplaced) == 1
+    [(message, urn)] = list(violations(check(items), ("minimum",)))
+    assert urn.endswith("::big") and "(node group small also admits it, without room either)" in message
+    assert "Raise regions[<index of its region>].cluster.nodeGroups.big.minSize (now 1)" in message

@@ -20,7 +20,8 @@ from preflight.synth import PROJECT_ROOT
 # (type, max pods, allocatable CPU m, allocatable memory Mi), each worked out by hand:
 #   max pods  = min(ENIs x (IPv4 per ENI - 1) + 2, 110 below 30 vCPUs else 250)
 #   CPU       = vCPUs x 1000 - (60 + 10 + 5 per core 3-4 + 2.5 per core above 4)
-#   memory    = floor(GiB x 1024 x 0.925) - (255 + 11 x max pods) - 100
+#   memory    = floor(GiB x 1024 x 0.925) - (255 + 11 x ENI max pods) - 100
+#   (the ENI figure, not the capped one: nodeadm reserves before the node group's cap applies)
 HAND_DERIVED = [
     # 3 x 9 + 2 = 29; 2000 - 70; floor(7577.6) = 7577, - 574 - 100
     ("m7i.large", 29, 1930, 6903),
@@ -30,10 +31,12 @@ HAND_DERIVED = [
     ("t3a.small", 8, 1930, 1451),
     # 4 x 14 + 2 = 58; 4000 - 80; floor(15155.2) = 15155, - 893 - 100
     ("m7g.xlarge", 58, 3920, 14162),
-    # 8 x 29 + 2 = 234, capped at 110 (16 vCPUs); 16000 - 110; floor(60620.8) = 60620, - 1465 - 100
-    ("m7i.4xlarge", 110, 15890, 59055),
-    # 15 x 49 + 2 = 737, capped at 250 (64 vCPUs); 64000 - 230; 512 GiB: floor(484966.4), - 3005 - 100
-    ("r7i.16xlarge", 250, 63770, 481861),
+    # 8 x 29 + 2 = 234, capped at 110 (16 vCPUs); 16000 - 110; floor(60620.8) = 60620,
+    # - (255 + 11 x 234 = 2829) - 100
+    ("m7i.4xlarge", 110, 15890, 57691),
+    # 15 x 49 + 2 = 737, capped at 250 (64 vCPUs); 64000 - 230; 512 GiB: floor(484966.4) = 484966,
+    # - (255 + 11 x 737 = 8362) - 100
+    ("r7i.16xlarge", 250, 63770, 476504),
     # 2 x 3 + 2 = 8; 1000 - 60; floor(3788.8) = 3788, - 343 - 100
     ("m7g.medium", 8, 940, 3345),
 ]

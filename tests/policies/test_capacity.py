@@ -9,7 +9,7 @@ import pytest
 
 from capacity.fit import MANDATORY_SCENARIOS, check
 from policies.catalog import RESOURCE_RULES, STACK_RULES
-from policies.rule import Resource
+from policies.rule import UNKNOWN, Resource
 from policies.rules.capacity import capacity_items
 from tests.conftest import synthesized
 from tests.policies.views import resources_of
@@ -74,8 +74,12 @@ def test_a_prod_sandbox_shrunk_to_one_node_is_refused_naming_the_group() -> None
     )
     assert "cannot hold the pods that must run at the minimum" in messages[0]
     assert "short of CPU by" in messages[0]
-    assert "Raise cluster.nodeGroups.sandbox.minSize (now 1)" in messages[0]
-    assert "or lower languageServices.services." in messages[0]
+    # Without the stack's config the region's index is named, not guessed; with it, the real path.
+    assert "Raise regions[<index of eu-west-1>].cluster.nodeGroups.sandbox.minSize (now 1)" in messages[0]
+    sent = {"stackRegions": [{"name": "us-east-1"}, {"name": "eu-west-1"}, {"name": "ap-southeast-1"}]}
+    with_config = [message for message, _ in FIT.violations(resources, sent)]
+    assert "Raise regions[1].cluster.nodeGroups.sandbox.minSize (now 1)" in with_config[0]
+    assert "or lower regions[1].languageServices.services." in with_config[0]
     assert all(urn.endswith("::eu-west-1-cluster-sandbox") for _, urn in found)
 
 
@@ -99,7 +103,8 @@ def test_a_small_maximum_is_advisory_only() -> None:
     assert FIT.violations(resources) == []
     [(message, _)] = MAXIMUM.violations(resources)
     assert "cannot hold every Deployment at its HPA maximum" in message
-    assert "Raise cluster.nodeGroups.sandbox.maxSize (now 3)" in message
+    assert "Raise regions[<index of us-east-1>].cluster.nodeGroups.sandbox.maxSize (now 3)" in message
+    assert "adds nodes to a group only up to its maxSize" in message
 
 
 def test_the_type_allowlist_refuses_a_node_type_the_model_does_not_know() -> None:
@@ -109,3 +114,20 @@ def test_the_type_allowlist_refuses_a_node_type_the_model_does_not_know() -> Non
         "2xlarge, large, medium, micro, nano, small, xlarge"
     ]
     assert EC2_TYPES.violations(dataclasses.replace(group, props={"instanceTypes": ["t4g.medium"]})) == []
+
+
+def test_what_the_check_did_not_count_is_an_advisory_violation_on_its_resource() -> None:
+    """During a preview a value may be unknown: the workload is not counted, and the pack says so."""
+    resources = resources_of(synthesized("staging"))
+    python = next(
+        r for r in resources if r.type == "kubernetes:apps/v1:Deployment" and r.name.endswith("-python-deployment")
+    )
+    spec = {**python.props["spec"], "replicas": UNKNOWN}
+    mutated = [dataclasses.replace(r, props={**r.props, "spec": spec}) if r is python else r for r in resources]
+    assert FIT.violations(mutated) == []  # the mandatory policy judges only what it knows
+    [(message, urn)] = MAXIMUM.violations(mutated)
+    assert urn == python.urn
+    assert message == (
+        f"the capacity check did not count this: Deployment {python.name}: replicas is unknown during preview; "
+        "its pods are not counted"
+    )

@@ -32,7 +32,8 @@ def test_the_json_report_has_every_group_in_every_scenario() -> None:
         if g["region"] == "eu-west-1" and g["group"] == "sandbox" and g["scenario"] == "rolling update"
     )
     # 3 x m7i.xlarge: 3920m, 14162Mi, 58 pods each.
-    assert sandbox["instanceType"] == "m7i.xlarge" and sandbox["nodes"] == 3
+    # A mixed group counts the least of each dimension over its types (here the same figures).
+    assert sandbox["instanceTypes"] == ["m7i.xlarge", "m6i.xlarge"] and sandbox["nodes"] == 3
     assert sandbox["allocatable"] == {"cpuMillis": 11760, "memoryMiB": 42486, "pods": 174}
     # The minimum (6540m) plus one surge pod for each of the 8 services (2750m).
     assert sandbox["requested"]["cpuMillis"] == 6540 + 2750
@@ -44,10 +45,10 @@ def test_text_and_markdown_show_the_table() -> None:
     run = _run("staging")
     text = render_text(run)
     assert "Capacity (pods vs node groups; minimum and rolling update at minSize, maximum at maxSize):" in text
-    assert "us-east-1-cluster  sandbox  rolling update  3 x m7i.xlarge  8290m/11760m" in text
+    assert "us-east-1-cluster  sandbox  rolling update  3 x m7i.xlarge/m6i.xlarge  8290m/11760m" in text
     markdown = render_markdown(run)
     assert "**Capacity: the pods fit**" in markdown
-    assert "| us-east-1-cluster | sandbox | minimum | 3 x m7i.xlarge | 5540m/11760m |" in markdown
+    assert "| us-east-1-cluster | sandbox | minimum | 3 x m7i.xlarge/m6i.xlarge | 5540m/11760m |" in markdown
 
 
 def _stack_file(tmp_path: Path, edit: str, value: object) -> Path:
@@ -69,10 +70,12 @@ def test_a_stack_whose_pods_do_not_fit_is_refused_by_the_pack(
     assert "[limits-eks-pods-fit-node-groups]" in out
     # Two medium nodes hold the minimum (3110m of 3860m), not a rolling update's surge (5860m).
     assert (
-        "node group sandbox of cluster us-east-1-cluster in us-east-1: 2 x t3a.medium (minSize) cannot hold "
+        "node group sandbox of cluster us-east-1-cluster in us-east-1: 2 x t3a.medium/t3.medium (minSize) cannot hold "
         "the minimum plus every rolling update's surge pods" in out
     )
     assert "us-east-1-cluster/sandbox (rolling update): first pod that does not fit:" in out
+    # The pack got the stack's platform:regions with ConfigureStack: the key path config errors print.
+    assert "Raise regions[0].cluster.nodeGroups.sandbox.minSize (now 2)" in out
 
 
 def test_an_unknown_node_type_is_a_config_error_naming_the_key(

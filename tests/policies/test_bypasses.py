@@ -231,8 +231,14 @@ def test_untrusted_service_accounts_get_no_admin_or_wildcard_role() -> None:
     )
     bound = _binding("runner", SANDBOX_ACCOUNT)
     assert urns(RBAC.violations([wildcard, bound])) == [bound.urn]
-    # The same role name in another cluster is another role.
-    assert RBAC.violations([wildcard, _binding("runner", SANDBOX_ACCOUNT, provider=WEST)]) == []
+    # The same role name in another cluster is another role: there, a narrow one.
+    narrow = make(
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        "west-runner",
+        {"metadata": {"name": "runner"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+        provider=WEST,
+    )
+    assert RBAC.violations([wildcard, narrow, _binding("runner", SANDBOX_ACCOUNT, provider=WEST)]) == []
     trusted = _binding("cluster-admin", {"kind": "ServiceAccount", "name": "ops", "namespace": "kube-system"})
     assert RBAC.violations([trusted]) == []
 

@@ -358,6 +358,14 @@ def test_caches_need_a_password_and_no_open_user() -> None:
 
 def test_secrets_rotate_within_the_maximum() -> None:
     secret = make("aws:secretsmanager/secret:Secret", "auth", {})
+    password = "urn:pulumi:prod::platform::random:index/randomPassword:RandomPassword::db-password"
+    database = make("aws:rds/cluster:Cluster", "db", {}, property_dependencies={"masterPassword": [password]})
+    value = make(
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "auth-value",
+        {},
+        property_dependencies={"secretString": [password], "secretId": [secret.urn]},
+    )
 
     def rotation(days: int) -> Resource:
         return make(
@@ -367,6 +375,6 @@ def test_secrets_rotate_within_the_maximum() -> None:
             property_dependencies={"secretId": [secret.urn]},
         )
 
-    assert ROTATION.violations([secret, rotation(30)]) == []
-    assert urns(ROTATION.violations([secret, rotation(120)])) == [secret.urn]
-    assert urns(ROTATION.violations([secret])) == [secret.urn]
+    assert ROTATION.violations([secret, database, value, rotation(30)]) == []
+    assert urns(ROTATION.violations([secret, database, value, rotation(120)])) == [secret.urn]
+    assert urns(ROTATION.violations([secret, database, value])) == [secret.urn]

@@ -39,7 +39,8 @@ def _global_secondary(resource: Resource) -> bool:
 
 
 def _owns_data(resource: Resource) -> bool:
-    """Read replicas and global secondaries copy another database; the source keeps the backups."""
+    """Read replicas and global secondaries copy another database: the source takes the final
+    snapshot and (for instances) the Multi-AZ standby. Backups are asked of secondaries too."""
     if resource.type == RDS_GLOBAL_CLUSTER:
         return False
     return not _replica(resource) and not _global_secondary(resource)

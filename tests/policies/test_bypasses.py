@@ -231,8 +231,14 @@ def test_untrusted_service_accounts_get_no_admin_or_wildcard_role() -> None:
     )
     bound = _binding("runner", SANDBOX_ACCOUNT)
     assert urns(RBAC.violations([wildcard, bound])) == [bound.urn]
-    # The same role name in another cluster is another role.
-    assert RBAC.violations([wildcard, _binding("runner", SANDBOX_ACCOUNT, provider=WEST)]) == []
+    # The same role name in another cluster is another role: there, a narrow one.
+    narrow = make(
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        "west-runner",
+        {"metadata": {"name": "runner"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+        provider=WEST,
+    )
+    assert RBAC.violations([wildcard, narrow, _binding("runner", SANDBOX_ACCOUNT, provider=WEST)]) == []
     trusted = _binding("cluster-admin", {"kind": "ServiceAccount", "name": "ops", "namespace": "kube-system"})
     assert RBAC.violations([trusted]) == []
 
@@ -352,6 +358,14 @@ def test_caches_need_a_password_and_no_open_user() -> None:
 
 def test_secrets_rotate_within_the_maximum() -> None:
     secret = make("aws:secretsmanager/secret:Secret", "auth", {})
+    password = "urn:pulumi:prod::platform::random:index/randomPassword:RandomPassword::db-password"
+    database = make("aws:rds/cluster:Cluster", "db", {}, property_dependencies={"masterPassword": [password]})
+    value = make(
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "auth-value",
+        {},
+        property_dependencies={"secretString": [password], "secretId": [secret.urn]},
+    )
 
     def rotation(days: int) -> Resource:
         return make(
@@ -361,6 +375,6 @@ def test_secrets_rotate_within_the_maximum() -> None:
             property_dependencies={"secretId": [secret.urn]},
         )
 
-    assert ROTATION.violations([secret, rotation(30)]) == []
-    assert urns(ROTATION.violations([secret, rotation(120)])) == [secret.urn]
-    assert urns(ROTATION.violations([secret])) == [secret.urn]
+    assert ROTATION.violations([secret, database, value, rotation(30)]) == []
+    assert urns(ROTATION.violations([secret, database, value, rotation(120)])) == [secret.urn]
+    assert urns(ROTATION.violations([secret, database, value])) == [secret.urn]

@@ -133,7 +133,11 @@ BASELINES: dict[str, dict[str, Any]] = {
     "aws:rds/globalCluster:GlobalCluster": {"storageEncrypted": True, "deletionProtection": True},
     "aws:rds/proxy:Proxy": {"requireTls": True, "engineFamily": "POSTGRESQL"},
     "aws:elasticache/cluster:Cluster": {"replicationGroupId": "platform-prod-use1-queue"},
-    "aws:elasticache/serverlessCache:ServerlessCache": {"engine": "valkey", "kmsKeyId": KMS},
+    "aws:elasticache/serverlessCache:ServerlessCache": {
+        "engine": "valkey",
+        "kmsKeyId": KMS,
+        "snapshotRetentionLimit": 1,
+    },
     "aws:rds/clusterInstance:ClusterInstance": {
         "instanceClass": "db.r7g.large",
         "performanceInsightsEnabled": True,
@@ -160,6 +164,7 @@ BASELINES: dict[str, dict[str, Any]] = {
         "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
         "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
         "version": "1.34",
+        "deletionProtection": True,
     },
     "aws:eks/nodeGroup:NodeGroup": {"instanceTypes": ["m7i.large"], "scalingConfig": {"minSize": 1, "maxSize": 6}},
     "aws:ec2/launchTemplate:LaunchTemplate": {
@@ -563,10 +568,16 @@ CASES: list[tuple[str, str, Mutation, str]] = [
     ),
     ("data-rds-multi-az", "aws:rds/instance:Instance", setting("multiAz", False), "set multiAz: true"),
     (
-        "data-elasticache-queue-snapshots",
+        "data-elasticache-snapshots",
         "aws:elasticache/replicationGroup:ReplicationGroup",
         setting("snapshotRetentionLimit", 0),
-        "a queue keeps snapshots",
+        "set snapshotRetentionLimit to 1 or more (it is 0)",
+    ),
+    (
+        "data-eks-deletion-protection",
+        "aws:eks/cluster:Cluster",
+        setting("deletionProtection", False),
+        "set deletionProtection: true",
     ),
     (
         "data-eks-control-plane-logs",
@@ -1047,7 +1058,7 @@ def test_tags_come_from_the_provider_or_the_resource() -> None:
     assert rule.violations(resource("kubernetes:core/v1:Service", {}, provider={})) == []
 
 
-def test_replicas_and_global_secondaries_are_not_asked_for_their_own_backups() -> None:
+def test_replicas_are_not_asked_for_their_own_backups_and_global_secondaries_are() -> None:
     backups, deletion = rule_named("data-rds-backup-retention"), rule_named("data-rds-deletion-protection")
     replica = {"replicateSourceDb": "platform-prod-use1", "backupRetentionPeriod": 0, "skipFinalSnapshot": True}
     assert backups.violations(resource("aws:rds/instance:Instance", replica)) == []
@@ -1058,7 +1069,11 @@ def test_replicas_and_global_secondaries_are_not_asked_for_their_own_backups() -
         "skipFinalSnapshot": True,
         "deletionProtection": True,
     }
-    assert backups.violations(resource("aws:rds/cluster:Cluster", secondary)) == []
+    # A promoted secondary becomes the primary with the retention it was given (review finding 13).
+    assert backups.violations(resource("aws:rds/cluster:Cluster", secondary)) == [
+        "set backupRetentionPeriod to at least 7 days (it is 1)"
+    ]
+    assert backups.violations(resource("aws:rds/cluster:Cluster", {**secondary, "backupRetentionPeriod": 7})) == []
     assert deletion.violations(resource("aws:rds/cluster:Cluster", secondary)) == []
     # A secondary holds a full copy: it keeps deletion protection (#22), only the snapshot is the source's.
     unprotected = {**secondary, "deletionProtection": False}

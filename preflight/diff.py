@@ -360,6 +360,8 @@ def show(value: Any, width: int = 60) -> str:
         return "[secret]"
     if isinstance(value, _Marker):
         return value.text
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # the SDK sends every number as a float
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -53,6 +53,10 @@ class Comparison:
         return before.get(urn), after.get(urn)
 
     @property
+    def base_count(self) -> int:
+        return sum(1 for r in self.base.resources if r.type != "pulumi:pulumi:Stack")
+
+    @property
     def monthly_change(self) -> float:
         return round(self.cost_after.monthly_usd - self.cost_before.monthly_usd, 2)
 
@@ -146,7 +150,7 @@ def changes_text(comparison: Comparison) -> list[str]:
     lines = [
         "",
         f"Changes against {comparison.base_source} ({comparison.base.project}/{comparison.base.stack}, "
-        f"{len(comparison.base.resources)} resources): {comparison.summary()}",
+        f"{comparison.base_count} resources): {comparison.summary()}",
     ]
     for change in found.changes:
         lines.append(f" {SYMBOLS[change.action]:>2} {change.type} {change.name} ({change.action})")

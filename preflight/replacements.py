@@ -247,6 +247,14 @@ AWS_RULES: dict[str, Rule] = {
         "subnetIds",
     ),
     "aws:ec2/vpc:Vpc": _aws("internal/service/ec2/vpc_.go", "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"),
+    # A security group's description cannot change in place (the EC2 API has no call for it).
+    "aws:ec2/securityGroup:SecurityGroup": _aws(
+        "internal/service/ec2/vpc_security_group.go", "description", "name", "namePrefix", "vpcId"
+    ),
+    # pulumi-aws names the alarm_name attribute `name`.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _aws("internal/service/cloudwatch/metric_alarm.go", "name"),
+    "aws:cloudwatch/logGroup:LogGroup": _aws("internal/service/logs/group.go", "logGroupClass", "name", "namePrefix"),
+    "aws:iam/role:Role": _aws("internal/service/iam/role.go", "name", "namePrefix", "path"),
     "aws:ec2/subnet:Subnet": _aws(
         "internal/service/ec2/vpc_subnet.go",
         "availabilityZone",

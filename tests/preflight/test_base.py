@@ -85,6 +85,7 @@ def test_text_lists_each_change_with_the_data_at_risk_first(
     # The alarms on the replaced database read its identifier: known only once it is created again.
     assert lines.count('        dimensions: {"DBInstanceIdentifier": "platform-dev-use1"} → (known after apply)') == 2
     assert "  - aws:s3/bucket:Bucket us-east-1-postgres-exports (delete)" in lines
+    assert "Updates of types without known replacement rules" not in out  # alarms and log groups have rules
     assert "Policy check passed" in out
 
 
@@ -252,3 +253,13 @@ def test_the_export_carries_the_stack_outputs_without_secret_values(dev_export: 
 def test_the_readme_documents_base() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert "--base FILE" in readme and "SARIF" in readme
+
+
+def test_two_exports_compare_without_a_synth(
+    dev_export: dict[str, Any], mutated_base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "dev.json"
+    export.write_text(json.dumps(dev_export))
+    status, out, _ = run(capsys, "--state", str(export), "--base", str(mutated_base), "--format", "json")
+    assert status == 0
+    assert json.loads(out)["diff"]["summary"] == {"create": 1, "update": 3, "replace": 1, "delete": 2, "same": 181}

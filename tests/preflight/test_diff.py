@@ -275,7 +275,12 @@ def test_every_rule_names_its_source_and_every_stateful_type_the_platform_makes_
     }
     assert all(rule_for(t) is not None for t in stateful)
     assert rule_for("kubernetes:helm.sh/v3:Release") is None  # a release is not a Kubernetes object
-    assert rule_for("aws:cloudwatch/metricAlarm:MetricAlarm") is None
+    assert rule_for("aws:rds/proxyTarget:ProxyTarget") is None
+
+
+def test_a_security_groups_description_replaces_it() -> None:
+    rule = rule_for("aws:ec2/securityGroup:SecurityGroup")
+    assert rule is not None and rule.replaces("description", {}, {}) and not rule.replaces("tags.Name", {}, {})
 
 
 def test_stack_outputs_are_compared_but_secrets_are_not_read() -> None:

@@ -83,6 +83,10 @@ class InputChange:
     def secret(self) -> bool:
         return is_secret(self.old) or is_secret(self.new)
 
+    @property
+    def reordered(self) -> bool:
+        return reordered(self.old, self.new)
+
 
 @dataclass(frozen=True)
 class Change:
@@ -182,8 +186,13 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def _unordered_same(old: list[Any], new: list[Any]) -> bool:
-    """Lists that hold the same items in another order (a Terraform set is sent as a list)."""
+def reordered(old: Any, new: Any) -> bool:
+    """Lists that hold the same items in another order.
+
+    A Terraform set (subnet IDs) ignores the order, a list (a node group's instance types) does not,
+    and an export does not say which an input is: the change is reported, marked as a new order."""
+    if not (isinstance(old, list) and isinstance(new, list)):
+        return False
     key = functools.partial(json.dumps, sort_keys=True, default=str)
     return sorted(map(key, old)) == sorted(map(key, new))
 
@@ -199,15 +208,10 @@ def value_changes(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, An
         for key in sorted(old.keys() | new.keys()):
             found += value_changes(old.get(key, ABSENT), new.get(key, ABSENT), f"{path}.{key}" if path else key)
         return found
-    if isinstance(old, list) and isinstance(new, list):
-        if _unordered_same(old, new):
-            return []
-        if len(old) == len(new):
-            return [
-                hit
-                for i, (a, b) in enumerate(zip(old, new, strict=True))
-                for hit in value_changes(a, b, f"{path}[{i}]")
-            ]
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new) and not reordered(old, new):
+        return [
+            hit for i, (a, b) in enumerate(zip(old, new, strict=True)) for hit in value_changes(a, b, f"{path}[{i}]")
+        ]
     if any(old is a for a in (ABSENT, None)) and any(new is b for b in (ABSENT, None)):
         return []
     return [(path, old, new)]

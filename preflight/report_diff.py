@@ -128,7 +128,9 @@ def _no_rule_note(found: Diff) -> list[str]:
 
 
 def _input_line(change: InputChange) -> str:
-    line = f"{change.path}: {show(change.old)} → {show(change.new)}"
+    line = f"{change.path}: {show(change.old)} → {show(change.new)}" + (
+        " (same items, new order)" if change.reordered else ""
+    )
     return line + (f"  [forces replacement: {change.replaces}]" if change.replaces else "")
 
 
@@ -194,6 +196,7 @@ def _input_json(change: InputChange) -> dict[str, Any]:
     if change.new is not ABSENT:
         entry["new"] = _json_value(change.new)
     entry["computed"] = change.new is AFTER_APPLY
+    entry["reordered"] = change.reordered
     entry["forcesReplacement"] = bool(change.replaces)
     entry["replacementRule"] = change.replaces or None
     return entry

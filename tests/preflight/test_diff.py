@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from preflight.diff import ABSENT, AFTER_APPLY, Diff, cost_changes, diff, show
 from preflight.export import SECRET_SIG, SECRET_VALUE, State, read_state
 from preflight.replacements import AWS_RULES, STATEFUL, TF_AWS, rule_for
+from preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 
 STACK = "urn:pulumi:prod::shop::"
@@ -136,12 +139,26 @@ def test_deleting_a_key_or_a_bucket_puts_data_at_risk() -> None:
 def test_equal_values_in_other_forms_are_no_change() -> None:
     def edit(by: dict[str, Any], _: list[dict[str, Any]]) -> None:
         by["orders-db"]["inputs"]["allocatedStorage"] = 20  # the SDK sends 20.0
-        by["orders-db"]["inputs"]["vpcSecurityGroupIds"] = ["sg-2", "sg-1"]  # a set, reordered
         by["reader"]["inputs"]["policy"] = (
             '{"Statement":[{"Action":"s3:GetObject","Effect":"Allow"}],"Version":"2012-10-17"}'
         )
 
     assert changed(edit).changes == []
+
+
+def test_a_new_order_is_reported_as_one_change_marked_as_such() -> None:
+    # vpc_security_group_ids is a set (no change for Terraform), instance_types a list (a change):
+    # an export does not say which, so the new order is shown rather than hidden.
+    found = changed(lambda by, _: by["orders-db"]["inputs"].update(vpcSecurityGroupIds=["sg-2", "sg-1"]))
+    (change,) = found.changes[0].inputs
+    assert (change.path, change.old, change.new, change.reordered) == (
+        "vpcSecurityGroupIds",
+        ["sg-1", "sg-2"],
+        ["sg-2", "sg-1"],
+        True,
+    )
+    found = changed(lambda by, _: by["orders-db"]["inputs"].update(vpcSecurityGroupIds=["sg-1", "sg-3"]))
+    assert [(c.path, c.reordered) for c in found.changes[0].inputs] == [("vpcSecurityGroupIds[1]", False)]
 
 
 def test_a_bool_is_not_a_number() -> None:
@@ -310,3 +327,9 @@ def test_cost_changes_per_resource_biggest_first() -> None:
         ("d", None, 3.0, 3.0),
         ("c", 1.0, None, -1.0),
     ]
+
+
+def test_the_diff_imports_nothing_of_pulumi() -> None:
+    probe = "import sys, preflight.diff; print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

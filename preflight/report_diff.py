@@ -42,15 +42,22 @@ class Comparison:
     cost_after: Estimate
 
     @functools.cached_property
+    def _before(self) -> dict[str, float]:
+        return _monthly_by_urn(self.cost_before)
+
+    @functools.cached_property
+    def _after(self) -> dict[str, float]:
+        return _monthly_by_urn(self.cost_after)
+
+    @functools.cached_property
     def costs(self) -> list[CostChange]:
         types = {r.urn: r.type for r in self.base.resources}
         types.update({change.urn: change.type for change in self.diff.changes})
-        return cost_changes(_monthly_by_urn(self.cost_before), _monthly_by_urn(self.cost_after), types)
+        return cost_changes(self._before, self._after, types)
 
     def monthly(self, urn: str) -> tuple[float | None, float | None]:
         """(before, after) monthly USD of one resource; None where it is absent or has no price."""
-        before, after = _monthly_by_urn(self.cost_before), _monthly_by_urn(self.cost_after)
-        return before.get(urn), after.get(urn)
+        return self._before.get(urn), self._after.get(urn)
 
     @property
     def base_count(self) -> int:

@@ -3,6 +3,8 @@
 Runs `__main__.py` under Pulumi's mocks with `Pulumi.<stack>.yaml`, turns the result into a
 `pulumi stack export` document, and runs the policy packs over it through the Analyzer gRPC
 protocol, as the Pulumi CLI does. With `--state FILE` it analyzes any program's export instead.
+With `--base FILE` (the main branch's export) it also reports what would be created, updated,
+replaced and deleted, the stateful resources at risk first, and the monthly cost before and after.
 
 Exit status: 0 with no mandatory violation, 1 with one, 2 for a usage, stack-config, state,
 policy-pack or output-file error (with one message that names the file, line or option).
@@ -33,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--state", type=Path, help="analyze this `pulumi stack export` document instead")
     parser.add_argument("--export", type=Path, help="write the synthesized stack as a `pulumi stack export` document")
     parser.add_argument(
+        "--base",
+        type=Path,
+        help="compare with this `pulumi stack export` (or --export) document: what would change, and the cost",
+    )
+    parser.add_argument(
         "--policy-pack", type=Path, action="append", help="a policy pack folder (repeatable); default: policies/"
     )
     parser.add_argument("--policy-config", type=Path, help="default: policies/config/<stack>.json")
@@ -44,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str, dict[str, Any]]:
     if args.state is not None:
-        return load_state(args.state), {}, str(args.state), {}
+        state = load_state(args.state)
+        return state, state.outputs, str(args.state), {}
     config_file = args.config_file or PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
     if not config_file.is_file():
         raise StateError(f"no stack file {config_file}")
@@ -56,6 +64,20 @@ def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str,
         str(config_file.relative_to(PROJECT_ROOT)) if config_file.is_relative_to(PROJECT_ROOT) else str(config_file)
     )
     return read_state(document, "synth"), graph.outputs, source, read_stack_file(config_file)
+
+
+def _load_base(path: Path, state: State) -> State:
+    """The --base export; one message naming the file when it is unreadable or of another stack."""
+    try:
+        base = load_state(path)
+    except StateError as error:
+        raise StateError(f"--base {error}") from None
+    if (base.project, base.stack) != (state.project, state.stack):
+        raise StateError(
+            f"--base {path}: an export of {base.project}/{base.stack}, not of {state.project}/{state.stack}; "
+            "every URN would differ"
+        )
+    return base
 
 
 def _shown(path: Path) -> str:
@@ -83,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         state, outputs, source, stack_values = _load(args)
+        base = _load_base(args.base, state) if args.base is not None else None
         config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
         applied = ""
         if config_path.is_file() or args.policy_config:
@@ -100,7 +123,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.diagram is not None:
             _write(args.diagram, render_mermaid(state), "--diagram")
         report = RENDERERS[args.format](
-            Run(state=state, analysis=analysis, outputs=outputs, source=source, policy_config=applied)
+            Run(
+                state=state,
+                analysis=analysis,
+                outputs=outputs,
+                source=source,
+                policy_config=applied,
+                analyzed=args.state is not None,
+                base=base,
+                base_source=str(args.base or ""),
+            )
         )
         if args.output is not None:
             _write(args.output, report + "\n", "--output")

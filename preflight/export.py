@@ -16,11 +16,14 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from preflight.mocks import Registration, provider_urn
-from preflight.synth import Graph
+from preflight.synth import Graph, StackOutput
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 WITHHELD = "[secret withheld by preflight]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+MANIFEST_VERSION = "preflight"
+"""The manifest version of the documents preflight writes: their values come from the mocks."""
 
 
 class StateError(ValueError):
@@ -53,21 +56,28 @@ def _outputs(registration: Registration) -> dict[str, Any]:
     """Outputs as the engine stores them: secret where the provider says so or the input was secret."""
     secret = set(registration.additional_secret_outputs)
     secret |= {key for key, value in registration.inputs_with_secrets.items() if holds_secret(value)}
-    return {
-        key: {SECRET_SIG: SECRET_VALUE, "ciphertext": WITHHELD} if key in secret else _plain(value)
-        for key, value in registration.outputs.items()
-    }
+    return {key: _secret_object() if key in secret else _plain(value) for key, value in registration.outputs.items()}
+
+
+def _secret_object() -> dict[str, str]:
+    return {SECRET_SIG: SECRET_VALUE, "ciphertext": WITHHELD}
+
+
+def _stack_outputs(outputs: dict[str, StackOutput]) -> dict[str, Any]:
+    """The program's `pulumi.export`s as the engine keeps them: on the stack resource, secrets withheld."""
+    return {name: _secret_object() if output.secret else _plain(output.value) for name, output in outputs.items()}
 
 
 def export_document(graph: Graph) -> dict[str, Any]:
     resources = []
     for registration in graph.registrations:
+        is_stack = registration.type == STACK_TYPE
         entry: dict[str, Any] = {
             "urn": registration.urn,
             "custom": registration.custom,
             "type": registration.type,
             "inputs": _plain(registration.inputs_with_secrets),
-            "outputs": _outputs(registration),
+            "outputs": _stack_outputs(graph.outputs) if is_stack else _outputs(registration),
             "protect": registration.protect,
             "retainOnDelete": registration.retain_on_delete,
             "dependencies": registration.dependencies,
@@ -85,7 +95,7 @@ def export_document(graph: Graph) -> dict[str, Any]:
     return {
         "version": 3,
         "deployment": {
-            "manifest": {"magic": "", "version": "preflight"},
+            "manifest": {"magic": "", "version": MANIFEST_VERSION},
             "resources": resources,
         },
     }
@@ -104,6 +114,8 @@ class StateResource:
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     protect: bool = False
+    retain_on_delete: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -119,6 +131,10 @@ class State:
     stack: str
     project: str
     resources: list[StateResource]
+    outputs: dict[str, StackOutput] = field(default_factory=dict)
+    """The stack outputs, kept on the stack resource (secret ones without their value)."""
+    synthesized: bool = False
+    """Written by preflight: its IDs, ARNs and other provider-made values come from the mocks."""
 
     @functools.cached_property
     def _by_urn(self) -> dict[str, StateResource]:
@@ -158,10 +174,35 @@ def read_state(document: Any, source: str = "state") -> State:
                 dependencies=list(entry.get("dependencies") or []),
                 property_dependencies=dict(entry.get("propertyDependencies") or {}),
                 protect=bool(entry.get("protect")),
+                retain_on_delete=bool(entry.get("retainOnDelete")),
+                ignore_changes=list(entry.get("ignoreChanges") or []),
             )
         )
     stack, project = _urn_parts(resources[0].urn)
-    return State(stack=stack, project=project, resources=resources)
+    manifest = (document.get("deployment") or {}).get("manifest")
+    return State(
+        stack=stack,
+        project=project,
+        resources=resources,
+        outputs=_read_stack_outputs(raw),
+        synthesized=isinstance(manifest, dict) and manifest.get("version") == MANIFEST_VERSION,
+    )
+
+
+def is_secret(value: Any) -> bool:
+    """An export-form secret object (encrypted, or plaintext in a `--show-secrets` export)."""
+    return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_VALUE
+
+
+def _read_stack_outputs(raw: list[Any]) -> dict[str, StackOutput]:
+    stack = next((entry for entry in raw if isinstance(entry, dict) and entry.get("type") == STACK_TYPE), None)
+    outputs = stack.get("outputs") if stack else None
+    if not isinstance(outputs, dict):
+        return {}
+    return {
+        str(name): StackOutput(value=None, secret=True) if is_secret(value) else StackOutput(value=value, secret=False)
+        for name, value in outputs.items()
+    }
 
 
 def load_state(path: Path) -> State:

@@ -14,7 +14,18 @@ from capacity.fit import CapacityReport, GroupFit, check
 from cost.estimate import CURRENCY, Estimate, Item, estimate, provider_region
 from cost.prices import ASSUMPTIONS
 from preflight.analyze import Analysis, Violation
+from preflight.diff import SYMBOLS
 from preflight.export import State, StateResource
+from preflight.report_diff import (
+    Comparison,
+    changes_markdown,
+    changes_text,
+    compare,
+    comparison_json,
+    risk_markdown,
+    risk_text,
+    urn_details,
+)
 from preflight.synth import StackOutput
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -32,6 +43,29 @@ class Run:
     """Where the stack came from: the stack file, or the state document given."""
     policy_config: str = ""
     """The policy config file applied ("" when the stack has none: the policies' defaults)."""
+    analyzed: bool = False
+    """The stack is an export given with --state (it exists, or existed): nothing here is created."""
+    base: State | None = None
+    """The export to compare with (--base), or None."""
+    base_source: str = ""
+
+    @functools.cached_property
+    def comparison(self) -> Comparison | None:
+        if self.base is None:
+            return None
+        return compare(self.base, self.state, self.base_source, estimate_state(self.base), self.cost)
+
+    def symbol(self, urn: str) -> str:
+        """The tree's mark for a resource: what the base comparison does to it, or + for a preview."""
+        if self.comparison is not None:
+            return SYMBOLS[self.comparison.diff.action_of(urn)]
+        return " " if self.analyzed else "+"
+
+    def headline(self) -> str:
+        """What the run looked at, in a few words."""
+        if self.analyzed:
+            return f"analyzed: {self.source}, {len(self.resources)} resources"
+        return f"{len(self.resources)} resources" + ("" if self.base else " to create")
 
     @property
     def resources(self) -> list[StateResource]:
@@ -209,7 +243,12 @@ def _assumption_texts(cost: Estimate) -> list[str]:
 
 def render_text(run: Run) -> str:
     state = run.state
-    lines = [f"Previewing stack {state.project}/{state.stack} (offline, under Pulumi mocks):", ""]
+    if run.analyzed:
+        lines = [f"Analyzing {run.source}: stack {state.project}/{state.stack} (a `pulumi stack export`):", ""]
+    else:
+        lines = [f"Previewing stack {state.project}/{state.stack} (offline, under Pulumi mocks):", ""]
+    if run.comparison is not None:
+        lines += risk_text(run.comparison)
     lines.append("     Type                                                  Name")
     children: dict[str, list[StateResource]] = {}
     for resource in state.resources:
@@ -217,7 +256,9 @@ def render_text(run: Run) -> str:
 
     def walk(resource: StateResource, depth: int) -> None:
         indent = "   " * depth + (" └─ " if depth else " ")
-        lines.append(f" + {indent}{resource.type:<{max(1, 54 - len(indent))}} {resource.name}")
+        lines.append(
+            f"{run.symbol(resource.urn):>2} {indent}{resource.type:<{max(1, 54 - len(indent))}} {resource.name}"
+        )
         for child in children.get(resource.urn, []):
             walk(child, depth + 1)
 
@@ -228,7 +269,13 @@ def render_text(run: Run) -> str:
     counts = run.counts_by_type()
     for type_token, count in counts.items():
         lines.append(f"    {count:>4}  {type_token}")
-    lines.append(f"    {sum(counts.values()):>4}  to create in total")
+    lines.append(
+        f"    {sum(counts.values()):>4}  " + ("in total" if run.analyzed or run.base else "to create in total")
+    )
+    if run.analyzed:
+        lines.append(f"    {run.headline()}")
+    if run.comparison is not None:
+        lines += changes_text(run.comparison)
 
     if run.outputs:
         lines += ["", "Outputs:"]
@@ -335,7 +382,10 @@ def render_json(run: Run) -> str:
         "stack": run.state.stack,
         "project": run.state.project,
         "source": run.source,
+        "kind": "state" if run.analyzed else "preview",
         "resources": [{"urn": r.urn, "type": r.type, "parent": r.parent} for r in run.resources],
+        "outputs": {name: "[secret]" if output.secret else output.value for name, output in run.outputs.items()},
+        "diff": comparison_json(run.comparison) if run.comparison is not None else None,
         "policyPacks": [
             {"name": pack.name, "version": pack.version, "policies": list(pack.policies)} for pack in run.analysis.packs
         ],
@@ -369,25 +419,36 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _short(urn: str) -> str:
+    """A resource's name, for a table; the URN goes in a details block below it."""
+    return urn.rsplit("::", 1)[-1] if urn else ""
+
+
 def render_markdown(run: Run) -> str:
     counts = run.violation_counts()
     verdict = "❌ failed" if counts["mandatory"] else "✅ passed"
     lines = [
         f"### preflight: `{run.state.project}/{run.state.stack}` {verdict}",
         "",
-        f"{len(run.resources)} resources to create; {counts['mandatory']} mandatory and "
-        f"{counts['advisory']} advisory policy violation(s).",
+    ]
+    if run.comparison is not None:
+        lines += risk_markdown(run.comparison)
+    lines += [
+        f"{run.headline()}; {counts['mandatory']} mandatory and {counts['advisory']} advisory policy violation(s).",
         "",
     ]
+    if run.comparison is not None:
+        lines += changes_markdown(run.comparison)
     if run.analysis.violations:
         lines += ["| Level | Policy | Resource | Message |", "| --- | --- | --- | --- |"]
         for level, violations in run.by_level():
             for violation in violations:
                 lines.append(
-                    f"| {level} | `{violation.policy_name}` | `{_cell(violation.urn or '(stack)')}` | "
+                    f"| {level} | `{violation.policy_name}` | `{_cell(_short(violation.urn) or '(stack)')}` | "
                     f"{_cell(violation.message)} |"
                 )
         lines.append("")
+        lines += urn_details(((_short(v.urn), v.urn) for v in run.analysis.violations if v.urn), "Resource URNs")
     capacity = run.capacity
     if capacity.fits:
         verdict_text = "the pods fit" if capacity.ok else "**the pods do not fit**"
@@ -402,10 +463,11 @@ def render_markdown(run: Run) -> str:
     if run.analysis.remediations:
         lines += ["| Would remediate | Resource | Changes |", "| --- | --- | --- |"]
         lines += [
-            f"| `{fix.policy_name}` | `{_cell(fix.urn)}` | {_cell(', '.join(fix.changed))} |"
+            f"| `{fix.policy_name}` | `{_cell(_short(fix.urn))}` | {_cell(', '.join(fix.changed))} |"
             for fix in run.analysis.remediations
         ]
         lines.append("")
+        lines += urn_details(((_short(fix.urn), fix.urn) for fix in run.analysis.remediations), "Remediated URNs")
     lines.append(f"Policy config: `{run.policy_config}`" if run.policy_config else "Policy config: none (defaults)")
     lines.append("")
     cost = run.cost

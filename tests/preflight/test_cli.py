@@ -499,9 +499,9 @@ def test_preflight_reports_what_would_be_remediated(tmp_path: Path, capsys: pyte
     config = tmp_path / "remediate.json"
     config.write_text(json.dumps({"encryption-kms-key-rotation": "remediate"}))
     status, markdown, _ = run(capsys, "--state", str(state), "--policy-config", str(config), "--format", "markdown")
-    assert (
-        "| `encryption-kms-key-rotation` | `" + STACK + "aws:kms/key:Key::orders-key` | enableKeyRotation |" in markdown
-    )
+    # Markdown shows the short name in the table and the URN in a details block below it.
+    assert "| `encryption-kms-key-rotation` | `orders-key` | enableKeyRotation |" in markdown
+    assert "- `orders-key`: `" + STACK + "aws:kms/key:Key::orders-key`" in markdown
     status, out, _ = run(capsys, "--state", str(state), "--policy-config", str(config), "--format", "json")
     assert status == 1  # remediation is reported, the violations stay (bad_state has mandatory ones)
     fixes = json.loads(out)["remediations"]

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from preflight.__main__ import main
-from preflight.export import SECRET_SIG
+from preflight.export import SECRET_SIG, read_state
 from preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.preflight.test_cli import SARIF_SCHEMA, run
@@ -30,6 +30,11 @@ def dev_export(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert main(["dev", "--export", str(path), "--output", str(path.with_suffix(".txt"))]) == 0
     document: dict[str, Any] = json.loads(path.read_text())
     return document
+
+
+def _count(document: dict[str, Any]) -> int:
+    """The resources preflight analyzes in an export (as `--state` counts them)."""
+    return sum(1 for r in read_state(document, "export").resources if r.type != "pulumi:pulumi:Stack")
 
 
 def _by_urn(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -73,8 +78,10 @@ def test_text_lists_each_change_with_the_data_at_risk_first(
     assert lines[risk + 3] == (
         "    delete bucket us-east-1-postgres-exports; retainOnDelete: the old one leaves the stack but stays in AWS"
     )
-    assert f"Changes against {mutated_base} (platform/dev, 187 resources): 1 to create, 3 to update, " in out
-    assert "1 to replace, 2 to delete, 181 unchanged" in out
+    # The base has the branch's resources but the created alarm, plus the bucket and key it deletes.
+    total = _count(json.loads(mutated_base.read_text()))
+    assert f"Changes against {mutated_base} (platform/dev, {total} resources): 1 to create, 3 to update, " in out
+    assert f"1 to replace, 2 to delete, {total - 6} unchanged" in out
     assert " +- aws:rds/instance:Instance us-east-1-postgres-db (replace)" in lines
     assert '        instanceClass: "db.t4g.medium" → "db.t4g.micro"' in lines
     assert (
@@ -94,7 +101,8 @@ def test_json_carries_the_changes_and_the_cost_before_and_after(
 ) -> None:
     _, out, _ = run(capsys, "dev", "--base", str(mutated_base), "--format", "json")
     found = json.loads(out)["diff"]
-    assert found["summary"] == {"create": 1, "update": 3, "replace": 1, "delete": 2, "same": 181}
+    same = _count(json.loads(mutated_base.read_text())) - 6
+    assert found["summary"] == {"create": 1, "update": 3, "replace": 1, "delete": 2, "same": same}
     assert [(r["urn"], r["action"], r["stateful"]) for r in found["dataAtRisk"]] == [
         (DB, "replace", "database"),
         (OLD_KEY, "delete", "key"),
@@ -169,7 +177,7 @@ def test_the_branchs_own_export_as_base_changes_nothing(
     base.write_text(json.dumps(dev_export))
     status, out, _ = run(capsys, "dev", "--base", str(base))
     assert status == 0
-    assert "0 to create, 0 to update, 0 to replace, 0 to delete, 186 unchanged" in out
+    assert f"0 to create, 0 to update, 0 to replace, 0 to delete, {_count(dev_export)} unchanged" in out
     assert "DATA AT RISK" not in out
 
 
@@ -226,7 +234,7 @@ def test_state_says_what_it_analyzed_and_keeps_the_stack_outputs(
     status, out, _ = run(capsys, "--state", str(export))
     assert status == 0
     assert out.startswith(f"Analyzing {export}: stack platform/dev (a `pulumi stack export`):")
-    assert f"analyzed: {export}, 186 resources" in out and "to create" not in out
+    assert f"analyzed: {export}, {_count(dev_export)} resources" in out and "to create" not in out
     assert "    kubeconfigs: [secret]" in out and '    environment: "dev"' in out
     _, out, _ = run(capsys, "--state", str(export), "--format", "json")
     report = json.loads(out)
@@ -236,7 +244,7 @@ def test_state_says_what_it_analyzed_and_keeps_the_stack_outputs(
         name: "[secret]" if output.secret else output.value for name, output in graph.outputs.items()
     }
     _, out, _ = run(capsys, "--state", str(export), "--format", "markdown")
-    assert out.splitlines()[2].startswith(f"analyzed: {export}, 186 resources;")
+    assert out.splitlines()[2].startswith(f"analyzed: {export}, {_count(dev_export)} resources;")
 
 
 def test_the_export_carries_the_stack_outputs_without_secret_values(dev_export: dict[str, Any]) -> None:
@@ -264,4 +272,5 @@ def test_two_exports_compare_without_a_synth(
     export.write_text(json.dumps(dev_export))
     status, out, _ = run(capsys, "--state", str(export), "--base", str(mutated_base), "--format", "json")
     assert status == 0
-    assert json.loads(out)["diff"]["summary"] == {"create": 1, "update": 3, "replace": 1, "delete": 2, "same": 181}
+    same = _count(json.loads(mutated_base.read_text())) - 6
+    assert json.loads(out)["diff"]["summary"] == {"create": 1, "update": 3, "replace": 1, "delete": 2, "same": same}

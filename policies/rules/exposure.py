@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from policies.label_selectors import matches, selects_any_object, selects_everything
 from policies.networks import cidr_values, open_to_internet
 from policies.rule import Resource, Rule, StackRule, at, each, is_unknown, mapping, schema, sequence, truthy
 from policies.rules.kubernetes import UNTRUSTED, WORKLOADS, cluster_namespace, namespace_of, pod_of
-from policies.label_selectors import matches, selects_any_object, selects_everything
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -79,7 +79,9 @@ def _load_balancer_groups(resources: Sequence[Resource], config: Mapping[str, An
     a database, cache, cluster or node template uses, however it is tagged or named: a tag or a
     rule cannot grant itself the exemption."""
     named = {str(name) for name in sequence(config["loadBalancerGroups"])}
-    fronting = {urn for balancer in resources if balancer.type in LOAD_BALANCERS for urn in balancer.sources("securityGroups")}
+    fronting = {
+        urn for balancer in resources if balancer.type in LOAD_BALANCERS for urn in balancer.sources("securityGroups")
+    }
     fronting |= {group.urn for group in resources if group.type == SECURITY_GROUP and group.name in named}
     guarded = {
         urn
@@ -331,7 +333,8 @@ def _default_deny(resources: Sequence[Resource], config: Mapping[str, Any]) -> I
             yield (
                 f"namespace {key[1]!r} runs workloads without an effective default-deny NetworkPolicy ({why}): "
                 "add one with podSelector: {}, policyTypes: [Ingress, Egress] and no rules, and no policy that "
-                "opens the namespace's pods to everyone (an empty peer, namespace or pod selector, or a public ipBlock)",
+                "opens the namespace's pods to everyone (no peers, an empty namespace or pod selector, a public "
+                "ipBlock)",
                 workload.urn,
             )
 

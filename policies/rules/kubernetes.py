@@ -485,7 +485,7 @@ def _helm_release(resource: Resource, config: Mapping[str, Any]) -> Iterator[str
         yield f"chart {chart!r} is not allowed ({', '.join(allowed)}); add it to allowedCharts after review"
     version = props.get("version")
     if not is_unknown(version) and not (isinstance(version, str) and EXACT_VERSION.match(version.strip())):
-        yield f"pin the chart to an exact version (it is {version!r}); a range or no version installs whatever is newest"
+        yield f"pin the chart to an exact version (it is {version!r}); a range or none installs whatever is newest"
 
 
 DOCKER_HUB = "docker.io"

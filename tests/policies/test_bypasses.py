@@ -136,9 +136,7 @@ def test_the_internet_through_a_managed_prefix_list_is_the_internet() -> None:
         "everyone",
         {"addressFamily": "IPv4", "maxEntries": 2, "entries": [{"cidr": "0.0.0.0/1"}, {"cidr": "128.0.0.0/1"}]},
     )
-    office = make(
-        "aws:ec2/managedPrefixList:ManagedPrefixList", "office", {"entries": [{"cidr": "203.0.113.0/24"}]}
-    )
+    office = make("aws:ec2/managedPrefixList:ManagedPrefixList", "office", {"entries": [{"cidr": "203.0.113.0/24"}]})
 
     def rule_from(prefix_list: Resource) -> Resource:
         return make(
@@ -268,14 +266,26 @@ def test_allow_alls_in_other_shapes_undo_the_deny() -> None:
     workload = _labelled(EAST, {"app": "lang-c"})
     every_pod = {"matchExpressions": [{"key": "no-such-label", "operator": "DoesNotExist"}]}
     shapes = {
-        "every namespace": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {}}]}]},
+        "every namespace": {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {}}]}],
+        },
         "the internet": {
             "podSelector": {},
             "policyTypes": ["Egress"],
             "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]}],
         },
-        "expressions": {"podSelector": every_pod, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]},
-        "every pod here": {"podSelector": {"matchLabels": {"app": "lang-c"}}, "ingress": [{"from": [{"podSelector": {}}]}]},
+        "expressions": {
+            "podSelector": every_pod,
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{}],
+            "egress": [{}],
+        },
+        "every pod here": {
+            "podSelector": {"matchLabels": {"app": "lang-c"}},
+            "ingress": [{"from": [{"podSelector": {}}]}],
+        },
         "split world": {
             "podSelector": {},
             "policyTypes": ["Egress"],
@@ -299,7 +309,11 @@ def test_narrow_allows_and_allows_for_other_pods_keep_the_deny() -> None:
             "policyTypes": ["Egress"],
             "egress": [{"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]}],
         },
-        "vpc": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]},
+        "vpc": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}],
+        },
         "excepted": {
             "podSelector": {},
             "policyTypes": ["Egress"],
@@ -330,7 +344,10 @@ def test_an_unknown_selector_is_no_default_deny() -> None:
 def test_the_namespace_comes_from_the_provider_when_the_object_names_none() -> None:
     """#22 review finding 19: a Deployment without metadata.namespace on a provider whose namespace is
     sandbox lives in sandbox."""
-    props = {"metadata": {"name": "x"}, "spec": {"template": {"spec": {**POD_SPEC, "automountServiceAccountToken": True}}}}
+    props = {
+        "metadata": {"name": "x"},
+        "spec": {"template": {"spec": {**POD_SPEC, "automountServiceAccountToken": True}}},
+    }
     nameless = Resource(
         type="kubernetes:apps/v1:Deployment",
         name="nameless",

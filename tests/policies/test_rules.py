@@ -992,7 +992,10 @@ CASES += [
     (
         "exposure-network-acl-admin-ports",
         "aws:ec2/networkAcl:NetworkAcl",
-        setting("ingress.0", {"action": "allow", "protocol": "17", "fromPort": 3389, "toPort": 3389, "cidrBlock": "0.0.0.0/0"}),
+        setting(
+            "ingress.0",
+            {"action": "allow", "protocol": "17", "fromPort": 3389, "toPort": 3389, "cidrBlock": "0.0.0.0/0"},
+        ),
         "ingress[0] allows 0.0.0.0/0 (the internet) to port 3389",
     ),
     (

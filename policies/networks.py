@@ -62,7 +62,7 @@ def _without(found: list[IPNetwork], excluded: list[IPNetwork]) -> list[IPNetwor
     for cut in excluded:
         kept: list[IPNetwork] = []
         for block in remaining:
-            if block.version != cut.version or not block.overlaps(cut):  # type: ignore[arg-type]
+            if block.version != cut.version or not block.overlaps(cut):
                 kept.append(block)
             elif not block.subnet_of(cut):  # type: ignore[arg-type]
                 kept += block.address_exclude(cut)  # type: ignore[arg-type]

@@ -51,20 +51,35 @@ def _cmk_message(field: str, value: Any) -> str:
     return f"set {field} to a customer-managed KMS key"
 
 
+def _definitely_not_true(value: Any) -> bool:
+    """Known, and not true (a preview's unknown value decides nothing)."""
+    return value is not True and not is_unknown(value)
+
+
+def _not_customer_managed(value: Any) -> bool:
+    return not is_unknown(value) and not customer_managed_key(value)
+
+
 def _storage_cmk(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Each field judged on its own: an unknown key does not hide `storageEncrypted: false`."""
+    props = resource.props
     if resource.type == RDS_GLOBAL_CLUSTER:
         # Members bring their own regional keys; the global cluster only says whether it is encrypted.
-        if resource.props.get("storageEncrypted") is not True and not resource.props.get("sourceDbClusterIdentifier"):
+        source = props.get("sourceDbClusterIdentifier")
+        if _definitely_not_true(props.get("storageEncrypted")) and not source and not is_unknown(source):
             yield "set storageEncrypted: true"
         return
-    key = resource.props.get("kmsKeyId")
+    key = props.get("kmsKeyId")
+    replica = props.get("replicateSourceDb")
+    if is_unknown(replica):
+        return  # whether it inherits its source's encryption is not known yet
     if _replica(resource):
-        if key is not None and not customer_managed_key(key):
+        if key is not None and _not_customer_managed(key):
             yield _cmk_message("kmsKeyId", key)
         return
-    if resource.props.get("storageEncrypted") is not True:
+    if _definitely_not_true(props.get("storageEncrypted")):
         yield "set storageEncrypted: true"
-    if not customer_managed_key(key):
+    if _not_customer_managed(key):
         yield _cmk_message("kmsKeyId", key)
 
 
@@ -72,7 +87,7 @@ def _performance_insights(resource: Resource, config: Mapping[str, Any]) -> Iter
     if resource.props.get("performanceInsightsEnabled") is not True:
         return
     key = resource.props.get("performanceInsightsKmsKeyId")
-    if not customer_managed_key(key):
+    if _not_customer_managed(key):
         yield _cmk_message("performanceInsightsKmsKeyId", key)
 
 
@@ -123,21 +138,37 @@ def _ebs_volume(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         yield "set encrypted: true"
 
 
+# The root device of Linux AMIs: /dev/xvda (Amazon Linux, Bottlerocket) or /dev/sda1 (Ubuntu,
+# most others) (EC2 user guide, "Device names for volumes on Amazon EC2 instances").
+ROOT_DEVICES = ("/dev/xvda", "/dev/sda1")
+
+
 def _launch_template(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    devices = sequence(resource.props.get("blockDeviceMappings"))
-    if not devices:
-        yield "declare the root volume in blockDeviceMappings with ebs.encrypted true (otherwise the AMI decides)"
-    for index, device in enumerate(devices):
+    """Every EBS mapping encrypted, and the root volume among them: an undeclared root follows the
+    AMI's snapshot, which may be unencrypted. Only a non-empty noDevice suppresses a device (the
+    provider sends "" when it is unset)."""
+    devices = resource.props.get("blockDeviceMappings")
+    if is_unknown(devices):
+        return
+    declared = False
+    for index, device in enumerate(sequence(devices)):
         device = mapping(device)
-        if device.get("virtualName") or device.get("noDevice") is not None:
+        if device.get("virtualName") or (isinstance(device.get("noDevice"), str) and device["noDevice"].strip()):
             continue  # an instance-store volume, or a mapping that suppresses a device
-        if not truthy(at(device, "ebs", "encrypted")):
+        encrypted = at(device, "ebs", "encrypted")
+        if not truthy(encrypted) and not is_unknown(encrypted):
             yield f"blockDeviceMappings[{index}].ebs: set encrypted: true"
+        declared = declared or device.get("deviceName") in ROOT_DEVICES or is_unknown(device.get("deviceName"))
+    if not declared:
+        yield (
+            f"declare the root volume ({' or '.join(ROOT_DEVICES)}, as the AMI names it) in blockDeviceMappings "
+            "with ebs.encrypted true (otherwise the AMI's snapshot decides)"
+        )
 
 
 def _kms_field(field: str) -> Any:
     def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-        if not customer_managed_key(resource.props.get(field)):
+        if _not_customer_managed(resource.props.get(field)):
             yield _cmk_message(field, resource.props.get(field))
 
     return check
@@ -243,6 +274,7 @@ ENCRYPTION_RULES = (
         check=_storage_cmk,
         resource_types=(RDS_INSTANCE, RDS_CLUSTER, RDS_GLOBAL_CLUSTER),
         reference="AWS FSBP RDS.3, RDS.27",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-rds-performance-insights-cmk",
@@ -252,6 +284,7 @@ ENCRYPTION_RULES = (
         check=_performance_insights,
         resource_types=(RDS_INSTANCE, RDS_CLUSTER, RDS_CLUSTER_INSTANCE),
         reference="AWS KMS: customer managed keys",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-elasticache-at-rest-and-in-transit",
@@ -283,12 +316,13 @@ ENCRYPTION_RULES = (
     ),
     Rule(
         name="encryption-ec2-launch-template-volumes-encrypted",
-        description="Launch templates declare their EBS volumes, every one encrypted.",
+        description="Launch templates declare their root EBS volume, and every EBS volume is encrypted.",
         severity="high",
         enforcement="mandatory",
         check=_launch_template,
         resource_types=("aws:ec2/launchTemplate:LaunchTemplate",),
         reference="AWS Control Tower CT.EC2.PR.7; AWS FSBP EC2.3",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-cloudwatch-log-group-cmk",
@@ -298,6 +332,7 @@ ENCRYPTION_RULES = (
         check=_kms_field("kmsKeyId"),
         resource_types=("aws:cloudwatch/logGroup:LogGroup",),
         reference="AWS Config cloudwatch-log-group-encrypted",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-secretsmanager-secret-cmk",
@@ -307,6 +342,7 @@ ENCRYPTION_RULES = (
         check=_kms_field("kmsKeyId"),
         resource_types=("aws:secretsmanager/secret:Secret",),
         reference="AWS Config secretsmanager-using-cmk",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-sns-topic-cmk",
@@ -316,7 +352,9 @@ ENCRYPTION_RULES = (
         enforcement="mandatory",
         check=_kms_field("kmsMasterKeyId"),
         resource_types=("aws:sns/topic:Topic",),
-        reference="AWS FSBP SNS.1",
+        # FSBP SNS.1 was retired in April 2024; the AWS Config managed rule still checks it.
+        reference="AWS Config sns-encrypted-kms",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-kms-key-rotation",

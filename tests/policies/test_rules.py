@@ -908,7 +908,7 @@ NEAR_MISSES: list[tuple[str, str, Mutation, str]] = [
         "encryption-ec2-launch-template-volumes-encrypted",
         "aws:ec2/launchTemplate:LaunchTemplate",
         setting("blockDeviceMappings", None),
-        "declare the root volume in blockDeviceMappings",
+        "declare the root volume (/dev/xvda or /dev/sda1, as the AMI names it) in blockDeviceMappings",
     ),
     (
         "encryption-rds-storage-cmk",
@@ -973,6 +973,22 @@ NEAR_MISSES: list[tuple[str, str, Mutation, str]] = [
     ),
 ]
 CASES += NEAR_MISSES
+
+# Launch template volumes (review finding 10): the value of noDevice, and the root volume declared.
+CASES += [
+    (
+        "encryption-ec2-launch-template-volumes-encrypted",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        setting("blockDeviceMappings.0", {"deviceName": "/dev/xvda", "noDevice": "", "ebs": {"encrypted": "false"}}),
+        "blockDeviceMappings[0].ebs: set encrypted: true",
+    ),
+    (
+        "encryption-ec2-launch-template-volumes-encrypted",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        setting("blockDeviceMappings.0", {"deviceName": "/dev/sdf", "ebs": {"encrypted": "true"}}),
+        "declare the root volume (/dev/xvda or /dev/sda1",
+    ),
+]
 
 # The review of the pack (findings 8, 9, 14, 22): sibling types, patches, Helm releases, tags.
 PATCH_POD = "spec.template.spec"

@@ -574,3 +574,61 @@ def test_secrets_rotate_within_the_maximum() -> None:
     assert ROTATION.violations([secret, rotation(30)]) == []
     assert urns(ROTATION.violations([secret, rotation(120)])) == [secret.urn]
     assert urns(ROTATION.violations([secret])) == [secret.urn]
+
+
+# --- review findings 9, 18, 20: patches, references by value, Windows pods --------------------
+
+
+def test_a_namespace_patch_cannot_relax_an_untrusted_namespace() -> None:
+    def patch(labels: Any, name: str = "sandbox") -> Resource:
+        props = {"metadata": {"name": name, "labels": labels}}
+        return make("kubernetes:core/v1:NamespacePatch", f"{name}-patch", props, provider=EAST)
+
+    workload, namespace = _workload(EAST), _namespace(EAST, "restricted")
+    privileged = patch({"pod-security.kubernetes.io/enforce": "privileged"})
+    assert urns(NAMESPACE.violations([workload, namespace, privileged])) == [privileged.urn]
+    near_misses = [
+        patch({"pod-security.kubernetes.io/enforce": "restricted"}),
+        patch({"team": "x"}),  # leaves the enforce label alone
+        patch({"pod-security.kubernetes.io/enforce": "privileged"}, name="tools"),
+        patch(UNKNOWN),
+    ]
+    for near_miss in near_misses:
+        assert NAMESPACE.violations([workload, namespace, near_miss]) == []
+
+
+def test_a_member_is_matched_by_its_property_dependency_or_its_value_never_by_any_dependency() -> None:
+    cluster = make("aws:rds/cluster:Cluster", "db", {"clusterIdentifier": "platform-db"})
+    moved = make(
+        "aws:rds/clusterInstance:ClusterInstance",
+        "moved",
+        {"clusterIdentifier": "some-other-cluster"},
+        dependencies=[cluster.urn],  # a depends_on, not the cluster it joins
+    )
+    assert moved.sources("clusterIdentifier") == () and not moved.refers_to(
+        "clusterIdentifier", cluster, "clusterIdentifier"
+    )
+    typed = make("aws:rds/clusterInstance:ClusterInstance", "typed", {"clusterIdentifier": "platform-db"})
+    assert typed.refers_to("clusterIdentifier", cluster, "clusterIdentifier")
+    wired = make(
+        "aws:rds/clusterInstance:ClusterInstance",
+        "wired",
+        {"clusterIdentifier": UNKNOWN},
+        property_dependencies={"clusterIdentifier": [cluster.urn]},
+    )
+    assert wired.refers_to("clusterIdentifier", cluster, "clusterIdentifier")
+
+
+def test_remediation_leaves_windows_pods_alone() -> None:
+    from policies.catalog import RESOURCE_RULES
+
+    (restricted,) = [r for r in RESOURCE_RULES if r.name == "noroot-kubernetes-pod-security-restricted"]
+    assert restricted.remedy is not None
+    spec = {"containers": [{"name": "c", "image": "i:1.0.0"}]}
+    linux = make("kubernetes:apps/v1:Deployment", "l", {"spec": {"template": {"spec": spec}}})
+    windows = make(
+        "kubernetes:apps/v1:Deployment", "w", {"spec": {"template": {"spec": {**spec, "os": {"name": "windows"}}}}}
+    )
+    fixed = restricted.remedy(linux, {})
+    assert fixed is not None and fixed["spec"]["template"]["spec"]["securityContext"]["seccompProfile"]
+    assert restricted.remedy(windows, {}) is None

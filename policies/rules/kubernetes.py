@@ -78,8 +78,8 @@ def _patched_container(container: Any) -> Any:
 def _patched_pod(spec: Mapping[str, Any]) -> dict[str, Any]:
     filled: dict[str, Any] = _merged(_PATCH_POD_DEFAULTS, spec)
     for key in CONTAINER_LISTS:
-        if isinstance(spec.get(key), list):
-            filled[key] = [_patched_container(container) for container in spec[key]]
+        if sequence(spec.get(key)):  # a list, or the SDK's list proxy
+            filled[key] = [_patched_container(container) for container in sequence(spec[key])]
     return filled
 
 

@@ -93,48 +93,55 @@ def _performance_insights(resource: Resource, config: Mapping[str, Any]) -> Iter
 
 def _elasticache(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     props = resource.props
-    if props.get("globalReplicationGroupId"):
+    if props.get("globalReplicationGroupId") or is_unknown(props.get("globalReplicationGroupId")):
         return  # a Global Datastore member inherits the primary's encryption settings
     if resource.type == ELASTICACHE_CLUSTER:
-        if props.get("replicationGroupId"):
+        if props.get("replicationGroupId") or is_unknown(props.get("replicationGroupId")):
             return  # a member of a replication group: the group is checked
         # A stand-alone cache cluster has no at-rest encryption setting (aws_elasticache_cluster).
         yield "a stand-alone cache cluster cannot encrypt at rest; use an aws.elasticache.ReplicationGroup"
-        if props.get("transitEncryptionEnabled") is not True:
+        if _definitely_not_true(props.get("transitEncryptionEnabled")):
             yield "set transitEncryptionEnabled: true"
         return
     if resource.type == ELASTICACHE_SERVERLESS:
         # Serverless caches always encrypt at rest and in transit; the key is the choice.
-        if not customer_managed_key(props.get("kmsKeyId")):
+        if _not_customer_managed(props.get("kmsKeyId")):
             yield _cmk_message("kmsKeyId", props.get("kmsKeyId"))
         return
-    if props.get("atRestEncryptionEnabled") is not True:
+    if _definitely_not_true(props.get("atRestEncryptionEnabled")):
         yield "set atRestEncryptionEnabled: true"
-    if not customer_managed_key(props.get("kmsKeyId")):
+    if _not_customer_managed(props.get("kmsKeyId")):
         yield _cmk_message("kmsKeyId", props.get("kmsKeyId"))
-    if props.get("transitEncryptionEnabled") is not True:
+    transit, mode = props.get("transitEncryptionEnabled"), props.get("transitEncryptionMode")
+    if _definitely_not_true(transit):
         yield "set transitEncryptionEnabled: true"
-    elif props.get("transitEncryptionMode") not in (None, "required"):
+    elif transit is True and mode not in (None, "required") and not is_unknown(mode):
         yield "set transitEncryptionMode: required (preferred still accepts plain-text clients)"
 
 
 def _eks_secrets(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    encryption = mapping(resource.props.get("encryptionConfig"))
-    key = at(encryption, "provider", "keyArn")
-    if "secrets" not in sequence(encryption.get("resources")) or not customer_managed_key(key):
+    encryption = resource.props.get("encryptionConfig")
+    if is_unknown(encryption):
+        return
+    resources, key = mapping(encryption).get("resources"), at(encryption, "provider", "keyArn")
+    if is_unknown(resources) or any(is_unknown(item) for item in sequence(resources)):
+        return
+    if "secrets" not in sequence(resources) or _not_customer_managed(key):
         yield "set encryptionConfig with resources [secrets] and provider.keyArn (a customer-managed KMS key)"
 
 
 def _ebs_volume(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     props = resource.props
     if resource.type == "aws:ec2/instance:Instance":
-        if not truthy(at(props, "rootBlockDevice", "encrypted")):
+        root = at(props, "rootBlockDevice", "encrypted")
+        if not truthy(root) and not is_unknown(root) and not is_unknown(props.get("rootBlockDevice")):
             yield "set rootBlockDevice.encrypted: true (otherwise the AMI's snapshot decides)"
         for index, device in enumerate(sequence(props.get("ebsBlockDevices"))):
-            if not truthy(mapping(device).get("encrypted")):
+            encrypted = mapping(device).get("encrypted")
+            if not truthy(encrypted) and not is_unknown(encrypted) and not is_unknown(device):
                 yield f"ebsBlockDevices[{index}]: set encrypted: true"
         return
-    if props.get("encrypted") is not True:
+    if _definitely_not_true(props.get("encrypted")):
         yield "set encrypted: true"
 
 
@@ -184,7 +191,7 @@ def _rotates(resource: Resource) -> bool:
 def _rotation(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if not _rotates(resource):
         return
-    if resource.props.get("enableKeyRotation") is not True:
+    if _definitely_not_true(resource.props.get("enableKeyRotation")):
         yield "set enableKeyRotation: true"
     period = resource.props.get("rotationPeriodInDays")
     if isinstance(period, (int, float)) and period > config["maxRotationPeriodDays"]:
@@ -205,11 +212,13 @@ def _force_ssl(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     family = str(resource.props.get("family") or "")
     if not (family.startswith("postgres") or family.startswith("aurora-postgresql")):
         return
-    values = {
-        mapping(parameter).get("name"): str(mapping(parameter).get("value"))
-        for parameter in sequence(resource.props.get("parameters"))
-    }
-    if values.get("rds.force_ssl") != "1":
+    parameters = resource.props.get("parameters")
+    if is_unknown(parameters) or any(is_unknown(parameter) for parameter in sequence(parameters)):
+        return
+    values = {mapping(parameter).get("name"): mapping(parameter).get("value") for parameter in sequence(parameters)}
+    if is_unknown(values.get("rds.force_ssl")):
+        return
+    if str(values.get("rds.force_ssl")) != "1":
         yield "add the parameter rds.force_ssl = 1 (PostgreSQL accepts only TLS connections)"
 
 
@@ -295,6 +304,7 @@ ENCRYPTION_RULES = (
         check=_elasticache,
         resource_types=(ELASTICACHE_GROUP, ELASTICACHE_CLUSTER, ELASTICACHE_SERVERLESS),
         reference="AWS FSBP ElastiCache.4, ElastiCache.5",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-eks-secrets",
@@ -304,6 +314,7 @@ ENCRYPTION_RULES = (
         check=_eks_secrets,
         resource_types=("aws:eks/cluster:Cluster",),
         reference="AWS FSBP EKS.3",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-ebs-volume-encrypted",
@@ -313,6 +324,7 @@ ENCRYPTION_RULES = (
         check=_ebs_volume,
         resource_types=("aws:ebs/volume:Volume", "aws:ec2/instance:Instance"),
         reference="AWS FSBP EC2.3",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-ec2-launch-template-volumes-encrypted",
@@ -369,6 +381,7 @@ ENCRYPTION_RULES = (
         reference="AWS FSBP KMS.4",
         remediation="Set enableKeyRotation: true (and rotationPeriodInDays at most 365).",
         remedy=_rotate,
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-rds-postgres-force-ssl",
@@ -378,6 +391,7 @@ ENCRYPTION_RULES = (
         check=_force_ssl,
         resource_types=("aws:rds/parameterGroup:ParameterGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup"),
         reference="AWS RDS user guide: requiring SSL/TLS for PostgreSQL",
+        judges_unknowns=True,
     ),
 )
 

@@ -214,7 +214,8 @@ def _default_group_rule_resources(
 
 
 def _exposed_namespaces(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    if is_unknown(at(resource.props, "metadata", "namespace")):
+    metadata = resource.props.get("metadata")
+    if is_unknown(metadata) or is_unknown(at(metadata, "namespace")):
         return  # decided once the namespace is known
     namespace = namespace_of(resource)
     if resource.type in SERVICE_TYPES:

@@ -463,7 +463,7 @@ def chart_of(release: Mapping[str, Any]) -> Any:
     """A Helm release's chart as one string: an OCI or URL reference as given, else the repository
     URL and the chart name (`https://traefik.github.io/charts/traefik`); UNKNOWN while not known."""
     chart, repository = release.get("chart"), at(release, "repositoryOpts", "repo")
-    if is_unknown(chart) or is_unknown(repository):
+    if is_unknown(chart) or is_unknown(repository) or is_unknown(release.get("repositoryOpts")):
         return UNKNOWN
     chart = str(chart or "").strip()
     if "://" in chart or not repository:

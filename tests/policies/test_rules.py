@@ -1338,3 +1338,31 @@ def test_every_remediation_is_declared_in_the_remediation_text() -> None:
         if rule.remedy is not None:
             assert rule.remediation, rule.name
     assert {rule.name for rule in RESOURCE_RULES if rule.remedy} == {case[0] for case in REMEDIABLE}
+
+
+# --- unknowns judged field by field (review finding 12) --------------------------------------
+
+UNKNOWING = [
+    (rule.name, resource_type, key)
+    for rule in RESOURCE_RULES
+    if rule.judges_unknowns
+    for resource_type in rule.resource_types
+    if resource_type in BASELINES
+    for key in BASELINES[resource_type]
+]
+
+
+@pytest.mark.parametrize(("rule_name", "resource_type", "key"), UNKNOWING, ids=[f"{c[0]}:{c[2]}" for c in UNKNOWING])
+def test_a_field_not_known_yet_is_no_violation(rule_name: str, resource_type: str, key: str) -> None:
+    """A rule that judges unknowns itself never reports a compliant baseline because one of its
+    fields is not known during a preview."""
+    from policies.rule import UNKNOWN
+
+    props = copy.deepcopy(BASELINES[resource_type])
+    props[key] = UNKNOWN
+    assert rule_named(rule_name).violations(resource(resource_type, props), PROD_CONFIG.get(rule_name)) == []
+
+
+def test_every_rule_that_judges_unknowns_has_a_baseline() -> None:
+    judging = {rule.name for rule in RESOURCE_RULES if rule.judges_unknowns}
+    assert judging == {case[0] for case in UNKNOWING}

@@ -1,11 +1,11 @@
 """The CrossGuard pack: `pulumi up --policy-pack policies` (the CLI runs this folder with
-`python -m pulumi.policy`), or `pulumi policy publish` from this folder.
+`python -m pulumi.policy`), or, staged by `python -m policies.publish`, `pulumi policy publish`.
 
 It only constructs the pack, which serves the Analyzer protocol until the CLI stops it. The rules
-are the `policies` package (and `components`, `cost`) of this repository's distribution,
-`platform-components`: the project's requirements.txt installs it into the virtualenv the pack
-runs with (`-e .`, PulumiPolicy.yaml's `../.venv`), and requirements.txt here names it for a
-published pack. Nothing edits sys.path.
+are the `policies` package (and `components`, `capacity`, `cost`): in a checkout the project's
+requirements.txt installs them into the virtualenv the pack runs with (`-e .`, PulumiPolicy.yaml's
+`../.venv`); a published pack is staged by `python -m policies.publish <folder>`, which copies them
+next to this file (the runtime runs the folder first on the import path). Nothing edits sys.path.
 """
 
 from policies.pack import serve

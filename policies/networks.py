@@ -56,9 +56,24 @@ def _public_addresses(network: IPNetwork) -> int:
     return network.num_addresses - private
 
 
-def open_to_internet(values: Iterable[Any]) -> bool:
-    """Do these CIDR blocks together admit more public space than MAX_PUBLIC?"""
-    found = networks(values)
+def _without(found: list[IPNetwork], excluded: list[IPNetwork]) -> list[IPNetwork]:
+    """`found` with the `excluded` blocks cut out (a NetworkPolicy ipBlock's `except`)."""
+    remaining = list(found)
+    for cut in excluded:
+        kept: list[IPNetwork] = []
+        for block in remaining:
+            if block.version != cut.version or not block.overlaps(cut):
+                kept.append(block)
+            elif not block.subnet_of(cut):  # type: ignore[arg-type]
+                kept += block.address_exclude(cut)  # type: ignore[arg-type]
+        remaining = kept
+    return remaining
+
+
+def open_to_internet(values: Iterable[Any], excluded: Iterable[Any] = ()) -> bool:
+    """Do these CIDR blocks together, less the `excluded` ones, admit more public space than
+    MAX_PUBLIC?"""
+    found = _without(networks(values), networks(excluded))
     v4 = ipaddress.collapse_addresses([n for n in found if isinstance(n, ipaddress.IPv4Network)])
     v6 = ipaddress.collapse_addresses([n for n in found if isinstance(n, ipaddress.IPv6Network)])
     return (

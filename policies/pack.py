@@ -16,15 +16,18 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    Secret,
     Severity,
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
+from policies import stack_config
 from policies.catalog import ALL_RULES, PACK_NAME, RESOURCE_RULES, STACK_RULES
-from policies.config_check import knob_problems
+from policies.config_check import knob_problems, shared_problems, with_shared
 from policies.rule import Resource, Rule, StackRule
-from policies.servicer import STACK_CONFIG
+from policies.servicer import STACK_CONFIG, ConfigHooks, Settings
 from policies.servicer import install as install_decode_once_servicer
 
 _LEVELS = {
@@ -72,12 +75,40 @@ def _provider_props(provider: Any) -> dict[str, Any]:
 
 def plain(value: Any) -> Any:
     """The SDK's props proxies as plain dicts and lists (reading an unknown value raises, as the
-    SDK expects during a preview)."""
+    SDK expects during a preview); secrets as their plaintext."""
+    if isinstance(value, Secret):
+        return plain(value.value)
     if isinstance(value, Mapping):
         return {key: plain(value[key]) for key in value}
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return [plain(item) for item in value]
     return value
+
+
+def marked(value: Any) -> Any:
+    """What `Remediate` hands a policy, with its secrets still marked: the SDK's secrets-preserving
+    proxy unwraps secrets on read, so reading through it (plain) would lose which values were secret."""
+    if isinstance(value, (_DictSecretsProxy, _ListSecretsProxy)):
+        value = value["__target"]  # nested objects are proxies of their own
+    if isinstance(value, Secret):
+        return Secret(marked(value.value))
+    if isinstance(value, Mapping):
+        return {key: marked(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [marked(item) for item in value]
+    return value
+
+
+def rewrapped(fixed: Any, original: Any) -> Any:
+    """`fixed` with every value that was a secret in `original`, at the same place, a secret again
+    (pulumi_policy.Secret): a remediation must never write a secret back in plaintext."""
+    if isinstance(original, Secret):
+        return Secret(rewrapped(plain(fixed), original.value))
+    if isinstance(fixed, Mapping) and isinstance(original, Mapping):
+        return {key: rewrapped(value, original[key]) if key in original else value for key, value in fixed.items()}
+    if isinstance(fixed, list) and isinstance(original, Sequence) and not isinstance(original, (str, bytes)):
+        return [rewrapped(item, original[i]) if i < len(original) else item for i, item in enumerate(fixed)]
+    return fixed
 
 
 def _resource(args: ResourceValidationArgs, props: Any) -> Resource:
@@ -95,25 +126,36 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not rule.applies_to(args.resource_type):
             return
-        for message in rule.check(_resource(args, args.props), {**rule.defaults(), **args.get_config()}):
+        # Plain props with UNKNOWN markers (the servicer builds them) for a rule that judges each
+        # field on its own; the SDK's proxy, which stops at the first unknown, for the others.
+        props = getattr(args, "known_props", None) if rule.judges_unknowns else None
+        resource = _resource(args, args.props if props is None else props)
+        for message in rule.check(resource, {**rule.defaults(), **args.get_config()}):
             report_violation(message, None)
 
     def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-        """The fixed props when the rule finds a violation and knows the one safe fix."""
+        """The fixed props when the rule finds a violation and knows the one safe fix; values that
+        were secret stay secret."""
         if rule.remedy is None or not rule.applies_to(args.resource_type):
             return None
-        resource = _resource(args, plain(args.props))
+        original = marked(args.props)
+        resource = _resource(args, plain(original))
         config = {**rule.defaults(), **args.get_config()}
         if not list(rule.check(resource, config)):
             return None
         fixed = rule.remedy(resource, config)
-        return fixed if fixed is not None and dict(fixed) != dict(resource.props) else None
+        if fixed is None or plain(fixed) == resource.props:
+            return None
+        result: Mapping[str, Any] = rewrapped(dict(fixed), original)
+        return result
 
     # The SDK's annotation asks for an awaitable; its Remediate handler takes a plain result too.
     fix: Any = remediate if rule.remedy is not None else None
     policy = ResourceValidationPolicy(validate=validate, remediate=fix, **_metadata(rule))
-    # Read by the servicer to skip a policy before building its arguments (it would return at once).
+    # Read by the servicer to skip a policy before building its arguments (it would return at once),
+    # and to build plain props with UNKNOWN markers for the rules that judge unknowns themselves.
     policy.resource_types = rule.resource_types  # type: ignore[attr-defined]
+    policy.judges_unknowns = rule.judges_unknowns  # type: ignore[attr-defined]
     return policy
 
 
@@ -174,12 +216,47 @@ def policies() -> list[Policy]:
 _RULES: dict[str, Rule | StackRule] = {rule.name: rule for rule in ALL_RULES}
 
 
-def check_config(policy_name: str, settings: dict[str, Any]) -> list[str]:
-    rule = _RULES.get(policy_name)
-    return knob_problems(rule, settings) if rule is not None else []
+def config_problems(settings: Settings) -> list[str]:
+    """Every policy's knobs against its schema, and the pack-wide knobs given once."""
+    problems = [
+        problem for name, knobs in settings.items() if name in _RULES for problem in knob_problems(_RULES[name], knobs)
+    ]
+    return problems + shared_problems(settings, ALL_RULES)
+
+
+def defaults_only(levels: Mapping[str, str], settings: Settings) -> bool:
+    """Is this what the CLI sends with no --policy-pack-config: each policy at its own level, each
+    knob at its schema default (pulumi's ReconcilePolicyPackConfig fills them in)?"""
+    for name, level in levels.items():
+        rule = _RULES.get(name)
+        if rule is not None and level != rule.enforcement:
+            return False
+    for name, knobs in settings.items():
+        rule = _RULES.get(name)
+        if rule is not None and any(rule.defaults().get(key) != value for key, value in knobs.items()):
+            return False
+    return True
+
+
+def stack_file(stack: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]] | None:
+    """The levels and knobs of `policies/config/<stack>.json`, None when the stack has no file."""
+    path = stack_config.path_for(stack)
+    if not path.is_file():
+        return None
+    document = stack_config.read(path)  # strict: a typo is a ValueError naming the file and key
+    levels = {name: found for name in document if (found := stack_config.level(document, name)) is not None}
+    return levels, {name: stack_config.own_knobs(document, name) for name in document}
+
+
+HOOKS = ConfigHooks(
+    problems=config_problems,
+    resolved=lambda settings: with_shared(settings, ALL_RULES),
+    defaults_only=defaults_only,
+    stack_file=stack_file,
+)
 
 
 def serve() -> PolicyPack:
     """Constructing the pack starts the analyzer server, prints its port and blocks."""
-    install_decode_once_servicer(check_config)
+    install_decode_once_servicer(HOOKS)
     return PolicyPack(name=PACK_NAME, policies=policies())

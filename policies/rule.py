@@ -9,7 +9,9 @@ read what they need.
 
 Stack policies see plain props instead, with `UNKNOWN` where a preview does not know a value yet
 (policies/servicer.py), so one unknown value does not hide what is known about other resources:
-a stack rule judges each resource on what it knows and skips what it cannot decide.
+a stack rule judges each resource on what it knows and skips what it cannot decide. A resource
+rule that sets `judges_unknowns` gets the same plain props, so one unknown field does not hide a
+definite violation in another field of the same resource.
 """
 
 from __future__ import annotations
@@ -41,9 +43,17 @@ class Resource:
     """For each input, the URNs of the resources its value came from."""
 
     def sources(self, prop: str) -> Sequence[str]:
-        """The URNs `prop` was computed from (falls back to every dependency when not recorded)."""
-        found = self.property_dependencies.get(prop)
-        return found if found is not None else self.dependencies
+        """The URNs `prop` was computed from. No fall back to every dependency: a `depends_on` (or
+        a value taken from elsewhere) does not make a resource the source of this input."""
+        return self.property_dependencies.get(prop, ())
+
+    def refers_to(self, prop: str, target: Resource, target_prop: str) -> bool:
+        """Does `prop` name `target`: its value came from `target` (property dependency), or it
+        equals `target`'s known `target_prop` (a name typed in by hand)?"""
+        if target.urn in self.sources(prop):
+            return True
+        value, named = self.props.get(prop), target.props.get(target_prop)
+        return isinstance(value, str) and bool(value) and value == named
 
 
 class _Unknown:
@@ -94,6 +104,9 @@ class Rule:
     """The control this policy implements: an AWS FSBP id, a CIS benchmark item, Pod Security."""
     remedy: Remedy | None = None
     """A safe, unambiguous fix the policy applies at enforcement level `remediate`."""
+    judges_unknowns: bool = False
+    """The check reads `UNKNOWN` field by field (a preview's unknown values) and still reports what
+    is definitely wrong; other checks get the SDK's proxy, which stops at the first unknown."""
 
     def defaults(self) -> dict[str, Any]:
         return {key: schema["default"] for key, schema in self.config_schema.items() if "default" in schema}

@@ -7,6 +7,13 @@ time (benchmarks/README.md). This subclass does the same work once per request a
 same loop with the same semantics: disabled policies skipped, remediate reported as mandatory,
 unknown values reported as "can't run during preview", not-applicable recorded.
 
+It also owns the pack's configuration: every policy's settings are checked at `Configure` (an
+unknown key or a bad value fails the run, naming the policy and the key); pack-wide settings
+(`untrustedNamespaces`) given on one policy apply to all; and when the CLI sends nothing but the
+defaults (`pulumi up --policy-pack policies` without `--policy-pack-config`), the stack's own file
+`policies/config/<stack>.json` applies, by the stack name `ConfigureStack` carries, instead of
+the pack's weaker defaults.
+
 Installed by `policies/pack.py` before the `PolicyPack` is constructed; pinned to the SDK
 version in requirements (a test drives the pack over gRPC to hold the behaviour).
 """
@@ -14,7 +21,9 @@ version in requirements (a test drives the pack over gRPC to hold the behaviour)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any
 
@@ -43,36 +52,97 @@ def with_unknowns(value: Any) -> Any:
 STACK_CONFIG: dict[str, str] = {}
 """The stack's own config (`platform:monthlyBudget` ...) as the engine sent it with ConfigureStack."""
 
-ConfigChecker = Callable[[str, dict[str, Any]], list[str]]
-_checker: list[ConfigChecker] = []
+Settings = Mapping[str, Mapping[str, Any]]
+"""Policy name -> its knobs."""
+
+
+@dataclass(frozen=True)
+class ConfigHooks:
+    """What the pack knows about its own config (policies/pack.py provides it)."""
+
+    problems: Callable[[Settings], list[str]]
+    """Every problem of these settings, each naming the policy and the key."""
+    resolved: Callable[[Settings], dict[str, dict[str, Any]]]
+    """The settings with pack-wide knobs applied to every policy that has them."""
+    defaults_only: Callable[[Mapping[str, str], Settings], bool]
+    """Do these levels and settings say nothing but the pack's defaults (what the CLI sends when it
+    was given no --policy-pack-config)?"""
+    stack_file: Callable[[str], tuple[dict[str, str], dict[str, dict[str, Any]]] | None]
+    """(levels, settings) of the stack's own config file, None when it has none; ValueError when bad."""
+
+
+_hooks: list[ConfigHooks] = []
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
     def _private(self, name: str) -> Any:
         return getattr(self, f"_PolicyAnalyzerServicer__{name}")
 
+    def _set_private(self, name: str, value: Any) -> None:
+        setattr(self, f"_PolicyAnalyzerServicer__{name}", value)
+
     def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method
         """The SDK's Configure, then every policy's settings checked: an unknown key or a value out
         of range fails the run with a message naming the policy and the key."""
         response = super().Configure(request, context)  # type: ignore[no-untyped-call]
-        problems: list[str] = []
-        for name, policy_config in request.policyConfig.items():
-            settings = json_format.MessageToDict(policy_config.properties) if policy_config.properties else {}
-            for check in _checker:
-                problems += check(name, settings)
-        if problems:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "policy config: " + "; ".join(problems))
+        settings = {
+            name: json_format.MessageToDict(entry.properties) if entry.properties else {}
+            for name, entry in request.policyConfig.items()
+        }
+        levels = {
+            name: self._convert_enforcement_level(entry.enforcementLevel).value
+            for name, entry in request.policyConfig.items()
+        }
+        for hooks in _hooks:
+            problems = hooks.problems(settings)
+            if problems:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "policy config: " + "; ".join(problems))
+        self._sent = (
+            dict(self._private("policy_pack_config")),
+            dict(self._private("policy_pack_config_enforcement_level")),
+        )
+        self._explicit = not all(hooks.defaults_only(levels, settings) for hooks in _hooks)
+        self._apply_config(context)
         return response
 
     def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method
         STACK_CONFIG.clear()
         STACK_CONFIG.update(dict(request.config))
-        return super().ConfigureStack(request, context)
+        response = super().ConfigureStack(request, context)
+        self._stack = str(request.stack)
+        self._apply_config(context)
+        return response
+
+    def _apply_config(self, context: Any) -> None:
+        """The config every policy runs with: what Configure sent, or, when that was only the
+        defaults, the stack's own file; then pack-wide knobs applied everywhere. Either order of
+        Configure and ConfigureStack ends in the same place."""
+        sent, sent_levels = getattr(self, "_sent", ({}, {}))
+        config = {name: dict(knobs) for name, knobs in sent.items()}
+        levels = dict(sent_levels)
+        stack = getattr(self, "_stack", "")
+        for hooks in _hooks:
+            if not getattr(self, "_explicit", False) and STACK_NAME.match(stack):
+                try:
+                    found = hooks.stack_file(stack)
+                except ValueError as error:
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"policy config: {error}")
+                if found is not None:
+                    file_levels, file_settings = found
+                    levels.update({name: sdk.EnforcementLevel(level) for name, level in file_levels.items()})
+                    for name, knobs in file_settings.items():
+                        config[name] = {**config.get(name, {}), **knobs}
+            config = hooks.resolved(config)
+        self._set_private("policy_pack_config", config)
+        self._set_private("policy_pack_config_enforcement_level", levels)
 
     def Analyze(self, request: Any, _context: Any) -> Any:  # noqa: N802 - the gRPC method
         self._configure_runtime_settings()  # type: ignore[no-untyped-call]
         response = proto.AnalyzeResponse()
-        props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties)))
+        decoded = deserialize_properties(json_format.MessageToDict(request.properties))
+        props = unknown_checking_proxy(decoded)
+        known: list[Any] = []  # plain props with UNKNOWN markers, built once if a policy asks
         opts = self._get_resource_options(request)
         provider = self._get_provider_resource(request)
         for policy in self._private("policies"):
@@ -104,6 +174,10 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
                 self._get_policy_config(policy.name),
                 self._private("stack_tags"),
             )
+            if getattr(policy, "judges_unknowns", False):
+                if not known:
+                    known.append(with_unknowns(decoded))
+                args.known_props = known[0]  # type: ignore[attr-defined]  # read by policies/pack.py
             self._run(policy, args, report_violation, response)
         return response
 
@@ -178,7 +252,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         return [resource for resource, _ in links]
 
 
-def install(check_config: ConfigChecker | None = None) -> None:
-    """Make `PolicyPack` serve with the decode-once servicer (and check settings with `check_config`)."""
-    _checker[:] = [check_config] if check_config is not None else []
+def install(hooks: ConfigHooks | None = None) -> None:
+    """Make `PolicyPack` serve with the decode-once servicer (and its config from `hooks`)."""
+    _hooks[:] = [hooks] if hooks is not None else []
     sdk._PolicyAnalyzerServicer = DecodeOnceServicer  # type: ignore[misc]

@@ -27,13 +27,37 @@ def read(path: Path) -> dict[str, Any]:
     return document
 
 
-def knobs(document: dict[str, Any], policy_name: str) -> dict[str, Any]:
-    """The knobs of one policy (its enforcement level left out)."""
+def own_knobs(document: dict[str, Any], policy_name: str) -> dict[str, Any]:
+    """The knobs one policy's entry gives (its enforcement level left out)."""
     entry = document.get(policy_name, {})
     if not isinstance(entry, dict):
         return {}
     return {key: value for key, value in entry.items() if key != "enforcementLevel"}
 
 
+def knobs(document: dict[str, Any], policy_name: str) -> dict[str, Any]:
+    """The knobs of one policy: its own, and the pack-wide ones (config_check.SHARED_KNOBS) given
+    on any policy."""
+    from policies.catalog import ALL_RULES
+    from policies.config_check import with_shared
+
+    settings = {name: own_knobs(document, name) for name in document}
+    return with_shared(settings, ALL_RULES).get(policy_name, {})
+
+
+def level(document: dict[str, Any], policy_name: str) -> str | None:
+    """The enforcement level one policy's entry gives, or None."""
+    entry = document.get(policy_name)
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict) and isinstance(entry.get("enforcementLevel"), str):
+        return str(entry["enforcementLevel"])
+    return None
+
+
+def path_for(stack: str) -> Path:
+    return CONFIG_DIR / f"{stack}.json"
+
+
 def for_stack(stack: str) -> dict[str, Any]:
-    return read(CONFIG_DIR / f"{stack}.json")
+    return read(path_for(stack))

@@ -82,23 +82,82 @@ class Analysis:
     packs: list[PackResult]
     violations: list[Violation]
     remediations: list[Remediation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What would stop the Pulumi CLI from running a pack as preflight ran it (e.g. its virtualenv)."""
 
     @property
     def mandatory(self) -> list[Violation]:
         return [v for v in self.violations if v.enforcement_level == "mandatory"]
 
 
-def _python(pack: Path, runtime: Any) -> str:
-    """The pack's virtualenv python (PulumiPolicy.yaml `runtime.options.virtualenv`), else ours."""
+def _virtualenv_python(pack: Path, runtime: Any) -> Path | None:
+    """The python of the pack's virtualenv (PulumiPolicy.yaml `runtime.options.virtualenv`), None
+    when it names none."""
     options = runtime.get("options") if isinstance(runtime, Mapping) else None
     virtualenv = options.get("virtualenv") if isinstance(options, Mapping) else None
-    if isinstance(virtualenv, str):
-        # absolute, never resolve(): a venv's python is a symlink to the base interpreter, and
-        # following it would leave the venv (and its packages) behind.
-        python = Path(os.path.abspath(pack / virtualenv / "bin" / "python"))
-        if python.is_file():
-            return str(python)
-    return sys.executable
+    if not isinstance(virtualenv, str):
+        return None
+    # absolute, never resolve(): a venv's python is a symlink to the base interpreter, and
+    # following it would leave the venv (and its packages) behind.
+    return Path(os.path.abspath(pack / virtualenv / "bin" / "python"))
+
+
+def _python(pack: Path, runtime: Any) -> str:
+    """The pack's virtualenv python, else ours."""
+    python = _virtualenv_python(pack, runtime)
+    return str(python) if python is not None and python.is_file() else sys.executable
+
+
+# Run by the pack's virtualenv python the way the CLI's runtime would import the pack: the pack's
+# folder first on the import path, then the SDK and the pack's own package.
+_IMPORT_CHECK = (
+    "import importlib.util, sys; sys.path.insert(0, sys.argv[1]); import pulumi_policy; "
+    "spec = importlib.util.find_spec('policies'); print(spec.origin if spec and spec.origin else '')"
+)
+
+
+def runtime_problem(pack: Path, python: Path | None = None) -> str | None:
+    """Why the Pulumi CLI could not run this pack as preflight is about to, or None: the virtualenv
+    PulumiPolicy.yaml names is missing, lacks pulumi-policy, or (for this checkout's pack) imports
+    the rules from somewhere other than this checkout. preflight itself still runs the checkout's
+    code, but says so instead of hiding a CLI setup that would fail."""
+    pack = pack.resolve()
+    manifest = pack / "PulumiPolicy.yaml"
+    runtime = yaml.safe_load(manifest.read_text()).get("runtime") if manifest.is_file() else None
+    name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
+    if name != "python":
+        return None
+    python = python or _virtualenv_python(pack, runtime)
+    if python is None:
+        return None  # the CLI uses the python on PATH; nothing declared to check
+    if not python.is_file():
+        return (
+            f"{pack}: its virtualenv {python.parent.parent} does not exist, so `pulumi up --policy-pack` would "
+            f"fail to start it; create it (python -m venv {python.parent.parent} and install the project's "
+            "requirements.txt into it)"
+        )
+    try:
+        answer = subprocess.run(
+            [str(python), "-c", _IMPORT_CHECK, str(pack)],
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_SECONDS,
+            cwd=str(pack),  # the CLI starts the pack in its folder
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{pack}: its virtualenv python {python} does not run ({error})"
+    if answer.returncode != 0:
+        last = (answer.stderr.strip().splitlines() or ["no output"])[-1]
+        return (
+            f"{pack}: its virtualenv {python.parent.parent} cannot import the pack ({last}); install requirements.txt"
+        )
+    origin = answer.stdout.strip()
+    if pack.is_relative_to(PROJECT_ROOT) and not (origin and Path(origin).resolve().is_relative_to(PROJECT_ROOT)):
+        return (
+            f"{pack}: its virtualenv {python.parent.parent} imports the rules from {origin or 'nowhere'}, not this "
+            f"checkout ({PROJECT_ROOT}); run `pip install -e .` in it"
+        )
+    return None
 
 
 def pack_command(pack: Path) -> list[str]:
@@ -118,25 +177,32 @@ def pack_command(pack: Path) -> list[str]:
     raise PolicyPackError(f"{pack}: runtime {name!r} is not supported (python or nodejs)")
 
 
-def _environment(pack: Path) -> dict[str, str]:
-    """A pack of this checkout imports this checkout's packages, which requirements.txt installs
-    (`-e .`) into the project's virtualenv; a development venv without that install gets the
-    checkout on PYTHONPATH instead, so preflight runs the code in front of it."""
+def _environment(pack: Path, fallback: bool) -> dict[str, str]:
+    """The CLI's environment. Only when the pack's own virtualenv cannot run this checkout's pack
+    (`runtime_problem`, reported as a warning) does preflight put the checkout on PYTHONPATH, so
+    that it still analyses the code in front of it."""
     environment = dict(os.environ)
-    if pack.resolve().is_relative_to(PROJECT_ROOT):
+    if fallback and pack.resolve().is_relative_to(PROJECT_ROOT):
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), environment.get("PYTHONPATH")]))
     return environment
 
 
 @contextmanager
-def running_pack(pack: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+def running_pack(pack: Path, warnings: list[str] | None = None) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """The pack started as the CLI starts it; what would stop the CLI is appended to `warnings`."""
+    problem = runtime_problem(pack)
+    if problem is not None and warnings is not None:
+        warnings.append(problem)
+    command = pack_command(pack)
+    if problem is not None:
+        command[0] = sys.executable  # ours has pulumi-policy; the checkout comes by PYTHONPATH
     process = subprocess.Popen(
-        pack_command(pack),
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=str(pack.resolve()),
-        env=_environment(pack),
+        env=_environment(pack, fallback=problem is not None),
     )
     try:
         port = _read_port(process, pack)
@@ -280,9 +346,13 @@ def _stack_config(values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def analyze_pack(
-    state: State, pack: Path, config: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+    state: State,
+    pack: Path,
+    config: Mapping[str, Any],
+    stack_config: Mapping[str, Any] | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[PackResult, list[Violation], list[Remediation]]:
-    with running_pack(pack) as analyzer:
+    with running_pack(pack, warnings) as analyzer:
         info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
         ours = {name: entry for name, entry in config.items() if name in {p.name for p in info.policies}}
         problems = config_problems(ours, [info])
@@ -363,8 +433,9 @@ def analyze(
     state: State, packs: Sequence[Path], config: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
 ) -> Analysis:
     results, violations, remediations = [], [], []
+    warnings: list[str] = []
     for pack in packs:
-        result, found, fixed = analyze_pack(state, pack, config, stack_config)
+        result, found, fixed = analyze_pack(state, pack, config, stack_config, warnings)
         results.append(result)
         violations += found
         remediations += fixed
@@ -375,7 +446,9 @@ def analyze(
             f"the policy config names policies no pack has: {', '.join(unknown)} "
             f"(packs: {', '.join(result.name for result in results)})"
         )
-    return Analysis(packs=results, violations=violations, remediations=remediations)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return Analysis(packs=results, violations=violations, remediations=remediations, warnings=warnings)
 
 
 def read_policy_config(path: Path) -> dict[str, Any]:

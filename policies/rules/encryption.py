@@ -51,20 +51,35 @@ def _cmk_message(field: str, value: Any) -> str:
     return f"set {field} to a customer-managed KMS key"
 
 
+def _definitely_not_true(value: Any) -> bool:
+    """Known, and not true (a preview's unknown value decides nothing)."""
+    return value is not True and not is_unknown(value)
+
+
+def _not_customer_managed(value: Any) -> bool:
+    return not is_unknown(value) and not customer_managed_key(value)
+
+
 def _storage_cmk(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """Each field judged on its own: an unknown key does not hide `storageEncrypted: false`."""
+    props = resource.props
     if resource.type == RDS_GLOBAL_CLUSTER:
         # Members bring their own regional keys; the global cluster only says whether it is encrypted.
-        if resource.props.get("storageEncrypted") is not True and not resource.props.get("sourceDbClusterIdentifier"):
+        source = props.get("sourceDbClusterIdentifier")
+        if _definitely_not_true(props.get("storageEncrypted")) and not source and not is_unknown(source):
             yield "set storageEncrypted: true"
         return
-    key = resource.props.get("kmsKeyId")
+    key = props.get("kmsKeyId")
+    replica = props.get("replicateSourceDb")
+    if is_unknown(replica):
+        return  # whether it inherits its source's encryption is not known yet
     if _replica(resource):
-        if key is not None and not customer_managed_key(key):
+        if key is not None and _not_customer_managed(key):
             yield _cmk_message("kmsKeyId", key)
         return
-    if resource.props.get("storageEncrypted") is not True:
+    if _definitely_not_true(props.get("storageEncrypted")):
         yield "set storageEncrypted: true"
-    if not customer_managed_key(key):
+    if _not_customer_managed(key):
         yield _cmk_message("kmsKeyId", key)
 
 
@@ -72,72 +87,95 @@ def _performance_insights(resource: Resource, config: Mapping[str, Any]) -> Iter
     if resource.props.get("performanceInsightsEnabled") is not True:
         return
     key = resource.props.get("performanceInsightsKmsKeyId")
-    if not customer_managed_key(key):
+    if _not_customer_managed(key):
         yield _cmk_message("performanceInsightsKmsKeyId", key)
 
 
 def _elasticache(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     props = resource.props
-    if props.get("globalReplicationGroupId"):
+    if props.get("globalReplicationGroupId") or is_unknown(props.get("globalReplicationGroupId")):
         return  # a Global Datastore member inherits the primary's encryption settings
     if resource.type == ELASTICACHE_CLUSTER:
-        if props.get("replicationGroupId"):
+        if props.get("replicationGroupId") or is_unknown(props.get("replicationGroupId")):
             return  # a member of a replication group: the group is checked
         # A stand-alone cache cluster has no at-rest encryption setting (aws_elasticache_cluster).
         yield "a stand-alone cache cluster cannot encrypt at rest; use an aws.elasticache.ReplicationGroup"
-        if props.get("transitEncryptionEnabled") is not True:
+        if _definitely_not_true(props.get("transitEncryptionEnabled")):
             yield "set transitEncryptionEnabled: true"
         return
     if resource.type == ELASTICACHE_SERVERLESS:
         # Serverless caches always encrypt at rest and in transit; the key is the choice.
-        if not customer_managed_key(props.get("kmsKeyId")):
+        if _not_customer_managed(props.get("kmsKeyId")):
             yield _cmk_message("kmsKeyId", props.get("kmsKeyId"))
         return
-    if props.get("atRestEncryptionEnabled") is not True:
+    if _definitely_not_true(props.get("atRestEncryptionEnabled")):
         yield "set atRestEncryptionEnabled: true"
-    if not customer_managed_key(props.get("kmsKeyId")):
+    if _not_customer_managed(props.get("kmsKeyId")):
         yield _cmk_message("kmsKeyId", props.get("kmsKeyId"))
-    if props.get("transitEncryptionEnabled") is not True:
+    transit, mode = props.get("transitEncryptionEnabled"), props.get("transitEncryptionMode")
+    if _definitely_not_true(transit):
         yield "set transitEncryptionEnabled: true"
-    elif props.get("transitEncryptionMode") not in (None, "required"):
+    elif transit is True and mode not in (None, "required") and not is_unknown(mode):
         yield "set transitEncryptionMode: required (preferred still accepts plain-text clients)"
 
 
 def _eks_secrets(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    encryption = mapping(resource.props.get("encryptionConfig"))
-    key = at(encryption, "provider", "keyArn")
-    if "secrets" not in sequence(encryption.get("resources")) or not customer_managed_key(key):
+    encryption = resource.props.get("encryptionConfig")
+    if is_unknown(encryption):
+        return
+    resources, key = mapping(encryption).get("resources"), at(encryption, "provider", "keyArn")
+    if is_unknown(resources) or any(is_unknown(item) for item in sequence(resources)):
+        return
+    if "secrets" not in sequence(resources) or _not_customer_managed(key):
         yield "set encryptionConfig with resources [secrets] and provider.keyArn (a customer-managed KMS key)"
 
 
 def _ebs_volume(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     props = resource.props
     if resource.type == "aws:ec2/instance:Instance":
-        if not truthy(at(props, "rootBlockDevice", "encrypted")):
+        root = at(props, "rootBlockDevice", "encrypted")
+        if not truthy(root) and not is_unknown(root) and not is_unknown(props.get("rootBlockDevice")):
             yield "set rootBlockDevice.encrypted: true (otherwise the AMI's snapshot decides)"
         for index, device in enumerate(sequence(props.get("ebsBlockDevices"))):
-            if not truthy(mapping(device).get("encrypted")):
+            encrypted = mapping(device).get("encrypted")
+            if not truthy(encrypted) and not is_unknown(encrypted) and not is_unknown(device):
                 yield f"ebsBlockDevices[{index}]: set encrypted: true"
         return
-    if props.get("encrypted") is not True:
+    if _definitely_not_true(props.get("encrypted")):
         yield "set encrypted: true"
 
 
+# The root device of Linux AMIs: /dev/xvda (Amazon Linux, Bottlerocket) or /dev/sda1 (Ubuntu,
+# most others) (EC2 user guide, "Device names for volumes on Amazon EC2 instances").
+ROOT_DEVICES = ("/dev/xvda", "/dev/sda1")
+
+
 def _launch_template(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    devices = sequence(resource.props.get("blockDeviceMappings"))
-    if not devices:
-        yield "declare the root volume in blockDeviceMappings with ebs.encrypted true (otherwise the AMI decides)"
-    for index, device in enumerate(devices):
+    """Every EBS mapping encrypted, and the root volume among them: an undeclared root follows the
+    AMI's snapshot, which may be unencrypted. Only a non-empty noDevice suppresses a device (the
+    provider sends "" when it is unset)."""
+    devices = resource.props.get("blockDeviceMappings")
+    if is_unknown(devices):
+        return
+    declared = False
+    for index, device in enumerate(sequence(devices)):
         device = mapping(device)
-        if device.get("virtualName") or device.get("noDevice") is not None:
+        if device.get("virtualName") or (isinstance(device.get("noDevice"), str) and device["noDevice"].strip()):
             continue  # an instance-store volume, or a mapping that suppresses a device
-        if not truthy(at(device, "ebs", "encrypted")):
+        encrypted = at(device, "ebs", "encrypted")
+        if not truthy(encrypted) and not is_unknown(encrypted):
             yield f"blockDeviceMappings[{index}].ebs: set encrypted: true"
+        declared = declared or device.get("deviceName") in ROOT_DEVICES or is_unknown(device.get("deviceName"))
+    if not declared:
+        yield (
+            f"declare the root volume ({' or '.join(ROOT_DEVICES)}, as the AMI names it) in blockDeviceMappings "
+            "with ebs.encrypted true (otherwise the AMI's snapshot decides)"
+        )
 
 
 def _kms_field(field: str) -> Any:
     def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-        if not customer_managed_key(resource.props.get(field)):
+        if _not_customer_managed(resource.props.get(field)):
             yield _cmk_message(field, resource.props.get(field))
 
     return check
@@ -153,7 +191,7 @@ def _rotates(resource: Resource) -> bool:
 def _rotation(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     if not _rotates(resource):
         return
-    if resource.props.get("enableKeyRotation") is not True:
+    if _definitely_not_true(resource.props.get("enableKeyRotation")):
         yield "set enableKeyRotation: true"
     period = resource.props.get("rotationPeriodInDays")
     if isinstance(period, (int, float)) and period > config["maxRotationPeriodDays"]:
@@ -174,11 +212,13 @@ def _force_ssl(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     family = str(resource.props.get("family") or "")
     if not (family.startswith("postgres") or family.startswith("aurora-postgresql")):
         return
-    values = {
-        mapping(parameter).get("name"): str(mapping(parameter).get("value"))
-        for parameter in sequence(resource.props.get("parameters"))
-    }
-    if values.get("rds.force_ssl") != "1":
+    parameters = resource.props.get("parameters")
+    if is_unknown(parameters) or any(is_unknown(parameter) for parameter in sequence(parameters)):
+        return
+    values = {mapping(parameter).get("name"): mapping(parameter).get("value") for parameter in sequence(parameters)}
+    if is_unknown(values.get("rds.force_ssl")):
+        return
+    if str(values.get("rds.force_ssl")) != "1":
         yield "add the parameter rds.force_ssl = 1 (PostgreSQL accepts only TLS connections)"
 
 
@@ -243,6 +283,7 @@ ENCRYPTION_RULES = (
         check=_storage_cmk,
         resource_types=(RDS_INSTANCE, RDS_CLUSTER, RDS_GLOBAL_CLUSTER),
         reference="AWS FSBP RDS.3, RDS.27",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-rds-performance-insights-cmk",
@@ -252,6 +293,7 @@ ENCRYPTION_RULES = (
         check=_performance_insights,
         resource_types=(RDS_INSTANCE, RDS_CLUSTER, RDS_CLUSTER_INSTANCE),
         reference="AWS KMS: customer managed keys",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-elasticache-at-rest-and-in-transit",
@@ -262,6 +304,7 @@ ENCRYPTION_RULES = (
         check=_elasticache,
         resource_types=(ELASTICACHE_GROUP, ELASTICACHE_CLUSTER, ELASTICACHE_SERVERLESS),
         reference="AWS FSBP ElastiCache.4, ElastiCache.5",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-eks-secrets",
@@ -271,6 +314,7 @@ ENCRYPTION_RULES = (
         check=_eks_secrets,
         resource_types=("aws:eks/cluster:Cluster",),
         reference="AWS FSBP EKS.3",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-ebs-volume-encrypted",
@@ -280,15 +324,17 @@ ENCRYPTION_RULES = (
         check=_ebs_volume,
         resource_types=("aws:ebs/volume:Volume", "aws:ec2/instance:Instance"),
         reference="AWS FSBP EC2.3",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-ec2-launch-template-volumes-encrypted",
-        description="Launch templates declare their EBS volumes, every one encrypted.",
+        description="Launch templates declare their root EBS volume, and every EBS volume is encrypted.",
         severity="high",
         enforcement="mandatory",
         check=_launch_template,
         resource_types=("aws:ec2/launchTemplate:LaunchTemplate",),
         reference="AWS Control Tower CT.EC2.PR.7; AWS FSBP EC2.3",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-cloudwatch-log-group-cmk",
@@ -298,6 +344,7 @@ ENCRYPTION_RULES = (
         check=_kms_field("kmsKeyId"),
         resource_types=("aws:cloudwatch/logGroup:LogGroup",),
         reference="AWS Config cloudwatch-log-group-encrypted",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-secretsmanager-secret-cmk",
@@ -307,6 +354,7 @@ ENCRYPTION_RULES = (
         check=_kms_field("kmsKeyId"),
         resource_types=("aws:secretsmanager/secret:Secret",),
         reference="AWS Config secretsmanager-using-cmk",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-sns-topic-cmk",
@@ -316,7 +364,9 @@ ENCRYPTION_RULES = (
         enforcement="mandatory",
         check=_kms_field("kmsMasterKeyId"),
         resource_types=("aws:sns/topic:Topic",),
-        reference="AWS FSBP SNS.1",
+        # FSBP SNS.1 was retired in April 2024; the AWS Config managed rule still checks it.
+        reference="AWS Config sns-encrypted-kms",
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-kms-key-rotation",
@@ -331,6 +381,7 @@ ENCRYPTION_RULES = (
         reference="AWS FSBP KMS.4",
         remediation="Set enableKeyRotation: true (and rotationPeriodInDays at most 365).",
         remedy=_rotate,
+        judges_unknowns=True,
     ),
     Rule(
         name="encryption-rds-postgres-force-ssl",
@@ -340,6 +391,7 @@ ENCRYPTION_RULES = (
         check=_force_ssl,
         resource_types=("aws:rds/parameterGroup:ParameterGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup"),
         reference="AWS RDS user guide: requiring SSL/TLS for PostgreSQL",
+        judges_unknowns=True,
     ),
 )
 

@@ -15,9 +15,9 @@ from typing import Any
 from components.images import image_problem
 from components.quantity import parse_quantity
 from policies.pod_security import POD_TEMPLATE_PATHS, containers, pod_template, violations
-from policies.rule import Resource, Rule, StackRule, at, is_unknown, mapping, schema, sequence
+from policies.rule import UNKNOWN, Resource, Rule, StackRule, at, is_unknown, mapping, schema, sequence
 
-WORKLOAD_TYPES: dict[str, str] = {
+FULL_WORKLOAD_TYPES: dict[str, str] = {
     "kubernetes:core/v1:Pod": "Pod",
     "kubernetes:core/v1:PodTemplate": "PodTemplate",
     "kubernetes:core/v1:ReplicationController": "ReplicationController",
@@ -28,20 +28,77 @@ WORKLOAD_TYPES: dict[str, str] = {
     "kubernetes:batch/v1:Job": "Job",
     "kubernetes:batch/v1:CronJob": "CronJob",
 }
+# Server-side apply patches (pulumi-kubernetes `<Kind>Patch`) change a workload Pulumi may not own:
+# what they set is judged like a workload's, what they leave out is the target's own business.
+PATCH_TYPES: dict[str, str] = {f"{token}Patch": kind for token, kind in FULL_WORKLOAD_TYPES.items()}
+WORKLOAD_TYPES: dict[str, str] = {**FULL_WORKLOAD_TYPES, **PATCH_TYPES}
 WORKLOADS = tuple(WORKLOAD_TYPES)
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 NAMESPACE = "kubernetes:core/v1:Namespace"
+NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 HPA_TYPES = ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+# What a patch leaves out, filled with compliant values so that only what it sets can fail a rule.
+_PATCH_POD_DEFAULTS: dict[str, Any] = {
+    "automountServiceAccountToken": False,
+    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+}
+_PATCH_CONTAINER_DEFAULTS: dict[str, Any] = {
+    "securityContext": {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    },
+}
+
+
+def _merged(default: Any, given: Any) -> Any:
+    if isinstance(default, Mapping) and isinstance(given, Mapping):
+        return {**default, **{key: _merged(default.get(key), value) for key, value in given.items()}}
+    return given if given is not None else default
+
+
+def _patched_container(container: Any) -> Any:
+    if not isinstance(container, Mapping):
+        return container
+    filled = _merged(_PATCH_CONTAINER_DEFAULTS, container)
+    resources = mapping(container.get("resources"))
+    requests, limits = mapping(resources.get("requests")), mapping(resources.get("limits"))
+    # Unset amounts stay the target's: a request stands in for its missing limit, zero otherwise.
+    filled["resources"] = {
+        "requests": {name: requests.get(name, "0") for name in ("cpu", "memory")},
+        "limits": {name: limits.get(name, requests.get(name, "0")) for name in ("cpu", "memory")},
+    }
+    return filled
+
+
+def _patched_pod(spec: Mapping[str, Any]) -> dict[str, Any]:
+    filled: dict[str, Any] = _merged(_PATCH_POD_DEFAULTS, spec)
+    for key in CONTAINER_LISTS:
+        if sequence(spec.get(key)):  # a list, or the SDK's list proxy
+            filled[key] = [_patched_container(container) for container in sequence(spec[key])]
+    return filled
 
 
 def pod_of(resource: Resource) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
     template = pod_template(WORKLOAD_TYPES[resource.type], resource.props)
-    return template if template is not None else ({}, {})
+    if template is None:
+        return {}, {}
+    if resource.type in PATCH_TYPES:
+        return template[0], _patched_pod(template[1])
+    return template
 
 
 def namespace_of(resource: Resource) -> str:
-    return str(at(resource.props, "metadata", "namespace") or "default")
+    """metadata.namespace, else the namespace of the object's provider (pulumi-kubernetes applies
+    its `namespace` input to objects that name none), else `default`."""
+    namespace = at(resource.props, "metadata", "namespace")
+    if resource.type == HELM_RELEASE:
+        namespace = resource.props.get("namespace")
+    return str(namespace or resource.provider_props.get("namespace") or "default")
 
 
 def cluster_namespace(resource: Resource) -> tuple[str, str]:
@@ -63,6 +120,8 @@ def _restrict(resource: Resource, config: Mapping[str, Any]) -> Mapping[str, Any
     """The restricted fields that have one safe value: seccomp RuntimeDefault where none (or
     Unconfined) is set, capabilities drop ALL, allowPrivilegeEscalation false (not on privileged
     containers, which the API refuses). runAsNonRoot is left alone: the image decides if it can."""
+    if str(at(pod_of(resource)[1], "os", "name")).lower() == "windows":
+        return None  # seccomp, capabilities and allowPrivilegeEscalation are Linux-only fields
     props = copy.deepcopy(dict(resource.props))
     spec = _spec_path(resource, props)
     if spec is None:
@@ -184,6 +243,17 @@ def _namespace_restricted(resources: Sequence[Resource], config: Mapping[str, An
                 f"namespace {key[1]!r} runs untrusted code: label it {ENFORCE_LABEL}: restricted (it is {level!r})",
                 namespace.urn,
             )
+    for patch in (r for r in resources if r.type == NAMESPACE_PATCH):
+        name, labels = at(patch.props, "metadata", "name"), at(patch.props, "metadata", "labels")
+        if name not in untrusted or (not is_unknown(labels) and ENFORCE_LABEL not in mapping(labels)):
+            continue
+        level = UNKNOWN if is_unknown(labels) else mapping(labels)[ENFORCE_LABEL]
+        if level != "restricted" and not is_unknown(level):
+            yield (
+                f"{patch.name} patches namespace {name!r}, which runs untrusted code, to {ENFORCE_LABEL}: "
+                f"{level!r}; it must stay restricted",
+                patch.urn,
+            )
     reported: set[tuple[str, str]] = set()
     for workload in (r for r in resources if r.type in WORKLOAD_TYPES):
         key = cluster_namespace(workload)
@@ -196,8 +266,17 @@ def _namespace_restricted(resources: Sequence[Resource], config: Mapping[str, An
             )
 
 
+# One setting for every policy that reads it: config_check.SHARED_KNOBS applies a value given on
+# any of them to all of them, and refuses two different values.
 UNTRUSTED = {
-    "untrustedNamespaces": schema("array", ["sandbox"], "namespaces that run untrusted code", items={"type": "string"})
+    "untrustedNamespaces": schema(
+        "array",
+        ["sandbox"],
+        "namespaces that run untrusted code (one value for the whole pack)",
+        items={"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},
+        minItems=1,
+        uniqueItems=True,
+    )
 }
 
 NO_ROOT_RULES = (
@@ -278,6 +357,9 @@ def _amount(value: Any) -> Decimal | None:
 
 def _container_resources(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     caps = {"cpu": _amount(config["maxCpu"]), "memory": _amount(config["maxMemory"])}
+    for name, cap in caps.items():
+        if cap is None:  # the config check refuses this; never let a bad cap switch the check off
+            yield f"the cap max{name.capitalize()} {config['max' + name.capitalize()]!r} is not a quantity"
     for label, container in containers(pod_of(resource)[1]):
         resources = mapping(container.get("resources"))
         for kind in ("requests", "limits"):
@@ -311,8 +393,17 @@ LIMIT_RULES = (
         check=_container_resources,
         resource_types=WORKLOADS,
         config_schema={
-            "maxCpu": schema("string", "4", "largest cpu limit of one container"),
-            "maxMemory": schema("string", "8Gi", "largest memory limit of one container"),
+            # Kubernetes quantities (apimachinery resource.Quantity): cores or millicores; bytes with
+            # a decimal or binary suffix. "2 cores" or "4GB" are refused, not read as "no cap".
+            "maxCpu": schema(
+                "string", "4", "largest cpu limit of one container", pattern=r"^([0-9]+(\.[0-9]+)?|[0-9]+m)$"
+            ),
+            "maxMemory": schema(
+                "string",
+                "8Gi",
+                "largest memory limit of one container",
+                pattern=r"^[0-9]+(\.[0-9]+)?(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$",
+            ),
         },
     ),
     Rule(
@@ -322,7 +413,7 @@ LIMIT_RULES = (
         enforcement="mandatory",
         check=_hpa_max,
         resource_types=HPA_TYPES,
-        config_schema={"maxReplicas": schema("integer", 50, "largest maxReplicas")},
+        config_schema={"maxReplicas": schema("integer", 50, "largest maxReplicas", minimum=1, maximum=1000)},
     ),
 )
 
@@ -337,11 +428,64 @@ def _images(resource: Resource) -> Iterator[tuple[str, str]]:
             yield label, image
 
 
+# A release version: three numeric parts (1.2.3, gcc-14.2.0, 3.13.1-alpine). Branch and channel
+# tags (main, stable, lts) and partial versions (3, 3.13) move to new images as they are pushed.
+RELEASE_VERSION = re.compile(r"(?<![0-9.])v?[0-9]+\.[0-9]+\.[0-9]+(?![0-9])")
+
+
+def pin_problem(image: str) -> str | None:
+    """Why `image` is not pinned, or None: pinned is a digest, or a tag naming a full release
+    version (the platform's rule; a tag is only as immutable as the registry keeps it, which is why
+    a digest is better still)."""
+    problem = image_problem(image)
+    if problem is not None or "@" in image:
+        return problem
+    tag = image.rpartition(":")[2]
+    if RELEASE_VERSION.search(tag) is None:
+        return (
+            f"{image!r}: tag {tag!r} names no release version (major.minor.patch) and can move; pin a release "
+            "version or a digest (repository@sha256:...)"
+        )
+    return None
+
+
 def _pinned(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     for label, image in _images(resource):
-        problem = image_problem(image)
+        problem = pin_problem(image)
         if problem is not None:
             yield f"{label}: {problem}"
+
+
+EXACT_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$")
+
+
+def chart_of(release: Mapping[str, Any]) -> Any:
+    """A Helm release's chart as one string: an OCI or URL reference as given, else the repository
+    URL and the chart name (`https://traefik.github.io/charts/traefik`); UNKNOWN while not known."""
+    chart, repository = release.get("chart"), at(release, "repositoryOpts", "repo")
+    if is_unknown(chart) or is_unknown(repository) or is_unknown(release.get("repositoryOpts")):
+        return UNKNOWN
+    chart = str(chart or "").strip()
+    if "://" in chart or not repository:
+        return chart.rstrip("/")
+    return f"{str(repository).rstrip('/')}/{chart}"
+
+
+def _helm_release(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    """A Helm release is opaque to every pod rule (its manifests are rendered by the provider), so
+    what it may install is decided here: an allowlisted chart at an exact version, never into a
+    namespace of untrusted code."""
+    props = resource.props
+    namespace = props.get("namespace")
+    if not is_unknown(namespace) and namespace_of(resource) in set(sequence(config["untrustedNamespaces"])):
+        yield f"a Helm release in namespace {namespace_of(resource)!r}, which runs untrusted code; install it elsewhere"
+    chart = chart_of(props)
+    allowed = [str(pattern) for pattern in sequence(config["allowedCharts"])]
+    if not is_unknown(chart) and chart not in allowed:
+        yield f"chart {chart!r} is not allowed ({', '.join(allowed)}); add it to allowedCharts after review"
+    version = props.get("version")
+    if not is_unknown(version) and not (isinstance(version, str) and EXACT_VERSION.match(version.strip())):
+        yield f"pin the chart to an exact version (it is {version!r}); a range or none installs whatever is newest"
 
 
 DOCKER_HUB = "docker.io"
@@ -382,7 +526,8 @@ def _allowed_registry(resource: Resource, config: Mapping[str, Any]) -> Iterator
 IMAGE_RULES = (
     Rule(
         name="images-kubernetes-pinned",
-        description="Container images are pinned: a version tag other than latest, or a digest.",
+        description="Container images are pinned: a digest, or a tag naming a full release version "
+        "(major.minor.patch); branch tags such as main or latest are not.",
         severity="high",
         enforcement="mandatory",
         check=_pinned,
@@ -396,14 +541,39 @@ IMAGE_RULES = (
         enforcement="mandatory",
         check=_allowed_registry,
         resource_types=WORKLOADS,
-        reference="CIS Amazon EKS Benchmark 5.1.3 (limit registries); platform requirement",
+        reference="CIS Amazon EKS Benchmark 5.1.4 (approved container registries only); platform requirement",
         config_schema={
             "allowedRegistries": schema(
                 "array",
                 ["*.dkr.ecr.*.amazonaws.com/*", "public.ecr.aws/*", "registry.k8s.io/*"],
                 "image patterns (shell-style) that may run",
-                items={"type": "string"},
+                items={"type": "string", "minLength": 1},
+                minItems=1,
             )
         },
+    ),
+    Rule(
+        name="images-kubernetes-helm-release-allowed",
+        description="Helm releases install an allowlisted chart at an exact version, never into an untrusted "
+        "namespace.",
+        severity="high",
+        enforcement="mandatory",
+        check=_helm_release,
+        resource_types=(HELM_RELEASE,),
+        reference="CIS Amazon EKS Benchmark 5.1.4 (approved sources only); platform requirement",
+        config_schema={
+            "allowedCharts": schema(
+                "array",
+                [
+                    "https://traefik.github.io/charts/traefik",
+                    "https://aws.github.io/eks-charts/aws-load-balancer-controller",
+                ],
+                "charts that may be installed: repository URL/chart name, or an oci:// reference",
+                items={"type": "string", "minLength": 1},
+                minItems=1,
+            ),
+            **UNTRUSTED,
+        },
+        judges_unknowns=True,
     ),
 )

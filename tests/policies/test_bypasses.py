@@ -59,10 +59,44 @@ def _https_rule(name: str, group: Resource, **props: Any) -> Resource:
     )
 
 
-def test_a_rule_on_a_tagged_load_balancer_group_may_admit_https_from_anywhere() -> None:
-    """The converse of the bypass: the exemption comes from the group, so this was flagged before."""
-    balancer = _group("nlb", LB_TAG)
-    assert WORLD_INGRESS.violations([balancer, _https_rule("https", balancer)]) == []
+def _balancer(*groups: Resource) -> Resource:
+    return make(
+        "aws:lb/loadBalancer:LoadBalancer",
+        "nlb",
+        {"loadBalancerType": "network", "securityGroups": ["sg-1"]},
+        property_dependencies={"securityGroups": [group.urn for group in groups]},
+    )
+
+
+def test_a_rule_on_a_load_balancers_group_may_admit_https_from_anywhere() -> None:
+    """The exemption comes from a load balancer that uses the group, or from the config."""
+    group = _group("nlb-sg")
+    assert WORLD_INGRESS.violations([group, _balancer(group), _https_rule("https", group)]) == []
+    listed = {"loadBalancerGroups": ["nlb-sg"]}  # a balancer the AWS Load Balancer Controller creates
+    assert WORLD_INGRESS.violations([group, _https_rule("https", group)], listed) == []
+    assert urns(WORLD_INGRESS.violations([group, _https_rule("https", group)])) != []
+
+
+def test_a_tag_grants_no_exemption() -> None:
+    """#22 review finding 7: tagging the database's group platform/load-balancer=true passed."""
+    database = _group("db", LB_TAG)
+    sneaky = _https_rule("https", database, tags=LB_TAG)
+    assert urns(WORLD_INGRESS.violations([database, sneaky])) == [sneaky.urn]
+
+
+def test_a_group_that_guards_data_or_the_cluster_never_gets_the_exemption() -> None:
+    group = _group("db")
+    for user_type, key in (
+        ("aws:rds/cluster:Cluster", "vpcSecurityGroupIds"),
+        ("aws:elasticache/replicationGroup:ReplicationGroup", "securityGroupIds"),
+        ("aws:eks/cluster:Cluster", "vpcConfig"),
+        ("aws:ec2/launchTemplate:LaunchTemplate", "vpcSecurityGroupIds"),
+    ):
+        user = make(user_type, "user", {}, property_dependencies={key: [group.urn]})
+        rule = _https_rule("https", group)
+        assert urns(WORLD_INGRESS.violations([group, user, _balancer(group), rule])) == [rule.urn], user_type
+        listed = {"loadBalancerGroups": ["db"]}
+        assert urns(WORLD_INGRESS.violations([group, user, rule], listed)) == [rule.urn], user_type
 
 
 def test_a_rule_cannot_grant_itself_the_load_balancer_exemption() -> None:
@@ -71,8 +105,8 @@ def test_a_rule_cannot_grant_itself_the_load_balancer_exemption() -> None:
     assert urns(WORLD_INGRESS.violations([database, sneaky])) == [sneaky.urn]
 
 
-def test_a_rule_that_depends_on_a_tagged_group_without_belonging_to_it_gets_no_exemption() -> None:
-    balancer, database = _group("nlb", LB_TAG), _group("db")
+def test_a_rule_that_depends_on_a_balancers_group_without_belonging_to_it_gets_no_exemption() -> None:
+    balancer, database = _group("nlb"), _group("db")
     rule_on_db = make(
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "from-anywhere",
@@ -80,16 +114,81 @@ def test_a_rule_that_depends_on_a_tagged_group_without_belonging_to_it_gets_no_e
         dependencies=[balancer.urn, database.urn],
         property_dependencies={"securityGroupId": [database.urn], "referencedSecurityGroupId": [balancer.urn]},
     )
-    assert urns(WORLD_INGRESS.violations([balancer, database, rule_on_db])) == [rule_on_db.urn]
+    found = WORLD_INGRESS.violations([balancer, database, _balancer(balancer), rule_on_db])
+    assert urns(found) == [rule_on_db.urn]
 
 
 def test_the_exemption_covers_tcp_80_and_443_only() -> None:
-    balancer = _group("nlb", LB_TAG)
+    balancer = _group("nlb")
     every_protocol = _https_rule("all", balancer, protocol="-1")  # -1 ignores the ports: everything
     ssh = _https_rule("ssh", balancer, fromPort=22, toPort=22)
-    found = WORLD_INGRESS.violations([balancer, every_protocol, ssh])
-    assert urns(found) == [every_protocol.urn, ssh.urn]
+    udp = _https_rule("quic", balancer, protocol="17")
+    found = WORLD_INGRESS.violations([balancer, _balancer(balancer), every_protocol, ssh, udp])
+    assert urns(found) == [every_protocol.urn, ssh.urn, udp.urn]
     assert "on every port (protocol -1)" in found[0][0]
+
+
+def test_the_internet_through_a_managed_prefix_list_is_the_internet() -> None:
+    """#22 review finding 8: a rule naming a prefix list of 0.0.0.0/1 + 128.0.0.0/1."""
+    database = _group("db")
+    world = make(
+        "aws:ec2/managedPrefixList:ManagedPrefixList",
+        "everyone",
+        {"addressFamily": "IPv4", "maxEntries": 2, "entries": [{"cidr": "0.0.0.0/1"}, {"cidr": "128.0.0.0/1"}]},
+    )
+    office = make("aws:ec2/managedPrefixList:ManagedPrefixList", "office", {"entries": [{"cidr": "203.0.113.0/24"}]})
+
+    def rule_from(prefix_list: Resource) -> Resource:
+        return make(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            f"from-{prefix_list.name}",
+            {"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "prefixListId": "pl-1"},
+            property_dependencies={"securityGroupId": [database.urn], "prefixListId": [prefix_list.urn]},
+        )
+
+    wide, narrow = rule_from(world), rule_from(office)
+    assert urns(WORLD_INGRESS.violations([database, world, office, wide, narrow])) == [wide.urn]
+    # Entries added as resources of their own count too.
+    empty = make("aws:ec2/managedPrefixList:ManagedPrefixList", "grown", {"entries": []})
+    entry = make(
+        "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+        "grown-0",
+        {"cidr": "0.0.0.0/0"},
+        property_dependencies={"prefixListId": [empty.urn]},
+    )
+    grown = rule_from(empty)
+    assert urns(WORLD_INGRESS.violations([database, empty, entry, grown])) == [grown.urn]
+    inline = _group(
+        "inline",
+        ingress=[{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "prefixListIds": ["pl-1"]}],
+    )
+    inline = make(inline.type, inline.name, dict(inline.props), property_dependencies={"ingress": [world.urn]})
+    assert urns(WORLD_INGRESS.violations([inline, world])) == [inline.urn]
+
+
+DEFAULT_GROUP_RULES = rule("exposure-default-security-group-no-rule-resources")
+
+
+def test_a_standalone_rule_on_the_default_security_group_is_reported() -> None:
+    """#22 review finding 8 (FSBP EC2.2): the default group's own ingress/egress were read, not rules
+    attached to it by resources of their own."""
+    default = make("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", {"ingress": [], "egress": []})
+    other = _group("app")
+    for rule_type in (
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+    ):
+        attached = make(
+            rule_type,
+            "open",
+            {"ipProtocol": "-1", "cidrIpv4": "10.0.0.0/8"},
+            property_dependencies={"securityGroupId": [default.urn]},
+        )
+        elsewhere = make(
+            rule_type, "fine", {"ipProtocol": "-1"}, property_dependencies={"securityGroupId": [other.urn]}
+        )
+        assert urns(DEFAULT_GROUP_RULES.violations([default, other, attached, elsewhere])) == [attached.urn]
 
 
 def test_the_internet_split_in_halves_is_still_the_internet() -> None:
@@ -150,7 +249,145 @@ def test_a_policy_that_allows_everything_is_not_a_default_deny() -> None:
     # NetworkPolicies add up: a second policy allowing everything undoes the deny.
     undo = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": []}]}
     ((message, _),) = DEFAULT_DENY.violations([workload, _policy(EAST, DENY_ALL), _policy(EAST, undo, "open")])
-    assert "allows all egress" in message
+    assert "allows egress to every source and destination (no peers)" in message
+
+
+def _labelled(provider: str, labels: dict[str, str], name: str = "lang-c") -> Resource:
+    props = {
+        "metadata": {"namespace": "sandbox"},
+        "spec": {"template": {"metadata": {"labels": labels}, "spec": POD_SPEC}},
+    }
+    return make("kubernetes:apps/v1:Deployment", f"{provider[-20:]}-{name}", props, provider=provider)
+
+
+def test_allow_alls_in_other_shapes_undo_the_deny() -> None:
+    """#22 review finding 1: an empty namespaceSelector peer, a public ipBlock, and a selector that
+    selects every pod without being empty."""
+    workload = _labelled(EAST, {"app": "lang-c"})
+    every_pod = {"matchExpressions": [{"key": "no-such-label", "operator": "DoesNotExist"}]}
+    shapes = {
+        "every namespace": {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {}}]}],
+        },
+        "the internet": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]}],
+        },
+        "expressions": {
+            "podSelector": every_pod,
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{}],
+            "egress": [{}],
+        },
+        "every pod here": {
+            "podSelector": {"matchLabels": {"app": "lang-c"}},
+            "ingress": [{"from": [{"podSelector": {}}]}],
+        },
+        "split world": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/1"}}, {"ipBlock": {"cidr": "128.0.0.0/1"}}]}],
+        },
+    }
+    for shape, spec in shapes.items():
+        found = DEFAULT_DENY.violations([workload, _policy(EAST, DENY_ALL), _policy(EAST, spec, "open")])
+        assert urns(found) == [workload.urn], shape
+
+
+def test_ports_narrow_an_opening_only_outside_untrusted_namespaces() -> None:
+    """The autoscaler calls AWS APIs on 443 (its namespace is trusted); untrusted code may not."""
+
+    def in_namespace(resource: Resource, namespace: str) -> Resource:
+        props = {**resource.props, "metadata": {**resource.props["metadata"], "namespace": namespace}}
+        return make(resource.type, resource.name, props, provider=resource.provider)
+
+    https_out = {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}],
+    }
+    every_port = {**https_out, "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP"}]}]}
+    for namespace, spec, open_ in (
+        ("cluster-autoscaler", https_out, False),
+        ("cluster-autoscaler", every_port, True),  # a protocol without a port opens every port
+        ("sandbox", https_out, True),
+    ):
+        workload = in_namespace(_workload(EAST), namespace)
+        policies = [
+            in_namespace(_policy(EAST, DENY_ALL), namespace),
+            in_namespace(_policy(EAST, spec, "out"), namespace),
+        ]
+        found = DEFAULT_DENY.violations([workload, *policies])
+        assert (urns(found) == [workload.urn]) is open_, (namespace, spec)
+
+
+def test_narrow_allows_and_allows_for_other_pods_keep_the_deny() -> None:
+    """The near misses: peers pinned by labels, a private or excepted ipBlock, and an allow-all whose
+    selector matches none of the namespace's workloads."""
+    workload = _labelled(EAST, {"app": "lang-c"})
+    backend = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "backend"}}, "podSelector": {}}
+    narrow = {
+        "backend only": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [backend]}]},
+        "dns": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]}],
+        },
+        "vpc": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}],
+        },
+        "excepted": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["0.0.0.0/1", "128.0.0.0/1"]}}]}],
+        },
+        "other pods": {"podSelector": {"matchLabels": {"app": "tools"}}, "ingress": [{}]},
+        "not this pod": {
+            "podSelector": {"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["lang-c"]}]},
+            "ingress": [{}],
+        },
+    }
+    for shape, spec in narrow.items():
+        assert DEFAULT_DENY.violations([workload, _policy(EAST, DENY_ALL), _policy(EAST, spec, "open")]) == [], shape
+
+
+def test_an_unknown_selector_is_no_default_deny() -> None:
+    """#22 review finding 19: a preview's unknown podSelector counted as a deny."""
+    workload = _workload(EAST)
+    unknown = {"podSelector": UNKNOWN, "policyTypes": ["Ingress", "Egress"]}
+    assert urns(DEFAULT_DENY.violations([workload, _policy(EAST, unknown)])) == [workload.urn]
+    # An allow-all whose selector is not known yet may select the workload: it undoes the deny.
+    maybe = {"podSelector": UNKNOWN, "ingress": [{}]}
+    assert urns(DEFAULT_DENY.violations([workload, _policy(EAST, DENY_ALL), _policy(EAST, maybe, "o")])) == [
+        workload.urn
+    ]
+
+
+def test_the_namespace_comes_from_the_provider_when_the_object_names_none() -> None:
+    """#22 review finding 19: a Deployment without metadata.namespace on a provider whose namespace is
+    sandbox lives in sandbox."""
+    props = {
+        "metadata": {"name": "x"},
+        "spec": {"template": {"spec": {**POD_SPEC, "automountServiceAccountToken": True}}},
+    }
+    nameless = Resource(
+        type="kubernetes:apps/v1:Deployment",
+        name="nameless",
+        urn="urn:nameless",
+        props=props,
+        provider_props={"namespace": "sandbox"},
+        provider=EAST,
+    )
+    assert urns(TOKEN.violations([nameless, _account(EAST, False)])) == [nameless.urn]
+    elsewhere = Resource(
+        type=nameless.type, name="n", urn="urn:n", props=props, provider_props={"namespace": "tools"}, provider=EAST
+    )
+    assert TOKEN.violations([elsewhere]) == []
 
 
 def test_a_deny_split_in_two_policies_or_spelled_with_empty_match_labels_counts() -> None:
@@ -378,3 +615,61 @@ def test_secrets_rotate_within_the_maximum() -> None:
     assert ROTATION.violations([secret, database, value, rotation(30)]) == []
     assert urns(ROTATION.violations([secret, database, value, rotation(120)])) == [secret.urn]
     assert urns(ROTATION.violations([secret, database, value])) == [secret.urn]
+
+
+# --- review findings 9, 18, 20: patches, references by value, Windows pods --------------------
+
+
+def test_a_namespace_patch_cannot_relax_an_untrusted_namespace() -> None:
+    def patch(labels: Any, name: str = "sandbox") -> Resource:
+        props = {"metadata": {"name": name, "labels": labels}}
+        return make("kubernetes:core/v1:NamespacePatch", f"{name}-patch", props, provider=EAST)
+
+    workload, namespace = _workload(EAST), _namespace(EAST, "restricted")
+    privileged = patch({"pod-security.kubernetes.io/enforce": "privileged"})
+    assert urns(NAMESPACE.violations([workload, namespace, privileged])) == [privileged.urn]
+    near_misses = [
+        patch({"pod-security.kubernetes.io/enforce": "restricted"}),
+        patch({"team": "x"}),  # leaves the enforce label alone
+        patch({"pod-security.kubernetes.io/enforce": "privileged"}, name="tools"),
+        patch(UNKNOWN),
+    ]
+    for near_miss in near_misses:
+        assert NAMESPACE.violations([workload, namespace, near_miss]) == []
+
+
+def test_a_member_is_matched_by_its_property_dependency_or_its_value_never_by_any_dependency() -> None:
+    cluster = make("aws:rds/cluster:Cluster", "db", {"clusterIdentifier": "platform-db"})
+    moved = make(
+        "aws:rds/clusterInstance:ClusterInstance",
+        "moved",
+        {"clusterIdentifier": "some-other-cluster"},
+        dependencies=[cluster.urn],  # a depends_on, not the cluster it joins
+    )
+    assert moved.sources("clusterIdentifier") == () and not moved.refers_to(
+        "clusterIdentifier", cluster, "clusterIdentifier"
+    )
+    typed = make("aws:rds/clusterInstance:ClusterInstance", "typed", {"clusterIdentifier": "platform-db"})
+    assert typed.refers_to("clusterIdentifier", cluster, "clusterIdentifier")
+    wired = make(
+        "aws:rds/clusterInstance:ClusterInstance",
+        "wired",
+        {"clusterIdentifier": UNKNOWN},
+        property_dependencies={"clusterIdentifier": [cluster.urn]},
+    )
+    assert wired.refers_to("clusterIdentifier", cluster, "clusterIdentifier")
+
+
+def test_remediation_leaves_windows_pods_alone() -> None:
+    from policies.catalog import RESOURCE_RULES
+
+    (restricted,) = [r for r in RESOURCE_RULES if r.name == "noroot-kubernetes-pod-security-restricted"]
+    assert restricted.remedy is not None
+    spec = {"containers": [{"name": "c", "image": "i:1.0.0"}]}
+    linux = make("kubernetes:apps/v1:Deployment", "l", {"spec": {"template": {"spec": spec}}})
+    windows = make(
+        "kubernetes:apps/v1:Deployment", "w", {"spec": {"template": {"spec": {**spec, "os": {"name": "windows"}}}}}
+    )
+    fixed = restricted.remedy(linux, {})
+    assert fixed is not None and fixed["spec"]["template"]["spec"]["securityContext"]["seccompProfile"]
+    assert restricted.remedy(windows, {}) is None

@@ -227,6 +227,23 @@ BASELINES: dict[str, dict[str, Any]] = {
         "referencedSecurityGroupId": "sg-nodes",
     },
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {"vpcId": "vpc-1"},
+    "aws:ec2/subnet:Subnet": {"vpcId": "vpc-1", "cidrBlock": "10.0.0.0/24", "mapPublicIpOnLaunch": False},
+    "kubernetes:helm.sh/v3:Release": {
+        "chart": "traefik",
+        "version": "41.5.0",
+        "repositoryOpts": {"repo": "https://traefik.github.io/charts"},
+        "namespace": "ingress",
+        "values": {"securityContext": {"privileged": False}},
+    },
+    "kubernetes:networking.k8s.io/v1:Ingress": {
+        "metadata": {"namespace": "backend", "name": "api"},
+        "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix"}]}}]},
+    },
+    # A patch sets a few fields of a workload it does not own; what it leaves out is not its business.
+    "kubernetes:apps/v1:DeploymentPatch": {
+        "metadata": {"namespace": "sandbox", "name": "lang-c"},
+        "spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "c", "image": IMAGE}]}}},
+    },
 }
 
 PROD_CONFIG: dict[str, dict[str, Any]] = {
@@ -940,7 +957,7 @@ NEAR_MISSES: list[tuple[str, str, Mutation, str]] = [
         "encryption-ec2-launch-template-volumes-encrypted",
         "aws:ec2/launchTemplate:LaunchTemplate",
         setting("blockDeviceMappings", None),
-        "declare the root volume in blockDeviceMappings",
+        "declare the root volume (/dev/xvda or /dev/sda1, as the AMI names it) in blockDeviceMappings",
     ),
     (
         "encryption-rds-storage-cmk",
@@ -1005,6 +1022,132 @@ NEAR_MISSES: list[tuple[str, str, Mutation, str]] = [
     ),
 ]
 CASES += NEAR_MISSES
+
+# Launch template volumes (review finding 10): the value of noDevice, and the root volume declared.
+CASES += [
+    (
+        "encryption-ec2-launch-template-volumes-encrypted",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        setting("blockDeviceMappings.0", {"deviceName": "/dev/xvda", "noDevice": "", "ebs": {"encrypted": "false"}}),
+        "blockDeviceMappings[0].ebs: set encrypted: true",
+    ),
+    (
+        "encryption-ec2-launch-template-volumes-encrypted",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        setting("blockDeviceMappings.0", {"deviceName": "/dev/sdf", "ebs": {"encrypted": "true"}}),
+        "declare the root volume (/dev/xvda or /dev/sda1",
+    ),
+]
+
+# The review of the pack (findings 8, 9, 14, 22): sibling types, patches, Helm releases, tags.
+PATCH_POD = "spec.template.spec"
+CASES += [
+    (
+        "exposure-ec2-no-public-ip",
+        "aws:ec2/subnet:Subnet",
+        setting("mapPublicIpOnLaunch", True),
+        "set mapPublicIpOnLaunch: false",
+    ),
+    (
+        "exposure-network-acl-admin-ports",
+        "aws:ec2/networkAclRule:NetworkAclRule",
+        lambda props: props.update(protocol="udp", fromPort=3000, toPort=4000),
+        "allows 0.0.0.0/0 (the internet) to port 3389",
+    ),
+    (
+        "exposure-network-acl-admin-ports",
+        "aws:ec2/networkAcl:NetworkAcl",
+        setting(
+            "ingress.0",
+            {"action": "allow", "protocol": "17", "fromPort": 3389, "toPort": 3389, "cidrBlock": "0.0.0.0/0"},
+        ),
+        "ingress[0] allows 0.0.0.0/0 (the internet) to port 3389",
+    ),
+    (
+        "exposure-kubernetes-load-balancer-namespaces",
+        "kubernetes:networking.k8s.io/v1:Ingress",
+        setting("metadata.namespace", "sandbox"),
+        "a Ingress in namespace 'sandbox' would route outside traffic to untrusted code",
+    ),
+    (
+        "images-kubernetes-pinned",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.image", "111111111111.dkr.ecr.us-east-1.amazonaws.com/platform/lang-c:main"),
+        "tag 'main' names no release version",
+    ),
+    (
+        "images-kubernetes-pinned",
+        "kubernetes:apps/v1:Deployment",
+        setting(f"{C0}.image", "111111111111.dkr.ecr.us-east-1.amazonaws.com/platform/lang-python:3.13"),
+        "tag '3.13' names no release version",
+    ),
+    (
+        "images-kubernetes-helm-release-allowed",
+        "kubernetes:helm.sh/v3:Release",
+        setting("namespace", "sandbox"),
+        "a Helm release in namespace 'sandbox'",
+    ),
+    (
+        "images-kubernetes-helm-release-allowed",
+        "kubernetes:helm.sh/v3:Release",
+        setting("repositoryOpts.repo", "https://charts.example.com"),
+        "chart 'https://charts.example.com/traefik' is not allowed",
+    ),
+    (
+        "images-kubernetes-helm-release-allowed",
+        "kubernetes:helm.sh/v3:Release",
+        setting("version", "^41.0.0"),
+        "pin the chart to an exact version",
+    ),
+    (
+        "images-kubernetes-helm-release-allowed",
+        "kubernetes:helm.sh/v3:Release",
+        setting("version", None),
+        "pin the chart to an exact version (it is None)",
+    ),
+    (
+        "noroot-kubernetes-pod-security-restricted",
+        "kubernetes:apps/v1:DeploymentPatch",
+        setting(f"{PATCH_POD}.hostPID", True),
+        "hostNamespaces: set hostPID to false",
+    ),
+    (
+        "noroot-kubernetes-pod-security-restricted",
+        "kubernetes:apps/v1:DeploymentPatch",
+        setting(f"{PATCH_POD}.containers.0.securityContext", {"privileged": True}),
+        "privileged",
+    ),
+    (
+        "noroot-kubernetes-read-only-root-filesystem",
+        "kubernetes:apps/v1:DeploymentPatch",
+        setting(f"{PATCH_POD}.containers.0.securityContext", {"readOnlyRootFilesystem": False}),
+        "set securityContext.readOnlyRootFilesystem to true",
+    ),
+    (
+        "noroot-kubernetes-no-service-account-token",
+        "kubernetes:apps/v1:DeploymentPatch",
+        setting(f"{PATCH_POD}.automountServiceAccountToken", True),
+        "set the pod's automountServiceAccountToken to false",
+    ),
+    (
+        "images-kubernetes-allowed-registries",
+        "kubernetes:apps/v1:DeploymentPatch",
+        setting(f"{PATCH_POD}.containers.0.image", "docker.io/evil/x:1.0.0"),
+        "is not from an allowed registry",
+    ),
+    (
+        "images-kubernetes-pinned",
+        "kubernetes:apps/v1:DeploymentPatch",
+        setting(f"{PATCH_POD}.containers.0.image", "docker.io/evil/x:latest"),
+        "'latest' changes under you",
+    ),
+    (
+        "limits-kubernetes-container-resources",
+        "kubernetes:apps/v1:DeploymentPatch",
+        setting(f"{PATCH_POD}.containers.0.resources", {"limits": {"cpu": "64"}}),
+        "limits.cpu 64 is above the cap 4",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -1248,3 +1391,31 @@ def test_every_remediation_is_declared_in_the_remediation_text() -> None:
         if rule.remedy is not None:
             assert rule.remediation, rule.name
     assert {rule.name for rule in RESOURCE_RULES if rule.remedy} == {case[0] for case in REMEDIABLE}
+
+
+# --- unknowns judged field by field (review finding 12) --------------------------------------
+
+UNKNOWING = [
+    (rule.name, resource_type, key)
+    for rule in RESOURCE_RULES
+    if rule.judges_unknowns
+    for resource_type in rule.resource_types
+    if resource_type in BASELINES
+    for key in BASELINES[resource_type]
+]
+
+
+@pytest.mark.parametrize(("rule_name", "resource_type", "key"), UNKNOWING, ids=[f"{c[0]}:{c[2]}" for c in UNKNOWING])
+def test_a_field_not_known_yet_is_no_violation(rule_name: str, resource_type: str, key: str) -> None:
+    """A rule that judges unknowns itself never reports a compliant baseline because one of its
+    fields is not known during a preview."""
+    from policies.rule import UNKNOWN
+
+    props = copy.deepcopy(BASELINES[resource_type])
+    props[key] = UNKNOWN
+    assert rule_named(rule_name).violations(resource(resource_type, props), PROD_CONFIG.get(rule_name)) == []
+
+
+def test_every_rule_that_judges_unknowns_has_a_baseline() -> None:
+    judging = {rule.name for rule in RESOURCE_RULES if rule.judges_unknowns}
+    assert judging == {case[0] for case in UNKNOWING}

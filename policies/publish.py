@@ -1,0 +1,90 @@
+"""Stage the pack for `pulumi policy publish`: one folder that holds every line of code it runs.
+
+`pulumi policy publish` uploads the pack's folder and nothing else, and a published pack runs from
+`~/.pulumi/policies/<org>/<pack>/<version>/` in a virtualenv the CLI creates from that folder's
+requirements.txt. In a checkout the pack imports `policies` (and `components`, `capacity`, `cost`,
+which the rules use) from the project's virtualenv (`-e .`, PulumiPolicy.yaml's `../.venv`), which a
+published pack does not have. So publishing is two steps:
+
+    python -m policies.publish build/policy-pack      # copy the packages, pin, name a local venv
+    cd build/policy-pack && pulumi policy publish <org>
+
+The staged folder holds the four packages (the runtime puts the pack's folder first on sys.path,
+so they are the ones imported), `__main__.py`, a PulumiPolicy.yaml with the project's version and a
+virtualenv of its own (`venv`: installed packs never share one), and requirements.txt with only the
+third-party packages, pinned as the project pins them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("policies", "components", "capacity", "cost")
+# What importing policies.pack needs besides the standard library and these packages (their own
+# dependencies come with them).
+THIRD_PARTY = ("pulumi", "pulumi-policy", "jsonschema", "pydantic", "PyYAML")
+LOCAL_VIRTUALENV = "venv"
+
+
+class PublishError(Exception):
+    """The pack cannot be staged; the message says why."""
+
+
+def version() -> str:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return str(project["project"]["version"])
+
+
+def pinned_requirements() -> list[str]:
+    """The project's exact pins (requirements.txt) of the packages the pack imports."""
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        text = line.split("#", 1)[0].strip()
+        if "==" in text:
+            name = text.split("==", 1)[0].strip()
+            pins[name.lower()] = text
+    missing = [name for name in THIRD_PARTY if name.lower() not in pins]
+    if missing:
+        raise PublishError(f"requirements.txt pins no version of {', '.join(missing)}")
+    return [pins[name.lower()] for name in THIRD_PARTY]
+
+
+def stage(out: Path) -> Path:
+    """Write the publishable pack into `out` (which must be empty or absent); returns `out`."""
+    if out.exists() and any(out.iterdir()):
+        raise PublishError(f"{out} is not empty; give a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, out / package, ignore=ignore)
+    shutil.copy2(ROOT / "policies" / "__main__.py", out / "__main__.py")
+    manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    manifest["version"] = version()
+    manifest["runtime"]["options"]["virtualenv"] = LOCAL_VIRTUALENV
+    (out / "PulumiPolicy.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    (out / "requirements.txt").write_text("\n".join(pinned_requirements()) + "\n")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m policies.publish", description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path, help="an empty folder to stage the pack in")
+    args = parser.parse_args(argv)
+    try:
+        staged = stage(args.out)
+    except (PublishError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"staged pack {version()} in {staged}; publish it with: cd {staged} && pulumi policy publish <org>")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.replay import replay_program
-from components.config import read_stack_file
+from components.config import MAX_GLOBAL_DATASTORE_REGIONS, read_stack_file
 from policies.rule import Resource
 from policies.rules.capacity import CAPACITY_STACK_RULES
 from preflight.analyze import analyze, read_policy_config
@@ -59,6 +59,9 @@ def regions_values(count: int) -> dict[str, Any]:
         region["name"], region["primary"] = name, index == 0
         region["vpc"]["cidr"] = f"10.{100 + index}.0.0/16"
         region["languageServices"]["imageRegistry"] = f"333333333333.dkr.ecr.{name}.amazonaws.com/platform"
+        # A Global Datastore spans 2 or 3 regions (MAX_GLOBAL_DATASTORE_REGIONS); one region or more
+        # than three keep regional queues.
+        region["redis"]["queue"]["globalDatastore"] = 1 < count <= MAX_GLOBAL_DATASTORE_REGIONS
         regions.append(region)
     raw["platform:regions"] = regions
     return raw

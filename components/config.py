@@ -928,6 +928,17 @@ class StackConfig(_Model):
         # a multi-region stack needs it: a regional queue loses a lost region's jobs back to its
         # last daily snapshot, far beyond the RPO.
         wanted = [region.redis.queue.global_datastore for region in self.regions]
+        if len(self.regions) > MAX_GLOBAL_DATASTORE_REGIONS:
+            # A Global Datastore replicates to at most two other regions; beyond that each region
+            # keeps a regional queue, whose recovery point is its last snapshot.
+            if any(wanted):
+                index = wanted.index(True)
+                raise KeyedValueError(
+                    f"regions[{index}].redis.queue.globalDatastore",
+                    f"a Global Datastore spans at most {MAX_GLOBAL_DATASTORE_REGIONS} regions, not "
+                    f"{len(self.regions)}; keep regional queues (RPO: the last snapshot) or split the stack",
+                )
+            return self
         if len(self.regions) > 1 and not all(wanted):
             index = wanted.index(False)
             raise KeyedValueError(
@@ -964,6 +975,10 @@ class StackConfig(_Model):
             "managed-by": "pulumi",
         }
 
+
+# ElastiCache Global Datastore "Prerequisites and limitations": a primary replicates to a
+# secondary cluster in up to two other AWS Regions.
+MAX_GLOBAL_DATASTORE_REGIONS = 3
 
 # What every member of a Global Datastore shares (ElastiCache user guide, Global Datastore
 # "Prerequisites and limitations": same node type, engine version, number of shards).

@@ -155,6 +155,19 @@ def _second_region(**changes: Any) -> Mutation:
     return mutate
 
 
+def _fourth_region(data: dict[str, Any]) -> None:
+    """A copy of the last region in us-east-2 (ElastiCache: a datastore spans at most 3 regions)."""
+    region = copy.deepcopy(data["regions"][-1])
+    region.update(name="us-east-2", primary=False)
+    region["vpc"] = {**region["vpc"], "cidr": "10.103.0.0/16"}
+    services = region["languageServices"]
+    region["languageServices"] = {
+        **services,
+        "imageRegistry": services["imageRegistry"].replace("ap-southeast-1", "us-east-2"),
+    }
+    data["regions"].append(region)
+
+
 BAD_CASES: list[tuple[str, Mutation, str, str]] = [
     ("unknown top-level key", _set("colour", "blue"), "colour", "unknown key"),
     ("unknown nested key", _set("regions.0.vpc.natStrat", "single"), "regions[0].vpc.natStrat", "unknown key"),
@@ -662,6 +675,12 @@ PROD_POSTGRES_CASES: list[tuple[str, Mutation, str, str]] = [
         "the primary's nodeType ('cache.m7g.large')",
     ),
     (
+        "a Global Datastore over more regions than it spans",
+        _fourth_region,
+        "regions[0].redis.queue.globalDatastore",
+        "a Global Datastore spans at most 3 regions, not 4",
+    ),
+    (
         "queue member with another shard count",
         _set("regions.1.redis.queue.shards", 2),
         "regions[1].redis.queue.shards",
@@ -845,3 +864,12 @@ def test_random_configs_give_a_model_or_the_clear_error(data: Any) -> None:
     else:
         assert isinstance(config, StackConfig)
         assert sum(region.primary for region in config.regions) == 1
+
+
+def test_more_regions_than_a_datastore_spans_keep_regional_queues() -> None:
+    data = namespace_values("prod")
+    _fourth_region(data)
+    for region in data["regions"]:
+        region["redis"]["queue"]["globalDatastore"] = False
+    config = parse_stack_config(data)
+    assert len(config.regions) == 4 and not any(r.redis.queue.global_datastore for r in config.regions)

@@ -67,7 +67,7 @@ def cluster_config(**changes: Any) -> ClusterConfig:
 
 SANDBOX_REPOSITORY = "arn:aws:ecr:eu-west-1:123456789012:repository/platform/lang-python"
 SYSTEM_REPOSITORY = "arn:aws:ecr:eu-west-1:123456789012:repository/platform/cluster-autoscaler"
-AUTOSCALER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform/cluster-autoscaler:v1.35.0"
+AUTOSCALER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform/cluster-autoscaler:v1.35.2"
 
 
 def build(
@@ -590,7 +590,7 @@ def test_cluster_autoscaler_runs_on_the_system_nodes_with_its_own_role(prod: Gra
 def test_without_an_own_registry_the_autoscaler_is_the_upstream_release(harness: Harness) -> None:
     graph = build(harness, autoscaler_image=None)
     (container,) = graph.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.0"
+    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2"
 
 
 def test_cluster_autoscaler_namespace_is_restricted_and_denies_by_default(prod: Graph) -> None:

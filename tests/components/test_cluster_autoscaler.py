@@ -26,7 +26,12 @@ UPSTREAM_CLUSTER_RULES: list[dict[str, Any]] = [
     {"apiGroups": [""], "resources": ["events", "endpoints"], "verbs": ["create", "patch"]},
     {"apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]},
     {"apiGroups": [""], "resources": ["pods/status"], "verbs": ["update"]},
-    {"apiGroups": [""], "resources": ["endpoints"], "resourceNames": ["cluster-autoscaler"], "verbs": ["get", "update"]},
+    {
+        "apiGroups": [""],
+        "resources": ["endpoints"],
+        "resourceNames": ["cluster-autoscaler"],
+        "verbs": ["get", "update"],
+    },
     {"apiGroups": [""], "resources": ["nodes"], "verbs": ["watch", "list", "get", "update"]},
     {
         "apiGroups": [""],
@@ -42,7 +47,11 @@ UPSTREAM_CLUSTER_RULES: list[dict[str, Any]] = [
     },
     {"apiGroups": ["extensions"], "resources": ["replicasets", "daemonsets"], "verbs": ["watch", "list", "get"]},
     {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["watch", "list"]},
-    {"apiGroups": ["apps"], "resources": ["statefulsets", "replicasets", "daemonsets"], "verbs": ["watch", "list", "get"]},
+    {
+        "apiGroups": ["apps"],
+        "resources": ["statefulsets", "replicasets", "daemonsets"],
+        "verbs": ["watch", "list", "get"],
+    },
     {
         "apiGroups": ["storage.k8s.io"],
         "resources": ["storageclasses", "csinodes", "csidrivers", "csistoragecapacities", "volumeattachments"],
@@ -111,4 +120,3 @@ def test_the_release_is_the_newest_patch_of_the_clusters_minor_version() -> None
     assert image_tag("1.35") == "v1.35.2"
     with pytest.raises(ClusterAutoscalerError, match=r"kubernetes_version '1\.99'"):
         image_tag("1.99")
-

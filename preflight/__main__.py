@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from components.config import ConfigError, read_stack_file
+from preflight import support_window
 from preflight.analyze import PolicyPackError, analyze, read_policy_config
 from preflight.diagram import render_mermaid
 from preflight.export import State, StateError, export_document, load_state, read_state
-from preflight import support_window
 from preflight.report import RENDERERS, Run
 from preflight.synth import PROJECT_ROOT, StackOutput, synth
 

@@ -59,6 +59,8 @@ class RegionArgs:
     global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
     global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
     shared_repositories: Sequence[str] = ()
+    registries_only: bool = False
+    """Build only the provider and the image registry (config `registriesOnly`)."""
     """Every region's own repository names (`own_repositories`): made here too, so each region has
     every repository the primary replicates, and the primary replicates every one a region uses."""
 
@@ -84,6 +86,7 @@ class RegionArgs:
             global_database=global_database,
             global_queue=global_queue,
             shared_repositories=stack_repositories(stack) if len(stack.regions) > 1 else (),
+            registries_only=stack.registries_only,
         )
 
 
@@ -121,22 +124,6 @@ class Region(pulumi.ComponentResource):
         )
         in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
         cluster_name = f"platform-{args.environment}-{config.name}"
-        self.name_servers = None
-        if args.dns.zone_id is None:
-            zone = aws.route53.Zone(
-                f"{name}-zone",
-                name=args.dns.domain,
-                comment="platform: the public entry points",
-                # A new zone gets new name servers, and the parent domain's delegation breaks.
-                opts=pulumi.ResourceOptions.merge(
-                    in_region, pulumi.ResourceOptions(protect=args.environment == "prod")
-                ),
-            )
-            self.zone_id = zone.zone_id
-            self.name_servers = zone.name_servers
-        else:
-            self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
-        self.network = Vpc(f"{name}-network", VpcArgs.from_config(config, cluster_name=cluster_name), opts=in_region)
         autoscaler_image = own_autoscaler_image(config)
         sandbox_repositories, system_repositories = own_repositories(config)
         # A region that keeps images in its ECR also creates the other regions' repositories: the
@@ -154,6 +141,27 @@ class Region(pulumi.ComponentResource):
             if self.repositories
             else None
         )
+        if args.registries_only:
+            # The first deployment's first step (docs/upgrades.md): repositories to push to, nothing
+            # that waits for images. The same names and parents as a full run, so nothing moves later.
+            self.register_outputs({})
+            return
+        self.name_servers = None
+        if args.dns.zone_id is None:
+            zone = aws.route53.Zone(
+                f"{name}-zone",
+                name=args.dns.domain,
+                comment="platform: the public entry points",
+                # A new zone gets new name servers, and the parent domain's delegation breaks.
+                opts=pulumi.ResourceOptions.merge(
+                    in_region, pulumi.ResourceOptions(protect=args.environment == "prod")
+                ),
+            )
+            self.zone_id = zone.zone_id
+            self.name_servers = zone.name_servers
+        else:
+            self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
+        self.network = Vpc(f"{name}-network", VpcArgs.from_config(config, cluster_name=cluster_name), opts=in_region)
         arns = self.registry.repository_arns if self.registry is not None else {}
         self.cluster = Cluster(
             f"{name}-cluster",

@@ -21,7 +21,7 @@ from components.registry import (
 from preflight.synth import Graph
 from tests.components.test_platform import prod_with, region_of
 from tests.conftest import Harness, synthesized
-from tests.helpers import policy
+from tests.helpers import out, policy
 
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -210,3 +210,31 @@ def test_a_repository_only_a_secondary_uses_is_created_everywhere_and_replicated
     assert [name for name, text in pulls.items() if "custom/python" in text] == [
         "eu-west-1-cluster-sandbox-node-role-ecr-pull"
     ]
+
+
+def test_registries_only_builds_the_repositories_under_the_urns_of_a_full_run(harness: Harness) -> None:
+    # The first-deployment recipe (docs/upgrades.md): `registriesOnly: true`, push, then a full run.
+    config = parse_stack_config(prod_with(registriesOnly=True))
+
+    def program() -> None:
+        for name, value in Platform("platform", config).stack_outputs().items():
+            pulumi.export(name, value)
+
+    graph = harness.run(program, stack="prod")
+    full = {r.urn for r in synthesized("prod")}
+    built = [r for r in graph if r.type != "pulumi:pulumi:Stack"]
+    # Nothing that waits for an image, nor anything else: the registries, their keys, the replication.
+    assert {r.type for r in built if not r.is_provider} == {
+        "platform:index:Platform",
+        "platform:index:Region",
+        "platform:index:ImageRegistry",
+        REPOSITORY,
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        "aws:kms/key:Key",
+        "aws:kms/alias:Alias",
+        REPLICATION,
+    }
+    # The same URNs as the full run: the next `pulumi up` adds the rest around them, replacing nothing.
+    assert {r.urn for r in built} <= full
+    assert len(graph.by_type(REPOSITORY)) == 27  # nine repositories in each of three regions
+    assert set(out(graph, "repositories")) == {"us-east-1", "eu-west-1", "ap-southeast-1"}

@@ -219,6 +219,19 @@ class Cluster(pulumi.ComponentResource):
             parent=self,
         )
 
+        # Attached only to the control plane's network interfaces (EKS user guide, "View Amazon EKS
+        # security group requirements for clusters": the groups in vpcConfig.securityGroupIds go on
+        # the cross-account ENIs EKS creates, never on nodes). The sandbox is admitted to the API
+        # server here, not on the EKS cluster security group, which every system node and pod
+        # carries. securityGroupIds is updatable in place (not ForceNew in terraform-provider-aws
+        # internal/service/eks/cluster.go; EKS UpdateClusterConfig).
+        self.control_plane_security_group = aws.ec2.SecurityGroup(
+            f"{name}-control-plane-sg",
+            vpc_id=args.vpc_id,
+            description=f"EKS control plane of {args.cluster_name} only: admits the sandbox nodes on 443",
+            tags={"Name": f"{args.cluster_name}-control-plane"},
+            opts=self._child(),
+        )
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
@@ -226,6 +239,7 @@ class Cluster(pulumi.ComponentResource):
             role_arn=self.cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=args.subnet_ids,
+                security_group_ids=[self.control_plane_security_group.id],
                 endpoint_private_access=True,
                 endpoint_public_access=config.endpoint_public_access,
                 # An empty list would mean AWS's default, 0.0.0.0/0; send none when the endpoint is private.
@@ -270,6 +284,7 @@ class Cluster(pulumi.ComponentResource):
             tags={"Name": f"{args.cluster_name}-nodes"},
             opts=self._child(),
         )
+        self._network_rules: list[pulumi.Resource] = []
         self.sandbox_security_group = self._sandbox_network()
         issuer: pulumi.Output[str] = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
@@ -287,10 +302,14 @@ class Cluster(pulumi.ComponentResource):
             if spec.before_nodes:
                 self.addons[spec.name] = self._addon(spec, depends_on=[])
         early_addons = list(self.addons.values())
-        self.node_groups = {
-            group: self._node_group(group, settings, depends_on=early_addons)
-            for group, settings in config.node_groups.items()
-        }
+        # The system group first, then the others after it: a new AMI release rolls one group at a
+        # time, so the system nodes (CoreDNS, the autoscaler, ingress) are never replaced alongside
+        # the sandbox's.
+        system = self._node_group(SYSTEM_GROUP, config.node_groups[SYSTEM_GROUP], depends_on=early_addons)
+        self.node_groups = {SYSTEM_GROUP: system}
+        for group, settings in config.node_groups.items():
+            if group != SYSTEM_GROUP:
+                self.node_groups[group] = self._node_group(group, settings, depends_on=[*early_addons, system])
         for spec in ADDONS:
             if not spec.before_nodes:  # these run as pods, so they wait for nodes
                 self.addons[spec.name] = self._addon(spec, depends_on=list(self.node_groups.values()))
@@ -403,7 +422,7 @@ class Cluster(pulumi.ComponentResource):
         cidr: str | None = None,
     ) -> None:
         kind = aws.vpc.SecurityGroupIngressRule if direction == "ingress" else aws.vpc.SecurityGroupEgressRule
-        kind(
+        rule = kind(
             f"{self._name}-{name}",
             security_group_id=group,
             description=description,
@@ -414,6 +433,7 @@ class Cluster(pulumi.ComponentResource):
             cidr_ipv4=cidr,
             opts=self._child(),
         )
+        self._network_rules.append(rule)
 
     def _sandbox_network(self) -> aws.ec2.SecurityGroup:
         """The sandbox nodes' own group and the few paths it needs (EKS user guide, "View Amazon EKS
@@ -428,6 +448,7 @@ class Cluster(pulumi.ComponentResource):
             opts=self._child(),
         )
         cluster_group, system = self.cluster_security_group_id, self.node_security_group.id
+        control_plane = self.control_plane_security_group.id
         # In: the control plane (kubelet, exec, webhooks) and the system nodes (the backends and
         # ingress calling the services, metrics-server reading the kubelet).
         self._rule("sandbox-from-control-plane", "ingress", group.id, "Control plane to kubelet", peer=cluster_group)
@@ -456,7 +477,7 @@ class Cluster(pulumi.ComponentResource):
         self._rule(
             "control-plane-from-sandbox",
             "ingress",
-            cluster_group,
+            control_plane,
             "Sandbox nodes to the API server",
             protocol="tcp",
             port=443,
@@ -604,10 +625,14 @@ class Cluster(pulumi.ComponentResource):
         # The newest AMI AWS recommends for this version: a new release rolls the group on the next
         # `pulumi up` (update_config bounds how many nodes at a time). The launch template sets no
         # image ID, which the EKS API requires with releaseVersion (CreateNodegroup, releaseVersion).
+        # insecure_value: `value` is marked secret (the data source's value is Sensitive in the
+        # provider), which hides the release in every diff; a public parameter's value is not secret,
+        # and `insecure_value` shows what the group rolls to (terraform-provider-aws
+        # internal/service/ssm/parameter_data_source.go).
         release = aws.ssm.get_parameter_output(
             name=RELEASE_VERSION_PARAMETER.format(version=kubernetes_version, arch=arch),
             opts=pulumi.InvokeOutputOptions(parent=self),
-        ).value
+        ).insecure_value
         role, pull = (
             (self.sandbox_node_role, self._image_pulls[SANDBOX_GROUP])
             if group == SANDBOX_GROUP
@@ -638,7 +663,8 @@ class Cluster(pulumi.ComponentResource):
             tags={"Name": f"{self._args.cluster_name}-{group}"},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*role.ready, pull, *depends_on],
+                # The security group rules too: nodes that start before them cannot reach the API server.
+                depends_on=[*role.ready, pull, *self._network_rules, *depends_on],
                 # The cluster-autoscaler owns the current size between deployments; config owns min
                 # and max (raising minSize above the current size: docs/upgrades.md).
                 ignore_changes=["scalingConfig.desiredSize"],

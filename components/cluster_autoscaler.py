@@ -48,13 +48,35 @@ RUN_AS = 65534  # the image's nobody user, as the chart's securityContext sets i
 LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/managed-by": "pulumi"}
 
 
-def image_tag(kubernetes_version: str) -> str:
-    """The autoscaler release for a cluster minor version: `1.35` -> `v1.35.0`."""
-    return f"v{kubernetes_version}.0"
-
-
 class ClusterAutoscalerError(pulumi.RunError, ValueError):
     """Bad ClusterAutoscaler arguments; the message names the argument."""
+
+
+# The newest cluster-autoscaler patch release per Kubernetes minor version: the newest
+# `cluster-autoscaler-<x.y.z>` tag of kubernetes/autoscaler (read 2026-11; each tag is published
+# as registry.k8s.io/autoscaling/cluster-autoscaler:v<x.y.z>).
+RELEASES = {
+    "1.32": "v1.32.7",
+    "1.33": "v1.33.6",
+    "1.34": "v1.34.5",
+    "1.35": "v1.35.2",
+    "1.36": "v1.36.1",
+}
+# Its liveness endpoint: `/health-check` on the `--address` port, 8085 by default (kubernetes/
+# autoscaler cluster-autoscaler/FAQ.md, "How can I monitor Cluster Autoscaler?"; main.go).
+HEALTH_PORT = 8085
+HEALTH_PATH = "/health-check"
+
+
+def image_tag(kubernetes_version: str) -> str:
+    """The autoscaler release for a cluster minor version: `1.35` -> `v1.35.2`."""
+    try:
+        return RELEASES[kubernetes_version]
+    except KeyError:
+        raise ClusterAutoscalerError(
+            f"kubernetes_version {kubernetes_version!r}: no cluster-autoscaler release is known for it; "
+            f"add it to cluster_autoscaler.RELEASES (known: {sorted(RELEASES)})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -113,7 +135,9 @@ def command(cluster_name: str) -> list[str]:
         "--cloud-provider=aws",
         f"--namespace={NAMESPACE}",
         f"--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/{cluster_name}",
-        "--balance-similar-node-groups",  # keeps zones even when it scales
+        # Splits a scale-up between node groups with the same instance shape and labels; it does
+        # not balance zones (each managed node group spans all its subnets' zones).
+        "--balance-similar-node-groups",
         "--expander=least-waste",
         "--skip-nodes-with-local-storage=false",  # the language services' /tmp is an emptyDir
         "--skip-nodes-with-system-pods=false",
@@ -141,6 +165,18 @@ def pod_spec(args: ClusterAutoscalerArgs) -> dict[str, Any]:
                 "imagePullPolicy": "IfNotPresent",
                 "command": command(args.cluster_name),
                 "resources": {"requests": {"cpu": CPU, "memory": MEMORY}, "limits": {"cpu": CPU, "memory": MEMORY}},
+                "ports": [{"name": "http", "containerPort": HEALTH_PORT, "protocol": "TCP"}],
+                # 500 once the main loop has been inactive for --max-inactivity (10 min) or without a
+                # successful run for --max-failing-time (15 min), so the kubelet restarts a stuck
+                # autoscaler. It answers 200 until the loop has started (metrics/liveness.go
+                # StartMonitoring), so it cannot see a hang while informers sync (the DRA rule below).
+                "livenessProbe": {
+                    "httpGet": {"path": HEALTH_PATH, "port": HEALTH_PORT, "scheme": "HTTP"},
+                    "initialDelaySeconds": 30,
+                    "periodSeconds": 30,
+                    "timeoutSeconds": 5,
+                    "failureThreshold": 3,
+                },
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "readOnlyRootFilesystem": True,
@@ -156,7 +192,7 @@ def pod_spec(args: ClusterAutoscalerArgs) -> dict[str, Any]:
 
 
 # RBAC as in the example manifest (ClusterRole `cluster-autoscaler`, Role for its status
-# ConfigMap and lease), kept to what the AWS provider uses.
+# ConfigMap and lease); tests/components/test_cluster_autoscaler.py compares them with it.
 CLUSTER_RULES: list[dict[str, Any]] = [
     {"apiGroups": [""], "resources": ["events", "endpoints"], "verbs": ["create", "patch"]},
     {"apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]},
@@ -180,6 +216,15 @@ CLUSTER_RULES: list[dict[str, Any]] = [
     {
         "apiGroups": ["apps"],
         "resources": ["statefulsets", "replicasets", "daemonsets"],
+        "verbs": ["watch", "list", "get"],
+    },
+    # Dynamic Resource Allocation is locked on since 1.35 (config/flags/flags.go,
+    # --enable-dynamic-resource-allocation "locked to true"): the autoscaler always starts these
+    # informers and blocks until they sync (main.go WaitForCacheSync), so without this rule it
+    # never starts scaling. Upstream's example added it on master (commit 71612d6887, 2026-04).
+    {
+        "apiGroups": ["resource.k8s.io"],
+        "resources": ["deviceclasses", "resourceslices", "resourceclaims"],
         "verbs": ["watch", "list", "get"],
     },
     {

@@ -838,6 +838,11 @@ class StackConfig(_Model):
     rpo_minutes: int = Field(default=15, ge=1, le=1440, description="recovery point objective (data loss budget)")
     dns: DnsConfig | None = None
     regions: list[RegionConfig] = Field(min_length=1)
+    registries_only: bool = Field(
+        default=False,
+        description="first deployment only: build every region's ECR repositories (and the replication) and "
+        "nothing else, so images can be pushed before Deployments wait for them (docs/upgrades.md)",
+    )
 
     @field_validator("allowed_account_ids", mode="before")
     @classmethod

@@ -43,6 +43,9 @@ class Platform(pulumi.ComponentResource):
         global_queue: Region | None = None
         # The primary (built first) makes the zone unless config names one; the others use it.
         zone_id: pulumi.Input[str] | None = dns_config.hosted_zone_id
+        if config.registries_only:
+            self._registries_only(config, passwords)
+            return
         for region in sorted(config.regions, key=lambda region: not region.primary):
             database_membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
             if len(config.regions) > 1:
@@ -99,6 +102,20 @@ class Platform(pulumi.ComponentResource):
         )
         self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
 
+    def _registries_only(self, config: StackConfig, passwords: pulumi.ProviderResource) -> None:
+        """Each Region with only its provider and registry, and the replication: the same URNs as a
+        full run, so the next `pulumi up` (without registriesOnly) adds the rest around them."""
+        dns = RegionDns(domain=config.dns.domain if config.dns else "", zone_id=None, health_path="")
+        for region in sorted(config.regions, key=lambda region: not region.primary):
+            self.regions[region.name] = Region(
+                region.name,
+                RegionArgs.from_stack(config, region, passwords, dns=dns),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.primary = self.regions[config.primary_region.name]
+        self.image_replication = self._replicate_images()
+        self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
+
     def _replicate_images(self) -> aws.ecr.ReplicationConfiguration | None:
         """Images pushed to the primary region's repositories are copied to every other region."""
         primary = self.primary.registry
@@ -120,6 +137,14 @@ class Platform(pulumi.ComponentResource):
     def stack_outputs(self) -> dict[str, Any]:
         """The stack outputs, by name: what other stacks may rely on (README, "Stack outputs")."""
         regions = self.regions
+        if self._config.registries_only:
+            return {
+                "registriesOnly": True,
+                "repositories": {
+                    name: region.registry.repository_urls if region.registry is not None else {}
+                    for name, region in regions.items()
+                },
+            }
         outputs: dict[str, Any] = {
             "environment": self._config.environment,
             "primaryRegion": self._config.primary_region.name,

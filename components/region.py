@@ -58,6 +58,11 @@ class RegionArgs:
     dns: RegionDns
     global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
     global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
+    shared_repositories: Sequence[str] = ()
+    registries_only: bool = False
+    """Build only the provider and the image registry (config `registriesOnly`)."""
+    """Every region's own repository names (`own_repositories`): made here too, so each region has
+    every repository the primary replicates, and the primary replicates every one a region uses."""
 
     @classmethod
     def from_stack(
@@ -80,6 +85,8 @@ class RegionArgs:
             dns=dns,
             global_database=global_database,
             global_queue=global_queue,
+            shared_repositories=stack_repositories(stack) if len(stack.regions) > 1 else (),
+            registries_only=stack.registries_only,
         )
 
 
@@ -117,6 +124,28 @@ class Region(pulumi.ComponentResource):
         )
         in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
         cluster_name = f"platform-{args.environment}-{config.name}"
+        autoscaler_image = own_autoscaler_image(config)
+        sandbox_repositories, system_repositories = own_repositories(config)
+        # A region that keeps images in its ECR also creates the other regions' repositories: the
+        # primary's replication filters are its own repository names, so a repository only a
+        # secondary uses would get no images (ECR user guide, "Private image replication").
+        shared = [r for r in args.shared_repositories if r not in (*sandbox_repositories, *system_repositories)]
+        own = [*sandbox_repositories, *system_repositories]
+        self.repositories = [*own, *shared] if own else []
+        self.registry = (
+            ImageRegistry(
+                f"{name}-registry",
+                ImageRegistryArgs(repositories=self.repositories, protect=args.environment == "prod"),
+                opts=in_region,
+            )
+            if self.repositories
+            else None
+        )
+        if args.registries_only:
+            # The first deployment's first step (docs/upgrades.md): repositories to push to, nothing
+            # that waits for images. The same names and parents as a full run, so nothing moves later.
+            self.register_outputs({})
+            return
         self.name_servers = None
         if args.dns.zone_id is None:
             zone = aws.route53.Zone(
@@ -133,25 +162,6 @@ class Region(pulumi.ComponentResource):
         else:
             self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
         self.network = Vpc(f"{name}-network", VpcArgs.from_config(config, cluster_name=cluster_name), opts=in_region)
-        registry = config.language_services.image_registry
-        autoscaler_image = (
-            f"{registry}/{AUTOSCALER_NAME}:{image_tag(config.cluster.kubernetes_version)}"
-            if registry is not None and ecr_repository(f"{registry}/x:1") is not None
-            else None
-        )
-        service_images = [service.image for service in config.language_services.resolved_services().values()]
-        sandbox_repositories = self._own_repositories(service_images)
-        system_repositories = self._own_repositories([autoscaler_image] if autoscaler_image else [])
-        self.repositories = [*sandbox_repositories, *system_repositories]
-        self.registry = (
-            ImageRegistry(
-                f"{name}-registry",
-                ImageRegistryArgs(repositories=self.repositories, protect=args.environment == "prod"),
-                opts=in_region,
-            )
-            if self.repositories
-            else None
-        )
         arns = self.registry.repository_arns if self.registry is not None else {}
         self.cluster = Cluster(
             f"{name}-cluster",
@@ -250,11 +260,35 @@ class Region(pulumi.ComponentResource):
             }
         )
 
-    def _own_repositories(self, images: Sequence[str]) -> list[str]:
-        """Repository names of the images that live in this region's ECR (the registry creates them)."""
-        names: list[str] = []
-        for image in images:
-            parsed = ecr_repository(image)
-            if parsed is not None and parsed[1] == self._region_name and parsed[2] not in names:
-                names.append(parsed[2])
-        return names
+
+def own_autoscaler_image(config: RegionConfig) -> str | None:
+    """The cluster-autoscaler image in the region's own ECR registry, when its registry is an ECR one."""
+    registry = config.language_services.image_registry
+    if registry is None or ecr_repository(f"{registry}/x:1") is None:
+        return None
+    return f"{registry}/{AUTOSCALER_NAME}:{image_tag(config.cluster.kubernetes_version)}"
+
+
+def _in_region(region: str, images: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    for image in images:
+        parsed = ecr_repository(image)
+        if parsed is not None and parsed[1] == region and parsed[2] not in names:
+            names.append(parsed[2])
+    return names
+
+
+def own_repositories(config: RegionConfig) -> tuple[list[str], list[str]]:
+    """Repository names of the images that live in this region's ECR: (sandbox's, system's)."""
+    services = [service.image for service in config.language_services.resolved_services().values()]
+    autoscaler = own_autoscaler_image(config)
+    return _in_region(config.name, services), _in_region(config.name, [autoscaler] if autoscaler else [])
+
+
+def stack_repositories(stack: StackConfig) -> list[str]:
+    """The union of every region's own repository names, in config order."""
+    names: list[str] = []
+    for region in stack.regions:
+        sandbox, system = own_repositories(region)
+        names += [name for name in (*sandbox, *system) if name not in names]
+    return names

@@ -7,7 +7,8 @@ With `--base FILE` (the main branch's export) it also reports what would be crea
 replaced and deleted, the stateful resources at risk first, and the monthly cost before and after.
 
 Exit status: 0 with no mandatory violation, 1 with one, 2 for a usage, stack-config, state,
-policy-pack or output-file error (with one message that names the file, line or option).
+policy-pack or output-file error (with one message that names the file, line or option), or
+for a cluster past the end of EKS standard support under the STANDARD policy (support_window.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config import ConfigError, read_stack_file
+from preflight import support_window
 from preflight.analyze import PolicyPackError, analyze, read_policy_config
 from preflight.diagram import render_mermaid
 from preflight.export import State, StateError, export_document, load_state, read_state
@@ -105,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         state, outputs, source, stack_values = _load(args)
+        window = support_window.check(stack_values, support_window.today())
+        for finding in window:
+            print(f"{finding.level}: {source}: {finding}", file=sys.stderr)
+        if any(finding.level == "error" for finding in window):
+            return 2
         base = _load_base(args.base, state) if args.base is not None else None
         config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
         applied = ""

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from typing import Any
 
 import pytest
 from pulumi.runtime import reset_options
 
+from components.config import CALENDAR_READ
+from preflight import support_window
 from preflight.synth import Graph, run_program, synth
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
@@ -31,6 +34,14 @@ class Harness:
         config: Mapping[str, str] | None = None,
     ) -> Graph:
         return run_program(program, project="platform", stack=stack, config=config)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_run_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preflight's support-window check reads the date of the run; tests run on the day the EKS
+    calendar was read, so they give the same answer every day (tests/preflight/test_support_window.py
+    sets other dates)."""
+    monkeypatch.setattr(support_window, "today", lambda: date.fromisoformat(CALENDAR_READ))
 
 
 @pytest.fixture

@@ -63,8 +63,8 @@ def plaintext_leaks(graph: Graph, needle: str) -> list[str]:
 # Every EKS add-on pinned for Kubernetes 1.35, as the stack files pin them (ClusterConfig requires all).
 ADDON_VERSIONS = {
     "vpc-cni": "v1.20.4-eksbuild.2",
-    "kube-proxy": "v1.35.0-eksbuild.2",
-    "coredns": "v1.12.4-eksbuild.1",
+    "kube-proxy": "v1.35.3-eksbuild.13",
+    "coredns": "v1.14.2-eksbuild.4",
     "eks-pod-identity-agent": "v1.3.9-eksbuild.3",
     "aws-ebs-csi-driver": "v1.51.1-eksbuild.1",
     "metrics-server": "v0.8.0-eksbuild.2",

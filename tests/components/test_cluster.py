@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 from pulumi.runtime import rpc
@@ -24,6 +25,7 @@ from components.cluster import (
 from components.config import EKS_ADDONS, ClusterConfig
 from components.providers import regional_aws_provider
 from components.vpc import Vpc, VpcArgs
+from preflight.export import holds_secret
 from preflight.mocks import Registration
 from preflight.synth import Graph
 from tests.conftest import Harness
@@ -67,7 +69,7 @@ def cluster_config(**changes: Any) -> ClusterConfig:
 
 SANDBOX_REPOSITORY = "arn:aws:ecr:eu-west-1:123456789012:repository/platform/lang-python"
 SYSTEM_REPOSITORY = "arn:aws:ecr:eu-west-1:123456789012:repository/platform/cluster-autoscaler"
-AUTOSCALER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform/cluster-autoscaler:v1.35.0"
+AUTOSCALER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform/cluster-autoscaler:v1.35.2"
 
 
 def build(
@@ -409,6 +411,7 @@ def rules(graph: Graph) -> list[dict[str, Any]]:
 def test_sandbox_nodes_have_a_network_of_their_own(prod: Graph) -> None:
     sandbox, system = out(prod, "sandboxSg"), out(prod, "nodeSg")
     cluster_sg = prod.one(CLUSTER).outputs["vpcConfig"]["clusterSecurityGroupId"]
+    control_plane = prod.one("aws:ec2/securityGroup:SecurityGroup", "eks-control-plane-sg").id
     assert sandbox not in (system, cluster_sg)
     shape = {
         (
@@ -431,8 +434,52 @@ def test_sandbox_nodes_have_a_network_of_their_own(prod: Graph) -> None:
         ("egress", sandbox, "tcp", 53, system, None),
         ("ingress", system, "udp", 53, sandbox, None),
         ("ingress", system, "tcp", 53, sandbox, None),
-        ("ingress", cluster_sg, "tcp", 443, sandbox, None),
+        # The API server, on the control plane's own group: not on the cluster group that every
+        # system node and pod carries.
+        ("ingress", control_plane, "tcp", 443, sandbox, None),
     }
+    assert not [rule for rule in rules(prod) if rule["securityGroupId"] == cluster_sg]
+
+
+def test_the_control_plane_has_a_group_of_its_own(prod: Graph) -> None:
+    group = prod.one("aws:ec2/securityGroup:SecurityGroup", "eks-control-plane-sg")
+    # vpcConfig.securityGroupIds: attached to the control plane's network interfaces only.
+    assert prod.one(CLUSTER).inputs["vpcConfig"]["securityGroupIds"] == [group.id]
+    # No node carries it: neither launch template lists it.
+    for template in prod.by_type(LAUNCH_TEMPLATE):
+        assert group.id not in template.inputs["vpcSecurityGroupIds"]
+    assert "ingress" not in group.inputs or group.inputs["ingress"] == []
+
+
+def test_node_groups_wait_for_their_network_and_roll_one_after_the_other(prod: Graph) -> None:
+    groups = by_name(prod, NODE_GROUP)
+    network = {
+        rule.urn
+        for token in ("Ingress", "Egress")
+        for rule in prod.by_type(f"aws:vpc/securityGroup{token}Rule:SecurityGroup{token}Rule")
+    }
+    assert network
+    for group in groups.values():
+        assert network <= set(group.dependencies), group.name
+    # A new AMI release rolls the system nodes first, then the sandbox's, never both at once.
+    assert groups["eks-system"].urn in groups["eks-sandbox"].dependencies
+    assert groups["eks-sandbox"].urn not in groups["eks-system"].dependencies
+
+
+def test_the_ami_release_a_group_rolls_to_shows_in_the_diff(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The provider marks the data source's `value` secret (Sensitive), `insecure_value` not; the
+    # mocks do not, so this fake answers as the provider does.
+    real = aws.ssm.get_parameter_output
+
+    class Answer:
+        def __init__(self, result: Any) -> None:
+            self.value = result.value.apply(lambda v: pulumi.Output.secret(v))
+            self.insecure_value = result.insecure_value
+
+    monkeypatch.setattr(aws.ssm, "get_parameter_output", lambda *a, **k: Answer(real(*a, **k)))
+    for group in build(harness).by_type(NODE_GROUP):
+        assert group.inputs["releaseVersion"] == "1.35.0-20261101"
+        assert not holds_secret(group.inputs_with_secrets["releaseVersion"]), group.name
 
 
 # --- add-ons -----------------------------------------------------------------------------
@@ -590,7 +637,7 @@ def test_cluster_autoscaler_runs_on_the_system_nodes_with_its_own_role(prod: Gra
 def test_without_an_own_registry_the_autoscaler_is_the_upstream_release(harness: Harness) -> None:
     graph = build(harness, autoscaler_image=None)
     (container,) = graph.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.0"
+    assert container["image"] == "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2"
 
 
 def test_cluster_autoscaler_namespace_is_restricted_and_denies_by_default(prod: Graph) -> None:

@@ -233,7 +233,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "control plane upgraded without its add-ons",
         _set("regions.0.cluster.kubernetesVersion", "1.34"),
         "regions[0].cluster.addonVersions.kube-proxy",
-        "v1.35.0-eksbuild.2 is not a 1.34 build",
+        "v1.35.3-eksbuild.13 is not a 1.34 build",
     ),
     (
         "a version out of standard support under the STANDARD policy",

@@ -7,6 +7,8 @@ import json
 import pulumi
 import pytest
 
+from components.config import parse_stack_config
+from components.platform import Platform
 from components.providers import regional_aws_provider
 from components.registry import (
     ImageRegistry,
@@ -17,8 +19,9 @@ from components.registry import (
     replicate,
 )
 from preflight.synth import Graph
+from tests.components.test_platform import prod_with, region_of
 from tests.conftest import Harness, synthesized
-from tests.helpers import policy
+from tests.helpers import out, policy
 
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -179,3 +182,59 @@ def test_only_a_multi_region_stack_replicates() -> None:
     (rule,) = replication.inputs["replicationConfiguration"]["rules"]
     assert sorted(d["region"] for d in rule["destinations"]) == ["ap-southeast-1", "eu-west-1"]
     assert len(rule["repositoryFilters"]) == 9  # eight language services and the cluster-autoscaler
+
+
+def test_a_repository_only_a_secondary_uses_is_created_everywhere_and_replicated(harness: Harness) -> None:
+    # Replication copies from the primary's repositories that match its filters (ECR user guide,
+    # "Private image replication"): a repository only eu-west-1 uses needs its twin in the primary.
+    data = prod_with()
+    secondary = next(region for region in data["regions"] if region["name"] == "eu-west-1")
+    custom = "333333333333.dkr.ecr.eu-west-1.amazonaws.com/custom/python:3.13.1"
+    secondary["languageServices"]["services"]["python"] = {
+        **secondary["languageServices"]["services"].get("python", {}),
+        "image": custom,
+    }
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    by_region: dict[str, set[str]] = {}
+    for repository in graph.by_type(REPOSITORY):
+        by_region.setdefault(str(region_of(graph, repository)), set()).add(repository.inputs["name"])
+    assert set(by_region) == {"us-east-1", "eu-west-1", "ap-southeast-1"}
+    assert all("custom/python" in names for names in by_region.values())
+    assert len({frozenset(names) for names in by_region.values()}) == 1  # the union, in every region
+    (replication,) = graph.by_type(REPLICATION)
+    (rule,) = replication.inputs["replicationConfiguration"]["rules"]
+    assert {f["filter"] for f in rule["repositoryFilters"]} == by_region["us-east-1"]
+    # Only the region that runs it may pull from it.
+    grants = {g.name: policy(g, "policy") for g in graph.by_type("aws:iam/rolePolicy:RolePolicy")}
+    pulls = {name: str(document) for name, document in grants.items() if name.endswith("-sandbox-node-role-ecr-pull")}
+    assert [name for name, text in pulls.items() if "custom/python" in text] == [
+        "eu-west-1-cluster-sandbox-node-role-ecr-pull"
+    ]
+
+
+def test_registries_only_builds_the_repositories_under_the_urns_of_a_full_run(harness: Harness) -> None:
+    # The first-deployment recipe (docs/upgrades.md): `registriesOnly: true`, push, then a full run.
+    config = parse_stack_config(prod_with(registriesOnly=True))
+
+    def program() -> None:
+        for name, value in Platform("platform", config).stack_outputs().items():
+            pulumi.export(name, value)
+
+    graph = harness.run(program, stack="prod")
+    full = {r.urn for r in synthesized("prod")}
+    built = [r for r in graph if r.type != "pulumi:pulumi:Stack"]
+    # Nothing that waits for an image, nor anything else: the registries, their keys, the replication.
+    assert {r.type for r in built if not r.is_provider} == {
+        "platform:index:Platform",
+        "platform:index:Region",
+        "platform:index:ImageRegistry",
+        REPOSITORY,
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        "aws:kms/key:Key",
+        "aws:kms/alias:Alias",
+        REPLICATION,
+    }
+    # The same URNs as the full run: the next `pulumi up` adds the rest around them, replacing nothing.
+    assert {r.urn for r in built} <= full
+    assert len(graph.by_type(REPOSITORY)) == 27  # nine repositories in each of three regions
+    assert set(out(graph, "repositories")) == {"us-east-1", "eu-west-1", "ap-southeast-1"}

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
 from components.config import ConfigError, load_stack_file, pulumi_config_map, read_stack_file
+from components.providers import regional_aws_provider
 from components.zones import zone_id_prefix
 from policies.pod_security import pod_template, violations
 from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
-from tests.conftest import synthesized
+from tests.conftest import Harness, synthesized
 from tests.helpers import decoded, plaintext_leaks
 
 EXPECTED_REGIONS = {
@@ -330,13 +334,119 @@ def test_stack_outputs_keep_the_documented_contract(stack_graph: Graph) -> None:
 
 DATA_PORTS = (5432, 6379)
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 
 
-def _admits_port(rule: dict[str, object], port: int) -> bool:
-    if rule.get("ipProtocol") == "-1":
+def _ingress_rules(graph: Graph) -> list[dict[str, Any]]:
+    """Every ingress rule of every security group, in one shape, whichever resource declares it:
+    the group's inline `ingress` blocks, `aws:ec2/securityGroupRule` (type ingress) and
+    `aws:vpc/securityGroupIngressRule`."""
+    found: list[dict[str, Any]] = []
+    for group in graph.by_type(SECURITY_GROUP):
+        for block in group.inputs.get("ingress") or []:
+            sources = [*(block.get("securityGroups") or []), *([group.id] if block.get("self") else [])]
+            found += [
+                {
+                    "group": group.id,
+                    "protocol": str(block.get("protocol")),
+                    "from": block.get("fromPort"),
+                    "to": block.get("toPort"),
+                    "source": source,
+                    "cidr": cidr,
+                }
+                for source, cidr in [*((g, None) for g in sources), *((None, c) for c in block.get("cidrBlocks") or [])]
+            ]
+    for rule in graph.by_type(LEGACY_RULE):
+        if rule.inputs.get("type") != "ingress":
+            continue
+        common = {
+            "group": rule.inputs["securityGroupId"],
+            "protocol": str(rule.inputs.get("protocol")),
+            "from": rule.inputs.get("fromPort"),
+            "to": rule.inputs.get("toPort"),
+        }
+        sources = [rule.inputs.get("sourceSecurityGroupId")] if rule.inputs.get("sourceSecurityGroupId") else []
+        if rule.inputs.get("self"):
+            sources.append(rule.inputs["securityGroupId"])
+        found += [{**common, "source": g, "cidr": None} for g in sources]
+        found += [{**common, "source": None, "cidr": c} for c in rule.inputs.get("cidrBlocks") or []]
+    for rule in graph.by_type(INGRESS_RULE):
+        found.append(
+            {
+                "group": rule.inputs["securityGroupId"],
+                "protocol": str(rule.inputs.get("ipProtocol")),
+                "from": rule.inputs.get("fromPort"),
+                "to": rule.inputs.get("toPort"),
+                "source": rule.inputs.get("referencedSecurityGroupId"),
+                "cidr": rule.inputs.get("cidrIpv4"),
+            }
+        )
+    return found
+
+
+def _admits_port(rule: dict[str, Any], port: int) -> bool:
+    if rule["protocol"] in ("-1", "all"):
         return True
-    low, high = rule.get("fromPort"), rule.get("toPort")
+    low, high = rule["from"], rule["to"]
     return isinstance(low, int | float) and isinstance(high, int | float) and low <= port <= high
+
+
+def test_every_form_of_ingress_rule_is_read(harness: Harness) -> None:
+    def program() -> None:
+        provider = regional_aws_provider("aws", region="us-east-1", tags={})
+        opts = pulumi.ResourceOptions(provider=provider)
+        inline = aws.ec2.SecurityGroup(
+            "inline",
+            vpc_id="vpc-1",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=5432,
+                    to_port=5432,
+                    security_groups=["sg-sandbox"],
+                    cidr_blocks=["10.0.0.0/8"],
+                )
+            ],
+            opts=opts,
+        )
+        aws.ec2.SecurityGroupRule(
+            "legacy",
+            type="ingress",
+            security_group_id=inline.id,
+            protocol="tcp",
+            from_port=6379,
+            to_port=6379,
+            source_security_group_id="sg-sandbox",
+            opts=opts,
+        )
+        aws.ec2.SecurityGroupRule(
+            "legacy-egress",
+            type="egress",
+            security_group_id=inline.id,
+            protocol="-1",
+            from_port=0,
+            to_port=0,
+            cidr_blocks=["0.0.0.0/0"],
+            opts=opts,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            "vpc", security_group_id=inline.id, ip_protocol="-1", referenced_security_group_id="sg-sandbox", opts=opts
+        )
+
+    graph = harness.run(program)
+    group = graph.one(SECURITY_GROUP).id
+    found = sorted(((r["protocol"], r["from"], r["source"], r["cidr"]) for r in _ingress_rules(graph)), key=str)
+    assert all(r["group"] == group for r in _ingress_rules(graph))
+    assert found == sorted(
+        [
+            ("tcp", 5432, "sg-sandbox", None),
+            ("tcp", 5432, None, "10.0.0.0/8"),
+            ("tcp", 6379, "sg-sandbox", None),
+            ("-1", None, "sg-sandbox", None),
+        ],
+        key=str,
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
@@ -348,6 +458,7 @@ def test_no_path_from_the_sandbox_nodes_to_postgres_or_redis(stack: str) -> None
         for c in clusters
         for key in ("sandboxSecurityGroupId", "nodeSecurityGroupId", "clusterSecurityGroupId")
     }
+    rules = _ingress_rules(graph)
     for cluster in clusters:
         sandbox = cluster.outputs["sandboxSecurityGroupId"]
         # What a sandbox node is, to a security group: the groups of its launch template, and
@@ -359,26 +470,23 @@ def test_no_path_from_the_sandbox_nodes_to_postgres_or_redis(stack: str) -> None
             for s in graph.by_type("aws:ec2/subnet:Subnet")
             if s.inputs["tags"]["tier"] == "private"
         ]
-        data_rules = [
-            r.inputs
-            for r in graph.by_type(INGRESS_RULE)
-            if any(_admits_port(r.inputs, port) for port in DATA_PORTS)
-            # the rules of the groups that guard PostgreSQL and Redis (not the nodes' own groups)
-            and r.inputs["securityGroupId"] not in node_groups
-        ]
-        assert data_rules, "the data stores' groups must admit someone"
-        for rule in data_rules:
-            assert rule.get("referencedSecurityGroupId") != sandbox, rule
-            cidr = rule.get("cidrIpv4")
-            if cidr is not None:
-                network = ipaddress.IPv4Network(str(cidr))
+        # Every group's rules, the nodes' and the cluster's included: none lets a sandbox node in
+        # on 5432 or 6379, by its group or by its address.
+        open_rules = [r for r in rules if any(_admits_port(r, port) for port in DATA_PORTS)]
+        for rule in open_rules:
+            assert rule["source"] != sandbox, rule
+            if rule["cidr"] is not None:
+                network = ipaddress.IPv4Network(str(rule["cidr"]))
                 assert not any(subnet.overlaps(network) for subnet in private), rule
+        # the rules of the groups that guard PostgreSQL and Redis (not the nodes' own groups)
+        data_rules = [r for r in open_rules if r["group"] not in node_groups]
+        assert data_rules, "the data stores' groups must admit someone"
         # Whom the data stores admit: the system nodes, or a relay (the RDS Proxy's group) that
         # itself admits only the system nodes. Never the sandbox group, directly or through a relay.
         system = {c.outputs["nodeSecurityGroupId"] for c in clusters}
         for rule in data_rules:
-            source = rule.get("referencedSecurityGroupId")
+            source = rule["source"]
             if source in system:
                 continue
-            relayed = {r.get("referencedSecurityGroupId") for r in data_rules if r["securityGroupId"] == source}
+            relayed = {r["source"] for r in data_rules if r["group"] == source}
             assert relayed and relayed <= system, f"{source} admits {relayed}"

@@ -39,6 +39,7 @@ from components.certificates import validated_certificate
 from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
 from components.dns import entry_names
 from components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
+from components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
 from components.pod_security_labels import restricted_namespace_labels
 
 CHART = "traefik"
@@ -54,6 +55,20 @@ PING_PORT = 8080  # the `traefik` entry point, where the chart serves /ping to i
 PING_PATH = "/ping"
 DEFAULT_HEALTH_PATH = "/healthz"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# The entry's images, as repositories below the region's ECR registry (the platform creates them,
+# like the cluster-autoscaler's; docs/upgrades.md, "Images", says how they are copied there):
+# the stack's `images-kubernetes-allowed-registries` admits only its account's ECR, and cannot see
+# the images a Helm release renders. Tags: Traefik 41.3.0's appVersion, the controller chart's.
+TRAEFIK_IMAGE = ("traefik", "v3.7.11")
+CONTROLLER_IMAGE = ("aws-load-balancer-controller", CONTROLLER_CHART_VERSION_TAG)
+ENTRY_IMAGES = (TRAEFIK_IMAGE, CONTROLLER_IMAGE)
+# Where they come from upstream (the copy's source; and the images used without an ECR registry).
+UPSTREAM_REGISTRIES = {TRAEFIK_IMAGE[0]: "docker.io", CONTROLLER_IMAGE[0]: "public.ecr.aws/eks"}
+
+
+def entry_images(registry: str | None) -> dict[str, str]:
+    """Per repository name, the full image reference the entry runs from `registry` (or upstream)."""
+    return {name: f"{registry or UPSTREAM_REGISTRIES[name]}/{name}:{tag}" for name, tag in ENTRY_IMAGES}
 
 
 class IngressArgsError(pulumi.RunError, ValueError):
@@ -84,6 +99,9 @@ class PublicIngressArgs:
     """Traefik pods, spread over zones; a disruption budget keeps all but one up."""
     controller_replicas: int = 2
     """AWS Load Balancer Controller pods."""
+    image_registry: str | None = None
+    """The region's ECR registry prefix (`<account>.dkr.ecr.<region>.amazonaws.com/platform`) that
+    holds the `ENTRY_IMAGES`; None: the upstream registries (`UPSTREAM_REGISTRIES`)."""
 
     def __post_init__(self) -> None:
         for setting in ("replicas", "controller_replicas"):
@@ -103,7 +121,10 @@ def _instance(args: PublicIngressArgs) -> dict[str, str]:
 
 def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
     """Hardened values for the Traefik chart 41.3.0 (tests validate them against its values.schema.json)."""
+    registry, repository = entry_images(args.image_registry)[TRAEFIK_IMAGE[0]].rsplit(":", 1)[0].split("/", 1)
     return {
+        # The chart renders `registry/repository:tag` (41.3.0 schema: `image.registry`, `repository`, `tag`).
+        "image": {"registry": registry, "repository": repository, "tag": TRAEFIK_IMAGE[1]},
         "deployment": {"replicas": args.replicas},
         "podDisruptionBudget": {"enabled": args.replicas > 1, "maxUnavailable": 1},
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
@@ -209,6 +230,7 @@ class PublicIngress(pulumi.ComponentResource):
                 oidc_provider_url=args.oidc_provider_url,
                 tags=args.tags,
                 replicas=args.controller_replicas,
+                image=entry_images(args.image_registry)[CONTROLLER_IMAGE[0]],
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

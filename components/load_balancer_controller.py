@@ -39,6 +39,7 @@ NAMESPACE = "aws-load-balancer-controller"
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
 # The annotation EKS's pod identity webhook reads to give the pods the role's credentials (IRSA).
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+UPSTREAM_REPOSITORY = "public.ecr.aws/eks/aws-load-balancer-controller"  # the chart's default image.repository
 assert f"v{CHART_VERSION}" == CONTROLLER_VERSION, "the IAM policy must be the chart's controller version's"
 
 
@@ -61,10 +62,15 @@ class AwsLoadBalancerControllerArgs:
     """Tags for the load balancers, target groups and security groups the controller creates
     (the provider's default tags do not reach what the controller makes)."""
     replicas: int = 2
+    image: str = f"{UPSTREAM_REPOSITORY}:{CONTROLLER_VERSION}"
+    """`<repository>:<tag>`; the platform passes its region's ECR copy (components/ingress.py)."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
             raise ControllerArgsError(f"replicas {self.replicas}: at least 1")
+        repository, _, tag = self.image.rpartition(":")
+        if not repository or "/" in tag or "@" in self.image:
+            raise ControllerArgsError(f"image {self.image!r}: `<repository>:<tag>` (the chart takes no digest)")
 
 
 def chart_values(
@@ -77,6 +83,8 @@ def chart_values(
         "region": region,
         "vpcId": args.vpc_id,
         "replicaCount": args.replicas,
+        # values.yaml `image.repository` / `image.tag` (the chart renders `repository:tag`).
+        "image": {"repository": args.image.rpartition(":")[0], "tag": args.image.rpartition(":")[2]},
         "podDisruptionBudget": {"maxUnavailable": 1},
         # Replace pods one at a time without a surge pod: while one restarts, the NLB keeps serving;
         # only reconciling pauses, and the system nodes need no room for an extra pod.

@@ -23,7 +23,7 @@ from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs
 from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from components.cluster_autoscaler import image_tag
 from components.config import RegionConfig, StackConfig
-from components.ingress import PublicIngress, PublicIngressArgs
+from components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider
@@ -160,7 +160,10 @@ class Region(pulumi.ComponentResource):
         )
         service_images = [service.image for service in config.language_services.resolved_services().values()]
         sandbox_repositories = self._own_repositories(service_images)
-        system_repositories = self._own_repositories([autoscaler_image] if autoscaler_image else [])
+        ecr_registry = registry if autoscaler_image is not None else None  # the entry's images live beside it
+        system_repositories = self._own_repositories(
+            [autoscaler_image, *entry_images(ecr_registry).values()] if autoscaler_image else []
+        )
         self.repositories = [*sandbox_repositories, *system_repositories]
         self.registry = (
             ImageRegistry(
@@ -254,6 +257,7 @@ class Region(pulumi.ComponentResource):
                 # Two pods each, spread over the system nodes; one where the group starts with one node.
                 replicas=entry_replicas,
                 controller_replicas=entry_replicas,
+                image_registry=ecr_registry,
             ),
             # AWS parts (certificate, controller role) on this region's provider; Kubernetes parts
             # name the cluster's provider themselves.

@@ -19,6 +19,7 @@ from components import load_balancer_controller as lbc
 from components.ingress import IngressArgsError, PublicIngress, PublicIngressArgs
 from components.load_balancer_controller_policy import iam_policy_document
 from policies.pod_security import violations
+from policies.rules import kubernetes as kubernetes_rules
 from preflight.mocks import Registration
 from preflight.synth import PROJECT_ROOT, Graph
 from tests.conftest import Harness, synthesized
@@ -160,6 +161,7 @@ LBC_DOCUMENTED: dict[str, Any] = {
     "region": str,
     "vpcId": str,
     "replicaCount": int,
+    "image": {"repository": str, "tag": str, "pullPolicy": str},
     "podDisruptionBudget": {"maxUnavailable": int, "minAvailable": int},
     "updateStrategy": {"type": str, "rollingUpdate": {"maxUnavailable": int, "maxSurge": int}},
     "serviceAccount": {
@@ -422,3 +424,53 @@ def test_every_stacks_entry_serves_its_domains_certificate(stack: str) -> None:
     zone_id = {"dev": "Z0111111111111", "staging": "Z0222222222222", "prod": "Z0333333333333"}[stack]
     for record in (r for r in graph.by_type("aws:route53/record:Record") if "validation" in r.name):
         assert record.inputs["zoneId"] == zone_id
+
+
+# --- images: every chart's image comes from a registry the stack's policy admits ------------------
+
+
+def chart_images(release: Registration) -> list[str]:
+    """The images a release renders, from its values (the pack cannot see inside a release)."""
+    values = release.inputs["values"]
+    image = values["image"]
+    if release.inputs["chart"] == entry.CHART:  # `registry/repository:tag` (41.3.0 templates/_helpers.tpl)
+        return [f"{image['registry']}/{image['repository']}:{image['tag']}"]
+    if release.inputs["chart"] == lbc.CHART:  # `repository:tag` (values.yaml `image`)
+        return [f"{image['repository']}:{image['tag']}"]
+    raise AssertionError(f"a chart without an image check: {release.inputs['chart']}")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_chart_image_is_in_the_stacks_allowed_registries(stack: str) -> None:
+    patterns = json.loads((PROJECT_ROOT / "policies" / "config" / f"{stack}.json").read_text())[
+        "images-kubernetes-allowed-registries"
+    ]["allowedRegistries"]
+    compiled = [kubernetes_rules._pattern(p) for p in patterns]
+    graph = synthesized(stack)
+    releases = graph.by_type(RELEASE)
+    assert len(releases) == 2 * len(graph.by_type("platform:index:Region"))
+    repositories = {r.inputs["name"] for r in graph.by_type("aws:ecr/repository:Repository")}
+    for found in releases:
+        for image in chart_images(found):
+            host, rest = kubernetes_rules._reference(image)
+            assert any(h.fullmatch(host) and r.fullmatch(rest) for h, r in compiled), (image, patterns)
+            # ... and the stack creates the repository it is pulled from.
+            assert rest.rsplit(":", 1)[0] in repositories, image
+    assert {"platform/traefik", "platform/aws-load-balancer-controller"} <= repositories
+
+
+def test_without_an_ecr_registry_the_entry_names_its_upstream_images(ingress: Graph) -> None:
+    assert chart_images(release(ingress, "traefik")) == ["docker.io/traefik:v3.7.11"]
+    assert chart_images(release(ingress, "aws-load-balancer-controller")) == [
+        "public.ecr.aws/eks/aws-load-balancer-controller:v3.5.0"
+    ]
+    with pytest.raises(lbc.ControllerArgsError, match="image"):
+        lbc.AwsLoadBalancerControllerArgs(
+            Any,  # type: ignore[arg-type]
+            kubernetes_version="1.34",
+            cluster_name="c",
+            vpc_id="v",
+            oidc_provider_arn=OIDC_ARN,
+            oidc_provider_url=OIDC_URL,
+            image="public.ecr.aws/eks/aws-load-balancer-controller",
+        )

@@ -159,7 +159,12 @@ def test_nodes_may_pull_only_from_their_regions_repositories(stack: str) -> None
         if grant.name.endswith("-sandbox-node-role-ecr-pull"):
             assert all("/platform/lang-" in arn for arn in ours)
         else:
-            assert [arn.rsplit("/", 1)[-1] for arn in ours] == ["cluster-autoscaler"]
+            # The system nodes' images: the autoscaler and the public entry's (components/ingress.py ENTRY_IMAGES).
+            assert sorted(arn.rsplit("/", 1)[-1] for arn in ours) == [
+                "aws-load-balancer-controller",
+                "cluster-autoscaler",
+                "traefik",
+            ]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -169,7 +174,7 @@ def test_prod_protects_its_repositories_and_their_key(stack: str) -> None:
     for registry in registries:
         children = graph.children(registry)
         guarded = [c for c in children if c.type in (REPOSITORY, "aws:kms/key:Key")]
-        assert len(guarded) == 10  # nine repositories and their key
+        assert len(guarded) == 12  # eleven repositories and their key
         assert all(child.protect is (stack == "prod") for child in guarded)
 
 
@@ -178,4 +183,5 @@ def test_only_a_multi_region_stack_replicates() -> None:
     (replication,) = synthesized("prod").by_type(REPLICATION)
     (rule,) = replication.inputs["replicationConfiguration"]["rules"]
     assert sorted(d["region"] for d in rule["destinations"]) == ["ap-southeast-1", "eu-west-1"]
-    assert len(rule["repositoryFilters"]) == 9  # eight language services and the cluster-autoscaler
+    # eight language services, the cluster-autoscaler, Traefik and the load balancer controller
+    assert len(rule["repositoryFilters"]) == 11

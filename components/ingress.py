@@ -55,6 +55,20 @@ PING_PORT = 8080  # the `traefik` entry point, where the chart serves /ping to i
 PING_PATH = "/ping"
 DEFAULT_HEALTH_PATH = "/healthz"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# Draining without dropping requests (pod rollouts, node drains): the controller's readiness gate
+# keeps a new pod un-Ready until the NLB has registered it healthy, so a rollout never runs ahead
+# of the targets (aws-load-balancer-controller `docs/deploy/pod_readiness_gate.md`; it is injected
+# in namespaces with this label, at pod creation, while the controller's webhook runs). A
+# terminating pod keeps serving for PRE_STOP_SLEEP_SECONDS while the NLB deregisters it (the
+# deregistration delay, 30 s, lets open connections finish), then Traefik accepts for a few more
+# seconds and finishes in-flight requests; the grace period covers all of it.
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
+PRE_STOP_SLEEP_SECONDS = 30  # Kubernetes' `sleep` lifecycle handler (GA in 1.34, on by default since 1.30)
+DEREGISTRATION_DELAY_SECONDS = 30
+REQUEST_ACCEPT_GRACE_SECONDS = 5
+GRACE_TIMEOUT_SECONDS = 10
+TERMINATION_GRACE_PERIOD_SECONDS = 60
+assert TERMINATION_GRACE_PERIOD_SECONDS > PRE_STOP_SLEEP_SECONDS + REQUEST_ACCEPT_GRACE_SECONDS + GRACE_TIMEOUT_SECONDS
 # The entry's images, as repositories below the region's ECR registry (the platform creates them,
 # like the cluster-autoscaler's; docs/upgrades.md, "Images", says how they are copied there):
 # the stack's `images-kubernetes-allowed-registries` admits only its account's ECR, and cannot see
@@ -125,7 +139,23 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
     return {
         # The chart renders `registry/repository:tag` (41.3.0 schema: `image.registry`, `repository`, `tag`).
         "image": {"registry": registry, "repository": repository, "tag": TRAEFIK_IMAGE[1]},
-        "deployment": {"replicas": args.replicas},
+        "deployment": {
+            "replicas": args.replicas,
+            # 41.3.0 schema: `deployment.lifecycle` (object), `deployment.terminationGracePeriodSeconds` (integer).
+            "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
+            "terminationGracePeriodSeconds": TERMINATION_GRACE_PERIOD_SECONDS,
+        },
+        "ports": {
+            TRAFFIC_PORT_NAME: {
+                # Traefik's entry point lifeCycle: keep accepting after SIGTERM, then finish what is in flight.
+                "transport": {
+                    "lifeCycle": {
+                        "requestAcceptGraceTimeout": f"{REQUEST_ACCEPT_GRACE_SECONDS}s",
+                        "graceTimeOut": f"{GRACE_TIMEOUT_SECONDS}s",
+                    }
+                }
+            }
+        },
         "podDisruptionBudget": {"enabled": args.replicas > 1, "maxUnavailable": 1},
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
         "service": {"enabled": False},  # the NLB Service is the component's own
@@ -195,6 +225,8 @@ def service_annotations(
         f"{prefix}healthcheck-healthy-threshold": "2",
         f"{prefix}healthcheck-unhealthy-threshold": "2",
         f"{prefix}attributes": "load_balancing.cross_zone.enabled=true",
+        # Open connections get this long to finish once a target leaves (the default is 300 s).
+        f"{prefix}target-group-attributes": f"deregistration_delay.timeout_seconds={DEREGISTRATION_DELAY_SECONDS}",
     }
 
 
@@ -237,7 +269,10 @@ class PublicIngress(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={"name": args.namespace, "labels": restricted_namespace_labels(args.kubernetes_version)},
+            metadata={
+                "name": args.namespace,
+                "labels": {**restricted_namespace_labels(args.kubernetes_version), READINESS_GATE_LABEL: "enabled"},
+            },
             opts=on_cluster,
         )
         self.release = k8s.helm.v3.Release(
@@ -251,7 +286,10 @@ class PublicIngress(pulumi.ComponentResource):
             atomic=True,  # a failed upgrade rolls back instead of leaving a half-applied release
             cleanup_on_fail=True,
             timeout=600,
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace])),
+            # The controller's pod webhook injects the readiness gates: it must run before Traefik's pods.
+            opts=pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=[namespace, self.controller.release])
+            ),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-nlb",

@@ -351,6 +351,7 @@ DOCUMENTED_ANNOTATIONS = {
         "healthcheck-healthy-threshold",
         "healthcheck-unhealthy-threshold",
         "attributes",
+        "target-group-attributes",
     )
 }
 
@@ -474,3 +475,39 @@ def test_without_an_ecr_registry_the_entry_names_its_upstream_images(ingress: Gr
             oidc_provider_url=OIDC_URL,
             image="public.ecr.aws/eks/aws-load-balancer-controller",
         )
+
+
+# --- rollouts and drains keep serving ---------------------------------------------------------------
+
+
+def test_rollouts_and_drains_keep_the_nlb_in_step_with_the_pods(ingress: Graph) -> None:
+    traefik = release(ingress, "traefik")
+    values = merged(traefik_defaults(), traefik.inputs["values"])
+    assert schema_errors(traefik.inputs["values"]) == []  # the 41.3.0 schema takes every key below
+    # The pod spec the chart renders from these values is a valid 1.34 Pod (the sleep handler included).
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "traefik"},
+        "spec": {
+            "terminationGracePeriodSeconds": values["deployment"]["terminationGracePeriodSeconds"],
+            "containers": [{"name": "traefik", "image": "traefik", "lifecycle": values["deployment"]["lifecycle"]}],
+        },
+    }
+    kubernetes_validate.validate(pod, "1.34", strict=True)
+    sleep = values["deployment"]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    life = values["ports"]["web"]["transport"]["lifeCycle"]
+    accept, grace = (int(life[key].removesuffix("s")) for key in ("requestAcceptGraceTimeout", "graceTimeOut"))
+    assert sleep >= 30 and values["deployment"]["terminationGracePeriodSeconds"] > sleep + accept + grace
+    # The NLB lets open connections finish within the pod's preStop sleep.
+    annotations = ingress.one(SERVICE).inputs["metadata"]["annotations"]
+    attributes = annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"]
+    assert attributes == "deregistration_delay.timeout_seconds=30"
+    assert int(attributes.split("=")[1]) <= sleep
+    # New pods become Ready only once the NLB has them healthy: the controller's readiness gate.
+    namespace = next(
+        n for n in ingress.by_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "ingress"
+    )
+    assert namespace.inputs["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+    controller = release(ingress, "aws-load-balancer-controller")
+    assert controller.urn in traefik.dependencies  # its webhook injects the gate when Traefik's pods are made

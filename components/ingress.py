@@ -40,6 +40,7 @@ from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
 from components.dns import entry_names
 from components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
 from components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
+from components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server, default_deny
 from components.pod_security_labels import restricted_namespace_labels
 
 CHART = "traefik"
@@ -98,6 +99,10 @@ class PublicIngressArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Where the internet-facing NLB goes: one public subnet per zone."""
+    public_subnet_cidrs: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Their CIDRs: the NLB's addresses, the only sources Traefik's pods admit."""
+    vpc_cidr: pulumi.Input[str]
+    """The VPC's CIDR (the API server's ENIs, the control plane's webhook calls)."""
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
     domain: str
@@ -113,6 +118,8 @@ class PublicIngressArgs:
     """Traefik pods, spread over zones; a disruption budget keeps all but one up."""
     controller_replicas: int = 2
     """AWS Load Balancer Controller pods."""
+    backend_namespaces: Sequence[str] = ()
+    """Namespaces whose pods Traefik may forward to (the backends behind its Ingresses)."""
     image_registry: str | None = None
     """The region's ECR registry prefix (`<account>.dkr.ecr.<region>.amazonaws.com/platform`) that
     holds the `ENTRY_IMAGES`; None: the upstream registries (`UPSTREAM_REGISTRIES`)."""
@@ -198,6 +205,37 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
     }
 
 
+def network_policies(args: PublicIngressArgs) -> dict[str, dict[str, Any]]:
+    """Deny everything in the namespace, then exactly what Traefik needs: the NLB in (its nodes sit in
+    the public subnets; targets of type ip see the NLB's addresses, client IPs are not kept) on the
+    traffic and health-check ports; out to the backends, CoreDNS and the API server (Ingresses)."""
+    from_nlb = pulumi.Output.from_input(args.public_subnet_cidrs).apply(
+        lambda cidrs: [{"ipBlock": {"cidr": str(cidr)}} for cidr in cidrs]
+    )
+    backends = [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+        for namespace in args.backend_namespaces
+    ]
+    return {
+        "default-deny-all": default_deny(),
+        "traefik": {
+            "podSelector": {"matchLabels": _instance(args)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": from_nlb,
+                    "ports": [{"protocol": "TCP", "port": port} for port in (TRAFFIC_PORT, PING_PORT)],
+                }
+            ],
+            "egress": [
+                *([{"to": backends}] if backends else []),
+                {"to": [KUBE_DNS], "ports": DNS_PORTS},
+                api_server(args.vpc_cidr),
+            ],
+        },
+    }
+
+
 def service_annotations(
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]], certificate_arn: pulumi.Input[str]
 ) -> dict[str, pulumi.Input[str]]:
@@ -258,6 +296,7 @@ class PublicIngress(pulumi.ComponentResource):
                 kubernetes_version=args.kubernetes_version,
                 cluster_name=args.cluster_name,
                 vpc_id=args.vpc_id,
+                vpc_cidr=args.vpc_cidr,
                 oidc_provider_arn=args.oidc_provider_arn,
                 oidc_provider_url=args.oidc_provider_url,
                 tags=args.tags,
@@ -275,6 +314,16 @@ class PublicIngress(pulumi.ComponentResource):
             },
             opts=on_cluster,
         )
+        in_namespace = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace]))
+        policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name}",
+                metadata={"name": policy_name, "namespace": args.namespace},
+                spec=spec,
+                opts=in_namespace,
+            )
+            for policy_name, spec in network_policies(args).items()
+        ]
         self.release = k8s.helm.v3.Release(
             f"{name}-traefik",
             name=RELEASE_NAME,
@@ -288,7 +337,7 @@ class PublicIngress(pulumi.ComponentResource):
             timeout=600,
             # The controller's pod webhook injects the readiness gates: it must run before Traefik's pods.
             opts=pulumi.ResourceOptions.merge(
-                on_cluster, pulumi.ResourceOptions(depends_on=[namespace, self.controller.release])
+                on_cluster, pulumi.ResourceOptions(depends_on=[namespace, *policies, self.controller.release])
             ),
         )
         self.service = k8s.core.v1.Service(

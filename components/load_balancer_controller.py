@@ -29,6 +29,7 @@ from components import iam
 from components.aws_context import AwsContext
 from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
 from components.load_balancer_controller_policy import CONTROLLER_VERSION, iam_policy_document
+from components.network_policy_peers import DNS_PORTS, KUBE_DNS, default_deny
 from components.pod_security_labels import restricted_namespace_labels
 
 CHART = "aws-load-balancer-controller"
@@ -54,6 +55,8 @@ class AwsLoadBalancerControllerArgs:
     """The cluster's minor version: Pod Security is pinned to it."""
     cluster_name: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    """Where the control plane calls the webhook from (its ENIs in the cluster's VPC)."""
     oidc_provider_arn: pulumi.Input[str]
     """The cluster's IAM OIDC provider (`Cluster.oidc_provider_arn`)."""
     oidc_provider_url: pulumi.Input[str]
@@ -117,6 +120,28 @@ def chart_values(
     }
 
 
+WEBHOOK_PORT = 9443  # the chart's `webhookBindPort` default: the container port its webhook Service targets
+
+
+def network_policies(args: AwsLoadBalancerControllerArgs) -> dict[str, dict[str, Any]]:
+    """Deny everything, then the webhook in from the control plane (its ENIs in the VPC), and out
+    DNS and HTTPS (the API server and the AWS APIs: ELB, EC2, ACM, WAF, Shield, through NAT)."""
+    return {
+        "default-deny-all": default_deny(),
+        "controller": {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {"from": [{"ipBlock": {"cidr": args.vpc_cidr}}], "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}]}
+            ],
+            "egress": [
+                {"to": [KUBE_DNS], "ports": DNS_PORTS},
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
+            ],
+        },
+    }
+
+
 class AwsLoadBalancerController(pulumi.ComponentResource):
     """The controller's namespace, IAM policy and IRSA role, and its Helm release."""
 
@@ -141,6 +166,16 @@ class AwsLoadBalancerController(pulumi.ComponentResource):
             metadata={"name": NAMESPACE, "labels": restricted_namespace_labels(args.kubernetes_version)},
             opts=on_cluster,
         )
+        in_namespace = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace]))
+        policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name}",
+                metadata={"name": policy_name, "namespace": NAMESPACE},
+                spec=spec,
+                opts=in_namespace,
+            )
+            for policy_name, spec in network_policies(args).items()
+        ]
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=RELEASE_NAME,
@@ -152,7 +187,9 @@ class AwsLoadBalancerController(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             timeout=600,
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace, *role.ready])),
+            opts=pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=[namespace, *policies, *role.ready])
+            ),
         )
         self.role_arn = role.arn
         self.register_outputs({"roleArn": self.role_arn})

@@ -8,7 +8,7 @@ from typing import Any
 from policies.label_selectors import matches, selects_any_object, selects_everything
 from policies.networks import cidr_values, open_to_internet
 from policies.rule import Resource, Rule, StackRule, at, each, is_unknown, mapping, schema, sequence, truthy
-from policies.rules.kubernetes import UNTRUSTED, WORKLOADS, cluster_namespace, namespace_of, pod_of
+from policies.rules.kubernetes import HELM_RELEASE, UNTRUSTED, WORKLOADS, cluster_namespace, namespace_of, pod_of
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -360,13 +360,17 @@ def _default_deny(resources: Sequence[Resource], config: Mapping[str, Any]) -> I
                     side = "from" if direction == "Ingress" else "to"
                     openers.setdefault(key, []).append((selector, f"{policy.name} allows {rules_key} {side} {why}"))
     reported: set[tuple[str, str]] = set()
-    for workload in (r for r in resources if r.type in WORKLOADS):
+    # A Helm release runs workloads the pack cannot see: its namespace needs the deny too, and
+    # since its pods' labels are unknown, any opening in that namespace may select them.
+    for workload in (r for r in resources if r.type in WORKLOADS or r.type == HELM_RELEASE):
         key = cluster_namespace(workload)
         if key in reported:
             continue
         missing = sorted({"Ingress", "Egress"} - denied.get(key, set()))
-        labels = _workload_labels(workload)
-        undone = [why for selector, why in openers.get(key, ()) if matches(selector, labels) is not False]
+        labels = _workload_labels(workload) if workload.type in WORKLOADS else None
+        undone = [
+            why for selector, why in openers.get(key, ()) if labels is None or matches(selector, labels) is not False
+        ]
         if missing or undone:
             reported.add(key)
             why = f"no default deny for {', '.join(missing)}" if missing else "; ".join(undone)
@@ -588,8 +592,8 @@ EXPOSURE_STACK_RULES = (
     ),
     StackRule(
         name="exposure-kubernetes-namespace-default-deny",
-        description="Every namespace that runs workloads, in every cluster, has an effective default-deny "
-        "NetworkPolicy.",
+        description="Every namespace that runs workloads (or holds a Helm release), in every cluster, has an "
+        "effective default-deny NetworkPolicy.",
         severity="high",
         enforcement="mandatory",
         check=_default_deny,

@@ -29,6 +29,7 @@ TRAEFIK_CHART = PROJECT_ROOT.parent / "shared" / "fixtures" / "helm" / "traefik-
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SERVICE = "kubernetes:core/v1:Service"
 SUBNETS = ["subnet-0a", "subnet-0b", "subnet-0c"]
+PUBLIC_CIDRS = ["10.10.0.0/24", "10.10.1.0/24", "10.10.2.0/24"]
 OIDC_URL = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789"
 OIDC_ARN = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789"
 
@@ -39,6 +40,9 @@ def ingress_args(provider: Any, **changes: Any) -> PublicIngressArgs:
         "cluster_name": "platform-test-us-east-1",
         "vpc_id": "vpc-0123",
         "public_subnet_ids": SUBNETS,
+        "public_subnet_cidrs": PUBLIC_CIDRS,
+        "vpc_cidr": "10.10.0.0/16",
+        "backend_namespaces": ["backend"],
         "oidc_provider_arn": OIDC_ARN,
         "oidc_provider_url": OIDC_URL,
         "domain": "run.example.com",
@@ -399,6 +403,7 @@ def test_controller_arguments_are_checked() -> None:
             kubernetes_version="1.34",
             cluster_name="c",
             vpc_id="vpc-1",
+            vpc_cidr="10.10.0.0/16",
             oidc_provider_arn=OIDC_ARN,
             oidc_provider_url=OIDC_URL,
             replicas=0,
@@ -471,6 +476,7 @@ def test_without_an_ecr_registry_the_entry_names_its_upstream_images(ingress: Gr
             kubernetes_version="1.34",
             cluster_name="c",
             vpc_id="v",
+            vpc_cidr="10.10.0.0/16",
             oidc_provider_arn=OIDC_ARN,
             oidc_provider_url=OIDC_URL,
             image="public.ecr.aws/eks/aws-load-balancer-controller",
@@ -511,3 +517,58 @@ def test_rollouts_and_drains_keep_the_nlb_in_step_with_the_pods(ingress: Graph) 
     assert namespace.inputs["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
     controller = release(ingress, "aws-load-balancer-controller")
     assert controller.urn in traefik.dependencies  # its webhook injects the gate when Traefik's pods are made
+
+
+# --- NetworkPolicies: the entry's namespaces deny by default ------------------------------------------
+
+
+def test_both_namespaces_deny_by_default_and_open_only_what_the_entry_needs(ingress: Graph) -> None:
+    policies = {
+        (p.inputs["metadata"]["namespace"], p.inputs["metadata"]["name"]): p.inputs["spec"]
+        for p in ingress.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert set(policies) == {
+        ("ingress", "default-deny-all"),
+        ("ingress", "traefik"),
+        ("aws-load-balancer-controller", "default-deny-all"),
+        ("aws-load-balancer-controller", "controller"),
+    }
+    for namespace in ("ingress", "aws-load-balancer-controller"):
+        assert policies[(namespace, "default-deny-all")] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    traefik = policies[("ingress", "traefik")]
+    values = release(ingress, "traefik").inputs["values"]
+    assert (
+        traefik["podSelector"]["matchLabels"] == values["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]
+    )
+    (inbound,) = traefik["ingress"]
+    assert inbound["from"] == [{"ipBlock": {"cidr": cidr}} for cidr in PUBLIC_CIDRS]  # the NLB's subnets only
+    assert sorted(port["port"] for port in inbound["ports"]) == [8000, 8080]
+    backends, dns, api = traefik["egress"]
+    assert backends == {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "backend"}}}]}
+    assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert api == {
+        "to": [{"ipBlock": {"cidr": "172.20.0.1/32"}}, {"ipBlock": {"cidr": "10.10.0.0/16"}}],
+        "ports": [{"protocol": "TCP", "port": 443}],
+    }
+    controller = policies[("aws-load-balancer-controller", "controller")]
+    assert controller["ingress"] == [
+        {"from": [{"ipBlock": {"cidr": "10.10.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 9443}]}
+    ]
+    assert [rule["ports"] for rule in controller["egress"]][1] == [{"protocol": "TCP", "port": 443}]
+    for spec in policies.values():
+        kubernetes_validate.validate(
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "p"}, "spec": spec},
+            "1.34",
+            strict=True,
+        )
+    # The releases wait for their namespace's policies: no pod runs before its deny.
+    by_name = {
+        p.inputs["metadata"]["name"] + p.inputs["metadata"]["namespace"]: p.urn
+        for p in ingress.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert by_name["default-deny-allingress"] in release(ingress, "traefik").dependencies
+    assert (
+        by_name["default-deny-allaws-load-balancer-controller"]
+        in release(ingress, "aws-load-balancer-controller").dependencies
+    )

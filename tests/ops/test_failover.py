@@ -407,8 +407,10 @@ def test_detach_and_promote_fences_the_old_regions_writer_check(
     assert status == Exit.OK, err
 
     def config(region: str) -> dict[str, Any]:
-        found: dict[str, Any] = route53.get_health_check(HealthCheckId=checks[region])["HealthCheck"]
-        return found["HealthCheckConfig"]
+        found: dict[str, Any] = route53.get_health_check(HealthCheckId=checks[region])["HealthCheck"][
+            "HealthCheckConfig"
+        ]
+        return found
 
     # Disabled is always healthy; inverted on top, always unhealthy (UpdateHealthCheck).
     assert (config(PRIMARY)["Disabled"], config(PRIMARY)["Inverted"]) == (True, True)

@@ -10,7 +10,8 @@ import pytest
 from components.config import parse_stack_config
 from components.dns import DnsArgsError, GlobalDnsArgs
 from components.platform import Platform
-from components.writer_health import WriterAlarm
+from components.writer_health import SETTINGS as WRITER_SETTINGS
+from components.writer_health import WriterAlarm, alarm_name
 from preflight.mocks import Registration
 from preflight.synth import Graph
 from tests.components.test_config import namespace_values
@@ -165,6 +166,8 @@ def test_prod_writes_follow_the_database_writer_not_the_entry_checks() -> None:
         assert (alarm.inputs["namespace"], alarm.inputs["statistic"]) == ("AWS/RDS", "SampleCount")
         assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == ("LessThanThreshold", 1)
         assert alarm.inputs["treatMissingData"] == "breaching"  # a secondary has no writer data at all
+        # Route 53 copies the alarm's settings once: the name carries their hash, so a change replaces it.
+        assert alarm.inputs["name"] == alarm_name(f"platform-prod-{region}-database-writer", WRITER_SETTINGS)
         check = checks[region].inputs
         assert check["type"] == "CLOUDWATCH_METRIC"
         assert (check["cloudwatchAlarmName"], check["cloudwatchAlarmRegion"]) == (alarm.outputs["name"], region)
@@ -202,6 +205,14 @@ def test_one_region_gets_its_zone_and_plain_names_without_health_checks(stack: s
     assert not [a for a in graph.by_type(ALARM) if a.name.endswith("-database-writer")]
     assert "globalDatabase" not in graph.outputs
     assert out(graph, "dns")["healthCheckIds"] == {} and out(graph, "dns")["zoneId"] == zone_id
+
+
+def test_a_changed_writer_alarm_setting_is_a_new_alarm_name() -> None:
+    base = alarm_name("platform-prod-us-east-1-database-writer", WRITER_SETTINGS)
+    assert base.startswith("platform-prod-us-east-1-database-writer-") and len(base.rsplit("-", 1)[1]) == 8
+    for key, value in (("evaluation_periods", 3), ("threshold", 2), ("treat_missing_data", "missing")):
+        changed = alarm_name("platform-prod-us-east-1-database-writer", {**WRITER_SETTINGS, key: value})
+        assert changed != base, key
 
 
 def prod_with(**changes: Any) -> dict[str, Any]:

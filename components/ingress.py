@@ -164,15 +164,23 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
             }
         },
         "podDisruptionBudget": {"enabled": args.replicas > 1, "maxUnavailable": 1},
-        "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
+        # Not the default class: only Ingresses that name `traefik` are public (an Ingress without a
+        # class stays private instead of landing on the internet-facing entry by accident).
+        "ingressClass": {"enabled": True, "isDefaultClass": False, "name": "traefik"},
         "service": {"enabled": False},  # the NLB Service is the component's own
         # No Gateway API objects: the Gateway provider is off, and nothing should render them.
         "gateway": {"enabled": False},
         "gatewayClass": {"enabled": False},
+        # Reach: Ingresses only, only in the backends' namespaces (and its own, where its Service is);
+        # no CRD provider (no IngressRoute is used). `rbac.namespaced` stays off: the chart then needs
+        # every watched namespace to exist at install (it makes a Role in each) and cannot serve an
+        # IngressClass (41.3.0 values.yaml `rbac.namespaced`), and the backend's namespace is the backend's.
         "providers": {
+            "kubernetesCRD": {"enabled": False},
             "kubernetesIngress": {
-                "publishedService": {"enabled": True, "pathOverride": f"{args.namespace}/{SERVICE_NAME}"}
-            }
+                "namespaces": [args.namespace, *args.backend_namespaces],
+                "publishedService": {"enabled": True, "pathOverride": f"{args.namespace}/{SERVICE_NAME}"},
+            },
         },
         # No dashboard or API on any entry point; no version checks or usage reports.
         "api": {"dashboard": False},

@@ -107,6 +107,9 @@ def chart_values(
         # Ingresses would fail while the controller is down. No ALB Ingress exists to validate.
         "webhookConfig": {"disableIngressValidation": True},
         "defaultTags": dict(args.tags),
+        # Keep the webhook's TLS secret across upgrades (values.yaml `keepTLSSecret`): a new one on
+        # every `helm upgrade` changes the webhook's CA bundle while old pods still serve the old one.
+        "keepTLSSecret": True,
         "nodeSelector": {NODE_GROUP_LABEL: SYSTEM_GROUP},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         # Pod Security `restricted`: the chart's defaults lack the seccomp profile and dropped capabilities.

@@ -185,6 +185,7 @@ LBC_DOCUMENTED: dict[str, Any] = {
         "ingressValidationNamespaceSelector": dict,
     },
     "defaultTags": dict,
+    "keepTLSSecret": bool,
     "nodeSelector": dict,
     "resources": dict,
     "podSecurityContext": dict,
@@ -228,6 +229,7 @@ def test_controller_knows_its_cluster_without_instance_metadata(ingress: Graph) 
     # No webhook of the controller's stands in the way of the backends' (Traefik) Ingresses.
     assert values["webhookConfig"] == {"disableIngressValidation": True}
     assert values["defaultTags"] == {"environment": "test", "owner": "platform-team"}
+    assert values["keepTLSSecret"] is True  # the webhook's certificate survives upgrades
 
 
 def test_controller_pods_pass_pod_security_restricted_in_a_restricted_namespace(ingress: Graph) -> None:
@@ -572,3 +574,15 @@ def test_both_namespaces_deny_by_default_and_open_only_what_the_entry_needs(ingr
         by_name["default-deny-allaws-load-balancer-controller"]
         in release(ingress, "aws-load-balancer-controller").dependencies
     )
+
+
+def test_traefik_reaches_only_the_backends_ingresses(ingress: Graph) -> None:
+    traefik = release(ingress, "traefik")
+    values = traefik.inputs["values"]
+    assert schema_errors(values) == []  # each key below is one the 41.3.0 schema knows
+    assert values["providers"]["kubernetesCRD"] == {"enabled": False}
+    assert values["providers"]["kubernetesIngress"]["namespaces"] == ["ingress", "backend"]
+    assert values["ingressClass"] == {"enabled": True, "isDefaultClass": False, "name": "traefik"}
+    schema = traefik_schema()["properties"]
+    assert "namespaces" in schema["providers"]["properties"]["kubernetesIngress"]["properties"]
+    assert "enabled" in schema["providers"]["properties"]["kubernetesCRD"]["properties"]

@@ -247,10 +247,28 @@ def _load_balancer_controller(resource: Resource, config: Mapping[str, Any]) -> 
             "Balancer Controller provisions the load balancer, not the legacy in-tree cloud provider"
         )
         return
-    if annotations.get(f"{LB_ANNOTATION}scheme") == "internet-facing" and not annotations.get(
-        f"{LB_ANNOTATION}ssl-cert"
-    ):
+    target_type = annotations.get(f"{LB_ANNOTATION}nlb-target-type")
+    if not is_unknown(target_type) and target_type != "ip":
+        # ip targets reach the pods directly; `instance` opens a NodePort on every node (nlb.md).
+        yield f"set {LB_ANNOTATION}nlb-target-type: ip (it is {target_type!r}): targets are the pods, no NodePorts"
+    certificate = annotations.get(f"{LB_ANNOTATION}ssl-cert")
+    if annotations.get(f"{LB_ANNOTATION}scheme") == "internet-facing" and not certificate:
         yield f"an internet-facing load balancer serves TLS: set {LB_ANNOTATION}ssl-cert to an ACM certificate ARN"
+    ssl_ports = annotations.get(f"{LB_ANNOTATION}ssl-ports")
+    if not certificate or ssl_ports is None or is_unknown(ssl_ports) or str(ssl_ports).strip() == "*":
+        return  # without ssl-ports the controller puts TLS on every port (annotations.md#ssl-ports)
+    listed = {part.strip() for part in str(ssl_ports).split(",")}
+    ports = at(resource.props, "spec", "ports")
+    for port in [] if is_unknown(ports) else sequence(ports):
+        port = mapping(port)
+        name, number = port.get("name"), port.get("port")
+        if is_unknown(name) or is_unknown(number):
+            continue
+        if str(number) not in listed and (name is None or str(name) not in listed):
+            yield (
+                f"port {name or number} is not in {LB_ANNOTATION}ssl-ports ({ssl_ports}): with a certificate "
+                "every listener serves TLS; list it, or leave ssl-ports unset"
+            )
 
 
 def _flow_logs(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -551,8 +569,8 @@ EXPOSURE_RULES = (
     ),
     Rule(
         name="exposure-kubernetes-load-balancer-controller",
-        description="A LoadBalancer Service gets its load balancer from the AWS Load Balancer Controller, "
-        "and an internet-facing one terminates TLS with an ACM certificate.",
+        description="A LoadBalancer Service gets its load balancer from the AWS Load Balancer Controller with "
+        "ip targets, and an internet-facing one terminates TLS with an ACM certificate on every port.",
         severity="high",
         enforcement="mandatory",
         check=_load_balancer_controller,

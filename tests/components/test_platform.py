@@ -185,17 +185,27 @@ def test_prod_writes_follow_the_database_writer_not_the_entry_checks() -> None:
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_one_region_gets_its_zone_and_plain_names_without_health_checks(stack: str) -> None:
+def test_one_region_gets_the_routed_records_of_several_without_health_checks(stack: str) -> None:
     graph = synthesized(stack)
     assert [r.name for r in graph.by_type("platform:index:Region")] == ["us-east-1"]
     assert not graph.by_type("aws:route53/zone:Zone")
     zone_id = {"dev": "Z0111111111111", "staging": "Z0222222222222"}[stack]
-    names = {r.inputs["name"]: r.inputs for r in graph.by_type(RECORD) if "validation" not in r.name}
+    names = {r.inputs["name"]: r for r in graph.by_type(RECORD) if "validation" not in r.name}
     hostname = out(graph, "ingress")["us-east-1"]["hostname"]
     assert sorted(names) == [f"api.{stack}.run.example.com", f"primary.{stack}.run.example.com"]
-    for record in names.values():
+    for registration in names.values():
+        record = registration.inputs
         assert (record["type"], record["records"], record["zoneId"]) == ("CNAME", [hostname], zone_id)
-        assert "setIdentifier" not in record and "healthCheckId" not in record
+        assert "healthCheckId" not in record
+    # The records (and their logical names) a multi-region stack has: adding a region adds records
+    # beside them; plain records would conflict with routed ones of the same name (finding 9, #19).
+    api, primary = names[f"api.{stack}.run.example.com"], names[f"primary.{stack}.run.example.com"]
+    assert (api.name, api.inputs["setIdentifier"]) == ("platform-dns-us-east-1-latency", "us-east-1")
+    assert api.inputs["latencyRoutingPolicies"] == [{"region": "us-east-1"}]
+    assert (primary.name, primary.inputs["setIdentifier"]) == ("platform-dns-us-east-1-writer", "writer-us-east-1")
+    assert primary.inputs["weightedRoutingPolicies"] == [{"weight": 1}]
+    prod = {r.name for r in synthesized("prod").by_type(RECORD)}
+    assert {api.name, primary.name} <= prod
     for absent in (
         HEALTH_CHECK,
         "aws:rds/globalCluster:GlobalCluster",

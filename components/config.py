@@ -815,7 +815,19 @@ class DnsConfig(_Model):
     """Public DNS of the entry points: the zone that validates their ACM certificates and names them."""
 
     domain: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
-    hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="reuse a zone")
+    # ACM validates the entry's certificate through public DNS, and the provider waits up to 75 min
+    # for it (terraform-provider-aws internal/service/acm/certificate_validation.go): a zone nobody
+    # delegated never validates. So the zone is either delegated before the stack runs
+    # (`hostedZoneId`), or the stack delegates the one it makes from a parent zone in the same
+    # account (`parentZoneId`, where it writes the NS record). docs/public-entry.md, "Bootstrap".
+    hosted_zone_id: str | None = Field(
+        default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="an existing zone of `domain`, already delegated"
+    )
+    parent_zone_id: str | None = Field(
+        default=None,
+        pattern=r"^Z[A-Z0-9]{1,31}$",
+        description="a delegated parent zone in this account: the stack makes the zone and delegates it",
+    )
     # Route 53 sends this path to every region's entry; the backend answers it (any host) with
     # 200 only while it can serve, so an entry whose backends are down leaves the latency records.
     health_path: str = Field(
@@ -823,6 +835,22 @@ class DnsConfig(_Model):
         pattern=r"^/[A-Za-z0-9._~/-]{0,254}$",
         description="path the backends answer on the public entry for Route 53's health checks",
     )
+
+    @model_validator(mode="after")
+    def _a_delegated_zone(self) -> DnsConfig:
+        if self.hosted_zone_id is not None and self.parent_zone_id is not None:
+            raise KeyedValueError(
+                "parentZoneId", "set hostedZoneId or parentZoneId, not both (with hostedZoneId no zone is made)"
+            )
+        if self.hosted_zone_id is None and self.parent_zone_id is None:
+            raise KeyedValueError(
+                "hostedZoneId",
+                f"set the Route 53 zone of {self.domain}, created and delegated beforehand, or parentZoneId "
+                "(a delegated parent zone in this account, where the stack writes the delegation): ACM validates "
+                "the certificate through public DNS, and a new zone nobody delegated never validates "
+                "(docs/public-entry.md, Bootstrap)",
+            )
+        return self
 
 
 class StackConfig(_Model):

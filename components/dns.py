@@ -3,7 +3,11 @@
 The hosted zone itself is made by the primary Region (components/region.py), because every
 region's entry needs it first to validate its ACM certificate; this component adds the records.
 
-One region: both names are CNAMEs to that region's entry; there is nowhere to fail over to.
+One region: the same routed records as several (a latency record and a weighted record, each
+with the region as its set identifier), without health checks: there is nowhere to fail over to.
+Route 53 refuses a plain record beside routed ones of the same name and type, and Pulumi creates
+new records before it deletes old ones, so plain records would make a move to several regions
+fail; with the same records and logical names, adding a region only adds records and checks.
 
 Several regions:
 - per region an HTTPS health check of its public entry on the backends' health path (the
@@ -90,9 +94,9 @@ class GlobalDns(pulumi.ComponentResource):
         self.health_check_ids = {}
         self.writer_health_check_ids = {}
         if len(args.endpoints) == 1:
-            (hostname,) = args.endpoints.values()
-            self._record(f"{name}-api", self.latency_name, hostname)
-            self._record(f"{name}-primary", self.writer_name, hostname)
+            ((region, hostname),) = args.endpoints.items()
+            self._latency_record(name, region, hostname, health_check_id=None)
+            self._writer_record(name, region, hostname, health_check_id=None)
         else:
             self._several_regions(name, args)
         self.register_outputs(
@@ -123,14 +127,7 @@ class GlobalDns(pulumi.ComponentResource):
                 opts=child,
             )
             self.health_check_ids[region] = entry.id
-            self._record(
-                f"{name}-{region}-latency",
-                self.latency_name,
-                hostname,
-                set_identifier=region,
-                health_check_id=entry.id,
-                latency_routing_policies=[aws.route53.RecordLatencyRoutingPolicyArgs(region=region)],
-            )
+            self._latency_record(name, region, hostname, health_check_id=entry.id)
         for region, hostname in args.endpoints.items():
             alarm = args.writer_alarms[region]
             writer = aws.route53.HealthCheck(
@@ -143,14 +140,33 @@ class GlobalDns(pulumi.ComponentResource):
                 opts=child,
             )
             self.writer_health_check_ids[region] = writer.id
-            self._record(
-                f"{name}-{region}-writer",
-                self.writer_name,
-                hostname,
-                set_identifier=f"writer-{region}",
-                health_check_id=writer.id,
-                weighted_routing_policies=[aws.route53.RecordWeightedRoutingPolicyArgs(weight=1)],
-            )
+            self._writer_record(name, region, hostname, health_check_id=writer.id)
+
+    def _latency_record(
+        self, name: str, region: str, hostname: pulumi.Input[str], *, health_check_id: pulumi.Input[str] | None
+    ) -> None:
+        """`api.<domain>` for `region`: answered to the clients nearest it (while its check passes)."""
+        self._record(
+            f"{name}-{region}-latency",
+            self.latency_name,
+            hostname,
+            set_identifier=region,
+            health_check_id=health_check_id,
+            latency_routing_policies=[aws.route53.RecordLatencyRoutingPolicyArgs(region=region)],
+        )
+
+    def _writer_record(
+        self, name: str, region: str, hostname: pulumi.Input[str], *, health_check_id: pulumi.Input[str] | None
+    ) -> None:
+        """`primary.<domain>` for `region`: answered while its writer check passes (equal weights)."""
+        self._record(
+            f"{name}-{region}-writer",
+            self.writer_name,
+            hostname,
+            set_identifier=f"writer-{region}",
+            health_check_id=health_check_id,
+            weighted_routing_policies=[aws.route53.RecordWeightedRoutingPolicyArgs(weight=1)],
+        )
 
     def _record(self, resource_name: str, record_name: str, target: pulumi.Input[str], **routing: Any) -> None:
         """A CNAME to a regional entry (with routing: answered only while its health check passes)."""

@@ -39,6 +39,8 @@ from components.certificates import validated_certificate
 from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
 from components.dns import entry_names
 from components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
+from components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
+from components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server, default_deny
 from components.pod_security_labels import restricted_namespace_labels
 
 CHART = "traefik"
@@ -54,6 +56,34 @@ PING_PORT = 8080  # the `traefik` entry point, where the chart serves /ping to i
 PING_PATH = "/ping"
 DEFAULT_HEALTH_PATH = "/healthz"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# Draining without dropping requests (pod rollouts, node drains): the controller's readiness gate
+# keeps a new pod un-Ready until the NLB has registered it healthy, so a rollout never runs ahead
+# of the targets (aws-load-balancer-controller `docs/deploy/pod_readiness_gate.md`; it is injected
+# in namespaces with this label, at pod creation, while the controller's webhook runs). A
+# terminating pod keeps serving for PRE_STOP_SLEEP_SECONDS while the NLB deregisters it (the
+# deregistration delay, 30 s, lets open connections finish), then Traefik accepts for a few more
+# seconds and finishes in-flight requests; the grace period covers all of it.
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
+PRE_STOP_SLEEP_SECONDS = 30  # Kubernetes' `sleep` lifecycle handler (GA in 1.34, on by default since 1.30)
+DEREGISTRATION_DELAY_SECONDS = 30
+REQUEST_ACCEPT_GRACE_SECONDS = 5
+GRACE_TIMEOUT_SECONDS = 10
+TERMINATION_GRACE_PERIOD_SECONDS = 60
+assert TERMINATION_GRACE_PERIOD_SECONDS > PRE_STOP_SLEEP_SECONDS + REQUEST_ACCEPT_GRACE_SECONDS + GRACE_TIMEOUT_SECONDS
+# The entry's images, as repositories below the region's ECR registry (the platform creates them,
+# like the cluster-autoscaler's; docs/upgrades.md, "Images", says how they are copied there):
+# the stack's `images-kubernetes-allowed-registries` admits only its account's ECR, and cannot see
+# the images a Helm release renders. Tags: Traefik 41.3.0's appVersion, the controller chart's.
+TRAEFIK_IMAGE = ("traefik", "v3.7.11")
+CONTROLLER_IMAGE = ("aws-load-balancer-controller", CONTROLLER_CHART_VERSION_TAG)
+ENTRY_IMAGES = (TRAEFIK_IMAGE, CONTROLLER_IMAGE)
+# Where they come from upstream (the copy's source; and the images used without an ECR registry).
+UPSTREAM_REGISTRIES = {TRAEFIK_IMAGE[0]: "docker.io", CONTROLLER_IMAGE[0]: "public.ecr.aws/eks"}
+
+
+def entry_images(registry: str | None) -> dict[str, str]:
+    """Per repository name, the full image reference the entry runs from `registry` (or upstream)."""
+    return {name: f"{registry or UPSTREAM_REGISTRIES[name]}/{name}:{tag}" for name, tag in ENTRY_IMAGES}
 
 
 class IngressArgsError(pulumi.RunError, ValueError):
@@ -69,6 +99,10 @@ class PublicIngressArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Where the internet-facing NLB goes: one public subnet per zone."""
+    public_subnet_cidrs: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Their CIDRs: the NLB's addresses, the only sources Traefik's pods admit."""
+    vpc_cidr: pulumi.Input[str]
+    """The VPC's CIDR (the API server's ENIs, the control plane's webhook calls)."""
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
     domain: str
@@ -84,6 +118,11 @@ class PublicIngressArgs:
     """Traefik pods, spread over zones; a disruption budget keeps all but one up."""
     controller_replicas: int = 2
     """AWS Load Balancer Controller pods."""
+    backend_namespaces: Sequence[str] = ()
+    """Namespaces whose pods Traefik may forward to (the backends behind its Ingresses)."""
+    image_registry: str | None = None
+    """The region's ECR registry prefix (`<account>.dkr.ecr.<region>.amazonaws.com/platform`) that
+    holds the `ENTRY_IMAGES`; None: the upstream registries (`UPSTREAM_REGISTRIES`)."""
 
     def __post_init__(self) -> None:
         for setting in ("replicas", "controller_replicas"):
@@ -103,18 +142,45 @@ def _instance(args: PublicIngressArgs) -> dict[str, str]:
 
 def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
     """Hardened values for the Traefik chart 41.3.0 (tests validate them against its values.schema.json)."""
+    registry, repository = entry_images(args.image_registry)[TRAEFIK_IMAGE[0]].rsplit(":", 1)[0].split("/", 1)
     return {
-        "deployment": {"replicas": args.replicas},
+        # The chart renders `registry/repository:tag` (41.3.0 schema: `image.registry`, `repository`, `tag`).
+        "image": {"registry": registry, "repository": repository, "tag": TRAEFIK_IMAGE[1]},
+        "deployment": {
+            "replicas": args.replicas,
+            # 41.3.0 schema: `deployment.lifecycle` (object), `deployment.terminationGracePeriodSeconds` (integer).
+            "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
+            "terminationGracePeriodSeconds": TERMINATION_GRACE_PERIOD_SECONDS,
+        },
+        "ports": {
+            TRAFFIC_PORT_NAME: {
+                # Traefik's entry point lifeCycle: keep accepting after SIGTERM, then finish what is in flight.
+                "transport": {
+                    "lifeCycle": {
+                        "requestAcceptGraceTimeout": f"{REQUEST_ACCEPT_GRACE_SECONDS}s",
+                        "graceTimeOut": f"{GRACE_TIMEOUT_SECONDS}s",
+                    }
+                }
+            }
+        },
         "podDisruptionBudget": {"enabled": args.replicas > 1, "maxUnavailable": 1},
-        "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
+        # Not the default class: only Ingresses that name `traefik` are public (an Ingress without a
+        # class stays private instead of landing on the internet-facing entry by accident).
+        "ingressClass": {"enabled": True, "isDefaultClass": False, "name": "traefik"},
         "service": {"enabled": False},  # the NLB Service is the component's own
         # No Gateway API objects: the Gateway provider is off, and nothing should render them.
         "gateway": {"enabled": False},
         "gatewayClass": {"enabled": False},
+        # Reach: Ingresses only, only in the backends' namespaces (and its own, where its Service is);
+        # no CRD provider (no IngressRoute is used). `rbac.namespaced` stays off: the chart then needs
+        # every watched namespace to exist at install (it makes a Role in each) and cannot serve an
+        # IngressClass (41.3.0 values.yaml `rbac.namespaced`), and the backend's namespace is the backend's.
         "providers": {
+            "kubernetesCRD": {"enabled": False},
             "kubernetesIngress": {
-                "publishedService": {"enabled": True, "pathOverride": f"{args.namespace}/{SERVICE_NAME}"}
-            }
+                "namespaces": [args.namespace, *args.backend_namespaces],
+                "publishedService": {"enabled": True, "pathOverride": f"{args.namespace}/{SERVICE_NAME}"},
+            },
         },
         # No dashboard or API on any entry point; no version checks or usage reports.
         "api": {"dashboard": False},
@@ -147,6 +213,37 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
     }
 
 
+def network_policies(args: PublicIngressArgs) -> dict[str, dict[str, Any]]:
+    """Deny everything in the namespace, then exactly what Traefik needs: the NLB in (its nodes sit in
+    the public subnets; targets of type ip see the NLB's addresses, client IPs are not kept) on the
+    traffic and health-check ports; out to the backends, CoreDNS and the API server (Ingresses)."""
+    from_nlb = pulumi.Output.from_input(args.public_subnet_cidrs).apply(
+        lambda cidrs: [{"ipBlock": {"cidr": str(cidr)}} for cidr in cidrs]
+    )
+    backends = [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+        for namespace in args.backend_namespaces
+    ]
+    return {
+        "default-deny-all": default_deny(),
+        "traefik": {
+            "podSelector": {"matchLabels": _instance(args)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": from_nlb,
+                    "ports": [{"protocol": "TCP", "port": port} for port in (TRAFFIC_PORT, PING_PORT)],
+                }
+            ],
+            "egress": [
+                *([{"to": backends}] if backends else []),
+                {"to": [KUBE_DNS], "ports": DNS_PORTS},
+                api_server(args.vpc_cidr),
+            ],
+        },
+    }
+
+
 def service_annotations(
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]], certificate_arn: pulumi.Input[str]
 ) -> dict[str, pulumi.Input[str]]:
@@ -174,6 +271,8 @@ def service_annotations(
         f"{prefix}healthcheck-healthy-threshold": "2",
         f"{prefix}healthcheck-unhealthy-threshold": "2",
         f"{prefix}attributes": "load_balancing.cross_zone.enabled=true",
+        # Open connections get this long to finish once a target leaves (the default is 300 s).
+        f"{prefix}target-group-attributes": f"deregistration_delay.timeout_seconds={DEREGISTRATION_DELAY_SECONDS}",
     }
 
 
@@ -205,19 +304,34 @@ class PublicIngress(pulumi.ComponentResource):
                 kubernetes_version=args.kubernetes_version,
                 cluster_name=args.cluster_name,
                 vpc_id=args.vpc_id,
+                vpc_cidr=args.vpc_cidr,
                 oidc_provider_arn=args.oidc_provider_arn,
                 oidc_provider_url=args.oidc_provider_url,
                 tags=args.tags,
                 replicas=args.controller_replicas,
+                image=entry_images(args.image_registry)[CONTROLLER_IMAGE[0]],
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={"name": args.namespace, "labels": restricted_namespace_labels(args.kubernetes_version)},
+            metadata={
+                "name": args.namespace,
+                "labels": {**restricted_namespace_labels(args.kubernetes_version), READINESS_GATE_LABEL: "enabled"},
+            },
             opts=on_cluster,
         )
+        in_namespace = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace]))
+        policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name}",
+                metadata={"name": policy_name, "namespace": args.namespace},
+                spec=spec,
+                opts=in_namespace,
+            )
+            for policy_name, spec in network_policies(args).items()
+        ]
         self.release = k8s.helm.v3.Release(
             f"{name}-traefik",
             name=RELEASE_NAME,
@@ -229,7 +343,10 @@ class PublicIngress(pulumi.ComponentResource):
             atomic=True,  # a failed upgrade rolls back instead of leaving a half-applied release
             cleanup_on_fail=True,
             timeout=600,
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace])),
+            # The controller's pod webhook injects the readiness gates: it must run before Traefik's pods.
+            opts=pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=[namespace, *policies, self.controller.release])
+            ),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-nlb",

@@ -29,6 +29,7 @@ from components import iam
 from components.aws_context import AwsContext
 from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
 from components.load_balancer_controller_policy import CONTROLLER_VERSION, iam_policy_document
+from components.network_policy_peers import DNS_PORTS, KUBE_DNS, default_deny
 from components.pod_security_labels import restricted_namespace_labels
 
 CHART = "aws-load-balancer-controller"
@@ -39,6 +40,7 @@ NAMESPACE = "aws-load-balancer-controller"
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
 # The annotation EKS's pod identity webhook reads to give the pods the role's credentials (IRSA).
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+UPSTREAM_REPOSITORY = "public.ecr.aws/eks/aws-load-balancer-controller"  # the chart's default image.repository
 assert f"v{CHART_VERSION}" == CONTROLLER_VERSION, "the IAM policy must be the chart's controller version's"
 
 
@@ -53,6 +55,8 @@ class AwsLoadBalancerControllerArgs:
     """The cluster's minor version: Pod Security is pinned to it."""
     cluster_name: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    """Where the control plane calls the webhook from (its ENIs in the cluster's VPC)."""
     oidc_provider_arn: pulumi.Input[str]
     """The cluster's IAM OIDC provider (`Cluster.oidc_provider_arn`)."""
     oidc_provider_url: pulumi.Input[str]
@@ -61,10 +65,15 @@ class AwsLoadBalancerControllerArgs:
     """Tags for the load balancers, target groups and security groups the controller creates
     (the provider's default tags do not reach what the controller makes)."""
     replicas: int = 2
+    image: str = f"{UPSTREAM_REPOSITORY}:{CONTROLLER_VERSION}"
+    """`<repository>:<tag>`; the platform passes its region's ECR copy (components/ingress.py)."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
             raise ControllerArgsError(f"replicas {self.replicas}: at least 1")
+        repository, _, tag = self.image.rpartition(":")
+        if not repository or "/" in tag or "@" in self.image:
+            raise ControllerArgsError(f"image {self.image!r}: `<repository>:<tag>` (the chart takes no digest)")
 
 
 def chart_values(
@@ -77,6 +86,8 @@ def chart_values(
         "region": region,
         "vpcId": args.vpc_id,
         "replicaCount": args.replicas,
+        # values.yaml `image.repository` / `image.tag` (the chart renders `repository:tag`).
+        "image": {"repository": args.image.rpartition(":")[0], "tag": args.image.rpartition(":")[2]},
         "podDisruptionBudget": {"maxUnavailable": 1},
         # Replace pods one at a time without a surge pod: while one restarts, the NLB keeps serving;
         # only reconciling pauses, and the system nodes need no room for an extra pod.
@@ -96,6 +107,9 @@ def chart_values(
         # Ingresses would fail while the controller is down. No ALB Ingress exists to validate.
         "webhookConfig": {"disableIngressValidation": True},
         "defaultTags": dict(args.tags),
+        # Keep the webhook's TLS secret across upgrades (values.yaml `keepTLSSecret`): a new one on
+        # every `helm upgrade` changes the webhook's CA bundle while old pods still serve the old one.
+        "keepTLSSecret": True,
         "nodeSelector": {NODE_GROUP_LABEL: SYSTEM_GROUP},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         # Pod Security `restricted`: the chart's defaults lack the seccomp profile and dropped capabilities.
@@ -105,6 +119,28 @@ def chart_values(
             "readOnlyRootFilesystem": True,
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
+        },
+    }
+
+
+WEBHOOK_PORT = 9443  # the chart's `webhookBindPort` default: the container port its webhook Service targets
+
+
+def network_policies(args: AwsLoadBalancerControllerArgs) -> dict[str, dict[str, Any]]:
+    """Deny everything, then the webhook in from the control plane (its ENIs in the VPC), and out
+    DNS and HTTPS (the API server and the AWS APIs: ELB, EC2, ACM, WAF, Shield, through NAT)."""
+    return {
+        "default-deny-all": default_deny(),
+        "controller": {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {"from": [{"ipBlock": {"cidr": args.vpc_cidr}}], "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}]}
+            ],
+            "egress": [
+                {"to": [KUBE_DNS], "ports": DNS_PORTS},
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
+            ],
         },
     }
 
@@ -133,6 +169,16 @@ class AwsLoadBalancerController(pulumi.ComponentResource):
             metadata={"name": NAMESPACE, "labels": restricted_namespace_labels(args.kubernetes_version)},
             opts=on_cluster,
         )
+        in_namespace = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace]))
+        policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name}",
+                metadata={"name": policy_name, "namespace": NAMESPACE},
+                spec=spec,
+                opts=in_namespace,
+            )
+            for policy_name, spec in network_policies(args).items()
+        ]
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=RELEASE_NAME,
@@ -144,7 +190,9 @@ class AwsLoadBalancerController(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             timeout=600,
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace, *role.ready])),
+            opts=pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=[namespace, *policies, *role.ready])
+            ),
         )
         self.role_arn = role.arn
         self.register_outputs({"roleArn": self.role_arn})

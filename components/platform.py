@@ -71,6 +71,7 @@ class Platform(pulumi.ComponentResource):
                         domain=dns_config.domain,
                         zone_id=zone_id,
                         health_path=dns_config.health_path,
+                        parent_zone_id=dns_config.parent_zone_id,
                     ),
                     global_database=database_membership,
                     global_queue=queue_membership,

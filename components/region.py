@@ -5,8 +5,9 @@ the cluster's node security group), LanguageServicePool and PublicIngress on the
 Kubernetes provider. The region's `aws.Provider` is a child of the Region, so nothing in it can
 fall back to another region's (or a default) provider.
 
-The primary region also makes the stack's Route 53 zone (unless config names an existing one):
-every region's entry validates its certificate there, so it must exist before any entry. In a
+The primary region also makes the stack's Route 53 zone (unless config names an existing one),
+and delegates it from the parent zone config names: every region's entry validates its
+certificate there through public DNS, so it must exist and resolve before any entry. In a
 global database, each region has a writer alarm that Route 53 reads (components/writer_health.py).
 """
 
@@ -22,7 +23,7 @@ from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs
 from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from components.cluster_autoscaler import image_tag
 from components.config import RegionConfig, StackConfig
-from components.ingress import PublicIngress, PublicIngressArgs
+from components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider
@@ -32,6 +33,8 @@ from components.vpc import Vpc, VpcArgs
 from components.writer_health import WriterAlarm, writer_alarm
 
 PURPOSES: tuple[Purpose, ...] = ("cache", "queue")
+# The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.
+DELEGATION_TTL_SECONDS = 172800
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class RegionDns:
     """The Route 53 zone of `domain`; None: this region creates it (the primary, without a given zone)."""
     health_path: str
     """The path the backends answer on the entry for Route 53's health checks."""
+    parent_zone_id: str | None = None
+    """Where a zone made here is delegated (NS record); required when `zone_id` is None."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,9 @@ class Region(pulumi.ComponentResource):
             return
         self.name_servers = None
         if args.dns.zone_id is None:
+            if args.dns.parent_zone_id is None:
+                # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 min.
+                raise pulumi.RunError("dns.parentZoneId: a zone made here must be delegated; name the parent zone")
             zone = aws.route53.Zone(
                 f"{name}-zone",
                 name=args.dns.domain,
@@ -157,7 +165,18 @@ class Region(pulumi.ComponentResource):
                     in_region, pulumi.ResourceOptions(protect=args.environment == "prod")
                 ),
             )
-            self.zone_id = zone.zone_id
+            # The delegation in the parent zone, before anything uses the zone: ACM resolves the
+            # validation records from the public DNS root down (docs/public-entry.md, "Bootstrap").
+            delegation = aws.route53.Record(
+                f"{name}-zone-delegation",
+                zone_id=args.dns.parent_zone_id,
+                name=args.dns.domain,
+                type="NS",
+                ttl=DELEGATION_TTL_SECONDS,
+                records=zone.name_servers,
+                opts=in_region,
+            )
+            self.zone_id = pulumi.Output.all(zone.zone_id, delegation.fqdn).apply(lambda ids: str(ids[0]))
             self.name_servers = zone.name_servers
         else:
             self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
@@ -236,6 +255,9 @@ class Region(pulumi.ComponentResource):
                 cluster_name=self.cluster.cluster_name,
                 vpc_id=self.network.vpc_id,
                 public_subnet_ids=self.network.public_subnet_ids,
+                public_subnet_cidrs=[subnet.cidr_block for subnet in self.network.subnets["public"]],
+                vpc_cidr=self.network.cidr_block,
+                backend_namespaces=[config.language_services.backend_namespace],
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_provider_url=self.cluster.oidc_provider_url,
                 domain=args.dns.domain,
@@ -245,6 +267,8 @@ class Region(pulumi.ComponentResource):
                 # Two pods each, spread over the system nodes; one where the group starts with one node.
                 replicas=entry_replicas,
                 controller_replicas=entry_replicas,
+                # The entry's images live beside the autoscaler's, in this region's ECR when it has one.
+                image_registry=config.language_services.image_registry if autoscaler_image is not None else None,
             ),
             # AWS parts (certificate, controller role) on this region's provider; Kubernetes parts
             # name the cluster's provider themselves.
@@ -282,7 +306,9 @@ def own_repositories(config: RegionConfig) -> tuple[list[str], list[str]]:
     """Repository names of the images that live in this region's ECR: (sandbox's, system's)."""
     services = [service.image for service in config.language_services.resolved_services().values()]
     autoscaler = own_autoscaler_image(config)
-    return _in_region(config.name, services), _in_region(config.name, [autoscaler] if autoscaler else [])
+    # The entry's images (Traefik, the load balancer controller) live beside the autoscaler's.
+    system = [autoscaler, *entry_images(config.language_services.image_registry).values()] if autoscaler else []
+    return _in_region(config.name, services), _in_region(config.name, system)
 
 
 def stack_repositories(stack: StackConfig) -> list[str]:

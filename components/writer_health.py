@@ -12,11 +12,23 @@ Route 53 reads such an alarm in a CLOUDWATCH_METRIC health check (components/dns
 accepts only alarms on standard-resolution metrics with the statistics Average, Minimum, Maximum,
 Sum or SampleCount (Route 53 API reference, AlarmIdentifier); RDS metrics are 1-minute standard
 resolution, and this alarm uses SampleCount.
+
+Route 53 does not follow the alarm: it copies the alarm's settings when the health check is
+created or its alarm changes (`CloudWatchAlarmConfiguration`: namespace, metric, dimensions,
+statistic, comparison, threshold, period, evaluation periods; no TreatMissingData) and evaluates
+the metric itself (Route 53 developer guide, "Updating health checks when you change CloudWatch
+alarm settings"). So a secondary's missing WRITER data is "insufficient data" to Route 53, and the
+health check's `insufficientDataHealthStatus: Unhealthy` makes it "not the writer"; and a change
+to the alarm's settings reaches Route 53 only through a new alarm: the alarm's name ends in a
+hash of its settings, so a change replaces the alarm and updates the health check's alarm name.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -29,6 +41,28 @@ PERIOD_SECONDS = 60
 # Two minutes without a writer sample before the region stops taking writes: one late data point
 # (CloudWatch evaluates on the points it has when the newest are late) does not move the writes.
 EVALUATION_PERIODS = 2
+
+
+# Every setting Route 53 copies or the alarm evaluates with: the alarm's name follows them.
+SETTINGS: dict[str, Any] = {
+    "namespace": NAMESPACE,
+    "metric_name": METRIC,
+    "statistic": STATISTIC,
+    "comparison_operator": "LessThanThreshold",
+    "threshold": 1,
+    "period": PERIOD_SECONDS,
+    "evaluation_periods": EVALUATION_PERIODS,
+    "datapoints_to_alarm": EVALUATION_PERIODS,
+    # No writer metrics at all is the normal state of a secondary: that is "not the writer".
+    "treat_missing_data": "breaching",
+}
+
+
+def alarm_name(prefix: str, settings: dict[str, Any]) -> str:
+    """`<prefix>-<8 hex of the settings>`: changed settings are a new name (a replaced alarm,
+    ForceNew in the provider), which makes Route 53 copy them again."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
+    return f"{prefix}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -45,22 +79,14 @@ def writer_alarm(
     """The `name` alarm on the Aurora cluster `cluster_identifier`; `opts` must give `region`'s provider."""
     alarm = aws.cloudwatch.MetricAlarm(
         name,
+        name=alarm_name(f"platform-{pulumi.get_stack()}-{name}", SETTINGS),
         alarm_description=pulumi.Output.concat(
             "OK while Aurora cluster ",
             cluster_identifier,
             " holds the writer; Route 53 sends primary.<domain> to this region only then",
         ),
-        namespace=NAMESPACE,
-        metric_name=METRIC,
         dimensions={"DBClusterIdentifier": cluster_identifier, "Role": "WRITER"},
-        statistic=STATISTIC,
-        comparison_operator="LessThanThreshold",
-        threshold=1,
-        period=PERIOD_SECONDS,
-        evaluation_periods=EVALUATION_PERIODS,
-        datapoints_to_alarm=EVALUATION_PERIODS,
-        # No writer metrics at all is the normal state of a secondary: that is "not the writer".
-        treat_missing_data="breaching",
+        **SETTINGS,
         # A routing signal, not a page: the data stores' own alarms notify people.
         actions_enabled=False,
         opts=opts,

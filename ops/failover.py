@@ -4,7 +4,9 @@
   no data is lost;
 - `--unplanned`: `FailoverGlobalCluster` with `AllowDataLoss` (the primary is impaired);
 - `--unplanned --primary-gone`: detach the target from the global cluster and let it stand
-  alone as a writer (the primary region's API is unreachable). The other secondaries cannot
+  alone as a writer (the primary region's API is unreachable), then fence the old region's
+  writer health check (disabled and inverted: always unhealthy), since its stale cluster still
+  reports a writer when the region returns. The other secondaries cannot
   follow the detached target: `--others detach` detaches them too (standalone copies frozen at
   the outage; what the Aurora user guide advises, against a split brain), `--others keep` leaves
   them in the old global database (read-only, following the old primary if it returns); with
@@ -83,6 +85,8 @@ class Plan:
     """`primary.<domain>` (outputs' dns.failoverName): Route 53 answers it with the writer's region."""
     writer_check_id: str | None = None
     """The target region's writer health check (outputs' dns.writerHealthCheckIds)."""
+    stale_check_id: str | None = None
+    """The old writer region's writer health check: fenced after a detach-and-promote."""
 
     def describe(self) -> Iterator[str]:
         lag = "unknown" if self.lag_ms is None else f"{self.lag_ms / 1000:g} s"
@@ -97,6 +101,11 @@ class Plan:
             "detach-and-promote": "RemoveFromGlobalCluster on the target (the primary region is gone)",
         }[self.mode]
         yield f"Action: {action}"
+        if self.mode == "detach-and-promote" and self.stale_check_id:
+            yield (
+                f"Then: fence the old writer's DNS: health check {self.stale_check_id} disabled and inverted "
+                "(always unhealthy), so primary.<domain> never answers with the old region's stale writer"
+            )
         if self.mode == "detach-and-promote" and self.others:
             names = ", ".join(other.region for other in self.others)
             if self.others_action == "detach":
@@ -197,6 +206,13 @@ def make_plan(
     writer_endpoint = outputs.optional("globalDatabase", "writerEndpoint")
     writer_name = outputs.optional("dns", "failoverName")
     writer_check = outputs.optional("dns", "writerHealthCheckIds", target_region)
+    # The region that wrote before: from AWS if its answer names it, else the config's primary.
+    old_writer_region = _member_region(writer_arn) or (str(config_primary) if config_primary else "")
+    stale_check = (
+        outputs.optional("dns", "writerHealthCheckIds", old_writer_region)
+        if old_writer_region and old_writer_region != target_region
+        else None
+    )
     return Plan(
         global_cluster=global_cluster,
         writer_region=_member_region(writer_arn) or "unknown",
@@ -213,6 +229,7 @@ def make_plan(
         global_writer_endpoint=str(writer_endpoint) if writer_endpoint else None,
         writer_name=str(writer_name) if writer_name else None,
         writer_check_id=str(writer_check) if writer_check else None,
+        stale_check_id=str(stale_check) if stale_check else None,
     )
 
 
@@ -305,6 +322,9 @@ def execute(
         )
     # The writer is up: this is the moment the 2-minute target is about (the others' detach is not).
     timeline.mark(f"verified: {plan.target_identifier} available at {cluster.get('Endpoint')}", judge=True)
+    if plan.mode == "detach-and-promote" and plan.stale_check_id:
+        fence_writer_check(client("route53", plan.target_region), plan.stale_check_id)
+        timeline.mark(f"fenced: writer health check {plan.stale_check_id} of {plan.writer_region} always unhealthy")
     if plan.mode == "detach-and-promote" and plan.others_action == "detach":
         for other in plan.others:
             other_rds = client("rds", other.region)
@@ -315,6 +335,18 @@ def execute(
             _wait_detached(other_rds, plan, other.arn, other.identifier, deadline, sleep, poll_seconds)
             timeline.mark(f"{other.identifier} ({other.region}) left {plan.global_cluster}: a frozen standalone copy")
     return timeline
+
+
+def fence_writer_check(route53: Any, health_check_id: str) -> None:
+    """Make a writer health check unhealthy for good, whatever its alarm says.
+
+    After a detach-and-promote the old region's cluster still holds a writer when the region
+    returns, so its alarm goes OK and `primary.<domain>` would answer with both regions. A
+    disabled check is always healthy; inverted, always unhealthy (Route 53 API reference,
+    UpdateHealthCheck `Disabled`: "If you want to stop routing traffic to a resource, change the
+    value of Inverted"). `pulumi up` sets both back once the stack describes the new topology.
+    """
+    route53.update_health_check(HealthCheckId=health_check_id, Disabled=True, Inverted=True)
 
 
 def _cluster(rds: Any, identifier: str) -> dict[str, Any]:
@@ -418,7 +450,14 @@ def aftermath(plan: Plan) -> Iterator[str]:
                     "not fed by the new writer."
                 )
         yield from _dns_follows(plan)
-        if plan.writer_name:
+        if plan.writer_name and plan.stale_check_id:
+            yield (
+                f"{plan.writer_name} is fenced from {plan.writer_region}: its writer health check "
+                f"{plan.stale_check_id} is disabled and inverted (always unhealthy). When {plan.writer_region} "
+                "returns, its old cluster still writes: stop that writer (docs/public-entry.md, step 5), and do not "
+                "`pulumi up` before the stack describes the new writer (it would undo the fence)."
+            )
+        elif plan.writer_name:
             yield (
                 f"When {plan.writer_region} returns, its old cluster still writes and {plan.writer_name} "
                 "would answer with it too: stop that writer first (docs/public-entry.md, step 5)."

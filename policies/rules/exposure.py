@@ -8,7 +8,7 @@ from typing import Any
 from policies.label_selectors import matches, selects_any_object, selects_everything
 from policies.networks import cidr_values, open_to_internet
 from policies.rule import Resource, Rule, StackRule, at, each, is_unknown, mapping, schema, sequence, truthy
-from policies.rules.kubernetes import UNTRUSTED, WORKLOADS, cluster_namespace, namespace_of, pod_of
+from policies.rules.kubernetes import HELM_RELEASE, UNTRUSTED, WORKLOADS, cluster_namespace, namespace_of, pod_of
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -247,10 +247,28 @@ def _load_balancer_controller(resource: Resource, config: Mapping[str, Any]) -> 
             "Balancer Controller provisions the load balancer, not the legacy in-tree cloud provider"
         )
         return
-    if annotations.get(f"{LB_ANNOTATION}scheme") == "internet-facing" and not annotations.get(
-        f"{LB_ANNOTATION}ssl-cert"
-    ):
+    target_type = annotations.get(f"{LB_ANNOTATION}nlb-target-type")
+    if not is_unknown(target_type) and target_type != "ip":
+        # ip targets reach the pods directly; `instance` opens a NodePort on every node (nlb.md).
+        yield f"set {LB_ANNOTATION}nlb-target-type: ip (it is {target_type!r}): targets are the pods, no NodePorts"
+    certificate = annotations.get(f"{LB_ANNOTATION}ssl-cert")
+    if annotations.get(f"{LB_ANNOTATION}scheme") == "internet-facing" and not certificate:
         yield f"an internet-facing load balancer serves TLS: set {LB_ANNOTATION}ssl-cert to an ACM certificate ARN"
+    ssl_ports = annotations.get(f"{LB_ANNOTATION}ssl-ports")
+    if not certificate or ssl_ports is None or is_unknown(ssl_ports) or str(ssl_ports).strip() == "*":
+        return  # without ssl-ports the controller puts TLS on every port (annotations.md#ssl-ports)
+    listed = {part.strip() for part in str(ssl_ports).split(",")}
+    ports = at(resource.props, "spec", "ports")
+    for port in [] if is_unknown(ports) else sequence(ports):
+        port = mapping(port)
+        name, number = port.get("name"), port.get("port")
+        if is_unknown(name) or is_unknown(number):
+            continue
+        if str(number) not in listed and (name is None or str(name) not in listed):
+            yield (
+                f"port {name or number} is not in {LB_ANNOTATION}ssl-ports ({ssl_ports}): with a certificate "
+                "every listener serves TLS; list it, or leave ssl-ports unset"
+            )
 
 
 def _flow_logs(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -360,13 +378,17 @@ def _default_deny(resources: Sequence[Resource], config: Mapping[str, Any]) -> I
                     side = "from" if direction == "Ingress" else "to"
                     openers.setdefault(key, []).append((selector, f"{policy.name} allows {rules_key} {side} {why}"))
     reported: set[tuple[str, str]] = set()
-    for workload in (r for r in resources if r.type in WORKLOADS):
+    # A Helm release runs workloads the pack cannot see: its namespace needs the deny too, and
+    # since its pods' labels are unknown, any opening in that namespace may select them.
+    for workload in (r for r in resources if r.type in WORKLOADS or r.type == HELM_RELEASE):
         key = cluster_namespace(workload)
         if key in reported:
             continue
         missing = sorted({"Ingress", "Egress"} - denied.get(key, set()))
-        labels = _workload_labels(workload)
-        undone = [why for selector, why in openers.get(key, ()) if matches(selector, labels) is not False]
+        labels = _workload_labels(workload) if workload.type in WORKLOADS else None
+        undone = [
+            why for selector, why in openers.get(key, ()) if labels is None or matches(selector, labels) is not False
+        ]
         if missing or undone:
             reported.add(key)
             why = f"no default deny for {', '.join(missing)}" if missing else "; ".join(undone)
@@ -547,8 +569,8 @@ EXPOSURE_RULES = (
     ),
     Rule(
         name="exposure-kubernetes-load-balancer-controller",
-        description="A LoadBalancer Service gets its load balancer from the AWS Load Balancer Controller, "
-        "and an internet-facing one terminates TLS with an ACM certificate.",
+        description="A LoadBalancer Service gets its load balancer from the AWS Load Balancer Controller with "
+        "ip targets, and an internet-facing one terminates TLS with an ACM certificate on every port.",
         severity="high",
         enforcement="mandatory",
         check=_load_balancer_controller,
@@ -588,8 +610,8 @@ EXPOSURE_STACK_RULES = (
     ),
     StackRule(
         name="exposure-kubernetes-namespace-default-deny",
-        description="Every namespace that runs workloads, in every cluster, has an effective default-deny "
-        "NetworkPolicy.",
+        description="Every namespace that runs workloads (or holds a Helm release), in every cluster, has an "
+        "effective default-deny NetworkPolicy.",
         severity="high",
         enforcement="mandatory",
         check=_default_deny,

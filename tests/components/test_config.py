@@ -575,6 +575,18 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
     ("region twice", _second_region(name="us-east-1"), "regions[1].name", "appears again"),
     ("dns missing", _delete("dns"), "dns", "set dns.domain: the public entry serves an ACM certificate"),
     ("dns health path", _set("dns.healthPath", "healthz"), "dns.healthPath", "should match pattern"),
+    (
+        "dns zone that nobody delegated",
+        _delete("dns.hostedZoneId"),
+        "dns.hostedZoneId",
+        "a new zone nobody delegated never validates",
+    ),
+    (
+        "dns zone given twice",
+        _set("dns.parentZoneId", "Z0PARENT12345"),
+        "dns.parentZoneId",
+        "set hostedZoneId or parentZoneId, not both",
+    ),
     ("two primaries", _second_region(primary=True), "regions[1].primary", "exactly one region"),
     ("no primary", _set("regions.0.primary", False), "regions", "no region sets primary"),
     (

@@ -19,6 +19,7 @@ from components import load_balancer_controller as lbc
 from components.ingress import IngressArgsError, PublicIngress, PublicIngressArgs
 from components.load_balancer_controller_policy import iam_policy_document
 from policies.pod_security import violations
+from policies.rules import kubernetes as kubernetes_rules
 from preflight.mocks import Registration
 from preflight.synth import PROJECT_ROOT, Graph
 from tests.conftest import Harness, synthesized
@@ -28,6 +29,7 @@ TRAEFIK_CHART = PROJECT_ROOT.parent / "shared" / "fixtures" / "helm" / "traefik-
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SERVICE = "kubernetes:core/v1:Service"
 SUBNETS = ["subnet-0a", "subnet-0b", "subnet-0c"]
+PUBLIC_CIDRS = ["10.10.0.0/24", "10.10.1.0/24", "10.10.2.0/24"]
 OIDC_URL = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789"
 OIDC_ARN = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789"
 
@@ -38,6 +40,9 @@ def ingress_args(provider: Any, **changes: Any) -> PublicIngressArgs:
         "cluster_name": "platform-test-us-east-1",
         "vpc_id": "vpc-0123",
         "public_subnet_ids": SUBNETS,
+        "public_subnet_cidrs": PUBLIC_CIDRS,
+        "vpc_cidr": "10.10.0.0/16",
+        "backend_namespaces": ["backend"],
         "oidc_provider_arn": OIDC_ARN,
         "oidc_provider_url": OIDC_URL,
         "domain": "run.example.com",
@@ -160,6 +165,7 @@ LBC_DOCUMENTED: dict[str, Any] = {
     "region": str,
     "vpcId": str,
     "replicaCount": int,
+    "image": {"repository": str, "tag": str, "pullPolicy": str},
     "podDisruptionBudget": {"maxUnavailable": int, "minAvailable": int},
     "updateStrategy": {"type": str, "rollingUpdate": {"maxUnavailable": int, "maxSurge": int}},
     "serviceAccount": {
@@ -179,6 +185,7 @@ LBC_DOCUMENTED: dict[str, Any] = {
         "ingressValidationNamespaceSelector": dict,
     },
     "defaultTags": dict,
+    "keepTLSSecret": bool,
     "nodeSelector": dict,
     "resources": dict,
     "podSecurityContext": dict,
@@ -222,6 +229,7 @@ def test_controller_knows_its_cluster_without_instance_metadata(ingress: Graph) 
     # No webhook of the controller's stands in the way of the backends' (Traefik) Ingresses.
     assert values["webhookConfig"] == {"disableIngressValidation": True}
     assert values["defaultTags"] == {"environment": "test", "owner": "platform-team"}
+    assert values["keepTLSSecret"] is True  # the webhook's certificate survives upgrades
 
 
 def test_controller_pods_pass_pod_security_restricted_in_a_restricted_namespace(ingress: Graph) -> None:
@@ -349,6 +357,7 @@ DOCUMENTED_ANNOTATIONS = {
         "healthcheck-healthy-threshold",
         "healthcheck-unhealthy-threshold",
         "attributes",
+        "target-group-attributes",
     )
 }
 
@@ -396,6 +405,7 @@ def test_controller_arguments_are_checked() -> None:
             kubernetes_version="1.34",
             cluster_name="c",
             vpc_id="vpc-1",
+            vpc_cidr="10.10.0.0/16",
             oidc_provider_arn=OIDC_ARN,
             oidc_provider_url=OIDC_URL,
             replicas=0,
@@ -418,7 +428,161 @@ def test_every_stacks_entry_serves_its_domains_certificate(stack: str) -> None:
     )
     for certificate in certificates:
         assert certificate.inputs["domainName"] == f"api.{domain}"
-    (zone,) = graph.by_type("aws:route53/zone:Zone")
-    assert zone.inputs["name"] == domain
+    assert not graph.by_type("aws:route53/zone:Zone")  # every default stack names its delegated zone
+    zone_id = {"dev": "Z0111111111111", "staging": "Z0222222222222", "prod": "Z0333333333333"}[stack]
     for record in (r for r in graph.by_type("aws:route53/record:Record") if "validation" in r.name):
-        assert record.inputs["zoneId"] == zone.outputs["zoneId"]
+        assert record.inputs["zoneId"] == zone_id
+
+
+# --- images: every chart's image comes from a registry the stack's policy admits ------------------
+
+
+def chart_images(release: Registration) -> list[str]:
+    """The images a release renders, from its values (the pack cannot see inside a release)."""
+    values = release.inputs["values"]
+    image = values["image"]
+    if release.inputs["chart"] == entry.CHART:  # `registry/repository:tag` (41.3.0 templates/_helpers.tpl)
+        return [f"{image['registry']}/{image['repository']}:{image['tag']}"]
+    if release.inputs["chart"] == lbc.CHART:  # `repository:tag` (values.yaml `image`)
+        return [f"{image['repository']}:{image['tag']}"]
+    raise AssertionError(f"a chart without an image check: {release.inputs['chart']}")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_chart_image_is_in_the_stacks_allowed_registries(stack: str) -> None:
+    patterns = json.loads((PROJECT_ROOT / "policies" / "config" / f"{stack}.json").read_text())[
+        "images-kubernetes-allowed-registries"
+    ]["allowedRegistries"]
+    compiled = [kubernetes_rules._pattern(p) for p in patterns]
+    graph = synthesized(stack)
+    releases = graph.by_type(RELEASE)
+    assert len(releases) == 2 * len(graph.by_type("platform:index:Region"))
+    repositories = {r.inputs["name"] for r in graph.by_type("aws:ecr/repository:Repository")}
+    for found in releases:
+        for image in chart_images(found):
+            host, rest = kubernetes_rules._reference(image)
+            assert any(h.fullmatch(host) and r.fullmatch(rest) for h, r in compiled), (image, patterns)
+            # ... and the stack creates the repository it is pulled from.
+            assert rest.rsplit(":", 1)[0] in repositories, image
+    assert {"platform/traefik", "platform/aws-load-balancer-controller"} <= repositories
+
+
+def test_without_an_ecr_registry_the_entry_names_its_upstream_images(ingress: Graph) -> None:
+    assert chart_images(release(ingress, "traefik")) == ["docker.io/traefik:v3.7.11"]
+    assert chart_images(release(ingress, "aws-load-balancer-controller")) == [
+        "public.ecr.aws/eks/aws-load-balancer-controller:v3.5.0"
+    ]
+    with pytest.raises(lbc.ControllerArgsError, match="image"):
+        lbc.AwsLoadBalancerControllerArgs(
+            Any,  # type: ignore[arg-type]
+            kubernetes_version="1.34",
+            cluster_name="c",
+            vpc_id="v",
+            vpc_cidr="10.10.0.0/16",
+            oidc_provider_arn=OIDC_ARN,
+            oidc_provider_url=OIDC_URL,
+            image="public.ecr.aws/eks/aws-load-balancer-controller",
+        )
+
+
+# --- rollouts and drains keep serving ---------------------------------------------------------------
+
+
+def test_rollouts_and_drains_keep_the_nlb_in_step_with_the_pods(ingress: Graph) -> None:
+    traefik = release(ingress, "traefik")
+    values = merged(traefik_defaults(), traefik.inputs["values"])
+    assert schema_errors(traefik.inputs["values"]) == []  # the 41.3.0 schema takes every key below
+    # The pod spec the chart renders from these values is a valid 1.34 Pod (the sleep handler included).
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "traefik"},
+        "spec": {
+            "terminationGracePeriodSeconds": values["deployment"]["terminationGracePeriodSeconds"],
+            "containers": [{"name": "traefik", "image": "traefik", "lifecycle": values["deployment"]["lifecycle"]}],
+        },
+    }
+    kubernetes_validate.validate(pod, "1.34", strict=True)
+    sleep = values["deployment"]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    life = values["ports"]["web"]["transport"]["lifeCycle"]
+    accept, grace = (int(life[key].removesuffix("s")) for key in ("requestAcceptGraceTimeout", "graceTimeOut"))
+    assert sleep >= 30 and values["deployment"]["terminationGracePeriodSeconds"] > sleep + accept + grace
+    # The NLB lets open connections finish within the pod's preStop sleep.
+    annotations = ingress.one(SERVICE).inputs["metadata"]["annotations"]
+    attributes = annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"]
+    assert attributes == "deregistration_delay.timeout_seconds=30"
+    assert int(attributes.split("=")[1]) <= sleep
+    # New pods become Ready only once the NLB has them healthy: the controller's readiness gate.
+    namespace = next(
+        n for n in ingress.by_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "ingress"
+    )
+    assert namespace.inputs["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+    controller = release(ingress, "aws-load-balancer-controller")
+    assert controller.urn in traefik.dependencies  # its webhook injects the gate when Traefik's pods are made
+
+
+# --- NetworkPolicies: the entry's namespaces deny by default ------------------------------------------
+
+
+def test_both_namespaces_deny_by_default_and_open_only_what_the_entry_needs(ingress: Graph) -> None:
+    policies = {
+        (p.inputs["metadata"]["namespace"], p.inputs["metadata"]["name"]): p.inputs["spec"]
+        for p in ingress.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert set(policies) == {
+        ("ingress", "default-deny-all"),
+        ("ingress", "traefik"),
+        ("aws-load-balancer-controller", "default-deny-all"),
+        ("aws-load-balancer-controller", "controller"),
+    }
+    for namespace in ("ingress", "aws-load-balancer-controller"):
+        assert policies[(namespace, "default-deny-all")] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    traefik = policies[("ingress", "traefik")]
+    values = release(ingress, "traefik").inputs["values"]
+    assert (
+        traefik["podSelector"]["matchLabels"] == values["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]
+    )
+    (inbound,) = traefik["ingress"]
+    assert inbound["from"] == [{"ipBlock": {"cidr": cidr}} for cidr in PUBLIC_CIDRS]  # the NLB's subnets only
+    assert sorted(port["port"] for port in inbound["ports"]) == [8000, 8080]
+    backends, dns, api = traefik["egress"]
+    assert backends == {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "backend"}}}]}
+    assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert api == {
+        "to": [{"ipBlock": {"cidr": "172.20.0.1/32"}}, {"ipBlock": {"cidr": "10.10.0.0/16"}}],
+        "ports": [{"protocol": "TCP", "port": 443}],
+    }
+    controller = policies[("aws-load-balancer-controller", "controller")]
+    assert controller["ingress"] == [
+        {"from": [{"ipBlock": {"cidr": "10.10.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 9443}]}
+    ]
+    assert [rule["ports"] for rule in controller["egress"]][1] == [{"protocol": "TCP", "port": 443}]
+    for spec in policies.values():
+        kubernetes_validate.validate(
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "p"}, "spec": spec},
+            "1.34",
+            strict=True,
+        )
+    # The releases wait for their namespace's policies: no pod runs before its deny.
+    by_name = {
+        p.inputs["metadata"]["name"] + p.inputs["metadata"]["namespace"]: p.urn
+        for p in ingress.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert by_name["default-deny-allingress"] in release(ingress, "traefik").dependencies
+    assert (
+        by_name["default-deny-allaws-load-balancer-controller"]
+        in release(ingress, "aws-load-balancer-controller").dependencies
+    )
+
+
+def test_traefik_reaches_only_the_backends_ingresses(ingress: Graph) -> None:
+    traefik = release(ingress, "traefik")
+    values = traefik.inputs["values"]
+    assert schema_errors(values) == []  # each key below is one the 41.3.0 schema knows
+    assert values["providers"]["kubernetesCRD"] == {"enabled": False}
+    assert values["providers"]["kubernetesIngress"]["namespaces"] == ["ingress", "backend"]
+    assert values["ingressClass"] == {"enabled": True, "isDefaultClass": False, "name": "traefik"}
+    schema = traefik_schema()["properties"]
+    assert "namespaces" in schema["providers"]["properties"]["kubernetesIngress"]["properties"]
+    assert "enabled" in schema["providers"]["properties"]["kubernetesCRD"]["properties"]

@@ -10,7 +10,8 @@ import pytest
 from components.config import parse_stack_config
 from components.dns import DnsArgsError, GlobalDnsArgs
 from components.platform import Platform
-from components.writer_health import WriterAlarm
+from components.writer_health import SETTINGS as WRITER_SETTINGS
+from components.writer_health import WriterAlarm, alarm_name
 from preflight.mocks import Registration
 from preflight.synth import Graph
 from tests.components.test_config import namespace_values
@@ -128,10 +129,8 @@ def test_prod_health_checks_detect_an_outage_within_30_seconds_on_the_backends_p
 
 def test_prod_latency_records_leave_out_unhealthy_regions() -> None:
     graph = synthesized("prod")
-    zone = graph.one("aws:route53/zone:Zone")
-    assert zone.inputs["name"] == "run.example.com"
-    assert region_of(graph, zone) == "us-east-1"  # made by the primary region, before any certificate
-    assert zone.protect is True  # a new zone would break the parent domain's delegation
+    assert not graph.by_type("aws:route53/zone:Zone")  # prod names its delegated zone
+    zone_id = "Z0333333333333"
     checks = entry_checks(graph)
     latency = [r for r in graph.by_type(RECORD) if r.name.endswith("-latency")]
     assert len(latency) == 3
@@ -139,7 +138,7 @@ def test_prod_latency_records_leave_out_unhealthy_regions() -> None:
     for record in latency:
         region = record.inputs["setIdentifier"]
         assert record.inputs["name"] == "api.run.example.com"
-        assert record.inputs["zoneId"] == zone.outputs["zoneId"]
+        assert record.inputs["zoneId"] == zone_id
         assert record.inputs["latencyRoutingPolicies"] == [{"region": region}]
         assert record.inputs["healthCheckId"] == checks[region].id
         assert record.inputs["records"] == [hostnames[region]["hostname"]]
@@ -167,6 +166,8 @@ def test_prod_writes_follow_the_database_writer_not_the_entry_checks() -> None:
         assert (alarm.inputs["namespace"], alarm.inputs["statistic"]) == ("AWS/RDS", "SampleCount")
         assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == ("LessThanThreshold", 1)
         assert alarm.inputs["treatMissingData"] == "breaching"  # a secondary has no writer data at all
+        # Route 53 copies the alarm's settings once: the name carries their hash, so a change replaces it.
+        assert alarm.inputs["name"] == alarm_name(f"platform-prod-{region}-database-writer", WRITER_SETTINGS)
         check = checks[region].inputs
         assert check["type"] == "CLOUDWATCH_METRIC"
         assert (check["cloudwatchAlarmName"], check["cloudwatchAlarmRegion"]) == (alarm.outputs["name"], region)
@@ -180,21 +181,31 @@ def test_prod_writes_follow_the_database_writer_not_the_entry_checks() -> None:
     dns = out(graph, "dns")
     assert (dns["latencyName"], dns["failoverName"]) == ("api.run.example.com", "primary.run.example.com")
     assert dns["writerHealthCheckIds"] == {region: check.id for region, check in checks.items()}
-    assert len(dns["nameServers"]) == 4
+    assert dns["zoneId"] == "Z0333333333333" and dns["nameServers"] is None
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_one_region_gets_its_zone_and_plain_names_without_health_checks(stack: str) -> None:
+def test_one_region_gets_the_routed_records_of_several_without_health_checks(stack: str) -> None:
     graph = synthesized(stack)
     assert [r.name for r in graph.by_type("platform:index:Region")] == ["us-east-1"]
-    zone = graph.one("aws:route53/zone:Zone")
-    assert zone.inputs["name"] == f"{stack}.run.example.com"
-    names = {r.inputs["name"]: r.inputs for r in graph.by_type(RECORD) if "validation" not in r.name}
+    assert not graph.by_type("aws:route53/zone:Zone")
+    zone_id = {"dev": "Z0111111111111", "staging": "Z0222222222222"}[stack]
+    names = {r.inputs["name"]: r for r in graph.by_type(RECORD) if "validation" not in r.name}
     hostname = out(graph, "ingress")["us-east-1"]["hostname"]
     assert sorted(names) == [f"api.{stack}.run.example.com", f"primary.{stack}.run.example.com"]
-    for record in names.values():
-        assert (record["type"], record["records"], record["zoneId"]) == ("CNAME", [hostname], zone.outputs["zoneId"])
-        assert "setIdentifier" not in record and "healthCheckId" not in record
+    for registration in names.values():
+        record = registration.inputs
+        assert (record["type"], record["records"], record["zoneId"]) == ("CNAME", [hostname], zone_id)
+        assert "healthCheckId" not in record
+    # The records (and their logical names) a multi-region stack has: adding a region adds records
+    # beside them; plain records would conflict with routed ones of the same name (finding 9, #19).
+    api, primary = names[f"api.{stack}.run.example.com"], names[f"primary.{stack}.run.example.com"]
+    assert (api.name, api.inputs["setIdentifier"]) == ("platform-dns-us-east-1-latency", "us-east-1")
+    assert api.inputs["latencyRoutingPolicies"] == [{"region": "us-east-1"}]
+    assert (primary.name, primary.inputs["setIdentifier"]) == ("platform-dns-us-east-1-writer", "writer-us-east-1")
+    assert primary.inputs["weightedRoutingPolicies"] == [{"weight": 1}]
+    prod = {r.name for r in synthesized("prod").by_type(RECORD)}
+    assert {api.name, primary.name} <= prod
     for absent in (
         HEALTH_CHECK,
         "aws:rds/globalCluster:GlobalCluster",
@@ -203,7 +214,15 @@ def test_one_region_gets_its_zone_and_plain_names_without_health_checks(stack: s
         assert not graph.by_type(absent), absent
     assert not [a for a in graph.by_type(ALARM) if a.name.endswith("-database-writer")]
     assert "globalDatabase" not in graph.outputs
-    assert out(graph, "dns")["healthCheckIds"] == {} and out(graph, "dns")["zoneId"] == zone.outputs["zoneId"]
+    assert out(graph, "dns")["healthCheckIds"] == {} and out(graph, "dns")["zoneId"] == zone_id
+
+
+def test_a_changed_writer_alarm_setting_is_a_new_alarm_name() -> None:
+    base = alarm_name("platform-prod-us-east-1-database-writer", WRITER_SETTINGS)
+    assert base.startswith("platform-prod-us-east-1-database-writer-") and len(base.rsplit("-", 1)[1]) == 8
+    for key, value in (("evaluation_periods", 3), ("threshold", 2), ("treat_missing_data", "missing")):
+        changed = alarm_name("platform-prod-us-east-1-database-writer", {**WRITER_SETTINGS, key: value})
+        assert changed != base, key
 
 
 def prod_with(**changes: Any) -> dict[str, Any]:
@@ -217,6 +236,29 @@ def test_an_existing_hosted_zone_is_used_instead_of_a_new_one(harness: Harness) 
     graph = harness.run(lambda: Platform("platform", config), stack="prod")
     assert not graph.by_type("aws:route53/zone:Zone")
     assert {r.inputs["zoneId"] for r in graph.by_type(RECORD)} == {"Z0123456789ABC"}
+
+
+def test_a_zone_made_by_the_stack_is_delegated_from_its_parent_before_any_certificate(harness: Harness) -> None:
+    # ACM validates through public DNS: an undelegated zone would stall `pulumi up` (finding 1, #19).
+    config = parse_stack_config(prod_with(dns={"domain": "run.example.com", "parentZoneId": "Z0PARENT12345"}))
+    graph = harness.run(lambda: Platform("platform", config), stack="prod")
+    zone = graph.one("aws:route53/zone:Zone")
+    assert zone.inputs["name"] == "run.example.com"
+    assert region_of(graph, zone) == "us-east-1"  # made by the primary region, before any certificate
+    assert zone.protect is True  # a new zone would break the parent domain's delegation
+    delegation = graph.one(RECORD, "us-east-1-zone-delegation")
+    assert (delegation.inputs["zoneId"], delegation.inputs["name"], delegation.inputs["type"]) == (
+        "Z0PARENT12345",
+        "run.example.com",
+        "NS",
+    )
+    assert delegation.inputs["records"] == zone.outputs["nameServers"]
+    validation = [r for r in graph.by_type(RECORD) if "-validation-" in r.name]
+    assert len(validation) == 2 * 3
+    # The records go into the new zone, and only once the delegation exists (the zone id waits for it).
+    assert {r.inputs["zoneId"] for r in validation} == {zone.outputs["zoneId"]}
+    assert {r.inputs["zoneId"] for r in graph.by_type(RECORD) if r is not delegation} == {zone.outputs["zoneId"]}
+    assert zone.outputs["nameServers"]
 
 
 def test_the_primary_writes_whatever_the_config_order(harness: Harness) -> None:

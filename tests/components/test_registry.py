@@ -162,7 +162,12 @@ def test_nodes_may_pull_only_from_their_regions_repositories(stack: str) -> None
         if grant.name.endswith("-sandbox-node-role-ecr-pull"):
             assert all("/platform/lang-" in arn for arn in ours)
         else:
-            assert [arn.rsplit("/", 1)[-1] for arn in ours] == ["cluster-autoscaler"]
+            # The system nodes' images: the autoscaler and the public entry's (components/ingress.py ENTRY_IMAGES).
+            assert sorted(arn.rsplit("/", 1)[-1] for arn in ours) == [
+                "aws-load-balancer-controller",
+                "cluster-autoscaler",
+                "traefik",
+            ]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -172,7 +177,7 @@ def test_prod_protects_its_repositories_and_their_key(stack: str) -> None:
     for registry in registries:
         children = graph.children(registry)
         guarded = [c for c in children if c.type in (REPOSITORY, "aws:kms/key:Key")]
-        assert len(guarded) == 10  # nine repositories and their key
+        assert len(guarded) == 12  # eleven repositories and their key
         assert all(child.protect is (stack == "prod") for child in guarded)
 
 
@@ -181,7 +186,8 @@ def test_only_a_multi_region_stack_replicates() -> None:
     (replication,) = synthesized("prod").by_type(REPLICATION)
     (rule,) = replication.inputs["replicationConfiguration"]["rules"]
     assert sorted(d["region"] for d in rule["destinations"]) == ["ap-southeast-1", "eu-west-1"]
-    assert len(rule["repositoryFilters"]) == 9  # eight language services and the cluster-autoscaler
+    # eight language services, the cluster-autoscaler, Traefik and the load balancer controller
+    assert len(rule["repositoryFilters"]) == 11
 
 
 def test_a_repository_only_a_secondary_uses_is_created_everywhere_and_replicated(harness: Harness) -> None:
@@ -236,5 +242,5 @@ def test_registries_only_builds_the_repositories_under_the_urns_of_a_full_run(ha
     }
     # The same URNs as the full run: the next `pulumi up` adds the rest around them, replacing nothing.
     assert {r.urn for r in built} <= full
-    assert len(graph.by_type(REPOSITORY)) == 27  # nine repositories in each of three regions
+    assert len(graph.by_type(REPOSITORY)) == 33  # eleven repositories in each of three regions
     assert set(out(graph, "repositories")) == {"us-east-1", "eu-west-1", "ap-southeast-1"}

@@ -383,6 +383,62 @@ def test_after_detach_and_promote_the_old_writer_must_be_stopped_before_its_regi
     ) in out
 
 
+def test_detach_and_promote_fences_the_old_regions_writer_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
+) -> None:
+    # #19 entry review finding 5: the old region's stale writer would pass its check again.
+    world, clients = rds_calls
+    outputs, arns = build()
+    route53 = boto3.client("route53", region_name=PRIMARY)
+    checks = {
+        region: route53.create_health_check(
+            CallerReference=region,
+            HealthCheckConfig={
+                "Type": "CLOUDWATCH_METRIC",
+                "AlarmIdentifier": {"Region": region, "Name": f"{region}-database-writer"},
+                "InsufficientDataHealthStatus": "Unhealthy",
+            },
+        )["HealthCheck"]["Id"]
+        for region in (PRIMARY, SECONDARY)
+    }
+    outputs["dns"] = {"failoverName": "primary.run.example.com", "writerHealthCheckIds": checks}
+    stub(clients, world, SECONDARY).expect("remove_from_global_cluster", remove(arns, SECONDARY))
+    status, out, err = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--unplanned", "--primary-gone")
+    assert status == Exit.OK, err
+
+    def config(region: str) -> dict[str, Any]:
+        found: dict[str, Any] = route53.get_health_check(HealthCheckId=checks[region])["HealthCheck"][
+            "HealthCheckConfig"
+        ]
+        return found
+
+    # Disabled is always healthy; inverted on top, always unhealthy (UpdateHealthCheck).
+    assert (config(PRIMARY)["Disabled"], config(PRIMARY)["Inverted"]) == (True, True)
+    assert (config(SECONDARY)["Disabled"], config(SECONDARY)["Inverted"]) == (False, False)
+    assert f"fenced: writer health check {checks[PRIMARY]} of {PRIMARY} always unhealthy" in out
+    assert f"primary.run.example.com is fenced from {PRIMARY}" in out
+
+
+def test_a_switchover_fences_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any) -> None:
+    world, clients = rds_calls
+    outputs, arns = build()
+    route53 = boto3.client("route53", region_name=PRIMARY)
+    check = route53.create_health_check(
+        CallerReference="old",
+        HealthCheckConfig={
+            "Type": "CLOUDWATCH_METRIC",
+            "AlarmIdentifier": {"Region": PRIMARY, "Name": "writer"},
+            "InsufficientDataHealthStatus": "Unhealthy",
+        },
+    )["HealthCheck"]["Id"]
+    outputs["dns"] = {"failoverName": "primary.run.example.com", "writerHealthCheckIds": {PRIMARY: check}}
+    stub(clients, world, SECONDARY).expect("switchover_global_cluster", switchover(arns))
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY)
+    assert status == Exit.OK, err
+    # Aurora made the old primary a secondary (readers only): its alarm stays in ALARM by itself.
+    assert route53.get_health_check(HealthCheckId=check)["HealthCheck"]["HealthCheckConfig"]["Inverted"] is False
+
+
 def test_detach_and_promote_with_other_secondaries_needs_a_choice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rds_calls: Any
 ) -> None:

@@ -241,6 +241,36 @@ def test_each_cluster_needs_its_own_default_deny() -> None:
     assert urns(DEFAULT_DENY.violations([east, west, _policy(EAST, DENY_ALL)])) == [west.urn]
 
 
+def test_a_namespace_with_only_a_helm_release_needs_a_default_deny_too() -> None:
+    # #19 entry review finding 4: a chart's pods are invisible to the pack, their namespace is not.
+    chart = make(
+        "kubernetes:helm.sh/v3:Release",
+        "us-east-1-traefik",
+        {"chart": "traefik", "namespace": "ingress"},
+        provider=EAST,
+    )
+    ((message, urn),) = DEFAULT_DENY.violations([chart])
+    assert urn == chart.urn and "namespace 'ingress'" in message and "no default deny" in message
+    deny = make(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "us-east-1-ingress-deny",
+        {"metadata": {"namespace": "ingress"}, "spec": DENY_ALL},
+        provider=EAST,
+    )
+    assert DEFAULT_DENY.violations([chart, deny]) == []
+    # The release's pod labels are unknown: any opening in its namespace may select them.
+    narrow_labels_open = make(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "us-east-1-ingress-open",
+        {
+            "metadata": {"namespace": "ingress"},
+            "spec": {"podSelector": {"matchLabels": {"app": "x"}}, "policyTypes": ["Ingress"], "ingress": [{}]},
+        },
+        provider=EAST,
+    )
+    assert urns(DEFAULT_DENY.violations([chart, deny, narrow_labels_open])) == [chart.urn]
+
+
 def test_a_policy_that_allows_everything_is_not_a_default_deny() -> None:
     workload = _workload(EAST)
     allow_all = {**DENY_ALL, "ingress": [{}]}

@@ -90,9 +90,11 @@ BASELINES: dict[str, dict[str, Any]] = {
                 "service.beta.kubernetes.io/aws-load-balancer-type": "external",
                 "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
                 "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": CERTIFICATE,
+                "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "https",
+                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
             },
         },
-        "spec": {"type": "LoadBalancer"},
+        "spec": {"type": "LoadBalancer", "ports": [{"name": "https", "port": 443}]},
     },
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": {"spec": {"minReplicas": 2, "maxReplicas": 10}},
     "aws:rds/instance:Instance": {
@@ -562,6 +564,18 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "kubernetes:core/v1:Service",
         annotation("ssl-cert", None),
         "an internet-facing load balancer serves TLS",
+    ),
+    (
+        "exposure-kubernetes-load-balancer-controller",
+        "kubernetes:core/v1:Service",
+        setting("spec.ports", [{"name": "https", "port": 443}, {"name": "http", "port": 80}]),
+        "port http is not in service.beta.kubernetes.io/aws-load-balancer-ssl-ports (https)",
+    ),
+    (
+        "exposure-kubernetes-load-balancer-controller",
+        "kubernetes:core/v1:Service",
+        annotation("nlb-target-type", "instance"),
+        "set service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip (it is 'instance')",
     ),
     # data protection
     (

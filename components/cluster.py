@@ -529,21 +529,11 @@ class Cluster(pulumi.ComponentResource):
     def _irsa_role(self, spec: AddonSpec) -> iam.Role:
         """A role only the add-on's own service account can assume, through the cluster's OIDC issuer."""
         assert spec.service_account is not None and spec.managed_policy is not None
-        host = self._issuer.apply(lambda url: url.removeprefix("https://"))
-        trust = iam.trust_policy(
-            principal_type="Federated",
-            identifiers=[self.oidc_provider.arn],
-            action="sts:AssumeRoleWithWebIdentity",
-            conditions=[
-                iam.Condition(
-                    test="StringEquals",
-                    variable=host.apply(lambda h: f"{h}:sub"),
-                    values=[f"system:serviceaccount:kube-system:{spec.service_account}"],
-                ),
-                iam.Condition(
-                    test="StringEquals", variable=host.apply(lambda h: f"{h}:aud"), values=["sts.amazonaws.com"]
-                ),
-            ],
+        trust = iam.service_account_trust(
+            oidc_provider_arn=self.oidc_provider.arn,
+            oidc_issuer_url=self._issuer,
+            namespace="kube-system",
+            service_account=spec.service_account,
             parent=self,
         )
         return iam.role(

@@ -279,21 +279,11 @@ class ClusterAutoscaler(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:ClusterAutoscaler", name, None, opts)
-        host = pulumi.Output.from_input(args.oidc_issuer_url).apply(lambda url: url.removeprefix("https://"))
-        trust = iam.trust_policy(
-            principal_type="Federated",
-            identifiers=[args.oidc_provider_arn],
-            action="sts:AssumeRoleWithWebIdentity",
-            conditions=[
-                iam.Condition(
-                    test="StringEquals",
-                    variable=host.apply(lambda h: f"{h}:sub"),
-                    values=[f"system:serviceaccount:{NAMESPACE}:{NAME}"],
-                ),
-                iam.Condition(
-                    test="StringEquals", variable=host.apply(lambda h: f"{h}:aud"), values=["sts.amazonaws.com"]
-                ),
-            ],
+        trust = iam.service_account_trust(
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer_url=args.oidc_issuer_url,
+            namespace=NAMESPACE,
+            service_account=NAME,
             parent=self,
         )
         self.role = iam.role(

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
-__all__ = ["Condition", "Role", "inline_policy", "role", "trust_policy"]
+__all__ = ["Condition", "Role", "inline_policy", "role", "service_account_trust", "trust_policy"]
 
 
 def trust_policy(
@@ -39,6 +39,36 @@ def trust_policy(
     )
     json: pulumi.Output[str] = document.json
     return json
+
+
+def service_account_trust(
+    *,
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    parent: pulumi.Resource,
+) -> pulumi.Output[str]:
+    """IRSA: only `namespace/service_account` may assume the role, through the cluster's OIDC issuer.
+
+    Both `sub` and `aud` pinned with StringEquals (EKS user guide, "Configure Kubernetes service
+    accounts to assume an IAM role"); the pack refuses a looser trust.
+    """
+    host = pulumi.Output.from_input(oidc_issuer_url).apply(lambda url: url.removeprefix("https://"))
+    return trust_policy(
+        principal_type="Federated",
+        identifiers=[oidc_provider_arn],
+        action="sts:AssumeRoleWithWebIdentity",
+        conditions=[
+            Condition(
+                test="StringEquals",
+                variable=host.apply(lambda h: f"{h}:sub"),
+                values=[f"system:serviceaccount:{namespace}:{service_account}"],
+            ),
+            Condition(test="StringEquals", variable=host.apply(lambda h: f"{h}:aud"), values=["sts.amazonaws.com"]),
+        ],
+        parent=parent,
+    )
 
 
 @dataclass(frozen=True)

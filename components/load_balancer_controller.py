@@ -199,21 +199,11 @@ class AwsLoadBalancerController(pulumi.ComponentResource):
 
     def _role(self, name: str, args: AwsLoadBalancerControllerArgs, policy_arn: pulumi.Input[str]) -> iam.Role:
         """A role only the controller's service account can assume, through the cluster's OIDC issuer."""
-        host = pulumi.Output.from_input(args.oidc_provider_url).apply(lambda url: url.removeprefix("https://"))
-        trust = iam.trust_policy(
-            principal_type="Federated",
-            identifiers=[args.oidc_provider_arn],
-            action="sts:AssumeRoleWithWebIdentity",
-            conditions=[
-                iam.Condition(
-                    test="StringEquals",
-                    variable=host.apply(lambda h: f"{h}:sub"),
-                    values=[f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"],
-                ),
-                iam.Condition(
-                    test="StringEquals", variable=host.apply(lambda h: f"{h}:aud"), values=["sts.amazonaws.com"]
-                ),
-            ],
+        trust = iam.service_account_trust(
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer_url=args.oidc_provider_url,
+            namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT,
             parent=self,
         )
         return iam.role(

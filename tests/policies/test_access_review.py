@@ -9,29 +9,13 @@ from typing import Any
 
 import pytest
 
-from policies.catalog import ALL_RULES
 from policies.rule import UNKNOWN, Resource, Rule, StackRule
+from tests.policies.builders import make, rule
 
 EAST = "urn:pulumi:prod::platform::pulumi:providers:kubernetes::us-east-1-cluster-k8s"
 ACCOUNT = "333333333333"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/78924E445F344C738856470D7BBCF08A"
 OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
-
-
-def rule(name: str) -> Any:
-    (found,) = [candidate for candidate in ALL_RULES if candidate.name == name]
-    return found
-
-
-def make(resource_type: str, name: str, props: dict[str, Any], **extra: Any) -> Resource:
-    return Resource(
-        type=resource_type,
-        name=name,
-        urn=f"urn:pulumi:prod::platform::{resource_type}::{name}",
-        props=props,
-        provider_props={"region": "us-east-1"},
-        **extra,
-    )
 
 
 def document(*statements: dict[str, Any]) -> str:

@@ -10,33 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.catalog import STACK_RULES
-from policies.rule import UNKNOWN, Resource, StackRule
+from policies.rule import UNKNOWN, Resource
+from tests.policies.builders import make, rule, urns
 
 EAST = "urn:pulumi:prod::platform::pulumi:providers:kubernetes::us-east-1-cluster-k8s"
 WEST = "urn:pulumi:prod::platform::pulumi:providers:kubernetes::eu-west-1-cluster-k8s"
 LB_TAG = {"platform/load-balancer": "true"}
 POD_SPEC: dict[str, Any] = {"containers": [{"name": "c", "image": "i"}], "serviceAccountName": "lang-c"}
-
-
-def rule(name: str) -> StackRule:
-    (found,) = [candidate for candidate in STACK_RULES if candidate.name == name]
-    return found
-
-
-def make(resource_type: str, name: str, props: dict[str, Any], **extra: Any) -> Resource:
-    return Resource(
-        type=resource_type,
-        name=name,
-        urn=f"urn:pulumi:prod::platform::{resource_type}::{name}",
-        props=props,
-        provider_props={"region": "us-east-1"},
-        **extra,
-    )
-
-
-def urns(found: list[tuple[str, str]]) -> list[str]:
-    return [urn for _, urn in found]
 
 
 # --- self-granted exemptions: security groups --------------------------------------------------

@@ -10,31 +10,11 @@ from typing import Any
 
 import pytest
 
-from policies.catalog import ALL_RULES
 from policies.rule import UNKNOWN, Resource
 from policies.rules.data import _schedule_days
+from tests.policies.builders import make, rule, urns
 
 PASSWORD = "urn:pulumi:prod::platform::random:index/randomPassword:RandomPassword::"
-
-
-def rule(name: str) -> Any:
-    (found,) = [candidate for candidate in ALL_RULES if candidate.name == name]
-    return found
-
-
-def make(resource_type: str, name: str, props: dict[str, Any], **extra: Any) -> Resource:
-    return Resource(
-        type=resource_type,
-        name=name,
-        urn=f"urn:pulumi:prod::platform::{resource_type}::{name}",
-        props=props,
-        provider_props={"region": "us-east-1"},
-        **extra,
-    )
-
-
-def urns(found: list[tuple[str, str]]) -> list[str]:
-    return [urn for _, urn in found]
 
 
 # --- finding 11: cache users and serverless caches -------------------------------------------------

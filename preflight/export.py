@@ -152,34 +152,74 @@ def _urn_parts(urn: str) -> tuple[str, str]:
     return parts[0].removeprefix("urn:pulumi:"), parts[1]
 
 
+def _text(entry: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = entry.get(key, default)
+    if not isinstance(value, str):
+        raise StateError(f"{where}.{key} must be a string, not {value!r}")
+    return value
+
+
+def _mapping(entry: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = entry.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise StateError(f"{where}.{key} must be an object, not {value!r}")
+    return dict(value)
+
+
+def _texts(value: Any, where: str) -> list[str]:
+    """A list of strings (a string is not one: `list("tags")` would split it into letters)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise StateError(f"{where} must be a list of strings, not {value!r}")
+    return list(value)
+
+
+def _resource(entry: Any, where: str) -> StateResource:
+    if not isinstance(entry, dict) or "urn" not in entry or "type" not in entry:
+        raise StateError(f"{where} needs a urn and a type")
+    urn = _text(entry, "urn", where)
+    dependencies = _mapping(entry, "propertyDependencies", where)
+    return StateResource(
+        urn=urn,
+        type=_text(entry, "type", where),
+        custom=bool(entry.get("custom")),
+        inputs=_mapping(entry, "inputs", where),
+        parent=_text(entry, "parent", where, ""),
+        provider=_text(entry, "provider", where, ""),
+        dependencies=_texts(entry.get("dependencies"), f"{where}.dependencies"),
+        property_dependencies={
+            str(key): _texts(value, f"{where}.propertyDependencies.{key}") for key, value in dependencies.items()
+        },
+        protect=bool(entry.get("protect")),
+        retain_on_delete=bool(entry.get("retainOnDelete")),
+        ignore_changes=_texts(entry.get("ignoreChanges"), f"{where}.ignoreChanges"),
+    )
+
+
 def read_state(document: Any, source: str = "state") -> State:
     """A `pulumi stack export` document (version 3) as analysis input; a clear error otherwise."""
     if not isinstance(document, dict) or document.get("version") != 3:
         raise StateError(f'{source}: expected a `pulumi stack export` document with "version": 3')
-    raw = (document.get("deployment") or {}).get("resources")
+    deployment = document.get("deployment")
+    if not isinstance(deployment, dict):
+        raise StateError(f"{source}: deployment must be an object, not {deployment!r}")
+    raw = deployment.get("resources")
     if not isinstance(raw, list) or not raw:
         raise StateError(f"{source}: deployment.resources is missing or empty")
     resources = []
     for index, entry in enumerate(raw):
-        if not isinstance(entry, dict) or "urn" not in entry or "type" not in entry:
-            raise StateError(f"{source}: deployment.resources[{index}] needs a urn and a type")
-        resources.append(
-            StateResource(
-                urn=entry["urn"],
-                type=entry["type"],
-                custom=bool(entry.get("custom")),
-                inputs=dict(entry.get("inputs") or {}),
-                parent=entry.get("parent", ""),
-                provider=entry.get("provider", ""),
-                dependencies=list(entry.get("dependencies") or []),
-                property_dependencies=dict(entry.get("propertyDependencies") or {}),
-                protect=bool(entry.get("protect")),
-                retain_on_delete=bool(entry.get("retainOnDelete")),
-                ignore_changes=list(entry.get("ignoreChanges") or []),
-            )
-        )
+        where = f"deployment.resources[{index}]"
+        try:
+            resource = _resource(entry, where)
+            _mapping(entry, "outputs", where)
+        except StateError as error:
+            raise StateError(f"{source}: {error}") from None
+        resources.append(resource)
     stack, project = _urn_parts(resources[0].urn)
-    manifest = (document.get("deployment") or {}).get("manifest")
+    manifest = deployment.get("manifest")
     return State(
         stack=stack,
         project=project,

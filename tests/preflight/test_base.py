@@ -274,3 +274,45 @@ def test_two_exports_compare_without_a_synth(
     assert status == 0
     same = _count(json.loads(mutated_base.read_text())) - 6
     assert json.loads(out)["diff"]["summary"] == {"create": 1, "update": 3, "replace": 1, "delete": 2, "same": same}
+
+
+MALFORMED = [
+    ("deployment", None, [1], "deployment must be an object"),
+    ("inputs", 1, "oops", "deployment.resources[1].inputs must be an object"),
+    ("outputs", 1, ["x"], "deployment.resources[1].outputs must be an object"),
+    ("propertyDependencies", 1, ["x"], "deployment.resources[1].propertyDependencies must be an object"),
+    ("propertyDependencies", 1, {"a": "urn:x"}, "deployment.resources[1].propertyDependencies.a must be a list"),
+    ("provider", 1, {"urn": "x"}, "deployment.resources[1].provider must be a string"),
+    ("parent", 1, 7, "deployment.resources[1].parent must be a string"),
+    ("type", 1, None, "deployment.resources[1].type must be a string"),
+    ("urn", 1, 5, "deployment.resources[1].urn must be a string"),
+    ("ignoreChanges", 1, "tags", "deployment.resources[1].ignoreChanges must be a list of strings"),
+    ("dependencies", 1, [3], "deployment.resources[1].dependencies must be a list of strings"),
+]
+
+
+@pytest.mark.parametrize("option", ["--state", "--base"])
+@pytest.mark.parametrize(("field", "index", "value", "message"), MALFORMED)
+def test_a_malformed_export_is_one_message_naming_the_field_and_exit_2(
+    dev_export: dict[str, Any],
+    option: str,
+    field: str,
+    index: int | None,
+    value: Any,
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    document = copy.deepcopy(dev_export)
+    if index is None:
+        document[field] = value
+    else:
+        document["deployment"]["resources"][index][field] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    argv = ["--state", str(path)] if option == "--state" else ["dev", "--base", str(path)]
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == "", err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0] and str(path) in errors[0]
+    assert "Traceback" not in err

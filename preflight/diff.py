@@ -30,6 +30,7 @@ SYMBOLS: dict[str, str] = {"create": "+", "update": "~", "replace": "+-", "delet
 
 # The signature key of a secret in a `pulumi stack export` document (Pulumi's resource/sig.Secret).
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SHOWN = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -81,7 +82,8 @@ class InputChange:
 
     @property
     def secret(self) -> bool:
-        return is_secret(self.old) or is_secret(self.new)
+        """A secret changed (value_changes has put "[secret]" in its place)."""
+        return SECRET_SHOWN in (self.old, self.new) or is_secret(self.old) or is_secret(self.new)
 
     @property
     def reordered(self) -> bool:
@@ -156,6 +158,19 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and SECRET_SIG in value
 
 
+def redact(value: Any) -> Any:
+    """A value with every secret object in it, however deep, replaced by "[secret]".
+
+    A `--show-secrets` export holds the plaintext, and a normal one the ciphertext: neither is shown."""
+    if is_secret(value):
+        return SECRET_SHOWN
+    if isinstance(value, dict):
+        return {key: redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -202,7 +217,7 @@ def value_changes(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, An
     if _same(old, new):
         return []
     if is_secret(old) or is_secret(new):
-        return [(path, old, new)]
+        return [(path, redact(old), redact(new))]
     if isinstance(old, dict) and isinstance(new, dict):
         found = []
         for key in sorted(old.keys() | new.keys()):
@@ -214,7 +229,7 @@ def value_changes(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, An
         ]
     if any(old is a for a in (ABSENT, None)) and any(new is b for b in (ABSENT, None)):
         return []
-    return [(path, old, new)]
+    return [(path, redact(old), redact(new))]
 
 
 def _ignored(path: str, ignore_changes: Sequence[str]) -> bool:
@@ -346,22 +361,23 @@ def _output_changes(base: Mapping[str, tuple[Any, bool]], head: Mapping[str, tup
     found: list[OutputChange] = []
     for name in sorted(base.keys() | head.keys()):
         if name not in base:
-            found.append(OutputChange(name, "create", new=head[name][0]))
+            found.append(OutputChange(name, "create", new=redact(head[name][0])))
         elif name not in head:
-            found.append(OutputChange(name, "delete", old=base[name][0]))
+            found.append(OutputChange(name, "delete", old=redact(base[name][0])))
         else:
             (before, old_secret), (after, new_secret) = base[name], head[name]
             if old_secret and new_secret:
                 continue  # neither can be read
             if old_secret != new_secret or not _same(before, after):
-                found.append(OutputChange(name, "update", before, after))
+                found.append(OutputChange(name, "update", redact(before), redact(after)))
     return found
 
 
 def show(value: Any, width: int = 60) -> str:
-    """A value for a report line: secrets never, long values cut."""
-    if is_secret(value):
-        return "[secret]"
+    """A value for a report line: secrets never (however deep), long values cut."""
+    value = redact(value)
+    if value == SECRET_SHOWN:
+        return SECRET_SHOWN
     if isinstance(value, _Marker):
         return value.text
     if isinstance(value, float) and value.is_integer():

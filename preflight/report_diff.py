@@ -23,7 +23,7 @@ from preflight.diff import (
     InputChange,
     cost_changes,
     diff,
-    is_secret,
+    redact,
     show,
 )
 from preflight.export import State
@@ -189,11 +189,9 @@ def changes_text(comparison: Comparison) -> list[str]:
 
 
 def _json_value(value: Any) -> Any:
-    if is_secret(value):
-        return "[secret]"
     if value is AFTER_APPLY:
         return "(known after apply)"
-    return value
+    return redact(value)
 
 
 def _input_json(change: InputChange) -> dict[str, Any]:

@@ -316,3 +316,34 @@ def test_a_malformed_export_is_one_message_naming_the_field_and_exit_2(
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0] and str(path) in errors[0]
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("secret", [{"plaintext": '"hunter2"'}, {"ciphertext": "v1:hunter2-ciphertext"}])
+@pytest.mark.parametrize("output_format", ["text", "json", "markdown"])
+def test_a_secret_nested_in_a_base_value_is_never_shown(
+    dev_export: dict[str, Any],
+    secret: dict[str, str],
+    output_format: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A `--show-secrets` export holds the plaintext, a normal one the ciphertext: neither is shown."""
+    base = copy.deepcopy(dev_export)
+    hidden = {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270"} | secret
+    _by_urn(base)[DB]["inputs"]["connection"] = {"user": "app", "password": hidden}  # the branch drops it
+    stack = next(r for r in base["deployment"]["resources"] if r["type"] == "pulumi:pulumi:Stack")
+    stack["outputs"]["legacyConnection"] = {"user": "app", "password": hidden}
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps(base))
+    status, out, err = run(capsys, "dev", "--base", str(path), "--format", output_format)
+    assert status == 0, err
+    assert "hunter2" not in out
+    if output_format == "json":
+        found = json.loads(out)["diff"]
+        (database,) = [c for c in found["changes"] if c["urn"] == DB]
+        assert database["inputs"][0]["old"] == {"user": "app", "password": "[secret]"}
+        (output,) = [o for o in found["outputs"] if o["name"] == "legacyConnection"]
+        assert output["old"] == {"user": "app", "password": "[secret]"}
+    else:
+        assert '{"password": "[secret]", "user": "app"}' in out
+        assert "legacyConnection" in out

@@ -322,13 +322,27 @@ class _Differ:
             if after and self.action(after) == "replace":
                 return InputChange("provider", before, AFTER_APPLY, "its provider is replaced")
             return None
+        # pulumi/pulumi pkg/resource/deploy/step_generator.go providerChanged: the engine replaces when
+        # one side has no provider or either is not a default provider; only default-to-default asks the
+        # provider (its DiffConfig), where an AWS resource moved to another region's provider is new.
+        if not before or not after:
+            return InputChange("provider", before or ABSENT, after or ABSENT, "it gains or loses its provider")
+        if not (_is_default_provider(before) and _is_default_provider(after)):
+            return InputChange("provider", before, after, "an explicit provider changes")
         old_region = (self.base[before].inputs.get("region") if before in self.base else None) or ""
         new_region = (self.head[after].inputs.get("region") if after in self.head else None) or ""
-        # An AWS resource lives in one region: moving it to another region's provider makes a new one.
         moved = bool(old_region and new_region and old_region != new_region)
         return InputChange(
             "provider", before, after, f"the provider moves from {old_region} to {new_region}" if moved else ""
         )
+
+
+def _is_default_provider(urn: str) -> bool:
+    """pulumi/pulumi pkg/resource/deploy/providers IsDefaultProvider: a provider type named `default...`."""
+    parts = urn.split("::")
+    return (
+        len(parts) >= 4 and parts[-2].split("$")[-1].startswith("pulumi:providers:") and parts[-1].startswith("default")
+    )
 
 
 def diff(

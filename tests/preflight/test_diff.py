@@ -206,11 +206,44 @@ def test_against_a_real_export_inputs_from_other_resources_compare_by_source() -
     assert [(c.name, c.action) for c in found.changes] == [("orders-db", "replace")]
 
 
-def test_a_resource_moved_to_another_regions_provider_is_replaced() -> None:
-    found = changed(lambda by, _: by["reader"].update(provider=EUW1 + "::0001"))
+USE1_PEER = STACK + "pulumi:providers:aws::us-east-1-peer"
+DEFAULT_A = STACK + "pulumi:providers:aws::default_7_0_0"
+DEFAULT_B = STACK + "pulumi:providers:aws::default_7_1_0"
+
+
+def _moved_reader(old: str, new: str, new_region: str = "us-east-1") -> Diff:
+    """The reader moved from provider `old` to `new` (both in us-east-1 unless told)."""
+
+    def provider(urn: str, region: str) -> dict[str, Any]:
+        return {"urn": urn, "custom": True, "id": "p", "type": "pulumi:providers:aws", "inputs": {"region": region}}
+
+    base, head = base_resources(), base_resources()
+    for side in (base, head):
+        side += [provider(urn, region) for urn, region in ((old, "us-east-1"), (new, new_region)) if urn != USE1]
+    next(r for r in base if r["urn"].endswith("::reader"))["provider"] = old + "::p"
+    next(r for r in head if r["urn"].endswith("::reader"))["provider"] = new + "::p"
+    return diff(state(base).resources, state(head).resources)
+
+
+def test_a_resource_moved_between_explicit_providers_in_one_region_is_replaced() -> None:
+    # pulumi/pulumi step_generator.go providerChanged: a non-default provider on either side replaces.
+    (change,) = _moved_reader(USE1_PEER, USE1).changes
+    assert change.action == "replace" and change.inputs[0].replaces == "an explicit provider changes"
+    (change,) = _moved_reader(DEFAULT_A, USE1).changes
+    assert change.action == "replace"
+
+
+def test_a_resource_moved_between_default_providers_asks_the_region() -> None:
+    (change,) = _moved_reader(DEFAULT_A, DEFAULT_B).changes
+    assert change.action == "update" and change.inputs[0].path == "provider"
+    (change,) = _moved_reader(DEFAULT_A, DEFAULT_B, "eu-west-1").changes
+    assert change.action == "replace" and "from us-east-1 to eu-west-1" in change.inputs[0].replaces
+
+
+def test_a_resource_that_gains_a_provider_is_replaced() -> None:
+    found = changed(lambda by, _: by["reader"].pop("provider"))
     (change,) = found.changes
     assert change.action == "replace" and change.inputs[0].path == "provider"
-    assert "from us-east-1 to eu-west-1" in change.inputs[0].replaces
 
 
 def test_a_provider_id_alone_is_no_change() -> None:

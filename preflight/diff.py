@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -408,23 +408,45 @@ class CostChange:
     urn: str
     type: str
     before: float | None
-    """Monthly USD in the base; None when the resource is not there (or has no price)."""
+    """Monthly USD in the base; None when the resource is not there or has no price."""
     after: float | None
+    unpriced_before: bool = False
+    """The resource is in the base but has no price there (not "free")."""
+    unpriced_after: bool = False
 
     @property
     def name(self) -> str:
         return self.urn.rsplit("::", 1)[-1]
 
     @property
-    def delta(self) -> float:
+    def delta(self) -> float | None:
+        """The change in monthly USD; None when one side has no price (it is not known)."""
+        if self.unpriced_before or self.unpriced_after:
+            return None
         return round((self.after or 0.0) - (self.before or 0.0), 2)
 
 
-def cost_changes(before: Mapping[str, float], after: Mapping[str, float], types: Mapping[str, str]) -> list[CostChange]:
-    """Per resource, the monthly cost before and after, where it differs; biggest change first."""
-    found = [
-        CostChange(urn, types.get(urn, ""), before.get(urn), after.get(urn))
-        for urn in sorted(before.keys() | after.keys())
-        if round(before.get(urn, 0.0), 2) != round(after.get(urn, 0.0), 2) or (urn in before) != (urn in after)
-    ]
-    return sorted(found, key=lambda c: (-abs(c.delta), c.urn))
+def cost_changes(
+    before: Mapping[str, float],
+    after: Mapping[str, float],
+    types: Mapping[str, str],
+    unpriced_before: Collection[str] = frozenset(),
+    unpriced_after: Collection[str] = frozenset(),
+) -> list[CostChange]:
+    """Per resource, the monthly cost before and after, where it differs; unknown changes, then the biggest, first."""
+    found = []
+    for urn in sorted(before.keys() | after.keys() | set(unpriced_before) | set(unpriced_after)):
+        old = (urn in before or urn in unpriced_before, urn in unpriced_before, round(before.get(urn, 0.0), 2))
+        new = (urn in after or urn in unpriced_after, urn in unpriced_after, round(after.get(urn, 0.0), 2))
+        if old != new:
+            found.append(
+                CostChange(
+                    urn,
+                    types.get(urn, ""),
+                    before.get(urn),
+                    after.get(urn),
+                    urn in unpriced_before,
+                    urn in unpriced_after,
+                )
+            )
+    return sorted(found, key=lambda c: (c.delta is not None, -abs(c.delta or 0.0), c.urn))

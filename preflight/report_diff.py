@@ -28,6 +28,7 @@ from preflight.diff import (
 )
 from preflight.export import State
 
+NO_PRICE = "no price"
 VERBS = {"create": "to create", "update": "to update", "replace": "to replace", "delete": "to delete"}
 
 
@@ -53,19 +54,63 @@ class Comparison:
     def costs(self) -> list[CostChange]:
         types = {r.urn: r.type for r in self.base.resources}
         types.update({change.urn: change.type for change in self.diff.changes})
-        return cost_changes(self._before, self._after, types)
+        return cost_changes(self._before, self._after, types, self.unpriced_before, self.unpriced_after)
+
+    @functools.cached_property
+    def unpriced_before(self) -> set[str]:
+        """URNs of the base that have no price (their cost is unknown, not zero)."""
+        return {item.urn for item in self.cost_before.unpriced}
+
+    @functools.cached_property
+    def unpriced_after(self) -> set[str]:
+        return {item.urn for item in self.cost_after.unpriced}
 
     def monthly(self, urn: str) -> tuple[float | None, float | None]:
         """(before, after) monthly USD of one resource; None where it is absent or has no price."""
         return self._before.get(urn), self._after.get(urn)
+
+    def prices(self, urn: str) -> tuple[str, str]:
+        """(before, after) monthly cost of one resource as shown: "-" where absent, "no price" where unpriced."""
+        before, after = self.monthly(urn)
+        return (
+            NO_PRICE if urn in self.unpriced_before else _usd(before),
+            NO_PRICE if urn in self.unpriced_after else _usd(after),
+        )
+
+    @property
+    def unpriced_changed(self) -> list[str]:
+        """Changed resources without a price on one side: the total change is then unknown."""
+        unpriced = self.unpriced_before | self.unpriced_after
+        return sorted({change.urn for change in self.diff.changes if change.urn in unpriced})
 
     @property
     def base_count(self) -> int:
         return sum(1 for r in self.base.resources if r.type != "pulumi:pulumi:Stack")
 
     @property
-    def monthly_change(self) -> float:
+    def monthly_change(self) -> float | None:
+        """The priced total's change; None when a changed resource has no price (the sign is unknown)."""
+        if self.unpriced_changed:
+            return None
         return round(self.cost_after.monthly_usd - self.cost_before.monthly_usd, 2)
+
+    def total_line(self) -> str:
+        """`$a → $b` of the priced resources, with the change or why it is unknown."""
+        before, after = self.cost_before.monthly_usd, self.cost_after.monthly_usd
+        change = self.monthly_change
+        if change is None:
+            names = ", ".join(urn.rsplit("::", 1)[-1] for urn in self.unpriced_changed)
+            return f"{_usd(before)} → {_usd(after)} a month (change unknown: {names} changed and has no price)"
+        return f"{_usd(before)} → {_usd(after)} a month ({_signed(change)}{_percent(before, after)})"
+
+    def unpriced_lines(self) -> list[str]:
+        """Each side's resources without a price (left out of its total)."""
+        lines = []
+        for side, urns in (("base", self.unpriced_before), ("branch", self.unpriced_after)):
+            if urns:
+                names = ", ".join(sorted(urn.rsplit("::", 1)[-1] for urn in urns))
+                lines.append(f"No price in the {side} (left out of its total): {names}")
+        return lines
 
     def summary(self) -> str:
         counts = self.diff.counts()
@@ -101,6 +146,10 @@ def _usd(amount: float | None) -> str:
 
 def _signed(amount: float) -> str:
     return f"{'+' if amount >= 0 else '-'}${abs(amount):,.2f}"
+
+
+def _delta(amount: float | None) -> str:
+    return "unknown" if amount is None else _signed(amount)
 
 
 def _percent(before: float, after: float) -> str:
@@ -169,12 +218,10 @@ def changes_text(comparison: Comparison) -> list[str]:
         lines.append("  Outputs:")
         lines += [f" {SYMBOLS[o.action]:>2} {o.name}: {show(o.old)} → {show(o.new)}" for o in found.outputs]
     lines += ["", f"Monthly cost ({CURRENCY}) against the base:"]
-    before, after = comparison.cost_before.monthly_usd, comparison.cost_after.monthly_usd
-    lines.append(
-        f"    {_usd(before)} → {_usd(after)} a month ({_signed(comparison.monthly_change)}{_percent(before, after)})"
-    )
+    lines.append(f"    {comparison.total_line()}")
+    lines += [f"    {line}" for line in comparison.unpriced_lines()]
     rows = [("resource", "before", "after", "change")] + [
-        (c.name, _usd(c.before), _usd(c.after), _signed(c.delta)) for c in comparison.costs
+        (c.name, *comparison.prices(c.urn), _delta(c.delta)) for c in comparison.costs
     ]
     if len(rows) > 1:
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -246,8 +293,18 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
             "monthlyBefore": comparison.cost_before.monthly_usd,
             "monthlyAfter": comparison.cost_after.monthly_usd,
             "monthlyChange": comparison.monthly_change,
+            "unpricedBefore": sorted(comparison.unpriced_before),
+            "unpricedAfter": sorted(comparison.unpriced_after),
             "byResource": [
-                {"urn": c.urn, "type": c.type, "before": c.before, "after": c.after, "change": c.delta}
+                {
+                    "urn": c.urn,
+                    "type": c.type,
+                    "before": c.before,
+                    "after": c.after,
+                    "change": c.delta,
+                    "pricedBefore": not c.unpriced_before,
+                    "pricedAfter": not c.unpriced_after,
+                }
                 for c in comparison.costs
             ],
         },
@@ -289,11 +346,11 @@ def changes_markdown(comparison: Comparison) -> list[str]:
             "| --- | --- | --- | --- | ---: | ---: |",
         ]
         for change in found.changes:
-            before, after = comparison.monthly(change.urn)
+            before, after = comparison.prices(change.urn)
             inputs = ", ".join(f"`{c.path}`" + (" (replaces)" if c.replaces else "") for c in change.inputs)
             lines.append(
                 f"| {_ICONS[change.action]} | `{_cell(change.name)}` | `{change.type}` | {_cell(inputs) or '-'} | "
-                f"{_usd(before)} | {_usd(after)} |"
+                f"{before} | {after} |"
             )
         lines += ["", "<details><summary>URNs and input changes</summary>", ""]
         for change in found.changes:
@@ -307,16 +364,14 @@ def changes_markdown(comparison: Comparison) -> list[str]:
             f"| `{o.name}` | {o.action} | `{_cell(show(o.old))}` | `{_cell(show(o.new))}` |" for o in found.outputs
         ]
         lines.append("")
-    before, after = comparison.cost_before.monthly_usd, comparison.cost_after.monthly_usd
-    lines += [
-        f"**Monthly cost: {_usd(before)} → {_usd(after)} "
-        f"({_signed(comparison.monthly_change)}{_percent(before, after)})** ({CURRENCY}, on-demand list prices)",
-        "",
-    ]
+    lines += [f"**Monthly cost: {comparison.total_line()}** ({CURRENCY}, on-demand list prices)", ""]
+    lines += [f"_{_cell(line)}_" for line in comparison.unpriced_lines()]
+    lines += [""] if comparison.unpriced_lines() else []
     if comparison.costs:
         lines += ["| Resource | Before | After | Change |", "| --- | ---: | ---: | ---: |"]
         lines += [
-            f"| `{_cell(c.name)}` | {_usd(c.before)} | {_usd(c.after)} | {_signed(c.delta)} |" for c in comparison.costs
+            f"| `{_cell(c.name)}` | {' | '.join(comparison.prices(c.urn))} | {_delta(c.delta)} |"
+            for c in comparison.costs
         ]
         lines.append("")
     return lines

@@ -132,14 +132,25 @@ def test_json_carries_the_changes_and_the_cost_before_and_after(
     # db.t4g.medium to db.t4g.micro: the instance hours get cheaper, the storage stays.
     assert database["monthlyBefore"] > database["monthlyAfter"] > 0
     cost = found["cost"]
-    assert cost["monthlyChange"] == pytest.approx(cost["monthlyAfter"] - cost["monthlyBefore"], abs=0.01)
+    # The deleted bucket is priced by usage: what its deletion saves is unknown, so is the total's change.
+    assert BUCKET in cost["unpricedBefore"] and cost["monthlyChange"] is None
     assert cost["monthlyAfter"] == json.loads(out)["cost"]["monthlyTotal"]
     by_urn = {row["urn"]: row for row in cost["byResource"]}
     assert by_urn[DB]["change"] == pytest.approx(database["monthlyAfter"] - database["monthlyBefore"], abs=0.01)
     created = next(c for c in found["changes"] if c["action"] == "create")
     assert by_urn[created["urn"]]["before"] is None and by_urn[created["urn"]]["after"] > 0  # an alarm
-    assert by_urn[OLD_KEY] == {"urn": OLD_KEY, "type": "aws:kms/key:Key", "before": 1.0, "after": None, "change": -1.0}
-    assert sum(row["change"] for row in cost["byResource"]) == pytest.approx(cost["monthlyChange"], abs=0.01)
+    assert by_urn[OLD_KEY] == {
+        "urn": OLD_KEY,
+        "type": "aws:kms/key:Key",
+        "before": 1.0,
+        "after": None,
+        "change": -1.0,
+        "pricedBefore": True,
+        "pricedAfter": True,
+    }
+    assert by_urn[BUCKET]["change"] is None and not by_urn[BUCKET]["pricedBefore"]
+    priced = sum(row["change"] for row in cost["byResource"] if row["change"] is not None)
+    assert priced == pytest.approx(cost["monthlyAfter"] - cost["monthlyBefore"], abs=0.01)
 
 
 def test_markdown_calls_out_the_data_at_risk_and_shows_short_names(
@@ -347,3 +358,30 @@ def test_a_secret_nested_in_a_base_value_is_never_shown(
     else:
         assert '{"password": "[secret]", "user": "app"}' in out
         assert "legacyConnection" in out
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "markdown"])
+def test_an_unpriced_base_resource_is_no_price_not_zero(
+    dev_export: dict[str, Any], output_format: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = copy.deepcopy(dev_export)
+    _by_urn(base)[DB]["inputs"]["instanceClass"] = "db.x99.unpriced"  # no list price: unknown, not $0
+    path = tmp_path / "unpriced.json"
+    path.write_text(json.dumps(base))
+    status, out, err = run(capsys, "dev", "--base", str(path), "--format", output_format)
+    assert status == 0, err
+    if output_format == "json":
+        cost = json.loads(out)["diff"]["cost"]
+        assert DB in cost["unpricedBefore"] and DB not in cost["unpricedAfter"]
+        assert cost["monthlyChange"] is None
+        (row,) = [c for c in cost["byResource"] if c["urn"] == DB]
+        assert row["before"] is None and row["after"] > 0 and row["change"] is None and not row["pricedBefore"]
+        return
+    assert "change unknown: us-east-1-postgres-db changed and has no price" in out
+    assert "No price in the base (left out of its total): " in out and "us-east-1-postgres-db" in out
+    row = next(line for line in out.splitlines() if "us-east-1-postgres-db" in line and "no price" in line)
+    assert "unknown" in row or output_format == "markdown"
+    assert not any(
+        line.lstrip().startswith(("us-east-1-postgres-db", "| `us-east-1-postgres-db`")) and " - " in line
+        for line in out.splitlines()
+    )

@@ -366,3 +366,11 @@ def test_the_diff_imports_nothing_of_pulumi() -> None:
     probe = "import sys, preflight.diff; print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
     result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_an_unpriced_side_makes_the_change_unknown_not_a_saving() -> None:
+    found = cost_changes({"a": 10.0}, {"a": 12.0, "b": 4.0}, {"a": "t", "b": "t"}, unpriced_before={"b"})
+    assert [(c.urn, c.before, c.after, c.delta, c.unpriced_before) for c in found] == [
+        ("b", None, 4.0, None, True),
+        ("a", 10.0, 12.0, 2.0, False),
+    ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -233,8 +234,54 @@ def value_changes(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, An
 
 
 def _ignored(path: str, ignore_changes: Sequence[str]) -> bool:
-    bare = ".".join(part.split("[", 1)[0] for part in path.split("."))
-    return any(bare == ignored or bare.startswith(ignored + ".") for ignored in ignore_changes)
+    """Whether an ignoreChanges entry (a Pulumi property path) covers a changed input path."""
+    return any(_path_pattern(ignored).fullmatch(path) for ignored in ignore_changes)
+
+
+@functools.cache
+def _path_pattern(ignored: str) -> re.Pattern[str]:
+    """A Pulumi property path (`a.b`, `tags["kubernetes.io/x"]`, `items[0].name`, `items[*]`) as a
+    pattern over this module's paths (keys joined by `.`, list items `[i]`), covering what is under it.
+    Grammar: pulumi/pulumi sdk/go/common/resource/properties_path.go ParsePropertyPath."""
+    pattern = ""
+    for segment in _path_segments(ignored):
+        if segment == "*":
+            pattern += r"(?:\[\d+\]|\.[^.\[]+)"
+        elif isinstance(segment, int):
+            pattern += re.escape(f"[{segment}]")
+        else:
+            pattern += ("." if pattern else "") + re.escape(segment)
+    return re.compile(pattern + r"(?:[.\[].*)?")
+
+
+def _path_segments(text: str) -> list[str | int]:
+    segments: list[str | int] = []
+    key, i = "", 0
+    while i < len(text):
+        char = text[i]
+        if char in ".[" and key:
+            segments.append(key)
+            key = ""
+        if char == ".":
+            i += 1
+        elif char == "[":
+            if text.startswith('["', i):
+                end = text.find('"]', i + 2)
+                if end < 0:
+                    return [text]  # not a property path: match the entry as one key
+                segments.append(text[i + 2 : end].replace('\\"', '"'))
+                i = end + 2
+            else:
+                end = text.find("]", i)
+                inner = text[i + 1 : end] if end > 0 else ""
+                if inner != "*" and not inner.isdigit():
+                    return [text]
+                segments.append("*" if inner == "*" else int(inner))
+                i = end + 1
+        else:
+            key += char
+            i += 1
+    return [*segments, key] if key else segments
 
 
 def _provider_urn(reference: str) -> str:

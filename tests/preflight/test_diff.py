@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from preflight.diff import ABSENT, AFTER_APPLY, Diff, cost_changes, diff, show
+from preflight.diff import ABSENT, AFTER_APPLY, Diff, _ignored, cost_changes, diff, show
 from preflight.export import SECRET_SIG, SECRET_VALUE, State, read_state
 from preflight.replacements import AWS_RULES, STATEFUL, TF_AWS, rule_for
 from preflight.synth import PROJECT_ROOT
@@ -374,3 +374,28 @@ def test_an_unpriced_side_makes_the_change_unknown_not_a_saving() -> None:
         ("b", None, 4.0, None, True),
         ("a", 10.0, 12.0, 2.0, False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("ignored", "path", "covered"),
+    [
+        ('tags["kubernetes.io/x"]', "tags.kubernetes.io/x", True),
+        ('tags["kubernetes.io/x"]', "tags.team", False),
+        ("items[0].name", "items[0].name", True),
+        ("items[0].name", "items[1].name", False),
+        ("items[*].name", "items[1].name", True),
+        ("items[*].name", "items[1].size", False),
+        ("items", "items[3].name", True),
+        ("tags", "tagsAll.team", False),
+    ],
+)
+def test_ignore_changes_entries_are_pulumi_property_paths(ignored: str, path: str, covered: bool) -> None:
+    assert _ignored(path, [ignored]) is covered
+
+
+def test_a_quoted_ignore_changes_key_skips_that_tag() -> None:
+    def edit(by: dict[str, Any], _: list[dict[str, Any]]) -> None:
+        by["orders-db"]["inputs"]["tags"] = {"team": "orders", "kubernetes.io/x": "owned"}
+        by["orders-db"]["ignoreChanges"] = ['tags["kubernetes.io/x"]']
+
+    assert changed(edit).changes == []

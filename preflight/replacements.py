@@ -216,6 +216,8 @@ AWS_RULES: dict[str, Rule] = {
         "outpostArn",
         "snapshotId",
     ),
+    # name and the encryption_configuration block (encryption_type, kms_key) are ForceNew.
+    "aws:ecr/repository:Repository": _aws("internal/service/ecr/repository.go", "encryptionConfigurations", "name"),
     "aws:secretsmanager/secret:Secret": _aws("internal/service/secretsmanager/secret.go", "name", "namePrefix"),
     "aws:eks/cluster:Cluster": _aws(
         "internal/service/eks/cluster.go",
@@ -314,6 +316,8 @@ STATEFUL: dict[str, str] = {
     "aws:dynamodb/table:Table": "database",
     "aws:elasticache/replicationGroup:ReplicationGroup": "cache",
     "aws:elasticache/cluster:Cluster": "cache",
+    "aws:elasticache/serverlessCache:ServerlessCache": "cache",
+    "aws:ecr/repository:Repository": "image repository",
     "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup": "datastore",
     "aws:kms/key:Key": "key",
     "aws:s3/bucket:Bucket": "bucket",

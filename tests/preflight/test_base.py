@@ -274,6 +274,9 @@ def test_the_export_carries_the_stack_outputs_without_secret_values(dev_export: 
 def test_the_readme_documents_base() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert "--base FILE" in readme and "SARIF" in readme
+    # The limits a reviewer has to know (issue #24 item 3).
+    assert "`replaceOnChanges` resource options are not modelled" in readme
+    assert '"known after apply" even when the new value' in readme and 'shows "no price" (not $0)' in readme
 
 
 def test_two_exports_compare_without_a_synth(

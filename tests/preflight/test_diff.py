@@ -399,3 +399,23 @@ def test_a_quoted_ignore_changes_key_skips_that_tag() -> None:
         by["orders-db"]["ignoreChanges"] = ['tags["kubernetes.io/x"]']
 
     assert changed(edit).changes == []
+
+
+@pytest.mark.parametrize(
+    ("type_token", "stateful"),
+    [
+        ("aws:ecr/repository:Repository", "image repository"),
+        ("aws:elasticache/serverlessCache:ServerlessCache", "cache"),
+    ],
+)
+def test_deleting_an_image_repository_or_a_serverless_cache_puts_data_at_risk(type_token: str, stateful: str) -> None:
+    base = [*base_resources(), resource(type_token, "kept-data", {"name": "kept-data"})]
+    found = diff(state(base).resources, state(base_resources()).resources)
+    (change,) = found.data_at_risk
+    assert (change.name, change.action, change.stateful) == ("kept-data", "delete", stateful)
+
+
+def test_an_image_repositorys_encryption_or_name_replaces_it() -> None:
+    rule = rule_for("aws:ecr/repository:Repository")
+    assert rule is not None and rule.replaces("encryptionConfigurations[0].kmsKey", {}, {})
+    assert rule.replaces("name", {}, {}) and not rule.replaces("imageTagMutability", {}, {})

@@ -55,6 +55,7 @@ def threshold_alarm(
     evaluation_periods: int = 5,
     treat_missing_data: str = "missing",
     notify_insufficient_data: bool = False,
+    datapoints_to_alarm: int | None = None,
 ) -> aws.cloudwatch.MetricAlarm:
     """Alarm when `metric` crosses `threshold` for `evaluation_periods` periods; notify on alarm and recovery.
 
@@ -73,6 +74,7 @@ def threshold_alarm(
         threshold=threshold,
         period=period_seconds,
         evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=datapoints_to_alarm,
         treat_missing_data=treat_missing_data,
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],
@@ -146,15 +148,21 @@ def lag_alarm(
     if not series.dimension_sets:
         raise ValueError(f"{name}: a lag alarm needs at least one series")
     if len(series.dimension_sets) == 1:
-        return aws.cloudwatch.MetricAlarm(
+        return threshold_alarm(
             name,
+            description=description,
             namespace=series.namespace,
-            metric_name=series.metric,
-            dimensions=dict(series.dimension_sets[0]),
+            metric=series.metric,
+            dimensions=series.dimension_sets[0],
+            threshold=threshold,
+            topic_arn=topic_arn,
+            parent=parent,
             statistic="Maximum",
-            period=period_seconds,
-            **common,
-            opts=options,
+            period_seconds=period_seconds,
+            evaluation_periods=LAG_PERIODS,
+            datapoints_to_alarm=LAG_DATAPOINTS,
+            treat_missing_data="breaching",
+            notify_insufficient_data=True,
         )
     if len(series.dimension_sets) + 1 > MAX_ALARM_METRICS:
         raise ValueError(

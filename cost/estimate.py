@@ -300,17 +300,21 @@ def _aurora_cluster(p: _Pricer, item: Item) -> list[Line]:
 
 def _global_cluster(p: _Pricer, item: Item) -> list[Line]:
     members = [i for i in p.items if i.type == "aws:rds/cluster:Cluster" and i.props.get("globalClusterIdentifier")]
-    secondaries = max(len(members) - 1, 0)
+    return _replication(p, item, max(len(members) - 1, 0), "replication", "replication-gb")
+
+
+def _replication(p: _Pricer, item: Item, secondaries: int, what: str, assumption: str) -> list[Line]:
+    """Inter-region transfer to each secondary region, at the assumed GB a month."""
     if not secondaries:
         return []
-    gigabytes = _assumed("replication-gb")
+    gigabytes = _assumed(assumption)
     return [
         p.line(
             item,
-            f"replication to {secondaries} secondary region(s), {gigabytes:g} GB each",
+            f"{what} to {secondaries} secondary region(s), {gigabytes:g} GB each",
             "transfer.inter-region",
             gigabytes * secondaries,
-            "replication-gb",
+            assumption,
         )
     ]
 
@@ -422,18 +426,7 @@ def _global_datastore(p: _Pricer, item: Item) -> list[Line]:
         for i in p.items
         if i.type == "aws:elasticache/replicationGroup:ReplicationGroup" and i.props.get("globalReplicationGroupId")
     ]
-    if not members:
-        return []
-    gigabytes = _assumed("queue-replication-gb")
-    return [
-        p.line(
-            item,
-            f"queue replication to {len(members)} secondary region(s), {gigabytes:g} GB each",
-            "transfer.inter-region",
-            gigabytes * len(members),
-            "queue-replication-gb",
-        )
-    ]
+    return _replication(p, item, len(members), "queue replication", "queue-replication-gb")
 
 
 def _per_month(key: str, what: str) -> Callable[[_Pricer, Item], list[Line]]:

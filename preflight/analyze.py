@@ -25,7 +25,8 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from preflight.export import SECRET_SIG, WITHHELD, State, StateResource
+from preflight.export import WITHHELD, State, StateResource
+from preflight.export_format import SECRET_SIG
 from preflight.synth import PROJECT_ROOT
 
 STARTUP_SECONDS = 60

@@ -23,16 +23,14 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from preflight.export_format import SECRET_SIG, STACK_TYPE
 from preflight.replacements import STATEFUL, rule_for
 
 Action = Literal["create", "update", "replace", "delete"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete")
 SYMBOLS: dict[str, str] = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
 
-# The signature key of a secret in a `pulumi stack export` document (Pulumi's resource/sig.Secret).
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_SHOWN = "[secret]"
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 class _Marker:

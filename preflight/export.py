@@ -15,13 +15,11 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from preflight.export_format import SECRET_SIG, SECRET_VALUE, STACK_TYPE
 from preflight.mocks import Registration, provider_urn
 from preflight.synth import Graph, StackOutput
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
-SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 WITHHELD = "[secret withheld by preflight]"
-STACK_TYPE = "pulumi:pulumi:Stack"
 MANIFEST_VERSION = "preflight"
 """The manifest version of the documents preflight writes: their values come from the mocks."""
 

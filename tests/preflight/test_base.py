@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 
 from preflight.__main__ import main
-from preflight.export import SECRET_SIG, read_state
+from preflight.export import read_state
+from preflight.export_format import SECRET_SIG
 from preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.preflight.test_cli import SARIF_SCHEMA, run

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from preflight.__main__ import main
-from preflight.export import SECRET_SIG
+from preflight.export_format import SECRET_SIG
 from preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.helpers import plaintext_leaks

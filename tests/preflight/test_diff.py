@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from preflight.diff import ABSENT, AFTER_APPLY, Diff, _ignored, cost_changes, diff, show
-from preflight.export import SECRET_SIG, SECRET_VALUE, State, read_state
+from preflight.export import State, read_state
+from preflight.export_format import SECRET_SIG, SECRET_VALUE
 from preflight.replacements import AWS_RULES, STATEFUL, TF_AWS, rule_for
 from preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized

@@ -1,13 +1,13 @@
-"""The README's policy table is the catalog's (policies/docs.py); a stale copy fails here."""
+"""The policy table of docs/policies.md is the catalog's (policies/docs.py); a stale copy fails here."""
 
 from __future__ import annotations
 
 from policies.catalog import ALL_RULES
-from policies.docs import README, START, rendered, table
+from policies.docs import PAGE, START, rendered, table
 
 
-def test_the_readme_policy_table_is_current() -> None:
-    text = README.read_text()
+def test_the_policy_table_is_current() -> None:
+    text = PAGE.read_text()
     assert text == rendered(text), "the policy table is stale: run `python -m policies.docs`"
 
 
@@ -20,4 +20,4 @@ def test_the_table_has_a_row_per_policy_with_its_control_and_levels() -> None:
         "| `maxRotationPeriodDays` |"
     )
     assert "| advisory | advisory | mandatory |" in by_name["cost-stack-monthly-budget"]
-    assert START in README.read_text()
+    assert START in PAGE.read_text()

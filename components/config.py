@@ -351,7 +351,10 @@ class NodeGroupConfig(_Model):
 class ClusterConfig(_Model):
     """One region's EKS cluster."""
 
-    kubernetes_version: str = Field(description=f"one of {SUPPORTED_KUBERNETES_VERSIONS}")
+    kubernetes_version: str = Field(
+        description=f"one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}; a version past standard support needs "
+        "`supportType: EXTENDED`"
+    )
     endpoint_public_access: bool = Field(default=False, description="off by default; needs publicAccessCidrs when on")
     public_access_cidrs: list[ipaddress.IPv4Network] = Field(
         default_factory=list, description="public API endpoint allowlist (never 0.0.0.0/0; no public endpoint in prod)"
@@ -549,7 +552,13 @@ class RedisClusterConfig(_Model):
     """One ElastiCache replication group (the platform runs a `cache` and a `queue`)."""
 
     engine: Literal["valkey", "redis"] = Field(default="valkey", description="ElastiCache engine")
-    engine_version: str | None = Field(default=None, description=f"per engine {REDIS_ENGINE_VERSIONS}")
+    engine_version: str | None = Field(
+        default=None,
+        description="; ".join(
+            f"{engine}: {', '.join(versions)} (default {REDIS_DEFAULT_ENGINE_VERSION[engine]})"
+            for engine, versions in REDIS_ENGINE_VERSIONS.items()
+        ),
+    )
     node_type: str = Field(description="e.g. cache.t4g.small; see ELASTICACHE_NODE_TYPES")
     cluster_mode: bool = Field(default=False, description="sharded (cluster mode enabled)")
     shards: int = Field(default=1, ge=1, le=500, description="node groups; more than 1 turns on cluster mode")
@@ -649,6 +658,7 @@ class LanguageServicesConfig(_Model):
         default=None,
         pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
         description="where the catalog's images live, e.g. <account>.dkr.ecr.<region>.amazonaws.com/platform",
+        json_schema_extra={"docDefault": "required unless every service names its `image`"},
     )
     min_replicas: int = Field(default=2, ge=1, le=1000, description="default for every service")
     max_replicas: int = Field(default=10, ge=1, le=1000, description="default for every service")
@@ -879,7 +889,8 @@ class StackConfig(_Model):
         default_factory=list, description="the AWS providers refuse any other account"
     )
     rpo_minutes: int = Field(default=15, ge=1, le=1440, description="recovery point objective (data loss budget)")
-    dns: DnsConfig | None = None
+    # Required by `_dns_for_the_entry` below (a clearer message than pydantic's "field required").
+    dns: DnsConfig | None = Field(default=None, json_schema_extra={"docDefault": "required"})
     regions: list[RegionConfig] = Field(min_length=1)
     registries_only: bool = Field(
         default=False,

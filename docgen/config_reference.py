@@ -64,17 +64,26 @@ def _type_name(annotation: Any) -> str:
     return " or ".join(dict.fromkeys(names))
 
 
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"`{key}: {item}`" for key, item in value.items())
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`"
+
+
 def _default(info: FieldInfo) -> str:
+    extra = info.json_schema_extra
+    if isinstance(extra, dict) and isinstance(extra.get("docDefault"), str):
+        return str(extra["docDefault"])  # required by a validator rather than by the type
     if info.default_factory is not None:
         made: Any = info.default_factory()  # type: ignore[call-arg]
-        return "—" if isinstance(made, BaseModel) or made in ([], {}) else f"`{made}`"
+        return "empty" if isinstance(made, BaseModel) or made in ([], {}) else _value(made)
     if info.default is PydanticUndefined:
         return "required"
     if info.default is None:
         return "unset"
-    if isinstance(info.default, bool):
-        return f"`{str(info.default).lower()}`"
-    return f"`{info.default}`"
+    return _value(info.default)
 
 
 def _describe(info: FieldInfo, nested: type[BaseModel] | None) -> str:
@@ -94,7 +103,14 @@ def rows(model: type[BaseModel] = StackConfig, prefix: str = "") -> list[tuple[s
     return found
 
 
+LEGEND = (
+    "Default: **required** the key must be set; **unset** the key may be left out (the meaning says what "
+    "happens then); **empty** an empty list, map or section of defaults; otherwise the value used when the "
+    "key is left out."
+)
+
+
 def table() -> str:
-    lines = ["| key (under `platform:`) | type | default | meaning |", "| --- | --- | --- | --- |"]
+    lines = [LEGEND, "","| key (under `platform:`) | type | default | meaning |", "| --- | --- | --- | --- |"]
     lines += [f"| `{key}` | {kind} | {default} | {text} |" for key, kind, default, text in rows()]
     return "\n".join(lines)

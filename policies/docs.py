@@ -32,8 +32,8 @@ def _level(rule: Rule | StackRule, config: dict[str, object]) -> str:
 def table() -> str:
     configs = {stack: json.loads((CONFIG_DIR / f"{stack}.json").read_text()) for stack in STACKS}
     lines = [
-        "| policy | control | severity | " + " | ".join(STACKS) + " | remediation | knobs |",
-        "| --- | --- | --- | " + " | ".join("---" for _ in STACKS) + " | --- | --- |",
+        "| policy | checks | control | severity | " + " | ".join(STACKS) + " | remediation | knobs |",
+        "| --- | --- | --- | --- | " + " | ".join("---" for _ in STACKS) + " | --- | --- |",
     ]
     for rule in ALL_RULES:
         kind = " (stack)" if isinstance(rule, StackRule) else ""
@@ -41,7 +41,10 @@ def table() -> str:
         remedy = "yes" if isinstance(rule, Rule) and rule.remedy is not None else "—"
         knobs = ", ".join(f"`{knob}`" for knob in rule.config_schema) or "—"
         reference = rule.reference.replace("|", "/") or "—"
-        lines.append(f"| `{rule.name}`{kind} | {reference} | {rule.severity} | {levels} | {remedy} | {knobs} |")
+        checks = " ".join(rule.description.split()).replace("|", "\\|")
+        lines.append(
+            f"| `{rule.name}`{kind} | {checks} | {reference} | {rule.severity} | {levels} | {remedy} | {knobs} |"
+        )
     return "\n".join(lines)
 
 
@@ -49,8 +52,8 @@ def rendered(page: str) -> str:
     """The page's text with its table replaced by the generated one."""
     before, _, rest = page.partition(START)
     _, _, after = rest.partition(END)
-    if not rest:
-        raise ValueError(f"{PAGE}: no {START!r} marker")
+    if not rest or END not in rest:
+        raise ValueError(f"{PAGE}: the policy table needs both markers, {START!r} and {END!r}")
     return f"{before}{START}\n{table()}\n{END}{after}"
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
 
+from components.config import parse_stack_config, read_stack_file
 from docgen import config_reference, stacks
 from docgen.blocks import end_marker, replace_block, start_marker
 from docgen.pages import BLOCKS, DOCS, rendered_pages
-from preflight.synth import PROJECT_ROOT
+from preflight.synth import PROJECT_ROOT, synth
 from tests.conftest import synthesized
 
 
@@ -47,18 +49,23 @@ def test_the_config_reference_has_every_key_with_a_meaning() -> None:
 
 
 def test_a_node_type_change_shows_in_every_table_that_follows_from_it() -> None:
-    """The issue's example: prod's sandbox types changed in the stack file move the shape table,
-    the estimate and the headroom (here on the dev graph and config, changed in memory)."""
+    """The issue's example, on dev (the quickest synth): new sandbox types in the stack file move the
+    shape, the estimate and the headroom, so the committed pages are stale until regenerated."""
+    values = copy.deepcopy(read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    values["platform:regions"][0]["cluster"]["nodeGroups"]["sandbox"]["instanceTypes"] = ["m7i.2xlarge"]
+    changed_graph = synth("dev", stack_values=values)
+    changed_config = parse_stack_config({k.removeprefix("platform:"): v for k, v in values.items()})
     configs = stacks.stack_configs()
-    dev = configs["dev"]
-    region = dev.regions[0]
-    sandbox = region.cluster.node_groups["sandbox"]
-    bigger = sandbox.model_copy(update={"instance_types": ["m7i.2xlarge"]})
-    cluster = region.cluster.model_copy(update={"node_groups": {**region.cluster.node_groups, "sandbox": bigger}})
-    changed = dev.model_copy(update={"regions": [region.model_copy(update={"cluster": cluster})]})
-    before = stacks.shape_table({"dev": dev})
-    after = stacks.shape_table({"dev": changed})
-    assert "m7i.2xlarge" in after and "m7i.2xlarge" not in before
+    graphs = {stack: synthesized(stack) for stack in stacks.STACKS}
+    before = {"dev": graphs["dev"]}
+    after = {"dev": changed_graph}
+    assert "m7i.2xlarge" in stacks.shape_table({"dev": changed_config})
+    assert "m7i.2xlarge" not in stacks.shape_table({"dev": configs["dev"]})
+    assert stacks.estimate_table(after, configs) != stacks.estimate_table(before, configs)
+    assert "x m7i.2xlarge" in stacks.headroom_table(after) and "x m7i.2xlarge" not in stacks.headroom_table(before)
+    pages = rendered_pages({**graphs, "dev": changed_graph}, {**configs, "dev": changed_config})
+    stale = {page.name for page, text in pages.items() if page.read_text() != text}
+    assert {"stacks.md", "cost.md", "capacity.md"} <= stale
 
 
 def test_the_headroom_table_lists_both_groups_of_every_stack() -> None:

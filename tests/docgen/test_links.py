@@ -29,6 +29,28 @@ def test_every_relative_link_resolves() -> None:
     assert broken == []
 
 
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    return {_slug(m) for m in re.findall(r"^#{1,6} (.+)$", text, flags=re.M)}
+
+
+def test_every_anchor_names_a_heading() -> None:
+    assert _slug("Reviewing a change: `--base FILE`") == "reviewing-a-change---base-file"
+    broken = []
+    for page in PAGES:
+        for target, anchor in LINK.findall(page.read_text()):
+            resolved = (page.parent / target).resolve()
+            if anchor and resolved.suffix == ".md" and resolved.exists() and anchor[1:] not in _anchors(resolved):
+                broken.append(f"{page.relative_to(PROJECT_ROOT)} -> {target}{anchor}")
+    assert broken == []
+
+
 def test_every_docs_page_is_reachable_from_the_readme() -> None:
     seen: set[Path] = set()
     queue = [PROJECT_ROOT / "README.md"]

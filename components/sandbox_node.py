@@ -37,7 +37,7 @@ POD_PIDS_LIMIT = 1024
 SINGLE_PROCESS_OOM_KILL = True
 """kubelet `singleProcessOOMKill` (KubeletConfiguration, Kubernetes 1.32+, kubernetes/kubernetes#126096):
 on cgroup v2 the kernel kills the process over the limit, not every process of the container."""
-RUNTIME_OVERHEAD = {"cpu": "100m", "memory": "128Mi"}
+RUNTIME_OVERHEAD = {"cpu": "50m", "memory": "128Mi"}
 """RuntimeClass `overhead.podFixed`: the gVisor Sentry and Gofer beside each pod's containers
 (our estimate; the scheduler and the capacity check add it to every pod that names the class)."""
 

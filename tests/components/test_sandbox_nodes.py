@@ -64,7 +64,7 @@ def test_the_runtime_class_handler_is_the_one_containerd_gets(prod: Graph) -> No
 def test_the_runtime_class_keeps_its_pods_on_the_sandbox_nodes_and_counts_overhead(prod: Graph) -> None:
     runtime_class = prod.one(RUNTIME_CLASS)
     assert runtime_class.inputs["metadata"]["name"] == "gvisor"
-    assert runtime_class.inputs["overhead"] == {"podFixed": {"cpu": "100m", "memory": "128Mi"}}
+    assert runtime_class.inputs["overhead"] == {"podFixed": {"cpu": "50m", "memory": "128Mi"}}
     scheduling = runtime_class.inputs["scheduling"]
     sandbox = by_name(prod, NODE_GROUP)["eks-sandbox"]
     # The RuntimeClass's node selector matches the sandbox group's labels and no other group's.

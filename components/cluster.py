@@ -55,7 +55,12 @@ NODE_GROUP_LABEL = "platform/node-group"
 # Only pods that tolerate this taint (the language services) are scheduled on sandbox nodes.
 SANDBOX_TAINT_KEY = "platform/sandbox"
 SANDBOX_TAINT_VALUE = "true"
-SANDBOX_TOLERATION = {"key": SANDBOX_TAINT_KEY, "operator": "Equal", "value": SANDBOX_TAINT_VALUE, "effect": "NoSchedule"}
+SANDBOX_TOLERATION = {
+    "key": SANDBOX_TAINT_KEY,
+    "operator": "Equal",
+    "value": SANDBOX_TAINT_VALUE,
+    "effect": "NoSchedule",
+}
 # Under strict network-policy enforcement a pod no policy selects is deny-all. The EKS add-ons in
 # kube-system (CoreDNS, metrics-server, the EBS CSI driver) bring no policies, so this one keeps
 # their namespace as open as standard mode left it; it must exist before they start.

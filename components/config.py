@@ -658,6 +658,13 @@ class LanguageServicesConfig(_Model):
     seccomp_localhost_profile: str | None = Field(
         default=None, description="not supported: no sandbox node carries a Localhost profile (docs/sandbox.md)"
     )
+    backend_namespace: str = Field(
+        default="backend", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", description="where the callers run"
+    )
+    backend_selector: LabelMap = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "backend"},
+        description="labels of the pods allowed to call the services",
+    )
 
     @field_validator("seccomp_localhost_profile")
     @classmethod
@@ -670,13 +677,6 @@ class LanguageServicesConfig(_Model):
                 "run under gVisor (runtimeClassName: gvisor) with RuntimeDefault; remove this key"
             )
         return profile
-    backend_namespace: str = Field(
-        default="backend", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", description="where the callers run"
-    )
-    backend_selector: LabelMap = Field(
-        default_factory=lambda: {"app.kubernetes.io/name": "backend"},
-        description="labels of the pods allowed to call the services",
-    )
 
     @model_validator(mode="after")
     def _resolvable(self) -> LanguageServicesConfig:

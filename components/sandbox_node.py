@@ -37,9 +37,11 @@ POD_PIDS_LIMIT = 1024
 SINGLE_PROCESS_OOM_KILL = True
 """kubelet `singleProcessOOMKill` (KubeletConfiguration, Kubernetes 1.32+, kubernetes/kubernetes#126096):
 on cgroup v2 the kernel kills the process over the limit, not every process of the container."""
-RUNTIME_OVERHEAD = {"cpu": "50m", "memory": "128Mi"}
-"""RuntimeClass `overhead.podFixed`: the gVisor Sentry and Gofer beside each pod's containers
-(our estimate; the scheduler and the capacity check add it to every pod that names the class)."""
+RUNTIME_OVERHEAD = {"memory": "128Mi"}
+"""RuntimeClass `overhead.podFixed`: the gVisor Sentry's and Gofer's own memory beside each pod's
+containers (our estimate; measure it on the nodes). No fixed CPU: the Sentry's CPU is the work of
+the application's syscalls, throttled within the pod's limit, and an idle Sentry takes next to
+none. The scheduler and the capacity check add this to every pod that names the class."""
 
 # Where the pods' traffic enters the node: the VPC CNI names the host side of each pod's veth
 # pair `eni<hash>` (amazon-vpc-cni-k8s, AWS_VPC_K8S_CNI_VETHPREFIX default "eni").
@@ -100,20 +102,24 @@ iptables -w -I FORWARD 1 -i {POD_INTERFACES} -d {IMDS_ADDRESS} -j DROP
 """
 
 
-def user_data(cpu_architecture: str) -> str:
-    """The MIME multipart user data of the sandbox launch template."""
-    config = json.dumps(node_config(), indent=2)  # JSON is YAML: nodeadm reads it as is
+def mime(config: dict[str, Any], script: str) -> str:
+    """A NodeConfig and a shell script as MIME multipart user data."""
     return (
         "MIME-Version: 1.0\n"
         f'Content-Type: multipart/mixed; boundary="{BOUNDARY}"\n\n'
         f"--{BOUNDARY}\n"
         "Content-Type: application/node.eks.aws\n\n"
-        f"{config}\n\n"
+        f"{json.dumps(config, indent=2)}\n\n"  # JSON is YAML: nodeadm reads it as is
         f"--{BOUNDARY}\n"
         'Content-Type: text/x-shellscript; charset="us-ascii"\n\n'
-        f"{install_script(cpu_architecture)}\n"
+        f"{script}\n"
         f"--{BOUNDARY}--\n"
     )
+
+
+def user_data(cpu_architecture: str) -> str:
+    """The MIME multipart user data of the sandbox launch template."""
+    return mime(node_config(), install_script(cpu_architecture))
 
 
 def user_data_base64(cpu_architecture: str) -> str:
@@ -154,5 +160,7 @@ def _yaml(text: str) -> dict[str, Any]:
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        merged[key] = (
+            _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
     return merged

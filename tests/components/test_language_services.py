@@ -153,7 +153,9 @@ def test_services_can_be_resized_disabled_repointed_and_added(custom: Graph) -> 
     assert sorted(deployments) == sorted([lang for lang in LANGUAGES if lang != "python"] + ["rust"])
     container = pod_of(deployments["c"])["containers"][0]
     assert container["resources"]["limits"]["cpu"] == "2" and container["resources"]["requests"]["memory"] == "1536Mi"
-    assert pod_of(deployments["c"])["volumes"] == [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}}]
+    assert pod_of(deployments["c"])["volumes"] == [
+        {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}}
+    ]
     assert pod_of(deployments["java"])["containers"][0]["image"] == f"registry.example.com/jdk@{DIGEST}"
     assert pod_of(deployments["rust"])["containers"][0]["image"] == "registry.example.com/lang-rust:1.83.0"
     assert pod_of(deployments["rust"])["containers"][0]["resources"]["limits"]["memory"] == "320Mi"
@@ -206,7 +208,9 @@ def test_each_run_is_capped_below_its_container(pool: Graph) -> None:
         env = {item["name"]: item["value"] for item in container["env"]}
         limits = container["resources"]["limits"]
         memory, cpu = parse_quantity(limits["memory"]), parse_quantity(limits["cpu"])
-        tmp = parse_quantity(next(v for v in pod_of(deployment)["volumes"] if v["name"] == "tmp")["emptyDir"]["sizeLimit"])
+        tmp = parse_quantity(
+            next(v for v in pod_of(deployment)["volumes"] if v["name"] == "tmp")["emptyDir"]["sizeLimit"]
+        )
         # A run's memory and its /tmp together stay under the container's limit, which holds both.
         assert int(env["RUN_MEMORY_LIMIT_BYTES"]) + int(env["RUN_TMP_LIMIT_BYTES"]) < memory, language
         assert int(env["RUN_TMP_LIMIT_BYTES"]) == tmp, language

@@ -16,7 +16,7 @@ from components import sandbox_node
 from components.cluster import NODE_GROUP_LABEL, SANDBOX_TAINT_KEY
 from components.sandbox_node import parse_user_data
 from preflight.synth import Graph
-from tests.components.test_cluster import ADDON, LAUNCH_TEMPLATE, NODE_GROUP, NETWORK_POLICY, build, by_name
+from tests.components.test_cluster import ADDON, LAUNCH_TEMPLATE, NETWORK_POLICY, NODE_GROUP, build, by_name
 from tests.conftest import Harness
 
 RUNTIME_CLASS = "kubernetes:node.k8s.io/v1:RuntimeClass"
@@ -56,15 +56,15 @@ def test_the_runtime_class_handler_is_the_one_containerd_gets(prod: Graph) -> No
     assert runtimes[handler] == {"runtime_type": "io.containerd.runsc.v1"}
     # The shim containerd loads for that runtime type, and runsc itself, are installed, checked.
     for binary in ("runsc", "containerd-shim-runsc-v1"):
-        assert f"install -m 0755 \"{binary}\" /usr/local/bin/{binary}" in script
+        assert f'install -m 0755 "{binary}" /usr/local/bin/{binary}' in script
         assert f'sha512sum -c "{binary}.sha512"' in script
-    assert f"/gvisor/releases/release/{sandbox_node.GVISOR_RELEASE}/x86_64/runsc\"" in script
+    assert f'/gvisor/releases/release/{sandbox_node.GVISOR_RELEASE}/x86_64/runsc"' in script
 
 
 def test_the_runtime_class_keeps_its_pods_on_the_sandbox_nodes_and_counts_overhead(prod: Graph) -> None:
     runtime_class = prod.one(RUNTIME_CLASS)
     assert runtime_class.inputs["metadata"]["name"] == "gvisor"
-    assert runtime_class.inputs["overhead"] == {"podFixed": {"cpu": "50m", "memory": "128Mi"}}
+    assert runtime_class.inputs["overhead"] == {"podFixed": {"memory": "128Mi"}}
     scheduling = runtime_class.inputs["scheduling"]
     sandbox = by_name(prod, NODE_GROUP)["eks-sandbox"]
     # The RuntimeClass's node selector matches the sandbox group's labels and no other group's.
@@ -103,7 +103,7 @@ def test_imds_is_one_hop_on_the_sandbox_nodes(prod: Graph) -> None:
 
 def test_graviton_sandbox_nodes_get_the_arm_binaries() -> None:
     script = sandbox_node.install_script("arm64")
-    assert f"/release/{sandbox_node.GVISOR_RELEASE}/aarch64/runsc\"" in script
+    assert f'/release/{sandbox_node.GVISOR_RELEASE}/aarch64/runsc"' in script
     with pytest.raises(ValueError, match="cpu_architecture 'mips'"):
         sandbox_node.install_script("mips")
 

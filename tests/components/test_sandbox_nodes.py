@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import json
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from components import sandbox_node
 from components.cluster import NODE_GROUP_LABEL, SANDBOX_TAINT_KEY
 from components.sandbox_node import parse_user_data
+from policies.rules.sandbox import SANDBOX_STACK_RULES
 from preflight.synth import Graph
 from tests.components.test_cluster import ADDON, LAUNCH_TEMPLATE, NETWORK_POLICY, NODE_GROUP, build, by_name
 from tests.conftest import Harness
@@ -139,3 +141,14 @@ def test_user_data_read_back_tolerates_garbage() -> None:
     round_trip, script = parse_user_data(sandbox_node.user_data_base64("x86_64"))
     assert round_trip == sandbox_node.node_config()
     assert script.startswith("#!/bin/bash")
+
+
+def test_the_sandbox_page_names_what_the_code_sets() -> None:
+    """docs/sandbox.md stays in step with the node settings and the policies that guard them."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "sandbox.md").read_text()
+    for rule_ in SANDBOX_STACK_RULES:
+        assert f"`{rule_.name}`" in page, rule_.name
+    assert f"release `{sandbox_node.GVISOR_RELEASE}`" in page
+    assert f"| kubelet `podPidsLimit` | {sandbox_node.POD_PIDS_LIMIT} |" in page
+    assert f"`overhead.podFixed.memory: {sandbox_node.RUNTIME_OVERHEAD['memory']}`" in page
+    assert "## Threat model" in page and "## Decision" in page

@@ -75,7 +75,9 @@ def _on_sandbox_nodes(resources: Sequence[Resource], config: Mapping[str, Any]) 
         if is_unknown(selector) or is_unknown(runtime_name):
             continue
         runtime = runtimes.get((workload.provider, str(runtime_name))) if runtime_name else None
-        from_runtime = mapping(at(runtime.props, "scheduling", "nodeSelector")) if runtime is not None else {}
+        from_runtime = at(runtime.props, "scheduling", "nodeSelector") if runtime is not None else None
+        if is_unknown(from_runtime):
+            continue
         selected = {**mapping(from_runtime), **mapping(selector)}
         missing = {key: value for key, value in wanted.items() if selected.get(key) != value}
         if missing:
@@ -179,16 +181,15 @@ def _no_unfiltered_dns(resources: Sequence[Resource], config: Mapping[str, Any])
 
 
 def _cni_strict(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """The VPC CNI enforces NetworkPolicies, in strict mode, wherever untrusted code runs."""
+    """The VPC CNI enforces NetworkPolicies, in strict mode, wherever sandbox nodes run."""
     addons = [addon for addon in each(resources, ADDON) if addon.props.get("addonName") == "vpc-cni"]
-    if not any(True for _ in _untrusted_workloads(resources, config)) and not _sandbox_groups(resources, config):
-        return
-    for group in _sandbox_groups(resources, config) if not addons else ():
-        yield (
-            f"{group.name} runs untrusted code but the stack installs no vpc-cni add-on, so nothing here "
-            "enforces NetworkPolicies: install it with enableNetworkPolicy and strict mode",
-            group.urn,
-        )
+    if not addons:
+        for group in _sandbox_groups(resources, config):
+            yield (
+                f"{group.name} runs untrusted code but the stack installs no vpc-cni add-on, so nothing here "
+                "enforces NetworkPolicies: install it with enableNetworkPolicy and strict mode",
+                group.urn,
+            )
     for addon in addons:
         values = addon.props.get("configurationValues")
         if is_unknown(values):
@@ -331,7 +332,7 @@ SANDBOX_STACK_RULES = (
         severity="high",
         enforcement="mandatory",
         check=_cni_strict,
-        config_schema={**UNTRUSTED, **SANDBOX_NODES},
+        config_schema=SANDBOX_NODES,
         reference="EKS user guide: restrict Pod network traffic with Kubernetes network policies (strict mode)",
     ),
     StackRule(

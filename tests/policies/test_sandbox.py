@@ -315,6 +315,9 @@ def test_the_dev_stack_links_pods_runtime_and_nodes(stack: list[Resource]) -> No
         _pod(dict(r.props)) for r in stack if r.type == DEPLOYMENT and r.props["metadata"]["namespace"] == "sandbox"
     ]
     assert len(pods) == 8 and {pod["runtimeClassName"] for pod in pods} == {runtime.props["metadata"]["name"]}
+    # Admission rejects a pod whose RuntimeClass does not exist yet: the Deployments wait for it.
+    deployments = [r for r in stack if r.type == DEPLOYMENT and r.props["metadata"]["namespace"] == "sandbox"]
+    assert all(runtime.urn in deployment.dependencies for deployment in deployments)
     (template,) = [r for r in stack if _sandbox_template(r)]
     config, _ = sandbox_node.parse_user_data(template.props["userData"])
     assert config is not None and runtime.props["handler"] in config["spec"]["containerd"]["config"]

@@ -14,6 +14,11 @@ Secure defaults beyond a bare `aws.eks.Cluster`:
   own roles through IRSA, never a node role;
 - the `sandbox` node group is tainted so only the language services (which tolerate the
   taint) run on it; the `system` group is on-demand;
+- sandbox nodes boot with gVisor (containerd handler `runsc`, RuntimeClass `gvisor`), a per-pod
+  PID limit, single-process OOM kills and a host firewall against pod-to-node connections, all
+  from their launch template's user data (components/sandbox_node.py, docs/sandbox.md);
+- the VPC CNI enforces NetworkPolicies in strict mode: a new pod is deny-all until its policies
+  apply;
 - untrusted code is kept apart from the data: sandbox nodes have their own IAM role and their
   own security group, and do not carry the EKS cluster security group or the system nodes'
   group, which are the groups the data stores and the system nodes admit;
@@ -212,6 +217,8 @@ class Cluster(pulumi.ComponentResource):
     """Secret kubeconfig (JSON) that authenticates with `aws eks get-token`."""
     kubernetes_provider: k8s.Provider
     """Kubernetes provider for this cluster; pass it to Kubernetes resources and components."""
+    sandbox_runtime_class: k8s.node.v1.RuntimeClass
+    """The RuntimeClass (`gvisor`) the sandbox nodes' `runsc` handler serves; pods naming it wait for it."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Cluster", name, None, opts)

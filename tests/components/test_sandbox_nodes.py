@@ -11,6 +11,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 
 from components import sandbox_node
@@ -152,3 +153,8 @@ def test_the_sandbox_page_names_what_the_code_sets() -> None:
     assert f"| kubelet `podPidsLimit` | {sandbox_node.POD_PIDS_LIMIT} |" in page
     assert f"`overhead.podFixed.memory: {sandbox_node.RUNTIME_OVERHEAD['memory']}`" in page
     assert "## Threat model" in page and "## Decision" in page
+
+
+def test_the_runtime_class_and_kube_system_policy_validate_as_kubernetes_would(prod: Graph) -> None:
+    for registration in (prod.one(RUNTIME_CLASS), prod.one(NETWORK_POLICY, "eks-kube-system-allow")):
+        kubernetes_validate.validate(registration.inputs, "1.35", strict=True)

@@ -14,6 +14,11 @@ Secure defaults beyond a bare `aws.eks.Cluster`:
   own roles through IRSA, never a node role;
 - the `sandbox` node group is tainted so only the language services (which tolerate the
   taint) run on it; the `system` group is on-demand;
+- sandbox nodes boot with gVisor (containerd handler `runsc`, RuntimeClass `gvisor`), a per-pod
+  PID limit, single-process OOM kills and a host firewall against pod-to-node connections, all
+  from their launch template's user data (components/sandbox_node.py, docs/sandbox.md);
+- the VPC CNI enforces NetworkPolicies in strict mode: a new pod is deny-all until its policies
+  apply;
 - untrusted code is kept apart from the data: sandbox nodes have their own IAM role and their
   own security group, and do not carry the EKS cluster security group or the system nodes'
   group, which are the groups the data stores and the system nodes admit;
@@ -45,6 +50,7 @@ from components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, 
 from components.instance_types import architecture
 from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_group
+from components.sandbox_node import RUNTIME_CLASS, RUNTIME_HANDLER, RUNTIME_OVERHEAD, user_data_base64
 from components.vpc import Vpc
 
 SYSTEM_GROUP = "system"
@@ -54,6 +60,19 @@ NODE_GROUP_LABEL = "platform/node-group"
 # Only pods that tolerate this taint (the language services) are scheduled on sandbox nodes.
 SANDBOX_TAINT_KEY = "platform/sandbox"
 SANDBOX_TAINT_VALUE = "true"
+SANDBOX_TOLERATION = {
+    "key": SANDBOX_TAINT_KEY,
+    "operator": "Equal",
+    "value": SANDBOX_TAINT_VALUE,
+    "effect": "NoSchedule",
+}
+# Under strict network-policy enforcement a pod no policy selects is deny-all. The EKS add-ons in
+# kube-system (CoreDNS, metrics-server, the EBS CSI driver) bring no policies, so this one keeps
+# their namespace as open as standard mode left it; it must exist before they start.
+KUBE_SYSTEM_ALLOW: dict[str, Any] = {
+    "metadata": {"name": "allow-all-kube-system", "namespace": "kube-system"},
+    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]},
+}
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
@@ -89,8 +108,18 @@ class AddonSpec:
 
 
 ADDONS: tuple[AddonSpec, ...] = (
-    # Network policy enforcement on: the sandbox namespace's NetworkPolicies depend on it.
-    AddonSpec("vpc-cni", True, "aws-node", "AmazonEKS_CNI_Policy", {"enableNetworkPolicy": "true"}),
+    # Network policy enforcement on, in strict mode: a new pod starts deny-all until its policies
+    # apply, instead of allow-all (EKS user guide, "Restrict Pod network traffic with Kubernetes
+    # network policies"; the add-on's configuration schema: env.NETWORK_POLICY_ENFORCING_MODE,
+    # standard | strict). Pods no policy selects stay deny-all too: KUBE_SYSTEM_ALLOW keeps the
+    # add-ons' namespace open as before; every namespace the stack manages has its own policies.
+    AddonSpec(
+        "vpc-cni",
+        True,
+        "aws-node",
+        "AmazonEKS_CNI_Policy",
+        {"enableNetworkPolicy": "true", "env": {"NETWORK_POLICY_ENFORCING_MODE": "strict"}},
+    ),
     AddonSpec("kube-proxy", True),
     AddonSpec("eks-pod-identity-agent", True),
     AddonSpec("coredns", False),
@@ -188,6 +217,8 @@ class Cluster(pulumi.ComponentResource):
     """Secret kubeconfig (JSON) that authenticates with `aws eks get-token`."""
     kubernetes_provider: k8s.Provider
     """Kubernetes provider for this cluster; pass it to Kubernetes resources and components."""
+    sandbox_runtime_class: k8s.node.v1.RuntimeClass
+    """The RuntimeClass (`gvisor`) the sandbox nodes' `runsc` handler serves; pods naming it wait for it."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Cluster", name, None, opts)
@@ -310,11 +341,27 @@ class Cluster(pulumi.ComponentResource):
         for group, settings in config.node_groups.items():
             if group != SYSTEM_GROUP:
                 self.node_groups[group] = self._node_group(group, settings, depends_on=[*early_addons, system])
-        for spec in ADDONS:
-            if not spec.before_nodes:  # these run as pods, so they wait for nodes
-                self.addons[spec.name] = self._addon(spec, depends_on=list(self.node_groups.values()))
 
         self.kubeconfig = self._kubeconfig()
+        # The add-ons below run in kube-system, which strict enforcement leaves deny-all until a
+        # policy selects its pods: this provider exists only to open it before they start.
+        self.bootstrap_kubernetes_provider = k8s.Provider(
+            f"{name}-kubernetes-bootstrap",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=self._child(depends_on=[*admin_access, *self.node_groups.values()]),
+        )
+        self.kube_system_policy = k8s.networking.v1.NetworkPolicy(
+            f"{name}-kube-system-allow",
+            **KUBE_SYSTEM_ALLOW,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.bootstrap_kubernetes_provider),
+        )
+        for spec in ADDONS:
+            if not spec.before_nodes:  # these run as pods, so they wait for nodes
+                self.addons[spec.name] = self._addon(
+                    spec, depends_on=[*self.node_groups.values(), self.kube_system_policy]
+                )
+
         self.kubernetes_provider = k8s.Provider(
             f"{name}-kubernetes",
             kubeconfig=self.kubeconfig,
@@ -334,6 +381,18 @@ class Cluster(pulumi.ComponentResource):
                 node_selector={NODE_GROUP_LABEL: SYSTEM_GROUP},
             ),
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The sandbox nodes' gVisor handler (installed by their launch template's user data) under
+        # the name the pods use. Scheduling keeps every pod that names it on those nodes: other
+        # nodes have no `runsc` handler (Kubernetes RuntimeClass: scheduling.nodeSelector is merged
+        # into the pod's; overhead.podFixed is added to its requests).
+        self.sandbox_runtime_class = k8s.node.v1.RuntimeClass(
+            f"{name}-sandbox-runtime",
+            metadata={"name": RUNTIME_CLASS},
+            handler=RUNTIME_HANDLER,
+            overhead={"podFixed": dict(RUNTIME_OVERHEAD)},
+            scheduling={"nodeSelector": {NODE_GROUP_LABEL: SANDBOX_GROUP}, "tolerations": [dict(SANDBOX_TOLERATION)]},
+            opts=pulumi.ResourceOptions(parent=self, provider=self.kubernetes_provider),
         )
 
         self.cluster_name = self.cluster.name
@@ -565,10 +624,17 @@ class Cluster(pulumi.ComponentResource):
     def _launch_template(self, group: str, settings: NodeGroupConfig) -> aws.ec2.LaunchTemplate:
         node_name = f"{self._args.cluster_name}-{group}"
         instance_tags = {**self._args.instance_tags, "Name": node_name, NODE_GROUP_LABEL: group}
+        # Sandbox nodes: gVisor, the kubelet's PID and OOM limits and the host firewall
+        # (components/sandbox_node.py). The template sets no image ID, so EKS merges its own
+        # bootstrap part into this MIME document (EKS user guide, "Customize managed nodes with
+        # launch templates").
+        sandbox = group == SANDBOX_GROUP
+        user_data = user_data_base64(architecture(settings.instance_types[0])) if sandbox else None
         return aws.ec2.LaunchTemplate(
             f"{self._name}-{group}-lt",
             description=f"Nodes of group {group} in EKS cluster {self._args.cluster_name}",
             update_default_version=True,
+            user_data=user_data,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",  # IMDSv2 only

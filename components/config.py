@@ -665,12 +665,18 @@ class LanguageServicesConfig(_Model):
     services: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")], LanguageServiceConfig] = Field(
         default_factory=dict, description="per-language overrides or extra services, by name"
     )
-    allow_dns: bool = Field(default=True, description="allow DNS egress to kube-dns")
-    runtime_class_name: str | None = Field(
-        default=None, pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", description="e.g. gvisor"
+    allow_dns: bool = Field(
+        default=False,
+        description="allow DNS egress to kube-dns; off: the services answer requests and look nothing up, and "
+        "DNS is a way out (docs/sandbox.md); the policy pack refuses it unless the VPC has a DNS Firewall",
+    )
+    runtime_class_name: Literal["gvisor"] | None = Field(
+        default="gvisor",
+        description="gvisor: every pod runs under gVisor, which the sandbox nodes install (docs/sandbox.md); "
+        "null runs them on the host kernel (runc), which the policy pack refuses",
     )
     seccomp_localhost_profile: str | None = Field(
-        default=None, min_length=1, description="a profile on the nodes; default: RuntimeDefault"
+        default=None, description="not supported: no sandbox node carries a Localhost profile (docs/sandbox.md)"
     )
     backend_namespace: str = Field(
         default="backend", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", description="where the callers run"
@@ -679,6 +685,18 @@ class LanguageServicesConfig(_Model):
         default_factory=lambda: {"app.kubernetes.io/name": "backend"},
         description="labels of the pods allowed to call the services",
     )
+
+    @field_validator("seccomp_localhost_profile")
+    @classmethod
+    def _no_localhost_profile(cls, profile: str | None) -> str | None:
+        # A Localhost profile must exist on the node, or the pod fails to start (Kubernetes
+        # "Restrict a container's syscalls with seccomp"); the sandbox nodes install gVisor instead.
+        if profile is not None:
+            raise ValueError(
+                "no sandbox node installs a seccomp profile, so a pod naming one could not start; the pods "
+                "run under gVisor (runtimeClassName: gvisor) with RuntimeDefault; remove this key"
+            )
+        return profile
 
     @model_validator(mode="after")
     def _resolvable(self) -> LanguageServicesConfig:

@@ -243,6 +243,7 @@ class Region(pulumi.ComponentResource):
                 config.language_services,
                 kubernetes_provider=self.cluster.kubernetes_provider,
                 kubernetes_version=config.cluster.kubernetes_version,
+                runtime_class=self.cluster.sandbox_runtime_class,
             ),
             opts=on_cluster,
         )

@@ -38,6 +38,15 @@ def test_the_json_report_has_every_group_in_every_scenario() -> None:
     # The minimum (6540m) plus one surge pod for each of the 8 services (2750m).
     assert sandbox["requested"]["cpuMillis"] == 6540 + 2750
     assert sandbox["headroom"]["cpuMillis"] == 11760 - 9290 and sandbox["fits"] is True
+    # Memory of the 8 surge pods: each service's memory, plus its memory-backed /tmp (64 Mi; Java
+    # 128 Mi), plus the gVisor RuntimeClass's 128 Mi: 4 x 448 (c, python, assembly, systemf) +
+    # 3 x 704 (haskell, idris2, lisp) + 1280 (java).
+    minimum = next(
+        g
+        for g in capacity["groups"]
+        if g["region"] == "eu-west-1" and g["group"] == "sandbox" and g["scenario"] == "minimum"
+    )
+    assert sandbox["requested"]["memoryMiB"] - minimum["requested"]["memoryMiB"] == 4 * 448 + 3 * 704 + 1280
     assert sandbox["firstUnplaced"] is None
 
 

@@ -85,7 +85,9 @@ class BootstrapConfig(_Model):
     )
     compute_type: ComputeType = "BUILD_GENERAL1_MEDIUM"
     build_timeout_minutes: int = Field(default=120, ge=5, le=2160)  # CodeBuild: 5 to 2160 minutes
-    log_retention_days: int = 90
+    # A year: the deployer's builds and VPN connections are the audit trail of who changed what (and the
+    # pack's data-cloudwatch-log-retention asks for 365 days by default).
+    log_retention_days: int = 365
     client_vpn: ClientVpnConfig | None = None
 
     @field_validator("account_id", mode="before")

@@ -66,7 +66,7 @@ def test_the_deployers_region_down_takes_every_cluster_with_it() -> None:
 
 
 def test_an_unknown_region_is_refused_naming_the_stacks_regions() -> None:
-    with pytest.raises(StateError, match="no AWS provider of region 'eu-north-1'.*eu-west-1"):
+    with pytest.raises(StateError, match=r"no AWS provider of region 'eu-north-1'.*eu-west-1"):
         excluded(_prod(), "eu-north-1")
 
 

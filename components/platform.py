@@ -48,6 +48,8 @@ class Platform(pulumi.ComponentResource):
         global_queue: Region | None = None
         # The primary (built first) makes the zone unless config names one; the others use it.
         zone_id: pulumi.Input[str] | None = dns_config.hosted_zone_id
+        self.deployer = None
+        self.region_peerings = {}
         if config.registries_only:
             self._registries_only(config, passwords)
             return

@@ -16,6 +16,8 @@ from preflight.reachability import Node, check
 
 STACK_DEPLOYER = "stackDeployer"
 """The knob the stack's `platform:deployer` arrives in (not a policy setting: see stack_config_keys)."""
+STACK_REGIONS = "stackRegions"
+"""The stack's `platform:regions`: present whenever the engine sent the stack's config."""
 
 
 def nodes(resources: Sequence[Resource]) -> list[Node]:
@@ -33,7 +35,13 @@ def nodes(resources: Sequence[Resource]) -> list[Node]:
 
 
 def _reachable(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    deployer = mapping(config.get(STACK_DEPLOYER)) or None
+    if STACK_DEPLOYER not in config and STACK_REGIONS not in config:
+        # No stack config at all (an export analyzed alone, `preflight --state`): nothing to check
+        # the path against. The engine always sends a stack's config, and preflight's report still
+        # proves the path from the export's DeployerConnection.
+        return
+    # A stack without platform:deployer fails every cluster, naming the missing deployer.
+    deployer = mapping(config.get(STACK_DEPLOYER)) or {}
     for path in check(nodes(resources), deployer):
         if path.missing is not None:
             cluster = path.cluster or path.provider_name
@@ -52,7 +60,9 @@ REACHABILITY_STACK_RULES = (
         severity="high",
         enforcement="mandatory",
         check=_reachable,
-        stack_config_keys={STACK_DEPLOYER: "platform:deployer"},
+        stack_config_keys={STACK_DEPLOYER: "platform:deployer", STACK_REGIONS: "platform:regions"},
+        # The endpoint stays private (FSBP EKS.1) and yet reachable from where deployments run.
+        reference="AWS FSBP EKS.1",
         remediation="Set platform:deployer to the bootstrap's outputs (docs/deploying.md); run `python -m preflight "
         "<stack>` for the path hop by hop.",
     ),

@@ -16,7 +16,7 @@ import pytest
 from components.config import read_stack_file
 from policies import stack_config
 from policies.rule import Resource
-from policies.rules.reachability import REACHABILITY_STACK_RULES, STACK_DEPLOYER
+from policies.rules.reachability import REACHABILITY_STACK_RULES, STACK_DEPLOYER, STACK_REGIONS
 from preflight.__main__ import DEFAULT_PACK
 from preflight.analyze import Analysis, analyze
 from preflight.export import State, StateResource, export_document, read_state
@@ -206,10 +206,19 @@ def test_the_stack_policy_passes_the_default_stacks_with_their_config() -> None:
 
 
 def test_the_stack_policy_without_a_deployer_fails_every_cluster() -> None:
-    # No platform:deployer in the stack config, and the pack never sees components.
-    violations = RULE.violations(_resources(_state("prod")), {})
+    # The stack's config came (its regions), without platform:deployer; the pack never sees components.
+    regions = read_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")["platform:regions"]
+    violations = RULE.violations(_resources(_state("prod")), {STACK_REGIONS: regions})
     assert len(violations) == 3
     assert all("the deployer network: the stack names none (set platform:deployer" in m for m, _ in violations)
+
+
+def test_the_stack_policy_without_any_stack_config_checks_nothing() -> None:
+    """An export analyzed alone (`preflight --state`): no config to check against; the report still
+    proves the path from the export's DeployerConnection."""
+    mutation, _ = MUTATIONS["no 443 rule"]
+    assert RULE.violations(_resources(_mutated(mutation)), {}) == []
+    assert not _by_cluster(reachability_state(_mutated(mutation)))[f"{WEST}-cluster-eks"].ok
 
 
 def test_the_stack_policy_with_another_deployer_cidr_fails() -> None:

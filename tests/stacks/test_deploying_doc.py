@@ -12,7 +12,7 @@ DOC = (PROJECT_ROOT / "docs" / "deploying.md").read_text()
 
 
 def test_every_key_of_platform_deployer_is_in_the_copy_loop() -> None:
-    keys = [field.alias for field in DeployerConfig.model_fields.values()]
+    keys = [str(field.alias) for field in DeployerConfig.model_fields.values()]
     assert len(keys) == 7
     loop = DOC.split("for key in ", 1)[1].split(";", 1)[0].split()
     # Every key but the list (copied by index below the loop) is copied by name.

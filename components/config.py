@@ -307,12 +307,16 @@ class NodeGroupConfig(_Model):
     """One EKS managed node group; its name is its key in `nodeGroups`."""
 
     instance_types: list[Ec2InstanceType] = Field(min_length=1, description="e.g. [m7i.large]")
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND")
-    min_size: int = Field(ge=0, le=1000)
-    desired_size: int = Field(ge=0, le=1000)
-    max_size: int = Field(ge=1, le=1000)
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        default="ON_DEMAND", description="ON_DEMAND, or SPOT for interruptible groups (never `system`)"
+    )
+    min_size: int = Field(ge=0, le=1000, description="fewest nodes; the cluster-autoscaler never goes below")
+    desired_size: int = Field(
+        ge=0, le=1000, description="nodes at creation; afterwards the cluster-autoscaler owns the count"
+    )
+    max_size: int = Field(ge=1, le=1000, description="most nodes the cluster-autoscaler may add")
     disk_size_gib: int = Field(default=50, ge=20, le=16384, description="encrypted gp3 root volume")
-    labels: LabelMap = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict, description="extra Kubernetes node labels")
     max_unavailable_percentage: int = Field(
         default=25, ge=1, le=50, description="share of nodes a rolling update may take down at once"
     )
@@ -347,9 +351,14 @@ class NodeGroupConfig(_Model):
 class ClusterConfig(_Model):
     """One region's EKS cluster."""
 
-    kubernetes_version: str = Field(description=f"one of {SUPPORTED_KUBERNETES_VERSIONS}")
+    kubernetes_version: str = Field(
+        description=f"one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}; a version past standard support needs "
+        "`supportType: EXTENDED`"
+    )
     endpoint_public_access: bool = Field(default=False, description="off by default; needs publicAccessCidrs when on")
-    public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    public_access_cidrs: list[ipaddress.IPv4Network] = Field(
+        default_factory=list, description="public API endpoint allowlist (never 0.0.0.0/0; no public endpoint in prod)"
+    )
     admin_role_arn: str | None = Field(
         default=None,
         pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
@@ -452,7 +461,7 @@ class PostgresConfig(_Model):
     """One region's managed PostgreSQL (RDS instance or Aurora cluster)."""
 
     engine: Literal["rds", "aurora"] = Field(description="rds (dev) or aurora (staging, prod)")
-    major_version: Literal[16, 17] = Field(default=17)
+    major_version: Literal[16, 17] = Field(default=17, description="PostgreSQL major version")
     engine_version: str | None = Field(
         default=None,
         pattern=r"^\d+\.\d+$",
@@ -465,7 +474,7 @@ class PostgresConfig(_Model):
     multi_az: bool = Field(default=False, description="rds only: a standby in a second AZ")
     read_replicas: int = Field(default=0, ge=0, le=15, description="rds only: read replicas")
     readers: int = Field(default=1, ge=0, le=15, description="aurora only: reader instances across AZs")
-    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    backup_retention_days: int = Field(default=7, ge=1, le=35, description="automated backups kept (prod: 30)")
     backup_window: Window = Field(default="03:00-04:00", description="UTC")
     maintenance_window: WeeklyWindow = Field(default="sun:04:30-sun:05:30", description="UTC")
     deletion_protection: bool | None = Field(default=None, description="default: on outside dev")
@@ -542,11 +551,17 @@ REDIS_MAX_NODES = 500
 class RedisClusterConfig(_Model):
     """One ElastiCache replication group (the platform runs a `cache` and a `queue`)."""
 
-    engine: Literal["valkey", "redis"] = Field(default="valkey")
-    engine_version: str | None = Field(default=None, description=f"per engine {REDIS_ENGINE_VERSIONS}")
+    engine: Literal["valkey", "redis"] = Field(default="valkey", description="ElastiCache engine")
+    engine_version: str | None = Field(
+        default=None,
+        description="; ".join(
+            f"{engine}: {', '.join(versions)} (default {REDIS_DEFAULT_ENGINE_VERSION[engine]})"
+            for engine, versions in REDIS_ENGINE_VERSIONS.items()
+        ),
+    )
     node_type: str = Field(description="e.g. cache.t4g.small; see ELASTICACHE_NODE_TYPES")
     cluster_mode: bool = Field(default=False, description="sharded (cluster mode enabled)")
-    shards: int = Field(default=1, ge=1, le=500)
+    shards: int = Field(default=1, ge=1, le=500, description="node groups; more than 1 turns on cluster mode")
     replicas_per_shard: int = Field(default=1, ge=0, le=5, description=">= 1 for Multi-AZ failover (prod)")
     snapshot_retention_days: int = Field(default=1, ge=0, le=35, description="0: no snapshots (cache only)")
     snapshot_window: Window = Field(default="03:00-04:00", description="UTC")
@@ -615,14 +630,14 @@ Quantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?|\.[0-9
 class LanguageServiceConfig(_Model):
     """Overrides for one language service; unset fields keep the catalog's (or the pool's) defaults."""
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false leaves the service out of the pool")
     image: str | None = Field(default=None, description="repository:tag or repository@sha256:digest (never latest)")
     min_replicas: int | None = Field(default=None, ge=1, le=1000, description="pre-spawned pods (HPA minimum)")
-    max_replicas: int | None = Field(default=None, ge=1, le=1000)
-    cpu_request: Quantity | None = None
-    cpu_limit: Quantity | None = None
-    memory_request: Quantity | None = None
-    memory_limit: Quantity | None = None
+    max_replicas: int | None = Field(default=None, ge=1, le=1000, description="the HPA's maximum")
+    cpu_request: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `250m`")
+    cpu_limit: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `1`")
+    memory_request: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `256Mi`")
+    memory_limit: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `512Mi`")
     tmp_size: Quantity | None = Field(default=None, description="size limit of the writable /tmp")
 
     @field_validator("image")
@@ -634,11 +649,16 @@ class LanguageServiceConfig(_Model):
 class LanguageServicesConfig(_Model):
     """The sandboxed language-service pool of one region."""
 
-    namespace: str = Field(default="sandbox", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    namespace: str = Field(
+        default="sandbox",
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        description="the pool's namespace (a DNS label)",
+    )
     image_registry: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
         description="where the catalog's images live, e.g. <account>.dkr.ecr.<region>.amazonaws.com/platform",
+        json_schema_extra={"docDefault": "required unless every service names its `image`"},
     )
     min_replicas: int = Field(default=2, ge=1, le=1000, description="default for every service")
     max_replicas: int = Field(default=10, ge=1, le=1000, description="default for every service")
@@ -814,7 +834,10 @@ class RegionConfig(_Model):
 class DnsConfig(_Model):
     """Public DNS of the entry points: the zone that validates their ACM certificates and names them."""
 
-    domain: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+    domain: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
+        description="the stack's domain: the entry is `api.<domain>`, the writer's region `primary.<domain>`",
+    )
     # ACM validates the entry's certificate through public DNS, and the provider waits up to 75 min
     # for it (terraform-provider-aws internal/service/acm/certificate_validation.go): a zone nobody
     # delegated never validates. So the zone is either delegated before the stack runs
@@ -891,7 +914,9 @@ class DeployerConfig(_Model):
 class StackConfig(_Model):
     """The whole stack config: who owns it, what it may cost, and where it runs."""
 
-    environment: Literal["dev", "staging", "prod"]
+    environment: Literal["dev", "staging", "prod"] = Field(
+        description="dev, staging or prod: the rules that apply (prod is strictest); the `environment` tag"
+    )
     owner: NonEmpty = Field(description="team that owns the stack; becomes the `owner` tag")
     cost_center: NonEmpty = Field(description="becomes the `cost-center` tag")
     monthly_budget: float = Field(gt=0, description="USD per month")
@@ -899,7 +924,8 @@ class StackConfig(_Model):
         default_factory=list, description="the AWS providers refuse any other account"
     )
     rpo_minutes: int = Field(default=15, ge=1, le=1440, description="recovery point objective (data loss budget)")
-    dns: DnsConfig | None = None
+    # Required by `_dns_for_the_entry` below (a clearer message than pydantic's "field required").
+    dns: DnsConfig | None = Field(default=None, json_schema_extra={"docDefault": "required"})
     regions: list[RegionConfig] = Field(min_length=1)
     deployer: DeployerConfig | None = Field(
         default=None,

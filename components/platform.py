@@ -5,7 +5,7 @@ Database, the queue's Global Datastore when config asks for one, and the Route 5
 entry's certificate is validated in). GlobalDns then names the entries: `api.<domain>` and
 `primary.<domain>`; with several regions, health-checked latency records and records that follow
 the database writer. `stack_outputs()` is the documented contract other stacks read with a
-StackReference (README, "Stack outputs").
+StackReference (docs/stacks.md, "Outputs").
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ class Platform(pulumi.ComponentResource):
         return replication
 
     def stack_outputs(self) -> dict[str, Any]:
-        """The stack outputs, by name: what other stacks may rely on (README, "Stack outputs")."""
+        """The stack outputs, by name: what other stacks may rely on (docs/stacks.md, "Outputs")."""
         regions = self.regions
         if self._config.registries_only:
             return {

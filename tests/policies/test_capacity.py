@@ -18,7 +18,7 @@ FIT = next(rule for rule in STACK_RULES if rule.name == "limits-eks-pods-fit-nod
 MAXIMUM = next(rule for rule in STACK_RULES if rule.name == "limits-eks-hpa-max-fits-node-groups")
 EC2_TYPES = next(rule for rule in RESOURCE_RULES if rule.name == "limits-ec2-instance-type-allowed")
 
-# The headroom each default stack keeps in its tightest group and scenario (README, capacity).
+# The headroom each default stack keeps in its tightest group and scenario (docs/capacity.md).
 MIN_HEADROOM = 0.20
 
 

@@ -66,5 +66,5 @@ def test_each_stack_budget_has_one_source_the_stack_file(stack: str) -> None:
 
 @pytest.mark.parametrize(("stack", "goal"), [("staging", 750), ("prod", 5200)])
 def test_default_stacks_fit_their_budget(stack: str, goal: float) -> None:
-    # Raised from 600 and 5,000 when the sandbox groups grew to hold their pods (README, capacity).
+    # Raised from 600 and 5,000 when the sandbox groups grew to hold their pods (docs/capacity.md).
     assert stack_estimate(resources_of(synthesized(stack))).monthly_usd <= goal

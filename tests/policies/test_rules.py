@@ -1327,7 +1327,7 @@ def test_every_policy_is_named_described_and_leveled(rule: Rule | StackRule) -> 
     assert area in {"limits", "encryption", "noroot", "exposure", "data", "tags", "images", "cost", "access"}
     assert len(rule.name.split("-")) >= 3 and rule.description.endswith(".")
     assert rule.severity in {"low", "medium", "high", "critical"}
-    # Rotation needs a Lambda the platform does not ship yet (README): advisory until it does.
+    # Rotation needs a Lambda the platform does not ship yet (docs/policies.md): advisory until it does.
     if area in {"encryption", "noroot", "exposure", "data", "access"} and rule.name != "data-secretsmanager-rotation":
         assert rule.enforcement == "mandatory"
     if area in {"encryption", "noroot", "exposure", "data", "access", "images"}:

@@ -293,7 +293,7 @@ def test_a_global_queue_spans_every_region_from_the_primary() -> None:
 
 
 def test_stack_outputs_keep_the_documented_contract(stack_graph: Graph) -> None:
-    """What other stacks read with a StackReference (README, "Stack outputs")."""
+    """What other stacks read with a StackReference (docs/stacks.md, "Outputs")."""
     outputs = {name: output.value for name, output in stack_graph.outputs.items()}
     regions = EXPECTED_REGIONS[stack_graph.stack]
     per_region = {

@@ -137,6 +137,18 @@ class ClusterArgsError(pulumi.RunError, ValueError):
 
 
 @dataclass(frozen=True)
+class DeployerAccess:
+    """How the deployer's runner reaches and administers the cluster (components/deployer.py)."""
+
+    cidr: str
+    """The deployer network: admitted on 443 by the EKS cluster security group."""
+    runner_role_arn: str
+    """The runner's IAM role: gets an access entry with cluster-admin."""
+    path: Sequence[pulumi.Resource] = ()
+    """The peering and routes to the deployer: the Kubernetes provider waits for them."""
+
+
+@dataclass(frozen=True)
 class ClusterArgs:
     """What the cluster is (validated config) and where it lives (network inputs)."""
 
@@ -155,6 +167,8 @@ class ClusterArgs:
     """ECR repositories the sandbox nodes may pull from (besides EKS's add-on registry)."""
     autoscaler_image: str | None = None
     """The cluster-autoscaler image; default: the upstream release matching the cluster."""
+    deployer: DeployerAccess | None = None
+    """Where `pulumi up` runs; None: only from inside this VPC (or with a public endpoint)."""
 
     def __post_init__(self) -> None:
         if not _CLUSTER_NAME.fullmatch(self.cluster_name):
@@ -174,6 +188,7 @@ class ClusterArgs:
         system_image_repository_arns: Sequence[pulumi.Input[str]] = (),
         sandbox_image_repository_arns: Sequence[pulumi.Input[str]] = (),
         autoscaler_image: str | None = None,
+        deployer: DeployerAccess | None = None,
     ) -> ClusterArgs:
         return cls(
             cluster_name=cluster_name,
@@ -185,6 +200,7 @@ class ClusterArgs:
             system_image_repository_arns=system_image_repository_arns,
             sandbox_image_repository_arns=sandbox_image_repository_arns,
             autoscaler_image=autoscaler_image,
+            deployer=deployer,
         )
 
 
@@ -342,14 +358,18 @@ class Cluster(pulumi.ComponentResource):
             if group != SYSTEM_GROUP:
                 self.node_groups[group] = self._node_group(group, settings, depends_on=[*early_addons, system])
 
-        self.kubeconfig = self._kubeconfig()
+        self.kubeconfig = self._kubeconfig(config.admin_role_arn)
+        deployer_access = self._deployer_access(admin_access)
+        # With a deployer, `pulumi up` runs as the runner's role (or an admin over the VPN), each with
+        # an access entry of its own: the providers sign as the caller, assuming nothing.
+        provider_kubeconfig = self._kubeconfig(None) if args.deployer is not None else self.kubeconfig
         # The add-ons below run in kube-system, which strict enforcement leaves deny-all until a
         # policy selects its pods: this provider exists only to open it before they start.
         self.bootstrap_kubernetes_provider = k8s.Provider(
             f"{name}-kubernetes-bootstrap",
-            kubeconfig=self.kubeconfig,
+            kubeconfig=provider_kubeconfig,
             enable_server_side_apply=True,
-            opts=self._child(depends_on=[*admin_access, *self.node_groups.values()]),
+            opts=self._child(depends_on=[*admin_access, *deployer_access, *self.node_groups.values()]),
         )
         self.kube_system_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-kube-system-allow",
@@ -364,10 +384,18 @@ class Cluster(pulumi.ComponentResource):
 
         self.kubernetes_provider = k8s.Provider(
             f"{name}-kubernetes",
-            kubeconfig=self.kubeconfig,
+            kubeconfig=provider_kubeconfig,
             enable_server_side_apply=True,
-            # Kubernetes resources wait until someone may administer the cluster and pods can run.
-            opts=self._child(depends_on=[*admin_access, *self.node_groups.values(), *self.addons.values()]),
+            # Kubernetes resources wait until someone may administer the cluster and pods can run, and
+            # until the deployer can reach the endpoint (peering, routes both ways, the 443 rule).
+            opts=self._child(
+                depends_on=[
+                    *admin_access,
+                    *deployer_access,
+                    *self.node_groups.values(),
+                    *self.addons.values(),
+                ]
+            ),
         )
         self.autoscaler = ClusterAutoscaler(
             f"{name}-autoscaler",
@@ -585,6 +613,48 @@ class Cluster(pulumi.ComponentResource):
         )
         return [entry, association]
 
+    def _deployer_access(self, admin_access: Sequence[pulumi.Resource]) -> list[pulumi.Resource]:
+        """The deployer's runner reaches the API server (443 from its CIDR) and administers the cluster."""
+        deployer = self._args.deployer
+        if deployer is None:
+            return []
+        # On the EKS-made cluster security group: EKS puts it on the control plane's network
+        # interfaces (EKS user guide, "View Amazon EKS security group requirements for clusters"),
+        # and by default it admits only itself.
+        https = aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-api-from-deployer",
+            security_group_id=self.cluster_security_group_id,
+            description="Deployer network to the Kubernetes API server",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=deployer.cidr,
+            opts=self._child(),
+        )
+        if deployer.runner_role_arn == self._args.config.admin_role_arn:
+            # One access entry per principal (EKS CreateAccessEntry: ResourceInUseException): the
+            # admin's entry already makes the runner cluster-admin.
+            return [*deployer.path, https, *admin_access]
+        entry = aws.eks.AccessEntry(
+            f"{self._name}-deployer-access",
+            cluster_name=self.cluster.name,
+            principal_arn=deployer.runner_role_arn,
+            type="STANDARD",
+            opts=self._child(),
+        )
+        association = aws.eks.AccessPolicyAssociation(
+            f"{self._name}-deployer-cluster-admin",
+            cluster_name=self.cluster.name,
+            principal_arn=deployer.runner_role_arn,
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:eks::aws:cluster-access-policy/{1}", self._context.partition, CLUSTER_ADMIN_POLICY
+            ),
+            # The runner creates namespaces and cluster-scoped objects, so the scope is the cluster.
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            opts=self._child(depends_on=[entry]),
+        )
+        return [*deployer.path, https, entry, association]
+
     def _irsa_role(self, spec: AddonSpec) -> iam.Role:
         """A role only the add-on's own service account can assume, through the cluster's OIDC issuer."""
         assert spec.service_account is not None and spec.managed_policy is not None
@@ -727,8 +797,7 @@ class Cluster(pulumi.ComponentResource):
             ),
         )
 
-    def _kubeconfig(self) -> pulumi.Output[str]:
-        admin_role_arn = self._args.config.admin_role_arn
+    def _kubeconfig(self, admin_role_arn: str | None) -> pulumi.Output[str]:
 
         def render(values: list[Any]) -> str:
             name, endpoint, ca_data, region = values

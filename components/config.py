@@ -894,6 +894,41 @@ class DnsConfig(_Model):
         return self
 
 
+class DeployerConfig(_Model):
+    """Where deployments run: the bootstrap program's outputs (bootstrap/, `pulumi stack output --json`).
+
+    Every key is one of the bootstrap's outputs under the same name; docs/deploying.md shows the
+    one command that copies them here.
+    """
+
+    deployer_region: str = Field(description="region of the deployer VPC (bootstrap output `deployerRegion`)")
+    deployer_vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="bootstrap output `deployerVpcId`")
+    deployer_cidr: ipaddress.IPv4Network = Field(description="bootstrap output `deployerCidr`; overlaps no region")
+    deployer_route_table_ids: list[Annotated[str, StringConstraints(pattern=r"^rtb-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, description="the deployer's private route tables (bootstrap output `deployerRouteTableIds`)"
+    )
+    runner_role_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="IAM role the runner runs `pulumi up` as (bootstrap output `runnerRoleArn`)",
+    )
+    runner_project_name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$", description="the CodeBuild runner (bootstrap output)"
+    )
+    account_id: str = Field(pattern=r"^\d{12}$", description="the deployer's account (bootstrap output `accountId`)")
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("deployer_region")
+    @classmethod
+    def _known_region(cls, name: str) -> str:
+        if name not in REGION_AZ_COUNTS:
+            raise ValueError(f"{name} is not a region this project knows: {', '.join(sorted(REGION_AZ_COUNTS))}")
+        return name
+
+
 class StackConfig(_Model):
     """The whole stack config: who owns it, what it may cost, and where it runs."""
 
@@ -910,6 +945,11 @@ class StackConfig(_Model):
     # Required by `_dns_for_the_entry` below (a clearer message than pydantic's "field required").
     dns: DnsConfig | None = Field(default=None, json_schema_extra={"docDefault": "required"})
     regions: list[RegionConfig] = Field(min_length=1)
+    deployer: DeployerConfig | None = Field(
+        default=None,
+        description="where `pulumi up` runs (the bootstrap's outputs): each region is peered with it, and its "
+        "runner's role administers every cluster (docs/deploying.md)",
+    )
     registries_only: bool = Field(
         default=False,
         description="first deployment only: build every region's ECR repositories (and the replication) and "
@@ -1036,6 +1076,26 @@ class StackConfig(_Model):
         issues = cross_region_issues(self.model_dump(mode="json", by_alias=True))
         if issues:
             raise _CrossRegionError(issues)
+        return self
+
+    @model_validator(mode="after")
+    def _deployer_apart(self) -> StackConfig:
+        # Peered VPCs may not have overlapping IPv4 CIDRs (VPC peering guide, "VPC peering limitations").
+        if self.deployer is None:
+            return self
+        for index, region in enumerate(self.regions):
+            if self.deployer.deployer_cidr.overlaps(region.vpc.cidr):
+                raise KeyedValueError(
+                    "deployer.deployerCidr",
+                    f"{self.deployer.deployer_cidr} overlaps regions[{index}].vpc.cidr {region.vpc.cidr}; peered VPCs "
+                    "cannot overlap (use e.g. 10.250.0.0/16 for the deployer)",
+                )
+        if self.allowed_account_ids and self.deployer.account_id not in self.allowed_account_ids:
+            raise KeyedValueError(
+                "deployer.accountId",
+                f"{self.deployer.account_id} is not in allowedAccountIds {self.allowed_account_ids}: the bootstrap "
+                "is deployed once per account, in the stack's own",
+            )
         return self
 
     @property

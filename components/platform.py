@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import StackConfig
+from components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from components.dns import GlobalDns, GlobalDnsArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
 from components.providers import random_provider
@@ -29,6 +30,10 @@ class Platform(pulumi.ComponentResource):
     """By region name, the primary first."""
     primary: Region
     dns: GlobalDns
+    deployer: DeployerConnection | None
+    """The deployer network every region is peered with (None without `deployer` in config)."""
+    region_peerings: dict[str, VpcPeering]
+    """Between every pair of regions, by `<first>-<second>` (names sorted; the first requests)."""
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
@@ -43,9 +48,18 @@ class Platform(pulumi.ComponentResource):
         global_queue: Region | None = None
         # The primary (built first) makes the zone unless config names one; the others use it.
         zone_id: pulumi.Input[str] | None = dns_config.hosted_zone_id
+        self.deployer = None
+        self.region_peerings = {}
         if config.registries_only:
             self._registries_only(config, passwords)
             return
+        self.deployer = (
+            DeployerConnection(
+                f"{name}-deployer", config.deployer, tags=config.tags, opts=pulumi.ResourceOptions(parent=self)
+            )
+            if config.deployer is not None
+            else None
+        )
         for region in sorted(config.regions, key=lambda region: not region.primary):
             database_membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
             if len(config.regions) > 1:
@@ -75,6 +89,7 @@ class Platform(pulumi.ComponentResource):
                     ),
                     global_database=database_membership,
                     global_queue=queue_membership,
+                    deployer=self.deployer.side() if self.deployer is not None else None,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -83,6 +98,8 @@ class Platform(pulumi.ComponentResource):
             global_queue = global_queue or (built if queue_membership else None)
         self.primary = self.regions[config.primary_region.name]
         self.image_replication = self._replicate_images()
+        # Sorted: the peerings' names (and which side requests) do not follow the config's order.
+        self.region_peerings = self._mesh(sorted(region.name for region in config.regions))
 
         self.dns = GlobalDns(
             f"{name}-dns",
@@ -116,6 +133,22 @@ class Platform(pulumi.ComponentResource):
         self.primary = self.regions[config.primary_region.name]
         self.image_replication = self._replicate_images()
         self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
+
+    def _mesh(self, names: list[str]) -> dict[str, VpcPeering]:
+        """Every pair of regional VPCs peered, with routes both ways: the services' cross-region calls."""
+        peerings: dict[str, VpcPeering] = {}
+        for first, second in mesh_pairs(names):
+            key = f"{first}-{second}"
+            peerings[key] = VpcPeering(
+                f"{self._name}-{key}-peering",
+                VpcPeeringArgs(
+                    requester=self.regions[first].peer_side(),
+                    accepter=self.regions[second].peer_side(),
+                    description=f"platform {self._config.environment} {first} <-> {second}",
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return peerings
 
     def _replicate_images(self) -> aws.ecr.ReplicationConfiguration | None:
         """Images pushed to the primary region's repositories are copied to every other region."""

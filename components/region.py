@@ -19,10 +19,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs
+from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs, DeployerAccess
 from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from components.cluster_autoscaler import image_tag
 from components.config import RegionConfig, StackConfig
+from components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
 from components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
@@ -66,6 +67,8 @@ class RegionArgs:
     shared_repositories: Sequence[str] = ()
     registries_only: bool = False
     """Build only the provider and the image registry (config `registriesOnly`)."""
+    deployer: DeployerSide | None = None
+    """Where `pulumi up` runs: this region's VPC is peered with it before anything uses the cluster."""
     """Every region's own repository names (`own_repositories`): made here too, so each region has
     every repository the primary replicates, and the primary replicates every one a region uses."""
 
@@ -79,6 +82,7 @@ class RegionArgs:
         dns: RegionDns,
         global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
         global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
+        deployer: DeployerSide | None = None,
     ) -> RegionArgs:
         return cls(
             config=region,
@@ -92,6 +96,7 @@ class RegionArgs:
             global_queue=global_queue,
             shared_repositories=stack_repositories(stack) if len(stack.regions) > 1 else (),
             registries_only=stack.registries_only,
+            deployer=deployer,
         )
 
 
@@ -112,12 +117,15 @@ class Region(pulumi.ComponentResource):
     """The stack's Route 53 zone (made here in the primary region, or the one config names)."""
     name_servers: pulumi.Output[list[str]] | None
     """The created zone's name servers (delegate the domain to them); None where no zone was made here."""
+    deployer_peering: VpcPeering | None
+    """The peering with the deployer network (None without a deployer in config)."""
     writer_alarm: WriterAlarm | None
     """In a global database: the alarm that is OK only while this region's cluster holds the writer."""
 
     def __init__(self, name: str, args: RegionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Region", name, None, opts)
         config = args.config
+        self._config = config
         self._region_name = config.name
         self.kubernetes_version = config.cluster.kubernetes_version
         self.provider = regional_aws_provider(
@@ -181,6 +189,23 @@ class Region(pulumi.ComponentResource):
         else:
             self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
         self.network = Vpc(f"{name}-network", VpcArgs.from_config(config, cluster_name=cluster_name), opts=in_region)
+        self.deployer_peering = None
+        deployer_access: DeployerAccess | None = None
+        if args.deployer is not None:
+            self.deployer_peering = VpcPeering(
+                f"{name}-deployer-peering",
+                VpcPeeringArgs(
+                    requester=self.peer_side(),
+                    accepter=args.deployer.side,
+                    description=f"platform {args.environment} {config.name} <-> the deployer network",
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            deployer_access = DeployerAccess(
+                cidr=args.deployer.side.cidr,
+                runner_role_arn=args.deployer.runner_role_arn,
+                path=self.deployer_peering.ready,
+            )
         arns = self.registry.repository_arns if self.registry is not None else {}
         self.cluster = Cluster(
             f"{name}-cluster",
@@ -193,6 +218,7 @@ class Region(pulumi.ComponentResource):
                 system_image_repository_arns=[arns[repository] for repository in system_repositories],
                 sandbox_image_repository_arns=[arns[repository] for repository in sandbox_repositories],
                 autoscaler_image=autoscaler_image,
+                deployer=deployer_access,
             ),
             opts=in_region,
         )
@@ -283,6 +309,17 @@ class Region(pulumi.ComponentResource):
                 "databaseWriterEndpoint": self.database.writer_endpoint,
                 "ingressHostname": self.ingress.hostname,
             }
+        )
+
+    def peer_side(self) -> PeerSide:
+        """This region's VPC as one side of a peering: its private route tables (nodes, pods and the
+        control plane's network interfaces) get the route to the other side."""
+        return PeerSide(
+            vpc_id=self.network.vpc_id,
+            region=self._region_name,
+            cidr=str(self._config.vpc.cidr),
+            route_table_ids={key: table.id for key, table in self.network.private_route_tables.items()},
+            provider=self.provider,
         )
 
 

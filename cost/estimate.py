@@ -108,6 +108,9 @@ FREE_TYPES = frozenset(
         "aws:ec2/securityGroupRule:SecurityGroupRule",
         "aws:ec2/subnet:Subnet",
         "aws:ec2/vpc:Vpc",
+        # VPC peering has no hourly charge; its data transfer (per GB across regions) is not estimated.
+        "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+        "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",

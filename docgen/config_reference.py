@@ -111,6 +111,6 @@ LEGEND = (
 
 
 def table() -> str:
-    lines = [LEGEND, "","| key (under `platform:`) | type | default | meaning |", "| --- | --- | --- | --- |"]
+    lines = [LEGEND, "", "| key (under `platform:`) | type | default | meaning |", "| --- | --- | --- | --- |"]
     lines += [f"| `{key}` | {kind} | {default} | {text} |" for key, kind, default, text in rows()]
     return "\n".join(lines)

@@ -711,6 +711,9 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:route53/record:Record": _route53_record,
     "aws:acm/certificate:Certificate": _acm_certificate,
     "random:index/randomPassword:RandomPassword": _random_password,
+    # The bootstrap's (bootstrap/): a connection's ID is its ARN; a project's ID its name.
+    "aws:codeconnections/connection:Connection": _arn_is_id("codeconnections", "connection/{suffix}"),
+    "aws:codebuild/project:Project": _named("codebuild", "project/{name}"),
 }
 
 

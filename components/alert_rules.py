@@ -104,9 +104,7 @@ def _error_rate(threshold_percent: float) -> str:
 
 def _p95(threshold_ms: float) -> str:
     buckets = "traefik_service_request_duration_seconds_bucket"
-    return (
-        f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[{RATE_WINDOW}]))) > {threshold_ms / 1000:g}"
-    )
+    return f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[{RATE_WINDOW}]))) > {threshold_ms / 1000:g}"
 
 
 def _usage_of_limit(usage: str, resource: str, threshold_percent: float) -> str:

@@ -831,7 +831,9 @@ class ObservabilityConfig(_Model):
     archive_transition_days: int = Field(
         default=30, ge=0, description="days in S3 Standard before the archive moves to S3 Glacier Flexible Retrieval"
     )
-    scrape_interval_seconds: int = Field(default=30, ge=10, le=300)
+    scrape_interval_seconds: int = Field(
+        default=60, ge=10, le=300, description="how often the collector scrapes (alerts read 5-minute rates)"
+    )
 
     @field_validator("log_retention_days")
     @classmethod

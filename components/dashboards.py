@@ -179,9 +179,7 @@ def _data_widgets(view: RegionView, prefix: str = "") -> list[dict[str, Any]]:
 
 def _placed(widgets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Two widgets a row, top to bottom."""
-    return [
-        {**widget, "x": (index % 2) * WIDTH, "y": (index // 2) * HEIGHT} for index, widget in enumerate(widgets)
-    ]
+    return [{**widget, "x": (index % 2) * WIDTH, "y": (index // 2) * HEIGHT} for index, widget in enumerate(widgets)]
 
 
 def region_dashboard(view: RegionView) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-import yaml
 import pulumi_kubernetes as k8s
+import yaml
 from pulumi_aws.iam import GetPolicyDocumentStatementArgs as Statement
 from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 from pulumi_aws.iam import GetPolicyDocumentStatementPrincipalArgs as Principal
@@ -62,8 +62,8 @@ from components.log_groups import encrypted_log_groups
 # `log_group_name`; Container Insights performance log reference). `dataplane` and `host` stay
 # empty on Amazon Linux 2023 nodes (CloudWatch user guide, add-on quick start), so none is made.
 CONTAINER_INSIGHTS_GROUPS = ("application", "performance")
-# The groups archived: pods' logs (performance events are metrics, kept only 30 days).
-ARCHIVED_GROUPS = ("application",)
+# Every group is archived: pods' logs and Container Insights' performance events.
+ARCHIVED_GROUPS = CONTAINER_INSIGHTS_GROUPS
 # Where the add-on runs its agents, and the service account whose role writes logs and metrics.
 CLOUDWATCH_NAMESPACE = "amazon-cloudwatch"
 CLOUDWATCH_SERVICE_ACCOUNT = "cloudwatch-agent"
@@ -261,9 +261,7 @@ class Observability(pulumi.ComponentResource):
                 ),
             ],
         )
-        topic = aws.sns.Topic(
-            name, kms_master_key_id=key.arn, opts=pulumi.ResourceOptions(parent=self)
-        )
+        topic = aws.sns.Topic(name, kms_master_key_id=key.arn, opts=pulumi.ResourceOptions(parent=self))
         policy = aws.iam.get_policy_document_output(
             statements=[
                 Statement(
@@ -729,12 +727,14 @@ def scrape_configuration(args: ObservabilityArgs) -> str:
         }
 
     def endpoints(job: str, namespace: str, port: str | None = None) -> dict[str, object]:
-        keep: dict[str, object] = {"action": "keep", "source_labels": ["__meta_kubernetes_namespace"], "regex": namespace}
+        keep: dict[str, object] = {
+            "action": "keep",
+            "source_labels": ["__meta_kubernetes_namespace"],
+            "regex": namespace,
+        }
         relabel: list[dict[str, object]] = [keep]
         if port is not None:
-            relabel.append(
-                {"action": "keep", "source_labels": ["__meta_kubernetes_endpoint_port_name"], "regex": port}
-            )
+            relabel.append({"action": "keep", "source_labels": ["__meta_kubernetes_endpoint_port_name"], "regex": port})
         return {
             "job_name": job,
             "kubernetes_sd_configs": [{"role": "endpoints", "namespaces": {"names": [namespace]}}],

@@ -25,8 +25,8 @@ from components.cluster_autoscaler import image_tag
 from components.config import ObservabilityConfig, RegionConfig, StackConfig
 from components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from components.ingress import PublicIngress, PublicIngressArgs, entry_images
-from components.observability import Observability, ObservabilityArgs
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
+from components.observability import Observability, ObservabilityArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, Purpose, RedisCluster, RedisClusterArgs

@@ -46,7 +46,7 @@ from components.alert_rules import (
     rule_file,
 )
 from components.aws_context import AwsContext
-from components.config import ObservabilityConfig
+from components.config import ObservabilityAddon, ObservabilityConfig
 from components.dashboards import (
     CONNECTION_FAILURES_METRIC,
     DATABASE_METRICS_NAMESPACE,
@@ -380,22 +380,22 @@ class Observability(pulumi.ComponentResource):
 
     # --- metrics -----------------------------------------------------------------------------
 
-    def _addon(self, addon: str, **extra: object) -> aws.eks.Addon:
+    def _addon(self, addon: ObservabilityAddon) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{self._name}-{addon}",
             cluster_name=self._args.cluster_name,
             addon_name=addon,
-            addon_version=self._args.config.addon_versions[addon],  # type: ignore[index]
+            addon_version=self._args.config.addon_versions[addon],
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             # Add-ons run as pods: after the cluster's nodes.
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._args.depends_on)),
-            **extra,  # type: ignore[arg-type]
         )
 
     def _metric_addons(self) -> dict[str, aws.eks.Addon]:
         """kube-state-metrics and the node exporter, as EKS community add-ons (their chart defaults)."""
-        return {addon: self._addon(addon) for addon in ("kube-state-metrics", "prometheus-node-exporter")}
+        metric_addons: tuple[ObservabilityAddon, ...] = ("kube-state-metrics", "prometheus-node-exporter")
+        return {addon: self._addon(addon) for addon in metric_addons}
 
     def _collector(self) -> aws.amp.Scraper:
         args = self._args

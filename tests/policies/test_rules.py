@@ -1318,7 +1318,18 @@ def test_buckets_need_kms_and_a_full_public_access_block() -> None:
 @pytest.mark.parametrize("rule", ALL_RULES, ids=[rule.name for rule in ALL_RULES])
 def test_every_policy_is_named_described_and_leveled(rule: Rule | StackRule) -> None:
     area = rule.name.split("-")[0]
-    assert area in {"limits", "encryption", "noroot", "exposure", "data", "tags", "images", "cost", "access", "observability"}
+    assert area in {
+        "limits",
+        "encryption",
+        "noroot",
+        "exposure",
+        "data",
+        "tags",
+        "images",
+        "cost",
+        "access",
+        "observability",
+    }
     assert len(rule.name.split("-")) >= 3 and rule.description.endswith(".")
     assert rule.severity in {"low", "medium", "high", "critical"}
     # Rotation needs a Lambda the platform does not ship yet (README): advisory until it does.

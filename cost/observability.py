@@ -127,19 +127,22 @@ def _addon(p: Pricer, item: Any) -> list[Any] | None:
 
 def _archived_groups(p: Pricer, item: Any) -> int:
     """The log groups sent to the archive beside `item`: the subscription filters of its component."""
-    return sum(1 for other in p.items if other.type == SUBSCRIPTION and other.parent == item.parent) or 1
+    return sum(1 for other in p.items if other.type == SUBSCRIPTION and other.parent == item.parent)
 
 
 def _stream(p: Pricer, item: Any) -> list[Any]:
-    groups = _archived_groups(p, item)
+    groups = max(_archived_groups(p, item), 1)
     gigabytes = _value("archive-gb-per-group") * groups
     what = f"archive delivery, {groups} log group(s)"
     return [p.line_at(item, what, PRICES["firehose.ingestion"], gigabytes, "archive-gb-per-group")]
 
 
-def _bucket(p: Pricer, item: Any) -> list[Any]:
-    # A year of the archive (mostly in Glacier): the steady state once the lifecycle expires the oldest.
+def _bucket(p: Pricer, item: Any) -> list[Any] | None:
+    """A log archive: a bucket beside subscription filters (another bucket has no price here)."""
     groups = _archived_groups(p, item)
+    if not groups:
+        return None
+    # A year of the archive (mostly in Glacier): the steady state once the lifecycle expires the oldest.
     stored = _value("archive-gb-per-group") * groups * 12
     what = f"log archive, a year of {groups} log group(s)"
     return [p.line_at(item, what, PRICES["s3.glacier"], stored, "archive-gb-per-group")]

@@ -9,6 +9,7 @@ from typing import Any
 import promql_parser
 import pytest
 import yaml
+from pydantic.alias_generators import to_camel
 
 from capacity.workloads import inventory
 from components.alert_rules import (
@@ -19,7 +20,7 @@ from components.alert_rules import (
     alertmanager_definition,
     rule_file,
 )
-from components.config import AlertThresholds, load_stack_file
+from components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
 from components.dashboards import RegionView, global_dashboard, region_dashboard
 from components.observability import COLLECTOR_USER, SLOW_QUERY_PATTERN
 from policies.rules.capacity import capacity_items
@@ -47,12 +48,12 @@ def one(graph: Graph, type_token: str, suffix: str) -> Registration:
 def threshold_of(expression: str) -> float:
     """The number on the right of the expression's outermost comparison, read from the parsed AST."""
     tree = promql_parser.parse(expression)
-    while type(tree).__name__ == "BinaryExpr" and str(tree.op) in ("and", "or", "unless"):
+    while isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) in ("and", "or", "unless"):
         tree = tree.lhs
-    assert type(tree).__name__ == "BinaryExpr", expression
+    assert isinstance(tree, promql_parser.BinaryExpr), expression
     assert str(tree.op) in (">", "<", ">=", "<=", "=="), expression
     rhs = tree.rhs
-    assert type(rhs).__name__ == "NumberLiteral", f"{expression}: the right-hand side is not a number"
+    assert isinstance(rhs, promql_parser.NumberLiteral), f"{expression}: the right-hand side is not a number"
     return float(rhs.val)
 
 
@@ -316,7 +317,7 @@ def documented_shape_problems(body: dict[str, Any]) -> list[str]:
             problems.append(f"{where}.width")
         if not (isinstance(height, int) and 1 <= height <= 1000):
             problems.append(f"{where}.height")
-        if not (isinstance(x, int) and 0 <= x and x + (width or 0) <= 24) or not (isinstance(y, int) and y >= 0):
+        if not (isinstance(x, int) and x >= 0 and x + (width or 0) <= 24) or not (isinstance(y, int) and y >= 0):
             problems.append(f"{where}.x/y")
         properties = widget.get("properties", {})
         if widget.get("type") == "metric":
@@ -328,9 +329,9 @@ def documented_shape_problems(body: dict[str, Any]) -> list[str]:
                     problems.append(f"{where}.properties.metrics: an expression object")
                 elif not str(expression.get("id", "a"))[0].islower():
                     problems.append(f"{where}.properties.metrics: an id starting with a lowercase letter")
-        if widget.get("type") == "log":
-            if not str(properties.get("query", "")).startswith("SOURCE '") or not properties.get("region"):
-                problems.append(f"{where}.properties: a SOURCE query and its region")
+        log_query = str(properties.get("query", ""))
+        if widget.get("type") == "log" and (not log_query.startswith("SOURCE '") or not properties.get("region")):
+            problems.append(f"{where}.properties: a SOURCE query and its region")
     return problems
 
 
@@ -385,3 +386,18 @@ def test_alertmanager_definition_is_a_config_under_its_key() -> None:
     assert text.startswith("alertmanager_config: |\n")
     inner = yaml.safe_load(yaml.safe_load(text)["alertmanager_config"])
     assert inner["route"]["receiver"] == "warning"
+
+
+# --- documentation -------------------------------------------------------------------------------
+
+DOCS = (PROJECT_ROOT / "docs" / "observability.md").read_text()
+
+
+def test_the_docs_list_every_alert_and_every_setting() -> None:
+    for registered in alert_rules(AlertThresholds(), RuleScope("sandbox", ["sandbox"], {"system": 3})):
+        assert f"| `{registered.alert}` | {registered.severity} |" in DOCS, registered.alert
+    keys = ["addonVersions", "logRetentionDays", "archiveDays", "archiveTransitionDays", "scrapeIntervalSeconds"]
+    for prefix, model in (("critical", CriticalThresholds), ("warning", WarningThresholds)):
+        keys += [f"thresholds.{prefix}.{to_camel(field)}" for field in model.model_fields]
+    for key in keys:
+        assert f"| `{key}` |" in DOCS, key

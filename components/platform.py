@@ -10,12 +10,14 @@ StackReference (docs/stacks.md, "Outputs").
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config import StackConfig
+from components.dashboards import global_dashboard
 from components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from components.dns import GlobalDns, GlobalDnsArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
@@ -34,6 +36,8 @@ class Platform(pulumi.ComponentResource):
     """The deployer network every region is peered with (None without `deployer` in config)."""
     region_peerings: dict[str, VpcPeering]
     """Between every pair of regions, by `<first>-<second>` (names sorted; the first requests)."""
+    dashboard: aws.cloudwatch.Dashboard | None
+    """Every region's key widgets on one page (with config `observability`)."""
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
@@ -118,6 +122,16 @@ class Platform(pulumi.ComponentResource):
             # Route53 is global; the primary region's provider carries the stack's account and tags.
             opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
         )
+        self.dashboard = None
+        views = [region.observability.view for region in self.regions.values() if region.observability is not None]
+        if views:
+            self.dashboard = aws.cloudwatch.Dashboard(
+                f"{name}-dashboard",
+                dashboard_name=f"platform-{config.environment}-global",
+                dashboard_body=json.dumps(global_dashboard(views)),
+                # Dashboards are global; each widget names the region it reads.
+                opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
+            )
         self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
 
     def _registries_only(self, config: StackConfig, passwords: pulumi.ProviderResource) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cost import observability
 from cost.prices import ASSUMPTIONS, HOURS_PER_MONTH, Price, price
 
 # The pack's prop readers: a foreign export may hold anything where a mapping or list belongs.
@@ -164,6 +165,13 @@ class _Pricer:
         found: Price | None = price(key, region)
         if found is None:
             raise _NoPriceError(f"no price for {key} in {region}")
+        return self.line_at(item, what, found, quantity, *assumptions)
+
+    def line_at(self, item: Item, what: str, found: Price, quantity: float, *assumptions: str) -> Line:
+        """A line at a price from another table (cost/observability.py)."""
+        region = item.region or _region_in_name(item.name)
+        if region is None:
+            raise _NoPriceError(f"no region known for {item.type} (its provider names none)")
         self.estimate.assumptions.update(assumptions)
         return Line(
             urn=item.urn,
@@ -519,7 +527,17 @@ def estimate(items: Iterable[Item]) -> Estimate:
     result = Estimate()
     pricer = _Pricer(all_items, result)
     for item in all_items:
-        if _is_free(item):
+        # Observability prices its own resources (and one add-on) from its own table.
+        if item.type in observability.PRICERS:
+            try:
+                lines = observability.PRICERS[item.type](pricer, item)
+            except _NoPriceError as missing:
+                result.unpriced.append(Unpriced(item.urn, item.type, str(missing)))
+                continue
+            if lines is not None:
+                result.lines.extend(lines)
+                continue
+        if _is_free(item) or item.type in observability.FREE_TYPES:
             continue
         priced = PRICERS.get(item.type)
         if priced is None:

@@ -87,7 +87,8 @@ def _default(info: FieldInfo) -> str:
 
 
 def _describe(info: FieldInfo, nested: type[BaseModel] | None) -> str:
-    text = info.description or (nested.__doc__ or "").strip().splitlines()[0] if nested else info.description or ""
+    doc_lines = (nested.__doc__ or "").strip().splitlines() if nested else []
+    text = info.description or (doc_lines[0] if doc_lines else "")
     return " ".join(text.split()).replace("|", "\\|")
 
 

@@ -10,6 +10,7 @@ from policies.rules.data import DATA_RULES, DATA_STACK_RULES
 from policies.rules.encryption import ENCRYPTION_RULES, ENCRYPTION_STACK_RULES
 from policies.rules.exposure import EXPOSURE_RULES, EXPOSURE_STACK_RULES
 from policies.rules.kubernetes import IMAGE_RULES, LIMIT_RULES, NO_ROOT_RULES, NO_ROOT_STACK_RULES
+from policies.rules.observability import OBSERVABILITY_STACK_RULES
 from policies.rules.reachability import REACHABILITY_STACK_RULES
 from policies.rules.sandbox import SANDBOX_STACK_RULES
 
@@ -34,6 +35,7 @@ STACK_RULES: tuple[StackRule, ...] = (
     *SANDBOX_STACK_RULES,
     *ACCESS_STACK_RULES,
     *REACHABILITY_STACK_RULES,
+    *OBSERVABILITY_STACK_RULES,
 )
 ALL_RULES: tuple[Rule | StackRule, ...] = (*RESOURCE_RULES, *STACK_RULES)
 

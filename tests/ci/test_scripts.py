@@ -19,7 +19,7 @@ from tests.preflight.test_cli import bad_state
 CI = PROJECT_ROOT / ".ci"
 
 
-def script(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+def script(*argv: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PLATFORM_")}
     environment.update(env)
     return subprocess.run(

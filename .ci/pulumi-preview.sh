@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 stack="${1:?usage: .ci/pulumi-preview.sh STACK FULL_STACK_NAME}"
 full="${2:?usage: .ci/pulumi-preview.sh STACK FULL_STACK_NAME}"
-out="out/preview-$stack"
+out="${OUT:-out/preview-$stack}"
 mkdir -p "$out"
 
 case "$full" in

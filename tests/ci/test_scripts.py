@@ -146,3 +146,19 @@ def test_preflight_script_does_not_take_a_crash_for_a_verdict(tmp_path: Path) ->
     assert done.returncode == 3
     assert (out / "status").read_text().strip() == "3"
     assert "preflight dev: crashed (exit 3), no verdict" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("full_name", "env", "message"),
+    [
+        ("dev", {"PULUMI_BACKEND_URL": "s3://state"}, "is not <org>/platform/dev"),
+        ("acme/platform/dev", {}, "no backend"),
+    ],
+)
+def test_the_real_preview_refuses_a_bare_stack_name_or_no_backend(
+    tmp_path: Path, full_name: str, env: dict[str, str], message: str
+) -> None:
+    settings = {"PULUMI_ACCESS_TOKEN": "", "PULUMI_BACKEND_URL": "", "OUT": str(tmp_path), **env}
+    done = script(CI / "pulumi-preview.sh", "dev", full_name, **settings)
+    assert done.returncode == 2 and message in done.stderr
+    assert (tmp_path / "status").read_text().strip() == "2"

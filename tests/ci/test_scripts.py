@@ -30,7 +30,7 @@ def script(*argv: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
 def test_ci_run_fails_with_exit_2_when_preflight_has_an_input_error(tmp_path: Path) -> None:
     # CI_VENV: this interpreter's environment instead of a fresh one; a stack with no stack file
     # is an input error (exit 2), which must not pass and must not read as a policy violation.
-    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack")
+    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack", CI_OUT=str(tmp_path))
     assert done.returncode == 2, done.stderr
     assert "preflight no-such-stack: input error (exit 2), not a policy verdict" in done.stderr
     assert "CI: green" not in done.stderr + done.stdout

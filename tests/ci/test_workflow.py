@@ -123,3 +123,14 @@ def test_the_cli_pin_is_the_sdk_pin() -> None:
 def test_dependabot_keeps_the_pins_current(ecosystem: str) -> None:
     config = yaml.safe_load((PROJECT_ROOT / ".github" / "dependabot.yml").read_text())
     assert ecosystem in {update["package-ecosystem"] for update in config["updates"]}
+
+
+def test_the_docs_name_every_pin_the_workflow_uses() -> None:
+    docs = (PROJECT_ROOT / "docs" / "pull-requests.md").read_text()
+    row = r"^\| `([\w./-]+)` \| (v[\d.]+) \| `([0-9a-f]{40})` \|$"
+    documented = {(action, sha, release) for action, release, sha in re.findall(row, docs, re.MULTILINE)}
+    used = {
+        (action, ref, comment.strip().removeprefix("# "))
+        for action, ref, comment in re.findall(r"uses: (\S+)@(\S+)(.*)", WORKFLOW_TEXT)
+    }
+    assert used == documented

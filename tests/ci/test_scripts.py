@@ -84,6 +84,8 @@ SHARED_READERS = [
     "tests/components/test_ingress.py",
     "tests/policies/test_pod_security.py",
     "tests/preflight/test_cli.py",
+    "tests/preflight/test_base.py",
+    "tests/preflight/test_sarif.py",
 ]
 
 

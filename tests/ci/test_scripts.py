@@ -83,6 +83,7 @@ def test_the_test_script_turns_no_tests_collected_into_a_failure() -> None:
 SHARED_READERS = [
     "tests/components/test_ingress.py",
     "tests/policies/test_pod_security.py",
+    "tests/policies/test_stacks.py",
     "tests/preflight/test_cli.py",
     "tests/preflight/test_base.py",
     "tests/preflight/test_sarif.py",

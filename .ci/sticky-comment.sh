@@ -9,7 +9,7 @@ marker="<!-- platform-preflight-sticky-comment -->"
 head -n 1 "$body" | grep -qxF "$marker" || { echo "sticky-comment: $body does not start with the marker" >&2; exit 2; }
 
 id="$(gh api --paginate "repos/$REPO/issues/$PR_NUMBER/comments" \
-  --jq ".[] | select(.user.login == \"github-actions[bot]\" and (.body | startswith(\"$marker\"))) | .id" | head -n 1)"
+  --jq ".[] | select(.user.login == \"github-actions[bot]\" and (.body | startswith(\"$marker\"))) | .id" | sed -n 1p)"  # sed reads it all: no SIGPIPE under pipefail
 if [ -n "$id" ]; then
   gh api --method PATCH "repos/$REPO/issues/comments/$id" -F "body=@$body" --jq .html_url
 else

@@ -165,3 +165,43 @@ def test_the_real_preview_refuses_a_bare_stack_name_or_no_backend(
     done = script(CI / "pulumi-preview.sh", "dev", full_name, **settings)
     assert done.returncode == 2 and message in done.stderr
     assert (tmp_path / "status").read_text().strip() == "2"
+
+
+@pytest.mark.parametrize(
+    ("existing", "method", "path"), [("", "POST", "issues/7/comments"), ("42", "PATCH", "issues/comments/42")]
+)
+def test_the_sticky_comment_is_updated_when_found_and_created_otherwise(
+    tmp_path: Path, existing: str, method: str, path: str
+) -> None:
+    # A stand-in for the GitHub CLI: the listing answers with the existing comment's id (if any),
+    # every other call is recorded.
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "gh"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *--paginate*) [ -n "$EXISTING" ] && echo "$EXISTING"; exit 0 ;; esac\n'
+        'echo "$*" >> "$CALLS"\n'
+    )
+    fake.chmod(0o755)
+    body = tmp_path / "comment.md"
+    body.write_text("<!-- platform-preflight-sticky-comment -->\n### Preflight\n")
+    done = script(
+        CI / "sticky-comment.sh",
+        body,
+        PATH=f"{fake.parent}:{os.environ['PATH']}",
+        EXISTING=existing,
+        CALLS=str(calls),
+        REPO="acme/platform",
+        PR_NUMBER="7",
+    )
+    assert done.returncode == 0, done.stderr
+    (call,) = calls.read_text().splitlines()
+    assert call == f"api --method {method} repos/acme/platform/{path} -F body=@{body} --jq .html_url"
+
+
+def test_the_sticky_comment_refuses_a_body_without_the_marker(tmp_path: Path) -> None:
+    body = tmp_path / "comment.md"
+    body.write_text("### no marker\n")
+    done = script(CI / "sticky-comment.sh", body, REPO="acme/platform", PR_NUMBER="7")
+    assert done.returncode == 2 and "does not start with the marker" in done.stderr

@@ -48,7 +48,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--diagram", type=Path, help="write a Mermaid diagram of regions and components here")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of printing it")
+    parser.add_argument(
+        "--write",
+        action="append",
+        default=[],
+        metavar="FORMAT:FILE",
+        help="also write the same run's report in FORMAT to FILE (repeatable), e.g. sarif:dev.sarif",
+    )
     return parser
+
+
+def _extra_outputs(parser: argparse.ArgumentParser, values: list[str]) -> list[tuple[str, Path]]:
+    """--write FORMAT:FILE pairs; a usage error (exit 2) naming the bad one."""
+    pairs = []
+    for value in values:
+        format_name, _, file_name = value.partition(":")
+        if format_name not in RENDERERS or not file_name:
+            parser.error(f"--write {value!r}: give FORMAT:FILE with FORMAT one of {', '.join(sorted(RENDERERS))}")
+        pairs.append((format_name, Path(file_name)))
+    return pairs
 
 
 def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str, dict[str, Any]]:
@@ -101,6 +119,7 @@ def _write(path: Path, text: str, option: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    extra = _extra_outputs(parser, args.write)
     if args.stack is None and args.state is None:
         parser.print_usage(sys.stderr)
         print("error: give a stack name, or --state FILE", file=sys.stderr)
@@ -129,20 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         analysis = analyze(state, packs, config, stack_values)
         if args.diagram is not None:
             _write(args.diagram, render_mermaid(state), "--diagram")
-        report = RENDERERS[args.format](
-            Run(
-                state=state,
-                analysis=analysis,
-                outputs=outputs,
-                source=source,
-                policy_config=applied,
-                analyzed=args.state is not None,
-                base=base,
-                base_source=str(args.base or ""),
-            )
+        run = Run(
+            state=state,
+            analysis=analysis,
+            outputs=outputs,
+            source=source,
+            policy_config=applied,
+            analyzed=args.state is not None,
+            base=base,
+            base_source=str(args.base or ""),
         )
+        report = RENDERERS[args.format](run)
         if args.output is not None:
             _write(args.output, report + "\n", "--output")
+        for format_name, path in extra:
+            _write(path, RENDERERS[format_name](run) + "\n", f"--write {format_name}:")
     except (ConfigError, StateError, PolicyPackError, OutputFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

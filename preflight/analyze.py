@@ -58,6 +58,10 @@ class Violation:
     message: str
     severity: str = ""
     description: str = ""
+    remediation: str = ""
+    """The policy's remediation steps (PolicyInfo.remediation_steps), when it gives them."""
+    reference: str = ""
+    """The control the policy implements (PolicyInfo.framework.reference), when it names one."""
 
 
 @dataclass(frozen=True)
@@ -318,13 +322,16 @@ def config_problems(config: Mapping[str, Any], infos: Sequence[analyzer_pb2.Anal
 
 
 def _violations(
-    diagnostics: Sequence[analyzer_pb2.AnalyzeDiagnostic], default_urn: str, described: Mapping[str, str]
+    diagnostics: Sequence[analyzer_pb2.AnalyzeDiagnostic],
+    default_urn: str,
+    policies: Mapping[str, analyzer_pb2.PolicyInfo],
 ) -> list[Violation]:
     found = []
     for diagnostic in diagnostics:
         # The SDK prefixes the policy's description to each message; keep the message itself.
         message = diagnostic.message
-        description = described.get(diagnostic.policyName, diagnostic.description)
+        info = policies.get(diagnostic.policyName)
+        description = info.description if info is not None and info.description else diagnostic.description
         if description and message.startswith(description + "\n"):
             message = message[len(description) + 1 :]
         found.append(
@@ -336,6 +343,8 @@ def _violations(
                 message=message,
                 severity=_SEVERITIES.get(diagnostic.severity, ""),
                 description=description,
+                remediation=info.remediation_steps if info is not None else "",
+                reference=info.framework.reference if info is not None and info.HasField("framework") else "",
             )
         )
     return found
@@ -371,7 +380,7 @@ def analyze_pack(
             raise PolicyPackError(f"{pack}: the pack refused its config: {error.details()}") from None
         remediating = [name for name, entry in wire.items() if entry.enforcementLevel == analyzer_pb2.REMEDIATE]
         remediations: list[Remediation] = []
-        described = {policy.name: policy.description for policy in info.policies}
+        policies = {policy.name: policy for policy in info.policies}
         violations: list[Violation] = []
         pending: list[tuple[str, Any]] = []
         providers = _providers(state)
@@ -410,9 +419,9 @@ def analyze_pack(
                 )
             )
         for urn, answer in pending:
-            violations += _violations(answer.result().diagnostics, urn, described)
+            violations += _violations(answer.result().diagnostics, urn, policies)
         response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
-        violations += _violations(response.diagnostics, "", described)
+        violations += _violations(response.diagnostics, "", policies)
         result = PackResult(name=info.name, version=info.version, policies=tuple(p.name for p in info.policies))
         return result, violations, remediations
 

@@ -13,7 +13,7 @@ from capacity import workloads
 from capacity.fit import CapacityReport, GroupFit, check
 from cost.estimate import CURRENCY, Estimate, Item, estimate, provider_region
 from cost.prices import ASSUMPTIONS
-from preflight import reachability
+from preflight import reachability, sarif
 from preflight.analyze import Analysis, Violation
 from preflight.diff import SYMBOLS
 from preflight.export import State, StateResource
@@ -27,9 +27,8 @@ from preflight.report_diff import (
     risk_text,
     urn_details,
 )
-from preflight.synth import StackOutput
+from preflight.synth import PROJECT_ROOT, StackOutput
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL_ORDER = ("mandatory", "advisory", "disabled")
 
 
@@ -557,52 +556,9 @@ def render_markdown(run: Run) -> str:
 
 
 def render_sarif(run: Run) -> str:
-    rules: dict[str, dict[str, Any]] = {}
-    for violation in run.analysis.violations:
-        rules.setdefault(
-            violation.policy_name,
-            {
-                "id": violation.policy_name,
-                "name": violation.policy_name,
-                "shortDescription": {"text": violation.description or violation.policy_name},
-                "properties": {"policyPack": violation.policy_pack, "severity": violation.severity},
-            },
-        )
-    artifact = run.source or f"Pulumi.{run.state.stack}.yaml"
-    results = [
-        {
-            "ruleId": violation.policy_name,
-            "ruleIndex": list(rules).index(violation.policy_name),
-            "level": "error" if violation.enforcement_level == "mandatory" else "warning",
-            "message": {"text": f"{violation.urn or 'stack'}: {violation.message}"},
-            "locations": [
-                {
-                    "physicalLocation": {"artifactLocation": {"uri": artifact}, "region": {"startLine": 1}},
-                    "logicalLocations": [{"fullyQualifiedName": violation.urn or run.state.stack, "kind": "resource"}],
-                }
-            ],
-        }
-        for violation in run.analysis.violations
-    ]
-    document = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "preflight",
-                        "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-                # SARIF's property bag: code scanning ignores it, tools reading the file get the estimate.
-                "properties": {"cost": _cost_json(run.cost)},
-            }
-        ],
-    }
-    return json.dumps(document, indent=2)
+    return sarif.render(
+        run.state, run.analysis.violations, run.source, PROJECT_ROOT, run.analyzed, {"cost": _cost_json(run.cost)}
+    )
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "sarif": render_sarif}

@@ -18,9 +18,21 @@ from pulumi.runtime import reset_options
 from components.config import CALENDAR_READ
 from preflight import support_window
 from preflight.synth import Graph, run_program, synth
+from tests import shared
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
 reset_options()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{shared.MARKER}(path): reads ../shared/<path>; skipped without it (tests/shared.py)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    shared.check_present(item)
 
 
 class Harness:

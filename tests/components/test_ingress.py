@@ -24,8 +24,11 @@ from preflight.mocks import Registration
 from preflight.synth import PROJECT_ROOT, Graph
 from tests.conftest import Harness, synthesized
 from tests.helpers import out, policy
+from tests.shared import shared_path
 
-TRAEFIK_CHART = PROJECT_ROOT.parent / "shared" / "fixtures" / "helm" / "traefik-41.3.0"
+TRAEFIK_CHART_FIXTURE = "fixtures/helm/traefik-41.3.0"
+TRAEFIK_CHART = shared_path(TRAEFIK_CHART_FIXTURE)
+needs_chart = pytest.mark.shared(TRAEFIK_CHART_FIXTURE)
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SERVICE = "kubernetes:core/v1:Service"
 SUBNETS = ["subnet-0a", "subnet-0b", "subnet-0c"]
@@ -98,6 +101,7 @@ def schema_errors(values: dict[str, Any]) -> list[str]:
 # --- Traefik: the chart's own schema -----------------------------------------------------------
 
 
+@needs_chart
 def test_the_fixture_is_there_and_is_the_pinned_chart() -> None:
     # Without ../shared these tests would prove nothing; the pin is the version the schema is of.
     chart = yaml.safe_load((TRAEFIK_CHART / "Chart.yaml").read_text())
@@ -105,6 +109,7 @@ def test_the_fixture_is_there_and_is_the_pinned_chart() -> None:
     assert traefik_schema().get("additionalProperties") is False
 
 
+@needs_chart
 def test_traefik_values_as_registered_validate_against_the_charts_schema(ingress: Graph) -> None:
     traefik = release(ingress, "traefik")
     assert (traefik.inputs["version"], traefik.inputs["repositoryOpts"]) == (
@@ -114,6 +119,7 @@ def test_traefik_values_as_registered_validate_against_the_charts_schema(ingress
     assert schema_errors(traefik.inputs["values"]) == []
 
 
+@needs_chart
 @pytest.mark.parametrize(
     ("values", "fragment"),
     [
@@ -128,6 +134,7 @@ def test_the_schema_check_refuses_what_helm_would(values: dict[str, Any], fragme
     assert any(fragment in message for message in schema_errors(values)), schema_errors(values)
 
 
+@needs_chart
 def test_traefik_pods_pass_pod_security_restricted_as_the_chart_renders_them(ingress: Graph) -> None:
     values = merged(traefik_defaults(), release(ingress, "traefik").inputs["values"])
     pod = {
@@ -148,6 +155,7 @@ def test_traefik_exposes_nothing_of_its_own(ingress: Graph) -> None:
     assert values["global"] == {"checkNewVersion": False, "sendAnonymousUsage": False}
 
 
+@needs_chart
 def test_the_service_reaches_the_ports_the_chart_defines() -> None:
     ports = traefik_defaults()["ports"]
     assert ports[entry.TRAFFIC_PORT_NAME]["port"] == entry.TRAFFIC_PORT
@@ -488,6 +496,7 @@ def test_without_an_ecr_registry_the_entry_names_its_upstream_images(ingress: Gr
 # --- rollouts and drains keep serving ---------------------------------------------------------------
 
 
+@needs_chart
 def test_rollouts_and_drains_keep_the_nlb_in_step_with_the_pods(ingress: Graph) -> None:
     traefik = release(ingress, "traefik")
     values = merged(traefik_defaults(), traefik.inputs["values"])
@@ -576,6 +585,7 @@ def test_both_namespaces_deny_by_default_and_open_only_what_the_entry_needs(ingr
     )
 
 
+@needs_chart
 def test_traefik_reaches_only_the_backends_ingresses(ingress: Graph) -> None:
     traefik = release(ingress, "traefik")
     values = traefik.inputs["values"]

@@ -10,9 +10,11 @@ import pytest
 import yaml
 
 from policies.pod_security import CHECKS, POD_TEMPLATE_PATHS, pod_template, violations
-from preflight.synth import PROJECT_ROOT
+from tests.shared import shared_path
 
-FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "pod-security" / "restricted-v1.36"
+FIXTURES_PATH = "fixtures/pod-security/restricted-v1.36"
+FIXTURES = shared_path(FIXTURES_PATH)
+needs_fixtures = pytest.mark.shared(FIXTURES_PATH)
 PASSING = sorted((FIXTURES / "pass").glob("*.yaml"))
 FAILING = sorted((FIXTURES / "fail").glob("*.yaml"))
 
@@ -29,11 +31,13 @@ def check_named_by(path: Path) -> str:
     return check
 
 
+@needs_fixtures
 def test_the_fixtures_are_there() -> None:
     # ../shared is beside the project in CI and here; without it these tests would prove nothing.
     assert len(PASSING) >= 20 and len(FAILING) >= 75, FIXTURES
 
 
+@needs_fixtures
 @pytest.mark.parametrize("path", PASSING, ids=[p.stem for p in PASSING])
 def test_restricted_admits_what_kubernetes_admits(path: Path) -> None:
     template = pod_template("Pod", load(path))
@@ -41,6 +45,7 @@ def test_restricted_admits_what_kubernetes_admits(path: Path) -> None:
     assert violations(*template) == []
 
 
+@needs_fixtures
 @pytest.mark.parametrize("path", FAILING, ids=[p.stem for p in FAILING])
 def test_restricted_rejects_what_kubernetes_rejects_for_the_same_reason(path: Path) -> None:
     template = pod_template("Pod", load(path))
@@ -49,6 +54,7 @@ def test_restricted_rejects_what_kubernetes_rejects_for_the_same_reason(path: Pa
     assert check_named_by(path) in found, found
 
 
+@needs_fixtures
 def test_every_check_is_exercised_by_a_failing_fixture() -> None:
     assert {check_named_by(path) for path in FAILING} == set(CHECKS)
 

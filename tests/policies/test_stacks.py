@@ -16,7 +16,7 @@ from policies import stack_config
 from policies.catalog import ALL_RULES, RESOURCE_RULES, STACK_RULES
 from policies.rule import Resource, StackRule
 from tests.conftest import synthesized
-from tests.policies.test_pod_security import FAILING, PASSING
+from tests.policies.test_pod_security import FAILING, PASSING, needs_fixtures
 from tests.policies.views import resources_of
 
 RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
@@ -87,11 +87,13 @@ def fixture_pod(path: Path) -> Resource:
     return Resource(type="kubernetes:core/v1:Pod", name=document["metadata"]["name"], urn="urn:pod", props=document)
 
 
+@needs_fixtures
 @pytest.mark.parametrize("path", PASSING, ids=[p.stem for p in PASSING])
 def test_the_no_root_policy_admits_every_passing_fixture(path: Path) -> None:
     assert NO_ROOT.violations(fixture_pod(path)) == []
 
 
+@needs_fixtures
 @pytest.mark.parametrize("path", FAILING, ids=[p.stem for p in FAILING])
 def test_the_no_root_policy_reports_every_failing_fixture(path: Path) -> None:
     assert NO_ROOT.violations(fixture_pod(path))

@@ -16,7 +16,7 @@ from preflight.export import read_state
 from preflight.export_format import SECRET_SIG
 from preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
-from tests.preflight.test_cli import SARIF_SCHEMA, run
+from tests.preflight.test_cli import SARIF_SCHEMA, SARIF_SCHEMA_FIXTURE, run
 
 PREFIX = "urn:pulumi:dev::platform::"
 DB = PREFIX + "platform:index:ManagedPostgres$aws:rds/instance:Instance::us-east-1-postgres-db"
@@ -178,6 +178,11 @@ def test_sarif_is_unaffected_by_the_base(mutated_base: Path, capsys: pytest.Capt
     _, with_base, _ = run(capsys, "dev", "--base", str(mutated_base), "--format", "sarif")
     _, without, _ = run(capsys, "dev", "--format", "sarif")
     assert with_base == without
+
+
+@pytest.mark.shared(SARIF_SCHEMA_FIXTURE)
+def test_sarif_with_a_base_validates_against_the_schema(mutated_base: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, with_base, _ = run(capsys, "dev", "--base", str(mutated_base), "--format", "sarif")
     schema = json.loads(SARIF_SCHEMA.read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(json.loads(with_base))
 

@@ -14,8 +14,10 @@ from preflight.export_format import SECRET_SIG
 from preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.helpers import plaintext_leaks
+from tests.shared import shared_path
 
-SARIF_SCHEMA = PROJECT_ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA_FIXTURE = "schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA = shared_path(SARIF_SCHEMA_FIXTURE)
 STACK = "urn:pulumi:legacy::shop::"
 PROVIDER_URN = STACK + "pulumi:providers:aws::default_7_0_0"
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
@@ -164,6 +166,7 @@ def test_prod_json_covers_every_resource(prod_json: dict[str, Any]) -> None:
     assert all(v["enforcementLevel"] == "advisory" and "aws:secretsmanager/secret:Secret" in v["urn"] for v in advisory)
 
 
+@pytest.mark.shared(SARIF_SCHEMA_FIXTURE)
 def test_the_sarif_report_validates_against_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "legacy.json"
     state.write_text(json.dumps(bad_state()))

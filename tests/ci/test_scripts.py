@@ -1,0 +1,207 @@
+"""The CI scripts that .ci/run and the GitHub workflow share: exit codes kept distinct end to end,
+and the suite's behaviour without ../shared."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from preflight.synth import PROJECT_ROOT
+from tests import shared
+from tests.preflight.test_cli import bad_state
+
+CI = PROJECT_ROOT / ".ci"
+
+
+def script(*argv: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PLATFORM_")}
+    environment.update(env)
+    return subprocess.run(
+        [str(a) for a in argv], cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=900
+    )
+
+
+def test_ci_run_fails_with_exit_2_when_preflight_has_an_input_error(tmp_path: Path) -> None:
+    # CI_VENV: this interpreter's environment instead of a fresh one; a stack with no stack file
+    # is an input error (exit 2), which must not pass and must not read as a policy violation.
+    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack", CI_OUT=str(tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert "preflight no-such-stack: input error (exit 2), not a policy verdict" in done.stderr
+    assert "CI: green" not in done.stderr + done.stdout
+
+
+def test_ci_run_refuses_an_unknown_step() -> None:
+    done = script(CI / "run", "deploy", CI_VENV=sys.prefix)
+    assert done.returncode == 2 and "unknown step deploy" in done.stderr
+
+
+def test_preflight_script_keeps_exit_1_and_names_the_policies_that_broke(tmp_path: Path) -> None:
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))
+    out = tmp_path / "out"
+    done = script(CI / "preflight.sh", "legacy", "--state", str(state), PYTHON=sys.executable, OUT=str(out))
+    assert done.returncode == 1, done.stderr
+    assert (out / "status").read_text().strip() == "1"
+    assert "preflight legacy: mandatory policy violation(s) (exit 1):" in done.stderr
+    assert "  [encryption-rds-storage-cmk] urn:pulumi:legacy::shop::" in done.stderr
+    assert {p.name for p in out.iterdir()} >= {"report.md", "report.json", "report.sarif", "status", "stderr.txt"}
+
+
+def test_preflight_script_passes_a_stack_and_writes_every_report_of_one_run(tmp_path: Path) -> None:
+    out = tmp_path / "dev"
+    done = script(CI / "preflight.sh", "dev", PYTHON=sys.executable, OUT=str(out))
+    assert done.returncode == 0, done.stderr
+    assert "preflight dev: passed" in done.stderr
+    sarif = json.loads((out / "report.sarif").read_text())
+    summary = json.loads((out / "report.json").read_text())["summary"]
+    assert summary["passed"] and len(sarif["runs"][0]["results"]) == len(
+        json.loads((out / "report.json").read_text())["violations"]
+    )
+    assert json.loads((out / "export.json").read_text())["version"] == 3
+
+
+def test_the_test_script_turns_no_tests_collected_into_a_failure() -> None:
+    done = script(
+        CI / "test.sh",
+        "tests/ci/test_scripts.py",
+        "-k",
+        "no_test_has_this_name",
+        "-p",
+        "no:cacheprovider",
+        PYTHON=sys.executable,
+    )
+    assert done.returncode == 1, done.stdout[-500:]
+    assert "pytest collected no tests (exit 5)" in done.stderr
+
+
+SHARED_READERS = [
+    "tests/components/test_ingress.py",
+    "tests/policies/test_pod_security.py",
+    "tests/policies/test_stacks.py",
+    "tests/preflight/test_cli.py",
+    "tests/preflight/test_base.py",
+    "tests/preflight/test_sarif.py",
+]
+
+
+def test_without_shared_the_tests_that_read_it_skip_and_say_why(tmp_path: Path) -> None:
+    missing = tmp_path / "no-shared"
+    done = script(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        shared.MARKER,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rs",
+        *SHARED_READERS,
+        PLATFORM_SHARED_DIR=str(missing),
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"(\d+) skipped, \d+ deselected in .*", summary), summary
+    assert int(summary.split()[0]) >= 13
+    assert f"shared fixture {missing}/fixtures/helm/traefik-41.3.0 is absent" in done.stdout
+
+
+def test_with_shared_required_its_absence_fails(tmp_path: Path) -> None:
+    done = script(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        shared.MARKER,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "tests/policies/test_pod_security.py",
+        PLATFORM_SHARED_DIR=str(tmp_path / "no-shared"),
+        PLATFORM_REQUIRE_SHARED="1",
+    )
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "PLATFORM_REQUIRE_SHARED=1 requires it" in done.stdout
+
+
+def test_ci_run_requires_the_shared_fixtures() -> None:
+    assert re.search(r"^export PLATFORM_REQUIRE_SHARED=1$", (CI / "run").read_text(), re.MULTILINE)
+
+
+@pytest.mark.shared("fixtures")
+def test_the_shared_fixtures_are_where_the_suite_looks() -> None:
+    assert shared.shared_path("fixtures").is_dir()
+
+
+def test_preflight_script_does_not_take_a_crash_for_a_verdict(tmp_path: Path) -> None:
+    # Python exits 1 on an uncaught exception, as preflight does on a mandatory violation.
+    crashing = tmp_path / "python"
+    crashing.write_text("#!/bin/sh\necho 'Traceback (most recent call last):' >&2\nexit 1\n")
+    crashing.chmod(0o755)
+    out = tmp_path / "out"
+    done = script(CI / "preflight.sh", "dev", PYTHON=str(crashing), OUT=str(out))
+    assert done.returncode == 3
+    assert (out / "status").read_text().strip() == "3"
+    assert "preflight dev: crashed (exit 3), no verdict" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("full_name", "env", "message"),
+    [
+        ("dev", {"PULUMI_BACKEND_URL": "s3://state"}, "is not <org>/platform/dev"),
+        ("acme/platform/dev", {}, "no backend"),
+    ],
+)
+def test_the_real_preview_refuses_a_bare_stack_name_or_no_backend(
+    tmp_path: Path, full_name: str, env: dict[str, str], message: str
+) -> None:
+    settings = {"PULUMI_ACCESS_TOKEN": "", "PULUMI_BACKEND_URL": "", "OUT": str(tmp_path), **env}
+    done = script(CI / "pulumi-preview.sh", "dev", full_name, **settings)
+    assert done.returncode == 2 and message in done.stderr
+    assert (tmp_path / "status").read_text().strip() == "2"
+
+
+@pytest.mark.parametrize(
+    ("existing", "method", "path"), [("", "POST", "issues/7/comments"), ("42", "PATCH", "issues/comments/42")]
+)
+def test_the_sticky_comment_is_updated_when_found_and_created_otherwise(
+    tmp_path: Path, existing: str, method: str, path: str
+) -> None:
+    # A stand-in for the GitHub CLI: the listing answers with the existing comment's id (if any),
+    # every other call is recorded.
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "gh"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *--paginate*) [ -n "$EXISTING" ] && echo "$EXISTING"; exit 0 ;; esac\n'
+        'echo "$*" >> "$CALLS"\n'
+    )
+    fake.chmod(0o755)
+    body = tmp_path / "comment.md"
+    body.write_text("<!-- platform-preflight-sticky-comment -->\n### Preflight\n")
+    done = script(
+        CI / "sticky-comment.sh",
+        body,
+        PATH=f"{fake.parent}:{os.environ['PATH']}",
+        EXISTING=existing,
+        CALLS=str(calls),
+        REPO="acme/platform",
+        PR_NUMBER="7",
+    )
+    assert done.returncode == 0, done.stderr
+    (call,) = calls.read_text().splitlines()
+    assert call == f"api --method {method} repos/acme/platform/{path} -F body=@{body} --jq .html_url"
+
+
+def test_the_sticky_comment_refuses_a_body_without_the_marker(tmp_path: Path) -> None:
+    body = tmp_path / "comment.md"
+    body.write_text("### no marker\n")
+    done = script(CI / "sticky-comment.sh", body, REPO="acme/platform", PR_NUMBER="7")
+    assert done.returncode == 2 and "does not start with the marker" in done.stderr

@@ -42,9 +42,7 @@ def physical_names(graph: Graph) -> dict[str, dict[str, str]]:
         if not registration.type.startswith("aws:") or registration.is_provider:
             continue
         found = {
-            key: value
-            for key in PHYSICAL_NAME_KEYS
-            if isinstance(value := registration.inputs.get(key), str) and value
+            key: value for key in PHYSICAL_NAME_KEYS if isinstance(value := registration.inputs.get(key), str) and value
         }
         if found:
             names[registration.urn] = found

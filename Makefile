@@ -17,8 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 preview: $(VENV)/.installed
 	$(BIN)/python -m preflight $(STACK)
 
+# One pytest worker per core (pytest-xdist); each file runs whole on one worker, so module
+# fixtures are built once (benchmarks/README.md, "Test suite").
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -10,14 +10,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi.runtime import reset_options
 
+import preflight.__main__
 from components.config import CALENDAR_READ
 from preflight import support_window
-from preflight.synth import Graph, run_program, synth
+from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
 reset_options()
@@ -54,6 +56,35 @@ def harness() -> Iterator[Harness]:
 def synthesized(stack: str) -> Graph:
     """`synth(stack)` once per test session: the graph is read-only, so tests can share it."""
     return synth(stack)
+
+
+def shared_synth(
+    stack: str,
+    *,
+    project_dir: Path = PROJECT_ROOT,
+    config_file: Path | None = None,
+    stack_values: Mapping[str, Any] | None = None,
+) -> Graph:
+    """`synth` for the preflight CLI in tests: a project stack file as it is on disk is the
+    session's one synth of that stack; anything else (an edited copy, another project) runs."""
+    own_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    if (
+        project_dir == PROJECT_ROOT
+        and stack_values is None
+        and own_file.is_file()
+        and (config_file is None or config_file.resolve() == own_file)
+    ):
+        return synthesized(stack)
+    return synth(stack, project_dir=project_dir, config_file=config_file, stack_values=stack_values)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_synth_per_stack() -> Iterator[None]:
+    """The CLI tests run `preflight <stack>` in-process dozens of times; each run synthesized the
+    stack again (a second or more each). The graph is read-only, so they share the session's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(preflight.__main__, "synth", shared_synth)
+        yield
 
 
 @pytest.fixture(params=["dev", "staging", "prod"])

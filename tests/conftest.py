@@ -7,6 +7,7 @@ the test reads anything, so an assertion can never run before the resources it c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
@@ -18,7 +19,7 @@ from pulumi.runtime import reset_options
 
 import preflight.__main__
 from components.config import CALENDAR_READ
-from preflight import support_window
+from preflight import analyze, support_window
 from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
@@ -84,6 +85,43 @@ def _one_synth_per_stack() -> Iterator[None]:
     stack again (a second or more each). The graph is read-only, so they share the session's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(preflight.__main__, "synth", shared_synth)
+        yield
+
+
+class SharedPacks:
+    """The project's pack (policies/) started once per test session, as `analyze.running_pack` starts it.
+
+    Every run configures the pack afresh (Configure replaces the whole policy config, ConfigureStack
+    the stack and its config: policies/servicer.py), so a run finds no trace of the one before;
+    starting a Python process with the SDK and the rules for each of the CLI tests' runs was a
+    quarter of the suite's time. Any other pack (a temporary one, a staged copy) starts as usual.
+    """
+
+    def __init__(self) -> None:
+        self.original = analyze.running_pack
+        self.open = contextlib.ExitStack()
+        self.started: dict[tuple[str, bool], Any] = {}
+
+    @contextlib.contextmanager
+    def running_pack(self, pack: Path, warnings: list[str] | None = None) -> Iterator[Any]:
+        if pack.resolve() != preflight.__main__.DEFAULT_PACK.resolve():
+            with self.original(pack, warnings) as analyzer:
+                yield analyzer
+            return
+        problem = analyze.runtime_problem(pack)
+        if problem is not None and warnings is not None:
+            warnings.append(problem)  # what the CLI would warn about, said on every run
+        key = (str(pack.resolve()), problem is not None)
+        if key not in self.started:
+            self.started[key] = self.open.enter_context(self.original(pack))
+        yield self.started[key]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_pack_process() -> Iterator[None]:
+    packs = SharedPacks()
+    with packs.open, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(analyze, "running_pack", packs.running_pack)
         yield
 
 

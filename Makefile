@@ -17,8 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 preview: $(VENV)/.installed
 	$(BIN)/python -m preflight $(STACK)
 
+# One pytest worker per core (pytest-xdist); each file runs whole on one worker, so module
+# fixtures are built once (benchmarks/README.md, "Test suite").
 test: $(VENV)/.installed
-	PYTHON=$(BIN)/python .ci/test.sh  # pytest; its exit 5 (no tests) is a failure
+	PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile  # pytest in parallel; its exit 5 (no tests) is a failure
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

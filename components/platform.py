@@ -20,6 +20,7 @@ from components.config import StackConfig
 from components.dashboards import global_dashboard
 from components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from components.dns import GlobalDns, GlobalDnsArgs
+from components.naming import StackNames
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
 from components.providers import random_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
@@ -46,6 +47,8 @@ class Platform(pulumi.ComponentResource):
         if config.dns is None:  # StackConfig refuses this; a hand-built config may not
             raise pulumi.RunError("dns: the public entry needs dns.domain for its certificate and names")
         dns_config = config.dns
+        # Physical names from the project and stack (components/naming.py); tags keep `environment`.
+        names = StackNames.of_current_stack(config.environment)
         passwords = random_provider(f"{name}-random", parent=self)
         self.regions = {}
         global_database: Region | None = None
@@ -55,7 +58,7 @@ class Platform(pulumi.ComponentResource):
         self.deployer = None
         self.region_peerings = {}
         if config.registries_only:
-            self._registries_only(config, passwords)
+            self._registries_only(config, passwords, names)
             return
         self.deployer = (
             DeployerConnection(
@@ -68,14 +71,14 @@ class Platform(pulumi.ComponentResource):
             database_membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
             if len(config.regions) > 1:
                 database_membership = (
-                    GlobalDatabasePrimary(f"platform-{config.environment}")
+                    GlobalDatabasePrimary(names.global_database())
                     if global_database is None
                     else global_database.database.membership()
                 )
             queue_membership: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
             if region.redis.queue.global_datastore:
                 queue_membership = (
-                    GlobalDatastorePrimary(suffix=f"platform-{config.environment}-queue")
+                    GlobalDatastorePrimary(suffix=names.global_datastore_suffix("queue"))
                     if global_queue is None
                     else global_queue.redis["queue"].membership()
                 )
@@ -85,6 +88,7 @@ class Platform(pulumi.ComponentResource):
                     config,
                     region,
                     passwords,
+                    names=names,
                     dns=RegionDns(
                         domain=dns_config.domain,
                         zone_id=zone_id,
@@ -134,14 +138,20 @@ class Platform(pulumi.ComponentResource):
             )
         self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
 
-    def _registries_only(self, config: StackConfig, passwords: pulumi.ProviderResource) -> None:
+    def _registries_only(self, config: StackConfig, passwords: pulumi.ProviderResource, names: StackNames) -> None:
         """Each Region with only its provider and registry, and the replication: the same URNs as a
         full run, so the next `pulumi up` (without registriesOnly) adds the rest around them."""
+        if not names.owns_shared:
+            # Only the environment's own stack creates the shared repositories (docs/naming.md).
+            raise pulumi.RunError(
+                f"registriesOnly: stack {names.stack!r} uses the ECR repositories of stack "
+                f"{config.environment!r} and creates none; run registriesOnly there"
+            )
         dns = RegionDns(domain=config.dns.domain if config.dns else "", zone_id=None, health_path="")
         for region in sorted(config.regions, key=lambda region: not region.primary):
             self.regions[region.name] = Region(
                 region.name,
-                RegionArgs.from_stack(config, region, passwords, dns=dns),
+                RegionArgs.from_stack(config, region, passwords, names=names, dns=dns),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.primary = self.regions[config.primary_region.name]

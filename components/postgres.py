@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
-from components.aws_context import AwsContext, short_region
+from components.aws_context import AwsContext
 from components.config import PostgresConfig
 from components.credentials import stored_password
 from components.iam import Condition, inline_policy, role, trust_policy
@@ -181,17 +181,20 @@ class ManagedPostgresArgs:
         config: PostgresConfig,
         *,
         environment: str,
-        region: str,
+        identifier: str,
         vpc: Vpc,
         allowed_security_groups: Mapping[str, pulumi.Input[str]],
         rpo_minutes: int,
         alarm_topic_arn: pulumi.Input[str] | None = None,
         global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
     ) -> ManagedPostgresArgs:
-        """Per environment: deletion protection and final snapshots outside dev, data kept in prod."""
+        """Per environment: deletion protection and final snapshots outside dev, data kept in prod.
+
+        `identifier` comes from the stack (components/naming.py, `StackNames.database`), never
+        from the environment: two stacks of one environment must not share it."""
         protected = config.deletion_protection if config.deletion_protection is not None else environment != "dev"
         return cls(
-            identifier=f"platform-{environment}-{short_region(region)}",
+            identifier=identifier,
             config=config,
             vpc_id=vpc.vpc_id,
             subnet_ids=vpc.database_subnet_ids,

@@ -37,7 +37,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
-from components.aws_context import AwsContext, short_region
+from components.aws_context import AwsContext
 from components.config import RedisClusterConfig
 from components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
 from components.instance_types import GLOBAL_DATASTORE_FAMILIES
@@ -152,7 +152,7 @@ class RedisClusterArgs:
         config: RedisClusterConfig,
         *,
         environment: str,
-        region: str,
+        replication_group_id: str,
         vpc: Vpc,
         allowed_security_groups: Mapping[str, pulumi.Input[str]],
         alarm_topic_arn: pulumi.Input[str] | None = None,
@@ -161,7 +161,7 @@ class RedisClusterArgs:
     ) -> RedisClusterArgs:
         return cls(
             purpose=purpose,
-            replication_group_id=f"platform-{environment}-{short_region(region)}-{purpose}",
+            replication_group_id=replication_group_id,
             config=config,
             vpc_id=vpc.vpc_id,
             subnet_ids=vpc.database_subnet_ids,

@@ -27,11 +27,12 @@ from components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringAr
 from components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
+from components.naming import StackNames
 from components.observability import Observability, ObservabilityArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, Purpose, RedisCluster, RedisClusterArgs
-from components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository
+from components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository, repository_arn
 from components.vpc import Vpc, VpcArgs
 from components.writer_health import WriterAlarm, writer_alarm
 
@@ -57,6 +58,8 @@ class RegionDns:
 class RegionArgs:
     config: RegionConfig
     environment: str
+    names: StackNames
+    """The stack's AWS physical names (components/naming.py): from the project and stack, not `environment`."""
     tags: Mapping[str, str]
     """Default tags of every resource (environment, owner, cost-center, managed-by)."""
     allowed_account_ids: Sequence[str]
@@ -83,6 +86,7 @@ class RegionArgs:
         region: RegionConfig,
         random_provider: pulumi.ProviderResource,
         *,
+        names: StackNames,
         dns: RegionDns,
         global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
         global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
@@ -91,6 +95,7 @@ class RegionArgs:
         return cls(
             config=region,
             environment=stack.environment,
+            names=names,
             tags=stack.tags,
             allowed_account_ids=stack.allowed_account_ids,
             rpo_minutes=stack.rpo_minutes,
@@ -143,7 +148,8 @@ class Region(pulumi.ComponentResource):
             parent=self,
         )
         in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
-        cluster_name = f"platform-{args.environment}-{config.name}"
+        names = args.names
+        cluster_name = names.eks_cluster(config.name)
         autoscaler_image = own_autoscaler_image(config)
         sandbox_repositories, system_repositories = own_repositories(config)
         # A region that keeps images in its ECR also creates the other regions' repositories: the
@@ -152,13 +158,15 @@ class Region(pulumi.ComponentResource):
         shared = [r for r in args.shared_repositories if r not in (*sandbox_repositories, *system_repositories)]
         own = [*sandbox_repositories, *system_repositories]
         self.repositories = [*own, *shared] if own else []
+        # The repositories are shared by the stacks of an account (docs/naming.md): the
+        # environment's own stack creates them, any other stack only pulls from them.
         self.registry = (
             ImageRegistry(
                 f"{name}-registry",
                 ImageRegistryArgs(repositories=self.repositories, protect=args.environment == "prod"),
                 opts=in_region,
             )
-            if self.repositories
+            if self.repositories and names.owns_shared
             else None
         )
         if args.registries_only:
@@ -195,7 +203,13 @@ class Region(pulumi.ComponentResource):
             self.name_servers = zone.name_servers
         else:
             self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
-        self.network = Vpc(f"{name}-network", VpcArgs.from_config(config, cluster_name=cluster_name), opts=in_region)
+        self.network = Vpc(
+            f"{name}-network",
+            VpcArgs.from_config(
+                config, cluster_name=cluster_name, flow_log_group=names.flow_log_group(f"{name}-network")
+            ),
+            opts=in_region,
+        )
         self.deployer_peering = None
         deployer_access: DeployerAccess | None = None
         if args.deployer is not None:
@@ -213,7 +227,9 @@ class Region(pulumi.ComponentResource):
                 runner_role_arn=args.deployer.runner_role_arn,
                 path=self.deployer_peering.ready,
             )
-        arns = self.registry.repository_arns if self.registry is not None else {}
+        arns: Mapping[str, pulumi.Input[str]] = (
+            self.registry.repository_arns if self.registry is not None else shared_repository_arns(config)
+        )
         self.cluster = Cluster(
             f"{name}-cluster",
             ClusterArgs.from_config(
@@ -234,7 +250,7 @@ class Region(pulumi.ComponentResource):
         database_args = ManagedPostgresArgs.from_config(
             config.postgres,
             environment=args.environment,
-            region=config.name,
+            identifier=names.database(config.name),
             vpc=self.network,
             allowed_security_groups=from_nodes,
             rpo_minutes=args.rpo_minutes,
@@ -247,6 +263,7 @@ class Region(pulumi.ComponentResource):
                 f"{name}-database-writer",
                 cluster_identifier=self.database.identifier,
                 region=config.name,
+                alarm_prefix=names.alarm(f"{name}-database-writer"),
                 opts=in_region,
             )
         redis_args = {
@@ -254,7 +271,7 @@ class Region(pulumi.ComponentResource):
                 purpose,
                 getattr(config.redis, purpose),
                 environment=args.environment,
-                region=config.name,
+                replication_group_id=names.cache(config.name, purpose),
                 vpc=self.network,
                 allowed_security_groups=from_nodes,
                 global_datastore=args.global_queue if purpose == "queue" else None,
@@ -374,6 +391,24 @@ def own_autoscaler_image(config: RegionConfig) -> str | None:
     if registry is None or ecr_repository(f"{registry}/x:1") is None:
         return None
     return f"{registry}/{AUTOSCALER_NAME}:{image_tag(config.cluster.kubernetes_version)}"
+
+
+def shared_repository_arns(config: RegionConfig) -> dict[str, str]:
+    """By repository name, the ARNs of this region's ECR repositories another stack created.
+
+    From the image references themselves: `<account>.dkr.ecr.<region>.amazonaws.com` is the
+    `aws` partition (China's registries end in `.amazonaws.com.cn`, which `ecr_repository` does
+    not accept)."""
+    services = [service.image for service in config.language_services.resolved_services().values()]
+    registry = config.language_services.image_registry
+    system = [*entry_images(registry).values(), own_autoscaler_image(config) or ""] if registry else []
+    arns: dict[str, str] = {}
+    for image in (*services, *system):
+        parsed = ecr_repository(image)
+        if parsed is not None and parsed[1] == config.name:
+            account, region, repository = parsed
+            arns[repository] = repository_arn("aws", region, account, repository)
+    return arns
 
 
 def _in_region(region: str, images: Sequence[str]) -> list[str]:

@@ -53,9 +53,14 @@ class VpcArgs:
     flow_log_retention_days: int = 30
     interface_endpoints: bool = False
     cluster_name: str | None = None  # adds the kubernetes.io/cluster/<name> tag to subnets
+    flow_log_group: str | None = None
+    """The flow logs' CloudWatch group (unique per account and region; components/naming.py);
+    default: `/platform/vpc/<component name>/flow-logs`."""
 
     @classmethod
-    def from_config(cls, region: RegionConfig, cluster_name: str | None = None) -> VpcArgs:
+    def from_config(
+        cls, region: RegionConfig, cluster_name: str | None = None, flow_log_group: str | None = None
+    ) -> VpcArgs:
         vpc = region.vpc
         return cls(
             cidr=str(vpc.cidr),
@@ -67,6 +72,7 @@ class VpcArgs:
             flow_log_retention_days=vpc.flow_log_retention_days,
             interface_endpoints=vpc.interface_endpoints,
             cluster_name=cluster_name,
+            flow_log_group=flow_log_group,
         )
 
 
@@ -359,7 +365,7 @@ class Vpc(pulumi.ComponentResource):
 
     def _flow_logs(self) -> aws.cloudwatch.LogGroup:
         context = self._context
-        group_name = f"/platform/vpc/{self._name}/flow-logs"
+        group_name = self._args.flow_log_group or f"/platform/vpc/{self._name}/flow-logs"
         group = encrypted_log_group(
             f"{self._name}-flow-logs",
             group_name=group_name,

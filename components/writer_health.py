@@ -74,12 +74,20 @@ class WriterAlarm:
 
 
 def writer_alarm(
-    name: str, *, cluster_identifier: pulumi.Input[str], region: str, opts: pulumi.ResourceOptions
+    name: str,
+    *,
+    cluster_identifier: pulumi.Input[str],
+    region: str,
+    alarm_prefix: str,
+    opts: pulumi.ResourceOptions,
 ) -> tuple[aws.cloudwatch.MetricAlarm, WriterAlarm]:
-    """The `name` alarm on the Aurora cluster `cluster_identifier`; `opts` must give `region`'s provider."""
+    """The `name` alarm on the Aurora cluster `cluster_identifier`; `opts` must give `region`'s provider.
+
+    `alarm_prefix` is the stack's name for it (`StackNames.alarm`, components/naming.py); the
+    alarm's name adds the hash of its settings."""
     alarm = aws.cloudwatch.MetricAlarm(
         name,
-        name=alarm_name(f"platform-{pulumi.get_stack()}-{name}", SETTINGS),
+        name=alarm_name(alarm_prefix, SETTINGS),
         alarm_description=pulumi.Output.concat(
             "OK while Aurora cluster ",
             cluster_identifier,

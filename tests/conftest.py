@@ -7,17 +7,20 @@ the test reads anything, so an assertion can never run before the resources it c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi.runtime import reset_options
 
+import preflight.__main__
 from components.config import CALENDAR_READ
-from preflight import support_window
-from preflight.synth import Graph, run_program, synth
+from preflight import analyze, support_window
+from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 from tests import shared
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
@@ -66,6 +69,72 @@ def harness() -> Iterator[Harness]:
 def synthesized(stack: str) -> Graph:
     """`synth(stack)` once per test session: the graph is read-only, so tests can share it."""
     return synth(stack)
+
+
+def shared_synth(
+    stack: str,
+    *,
+    project_dir: Path = PROJECT_ROOT,
+    config_file: Path | None = None,
+    stack_values: Mapping[str, Any] | None = None,
+) -> Graph:
+    """`synth` for the preflight CLI in tests: a project stack file as it is on disk is the
+    session's one synth of that stack; anything else (an edited copy, another project) runs."""
+    own_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    if (
+        project_dir == PROJECT_ROOT
+        and stack_values is None
+        and own_file.is_file()
+        and (config_file is None or config_file.resolve() == own_file)
+    ):
+        return synthesized(stack)
+    return synth(stack, project_dir=project_dir, config_file=config_file, stack_values=stack_values)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_synth_per_stack() -> Iterator[None]:
+    """The CLI tests run `preflight <stack>` in-process dozens of times; each run synthesized the
+    stack again (a second or more each). The graph is read-only, so they share the session's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(preflight.__main__, "synth", shared_synth)
+        yield
+
+
+class SharedPacks:
+    """The project's pack (policies/) started once per test session, as `analyze.running_pack` starts it.
+
+    Every run configures the pack afresh (Configure replaces the whole policy config, ConfigureStack
+    the stack and its config: policies/servicer.py), so a run finds no trace of the one before;
+    starting a Python process with the SDK and the rules for each of the CLI tests' runs was a
+    quarter of the suite's time. Any other pack (a temporary one, a staged copy) starts as usual.
+    """
+
+    def __init__(self) -> None:
+        self.original = analyze.running_pack
+        self.open = contextlib.ExitStack()
+        self.started: dict[tuple[str, bool], Any] = {}
+
+    @contextlib.contextmanager
+    def running_pack(self, pack: Path, warnings: list[str] | None = None) -> Iterator[Any]:
+        if pack.resolve() != preflight.__main__.DEFAULT_PACK.resolve():
+            with self.original(pack, warnings) as analyzer:
+                yield analyzer
+            return
+        problem = analyze.runtime_problem(pack)
+        if problem is not None and warnings is not None:
+            warnings.append(problem)  # what the CLI would warn about, said on every run
+        key = (str(pack.resolve()), problem is not None)
+        if key not in self.started:
+            self.started[key] = self.open.enter_context(self.original(pack))
+        yield self.started[key]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_pack_process() -> Iterator[None]:
+    packs = SharedPacks()
+    with packs.open, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(analyze, "running_pack", packs.running_pack)
+        yield
 
 
 @pytest.fixture(params=["dev", "staging", "prod"])

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.config import PostgresConfig
+from components.naming import StackNames
 from components.postgres import (
     GLOBAL_MEMBERSHIP_FIELDS,
     GlobalDatabasePrimary,
@@ -74,7 +75,7 @@ def build(harness: Harness, config: PostgresConfig, *, environment: str = "stagi
         args = ManagedPostgresArgs.from_config(
             config,
             environment=environment,
-            region="eu-west-1",
+            identifier=StackNames("platform", environment, environment).database("eu-west-1"),
             vpc=vpc,
             allowed_security_groups=ALLOWED,
             rpo_minutes=15,
@@ -100,7 +101,7 @@ def build_global(harness: Harness, config: PostgresConfig) -> Graph:
             args = ManagedPostgresArgs.from_config(
                 config,
                 environment="prod",
-                region=region,
+                identifier=StackNames("platform", "prod", "prod").database(region),
                 vpc=vpc,
                 allowed_security_groups=ALLOWED,
                 rpo_minutes=15,
@@ -553,7 +554,12 @@ def test_membership_comes_only_from_a_global_primary(harness: Harness) -> None:
     def program() -> None:
         opts, vpc = _region("eu-west-1")
         args = ManagedPostgresArgs.from_config(
-            aurora_config(), environment="dev", region="eu-west-1", vpc=vpc, allowed_security_groups={}, rpo_minutes=5
+            aurora_config(),
+            environment="dev",
+            identifier="platform-dev-euw1",
+            vpc=vpc,
+            allowed_security_groups={},
+            rpo_minutes=5,
         )
         regional = ManagedPostgres("db", args, opts=opts)
         with pytest.raises(PostgresArgsError, match="db is not a global database primary"):

@@ -10,6 +10,7 @@ import pytest
 
 from components.config import RedisClusterConfig
 from components.credentials import ELASTICACHE_PASSWORD_SPECIALS
+from components.naming import StackNames
 from components.providers import random_provider, regional_aws_provider
 from components.redis import (
     APP_ACCESS_STRING,
@@ -56,7 +57,7 @@ def build(
             purpose,
             config or redis_config(),
             environment=environment,
-            region="eu-west-1",
+            replication_group_id=StackNames("platform", environment, environment).cache("eu-west-1", purpose),
             vpc=vpc,
             allowed_security_groups={"eks-nodes": "sg-0nodes", "jobs": "sg-0jobs"},
             global_datastore=global_datastore,

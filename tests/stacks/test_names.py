@@ -1,0 +1,135 @@
+"""Physical names come from the stack: the default stacks keep theirs, a copy of one shares none.
+
+`default_stack_names.json` was recorded from main before names moved from `environment` to the
+stack (tests/stacks/physical_names.py): a changed name or URN there would be a replacement on a
+real stack.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import read_stack_file
+from preflight.synth import PROJECT_ROOT, Graph, synth
+from tests.conftest import synthesized
+from tests.helpers import decoded
+from tests.stacks.physical_names import physical_names
+
+RECORDED = Path(__file__).with_name("default_stack_names.json")
+# Removed since the recording, on purpose: the sandbox has no DNS egress by default (#26,
+# docs/sandbox.md), so its allow-dns NetworkPolicy is gone.
+REMOVED_ON_PURPOSE = ("-language-services-allow-dns",)
+
+
+def _recorded() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(RECORDED.read_text(encoding="utf-8"))
+    return document
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_default_stacks_keep_their_urns(stack: str) -> None:
+    # Resources added since the recording (observability, the deployer path, the sandbox runtime)
+    # are new URNs; every recorded one must still be there, or a real stack would replace it.
+    urns = {r.urn for r in synthesized(stack).resources}
+    missing = [urn for urn in _recorded()[stack]["urns"] if urn not in urns and not urn.endswith(REMOVED_ON_PURPOSE)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_default_stacks_keep_their_physical_names(stack: str) -> None:
+    names = physical_names(synthesized(stack))
+    recorded: dict[str, dict[str, str]] = _recorded()[stack]["physicalNames"]
+    assert {urn: names.get(urn) for urn in recorded} == recorded
+
+
+def copy_of(environment: str, stack: str, *, domain: str) -> Graph:
+    """Stack `stack` with `Pulumi.<environment>.yaml` as its config, but its own public domain.
+
+    The domain is the one name the config spells out (docs/naming.md): two stacks cannot both
+    answer on `api.<domain>`, so a copy of a stack gets a domain of its own.
+    """
+    values = read_stack_file(PROJECT_ROOT / f"Pulumi.{environment}.yaml")
+    values["platform:dns"] = {**values["platform:dns"], "domain": domain}
+    return synth(stack, stack_values=values)
+
+
+@functools.cache
+def dev_alice() -> Graph:
+    return copy_of("dev", "dev-alice", domain="alice.dev.run.example.com")
+
+
+def _every_physical_name(graph: Graph) -> dict[str, str]:
+    """Each physical name the stack registers, with where (URN and input) it is."""
+    return {
+        value: f"{urn} {key}"
+        for urn, names in physical_names(graph).items()
+        for key, value in names.items()
+        # ElastiCache user *names* (`default`, `app`) are per user; the user *ids* are the account's.
+        if not (key == "name" and graph.get(urn).type == "aws:elasticache/user:User")
+    }
+
+
+@pytest.mark.parametrize(
+    ("environment", "copy"),
+    [
+        ("dev", dev_alice),
+        ("prod", lambda: copy_of("prod", "prod-eu_2", domain="eu2.run.example.com")),
+    ],
+    ids=["dev-alice", "prod-eu_2"],
+)
+def test_two_stacks_of_one_environment_share_no_physical_name(environment: str, copy: Callable[[], Graph]) -> None:
+    original, other = _every_physical_name(synthesized(environment)), _every_physical_name(copy())
+
+    assert len(other) > 20  # clusters, databases, caches, users, log groups, aliases, records...
+    assert {name: where for name, where in other.items() if name in original} == {}
+
+
+def test_a_copy_of_a_stack_keeps_the_environment_in_its_tags_and_behaviour() -> None:
+    graph = dev_alice()
+    provider = graph.one("pulumi:providers:aws", "aws-us-east-1")
+
+    assert decoded(provider.inputs["defaultTags"])["tags"]["environment"] == "dev"
+    # Behaviour follows the environment: dev's database has no deletion protection, in any stack.
+    assert graph.one("aws:rds/instance:Instance").inputs["deletionProtection"] is False
+    assert graph.one("aws:eks/cluster:Cluster").inputs["name"] == "platform-dev-alice-us-east-1"
+
+
+def test_a_copy_of_a_stack_pulls_from_the_environments_repositories_and_creates_none() -> None:
+    """ECR repositories are shared by the stacks of an account (docs/naming.md)."""
+    original, copy = synthesized("dev"), dev_alice()
+
+    assert copy.by_type("aws:ecr/repository:Repository") == []
+    assert copy.by_type("aws:kms/alias:Alias") and not [
+        alias for alias in copy.by_type("aws:kms/alias:Alias") if alias.inputs["name"].endswith("/ecr")
+    ]
+    assert _pulls(copy) == _pulls(original)
+    assert {arn.rsplit("/", 1)[-1] for group in _pulls(copy).values() for arn in group} >= {"lang-python", "traefik"}
+
+
+def _pulls(graph: Graph) -> dict[str, list[str]]:
+    """By node role policy name, the repositories its `PullOwnImages` statement names (EKS's add-on
+    registry left out)."""
+    found: dict[str, list[str]] = {}
+    for registration in graph.resources:
+        document = registration.inputs.get("policy")
+        if not isinstance(document, str) or "PullOwnImages" not in document:
+            continue
+        for statement in json.loads(document)["Statement"]:
+            if statement.get("Sid") == "PullOwnImages":
+                resources = statement["Resource"]
+                found[registration.name] = sorted(r for r in resources if ":repository/platform/" in r)
+    return found
+
+
+def test_registries_only_in_a_copy_of_a_stack_is_one_message() -> None:
+    values = read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    values["platform:registriesOnly"] = True
+
+    with pytest.raises(Exception, match="registriesOnly: stack 'dev-alice' uses the ECR repositories of stack 'dev'"):
+        synth("dev-alice", stack_values=values)

@@ -9,6 +9,12 @@ its `application/node.eks.aws` parts (a `NodeConfig`) and merges them with the o
 the cluster, and cloud-init runs its shell-script parts before the kubelet and containerd start
 (awslabs/amazon-eks-ami `nodeadm/doc/examples.md`; EKS user guide, "Customize managed nodes with
 launch templates": with no AMI ID in the template, EKS merges its bootstrap into this user data).
+
+cloud-init runs those scripts once per instance, while `nodeadm-run.service` starts the kubelet on
+every boot (After=cloud-final.service, no Requires= on it: amazon-eks-ami
+templates/al2023/runtime/rootfs/etc/systemd/system/nodeadm-run.service). So the script installs what
+must hold on every boot as systemd units, and makes the kubelet require them: a node whose firewall
+or gVisor is missing never starts its kubelet, so it never joins (fail closed).
 """
 
 from __future__ import annotations
@@ -28,8 +34,21 @@ RUNTIME_HANDLER = "runsc"
 # gVisor's containerd shim v2 (gvisor.dev, "containerd quick start": runtime_type io.containerd.runsc.v1).
 RUNTIME_TYPE = "io.containerd.runsc.v1"
 GVISOR_RELEASE = "20250715.0"
-"""The pinned gVisor release (storage.googleapis.com/gvisor/releases/release/<release>/<arch>/)."""
+"""The pinned gVisor release (storage.googleapis.com/gvisor/releases/release/<release>/<arch>/).
+Each binary is checked against the `.sha512` published beside it: integrity, not authenticity, since
+both come from the same place (the release's digests could not be confirmed from a second source,
+docs/sandbox.md)."""
 GVISOR_BINARIES = ("runsc", "containerd-shim-runsc-v1")
+BINARY_DIR = "/usr/local/bin"
+# The shim reads its own options file, whose [runsc_config] table becomes runsc flags (gVisor docs,
+# "Containerd configuration": runtime options TypeUrl io.containerd.runsc.v1.options, ConfigPath).
+RUNSC_OPTIONS_TYPE = "io.containerd.runsc.v1.options"
+RUNSC_CONFIG_PATH = "/etc/containerd/runsc.toml"
+# AL2023's kubelet runs with cgroupDriver "systemd" and runc with SystemdCgroup = true (amazon-eks-ami
+# nodeadm/internal/kubelet/config.go, containerd config template), so containerd hands runsc a
+# `slice:prefix:name` cgroup path, which runsc reads only with systemd-cgroup on (off by default).
+# Without it pod memory and CPU limits are not applied (google/gvisor#10371, #10264).
+RUNSC_FLAGS = {"systemd-cgroup": "true"}
 _GVISOR_ARCH = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 POD_PIDS_LIMIT = 1024
@@ -47,7 +66,9 @@ none. The scheduler and the capacity check add this to every pod that names the 
 # pair `eni<hash>` (amazon-vpc-cni-k8s, AWS_VPC_K8S_CNI_VETHPREFIX default "eni").
 POD_INTERFACES = "eni+"
 IMDS_ADDRESS = "169.254.169.254/32"
-FIREWALL_CHAIN = "SANDBOX-HOST-GUARD"
+GUARD_UNIT = "sandbox-host-guard.service"
+GUARD_SCRIPT = "/usr/local/sbin/sandbox-host-guard"
+KUBELET_DROP_IN = "/etc/systemd/system/kubelet.service.d/10-sandbox-host-guard.conf"
 BOUNDARY = "==SANDBOX-NODE=="
 
 
@@ -58,10 +79,74 @@ def kubelet_config() -> dict[str, Any]:
 
 def containerd_config() -> str:
     """The TOML nodeadm merges into containerd's config (NodeConfig spec.containerd.config): the
-    `runsc` handler beside the default runc (containerd 1.7 CRI plugin, config version 2)."""
+    `runsc` handler beside the default runc, and the options file that turns on runsc's systemd
+    cgroup driver. Written with config version 2 keys (`io.containerd.grpc.v1.cri`): AL2023 ships
+    containerd 2.x, whose version 3 template nodeadm renders, and nodeadm migrates version 2 keys of
+    a user's config into it (amazon-eks-ami nodeadm/internal/containerd, writeContainerdConfig)."""
+    runtime = f'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.{RUNTIME_HANDLER}'
     return (
-        f'[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.{RUNTIME_HANDLER}]\n'
-        f'runtime_type = "{RUNTIME_TYPE}"\n'
+        f"[{runtime}]\n"
+        f'runtime_type = "{RUNTIME_TYPE}"\n\n'
+        f"[{runtime}.options]\n"
+        f'TypeUrl = "{RUNSC_OPTIONS_TYPE}"\n'
+        f'ConfigPath = "{RUNSC_CONFIG_PATH}"\n'
+    )
+
+
+def runsc_config() -> str:
+    """The shim's options file (RUNSC_CONFIG_PATH): each [runsc_config] entry is a runsc flag."""
+    flags = "".join(f'{flag} = "{value}"\n' for flag, value in RUNSC_FLAGS.items())
+    return f"[runsc_config]\n{flags}"
+
+
+def firewall_rules() -> list[str]:
+    """The iptables arguments of the host firewall, in the mangle table's PREROUTING chain: before
+    kube-proxy's nat PREROUTING rewrites nodeIP:NodePort to a pod (a DNAT'ed packet is then
+    forwarded, never seen by INPUT), and before any filter rule kube-proxy inserts after boot.
+    New connections from a pod interface to any of the node's own addresses (kubelet, kube-proxy
+    metrics, the CNI agents, NodePorts) are dropped; replies to connections the node opened
+    (kubelet probes) are not new, so they pass. IMDS is dropped whatever the state."""
+    return [
+        f"-i {POD_INTERFACES} -d {IMDS_ADDRESS} -j DROP",
+        f"-i {POD_INTERFACES} -m addrtype --dst-type LOCAL -m conntrack --ctstate NEW -j DROP",
+    ]
+
+
+def guard_script() -> str:
+    """Applies the firewall idempotently (each rule inserted only if absent): run on every boot."""
+    rules = "\n".join(
+        f"iptables -w -t mangle -C PREROUTING {rule} 2>/dev/null || iptables -w -t mangle -I PREROUTING 1 {rule}"
+        for rule in firewall_rules()
+    )
+    return f"#!/bin/bash\n# Sandbox node host firewall ({GUARD_UNIT}).\nset -euo pipefail\n{rules}\n"
+
+
+def guard_unit() -> str:
+    """A oneshot unit that applies the firewall on every boot, before containerd and the kubelet."""
+    return (
+        "[Unit]\n"
+        "Description=Sandbox node host firewall (pods reach nothing on the node, nor IMDS)\n"
+        "Before=containerd.service kubelet.service\n\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        "RemainAfterExit=yes\n"
+        f"ExecStart={GUARD_SCRIPT}\n\n"
+        "[Install]\n"
+        "WantedBy=multi-user.target\n"
+    )
+
+
+def kubelet_drop_in() -> str:
+    """The kubelet requires the firewall unit and the gVisor files: without them it does not
+    start, so the node never joins (fail closed). ExecStartPre= in a drop-in adds to the unit's."""
+    checks = "".join(f"ExecStartPre=/usr/bin/test -x {BINARY_DIR}/{name}\n" for name in GVISOR_BINARIES)
+    return (
+        "[Unit]\n"
+        f"Requires={GUARD_UNIT}\n"
+        f"After={GUARD_UNIT}\n\n"
+        "[Service]\n"
+        f"{checks}"
+        f"ExecStartPre=/usr/bin/test -s {RUNSC_CONFIG_PATH}\n"
     )
 
 
@@ -74,32 +159,42 @@ def node_config() -> dict[str, Any]:
     }
 
 
+def _file(path: str, text: str) -> str:
+    return f"cat > {path} <<'EOF'\n{text.rstrip()}\nEOF\n"
+
+
 def install_script(cpu_architecture: str) -> str:
-    """Installs the pinned gVisor binaries (checksums verified) and the host firewall."""
+    """Installs the host firewall first (a unit applied now and on every boot), the kubelet's
+    requirement on it and on gVisor, runsc's options, then the pinned gVisor binaries (checksums
+    verified). If a download fails the script stops there: the firewall is on, and the kubelet
+    will not start without the binaries."""
     if cpu_architecture not in _GVISOR_ARCH:
         raise ValueError(f"cpu_architecture {cpu_architecture!r}: use one of {sorted(_GVISOR_ARCH)}")
     url = f"https://storage.googleapis.com/gvisor/releases/release/{GVISOR_RELEASE}/{_GVISOR_ARCH[cpu_architecture]}"
     downloads = "\n".join(
         f'curl -fsSL --retry 5 -o "{name}" "{url}/{name}" && curl -fsSL --retry 5 -o "{name}.sha512" '
-        f'"{url}/{name}.sha512"\nsha512sum -c "{name}.sha512"\ninstall -m 0755 "{name}" /usr/local/bin/{name}'
+        f'"{url}/{name}.sha512"\nsha512sum -c "{name}.sha512"\ninstall -m 0755 "{name}" {BINARY_DIR}/{name}'
         for name in GVISOR_BINARIES
     )
-    return f"""#!/bin/bash
-# Sandbox node: gVisor {GVISOR_RELEASE} for the `{RUNTIME_HANDLER}` handler, and a host firewall.
-set -euo pipefail
-work="$(mktemp -d)"
-cd "$work"
-{downloads}
-cd /
-rm -rf "$work"
-# Pods reach nothing on this node: new connections from a pod interface to any of the node's own
-# addresses (kubelet, kube-proxy metrics, the CNI agents, NodePorts) are dropped, and so is IMDS.
-iptables -w -N {FIREWALL_CHAIN}
-iptables -w -A {FIREWALL_CHAIN} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
-iptables -w -A {FIREWALL_CHAIN} -j DROP
-iptables -w -I INPUT 1 -i {POD_INTERFACES} -j {FIREWALL_CHAIN}
-iptables -w -I FORWARD 1 -i {POD_INTERFACES} -d {IMDS_ADDRESS} -j DROP
-"""
+    drop_in_dir = KUBELET_DROP_IN.rsplit("/", 1)[0]
+    return (
+        "#!/bin/bash\n"
+        f"# Sandbox node: a host firewall, and gVisor {GVISOR_RELEASE} for the `{RUNTIME_HANDLER}` handler.\n"
+        "set -euo pipefail\n"
+        f"mkdir -p {GUARD_SCRIPT.rsplit('/', 1)[0]} {drop_in_dir} {RUNSC_CONFIG_PATH.rsplit('/', 1)[0]}\n"
+        f"{_file(GUARD_SCRIPT, guard_script())}"
+        f"chmod 0755 {GUARD_SCRIPT}\n"
+        f"{_file('/etc/systemd/system/' + GUARD_UNIT, guard_unit())}"
+        f"{_file(KUBELET_DROP_IN, kubelet_drop_in())}"
+        f"{_file(RUNSC_CONFIG_PATH, runsc_config())}"
+        "systemctl daemon-reload\n"
+        f"systemctl enable --now {GUARD_UNIT}\n"
+        'work="$(mktemp -d)"\n'
+        'cd "$work"\n'
+        f"{downloads}\n"
+        "cd /\n"
+        'rm -rf "$work"\n'
+    )
 
 
 def mime(config: dict[str, Any], script: str) -> str:

@@ -7,13 +7,15 @@ would filter what it lets out.
 
 from __future__ import annotations
 
+import re
+import shlex
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from components.sandbox_node import parse_user_data
 from policies.rule import Resource, StackRule, at, decoded, each, is_unknown, mapping, schema, sequence
-from policies.rules.kubernetes import PATCH_TYPES, UNTRUSTED, WORKLOAD_TYPES, cluster_namespace, pod_of
+from policies.rules.kubernetes import HELM_RELEASE, PATCH_TYPES, UNTRUSTED, WORKLOAD_TYPES, cluster_namespace, pod_of
 
 RUNTIME_CLASS = "kubernetes:node.k8s.io/v1:RuntimeClass"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -23,7 +25,15 @@ ADDON = "aws:eks/addon:Addon"
 FIREWALL_ASSOCIATION = "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation"
 FIREWALL_RULE = "aws:route53/resolverFirewallRule:ResolverFirewallRule"
 DNS_PORT = 53
-CRI_RUNTIMES = ("plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes")
+# Where containerd's CRI runtimes live: config version 2 (containerd 1.x) and version 3 (containerd
+# 2.x, which AL2023 ships; nodeadm migrates version 2 keys into it).
+CRI_RUNTIMES = (
+    ("plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes"),
+    ("plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes"),
+)
+RUNSC_TYPE = "io.containerd.runsc.v1"
+RUNSC_OPTIONS_TYPE = "io.containerd.runsc.v1.options"
+IMDS = ("169.254.169.254", "169.254.169.254/32")
 
 SANDBOX_NODES = {
     "sandboxNodeLabels": schema(
@@ -120,6 +130,24 @@ def _isolation_runtime(resources: Sequence[Resource], config: Mapping[str, Any])
                 f"{workload.name} runs under RuntimeClass {name!r}, whose handler {handler!r} does not isolate "
                 f"untrusted code: use one of {sorted(handlers)}",
                 workload.urn,
+            )
+
+
+def _no_helm_releases(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """No Helm release installs into an untrusted namespace: its pods are rendered inside the
+    release, where neither these policies nor the workload ones can see their runtime, nodes or
+    DNS."""
+    untrusted = set(sequence(config["untrustedNamespaces"]))
+    for release in each(resources, HELM_RELEASE):
+        namespace = release.props.get("namespace")
+        if is_unknown(namespace):
+            continue
+        if cluster_namespace(release)[1] in untrusted:
+            yield (
+                f"{release.name} installs a Helm release into untrusted namespace "
+                f"{cluster_namespace(release)[1]!r}, whose pods no policy can check (runtime, nodes, DNS): "
+                "render its objects as Pulumi resources (a helm.sh/v4 Chart) or install it elsewhere",
+                release.urn,
             )
 
 
@@ -232,6 +260,13 @@ def _template_of(group: Resource, resources: Sequence[Resource]) -> Resource | N
     return None
 
 
+def _runtimes(containerd: Mapping[str, Any]) -> dict[str, Any]:
+    runtimes: dict[str, Any] = {}
+    for path in CRI_RUNTIMES:
+        runtimes.update(mapping(at(containerd, *path)))
+    return runtimes
+
+
 def _node_problems(template: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     options = mapping(template.props.get("metadataOptions"))
     hops = options.get("httpPutResponseHopLimit")
@@ -254,28 +289,168 @@ def _node_problems(template: Resource, config: Mapping[str, Any]) -> Iterator[st
         containerd = tomllib.loads(str(at(node_config, "spec", "containerd", "config") or ""))
     except tomllib.TOMLDecodeError:
         containerd = {}
-    runtimes = mapping(at(containerd, *CRI_RUNTIMES))
+    runtimes = _runtimes(containerd)
+    commands = _commands(script)
+    files = _written_files(script)
     missing = [handler for handler in sequence(config["runtimeHandlers"]) if handler not in runtimes]
     if missing:
         yield f"register the runtime handlers {missing} in NodeConfig spec.containerd.config"
-    if not _drops_pod_to_node(script):
-        yield "its user data installs no host firewall dropping connections from pod interfaces to the node"
+    for handler in sequence(config["runtimeHandlers"]):
+        runtime = mapping(runtimes.get(handler))
+        if runtime:
+            yield from _runtime_problems(str(handler), runtime, commands, files)
+    if not _drops(commands, local=True):
+        yield (
+            "its user data installs no host firewall dropping new connections from pod interfaces to the "
+            "node's own addresses before kube-proxy's NAT (iptables -t mangle PREROUTING -i eni+ -m addrtype "
+            "--dst-type LOCAL -j DROP)"
+        )
+    if not _drops(commands, local=False):
+        yield (
+            "its user data does not drop pod traffic to IMDS (iptables -t mangle PREROUTING -i eni+ -d 169.254.169.254)"
+        )
+    if not _fail_closed(commands, files):
+        yield (
+            "its firewall is not re-applied on every boot before the kubelet: install it as an enabled systemd "
+            "unit and add a kubelet drop-in with Requires= on that unit (cloud-init runs user data once)"
+        )
 
 
-def _drops_pod_to_node(script: str) -> bool:
-    """An iptables INPUT rule on the pod interfaces (`eni+`) that drops, directly or through a chain."""
-    lines = [line.split() for line in script.splitlines()]
-    for words in lines:
-        if "iptables" in words and "INPUT" in words and "-i" in words and "-j" in words:
-            interface, target = words[words.index("-i") + 1], words[words.index("-j") + 1]
-            if not interface.startswith("eni"):
-                continue
-            if target == "DROP":
-                return True
-            chain = [w for w in lines if "-A" in w and target in w and "-j" in w]
-            if any(w[w.index("-j") + 1] == "DROP" and "--ctstate" not in w for w in chain):
+def _runtime_problems(
+    handler: str, runtime: Mapping[str, Any], commands: list[list[str]], files: Mapping[str, str]
+) -> Iterator[str]:
+    """The shim containerd runs for the handler is installed; for runsc, its options file turns on
+    the systemd cgroup driver the AL2023 kubelet uses (google/gvisor#10371)."""
+    runtime_type = str(runtime.get("runtime_type", ""))
+    # containerd's shim naming: runtime_type io.containerd.<name>.<version> -> containerd-shim-<name>-<version>.
+    parts = runtime_type.split(".")
+    shim = f"containerd-shim-{parts[2]}-{parts[3]}" if len(parts) == 4 and parts[:2] == ["io", "containerd"] else ""
+    if shim and not _installs(commands, shim):
+        yield f"its user data does not install {shim}, the shim of runtime handler {handler!r}"
+    if runtime_type != RUNSC_TYPE:
+        return
+    if not _installs(commands, "runsc"):
+        yield "its user data does not install runsc"
+    options = mapping(runtime.get("options"))
+    path = options.get("ConfigPath")
+    if options.get("TypeUrl") != RUNSC_OPTIONS_TYPE or not isinstance(path, str) or not path:
+        yield (
+            f"give runtime handler {handler!r} options TypeUrl = {RUNSC_OPTIONS_TYPE!r} and a ConfigPath, so runsc "
+            "gets its flags (systemd-cgroup)"
+        )
+        return
+    try:
+        flags = mapping(tomllib.loads(files.get(path, "")).get("runsc_config"))
+    except tomllib.TOMLDecodeError:
+        flags = {}
+    if str(flags.get("systemd-cgroup", "")).lower() != "true":
+        yield (
+            f'its user data does not write {path} with [runsc_config] systemd-cgroup = "true": under the '
+            "kubelet's systemd cgroup driver runsc would not apply the pod's memory and CPU limits"
+        )
+
+
+def _commands(script: str) -> list[list[str]]:
+    """The script's simple commands, split at `||`, `&&` and `;`; comment lines are skipped."""
+    commands = []
+    for line in script.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        for part in re.split(r"\|\||&&|;", line):
+            try:
+                words = shlex.split(part, comments=True)
+            except ValueError:
+                words = part.split()
+            if words:
+                commands.append(words)
+    return commands
+
+
+def _written_files(script: str) -> dict[str, str]:
+    """Files the script writes with a here-document (`cat > PATH <<'EOF'` ... `EOF`)."""
+    files: dict[str, str] = {}
+    lines = script.splitlines()
+    index = 0
+    while index < len(lines):
+        match = re.fullmatch(r"\s*cat\s*>\s*(\S+)\s*<<-?\s*['\"]?(\w+)['\"]?\s*", lines[index])
+        index += 1
+        if match is None:
+            continue
+        body = []
+        while index < len(lines) and lines[index].strip() != match.group(2):
+            body.append(lines[index])
+            index += 1
+        files[match.group(1)] = "\n".join(body) + "\n"
+        index += 1
+    return files
+
+
+def _value(words: list[str], flag: str) -> str | None:
+    return words[words.index(flag) + 1] if flag in words and words.index(flag) + 1 < len(words) else None
+
+
+def _installs(commands: list[list[str]], binary: str) -> bool:
+    return any(words[0] == "install" and words[-1].endswith(f"/{binary}") for words in commands)
+
+
+def _drops(commands: list[list[str]], local: bool) -> bool:
+    """An iptables rule added to mangle PREROUTING on the pod interfaces (`eni…`) that drops traffic
+    to the node's own addresses (`local`) or to IMDS: mangle PREROUTING runs before kube-proxy's
+    nat PREROUTING turns nodeIP:NodePort into a forwarded packet that INPUT never sees."""
+    for words in commands:
+        if "iptables" not in words[0] or _value(words, "-t") != "mangle" or _value(words, "-j") != "DROP":
+            continue
+        if "PREROUTING" not in (_value(words, "-I"), _value(words, "-A")):
+            continue
+        if not str(_value(words, "-i") or "").startswith("eni"):
+            continue
+        state = _value(words, "--ctstate")
+        if state is not None and "NEW" not in state.split(","):
+            continue
+        if local and _value(words, "--dst-type") == "LOCAL":
+            return True
+        if not local and _value(words, "-d") in IMDS:
+            return True
+    return False
+
+
+def _fail_closed(commands: list[list[str]], files: Mapping[str, str]) -> bool:
+    """A systemd unit the script enables, that a kubelet drop-in requires."""
+    enabled = {word for words in commands if words[:2] == ["systemctl", "enable"] for word in words[2:]}
+    for path, text in files.items():
+        if "/kubelet.service.d/" not in path:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "Requires" and set(value.split()) & enabled:
                 return True
     return False
+
+
+def _version_problem(group: Resource, template: Resource) -> str | None:
+    """The node group boots the template's version whose user data is checked: its latest (or the
+    default, when the template makes each new version the default). terraform-provider-aws
+    aws_eks_node_group launch_template.version: use the template's latest_version or default_version."""
+    version = at(group.props, "launchTemplate", "version")
+    if is_unknown(group.props.get("launchTemplate")) or is_unknown(version):
+        return None  # computed from the template (its new version, during a preview)
+    tracks_default = template.props.get("updateDefaultVersion") is True
+    if version in (None, "", "$Default"):
+        if tracks_default:
+            return None
+        return (
+            "launchTemplate.version is the template's default version, which does not follow its latest: set "
+            "the template's updateDefaultVersion, or the version to its latestVersion"
+        )
+    if version == "$Latest":
+        return None
+    latest = template.props.get("latestVersion")
+    if latest is None or is_unknown(latest) or str(latest) == str(version):
+        return None
+    return (
+        f"launchTemplate.version pins version {version}, not the template's latest ({latest}): the nodes boot "
+        "from other user data than the one checked here; use the template's latestVersion"
+    )
 
 
 def _node_settings(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -290,6 +465,9 @@ def _node_settings(resources: Sequence[Resource], config: Mapping[str, Any]) -> 
                 group.urn,
             )
             continue
+        version = _version_problem(group, template)
+        if version is not None:
+            yield f"{group.name} (sandbox node group): {version}", group.urn
         for problem in _node_problems(template, config):
             yield f"{template.name} (sandbox node group {group.name}): {problem}", template.urn
 
@@ -337,9 +515,11 @@ SANDBOX_STACK_RULES = (
     ),
     StackRule(
         name="sandbox-eks-node-settings",
-        description="Sandbox node groups boot from a launch template whose user data registers the isolation "
-        "runtime with containerd, sets the kubelet's podPidsLimit and singleProcessOOMKill, installs a host "
-        "firewall against pod-to-node connections, and whose IMDS is IMDSv2 with one hop.",
+        description="Sandbox node groups boot the latest version of a launch template whose user data registers "
+        "the isolation runtime with containerd (for runsc: its options file with systemd-cgroup), installs its "
+        "binaries, sets the kubelet's podPidsLimit and singleProcessOOMKill, drops pod connections to the node's "
+        "own addresses and to IMDS in mangle PREROUTING (before kube-proxy's NAT), re-applies that firewall on "
+        "every boot through a systemd unit the kubelet requires, and whose IMDS is IMDSv2 with one hop.",
         severity="high",
         enforcement="mandatory",
         check=_node_settings,
@@ -349,6 +529,18 @@ SANDBOX_STACK_RULES = (
             "maxPodPidsLimit": schema("integer", 4096, "largest podPidsLimit a sandbox kubelet may have", minimum=1),
         },
         reference="EKS user guide: customize managed nodes with launch templates; KubeletConfiguration "
-        "podPidsLimit, singleProcessOOMKill; AWS FSBP EC2.170",
+        "podPidsLimit, singleProcessOOMKill; gVisor containerd configuration and google/gvisor#10371 "
+        "(systemd-cgroup); AWS FSBP EC2.170",
+    ),
+    StackRule(
+        name="sandbox-kubernetes-no-helm-releases",
+        description="No Helm release (helm.sh/v3 Release) installs into an untrusted-code namespace: the pods it "
+        "renders are invisible to the policies that keep untrusted code on gVisor, on the sandbox nodes and "
+        "without DNS.",
+        severity="high",
+        enforcement="mandatory",
+        check=_no_helm_releases,
+        config_schema=UNTRUSTED,
+        reference="Pulumi Kubernetes helm.sh/v3 Release (objects applied by Helm, not registered as resources)",
     ),
 )

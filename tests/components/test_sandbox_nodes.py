@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -48,6 +49,14 @@ def test_the_sandbox_kubelet_limits_pids_and_kills_single_processes(prod: Graph)
     assert "cluster" not in config["spec"]  # EKS supplies the cluster's part
 
 
+def _heredocs(script: str) -> dict[str, str]:
+    """The files the script writes (`cat > PATH <<'EOF'` ... `EOF`)."""
+    return {
+        match.group(1): match.group(2)
+        for match in re.finditer(r"^cat > (\S+) <<'EOF'\n(.*?)\nEOF$", script, flags=re.S | re.M)
+    }
+
+
 def test_the_runtime_class_handler_is_the_one_containerd_gets(prod: Graph) -> None:
     config, script = parse_user_data(by_name(prod, LAUNCH_TEMPLATE)["eks-sandbox-lt"].inputs["userData"])
     assert config is not None
@@ -56,12 +65,51 @@ def test_the_runtime_class_handler_is_the_one_containerd_gets(prod: Graph) -> No
     runtime_class = prod.one(RUNTIME_CLASS)
     handler = runtime_class.inputs["handler"]
     assert handler == "runsc"
-    assert runtimes[handler] == {"runtime_type": "io.containerd.runsc.v1"}
+    # gVisor "Containerd configuration": the shim reads runsc flags from the options' ConfigPath.
+    assert runtimes[handler] == {
+        "runtime_type": "io.containerd.runsc.v1",
+        "options": {"TypeUrl": "io.containerd.runsc.v1.options", "ConfigPath": "/etc/containerd/runsc.toml"},
+    }
     # The shim containerd loads for that runtime type, and runsc itself, are installed, checked.
     for binary in ("runsc", "containerd-shim-runsc-v1"):
         assert f'install -m 0755 "{binary}" /usr/local/bin/{binary}' in script
         assert f'sha512sum -c "{binary}.sha512"' in script
     assert f'/gvisor/releases/release/{sandbox_node.GVISOR_RELEASE}/x86_64/runsc"' in script
+
+
+def test_runsc_uses_the_systemd_cgroup_driver_of_the_al2023_kubelet(prod: Graph) -> None:
+    """nodeadm runs the kubelet with cgroupDriver systemd, so containerd hands runsc a systemd
+    cgroup path; runsc applies the pod's limits only with systemd-cgroup on (google/gvisor#10371)."""
+    config, script = parse_user_data(by_name(prod, LAUNCH_TEMPLATE)["eks-sandbox-lt"].inputs["userData"])
+    assert config is not None
+    options = tomllib.loads(config["spec"]["containerd"]["config"])["plugins"]["io.containerd.grpc.v1.cri"][
+        "containerd"
+    ]["runtimes"]["runsc"]["options"]
+    written = _heredocs(script)
+    assert tomllib.loads(written[options["ConfigPath"]]) == {"runsc_config": {"systemd-cgroup": "true"}}
+
+
+def test_the_firewall_is_applied_on_every_boot_and_the_kubelet_needs_it(prod: Graph) -> None:
+    """cloud-init runs user data once per instance; nodeadm-run starts the kubelet on every boot."""
+    _, script = parse_user_data(by_name(prod, LAUNCH_TEMPLATE)["eks-sandbox-lt"].inputs["userData"])
+    written = _heredocs(script)
+    unit = written["/etc/systemd/system/sandbox-host-guard.service"]
+    assert "Before=containerd.service kubelet.service" in unit.splitlines()
+    assert {"Type=oneshot", "RemainAfterExit=yes", "WantedBy=multi-user.target"} <= set(unit.splitlines())
+    assert "ExecStart=/usr/local/sbin/sandbox-host-guard" in unit.splitlines()
+    assert "/usr/local/sbin/sandbox-host-guard" in written
+    drop_in = written["/etc/systemd/system/kubelet.service.d/10-sandbox-host-guard.conf"].splitlines()
+    assert "Requires=sandbox-host-guard.service" in drop_in and "After=sandbox-host-guard.service" in drop_in
+    # No gVisor, no kubelet: a node whose download failed never joins.
+    for binary in ("runsc", "containerd-shim-runsc-v1"):
+        assert f"ExecStartPre=/usr/bin/test -x /usr/local/bin/{binary}" in drop_in
+    assert "ExecStartPre=/usr/bin/test -s /etc/containerd/runsc.toml" in drop_in
+    # The firewall is on before anything is downloaded (set -e stops the script at a failed download).
+    lines = script.splitlines()
+    enable = lines.index("systemctl enable --now sandbox-host-guard.service")
+    assert lines.index("systemctl daemon-reload") < enable
+    assert enable < min(i for i, line in enumerate(lines) if line.startswith("curl "))
+    assert "set -euo pipefail" in lines
 
 
 def test_the_runtime_class_keeps_its_pods_on_the_sandbox_nodes_and_counts_overhead(prod: Graph) -> None:
@@ -85,18 +133,21 @@ def test_the_runtime_class_keeps_its_pods_on_the_sandbox_nodes_and_counts_overhe
 
 
 def test_the_host_firewall_drops_pod_connections_to_the_node_and_imds(prod: Graph) -> None:
+    """In mangle PREROUTING: before kube-proxy's nat PREROUTING DNATs nodeIP:NodePort (which then
+    goes through FORWARD, never INPUT), and ahead of whatever kube-proxy inserts in filter."""
     _, script = parse_user_data(by_name(prod, LAUNCH_TEMPLATE)["eks-sandbox-lt"].inputs["userData"])
-    lines = [line.strip() for line in script.splitlines()]
-    chain = sandbox_node.FIREWALL_CHAIN
-    assert f"iptables -w -I INPUT 1 -i eni+ -j {chain}" in lines
-    # Replies to connections the node opened (kubelet probes) pass; anything new is dropped.
-    rules = [line for line in lines if line.startswith(f"iptables -w -A {chain}")]
-    assert rules == [
-        f"iptables -w -A {chain} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
-        f"iptables -w -A {chain} -j DROP",
+    guard = _heredocs(script)["/usr/local/sbin/sandbox-host-guard"].splitlines()
+    assert guard[0] == "#!/bin/bash" and "set -euo pipefail" in guard
+    rules = [
+        "-i eni+ -d 169.254.169.254/32 -j DROP",
+        # Only new connections: replies to the node's own (kubelet probes) pass.
+        "-i eni+ -m addrtype --dst-type LOCAL -m conntrack --ctstate NEW -j DROP",
     ]
-    assert "iptables -w -I FORWARD 1 -i eni+ -d 169.254.169.254/32 -j DROP" in lines
-    assert lines[0] == "#!/bin/bash" and "set -euo pipefail" in lines
+    for rule_ in rules:
+        # Idempotent: inserted only when the check (-C) does not find it.
+        check, insert = f"iptables -w -t mangle -C PREROUTING {rule_}", f"iptables -w -t mangle -I PREROUTING 1 {rule_}"
+        assert f"{check} 2>/dev/null || {insert}" in guard, rule_
+    assert not [line for line in guard if " INPUT " in line or " FORWARD " in line]
 
 
 def test_imds_is_one_hop_on_the_sandbox_nodes(prod: Graph) -> None:
@@ -152,6 +203,10 @@ def test_the_sandbox_page_names_what_the_code_sets() -> None:
     assert f"release `{sandbox_node.GVISOR_RELEASE}`" in page
     assert f"| kubelet `podPidsLimit` | {sandbox_node.POD_PIDS_LIMIT} |" in page
     assert f"`overhead.podFixed.memory: {sandbox_node.RUNTIME_OVERHEAD['memory']}`" in page
+    assert '`[runsc_config] systemd-cgroup = "true"`' in page and sandbox_node.RUNSC_CONFIG_PATH in page
+    assert sandbox_node.GUARD_UNIT in page and "mangle PREROUTING" in page
+    for rule_args in sandbox_node.firewall_rules():
+        assert f"`{rule_args}`" in page, rule_args
     assert "## Threat model" in page and "## Decision" in page
 
 

@@ -22,12 +22,15 @@ RUNTIME_CLASS = "kubernetes:node.k8s.io/v1:RuntimeClass"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 ADDON = "aws:eks/addon:Addon"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMES = (
     "sandbox-kubernetes-pods-on-sandbox-nodes",
     "sandbox-kubernetes-isolation-runtime",
     "sandbox-kubernetes-no-unfiltered-dns",
     "sandbox-eks-network-policy-strict",
     "sandbox-eks-node-settings",
+    "sandbox-kubernetes-no-helm-releases",
 )
 Edit = Callable[[list[Resource]], list[Resource]]
 
@@ -74,6 +77,10 @@ def _sandbox_template(resource: Resource) -> bool:
     return resource.type == LAUNCH_TEMPLATE and resource.name.endswith("sandbox-lt")
 
 
+def _sandbox_group(resource: Resource) -> bool:
+    return resource.type == NODE_GROUP and resource.props["labels"].get("platform/node-group") == "sandbox"
+
+
 def _vpc_cni(resource: Resource) -> bool:
     return resource.type == ADDON and resource.props.get("addonName") == "vpc-cni"
 
@@ -103,6 +110,76 @@ def _kubelet(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 def _no_containerd(config: dict[str, Any]) -> None:
     config["spec"].pop("containerd")
+
+
+def _containerd(toml: str) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        config["spec"]["containerd"]["config"] = toml
+
+    return change
+
+
+RUNSC_V3 = """[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runsc]
+runtime_type = "io.containerd.runsc.v1"
+
+[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runsc.options]
+TypeUrl = "io.containerd.runsc.v1.options"
+ConfigPath = "/etc/containerd/runsc.toml"
+"""
+RUNSC_NO_OPTIONS = """[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc]
+runtime_type = "io.containerd.runsc.v1"
+"""
+SCRIPT = sandbox_node.install_script("x86_64")
+# The firewall as first written: in filter INPUT, which a DNAT'ed NodePort packet never crosses.
+INPUT_FIREWALL = """iptables -w -N SANDBOX-HOST-GUARD
+iptables -w -A SANDBOX-HOST-GUARD -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+iptables -w -A SANDBOX-HOST-GUARD -j DROP
+iptables -w -I INPUT 1 -i eni+ -j SANDBOX-HOST-GUARD
+iptables -w -I FORWARD 1 -i eni+ -d 169.254.169.254/32 -j DROP
+"""
+LOCAL_DROP = "-i eni+ -m addrtype --dst-type LOCAL -m conntrack --ctstate NEW -j DROP"
+IMDS_DROP = "-i eni+ -d 169.254.169.254/32 -j DROP"
+
+
+def _without_lines(*fragments: str) -> str:
+    """The sandbox's own script with every line holding one of `fragments` left out."""
+    return "\n".join(line for line in SCRIPT.splitlines() if not any(f in line for f in fragments)) + "\n"
+
+
+def _commented(fragment: str) -> str:
+    """The sandbox's own script with the lines holding `fragment` commented out."""
+    return "\n".join(f"# {line}" if fragment in line else line for line in SCRIPT.splitlines()) + "\n"
+
+
+def _launch_version(version: str | None, latest: int | None = None, tracks_default: bool = True) -> Edit:
+    def edit(resources: list[Resource]) -> list[Resource]:
+        def template(props: dict[str, Any]) -> None:
+            props["updateDefaultVersion"] = tracks_default
+            if latest is not None:
+                props["latestVersion"] = latest  # as a deployed template's outputs hold it
+
+        def group(props: dict[str, Any]) -> None:
+            props["launchTemplate"]["version"] = version
+
+        return _edit(_edit(resources, _sandbox_template, template), _sandbox_group, group)
+
+    return edit
+
+
+def _helm_release(namespace: str) -> Edit:
+    def edit(resources: list[Resource]) -> list[Resource]:
+        python = next(r for r in resources if _python(r))
+        release = Resource(
+            type=HELM_RELEASE,
+            name="judge",
+            urn=python.urn.replace("kubernetes:apps/v1:Deployment", HELM_RELEASE) + "-judge",
+            props={"chart": "judge0", "namespace": namespace, "version": "1.0.0"},
+            provider=python.provider,
+            provider_props=python.provider_props,
+        )
+        return [*resources, release]
+
+    return edit
 
 
 def _dns_policy(
@@ -223,6 +300,75 @@ CAUGHT: list[tuple[str, Edit, str]] = [
         lambda rs: _edit(rs, _sandbox_template, _with_user_data(script="#!/bin/bash\ntrue\n")),
         "installs no host firewall",
     ),
+    # The filter INPUT firewall: nodeIP:NodePort is DNAT'ed in nat PREROUTING and never reaches INPUT.
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(script=_without_lines("mangle") + INPUT_FIREWALL)),
+        "installs no host firewall dropping new connections from pod interfaces to the node's own addresses",
+    ),
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(script=_without_lines("mangle") + INPUT_FIREWALL)),
+        "does not drop pod traffic to IMDS",
+    ),
+    # A commented-out rule drops nothing.
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(script=_commented("--dst-type LOCAL"))),
+        "installs no host firewall",
+    ),
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(script=_commented("169.254.169.254"))),
+        "does not drop pod traffic to IMDS",
+    ),
+    # Rules applied once by cloud-init are gone after a reboot; the kubelet must require them.
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(
+            rs, _sandbox_template, _with_user_data(script=_without_lines("Requires=sandbox-host-guard.service"))
+        ),
+        "not re-applied on every boot",
+    ),
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(script=_without_lines("systemctl enable"))),
+        "not re-applied on every boot",
+    ),
+    # gVisor itself.
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(script=_without_lines("install -m"))),
+        "does not install containerd-shim-runsc-v1",
+    ),
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(script=_commented('install -m 0755 "runsc"'))),
+        "does not install runsc",
+    ),
+    # runsc without the systemd cgroup driver: the pod's limits are not applied (google/gvisor#10371).
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(_containerd(RUNSC_NO_OPTIONS))),
+        "give runtime handler 'runsc' options TypeUrl",
+    ),
+    (
+        "sandbox-eks-node-settings",
+        lambda rs: _edit(rs, _sandbox_template, _with_user_data(script=_without_lines("systemd-cgroup"))),
+        'does not write /etc/containerd/runsc.toml with [runsc_config] systemd-cgroup = "true"',
+    ),
+    # The node group boots another version than the one whose user data is checked.
+    ("sandbox-eks-node-settings", _launch_version("1", latest=2), "pins version 1, not the template's latest (2)"),
+    (
+        "sandbox-eks-node-settings",
+        _launch_version("$Default", tracks_default=False),
+        "is the template's default version, which does not follow its latest",
+    ),
+    (
+        "sandbox-kubernetes-no-helm-releases",
+        _helm_release("sandbox"),
+        "installs a Helm release into untrusted namespace 'sandbox'",
+    ),
     (
         "sandbox-eks-node-settings",
         lambda rs: _edit(
@@ -252,6 +398,22 @@ def test_each_mutation_is_caught(stack: list[Resource], name: str, edit: Edit, m
 
 
 NEAR_MISSES: list[tuple[str, Edit]] = [
+    # Strict mode beside other vpc-cni settings.
+    (
+        "sandbox-eks-network-policy-strict",
+        lambda rs: _edit(
+            rs,
+            _vpc_cni,
+            lambda p: p.update(
+                configurationValues='{"enableNetworkPolicy": "true", "env": {"ENABLE_PREFIX_DELEGATION": "true", '
+                '"NETWORK_POLICY_ENFORCING_MODE": "strict", "WARM_PREFIX_TARGET": "1"}}'
+            ),
+        ),
+    ),
+    # No sandbox node group and no vpc-cni add-on: nothing untrusted runs here to enforce policies for.
+    ("sandbox-eks-network-policy-strict", lambda rs: [r for r in rs if not _vpc_cni(r) and not _sandbox_group(r)]),
+    # A Helm release outside the untrusted namespaces.
+    ("sandbox-kubernetes-no-helm-releases", _helm_release("tools")),
     # The RuntimeClass's scheduling still keeps the pod on the sandbox nodes.
     ("sandbox-kubernetes-pods-on-sandbox-nodes", lambda rs: _edit(rs, _python, lambda p: _pod(p).pop("nodeSelector"))),
     # A pod outside the untrusted namespaces needs no isolation runtime.
@@ -273,6 +435,12 @@ NEAR_MISSES: list[tuple[str, Edit]] = [
         "sandbox-eks-node-settings",
         lambda rs: _edit(rs, _sandbox_template, _with_user_data(_kubelet("podPidsLimit", 4096))),
     ),
+    # containerd 2's config version 3 path for the runtime (nodeadm's own template uses it).
+    ("sandbox-eks-node-settings", lambda rs: _edit(rs, _sandbox_template, _with_user_data(_containerd(RUNSC_V3)))),
+    # The versions that follow the template: its latest, `$Latest`, its default when that tracks the latest.
+    ("sandbox-eks-node-settings", _launch_version("2", latest=2)),
+    ("sandbox-eks-node-settings", _launch_version("$Latest", latest=2, tracks_default=False)),
+    ("sandbox-eks-node-settings", _launch_version(None, latest=2)),
     # The system nodes need none of it.
     (
         "sandbox-eks-node-settings",

@@ -239,7 +239,8 @@ class VpcConfig(_Model):
         "accepts. By ID because zone names map to different zones in each account",
     )
     nat_strategy: Literal["none", "single", "one-per-az"] = Field(
-        default="one-per-az", description="none | single (dev) | one-per-az (prod)"
+        default="one-per-az",
+        description="single (dev) | one-per-az (prod); none is refused: the sandbox nodes download gVisor at boot",
     )
     flow_log_retention_days: int = Field(default=30, description="CloudWatch retention of flow logs")
     interface_endpoints: bool = Field(
@@ -938,6 +939,15 @@ class RegionConfig(_Model):
             problem = zone_id_problem(self.name, zone_id)
             if problem:
                 raise KeyedValueError(f"vpc.availabilityZoneIds[{index}]", problem)
+        if self.vpc.nat_strategy == "none":
+            # Every region has a sandbox node group, whose nodes fetch gVisor from its public release
+            # bucket at first boot (components/sandbox_node.py); with no NAT that never succeeds and
+            # the nodes never join (their kubelet requires runsc).
+            raise KeyedValueError(
+                "vpc.natStrategy",
+                "none leaves the sandbox nodes no way to download gVisor (storage.googleapis.com) at boot, so "
+                "they never join; use single or one-per-az",
+            )
         registry = self.language_services.image_registry
         ecr = _ECR_REGISTRY.fullmatch(registry) if registry else None
         if ecr is not None and ecr["region"] != self.name:

@@ -187,6 +187,13 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
     ("cidr too large", _set("regions.0.vpc.cidr", "10.0.0.0/12"), "regions[0].vpc.cidr", "needs /16 to /24"),
     ("cidr public", _set("regions.0.vpc.cidr", "8.8.0.0/16"), "regions[0].vpc.cidr", "not a private"),
     ("nat strategy", _set("regions.0.vpc.natStrategy", "double"), "regions[0].vpc.natStrategy", "one-per-az"),
+    # The sandbox nodes download gVisor at boot (components/sandbox_node.py): no NAT, no nodes.
+    (
+        "no nat for the sandbox nodes",
+        _set("regions.0.vpc.natStrategy", "none"),
+        "regions[0].vpc.natStrategy",
+        "no way to download gVisor",
+    ),
     (
         "zone of another region",
         _set("regions.0.vpc.availabilityZoneIds", ["use1-az1", "euw1-az2"]),

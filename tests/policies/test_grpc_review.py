@@ -139,7 +139,9 @@ def mutated() -> tuple[Analysis, set[tuple[str, str]]]:
     )
     m.expect("exposure-kubernetes-load-balancer-namespaces", ingress)
     # 9: a Helm release moved into sandbox; a DeploymentPatch; a NamespacePatch.
-    m.expect("images-kubernetes-helm-release-allowed", m.change("ap-southeast-1-ingress-traefik", namespace="sandbox"))
+    moved = m.change("ap-southeast-1-ingress-traefik", namespace="sandbox")
+    m.expect("images-kubernetes-helm-release-allowed", moved)
+    m.expect("sandbox-kubernetes-no-helm-releases", moved)
     patch = m.add(
         "us-east-1-language-services-c-deployment",
         "us-east-1-c-patch",

@@ -36,6 +36,47 @@ def test_ci_run_fails_with_exit_2_when_preflight_has_an_input_error(tmp_path: Pa
     assert "CI: green" not in done.stderr + done.stdout
 
 
+def _fake_venv(tmp_path: Path) -> Path:
+    """A virtual environment make takes as installed, whose python is this interpreter."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    (venv / ".installed").touch()  # newer than requirements*.txt: make installs nothing
+    return venv
+
+
+def test_ci_run_test_exits_with_pytests_failure_code_not_makes(tmp_path: Path) -> None:
+    # make exits 2 for any failing recipe; .ci/run must report pytest's 1 (tests failed).
+    failing = tmp_path / "test_fails.py"
+    failing.write_text("def test_fails() -> None:\n    assert False\n")
+    done = script(
+        CI / "run",
+        "test",
+        CI_VENV=str(_fake_venv(tmp_path)),
+        PYTEST_ADDOPTS=f"-p no:cacheprovider --rootdir {tmp_path} {failing}",
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "CI: tests failed (exit 1)" in done.stderr
+    assert "1 failed" in done.stdout
+
+
+def test_make_test_runs_the_test_script_in_parallel() -> None:
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test: .*\n\t(.*)$", makefile, re.MULTILINE)
+    assert recipe is not None
+    assert recipe.group(1).startswith("PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile")
+
+
+def test_ci_run_runs_every_stack_and_exits_with_the_first_failure(tmp_path: Path) -> None:
+    done = script(
+        CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(tmp_path)
+    )
+    assert done.returncode == 2, done.stderr
+    assert "preflight dev: passed" in done.stderr  # the stack after the failing one still ran
+
+
 def test_ci_run_refuses_an_unknown_step() -> None:
     done = script(CI / "run", "deploy", CI_VENV=sys.prefix)
     assert done.returncode == 2 and "unknown step deploy" in done.stderr
@@ -66,7 +107,8 @@ def test_preflight_script_passes_a_stack_and_writes_every_report_of_one_run(tmp_
     assert json.loads((out / "export.json").read_text())["version"] == 3
 
 
-def test_the_test_script_turns_no_tests_collected_into_a_failure() -> None:
+def test_the_test_script_turns_no_tests_collected_into_a_failure(tmp_path: Path) -> None:
+    status = tmp_path / "status"
     done = script(
         CI / "test.sh",
         "tests/ci/test_scripts.py",
@@ -75,9 +117,11 @@ def test_the_test_script_turns_no_tests_collected_into_a_failure() -> None:
         "-p",
         "no:cacheprovider",
         PYTHON=sys.executable,
+        CI_TEST_STATUS=str(status),
     )
     assert done.returncode == 1, done.stdout[-500:]
     assert "pytest collected no tests (exit 5)" in done.stderr
+    assert status.read_text().strip() == "1"
 
 
 SHARED_READERS = [

@@ -290,9 +290,9 @@ def _open_blocks(lines: Sequence[str]) -> tuple[str, int]:
         if open_fence:
             # CommonMark: a closing fence is at least as long, of the same character, and carries
             # no info string (```text inside a ```` block is content, not its end).
-            if match and match.group(1)[0] == open_fence[0] and len(match.group(1)) >= len(open_fence):
-                if not match.group(2).strip():
-                    open_fence = ""
+            fence, info = (match.group(1), match.group(2).strip()) if match else ("", "x")
+            if not info and fence[0] == open_fence[0] and len(fence) >= len(open_fence):
+                open_fence = ""
             continue
         if match:
             open_fence = match.group(1)

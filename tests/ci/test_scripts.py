@@ -71,9 +71,7 @@ def test_make_test_runs_the_test_script_in_parallel() -> None:
 
 
 def test_ci_run_runs_every_stack_and_exits_with_the_first_failure(tmp_path: Path) -> None:
-    done = script(
-        CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(tmp_path)
-    )
+    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(tmp_path))
     assert done.returncode == 2, done.stderr
     assert "preflight dev: passed" in done.stderr  # the stack after the failing one still ran
 

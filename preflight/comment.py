@@ -3,7 +3,8 @@
 The workflow's preflight jobs leave, per stack, a folder `preflight-<stack>/` with `status` (the
 exit code of preflight: 0 passed, 1 a mandatory violation, 2 an input error), `report.md`,
 `report.json` and, when the base branch could be previewed, `base.json` (the base's JSON report);
-the real `pulumi preview` jobs leave `preview-<stack>/` with `status` and `preview.txt`. This
+the real `pulumi preview` jobs leave `preview-<stack>/` with `status` (the CLI's exit code, or 64
+when .ci/pulumi-preview.sh refused its inputs) and `preview.txt`. This
 module turns the folders into:
 
 - the comment: a hidden marker (how the workflow finds the comment to update instead of adding
@@ -33,11 +34,26 @@ GITHUB_LIMIT = 65_536
 """GitHub refuses an issue comment body over 65,536 characters ("body is too long")."""
 BUDGET = 60_000
 """What the comment may use, in UTF-8 bytes (at most as many characters): room under the limit."""
+SUMMARY_BUDGET = 1_000_000
+"""GitHub refuses a step summary over 1 MiB (1,048,576 bytes) and shows none of it: room under it."""
 PREVIEW_LINES = 400
 """The tail of `pulumi preview`'s output kept per stack before any cut for length."""
 
 VERDICTS = {0: "✅ passed", 1: "❌ mandatory violation", 2: "⚠️ input error (exit 2)"}
-PREVIEW_VERDICTS = {0: "✅ passed", 1: "❌ failed", 2: "⚠️ error (exit 2)"}
+PREVIEW_VERDICTS = {
+    # The Pulumi CLI's exit codes (pulumi.com/docs/iac/cli/exit-codes, CLI >= 3.226.1).
+    0: "✅ passed",
+    1: "💥 CLI error (exit 1)",
+    2: "⚠️ configuration error (exit 2)",
+    3: "⚠️ authentication error (exit 3)",
+    4: "💥 resource error (exit 4)",
+    5: "❌ policy violation (exit 5)",
+    6: "⚠️ stack not found (exit 6)",
+    7: "⚠️ unexpected changes (exit 7)",
+    8: "⚠️ cancelled (exit 8)",
+    # .ci/pulumi-preview.sh's own refusal before the CLI ran (EX_USAGE): the workflow's variables.
+    64: "⚠️ workflow setup error (exit 64)",
+}
 
 
 class CommentError(Exception):
@@ -257,38 +273,45 @@ def truncate_markdown(text: str, limit: int, where: str) -> str:
         kept.append(line)
         used += size(line) + 1
     closing: list[str] = []
-    fence = _open_fence(kept)
+    fence, opened = _open_blocks(kept)
     if fence:
         closing.append(fence)
-    opened = sum(line.count("<details") for line in kept) - sum(line.count("</details>") for line in kept)
     note = f"_… cut here for GitHub's comment limit ({len(lines) - len(kept)} more lines): {where}._"
     closing += ["", note] + ["</details>"] * max(0, opened)
     return "\n".join(kept + closing)
 
 
-def _open_fence(lines: Sequence[str]) -> str:
-    """The fence that would close the code block still open at the end of `lines`, or ""."""
-    open_fence = ""
+def _open_blocks(lines: Sequence[str]) -> tuple[str, int]:
+    """What is still open at the end of `lines`: the fence that would close the open code block
+    (or ""), and how many <details> opened outside code blocks are not closed."""
+    open_fence, details = "", 0
     for line in lines:
-        match = re.match(r"^\s*(`{3,}|~{3,})", line)
-        if not match:
+        match = re.match(r"^\s*(`{3,}|~{3,})(.*)$", line)
+        if open_fence:
+            # CommonMark: a closing fence is at least as long, of the same character, and carries
+            # no info string (```text inside a ```` block is content, not its end).
+            fence, info = (match.group(1), match.group(2).strip()) if match else ("", "x")
+            if not info and fence[0] == open_fence[0] and len(fence) >= len(open_fence):
+                open_fence = ""
             continue
-        if not open_fence:
+        if match:
             open_fence = match.group(1)
-        elif match.group(1)[0] == open_fence[0] and len(match.group(1)) >= len(open_fence):
-            open_fence = ""
-    return open_fence
+            continue
+        details += line.count("<details") - line.count("</details>")
+    return open_fence, max(0, details)
 
 
 def _fold(summary: str, body: str) -> str:
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def render(results: Sequence[StackResult], run_url: str = "", budget: int = BUDGET) -> str:
-    """The comment body: marker, headline, table, then each stack's sections, cut to fit `budget`."""
-    where = "the full report is in this run's job summary and its preflight artifacts"
-    if run_url:
-        where = f"the full report is in the [job summary and artifacts]({run_url})"
+def render(results: Sequence[StackResult], run_url: str = "", budget: int = BUDGET, where: str = "") -> str:
+    """The comment body: marker, headline, table, then each stack's sections, cut to fit `budget`;
+    `where` says where the rest of a cut section is."""
+    if not where:
+        where = "the full report is in this run's job summary and its preflight artifacts"
+        if run_url:
+            where = f"the full report is in the [job summary and artifacts]({run_url})"
     head = [MARKER, headline(results), "", *table(results), ""]
     if run_url:
         head += [f"Run: {run_url}", ""]
@@ -312,8 +335,10 @@ def render(results: Sequence[StackResult], run_url: str = "", budget: int = BUDG
 
 
 def render_summary(results: Sequence[StackResult], run_url: str = "") -> str:
-    """The job summary: everything, uncut (GitHub allows 1 MiB per step summary)."""
-    return render(results, run_url, budget=10**9).replace(MARKER + "\n", "", 1)
+    """The job summary: everything, unless it exceeds what GitHub shows of a step summary (1 MiB);
+    then cut like the comment, pointing at the artifacts."""
+    where = "the full report is in this run's preflight and preview artifacts"
+    return render(results, run_url, budget=SUMMARY_BUDGET, where=where).replace(MARKER + "\n", "", 1)
 
 
 # --- whether to post --------------------------------------------------------------------------

@@ -3,7 +3,7 @@ act on it, with a fingerprint that follows the same finding from run to run.
 
 GitHub's rules (docs.github.com, "SARIF support for code scanning"): a result's location must be
 a file in the repository with a line, or the alert lands on the file's first line; results are
-matched across runs by `partialFingerprints` with the rule and file path; a rule shows
+matched across runs by `partialFingerprints.primaryLocationLineHash` (ours, see LINE_HASH_KEY); a rule shows
 `fullDescription` and `help` on the alert, and `properties.security-severity` (a number 0.0-10.0
 as a string: over 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low) ranks it, for rules
 tagged `security`.
@@ -35,7 +35,11 @@ from preflight.export import State
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "preflightFinding/v1"
-"""Our partialFingerprints key: the stack, the policy and the resource, nothing that moves."""
+"""Our own partialFingerprints key: the stack, the policy and the resource, nothing that moves."""
+LINE_HASH_KEY = "primaryLocationLineHash"
+"""The only partialFingerprints key code scanning matches alerts by (GitHub, "SARIF support for code
+scanning"); upload-sarif computes it from the located line's text unless the file already has it,
+which would merge every finding located on one line. So ours goes there too."""
 
 SECURITY_SEVERITY = {"low": "3.0", "medium": "5.5", "high": "8.0", "critical": "9.5"}
 """A policy's severity as GitHub's security-severity score (the middle of each documented band)."""
@@ -196,7 +200,7 @@ def _result(state: State, violation: Violation, where: Location, rule_index: int
                 "logicalLocations": [{"fullyQualifiedName": logical, "kind": "resource"}],
             }
         ],
-        "partialFingerprints": {FINGERPRINT_KEY: finding},
+        "partialFingerprints": {LINE_HASH_KEY: finding, FINGERPRINT_KEY: finding},
         "properties": {"stack": state.stack, "urn": violation.urn, "enforcementLevel": violation.enforcement_level},
     }
 

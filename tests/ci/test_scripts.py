@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,45 @@ def test_ci_run_fails_with_exit_2_when_preflight_has_an_input_error(tmp_path: Pa
     assert done.returncode == 2, done.stderr
     assert "preflight no-such-stack: input error (exit 2), not a policy verdict" in done.stderr
     assert "CI: green" not in done.stderr + done.stdout
+
+
+def _fake_venv(tmp_path: Path) -> Path:
+    """A virtual environment make takes as installed, whose python is this interpreter."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    (venv / ".installed").touch()  # newer than requirements*.txt: make installs nothing
+    return venv
+
+
+def test_ci_run_test_exits_with_pytests_failure_code_not_makes(tmp_path: Path) -> None:
+    # make exits 2 for any failing recipe; .ci/run must report pytest's 1 (tests failed).
+    failing = tmp_path / "test_fails.py"
+    failing.write_text("def test_fails() -> None:\n    assert False\n")
+    done = script(
+        CI / "run",
+        "test",
+        CI_VENV=str(_fake_venv(tmp_path)),
+        PYTEST_ADDOPTS=f"-p no:cacheprovider --rootdir {tmp_path} {failing}",
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "CI: tests failed (exit 1)" in done.stderr
+    assert "1 failed" in done.stdout
+
+
+def test_make_test_runs_the_test_script_in_parallel() -> None:
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test: .*\n\t(.*)$", makefile, re.MULTILINE)
+    assert recipe is not None
+    assert recipe.group(1).startswith("PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile")
+
+
+def test_ci_run_runs_every_stack_and_exits_with_the_first_failure(tmp_path: Path) -> None:
+    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert "preflight dev: passed" in done.stderr  # the stack after the failing one still ran
 
 
 def test_ci_run_refuses_an_unknown_step() -> None:
@@ -66,7 +106,8 @@ def test_preflight_script_passes_a_stack_and_writes_every_report_of_one_run(tmp_
     assert json.loads((out / "export.json").read_text())["version"] == 3
 
 
-def test_the_test_script_turns_no_tests_collected_into_a_failure() -> None:
+def test_the_test_script_turns_no_tests_collected_into_a_failure(tmp_path: Path) -> None:
+    status = tmp_path / "status"
     done = script(
         CI / "test.sh",
         "tests/ci/test_scripts.py",
@@ -75,9 +116,11 @@ def test_the_test_script_turns_no_tests_collected_into_a_failure() -> None:
         "-p",
         "no:cacheprovider",
         PYTHON=sys.executable,
+        CI_TEST_STATUS=str(status),
     )
     assert done.returncode == 1, done.stdout[-500:]
     assert "pytest collected no tests (exit 5)" in done.stderr
+    assert status.read_text().strip() == "1"
 
 
 SHARED_READERS = [
@@ -156,41 +199,78 @@ def test_preflight_script_does_not_take_a_crash_for_a_verdict(tmp_path: Path) ->
     [
         ("dev", {"PULUMI_BACKEND_URL": "s3://state"}, "is not <org>/platform/dev"),
         ("acme/platform/dev", {}, "no backend"),
+        # A self-managed backend names its stacks organization/<project>/<stack>, literally.
+        ("acme/platform/dev", {"PULUMI_BACKEND_URL": "s3://state"}, "must be organization/platform/dev"),
     ],
 )
-def test_the_real_preview_refuses_a_bare_stack_name_or_no_backend(
+def test_the_real_preview_refuses_its_own_bad_inputs_with_a_code_the_cli_does_not_use(
     tmp_path: Path, full_name: str, env: dict[str, str], message: str
 ) -> None:
     settings = {"PULUMI_ACCESS_TOKEN": "", "PULUMI_BACKEND_URL": "", "OUT": str(tmp_path), **env}
     done = script(CI / "pulumi-preview.sh", "dev", full_name, **settings)
-    assert done.returncode == 2 and message in done.stderr
-    assert (tmp_path / "status").read_text().strip() == "2"
+    # 64, not 2: the CLI's own exit 2 is a configuration error of the stack.
+    assert done.returncode == 64 and message in done.stderr, done.stderr
+    assert (tmp_path / "status").read_text().strip() == "64"
 
 
+@pytest.mark.parametrize(("code", "message"), [(5, "a policy pack blocked it (exit 5)"), (3, "CLI failed (exit 3)")])
+def test_the_real_preview_keeps_the_clis_exit_code(tmp_path: Path, code: int, message: str) -> None:
+    fake = tmp_path / "bin" / "pulumi"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho 'error: preview failed'\nexit {code}\n")
+    fake.chmod(0o755)
+    out = tmp_path / "out"
+    done = script(
+        CI / "pulumi-preview.sh",
+        "dev",
+        "organization/platform/dev",
+        PATH=f"{fake.parent}:{os.environ['PATH']}",
+        PULUMI_BACKEND_URL="s3://state",
+        OUT=str(out),
+    )
+    assert done.returncode == code and message in done.stderr
+    assert (out / "status").read_text().strip() == str(code)
+    assert "error: preview failed" in (out / "preview.txt").read_text()
+
+
+MARKER_LINE = "<!-- platform-preflight-sticky-comment -->"
+OTHERS = [
+    {"id": 1, "user": {"login": "mallory"}, "body": f"{MARKER_LINE}\nnot ours"},  # a person copying the marker
+    {"id": 2, "user": {"login": "github-actions[bot]"}, "body": "another workflow's comment"},
+]
+OURS = {"id": 42, "user": {"login": "github-actions[bot]"}, "body": f"{MARKER_LINE}\n### Preflight"}
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (GitHub's runners have it)")
 @pytest.mark.parametrize(
-    ("existing", "method", "path"), [("", "POST", "issues/7/comments"), ("42", "PATCH", "issues/comments/42")]
+    ("comments", "method", "path"),
+    [(OTHERS, "POST", "issues/7/comments"), ([*OTHERS, OURS], "PATCH", "issues/comments/42")],
 )
 def test_the_sticky_comment_is_updated_when_found_and_created_otherwise(
-    tmp_path: Path, existing: str, method: str, path: str
+    tmp_path: Path, comments: list[dict[str, object]], method: str, path: str
 ) -> None:
-    # A stand-in for the GitHub CLI: the listing answers with the existing comment's id (if any),
-    # every other call is recorded.
-    calls = tmp_path / "calls"
+    # A stand-in for the GitHub CLI: the listing applies the script's own --jq filter (with jq) to
+    # the comments of the pull request; every other call is recorded.
+    calls, listing = tmp_path / "calls", tmp_path / "comments.json"
+    listing.write_text(json.dumps(comments))
     fake = tmp_path / "bin" / "gh"
     fake.parent.mkdir()
     fake.write_text(
         "#!/bin/sh\n"
-        'case "$*" in *--paginate*) [ -n "$EXISTING" ] && echo "$EXISTING"; exit 0 ;; esac\n'
+        'case "$*" in *--paginate*)\n'
+        '  prev=""; for a in "$@"; do [ "$prev" = --jq ] && filter="$a"; prev="$a"; done\n'
+        '  exec jq -r "$filter" "$LISTING" ;;\n'
+        "esac\n"
         'echo "$*" >> "$CALLS"\n'
     )
     fake.chmod(0o755)
     body = tmp_path / "comment.md"
-    body.write_text("<!-- platform-preflight-sticky-comment -->\n### Preflight\n")
+    body.write_text(f"{MARKER_LINE}\n### Preflight\n")
     done = script(
         CI / "sticky-comment.sh",
         body,
         PATH=f"{fake.parent}:{os.environ['PATH']}",
-        EXISTING=existing,
+        LISTING=str(listing),
         CALLS=str(calls),
         REPO="acme/platform",
         PR_NUMBER="7",

@@ -94,7 +94,7 @@ def reports(tmp_path: Path) -> Path:
         violations_json(330),
         base=violations_json(5, start=328),
         diff=DIFF,
-        preview=(1, "Previewing update (platform/prod)\n" + "\n".join(f"line {i} ``` x" for i in range(2000))),
+        preview=(5, "Previewing update (platform/prod)\n" + "\n".join(f"line {i} ``` x" for i in range(2000))),
     )
     return folder
 
@@ -110,7 +110,7 @@ def test_one_comment_for_every_stack_with_the_hidden_marker_first(reports: Path)
     table = rows(body)
     assert list(table) == ["dev", "staging", "prod"]  # dev, staging, prod: the order of promotion
     assert "✅ passed" in table["dev"] and "⚠️ input error (exit 2)" in table["staging"]
-    assert "❌ mandatory violation" in table["prod"] and "❌ failed" in table["prod"]  # preview column
+    assert "❌ mandatory violation" in table["prod"] and "❌ policy violation (exit 5)" in table["prod"]  # preview
     assert "### Preflight: ❌ staging, prod need attention" in body
 
 
@@ -160,6 +160,42 @@ def test_preview_output_is_fenced_beyond_its_own_backticks_and_keeps_its_tail(tm
     assert "````text" in body  # one backtick longer than the output's own fence
     assert f"resource {comment.PREVIEW_LINES + 9}" in body and "resource 11\n" not in body
     assert "_first 12 lines left out_" in body
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (0, "✅ passed"),
+        (5, "❌ policy violation (exit 5)"),  # the CLI's code for a policy pack that said no
+        (3, "⚠️ authentication error (exit 3)"),
+        (6, "⚠️ stack not found (exit 6)"),
+        (2, "⚠️ configuration error (exit 2)"),
+        (64, "⚠️ workflow setup error (exit 64)"),  # .ci/pulumi-preview.sh refused its inputs
+        (139, "💥 crashed (exit 139)"),
+    ],
+)
+def test_the_real_previews_exit_code_is_read_as_the_pulumi_cli_documents_it(
+    tmp_path: Path, status: int, verdict: str
+) -> None:
+    write_stack(tmp_path, "dev", 0, [], preview=(status, "Previewing update (acme/platform/dev)"))
+    assert rows(comment.render(comment.read_results(tmp_path)))["dev"].endswith(f"| {verdict} |")
+
+
+def test_a_cut_inside_a_code_block_closes_it_and_ignores_what_it_quotes() -> None:
+    # ```text inside a ``` block is content (a closing fence has no info string), and so is a
+    # <details> quoted in it: neither may decide what the cut closes.
+    text = "\n".join(["```", "```text", "<details>", *[f"line {i}" for i in range(200)], "```"])
+    cut = comment.truncate_markdown(text, 1000, "elsewhere").splitlines()
+    assert cut[-3:-1] == ["```", ""] and cut[-1].startswith("_… cut here") and cut.count("```") == 2
+    assert "</details>" not in cut
+
+
+def test_the_job_summary_stays_under_githubs_1_mib(tmp_path: Path) -> None:
+    huge = violations_json(4000)
+    write_stack(tmp_path, "prod", 1, huge)
+    summary = comment.render_summary(comment.read_results(tmp_path))
+    assert comment.size(summary) <= comment.SUMMARY_BUDGET < 1024 * 1024
+    assert "cut here" in summary and "preflight and preview artifacts" in summary
 
 
 @pytest.mark.parametrize(

@@ -113,9 +113,13 @@ def test_fingerprints_are_stable_and_tell_every_finding_apart() -> None:
     found = [violation(b.urn, "encryption-s3") for b in buckets] + [violation(buckets[0].urn, "encryption-s3")]
     first = rendered(found, state(*buckets))["runs"][0]["results"]
     again = rendered(list(found), state(*buckets))["runs"][0]["results"]
-    prints = [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in first]
-    assert prints == [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in again]
+    # GitHub matches alerts by primaryLocationLineHash alone (and upload-sarif keeps one that is
+    # there): it must be ours, or findings located on one line would collapse into one alert.
+    prints = [r["partialFingerprints"]["primaryLocationLineHash"] for r in first]
+    assert prints == [r["partialFingerprints"]["primaryLocationLineHash"] for r in again]
+    assert len({(r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in first}) < len(found)
     assert len(set(prints)) == len(found)  # a second message on one resource is a finding of its own
+    assert prints == [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in first]
     # Another stack's copy of the same finding is another alert.
     other = sarif.fingerprint("platform", "prod", "encryption-s3", buckets[0].urn)
     assert other not in prints and sarif.fingerprint("platform", "dev", "encryption-s3", buckets[0].urn) == prints[0]

@@ -4,7 +4,13 @@ The estimate is the one preflight reports (cost/estimate.py over cost/prices.py)
 the resources the engine sends, so a real `pulumi preview --policy-pack policies` checks the same
 figure. The budget has one source: the stack's own `platform:monthlyBudget`, which the engine sends
 the pack with ConfigureStack (and preflight does the same); `monthlyBudgetUsd` in the policy config
-overrides it. The policy is advisory by default and policies/config/prod.json makes it mandatory.
+overrides it. The usage figures come from the stack's `usage/<stack>.yaml` (cost/usage.py), found by
+the stack name ConfigureStack sent. The policy is advisory by default and policies/config/prod.json
+makes it mandatory.
+
+Nothing passes by being ignored: with a budget set, every resource the table cannot price is a
+violation of its own, naming the resource, so a mandatory budget cannot be met by a stack whose
+estimate is missing a part (a type, size or region without a price).
 """
 
 from __future__ import annotations
@@ -13,21 +19,26 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from cost.estimate import Estimate, Item, estimate, provider_region
+from cost.usage import DEFAULT_USAGE, Usage, UsageError, usage_for_stack
 from policies.rule import Resource, StackRule
+from policies.servicer import STACK_NAME_SENT
 
 
-def stack_estimate(resources: Sequence[Resource]) -> Estimate:
+def stack_estimate(resources: Sequence[Resource], usage: Usage = DEFAULT_USAGE) -> Estimate:
     """The cost estimate of the resources a stack policy receives."""
     return estimate(
-        Item(
-            urn=resource.urn,
-            type=resource.type,
-            props=resource.props,
-            region=provider_region(resource.provider_props),
-            parent=resource.parent,
-            dependencies=resource.dependencies,
-        )
-        for resource in resources
+        (
+            Item(
+                urn=resource.urn,
+                type=resource.type,
+                props=resource.props,
+                region=provider_region(resource.provider_props),
+                parent=resource.parent,
+                dependencies=resource.dependencies,
+            )
+            for resource in resources
+        ),
+        usage,
     )
 
 
@@ -35,7 +46,20 @@ def _within_budget(resources: Sequence[Resource], config: Mapping[str, Any]) -> 
     budget = config.get("monthlyBudgetUsd")
     if not isinstance(budget, int | float) or isinstance(budget, bool):
         return
-    found = stack_estimate(resources)
+    try:
+        usage = usage_for_stack(STACK_NAME_SENT.get("stack", ""))
+    except UsageError as error:
+        yield f"the stack's usage file cannot be used, so its cost is unknown: {error}", ""
+        return
+    found = stack_estimate(resources, usage)
+    for missing in found.unpriced:
+        name = missing.urn.rsplit("::", 1)[-1]
+        yield (
+            f"{name} has no price ({missing.reason}), so the estimate cannot show the stack within its budget "
+            f"${budget:,.2f}; use a priced type, size or region, or add its price (cost/prices.py, or "
+            "`python -m cost.offer_file` from AWS's offer file)",
+            missing.urn,
+        )
     total = found.monthly_usd
     if total <= budget:
         return

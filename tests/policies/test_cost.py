@@ -38,10 +38,14 @@ def test_no_budget_means_no_check() -> None:
     assert BUDGET.violations([_cluster("a")], {}) == []
 
 
-def test_unpriced_resources_are_named_in_the_violation() -> None:
+def test_each_unpriced_resource_is_a_violation_of_its_own_even_under_the_budget() -> None:
     bucket = Resource("aws:s3/bucket:Bucket", "b", "urn:pulumi:s::p::aws:s3/bucket:Bucket::b", {}, PROVIDER)
-    [(message, _)] = BUDGET.violations([_cluster("a"), bucket], {"monthlyBudgetUsd": 1})
-    assert "1 resource(s) have no price and are not counted" in message
+    [(message, urn)] = BUDGET.violations([_cluster("a"), bucket], {"monthlyBudgetUsd": 1000})
+    assert urn == bucket.urn
+    assert message.startswith("b has no price (no price for aws:s3/bucket:Bucket)")
+    over = BUDGET.violations([_cluster("a"), bucket], {"monthlyBudgetUsd": 1})
+    assert [urn for _, urn in over] == [bucket.urn, ""]
+    assert "1 resource(s) have no price and are not counted" in over[1][0]
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

@@ -392,13 +392,17 @@ def test_every_format_shows_the_cost_and_what_has_no_price(tmp_path: Path, capsy
     _, text, _ = run(capsys, "--state", str(state))
     assert "Estimated monthly cost (USD" in text
     assert f"no price for aws:s3/bucket:Bucket ({STACK}aws:s3/bucket:Bucket::assets)" in text
-    assert "1 resource(s) have no price and are not in the total" in text
+    # What has no price comes first, and the total is a lower bound with no upper one.
+    assert "1 resource(s) have no price, so the total is only a lower bound" in text
+    assert text.index("no price for aws:s3/bucket:Bucket") < text.index("    (stack)")
+    assert "at least $" in text and "no upper bound" in text
     # The database: db.t4g.micro Single-AZ and its storage, priced in the provider's region.
     assert "(stack)" in text and "us-east-1" in text
 
     _, out, _ = run(capsys, "--state", str(state), "--format", "json")
     cost = json.loads(out)["cost"]
     assert [u["type"] for u in cost["unpriced"]] == ["aws:s3/bucket:Bucket"]
+    assert cost["complete"] is False and cost["range"]["high"] is None
     assert cost["lines"][0]["what"] == "db.t4g.micro Single-AZ" and cost["lines"][0]["monthly"] == 11.68
 
     _, out, _ = run(capsys, "--state", str(state), "--format", "markdown")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+import cost.usage as usage_module
 from components.config import read_stack_file
 from policies.pack import from_stack
 from policies.rule import Resource
 from policies.rules.cost import COST_STACK_RULES, stack_estimate
+from policies.servicer import STACK_NAME_SENT
 from preflight.export import export_document, read_state
 from preflight.report import estimate_state
 from preflight.synth import PROJECT_ROOT
@@ -72,3 +77,68 @@ def test_each_stack_budget_has_one_source_the_stack_file(stack: str) -> None:
 def test_default_stacks_fit_their_budget(stack: str, goal: float) -> None:
     # Raised from 600 and 5,000 when the sandbox groups grew to hold their pods (README, capacity).
     assert stack_estimate(resources_of(synthesized(stack))).monthly_usd <= goal
+
+
+def _mutated(resources: list[Resource], change: Callable[[Resource], Resource | None]) -> list[Resource]:
+    return [change(resource) or resource for resource in resources]
+
+
+def _sandbox_on_c7i(resource: Resource) -> Resource | None:
+    if resource.type == "aws:eks/nodeGroup:NodeGroup" and resource.name.endswith("sandbox"):
+        return dataclasses.replace(resource, props={**resource.props, "instanceTypes": ["c7i.xlarge"]})
+    return None
+
+
+def _eu_west_1_moved_to_eu_central_1(resource: Resource) -> Resource | None:
+    if resource.provider_props.get("region") == "eu-west-1":
+        return dataclasses.replace(resource, provider_props={**resource.provider_props, "region": "eu-central-1"})
+    return None
+
+
+def _queue_on_r6g(resource: Resource) -> Resource | None:
+    # A Global Datastore family (components/instance_types.py) that the table does not price.
+    queue = resource.type == "aws:elasticache/replicationGroup:ReplicationGroup" and "queue" in resource.name
+    if queue and resource.props.get("nodeType"):  # the primary: the secondaries inherit its type
+        return dataclasses.replace(resource, props={**resource.props, "nodeType": "cache.r6g.large"})
+    return None
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_sandbox_on_c7i, {"us-east-1-cluster-sandbox", "eu-west-1-cluster-sandbox", "ap-southeast-1-cluster-sandbox"}),
+        (
+            _eu_west_1_moved_to_eu_central_1,
+            {"eu-west-1-cluster-system", "eu-west-1-network-nat-az1", "eu-west-1-postgres-instance-1"},
+        ),
+        (_queue_on_r6g, {"us-east-1-redis-queue-rg", "eu-west-1-redis-queue-rg", "ap-southeast-1-redis-queue-rg"}),
+    ],
+    ids=["c7i-nodes", "eu-central-1", "global-datastore-on-r6g"],
+)
+def test_what_used_to_pass_by_being_ignored_now_fails_the_prod_budget(
+    change: Callable[[Resource], Resource | None], expected: set[str]
+) -> None:
+    """Before #28 each of these dropped out of the total and prod passed its $5,000 budget."""
+    resources = _mutated(resources_of(synthesized("prod")), change)
+    # Even a budget nothing could exceed: the unpriced resources alone are violations, by URN.
+    found = BUDGET.violations(resources, {"monthlyBudgetUsd": 10_000_000})
+    named = {urn.rsplit("::", 1)[-1] for _, urn in found}
+    assert expected <= named
+    assert all("has no price" in message for message, _ in found)
+
+
+def test_the_pack_reads_the_stacks_usage_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(usage_module, "USAGE_DIR", tmp_path)
+    monkeypatch.setitem(STACK_NAME_SENT, "stack", "prod")
+    cluster = _cluster("a")  # $73.00
+    assert BUDGET.violations([cluster], {"monthlyBudgetUsd": 100}) == []
+    (tmp_path / "prod.yaml").write_text("resources:\n  a:\n    kmsKeyAgeDays: -1\n")
+    [(message, _)] = BUDGET.violations([cluster], {"monthlyBudgetUsd": 100})
+    assert "usage file cannot be used" in message and "resources.a.kmsKeyAgeDays: -1 is negative" in message
+    # A NAT gateway's traffic set in the usage file moves it over the budget: 730 h × $0.045 + 1,000 GB × $0.045.
+    nat = Resource(
+        "aws:ec2/natGateway:NatGateway", "n", "urn:pulumi:s::p::aws:ec2/natGateway:NatGateway::n", {}, PROVIDER
+    )
+    (tmp_path / "prod.yaml").write_text("resources:\n  n:\n    natGbPerGateway: 1000\n")
+    [(message, _)] = BUDGET.violations([nat], {"monthlyBudgetUsd": 60})
+    assert f"the estimated monthly cost ${730 * 0.045 + 1000 * 0.045:,.2f} is over the budget $60.00" in message

@@ -127,14 +127,16 @@ def load_usage(path: Path) -> Usage:
     """The usage file at `path` (the documented defaults when there is none)."""
     if not path.is_file():
         return DEFAULT_USAGE
+    resolved = path.resolve()
+    shown = str(resolved.relative_to(USAGE_DIR.parent)) if resolved.is_relative_to(USAGE_DIR.parent) else str(path)
     try:
         document = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
-        raise UsageError(f"{path}: not YAML ({error})") from None
+        raise UsageError(f"{shown}: not YAML ({error})") from None
     try:
-        return parse_usage(document, str(path))
+        return parse_usage(document, shown)
     except UsageError as error:
-        raise UsageError(f"{path}: {error}") from None
+        raise UsageError(f"{shown}: {error}") from None
 
 
 def usage_path(stack: str) -> Path:

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         base = _load_base(args.base, state) if args.base is not None else None
         usage = usage_for_stack(state.stack)  # the budget policy reads the same file
         if usage is not DEFAULT_USAGE:
-            print(f"usage: {_shown(Path(usage.source))}", file=sys.stderr)
+            print(f"usage: {usage.source}", file=sys.stderr)
         config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
         applied = ""
         if config_path.is_file() or args.policy_config:

@@ -33,7 +33,7 @@ def _offer(code: str, products: dict[str, dict[str, Any]], prices: dict[str, str
     }
 
 
-EC2_LINUX = {
+EC2_LINUX: dict[str, Any] = {
     "productFamily": "Compute Instance",
     "attributes": {
         "regionCode": "eu-central-1",

@@ -95,5 +95,8 @@ def test_every_usage_key_names_a_documented_assumption_and_the_stacks_files_are_
     assert all(name in ASSUMPTIONS for name in USAGE_KEYS.values())
     for stack in ("dev", "staging", "prod"):
         usage = usage_for_stack(stack)  # raises on a bad file
-        assert usage.source in ("the documented defaults", str(USAGE_DIR / f"{stack}.yaml"))
+        assert usage.source == f"usage/{stack}.yaml"
+        # Each stack's file documents every key with its default (it is where people look).
+        text = (USAGE_DIR / f"{stack}.yaml").read_text()
+        assert all(f"#   {key} ({ASSUMPTIONS[name].value:g} " in text for key, name in USAGE_KEYS.items())
     assert usage_for_stack("../etc/passwd").source == "the documented defaults"  # never a path outside usage/

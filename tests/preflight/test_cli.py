@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+import cost.usage as usage_module
 from preflight.__main__ import main
 from preflight.export_format import SECRET_SIG
 from preflight.synth import PROJECT_ROOT
@@ -517,3 +518,24 @@ def test_preflight_reports_what_would_be_remediated(tmp_path: Path, capsys: pyte
             "changed": ["enableKeyRotation"],
         }
     ]
+
+
+def test_the_stacks_usage_file_is_read_and_a_bad_one_stops_the_run_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usage_dir = tmp_path / "usage"
+    usage_dir.mkdir()
+    monkeypatch.setattr(usage_module, "USAGE_DIR", usage_dir)
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))  # the stack is "legacy": usage/legacy.yaml
+
+    (usage_dir / "legacy.yaml").write_text("resources:\n  no-such-resource:\n    natGbPerGateway: 10\n")
+    _, out, err = run(capsys, "--state", str(state))
+    assert "usage: usage/legacy.yaml" in err
+    assert "  Usage: usage/legacy.yaml" in out
+    assert "warning: the usage file names no-such-resource, which this stack does not have" in out
+
+    (usage_dir / "legacy.yaml").write_text("defaults:\n  natGb: 10\n")
+    status, out, err = run(capsys, "--state", str(state))
+    assert status == 2 and out == ""
+    assert "error: usage/legacy.yaml: defaults.natGb: not a usage key" in err

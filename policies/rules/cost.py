@@ -76,7 +76,8 @@ def _within_budget(resources: Sequence[Resource], config: Mapping[str, Any]) -> 
 COST_STACK_RULES = (
     StackRule(
         name="cost-stack-monthly-budget",
-        description="The stack's estimated monthly cost (preflight's price table) stays within its budget.",
+        description="The stack's estimated monthly cost (preflight's price table) stays within its budget, "
+        "and every resource in it has a price.",
         severity="high",
         enforcement="advisory",
         check=_within_budget,
@@ -90,6 +91,8 @@ COST_STACK_RULES = (
         },
         stack_config_keys={"monthlyBudgetUsd": "platform:monthlyBudget"},
         remediation="Run `python -m preflight <stack>` for the cost table by region and component, then "
-        "shrink the largest lines (node counts, instance classes, replicas) or raise the budget.",
+        "shrink the largest lines (node counts, instance classes, replicas) or raise the budget. For a resource "
+        "without a price, use a priced size or region, or add the price (docs/cost.md, 'The price table'); set "
+        "traffic and I/O in usage/<stack>.yaml.",
     ),
 )

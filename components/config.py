@@ -51,6 +51,7 @@ from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 from components.zones import zone_id_problem
+from cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE, priced_everywhere
 
 CONFIG_NAMESPACE = "platform"
 
@@ -77,6 +78,10 @@ REGION_AZ_COUNTS: dict[str, int] = {
 
 
 _ECR_REGISTRY = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<path>.+)$")
+
+
+def _unpriced(what: str) -> str:
+    return f"{what} has no price in every admitted region {list(ADMITTED_REGIONS)}; {HOW_TO_ADD_A_PRICE}"
 
 
 def eks_zone_count(region: str) -> int:
@@ -107,6 +112,16 @@ CALENDAR_READ = "2026-11-28"
 def in_standard_support(version: str) -> bool:
     """Whether `version` was in EKS standard support when the calendar was read."""
     return END_OF_STANDARD_SUPPORT.get(version, "9999-12-31") > CALENDAR_READ
+
+
+# The cost estimate prices the month after the calendar was read: a version whose standard
+# support ends within it is priced at the extended-support rate (cost/estimate.py).
+ESTIMATED_MONTH_END = "2026-12-28"
+
+
+def in_standard_support_all_month(version: str) -> bool:
+    """Whether `version` stays in standard support through the month the estimate prices."""
+    return END_OF_STANDARD_SUPPORT.get(version, "9999-12-31") > ESTIMATED_MONTH_END
 
 
 # EKS add-ons every cluster runs (components/cluster.py); every stack pins each one's version.
@@ -324,6 +339,9 @@ class NodeGroupConfig(_Model):
         for index, instance_type in enumerate(types):
             if instance_type not in EC2_INSTANCE_TYPES:
                 raise KeyedValueError(f"[{index}]", unknown_instance_type(instance_type))
+            # The budget gate needs a price for every node (docs/cost.md, "What is admitted").
+            if not priced_everywhere(f"ec2.{instance_type}"):
+                raise KeyedValueError(f"[{index}]", _unpriced(instance_type))
         # One node group runs one AMI, so its instance types must share a CPU architecture.
         kinds = {architecture(instance_type): instance_type for instance_type in types}
         if len(kinds) > 1:
@@ -501,6 +519,8 @@ class PostgresConfig(_Model):
                 f"{product} does not offer {self.instance_class!r}; "
                 f"families: {', '.join(db_class_families(self.instance_classes))}",
             )
+        if not priced_everywhere(f"{self.engine if self.engine == 'aurora' else 'rds'}.postgres.{self.instance_class}"):
+            raise KeyedValueError("instanceClass", _unpriced(f"{product} {self.instance_class}"))
         if self.engine_version is not None and self.engine_version.split(".")[0] != str(self.major_version):
             raise KeyedValueError(
                 "engineVersion", f"{self.engine_version!r} is not a version of majorVersion {self.major_version}"
@@ -569,6 +589,8 @@ class RedisClusterConfig(_Model):
 
     @model_validator(mode="after")
     def _engine_and_shards(self) -> RedisClusterConfig:
+        if not priced_everywhere(f"elasticache.{self.engine}.{self.node_type}"):
+            raise KeyedValueError("nodeType", _unpriced(f"{self.node_type} ({self.engine})"))
         versions = REDIS_ENGINE_VERSIONS[self.engine]
         if self.engine_version is not None and self.engine_version not in versions:
             raise KeyedValueError("engineVersion", f"{self.engine} offers {versions}, not {self.engine_version!r}")
@@ -772,8 +794,15 @@ class RegionConfig(_Model):
     def _known_region(cls, name: str) -> str:
         if name not in REGION_AZ_COUNTS:
             raise ValueError(
-                f"{name!r} is not a known region; use one of {sorted(REGION_AZ_COUNTS)} "
+                f"{name!r} is not a known region; use one of {sorted(ADMITTED_REGIONS)} "
                 "(or add it to REGION_AZ_COUNTS in components/config.py)"
+            )
+        if name not in ADMITTED_REGIONS:
+            # The budget gate needs a price for every resource in every region (docs/cost.md).
+            raise ValueError(
+                f"{name!r} has no prices in cost/prices.py; use one of {sorted(ADMITTED_REGIONS)}, or add the "
+                "region's column to cost/prices.py and ADMITTED_REGIONS, and its instance prices with "
+                "`python -m cost.offer_file`"
             )
         return name
 

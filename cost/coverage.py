@@ -1,24 +1,30 @@
-"""Which prices the config admits, and which of them the table lacks.
+"""What the config and the policy allowlists admit, walked value by value, and its prices.
 
-A stack may name any region in `components.config.REGION_AZ_COUNTS`, any EC2 type in
-`components.node_capacity.EC2_INSTANCE_TYPES`, any RDS or Aurora PostgreSQL class in
-`components.instance_types` (Aurora in both storage configurations) and any ElastiCache node type
-in `ELASTICACHE_NODE_TYPES` with either engine; the per-stack policy allowlists only narrow these.
-Every stack also pays for the services below in each of its regions. `gaps()` is every admitted
-(item, region) without a price: tests/cost/test_coverage.py lists the known ones explicitly, and a
-stack that uses one gets a mandatory violation from the budget policy instead of a silent $0.
+The admitted set is narrowed to what is priced (docs/cost.md, "What is admitted"): a stack's
+regions come from `cost.prices.ADMITTED_REGIONS`, and the config refuses an instance type, DB
+class or cache node type without a price in each of them; the policy allowlists refuse the same.
+This module asks the real validators and rules (not a copy of their logic) which values of the
+fact tables they admit, so a gate that stops checking prices shows up as a gap. `gaps()` is every
+admitted (item, region) without a price; tests/cost/test_coverage.py requires it to be empty.
 """
 
 from __future__ import annotations
 
-from components.config import REGION_AZ_COUNTS
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from components.config import NodeGroupConfig, PostgresConfig, RedisClusterConfig
 from components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
     ELASTICACHE_NODE_TYPES,
     RDS_POSTGRES_CLASS_MEMORY_GIB,
 )
 from components.node_capacity import EC2_INSTANCE_TYPES
-from cost.prices import price
+from cost.prices import ADMITTED_REGIONS, price
+from policies.rule import Resource, Rule
+from policies.rules.capacity import CAPACITY_RULES
 
 # Prices every stack needs in each of its regions, whatever its sizes.
 SERVICES = (
@@ -55,37 +61,75 @@ SERVICES = (
 
 
 def regions() -> tuple[str, ...]:
-    return tuple(sorted(REGION_AZ_COUNTS))
+    return ADMITTED_REGIONS
 
 
-def admitted_items() -> dict[str, tuple[str, ...]]:
-    """Price-table items the config admits, by kind."""
-    return {
-        "service": SERVICES,
-        "ec2": tuple(f"ec2.{name}" for name in sorted(EC2_INSTANCE_TYPES)),
-        "rds": tuple(f"rds.postgres.{name}" for name in sorted(RDS_POSTGRES_CLASS_MEMORY_GIB)),
-        "aurora": tuple(
-            f"{storage}.postgres.{name}"
-            for storage in ("aurora", "aurora-iopt")
-            for name in sorted(AURORA_POSTGRES_CLASS_MEMORY_GIB)
-        ),
-        "elasticache": tuple(
-            f"elasticache.{engine}.{name}" for engine in ("valkey", "redis") for name in sorted(ELASTICACHE_NODE_TYPES)
-        ),
+def _valid(model: Any, data: Mapping[str, Any]) -> bool:
+    try:
+        model.model_validate(data)
+    except ValidationError:
+        return False
+    return True
+
+
+def config_admitted() -> set[str]:
+    """Price items of every fact-table value the config's own models accept."""
+    admitted = {
+        f"ec2.{name}"
+        for name in EC2_INSTANCE_TYPES
+        if _valid(NodeGroupConfig, {"instanceTypes": [name], "minSize": 1, "desiredSize": 1, "maxSize": 1})
     }
+    for engine, classes in (("rds", RDS_POSTGRES_CLASS_MEMORY_GIB), ("aurora", AURORA_POSTGRES_CLASS_MEMORY_GIB)):
+        for name in classes:
+            if _valid(PostgresConfig, {"engine": engine, "instanceClass": name}):
+                # Aurora clusters are priced as Standard or I/O-Optimized (cost/estimate.py).
+                kinds = ("aurora", "aurora-iopt") if engine == "aurora" else ("rds",)
+                admitted |= {f"{kind}.postgres.{name}" for kind in kinds}
+    for engine in ("valkey", "redis"):
+        for name in ELASTICACHE_NODE_TYPES:
+            if _valid(RedisClusterConfig, {"engine": engine, "nodeType": name}):
+                admitted.add(f"elasticache.{engine}.{name}")
+    return admitted
 
 
-def gaps() -> set[tuple[str, str]]:
-    """Every admitted (item, region) the table has no price for."""
-    return {
-        (item, region)
-        for items in admitted_items().values()
-        for item in items
-        for region in regions()
-        if price(item, region) is None
+def _rule(name: str) -> Rule:
+    return next(rule for rule in CAPACITY_RULES if isinstance(rule, Rule) and rule.name == name)
+
+
+def _passes(rule: Rule, resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]) -> bool:
+    resource = Resource(type=resource_type, name="probe", urn=f"urn:pulumi:s::p::{resource_type}::probe", props=props)
+    return not rule.violations(resource, config)
+
+
+def policy_admitted(config: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Price items of every fact-table value the allowlist rules pass under one stack's policy
+    config (policies/config/<stack>.json; `{}` for the rules' defaults)."""
+    ec2, classes, nodes = (
+        _rule("limits-ec2-instance-type-allowed"),
+        _rule("limits-rds-instance-class-allowed"),
+        _rule("limits-elasticache-node-type-allowed"),
+    )
+    admitted = {
+        f"ec2.{name}"
+        for name in EC2_INSTANCE_TYPES
+        if _passes(ec2, "aws:eks/nodeGroup:NodeGroup", {"instanceTypes": [name]}, config.get(ec2.name, {}))
     }
+    for resource_type, kinds, known in (
+        ("aws:rds/instance:Instance", ("rds",), RDS_POSTGRES_CLASS_MEMORY_GIB),
+        ("aws:rds/clusterInstance:ClusterInstance", ("aurora", "aurora-iopt"), AURORA_POSTGRES_CLASS_MEMORY_GIB),
+    ):
+        for name in known:
+            if _passes(classes, resource_type, {"instanceClass": name}, config.get(classes.name, {})):
+                admitted |= {f"{kind}.postgres.{name}" for kind in kinds}
+    for engine in ("valkey", "redis"):
+        for name in ELASTICACHE_NODE_TYPES:
+            props = {"nodeType": name, "engine": engine}
+            if _passes(nodes, "aws:elasticache/replicationGroup:ReplicationGroup", props, config.get(nodes.name, {})):
+                admitted.add(f"elasticache.{engine}.{name}")
+    return admitted
 
 
-def priced_regions() -> tuple[str, ...]:
-    """Regions where every service of SERVICES has a price."""
-    return tuple(region for region in regions() if all(price(item, region) is not None for item in SERVICES))
+def gaps(items: Iterable[str], in_regions: Iterable[str] = ADMITTED_REGIONS) -> set[tuple[str, str]]:
+    """Every (item, region) of these without a price."""
+    wanted = tuple(in_regions)
+    return {(item, region) for item in items for region in wanted if price(item, region) is None}

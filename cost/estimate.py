@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.config import CALENDAR_READ, in_standard_support
-from cost.prices import HOURS_PER_MONTH, Price, price
+from components.config import CALENDAR_READ, END_OF_STANDARD_SUPPORT, eks_zone_count, in_standard_support_all_month
+from cost.prices import ADMITTED_REGIONS, HOURS_PER_MONTH, Price, price
 from cost.usage import DEFAULT_USAGE, Usage, camel
 
 # The pack's prop readers: a foreign export may hold anything where a mapping or list belongs.
-from policies.rule import at, mapping, sequence
+from policies.rule import at, is_unknown, mapping, sequence
 
 CURRENCY = "USD"
 
@@ -93,6 +93,10 @@ class Estimate:
     usage_source: str = DEFAULT_USAGE.source
     unmatched_overrides: list[str] = field(default_factory=list)
     """Resource names in the usage file's `resources` that the stack does not have (a typo?)."""
+    unused_overrides: list[str] = field(default_factory=list)
+    """`resource.key` overrides of resources the stack has, that no line of that resource read."""
+    pending: list[Unpriced] = field(default_factory=list)
+    """Resources a preview cannot price yet because an input is unknown until apply (advisory)."""
 
     @property
     def monthly_usd(self) -> float:
@@ -105,8 +109,9 @@ class Estimate:
 
     @property
     def monthly_high_usd(self) -> float | None:
-        """The total with every node group at its maxSize; None (no upper bound) when anything is unpriced."""
-        if self.unpriced:
+        """The total with every node group at its maxSize; None (no upper bound) when anything is unpriced
+        or unknown until apply."""
+        if self.unpriced or self.pending:
             return None
         return round(sum(line.monthly_high_usd for line in self.lines), 2)
 
@@ -128,8 +133,17 @@ class _NoPriceError(Exception):
     """This resource (or one of its parts) has no price: the message says what is missing."""
 
 
+class _UnknownUntilApplyError(_NoPriceError):
+    """An input the price depends on is unknown during a preview (it is known after apply)."""
+
+
+def _is_set(value: Any) -> bool:
+    """A value that is set, counting a preview's unknown (it is set, to something not known yet)."""
+    return is_unknown(value) or bool(value)
+
+
 # Types that cost nothing of their own. A launch template is priced with its node group, a flow
-# log with its log group, DNS records with their zone's queries, Kubernetes objects with the nodes
+# log with its log group, Kubernetes objects with the nodes
 # their pods run on (a LoadBalancer Service is the exception, see below). Public ACM certificates
 # used with a load balancer cost nothing (https://aws.amazon.com/certificate-manager/pricing/,
 # read 2026-11-28), nor does waiting for their validation.
@@ -170,7 +184,6 @@ FREE_TYPES = frozenset(
         "aws:rds/proxyEndpoint:ProxyEndpoint",
         "aws:rds/proxyTarget:ProxyTarget",
         "aws:rds/subnetGroup:SubnetGroup",
-        "aws:route53/record:Record",
         "aws:secretsmanager/secretVersion:SecretVersion",
         "aws:sns/topic:Topic",  # alarm notifications stay far inside SNS's free million requests
         "random:index/randomPassword:RandomPassword",
@@ -229,6 +242,8 @@ class _Pricer:
 
 
 def _number(value: Any, setting: str, default: float | None = None) -> float:
+    if is_unknown(value):
+        raise _UnknownUntilApplyError(f"{setting} is unknown until apply")
     if isinstance(value, bool) or not isinstance(value, int | float):
         if default is not None and value is None:
             return default
@@ -245,9 +260,15 @@ def _eks_cluster(p: _Pricer, item: Item) -> list[Line]:
     # "Understand the Kubernetes version lifecycle on EKS"; the calendar is components/config.py's).
     version = str(item.props.get("version") or "")
     support_type = str(at(item.props, "upgradePolicy", "supportType") or "EXTENDED")  # the API's default
-    extended = bool(version) and support_type == "EXTENDED" and not in_standard_support(version)
+    # A version whose standard support ends within the month priced (the 30 days after the calendar
+    # was read) bills most of that month, and every later one, at the extended rate: priced so.
+    extended = bool(version) and support_type == "EXTENDED" and not in_standard_support_all_month(version)
     if extended:
-        what = f"EKS control plane, {version} in extended support (calendar read {CALENDAR_READ})"
+        ends = END_OF_STANDARD_SUPPORT.get(version, "?")
+        what = (
+            f"EKS control plane, {version} in extended support from {ends} "
+            f"(calendar read {CALENDAR_READ}, priced for the month after)"
+        )
         control_plane = p.hours(item, what, "eks.cluster.extended-support")
     else:
         control_plane = p.hours(item, "EKS control plane", "eks.cluster")
@@ -299,9 +320,12 @@ def _node_disk_gb(p: _Pricer, item: Item) -> float:
 
 def _nat_gateway(p: _Pricer, item: Item) -> list[Line]:
     gigabytes = p.assumed(item, "nat-gb-per-gateway")
+    # What the gateway forwards to the internet also pays EC2's data transfer out (VPC pricing).
+    egress = p.assumed(item, "nat-internet-egress-gb")
     return [
         p.hours(item, "NAT gateway", "vpc.nat-gateway"),
         p.line(item, f"NAT data processing, {gigabytes:g} GB", "vpc.nat-gateway.data", gigabytes),
+        p.line(item, f"data out to the internet through NAT, {egress:g} GB", "transfer.internet", egress),
     ]
 
 
@@ -314,10 +338,15 @@ def _vpc_endpoint(p: _Pricer, item: Item) -> list[Line]:
         return []  # gateway endpoints (S3, DynamoDB) are free
     zones = len(sequence(item.props.get("subnetIds"))) or 1
     service = str(item.props.get("serviceName", "")).rsplit(".", 1)[-1]
-    return [p.hours(item, f"interface endpoint {service} in {zones} AZ(s)", "vpc.interface-endpoint", zones)]
+    gigabytes = p.assumed(item, "endpoint-gb")
+    return [
+        p.hours(item, f"interface endpoint {service} in {zones} AZ(s)", "vpc.interface-endpoint", zones),
+        p.line(item, f"endpoint {service} data processing, {gigabytes:g} GB", "vpc.interface-endpoint.data", gigabytes),
+    ]
 
 
 _LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-"
+_AZ_BOUND_REGIONS = frozenset(ADMITTED_REGIONS)
 
 
 def _load_balancer_service(p: _Pricer, item: Item) -> list[Line]:
@@ -332,7 +361,29 @@ def _load_balancer_service(p: _Pricer, item: Item) -> list[Line]:
     # subnet (one per AZ), billed like any other public IPv4 address (VPC pricing).
     if annotations.get(f"{_LB_ANNOTATION}scheme") != "internet-facing":
         return lines
-    subnets = [s for s in str(annotations.get(f"{_LB_ANNOTATION}subnets") or "").split(",") if s.strip()]
+    annotation = annotations.get(f"{_LB_ANNOTATION}subnets")
+    if is_unknown(annotation):
+        # A new stack's subnet IDs are unknown during a preview: count the region's public subnets
+        # (tagged for public load balancers, components/vpc.py) or, with none in sight, the most the
+        # region can have, one per AZ that EKS accepts.
+        region = item.region or _region_in_name(item.name)
+        public = [
+            i
+            for i in p.items
+            if i.type == "aws:ec2/subnet:Subnet"
+            and (i.region or _region_in_name(i.name)) == region
+            and mapping(i.props.get("tags")).get("kubernetes.io/role/elb") == "1"
+        ]
+        if public:
+            count, why = len(public), "one per public subnet (IDs unknown until apply)"
+        elif region in _AZ_BOUND_REGIONS:
+            count, why = eks_zone_count(region), "at most one per AZ (subnets unknown until apply)"
+        else:
+            raise _UnknownUntilApplyError(f"the {_LB_ANNOTATION}subnets annotation is unknown until apply")
+        subnets = [why] * count
+    else:
+        subnets = [s for s in str(annotation or "").split(",") if s.strip()]
+        why = "one per subnet"
     if not subnets:
         raise _NoPriceError(
             "no price for an internet-facing NLB's public IPv4 addresses without the "
@@ -341,7 +392,7 @@ def _load_balancer_service(p: _Pricer, item: Item) -> list[Line]:
     gigabytes = p.assumed(item, "internet-egress-gb")
     return [
         *lines,
-        p.hours(item, f"{len(subnets)} public IPv4 address(es), one per subnet", "vpc.public-ipv4", len(subnets)),
+        p.hours(item, f"{len(subnets)} public IPv4 address(es), {why}", "vpc.public-ipv4", len(subnets)),
         p.line(item, f"data out to the internet, {gigabytes:g} GB", "transfer.internet", gigabytes),
     ]
 
@@ -364,7 +415,7 @@ def _rds_instance(p: _Pricer, item: Item) -> list[Line]:
         p.hours(item, f"{kind}{instance_class} {deployment}", f"rds.postgres.{instance_class}", copies),
         p.line(item, f"{storage:g} GB gp3 storage, {deployment}", "rds.storage.gp3", storage * copies),
     ]
-    return lines + _performance_insights(p, item)
+    return lines + _performance_insights(p, item) + _enhanced_monitoring(p, item)
 
 
 def _replica_source(p: _Pricer, item: Item) -> Item | None:
@@ -388,6 +439,21 @@ def _performance_insights(p: _Pricer, item: Item) -> list[Line]:
     raise _NoPriceError(f"no price for Performance Insights kept {retention} days (only the free 7 days is priced)")
 
 
+def _enhanced_monitoring(p: _Pricer, item: Item) -> list[Line]:
+    # Enhanced Monitoring sends OS metrics to the RDSOSMetrics log group in CloudWatch Logs, billed as
+    # log ingestion (RDS user guide, "Monitoring OS metrics with Enhanced Monitoring").
+    interval = item.props.get("monitoringInterval")
+    if is_unknown(interval) or not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
+        return []
+    gigabytes = round(p.assumed(item, "enhanced-monitoring-gb") * 60 / interval, 4)
+    return [
+        p.line(
+            item, f"Enhanced Monitoring every {interval:g} s, {gigabytes:g} GB of logs", "logs.ingestion", gigabytes
+        ),
+        p.line(item, f"Enhanced Monitoring logs kept a month, {gigabytes:g} GB", "logs.storage", gigabytes),
+    ]
+
+
 _AURORA_CLUSTER = "aws:rds/cluster:Cluster"
 IO_OPTIMIZED = "aurora-iopt1"  # storageType of Aurora I/O-Optimized (RDS API, CreateDBCluster)
 
@@ -408,16 +474,20 @@ def _aurora_instance(p: _Pricer, item: Item) -> list[Line]:
     )
     prefix = _aurora_storage_prefix(cluster)
     label = "Aurora I/O-Optimized" if prefix == "aurora-iopt" else "Aurora"
+    factors = ("io-optimized-factors",) if prefix == "aurora-iopt" else ()
+    p.estimate.assumptions.update(factors)
     return [
         p.hours(item, f"{label} {instance_class}", f"{prefix}.postgres.{instance_class}"),
         *_performance_insights(p, item),
+        *_enhanced_monitoring(p, item),
     ]
 
 
 def _is_global_secondary(cluster: Item) -> bool:
     # A secondary cluster joins the global database without credentials of its own (it may not set
     # masterUsername; terraform-provider-aws rds/cluster.go, global_cluster_identifier).
-    return bool(cluster.props.get("globalClusterIdentifier")) and not cluster.props.get("masterUsername")
+    # A preview's unknown identifier still marks a member (a new secondary's id is an output).
+    return _is_set(cluster.props.get("globalClusterIdentifier")) and not cluster.props.get("masterUsername")
 
 
 def _aurora_cluster(p: _Pricer, item: Item) -> list[Line]:
@@ -425,7 +495,15 @@ def _aurora_cluster(p: _Pricer, item: Item) -> list[Line]:
     prefix = _aurora_storage_prefix(item)
     if prefix == "aurora-iopt":
         # I/O-Optimized: storage at its own rate and no charge for read and write I/Os.
-        lines = [p.line(item, f"Aurora I/O-Optimized storage, {storage:g} GB", "aurora-iopt.storage", storage)]
+        lines = [
+            p.line(
+                item,
+                f"Aurora I/O-Optimized storage, {storage:g} GB",
+                "aurora-iopt.storage",
+                storage,
+                "io-optimized-factors",
+            )
+        ]
     else:
         ios = p.assumed(item, "aurora-io-millions")
         lines = [
@@ -433,23 +511,30 @@ def _aurora_cluster(p: _Pricer, item: Item) -> list[Line]:
             p.line(item, f"Aurora I/O, {ios:g} million", "aurora.io", ios),
         ]
     if _is_global_secondary(item):
-        primary = next(
-            (
-                i
-                for i in p.items
-                if i.type == _AURORA_CLUSTER
-                and i.props.get("globalClusterIdentifier") == item.props.get("globalClusterIdentifier")
-                and not _is_global_secondary(i)
-            ),
-            item,
-        )
+        primaries = [
+            i
+            for i in p.items
+            if i.type == _AURORA_CLUSTER
+            and _is_set(i.props.get("globalClusterIdentifier"))
+            and not _is_global_secondary(i)
+        ]
+        joined = item.props.get("globalClusterIdentifier")
+        same = [i for i in primaries if not is_unknown(joined) and i.props.get("globalClusterIdentifier") == joined]
+        # With the identifier unknown in a preview, the stack's one primary is the one.
+        primary = same[0] if same else (primaries[0] if len(primaries) == 1 else item)
         writes = p.assumed(primary, "aurora-io-millions") * p.assumed(primary, "aurora-write-share")
-        lines.append(p.line(item, f"replicated write I/O, {writes:g} million", "aurora.replicated-write-io", writes))
+        # Whether I/O-Optimized covers replicated writes is unconfirmed: charged (an assumption).
+        unconfirmed = ("replicated-writes-io-optimized",) if prefix == "aurora-iopt" else ()
+        lines.append(
+            p.line(
+                item, f"replicated write I/O, {writes:g} million", "aurora.replicated-write-io", writes, *unconfirmed
+            )
+        )
     return lines
 
 
 def _global_cluster(p: _Pricer, item: Item) -> list[Line]:
-    members = [i for i in p.items if i.type == _AURORA_CLUSTER and i.props.get("globalClusterIdentifier")]
+    members = [i for i in p.items if i.type == _AURORA_CLUSTER and _is_set(i.props.get("globalClusterIdentifier"))]
     return _replication(p, item, max(len(members) - 1, 0), "replication", "replication-gb")
 
 
@@ -536,7 +621,8 @@ _GLOBAL_DATASTORE = "aws:elasticache/globalReplicationGroup:GlobalReplicationGro
 def _replication_group(p: _Pricer, item: Item) -> list[Line]:
     # A Global Datastore secondary inherits node type, engine and shards from the primary (it may
     # not set them), so those come from the primary; its replica count is its own.
-    shape = _datastore_primary(p, item).props if item.props.get("globalReplicationGroupId") else item.props
+    member = _is_set(item.props.get("globalReplicationGroupId"))
+    shape = _datastore_primary(p, item).props if member else item.props
     node_type = str(shape.get("nodeType"))
     engine = str(shape.get("engine") or "redis")
     if shape.get("numNodeGroups") is not None:
@@ -545,7 +631,21 @@ def _replication_group(p: _Pricer, item: Item) -> list[Line]:
         nodes = shards * (1 + replicas)
     else:
         nodes = _number(item.props.get("numCacheClusters"), "numCacheClusters", default=1)
-    return [p.hours(item, f"{nodes:g} × {node_type} ({engine})", f"elasticache.{engine}.{node_type}", nodes)]
+    lines = [p.hours(item, f"{nodes:g} × {node_type} ({engine})", f"elasticache.{engine}.{node_type}", nodes)]
+    # One automatic snapshot a day, each kept snapshotRetentionLimit days (ElastiCache user guide,
+    # "Scheduling automatic backups"); all of them are priced (cost/prices.py says why).
+    retention = item.props.get("snapshotRetentionLimit")
+    if isinstance(retention, int | float) and not isinstance(retention, bool) and retention > 0:
+        gigabytes = p.assumed(item, "cache-snapshot-gb") * retention
+        lines.append(
+            p.line(
+                item,
+                f"{retention:g} daily snapshot(s), {gigabytes:g} GB",
+                "elasticache.snapshot-storage",
+                gigabytes,
+            )
+        )
+    return lines
 
 
 def _datastore_primary(p: _Pricer, member: Item) -> Item:
@@ -572,7 +672,8 @@ def _global_datastore(p: _Pricer, item: Item) -> list[Line]:
     members = [
         i
         for i in p.items
-        if i.type == "aws:elasticache/replicationGroup:ReplicationGroup" and i.props.get("globalReplicationGroupId")
+        if i.type == "aws:elasticache/replicationGroup:ReplicationGroup"
+        and _is_set(i.props.get("globalReplicationGroupId"))
     ]
     return _replication(p, item, len(members), "queue replication", "queue-replication-gb")
 
@@ -680,11 +781,28 @@ def _health_check(p: _Pricer, item: Item) -> list[Line]:
 
 
 def _zone(p: _Pricer, item: Item) -> list[Line]:
-    queries = p.assumed(item, "dns-queries-millions")
-    return [
-        p.line(item, "hosted zone", "route53.zone", 1),
-        p.line(item, f"latency queries, {queries:g} million", "route53.latency-queries", queries),
+    # Queries are priced with the records that answer them (below).
+    return [p.line(item, "hosted zone", "route53.zone", 1)]
+
+
+def _record(p: _Pricer, item: Item) -> list[Line]:
+    # Route 53 bills each query answered; latency-routed ones at their own rate. Queries to alias
+    # records of AWS resources are free (Route 53 pricing); the stack's records are CNAMEs.
+    if item.props.get("aliases"):
+        return []
+    routed = _is_set(item.props.get("setIdentifier"))
+    if not routed:
+        return []  # a plain record (certificate validation) answers next to nothing
+    name = item.props.get("name")
+    siblings = [
+        i
+        for i in p.items
+        if i.type == item.type and _is_set(i.props.get("setIdentifier")) and i.props.get("name") == name
     ]
+    share = p.assumed(item, "dns-queries-millions") / max(len(siblings), 1)
+    latency = bool(sequence(item.props.get("latencyRoutingPolicies")))
+    key, kind = ("route53.latency-queries", "latency") if latency else ("route53.standard-queries", "standard")
+    return [p.line(item, f"{kind} queries, {share:g} million (of {len(siblings)} record(s))", key, share)]
 
 
 PRICERS: dict[str, Callable[[_Pricer, Item], list[Line]]] = {
@@ -707,6 +825,7 @@ PRICERS: dict[str, Callable[[_Pricer, Item], list[Line]]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _per_month("cloudwatch.alarm", "metric alarm"),
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:route53/zone:Zone": _zone,
+    "aws:route53/record:Record": _record,
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:ecr/replicationConfiguration:ReplicationConfiguration": _ecr_replication,
 }
@@ -726,10 +845,20 @@ def estimate(items: Iterable[Item], usage: Usage = DEFAULT_USAGE) -> Estimate:
             continue
         try:
             result.lines.extend(priced(pricer, item))
+        except _UnknownUntilApplyError as unknown:
+            result.pending.append(Unpriced(item.urn, item.type, str(unknown)))
         except _NoPriceError as missing:
             result.unpriced.append(Unpriced(item.urn, item.type, str(missing)))
     names = {item.name for item in all_items}
     result.unmatched_overrides = sorted(set(usage.resources) - names)
+    # A per-resource key nothing read (natGbPerGateway on a node group) is a mistake, not a figure.
+    result.unused_overrides = sorted(
+        f"{name}.{camel(key)}"
+        for name, values in usage.resources.items()
+        if name in names
+        for key in values
+        if (name, camel(key)) not in result.overrides
+    )
     return result
 
 

@@ -9,7 +9,8 @@ commit the download, it is hundreds of megabytes). The script keeps the on-deman
 estimate uses and merges them into `cost/offer_prices.json`, one row per item and region, each
 naming its offer file and publication date.
 
-What is kept (the attributes are the offer file's own, `products[sku].attributes`):
+What is kept (the attributes are the offer file's own, `products[sku].attributes`), only for
+SKUs whose locationType is "AWS Region" (Local Zones share the parent region's regionCode):
 - AmazonEC2, product family "Compute Instance": Linux, shared tenancy, no pre-installed
   software, capacity status "Used" -> `ec2.<instanceType>`.
 - AmazonRDS, "Database Instance", Single-AZ: engine "PostgreSQL" -> `rds.postgres.<class>`;
@@ -99,7 +100,9 @@ def rows_from_offer(offer: Mapping[str, Any], origin: str = "offer file") -> Ite
         attributes = product.get("attributes") or {}
         found = reader(attributes) if reader else None
         region = attributes.get("regionCode")
-        if found is None or not region:
+        # Local Zone and Wavelength SKUs carry their parent region's regionCode; only the region's
+        # own SKUs ("AWS Region") are the prices a stack in that region pays.
+        if found is None or not region or attributes.get("locationType") != "AWS Region":
             continue
         usd = _on_demand_usd(on_demand, sku)
         if usd is None or usd == 0:

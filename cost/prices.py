@@ -12,8 +12,9 @@ The table has two parts that `price()` reads as one:
   rows names the offer file and its publication date. Where both have a price, the offer file's
   wins. The downloaded files are never committed.
 
-A value the table lacks has no price: nothing is derived from another region. `cost/coverage.py`
-lists what the config admits and what is still unpriced.
+A value the table lacks has no price: nothing is derived from another region. The config and the
+policy allowlists admit only what is priced (`ADMITTED_REGIONS`, `priced_everywhere`), so
+`cost/coverage.py` has no gaps to list; `python -m cost.offer_file` is how the set grows.
 
 What a price cannot know (traffic, log volume, storage growth) is an `Assumption`, listed below
 the prices and shown in every report that uses it.
@@ -26,6 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-1")
+ADMITTED_REGIONS = REGIONS
+"""The regions a stack may use: the ones every service row below prices. To add one, add its column
+to the rows (and its instance prices with `python -m cost.offer_file`)."""
+HOW_TO_ADD_A_PRICE = (
+    "add its price with `python -m cost.offer_file` from AWS's offer file for each region "
+    "(docs/cost.md, 'The price table')"
+)
 ANY_REGION = "*"  # a global service (Route 53) or a price that is the same everywhere
 READ = "2026-11-23"
 
@@ -95,6 +103,8 @@ _ROWS: tuple[_Row, ...] = (
     # Every public IPv4 address, attached or not, an Elastic IP or a load balancer's own, since 2024-02.
     _Row("vpc.public-ipv4", "address-hour", _everywhere(0.005), _VPC),
     _Row("vpc.interface-endpoint", "endpoint-AZ-hour", _regional(0.01, 0.011, 0.013), _PRIVATELINK),
+    # Data processed by an interface endpoint: $0.01 per GB for the first PB a month in each region.
+    _Row("vpc.interface-endpoint.data", "GB processed", _everywhere(0.01), _PRIVATELINK, "2026-11-29"),
     _Row("elb.nlb", "load-balancer-hour", _regional(0.0225, 0.0252, 0.0252), _ELB),
     _Row("elb.nlb.lcu", "NLCU-hour", _regional(0.006, 0.006, 0.006), _ELB),
     _Row("transfer.inter-region", "GB out of the region", _regional(0.02, 0.02, 0.09), _TRANSFER),
@@ -130,13 +140,10 @@ _ROWS: tuple[_Row, ...] = (
     _Row("elasticache.valkey.cache.m7g.large", "node-hour", _regional(0.1264, 0.1400, 0.1624), _ELASTICACHE),
     _Row("elasticache.valkey.cache.m7g.xlarge", "node-hour", _regional(0.2528, 0.2800, 0.3248), _ELASTICACHE),
     _Row("elasticache.valkey.cache.r7g.large", "node-hour", _regional(0.1752, 0.1944, 0.2120), _ELASTICACHE),
-    # --- ElastiCache for Redis OSS (node-based): the list prices the Valkey rows are 80 % of ---------
-    _Row("elasticache.redis.cache.t4g.micro", "node-hour", _regional(0.016, 0.017, 0.024), _ELASTICACHE),
-    _Row("elasticache.redis.cache.t4g.small", "node-hour", _regional(0.032, 0.034, 0.048), _ELASTICACHE),
-    _Row("elasticache.redis.cache.t4g.medium", "node-hour", _regional(0.065, 0.068, 0.096), _ELASTICACHE),
-    _Row("elasticache.redis.cache.m7g.large", "node-hour", _regional(0.158, 0.175, 0.203), _ELASTICACHE),
-    _Row("elasticache.redis.cache.m7g.xlarge", "node-hour", _regional(0.316, 0.350, 0.406), _ELASTICACHE),
-    _Row("elasticache.redis.cache.r7g.large", "node-hour", _regional(0.219, 0.243, 0.265), _ELASTICACHE),
+    # Snapshots held in S3 bill per GB-month; the page lists one rate for all regions. No snapshot is
+    # counted free (a free snapshot per cluster could not be confirmed on a reachable page): this
+    # overstates a stack by at most one snapshot per replication group.
+    _Row("elasticache.snapshot-storage", "GB-month", _everywhere(0.085), _ELASTICACHE, "2026-11-29"),
     # --- container images (basic scan on push is free; replication pays inter-region transfer) ---
     _Row("ecr.storage", "GB-month", _everywhere(0.10), _ECR, "2026-11-28"),
     # --- keys, secrets, logs, alarms ------------------------------------------------------------
@@ -152,6 +159,7 @@ _ROWS: tuple[_Row, ...] = (
     _Row("route53.zone", "zone-month", _everywhere(0.50), _ROUTE53),
     _Row("route53.health-check", "AWS-endpoint check-month", _everywhere(0.50), _ROUTE53),
     _Row("route53.health-check.feature", "optional feature-month", _everywhere(1.00), _ROUTE53),
+    _Row("route53.standard-queries", "million queries", _everywhere(0.40), _ROUTE53, "2026-11-29"),
     _Row("route53.latency-queries", "million queries", _everywhere(0.60), _ROUTE53),
 )
 
@@ -176,7 +184,29 @@ def _io_optimized(rows: tuple[_Row, ...]) -> tuple[_Row, ...]:
     return tuple(derived)
 
 
-_ROWS = _ROWS + _io_optimized(_ROWS)
+# ElastiCache for Redis OSS (node-based): no Redis OSS row was read from the pricing page; each is
+# derived from the Valkey row of the same node type, because the page lists Valkey nodes 20 % below
+# Redis OSS (Redis OSS = Valkey / 0.8 = Valkey x 1.25). An offer-file row replaces it.
+REDIS_OSS_FACTOR = 1.25
+_REDIS_OSS_SOURCE = "derived: Valkey is 20 % below Redis OSS (AWS ElastiCache pricing, " + _ELASTICACHE + ")"
+REDIS_OSS_DERIVED = "2026-11-28"
+
+
+def _redis_oss(rows: tuple[_Row, ...]) -> tuple[_Row, ...]:
+    return tuple(
+        _Row(
+            "elasticache.redis." + row.item.removeprefix("elasticache.valkey."),
+            row.unit,
+            {region: round(value * REDIS_OSS_FACTOR, 4) for region, value in row.usd.items()},
+            _REDIS_OSS_SOURCE,
+            REDIS_OSS_DERIVED,
+        )
+        for row in rows
+        if row.item.startswith("elasticache.valkey.")
+    )
+
+
+_ROWS = _ROWS + _io_optimized(_ROWS) + _redis_oss(_ROWS)
 _BY_ITEM = {row.item: row for row in _ROWS}
 assert len(_BY_ITEM) == len(_ROWS), "one row per item"
 
@@ -222,6 +252,11 @@ def price(item: str, region: str) -> Price | None:
     return None if usd is None else Price(usd=usd, unit=row.unit, source=row.source, read=row.read)
 
 
+def priced_everywhere(item: str) -> bool:
+    """Whether `item` has a price in every admitted region: what the config and allowlists admit."""
+    return all(price(item, region) is not None for region in ADMITTED_REGIONS)
+
+
 def rows() -> tuple[tuple[str, str, dict[str, float], str, str], ...]:
     """Every hand-entered row as (item, unit, USD by region, source, read), for reports and docs."""
     return tuple((row.item, row.unit, dict(row.usd), row.source, row.read) for row in _ROWS)
@@ -251,6 +286,18 @@ ASSUMPTIONS: dict[str, Assumption] = {
     ),
     "node-disk-gb": Assumption(20, "GB", "a node's root volume is 20 GB gp3 when its launch template does not say"),
     "nat-gb-per-gateway": Assumption(100, "GB per month", "each NAT gateway processes 100 GB a month"),
+    "nat-internet-egress-gb": Assumption(
+        10,
+        "GB per month",
+        "of what each NAT gateway processes, 10 GB a month leaves for the internet (requests to outside APIs; "
+        "downloads come in, and data in is free), billed as data transfer out",
+    ),
+    "endpoint-gb": Assumption(
+        5,
+        "GB per month",
+        "each interface endpoint processes 5 GB a month (API calls, logs and image manifests; image layers come "
+        "through the free S3 gateway endpoint)",
+    ),
     "internet-egress-gb": Assumption(
         50,
         "GB per month",
@@ -305,7 +352,21 @@ ASSUMPTIONS: dict[str, Assumption] = {
         "replication lag (typically under a second), alarmed at the stack's RPO",
     ),
     "dns-queries-millions": Assumption(
-        5, "million per month", "each hosted zone answers 5 million latency queries a month"
+        5,
+        "million per month",
+        "each routed DNS name the stack creates (api.<domain>, primary.<domain>) answers 5 million queries a "
+        "month, split evenly over its records (one per region); the records are CNAMEs, not free alias queries",
+    ),
+    "enhanced-monitoring-gb": Assumption(
+        0.5,
+        "GB per month",
+        "each DB instance with Enhanced Monitoring every 60 s sends 0.5 GB a month to the RDSOSMetrics log group "
+        "(about 11 KB a message; proportionally more at a shorter interval), kept one month",
+    ),
+    "cache-snapshot-gb": Assumption(
+        1,
+        "GB",
+        "each ElastiCache snapshot holds 1 GB; a replication group keeps one a day for its snapshotRetentionLimit",
     ),
     "ecr-gb-per-repository": Assumption(
         2,
@@ -322,7 +383,23 @@ ASSUMPTIONS: dict[str, Assumption] = {
         "each customer managed key is 730 days old (two yearly rotations: the steady state, $3 a month per "
         "rotated key); set 0 for a stack's first year",
     ),
+    "replicated-writes-io-optimized": Assumption(
+        1,
+        "charged",
+        "a Global Database secondary on Aurora I/O-Optimized still pays for the replicated write I/Os at its "
+        "region's Aurora Standard I/O rate: no reachable AWS page says whether I/O-Optimized includes them, so the "
+        "estimate charges them (it errs high)",
+    ),
+    "io-optimized-factors": Assumption(
+        1.3,
+        "× Standard instance (storage 2.25 ×)",
+        "Aurora I/O-Optimized instances cost 1.3 × and storage 2.25 × Aurora Standard; confirmed on the pricing "
+        "page for us-east-1 and applied to eu-west-1 and ap-southeast-1 as the same rule",
+    ),
     "backup-storage": Assumption(
-        0, "GB", "backups stay within the free backup storage (up to the size of the database in the region)"
+        0,
+        "GB",
+        "RDS and Aurora backups stay within the free backup storage (up to the size of the database in the "
+        "region); ElastiCache snapshots are priced (cache-snapshot-gb)",
     ),
 }

@@ -18,6 +18,7 @@ never silently falls back to a default. Preflight and the pack's budget policy r
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +32,15 @@ from cost.prices import ASSUMPTIONS
 USAGE_DIR = Path(__file__).resolve().parent.parent / "usage"
 
 # Assumptions that are not usage: fixed by the calendar or the pricing method.
-_NOT_USAGE = frozenset({"hours-per-month", "node-group-first-type", "backup-storage"})
+_NOT_USAGE = frozenset(
+    {
+        "hours-per-month",
+        "node-group-first-type",
+        "backup-storage",
+        "replicated-writes-io-optimized",
+        "io-optimized-factors",
+    }
+)
 # Bounds beyond "not negative", per key.
 _FRACTIONS = frozenset({"spot-price-factor", "aurora-write-share"})
 _WHOLE_NUMBERS = frozenset({"kms-key-age-days"})
@@ -75,6 +84,8 @@ DEFAULT_USAGE = Usage()
 def _number(value: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise UsageError(f"{key}: {value!r} is not a number")
+    if not math.isfinite(value):  # YAML's .nan and .inf are floats
+        raise UsageError(f"{key}: {value} is not a finite number")
     name = USAGE_KEYS[key.rsplit(".", 1)[-1]]
     if value < 0:
         raise UsageError(f"{key}: {value} is negative")
@@ -125,10 +136,10 @@ def parse_usage(document: Any, source: str = "usage") -> Usage:
 
 def load_usage(path: Path) -> Usage:
     """The usage file at `path` (the documented defaults when there is none)."""
-    if not path.is_file():
-        return DEFAULT_USAGE
     resolved = path.resolve()
     shown = str(resolved.relative_to(USAGE_DIR.parent)) if resolved.is_relative_to(USAGE_DIR.parent) else str(path)
+    if not path.is_file():
+        return Usage(source=f"the documented defaults (no {shown})")
     try:
         document = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
@@ -146,5 +157,5 @@ def usage_path(stack: str) -> Path:
 def usage_for_stack(stack: str) -> Usage:
     """`usage/<stack>.yaml` beside the stack files, or the defaults."""
     if not stack or not _RESOURCE_NAME.match(stack):
-        return DEFAULT_USAGE
+        return Usage(source="the documented defaults (no stack name to find usage/<stack>.yaml by)")
     return load_usage(usage_path(stack))

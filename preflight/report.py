@@ -256,6 +256,10 @@ def _usage_texts(cost: Estimate) -> list[str]:
     texts += [
         f"warning: the usage file names {name}, which this stack does not have" for name in cost.unmatched_overrides
     ]
+    texts += [
+        f"warning: the usage file sets {key}, which no cost of that resource reads" for key in cost.unused_overrides
+    ]
+    texts += [f"unknown until apply: {u.urn.rsplit('::', 1)[-1]}: {u.reason}" for u in cost.pending]
     return texts
 
 
@@ -373,7 +377,9 @@ def _cost_json(cost: Estimate) -> dict[str, Any]:
             "source": cost.usage_source,
             "overrides": [{"resource": name, "key": key} for name, key in sorted(cost.overrides)],
             "unmatched": cost.unmatched_overrides,
+            "unused": cost.unused_overrides,
         },
+        "unknownUntilApply": [{"urn": u.urn, "reason": u.reason} for u in cost.pending],
         "byRegionAndComponent": [
             {"region": region, "component": component, "monthly": usd}
             for (region, component), usd in cost.by_region_and_component().items()
@@ -508,7 +514,7 @@ def render_markdown(run: Run) -> str:
     lines += ["| Region | Component | Monthly |", "| --- | --- | ---: |"]
     lines += [f"| {region} | {_cell(component)} | {monthly} |" for region, component, monthly in _cost_rows(cost)]
     lines.append("")
-    if cost.overrides or cost.unmatched_overrides:
+    if cost.overrides or cost.unmatched_overrides or cost.unused_overrides or cost.pending:
         lines += [f"Usage ({_cell(cost.usage_source)}):", ""]
         lines += [f"- {_cell(text)}" for text in _usage_texts(cost)]
         lines.append("")

@@ -8,6 +8,7 @@ import pytest
 
 from cost.estimate import Item, Line, estimate
 from cost.usage import parse_usage
+from policies.rule import UNKNOWN
 
 EKS = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -96,10 +97,31 @@ def test_global_database_secondaries_pay_for_the_primarys_replicated_writes() ->
     assert [(line.urn.rsplit("::", 1)[-1], line.quantity, line.monthly_usd) for line in writes] == [("s", 20, 4.40)]
 
 
+def test_an_io_optimized_secondary_is_charged_replicated_writes_as_a_stated_assumption() -> None:
+    primary = _item(
+        AURORA, {"globalClusterIdentifier": "g", "masterUsername": "a", "storageType": "aurora-iopt1"}, name="p"
+    )
+    secondary = _item(AURORA, {"globalClusterIdentifier": "g", "storageType": "aurora-iopt1"}, "eu-west-1", name="s")
+    found = estimate([primary, secondary])
+    # 50 million × 0.5 = 25 million × $0.22: charged, and the report lists why.
+    assert _by_what(found.lines)["replicated write I/O, 25 million"] == 5.50
+    assert {"replicated-writes-io-optimized", "io-optimized-factors"} <= found.assumptions
+    standard = estimate(
+        [
+            _item(AURORA, {"globalClusterIdentifier": "g", "masterUsername": "a"}, name="p"),
+            _item(AURORA, {"globalClusterIdentifier": "g"}, "eu-west-1", name="s"),
+        ]
+    )
+    assert "replicated-writes-io-optimized" not in standard.assumptions
+
+
 @pytest.mark.parametrize(
     ("version", "support_type", "hourly"),
     [
         ("1.35", "EXTENDED", 0.10),  # still in standard support on the calendar
+        # Standard support ends 2026-12-02, within the month priced after the calendar's 2026-11-28.
+        ("1.34", "EXTENDED", 0.60),
+        ("1.34", "STANDARD", 0.10),
         ("1.32", "EXTENDED", 0.60),  # standard support ended 2026-03-23: extended
         ("1.32", None, 0.60),  # EXTENDED is the API's default
         ("1.32", "STANDARD", 0.10),  # EKS upgrades it instead of charging extended support
@@ -151,15 +173,92 @@ def test_node_groups_give_a_range_from_min_to_max() -> None:
     }
     found = estimate([_item(NODE_GROUP, props)])
     # Compute at $0.1008 an hour and 20 GB gp3 per node at $0.08, plus 100 GB across AZs at $0.02.
-    per_node = 730 * 0.1008 + 20 * 0.08
-    cross_az = 100 * 0.02
-    assert found.monthly_usd == pytest.approx(2 * per_node + cross_az, abs=0.02)
-    assert found.monthly_low_usd == pytest.approx(1 * per_node + cross_az, abs=0.02)
-    assert found.monthly_high_usd == pytest.approx(5 * per_node + cross_az, abs=0.02)
-    assert found.range_text() == f"${found.monthly_low_usd:,.2f} – ${found.monthly_high_usd:,.2f}"
+    # Per node: 730 × 0.1008 = 73.584 + 20 × 0.08 = 1.60 -> 75.184; cross-AZ 100 × 0.02 = 2.00.
+    assert found.monthly_usd == 152.37  # 2 nodes: 147.17 + 3.20 + 2.00
+    assert found.monthly_low_usd == 77.18  # 1 node: 73.58 + 1.60 + 2.00
+    assert found.monthly_high_usd == 377.92  # 5 nodes: 367.92 + 8.00 + 2.00
+    assert found.range_text() == "$77.18 – $377.92"
 
 
 def test_anything_unpriced_leaves_the_range_without_an_upper_bound() -> None:
     found = estimate([_item(EKS, {"version": "1.35"}), _item("aws:s3/bucket:Bucket", {})])
     assert found.monthly_high_usd is None
     assert found.range_text() == "$73.00 – no upper bound (unpriced resources)"
+
+
+UNKNOWN_SUBNETS = {f"{LB}scheme": "internet-facing", f"{LB}subnets": UNKNOWN}
+
+
+def test_a_previews_unknown_nlb_subnets_are_priced_from_the_public_subnets_in_the_region() -> None:
+    service = _item(
+        SERVICE, {"metadata": {"annotations": UNKNOWN_SUBNETS}, "spec": {"type": "LoadBalancer"}}, name="nlb"
+    )
+    public = [
+        _item("aws:ec2/subnet:Subnet", {"tags": {"kubernetes.io/role/elb": "1"}}, name=f"public-{n}") for n in (1, 2)
+    ]
+    private = _item("aws:ec2/subnet:Subnet", {"tags": {}}, name="private")
+    found = estimate([service, *public, private])
+    assert found.unpriced == [] and found.pending == []
+    # 2 addresses × 730 h × $0.005 = $7.30.
+    assert _by_what(found.lines)["2 public IPv4 address(es), one per public subnet (IDs unknown until apply)"] == 7.30
+    # No subnet in sight: the region's bound, one per AZ that EKS accepts (us-east-1: 5), 5 × 3.65.
+    alone = estimate([service])
+    assert alone.unpriced == []
+    assert _by_what(alone.lines)["5 public IPv4 address(es), at most one per AZ (subnets unknown until apply)"] == 18.25
+
+
+def test_an_unknown_input_is_pending_not_unpriced() -> None:
+    group = _item(NODE_GROUP, {"instanceTypes": ["m7i.large"], "scalingConfig": {"desiredSize": UNKNOWN}}, name="ng")
+    found = estimate([group])
+    assert found.unpriced == []
+    assert [u.reason for u in found.pending] == ["scalingConfig.desiredSize is unknown until apply"]
+    assert found.monthly_high_usd is None
+
+
+def test_a_secondary_with_an_unknown_global_cluster_id_still_pays_replicated_writes() -> None:
+    primary = _item(AURORA, {"globalClusterIdentifier": "g", "masterUsername": "admin"}, name="primary")
+    secondary = _item(AURORA, {"globalClusterIdentifier": UNKNOWN}, region="eu-west-1", name="secondary")
+    global_cluster = _item("aws:rds/globalCluster:GlobalCluster", {}, name="global")
+    found = estimate([primary, secondary, global_cluster])
+    lines = {(line.urn.rsplit("::", 1)[-1], line.what): line.monthly_usd for line in found.lines}
+    # The primary's 50 million I/Os × 0.5 written = 25 million × $0.22 in eu-west-1 = $5.50.
+    assert lines[("secondary", "replicated write I/O, 25 million")] == 5.50
+    # 50 GB to one secondary region × $0.02.
+    assert lines[("global", "replication to 1 secondary region(s), 50 GB each")] == 1.00
+
+
+RECORD = "aws:route53/record:Record"
+
+
+def test_routed_records_pay_for_their_queries_and_plain_ones_do_not() -> None:
+    latency = [
+        _item(RECORD, {"name": "api.x", "setIdentifier": r, "latencyRoutingPolicies": [{"region": r}]}, name=f"l-{r}")
+        for r in ("us-east-1", "eu-west-1")
+    ]
+    weighted = _item(RECORD, {"name": "primary.x", "setIdentifier": "w", "weightedRoutingPolicies": [{"weight": 1}]})
+    validation = _item(RECORD, {"name": "_acme.x", "type": "CNAME"}, name="validation")
+    lines = _by_what(estimate([*latency, weighted, validation]).lines)
+    # api.x: 5 million queries split over 2 records, 2.5 million each × $0.60; primary.x: 5 × $0.40.
+    assert lines == {
+        "latency queries, 2.5 million (of 2 record(s))": 1.50,
+        "standard queries, 5 million (of 1 record(s))": 2.00,
+    }
+
+
+def test_enhanced_monitoring_pays_for_its_logs() -> None:
+    instance = _item(AURORA_INSTANCE, {"instanceClass": "db.r7g.large", "monitoringInterval": 60}, name="i")
+    lines = _by_what(estimate([instance]).lines)
+    # 0.5 GB × $0.50 ingested, 0.5 GB × $0.03 stored; every 15 s is four times the volume.
+    assert lines["Enhanced Monitoring every 60 s, 0.5 GB of logs"] == 0.25
+    assert lines["Enhanced Monitoring logs kept a month, 0.5 GB"] == 0.01  # $0.015 rounds down (float)
+    fast = _item(AURORA_INSTANCE, {"instanceClass": "db.r7g.large", "monitoringInterval": 15}, name="i")
+    assert _by_what(estimate([fast]).lines)["Enhanced Monitoring every 15 s, 2 GB of logs"] == 1.00
+    off = _item(AURORA_INSTANCE, {"instanceClass": "db.r7g.large", "monitoringInterval": 0}, name="i")
+    assert not any("Enhanced" in line.what for line in estimate([off]).lines)
+
+
+def test_cache_snapshots_kept_are_priced() -> None:
+    props = {"nodeType": "cache.m7g.large", "engine": "valkey", "numCacheClusters": 2, "snapshotRetentionLimit": 7}
+    lines = _by_what(estimate([_item("aws:elasticache/replicationGroup:ReplicationGroup", props)]).lines)
+    # 7 daily snapshots × 1 GB × $0.085.
+    assert lines["7 daily snapshot(s), 7 GB"] == 0.60

@@ -37,6 +37,7 @@ EC2_LINUX: dict[str, Any] = {
     "productFamily": "Compute Instance",
     "attributes": {
         "regionCode": "eu-central-1",
+        "locationType": "AWS Region",
         "instanceType": "c7i.large",
         "operatingSystem": "Linux",
         "tenancy": "Shared",
@@ -57,7 +58,10 @@ EC2_OFFER = _offer(
         "WINDOWS": _variant(operatingSystem="Windows"),
         "DEDICATED": _variant(tenancy="Dedicated"),
         "RESERVATION": _variant(capacitystatus="UnusedCapacityReservation"),
-        "STORAGE": {"productFamily": "Storage", "attributes": {"regionCode": "eu-central-1", "volumeApiName": "gp3"}},
+        "STORAGE": {
+            "productFamily": "Storage",
+            "attributes": {"regionCode": "eu-central-1", "locationType": "AWS Region", "volumeApiName": "gp3"},
+        },
     },
     {"LINUX": "0.1031000000", "WINDOWS": "0.1951000000", "DEDICATED": "0.1134000000", "RESERVATION": "0.1031"},
 )
@@ -69,6 +73,7 @@ RDS_OFFER = _offer(
             "productFamily": "Database Instance",
             "attributes": {
                 "regionCode": "eu-central-1",
+                "locationType": "AWS Region",
                 "instanceType": "db.r7g.large",
                 "databaseEngine": "PostgreSQL",
                 "deploymentOption": "Single-AZ",
@@ -79,6 +84,7 @@ RDS_OFFER = _offer(
             "productFamily": "Database Instance",
             "attributes": {
                 "regionCode": "eu-central-1",
+                "locationType": "AWS Region",
                 "instanceType": "db.r7g.large",
                 "databaseEngine": "PostgreSQL",
                 "deploymentOption": "Multi-AZ",
@@ -88,6 +94,7 @@ RDS_OFFER = _offer(
             "productFamily": "Database Instance",
             "attributes": {
                 "regionCode": "eu-central-1",
+                "locationType": "AWS Region",
                 "instanceType": "db.r7g.large",
                 "databaseEngine": "Aurora PostgreSQL",
                 "deploymentOption": "Single-AZ",
@@ -103,11 +110,21 @@ CACHE_OFFER = _offer(
     {
         "VALKEY": {
             "productFamily": "Cache Instance",
-            "attributes": {"regionCode": "eu-central-1", "instanceType": "cache.r6g.large", "cacheEngine": "Valkey"},
+            "attributes": {
+                "regionCode": "eu-central-1",
+                "locationType": "AWS Region",
+                "instanceType": "cache.r6g.large",
+                "cacheEngine": "Valkey",
+            },
         },
         "MEMCACHED": {
             "productFamily": "Cache Instance",
-            "attributes": {"regionCode": "eu-central-1", "instanceType": "cache.r6g.large", "cacheEngine": "Memcached"},
+            "attributes": {
+                "regionCode": "eu-central-1",
+                "locationType": "AWS Region",
+                "instanceType": "cache.r6g.large",
+                "cacheEngine": "Memcached",
+            },
         },
     },
     {"VALKEY": "0.2000000000", "MEMCACHED": "0.2500000000"},
@@ -153,3 +170,41 @@ def test_a_file_that_is_not_an_offer_is_an_error_naming_it(tmp_path: Path, capsy
     assert main([str(offer), "--output", str(tmp_path / "out.json")]) == 2
     assert f"{offer}: cannot read" in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()
+
+
+def _us_east_1(usage_type: str, location: str, location_type: str) -> dict[str, Any]:
+    """A us-east-1 EC2 SKU as the offer file lists it (trimmed to the attributes read here)."""
+    return {
+        "productFamily": "Compute Instance",
+        "attributes": {
+            "location": location,
+            "locationType": location_type,
+            "regionCode": "us-east-1",
+            "instanceType": "m7i.large",
+            "usagetype": usage_type,
+            "operatingSystem": "Linux",
+            "tenancy": "Shared",
+            "preInstalledSw": "NA",
+            "capacitystatus": "Used",
+        },
+    }
+
+
+# A Local Zone's SKUs carry their parent region's regionCode (us-east-1 for Boston's use1-bos1),
+# with their own location and locationType; their prices differ from the region's.
+US_EAST_1_OFFER = _offer(
+    "AmazonEC2",
+    {
+        "REGION": _us_east_1("BoxUsage:m7i.large", "US East (N. Virginia)", "AWS Region"),
+        "BOSTON": _us_east_1("USE1-BOS1-BoxUsage:m7i.large", "US East (Boston)", "AWS Local Zone"),
+        "WAVELENGTH": _us_east_1(
+            "USE1-WL1-BOS-WLZ1-BoxUsage:m7i.large", "US East (Verizon) - Boston", "AWS Wavelength Zone"
+        ),
+    },
+    {"REGION": "0.1008000000", "BOSTON": "0.1210000000", "WAVELENGTH": "0.1310000000"},
+)
+
+
+def test_local_zone_and_wavelength_skus_are_not_the_regions_price() -> None:
+    rows = list(rows_from_offer(US_EAST_1_OFFER))
+    assert [(row.item, row.region, row.usd) for row in rows] == [("ec2.m7i.large", "us-east-1", 0.1008)]

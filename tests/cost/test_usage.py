@@ -53,6 +53,22 @@ def test_override_names_that_match_no_resource_are_reported() -> None:
     assert found.unmatched_overrides == ["nat-typo"]
 
 
+def test_a_per_resource_key_no_cost_of_that_resource_reads_is_reported() -> None:
+    # natGbPerGateway on a node group: nothing of the group reads it (it used to be ignored silently).
+    group = Item(
+        "urn:pulumi:s::p::aws:eks/nodeGroup:NodeGroup::sandbox",
+        "aws:eks/nodeGroup:NodeGroup",
+        {"instanceTypes": ["m7i.large"], "scalingConfig": {"desiredSize": 1}, "diskSize": 20},
+        "us-east-1",
+    )
+    usage = parse_usage(
+        {"resources": {"sandbox": {"natGbPerGateway": 400, "crossAzGb": 10}, "nat-a": {"natGbPerGateway": 1}}}
+    )
+    found = estimate([group, _nat("nat-a")], usage)
+    assert found.unused_overrides == ["sandbox.natGbPerGateway"]
+    assert ("sandbox", "crossAzGb") in found.overrides
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [
@@ -65,6 +81,9 @@ def test_override_names_that_match_no_resource_are_reported() -> None:
         ({"defaults": {"natGbPerGateway": -1}}, "defaults.natGbPerGateway: -1 is negative"),
         ({"defaults": {"spotPriceFactor": 1.5}}, "defaults.spotPriceFactor: 1.5 is not a fraction in (0, 1]"),
         ({"defaults": {"kmsKeyAgeDays": 1.5}}, "defaults.kmsKeyAgeDays: 1.5 is not a whole number of days"),
+        # YAML's .nan and .inf: floats, but no figure (.inf used to crash preflight with OverflowError).
+        ({"defaults": {"natGbPerGateway": float("nan")}}, "defaults.natGbPerGateway: nan is not a finite number"),
+        ({"defaults": {"kmsKeyAgeDays": float("inf")}}, "defaults.kmsKeyAgeDays: inf is not a finite number"),
         ({"resources": {"nat-a": {"nlbLcus": 2}}}, "resources.nat-a.nlbLcus: not a usage key; did you mean nlbLcu?"),
         ({"resources": {"nat-a": 3}}, "resources.nat-a: a mapping of usage keys to numbers, not int"),
         ({"resources": ["nat-a"]}, "resources: a mapping of resource names to usage keys"),
@@ -99,4 +118,9 @@ def test_every_usage_key_names_a_documented_assumption_and_the_stacks_files_are_
         # Each stack's file documents every key with its default (it is where people look).
         text = (USAGE_DIR / f"{stack}.yaml").read_text()
         assert all(f"#   {key} ({ASSUMPTIONS[name].value:g} " in text for key, name in USAGE_KEYS.items())
-    assert usage_for_stack("../etc/passwd").source == "the documented defaults"  # never a path outside usage/
+    # Never a path outside usage/; the source says why the defaults are used.
+    assert (
+        usage_for_stack("../etc/passwd").source
+        == "the documented defaults (no stack name to find usage/<stack>.yaml by)"
+    )
+    assert usage_for_stack("nosuchstack").source == "the documented defaults (no usage/nosuchstack.yaml)"

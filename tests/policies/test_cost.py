@@ -21,7 +21,7 @@ from preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.policies.views import resources_of
 
-[BUDGET] = COST_STACK_RULES
+BUDGET, BUDGET_AT_MAX = COST_STACK_RULES
 PROVIDER = {"region": "us-east-1"}
 
 
@@ -136,10 +136,38 @@ def test_the_pack_reads_the_stacks_usage_file(tmp_path: Path, monkeypatch: pytes
     (tmp_path / "prod.yaml").write_text("resources:\n  a:\n    kmsKeyAgeDays: -1\n")
     [(message, _)] = BUDGET.violations([cluster], {"monthlyBudgetUsd": 100})
     assert "usage file cannot be used" in message and "resources.a.kmsKeyAgeDays: -1 is negative" in message
-    # A NAT gateway's traffic set in the usage file moves it over the budget: 730 h × $0.045 + 1,000 GB × $0.045.
+    # A NAT gateway's traffic set in the usage file moves it over the budget: 730 h × $0.045 + 1,000 GB × $0.045
     nat = Resource(
         "aws:ec2/natGateway:NatGateway", "n", "urn:pulumi:s::p::aws:ec2/natGateway:NatGateway::n", {}, PROVIDER
     )
     (tmp_path / "prod.yaml").write_text("resources:\n  n:\n    natGbPerGateway: 1000\n")
     [(message, _)] = BUDGET.violations([nat], {"monthlyBudgetUsd": 60})
-    assert f"the estimated monthly cost ${730 * 0.045 + 1000 * 0.045:,.2f} is over the budget $60.00" in message
+    # ... plus 10 GB out to the internet through it × $0.09.
+    assert (
+        f"the estimated monthly cost ${730 * 0.045 + 1000 * 0.045 + 10 * 0.09:,.2f} is over the budget $60.00"
+        in message
+    )
+    assert message.endswith("usage from prod.yaml); shrink the stack or raise the stack's monthlyBudget") or (
+        "prod.yaml)" in message
+    )
+
+
+def test_an_advisory_when_the_node_groups_at_max_size_exceed_the_budget() -> None:
+    group = Resource(
+        "aws:eks/nodeGroup:NodeGroup",
+        "g",
+        "urn:pulumi:s::p::aws:eks/nodeGroup:NodeGroup::g",
+        {
+            "instanceTypes": ["m7i.large"],
+            "scalingConfig": {"minSize": 1, "desiredSize": 1, "maxSize": 5},
+            "diskSize": 20,
+        },
+        PROVIDER,
+    )
+    # desired: 73.58 + 1.60 + 2.00 = 77.18; max: 5 × 73.58 + 5 × 1.60 + 2.00 = 377.92 (hand-computed).
+    assert BUDGET_AT_MAX.enforcement == "advisory"
+    assert BUDGET.violations([group], {"monthlyBudgetUsd": 100}) == []
+    [(message, _)] = BUDGET_AT_MAX.violations([group], {"monthlyBudgetUsd": 100})
+    assert message.startswith("with every node group at its maxSize the estimate is $377.92, over the budget $100.00")
+    assert "the budget gate counts desiredSize: $77.18" in message
+    assert BUDGET_AT_MAX.violations([group], {"monthlyBudgetUsd": 400}) == []

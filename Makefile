@@ -23,7 +23,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy components capacity cost policies preflight ops tests benchmarks __main__.py
+	$(BIN)/mypy components capacity cost policies preflight ops docgen tests benchmarks bootstrap __main__.py
 	$(BIN)/mypy examples/consumer  # a program of its own: its __main__ would clash with ours
 
 check: lint test

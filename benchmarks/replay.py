@@ -65,7 +65,9 @@ def typed_class(type_token: str) -> tuple[ResourceClass, dict[str, str]]:
 
 
 def _python_names(module: Any, class_name: str) -> dict[str, str]:
-    for suffix in ("Args", "InitArgs"):
+    # `InitArgs` first: the SDK names a resource's args so only when `<Class>Args` is taken by a
+    # nested input type (VpcPeeringConnectionAccepterArgs is VpcPeeringConnection's `accepter` block).
+    for suffix in ("InitArgs", "Args"):
         args_type = getattr(module, class_name + suffix, None)
         if args_type is not None:
             return {
@@ -97,7 +99,9 @@ def replay_program(graph: Graph, *, typed: bool) -> Callable[[], None]:
                 additional_secret_outputs=registration.additional_secret_outputs or None,
             )
             if not registration.custom:
-                created[registration.urn] = pulumi.ComponentResource(registration.type, registration.name, None, opts)
+                # A component's own inputs (DeployerConnection's) are registered as recorded.
+                props = dict(registration.inputs) or None
+                created[registration.urn] = pulumi.ComponentResource(registration.type, registration.name, props, opts)
                 continue
             inputs = _wired_inputs(registration, created)
             if typed and not registration.is_provider:

@@ -28,6 +28,15 @@ which the EKS add-ons package (read 2026-11, at the commits named):
   100m/70Mi, tolerating CriticalAddonsOnly; `cluster/addons/kube-proxy/kube-proxy-ds.yaml`:
   100m CPU, tolerating everything), with the EKS default of 2 CoreDNS replicas. CoreDNS's
   `replicaCount` in the add-on's configurationValues overrides the count.
+- amazon-cloudwatch-observability: aws-observability/helm-charts `charts/amazon-cloudwatch-observability`
+  values.yaml (00bd626): DaemonSet `cloudwatch-agent` 250m/128Mi and DaemonSet `fluent-bit` 50m/25Mi,
+  both under the chart's default tolerations `[{operator: Exists}]`; the operator's Deployment
+  (`manager`) 100m/64Mi, one replica (`replicaCount: 1`), counted without tolerations (assumed).
+  The GPU and Neuron exporters run only on GPU/Neuron instance types, which this platform has not.
+- kube-state-metrics and prometheus-node-exporter (EKS community add-ons): their charts request
+  nothing by default (`resources: {}`), so they take pod slots, not CPU or memory; one
+  kube-state-metrics replica; the node exporter tolerates every NoSchedule taint (assumed from
+  the prometheus-community chart's defaults, not read from the add-on's package).
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from typing import Any, Literal
 TOLERATE_ALL: tuple[Mapping[str, str], ...] = ({"operator": "Exists"},)
 CRITICAL_ADDONS_ONLY: Mapping[str, str] = {"key": "CriticalAddonsOnly", "operator": "Exists"}
 NO_EXECUTE_ANY: Mapping[str, str] = {"operator": "Exists", "effect": "NoExecute"}
+NO_SCHEDULE_ANY: Mapping[str, str] = {"operator": "Exists", "effect": "NoSchedule"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,16 @@ ADDON_PODS: dict[str, tuple[AddonPods, ...]] = {
     ),
     "metrics-server": (
         AddonPods("metrics-server", "Deployment", 100, 200, replicas=2, replica_key="replicas", assumed=True),
+    ),
+    # The Observability component's add-ons (components/observability.py).
+    "amazon-cloudwatch-observability": (
+        AddonPods("cloudwatch-agent", "DaemonSet", 250, 128, TOLERATE_ALL),
+        AddonPods("fluent-bit", "DaemonSet", 50, 25, TOLERATE_ALL),
+        AddonPods("amazon-cloudwatch-observability-controller-manager", "Deployment", 100, 64, assumed=True),
+    ),
+    "kube-state-metrics": (AddonPods("kube-state-metrics", "Deployment", 0, 0, assumed=True),),
+    "prometheus-node-exporter": (
+        AddonPods("prometheus-node-exporter", "DaemonSet", 0, 0, (NO_SCHEDULE_ANY,), assumed=True),
     ),
 }
 """Per EKS add-on name, the pods it runs on every cluster that installs it."""

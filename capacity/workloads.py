@@ -617,9 +617,22 @@ def inventory(items: Sequence[Item]) -> Inventory:
             found.node_groups.setdefault(cluster, []).append(_node_group(item, cluster))
     clusters = list(found.node_groups)
     providers = {item.urn: item.parent for item in items if item.type.startswith("pulumi:providers:")}
+    # An add-on made outside the Cluster component (the Observability component's) names its EKS
+    # cluster as the node groups do.
+    by_eks_name = {
+        str(item.props.get("clusterName")): _owning_cluster(
+            item, str(_map(item.props.get("labels")).get(NODE_GROUP_LABEL) or "")
+        )
+        for item in items
+        if item.type == NODE_GROUP and isinstance(item.props.get("clusterName"), str)
+    }
     for item in items:
-        if item.type == ADDON and _owning_cluster(item, str(item.props.get("addonName"))) in clusters:
-            cluster = _owning_cluster(item, str(item.props.get("addonName")))
+        if item.type != ADDON:
+            continue
+        cluster = _owning_cluster(item, str(item.props.get("addonName")))
+        if cluster not in clusters:
+            cluster = by_eks_name.get(str(item.props.get("clusterName")), cluster)
+        if cluster in clusters:
             addon = _addon(item, cluster)
             if isinstance(addon, Note):
                 found.notes.append(dataclasses.replace(addon, urn=item.urn))

@@ -14,6 +14,11 @@ Secure defaults beyond a bare `aws.eks.Cluster`:
   own roles through IRSA, never a node role;
 - the `sandbox` node group is tainted so only the language services (which tolerate the
   taint) run on it; the `system` group is on-demand;
+- sandbox nodes boot with gVisor (containerd handler `runsc`, RuntimeClass `gvisor`), a per-pod
+  PID limit, single-process OOM kills and a host firewall against pod-to-node connections, all
+  from their launch template's user data (components/sandbox_node.py, docs/sandbox.md);
+- the VPC CNI enforces NetworkPolicies in strict mode: a new pod is deny-all until its policies
+  apply;
 - untrusted code is kept apart from the data: sandbox nodes have their own IAM role and their
   own security group, and do not carry the EKS cluster security group or the system nodes'
   group, which are the groups the data stores and the system nodes admit;
@@ -45,6 +50,7 @@ from components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, 
 from components.instance_types import architecture
 from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_group
+from components.sandbox_node import RUNTIME_CLASS, RUNTIME_HANDLER, RUNTIME_OVERHEAD, user_data_base64
 from components.vpc import Vpc
 
 SYSTEM_GROUP = "system"
@@ -54,6 +60,19 @@ NODE_GROUP_LABEL = "platform/node-group"
 # Only pods that tolerate this taint (the language services) are scheduled on sandbox nodes.
 SANDBOX_TAINT_KEY = "platform/sandbox"
 SANDBOX_TAINT_VALUE = "true"
+SANDBOX_TOLERATION = {
+    "key": SANDBOX_TAINT_KEY,
+    "operator": "Equal",
+    "value": SANDBOX_TAINT_VALUE,
+    "effect": "NoSchedule",
+}
+# Under strict network-policy enforcement a pod no policy selects is deny-all. The EKS add-ons in
+# kube-system (CoreDNS, metrics-server, the EBS CSI driver) bring no policies, so this one keeps
+# their namespace as open as standard mode left it; it must exist before they start.
+KUBE_SYSTEM_ALLOW: dict[str, Any] = {
+    "metadata": {"name": "allow-all-kube-system", "namespace": "kube-system"},
+    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]},
+}
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
@@ -89,8 +108,18 @@ class AddonSpec:
 
 
 ADDONS: tuple[AddonSpec, ...] = (
-    # Network policy enforcement on: the sandbox namespace's NetworkPolicies depend on it.
-    AddonSpec("vpc-cni", True, "aws-node", "AmazonEKS_CNI_Policy", {"enableNetworkPolicy": "true"}),
+    # Network policy enforcement on, in strict mode: a new pod starts deny-all until its policies
+    # apply, instead of allow-all (EKS user guide, "Restrict Pod network traffic with Kubernetes
+    # network policies"; the add-on's configuration schema: env.NETWORK_POLICY_ENFORCING_MODE,
+    # standard | strict). Pods no policy selects stay deny-all too: KUBE_SYSTEM_ALLOW keeps the
+    # add-ons' namespace open as before; every namespace the stack manages has its own policies.
+    AddonSpec(
+        "vpc-cni",
+        True,
+        "aws-node",
+        "AmazonEKS_CNI_Policy",
+        {"enableNetworkPolicy": "true", "env": {"NETWORK_POLICY_ENFORCING_MODE": "strict"}},
+    ),
     AddonSpec("kube-proxy", True),
     AddonSpec("eks-pod-identity-agent", True),
     AddonSpec("coredns", False),
@@ -105,6 +134,18 @@ class ClusterArgsError(pulumi.RunError, ValueError):
 
     A `RunError`, so `pulumi up` prints the message without a traceback.
     """
+
+
+@dataclass(frozen=True)
+class DeployerAccess:
+    """How the deployer's runner reaches and administers the cluster (components/deployer.py)."""
+
+    cidr: str
+    """The deployer network: admitted on 443 by the EKS cluster security group."""
+    runner_role_arn: str
+    """The runner's IAM role: gets an access entry with cluster-admin."""
+    path: Sequence[pulumi.Resource] = ()
+    """The peering and routes to the deployer: the Kubernetes provider waits for them."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +167,8 @@ class ClusterArgs:
     """ECR repositories the sandbox nodes may pull from (besides EKS's add-on registry)."""
     autoscaler_image: str | None = None
     """The cluster-autoscaler image; default: the upstream release matching the cluster."""
+    deployer: DeployerAccess | None = None
+    """Where `pulumi up` runs; None: only from inside this VPC (or with a public endpoint)."""
 
     def __post_init__(self) -> None:
         if not _CLUSTER_NAME.fullmatch(self.cluster_name):
@@ -145,6 +188,7 @@ class ClusterArgs:
         system_image_repository_arns: Sequence[pulumi.Input[str]] = (),
         sandbox_image_repository_arns: Sequence[pulumi.Input[str]] = (),
         autoscaler_image: str | None = None,
+        deployer: DeployerAccess | None = None,
     ) -> ClusterArgs:
         return cls(
             cluster_name=cluster_name,
@@ -156,6 +200,7 @@ class ClusterArgs:
             system_image_repository_arns=system_image_repository_arns,
             sandbox_image_repository_arns=sandbox_image_repository_arns,
             autoscaler_image=autoscaler_image,
+            deployer=deployer,
         )
 
 
@@ -188,6 +233,8 @@ class Cluster(pulumi.ComponentResource):
     """Secret kubeconfig (JSON) that authenticates with `aws eks get-token`."""
     kubernetes_provider: k8s.Provider
     """Kubernetes provider for this cluster; pass it to Kubernetes resources and components."""
+    sandbox_runtime_class: k8s.node.v1.RuntimeClass
+    """The RuntimeClass (`gvisor`) the sandbox nodes' `runsc` handler serves; pods naming it wait for it."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Cluster", name, None, opts)
@@ -310,17 +357,45 @@ class Cluster(pulumi.ComponentResource):
         for group, settings in config.node_groups.items():
             if group != SYSTEM_GROUP:
                 self.node_groups[group] = self._node_group(group, settings, depends_on=[*early_addons, system])
+
+        self.kubeconfig = self._kubeconfig(config.admin_role_arn)
+        deployer_access = self._deployer_access(admin_access)
+        # With a deployer, `pulumi up` runs as the runner's role (or an admin over the VPN), each with
+        # an access entry of its own: the providers sign as the caller, assuming nothing.
+        provider_kubeconfig = self._kubeconfig(None) if args.deployer is not None else self.kubeconfig
+        # The add-ons below run in kube-system, which strict enforcement leaves deny-all until a
+        # policy selects its pods: this provider exists only to open it before they start.
+        self.bootstrap_kubernetes_provider = k8s.Provider(
+            f"{name}-kubernetes-bootstrap",
+            kubeconfig=provider_kubeconfig,
+            enable_server_side_apply=True,
+            opts=self._child(depends_on=[*admin_access, *deployer_access, *self.node_groups.values()]),
+        )
+        self.kube_system_policy = k8s.networking.v1.NetworkPolicy(
+            f"{name}-kube-system-allow",
+            **KUBE_SYSTEM_ALLOW,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.bootstrap_kubernetes_provider),
+        )
         for spec in ADDONS:
             if not spec.before_nodes:  # these run as pods, so they wait for nodes
-                self.addons[spec.name] = self._addon(spec, depends_on=list(self.node_groups.values()))
+                self.addons[spec.name] = self._addon(
+                    spec, depends_on=[*self.node_groups.values(), self.kube_system_policy]
+                )
 
-        self.kubeconfig = self._kubeconfig()
         self.kubernetes_provider = k8s.Provider(
             f"{name}-kubernetes",
-            kubeconfig=self.kubeconfig,
+            kubeconfig=provider_kubeconfig,
             enable_server_side_apply=True,
-            # Kubernetes resources wait until someone may administer the cluster and pods can run.
-            opts=self._child(depends_on=[*admin_access, *self.node_groups.values(), *self.addons.values()]),
+            # Kubernetes resources wait until someone may administer the cluster and pods can run, and
+            # until the deployer can reach the endpoint (peering, routes both ways, the 443 rule).
+            opts=self._child(
+                depends_on=[
+                    *admin_access,
+                    *deployer_access,
+                    *self.node_groups.values(),
+                    *self.addons.values(),
+                ]
+            ),
         )
         self.autoscaler = ClusterAutoscaler(
             f"{name}-autoscaler",
@@ -334,6 +409,18 @@ class Cluster(pulumi.ComponentResource):
                 node_selector={NODE_GROUP_LABEL: SYSTEM_GROUP},
             ),
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The sandbox nodes' gVisor handler (installed by their launch template's user data) under
+        # the name the pods use. Scheduling keeps every pod that names it on those nodes: other
+        # nodes have no `runsc` handler (Kubernetes RuntimeClass: scheduling.nodeSelector is merged
+        # into the pod's; overhead.podFixed is added to its requests).
+        self.sandbox_runtime_class = k8s.node.v1.RuntimeClass(
+            f"{name}-sandbox-runtime",
+            metadata={"name": RUNTIME_CLASS},
+            handler=RUNTIME_HANDLER,
+            overhead={"podFixed": dict(RUNTIME_OVERHEAD)},
+            scheduling={"nodeSelector": {NODE_GROUP_LABEL: SANDBOX_GROUP}, "tolerations": [dict(SANDBOX_TOLERATION)]},
+            opts=pulumi.ResourceOptions(parent=self, provider=self.kubernetes_provider),
         )
 
         self.cluster_name = self.cluster.name
@@ -526,6 +613,48 @@ class Cluster(pulumi.ComponentResource):
         )
         return [entry, association]
 
+    def _deployer_access(self, admin_access: Sequence[pulumi.Resource]) -> list[pulumi.Resource]:
+        """The deployer's runner reaches the API server (443 from its CIDR) and administers the cluster."""
+        deployer = self._args.deployer
+        if deployer is None:
+            return []
+        # On the EKS-made cluster security group: EKS puts it on the control plane's network
+        # interfaces (EKS user guide, "View Amazon EKS security group requirements for clusters"),
+        # and by default it admits only itself.
+        https = aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-api-from-deployer",
+            security_group_id=self.cluster_security_group_id,
+            description="Deployer network to the Kubernetes API server",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=deployer.cidr,
+            opts=self._child(),
+        )
+        if deployer.runner_role_arn == self._args.config.admin_role_arn:
+            # One access entry per principal (EKS CreateAccessEntry: ResourceInUseException): the
+            # admin's entry already makes the runner cluster-admin.
+            return [*deployer.path, https, *admin_access]
+        entry = aws.eks.AccessEntry(
+            f"{self._name}-deployer-access",
+            cluster_name=self.cluster.name,
+            principal_arn=deployer.runner_role_arn,
+            type="STANDARD",
+            opts=self._child(),
+        )
+        association = aws.eks.AccessPolicyAssociation(
+            f"{self._name}-deployer-cluster-admin",
+            cluster_name=self.cluster.name,
+            principal_arn=deployer.runner_role_arn,
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:eks::aws:cluster-access-policy/{1}", self._context.partition, CLUSTER_ADMIN_POLICY
+            ),
+            # The runner creates namespaces and cluster-scoped objects, so the scope is the cluster.
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            opts=self._child(depends_on=[entry]),
+        )
+        return [*deployer.path, https, entry, association]
+
     def _irsa_role(self, spec: AddonSpec) -> iam.Role:
         """A role only the add-on's own service account can assume, through the cluster's OIDC issuer."""
         assert spec.service_account is not None and spec.managed_policy is not None
@@ -565,10 +694,17 @@ class Cluster(pulumi.ComponentResource):
     def _launch_template(self, group: str, settings: NodeGroupConfig) -> aws.ec2.LaunchTemplate:
         node_name = f"{self._args.cluster_name}-{group}"
         instance_tags = {**self._args.instance_tags, "Name": node_name, NODE_GROUP_LABEL: group}
+        # Sandbox nodes: gVisor, the kubelet's PID and OOM limits and the host firewall
+        # (components/sandbox_node.py). The template sets no image ID, so EKS merges its own
+        # bootstrap part into this MIME document (EKS user guide, "Customize managed nodes with
+        # launch templates").
+        sandbox = group == SANDBOX_GROUP
+        user_data = user_data_base64(architecture(settings.instance_types[0])) if sandbox else None
         return aws.ec2.LaunchTemplate(
             f"{self._name}-{group}-lt",
             description=f"Nodes of group {group} in EKS cluster {self._args.cluster_name}",
             update_default_version=True,
+            user_data=user_data,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",  # IMDSv2 only
@@ -661,8 +797,7 @@ class Cluster(pulumi.ComponentResource):
             ),
         )
 
-    def _kubeconfig(self) -> pulumi.Output[str]:
-        admin_role_arn = self._args.config.admin_role_arn
+    def _kubeconfig(self, admin_role_arn: str | None) -> pulumi.Output[str]:
 
         def render(values: list[Any]) -> str:
             name, endpoint, ca_data, region = values

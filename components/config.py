@@ -321,13 +321,21 @@ def _log_retention(days: int) -> int:
 class NodeGroupConfig(_Model):
     """One EKS managed node group; its name is its key in `nodeGroups`."""
 
-    instance_types: list[Ec2InstanceType] = Field(min_length=1, description="e.g. [m7i.large]")
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND")
-    min_size: int = Field(ge=0, le=1000)
-    desired_size: int = Field(ge=0, le=1000)
-    max_size: int = Field(ge=1, le=1000)
+    instance_types: list[Ec2InstanceType] = Field(
+        min_length=1,
+        description="e.g. [m7i.large]; only types with a price in every admitted region "
+        "(docs/cost.md, 'What is admitted'; add one with `python -m cost.offer_file`)",
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        default="ON_DEMAND", description="ON_DEMAND, or SPOT for interruptible groups (never `system`)"
+    )
+    min_size: int = Field(ge=0, le=1000, description="fewest nodes; the cluster-autoscaler never goes below")
+    desired_size: int = Field(
+        ge=0, le=1000, description="nodes at creation; afterwards the cluster-autoscaler owns the count"
+    )
+    max_size: int = Field(ge=1, le=1000, description="most nodes the cluster-autoscaler may add")
     disk_size_gib: int = Field(default=50, ge=20, le=16384, description="encrypted gp3 root volume")
-    labels: LabelMap = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict, description="extra Kubernetes node labels")
     max_unavailable_percentage: int = Field(
         default=25, ge=1, le=50, description="share of nodes a rolling update may take down at once"
     )
@@ -365,9 +373,14 @@ class NodeGroupConfig(_Model):
 class ClusterConfig(_Model):
     """One region's EKS cluster."""
 
-    kubernetes_version: str = Field(description=f"one of {SUPPORTED_KUBERNETES_VERSIONS}")
+    kubernetes_version: str = Field(
+        description=f"one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}; a version past standard support needs "
+        "`supportType: EXTENDED`"
+    )
     endpoint_public_access: bool = Field(default=False, description="off by default; needs publicAccessCidrs when on")
-    public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    public_access_cidrs: list[ipaddress.IPv4Network] = Field(
+        default_factory=list, description="public API endpoint allowlist (never 0.0.0.0/0; no public endpoint in prod)"
+    )
     admin_role_arn: str | None = Field(
         default=None,
         pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
@@ -470,20 +483,23 @@ class PostgresConfig(_Model):
     """One region's managed PostgreSQL (RDS instance or Aurora cluster)."""
 
     engine: Literal["rds", "aurora"] = Field(description="rds (dev) or aurora (staging, prod)")
-    major_version: Literal[16, 17] = Field(default=17)
+    major_version: Literal[16, 17] = Field(default=17, description="PostgreSQL major version")
     engine_version: str | None = Field(
         default=None,
         pattern=r"^\d+\.\d+$",
         description="full engine version, e.g. '17.5' (required for an Aurora Global Database; "
         "list them with `aws rds describe-db-engine-versions --engine aurora-postgresql`)",
     )
-    instance_class: str = Field(description="e.g. db.r7g.large; see components/instance_types.py")
+    instance_class: str = Field(
+        description="e.g. db.r7g.large; see components/instance_types.py; only classes with a price for the engine "
+        "in every admitted region (docs/cost.md, 'What is admitted')"
+    )
     allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="rds only (gp3)")
     max_allocated_storage_gib: int | None = Field(default=None, le=65536, description="rds only: autoscaling cap")
     multi_az: bool = Field(default=False, description="rds only: a standby in a second AZ")
     read_replicas: int = Field(default=0, ge=0, le=15, description="rds only: read replicas")
     readers: int = Field(default=1, ge=0, le=15, description="aurora only: reader instances across AZs")
-    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    backup_retention_days: int = Field(default=7, ge=1, le=35, description="automated backups kept (prod: 30)")
     backup_window: Window = Field(default="03:00-04:00", description="UTC")
     maintenance_window: WeeklyWindow = Field(default="sun:04:30-sun:05:30", description="UTC")
     deletion_protection: bool | None = Field(default=None, description="default: on outside dev")
@@ -562,11 +578,20 @@ REDIS_MAX_NODES = 500
 class RedisClusterConfig(_Model):
     """One ElastiCache replication group (the platform runs a `cache` and a `queue`)."""
 
-    engine: Literal["valkey", "redis"] = Field(default="valkey")
-    engine_version: str | None = Field(default=None, description=f"per engine {REDIS_ENGINE_VERSIONS}")
-    node_type: str = Field(description="e.g. cache.t4g.small; see ELASTICACHE_NODE_TYPES")
+    engine: Literal["valkey", "redis"] = Field(default="valkey", description="ElastiCache engine")
+    engine_version: str | None = Field(
+        default=None,
+        description="; ".join(
+            f"{engine}: {', '.join(versions)} (default {REDIS_DEFAULT_ENGINE_VERSION[engine]})"
+            for engine, versions in REDIS_ENGINE_VERSIONS.items()
+        ),
+    )
+    node_type: str = Field(
+        description="e.g. cache.t4g.small; see ELASTICACHE_NODE_TYPES; only node types with a price for the engine "
+        "in every admitted region (docs/cost.md, 'What is admitted')"
+    )
     cluster_mode: bool = Field(default=False, description="sharded (cluster mode enabled)")
-    shards: int = Field(default=1, ge=1, le=500)
+    shards: int = Field(default=1, ge=1, le=500, description="node groups; more than 1 turns on cluster mode")
     replicas_per_shard: int = Field(default=1, ge=0, le=5, description=">= 1 for Multi-AZ failover (prod)")
     snapshot_retention_days: int = Field(default=1, ge=0, le=35, description="0: no snapshots (cache only)")
     snapshot_window: Window = Field(default="03:00-04:00", description="UTC")
@@ -637,14 +662,14 @@ Quantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?|\.[0-9
 class LanguageServiceConfig(_Model):
     """Overrides for one language service; unset fields keep the catalog's (or the pool's) defaults."""
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false leaves the service out of the pool")
     image: str | None = Field(default=None, description="repository:tag or repository@sha256:digest (never latest)")
     min_replicas: int | None = Field(default=None, ge=1, le=1000, description="pre-spawned pods (HPA minimum)")
-    max_replicas: int | None = Field(default=None, ge=1, le=1000)
-    cpu_request: Quantity | None = None
-    cpu_limit: Quantity | None = None
-    memory_request: Quantity | None = None
-    memory_limit: Quantity | None = None
+    max_replicas: int | None = Field(default=None, ge=1, le=1000, description="the HPA's maximum")
+    cpu_request: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `250m`")
+    cpu_limit: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `1`")
+    memory_request: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `256Mi`")
+    memory_limit: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `512Mi`")
     tmp_size: Quantity | None = Field(default=None, description="size limit of the writable /tmp")
 
     @field_validator("image")
@@ -656,23 +681,34 @@ class LanguageServiceConfig(_Model):
 class LanguageServicesConfig(_Model):
     """The sandboxed language-service pool of one region."""
 
-    namespace: str = Field(default="sandbox", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    namespace: str = Field(
+        default="sandbox",
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        description="the pool's namespace (a DNS label)",
+    )
     image_registry: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
         description="where the catalog's images live, e.g. <account>.dkr.ecr.<region>.amazonaws.com/platform",
+        json_schema_extra={"docDefault": "required unless every service names its `image`"},
     )
     min_replicas: int = Field(default=2, ge=1, le=1000, description="default for every service")
     max_replicas: int = Field(default=10, ge=1, le=1000, description="default for every service")
     services: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")], LanguageServiceConfig] = Field(
         default_factory=dict, description="per-language overrides or extra services, by name"
     )
-    allow_dns: bool = Field(default=True, description="allow DNS egress to kube-dns")
-    runtime_class_name: str | None = Field(
-        default=None, pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", description="e.g. gvisor"
+    allow_dns: bool = Field(
+        default=False,
+        description="allow DNS egress to kube-dns; off: the services answer requests and look nothing up, and "
+        "DNS is a way out (docs/sandbox.md); the policy pack refuses it unless the VPC has a DNS Firewall",
+    )
+    runtime_class_name: Literal["gvisor"] | None = Field(
+        default="gvisor",
+        description="gvisor: every pod runs under gVisor, which the sandbox nodes install (docs/sandbox.md); "
+        "null runs them on the host kernel (runc), which the policy pack refuses",
     )
     seccomp_localhost_profile: str | None = Field(
-        default=None, min_length=1, description="a profile on the nodes; default: RuntimeDefault"
+        default=None, description="not supported: no sandbox node carries a Localhost profile (docs/sandbox.md)"
     )
     backend_namespace: str = Field(
         default="backend", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", description="where the callers run"
@@ -681,6 +717,18 @@ class LanguageServicesConfig(_Model):
         default_factory=lambda: {"app.kubernetes.io/name": "backend"},
         description="labels of the pods allowed to call the services",
     )
+
+    @field_validator("seccomp_localhost_profile")
+    @classmethod
+    def _no_localhost_profile(cls, profile: str | None) -> str | None:
+        # A Localhost profile must exist on the node, or the pod fails to start (Kubernetes
+        # "Restrict a container's syscalls with seccomp"); the sandbox nodes install gVisor instead.
+        if profile is not None:
+            raise ValueError(
+                "no sandbox node installs a seccomp profile, so a pod naming one could not start; the pods "
+                "run under gVisor (runtimeClassName: gvisor) with RuntimeDefault; remove this key"
+            )
+        return profile
 
     @model_validator(mode="after")
     def _resolvable(self) -> LanguageServicesConfig:
@@ -775,13 +823,123 @@ def pinned_image(image: str) -> str:
     return image
 
 
+# --- observability -------------------------------------------------------------------------
+
+# Add-ons the Observability component installs (components/observability.py); pinned per stack.
+ObservabilityAddon = Literal["amazon-cloudwatch-observability", "kube-state-metrics", "prometheus-node-exporter"]
+OBSERVABILITY_ADDONS: tuple[ObservabilityAddon, ...] = get_args(ObservabilityAddon)
+# SNS Subscribe: the protocols a person or a pager answers (email, or an HTTPS endpoint).
+NotificationProtocol = Literal["email", "https"]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class NotificationConfig(_Model):
+    """One SNS subscription of an alert topic."""
+
+    protocol: NotificationProtocol = Field(description="email, or https for a pager's webhook")
+    endpoint: str = Field(min_length=1, description="an email address, or an https:// URL (a pager's webhook)")
+
+    @model_validator(mode="after")
+    def _endpoint_fits(self) -> NotificationConfig:
+        if self.protocol == "email" and not _EMAIL.fullmatch(self.endpoint):
+            raise KeyedValueError("endpoint", f"{self.endpoint!r} is not an email address")
+        if self.protocol == "https" and not self.endpoint.startswith("https://"):
+            # SNS Subscribe: protocol https takes a URL beginning with https://.
+            raise KeyedValueError("endpoint", f"{self.endpoint!r}: an https subscription needs an https:// URL")
+        return self
+
+
+class CriticalThresholds(_Model):
+    """Page someone: the platform is failing its users."""
+
+    error_rate_percent: float = Field(default=1.0, gt=0, lt=100, description="5xx share of requests")
+    p95_latency_ms: float = Field(default=500.0, gt=0, description="95th percentile request latency")
+    disk_free_percent: float = Field(default=10.0, gt=0, lt=100, description="free space on a node's root disk")
+    database_connection_failures: int = Field(
+        default=1, ge=1, description="failed connection attempts in 5 minutes (PostgreSQL log)"
+    )
+
+
+class WarningThresholds(_Model):
+    """Look soon: the platform is drifting towards trouble."""
+
+    error_rate_percent: float = Field(default=0.5, gt=0, lt=100, description="5xx share of requests")
+    p95_latency_ms: float = Field(default=250.0, gt=0, description="95th percentile request latency")
+    memory_percent: float = Field(default=80.0, gt=0, le=100, description="a pod's memory use of its limit")
+    cpu_percent: float = Field(default=90.0, gt=0, le=100, description="a pod's CPU use of its limit")
+    slow_query_seconds: float = Field(default=5.0, gt=0, description="a database statement slower than this")
+
+
+class AlertThresholds(_Model):
+    """Alert thresholds by severity; each warning stays below its critical."""
+
+    critical: CriticalThresholds = Field(default_factory=CriticalThresholds)
+    warning: WarningThresholds = Field(default_factory=WarningThresholds)
+
+    @model_validator(mode="after")
+    def _warning_before_critical(self) -> AlertThresholds:
+        # A warning that fires after the critical alert warns nobody.
+        for key in ("error_rate_percent", "p95_latency_ms"):
+            warning, critical = getattr(self.warning, key), getattr(self.critical, key)
+            if warning >= critical:
+                raise KeyedValueError(
+                    f"warning.{to_camel(key)}", f"{warning:g} is not below critical.{to_camel(key)} {critical:g}"
+                )
+        return self
+
+
+class ObservabilityConfig(_Model):
+    """Metrics, alerts, logs and dashboards of every region (components/observability.py)."""
+
+    addon_versions: dict[
+        ObservabilityAddon, Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
+    ] = Field(description="the version of each observability add-on (aws eks describe-addon-versions)")
+    thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+    notifications: dict[Literal["critical", "warning"], list[NotificationConfig]] = Field(
+        default_factory=dict, description="SNS subscriptions of the critical and warning topics"
+    )
+    log_retention_days: int = Field(default=30, description="searchable in CloudWatch Logs")
+    archive_days: int = Field(default=365, ge=1, le=3650, description="kept in the S3 archive, then expired")
+    archive_transition_days: int = Field(
+        default=30, ge=0, description="days in S3 Standard before the archive moves to S3 Glacier Flexible Retrieval"
+    )
+    scrape_interval_seconds: int = Field(
+        default=60, ge=10, le=300, description="how often the collector scrapes (alerts read 5-minute rates)"
+    )
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        return _log_retention(days)
+
+    @model_validator(mode="after")
+    def _archive_settings(self) -> ObservabilityConfig:
+        missing = [addon for addon in OBSERVABILITY_ADDONS if addon not in self.addon_versions]
+        if missing:
+            raise KeyedValueError("addonVersions", f"pin every observability add-on's version; missing {missing}")
+        # S3 lifecycle: Glacier Flexible Retrieval bills 90 days at least; an expiry sooner than that
+        # after the transition pays for days it does not keep (S3 user guide, "Constraints").
+        if self.archive_transition_days + 90 > self.archive_days:
+            raise KeyedValueError(
+                "archiveTransitionDays",
+                f"{self.archive_transition_days} leaves under 90 days in Glacier before expiry at "
+                f"archiveDays {self.archive_days} (Glacier bills 90 days at least)",
+            )
+        if self.archive_days <= self.log_retention_days:
+            raise KeyedValueError("archiveDays", f"{self.archive_days} is not longer than logRetentionDays")
+        return self
+
+
 # --- region and stack ----------------------------------------------------------------------
 
 
 class RegionConfig(_Model):
     """Everything the platform builds in one AWS region."""
 
-    name: str = Field(description="AWS region, e.g. us-east-1")
+    name: str = Field(
+        description="AWS region, e.g. us-east-1; one of the priced regions, cost/prices.py ADMITTED_REGIONS "
+        "(docs/cost.md, 'What is admitted')"
+    )
     primary: bool = Field(default=False, description="exactly one region writes")
     vpc: VpcConfig
     cluster: ClusterConfig
@@ -843,7 +1001,10 @@ class RegionConfig(_Model):
 class DnsConfig(_Model):
     """Public DNS of the entry points: the zone that validates their ACM certificates and names them."""
 
-    domain: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+    domain: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
+        description="the stack's domain: the entry is `api.<domain>`, the writer's region `primary.<domain>`",
+    )
     # ACM validates the entry's certificate through public DNS, and the provider waits up to 75 min
     # for it (terraform-provider-aws internal/service/acm/certificate_validation.go): a zone nobody
     # delegated never validates. So the zone is either delegated before the stack runs
@@ -882,10 +1043,47 @@ class DnsConfig(_Model):
         return self
 
 
+class DeployerConfig(_Model):
+    """Where deployments run: the bootstrap program's outputs (bootstrap/, `pulumi stack output --json`).
+
+    Every key is one of the bootstrap's outputs under the same name; docs/deploying.md shows the
+    one command that copies them here.
+    """
+
+    deployer_region: str = Field(description="region of the deployer VPC (bootstrap output `deployerRegion`)")
+    deployer_vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="bootstrap output `deployerVpcId`")
+    deployer_cidr: ipaddress.IPv4Network = Field(description="bootstrap output `deployerCidr`; overlaps no region")
+    deployer_route_table_ids: list[Annotated[str, StringConstraints(pattern=r"^rtb-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, description="the deployer's private route tables (bootstrap output `deployerRouteTableIds`)"
+    )
+    runner_role_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="IAM role the runner runs `pulumi up` as (bootstrap output `runnerRoleArn`)",
+    )
+    runner_project_name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$", description="the CodeBuild runner (bootstrap output)"
+    )
+    account_id: str = Field(pattern=r"^\d{12}$", description="the deployer's account (bootstrap output `accountId`)")
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("deployer_region")
+    @classmethod
+    def _known_region(cls, name: str) -> str:
+        if name not in REGION_AZ_COUNTS:
+            raise ValueError(f"{name} is not a region this project knows: {', '.join(sorted(REGION_AZ_COUNTS))}")
+        return name
+
+
 class StackConfig(_Model):
     """The whole stack config: who owns it, what it may cost, and where it runs."""
 
-    environment: Literal["dev", "staging", "prod"]
+    environment: Literal["dev", "staging", "prod"] = Field(
+        description="dev, staging or prod: the rules that apply (prod is strictest); the `environment` tag"
+    )
     owner: NonEmpty = Field(description="team that owns the stack; becomes the `owner` tag")
     cost_center: NonEmpty = Field(description="becomes the `cost-center` tag")
     monthly_budget: float = Field(gt=0, description="USD per month")
@@ -893,8 +1091,17 @@ class StackConfig(_Model):
         default_factory=list, description="the AWS providers refuse any other account"
     )
     rpo_minutes: int = Field(default=15, ge=1, le=1440, description="recovery point objective (data loss budget)")
-    dns: DnsConfig | None = None
+    # Required by `_dns_for_the_entry` below (a clearer message than pydantic's "field required").
+    dns: DnsConfig | None = Field(default=None, json_schema_extra={"docDefault": "required"})
     regions: list[RegionConfig] = Field(min_length=1)
+    deployer: DeployerConfig | None = Field(
+        default=None,
+        description="where `pulumi up` runs (the bootstrap's outputs): each region is peered with it, and its "
+        "runner's role administers every cluster (docs/deploying.md)",
+    )
+    observability: ObservabilityConfig | None = Field(
+        default=None, description="metrics, alerts, logs and dashboards; required (the pack fails a stack without)"
+    )
     registries_only: bool = Field(
         default=False,
         description="first deployment only: build every region's ECR repositories (and the replication) and "
@@ -1021,6 +1228,26 @@ class StackConfig(_Model):
         issues = cross_region_issues(self.model_dump(mode="json", by_alias=True))
         if issues:
             raise _CrossRegionError(issues)
+        return self
+
+    @model_validator(mode="after")
+    def _deployer_apart(self) -> StackConfig:
+        # Peered VPCs may not have overlapping IPv4 CIDRs (VPC peering guide, "VPC peering limitations").
+        if self.deployer is None:
+            return self
+        for index, region in enumerate(self.regions):
+            if self.deployer.deployer_cidr.overlaps(region.vpc.cidr):
+                raise KeyedValueError(
+                    "deployer.deployerCidr",
+                    f"{self.deployer.deployer_cidr} overlaps regions[{index}].vpc.cidr {region.vpc.cidr}; peered VPCs "
+                    "cannot overlap (use e.g. 10.250.0.0/16 for the deployer)",
+                )
+        if self.allowed_account_ids and self.deployer.account_id not in self.allowed_account_ids:
+            raise KeyedValueError(
+                "deployer.accountId",
+                f"{self.deployer.account_id} is not in allowedAccountIds {self.allowed_account_ids}: the bootstrap "
+                "is deployed once per account, in the stack's own",
+            )
         return self
 
     @property

@@ -4,7 +4,8 @@ Limits from the requirements where they give them (C and Python 256 Mi / 0.5 CPU
 512 Mi / 1 CPU); the rest sized for their toolchains (Java's JVM needs at least 512 Mi; Idris 2
 compiles through Chez Scheme and SBCL reserves a large heap, so both get 512 Mi). Memory is
 requested at its limit, since memory cannot be throttled and an overcommitted node kills pods;
-CPU is requested at half its limit, since CPU is throttled, not killed.
+CPU is requested at half its limit, since CPU is throttled, not killed. `/tmp` is memory (tmpfs),
+64 Mi by default (Java's class files and jars 128 Mi), added on top of the memory limit.
 
 Images live in the stack's registry (`imageRegistry`, e.g. the account's ECR) as
 `<registry>/<repository>:<tag>`, each tag naming the toolchain version it carries.
@@ -24,8 +25,9 @@ class CatalogEntry:
     memory_limit: str
     cpu_request: str
     memory_request: str
-    tmp_size: str = "256Mi"
-    """Size limit of the writable /tmp (the root filesystem is read-only)."""
+    tmp_size: str = "64Mi"
+    """Size of the writable /tmp, a memory-backed volume (the root filesystem is read-only); the
+    container's memory limit is `memory_limit` plus this, since tmpfs pages count against it."""
     architecture: str | None = None
     """Kubernetes arch label a service needs (`amd64` for x86-64 assembly); None: any."""
 
@@ -46,7 +48,7 @@ CATALOG: dict[str, CatalogEntry] = {
         "256Mi",
         architecture="amd64",
     ),
-    "java": CatalogEntry("Java (OpenJDK 21)", "lang-java", "21.0.5", "1", "1Gi", "500m", "1Gi", tmp_size="512Mi"),
+    "java": CatalogEntry("Java (OpenJDK 21)", "lang-java", "21.0.5", "1", "1Gi", "500m", "1Gi", tmp_size="128Mi"),
     "systemf": CatalogEntry("System F", "lang-systemf", "1.0.0", "500m", "256Mi", "250m", "256Mi"),
 }
 

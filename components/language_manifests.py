@@ -26,14 +26,21 @@ STARTUP_PERIOD_SECONDS = 5
 STARTUP_FAILURE_THRESHOLD = 36
 MAX_SURGE = "25%"
 MAX_UNAVAILABLE = "25%"
+# The HPA scales on CPU only: memory is requested at its limit and runtimes keep their heaps, so
+# a memory target would hold replicas up (or be held up by hostile code) without any load.
 HPA_CPU_UTILIZATION = 70
-HPA_MEMORY_UTILIZATION = 80
 # A fixed unprivileged identity (the distroless "nonroot" user); never 0.
 RUN_AS_USER = 65532
 RUN_AS_GROUP = 65532
 FS_GROUP = 65532
-# Room for container logs on top of /tmp in the pod's ephemeral-storage limit.
+# The pod's only disk: container logs (/tmp is memory, counted in the memory limit).
 LOG_STORAGE = "256Mi"
+# Per-run caps the server applies to each submission inside the pod (docs/sandbox.md): below the
+# container's, so one run over its cap is killed alone and the server and the pod survive.
+RUN_MEMORY_SHARE = Decimal("0.75")
+RUN_CPU_SHARE = Decimal("0.8")
+RUN_MAX_PROCESSES = 64
+RUN_CONCURRENCY = 1  # one run at a time per pod: no run shares the pod with another stranger's
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
 MIB = 2**20
@@ -93,8 +100,8 @@ def resource_quota(config: LanguageServicesConfig, services: Mapping[str, Langua
         pods += count
         totals["requests.cpu"] += count * parse_quantity(service.cpu_request)
         totals["limits.cpu"] += count * parse_quantity(service.cpu_limit)
-        totals["requests.memory"] += count * parse_quantity(service.memory_request)
-        totals["limits.memory"] += count * parse_quantity(service.memory_limit)
+        totals["requests.memory"] += count * container_memory(service, service.memory_request)
+        totals["limits.memory"] += count * container_memory(service, service.memory_limit)
         storage += count * _ephemeral_limit(service)
     hard = {
         "pods": str(pods),
@@ -114,7 +121,7 @@ def resource_quota(config: LanguageServicesConfig, services: Mapping[str, Langua
 def limit_range(config: LanguageServicesConfig, services: Mapping[str, LanguageService]) -> dict[str, Any]:
     """Defaults for a container that names no resources, and a ceiling no container may pass."""
     cpu_max = max(parse_quantity(s.cpu_limit) for s in services.values())
-    memory_max = max(parse_quantity(s.memory_limit) for s in services.values())
+    memory_max = max(container_memory(s, s.memory_limit) for s in services.values())
     return {
         "metadata": _metadata("language-services", config.namespace, MANAGED_BY),
         "spec": {
@@ -142,7 +149,27 @@ def service_account(config: LanguageServicesConfig, service: LanguageService) ->
 
 
 def _ephemeral_limit(service: LanguageService) -> Decimal:
-    return parse_quantity(service.tmp_size) + parse_quantity(LOG_STORAGE)
+    return parse_quantity(LOG_STORAGE)
+
+
+def container_memory(service: LanguageService, amount: str) -> Decimal:
+    """A memory request or limit of the container: the service's amount plus its /tmp, since a
+    memory-backed emptyDir's pages count against the container's memory (Kubernetes "Volumes",
+    emptyDir: medium Memory)."""
+    return parse_quantity(amount) + parse_quantity(service.tmp_size)
+
+
+def run_limits(service: LanguageService) -> dict[str, str]:
+    """What the server gives one run: memory and CPU below the container's, a process cap, /tmp."""
+    memory = parse_quantity(service.memory_limit) * RUN_MEMORY_SHARE
+    cpu = parse_quantity(service.cpu_limit) * RUN_CPU_SHARE
+    return {
+        "RUN_MEMORY_LIMIT_BYTES": str(math.floor(memory)),
+        "RUN_CPU_LIMIT_MILLICORES": str(math.floor(cpu * 1000)),
+        "RUN_MAX_PROCESSES": str(RUN_MAX_PROCESSES),
+        "RUN_TMP_LIMIT_BYTES": str(math.floor(parse_quantity(service.tmp_size))),
+        "RUN_CONCURRENCY": str(RUN_CONCURRENCY),
+    }
 
 
 def _probe(period: int, failure_threshold: int, timeout: int = 5) -> dict[str, Any]:
@@ -167,16 +194,20 @@ def pod_spec(config: LanguageServicesConfig, service: LanguageService, schedulin
         "image": service.image,
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],
-        "env": [{"name": "PORT", "value": str(PORT)}, {"name": "TMPDIR", "value": "/tmp"}],
+        "env": [
+            {"name": "PORT", "value": str(PORT)},
+            {"name": "TMPDIR", "value": "/tmp"},
+            *({"name": key, "value": value} for key, value in run_limits(service).items()),
+        ],
         "resources": {
             "requests": {
                 "cpu": service.cpu_request,
-                "memory": service.memory_request,
-                "ephemeral-storage": service.tmp_size,
+                "memory": _mebibytes(container_memory(service, service.memory_request)),
+                "ephemeral-storage": LOG_STORAGE,
             },
             "limits": {
                 "cpu": service.cpu_limit,
-                "memory": service.memory_limit,
+                "memory": _mebibytes(container_memory(service, service.memory_limit)),
                 "ephemeral-storage": _mebibytes(_ephemeral_limit(service)),
             },
         },
@@ -223,7 +254,8 @@ def pod_spec(config: LanguageServicesConfig, service: LanguageService, schedulin
             "seccompProfile": _seccomp(config),
         },
         "containers": [container],
-        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": service.tmp_size}}],
+        # tmpfs: nothing a run writes reaches the node's disk, and the size is a hard limit.
+        "volumes": [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": service.tmp_size}}],
         "nodeSelector": node_selector,
         "tolerations": [dict(toleration) for toleration in scheduling.tolerations],
         "topologySpreadConstraints": spread,
@@ -279,7 +311,7 @@ def autoscaler(config: LanguageServicesConfig, service: LanguageService) -> dict
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": object_name(service.name)},
             "minReplicas": service.min_replicas,
             "maxReplicas": service.max_replicas,
-            "metrics": [utilization("cpu", HPA_CPU_UTILIZATION), utilization("memory", HPA_MEMORY_UTILIZATION)],
+            "metrics": [utilization("cpu", HPA_CPU_UTILIZATION)],
             # Scale up at once for bursts of submissions; scale down slowly to keep the pool warm.
             "behavior": {
                 "scaleUp": {"stabilizationWindowSeconds": 0},
@@ -295,7 +327,13 @@ def disruption_budget(config: LanguageServicesConfig, service: LanguageService) 
         return None
     return {
         "metadata": _metadata(object_name(service.name), config.namespace, _labels(service.name)),
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(service.name)}},
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": selector_labels(service.name)},
+            # A crash-looping pod (one a hostile run broke) never blocks a drain (Kubernetes
+            # PodDisruptionBudget: unhealthyPodEvictionPolicy, GA in 1.31).
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        },
     }
 
 

@@ -4,12 +4,14 @@ They run untrusted code, so everything defaults to the tightest setting that sti
 
 - a namespace that enforces Pod Security `restricted` (pinned to the cluster's version), with a
   ResourceQuota sized for every service at its maximum and a LimitRange;
-- per service: a ServiceAccount without an API token, a Deployment whose pods run as a fixed
-  non-root user with a read-only root filesystem, no capabilities, no privilege escalation,
-  seccomp, a size-limited /tmp, probes on `GET /capabilities`, spread over zones, on the
-  tainted `sandbox` nodes; a ClusterIP Service, an HPA and (with 2+ replicas) a PDB;
-- NetworkPolicies: deny everything, then the backend's pods may reach each service's port and
-  (if allowed) pods may ask the cluster DNS. No other egress: untrusted code reaches nothing.
+- per service: a ServiceAccount without an API token, a Deployment whose pods run under gVisor
+  (RuntimeClass `gvisor`, installed on the sandbox nodes by the Cluster) as a fixed non-root user
+  with a read-only root filesystem, no capabilities, no privilege escalation, seccomp, a
+  memory-backed /tmp of fixed size, per-run limits below the container's, probes on
+  `GET /capabilities`, spread over zones, on the tainted `sandbox` nodes; a ClusterIP Service,
+  an HPA on CPU and (with 2+ replicas) a PDB that never blocks a drain on a broken pod;
+- NetworkPolicies: deny everything, then the backend's pods may reach each service's port. No
+  egress at all, DNS included, unless `allowDns` (docs/sandbox.md has the threat model).
 
 The manifests themselves are in `components/language_manifests.py`; this module registers them
 with the Kubernetes provider it is given (the `Cluster`'s, or any other cluster's).
@@ -24,12 +26,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import language_manifests as manifests
-from components.cluster import NODE_GROUP_LABEL, SANDBOX_GROUP, SANDBOX_TAINT_KEY, SANDBOX_TAINT_VALUE
+from components.cluster import NODE_GROUP_LABEL, SANDBOX_GROUP, SANDBOX_TOLERATION
 from components.config import SUPPORTED_KUBERNETES_VERSIONS, LanguageService, LanguageServicesConfig
 
 SANDBOX_SCHEDULING = manifests.Scheduling(
     node_selector={NODE_GROUP_LABEL: SANDBOX_GROUP},
-    tolerations=[{"key": SANDBOX_TAINT_KEY, "operator": "Equal", "value": SANDBOX_TAINT_VALUE, "effect": "NoSchedule"}],
+    tolerations=[SANDBOX_TOLERATION],
 )
 
 
@@ -47,6 +49,9 @@ class LanguageServicePoolArgs:
     """The cluster's minor version (`1.34`): Pod Security is pinned to it."""
     scheduling: manifests.Scheduling = field(default_factory=lambda: SANDBOX_SCHEDULING)
     """Where pods run; default: the platform cluster's tainted `sandbox` node group."""
+    runtime_class: pulumi.Resource | None = None
+    """The RuntimeClass the pods name (`Cluster.sandbox_runtime_class`): pods wait for it, since
+    admission rejects a pod whose RuntimeClass does not exist."""
 
     def __post_init__(self) -> None:
         if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
@@ -101,7 +106,8 @@ class LanguageServicePool(pulumi.ComponentResource):
                 k8s.networking.v1.NetworkPolicy(f"{name}-allow-dns", **manifests.allow_dns(config), opts=inside)
             )
         # Pods start only once the quota, limits and deny-all policy are in place.
-        guarded = self._child(depends_on=[namespace, *guards])
+        runtime = [args.runtime_class] if args.runtime_class is not None else []
+        guarded = self._child(depends_on=[namespace, *guards, *runtime])
         self.objects = {
             service_name: self._service(service, config, args.scheduling, inside, guarded)
             for service_name, service in self.services.items()

@@ -5,17 +5,20 @@ Database, the queue's Global Datastore when config asks for one, and the Route 5
 entry's certificate is validated in). GlobalDns then names the entries: `api.<domain>` and
 `primary.<domain>`; with several regions, health-checked latency records and records that follow
 the database writer. `stack_outputs()` is the documented contract other stacks read with a
-StackReference (README, "Stack outputs").
+StackReference (docs/stacks.md, "Outputs").
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config import StackConfig
+from components.dashboards import global_dashboard
+from components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from components.dns import GlobalDns, GlobalDnsArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
 from components.providers import random_provider
@@ -29,6 +32,12 @@ class Platform(pulumi.ComponentResource):
     """By region name, the primary first."""
     primary: Region
     dns: GlobalDns
+    deployer: DeployerConnection | None
+    """The deployer network every region is peered with (None without `deployer` in config)."""
+    region_peerings: dict[str, VpcPeering]
+    """Between every pair of regions, by `<first>-<second>` (names sorted; the first requests)."""
+    dashboard: aws.cloudwatch.Dashboard | None
+    """Every region's key widgets on one page (with config `observability`)."""
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
@@ -43,9 +52,18 @@ class Platform(pulumi.ComponentResource):
         global_queue: Region | None = None
         # The primary (built first) makes the zone unless config names one; the others use it.
         zone_id: pulumi.Input[str] | None = dns_config.hosted_zone_id
+        self.deployer = None
+        self.region_peerings = {}
         if config.registries_only:
             self._registries_only(config, passwords)
             return
+        self.deployer = (
+            DeployerConnection(
+                f"{name}-deployer", config.deployer, tags=config.tags, opts=pulumi.ResourceOptions(parent=self)
+            )
+            if config.deployer is not None
+            else None
+        )
         for region in sorted(config.regions, key=lambda region: not region.primary):
             database_membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
             if len(config.regions) > 1:
@@ -75,6 +93,7 @@ class Platform(pulumi.ComponentResource):
                     ),
                     global_database=database_membership,
                     global_queue=queue_membership,
+                    deployer=self.deployer.side() if self.deployer is not None else None,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -83,6 +102,8 @@ class Platform(pulumi.ComponentResource):
             global_queue = global_queue or (built if queue_membership else None)
         self.primary = self.regions[config.primary_region.name]
         self.image_replication = self._replicate_images()
+        # Sorted: the peerings' names (and which side requests) do not follow the config's order.
+        self.region_peerings = self._mesh(sorted(region.name for region in config.regions))
 
         self.dns = GlobalDns(
             f"{name}-dns",
@@ -101,6 +122,16 @@ class Platform(pulumi.ComponentResource):
             # Route53 is global; the primary region's provider carries the stack's account and tags.
             opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
         )
+        self.dashboard = None
+        views = [region.observability.view for region in self.regions.values() if region.observability is not None]
+        if views:
+            self.dashboard = aws.cloudwatch.Dashboard(
+                f"{name}-dashboard",
+                dashboard_name=f"platform-{config.environment}-global",
+                dashboard_body=json.dumps(global_dashboard(views)),
+                # Dashboards are global; each widget names the region it reads.
+                opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
+            )
         self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
 
     def _registries_only(self, config: StackConfig, passwords: pulumi.ProviderResource) -> None:
@@ -116,6 +147,22 @@ class Platform(pulumi.ComponentResource):
         self.primary = self.regions[config.primary_region.name]
         self.image_replication = self._replicate_images()
         self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
+
+    def _mesh(self, names: list[str]) -> dict[str, VpcPeering]:
+        """Every pair of regional VPCs peered, with routes both ways: the services' cross-region calls."""
+        peerings: dict[str, VpcPeering] = {}
+        for first, second in mesh_pairs(names):
+            key = f"{first}-{second}"
+            peerings[key] = VpcPeering(
+                f"{self._name}-{key}-peering",
+                VpcPeeringArgs(
+                    requester=self.regions[first].peer_side(),
+                    accepter=self.regions[second].peer_side(),
+                    description=f"platform {self._config.environment} {first} <-> {second}",
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return peerings
 
     def _replicate_images(self) -> aws.ecr.ReplicationConfiguration | None:
         """Images pushed to the primary region's repositories are copied to every other region."""
@@ -136,7 +183,7 @@ class Platform(pulumi.ComponentResource):
         return replication
 
     def stack_outputs(self) -> dict[str, Any]:
-        """The stack outputs, by name: what other stacks may rely on (README, "Stack outputs")."""
+        """The stack outputs, by name: what other stacks may rely on (docs/stacks.md, "Outputs")."""
         regions = self.regions
         if self._config.registries_only:
             return {

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs
+from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs, DeployerAccess
 from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from components.cluster_autoscaler import image_tag
-from components.config import RegionConfig, StackConfig
+from components.config import ObservabilityConfig, RegionConfig, StackConfig
+from components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
+from components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
+from components.observability import Observability, ObservabilityArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, Purpose, RedisCluster, RedisClusterArgs
@@ -66,6 +69,10 @@ class RegionArgs:
     shared_repositories: Sequence[str] = ()
     registries_only: bool = False
     """Build only the provider and the image registry (config `registriesOnly`)."""
+    deployer: DeployerSide | None = None
+    """Where `pulumi up` runs: this region's VPC is peered with it before anything uses the cluster."""
+    observability: ObservabilityConfig | None = None
+    """Metrics, alerts, logs and a dashboard (config `observability`); None: none are built."""
     """Every region's own repository names (`own_repositories`): made here too, so each region has
     every repository the primary replicates, and the primary replicates every one a region uses."""
 
@@ -79,6 +86,7 @@ class RegionArgs:
         dns: RegionDns,
         global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
         global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
+        deployer: DeployerSide | None = None,
     ) -> RegionArgs:
         return cls(
             config=region,
@@ -92,6 +100,8 @@ class RegionArgs:
             global_queue=global_queue,
             shared_repositories=stack_repositories(stack) if len(stack.regions) > 1 else (),
             registries_only=stack.registries_only,
+            deployer=deployer,
+            observability=stack.observability,
         )
 
 
@@ -112,12 +122,17 @@ class Region(pulumi.ComponentResource):
     """The stack's Route 53 zone (made here in the primary region, or the one config names)."""
     name_servers: pulumi.Output[list[str]] | None
     """The created zone's name servers (delegate the domain to them); None where no zone was made here."""
+    deployer_peering: VpcPeering | None
+    """The peering with the deployer network (None without a deployer in config)."""
     writer_alarm: WriterAlarm | None
     """In a global database: the alarm that is OK only while this region's cluster holds the writer."""
+    observability: Observability | None
+    """Metrics, alerts, logs and the region's dashboard (None without config `observability`)."""
 
     def __init__(self, name: str, args: RegionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Region", name, None, opts)
         config = args.config
+        self._config = config
         self._region_name = config.name
         self.kubernetes_version = config.cluster.kubernetes_version
         self.provider = regional_aws_provider(
@@ -181,6 +196,23 @@ class Region(pulumi.ComponentResource):
         else:
             self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
         self.network = Vpc(f"{name}-network", VpcArgs.from_config(config, cluster_name=cluster_name), opts=in_region)
+        self.deployer_peering = None
+        deployer_access: DeployerAccess | None = None
+        if args.deployer is not None:
+            self.deployer_peering = VpcPeering(
+                f"{name}-deployer-peering",
+                VpcPeeringArgs(
+                    requester=self.peer_side(),
+                    accepter=args.deployer.side,
+                    description=f"platform {args.environment} {config.name} <-> the deployer network",
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            deployer_access = DeployerAccess(
+                cidr=args.deployer.side.cidr,
+                runner_role_arn=args.deployer.runner_role_arn,
+                path=self.deployer_peering.ready,
+            )
         arns = self.registry.repository_arns if self.registry is not None else {}
         self.cluster = Cluster(
             f"{name}-cluster",
@@ -193,24 +225,22 @@ class Region(pulumi.ComponentResource):
                 system_image_repository_arns=[arns[repository] for repository in system_repositories],
                 sandbox_image_repository_arns=[arns[repository] for repository in sandbox_repositories],
                 autoscaler_image=autoscaler_image,
+                deployer=deployer_access,
             ),
             opts=in_region,
         )
         # Data stores admit the system nodes and nothing else: never the sandbox nodes' group.
         from_nodes = {"eks-nodes": self.cluster.node_security_group_id}
-        self.database = ManagedPostgres(
-            f"{name}-postgres",
-            ManagedPostgresArgs.from_config(
-                config.postgres,
-                environment=args.environment,
-                region=config.name,
-                vpc=self.network,
-                allowed_security_groups=from_nodes,
-                rpo_minutes=args.rpo_minutes,
-                global_database=args.global_database,
-            ),
-            opts=in_region,
+        database_args = ManagedPostgresArgs.from_config(
+            config.postgres,
+            environment=args.environment,
+            region=config.name,
+            vpc=self.network,
+            allowed_security_groups=from_nodes,
+            rpo_minutes=args.rpo_minutes,
+            global_database=args.global_database,
         )
+        self.database = ManagedPostgres(f"{name}-postgres", database_args, opts=in_region)
         self.writer_alarm = None
         if args.global_database is not None:
             _, self.writer_alarm = writer_alarm(
@@ -219,21 +249,21 @@ class Region(pulumi.ComponentResource):
                 region=config.name,
                 opts=in_region,
             )
-        self.redis = {
-            purpose: RedisCluster(
-                f"{name}-redis-{purpose}",
-                RedisClusterArgs.from_config(
-                    purpose,
-                    getattr(config.redis, purpose),
-                    environment=args.environment,
-                    region=config.name,
-                    vpc=self.network,
-                    allowed_security_groups=from_nodes,
-                    global_datastore=args.global_queue if purpose == "queue" else None,
-                    rpo_minutes=args.rpo_minutes,
-                ),
-                opts=in_region,
+        redis_args = {
+            purpose: RedisClusterArgs.from_config(
+                purpose,
+                getattr(config.redis, purpose),
+                environment=args.environment,
+                region=config.name,
+                vpc=self.network,
+                allowed_security_groups=from_nodes,
+                global_datastore=args.global_queue if purpose == "queue" else None,
+                rpo_minutes=args.rpo_minutes,
             )
+            for purpose in PURPOSES
+        }
+        self.redis = {
+            purpose: RedisCluster(f"{name}-redis-{purpose}", redis_args[purpose], opts=in_region)
             for purpose in PURPOSES
         }
         on_cluster = pulumi.ResourceOptions(parent=self)
@@ -243,6 +273,7 @@ class Region(pulumi.ComponentResource):
                 config.language_services,
                 kubernetes_provider=self.cluster.kubernetes_provider,
                 kubernetes_version=config.cluster.kubernetes_version,
+                runtime_class=self.cluster.sandbox_runtime_class,
             ),
             opts=on_cluster,
         )
@@ -274,6 +305,47 @@ class Region(pulumi.ComponentResource):
             # name the cluster's provider themselves.
             opts=in_region,
         )
+        self.observability = None
+        if args.observability is not None:
+            kind = "cluster" if config.postgres.engine == "aurora" else "instance"
+            ingress_namespace = PublicIngressArgs.namespace
+            self.observability = Observability(
+                f"{name}-observability",
+                ObservabilityArgs(
+                    config=args.observability,
+                    environment=args.environment,
+                    region=config.name,
+                    cluster_name=cluster_name,
+                    cluster_arn=self.cluster.cluster_arn,
+                    cluster_security_group_id=self.cluster.cluster_security_group_id,
+                    private_subnet_ids=self.network.private_subnet_ids,
+                    private_subnet_cidrs=[subnet.cidr_block for subnet in self.network.subnets["private"]],
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_provider_url,
+                    kubernetes_provider=self.cluster.kubernetes_provider,
+                    control_plane_log_group=self.cluster.log_group.name,
+                    database_identifier=database_args.identifier,
+                    # The log group RDS exports the PostgreSQL log to (components/postgres.py).
+                    database_log_group=f"/aws/rds/{kind}/{database_args.identifier}/postgresql",
+                    cache_groups=[redis_args[purpose].replication_group_id for purpose in PURPOSES],
+                    sandbox_namespace=config.language_services.namespace,
+                    service_namespaces=[
+                        config.language_services.namespace,
+                        config.language_services.backend_namespace,
+                        ingress_namespace,
+                    ],
+                    ingress_namespace=ingress_namespace,
+                    ingress_pod_labels={
+                        "app.kubernetes.io/name": "traefik",
+                        "app.kubernetes.io/instance": f"{INGRESS_RELEASE}-{ingress_namespace}",
+                    },
+                    node_group_max_sizes={
+                        group: settings.max_size for group, settings in config.cluster.node_groups.items()
+                    },
+                    depends_on=[self.cluster, self.database],
+                ),
+                opts=in_region,
+            )
         self.register_outputs(
             {
                 "vpcId": self.network.vpc_id,
@@ -282,6 +354,17 @@ class Region(pulumi.ComponentResource):
                 "databaseWriterEndpoint": self.database.writer_endpoint,
                 "ingressHostname": self.ingress.hostname,
             }
+        )
+
+    def peer_side(self) -> PeerSide:
+        """This region's VPC as one side of a peering: its private route tables (nodes, pods and the
+        control plane's network interfaces) get the route to the other side."""
+        return PeerSide(
+            vpc_id=self.network.vpc_id,
+            region=self._region_name,
+            cidr=str(self._config.vpc.cidr),
+            route_table_ids={key: table.id for key, table in self.network.private_route_tables.items()},
+            provider=self.provider,
         )
 
 

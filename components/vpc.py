@@ -138,6 +138,8 @@ class Vpc(pulumi.ComponentResource):
             tier: [self._subnet(planned, zones) for planned in plan if planned.tier == tier] for tier in TIERS
         }
         self.nat_gateways = self._nat_gateways()
+        self.private_route_tables: dict[str, aws.ec2.RouteTable] = {}
+        """The private route tables by a stable key (`private`, or `private-az1`...): peerings route from them."""
         self.route_tables = self._route_tables()
         self._gateway_endpoints()
         if args.interface_endpoints:
@@ -290,6 +292,7 @@ class Vpc(pulumi.ComponentResource):
         for index, (suffix, az_indexes) in enumerate(private_layout):
             table = self._route_table(suffix, "private", az_indexes)
             private.append(table)
+            self.private_route_tables[suffix] = table
             if self.nat_gateways:
                 nat = self.nat_gateways[min(index, len(self.nat_gateways) - 1)]
                 aws.ec2.Route(

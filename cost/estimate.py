@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import CALENDAR_READ, END_OF_STANDARD_SUPPORT, eks_zone_count, in_standard_support_all_month
+from cost import observability
 from cost.prices import ADMITTED_REGIONS, HOURS_PER_MONTH, Price, price
 from cost.usage import DEFAULT_USAGE, Usage, camel
 
@@ -162,6 +163,9 @@ FREE_TYPES = frozenset(
         "aws:ec2/securityGroupRule:SecurityGroupRule",
         "aws:ec2/subnet:Subnet",
         "aws:ec2/vpc:Vpc",
+        # VPC peering has no hourly charge; its data transfer (per GB across regions) is not estimated.
+        "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+        "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
@@ -224,6 +228,13 @@ class _Pricer:
         found: Price | None = price(key, region)
         if found is None:
             raise _NoPriceError(f"no price for {key} in {region}")
+        return self.line_at(item, what, found, quantity, *assumptions)
+
+    def line_at(self, item: Item, what: str, found: Price, quantity: float, *assumptions: str) -> Line:
+        """A line at a price from another table (cost/observability.py)."""
+        region = item.region or _region_in_name(item.name)
+        if region is None:
+            raise _NoPriceError(f"no region known for {item.type} (its provider names none)")
         self.estimate.assumptions.update(assumptions)
         return Line(
             urn=item.urn,
@@ -837,7 +848,17 @@ def estimate(items: Iterable[Item], usage: Usage = DEFAULT_USAGE) -> Estimate:
     result = Estimate(usage_source=usage.source)
     pricer = _Pricer(all_items, result, usage)
     for item in all_items:
-        if _is_free(item):
+        # Observability prices its own resources (and one add-on) from its own table.
+        if item.type in observability.PRICERS:
+            try:
+                lines = observability.PRICERS[item.type](pricer, item)
+            except _NoPriceError as missing:
+                result.unpriced.append(Unpriced(item.urn, item.type, str(missing)))
+                continue
+            if lines is not None:
+                result.lines.extend(lines)
+                continue
+        if _is_free(item) or item.type in observability.FREE_TYPES:
             continue
         priced = PRICERS.get(item.type)
         if priced is None:

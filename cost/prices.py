@@ -403,3 +403,6 @@ ASSUMPTIONS: dict[str, Assumption] = {
         "region); ElastiCache snapshots are priced (cache-snapshot-gb)",
     ),
 }
+USAGE_ASSUMPTIONS = tuple(ASSUMPTIONS)
+"""This table's own assumptions, before other modules (cost/observability.py) add theirs: only these
+are read through a stack's usage file (cost/usage.py)."""

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from cost.prices import ASSUMPTIONS
+from cost.prices import ASSUMPTIONS, USAGE_ASSUMPTIONS
 
 USAGE_DIR = Path(__file__).resolve().parent.parent / "usage"
 
@@ -52,7 +52,7 @@ def camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-USAGE_KEYS: dict[str, str] = {camel(name): name for name in ASSUMPTIONS if name not in _NOT_USAGE}
+USAGE_KEYS: dict[str, str] = {camel(name): name for name in USAGE_ASSUMPTIONS if name not in _NOT_USAGE}
 """Usage-file key -> assumption name."""
 
 

@@ -115,7 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     drill_parser = commands.add_parser(
         "restore-drill",
         help="restore a database copy, query it, delete it",
-        description="Run it inside the region's VPC (README, 'restore-drill') for the SELECT 1 to reach the copy.",
+        description=(
+            "Run it inside the region's VPC (docs/operations.md, 'restore-drill') for the SELECT 1 to reach the copy."
+        ),
         epilog=HELP,
         formatter_class=formatter,
     )

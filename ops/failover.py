@@ -279,7 +279,7 @@ def check_others(plan: Plan) -> None:
         f"{names} cannot follow the detached {plan.target_identifier}; pass --others detach (recommended: the Aurora "
         "user guide on recovering from an unplanned outage advises removing the other secondaries, against a split "
         "brain; they become standalone copies frozen at the outage) or --others keep (they stay read-only in the old "
-        "global database and follow the old primary if it returns); README, 'After a failover'"
+        "global database and follow the old primary if it returns); docs/operations.md, 'After a failover'"
     )
 
 
@@ -439,7 +439,7 @@ def _dns_follows(plan: Plan) -> Iterator[str]:
 
 
 def aftermath(plan: Plan) -> Iterator[str]:
-    """Where the writer is now, against what the stack config says (README, 'After a failover')."""
+    """Where the writer is now, against what the stack config says (docs/operations.md, 'After a failover')."""
     primary = plan.config_primary or "unknown"
     if plan.mode == "detach-and-promote":
         yield f"Now writing: {plan.target_region} ({plan.target_identifier}), alone, outside {plan.global_cluster}."
@@ -464,7 +464,7 @@ def aftermath(plan: Plan) -> Iterator[str]:
             )
         yield (
             f"The stack still describes {plan.global_cluster} written from {primary}: AWS no longer matches it. "
-            "Follow README, 'After a failover', detach-and-promote, before the next `pulumi up`."
+            "Follow docs/operations.md, 'After a failover', detach-and-promote, before the next `pulumi up`."
         )
         return
     yield f"Now writing: {plan.target_region} ({plan.target_identifier}) for {plan.global_cluster}."
@@ -474,5 +474,6 @@ def aftermath(plan: Plan) -> Iterator[str]:
     if primary != plan.target_region:
         yield (
             f"The stack config names {primary} as primary: leave it so, and switch back with "
-            f"`python -m ops failover <outputs> --to {primary}` once {primary} is healthy (README, 'After a failover')."
+            f"`python -m ops failover <outputs> --to {primary}` once {primary} is healthy "
+            "(docs/operations.md, 'After a failover')."
         )

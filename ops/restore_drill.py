@@ -128,7 +128,10 @@ class DrillReport:
         yield {
             "answered": f"Query: {self.query.detail}",
             "skipped": f"Query: skipped ({self.query.detail})",
-            "not run": f"Query: NOT RUN: {self.query.detail}; run the drill inside the VPC (README) or --skip-query",
+            "not run": (
+                f"Query: NOT RUN: {self.query.detail}; "
+                "run the drill inside the VPC (docs/operations.md) or --skip-query"
+            ),
         }[self.query.status]
         if self.leftovers:
             yield "Cleanup: LEFT BEHIND:"

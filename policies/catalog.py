@@ -10,6 +10,9 @@ from policies.rules.data import DATA_RULES, DATA_STACK_RULES
 from policies.rules.encryption import ENCRYPTION_RULES, ENCRYPTION_STACK_RULES
 from policies.rules.exposure import EXPOSURE_RULES, EXPOSURE_STACK_RULES
 from policies.rules.kubernetes import IMAGE_RULES, LIMIT_RULES, NO_ROOT_RULES, NO_ROOT_STACK_RULES
+from policies.rules.observability import OBSERVABILITY_STACK_RULES
+from policies.rules.reachability import REACHABILITY_STACK_RULES
+from policies.rules.sandbox import SANDBOX_STACK_RULES
 
 PACK_NAME = "platform"
 RESOURCE_RULES: tuple[Rule, ...] = (
@@ -29,7 +32,10 @@ STACK_RULES: tuple[StackRule, ...] = (
     *COST_STACK_RULES,
     *CAPACITY_STACK_RULES,
     *NO_ROOT_STACK_RULES,
+    *SANDBOX_STACK_RULES,
     *ACCESS_STACK_RULES,
+    *REACHABILITY_STACK_RULES,
+    *OBSERVABILITY_STACK_RULES,
 )
 ALL_RULES: tuple[Rule | StackRule, ...] = (*RESOURCE_RULES, *STACK_RULES)
 

@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator
 from policies.rule import Rule, StackRule
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
-SHARED_KNOBS = ("untrustedNamespaces",)
+SHARED_KNOBS = ("untrustedNamespaces", "sandboxNodeLabels", "runtimeHandlers")
 """Settings that mean one thing for the whole pack: a value given on any policy that has the knob
 applies to every policy that has it, and two different values are an error (a single source)."""
 

@@ -2,14 +2,14 @@
 
 `pulumi policy publish` uploads the pack's folder and nothing else, and a published pack runs from
 `~/.pulumi/policies/<org>/<pack>/<version>/` in a virtualenv the CLI creates from that folder's
-requirements.txt. In a checkout the pack imports `policies` (and `components`, `capacity`, `cost`,
+requirements.txt. In a checkout the pack imports `policies` (and `components`, `capacity`, `cost`, `preflight`,
 which the rules use) from the project's virtualenv (`-e .`, PulumiPolicy.yaml's `../.venv`), which a
 published pack does not have. So publishing is two steps:
 
     python -m policies.publish build/policy-pack      # copy the packages, pin, name a local venv
     cd build/policy-pack && pulumi policy publish <org>
 
-The staged folder holds the four packages (the runtime puts the pack's folder first on sys.path,
+The staged folder holds the five packages (the runtime puts the pack's folder first on sys.path,
 so they are the ones imported), `__main__.py`, a PulumiPolicy.yaml with the project's version and a
 virtualenv of its own (`venv`: installed packs never share one), and requirements.txt with only the
 third-party packages, pinned as the project pins them.
@@ -26,7 +26,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("policies", "components", "capacity", "cost")
+# preflight for its pure reachability check (preflight/reachability.py), which a stack policy runs.
+PACKAGES = ("policies", "components", "capacity", "cost", "preflight")
 # What importing policies.pack needs besides the standard library and these packages (their own
 # dependencies come with them).
 THIRD_PARTY = ("pulumi", "pulumi-policy", "jsonschema", "pydantic", "PyYAML")

@@ -659,6 +659,47 @@ def _random_password(name: str, state: dict[str, Any], region: str, account: str
     return "none", state
 
 
+def _s3_bucket(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    # Autonamed like the provider: the resource name and a random suffix, lowercase.
+    bucket = str(state.get("bucket") or f"{name}-{_digest('bucket', name, length=8)}").lower()
+    state.update(
+        bucket=bucket,
+        arn=f"arn:aws:s3:::{bucket}",
+        region=region,
+        bucketDomainName=f"{bucket}.s3.amazonaws.com",
+        bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
+    )
+    return bucket, state
+
+
+def _firehose_stream(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    stream = str(state.get("name") or f"{name}-{_digest(name, length=7)}")
+    arn = _arn("firehose", region, account, f"deliverystream/{stream}")
+    state.update(name=stream, arn=arn)
+    return arn, state
+
+
+def _amp_workspace(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    workspace_id = f"ws-{_uuid('amp', region, name)}"
+    state.update(
+        arn=_arn("aps", region, account, f"workspace/{workspace_id}"),
+        prometheusEndpoint=f"https://aps-workspaces.{region}.amazonaws.com/workspaces/{workspace_id}/",
+    )
+    return workspace_id, state
+
+
+def _amp_scraper(name: str, state: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+    scraper_id = f"s-{_uuid('scraper', region, name)}"
+    state.update(
+        arn=_arn("aps", region, account, f"scraper/{scraper_id}"),
+        # The service-linked role AMP makes per scraper (AMP user guide, "Using roles for scraping
+        # metrics from EKS"): the principal of the cluster access entry.
+        roleArn=f"arn:aws:iam::{account}:role/aws-service-role/scraper.aps.amazonaws.com/"
+        f"AWSServiceRoleForAmazonPrometheusScraper_{_digest('scraper-role', name, length=15)}",
+    )
+    return scraper_id, state
+
+
 _AWS_BUILDERS: dict[str, Builder] = {
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": _subnet,
@@ -704,6 +745,11 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:elasticache/parameterGroup:ParameterGroup": _named("elasticache", "parametergroup:{name}"),
     "aws:secretsmanager/secret:Secret": _arn_is_id("secretsmanager", "secret:{name}-{suffix}"),
     "aws:sns/topic:Topic": _arn_is_id("sns", "{name}"),
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": _firehose_stream,
+    "aws:amp/workspace:Workspace": _amp_workspace,
+    "aws:amp/scraper:Scraper": _amp_scraper,
+    "aws:cloudwatch/dashboard:Dashboard": _named("cloudwatch", "dashboard/{name}", "dashboardName"),
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:route53/zone:Zone": _hosted_zone,
     "aws:ecr/repository:Repository": _ecr_repository,
@@ -711,6 +757,9 @@ _AWS_BUILDERS: dict[str, Builder] = {
     "aws:route53/record:Record": _route53_record,
     "aws:acm/certificate:Certificate": _acm_certificate,
     "random:index/randomPassword:RandomPassword": _random_password,
+    # The bootstrap's (bootstrap/): a connection's ID is its ARN; a project's ID its name.
+    "aws:codeconnections/connection:Connection": _arn_is_id("codeconnections", "connection/{suffix}"),
+    "aws:codebuild/project:Project": _named("codebuild", "project/{name}"),
 }
 
 

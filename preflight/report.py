@@ -14,6 +14,7 @@ from capacity.fit import CapacityReport, GroupFit, check
 from cost.estimate import CURRENCY, Estimate, Item, estimate, provider_region
 from cost.prices import ASSUMPTIONS
 from cost.usage import DEFAULT_USAGE, Usage
+from preflight import reachability
 from preflight.analyze import Analysis, Violation
 from preflight.diff import SYMBOLS
 from preflight.export import State, StateResource
@@ -82,6 +83,10 @@ class Run:
     def capacity(self) -> CapacityReport:
         return capacity_state(self.state)
 
+    @functools.cached_property
+    def reachability(self) -> list[reachability.Path]:
+        return reachability_state(self.state)
+
     def counts_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(r.type for r in self.resources).items()))
 
@@ -133,6 +138,62 @@ def capacity_state(state: State) -> CapacityReport:
             if r.custom
         ]
     )
+
+
+def reachability_state(state: State) -> list[reachability.Path]:
+    """The path from the deployer to every Kubernetes provider's cluster (preflight/reachability.py)."""
+    return reachability.check(
+        reachability.Node(
+            urn=r.urn,
+            type=r.type,
+            props=r.inputs,
+            dependencies=tuple(r.dependencies),
+            property_dependencies=r.property_dependencies,
+        )
+        for r in state.resources
+    )
+
+
+def _reachability_text(paths: list[reachability.Path]) -> list[str]:
+    if not paths:
+        return []
+    lines = ["", f"Reachability ({reachability.summary(paths)}; offline, from the registered resources):"]
+    for path in paths:
+        if path.ok:
+            lines.append(f"    {path.cluster} via {path.provider_name}: reachable")
+        else:
+            lines.append(f"    {path.cluster or '?'} via {path.provider_name}: NOT reachable")
+            lines.append(f"        first missing hop: {path.missing}")
+        lines += [f"        - {hop.label}" for hop in path.hops]
+    return lines
+
+
+def _reachability_json(paths: list[reachability.Path]) -> list[dict[str, Any]]:
+    return [
+        {
+            "provider": path.provider,
+            "cluster": path.cluster,
+            "reachable": path.ok,
+            "missing": path.missing,
+            "hops": [{"label": hop.label, "urns": list(hop.urns)} for hop in path.hops],
+        }
+        for path in paths
+    ]
+
+
+def _reachability_markdown(paths: list[reachability.Path]) -> list[str]:
+    if not paths:
+        return []
+    verdict = "every cluster reachable" if all(path.ok for path in paths) else "**a cluster is unreachable**"
+    lines = [f"**Reachability from the deployer: {verdict}** ({reachability.summary(paths)})", ""]
+    lines += ["| Cluster | Provider | Reachable | First missing hop |", "| --- | --- | --- | --- |"]
+    lines += [
+        f"| `{_cell(path.cluster or '?')}` | `{_cell(path.provider_name)}` | {'yes' if path.ok else 'no'} | "
+        f"{_cell(path.missing or '—')} |"
+        for path in paths
+    ]
+    lines.append("")
+    return lines
 
 
 _CAPACITY_HEADER = ("cluster", "group", "scenario", "nodes", "CPU req/alloc", "memory req/alloc", "pods", "headroom")
@@ -330,6 +391,8 @@ def render_text(run: Run) -> str:
         lines += [f"    {problem}" for problem in _capacity_problems(capacity)]
         lines += [f"    note: {note.text}" for note in capacity.notes]
 
+    lines += _reachability_text(run.reachability)
+
     lines += ["", "Policies:"]
     for pack in run.analysis.packs:
         lines.append(f"    {pack.name}@{pack.version}: {len(pack.policies)} policies")
@@ -437,6 +500,7 @@ def render_json(run: Run) -> str:
         ],
         "cost": _cost_json(run.cost),
         "capacity": _capacity_json(run.capacity),
+        "reachability": _reachability_json(run.reachability),
         "summary": {
             "resources": len(run.resources),
             "byType": run.counts_by_type(),
@@ -495,6 +559,7 @@ def render_markdown(run: Run) -> str:
         lines += [f"- note: {_cell(note.text)}" for note in capacity.notes]
         if _capacity_problems(capacity) or capacity.notes:
             lines.append("")
+    lines += _reachability_markdown(run.reachability)
     if run.analysis.remediations:
         lines += ["| Would remediate | Resource | Changes |", "| --- | --- | --- |"]
         lines += [

@@ -200,14 +200,6 @@ def _proxy_tls(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         yield "set requireTls: true (the proxy otherwise accepts plain-text connections)"
 
 
-def _log_retention(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    days = resource.props.get("retentionInDays")
-    minimum = config["minRetentionDays"]
-    # Unset or 0 keeps events forever (CloudWatch Logs PutRetentionPolicy).
-    if isinstance(days, (int, float)) and 0 < days < minimum:
-        yield f"set retentionInDays to at least {minimum} (it is {days:g}), or leave it unset to keep events forever"
-
-
 def _version(text: Any) -> tuple[int, ...] | None:
     try:
         return tuple(int(part) for part in str(text).split("."))
@@ -561,18 +553,6 @@ DATA_RULES = (
             )
         },
         reference="AWS FSBP EKS.2",
-    ),
-    Rule(
-        name="data-cloudwatch-log-retention",
-        description="CloudWatch log groups keep events at least the stack's minimum (prod a year).",
-        severity="medium",
-        enforcement="mandatory",
-        check=_log_retention,
-        resource_types=("aws:cloudwatch/logGroup:LogGroup",),
-        config_schema={
-            "minRetentionDays": schema("integer", 365, "shortest retention in days", minimum=1, maximum=3653)
-        },
-        reference="AWS FSBP CloudWatch.16",
     ),
 )
 

@@ -492,7 +492,10 @@ def test_every_addon_is_installed(prod: Graph) -> None:
         assert addon.inputs["clusterName"] == "platform-prod-eu"
         assert addon.inputs["addonVersion"].startswith("v")
         assert addon.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
-    assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {
+        "enableNetworkPolicy": "true",
+        "env": {"NETWORK_POLICY_ENFORCING_MODE": "strict"},  # new pods start deny-all (docs/sandbox.md)
+    }
 
 
 def test_every_addon_version_is_the_pinned_one(prod: Graph) -> None:
@@ -552,7 +555,7 @@ def test_kubeconfig_is_a_secret_that_uses_aws_eks_get_token(prod: Graph) -> None
 
 def test_kubernetes_provider_is_parented_and_used(prod: Graph) -> None:
     component = prod.one("platform:index:Cluster")
-    provider = prod.one("pulumi:providers:kubernetes")
+    provider = prod.one("pulumi:providers:kubernetes", "eks-kubernetes")
     assert provider.parent == component.urn
     assert provider.inputs["kubeconfig"] == out(prod, "kubeconfig")
     assert rpc.is_rpc_secret(provider.inputs_with_secrets["kubeconfig"])  # secret in state, too
@@ -599,7 +602,7 @@ def test_outputs(prod: Graph) -> None:
 
 def test_cluster_autoscaler_runs_on_the_system_nodes_with_its_own_role(prod: Graph) -> None:
     deployment = prod.one("kubernetes:apps/v1:Deployment")
-    assert deployment.provider_urn == prod.one("pulumi:providers:kubernetes").urn
+    assert deployment.provider_urn == prod.one("pulumi:providers:kubernetes", "eks-kubernetes").urn
     assert deployment.inputs["metadata"]["namespace"] == "cluster-autoscaler"
     pod = deployment.inputs["spec"]["template"]["spec"]
     (container,) = pod["containers"]

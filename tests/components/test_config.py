@@ -629,6 +629,72 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "regions[1].vpc.cidr",
         "10.10.128.0/17 overlaps regions[0].vpc.cidr 10.10.0.0/16",
     ),
+    (
+        "warning error rate above critical",
+        _set("observability.thresholds", {"warning": {"errorRatePercent": 2}}),
+        "observability.thresholds.warning.errorRatePercent",
+        "2 is not below critical.errorRatePercent 1",
+    ),
+    (
+        "warning latency equal to critical",
+        _set("observability.thresholds", {"warning": {"p95LatencyMs": 500}}),
+        "observability.thresholds.warning.p95LatencyMs",
+        "500 is not below critical.p95LatencyMs 500",
+    ),
+    (
+        "error rate of 100 percent",
+        _set("observability.thresholds", {"critical": {"errorRatePercent": 100}}),
+        "observability.thresholds.critical.errorRatePercent",
+        "less than 100",
+    ),
+    (
+        "unknown threshold",
+        _set("observability.thresholds", {"critical": {"errorRate": 1}}),
+        "observability.thresholds.critical.errorRate",
+        "unknown key (check its spelling; keys are camelCase)",
+    ),
+    (
+        "an email that is not one",
+        _set("observability.notifications", {"critical": [{"protocol": "email", "endpoint": "oncall"}]}),
+        "observability.notifications.critical[0].endpoint",
+        "'oncall' is not an email address",
+    ),
+    (
+        "a pager over plain http",
+        _set("observability.notifications", {"warning": [{"protocol": "https", "endpoint": "http://pager"}]}),
+        "observability.notifications.warning[0].endpoint",
+        "needs an https:// URL",
+    ),
+    (
+        "an sms subscription",
+        _set("observability.notifications", {"warning": [{"protocol": "sms", "endpoint": "+15550100"}]}),
+        "observability.notifications.warning[0].protocol",
+        "Input should be 'email' or 'https'",
+    ),
+    (
+        "a retention CloudWatch does not offer",
+        _set("observability.logRetentionDays", 31),
+        "observability.logRetentionDays",
+        "31 is not a CloudWatch retention period",
+    ),
+    (
+        "an archive shorter than the searchable logs",
+        _both(_set("observability.logRetentionDays", 400), _set("observability.archiveDays", 365)),
+        "observability.archiveDays",
+        "365 is not longer than logRetentionDays",
+    ),
+    (
+        "too little time in Glacier",
+        _set("observability.archiveTransitionDays", 300),
+        "observability.archiveTransitionDays",
+        "300 leaves under 90 days in Glacier before expiry at archiveDays 365",
+    ),
+    (
+        "an unpinned observability add-on",
+        _delete("observability.addonVersions.kube-state-metrics"),
+        "observability.addonVersions",
+        "missing ['kube-state-metrics']",
+    ),
 ]
 
 

@@ -8,9 +8,12 @@ import kubernetes_validate
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from pydantic import ValidationError
 
 from components.config import LanguageServicesConfig
 from components.language_services import LanguageServiceArgsError, LanguageServicePool, LanguageServicePoolArgs
+from components.quantity import parse_quantity
+from components.sandbox_node import POD_PIDS_LIMIT
 from policies.pod_security import pod_template, violations
 from preflight.mocks import Registration
 from preflight.synth import Graph
@@ -48,9 +51,8 @@ CUSTOM = {
     "namespace": "code",
     "minReplicas": 1,
     "maxReplicas": 4,
-    "allowDns": False,
-    "runtimeClassName": "gvisor",
-    "seccompLocalhostProfile": "profiles/sandbox.json",
+    "allowDns": True,
+    "runtimeClassName": None,
     "backendNamespace": "api",
     "backendSelector": {"app": "submissions"},
     "services": {
@@ -99,7 +101,8 @@ def test_quota_fits_every_service_at_its_maximum_during_a_rollout(pool: Graph) -
     quota = pool.one("kubernetes:core/v1:ResourceQuota")
     assert quota.inputs["metadata"]["namespace"] == "sandbox"
     # 8 services x (10 replicas + 25% surge = 3); per pod cpu requests sum to 2.75, limits to 5.5,
-    # memory (requested at its limit) to 3584 Mi, ephemeral storage to 4352 Mi.
+    # memory (requested at its limit, plus the memory-backed /tmp: 64 Mi, Java's 128 Mi) to
+    # 4 x 320 + 3 x 576 + 1152 = 4160 Mi, ephemeral storage (logs only) to 8 x 256 Mi.
     assert quota.inputs["spec"]["hard"] == {
         "pods": "104",
         "services": "8",
@@ -107,9 +110,9 @@ def test_quota_fits_every_service_at_its_maximum_during_a_rollout(pool: Graph) -
         "services.nodeports": "0",
         "requests.cpu": "35750m",
         "limits.cpu": "71500m",
-        "requests.memory": f"{3584 * 13}Mi",
-        "limits.memory": f"{3584 * 13}Mi",
-        "limits.ephemeral-storage": f"{(7 * 512 + 768) * 13}Mi",
+        "requests.memory": f"{4160 * 13}Mi",
+        "limits.memory": f"{4160 * 13}Mi",
+        "limits.ephemeral-storage": f"{8 * 256 * 13}Mi",
     }
 
 
@@ -118,7 +121,7 @@ def test_limit_range_gives_defaults_and_a_ceiling(pool: Graph) -> None:
     assert limits["type"] == "Container"
     assert limits["default"]["cpu"] == "500m" and limits["default"]["memory"] == "256Mi"
     assert limits["defaultRequest"]["cpu"] == "250m"
-    assert limits["max"] == {"cpu": "1000m", "memory": "1024Mi"}  # Java's and Haskell's limits
+    assert limits["max"] == {"cpu": "1000m", "memory": "1152Mi"}  # Haskell's CPU; Java's memory and /tmp
 
 
 # --- 2. catalog ----------------------------------------------------------------------------
@@ -128,11 +131,12 @@ def test_the_catalog_runs_eight_services_sized_as_required(pool: Graph) -> None:
     deployments = by_language(pool, DEPLOYMENT)
     assert sorted(deployments) == sorted(LANGUAGES)
     resources = {lang: pod_of(d)["containers"][0]["resources"] for lang, d in deployments.items()}
+    # The required sizes, plus /tmp, which is memory (64 Mi; Java 128 Mi).
     for language in ("c", "python"):
-        assert resources[language]["limits"]["memory"] == "256Mi"
+        assert resources[language]["limits"]["memory"] == "320Mi"
         assert resources[language]["limits"]["cpu"] == "500m"
-    assert (resources["haskell"]["limits"]["memory"], resources["haskell"]["limits"]["cpu"]) == ("512Mi", "1")
-    assert resources["java"]["limits"]["memory"] == "1Gi"  # the JVM needs at least 512 Mi
+    assert (resources["haskell"]["limits"]["memory"], resources["haskell"]["limits"]["cpu"]) == ("576Mi", "1")
+    assert resources["java"]["limits"]["memory"] == "1152Mi"  # the JVM needs at least 512 Mi
     for language, resource in resources.items():
         assert set(resource["requests"]) == {"cpu", "memory", "ephemeral-storage"}, language
         assert resource["requests"]["memory"] == resource["limits"]["memory"], language
@@ -148,11 +152,13 @@ def test_services_can_be_resized_disabled_repointed_and_added(custom: Graph) -> 
     deployments = by_language(custom, DEPLOYMENT)
     assert sorted(deployments) == sorted([lang for lang in LANGUAGES if lang != "python"] + ["rust"])
     container = pod_of(deployments["c"])["containers"][0]
-    assert container["resources"]["limits"]["cpu"] == "2" and container["resources"]["requests"]["memory"] == "512Mi"
-    assert pod_of(deployments["c"])["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
+    assert container["resources"]["limits"]["cpu"] == "2" and container["resources"]["requests"]["memory"] == "1536Mi"
+    assert pod_of(deployments["c"])["volumes"] == [
+        {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}}
+    ]
     assert pod_of(deployments["java"])["containers"][0]["image"] == f"registry.example.com/jdk@{DIGEST}"
     assert pod_of(deployments["rust"])["containers"][0]["image"] == "registry.example.com/lang-rust:1.83.0"
-    assert pod_of(deployments["rust"])["containers"][0]["resources"]["limits"]["memory"] == "256Mi"
+    assert pod_of(deployments["rust"])["containers"][0]["resources"]["limits"]["memory"] == "320Mi"
     assert sorted(out(custom, "endpoints")) == sorted(deployments)
     assert out(custom, "endpoints")["rust"] == "http://lang-rust.code.svc.cluster.local:8080"
 
@@ -181,7 +187,7 @@ def test_pods_run_restricted(pool: Graph) -> None:
         assert security["seccompProfile"] == {"type": "RuntimeDefault"}
         assert (pod["hostNetwork"], pod["hostPID"], pod["hostIPC"]) == (False, False, False)
         assert pod["enableServiceLinks"] is False  # no variables describing other services
-        assert "runtimeClassName" not in pod
+        assert pod["runtimeClassName"] == "gvisor"
         (container,) = pod["containers"]
         context = container["securityContext"]
         assert context["allowPrivilegeEscalation"] is False
@@ -192,17 +198,38 @@ def test_pods_run_restricted(pool: Graph) -> None:
         assert all("hostPort" not in port for port in container["ports"])
         assert [v for v in pod["volumes"] if set(v) - {"name", "emptyDir"}] == []
         tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
-        assert tmp["emptyDir"]["sizeLimit"] == ("512Mi" if language == "java" else "256Mi")
+        assert tmp["emptyDir"] == {"medium": "Memory", "sizeLimit": "128Mi" if language == "java" else "64Mi"}
         assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
 
 
-def test_custom_runtime_class_and_localhost_seccomp(custom: Graph) -> None:
+def test_each_run_is_capped_below_its_container(pool: Graph) -> None:
+    for language, deployment in by_language(pool, DEPLOYMENT).items():
+        (container,) = pod_of(deployment)["containers"]
+        env = {item["name"]: item["value"] for item in container["env"]}
+        limits = container["resources"]["limits"]
+        memory, cpu = parse_quantity(limits["memory"]), parse_quantity(limits["cpu"])
+        tmp = parse_quantity(
+            next(v for v in pod_of(deployment)["volumes"] if v["name"] == "tmp")["emptyDir"]["sizeLimit"]
+        )
+        # A run's memory and its /tmp together stay under the container's limit, which holds both.
+        assert int(env["RUN_MEMORY_LIMIT_BYTES"]) + int(env["RUN_TMP_LIMIT_BYTES"]) < memory, language
+        assert int(env["RUN_TMP_LIMIT_BYTES"]) == tmp, language
+        assert int(env["RUN_CPU_LIMIT_MILLICORES"]) < cpu * 1000, language
+        assert int(env["RUN_MAX_PROCESSES"]) < POD_PIDS_LIMIT and env["RUN_CONCURRENCY"] == "1", language
+
+
+def test_opting_out_of_gvisor_drops_the_runtime_class(custom: Graph) -> None:
     for deployment in custom.by_type(DEPLOYMENT):
         pod = pod_of(deployment)
-        assert pod["runtimeClassName"] == "gvisor"
-        expected = {"type": "Localhost", "localhostProfile": "profiles/sandbox.json"}
-        assert pod["securityContext"]["seccompProfile"] == expected
-        assert pod["containers"][0]["securityContext"]["seccompProfile"] == expected
+        assert "runtimeClassName" not in pod
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+def test_a_localhost_seccomp_profile_is_refused_naming_the_key() -> None:
+    with pytest.raises(ValidationError, match="seccompLocalhostProfile"):
+        pool_config(seccompLocalhostProfile="profiles/sandbox.json")
+    with pytest.raises(ValidationError, match="runtimeClassName"):
+        pool_config(runtimeClassName="kata")
 
 
 def test_images_are_pinned(pool: Graph, custom: Graph) -> None:
@@ -272,10 +299,8 @@ def test_an_autoscaler_per_service(pool: Graph, custom: Graph) -> None:
         assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"lang-{language}"}
         assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 10)
         targets = {m["resource"]["name"]: m["resource"]["target"] for m in spec["metrics"]}
-        assert targets == {
-            "cpu": {"type": "Utilization", "averageUtilization": 70},
-            "memory": {"type": "Utilization", "averageUtilization": 80},
-        }
+        # CPU only: memory is requested at its limit and heaps are kept, so it says nothing of load.
+        assert targets == {"cpu": {"type": "Utilization", "averageUtilization": 70}}
     custom_hpas = by_language(custom, HPA)
     assert (custom_hpas["rust"].inputs["spec"]["minReplicas"], custom_hpas["rust"].inputs["spec"]["maxReplicas"]) == (
         2,
@@ -289,6 +314,7 @@ def test_a_disruption_budget_whenever_there_can_be_two_replicas(pool: Graph, cus
     assert sorted(budgets) == sorted(LANGUAGES)
     for language, budget in budgets.items():
         assert budget.inputs["spec"]["maxUnavailable"] == 1
+        assert budget.inputs["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
         assert budget.inputs["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == f"lang-{language}"
     assert "java" not in by_language(custom, PDB)  # java: at most one replica there
     assert "rust" in by_language(custom, PDB)
@@ -297,19 +323,10 @@ def test_a_disruption_budget_whenever_there_can_be_two_replicas(pool: Graph, cus
 # --- 7. network policies -------------------------------------------------------------------
 
 
-def test_default_deny_then_only_the_backend_in_and_dns_out(pool: Graph) -> None:
+def test_default_deny_then_only_the_backend_in_and_no_egress(pool: Graph) -> None:
     policies = {p.name: p.inputs["spec"] for p in pool.by_type(POLICY)}
     assert policies["pool-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    dns = policies["pool-allow-dns"]
-    assert dns["policyTypes"] == ["Egress"]
-    (rule,) = dns["egress"]
-    assert rule["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-    assert rule["to"] == [
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-        }
-    ]
+    assert "pool-allow-dns" not in policies  # DNS is a way out: off unless a stack opts in
     for language in LANGUAGES:
         spec = policies[f"pool-{language}-from-backend"]
         assert spec["policyTypes"] == ["Ingress"]
@@ -322,15 +339,24 @@ def test_default_deny_then_only_the_backend_in_and_dns_out(pool: Graph) -> None:
                 "podSelector": {"matchLabels": {"app.kubernetes.io/name": "backend"}},
             }
         ]
+    assert [rule for spec in policies.values() for rule in spec.get("egress", [])] == []
+
+
+def test_dns_when_a_stack_opts_in_and_a_custom_backend(custom: Graph) -> None:
+    policies = {p.name: p.inputs["spec"] for p in custom.by_type(POLICY)}
+    dns = policies["pool-allow-dns"]
+    assert dns["policyTypes"] == ["Egress"]
+    (rule,) = dns["egress"]
+    assert rule["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    assert rule["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ]
     # Egress: DNS and nothing else, from any policy.
     egress_rules = [rule for spec in policies.values() for rule in spec.get("egress", [])]
     assert egress_rules == dns["egress"]
-
-
-def test_no_dns_when_config_forbids_it_and_a_custom_backend(custom: Graph) -> None:
-    policies = {p.name: p.inputs["spec"] for p in custom.by_type(POLICY)}
-    assert "pool-allow-dns" not in policies
-    assert [rule for spec in policies.values() for rule in spec.get("egress", [])] == []
     assert policies["pool-rust-from-backend"]["ingress"][0]["from"] == [
         {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "api"}},
@@ -346,7 +372,7 @@ def test_every_object_uses_the_given_provider_and_namespace(pool: Graph) -> None
     component = pool.one("platform:index:LanguageServicePool")
     provider = pool.one("pulumi:providers:kubernetes")
     children = pool.children(component)
-    assert len(children) == 1 + 3 + 1 + 8 * 6
+    assert len(children) == 1 + 3 + 8 * 6  # namespace, quota + limits + deny, 6 per service
     for child in children:
         assert child.provider_urn == provider.urn, child.urn
         if child.type != "kubernetes:core/v1:Namespace":

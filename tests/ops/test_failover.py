@@ -363,7 +363,7 @@ def test_with_the_primary_gone_the_target_is_detached_and_promoted(
     assert world.polls_after_action == 3  # it waited until the target stood alone
     assert f"platform-prod-euw1 left {GLOBAL} and is the writer" in out
     assert f"Now writing: {SECONDARY} (platform-prod-euw1), alone, outside {GLOBAL}." in out
-    assert "Follow README, 'After a failover', detach-and-promote, before the next `pulumi up`." in out
+    assert "Follow docs/operations.md, 'After a failover', detach-and-promote, before the next `pulumi up`." in out
 
 
 def test_after_detach_and_promote_the_old_writer_must_be_stopped_before_its_region_returns(

@@ -393,7 +393,7 @@ def test_with_no_route_the_drill_says_so_and_still_cleans_up(
     engine.no_route = True
     status, out, _ = run(tmp_path, capsys, outputs)
     assert status == Exit.QUERY_NOT_RUN
-    assert "Query: NOT RUN: no route to " in out and "run the drill inside the VPC (README)" in out
+    assert "Query: NOT RUN: no route to " in out and "run the drill inside the VPC (docs/operations.md)" in out
     assert left() == ([SOURCE], [f"{SOURCE}-1"])
 
 

@@ -273,8 +273,8 @@ def test_the_export_carries_the_stack_outputs_without_secret_values(dev_export: 
             assert stack["outputs"][name] == json.loads(json.dumps(output.value))
 
 
-def test_the_readme_documents_base() -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text()
+def test_the_docs_document_base() -> None:
+    readme = (PROJECT_ROOT / "docs" / "preflight.md").read_text()
     assert "--base FILE" in readme and "SARIF" in readme
     # The limits a reviewer has to know (issue #24 item 3).
     assert "`replaceOnChanges` resource options are not modelled" in readme

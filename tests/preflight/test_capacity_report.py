@@ -35,9 +35,19 @@ def test_the_json_report_has_every_group_in_every_scenario() -> None:
     # A mixed group counts the least of each dimension over its types (here the same figures).
     assert sandbox["instanceTypes"] == ["m7i.xlarge", "m6i.xlarge"] and sandbox["nodes"] == 3
     assert sandbox["allocatable"] == {"cpuMillis": 11760, "memoryMiB": 42486, "pods": 174}
-    # The minimum (6540m) plus one surge pod for each of the 8 services (2750m).
-    assert sandbox["requested"]["cpuMillis"] == 6540 + 2750
-    assert sandbox["headroom"]["cpuMillis"] == 11760 - 9290 and sandbox["fits"] is True
+    # The minimum (7440m, of which 900m are the CloudWatch agent and Fluent Bit on 3 nodes) plus one
+    # surge pod for each of the 8 services (2750m).
+    assert sandbox["requested"]["cpuMillis"] == 7440 + 2750
+    assert sandbox["headroom"]["cpuMillis"] == 11760 - 10190 and sandbox["fits"] is True
+    # Memory of the 8 surge pods: each service's memory, plus its memory-backed /tmp (64 Mi; Java
+    # 128 Mi), plus the gVisor RuntimeClass's 128 Mi: 4 x 448 (c, python, assembly, systemf) +
+    # 3 x 704 (haskell, idris2, lisp) + 1280 (java).
+    minimum = next(
+        g
+        for g in capacity["groups"]
+        if g["region"] == "eu-west-1" and g["group"] == "sandbox" and g["scenario"] == "minimum"
+    )
+    assert sandbox["requested"]["memoryMiB"] - minimum["requested"]["memoryMiB"] == 4 * 448 + 3 * 704 + 1280
     assert sandbox["firstUnplaced"] is None
 
 
@@ -45,10 +55,10 @@ def test_text_and_markdown_show_the_table() -> None:
     run = _run("staging")
     text = render_text(run)
     assert "Capacity (pods vs node groups; minimum and rolling update at minSize, maximum at maxSize):" in text
-    assert "us-east-1-cluster  sandbox  rolling update  3 x m7i.xlarge/m6i.xlarge  8290m/11760m" in text
+    assert "us-east-1-cluster  sandbox  rolling update  3 x m7i.xlarge/m6i.xlarge  9190m/11760m" in text
     markdown = render_markdown(run)
     assert "**Capacity: the pods fit**" in markdown
-    assert "| us-east-1-cluster | sandbox | minimum | 3 x m7i.xlarge/m6i.xlarge | 5540m/11760m |" in markdown
+    assert "| us-east-1-cluster | sandbox | minimum | 3 x m7i.xlarge/m6i.xlarge | 6440m/11760m |" in markdown
 
 
 def _stack_file(tmp_path: Path, edit: str, value: object) -> Path:

@@ -115,7 +115,7 @@ def test_prod_prints_the_tree_the_counts_and_the_policy_result(capsys: pytest.Ca
     assert " + " in out and "└─ platform:index:Region" in out
     assert "to create in total" in out
     # Advisory only: the global database's master secrets and the cache users' secrets, which AWS's
-    # rotation functions can rotate, do not rotate yet (README, Policy pack); AUTH tokens cannot.
+    # rotation functions can rotate, do not rotate yet (docs/policies.md); AUTH tokens cannot.
     assert "platform@" in out and "Policy check passed: 0 mandatory, 6 advisory violation(s)." in out
 
 

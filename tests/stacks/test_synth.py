@@ -28,11 +28,17 @@ EXPECTED_REGIONS = {
 def test_one_tagged_aws_provider_per_region(stack: str) -> None:
     graph = synthesized(stack)
     config = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")
-    providers = graph.by_type("pulumi:providers:aws")
+    every = graph.by_type("pulumi:providers:aws")
+    # Besides one per region, the deployer's own (components/deployer.py): its side of each peering.
+    (deployer,) = [p for p in every if p.name == "aws-deployer"]
+    assert deployer.inputs["region"] == "us-east-1"
+    assert config.deployer is not None
+    assert decoded(deployer.inputs["allowedAccountIds"]) == [config.deployer.account_id]
+    providers = [p for p in every if p is not deployer]
 
     assert sorted(p.inputs["region"] for p in providers) == sorted(EXPECTED_REGIONS[stack])
-    for provider in providers:
-        assert provider.name == f"aws-{provider.inputs['region']}"
+    for provider in [*providers, deployer]:
+        assert provider.name in (f"aws-{provider.inputs['region']}", "aws-deployer")
         assert decoded(provider.inputs["defaultTags"]) == {
             "tags": {
                 "environment": stack,
@@ -287,7 +293,7 @@ def test_a_global_queue_spans_every_region_from_the_primary() -> None:
 
 
 def test_stack_outputs_keep_the_documented_contract(stack_graph: Graph) -> None:
-    """What other stacks read with a StackReference (README, "Stack outputs")."""
+    """What other stacks read with a StackReference (docs/stacks.md, "Outputs")."""
     outputs = {name: output.value for name, output in stack_graph.outputs.items()}
     regions = EXPECTED_REGIONS[stack_graph.stack]
     per_region = {

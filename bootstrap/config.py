@@ -1,0 +1,158 @@
+"""The bootstrap's stack config (`platform-bootstrap:*` in bootstrap/Pulumi.<stack>.yaml), validated.
+
+Every error names its key, as the platform's own config does (components/config.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Literal
+
+import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.config import (
+    LOG_RETENTION_DAYS,
+    REGION_AZ_COUNTS,
+    ConfigError,
+    ConfigIssue,
+    KeyedValueError,
+    _decode,
+    _issues_from,
+    _namespace_values,
+)
+
+NAMESPACE = "platform-bootstrap"
+DEFAULT_PROJECT_NAME = "platform-deployer"
+DEFAULT_CIDR = "10.250.0.0/16"
+DEFAULT_CLIENT_CIDR = "10.251.0.0/22"
+# The platform stacks' VPCs (Pulumi.dev/staging/prod.yaml): what the VPN routes to through the peerings.
+PLATFORM_CIDRS = ("10.10.0.0/16", "10.20.0.0/16", "10.100.0.0/16", "10.101.0.0/16", "10.102.0.0/16")
+# CodeBuild CreateProject: name, 2 to 255 characters.
+PROJECT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$"
+ComputeType = Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class ClientVpnConfig(_Model):
+    """AWS Client VPN for administrators, with mutual (certificate) authentication."""
+
+    server_certificate_arn: str = Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
+    client_root_certificate_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$",
+        description="the CA that signed the administrators' client certificates (imported into ACM)",
+    )
+    client_cidr: ipaddress.IPv4Network = Field(default=ipaddress.IPv4Network(DEFAULT_CLIENT_CIDR))
+    routed_cidrs: list[ipaddress.IPv4Network] = Field(
+        default_factory=lambda: [ipaddress.IPv4Network(cidr) for cidr in PLATFORM_CIDRS],
+        description="the platform VPCs reached through the deployer's peerings",
+    )
+
+    @field_validator("client_cidr")
+    @classmethod
+    def _client_cidr_size(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        # EC2 API CreateClientVpnEndpoint, ClientCidrBlock: "at least /22 and must not be greater than /12".
+        if not 12 <= cidr.prefixlen <= 22:
+            raise ValueError(f"{cidr}: a Client VPN client range is /12 to /22")
+        return cidr
+
+
+class BootstrapConfig(_Model):
+    """What the bootstrap builds, and where."""
+
+    region: str = Field(default="us-east-1", description="where the deployer VPC and the runner live")
+    account_id: str = Field(pattern=r"^\d{12}$", description="the account; the provider refuses any other")
+    owner: str = Field(min_length=1, description="becomes the `owner` tag")
+    cost_center: str = Field(min_length=1, description="becomes the `cost-center` tag")
+    cidr: ipaddress.IPv4Network = Field(default=ipaddress.IPv4Network(DEFAULT_CIDR))
+    az_count: int = Field(default=2, ge=2, le=6)
+    project_name: str = Field(default=DEFAULT_PROJECT_NAME, pattern=PROJECT_NAME_PATTERN)
+    github_repository: str = Field(
+        pattern=r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description="the repository whose workflows run on the runner",
+    )
+    connection_authorized: bool = Field(
+        default=False,
+        description="set after the GitHub connection was authorized in the console: then the webhook is made",
+    )
+    allowed_actor_ids: list[int] = Field(
+        default_factory=list, description="GitHub user ids whose workflow jobs may start the runner; empty: anyone"
+    )
+    compute_type: ComputeType = "BUILD_GENERAL1_MEDIUM"
+    build_timeout_minutes: int = Field(default=120, ge=5, le=2160)  # CodeBuild: 5 to 2160 minutes
+    # A year: the deployer's builds and VPN connections are the audit trail of who changed what (and the
+    # pack's data-cloudwatch-log-retention asks for 365 days by default).
+    log_retention_days: int = 365
+    client_vpn: ClientVpnConfig | None = None
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, name: str) -> str:
+        if name not in REGION_AZ_COUNTS:
+            raise ValueError(f"{name} is not a region this project knows: {', '.join(sorted(REGION_AZ_COUNTS))}")
+        return name
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if not 16 <= cidr.prefixlen <= 24 or not cidr.is_private:
+            raise ValueError(f"{cidr}: a private (RFC 1918) /16 to /24")
+        return cidr
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+        return days
+
+    @model_validator(mode="after")
+    def _apart(self) -> BootstrapConfig:
+        for cidr in PLATFORM_CIDRS:
+            if self.cidr.overlaps(ipaddress.IPv4Network(cidr)):
+                # VPC peering guide, "VPC peering limitations": peered VPCs cannot overlap.
+                raise KeyedValueError("cidr", f"{self.cidr} overlaps the platform VPC {cidr}; the two are peered")
+        if self.az_count > REGION_AZ_COUNTS[self.region]:
+            raise KeyedValueError("azCount", f"{self.region} has {REGION_AZ_COUNTS[self.region]} zones")
+        vpn = self.client_vpn
+        if vpn is not None:
+            # Client VPN: the client range overlaps neither the VPC nor the routes (CreateClientVpnEndpoint).
+            for network in (self.cidr, *vpn.routed_cidrs):
+                if vpn.client_cidr.overlaps(network):
+                    raise KeyedValueError("clientVpn.clientCidr", f"{vpn.client_cidr} overlaps {network}")
+        return self
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {
+            "environment": "deployer",
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "managed-by": "pulumi",
+        }
+
+
+def parse_bootstrap_config(values: dict[str, Any], source: str = "bootstrap config") -> BootstrapConfig:
+    try:
+        return BootstrapConfig.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError(_issues_from(error), source) from None
+
+
+def bootstrap_config_from_pulumi() -> BootstrapConfig:
+    """The running program's `platform-bootstrap:` config (PULUMI_CONFIG, or set_all_config under mocks)."""
+    raw = {**get_config_env(), **CONFIG.get()}
+    values = {key: _decode(value) for key, value in _namespace_values(raw, NAMESPACE).items()}
+    if not values:
+        raise ConfigError([ConfigIssue(path="", message=f"no {NAMESPACE}:* keys; see bootstrap/Pulumi.deployer.yaml")])
+    return parse_bootstrap_config(values, f"config of stack {pulumi.get_stack()}")

@@ -1,0 +1,214 @@
+"""The bootstrap program (bootstrap/) under the mocks: what it registers, its outputs, its config
+errors, and the policy pack over it."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from bootstrap.config import NAMESPACE, parse_bootstrap_config
+from bootstrap.runner import PLATFORM_SERVICES, RUNNER_EVENT, pulumi_cli_version
+from components.config import ConfigError, DeployerConfig, read_stack_file
+from preflight.__main__ import DEFAULT_PACK
+from preflight.analyze import analyze
+from preflight.export import export_document, read_state
+from preflight.synth import PROJECT_ROOT, Graph, synth
+from tests.helpers import policy
+
+BOOTSTRAP = PROJECT_ROOT / "bootstrap"
+STACK_FILE = BOOTSTRAP / "Pulumi.deployer.yaml"
+PROJECT = "aws:codebuild/project:Project"
+
+
+def _values(**changes: Any) -> dict[str, Any]:
+    values = {
+        key.split(":", 1)[1]: value for key, value in read_stack_file(STACK_FILE).items() if key.startswith(NAMESPACE)
+    }
+    values.update(changes)
+    return {key: value for key, value in values.items() if value is not None}  # None: the key left out
+
+
+@functools.cache
+def _graph(**changes: Any) -> Graph:
+    stack_values = {f"{NAMESPACE}:{key}": value for key, value in _values(**changes).items()}
+    return synth("deployer", project_dir=BOOTSTRAP, stack_values=stack_values)
+
+
+def _deployed() -> Graph:
+    return _graph()
+
+
+def test_the_outputs_are_what_a_platform_stack_reads() -> None:
+    outputs = {name: output.value for name, output in _deployed().outputs.items()}
+    keys = {"deployerRegion", "deployerVpcId", "deployerCidr", "deployerRouteTableIds", "runnerRoleArn"}
+    assert keys | {"runnerProjectName", "accountId"} <= set(outputs)
+    # The platform's config model takes them as they are: the contract of `platform:deployer`.
+    fields = {field.alias or name for name, field in DeployerConfig.model_fields.items()}
+    deployer = DeployerConfig.model_validate({key: outputs[key] for key in fields})
+    assert str(deployer.deployer_cidr) == "10.250.0.0/16"
+    assert deployer.runner_project_name == "platform-deployer"
+    assert deployer.runner_role_arn == "arn:aws:iam::333333333333:role/platform-deployer-runner"
+    graph = _deployed()
+    private = [t for t in graph.by_type("aws:ec2/routeTable:RouteTable") if "-private" in t.name]
+    assert deployer.deployer_route_table_ids == [t.id for t in private]
+    assert deployer.deployer_vpc_id == graph.one("aws:ec2/vpc:Vpc").id
+    assert outputs["pulumiVersion"] == pulumi_cli_version()
+
+
+def test_the_runner_cli_matches_the_sdk_pin() -> None:
+    pin = re.search(r"^pulumi==(\S+)$", (PROJECT_ROOT / "requirements.txt").read_text(), re.MULTILINE)
+    assert pin is not None and pulumi_cli_version() == pin.group(1)
+    (project,) = _deployed().by_type(PROJECT)
+    variables = {v["name"]: v for v in project.inputs["environment"]["environmentVariables"]}
+    assert variables["PULUMI_VERSION"] == {"name": "PULUMI_VERSION", "value": pin.group(1), "type": "PLAINTEXT"}
+
+
+def test_the_runner_is_a_codebuild_github_actions_runner_in_the_private_subnets() -> None:
+    graph = _deployed()
+    (project,) = graph.by_type(PROJECT)
+    connection = graph.one("aws:codeconnections/connection:Connection")
+    assert connection.inputs["providerType"] == "GitHub"
+    assert project.inputs["name"] == "platform-deployer"
+    assert project.inputs["source"] == {
+        "type": "GITHUB",
+        "location": "https://github.com/example-org/platform.git",
+        "auth": {"type": "CODECONNECTIONS", "resource": connection.outputs["arn"]},
+    }
+    environment = project.inputs["environment"]
+    assert (environment["type"], environment["computeType"]) == ("LINUX_CONTAINER", "BUILD_GENERAL1_MEDIUM")
+    assert environment["image"] == "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+    assert project.inputs["artifacts"] == {"type": "NO_ARTIFACTS"}
+    private = {s.id for s in graph.by_type("aws:ec2/subnet:Subnet") if "-private-" in s.name}
+    vpc = project.inputs["vpcConfig"]
+    assert set(vpc["subnets"]) == private and len(private) == 2
+    assert vpc["vpcId"] == graph.one("aws:ec2/vpc:Vpc").id
+    group = graph.one("aws:ec2/securityGroup:SecurityGroup", "deployer-runner-sg")
+    assert vpc["securityGroupIds"] == [group.id]
+    assert not [r for r in graph.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")]
+    logs = project.inputs["logsConfig"]["cloudwatchLogs"]
+    assert logs == {"status": "ENABLED", "groupName": "/aws/codebuild/platform-deployer"}
+    assert project.inputs["serviceRole"] == graph.one("aws:iam/role:Role", "deployer-runner-role").outputs["arn"]
+
+
+def test_no_webhook_until_the_connection_is_authorized() -> None:
+    assert _deployed().by_type("aws:codebuild/webhook:Webhook") == []
+
+
+def test_the_webhook_starts_builds_for_queued_workflow_jobs_of_the_allowed_actors() -> None:
+    (webhook,) = _graph(connectionAuthorized=True).by_type("aws:codebuild/webhook:Webhook")
+    assert webhook.inputs["projectName"] == "platform-deployer"
+    assert webhook.inputs["buildType"] == "BUILD"
+    assert webhook.inputs["filterGroups"] == [
+        {
+            "filters": [
+                {"type": "EVENT", "pattern": RUNNER_EVENT},
+                {"type": "ACTOR_ACCOUNT_ID", "pattern": "^(1000001|1000002)$"},
+            ]
+        }
+    ]
+
+
+def test_the_runner_role_is_trusted_by_this_accounts_codebuild_only() -> None:
+    role = _deployed().one("aws:iam/role:Role", "deployer-runner-role")
+    assert role.inputs["name"] == "platform-deployer-runner"
+    (statement,) = policy(role, "assumeRolePolicy")["Statement"]
+    assert statement["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "333333333333"}
+    assert statement["Condition"]["ArnLike"] == {
+        "aws:SourceArn": "arn:aws:codebuild:us-east-1:333333333333:project/platform-deployer"
+    }
+
+
+def test_the_runner_role_may_manage_the_platforms_services_and_not_everything() -> None:
+    graph = _deployed()
+    document = policy(graph.one("aws:iam/rolePolicy:RolePolicy", "deployer-runner-role-policy"), "policy")
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    manage = statements["ManageThePlatform"]
+    actions = manage["Action"] if isinstance(manage["Action"], list) else [manage["Action"]]
+    assert sorted(actions) == sorted(f"{service}:*" for service in PLATFORM_SERVICES)
+    assert "*" not in actions
+    connection = graph.one("aws:codeconnections/connection:Connection")
+    assert statements["UseTheGitHubConnection"]["Resource"] == connection.outputs["arn"]
+
+
+def test_the_vpn_reaches_the_platform_vpcs_through_the_deployer() -> None:
+    graph = _deployed()
+    endpoint = graph.one("aws:ec2clientvpn/endpoint:Endpoint")
+    assert endpoint.inputs["clientCidrBlock"] == "10.251.0.0/22"
+    assert endpoint.inputs["splitTunnel"] is True
+    assert endpoint.inputs["authenticationOptions"][0]["type"] == "certificate-authentication"
+    assert endpoint.inputs["connectionLogOptions"]["enabled"] is True
+    routes = {r.inputs["destinationCidrBlock"] for r in graph.by_type("aws:ec2clientvpn/route:Route")}
+    assert routes == {"10.10.0.0/16", "10.20.0.0/16", "10.100.0.0/16", "10.101.0.0/16", "10.102.0.0/16"}
+    rules = {
+        r.inputs["targetNetworkCidr"] for r in graph.by_type("aws:ec2clientvpn/authorizationRule:AuthorizationRule")
+    }
+    assert rules == routes | {"10.250.0.0/16"}
+    (association,) = graph.by_type("aws:ec2clientvpn/networkAssociation:NetworkAssociation")
+    first_private = min(
+        (s for s in graph.by_type("aws:ec2/subnet:Subnet") if "-private-" in s.name), key=lambda s: s.name
+    )
+    assert association.inputs["subnetId"] == first_private.id
+
+
+def test_without_a_vpn_there_is_none() -> None:
+    graph = _graph(clientVpn=None)
+    assert graph.by_type("aws:ec2clientvpn/endpoint:Endpoint") == []
+    assert graph.outputs["clientVpnEndpointId"].value is None
+
+
+def test_every_resource_names_the_explicit_provider() -> None:
+    graph = _deployed()
+    (provider,) = graph.by_type("pulumi:providers:aws")
+    assert provider.inputs["region"] == "us-east-1"
+    assert json.loads(provider.inputs["allowedAccountIds"]) == ["333333333333"]
+    for registration in graph.resources:
+        if registration.custom and not registration.is_provider:
+            assert registration.provider_urn == provider.urn, registration.urn
+
+
+def test_the_bootstrap_passes_the_policy_pack() -> None:
+    state = read_state(export_document(_deployed()), "synth")
+    analysis = analyze(state, [DEFAULT_PACK], {})
+    assert [f"{v.policy_name} {v.urn}: {v.message}" for v in analysis.mandatory] == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "message"),
+    [
+        ({"cidr": "10.100.0.0/16"}, "cidr", "overlaps the platform VPC 10.100.0.0/16"),
+        ({"cidr": "8.8.0.0/16"}, "cidr", "private (RFC 1918)"),
+        ({"projectName": "-bad"}, "projectName", "pattern"),
+        ({"githubRepository": "git@github.com:o/r.git"}, "githubRepository", "pattern"),
+        ({"buildTimeoutMinutes": 3}, "buildTimeoutMinutes", "greater than or equal to 5"),
+        ({"logRetentionDays": 45}, "logRetentionDays", "not a CloudWatch retention period"),
+        ({"accountId": "12"}, "accountId", "pattern"),
+        ({"region": "mars-north-1"}, "region", "not a region"),
+        ({"computeType": "BUILD_GENERAL1_HUGE"}, "computeType", "BUILD_GENERAL1_SMALL"),
+    ],
+)
+def test_bad_config_is_refused_naming_the_key(changes: Mapping[str, Any], key: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_bootstrap_config(_values(**changes))
+    assert any(issue.path == key and message in issue.message for issue in raised.value.issues), raised.value
+
+
+@pytest.mark.parametrize(
+    ("vpn", "message"),
+    [
+        ({"clientCidr": "10.251.0.0/23"}, "/12 to /22"),
+        ({"clientCidr": "10.250.0.0/22"}, "overlaps 10.250.0.0/16"),
+        ({"clientCidr": "10.100.0.0/22"}, "overlaps 10.100.0.0/16"),
+    ],
+)
+def test_a_bad_vpn_range_is_refused_naming_the_key(vpn: Mapping[str, Any], message: str) -> None:
+    values = _values()
+    values["clientVpn"] = {**values["clientVpn"], **vpn}
+    with pytest.raises(ConfigError) as raised:
+        parse_bootstrap_config(values)
+    assert any(issue.path == "clientVpn.clientCidr" and message in issue.message for issue in raised.value.issues)

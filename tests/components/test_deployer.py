@@ -1,0 +1,212 @@
+"""The path from the deployer to every cluster, and between the regions, as every default stack registers it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.config import ConfigError, load_stack_file, parse_stack_config
+from components.deployer import DEPLOYER_PROVIDER_NAME, PeerSide, VpcPeering, VpcPeeringArgs, mesh_pairs
+from components.platform import Platform
+from preflight.mocks import Registration
+from preflight.synth import PROJECT_ROOT, Graph
+from tests.components.test_platform import prod_with
+from tests.conftest import Harness, synthesized
+
+PEERING = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
+ACCEPTER = "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"
+ROUTE = "aws:ec2/route:Route"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+ENTRY = "aws:eks/accessEntry:AccessEntry"
+ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+STACKS = ("dev", "staging", "prod")
+
+
+def _provider(graph: Graph, registration: Registration) -> Registration:
+    return graph.get(registration.provider_urn)
+
+
+def _region_vpc(graph: Graph, region: str) -> Registration:
+    return graph.one("aws:ec2/vpc:Vpc", f"{region}-network-vpc")
+
+
+def _private_tables(graph: Graph, region: str) -> list[Registration]:
+    prefix = f"{region}-network-private"
+    return [t for t in graph.by_type("aws:ec2/routeTable:RouteTable") if t.name.startswith(prefix)]
+
+
+def _routes_via(graph: Graph, peering: Registration) -> list[Registration]:
+    """Routes whose target is this peering (its ID, or its accepter's, which is the same ID)."""
+    accepters = [a for a in graph.by_type(ACCEPTER) if peering.urn in a.property_dependencies["vpcPeeringConnectionId"]]
+    via = {peering.urn, *(a.urn for a in accepters)}
+    return [r for r in graph.by_type(ROUTE) if via & set(r.property_dependencies.get("vpcPeeringConnectionId", []))]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_region_is_peered_with_the_deployer_and_routes_both_ways(stack: str) -> None:
+    graph = synthesized(stack)
+    config = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")
+    deployer = config.deployer
+    assert deployer is not None
+    for region in config.regions:
+        vpc = _region_vpc(graph, region.name)
+        peering = graph.one(PEERING, f"{region.name}-deployer-peering-connection")
+        assert peering.property_dependencies["vpcId"] == [vpc.urn]
+        assert peering.inputs["peerVpcId"] == deployer.deployer_vpc_id
+        assert peering.inputs["peerOwnerId"] == deployer.account_id
+        assert _provider(graph, peering).name == f"aws-{region.name}"
+        accepters = [a for a in graph.by_type(ACCEPTER) if a.name == f"{region.name}-deployer-peering-accepter"]
+        if region.name == deployer.deployer_region:
+            # One region: the requester accepts (no peerRegion, which cannot go with autoAccept).
+            assert peering.inputs["autoAccept"] is True and "peerRegion" not in peering.inputs
+            assert accepters == []
+        else:
+            assert peering.inputs["peerRegion"] == deployer.deployer_region and "autoAccept" not in peering.inputs
+            (accepter,) = accepters
+            assert accepter.inputs["autoAccept"] is True
+            assert accepter.property_dependencies["vpcPeeringConnectionId"] == [peering.urn]
+            assert _provider(graph, accepter).name == DEPLOYER_PROVIDER_NAME
+        routes = _routes_via(graph, peering)
+        regional = {r.inputs["routeTableId"]: r for r in routes if r.inputs["destinationCidrBlock"] == "10.250.0.0/16"}
+        assert set(regional) == {t.id for t in _private_tables(graph, region.name)}
+        assert {_provider(graph, r).name for r in regional.values()} == {f"aws-{region.name}"}
+        back = {r.inputs["routeTableId"]: r for r in routes if r.inputs["destinationCidrBlock"] == str(region.vpc.cidr)}
+        assert set(back) == set(deployer.deployer_route_table_ids)
+        assert {_provider(graph, r).name for r in back.values()} == {DEPLOYER_PROVIDER_NAME}
+        assert len(routes) == len(regional) + len(back)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_cluster_admits_the_deployer_and_its_runner(stack: str) -> None:
+    graph = synthesized(stack)
+    deployer = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml").deployer
+    assert deployer is not None
+    for cluster in graph.by_type("aws:eks/cluster:Cluster"):
+        region = cluster.name.removesuffix("-cluster-eks")
+        rule = graph.one(INGRESS, f"{region}-cluster-api-from-deployer")
+        # On the security group EKS made for the cluster (an output of the cluster), 443 from the deployer.
+        assert rule.inputs["securityGroupId"] == cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
+        assert rule.property_dependencies["securityGroupId"] == [cluster.urn]
+        assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
+        assert rule.inputs["cidrIpv4"] == str(deployer.deployer_cidr)
+        entry = graph.one(ENTRY, f"{region}-cluster-deployer-access")
+        assert entry.inputs["principalArn"] == deployer.runner_role_arn
+        assert entry.inputs["type"] == "STANDARD"
+        assert entry.property_dependencies["clusterName"] == [cluster.urn]
+        admin = graph.one(ASSOCIATION, f"{region}-cluster-deployer-cluster-admin")
+        assert admin.inputs["principalArn"] == deployer.runner_role_arn
+        assert admin.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        assert admin.inputs["accessScope"] == {"type": "cluster"}
+        assert entry.urn in admin.dependencies
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_provider_waits_for_the_whole_path(stack: str) -> None:
+    graph = synthesized(stack)
+    for provider in graph.by_type("pulumi:providers:kubernetes"):
+        region = provider.name.split("-cluster-kubernetes")[0]  # the main and the bootstrap provider
+        peering = graph.one(PEERING, f"{region}-deployer-peering-connection")
+        accepted = [a for a in graph.by_type(ACCEPTER) if a.name == f"{region}-deployer-peering-accepter"] or [peering]
+        path = [
+            *accepted,
+            *_routes_via(graph, peering),
+            graph.one(INGRESS, f"{region}-cluster-api-from-deployer"),
+            graph.one(ENTRY, f"{region}-cluster-deployer-access"),
+            graph.one(ASSOCIATION, f"{region}-cluster-deployer-cluster-admin"),
+        ]
+        missing = [hop.name for hop in path if hop.urn not in provider.dependencies]
+        assert missing == [], provider.name
+        # It signs as the caller (the runner's role, or an admin over the VPN), assuming no other role.
+        kubeconfig = json.loads(provider.inputs["kubeconfig"])
+        assert "--role-arn" not in kubeconfig["users"][0]["user"]["exec"]["args"]
+
+
+def test_prod_peers_every_pair_of_regions_with_routes_both_ways() -> None:
+    graph = synthesized("prod")
+    config = load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
+    cidrs = {region.name: str(region.vpc.cidr) for region in config.regions}
+    pairs = mesh_pairs(sorted(cidrs))
+    assert len(pairs) == 3
+    for first, second in pairs:
+        peering = graph.one(PEERING, f"platform-{first}-{second}-peering-connection")
+        assert peering.property_dependencies["vpcId"] == [_region_vpc(graph, first).urn]
+        assert peering.inputs["peerVpcId"] == _region_vpc(graph, second).id
+        assert peering.inputs["peerRegion"] == second
+        assert _provider(graph, peering).name == f"aws-{first}"
+        (accepter,) = [a for a in graph.by_type(ACCEPTER) if a.name == f"platform-{first}-{second}-peering-accepter"]
+        assert _provider(graph, accepter).name == f"aws-{second}"
+        routes = _routes_via(graph, peering)
+        for side, other in ((first, second), (second, first)):
+            tables = {r.inputs["routeTableId"] for r in routes if r.inputs["destinationCidrBlock"] == cidrs[other]}
+            assert tables == {t.id for t in _private_tables(graph, side)}, (side, other)
+            providers = {_provider(graph, r).name for r in routes if r.inputs["destinationCidrBlock"] == cidrs[other]}
+            assert providers == {f"aws-{side}"}
+
+
+def test_one_region_has_no_mesh() -> None:
+    graph = synthesized("dev")
+    assert [p.name for p in graph.by_type(PEERING)] == ["us-east-1-deployer-peering-connection"]
+
+
+def test_the_mesh_follows_region_names_not_config_order(harness: Harness) -> None:
+    data = prod_with()
+    data["regions"] = list(reversed(data["regions"]))
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    assert {p.name for p in graph.by_type(PEERING)} == {p.name for p in synthesized("prod").by_type(PEERING)}
+
+
+def test_a_runner_that_is_the_admin_gets_no_second_access_entry(harness: Harness) -> None:
+    data = prod_with()
+    admin = data["regions"][0]["cluster"]["adminRoleArn"]
+    data["deployer"] = {**data["deployer"], "runnerRoleArn": admin}
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    # (The observability collector has an access entry of its own, for another principal.)
+    entries = [e for e in graph.by_type(ENTRY) if e.name.startswith("us-east-1-") and e.inputs["principalArn"] == admin]
+    assert [e.name for e in entries] == ["us-east-1-cluster-admin-access"]
+    provider = graph.one("pulumi:providers:kubernetes", "us-east-1-cluster-kubernetes")
+    assert entries[0].urn in provider.dependencies
+
+
+def test_without_a_deployer_no_path_is_built(harness: Harness) -> None:
+    data = prod_with()
+    del data["deployer"]
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    assert not [p for p in graph.by_type(PEERING) if "deployer" in p.name]
+    assert not [r for r in graph.by_type(INGRESS) if r.name.endswith("api-from-deployer")]
+    assert len(graph.by_type(PEERING)) == 3  # the regions are still peered with each other
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message"),
+    [
+        ({"deployerCidr": "10.100.0.0/16"}, "deployer.deployerCidr", "overlaps regions[0].vpc.cidr"),
+        ({"deployerCidr": "10.0.0.0/8"}, "deployer.deployerCidr", "overlaps"),
+        ({"accountId": "444444444444"}, "deployer.accountId", "not in allowedAccountIds"),
+        ({"deployerVpcId": "vpc-12"}, "deployer.deployerVpcId", "pattern"),
+        ({"deployerRouteTableIds": []}, "deployer.deployerRouteTableIds", "at least 1"),
+        ({"deployerRegion": "mars-north-1"}, "deployer.deployerRegion", "not a region"),
+        ({"runnerRoleArn": "platform-deployer-runner"}, "deployer.runnerRoleArn", "pattern"),
+    ],
+)
+def test_a_bad_deployer_is_refused_naming_the_key(change: dict[str, object], key: str, message: str) -> None:
+    data = prod_with()
+    data["deployer"] = {**data["deployer"], **change}
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(data)
+    assert any(issue.path == key and message in issue.message for issue in raised.value.issues), raised.value
+
+
+def test_a_peering_of_overlapping_networks_is_refused(harness: Harness) -> None:
+    def program() -> None:
+        import pulumi_aws as aws
+
+        provider = aws.Provider("aws-us-east-1", region="us-east-1")
+        side = PeerSide(vpc_id="vpc-1", region="us-east-1", cidr="10.0.0.0/16", route_table_ids={}, provider=provider)
+        other = PeerSide(
+            vpc_id="vpc-2", region="us-east-1", cidr="10.0.128.0/17", route_table_ids={}, provider=provider
+        )
+        VpcPeering("clash", VpcPeeringArgs(requester=side, accepter=other, description="x"))
+
+    with pytest.raises(Exception, match="overlap; peered VPCs cannot"):
+        harness.run(program)

@@ -1,0 +1,403 @@
+"""Observability: assert on what the prod stack registers (metrics store, collector, rules, routing,
+log pipeline, archive, dashboards), and on the alert rules' PromQL through a real parser."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import promql_parser
+import pytest
+import yaml
+from pydantic.alias_generators import to_camel
+
+from capacity.workloads import inventory
+from components.alert_rules import (
+    REQUIRED_ALERTS,
+    AlertRule,
+    RuleScope,
+    alert_rules,
+    alertmanager_definition,
+    rule_file,
+)
+from components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
+from components.dashboards import RegionView, global_dashboard, region_dashboard
+from components.observability import COLLECTOR_USER, SLOW_QUERY_PATTERN
+from policies.rules.capacity import capacity_items
+from preflight.mocks import Registration
+from preflight.synth import PROJECT_ROOT, Graph
+from tests.conftest import synthesized
+from tests.helpers import policy
+from tests.policies.views import resources_of
+
+REGION = "us-east-1"
+NAME = f"{REGION}-observability"
+CLUSTER = f"platform-prod-{REGION}"
+PROD = load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    return synthesized("prod")
+
+
+def one(graph: Graph, type_token: str, suffix: str) -> Registration:
+    return graph.one(type_token, f"{NAME}-{suffix}")
+
+
+def threshold_of(expression: str) -> float:
+    """The number on the right of the expression's outermost comparison, read from the parsed AST."""
+    tree = promql_parser.parse(expression)
+    while isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) in ("and", "or", "unless"):
+        tree = tree.lhs
+    assert isinstance(tree, promql_parser.BinaryExpr), expression
+    assert str(tree.op) in (">", "<", ">=", "<=", "=="), expression
+    rhs = tree.rhs
+    assert isinstance(rhs, promql_parser.NumberLiteral), f"{expression}: the right-hand side is not a number"
+    return float(rhs.val)
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+
+def test_the_metrics_store_is_a_prometheus_workspace_with_its_own_key(graph: Graph) -> None:
+    workspace = one(graph, "aws:amp/workspace:Workspace", "metrics")
+    key = one(graph, "aws:kms/key:Key", "metrics-key")
+    assert workspace.inputs["kmsKeyArn"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    assert workspace.protect and key.protect  # prod keeps its metrics store
+
+
+def test_the_collector_scrapes_the_cluster_from_its_private_subnets_into_the_workspace(graph: Graph) -> None:
+    scraper = one(graph, "aws:amp/scraper:Scraper", "collector")
+    cluster = graph.one("aws:eks/cluster:Cluster", f"{REGION}-cluster-eks")
+    private = [r.id for r in graph.by_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{REGION}-network-private")]
+    eks = scraper.inputs["source"]["eks"]
+    assert eks["clusterArn"] == cluster.outputs["arn"]
+    assert sorted(eks["subnetIds"]) == sorted(private) and len(private) >= 2  # AMP: two subnets in two zones
+    assert eks["securityGroupIds"] == [cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]]
+    workspace = one(graph, "aws:amp/workspace:Workspace", "metrics")
+    assert scraper.inputs["destination"]["amp"]["workspaceArn"] == workspace.outputs["arn"]
+    config = yaml.safe_load(scraper.inputs["scrapeConfiguration"])
+    assert config["global"]["scrape_interval"] == "60s"
+    jobs = {job["job_name"] for job in config["scrape_configs"]}
+    assert {"kubelet", "cadvisor", "kube-state-metrics", "node-exporter", "traefik"} <= jobs
+
+
+def test_the_collector_reads_the_cluster_as_the_user_its_cluster_role_binds(graph: Graph) -> None:
+    scraper = one(graph, "aws:amp/scraper:Scraper", "collector")
+    entry = one(graph, "aws:eks/accessEntry:AccessEntry", "collector-access")
+    assert entry.inputs["principalArn"] == scraper.outputs["roleArn"]
+    assert entry.inputs["userName"] == COLLECTOR_USER and entry.inputs["type"] == "STANDARD"
+    binding = one(graph, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "collector-binding")
+    role = one(graph, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "collector-role")
+    assert binding.inputs["subjects"] == [
+        {"kind": "User", "name": COLLECTOR_USER, "apiGroup": "rbac.authorization.k8s.io"}
+    ]
+    assert binding.inputs["roleRef"]["name"] == role.inputs["metadata"]["name"]
+    verbs = {verb for rule in role.inputs["rules"] for verb in rule["verbs"]}
+    assert verbs == {"get", "list", "watch"}  # read only
+
+
+def test_the_metric_add_ons_are_pinned_from_config(graph: Graph) -> None:
+    assert PROD.observability is not None
+    for addon, version in PROD.observability.addon_versions.items():
+        registered = one(graph, "aws:eks/addon:Addon", addon)
+        assert registered.inputs["addonName"] == addon and registered.inputs["addonVersion"] == version
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+
+def registered_rules(graph: Graph) -> list[dict[str, Any]]:
+    namespace = one(graph, "aws:amp/ruleGroupNamespace:RuleGroupNamespace", "alert-rules")
+    workspace = one(graph, "aws:amp/workspace:Workspace", "metrics")
+    assert namespace.inputs["workspaceId"] == workspace.id
+    return [rule for group in yaml.safe_load(namespace.inputs["data"])["groups"] for rule in group["rules"]]
+
+
+def test_every_registered_rule_is_promql_whose_threshold_is_its_annotation(graph: Graph) -> None:
+    for rule in registered_rules(graph):
+        assert threshold_of(rule["expr"]) == pytest.approx(float(rule["annotations"]["threshold"])), rule["alert"]
+        assert rule["labels"]["severity"] in ("critical", "warning")
+
+
+DEFAULTS = {
+    "error-rate/critical": 0.01,
+    "p95-latency/critical": 0.5,
+    "service-unavailable/critical": 0,
+    "disk-space/critical": 0.10,
+    "error-rate/warning": 0.005,
+    "p95-latency/warning": 0.25,
+    "memory/warning": 0.8,
+    "cpu/warning": 0.9,
+    "pods-not-ready/warning": 0,
+    "hpa-at-maximum/warning": 1,
+}
+
+
+def test_the_required_thresholds_are_the_defaults(graph: Graph) -> None:
+    by_key: dict[str, list[float]] = {}
+    for rule in registered_rules(graph):
+        key = f"{rule['labels']['platform_alert']}/{rule['labels']['severity']}"
+        by_key.setdefault(key, []).append(threshold_of(rule["expr"]))
+    for key, expected in DEFAULTS.items():
+        assert by_key[key] == [pytest.approx(expected)], key
+    # One node-group rule per group, at its maxSize (prod: system 6, sandbox 30).
+    assert sorted(by_key["node-group-at-maximum/warning"]) == [6, 30]
+    required = {f"{alert}/{severity}" for alert, severity in REQUIRED_ALERTS}
+    assert required - set(by_key) == {"database-connection-failures/critical", "slow-queries/warning"}
+
+
+def test_configured_thresholds_reach_the_expressions() -> None:
+    thresholds = AlertThresholds.model_validate(
+        {"critical": {"errorRatePercent": 2, "p95LatencyMs": 800, "diskFreePercent": 15}, "warning": {"cpuPercent": 75}}
+    )
+    rules = {(r.platform_alert, r.severity): r for r in alert_rules(thresholds, RuleScope("sandbox", ["sandbox"], {}))}
+    assert threshold_of(rules["error-rate", "critical"].expression) == 0.02
+    assert threshold_of(rules["p95-latency", "critical"].expression) == 0.8
+    assert threshold_of(rules["disk-space", "critical"].expression) == 0.15
+    assert threshold_of(rules["cpu", "warning"].expression) == 0.75
+    assert "<" in rules["disk-space", "critical"].expression  # free space below the share
+
+
+def test_a_malformed_expression_is_refused_by_the_parser() -> None:
+    with pytest.raises(ValueError):
+        promql_parser.parse("sum(rate(traefik_service_requests_total[5m]) > 0.01")
+    broken = AlertRule("X", "error-rate", "critical", "sum(rate(x[5m]) >", 0.01, "5m", "")
+    assert yaml.safe_load(rule_file([broken]))["groups"][0]["rules"][0]["expr"] == "sum(rate(x[5m]) >"
+
+
+def test_alerts_route_by_severity_to_two_encrypted_topics(graph: Graph) -> None:
+    definition = one(graph, "aws:amp/alertManagerDefinition:AlertManagerDefinition", "alert-manager")
+    config = yaml.safe_load(yaml.safe_load(definition.inputs["definition"])["alertmanager_config"])
+    topics = {s: one(graph, "aws:sns/topic:Topic", s) for s in ("critical", "warning")}
+    receivers = {r["name"]: r["sns_configs"][0] for r in config["receivers"]}
+    for severity, topic in topics.items():
+        assert receivers[severity]["topic_arn"] == topic.outputs["arn"]
+        assert receivers[severity]["sigv4"] == {"region": REGION}  # AMP requires the region
+        assert "api_url" not in receivers[severity]  # AMP refuses it
+        key = one(graph, "aws:kms/key:Key", f"{severity}-key")
+        assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+        assert "aps.amazonaws.com" in json.dumps(policy(key, "policy"))
+    routes = {route["receiver"]: route["matchers"] for route in config["route"]["routes"]}
+    assert routes == {"critical": ['severity="critical"'], "warning": ['severity="warning"']}
+
+
+def test_the_topic_policy_lets_only_this_workspace_publish_through_amp(graph: Graph) -> None:
+    workspace = one(graph, "aws:amp/workspace:Workspace", "metrics")
+    document = policy(one(graph, "aws:sns/topicPolicy:TopicPolicy", "critical-policy"), "policy")
+    (amp,) = [s for s in document["Statement"] if s.get("Sid") == "AlertManagerPublishes"]
+    assert amp["Principal"] == {"Service": "aps.amazonaws.com"}
+    assert set(amp["Action"]) == {"sns:Publish", "sns:GetTopicAttributes"}
+    assert amp["Condition"]["ArnEquals"]["aws:SourceArn"] == workspace.outputs["arn"]
+
+
+def test_subscriptions_come_from_config(graph: Graph) -> None:
+    subscriptions = [
+        (r.name.split("-observability-")[1].split("-")[0], r.inputs["protocol"], r.inputs["endpoint"])
+        for r in graph.by_type("aws:sns/topicSubscription:TopicSubscription")
+        if r.name.startswith(NAME)
+    ]
+    assert PROD.observability is not None
+    expected = [
+        (severity, n.protocol, n.endpoint)
+        for severity, configured in PROD.observability.notifications.items()
+        for n in configured
+    ]
+    assert sorted(subscriptions) == sorted(expected)
+
+
+def test_database_alerts_are_log_metric_filters_and_alarms_on_the_two_topics(graph: Graph) -> None:
+    log_group = "/aws/rds/cluster/platform-prod-use1/postgresql"
+    slow = one(graph, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "slow-queries")
+    assert slow.inputs["logGroupName"] == log_group
+    assert slow.inputs["pattern"] == SLOW_QUERY_PATTERN.format(ms=5000)
+    failures = one(graph, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "connection-failures")
+    assert failures.inputs["logGroupName"] == log_group
+    assert '"password authentication failed"' in failures.inputs["pattern"]
+    for alert, severity in (("database-connection-failures", "critical"), ("slow-queries", "warning")):
+        alarm = one(graph, "aws:cloudwatch/metricAlarm:MetricAlarm", alert)
+        topic = one(graph, "aws:sns/topic:Topic", severity)
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+        assert alarm.inputs["tags"]["platform-alert"] == alert
+    # The filters wait for the database that makes the log group.
+    (database,) = [r for r in graph.by_type("aws:rds/cluster:Cluster") if r.name.startswith(f"{REGION}-postgres")]
+    assert database.urn in slow.dependencies
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+
+def test_container_log_groups_are_made_before_the_add_on_with_the_names_it_writes(graph: Graph) -> None:
+    addon = one(graph, "aws:eks/addon:Addon", "amazon-cloudwatch-observability")
+    key = one(graph, "aws:kms/key:Key", "logs-key")
+    for kind in ("application", "performance"):
+        group = one(graph, "aws:cloudwatch/logGroup:LogGroup", f"{kind}-logs")
+        assert group.inputs["name"] == f"/aws/containerinsights/{CLUSTER}/{kind}"
+        assert group.inputs["retentionInDays"] == 30
+        assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+        assert group.urn in addon.dependencies
+    configuration = json.loads(addon.inputs["configurationValues"])
+    assert configuration["containerLogs"] == {"enabled": True}
+    role = one(graph, "aws:iam/role:Role", "cloudwatch-agent-role")
+    assert addon.inputs["serviceAccountRoleArn"] == role.outputs["arn"]
+    trust = policy(role, "assumeRolePolicy")["Statement"][0]["Condition"]["StringEquals"]
+    assert "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent" in trust.values()
+
+
+def test_every_log_group_and_the_control_plane_go_to_the_archive_stream(graph: Graph) -> None:
+    stream = one(graph, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "archive-stream")
+    control_plane = graph.one("aws:cloudwatch/logGroup:LogGroup", f"{REGION}-cluster-control-plane-logs")
+    expected = {
+        "application": f"/aws/containerinsights/{CLUSTER}/application",
+        "performance": f"/aws/containerinsights/{CLUSTER}/performance",
+        "control-plane": control_plane.inputs["name"],
+    }
+    for kind, group_name in expected.items():
+        subscription = one(graph, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", f"archive-{kind}")
+        assert subscription.inputs["logGroup"] == group_name
+        assert subscription.inputs["destinationArn"] == stream.outputs["arn"]
+        assert subscription.inputs["filterPattern"] == ""
+    key = one(graph, "aws:kms/key:Key", "archive-key")
+    bucket = one(graph, "aws:s3/bucket:Bucket", "log-archive")
+    s3 = stream.inputs["extendedS3Configuration"]
+    assert s3["bucketArn"] == bucket.outputs["arn"] and s3["kmsKeyArn"] == key.outputs["arn"]
+    assert stream.inputs["serverSideEncryption"] == {
+        "enabled": True,
+        "keyType": "CUSTOMER_MANAGED_CMK",
+        "keyArn": key.outputs["arn"],
+    }
+
+
+def test_the_archive_bucket_is_encrypted_private_tls_only_and_expires_after_a_year(graph: Graph) -> None:
+    bucket = one(graph, "aws:s3/bucket:Bucket", "log-archive")
+    key = one(graph, "aws:kms/key:Key", "archive-key")
+    assert bucket.protect and bucket.inputs.get("forceDestroy") is False
+    encryption = one(
+        graph,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "log-archive-encryption",
+    )
+    default = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key.outputs["arn"]}
+    block = one(graph, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "log-archive-public-access")
+    assert all(
+        block.inputs[k] is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    lifecycle = one(graph, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "log-archive-lifecycle")
+    (rule,) = lifecycle.inputs["rules"]
+    assert rule["status"] == "Enabled"
+    assert rule["transitions"] == [{"days": 30, "storageClass": "GLACIER"}]
+    assert rule["expiration"]["days"] == 365
+    statement = policy(one(graph, "aws:s3/bucketPolicy:BucketPolicy", "log-archive-policy"), "policy")["Statement"][0]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert bucket.outputs["arn"] in statement["Resource"]
+
+
+# --- dashboards ----------------------------------------------------------------------------------
+
+WIDGET_TYPES = ("metric", "log", "text", "alarm", "explorer")
+
+
+def documented_shape_problems(body: dict[str, Any]) -> list[str]:
+    """CloudWatch API reference, "Dashboard Body Structure and Syntax"."""
+    problems: list[str] = []
+    widgets = body.get("widgets")
+    if not isinstance(widgets, list) or not widgets:
+        return ["widgets: a non-empty array"]
+    for index, widget in enumerate(widgets):
+        where = f"widgets[{index}]"
+        if widget.get("type") not in WIDGET_TYPES:
+            problems.append(f"{where}.type")
+        width, height, x, y = (widget.get(k) for k in ("width", "height", "x", "y"))
+        if not (isinstance(width, int) and 1 <= width <= 24):
+            problems.append(f"{where}.width")
+        if not (isinstance(height, int) and 1 <= height <= 1000):
+            problems.append(f"{where}.height")
+        if not (isinstance(x, int) and x >= 0 and x + (width or 0) <= 24) or not (isinstance(y, int) and y >= 0):
+            problems.append(f"{where}.x/y")
+        properties = widget.get("properties", {})
+        if widget.get("type") == "metric":
+            if not properties.get("region") or not properties.get("metrics"):
+                problems.append(f"{where}.properties: region and metrics")
+            for metric in properties.get("metrics", []):
+                expression = metric[0] if isinstance(metric, list) and metric and isinstance(metric[0], dict) else None
+                if expression is None or not str(expression.get("expression", "")).startswith("SEARCH("):
+                    problems.append(f"{where}.properties.metrics: an expression object")
+                elif not str(expression.get("id", "a"))[0].islower():
+                    problems.append(f"{where}.properties.metrics: an id starting with a lowercase letter")
+        log_query = str(properties.get("query", ""))
+        if widget.get("type") == "log" and (not log_query.startswith("SOURCE '") or not properties.get("region")):
+            problems.append(f"{where}.properties: a SOURCE query and its region")
+    return problems
+
+
+def test_the_region_and_global_dashboards_have_the_documented_shape(graph: Graph) -> None:
+    regional = json.loads(one(graph, "aws:cloudwatch/dashboard:Dashboard", "dashboard").inputs["dashboardBody"])
+    assert documented_shape_problems(regional) == []
+    titles = [w["properties"]["title"] for w in regional["widgets"]]
+    for wanted in (
+        "Requests",
+        "p95 latency",
+        "Errors",
+        "CPU",
+        "Memory",
+        "pool",
+        "Database connections",
+        "Slow queries",
+        "Cache hit rate",
+        "Cache memory",
+    ):
+        assert any(wanted in title for title in titles), wanted
+    overall = graph.one("aws:cloudwatch/dashboard:Dashboard", "platform-dashboard")
+    assert overall.inputs["dashboardName"] == "platform-prod-global"
+    body = json.loads(overall.inputs["dashboardBody"])
+    assert documented_shape_problems(body) == []
+    regions = {w["properties"]["region"] for w in body["widgets"]}
+    assert regions == {"us-east-1", "eu-west-1", "ap-southeast-1"}
+
+
+def test_the_shape_check_finds_a_widget_off_the_grid() -> None:
+    view = RegionView("eu-west-1", "c", "/g", "ingress", "sandbox", "db", ["a"])
+    body = region_dashboard(view)
+    body["widgets"][1]["x"] = 20  # 20 + 12 > 24 columns
+    body["widgets"][0]["properties"].pop("region")
+    assert documented_shape_problems(body) == ["widgets[0].properties: a SOURCE query and its region", "widgets[1].x/y"]
+    assert documented_shape_problems(global_dashboard([view])) == []
+
+
+# --- capacity ------------------------------------------------------------------------------------
+
+
+def test_the_capacity_check_counts_the_observability_agents(graph: Graph) -> None:
+    found = inventory(capacity_items(resources_of(graph)))
+    owners = {w.pod.owner for workloads in found.workloads.values() for w in workloads}
+    for pods in ("cloudwatch-agent", "fluent-bit", "kube-state-metrics", "prometheus-node-exporter"):
+        assert any(pods in owner for owner in owners), pods
+    unknown = [note for note in found.notes if "amazon-cloudwatch-observability" in note.text]
+    assert unknown == []
+
+
+def test_alertmanager_definition_is_a_config_under_its_key() -> None:
+    text = alertmanager_definition({"critical": "arn:c", "warning": "arn:w"}, "eu-west-1")
+    assert text.startswith("alertmanager_config: |\n")
+    inner = yaml.safe_load(yaml.safe_load(text)["alertmanager_config"])
+    assert inner["route"]["receiver"] == "warning"
+
+
+# --- documentation -------------------------------------------------------------------------------
+
+DOCS = (PROJECT_ROOT / "docs" / "observability.md").read_text()
+
+
+def test_the_docs_list_every_alert_and_every_setting() -> None:
+    for registered in alert_rules(AlertThresholds(), RuleScope("sandbox", ["sandbox"], {"system": 3})):
+        assert f"| `{registered.alert}` | {registered.severity} |" in DOCS, registered.alert
+    keys = ["addonVersions", "logRetentionDays", "archiveDays", "archiveTransitionDays", "scrapeIntervalSeconds"]
+    for prefix, model in (("critical", CriticalThresholds), ("warning", WarningThresholds)):
+        keys += [f"thresholds.{prefix}.{to_camel(field)}" for field in model.model_fields]
+    for key in keys:
+        assert f"| `{key}` |" in DOCS, key

@@ -1,0 +1,197 @@
+"""The observability stack policies: the prod stack as the compliant baseline, then one mutation per case."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+
+from policies.rule import UNKNOWN, Resource
+from tests.conftest import synthesized
+from tests.policies.builders import rule
+from tests.policies.views import resources_of
+
+ALERTS = rule("observability-required-alerts")
+RETENTION = rule("data-cloudwatch-log-retention")
+REGION = "us-east-1"
+RULES = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"
+Edit = Callable[[Resource], Resource | None]
+
+
+def prod() -> list[Resource]:
+    return resources_of(synthesized("prod"))
+
+
+def edited(resources: list[Resource], type_token: str, name_suffix: str, edit: Edit) -> list[Resource]:
+    """The resources with the us-east-1 `<type>` named `...<name_suffix>` replaced by `edit` (None: removed)."""
+    out: list[Resource] = []
+    hits = 0
+    for resource in resources:
+        if resource.type == type_token and resource.name == f"{REGION}-{name_suffix}":
+            hits += 1
+            changed = edit(resource)
+            if changed is not None:
+                out.append(changed)
+        else:
+            out.append(resource)
+    assert hits == 1, f"{type_token} {name_suffix}: {hits} found"
+    return out
+
+
+def with_props(resource: Resource, **props: Any) -> Resource:
+    return dataclasses.replace(resource, props={**resource.props, **props})
+
+
+def rule_file(resource: Resource, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Resource:
+    document = yaml.safe_load(resource.props["data"])
+    for group in document["groups"]:
+        group["rules"] = change(group["rules"])
+    return with_props(resource, data=yaml.safe_dump(document))
+
+
+def messages(found: list[tuple[str, str]]) -> list[str]:
+    return [message for message, _ in found]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_default_stacks_alert_and_keep_their_logs(stack: str) -> None:
+    resources = resources_of(synthesized(stack))
+    assert ALERTS.violations(resources) == []
+    minimum = {"dev": 14, "staging": 30, "prod": 365}[stack]  # policies/config/<stack>.json
+    assert RETENTION.violations(resources, {"minRetentionDays": minimum}) == []
+
+
+def test_both_are_mandatory() -> None:
+    assert ALERTS.enforcement == RETENTION.enforcement == "mandatory"
+
+
+def test_a_stack_without_observability_fails() -> None:
+    resources = [r for r in prod() if "Observability" not in r.urn]
+    found = messages(ALERTS.violations(resources))
+    assert any("no critical alert rule on error-rate" in m for m in found)
+    assert any("no AMP alert manager definition" in m for m in found)
+    assert any("database-connection-failures" in m for m in found)
+
+
+def test_a_missing_rule_is_named() -> None:
+    drop = edited(
+        prod(),
+        RULES,
+        "observability-alert-rules",
+        lambda r: rule_file(r, lambda rules: [x for x in rules if x["alert"] != "ErrorRateCritical"]),
+    )
+    assert messages(ALERTS.violations(drop)) == [
+        "cluster us-east-1-cluster-eks: no critical alert rule on error-rate (labels platform_alert, severity)"
+    ]
+
+
+def _loosen(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for item in rules:
+        if item["alert"] == "LatencyP95Warning":
+            item["annotations"]["threshold"] = "0.4"
+        if item["alert"] == "NodeDiskSpaceLow":
+            item["annotations"]["threshold"] = "0.05"
+    return rules
+
+
+def test_a_looser_threshold_fails_and_disk_space_is_a_floor() -> None:
+    loose = edited(prod(), RULES, "observability-alert-rules", lambda r: rule_file(r, _loosen))
+    assert messages(ALERTS.violations(loose)) == [
+        "cluster us-east-1-cluster-eks: the critical disk-space alert's threshold (0.05) must be at least 0.1",
+        "cluster us-east-1-cluster-eks: the warning p95-latency alert's threshold (0.4) must be at most 0.25",
+    ]
+
+
+def test_a_node_group_without_its_maximum_alert_fails() -> None:
+    def drop_sandbox(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [x for x in rules if x["labels"].get("node_group") != "sandbox"]
+
+    found = ALERTS.violations(edited(prod(), RULES, "observability-alert-rules", lambda r: rule_file(r, drop_sandbox)))
+    assert messages(found) == [
+        "cluster us-east-1-cluster-eks: no warning alert on node group sandbox reaching its maxSize 30"
+    ]
+
+
+def test_the_database_alarms_are_required() -> None:
+    alarm = "aws:cloudwatch/metricAlarm:MetricAlarm"
+    without = edited(prod(), alarm, "observability-slow-queries", lambda r: None)
+    assert [m.split(": ", 1)[1][:40] for m in messages(ALERTS.violations(without))] == [
+        "no alarm (tag platform-alert: slow-queri"
+    ]
+    looser = edited(
+        prod(),
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        "observability-slow-queries",
+        lambda r: with_props(r, pattern=str(r.props["pattern"]).replace(">=5000", ">=10000")),
+    )
+    assert len(ALERTS.violations(looser)) == 1
+    stricter_count = edited(
+        prod(), alarm, "observability-database-connection-failures", lambda r: with_props(r, threshold=5)
+    )
+    assert "database-connection-failures" in messages(ALERTS.violations(stricter_count))[0]
+
+
+def test_routing_needs_both_severities() -> None:
+    def one_route(resource: Resource) -> Resource:
+        outer = yaml.safe_load(resource.props["definition"])
+        inner = yaml.safe_load(outer["alertmanager_config"])
+        inner["route"]["routes"] = inner["route"]["routes"][:1]
+        return with_props(resource, definition=yaml.safe_dump({"alertmanager_config": yaml.safe_dump(inner)}))
+
+    found = ALERTS.violations(
+        edited(
+            prod(), "aws:amp/alertManagerDefinition:AlertManagerDefinition", "observability-alert-manager", one_route
+        )
+    )
+    assert messages(found) == ["cluster us-east-1-cluster-eks: the alert manager has no route for severity warning"]
+
+
+def test_unknown_rule_data_in_a_preview_is_not_judged() -> None:
+    unknown = edited(prod(), RULES, "observability-alert-rules", lambda r: with_props(r, data=UNKNOWN))
+    assert [m for m in messages(ALERTS.violations(unknown)) if "us-east-1" in m] == []
+
+
+# --- log retention reads the archive -------------------------------------------------------------
+
+GROUP = "aws:cloudwatch/logGroup:LogGroup"
+YEAR = {"minRetentionDays": 365}
+
+
+def test_a_30_day_group_passes_only_through_its_archive() -> None:
+    unsubscribed = edited(
+        prod(),
+        "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+        "observability-archive-application",
+        lambda r: None,
+    )
+    assert messages(RETENTION.violations(unsubscribed, YEAR)) == [
+        "log group us-east-1-observability-application-logs: set retentionInDays to at least 365 (it is 30), or "
+        "leave it unset to keep events forever, or archive it (a subscription filter to a Firehose stream into S3)"
+    ]
+
+
+def test_an_archive_that_expires_too_soon_does_not_count() -> None:
+    def sooner(resource: Resource) -> Resource:
+        (lifecycle_rule,) = resource.props["rules"]
+        return with_props(resource, rules=[{**lifecycle_rule, "expiration": {"days": 180}}])
+
+    short = edited(
+        prod(),
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "observability-log-archive-lifecycle",
+        sooner,
+    )
+    found = messages(RETENTION.violations(short, YEAR))
+    assert len(found) == 2  # application and performance in us-east-1
+    assert all("the bucket expires objects after 180 days" in m for m in found)
+
+
+def test_a_short_group_without_archive_still_fails_and_a_long_one_passes() -> None:
+    flow = [r for r in prod() if r.type == GROUP and "flow" in r.name][:1]
+    assert flow, "a VPC flow-log group to mutate"
+    assert RETENTION.violations([with_props(flow[0], retentionInDays=90)], YEAR) != []
+    assert RETENTION.violations([with_props(flow[0], retentionInDays=400)], YEAR) == []
+    assert RETENTION.violations([with_props(flow[0], retentionInDays=0)], YEAR) == []  # 0: forever

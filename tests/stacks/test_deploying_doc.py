@@ -1,0 +1,33 @@
+"""docs/deploying.md names what the code builds: the deployer's keys, the runner's label, the tools."""
+
+from __future__ import annotations
+
+import yaml
+
+from bootstrap.config import DEFAULT_PROJECT_NAME, NAMESPACE
+from components.config import DeployerConfig
+from preflight.synth import PROJECT_ROOT
+
+DOC = (PROJECT_ROOT / "docs" / "deploying.md").read_text()
+
+
+def test_every_key_of_platform_deployer_is_in_the_copy_loop() -> None:
+    keys = [str(field.alias) for field in DeployerConfig.model_fields.values()]
+    assert len(keys) == 7
+    loop = DOC.split("for key in ", 1)[1].split(";", 1)[0].split()
+    # Every key but the list (copied by index below the loop) is copied by name.
+    assert sorted([*loop, "deployerRouteTableIds"]) == sorted(keys)
+    assert "platform:deployer.deployerRouteTableIds[$index]" in DOC
+
+
+def test_the_runner_label_names_the_bootstrap_project() -> None:
+    label = f"runs-on: codebuild-{DEFAULT_PROJECT_NAME}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    assert label in DOC
+    project = yaml.safe_load((PROJECT_ROOT / "bootstrap" / "Pulumi.yaml").read_text())
+    assert project["name"] == NAMESPACE
+    assert f"{NAMESPACE}:connectionAuthorized: true" in DOC
+
+
+def test_the_dead_region_procedure_uses_the_tool() -> None:
+    assert "python -m preflight.dead_region prod.json eu-west-1" in DOC
+    assert "--refresh=false" in DOC and "--exclude-dependents" in DOC

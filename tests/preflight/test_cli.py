@@ -115,8 +115,10 @@ def test_prod_prints_the_tree_the_counts_and_the_policy_result(capsys: pytest.Ca
     assert " + " in out and "└─ platform:index:Region" in out
     assert "to create in total" in out
     # Advisory only: the global database's master secrets and the cache users' secrets, which AWS's
-    # rotation functions can rotate, do not rotate yet (docs/policies.md); AUTH tokens cannot.
-    assert "platform@" in out and "Policy check passed: 0 mandatory, 6 advisory violation(s)." in out
+    # rotation functions can rotate, do not rotate yet (docs/policies.md); AUTH tokens cannot. And
+    # the node groups at their maxSize would cost more than the budget (docs/cost.md, the budget gate).
+    assert "platform@" in out and "Policy check passed: 0 mandatory, 7 advisory violation(s)." in out
+    assert "with every node group at its maxSize the estimate is" in out
 
 
 def test_a_bad_state_fails_and_names_every_resource_and_policy(
@@ -161,8 +163,13 @@ def test_prod_json_covers_every_resource(prod_json: dict[str, Any]) -> None:
     assert {r["urn"] for r in prod_json["resources"]} == {r.urn for r in graph.resources}
     assert prod_json["summary"]["passed"] is True
     advisory = prod_json["violations"]
-    assert {v["policyName"] for v in advisory} == {"data-secretsmanager-rotation"}
-    assert all(v["enforcementLevel"] == "advisory" and "aws:secretsmanager/secret:Secret" in v["urn"] for v in advisory)
+    assert {v["policyName"] for v in advisory} == {
+        "data-secretsmanager-rotation",
+        "cost-stack-monthly-budget-at-max-size",
+    }
+    assert all(v["enforcementLevel"] == "advisory" for v in advisory)
+    secrets = [v for v in advisory if v["policyName"] == "data-secretsmanager-rotation"]
+    assert all("aws:secretsmanager/secret:Secret" in v["urn"] for v in secrets)
 
 
 def test_the_sarif_report_validates_against_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

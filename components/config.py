@@ -51,6 +51,7 @@ from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
 from components.quantity import parse_quantity
 from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 from components.zones import zone_id_problem
+from cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE, priced_everywhere
 
 CONFIG_NAMESPACE = "platform"
 
@@ -77,6 +78,10 @@ REGION_AZ_COUNTS: dict[str, int] = {
 
 
 _ECR_REGISTRY = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<path>.+)$")
+
+
+def _unpriced(what: str) -> str:
+    return f"{what} has no price in every admitted region {list(ADMITTED_REGIONS)}; {HOW_TO_ADD_A_PRICE}"
 
 
 def eks_zone_count(region: str) -> int:
@@ -107,6 +112,16 @@ CALENDAR_READ = "2026-11-28"
 def in_standard_support(version: str) -> bool:
     """Whether `version` was in EKS standard support when the calendar was read."""
     return END_OF_STANDARD_SUPPORT.get(version, "9999-12-31") > CALENDAR_READ
+
+
+# The cost estimate prices the month after the calendar was read: a version whose standard
+# support ends within it is priced at the extended-support rate (cost/estimate.py).
+ESTIMATED_MONTH_END = "2026-12-28"
+
+
+def in_standard_support_all_month(version: str) -> bool:
+    """Whether `version` stays in standard support through the month the estimate prices."""
+    return END_OF_STANDARD_SUPPORT.get(version, "9999-12-31") > ESTIMATED_MONTH_END
 
 
 # EKS add-ons every cluster runs (components/cluster.py); every stack pins each one's version.
@@ -307,7 +322,11 @@ def _log_retention(days: int) -> int:
 class NodeGroupConfig(_Model):
     """One EKS managed node group; its name is its key in `nodeGroups`."""
 
-    instance_types: list[Ec2InstanceType] = Field(min_length=1, description="e.g. [m7i.large]")
+    instance_types: list[Ec2InstanceType] = Field(
+        min_length=1,
+        description="e.g. [m7i.large]; only types with a price in every admitted region "
+        "(docs/cost.md, 'What is admitted'; add one with `python -m cost.offer_file`)",
+    )
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
         default="ON_DEMAND", description="ON_DEMAND, or SPOT for interruptible groups (never `system`)"
     )
@@ -329,6 +348,9 @@ class NodeGroupConfig(_Model):
         for index, instance_type in enumerate(types):
             if instance_type not in EC2_INSTANCE_TYPES:
                 raise KeyedValueError(f"[{index}]", unknown_instance_type(instance_type))
+            # The budget gate needs a price for every node (docs/cost.md, "What is admitted").
+            if not priced_everywhere(f"ec2.{instance_type}"):
+                raise KeyedValueError(f"[{index}]", _unpriced(instance_type))
         # One node group runs one AMI, so its instance types must share a CPU architecture.
         kinds = {architecture(instance_type): instance_type for instance_type in types}
         if len(kinds) > 1:
@@ -469,7 +491,10 @@ class PostgresConfig(_Model):
         description="full engine version, e.g. '17.5' (required for an Aurora Global Database; "
         "list them with `aws rds describe-db-engine-versions --engine aurora-postgresql`)",
     )
-    instance_class: str = Field(description="e.g. db.r7g.large; see components/instance_types.py")
+    instance_class: str = Field(
+        description="e.g. db.r7g.large; see components/instance_types.py; only classes with a price for the engine "
+        "in every admitted region (docs/cost.md, 'What is admitted')"
+    )
     allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="rds only (gp3)")
     max_allocated_storage_gib: int | None = Field(default=None, le=65536, description="rds only: autoscaling cap")
     multi_az: bool = Field(default=False, description="rds only: a standby in a second AZ")
@@ -511,6 +536,8 @@ class PostgresConfig(_Model):
                 f"{product} does not offer {self.instance_class!r}; "
                 f"families: {', '.join(db_class_families(self.instance_classes))}",
             )
+        if not priced_everywhere(f"{self.engine if self.engine == 'aurora' else 'rds'}.postgres.{self.instance_class}"):
+            raise KeyedValueError("instanceClass", _unpriced(f"{product} {self.instance_class}"))
         if self.engine_version is not None and self.engine_version.split(".")[0] != str(self.major_version):
             raise KeyedValueError(
                 "engineVersion", f"{self.engine_version!r} is not a version of majorVersion {self.major_version}"
@@ -560,7 +587,10 @@ class RedisClusterConfig(_Model):
             for engine, versions in REDIS_ENGINE_VERSIONS.items()
         ),
     )
-    node_type: str = Field(description="e.g. cache.t4g.small; see ELASTICACHE_NODE_TYPES")
+    node_type: str = Field(
+        description="e.g. cache.t4g.small; see ELASTICACHE_NODE_TYPES; only node types with a price for the engine "
+        "in every admitted region (docs/cost.md, 'What is admitted')"
+    )
     cluster_mode: bool = Field(default=False, description="sharded (cluster mode enabled)")
     shards: int = Field(default=1, ge=1, le=500, description="node groups; more than 1 turns on cluster mode")
     replicas_per_shard: int = Field(default=1, ge=0, le=5, description=">= 1 for Multi-AZ failover (prod)")
@@ -585,6 +615,8 @@ class RedisClusterConfig(_Model):
 
     @model_validator(mode="after")
     def _engine_and_shards(self) -> RedisClusterConfig:
+        if not priced_everywhere(f"elasticache.{self.engine}.{self.node_type}"):
+            raise KeyedValueError("nodeType", _unpriced(f"{self.node_type} ({self.engine})"))
         versions = REDIS_ENGINE_VERSIONS[self.engine]
         if self.engine_version is not None and self.engine_version not in versions:
             raise KeyedValueError("engineVersion", f"{self.engine} offers {versions}, not {self.engine_version!r}")
@@ -905,7 +937,10 @@ class ObservabilityConfig(_Model):
 class RegionConfig(_Model):
     """Everything the platform builds in one AWS region."""
 
-    name: str = Field(description="AWS region, e.g. us-east-1")
+    name: str = Field(
+        description="AWS region, e.g. us-east-1; one of the priced regions, cost/prices.py ADMITTED_REGIONS "
+        "(docs/cost.md, 'What is admitted')"
+    )
     primary: bool = Field(default=False, description="exactly one region writes")
     vpc: VpcConfig
     cluster: ClusterConfig
@@ -918,8 +953,15 @@ class RegionConfig(_Model):
     def _known_region(cls, name: str) -> str:
         if name not in REGION_AZ_COUNTS:
             raise ValueError(
-                f"{name!r} is not a known region; use one of {sorted(REGION_AZ_COUNTS)} "
+                f"{name!r} is not a known region; use one of {sorted(ADMITTED_REGIONS)} "
                 "(or add it to REGION_AZ_COUNTS in components/config.py)"
+            )
+        if name not in ADMITTED_REGIONS:
+            # The budget gate needs a price for every resource in every region (docs/cost.md).
+            raise ValueError(
+                f"{name!r} has no prices in cost/prices.py; use one of {sorted(ADMITTED_REGIONS)}, or add the "
+                "region's column to cost/prices.py and ADMITTED_REGIONS, and its instance prices with "
+                "`python -m cost.offer_file`"
             )
         return name
 

@@ -1,11 +1,14 @@
 """A monthly cost estimate of a stack's resources, from their inputs and the price table.
 
-`estimate(items)` prices every resource it knows: each priced resource gives one or more `Line`s
-(quantity × unit price = monthly USD). A resource that costs nothing of its own (an IAM role, a
-subnet, a Kubernetes object, whose pods the nodes already pay for) gives no line. A resource whose
-type or size has no price gives an `Unpriced` entry ("no price for ..."), counted in the report
-and never a crash. Preflight and the pack's budget policy build `Item`s their own way and get
-the same estimate.
+`estimate(items, usage)` prices every resource it knows: each priced resource gives one or more
+`Line`s (quantity × unit price = monthly USD); what no price list knows comes from the stack's
+usage file (cost/usage.py) or its documented default. A node group's line also carries its
+quantities at the group's min and max size, so the estimate is a range.
+
+A resource that costs nothing of its own (an IAM role, a subnet, a Kubernetes object, whose pods
+the nodes already pay for) gives no line. A resource whose type or size has no price gives an
+`Unpriced` entry ("no price for ..."), counted in the report and never a crash. Preflight and the
+pack's budget policy build `Item`s their own way and get the same estimate.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.config import CALENDAR_READ, END_OF_STANDARD_SUPPORT, eks_zone_count, in_standard_support_all_month
 from cost import observability
-from cost.prices import ASSUMPTIONS, HOURS_PER_MONTH, Price, price
+from cost.prices import ADMITTED_REGIONS, HOURS_PER_MONTH, Price, price
+from cost.usage import DEFAULT_USAGE, Usage, camel
 
 # The pack's prop readers: a foreign export may hold anything where a mapping or list belongs.
-from policies.rule import at, mapping, sequence
+from policies.rule import at, is_unknown, mapping, sequence
 
 CURRENCY = "USD"
 
@@ -53,10 +58,22 @@ class Line:
     unit_usd: float
     source: str
     read: str
+    quantity_low: float | None = None
+    """The quantity at the resource's smallest size (a node group at minSize); None: the same."""
+    quantity_high: float | None = None
+    """... and at its largest (maxSize)."""
 
     @property
     def monthly_usd(self) -> float:
         return round(self.quantity * self.unit_usd, 2)
+
+    @property
+    def monthly_low_usd(self) -> float:
+        return round((self.quantity if self.quantity_low is None else self.quantity_low) * self.unit_usd, 2)
+
+    @property
+    def monthly_high_usd(self) -> float:
+        return round((self.quantity if self.quantity_high is None else self.quantity_high) * self.unit_usd, 2)
 
 
 @dataclass(frozen=True)
@@ -71,11 +88,39 @@ class Estimate:
     lines: list[Line] = field(default_factory=list)
     unpriced: list[Unpriced] = field(default_factory=list)
     assumptions: set[str] = field(default_factory=set)
-    """Names of the ASSUMPTIONS that some line relied on."""
+    """Names of the ASSUMPTIONS that some line relied on at their documented default."""
+    overrides: set[tuple[str, str]] = field(default_factory=set)
+    """(resource name, usage key) of each value the usage file set instead of a default."""
+    usage_source: str = DEFAULT_USAGE.source
+    unmatched_overrides: list[str] = field(default_factory=list)
+    """Resource names in the usage file's `resources` that the stack does not have (a typo?)."""
+    unused_overrides: list[str] = field(default_factory=list)
+    """`resource.key` overrides of resources the stack has, that no line of that resource read."""
+    pending: list[Unpriced] = field(default_factory=list)
+    """Resources a preview cannot price yet because an input is unknown until apply (advisory)."""
 
     @property
     def monthly_usd(self) -> float:
         return round(sum(line.monthly_usd for line in self.lines), 2)
+
+    @property
+    def monthly_low_usd(self) -> float:
+        """The priced total with every node group at its minSize."""
+        return round(sum(line.monthly_low_usd for line in self.lines), 2)
+
+    @property
+    def monthly_high_usd(self) -> float | None:
+        """The total with every node group at its maxSize; None (no upper bound) when anything is unpriced
+        or unknown until apply."""
+        if self.unpriced or self.pending:
+            return None
+        return round(sum(line.monthly_high_usd for line in self.lines), 2)
+
+    def range_text(self) -> str:
+        """`$low – $high` (or `$low – no upper bound` when something has no price), for reports."""
+        high = self.monthly_high_usd
+        shown_high = "no upper bound (unpriced resources)" if high is None else f"${high:,.2f}"
+        return f"${self.monthly_low_usd:,.2f} – {shown_high}"
 
     def by_region_and_component(self) -> dict[tuple[str, str], float]:
         totals: dict[tuple[str, str], float] = {}
@@ -89,8 +134,17 @@ class _NoPriceError(Exception):
     """This resource (or one of its parts) has no price: the message says what is missing."""
 
 
+class _UnknownUntilApplyError(_NoPriceError):
+    """An input the price depends on is unknown during a preview (it is known after apply)."""
+
+
+def _is_set(value: Any) -> bool:
+    """A value that is set, counting a preview's unknown (it is set, to something not known yet)."""
+    return is_unknown(value) or bool(value)
+
+
 # Types that cost nothing of their own. A launch template is priced with its node group, a flow
-# log with its log group, DNS records with their zone's queries, Kubernetes objects with the nodes
+# log with its log group, Kubernetes objects with the nodes
 # their pods run on (a LoadBalancer Service is the exception, see below). Public ACM certificates
 # used with a load balancer cost nothing (https://aws.amazon.com/certificate-manager/pricing/,
 # read 2026-11-28), nor does waiting for their validation.
@@ -134,7 +188,6 @@ FREE_TYPES = frozenset(
         "aws:rds/proxyEndpoint:ProxyEndpoint",
         "aws:rds/proxyTarget:ProxyTarget",
         "aws:rds/subnetGroup:SubnetGroup",
-        "aws:route53/record:Record",
         "aws:secretsmanager/secretVersion:SecretVersion",
         "aws:sns/topic:Topic",  # alarm notifications stay far inside SNS's free million requests
         "random:index/randomPassword:RandomPassword",
@@ -153,10 +206,20 @@ def _is_free(item: Item) -> bool:
 class _Pricer:
     """Prices one item at a time, with the whole stack at hand for cross-resource lookups."""
 
-    def __init__(self, items: Sequence[Item], estimate: Estimate) -> None:
+    def __init__(self, items: Sequence[Item], estimate: Estimate, usage: Usage) -> None:
         self.items = items
         self.by_urn = {item.urn: item for item in items}
         self.estimate = estimate
+        self.usage = usage
+
+    def assumed(self, item: Item, name: str) -> float:
+        """The usage value `name` for this resource: its override, the stack's, or the default."""
+        value, overridden = self.usage.value(item.name, name)
+        if overridden:
+            self.estimate.overrides.add((item.name, camel(name)))
+        else:
+            self.estimate.assumptions.add(name)
+        return value
 
     def line(self, item: Item, what: str, key: str, quantity: float, *assumptions: str) -> Line:
         region = item.region or _region_in_name(item.name)
@@ -189,11 +252,9 @@ class _Pricer:
         return self.line(item, what, key, count * HOURS_PER_MONTH, "hours-per-month", *assumptions)
 
 
-def _assumed(name: str) -> float:
-    return ASSUMPTIONS[name].value
-
-
 def _number(value: Any, setting: str, default: float | None = None) -> float:
+    if is_unknown(value):
+        raise _UnknownUntilApplyError(f"{setting} is unknown until apply")
     if isinstance(value, bool) or not isinstance(value, int | float):
         if default is not None and value is None:
             return default
@@ -205,11 +266,30 @@ def _number(value: Any, setting: str, default: float | None = None) -> float:
 
 
 def _eks_cluster(p: _Pricer, item: Item) -> list[Line]:
-    return [p.hours(item, "EKS control plane", "eks.cluster")]
+    # A version past its end of standard support bills the extended-support rate, unless the
+    # cluster's upgradePolicy.supportType is STANDARD: EKS then upgrades it instead (EKS user guide,
+    # "Understand the Kubernetes version lifecycle on EKS"; the calendar is components/config.py's).
+    version = str(item.props.get("version") or "")
+    support_type = str(at(item.props, "upgradePolicy", "supportType") or "EXTENDED")  # the API's default
+    # A version whose standard support ends within the month priced (the 30 days after the calendar
+    # was read) bills most of that month, and every later one, at the extended rate: priced so.
+    extended = bool(version) and support_type == "EXTENDED" and not in_standard_support_all_month(version)
+    if extended:
+        ends = END_OF_STANDARD_SUPPORT.get(version, "?")
+        what = (
+            f"EKS control plane, {version} in extended support from {ends} "
+            f"(calendar read {CALENDAR_READ}, priced for the month after)"
+        )
+        control_plane = p.hours(item, what, "eks.cluster.extended-support")
+    else:
+        control_plane = p.hours(item, "EKS control plane", "eks.cluster")
+    return [control_plane]
 
 
 def _node_group(p: _Pricer, item: Item) -> list[Line]:
     nodes = _number(at(item.props, "scalingConfig", "desiredSize"), "scalingConfig.desiredSize")
+    low = _number(at(item.props, "scalingConfig", "minSize"), "scalingConfig.minSize", default=nodes)
+    high = _number(at(item.props, "scalingConfig", "maxSize"), "scalingConfig.maxSize", default=nodes)
     types = sequence(item.props.get("instanceTypes"))
     if not types:
         raise _NoPriceError("no price for a node group without instanceTypes")
@@ -218,36 +298,45 @@ def _node_group(p: _Pricer, item: Item) -> list[Line]:
     assumptions = ["node-group-first-type"] if len(types) > 1 else []
     compute = p.hours(item, f"{nodes:g} × {instance_type}", f"ec2.{instance_type}", nodes, *assumptions)
     if spot:
-        factor = _assumed("spot-price-factor")
-        p.estimate.assumptions.add("spot-price-factor")
+        factor = p.assumed(item, "spot-price-factor")
         compute = dataclasses.replace(
             compute,
             what=f"{compute.what} (SPOT at {factor:g} × on-demand)",
             unit_usd=round(compute.unit_usd * factor, 6),
         )
-    disk_gb, disk_assumed = _node_disk_gb(p, item)
-    disks = p.line(item, f"{nodes:g} × {disk_gb:g} GB gp3 root volumes", "ebs.gp3", nodes * disk_gb, *disk_assumed)
-    return [compute, disks]
+    compute = dataclasses.replace(
+        compute, quantity_low=round(low * HOURS_PER_MONTH, 4), quantity_high=round(high * HOURS_PER_MONTH, 4)
+    )
+    disk_gb = _node_disk_gb(p, item)
+    disks = p.line(item, f"{nodes:g} × {disk_gb:g} GB gp3 root volumes", "ebs.gp3", nodes * disk_gb)
+    disks = dataclasses.replace(disks, quantity_low=low * disk_gb, quantity_high=high * disk_gb)
+    # Pods on these nodes call services, databases and caches in other AZs (EC2 data transfer).
+    gigabytes = p.assumed(item, "cross-az-gb")
+    cross_az = p.line(item, f"cross-AZ traffic, {gigabytes:g} GB", "transfer.cross-az", gigabytes)
+    return [compute, disks, cross_az]
 
 
-def _node_disk_gb(p: _Pricer, item: Item) -> tuple[float, tuple[str, ...]]:
+def _node_disk_gb(p: _Pricer, item: Item) -> float:
     if isinstance(item.props.get("diskSize"), int | float):
-        return float(item.props["diskSize"]), ()
+        return float(item.props["diskSize"])
     for urn in item.dependencies:
         template = p.by_urn.get(urn)
         if template is not None and template.type == "aws:ec2/launchTemplate:LaunchTemplate":
             for device in sequence(template.props.get("blockDeviceMappings")):
                 size = at(device, "ebs", "volumeSize")
                 if isinstance(size, int | float):
-                    return float(size), ()
-    return _assumed("node-disk-gb"), ("node-disk-gb",)
+                    return float(size)
+    return p.assumed(item, "node-disk-gb")
 
 
 def _nat_gateway(p: _Pricer, item: Item) -> list[Line]:
-    gigabytes = _assumed("nat-gb-per-gateway")
+    gigabytes = p.assumed(item, "nat-gb-per-gateway")
+    # What the gateway forwards to the internet also pays EC2's data transfer out (VPC pricing).
+    egress = p.assumed(item, "nat-internet-egress-gb")
     return [
         p.hours(item, "NAT gateway", "vpc.nat-gateway"),
-        p.line(item, f"NAT data processing, {gigabytes:g} GB", "vpc.nat-gateway.data", gigabytes, "nat-gb-per-gateway"),
+        p.line(item, f"NAT data processing, {gigabytes:g} GB", "vpc.nat-gateway.data", gigabytes),
+        p.line(item, f"data out to the internet through NAT, {egress:g} GB", "transfer.internet", egress),
     ]
 
 
@@ -260,14 +349,62 @@ def _vpc_endpoint(p: _Pricer, item: Item) -> list[Line]:
         return []  # gateway endpoints (S3, DynamoDB) are free
     zones = len(sequence(item.props.get("subnetIds"))) or 1
     service = str(item.props.get("serviceName", "")).rsplit(".", 1)[-1]
-    return [p.hours(item, f"interface endpoint {service} in {zones} AZ(s)", "vpc.interface-endpoint", zones)]
+    gigabytes = p.assumed(item, "endpoint-gb")
+    return [
+        p.hours(item, f"interface endpoint {service} in {zones} AZ(s)", "vpc.interface-endpoint", zones),
+        p.line(item, f"endpoint {service} data processing, {gigabytes:g} GB", "vpc.interface-endpoint.data", gigabytes),
+    ]
+
+
+_LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-"
+_AZ_BOUND_REGIONS = frozenset(ADMITTED_REGIONS)
 
 
 def _load_balancer_service(p: _Pricer, item: Item) -> list[Line]:
-    lcu = _assumed("nlb-lcu")
-    return [
+    lcu = p.assumed(item, "nlb-lcu")
+    lines = [
         p.hours(item, "Network Load Balancer", "elb.nlb"),
-        p.hours(item, f"NLB capacity, {lcu:g} NLCU", "elb.nlb.lcu", lcu, "nlb-lcu"),
+        p.hours(item, f"NLB capacity, {lcu:g} NLCU", "elb.nlb.lcu", lcu),
+    ]
+    annotations = mapping(at(item.props, "metadata", "annotations"))
+    # The AWS Load Balancer Controller makes an internal NLB unless the scheme says internet-facing
+    # (its service annotations reference); an internet-facing NLB holds one public IPv4 address per
+    # subnet (one per AZ), billed like any other public IPv4 address (VPC pricing).
+    if annotations.get(f"{_LB_ANNOTATION}scheme") != "internet-facing":
+        return lines
+    annotation = annotations.get(f"{_LB_ANNOTATION}subnets")
+    if is_unknown(annotation):
+        # A new stack's subnet IDs are unknown during a preview: count the region's public subnets
+        # (tagged for public load balancers, components/vpc.py) or, with none in sight, the most the
+        # region can have, one per AZ that EKS accepts.
+        region = item.region or _region_in_name(item.name)
+        public = [
+            i
+            for i in p.items
+            if i.type == "aws:ec2/subnet:Subnet"
+            and (i.region or _region_in_name(i.name)) == region
+            and mapping(i.props.get("tags")).get("kubernetes.io/role/elb") == "1"
+        ]
+        if public:
+            count, why = len(public), "one per public subnet (IDs unknown until apply)"
+        elif region in _AZ_BOUND_REGIONS:
+            count, why = eks_zone_count(region), "at most one per AZ (subnets unknown until apply)"
+        else:
+            raise _UnknownUntilApplyError(f"the {_LB_ANNOTATION}subnets annotation is unknown until apply")
+        subnets = [why] * count
+    else:
+        subnets = [s for s in str(annotation or "").split(",") if s.strip()]
+        why = "one per subnet"
+    if not subnets:
+        raise _NoPriceError(
+            "no price for an internet-facing NLB's public IPv4 addresses without the "
+            f"{_LB_ANNOTATION}subnets annotation (one address per subnet)"
+        )
+    gigabytes = p.assumed(item, "internet-egress-gb")
+    return [
+        *lines,
+        p.hours(item, f"{len(subnets)} public IPv4 address(es), {why}", "vpc.public-ipv4", len(subnets)),
+        p.line(item, f"data out to the internet, {gigabytes:g} GB", "transfer.internet", gigabytes),
     ]
 
 
@@ -276,12 +413,32 @@ def _rds_instance(p: _Pricer, item: Item) -> list[Line]:
     multi_az = bool(item.props.get("multiAz"))
     copies = 2 if multi_az else 1
     deployment = "Multi-AZ" if multi_az else "Single-AZ"
-    storage = _number(item.props.get("allocatedStorage"), "allocatedStorage")
+    source = _replica_source(p, item)
+    # A read replica is an instance of its own (class and Multi-AZ its own) whose storage starts
+    # as its source's when it does not set allocatedStorage (RDS user guide, "Working with DB
+    # instance read replicas").
+    storage_value = item.props.get("allocatedStorage")
+    if storage_value is None and source is not None:
+        storage_value = source.props.get("allocatedStorage")
+    storage = _number(storage_value, "allocatedStorage")
+    kind = f"read replica of {source.name}, " if source is not None else ""
     lines = [
-        p.hours(item, f"{instance_class} {deployment}", f"rds.postgres.{instance_class}", copies),
+        p.hours(item, f"{kind}{instance_class} {deployment}", f"rds.postgres.{instance_class}", copies),
         p.line(item, f"{storage:g} GB gp3 storage, {deployment}", "rds.storage.gp3", storage * copies),
     ]
-    return lines + _performance_insights(p, item)
+    return lines + _performance_insights(p, item) + _enhanced_monitoring(p, item)
+
+
+def _replica_source(p: _Pricer, item: Item) -> Item | None:
+    """The instance a read replica copies (`replicateSourceDb`: an identifier, or an ARN across regions)."""
+    source = item.props.get("replicateSourceDb")
+    if not isinstance(source, str) or not source:
+        return None
+    for other in p.items:
+        identifier = other.props.get("identifier")
+        if other.type == item.type and isinstance(identifier, str) and source.rsplit(":", 1)[-1] == identifier:
+            return other
+    raise _NoPriceError(f"no price for a read replica whose source {source} is not in this stack")
 
 
 def _performance_insights(p: _Pricer, item: Item) -> list[Line]:
@@ -293,24 +450,102 @@ def _performance_insights(p: _Pricer, item: Item) -> list[Line]:
     raise _NoPriceError(f"no price for Performance Insights kept {retention} days (only the free 7 days is priced)")
 
 
+def _enhanced_monitoring(p: _Pricer, item: Item) -> list[Line]:
+    # Enhanced Monitoring sends OS metrics to the RDSOSMetrics log group in CloudWatch Logs, billed as
+    # log ingestion (RDS user guide, "Monitoring OS metrics with Enhanced Monitoring").
+    interval = item.props.get("monitoringInterval")
+    if is_unknown(interval) or not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
+        return []
+    gigabytes = round(p.assumed(item, "enhanced-monitoring-gb") * 60 / interval, 4)
+    return [
+        p.line(
+            item, f"Enhanced Monitoring every {interval:g} s, {gigabytes:g} GB of logs", "logs.ingestion", gigabytes
+        ),
+        p.line(item, f"Enhanced Monitoring logs kept a month, {gigabytes:g} GB", "logs.storage", gigabytes),
+    ]
+
+
+_AURORA_CLUSTER = "aws:rds/cluster:Cluster"
+IO_OPTIMIZED = "aurora-iopt1"  # storageType of Aurora I/O-Optimized (RDS API, CreateDBCluster)
+
+
+def _aurora_storage_prefix(cluster: Item | None) -> str:
+    return "aurora-iopt" if cluster is not None and cluster.props.get("storageType") == IO_OPTIMIZED else "aurora"
+
+
 def _aurora_instance(p: _Pricer, item: Item) -> list[Line]:
     instance_class = str(item.props.get("instanceClass"))
+    cluster = next(
+        (
+            i
+            for i in p.items
+            if i.type == _AURORA_CLUSTER and i.props.get("clusterIdentifier") == item.props.get("clusterIdentifier")
+        ),
+        None,
+    )
+    prefix = _aurora_storage_prefix(cluster)
+    label = "Aurora I/O-Optimized" if prefix == "aurora-iopt" else "Aurora"
+    factors = ("io-optimized-factors",) if prefix == "aurora-iopt" else ()
+    p.estimate.assumptions.update(factors)
     return [
-        p.hours(item, f"Aurora {instance_class}", f"aurora.postgres.{instance_class}"),
+        p.hours(item, f"{label} {instance_class}", f"{prefix}.postgres.{instance_class}"),
         *_performance_insights(p, item),
+        *_enhanced_monitoring(p, item),
     ]
+
+
+def _is_global_secondary(cluster: Item) -> bool:
+    # A secondary cluster joins the global database without credentials of its own (it may not set
+    # masterUsername; terraform-provider-aws rds/cluster.go, global_cluster_identifier).
+    # A preview's unknown identifier still marks a member (a new secondary's id is an output).
+    return _is_set(cluster.props.get("globalClusterIdentifier")) and not cluster.props.get("masterUsername")
 
 
 def _aurora_cluster(p: _Pricer, item: Item) -> list[Line]:
-    storage, ios = _assumed("aurora-storage-gb"), _assumed("aurora-io-millions")
-    return [
-        p.line(item, f"Aurora storage, {storage:g} GB", "aurora.storage", storage, "aurora-storage-gb"),
-        p.line(item, f"Aurora I/O, {ios:g} million", "aurora.io", ios, "aurora-io-millions"),
-    ]
+    storage = p.assumed(item, "aurora-storage-gb")
+    prefix = _aurora_storage_prefix(item)
+    if prefix == "aurora-iopt":
+        # I/O-Optimized: storage at its own rate and no charge for read and write I/Os.
+        lines = [
+            p.line(
+                item,
+                f"Aurora I/O-Optimized storage, {storage:g} GB",
+                "aurora-iopt.storage",
+                storage,
+                "io-optimized-factors",
+            )
+        ]
+    else:
+        ios = p.assumed(item, "aurora-io-millions")
+        lines = [
+            p.line(item, f"Aurora storage, {storage:g} GB", "aurora.storage", storage),
+            p.line(item, f"Aurora I/O, {ios:g} million", "aurora.io", ios),
+        ]
+    if _is_global_secondary(item):
+        primaries = [
+            i
+            for i in p.items
+            if i.type == _AURORA_CLUSTER
+            and _is_set(i.props.get("globalClusterIdentifier"))
+            and not _is_global_secondary(i)
+        ]
+        joined = item.props.get("globalClusterIdentifier")
+        same = [i for i in primaries if not is_unknown(joined) and i.props.get("globalClusterIdentifier") == joined]
+        # With the identifier unknown in a preview, the stack's one primary is the one.
+        primary = same[0] if same else (primaries[0] if len(primaries) == 1 else item)
+        writes = p.assumed(primary, "aurora-io-millions") * p.assumed(primary, "aurora-write-share")
+        # Whether I/O-Optimized covers replicated writes is unconfirmed: charged (an assumption).
+        unconfirmed = ("replicated-writes-io-optimized",) if prefix == "aurora-iopt" else ()
+        lines.append(
+            p.line(
+                item, f"replicated write I/O, {writes:g} million", "aurora.replicated-write-io", writes, *unconfirmed
+            )
+        )
+    return lines
 
 
 def _global_cluster(p: _Pricer, item: Item) -> list[Line]:
-    members = [i for i in p.items if i.type == "aws:rds/cluster:Cluster" and i.props.get("globalClusterIdentifier")]
+    members = [i for i in p.items if i.type == _AURORA_CLUSTER and _is_set(i.props.get("globalClusterIdentifier"))]
     return _replication(p, item, max(len(members) - 1, 0), "replication", "replication-gb")
 
 
@@ -318,14 +553,13 @@ def _replication(p: _Pricer, item: Item, secondaries: int, what: str, assumption
     """Inter-region transfer to each secondary region, at the assumed GB a month."""
     if not secondaries:
         return []
-    gigabytes = _assumed(assumption)
+    gigabytes = p.assumed(item, assumption)
     return [
         p.line(
             item,
             f"{what} to {secondaries} secondary region(s), {gigabytes:g} GB each",
             "transfer.inter-region",
             gigabytes * secondaries,
-            assumption,
         )
     ]
 
@@ -343,8 +577,8 @@ _VCPUS = {
 
 
 def _ecr_repository(p: _Pricer, item: Item) -> list[Line]:
-    gigabytes = _assumed("ecr-gb-per-repository")
-    return [p.line(item, f"image storage, {gigabytes:g} GB", "ecr.storage", gigabytes, "ecr-gb-per-repository")]
+    gigabytes = p.assumed(item, "ecr-gb-per-repository")
+    return [p.line(item, f"image storage, {gigabytes:g} GB", "ecr.storage", gigabytes)]
 
 
 def _ecr_replication(p: _Pricer, item: Item) -> list[Line]:
@@ -354,14 +588,13 @@ def _ecr_replication(p: _Pricer, item: Item) -> list[Line]:
         for destination in sequence(mapping(rule).get("destinations"))
         if isinstance(destination, Mapping)
     }
-    gigabytes = _assumed("ecr-replication-gb")
+    gigabytes = p.assumed(item, "ecr-replication-gb")
     return [
         p.line(
             item,
             f"image replication to {len(destinations)} region(s), {gigabytes:g} GB each",
             "transfer.inter-region",
             gigabytes * len(destinations),
-            "ecr-replication-gb",
         )
     ]
 
@@ -399,7 +632,8 @@ _GLOBAL_DATASTORE = "aws:elasticache/globalReplicationGroup:GlobalReplicationGro
 def _replication_group(p: _Pricer, item: Item) -> list[Line]:
     # A Global Datastore secondary inherits node type, engine and shards from the primary (it may
     # not set them), so those come from the primary; its replica count is its own.
-    shape = _datastore_primary(p, item).props if item.props.get("globalReplicationGroupId") else item.props
+    member = _is_set(item.props.get("globalReplicationGroupId"))
+    shape = _datastore_primary(p, item).props if member else item.props
     node_type = str(shape.get("nodeType"))
     engine = str(shape.get("engine") or "redis")
     if shape.get("numNodeGroups") is not None:
@@ -408,7 +642,21 @@ def _replication_group(p: _Pricer, item: Item) -> list[Line]:
         nodes = shards * (1 + replicas)
     else:
         nodes = _number(item.props.get("numCacheClusters"), "numCacheClusters", default=1)
-    return [p.hours(item, f"{nodes:g} × {node_type} ({engine})", f"elasticache.{engine}.{node_type}", nodes)]
+    lines = [p.hours(item, f"{nodes:g} × {node_type} ({engine})", f"elasticache.{engine}.{node_type}", nodes)]
+    # One automatic snapshot a day, each kept snapshotRetentionLimit days (ElastiCache user guide,
+    # "Scheduling automatic backups"); all of them are priced (cost/prices.py says why).
+    retention = item.props.get("snapshotRetentionLimit")
+    if isinstance(retention, int | float) and not isinstance(retention, bool) and retention > 0:
+        gigabytes = p.assumed(item, "cache-snapshot-gb") * retention
+        lines.append(
+            p.line(
+                item,
+                f"{retention:g} daily snapshot(s), {gigabytes:g} GB",
+                "elasticache.snapshot-storage",
+                gigabytes,
+            )
+        )
+    return lines
 
 
 def _datastore_primary(p: _Pricer, member: Item) -> Item:
@@ -435,7 +683,8 @@ def _global_datastore(p: _Pricer, item: Item) -> list[Line]:
     members = [
         i
         for i in p.items
-        if i.type == "aws:elasticache/replicationGroup:ReplicationGroup" and i.props.get("globalReplicationGroupId")
+        if i.type == "aws:elasticache/replicationGroup:ReplicationGroup"
+        and _is_set(i.props.get("globalReplicationGroupId"))
     ]
     return _replication(p, item, len(members), "queue replication", "queue-replication-gb")
 
@@ -456,9 +705,65 @@ def _secret(p: _Pricer, item: Item) -> list[Line]:
     ]
 
 
+_DAYS_PER_MONTH = 365 / 12
+
+
+def _log_sources(p: _Pricer, item: Item) -> tuple[str, float, str]:
+    """(what feeds the group, how many sources, the assumption for the GB of one source)."""
+    group = str(item.props.get("name") or "")
+    for other in p.items:
+        props = other.props
+        if other.type == "aws:eks/cluster:Cluster" and group == f"/aws/eks/{props.get('name')}/cluster":
+            # EKS sends every enabled control-plane log type to /aws/eks/<cluster>/cluster (EKS user
+            # guide, "Send control plane logs to CloudWatch Logs").
+            types = sequence(props.get("enabledClusterLogTypes"))
+            return f"{len(types)} EKS log type(s)", len(types), "log-gb-per-eks-log-type"
+        if other.type == "aws:elasticache/replicationGroup:ReplicationGroup":
+            for delivery in sequence(props.get("logDeliveryConfigurations")):
+                if mapping(delivery).get("destination") == group:
+                    return f"ElastiCache {mapping(delivery).get('logType')}", 1, "log-gb-per-cache-log"
+        if other.type == "aws:ec2/flowLog:FlowLog" and str(props.get("logDestination", "")).endswith(
+            f":log-group:{group}"
+        ):
+            return "VPC flow log", 1, "log-gb-per-flow-log"
+    # RDS and Aurora export each log type to /aws/rds/{cluster|instance}/<id>/<type> (RDS user guide,
+    # "Publishing database logs to Amazon CloudWatch Logs").
+    if group.startswith("/aws/rds/"):
+        return f"PostgreSQL {group.rsplit('/', 1)[-1]} log", 1, "log-gb-per-database-log"
+    return "log group", 1, "log-gb-per-group"
+
+
 def _log_group(p: _Pricer, item: Item) -> list[Line]:
-    gigabytes = _assumed("log-gb-per-group")
-    return [p.line(item, f"log ingestion, {gigabytes:g} GB", "logs.ingestion", gigabytes, "log-gb-per-group")]
+    what, sources, assumption = _log_sources(p, item)
+    gigabytes = sources * p.assumed(item, assumption)
+    retention = item.props.get("retentionInDays")
+    if isinstance(retention, int | float) and not isinstance(retention, bool) and retention > 0:
+        months = retention / _DAYS_PER_MONTH
+        kept = f"kept {retention:g} days"
+    else:
+        months = p.assumed(item, "log-months-never-expire")  # no retention: never expires
+        kept = "never expires"
+    # At steady state the group holds `months` of its monthly ingestion.
+    stored = round(gigabytes * months, 4)
+    return [
+        p.line(item, f"log ingestion, {what}, {gigabytes:g} GB", "logs.ingestion", gigabytes),
+        p.line(item, f"log storage, {stored:g} GB ({kept})", "logs.storage", stored),
+    ]
+
+
+def _kms_key(p: _Pricer, item: Item) -> list[Line]:
+    lines = [p.line(item, "customer managed key", "kms.key", 1)]
+    if not item.props.get("enableKeyRotation"):
+        return lines
+    # Each automatic rotation adds $1/month, for the first and second rotation only (KMS pricing);
+    # rotationPeriodInDays defaults to 365 (KMS API, EnableKeyRotation).
+    period = item.props.get("rotationPeriodInDays")
+    days = float(period) if isinstance(period, int | float) and not isinstance(period, bool) and period > 0 else 365.0
+    age = p.assumed(item, "kms-key-age-days")
+    rotations = min(int(age // days), 2)
+    if rotations:
+        lines.append(p.line(item, f"{rotations} key rotation(s) at {age:g} days old", "kms.key.rotation", rotations))
+    return lines
 
 
 def _health_check(p: _Pricer, item: Item) -> list[Line]:
@@ -487,13 +792,28 @@ def _health_check(p: _Pricer, item: Item) -> list[Line]:
 
 
 def _zone(p: _Pricer, item: Item) -> list[Line]:
-    queries = _assumed("dns-queries-millions")
-    return [
-        p.line(item, "hosted zone", "route53.zone", 1),
-        p.line(
-            item, f"latency queries, {queries:g} million", "route53.latency-queries", queries, "dns-queries-millions"
-        ),
+    # Queries are priced with the records that answer them (below).
+    return [p.line(item, "hosted zone", "route53.zone", 1)]
+
+
+def _record(p: _Pricer, item: Item) -> list[Line]:
+    # Route 53 bills each query answered; latency-routed ones at their own rate. Queries to alias
+    # records of AWS resources are free (Route 53 pricing); the stack's records are CNAMEs.
+    if item.props.get("aliases"):
+        return []
+    routed = _is_set(item.props.get("setIdentifier"))
+    if not routed:
+        return []  # a plain record (certificate validation) answers next to nothing
+    name = item.props.get("name")
+    siblings = [
+        i
+        for i in p.items
+        if i.type == item.type and _is_set(i.props.get("setIdentifier")) and i.props.get("name") == name
     ]
+    share = p.assumed(item, "dns-queries-millions") / max(len(siblings), 1)
+    latency = bool(sequence(item.props.get("latencyRoutingPolicies")))
+    key, kind = ("route53.latency-queries", "latency") if latency else ("route53.standard-queries", "standard")
+    return [p.line(item, f"{kind} queries, {share:g} million (of {len(siblings)} record(s))", key, share)]
 
 
 PRICERS: dict[str, Callable[[_Pricer, Item], list[Line]]] = {
@@ -510,22 +830,23 @@ PRICERS: dict[str, Callable[[_Pricer, Item], list[Line]]] = {
     "aws:rds/proxy:Proxy": _proxy,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     _GLOBAL_DATASTORE: _global_datastore,
-    "aws:kms/key:Key": _per_month("kms.key", "customer managed key"),
+    "aws:kms/key:Key": _kms_key,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _per_month("cloudwatch.alarm", "metric alarm"),
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:route53/zone:Zone": _zone,
+    "aws:route53/record:Record": _record,
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:ecr/replicationConfiguration:ReplicationConfiguration": _ecr_replication,
 }
 
 
-def estimate(items: Iterable[Item]) -> Estimate:
+def estimate(items: Iterable[Item], usage: Usage = DEFAULT_USAGE) -> Estimate:
     """Price every item; see the module doc for what gives a line, nothing, or an Unpriced entry."""
     all_items = list(items)
-    result = Estimate()
-    pricer = _Pricer(all_items, result)
+    result = Estimate(usage_source=usage.source)
+    pricer = _Pricer(all_items, result, usage)
     for item in all_items:
         # Observability prices its own resources (and one add-on) from its own table.
         if item.type in observability.PRICERS:
@@ -545,8 +866,20 @@ def estimate(items: Iterable[Item]) -> Estimate:
             continue
         try:
             result.lines.extend(priced(pricer, item))
+        except _UnknownUntilApplyError as unknown:
+            result.pending.append(Unpriced(item.urn, item.type, str(unknown)))
         except _NoPriceError as missing:
             result.unpriced.append(Unpriced(item.urn, item.type, str(missing)))
+    names = {item.name for item in all_items}
+    result.unmatched_overrides = sorted(set(usage.resources) - names)
+    # A per-resource key nothing read (natGbPerGateway on a node group) is a mistake, not a figure.
+    result.unused_overrides = sorted(
+        f"{name}.{camel(key)}"
+        for name, values in usage.resources.items()
+        if name in names
+        for key in values
+        if (name, camel(key)) not in result.overrides
+    )
     return result
 
 

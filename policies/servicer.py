@@ -51,6 +51,8 @@ def with_unknowns(value: Any) -> Any:
 
 STACK_CONFIG: dict[str, str] = {}
 """The stack's own config (`platform:monthlyBudget` ...) as the engine sent it with ConfigureStack."""
+STACK_NAME_SENT: dict[str, str] = {}
+"""`{"stack": <name>}` as ConfigureStack sent it (the budget policy reads `usage/<stack>.yaml` by it)."""
 
 Settings = Mapping[str, Mapping[str, Any]]
 """Policy name -> its knobs."""
@@ -109,6 +111,8 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
     def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method
         STACK_CONFIG.clear()
         STACK_CONFIG.update(dict(request.config))
+        STACK_NAME_SENT.clear()
+        STACK_NAME_SENT["stack"] = str(request.stack)
         response = super().ConfigureStack(request, context)
         self._stack = str(request.stack)
         self._apply_config(context)

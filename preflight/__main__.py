@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config import ConfigError, read_stack_file
+from cost.usage import DEFAULT_USAGE, UsageError, usage_for_stack
 from preflight import support_window
 from preflight.analyze import PolicyPackError, analyze, read_policy_config
 from preflight.diagram import render_mermaid
@@ -132,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         if any(finding.level == "error" for finding in window):
             return 2
         base = _load_base(args.base, state) if args.base is not None else None
+        usage = usage_for_stack(state.stack)  # the budget policy reads the same file
+        if usage is not DEFAULT_USAGE:
+            print(f"usage: {usage.source}", file=sys.stderr)
         config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
         applied = ""
         if config_path.is_file() or args.policy_config:
@@ -157,13 +161,14 @@ def main(argv: list[str] | None = None) -> int:
             analyzed=args.state is not None,
             base=base,
             base_source=str(args.base or ""),
+            usage=usage,
         )
         report = RENDERERS[args.format](run)
         if args.output is not None:
             _write(args.output, report + "\n", "--output")
         for format_name, path in extra:
             _write(path, RENDERERS[format_name](run) + "\n", f"--write {format_name}:")
-    except (ConfigError, StateError, PolicyPackError, OutputFileError) as error:
+    except (ConfigError, StateError, PolicyPackError, OutputFileError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.output is None:

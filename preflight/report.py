@@ -13,6 +13,7 @@ from capacity import workloads
 from capacity.fit import CapacityReport, GroupFit, check
 from cost.estimate import CURRENCY, Estimate, Item, estimate, provider_region
 from cost.prices import ASSUMPTIONS
+from cost.usage import DEFAULT_USAGE, Usage
 from preflight import reachability, sarif
 from preflight.analyze import Analysis, Violation
 from preflight.diff import SYMBOLS
@@ -48,12 +49,14 @@ class Run:
     base: State | None = None
     """The export to compare with (--base), or None."""
     base_source: str = ""
+    usage: Usage = DEFAULT_USAGE
+    """The stack's usage file (usage/<stack>.yaml), or the documented defaults."""
 
     @functools.cached_property
     def comparison(self) -> Comparison | None:
         if self.base is None:
             return None
-        return compare(self.base, self.state, self.base_source, estimate_state(self.base), self.cost)
+        return compare(self.base, self.state, self.base_source, estimate_state(self.base, self.usage), self.cost)
 
     def symbol(self, urn: str) -> str:
         """The tree's mark for a resource: what the base comparison does to it, or + for a preview."""
@@ -73,7 +76,7 @@ class Run:
 
     @functools.cached_property
     def cost(self) -> Estimate:
-        return estimate_state(self.state)
+        return estimate_state(self.state, self.usage)
 
     @functools.cached_property
     def capacity(self) -> CapacityReport:
@@ -97,20 +100,23 @@ class Run:
         return [(level, grouped[level]) for level in LEVEL_ORDER if level in grouped]
 
 
-def estimate_state(state: State) -> Estimate:
+def estimate_state(state: State, usage: Usage = DEFAULT_USAGE) -> Estimate:
     """The cost estimate of an export: each resource priced in its provider's region."""
     regions = {r.urn: provider_region(r.inputs) for r in state.resources if r.type.startswith("pulumi:providers:")}
     return estimate(
-        Item(
-            urn=r.urn,
-            type=r.type,
-            props=r.inputs,
-            region=regions.get(r.provider_urn),
-            parent=r.parent,
-            dependencies=r.dependencies,
-        )
-        for r in state.resources
-        if r.custom  # components cost nothing themselves; providers are free in the estimate
+        (
+            Item(
+                urn=r.urn,
+                type=r.type,
+                props=r.inputs,
+                region=regions.get(r.provider_urn),
+                parent=r.parent,
+                dependencies=r.dependencies,
+            )
+            for r in state.resources
+            if r.custom  # components cost nothing themselves; providers are free in the estimate
+        ),
+        usage,
     )
 
 
@@ -298,6 +304,25 @@ def _assumption_texts(cost: Estimate) -> list[str]:
     return [f"{name}: {ASSUMPTIONS[name].text}" for name in sorted(cost.assumptions)]
 
 
+def _headline(cost: Estimate) -> str:
+    """The total, and its range: node groups at min and max size, open-ended when anything is unpriced."""
+    total = f"{_usd(cost.monthly_usd)} at desired size" if not cost.unpriced else f"at least {_usd(cost.monthly_usd)}"
+    return f"{total} (range {cost.range_text()})"
+
+
+def _usage_texts(cost: Estimate) -> list[str]:
+    """The usage file's overrides in effect, and its resource names that match nothing."""
+    texts = [f"{key} set for {name}" for name, key in sorted(cost.overrides)]
+    texts += [
+        f"warning: the usage file names {name}, which this stack does not have" for name in cost.unmatched_overrides
+    ]
+    texts += [
+        f"warning: the usage file sets {key}, which no cost of that resource reads" for key in cost.unused_overrides
+    ]
+    texts += [f"unknown until apply: {u.urn.rsplit('::', 1)[-1]}: {u.reason}" for u in cost.pending]
+    return texts
+
+
 # --- text ------------------------------------------------------------------------------------
 
 
@@ -343,13 +368,14 @@ def render_text(run: Run) -> str:
             lines.append(f"    {name}: {'[secret]' if output.secret else json.dumps(output.value)}")
 
     cost = run.cost
-    lines += ["", f"Estimated monthly cost ({CURRENCY}, on-demand list prices):"]
+    lines += ["", f"Estimated monthly cost ({CURRENCY}, on-demand list prices): {_headline(cost)}"]
+    if cost.unpriced:
+        lines.append(f"  {len(cost.unpriced)} resource(s) have no price, so the total is only a lower bound:")
+        lines += [f"    {unpriced.reason} ({unpriced.urn})" for unpriced in cost.unpriced]
     for region, component, monthly in _cost_rows(cost):
         lines.append(f"    {region:<16} {component:<32} {monthly:>12}")
-    for unpriced in cost.unpriced:
-        lines.append(f"    {unpriced.reason} ({unpriced.urn})")
-    if cost.unpriced:
-        lines.append(f"    {len(cost.unpriced)} resource(s) have no price and are not in the total")
+    lines.append(f"  Usage: {cost.usage_source}")
+    lines += [f"    {text}" for text in _usage_texts(cost)]
     lines.append("  Assumptions:")
     lines += [f"    {text}" for text in _assumption_texts(cost)]
 
@@ -407,6 +433,15 @@ def _cost_json(cost: Estimate) -> dict[str, Any]:
     return {
         "currency": CURRENCY,
         "monthlyTotal": cost.monthly_usd,
+        "complete": not cost.unpriced,
+        "range": {"low": cost.monthly_low_usd, "high": cost.monthly_high_usd},
+        "usage": {
+            "source": cost.usage_source,
+            "overrides": [{"resource": name, "key": key} for name, key in sorted(cost.overrides)],
+            "unmatched": cost.unmatched_overrides,
+            "unused": cost.unused_overrides,
+        },
+        "unknownUntilApply": [{"urn": u.urn, "reason": u.reason} for u in cost.pending],
         "byRegionAndComponent": [
             {"region": region, "component": component, "monthly": usd}
             for (region, component), usd in cost.by_region_and_component().items()
@@ -535,13 +570,17 @@ def render_markdown(run: Run) -> str:
     lines.append(f"Policy config: `{run.policy_config}`" if run.policy_config else "Policy config: none (defaults)")
     lines.append("")
     cost = run.cost
-    lines += [f"**Estimated monthly cost: {_usd(cost.monthly_usd)}** ({CURRENCY}, on-demand list prices)", ""]
+    lines += [f"**Estimated monthly cost: {_cell(_headline(cost))}** ({CURRENCY}, on-demand list prices)", ""]
+    if cost.unpriced:
+        lines += [f"{len(cost.unpriced)} resource(s) have no price, so the total is only a lower bound:", ""]
+        lines += [f"- {_cell(u.reason)} (`{_cell(u.urn)}`)" for u in cost.unpriced]
+        lines.append("")
     lines += ["| Region | Component | Monthly |", "| --- | --- | ---: |"]
     lines += [f"| {region} | {_cell(component)} | {monthly} |" for region, component, monthly in _cost_rows(cost)]
     lines.append("")
-    if cost.unpriced:
-        lines += [f"{len(cost.unpriced)} resource(s) have no price and are not in the total:", ""]
-        lines += [f"- {_cell(u.reason)} (`{_cell(u.urn)}`)" for u in cost.unpriced]
+    if cost.overrides or cost.unmatched_overrides or cost.unused_overrides or cost.pending:
+        lines += [f"Usage ({_cell(cost.usage_source)}):", ""]
+        lines += [f"- {_cell(text)}" for text in _usage_texts(cost)]
         lines.append("")
     lines += ["<details><summary>Cost assumptions</summary>", ""]
     lines += [f"- {_cell(text)}" for text in _assumption_texts(cost)]

@@ -22,9 +22,46 @@ from components.instance_types import (
 )
 from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
 from cost.estimate import provider_region
+from cost.prices import HOW_TO_ADD_A_PRICE, priced_everywhere
 from policies.rule import Resource, Rule, StackRule, mapping, schema, sequence, tags_of
 
-DEFAULT_EC2_FAMILIES = ["t3", "t3a", "t4g", "m6i", "m7i", "m6g", "m7g", "c6i", "c7i", "c7g", "r6i", "r7i", "r7g"]
+# The allowlists admit only what the price table prices (docs/cost.md, "What is admitted"): an
+# allowed family admits its priced sizes, an allowed class or node type only its priced engines.
+DEFAULT_EC2_FAMILIES = sorted({name.split(".")[0] for name in EC2_INSTANCE_TYPES if priced_everywhere(f"ec2.{name}")})
+DEFAULT_DB_CLASSES = sorted(
+    name
+    for name in {*RDS_POSTGRES_CLASS_MEMORY_GIB, *AURORA_POSTGRES_CLASS_MEMORY_GIB}
+    if priced_everywhere(f"rds.postgres.{name}") or priced_everywhere(f"aurora.postgres.{name}")
+)
+DEFAULT_NODE_TYPES = sorted(
+    name
+    for name in ELASTICACHE_NODE_TYPES
+    if priced_everywhere(f"elasticache.valkey.{name}") or priced_everywhere(f"elasticache.redis.{name}")
+)
+
+
+def price_item(resource: Resource, value: str) -> str | None:
+    """The price-table item of a resource's class, node type or instance type; None if not sized here."""
+    if resource.type == "aws:rds/instance:Instance":
+        return f"rds.postgres.{value}"
+    if resource.type == "aws:rds/clusterInstance:ClusterInstance":
+        return f"aurora.postgres.{value}"
+    if resource.type.startswith("aws:elasticache/"):
+        engine = resource.props.get("engine")
+        return f"elasticache.{engine if isinstance(engine, str) else 'redis'}.{value}"
+    if resource.type in (
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "aws:ec2/instance:Instance",
+    ):
+        return f"ec2.{value}"
+    return None
+
+
+def _unpriced(resource: Resource, field: str, value: str) -> Iterator[str]:
+    item = price_item(resource, value)
+    if item is not None and not priced_everywhere(item):
+        yield f"{field} {value} has no price ({item}), so the budget cannot count it; {HOW_TO_ADD_A_PRICE}"
 
 
 def _allowed(field: str, config_key: str) -> Any:
@@ -33,6 +70,8 @@ def _allowed(field: str, config_key: str) -> Any:
         allowed = [str(item) for item in sequence(config[config_key])]
         if isinstance(value, str) and value not in allowed:
             yield f"{field} {value} is not allowed in this stack; use one of {', '.join(allowed)}"
+        elif isinstance(value, str):
+            yield from _unpriced(resource, field, value)
 
     return check
 
@@ -48,6 +87,8 @@ def _ec2_types(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
         elif resource.type == "aws:eks/nodeGroup:NodeGroup" and instance_type not in EC2_INSTANCE_TYPES:
             # The capacity check cannot size a node it does not know (components/node_capacity.py).
             yield unknown_instance_type(instance_type)
+        else:
+            yield from _unpriced(resource, "instance type", instance_type)
 
 
 def _node_group_max(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -84,7 +125,7 @@ CAPACITY_RULES = (
         config_schema={
             "allowedInstanceClasses": schema(
                 "array",
-                sorted({*RDS_POSTGRES_CLASS_MEMORY_GIB, *AURORA_POSTGRES_CLASS_MEMORY_GIB}),
+                DEFAULT_DB_CLASSES,
                 "instance classes this stack may run",
                 items={"type": "string"},
             )
@@ -100,7 +141,7 @@ CAPACITY_RULES = (
         resource_types=("aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster"),
         config_schema={
             "allowedNodeTypes": schema(
-                "array", sorted(ELASTICACHE_NODE_TYPES), "node types this stack may run", items={"type": "string"}
+                "array", DEFAULT_NODE_TYPES, "node types this stack may run", items={"type": "string"}
             )
         },
     ),

@@ -367,7 +367,7 @@ def test_release_versions_come_from_the_recommended_ami_parameter(harness: Harne
     config = cluster_config(
         nodeGroups={
             "system": {"instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
-            "sandbox": {"instanceTypes": ["c7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
+            "sandbox": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
         }
     )
     graph = build(harness, config)
@@ -385,7 +385,7 @@ def test_graviton_groups_get_the_arm_ami(harness: Harness) -> None:
     config = cluster_config(
         nodeGroups={
             "system": {"instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
-            "sandbox": {"instanceTypes": ["c7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
+            "sandbox": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
         }
     )
     groups = by_name(build(harness, config), NODE_GROUP)

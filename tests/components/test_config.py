@@ -25,6 +25,7 @@ from components.config import (
     read_stack_file,
     stack_config_from_pulumi,
 )
+from cost.prices import ADMITTED_REGIONS
 from preflight.synth import PROJECT_ROOT
 from tests.conftest import Harness
 
@@ -155,6 +156,13 @@ def _second_region(**changes: Any) -> Mutation:
     return mutate
 
 
+@pytest.fixture
+def fourth_region_admitted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Admit us-east-2 as if it were priced: only three regions are (cost/prices.py ADMITTED_REGIONS),
+    and the rules below are about a fourth."""
+    monkeypatch.setattr("components.config.ADMITTED_REGIONS", (*ADMITTED_REGIONS, "us-east-2"))
+
+
 def _fourth_region(data: dict[str, Any]) -> None:
     """A copy of the last region in us-east-2 (ElastiCache: a datastore spans at most 3 regions)."""
     region = copy.deepcopy(data["regions"][-1])
@@ -177,11 +185,37 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
     ("account id", _set("allowedAccountIds", ["1234"]), "allowedAccountIds[0]", "should match pattern"),
     ("no regions", _set("regions", []), "regions", "at least 1 item"),
     ("region name", _set("regions.0.name", "mars-north-1"), "regions[0].name", "not a known region"),
+    # Only priced values are admitted (docs/cost.md, "What is admitted"): the budget gate needs them.
+    (
+        "a known region without prices",
+        _set("regions.0.name", "eu-central-1"),
+        "regions[0].name",
+        "'eu-central-1' has no prices in cost/prices.py",
+    ),
+    (
+        "an instance type without a price",
+        _set("regions.0.cluster.nodeGroups.sandbox.instanceTypes", ["c7i.large"]),
+        "regions[0].cluster.nodeGroups.sandbox.instanceTypes[0]",
+        "c7i.large has no price in every admitted region",
+    ),
+    (
+        "an RDS class without a price",
+        _set("regions.0.postgres.instanceClass", "db.r7g.large"),
+        "regions[0].postgres.instanceClass",
+        "RDS for PostgreSQL db.r7g.large has no price in every admitted region ['us-east-1', 'eu-west-1', "
+        "'ap-southeast-1']; add its price with `python -m cost.offer_file`",
+    ),
+    (
+        "a cache node type without a price for its engine",
+        _set("regions.0.redis.cache.nodeType", "cache.r6g.large"),
+        "regions[0].redis.cache.nodeType",
+        "cache.r6g.large (valkey) has no price",
+    ),
     (
         "az count vs region",
-        _both(_set("regions.0.name", "us-west-1"), _set("regions.0.vpc.azCount", 3)),
+        _set("regions.0.vpc.azCount", 6),
         "regions[0].vpc.azCount",
-        "3 zones requested but us-west-1 offers 2 that EKS accepts",
+        "6 zones requested but us-east-1 offers 5 that EKS accepts",
     ),
     ("cidr syntax", _set("regions.0.vpc.cidr", "10.0.0.0/33"), "regions[0].vpc.cidr", "10.0.0.0/33"),
     ("cidr too large", _set("regions.0.vpc.cidr", "10.0.0.0/12"), "regions[0].vpc.cidr", "needs /16 to /24"),
@@ -708,7 +742,7 @@ PROD_POSTGRES_CASES: list[tuple[str, Mutation, str, str]] = [
         "rds in a multi-region stack",
         _set(
             "regions.1.postgres",
-            {"engine": "rds", "instanceClass": "db.r7g.large", "multiAz": True, "backupRetentionDays": 30},
+            {"engine": "rds", "instanceClass": "db.t4g.medium", "multiAz": True, "backupRetentionDays": 30},
         ),
         "regions[1].postgres.engine",
         "one Aurora Global Database; use engine: aurora in every region",
@@ -779,6 +813,7 @@ PROD_POSTGRES_CASES: list[tuple[str, Mutation, str, str]] = [
     [case[1:] for case in PROD_POSTGRES_CASES],
     ids=[case[0] for case in PROD_POSTGRES_CASES],
 )
+@pytest.mark.usefixtures("fourth_region_admitted")
 def test_prod_database_rules_name_the_key_path(mutation: Mutation, path: str, fragment: str) -> None:
     data = namespace_values("prod")
     parse_stack_config(copy.deepcopy(data))  # the stack as committed is valid
@@ -951,6 +986,7 @@ def test_random_configs_give_a_model_or_the_clear_error(data: Any) -> None:
         assert sum(region.primary for region in config.regions) == 1
 
 
+@pytest.mark.usefixtures("fourth_region_admitted")
 def test_more_regions_than_a_datastore_spans_keep_regional_queues() -> None:
     data = namespace_values("prod")
     _fourth_region(data)

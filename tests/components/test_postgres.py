@@ -122,7 +122,7 @@ def dev_rds() -> Graph:
 @pytest.fixture(scope="module")
 def rds_with_replicas() -> Graph:
     config = rds_config(
-        instanceClass="db.m7g.large",
+        instanceClass="db.t4g.medium",
         multiAz=True,
         readReplicas=2,
         proxy=True,
@@ -614,8 +614,8 @@ def test_replica_lag_alarms_at_the_rpo(rds_with_replicas: Graph) -> None:
     for alarm in lag:  # a replica that stops reporting (deleted, detached) must alarm
         assert alarm.inputs["treatMissingData"] == "breaching"
         assert alarm.inputs["insufficientDataActions"] == alarm.inputs["alarmActions"]
-    # db.m7g.large (8 GiB): default max_connections 901, alarm at 720.
-    assert {a.inputs["threshold"] for a in alarms_by_metric(rds_with_replicas)["DatabaseConnections"]} == {720}
+    # db.t4g.medium (4 GiB): default max_connections 450, alarm at 360.
+    assert {a.inputs["threshold"] for a in alarms_by_metric(rds_with_replicas)["DatabaseConnections"]} == {360}
 
 
 def test_aurora_alarms_per_instance(aurora: Graph) -> None:

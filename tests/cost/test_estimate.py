@@ -31,10 +31,10 @@ def test_the_same_resource_costs_what_its_region_charges() -> None:
     def nat(region: str) -> float:
         return estimate([_item("aws:ec2/natGateway:NatGateway", {}, region=region)]).monthly_usd
 
-    # 730 h × hourly + 100 GB (the stated assumption) × per-GB, per region.
-    assert nat("us-east-1") == round(730 * 0.045 + 100 * 0.045, 2) == 37.35
-    assert nat("eu-west-1") == round(730 * 0.048 + 100 * 0.048, 2) == 39.84
-    assert nat("ap-southeast-1") == round(730 * 0.059 + 100 * 0.059, 2) == 48.97
+    # 730 h × hourly + 100 GB processed × per-GB + 10 GB out to the internet (the stated assumptions).
+    assert nat("us-east-1") == round(730 * 0.045 + 100 * 0.045, 2) + round(10 * 0.09, 2) == 38.25
+    assert nat("eu-west-1") == round(730 * 0.048 + 100 * 0.048, 2) + round(10 * 0.09, 2) == 40.74
+    assert nat("ap-southeast-1") == round(730 * 0.059 + 100 * 0.059, 2) + round(10 * 0.12, 2) == 50.17
     assert nat("us-east-1") < nat("eu-west-1") < nat("ap-southeast-1")
 
 
@@ -228,6 +228,7 @@ def test_interface_endpoints_and_load_balancer_services_are_priced() -> None:
     )
     assert [(line.region, line.monthly_usd) for line in found.lines] == [
         ("eu-west-1", round(3 * 730 * 0.011, 2)),
+        ("eu-west-1", 0.05),  # 5 GB processed × $0.01
         ("ap-southeast-1", round(730 * 0.0252, 2)),
         ("ap-southeast-1", round(730 * 0.006, 2)),
     ]
@@ -249,7 +250,10 @@ def test_provider_regions() -> None:
 @pytest.mark.parametrize("row", rows(), ids=lambda row: str(row[0]) if isinstance(row, tuple) else "")
 def test_every_price_row_names_its_source_and_date_and_covers_the_regions(row: Any) -> None:
     item, unit, usd, source, read = row
-    assert source.startswith("https://aws.amazon.com/"), item
+    # A derived row says so and names the page its rule comes from.
+    assert source.startswith("https://aws.amazon.com/") or (
+        source.startswith("derived: ") and "https://aws.amazon.com/" in source
+    ), item
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", read), item
     assert unit
     assert set(usd) == {"*"} or set(usd) == set(REGIONS), item

@@ -52,17 +52,17 @@ def test_a_node_type_change_shows_in_every_table_that_follows_from_it() -> None:
     """The issue's example, on dev (the quickest synth): new sandbox types in the stack file move the
     shape, the estimate and the headroom, so the committed pages are stale until regenerated."""
     values = copy.deepcopy(read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
-    values["platform:regions"][0]["cluster"]["nodeGroups"]["sandbox"]["instanceTypes"] = ["m7i.2xlarge"]
+    values["platform:regions"][0]["cluster"]["nodeGroups"]["sandbox"]["instanceTypes"] = ["m7i.xlarge"]
     changed_graph = synth("dev", stack_values=values)
     changed_config = parse_stack_config({k.removeprefix("platform:"): v for k, v in values.items()})
     configs = stacks.stack_configs()
     graphs = {stack: synthesized(stack) for stack in stacks.STACKS}
     before = {"dev": graphs["dev"]}
     after = {"dev": changed_graph}
-    assert "m7i.2xlarge" in stacks.shape_table({"dev": changed_config})
-    assert "m7i.2xlarge" not in stacks.shape_table({"dev": configs["dev"]})
+    assert "m7i.xlarge" in stacks.shape_table({"dev": changed_config})
+    assert "m7i.xlarge" not in stacks.shape_table({"dev": configs["dev"]})
     assert stacks.estimate_table(after, configs) != stacks.estimate_table(before, configs)
-    assert "x m7i.2xlarge" in stacks.headroom_table(after) and "x m7i.2xlarge" not in stacks.headroom_table(before)
+    assert "x m7i.xlarge" in stacks.headroom_table(after) and "x m7i.xlarge" not in stacks.headroom_table(before)
     pages = rendered_pages({**graphs, "dev": changed_graph}, {**configs, "dev": changed_config})
     stale = {page.name for page, text in pages.items() if page.read_text() != text}
     assert {"stacks.md", "cost.md", "capacity.md"} <= stale

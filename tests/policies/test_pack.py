@@ -213,3 +213,31 @@ def test_the_pack_runs_without_sys_path_edits_from_the_projects_install() -> Non
     assert [line for line in published if line and not line.startswith("#")] == pinned_requirements()
     command = pack_command(PROJECT_ROOT / "policies")
     assert command[1:4] == ["-u", "-m", "pulumi.policy"] and command[-1] == str(PROJECT_ROOT / "policies")
+
+
+def test_configure_stack_picks_the_usage_file_the_budget_names(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """ConfigureStack's stack name -> usage/<stack>.yaml -> the budget's figure and message, through
+    the pack process as the CLI drives it."""
+    analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={}))
+    nat = _stack_resource("aws:ec2/natGateway:NatGateway", "us-east-1-network-nat-az1", {})
+    nat.provider.CopyFrom(
+        analyzer_pb2.AnalyzerProviderResource(
+            type="pulumi:providers:aws",
+            name="use1",
+            urn="urn:pulumi:prod::platform::pulumi:providers:aws::use1",
+            properties=_struct({"region": "us-east-1"}),
+        )
+    )
+
+    def budget_message(stack: str) -> str:
+        analyzer.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=stack, project="platform", config={"platform:monthlyBudget": "1"}
+            )
+        )
+        diagnostics = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[nat])).diagnostics
+        (message,) = [str(d.message) for d in diagnostics if d.policyName == "cost-stack-monthly-budget"]
+        return message
+
+    assert "usage from usage/prod.yaml" in budget_message("prod")
+    assert "usage from the documented defaults (no usage/nosuchstack.yaml)" in budget_message("nosuchstack")

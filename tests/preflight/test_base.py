@@ -140,12 +140,13 @@ def test_json_carries_the_changes_and_the_cost_before_and_after(
     assert by_urn[DB]["change"] == pytest.approx(database["monthlyAfter"] - database["monthlyBefore"], abs=0.01)
     created = next(c for c in found["changes"] if c["action"] == "create")
     assert by_urn[created["urn"]]["before"] is None and by_urn[created["urn"]]["after"] > 0  # an alarm
+    # A rotating key at the default age (730 days): $1 for the key and $1 for each of two rotations.
     assert by_urn[OLD_KEY] == {
         "urn": OLD_KEY,
         "type": "aws:kms/key:Key",
-        "before": 1.0,
+        "before": 3.0,
         "after": None,
-        "change": -1.0,
+        "change": -3.0,
         "pricedBefore": True,
         "pricedAfter": True,
     }

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+import cost.usage as usage_module
 from preflight.__main__ import main
 from preflight.export_format import SECRET_SIG
 from preflight.synth import PROJECT_ROOT
@@ -116,8 +117,10 @@ def test_prod_prints_the_tree_the_counts_and_the_policy_result(capsys: pytest.Ca
     assert " + " in out and "└─ platform:index:Region" in out
     assert "to create in total" in out
     # Advisory only: the global database's master secrets and the cache users' secrets, which AWS's
-    # rotation functions can rotate, do not rotate yet (docs/policies.md); AUTH tokens cannot.
-    assert "platform@" in out and "Policy check passed: 0 mandatory, 6 advisory violation(s)." in out
+    # rotation functions can rotate, do not rotate yet (docs/policies.md); AUTH tokens cannot. And
+    # the node groups at their maxSize would cost more than the budget (docs/cost.md, the budget gate).
+    assert "platform@" in out and "Policy check passed: 0 mandatory, 7 advisory violation(s)." in out
+    assert "with every node group at its maxSize the estimate is" in out
 
 
 def test_a_bad_state_fails_and_names_every_resource_and_policy(
@@ -162,8 +165,13 @@ def test_prod_json_covers_every_resource(prod_json: dict[str, Any]) -> None:
     assert {r["urn"] for r in prod_json["resources"]} == {r.urn for r in graph.resources}
     assert prod_json["summary"]["passed"] is True
     advisory = prod_json["violations"]
-    assert {v["policyName"] for v in advisory} == {"data-secretsmanager-rotation"}
-    assert all(v["enforcementLevel"] == "advisory" and "aws:secretsmanager/secret:Secret" in v["urn"] for v in advisory)
+    assert {v["policyName"] for v in advisory} == {
+        "data-secretsmanager-rotation",
+        "cost-stack-monthly-budget-at-max-size",
+    }
+    assert all(v["enforcementLevel"] == "advisory" for v in advisory)
+    secrets = [v for v in advisory if v["policyName"] == "data-secretsmanager-rotation"]
+    assert all("aws:secretsmanager/secret:Secret" in v["urn"] for v in secrets)
 
 
 @pytest.mark.shared(SARIF_SCHEMA_FIXTURE)
@@ -395,13 +403,17 @@ def test_every_format_shows_the_cost_and_what_has_no_price(tmp_path: Path, capsy
     _, text, _ = run(capsys, "--state", str(state))
     assert "Estimated monthly cost (USD" in text
     assert f"no price for aws:s3/bucket:Bucket ({STACK}aws:s3/bucket:Bucket::assets)" in text
-    assert "1 resource(s) have no price and are not in the total" in text
+    # What has no price comes first, and the total is a lower bound with no upper one.
+    assert "1 resource(s) have no price, so the total is only a lower bound" in text
+    assert text.index("no price for aws:s3/bucket:Bucket") < text.index("    (stack)")
+    assert "at least $" in text and "no upper bound" in text
     # The database: db.t4g.micro Single-AZ and its storage, priced in the provider's region.
     assert "(stack)" in text and "us-east-1" in text
 
     _, out, _ = run(capsys, "--state", str(state), "--format", "json")
     cost = json.loads(out)["cost"]
     assert [u["type"] for u in cost["unpriced"]] == ["aws:s3/bucket:Bucket"]
+    assert cost["complete"] is False and cost["range"]["high"] is None
     assert cost["lines"][0]["what"] == "db.t4g.micro Single-AZ" and cost["lines"][0]["monthly"] == 11.68
 
     _, out, _ = run(capsys, "--state", str(state), "--format", "markdown")
@@ -516,3 +528,24 @@ def test_preflight_reports_what_would_be_remediated(tmp_path: Path, capsys: pyte
             "changed": ["enableKeyRotation"],
         }
     ]
+
+
+def test_the_stacks_usage_file_is_read_and_a_bad_one_stops_the_run_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usage_dir = tmp_path / "usage"
+    usage_dir.mkdir()
+    monkeypatch.setattr(usage_module, "USAGE_DIR", usage_dir)
+    state = tmp_path / "legacy.json"
+    state.write_text(json.dumps(bad_state()))  # the stack is "legacy": usage/legacy.yaml
+
+    (usage_dir / "legacy.yaml").write_text("resources:\n  no-such-resource:\n    natGbPerGateway: 10\n")
+    _, out, err = run(capsys, "--state", str(state))
+    assert "usage: usage/legacy.yaml" in err
+    assert "  Usage: usage/legacy.yaml" in out
+    assert "warning: the usage file names no-such-resource, which this stack does not have" in out
+
+    (usage_dir / "legacy.yaml").write_text("defaults:\n  natGb: 10\n")
+    status, out, err = run(capsys, "--state", str(state))
+    assert status == 2 and out == ""
+    assert "error: usage/legacy.yaml: defaults.natGb: not a usage key" in err

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -56,19 +57,36 @@ from components.dashboards import (
 )
 from components.kms import customer_managed_key, service_statement
 from components.log_groups import encrypted_log_groups
+from components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
 
-# The add-on's Fluent Bit writes container logs to `application`; the CloudWatch agent writes
-# Container Insights' performance events to `performance` (add-on chart values.yaml, fluentBit
-# `log_group_name`; Container Insights performance log reference). `dataplane` and `host` stay
-# empty on Amazon Linux 2023 nodes (CloudWatch user guide, add-on quick start), so none is made.
-CONTAINER_INSIGHTS_GROUPS = ("application", "performance")
-# Every group is archived: pods' logs and Container Insights' performance events.
+# Every group the add-on can write to (chart's Fluent Bit config, `log_group_name`, with
+# `auto_create_group true`, which would make a missing one unencrypted and kept forever): Fluent
+# Bit writes container logs to `application`, the aws-node and kube-proxy containers' logs (it
+# tails /var/log/containers/aws-node* and kube-proxy*) and the kubelet's journal to `dataplane`,
+# host logs to `host`; the CloudWatch agent writes Container Insights' performance events to
+# `performance`. All four are made here, encrypted, at the configured retention.
+CONTAINER_INSIGHTS_GROUPS = ("application", "dataplane", "host", "performance")
+# Every group is archived a year.
 ARCHIVED_GROUPS = CONTAINER_INSIGHTS_GROUPS
 # Where the add-on runs its agents, and the service account whose role writes logs and metrics.
 CLOUDWATCH_NAMESPACE = "amazon-cloudwatch"
 CLOUDWATCH_SERVICE_ACCOUNT = "cloudwatch-agent"
 # Traefik's Prometheus metrics entry point (chart 41.3.0 values: ports.metrics.port 9100).
 TRAEFIK_METRICS_PORT = 9100
+# Where each add-on installs its pods: EKS community add-ons into a namespace named after the
+# add-on (EKS user guide, "Community add-ons"), the CloudWatch add-on into amazon-cloudwatch.
+ADDON_NAMESPACES: dict[str, str] = {
+    "kube-state-metrics": "kube-state-metrics",
+    "prometheus-node-exporter": "prometheus-node-exporter",
+    "amazon-cloudwatch-observability": CLOUDWATCH_NAMESPACE,
+}
+# kube-state-metrics chart: metrics on 8080 (`http`), its own telemetry and readiness on 8081.
+KUBE_STATE_METRICS_PORTS = (8080, 8081)
+NODE_EXPORTER_PORT = 9100  # prometheus-node-exporter chart `service.port`
+# The CloudWatch agent operator (amazon-cloudwatch-observability chart, controller-manager
+# Deployment): admission webhook on containerPort 9443 `webhook-server`, probes on 8081.
+OPERATOR_WEBHOOK_PORT = 9443
+OPERATOR_PROBE_PORT = 8081
 # The Kubernetes user the collector acts as (AMP user guide, "Configuring your Amazon EKS cluster").
 COLLECTOR_USER = "aps-collector-user"
 COLLECTOR_CLUSTER_ROLE = "aps-collector-role"
@@ -99,6 +117,8 @@ class ObservabilityArgs:
     """The EKS cluster security group: nodes and control plane admit it (the collector's ENIs carry it)."""
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     private_subnet_cidrs: Sequence[pulumi.Input[str]]
+    vpc_cidr: pulumi.Input[str]
+    """The cluster VPC's range: the control plane's ENIs (webhook calls, the API server) sit in it."""
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
     kubernetes_provider: k8s.Provider
@@ -197,6 +217,9 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._topic_policies)),
         )
+        # Strict network-policy mode leaves a pod no policy selects deny-all: every add-on's
+        # namespace gets its policy before the add-on's pods start.
+        self.addon_policies = self._addon_network_policies()
         self.addons = self._metric_addons()
         self.scraper = self._collector()
 
@@ -388,9 +411,27 @@ class Observability(pulumi.ComponentResource):
             addon_version=self._args.config.addon_versions[addon],
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
-            # Add-ons run as pods: after the cluster's nodes.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._args.depends_on)),
+            # Add-ons run as pods: after the cluster's nodes, and after their namespace's policy.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.addon_policies[ADDON_NAMESPACES[addon]], *self._args.depends_on]
+            ),
         )
+
+    def _addon_network_policies(self) -> dict[str, k8s.networking.v1.NetworkPolicy]:
+        """Each add-on's namespace, made here first, with the one policy its pods need (per namespace)."""
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=self._args.kubernetes_provider)
+        policies: dict[str, k8s.networking.v1.NetworkPolicy] = {}
+        for namespace, spec in addon_network_policies(self._args).items():
+            # The add-on adopts the namespace (resolve_conflicts OVERWRITE); made here so the policy
+            # can exist before the add-on's first pod.
+            created = k8s.core.v1.Namespace(f"{self._name}-{namespace}", metadata={"name": namespace}, opts=on_cluster)
+            policies[namespace] = k8s.networking.v1.NetworkPolicy(
+                f"{self._name}-{namespace}-policy",
+                metadata={"name": "platform-addon", "namespace": namespace},
+                spec=spec,
+                opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[created])),
+            )
+        return policies
 
     def _metric_addons(self) -> dict[str, aws.eks.Addon]:
         """kube-state-metrics and the node exporter, as EKS community add-ons (their chart defaults)."""
@@ -501,7 +542,13 @@ class Observability(pulumi.ComponentResource):
             resolve_conflicts_on_update="OVERWRITE",
             # Its groups exist first, so Fluent Bit's auto_create_group never makes an unencrypted one.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*role.ready, *self.log_groups.values(), *args.depends_on]
+                parent=self,
+                depends_on=[
+                    *role.ready,
+                    *self.log_groups.values(),
+                    self.addon_policies[CLOUDWATCH_NAMESPACE],
+                    *args.depends_on,
+                ],
             ),
         )
 
@@ -700,6 +747,47 @@ class Observability(pulumi.ComponentResource):
     @property
     def _config(self) -> ObservabilityConfig:
         return self._args.config
+
+
+def _tcp(*ports: int) -> list[dict[str, object]]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def addon_network_policies(args: ObservabilityArgs) -> dict[str, dict[str, Any]]:
+    """Per add-on namespace, the NetworkPolicy spec of all its pods (strict mode: nothing else is open).
+
+    - kube-state-metrics reads the API server; the collector (ENIs in the private subnets) and the
+      kubelet's probes (node addresses, private subnets too) reach its two ports.
+    - the node exporter runs on the host network (chart default `hostNetwork: true`), which network
+      policies do not cover; its policy still names its one port, should that default change.
+    - amazon-cloudwatch: the operator's webhook is called by the control plane (ENIs in the VPC),
+      its probes come from the kubelet, and it and the agents talk HTTPS to the API server and to
+      the CloudWatch, Logs and STS endpoints (through NAT). Fluent Bit and the agent are host-network.
+    """
+    from_private = [{"ipBlock": {"cidr": cidr}} for cidr in args.private_subnet_cidrs]
+    dns = {"to": [KUBE_DNS], "ports": DNS_PORTS}
+    return {
+        ADDON_NAMESPACES["kube-state-metrics"]: {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": from_private, "ports": _tcp(*KUBE_STATE_METRICS_PORTS)}],
+            "egress": [dns, api_server(args.vpc_cidr)],
+        },
+        ADDON_NAMESPACES["prometheus-node-exporter"]: {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": from_private, "ports": _tcp(NODE_EXPORTER_PORT)}],
+        },
+        ADDON_NAMESPACES["amazon-cloudwatch-observability"]: {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {"from": [{"ipBlock": {"cidr": args.vpc_cidr}}], "ports": _tcp(OPERATOR_WEBHOOK_PORT)},
+                {"from": from_private, "ports": _tcp(OPERATOR_PROBE_PORT)},
+            ],
+            "egress": [dns, {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(443)}],
+        },
+    }
 
 
 def scrape_configuration(args: ObservabilityArgs) -> str:

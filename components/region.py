@@ -320,6 +320,7 @@ class Region(pulumi.ComponentResource):
                     cluster_security_group_id=self.cluster.cluster_security_group_id,
                     private_subnet_ids=self.network.private_subnet_ids,
                     private_subnet_cidrs=[subnet.cidr_block for subnet in self.network.subnets["private"]],
+                    vpc_cidr=self.network.cidr_block,
                     oidc_provider_arn=self.cluster.oidc_provider_arn,
                     oidc_issuer_url=self.cluster.oidc_provider_url,
                     kubernetes_provider=self.cluster.kubernetes_provider,

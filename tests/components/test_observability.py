@@ -22,7 +22,8 @@ from components.alert_rules import (
 )
 from components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
 from components.dashboards import RegionView, global_dashboard, region_dashboard
-from components.observability import COLLECTOR_USER, SLOW_QUERY_PATTERN
+from components.cluster import ADDONS
+from components.observability import ADDON_NAMESPACES, COLLECTOR_USER, SLOW_QUERY_PATTERN
 from policies.rules.capacity import capacity_items
 from preflight.mocks import Registration
 from preflight.synth import PROJECT_ROOT, Graph
@@ -104,6 +105,52 @@ def test_the_metric_add_ons_are_pinned_from_config(graph: Graph) -> None:
     for addon, version in PROD.observability.addon_versions.items():
         registered = one(graph, "aws:eks/addon:Addon", addon)
         assert registered.inputs["addonName"] == addon and registered.inputs["addonVersion"] == version
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_every_namespace_an_add_on_or_chart_lands_in_has_a_network_policy(graph: Graph) -> None:
+    """Strict network-policy mode (VPC CNI, cluster-wide): a pod no policy selects is deny-all."""
+    landing = {spec.name: "kube-system" for spec in ADDONS} | ADDON_NAMESPACES
+    policies = {
+        (r.provider_urn, r.inputs["metadata"]["namespace"]): r.urn for r in graph.by_type(NETWORK_POLICY)
+    }
+    clusters = {r.inputs["name"]: r for r in graph.by_type("aws:eks/cluster:Cluster")}
+    checked = 0
+    for addon in graph.by_type("aws:eks/addon:Addon"):
+        name = addon.inputs["addonName"]
+        assert name in landing, f"add-on {name}: which namespace does it install into?"
+        namespace = landing[name]
+        # The add-on's cluster: a policy in that namespace through one of its cluster's providers.
+        cluster = addon.inputs["clusterName"]
+        region = clusters[cluster].name.removesuffix("-cluster-eks")
+        found = [
+            urn
+            for (provider, ns), urn in policies.items()
+            if ns == namespace and f"::{region}-cluster-kubernetes" in provider
+        ]
+        assert found, f"{addon.name}: no NetworkPolicy in namespace {namespace} of {cluster}"
+        if namespace != "kube-system":  # the Cluster opens kube-system before its add-ons
+            assert set(found) & set(addon.dependencies), f"{addon.name} does not wait for its namespace's policy"
+        checked += 1
+    for release in graph.by_type("kubernetes:helm.sh/v3:Release"):
+        namespace = release.inputs["namespace"]
+        assert (release.provider_urn, namespace) in policies, f"{release.name}: no NetworkPolicy in {namespace}"
+        checked += 1
+    assert checked >= 3 * 3  # prod: three regions' add-ons
+
+
+def test_the_add_on_policies_open_what_each_add_on_needs(graph: Graph) -> None:
+    ksm = one(graph, NETWORK_POLICY, "kube-state-metrics-policy").inputs["spec"]
+    assert ksm["podSelector"] == {} and ksm["policyTypes"] == ["Ingress", "Egress"]
+    assert {p["port"] for rule in ksm["ingress"] for p in rule["ports"]} == {8080, 8081}
+    assert any(p["port"] == 443 for rule in ksm["egress"] for p in rule.get("ports", []))  # the API server
+    assert any(p["port"] == 53 for rule in ksm["egress"] for p in rule.get("ports", []))  # DNS
+    operator = one(graph, NETWORK_POLICY, "amazon-cloudwatch-policy").inputs["spec"]
+    ports = {p["port"] for rule in operator["ingress"] for p in rule["ports"]}
+    assert 9443 in ports  # the webhook, called by the control plane on every pod create
+    assert any(p["port"] == 443 for rule in operator["egress"] for p in rule["ports"])
 
 
 # --- alerts --------------------------------------------------------------------------------------
@@ -232,7 +279,8 @@ def test_database_alerts_are_log_metric_filters_and_alarms_on_the_two_topics(gra
 def test_container_log_groups_are_made_before_the_add_on_with_the_names_it_writes(graph: Graph) -> None:
     addon = one(graph, "aws:eks/addon:Addon", "amazon-cloudwatch-observability")
     key = one(graph, "aws:kms/key:Key", "logs-key")
-    for kind in ("application", "performance"):
+    # Every group the chart's Fluent Bit (auto_create_group) or the agent may write to.
+    for kind in ("application", "dataplane", "host", "performance"):
         group = one(graph, "aws:cloudwatch/logGroup:LogGroup", f"{kind}-logs")
         assert group.inputs["name"] == f"/aws/containerinsights/{CLUSTER}/{kind}"
         assert group.inputs["retentionInDays"] == 30
@@ -250,8 +298,7 @@ def test_every_log_group_and_the_control_plane_go_to_the_archive_stream(graph: G
     stream = one(graph, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "archive-stream")
     control_plane = graph.one("aws:cloudwatch/logGroup:LogGroup", f"{REGION}-cluster-control-plane-logs")
     expected = {
-        "application": f"/aws/containerinsights/{CLUSTER}/application",
-        "performance": f"/aws/containerinsights/{CLUSTER}/performance",
+        **{kind: f"/aws/containerinsights/{CLUSTER}/{kind}" for kind in ("application", "dataplane", "host", "performance")},
         "control-plane": control_plane.inputs["name"],
     }
     for kind, group_name in expected.items():

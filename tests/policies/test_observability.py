@@ -185,7 +185,7 @@ def test_an_archive_that_expires_too_soon_does_not_count() -> None:
         sooner,
     )
     found = messages(RETENTION.violations(short, YEAR))
-    assert len(found) == 2  # application and performance in us-east-1
+    assert len(found) == 4  # application, dataplane, host and performance in us-east-1
     assert all("the bucket expires objects after 180 days" in m for m in found)
 
 

@@ -817,6 +817,13 @@ class NotificationConfig(_Model):
         return self
 
 
+# Traefik's request-duration histogram buckets, in seconds (set through the chart's
+# `metrics.prometheus.buckets`, components/ingress.py; Traefik's default 0.1,0.3,1.2,5 has no edge
+# at 0.25 or 0.5). histogram_quantile interpolates inside a bucket, so a p95 threshold is exact
+# only on a bucket edge: every p95 threshold must be one of these.
+LATENCY_BUCKETS_SECONDS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
 class CriticalThresholds(_Model):
     """Page someone: the platform is failing its users."""
 
@@ -852,6 +859,18 @@ class AlertThresholds(_Model):
             if warning >= critical:
                 raise KeyedValueError(
                     f"warning.{to_camel(key)}", f"{warning:g} is not below critical.{to_camel(key)} {critical:g}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _latency_on_a_bucket_edge(self) -> AlertThresholds:
+        edges = ", ".join(f"{edge * 1000:g}" for edge in LATENCY_BUCKETS_SECONDS)
+        for severity in ("critical", "warning"):
+            value: float = getattr(self, severity).p95_latency_ms
+            if value / 1000 not in LATENCY_BUCKETS_SECONDS:
+                raise KeyedValueError(
+                    f"{severity}.p95LatencyMs",
+                    f"{value:g} is not a latency histogram bucket edge (ms: {edges}); p95 between edges is interpolated",
                 )
         return self
 

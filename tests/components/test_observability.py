@@ -198,14 +198,28 @@ def test_the_required_thresholds_are_the_defaults(graph: Graph) -> None:
 
 def test_configured_thresholds_reach_the_expressions() -> None:
     thresholds = AlertThresholds.model_validate(
-        {"critical": {"errorRatePercent": 2, "p95LatencyMs": 800, "diskFreePercent": 15}, "warning": {"cpuPercent": 75}}
+        {"critical": {"errorRatePercent": 2, "p95LatencyMs": 1000, "diskFreePercent": 15}, "warning": {"cpuPercent": 75}}
     )
     rules = {(r.platform_alert, r.severity): r for r in alert_rules(thresholds, RuleScope("sandbox", ["sandbox"], {}))}
     assert threshold_of(rules["error-rate", "critical"].expression) == 0.02
-    assert threshold_of(rules["p95-latency", "critical"].expression) == 0.8
+    assert threshold_of(rules["p95-latency", "critical"].expression) == 1.0
     assert threshold_of(rules["disk-space", "critical"].expression) == 0.15
     assert threshold_of(rules["cpu", "warning"].expression) == 0.75
     assert "<" in rules["disk-space", "critical"].expression  # free space below the share
+
+
+def test_every_latency_threshold_is_an_edge_of_traefiks_histogram_buckets(graph: Graph) -> None:
+    """histogram_quantile interpolates linearly inside a bucket: only an edge is measured exactly."""
+    (traefik,) = [
+        r for r in graph.by_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "traefik" and REGION in r.name
+    ]
+    buckets = [float(edge) for edge in traefik.inputs["values"]["metrics"]["prometheus"]["buckets"].split(",")]
+    assert buckets == sorted(buckets)
+    latency = [rule for rule in registered_rules(graph) if rule["labels"]["platform_alert"] == "p95-latency"]
+    assert len(latency) == 2
+    for rule in latency:
+        assert "traefik_service_request_duration_seconds_bucket" in rule["expr"]
+        assert threshold_of(rule["expr"]) in buckets, rule["alert"]
 
 
 def test_a_malformed_expression_is_refused_by_the_parser() -> None:

@@ -45,9 +45,12 @@ REQUIRED_ALERTS: tuple[tuple[str, Severity], ...] = (
     ("pods-not-ready", "warning"),
     ("hpa-at-maximum", "warning"),
     ("node-group-at-maximum", "warning"),
+    ("replication-lag", "critical"),
 )
 # Alerts made as CloudWatch alarms (their data is in CloudWatch Logs), not Prometheus rules.
 DATABASE_ALERTS = ("database-connection-failures", "slow-queries")
+# Made by the data stores themselves (components/alarms.py lag_alarm), on the critical topic.
+DATA_STORE_ALERTS = ("replication-lag",)
 # The label on the kubelet job's series that holds the node's group (node label `platform/node-group`
 # through Prometheus' labelmap, which turns every character outside [a-zA-Z0-9_] into `_`).
 NODE_GROUP_SERIES_LABEL = "platform_node_group"

@@ -133,6 +133,8 @@ class ObservabilityArgs:
     ingress_namespace: str
     ingress_pod_labels: Mapping[str, str]
     node_group_max_sizes: Mapping[str, int]
+    topics: Mapping[Severity, aws.sns.Topic]
+    """The critical and warning topics (components/alert_topics.py)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """The cluster and the database: add-ons, the collector and the filters on their log groups wait for them."""
 
@@ -199,8 +201,9 @@ class Observability(pulumi.ComponentResource):
             tags={"AMPAgentlessScraper": ""},
             opts=pulumi.ResourceOptions(parent=self, protect=prod),
         )
-        self._topic_policies: list[aws.sns.TopicPolicy] = []
-        self.topics = {severity: self._topic(severity) for severity in SEVERITIES}
+        # The topics come from AlertTopics (made before the data stores, whose alarms use them).
+        self.topics = dict(args.topics)
+        self._topic_policies = [self._topic_policy(severity, self.topics[severity]) for severity in SEVERITIES]
         self.rules = alert_rules(args.config.thresholds, args.rule_scope)
         self.rule_groups = aws.amp.RuleGroupNamespace(
             f"{name}-alert-rules",
@@ -258,33 +261,10 @@ class Observability(pulumi.ComponentResource):
 
     # --- alerts ------------------------------------------------------------------------------
 
-    def _topic(self, severity: Severity) -> aws.sns.Topic:
-        """A topic AMP's alert manager and CloudWatch alarms publish to, encrypted with its own key."""
+    def _topic_policy(self, severity: Severity, topic: aws.sns.Topic) -> aws.sns.TopicPolicy:
+        """Who may publish to a topic (made by AlertTopics): AMP's alert manager from this workspace only."""
         name, context = f"{self._name}-{severity}", self._context
         same_account = Condition(test="StringEquals", variable="aws:SourceAccount", values=[context.account])
-        key = customer_managed_key(
-            f"{name}-key",
-            description=f"Encrypts the {severity} alert topic of {self._args.cluster_name}",
-            context=context,
-            parent=self,
-            service_statements=[
-                # Publishing to an encrypted topic needs the key (SNS developer guide, "Configure
-                # KMS permissions for AWS services"): AMP (AMP user guide) and CloudWatch alarms.
-                service_statement(
-                    "ServicesPublish",
-                    "aps.amazonaws.com",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    conditions=[same_account],
-                ),
-                service_statement(
-                    "CloudWatchAlarmsPublish",
-                    "cloudwatch.amazonaws.com",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    conditions=[same_account],
-                ),
-            ],
-        )
-        topic = aws.sns.Topic(name, kms_master_key_id=key.arn, opts=pulumi.ResourceOptions(parent=self))
         policy = aws.iam.get_policy_document_output(
             statements=[
                 Statement(
@@ -324,19 +304,9 @@ class Observability(pulumi.ComponentResource):
             ],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        topic_policy = aws.sns.TopicPolicy(
+        return aws.sns.TopicPolicy(
             f"{name}-policy", arn=topic.arn, policy=policy.json, opts=pulumi.ResourceOptions(parent=self)
         )
-        self._topic_policies.append(topic_policy)
-        for index, subscription in enumerate(self._args.config.notifications.get(severity, [])):
-            aws.sns.TopicSubscription(
-                f"{name}-subscription-{index}",
-                topic=topic.arn,
-                protocol=subscription.protocol,
-                endpoint=subscription.endpoint,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        return topic
 
     def _alarm(
         self, suffix: str, *, metric: str, threshold: float, severity: Severity, description: str

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.alert_rules import DATABASE_ALERTS, REQUIRED_ALERTS
+from components.alert_rules import DATA_STORE_ALERTS, DATABASE_ALERTS, REQUIRED_ALERTS
 from policies.rule import Resource, StackRule, at, each, is_unknown, mapping, schema, sequence, tags_of
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -102,7 +102,7 @@ def _alerting(resources: Sequence[Resource], config: Mapping[str, Any]) -> Itera
             found.setdefault(f"{labels.get('platform_alert')}/{labels.get('severity')}", []).append(rule)
         for alert, severity in REQUIRED_ALERTS:
             key = f"{alert}/{severity}"
-            if alert in DATABASE_ALERTS or alert == "node-group-at-maximum":
+            if alert in (*DATABASE_ALERTS, *DATA_STORE_ALERTS) or alert == "node-group-at-maximum":
                 continue
             matching = found.get(key, [])
             if not matching:
@@ -116,6 +116,7 @@ def _alerting(resources: Sequence[Resource], config: Mapping[str, Any]) -> Itera
                 )
         yield from _node_groups(resources, cluster, found.get("node-group-at-maximum/warning", []))
         yield from _database_alarms(resources, cluster, bounds)
+        yield from _replication_lag(resources, cluster)
         yield from _routing(resources, cluster)
 
 
@@ -169,6 +170,45 @@ def _database_alarms(
             f"{bounds['slow-queries/warning']:g} s (a SlowQueries metric filter with milliseconds>=N)",
             cluster.urn,
         )
+
+
+def _actions(alarm: Resource) -> set[str]:
+    """What an alarm notifies: the URNs its alarmActions came from and the ARNs typed in."""
+    typed = {str(arn) for arn in sequence(alarm.props.get("alarmActions")) if isinstance(arn, str)}
+    return set(alarm.sources("alarmActions")) | typed
+
+
+def _is_lag(alarm: Resource) -> bool:
+    """A replication-lag alarm: tagged so, or on a metric whose name says lag (ReplicaLag,
+    AuroraGlobalDBReplicationLag, GlobalDatastoreReplicationLag), plain or in a query."""
+    if tags_of(alarm).get("platform-alert") == "replication-lag":
+        return True
+    names = [str(alarm.props.get("metricName") or "")]
+    for query in sequence(alarm.props.get("metricQueries")):
+        names += [str(mapping(query).get("expression") or ""), str(at(query, "metric", "metricName") or "")]
+    return any("Lag" in name for name in names)
+
+
+def _replication_lag(resources: Sequence[Resource], cluster: Resource) -> Iterator[tuple[str, str]]:
+    """Replication lag above the RPO pages someone: every lag alarm of the region notifies the
+    critical topic (the one the critical database alarm notifies)."""
+    alarms = [alarm for alarm in each(resources, METRIC_ALARM) if _same_region(alarm, cluster)]
+    critical = [
+        alarm
+        for alarm in alarms
+        if tags_of(alarm).get("platform-alert") == "database-connection-failures"
+        and tags_of(alarm).get("severity") == "critical"
+    ]
+    critical_topics = set().union(*(_actions(alarm) for alarm in critical)) if critical else set()
+    for alarm in alarms:
+        if not _is_lag(alarm) or is_unknown(alarm.props.get("alarmActions")):
+            continue
+        if alarm.props.get("actionsEnabled") is False or not (_actions(alarm) & critical_topics):
+            yield (
+                f"cluster {cluster.name}: replication-lag alarm {alarm.name} does not notify the critical alert "
+                "topic (set the data store's alarm_topic_arn to it)",
+                alarm.urn,
+            )
 
 
 def _routing(resources: Sequence[Resource], cluster: Resource) -> Iterator[tuple[str, str]]:

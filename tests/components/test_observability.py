@@ -193,7 +193,11 @@ def test_the_required_thresholds_are_the_defaults(graph: Graph) -> None:
     # One node-group rule per group, at its maxSize (prod: system 6, sandbox 30).
     assert sorted(by_key["node-group-at-maximum/warning"]) == [6, 30]
     required = {f"{alert}/{severity}" for alert, severity in REQUIRED_ALERTS}
-    assert required - set(by_key) == {"database-connection-failures/critical", "slow-queries/warning"}
+    assert required - set(by_key) == {
+        "database-connection-failures/critical",
+        "slow-queries/warning",
+        "replication-lag/critical",
+    }
 
 
 def test_configured_thresholds_reach_the_expressions() -> None:
@@ -285,6 +289,18 @@ def test_database_alerts_are_log_metric_filters_and_alarms_on_the_two_topics(gra
     # The filters wait for the database that makes the log group.
     (database,) = [r for r in graph.by_type("aws:rds/cluster:Cluster") if r.name.startswith(f"{REGION}-postgres")]
     assert database.urn in slow.dependencies
+
+
+def test_the_data_stores_replication_lag_alarms_notify_the_critical_topic(graph: Graph) -> None:
+    lag = [r for r in graph.by_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r.name.endswith("-lag")]
+    assert len(lag) >= 2  # prod's secondary regions: the global database and the queue's global datastore
+    for alarm in lag:
+        region = alarm.name.split("-postgres")[0].split("-redis")[0]
+        critical = graph.one("aws:sns/topic:Topic", f"{region}-observability-critical")
+        assert alarm.inputs["alarmActions"] == [critical.outputs["arn"]], alarm.name
+        assert alarm.inputs["insufficientDataActions"] == [critical.outputs["arn"]], alarm.name
+    # No data store keeps a topic of its own that nobody subscribes to.
+    assert not [r.name for r in graph.by_type("aws:sns/topic:Topic") if r.name.endswith("-alarms")]
 
 
 # --- logs ----------------------------------------------------------------------------------------

@@ -195,3 +195,27 @@ def test_a_short_group_without_archive_still_fails_and_a_long_one_passes() -> No
     assert RETENTION.violations([with_props(flow[0], retentionInDays=90)], YEAR) != []
     assert RETENTION.violations([with_props(flow[0], retentionInDays=400)], YEAR) == []
     assert RETENTION.violations([with_props(flow[0], retentionInDays=0)], YEAR) == []  # 0: forever
+
+
+def test_replication_lag_must_notify_the_critical_topic() -> None:
+    """Lag above the RPO reaches no one on a data store's own topic (nothing subscribes to it)."""
+    lag = "eu-west-1-postgres-global-lag"
+    resources = prod()
+    assert any(r.name == lag for r in resources)
+
+    def own_topic(resource: Resource) -> Resource:
+        if resource.name != lag:
+            return resource
+        return dataclasses.replace(
+            resource,
+            props={**resource.props, "alarmActions": ["arn:aws:sns:eu-west-1:333333333333:postgres-alarms"]},
+            property_dependencies={**resource.property_dependencies, "alarmActions": []},
+        )
+
+    found = messages(ALERTS.violations([own_topic(r) for r in resources]))
+    assert found == [
+        "cluster eu-west-1-cluster-eks: replication-lag alarm eu-west-1-postgres-global-lag does not notify the "
+        "critical alert topic (set the data store's alarm_topic_arn to it)"
+    ]
+    silenced = [dataclasses.replace(r, props={**r.props, "actionsEnabled": False}) if r.name == lag else r for r in resources]
+    assert len(ALERTS.violations(silenced)) == 1

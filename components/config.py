@@ -870,7 +870,8 @@ class AlertThresholds(_Model):
             if value / 1000 not in LATENCY_BUCKETS_SECONDS:
                 raise KeyedValueError(
                     f"{severity}.p95LatencyMs",
-                    f"{value:g} is not a latency histogram bucket edge (ms: {edges}); p95 between edges is interpolated",
+                    f"{value:g} is not a latency histogram bucket edge (ms: {edges}); "
+                    "p95 between edges is interpolated",
                 )
         return self
 

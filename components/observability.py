@@ -55,7 +55,7 @@ from components.dashboards import (
     RegionView,
     region_dashboard,
 )
-from components.kms import customer_managed_key, service_statement
+from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_groups
 from components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alert_topics import AlertTopics
 from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs, DeployerAccess
 from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from components.cluster_autoscaler import image_tag
@@ -27,7 +28,6 @@ from components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringAr
 from components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
-from components.alert_topics import AlertTopics
 from components.observability import Observability, ObservabilityArgs
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from components.alert_rules import DATA_STORE_ALERTS, DATABASE_ALERTS, REQUIRED_ALERTS
+from policies.alert_expressions import comparison, duration_seconds
 from policies.rule import Resource, StackRule, at, each, is_unknown, mapping, schema, sequence, tags_of
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -75,22 +76,53 @@ def _prometheus_rules(groups: Sequence[Resource]) -> list[Mapping[str, Any]] | N
     return rules
 
 
+# The metric each required alert must watch on its compared side (components/alert_rules.py): a
+# rule on another metric, or on none (`vector(0) > 1`), alerts on nothing.
+ALERT_METRICS: dict[str, str] = {
+    "error-rate": "traefik_service_requests_total",
+    "p95-latency": "traefik_service_request_duration_seconds_bucket",
+    "service-unavailable": "kube_deployment_status_replicas_available",
+    "disk-space": "node_filesystem_avail_bytes",
+    "memory": "container_memory_working_set_bytes",
+    "cpu": "container_cpu_usage_seconds_total",
+    "pods-not-ready": "kube_pod_status_ready",
+    "hpa-at-maximum": "kube_horizontalpodautoscaler_status_current_replicas",
+    "node-group-at-maximum": "up",
+}
+# The longest `for` a required alert may wait before it fires (the longest the rules use).
+MAX_FOR_SECONDS = 900
+
+
 def _threshold(rule: Mapping[str, Any]) -> float | None:
-    try:
-        return float(at(rule, "annotations", "threshold"))
-    except (TypeError, ValueError):
-        return None
+    """The number the rule's expression compares with, from its parse tree (None: no filtering comparison)."""
+    found = comparison(str(rule.get("expr") or ""))
+    return found.threshold if found is not None else None
 
 
-def _within(key: str, value: float | None, bound: float) -> bool:
-    if value is None:
+def _within(key: str, rule: Mapping[str, Any], bound: float) -> bool:
+    """The rule fires at `bound` or earlier: the right operator, the number on the right side of it,
+    the required metric on the left."""
+    found = comparison(str(rule.get("expr") or ""))
+    if found is None or ALERT_METRICS.get(key.split("/")[0], "") not in found.metrics:
         return False
-    return value >= bound if key in AT_LEAST else value <= bound
+    if key == "service-unavailable/critical":  # no replica available: `== 0` (or `< 1`)
+        return (found.op in ("==", "<=") and found.threshold == bound) or (
+            found.op == "<" and bound < found.threshold <= bound + 1
+        )
+    if key in AT_LEAST:
+        return found.op in ("<", "<=") and found.threshold >= bound
+    return found.op in (">", ">=") and found.threshold <= bound
+
+
+def _waits_too_long(rule: Mapping[str, Any], limit: float) -> bool:
+    seconds = duration_seconds(rule.get("for"))
+    return seconds is None or seconds > limit
 
 
 def _alerting(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """Each EKS cluster's region alerts on every required threshold, routed by severity."""
     bounds = {**DEFAULT_THRESHOLDS, **mapping(config.get("thresholds"))}
+    limit = float(config.get("maxForSeconds", MAX_FOR_SECONDS))
     for cluster in each(resources, EKS_CLUSTER):
         where = f"cluster {cluster.name}"
         rules = _prometheus_rules([r for r in each(resources, RULE_GROUPS) if _same_region(r, cluster)])
@@ -107,36 +139,75 @@ def _alerting(resources: Sequence[Resource], config: Mapping[str, Any]) -> Itera
             matching = found.get(key, [])
             if not matching:
                 yield f"{where}: no {severity} alert rule on {alert} (labels platform_alert, severity)", cluster.urn
-            elif not any(_within(key, _threshold(rule), bounds[key]) for rule in matching):
-                shown = ", ".join(str(at(rule, "annotations", "threshold")) for rule in matching)
+                continue
+            if not any(_within(key, rule, bounds[key]) for rule in matching):
+                shown = ", ".join(str(rule.get("expr")) for rule in matching)
                 direction = "at least" if key in AT_LEAST else "at most"
                 yield (
-                    f"{where}: the {severity} {alert} alert's threshold ({shown}) must be {direction} {bounds[key]:g}",
+                    f"{where}: the {severity} {alert} alert must compare {ALERT_METRICS[alert]} with a threshold "
+                    f"{direction} {bounds[key]:g} (expression: {shown})",
                     cluster.urn,
                 )
-        yield from _node_groups(resources, cluster, found.get("node-group-at-maximum/warning", []))
+            elif not any(_within(key, rule, bounds[key]) and not _waits_too_long(rule, limit) for rule in matching):
+                shown = ", ".join(str(rule.get("for")) for rule in matching)
+                yield (
+                    f"{where}: the {severity} {alert} alert waits too long to fire (for: {shown}; at most {limit:g} s)",
+                    cluster.urn,
+                )
+        yield from _node_groups(resources, cluster, found.get("node-group-at-maximum/warning", []), limit)
         yield from _database_alarms(resources, cluster, bounds)
         yield from _replication_lag(resources, cluster)
         yield from _routing(resources, cluster)
 
 
 def _node_groups(
-    resources: Sequence[Resource], cluster: Resource, rules: Sequence[Mapping[str, Any]]
+    resources: Sequence[Resource], cluster: Resource, rules: Sequence[Mapping[str, Any]], limit: float
 ) -> Iterator[tuple[str, str]]:
-    by_group = {str(at(rule, "labels", "node_group")): _threshold(rule) for rule in rules}
+    key = "node-group-at-maximum/warning"
+    by_group: dict[str, list[Mapping[str, Any]]] = {}
+    for rule in rules:
+        by_group.setdefault(str(at(rule, "labels", "node_group")), []).append(rule)
     for group in each(resources, EKS_NODE_GROUP):
         if not _same_region(group, cluster):
             continue
         name = mapping(group.props.get("labels")).get(NODE_GROUP_LABEL)
         maximum = at(group.props, "scalingConfig", "maxSize")
-        if not isinstance(name, str) or not isinstance(maximum, (int, float)):
+        if not isinstance(maximum, (int, float)):
+            continue  # unknown in a preview
+        if not isinstance(name, str):
+            # The rules count a group's nodes by this label: a group without it is watched by none.
+            yield (
+                f"cluster {cluster.name}: node group {group.name} has no {NODE_GROUP_LABEL} label, so no alert "
+                f"can see it reach its maxSize {maximum:g}",
+                group.urn,
+            )
             continue
-        threshold = by_group.get(name)
-        if threshold is None or threshold > maximum:
+        fitting = [
+            rule
+            for rule in by_group.get(name, [])
+            if _within(key, rule, maximum) and not _waits_too_long(rule, limit) and name in str(rule.get("expr"))
+        ]
+        if not fitting:
             yield (
                 f"cluster {cluster.name}: no warning alert on node group {name} reaching its maxSize {maximum:g}",
                 group.urn,
             )
+
+
+def _notifies(alarm: Resource) -> bool:
+    """The alarm has somewhere to go: actions set and enabled (an unknown list in a preview counts)."""
+    actions = alarm.props.get("alarmActions")
+    if is_unknown(actions):
+        return True
+    return alarm.props.get("actionsEnabled") is not False and bool(sequence(actions))
+
+
+def _filter_of(resources: Sequence[Resource], cluster: Resource, metric: str) -> list[Resource]:
+    return [
+        f
+        for f in each(resources, METRIC_FILTER)
+        if _same_region(f, cluster) and at(f.props, "metricTransformation", "name") == metric
+    ]
 
 
 def _database_alarms(
@@ -149,25 +220,29 @@ def _database_alarms(
     }
     failures = alarms.get("database-connection-failures")
     threshold = failures.props.get("threshold") if failures else None
-    if failures is None or not (
-        isinstance(threshold, (int, float)) and threshold <= bounds["database-connection-failures/critical"]
+    if (
+        failures is None
+        or not (isinstance(threshold, (int, float)) and threshold <= bounds["database-connection-failures/critical"])
+        or not _notifies(failures)
+        # The alarm reads the metric a filter on the database's log writes; no filter, no data.
+        or not _filter_of(resources, cluster, str(failures.props.get("metricName")))
     ):
         yield (
             f"cluster {cluster.name}: no alarm (tag platform-alert: database-connection-failures) at "
-            f"{bounds['database-connection-failures/critical']:g} failed connection(s) or fewer",
+            f"{bounds['database-connection-failures/critical']:g} failed connection(s) or fewer, with alarm "
+            "actions, on the metric a log metric filter writes",
             cluster.urn,
         )
     slow = alarms.get("slow-queries")
     patterns = [
         str(f.props.get("pattern"))
-        for f in each(resources, METRIC_FILTER)
-        if _same_region(f, cluster) and at(f.props, "metricTransformation", "name") == "SlowQueries"
+        for f in _filter_of(resources, cluster, str(slow.props.get("metricName") if slow else "SlowQueries"))
     ]
     limits = [float(match.group(1)) / 1000 for pattern in patterns if (match := _SLOW_MS.search(pattern))]
-    if slow is None or not any(limit <= bounds["slow-queries/warning"] for limit in limits):
+    if slow is None or not _notifies(slow) or not any(limit <= bounds["slow-queries/warning"] for limit in limits):
         yield (
-            f"cluster {cluster.name}: no alarm (tag platform-alert: slow-queries) on statements slower than "
-            f"{bounds['slow-queries/warning']:g} s (a SlowQueries metric filter with milliseconds>=N)",
+            f"cluster {cluster.name}: no alarm (tag platform-alert: slow-queries, with alarm actions) on statements "
+            f"slower than {bounds['slow-queries/warning']:g} s (a metric filter with milliseconds>=N)",
             cluster.urn,
         )
 
@@ -211,6 +286,22 @@ def _replication_lag(resources: Sequence[Resource], cluster: Resource) -> Iterat
             )
 
 
+def _receiver_topics(inner: Any, severity: str) -> set[str]:
+    """The SNS topics the route for `severity` ends at (its receiver's sns_configs)."""
+    names = [
+        str(mapping(route).get("receiver"))
+        for route in sequence(at(inner, "route", "routes"))
+        if f'severity="{severity}"' in [str(m) for m in sequence(mapping(route).get("matchers"))]
+    ]
+    topics: set[str] = set()
+    for receiver in sequence(mapping(inner).get("receivers")):
+        if str(mapping(receiver).get("name")) in names[:1]:  # the first matching route wins (continue: false)
+            topics |= {
+                str(at(c, "topic_arn")) for c in sequence(mapping(receiver).get("sns_configs")) if at(c, "topic_arn")
+            }
+    return topics
+
+
 def _routing(resources: Sequence[Resource], cluster: Resource) -> Iterator[tuple[str, str]]:
     definitions = [d for d in each(resources, ALERT_MANAGER) if _same_region(d, cluster)]
     if not definitions:
@@ -224,12 +315,18 @@ def _routing(resources: Sequence[Resource], cluster: Resource) -> Iterator[tuple
             inner = yaml.safe_load(str(at(yaml.safe_load(str(text)), "alertmanager_config") or ""))
         except (yaml.YAMLError, AttributeError):
             inner = None
-        routes = sequence(at(inner, "route", "routes"))
-        matchers = {str(m) for route in routes for m in sequence(mapping(route).get("matchers"))}
-        missing = [s for s in ("critical", "warning") if f'severity="{s}"' not in matchers]
+        topics = {severity: _receiver_topics(inner, severity) for severity in ("critical", "warning")}
+        missing = [severity for severity, arns in topics.items() if not arns]
         if missing:
             yield (
-                f"cluster {cluster.name}: the alert manager has no route for severity {', '.join(missing)}",
+                f"cluster {cluster.name}: the alert manager has no route for severity {', '.join(missing)} "
+                "to a receiver with an SNS topic",
+                definition.urn,
+            )
+        elif topics["critical"] & topics["warning"]:
+            yield (
+                f"cluster {cluster.name}: critical and warning alerts go to the same SNS topic; they must page "
+                "differently (two topics)",
                 definition.urn,
             )
 
@@ -297,7 +394,10 @@ OBSERVABILITY_STACK_RULES = (
                 "object",
                 DEFAULT_THRESHOLDS,
                 "the loosest allowed threshold per <platform_alert>/<severity>, in the expressions' units",
-            )
+            ),
+            "maxForSeconds": schema(
+                "integer", MAX_FOR_SECONDS, "the longest `for` a required alert may wait", minimum=0, maximum=3600
+            ),
         },
         remediation="Set `platform:observability` in the stack config (docs/observability.md); keep thresholds "
         "at the required values or stricter.",

@@ -20,9 +20,9 @@ from components.alert_rules import (
     alertmanager_definition,
     rule_file,
 )
+from components.cluster import ADDONS
 from components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
 from components.dashboards import RegionView, global_dashboard, region_dashboard
-from components.cluster import ADDONS
 from components.observability import ADDON_NAMESPACES, COLLECTOR_USER, SLOW_QUERY_PATTERN
 from policies.rules.capacity import capacity_items
 from preflight.mocks import Registration
@@ -113,9 +113,7 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 def test_every_namespace_an_add_on_or_chart_lands_in_has_a_network_policy(graph: Graph) -> None:
     """Strict network-policy mode (VPC CNI, cluster-wide): a pod no policy selects is deny-all."""
     landing = {spec.name: "kube-system" for spec in ADDONS} | ADDON_NAMESPACES
-    policies = {
-        (r.provider_urn, r.inputs["metadata"]["namespace"]): r.urn for r in graph.by_type(NETWORK_POLICY)
-    }
+    policies = {(r.provider_urn, r.inputs["metadata"]["namespace"]): r.urn for r in graph.by_type(NETWORK_POLICY)}
     clusters = {r.inputs["name"]: r for r in graph.by_type("aws:eks/cluster:Cluster")}
     checked = 0
     for addon in graph.by_type("aws:eks/addon:Addon"):
@@ -202,7 +200,10 @@ def test_the_required_thresholds_are_the_defaults(graph: Graph) -> None:
 
 def test_configured_thresholds_reach_the_expressions() -> None:
     thresholds = AlertThresholds.model_validate(
-        {"critical": {"errorRatePercent": 2, "p95LatencyMs": 1000, "diskFreePercent": 15}, "warning": {"cpuPercent": 75}}
+        {
+            "critical": {"errorRatePercent": 2, "p95LatencyMs": 1000, "diskFreePercent": 15},
+            "warning": {"cpuPercent": 75},
+        }
     )
     rules = {(r.platform_alert, r.severity): r for r in alert_rules(thresholds, RuleScope("sandbox", ["sandbox"], {}))}
     assert threshold_of(rules["error-rate", "critical"].expression) == 0.02
@@ -328,7 +329,10 @@ def test_every_log_group_and_the_control_plane_go_to_the_archive_stream(graph: G
     stream = one(graph, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "archive-stream")
     control_plane = graph.one("aws:cloudwatch/logGroup:LogGroup", f"{REGION}-cluster-control-plane-logs")
     expected = {
-        **{kind: f"/aws/containerinsights/{CLUSTER}/{kind}" for kind in ("application", "dataplane", "host", "performance")},
+        **{
+            kind: f"/aws/containerinsights/{CLUSTER}/{kind}"
+            for kind in ("application", "dataplane", "host", "performance")
+        },
         "control-plane": control_plane.inputs["name"],
     }
     for kind, group_name in expected.items():

@@ -1,4 +1,4 @@
-"""The critical and warning alert topics of one region, made before anything that alarms into them.
+"""The critical, warning and heartbeat alert topics of one region, made before anything that alarms into them.
 
 The data stores' CloudWatch alarms (replication lag above the RPO among them) and the
 Observability component's alert manager and alarms publish here; who may publish is the topic
@@ -13,32 +13,32 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
-from components.alert_rules import SEVERITIES, Severity
+from components.alert_rules import TOPIC_KINDS, TopicKind
 from components.aws_context import AwsContext
 from components.config import NotificationConfig
 from components.kms import customer_managed_key, service_statement
 
 
 class AlertTopics(pulumi.ComponentResource):
-    """Two SNS topics (critical, warning), each encrypted with its own key, with subscriptions from config."""
+    """Three SNS topics (critical, warning, heartbeat), each encrypted with its own key, subscriptions from config."""
 
-    topics: dict[Severity, aws.sns.Topic]
+    topics: dict[TopicKind, aws.sns.Topic]
 
     def __init__(
         self,
         name: str,
         *,
         cluster_name: str,
-        notifications: Mapping[Severity, Sequence[NotificationConfig]],
+        notifications: Mapping[TopicKind, Sequence[NotificationConfig]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("platform:index:AlertTopics", name, None, opts)
         self._name, self._cluster_name = name, cluster_name
         self._context = AwsContext.of(self)
-        self.topics = {severity: self._topic(severity, notifications.get(severity, [])) for severity in SEVERITIES}
+        self.topics = {kind: self._topic(kind, notifications.get(kind, [])) for kind in TOPIC_KINDS}
         self.register_outputs({severity: topic.arn for severity, topic in self.topics.items()})
 
-    def _topic(self, severity: Severity, subscriptions: Sequence[NotificationConfig]) -> aws.sns.Topic:
+    def _topic(self, severity: TopicKind, subscriptions: Sequence[NotificationConfig]) -> aws.sns.Topic:
         """A topic AMP's alert manager and CloudWatch alarms publish to, encrypted with its own key."""
         name, context = f"{self._name}-{severity}", self._context
         same_account = Condition(test="StringEquals", variable="aws:SourceAccount", values=[context.account])

@@ -883,8 +883,10 @@ class ObservabilityConfig(_Model):
         ObservabilityAddon, Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
     ] = Field(description="the version of each observability add-on (aws eks describe-addon-versions)")
     thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
-    notifications: dict[Literal["critical", "warning"], list[NotificationConfig]] = Field(
-        default_factory=dict, description="SNS subscriptions of the critical and warning topics"
+    notifications: dict[Literal["critical", "warning", "heartbeat"], list[NotificationConfig]] = Field(
+        default_factory=dict,
+        description="SNS subscriptions of the critical and warning topics, and of the heartbeat (a dead man's "
+        "switch's HTTPS endpoint: it alerts when the Watchdog's notifications stop)",
     )
     log_retention_days: int = Field(default=30, description="searchable in CloudWatch Logs")
     archive_days: int = Field(default=365, ge=1, le=3650, description="kept in the S3 archive, then expired")

@@ -38,10 +38,11 @@ from pulumi_aws.iam import GetPolicyDocumentStatementPrincipalArgs as Principal
 from components import iam
 from components.alert_rules import (
     KUBELET_JOB,
-    SEVERITIES,
+    TOPIC_KINDS,
     AlertRule,
     RuleScope,
     Severity,
+    TopicKind,
     alert_rules,
     alertmanager_definition,
     rule_file,
@@ -133,8 +134,8 @@ class ObservabilityArgs:
     ingress_namespace: str
     ingress_pod_labels: Mapping[str, str]
     node_group_max_sizes: Mapping[str, int]
-    topics: Mapping[Severity, aws.sns.Topic]
-    """The critical and warning topics (components/alert_topics.py)."""
+    topics: Mapping[TopicKind, aws.sns.Topic]
+    """The critical, warning and heartbeat topics (components/alert_topics.py)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """The cluster and the database: add-ons, the collector and the filters on their log groups wait for them."""
 
@@ -168,7 +169,7 @@ class Observability(pulumi.ComponentResource):
 
     workspace_arn: pulumi.Output[str]
     """The AMP workspace."""
-    topic_arns: dict[Severity, pulumi.Output[str]]
+    topic_arns: dict[TopicKind, pulumi.Output[str]]
     """The SNS topics critical and warning alerts go to."""
     archive_bucket: pulumi.Output[str]
     """The S3 bucket that keeps the logs a year."""
@@ -203,7 +204,7 @@ class Observability(pulumi.ComponentResource):
         )
         # The topics come from AlertTopics (made before the data stores, whose alarms use them).
         self.topics = dict(args.topics)
-        self._topic_policies = [self._topic_policy(severity, self.topics[severity]) for severity in SEVERITIES]
+        self._topic_policies = [self._topic_policy(kind, self.topics[kind]) for kind in TOPIC_KINDS]
         self.rules = alert_rules(args.config.thresholds, args.rule_scope)
         self.rule_groups = aws.amp.RuleGroupNamespace(
             f"{name}-alert-rules",
@@ -215,8 +216,8 @@ class Observability(pulumi.ComponentResource):
         self.alert_manager = aws.amp.AlertManagerDefinition(
             f"{name}-alert-manager",
             workspace_id=self.workspace.id,
-            definition=pulumi.Output.all(*(self.topics[s].arn for s in SEVERITIES)).apply(
-                lambda arns: alertmanager_definition(dict(zip(SEVERITIES, arns, strict=True)), args.region)
+            definition=pulumi.Output.all(*(self.topics[kind].arn for kind in TOPIC_KINDS)).apply(
+                lambda arns: alertmanager_definition(dict(zip(TOPIC_KINDS, arns, strict=True)), args.region)
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._topic_policies)),
         )
@@ -261,7 +262,7 @@ class Observability(pulumi.ComponentResource):
 
     # --- alerts ------------------------------------------------------------------------------
 
-    def _topic_policy(self, severity: Severity, topic: aws.sns.Topic) -> aws.sns.TopicPolicy:
+    def _topic_policy(self, severity: TopicKind, topic: aws.sns.Topic) -> aws.sns.TopicPolicy:
         """Who may publish to a topic (made by AlertTopics): AMP's alert manager from this workspace only."""
         name, context = f"{self._name}-{severity}", self._context
         same_account = Condition(test="StringEquals", variable="aws:SourceAccount", values=[context.account])

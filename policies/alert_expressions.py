@@ -9,6 +9,7 @@ watches are the selectors on the comparison's left.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -75,8 +76,8 @@ def comparison(expression: str) -> Comparison | None:
 
 def duration_seconds(text: object) -> float | None:
     """A rule's `for` in seconds (absent: 0, the rule fires at once); None when it is not a duration."""
-    if text is None or text == "":
-        return 0.0
+    if text is None or re.fullmatch(r"0*(ms|s|m|h|d|w|y)?", str(text).strip()):
+        return 0.0  # the parser refuses a zero duration; Prometheus reads it as "at once"
     try:
         return float(promql_parser.parse_duration(str(text)).total_seconds())
     except (ValueError, TypeError):

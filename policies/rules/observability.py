@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.alert_rules import DATA_STORE_ALERTS, DATABASE_ALERTS, REQUIRED_ALERTS
+from components.alert_rules import DATA_STORE_ALERTS, DATABASE_ALERTS, META_ALERTS, REQUIRED_ALERTS
 from policies.alert_expressions import comparison, duration_seconds
 from policies.rule import Resource, StackRule, at, each, is_unknown, mapping, schema, sequence, tags_of
 
@@ -152,6 +152,17 @@ def _alerting(resources: Sequence[Resource], config: Mapping[str, Any]) -> Itera
                 shown = ", ".join(str(rule.get("for")) for rule in matching)
                 yield (
                     f"{where}: the {severity} {alert} alert waits too long to fire (for: {shown}; at most {limit:g} s)",
+                    cluster.urn,
+                )
+        for alert, severity in META_ALERTS:
+            # Metrics that stop arriving, and alerting itself: present, PromQL, not waiting too long.
+            if not any(
+                comparison(str(rule.get("expr") or "")) is not None and not _waits_too_long(rule, limit)
+                for rule in found.get(f"{alert}/{severity}", [])
+            ):
+                yield (
+                    f"{where}: no {severity} alert rule on {alert} (labels platform_alert, severity): "
+                    "nothing would say that metrics stopped arriving or that alerting broke",
                     cluster.urn,
                 )
         yield from _node_groups(resources, cluster, found.get("node-group-at-maximum/warning", []), limit)

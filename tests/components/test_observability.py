@@ -237,7 +237,7 @@ def test_a_malformed_expression_is_refused_by_the_parser() -> None:
 def test_alerts_route_by_severity_to_two_encrypted_topics(graph: Graph) -> None:
     definition = one(graph, "aws:amp/alertManagerDefinition:AlertManagerDefinition", "alert-manager")
     config = yaml.safe_load(yaml.safe_load(definition.inputs["definition"])["alertmanager_config"])
-    topics = {s: one(graph, "aws:sns/topic:Topic", s) for s in ("critical", "warning")}
+    topics = {s: one(graph, "aws:sns/topic:Topic", s) for s in ("critical", "warning", "heartbeat")}
     receivers = {r["name"]: r["sns_configs"][0] for r in config["receivers"]}
     for severity, topic in topics.items():
         assert receivers[severity]["topic_arn"] == topic.outputs["arn"]
@@ -247,7 +247,41 @@ def test_alerts_route_by_severity_to_two_encrypted_topics(graph: Graph) -> None:
         assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
         assert "aps.amazonaws.com" in json.dumps(policy(key, "policy"))
     routes = {route["receiver"]: route["matchers"] for route in config["route"]["routes"]}
-    assert routes == {"critical": ['severity="critical"'], "warning": ['severity="warning"']}
+    assert routes == {
+        "heartbeat": ['alertname="Watchdog"'],
+        "critical": ['severity="critical"'],
+        "warning": ['severity="warning"'],
+    }
+    # The Watchdog's route comes first (Alertmanager stops at the first match) and repeats often.
+    assert config["route"]["routes"][0]["receiver"] == "heartbeat"
+    assert config["route"]["routes"][0]["repeat_interval"] == "5m"
+    assert len({receiver["topic_arn"] for receiver in receivers.values()}) == 3
+
+
+def test_metrics_that_stop_arriving_alert(graph: Graph) -> None:
+    """kube-prometheus-stack style: a target down per job, a job or key series gone, and the Watchdog."""
+    rules = registered_rules(graph)
+    scrape = yaml.safe_load(one(graph, "aws:amp/scraper:Scraper", "collector").inputs["scrapeConfiguration"])
+    jobs = {job["job_name"] for job in scrape["scrape_configs"]}
+    down = {rule["labels"]["job"]: rule for rule in rules if rule["alert"] == "MetricsTargetDown"}
+    assert set(down) == jobs
+    for job, rule in down.items():
+        tree = promql_parser.parse(rule["expr"])
+        assert isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) == "=="
+        assert isinstance(tree.lhs, promql_parser.VectorSelector) and tree.lhs.name == "up"
+        assert f'job="{job}"' in str(tree.lhs.matchers) or job in rule["expr"]
+    absent = [rule for rule in rules if rule["alert"] == "MetricsAbsent"]
+    absent_of = set()
+    for rule in absent:
+        tree = promql_parser.parse(rule["expr"])
+        assert isinstance(tree, promql_parser.BinaryExpr) and isinstance(tree.lhs, promql_parser.Call)
+        assert str(tree.lhs.func.name) == "absent"
+        absent_of.add(rule["labels"]["series"])
+        assert rule["labels"]["severity"] == "critical"
+    assert {f'up{{job="{job}"}}' for job in jobs} <= absent_of
+    assert "kube_deployment_status_replicas_available" in absent_of
+    (watchdog,) = [rule for rule in rules if rule["alert"] == "Watchdog"]
+    assert threshold_of(watchdog["expr"]) == 0 and watchdog["expr"].startswith("vector(1)")  # always fires
 
 
 def test_the_topic_policy_lets_only_this_workspace_publish_through_amp(graph: Graph) -> None:
@@ -463,7 +497,7 @@ def test_the_capacity_check_counts_the_observability_agents(graph: Graph) -> Non
 
 
 def test_alertmanager_definition_is_a_config_under_its_key() -> None:
-    text = alertmanager_definition({"critical": "arn:c", "warning": "arn:w"}, "eu-west-1")
+    text = alertmanager_definition({"critical": "arn:c", "warning": "arn:w", "heartbeat": "arn:h"}, "eu-west-1")
     assert text.startswith("alertmanager_config: |\n")
     inner = yaml.safe_load(yaml.safe_load(text)["alertmanager_config"])
     assert inner["route"]["receiver"] == "warning"

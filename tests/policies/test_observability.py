@@ -186,7 +186,7 @@ def test_routing_needs_both_severities() -> None:
     def one_route(resource: Resource) -> Resource:
         outer = yaml.safe_load(resource.props["definition"])
         inner = yaml.safe_load(outer["alertmanager_config"])
-        inner["route"]["routes"] = inner["route"]["routes"][:1]
+        inner["route"]["routes"] = inner["route"]["routes"][:2]  # the Watchdog's and critical
         return with_props(resource, definition=yaml.safe_dump({"alertmanager_config": yaml.safe_dump(inner)}))
 
     found = ALERTS.violations(
@@ -322,3 +322,17 @@ def test_replication_lag_must_notify_the_critical_topic() -> None:
         dataclasses.replace(r, props={**r.props, "actionsEnabled": False}) if r.name == lag else r for r in resources
     ]
     assert len(ALERTS.violations(silenced)) == 1
+
+
+@pytest.mark.parametrize(
+    ("alert", "label"),
+    [("Watchdog", "watchdog"), ("MetricsAbsent", "metrics-absent"), ("MetricsTargetDown", "target-down")],
+)
+def test_without_the_watchdog_or_the_absent_checks_the_stack_fails(alert: str, label: str) -> None:
+    def drop(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [x for x in rules if x["alert"] != alert]
+
+    found = messages(
+        ALERTS.violations(edited(prod(), RULES, "observability-alert-rules", lambda r: rule_file(r, drop)))
+    )
+    assert len(found) == 1 and f"alert rule on {label}" in found[0], alert

@@ -720,6 +720,33 @@ class Observability(pulumi.ComponentResource):
         return self._args.config
 
 
+# Per scrape job, the only metrics kept (a `keep` on `__name__` in metric_relabel_configs, applied
+# after the scrape and before ingestion: Prometheus configuration, <metric_relabel_configs>): what
+# the alert rules read (tests check every metric a rule reads is kept), plus a few for dashboards
+# and capacity. Everything else a target exposes is dropped, so it costs no ingestion. `up` and
+# the scrape_* series are made by the scraper and always kept.
+KEPT_METRICS: dict[str, tuple[str, ...]] = {
+    "kubernetes-apiservers": ("apiserver_request_total", "apiserver_current_inflight_requests"),
+    KUBELET_JOB: ("kubelet_running_pods", "kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes"),
+    "cadvisor": ("container_cpu_usage_seconds_total", "container_memory_working_set_bytes"),
+    "kube-state-metrics": (
+        "kube_deployment_spec_replicas",
+        "kube_deployment_status_replicas_available",
+        "kube_horizontalpodautoscaler_spec_max_replicas",
+        "kube_horizontalpodautoscaler_status_current_replicas",
+        "kube_pod_container_resource_limits",
+        "kube_pod_status_phase",
+        "kube_pod_status_ready",
+    ),
+    "node-exporter": ("node_filesystem_avail_bytes", "node_filesystem_size_bytes"),
+    "traefik": ("traefik_service_requests_total", "traefik_service_request_duration_seconds_bucket"),
+}
+
+
+def _keep(job: str) -> list[dict[str, object]]:
+    return [{"action": "keep", "source_labels": ["__name__"], "regex": "|".join(KEPT_METRICS[job])}]
+
+
 def _tcp(*ports: int) -> list[dict[str, object]]:
     return [{"protocol": "TCP", "port": port} for port in ports]
 
@@ -763,6 +790,11 @@ def addon_network_policies(args: ObservabilityArgs) -> dict[str, dict[str, Any]]
 
 def scrape_configuration(args: ObservabilityArgs) -> str:
     """The collector's Prometheus scrape config (AMP user guide, "Scraper configuration")."""
+    # API-proxied jobs as AWS documents them for the managed collector (terraform-provider-aws
+    # docs, aws_prometheus_scraper example, from the AMP user guide's scraper configuration):
+    # `scheme: https`, the service-account token file, the address kubernetes.default.svc:443, and
+    # no `tls_config`: the collector, not a pod, holds the cluster's CA and token at those paths.
+    # Not verified against GetDefaultScraperConfiguration itself (docs/observability.md).
     api = "kubernetes.default.svc:443"
     token = {"credentials_file": "/var/run/secrets/kubernetes.io/serviceaccount/token"}
 
@@ -815,31 +847,32 @@ def scrape_configuration(args: ObservabilityArgs) -> str:
             {"action": "keep", "source_labels": ["__meta_kubernetes_pod_container_port_name"], "regex": "metrics"},
         ],
     }
+    jobs: list[dict[str, object]] = [
+        {
+            "job_name": "kubernetes-apiservers",
+            "scheme": "https",
+            "authorization": token,
+            "kubernetes_sd_configs": [{"role": "endpoints"}],
+            "relabel_configs": [
+                {
+                    "action": "keep",
+                    "regex": "default;kubernetes;https",
+                    "source_labels": [
+                        "__meta_kubernetes_namespace",
+                        "__meta_kubernetes_service_name",
+                        "__meta_kubernetes_endpoint_port_name",
+                    ],
+                }
+            ],
+        },
+        through_api(KUBELET_JOB, "metrics"),
+        through_api("cadvisor", "metrics/cadvisor"),
+        endpoints("kube-state-metrics", ADDON_NAMESPACES["kube-state-metrics"]),
+        endpoints("node-exporter", ADDON_NAMESPACES["prometheus-node-exporter"]),
+        traefik,
+    ]
     config = {
         "global": {"scrape_interval": f"{args.config.scrape_interval_seconds}s"},
-        "scrape_configs": [
-            {
-                "job_name": "kubernetes-apiservers",
-                "scheme": "https",
-                "authorization": token,
-                "kubernetes_sd_configs": [{"role": "endpoints"}],
-                "relabel_configs": [
-                    {
-                        "action": "keep",
-                        "regex": "default;kubernetes;https",
-                        "source_labels": [
-                            "__meta_kubernetes_namespace",
-                            "__meta_kubernetes_service_name",
-                            "__meta_kubernetes_endpoint_port_name",
-                        ],
-                    }
-                ],
-            },
-            through_api(KUBELET_JOB, "metrics"),
-            through_api("cadvisor", "metrics/cadvisor"),
-            endpoints("kube-state-metrics", "kube-state-metrics"),
-            endpoints("node-exporter", "prometheus-node-exporter"),
-            traefik,
-        ],
+        "scrape_configs": [{**job, "metric_relabel_configs": _keep(str(job["job_name"]))} for job in jobs],
     }
     return yaml.safe_dump(config, sort_keys=False)

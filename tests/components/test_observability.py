@@ -4,6 +4,7 @@ log pipeline, archive, dashboards), and on the alert rules' PromQL through a rea
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import promql_parser
@@ -14,6 +15,7 @@ from pydantic.alias_generators import to_camel
 from capacity.workloads import inventory
 from components.alert_rules import (
     REQUIRED_ALERTS,
+    SCRAPE_JOBS,
     AlertRule,
     RuleScope,
     alert_rules,
@@ -24,6 +26,7 @@ from components.cluster import ADDONS
 from components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
 from components.dashboards import RegionView, global_dashboard, region_dashboard
 from components.observability import ADDON_NAMESPACES, COLLECTOR_USER, SLOW_QUERY_PATTERN
+from policies.alert_expressions import metric_names
 from policies.rules.capacity import capacity_items
 from preflight.mocks import Registration
 from preflight.synth import PROJECT_ROOT, Graph
@@ -83,6 +86,37 @@ def test_the_collector_scrapes_the_cluster_from_its_private_subnets_into_the_wor
     assert config["global"]["scrape_interval"] == "60s"
     jobs = {job["job_name"] for job in config["scrape_configs"]}
     assert {"kubelet", "cadvisor", "kube-state-metrics", "node-exporter", "traefik"} <= jobs
+
+
+def test_api_proxied_jobs_use_the_keys_aws_documents_for_the_managed_collector(graph: Graph) -> None:
+    """https, the service-account token, kubernetes.default.svc:443, no tls_config of our own (the
+    aws_prometheus_scraper example of terraform-provider-aws, after the AMP user guide)."""
+    config = yaml.safe_load(one(graph, "aws:amp/scraper:Scraper", "collector").inputs["scrapeConfiguration"])
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for name in ("kubernetes-apiservers", "kubelet", "cadvisor"):
+        job = jobs[name]
+        assert job["scheme"] == "https", name
+        assert job["authorization"] == {"credentials_file": "/var/run/secrets/kubernetes.io/serviceaccount/token"}
+        assert "tls_config" not in job, name
+    for name in ("kubelet", "cadvisor"):
+        replacements = {r.get("target_label"): r.get("replacement") for r in jobs[name]["relabel_configs"]}
+        assert replacements["__address__"] == "kubernetes.default.svc:443"
+
+
+def test_every_job_ingests_only_a_keep_list_that_covers_what_the_rules_read(graph: Graph) -> None:
+    """Without metric_relabel_configs every series a target exposes is ingested (and billed)."""
+    config = yaml.safe_load(one(graph, "aws:amp/scraper:Scraper", "collector").inputs["scrapeConfiguration"])
+    kept: set[str] = set()
+    for job in config["scrape_configs"]:
+        (keep,) = job["metric_relabel_configs"]
+        assert keep["action"] == "keep" and keep["source_labels"] == ["__name__"], job["job_name"]
+        names = keep["regex"].split("|")
+        assert all(re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", name) for name in names)  # plain names, no wildcards
+        kept |= set(names)
+    assert {job["job_name"] for job in config["scrape_configs"]} == set(SCRAPE_JOBS)
+    read = set().union(*(metric_names(promql_parser.parse(rule["expr"])) for rule in registered_rules(graph)))
+    scraper_made = {"up"}  # made by the scraper itself, never subject to metric_relabel_configs
+    assert read - scraper_made <= kept, read - scraper_made - kept
 
 
 def test_the_collector_reads_the_cluster_as_the_user_its_cluster_role_binds(graph: Graph) -> None:

@@ -727,7 +727,11 @@ class Observability(pulumi.ComponentResource):
 # the scrape_* series are made by the scraper and always kept.
 KEPT_METRICS: dict[str, tuple[str, ...]] = {
     "kubernetes-apiservers": ("apiserver_request_total", "apiserver_current_inflight_requests"),
-    KUBELET_JOB: ("kubelet_running_pods", "kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes"),
+    KUBELET_JOB: (
+        "kubelet_running_pods",
+        "kubelet_volume_stats_available_bytes",
+        "kubelet_volume_stats_capacity_bytes",
+    ),
     "cadvisor": ("container_cpu_usage_seconds_total", "container_memory_working_set_bytes"),
     "kube-state-metrics": (
         "kube_deployment_spec_replicas",

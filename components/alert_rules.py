@@ -118,11 +118,17 @@ class RuleScope:
     """Each node group's maxSize."""
 
 
+# An error rate needs traffic to mean anything: one failed request of three is 33 %. The error-rate
+# alerts fire only for a service above this many requests a second (30 in the 5-minute window).
+MIN_REQUEST_RATE = 0.1
+
+
 def _error_rate(threshold_percent: float) -> str:
     requests = "traefik_service_requests_total"
     return (
         f'sum by (service) (rate({requests}{{code=~"5.."}}[{RATE_WINDOW}])) '
-        f"/ sum by (service) (rate({requests}[{RATE_WINDOW}])) > {threshold_percent / 100:g}"
+        f"/ sum by (service) (rate({requests}[{RATE_WINDOW}])) > {threshold_percent / 100:g} "
+        f"and on (service) sum by (service) (rate({requests}[{RATE_WINDOW}])) > {MIN_REQUEST_RATE:g}"
     )
 
 
@@ -231,7 +237,9 @@ def alert_rules(thresholds: AlertThresholds, scope: RuleScope) -> list[AlertRule
             "LanguageServicePodsNotReady",
             "pods-not-ready",
             "warning",
-            f'sum by (namespace, pod) (kube_pod_status_ready{{namespace="{sandbox}", condition="false"}}) > 0',
+            # A finished pod (a Job's, phase Succeeded) is not ready and is not a problem.
+            f'sum by (namespace, pod) (kube_pod_status_ready{{namespace="{sandbox}", condition="false"}}) > 0 '
+            f'unless on (namespace, pod) kube_pod_status_phase{{phase="Succeeded"}} == 1',
             0,
             "5m",
             "{{ $labels.pod }}: a language-service pod is not ready",
@@ -240,11 +248,12 @@ def alert_rules(thresholds: AlertThresholds, scope: RuleScope) -> list[AlertRule
             "HpaAtMaximum",
             "hpa-at-maximum",
             "warning",
-            f'kube_horizontalpodautoscaler_status_current_replicas{{namespace="{sandbox}"}} '
-            f'/ kube_horizontalpodautoscaler_spec_max_replicas{{namespace="{sandbox}"}} >= 1',
+            # Any HPA in the cluster (the issue's "HPA at its maximum"), not only the sandbox's.
+            "kube_horizontalpodautoscaler_status_current_replicas "
+            "/ kube_horizontalpodautoscaler_spec_max_replicas >= 1",
             1,
             "15m",
-            "{{ $labels.horizontalpodautoscaler }}: at its maximum replicas",
+            "{{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }}: at its maximum replicas",
         ),
     ]
     for group, max_size in sorted(scope.node_group_max_sizes.items()):

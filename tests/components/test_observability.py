@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from capacity.workloads import inventory
 from components.alert_rules import (
+    MIN_REQUEST_RATE,
     REQUIRED_ALERTS,
     SCRAPE_JOBS,
     AlertRule,
@@ -259,6 +260,28 @@ def test_every_latency_threshold_is_an_edge_of_traefiks_histogram_buckets(graph:
     for rule in latency:
         assert "traefik_service_request_duration_seconds_bucket" in rule["expr"]
         assert threshold_of(rule["expr"]) in buckets, rule["alert"]
+
+
+def test_error_rates_need_traffic_finished_pods_are_not_unready_and_every_hpa_counts(graph: Graph) -> None:
+    rules = {rule["alert"]: rule for rule in registered_rules(graph)}
+    for name in ("ErrorRateCritical", "ErrorRateWarning"):
+        tree = promql_parser.parse(rules[name]["expr"])
+        assert isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) == "and"
+        guard = tree.rhs
+        assert isinstance(guard, promql_parser.BinaryExpr) and str(guard.op) == ">"
+        assert float(guard.rhs.val) == MIN_REQUEST_RATE and "traefik_service_requests_total" in metric_names(guard)
+    ready = promql_parser.parse(rules["LanguageServicePodsNotReady"]["expr"])
+    assert isinstance(ready, promql_parser.BinaryExpr) and str(ready.op) == "unless"
+    assert (
+        metric_names(ready.rhs) == {"kube_pod_status_phase"}
+        and 'phase="Succeeded"' in rules["LanguageServicePodsNotReady"]["expr"]
+    )
+    hpa = promql_parser.parse(rules["HpaAtMaximum"]["expr"])
+    assert "namespace" not in rules["HpaAtMaximum"]["expr"].split("{{")[0]  # no namespace matcher
+    assert metric_names(hpa) == {
+        "kube_horizontalpodautoscaler_status_current_replicas",
+        "kube_horizontalpodautoscaler_spec_max_replicas",
+    }
 
 
 def test_a_malformed_expression_is_refused_by_the_parser() -> None:

@@ -459,8 +459,10 @@ class Observability(pulumi.ComponentResource):
             type="STANDARD",
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
-        # Traefik's namespace denies all ingress but the NLB's; the collector's ENIs (private
-        # subnets) may read its metrics port and nothing else.
+        # Traefik's namespace denies all ingress but the NLB's; this opens its metrics port (only)
+        # to the private subnets: the collector's ENIs, but also every node and every pod there
+        # (the VPC CNI gives pods addresses in those subnets). The ENIs' own addresses are not
+        # known before the collector exists, so nothing narrower can be written here.
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-traefik-metrics",
             metadata={"name": "allow-metrics-collector", "namespace": args.ingress_namespace},

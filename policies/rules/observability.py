@@ -345,27 +345,56 @@ def _routing(resources: Sequence[Resource], cluster: Resource) -> Iterator[tuple
 # --- log retention ------------------------------------------------------------------------------
 
 
+def _applies(rule: Mapping[str, Any], object_prefix: str) -> bool:
+    """Does an S3 lifecycle rule cover the archive's objects (written under `object_prefix`)? A rule
+    filtered by prefix covers them when its prefix starts theirs; a rule filtered by tag or size
+    covers only some objects (Firehose tags none), so it is not counted either way."""
+    where = mapping(rule.get("filter"))
+    if where.get("tag") or where.get("and") or where.get("objectSizeGreaterThan") or where.get("objectSizeLessThan"):
+        return False
+    prefix = str(where.get("prefix") or rule.get("prefix") or "")
+    return object_prefix.startswith(prefix)
+
+
+def _kept_days(rule: Mapping[str, Any]) -> float | None:
+    """How long an enabled rule keeps objects: its expiration in days; an expiration on a `date`
+    removes everything on that day, so it keeps nothing for sure (0); None when it expires nothing."""
+    expiration = mapping(rule.get("expiration"))
+    days = expiration.get("days")
+    if isinstance(days, (int, float)) and days > 0:
+        return float(days)
+    if expiration.get("date"):
+        return 0.0
+    return None
+
+
 def _archive_days(group: Resource, resources: Sequence[Resource]) -> float | None:
-    """How long the group's events are kept in an S3 archive it is subscribed to: the shortest
-    expiration of the bucket's enabled lifecycle rules (inf without one); None without an archive."""
+    """How long the group's events are kept in an S3 archive it is subscribed to whole (an empty
+    filter pattern: a narrower one archives only what matches): the shortest expiration among the
+    bucket's enabled lifecycle rules that cover the stream's prefix (inf without one); None without
+    such an archive."""
     kept: list[float] = []
     for subscription in each(resources, SUBSCRIPTION):
         if not subscription.refers_to("logGroup", group, "name"):
             continue
+        if str(subscription.props.get("filterPattern") or "").strip():
+            continue  # only the matching events reach the archive
         streams = [s for s in each(resources, FIREHOSE) if s.urn in subscription.sources("destinationArn")]
         for stream in streams:
+            object_prefix = str(at(stream.props, "extendedS3Configuration", "prefix") or "")
             for bucket in each(resources, *BUCKETS):
                 if bucket.urn not in stream.sources("extendedS3Configuration"):
                     continue
                 expirations = [
-                    at(rule, "expiration", "days")
+                    days
                     for lifecycle in each(resources, *LIFECYCLE)
                     if bucket.urn in lifecycle.sources("bucket")
                     for rule in sequence(lifecycle.props.get("rules"))
-                    if mapping(rule).get("status") == "Enabled" and at(rule, "expiration", "days") is not None
+                    if mapping(rule).get("status") == "Enabled"
+                    and _applies(mapping(rule), object_prefix)
+                    and (days := _kept_days(mapping(rule))) is not None
                 ]
-                numbers = [float(days) for days in expirations if isinstance(days, (int, float))]
-                kept.append(min(numbers) if numbers else float("inf"))
+                kept.append(min(expirations) if expirations else float("inf"))
     return max(kept) if kept else None
 
 

@@ -336,3 +336,34 @@ def test_without_the_watchdog_or_the_absent_checks_the_stack_fails(alert: str, l
         ALERTS.violations(edited(prod(), RULES, "observability-alert-rules", lambda r: rule_file(r, drop)))
     )
     assert len(found) == 1 and f"alert rule on {label}" in found[0], alert
+
+
+def _lifecycle(change: Callable[[dict[str, Any]], dict[str, Any]]) -> list[Resource]:
+    def edit(resource: Resource) -> Resource:
+        (lifecycle_rule,) = resource.props["rules"]
+        return with_props(resource, rules=[change(dict(lifecycle_rule))])
+
+    return edited(
+        prod(),
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "observability-log-archive-lifecycle",
+        edit,
+    )
+
+
+def test_a_narrow_subscription_is_no_archive() -> None:
+    narrow = edited(
+        prod(),
+        "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+        "observability-archive-application",
+        lambda r: with_props(r, filterPattern="ERROR"),
+    )
+    found = messages(RETENTION.violations(narrow, YEAR))
+    assert len(found) == 1 and "us-east-1-observability-application-logs" in found[0]
+
+
+def test_a_short_rule_on_another_prefix_does_not_count_and_a_date_expiration_does() -> None:
+    elsewhere = _lifecycle(lambda rule: {**rule, "filter": {"prefix": "other/"}, "expiration": {"days": 30}})
+    assert RETENTION.violations(elsewhere, YEAR) == []  # the logs/ objects are not touched by it
+    on_a_date = _lifecycle(lambda rule: {**rule, "expiration": {"date": "2027-01-01T00:00:00Z"}})
+    assert len(RETENTION.violations(on_a_date, YEAR)) == 4  # all four groups of us-east-1

@@ -841,7 +841,7 @@ def scrape_configuration(args: ObservabilityArgs) -> str:
             ],
         }
 
-    traefik = {
+    traefik: dict[str, object] = {
         "job_name": "traefik",
         "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [args.ingress_namespace]}}],
         "relabel_configs": [

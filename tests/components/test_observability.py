@@ -269,7 +269,8 @@ def test_error_rates_need_traffic_finished_pods_are_not_unready_and_every_hpa_co
         assert isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) == "and"
         guard = tree.rhs
         assert isinstance(guard, promql_parser.BinaryExpr) and str(guard.op) == ">"
-        assert float(guard.rhs.val) == MIN_REQUEST_RATE and "traefik_service_requests_total" in metric_names(guard)
+        assert isinstance(guard.rhs, promql_parser.NumberLiteral) and float(guard.rhs.val) == MIN_REQUEST_RATE
+        assert "traefik_service_requests_total" in metric_names(guard)
     ready = promql_parser.parse(rules["LanguageServicePodsNotReady"]["expr"])
     assert isinstance(ready, promql_parser.BinaryExpr) and str(ready.op) == "unless"
     assert (

@@ -29,6 +29,12 @@ from components.config import AlertThresholds
 
 Severity = Literal["critical", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning")
+# The alert topics: one per severity, and the heartbeat a dead man's switch listens to (the
+# Watchdog alert fires always; its notifications stopping means alerting itself is broken).
+TopicKind = Literal["critical", "warning", "heartbeat"]
+TOPIC_KINDS: tuple[TopicKind, ...] = ("critical", "warning", "heartbeat")
+WATCHDOG = "Watchdog"
+HEARTBEAT_REPEAT = "5m"
 
 # What the platform must alert on (the issue's list): (platform_alert, severity).
 REQUIRED_ALERTS: tuple[tuple[str, Severity], ...] = (
@@ -45,13 +51,31 @@ REQUIRED_ALERTS: tuple[tuple[str, Severity], ...] = (
     ("pods-not-ready", "warning"),
     ("hpa-at-maximum", "warning"),
     ("node-group-at-maximum", "warning"),
+    ("replication-lag", "critical"),
 )
 # Alerts made as CloudWatch alarms (their data is in CloudWatch Logs), not Prometheus rules.
 DATABASE_ALERTS = ("database-connection-failures", "slow-queries")
+# Made by the data stores themselves (components/alarms.py lag_alarm), on the critical topic.
+DATA_STORE_ALERTS = ("replication-lag",)
 # The label on the kubelet job's series that holds the node's group (node label `platform/node-group`
 # through Prometheus' labelmap, which turns every character outside [a-zA-Z0-9_] into `_`).
 NODE_GROUP_SERIES_LABEL = "platform_node_group"
 KUBELET_JOB = "kubelet"
+# The collector's scrape jobs (components/observability.py scrape_configuration).
+SCRAPE_JOBS = ("kubernetes-apiservers", KUBELET_JOB, "cadvisor", "kube-state-metrics", "node-exporter", "traefik")
+# Series the required alerts read; their absence means those alerts are blind, not quiet.
+KEY_SERIES = (
+    "kube_deployment_status_replicas_available",
+    "node_filesystem_avail_bytes",
+    "container_memory_working_set_bytes",
+)
+# Alerts on the alerting itself (kube-prometheus-stack's TargetDown, absent() checks, Watchdog):
+# (platform_alert, severity). The pack requires them too.
+META_ALERTS: tuple[tuple[str, Severity], ...] = (
+    ("target-down", "warning"),
+    ("metrics-absent", "critical"),
+    ("watchdog", "warning"),
+)
 RATE_WINDOW = "5m"
 
 
@@ -94,11 +118,17 @@ class RuleScope:
     """Each node group's maxSize."""
 
 
+# An error rate needs traffic to mean anything: one failed request of three is 33 %. The error-rate
+# alerts fire only for a service above this many requests a second (30 in the 5-minute window).
+MIN_REQUEST_RATE = 0.1
+
+
 def _error_rate(threshold_percent: float) -> str:
     requests = "traefik_service_requests_total"
     return (
         f'sum by (service) (rate({requests}{{code=~"5.."}}[{RATE_WINDOW}])) '
-        f"/ sum by (service) (rate({requests}[{RATE_WINDOW}])) > {threshold_percent / 100:g}"
+        f"/ sum by (service) (rate({requests}[{RATE_WINDOW}])) > {threshold_percent / 100:g} "
+        f"and on (service) sum by (service) (rate({requests}[{RATE_WINDOW}])) > {MIN_REQUEST_RATE:g}"
     )
 
 
@@ -207,7 +237,9 @@ def alert_rules(thresholds: AlertThresholds, scope: RuleScope) -> list[AlertRule
             "LanguageServicePodsNotReady",
             "pods-not-ready",
             "warning",
-            f'sum by (namespace, pod) (kube_pod_status_ready{{namespace="{sandbox}", condition="false"}}) > 0',
+            # A finished pod (a Job's, phase Succeeded) is not ready and is not a problem.
+            f'sum by (namespace, pod) (kube_pod_status_ready{{namespace="{sandbox}", condition="false"}}) > 0 '
+            f'unless on (namespace, pod) kube_pod_status_phase{{phase="Succeeded"}} == 1',
             0,
             "5m",
             "{{ $labels.pod }}: a language-service pod is not ready",
@@ -216,11 +248,12 @@ def alert_rules(thresholds: AlertThresholds, scope: RuleScope) -> list[AlertRule
             "HpaAtMaximum",
             "hpa-at-maximum",
             "warning",
-            f'kube_horizontalpodautoscaler_status_current_replicas{{namespace="{sandbox}"}} '
-            f'/ kube_horizontalpodautoscaler_spec_max_replicas{{namespace="{sandbox}"}} >= 1',
+            # Any HPA in the cluster (the issue's "HPA at its maximum"), not only the sandbox's.
+            "kube_horizontalpodautoscaler_status_current_replicas "
+            "/ kube_horizontalpodautoscaler_spec_max_replicas >= 1",
             1,
             "15m",
-            "{{ $labels.horizontalpodautoscaler }}: at its maximum replicas",
+            "{{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }}: at its maximum replicas",
         ),
     ]
     for group, max_size in sorted(scope.node_group_max_sizes.items()):
@@ -236,6 +269,50 @@ def alert_rules(thresholds: AlertThresholds, scope: RuleScope) -> list[AlertRule
                 labels={"node_group": group},
             )
         )
+    rules += meta_rules()
+    return rules
+
+
+def meta_rules() -> list[AlertRule]:
+    """Metrics that stop arriving alert too: a target down (`up == 0`) per job, a job or a key series
+    gone entirely (`absent`: no series at all, which `up == 0` cannot see), and the Watchdog."""
+    rules = [
+        AlertRule(
+            "MetricsTargetDown",
+            "target-down",
+            "warning",
+            f'up{{job="{job}"}} == 0',
+            0,
+            "10m",
+            f"{{{{ $labels.instance }}}}: the {job} target cannot be scraped",
+            labels={"job": job},
+        )
+        for job in SCRAPE_JOBS
+    ]
+    rules += [
+        AlertRule(
+            "MetricsAbsent",
+            "metrics-absent",
+            "critical",
+            f"absent({series}) == 1",
+            1,
+            "10m",
+            f"no {series.split('{')[0]} series: the alerts that read it are blind",
+            labels={"series": series},
+        )
+        for series in (*(f'up{{job="{job}"}}' for job in SCRAPE_JOBS), *KEY_SERIES)
+    ]
+    rules.append(
+        AlertRule(
+            WATCHDOG,
+            "watchdog",
+            "warning",
+            "vector(1) > 0",
+            0,
+            "0s",
+            "always firing: alerting works while the heartbeat topic hears this",
+        )
+    )
     return rules
 
 
@@ -248,7 +325,7 @@ def rule_file(rules: Sequence[AlertRule]) -> str:
     return yaml.safe_dump({"groups": [group for group in groups if group["rules"]]}, sort_keys=False)
 
 
-def alertmanager_definition(topic_arns: Mapping[Severity, str], region: str) -> str:
+def alertmanager_definition(topic_arns: Mapping[TopicKind, str], region: str) -> str:
     """AMP's alert manager definition: critical and warning alerts to their own SNS topics.
 
     AMP user guide, "Configure alert manager to send messages to your Amazon SNS topic": SNS is the
@@ -259,7 +336,16 @@ def alertmanager_definition(topic_arns: Mapping[Severity, str], region: str) -> 
         "route": {
             "receiver": "warning",
             "group_by": ["alertname", "service", "namespace"],
-            "routes": [{"matchers": [f'severity="{severity}"'], "receiver": severity} for severity in SEVERITIES],
+            "routes": [
+                # First: the Watchdog goes to the heartbeat only, again every few minutes.
+                {
+                    "matchers": [f'alertname="{WATCHDOG}"'],
+                    "receiver": "heartbeat",
+                    "group_wait": "0s",
+                    "repeat_interval": HEARTBEAT_REPEAT,
+                },
+                *({"matchers": [f'severity="{severity}"'], "receiver": severity} for severity in SEVERITIES),
+            ],
         },
         "receivers": [
             {
@@ -272,7 +358,7 @@ def alertmanager_definition(topic_arns: Mapping[Severity, str], region: str) -> 
                     }
                 ],
             }
-            for severity in SEVERITIES
+            for severity in TOPIC_KINDS
         ],
     }
     # The definition file wraps Alertmanager's own config as text under `alertmanager_config`.

@@ -850,6 +850,13 @@ class NotificationConfig(_Model):
         return self
 
 
+# Traefik's request-duration histogram buckets, in seconds (set through the chart's
+# `metrics.prometheus.buckets`, components/ingress.py; Traefik's default 0.1,0.3,1.2,5 has no edge
+# at 0.25 or 0.5). histogram_quantile interpolates inside a bucket, so a p95 threshold is exact
+# only on a bucket edge: every p95 threshold must be one of these.
+LATENCY_BUCKETS_SECONDS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
 class CriticalThresholds(_Model):
     """Page someone: the platform is failing its users."""
 
@@ -888,6 +895,19 @@ class AlertThresholds(_Model):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _latency_on_a_bucket_edge(self) -> AlertThresholds:
+        edges = ", ".join(f"{edge * 1000:g}" for edge in LATENCY_BUCKETS_SECONDS)
+        for severity in ("critical", "warning"):
+            value: float = getattr(self, severity).p95_latency_ms
+            if value / 1000 not in LATENCY_BUCKETS_SECONDS:
+                raise KeyedValueError(
+                    f"{severity}.p95LatencyMs",
+                    f"{value:g} is not a latency histogram bucket edge (ms: {edges}); "
+                    "p95 between edges is interpolated",
+                )
+        return self
+
 
 class ObservabilityConfig(_Model):
     """Metrics, alerts, logs and dashboards of every region (components/observability.py)."""
@@ -896,8 +916,10 @@ class ObservabilityConfig(_Model):
         ObservabilityAddon, Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
     ] = Field(description="the version of each observability add-on (aws eks describe-addon-versions)")
     thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
-    notifications: dict[Literal["critical", "warning"], list[NotificationConfig]] = Field(
-        default_factory=dict, description="SNS subscriptions of the critical and warning topics"
+    notifications: dict[Literal["critical", "warning", "heartbeat"], list[NotificationConfig]] = Field(
+        default_factory=dict,
+        description="SNS subscriptions of the critical and warning topics, and of the heartbeat (a dead man's "
+        "switch's HTTPS endpoint: it alerts when the Watchdog's notifications stop)",
     )
     log_retention_days: int = Field(default=30, description="searchable in CloudWatch Logs")
     archive_days: int = Field(default=365, ge=1, le=3650, description="kept in the S3 archive, then expired")

@@ -37,6 +37,7 @@ import pulumi_kubernetes as k8s
 
 from components.certificates import validated_certificate
 from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
+from components.config import LATENCY_BUCKETS_SECONDS
 from components.dns import entry_names
 from components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
 from components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
@@ -187,6 +188,9 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
         # /ping stays on the internal `traefik` entry point (the NLB's target check); no public route to it.
         "ingressRoute": {"healthcheck": {"enabled": False}, "dashboard": {"enabled": False}},
+        # Latency buckets with an edge at each p95 threshold (41.3.0 schema: `metrics.prometheus.buckets`,
+        # a comma-separated string; Traefik's default 0.1,0.3,1.2,5.0).
+        "metrics": {"prometheus": {"buckets": ",".join(f"{edge:g}" for edge in LATENCY_BUCKETS_SECONDS)}},
         "log": {"level": "INFO", "format": "json"},
         "accessLog": {"enabled": True, "format": "json"},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},

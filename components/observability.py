@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -37,10 +38,11 @@ from pulumi_aws.iam import GetPolicyDocumentStatementPrincipalArgs as Principal
 from components import iam
 from components.alert_rules import (
     KUBELET_JOB,
-    SEVERITIES,
+    TOPIC_KINDS,
     AlertRule,
     RuleScope,
     Severity,
+    TopicKind,
     alert_rules,
     alertmanager_definition,
     rule_file,
@@ -54,21 +56,38 @@ from components.dashboards import (
     RegionView,
     region_dashboard,
 )
-from components.kms import customer_managed_key, service_statement
+from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_groups
+from components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
 
-# The add-on's Fluent Bit writes container logs to `application`; the CloudWatch agent writes
-# Container Insights' performance events to `performance` (add-on chart values.yaml, fluentBit
-# `log_group_name`; Container Insights performance log reference). `dataplane` and `host` stay
-# empty on Amazon Linux 2023 nodes (CloudWatch user guide, add-on quick start), so none is made.
-CONTAINER_INSIGHTS_GROUPS = ("application", "performance")
-# Every group is archived: pods' logs and Container Insights' performance events.
+# Every group the add-on can write to (chart's Fluent Bit config, `log_group_name`, with
+# `auto_create_group true`, which would make a missing one unencrypted and kept forever): Fluent
+# Bit writes container logs to `application`, the aws-node and kube-proxy containers' logs (it
+# tails /var/log/containers/aws-node* and kube-proxy*) and the kubelet's journal to `dataplane`,
+# host logs to `host`; the CloudWatch agent writes Container Insights' performance events to
+# `performance`. All four are made here, encrypted, at the configured retention.
+CONTAINER_INSIGHTS_GROUPS = ("application", "dataplane", "host", "performance")
+# Every group is archived a year.
 ARCHIVED_GROUPS = CONTAINER_INSIGHTS_GROUPS
 # Where the add-on runs its agents, and the service account whose role writes logs and metrics.
 CLOUDWATCH_NAMESPACE = "amazon-cloudwatch"
 CLOUDWATCH_SERVICE_ACCOUNT = "cloudwatch-agent"
 # Traefik's Prometheus metrics entry point (chart 41.3.0 values: ports.metrics.port 9100).
 TRAEFIK_METRICS_PORT = 9100
+# Where each add-on installs its pods: EKS community add-ons into a namespace named after the
+# add-on (EKS user guide, "Community add-ons"), the CloudWatch add-on into amazon-cloudwatch.
+ADDON_NAMESPACES: dict[str, str] = {
+    "kube-state-metrics": "kube-state-metrics",
+    "prometheus-node-exporter": "prometheus-node-exporter",
+    "amazon-cloudwatch-observability": CLOUDWATCH_NAMESPACE,
+}
+# kube-state-metrics chart: metrics on 8080 (`http`), its own telemetry and readiness on 8081.
+KUBE_STATE_METRICS_PORTS = (8080, 8081)
+NODE_EXPORTER_PORT = 9100  # prometheus-node-exporter chart `service.port`
+# The CloudWatch agent operator (amazon-cloudwatch-observability chart, controller-manager
+# Deployment): admission webhook on containerPort 9443 `webhook-server`, probes on 8081.
+OPERATOR_WEBHOOK_PORT = 9443
+OPERATOR_PROBE_PORT = 8081
 # The Kubernetes user the collector acts as (AMP user guide, "Configuring your Amazon EKS cluster").
 COLLECTOR_USER = "aps-collector-user"
 COLLECTOR_CLUSTER_ROLE = "aps-collector-role"
@@ -99,6 +118,8 @@ class ObservabilityArgs:
     """The EKS cluster security group: nodes and control plane admit it (the collector's ENIs carry it)."""
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     private_subnet_cidrs: Sequence[pulumi.Input[str]]
+    vpc_cidr: pulumi.Input[str]
+    """The cluster VPC's range: the control plane's ENIs (webhook calls, the API server) sit in it."""
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
     kubernetes_provider: k8s.Provider
@@ -113,6 +134,8 @@ class ObservabilityArgs:
     ingress_namespace: str
     ingress_pod_labels: Mapping[str, str]
     node_group_max_sizes: Mapping[str, int]
+    topics: Mapping[TopicKind, aws.sns.Topic]
+    """The critical, warning and heartbeat topics (components/alert_topics.py)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """The cluster and the database: add-ons, the collector and the filters on their log groups wait for them."""
 
@@ -146,7 +169,7 @@ class Observability(pulumi.ComponentResource):
 
     workspace_arn: pulumi.Output[str]
     """The AMP workspace."""
-    topic_arns: dict[Severity, pulumi.Output[str]]
+    topic_arns: dict[TopicKind, pulumi.Output[str]]
     """The SNS topics critical and warning alerts go to."""
     archive_bucket: pulumi.Output[str]
     """The S3 bucket that keeps the logs a year."""
@@ -179,8 +202,9 @@ class Observability(pulumi.ComponentResource):
             tags={"AMPAgentlessScraper": ""},
             opts=pulumi.ResourceOptions(parent=self, protect=prod),
         )
-        self._topic_policies: list[aws.sns.TopicPolicy] = []
-        self.topics = {severity: self._topic(severity) for severity in SEVERITIES}
+        # The topics come from AlertTopics (made before the data stores, whose alarms use them).
+        self.topics = dict(args.topics)
+        self._topic_policies = [self._topic_policy(kind, self.topics[kind]) for kind in TOPIC_KINDS]
         self.rules = alert_rules(args.config.thresholds, args.rule_scope)
         self.rule_groups = aws.amp.RuleGroupNamespace(
             f"{name}-alert-rules",
@@ -192,11 +216,14 @@ class Observability(pulumi.ComponentResource):
         self.alert_manager = aws.amp.AlertManagerDefinition(
             f"{name}-alert-manager",
             workspace_id=self.workspace.id,
-            definition=pulumi.Output.all(*(self.topics[s].arn for s in SEVERITIES)).apply(
-                lambda arns: alertmanager_definition(dict(zip(SEVERITIES, arns, strict=True)), args.region)
+            definition=pulumi.Output.all(*(self.topics[kind].arn for kind in TOPIC_KINDS)).apply(
+                lambda arns: alertmanager_definition(dict(zip(TOPIC_KINDS, arns, strict=True)), args.region)
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._topic_policies)),
         )
+        # Strict network-policy mode leaves a pod no policy selects deny-all: every add-on's
+        # namespace gets its policy before the add-on's pods start.
+        self.addon_policies = self._addon_network_policies()
         self.addons = self._metric_addons()
         self.scraper = self._collector()
 
@@ -235,33 +262,10 @@ class Observability(pulumi.ComponentResource):
 
     # --- alerts ------------------------------------------------------------------------------
 
-    def _topic(self, severity: Severity) -> aws.sns.Topic:
-        """A topic AMP's alert manager and CloudWatch alarms publish to, encrypted with its own key."""
+    def _topic_policy(self, severity: TopicKind, topic: aws.sns.Topic) -> aws.sns.TopicPolicy:
+        """Who may publish to a topic (made by AlertTopics): AMP's alert manager from this workspace only."""
         name, context = f"{self._name}-{severity}", self._context
         same_account = Condition(test="StringEquals", variable="aws:SourceAccount", values=[context.account])
-        key = customer_managed_key(
-            f"{name}-key",
-            description=f"Encrypts the {severity} alert topic of {self._args.cluster_name}",
-            context=context,
-            parent=self,
-            service_statements=[
-                # Publishing to an encrypted topic needs the key (SNS developer guide, "Configure
-                # KMS permissions for AWS services"): AMP (AMP user guide) and CloudWatch alarms.
-                service_statement(
-                    "ServicesPublish",
-                    "aps.amazonaws.com",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    conditions=[same_account],
-                ),
-                service_statement(
-                    "CloudWatchAlarmsPublish",
-                    "cloudwatch.amazonaws.com",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    conditions=[same_account],
-                ),
-            ],
-        )
-        topic = aws.sns.Topic(name, kms_master_key_id=key.arn, opts=pulumi.ResourceOptions(parent=self))
         policy = aws.iam.get_policy_document_output(
             statements=[
                 Statement(
@@ -301,19 +305,9 @@ class Observability(pulumi.ComponentResource):
             ],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        topic_policy = aws.sns.TopicPolicy(
+        return aws.sns.TopicPolicy(
             f"{name}-policy", arn=topic.arn, policy=policy.json, opts=pulumi.ResourceOptions(parent=self)
         )
-        self._topic_policies.append(topic_policy)
-        for index, subscription in enumerate(self._args.config.notifications.get(severity, [])):
-            aws.sns.TopicSubscription(
-                f"{name}-subscription-{index}",
-                topic=topic.arn,
-                protocol=subscription.protocol,
-                endpoint=subscription.endpoint,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        return topic
 
     def _alarm(
         self, suffix: str, *, metric: str, threshold: float, severity: Severity, description: str
@@ -388,9 +382,27 @@ class Observability(pulumi.ComponentResource):
             addon_version=self._args.config.addon_versions[addon],
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
-            # Add-ons run as pods: after the cluster's nodes.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._args.depends_on)),
+            # Add-ons run as pods: after the cluster's nodes, and after their namespace's policy.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.addon_policies[ADDON_NAMESPACES[addon]], *self._args.depends_on]
+            ),
         )
+
+    def _addon_network_policies(self) -> dict[str, k8s.networking.v1.NetworkPolicy]:
+        """Each add-on's namespace, made here first, with the one policy its pods need (per namespace)."""
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=self._args.kubernetes_provider)
+        policies: dict[str, k8s.networking.v1.NetworkPolicy] = {}
+        for namespace, spec in addon_network_policies(self._args).items():
+            # The add-on adopts the namespace (resolve_conflicts OVERWRITE); made here so the policy
+            # can exist before the add-on's first pod.
+            created = k8s.core.v1.Namespace(f"{self._name}-{namespace}", metadata={"name": namespace}, opts=on_cluster)
+            policies[namespace] = k8s.networking.v1.NetworkPolicy(
+                f"{self._name}-{namespace}-policy",
+                metadata={"name": "platform-addon", "namespace": namespace},
+                spec=spec,
+                opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[created])),
+            )
+        return policies
 
     def _metric_addons(self) -> dict[str, aws.eks.Addon]:
         """kube-state-metrics and the node exporter, as EKS community add-ons (their chart defaults)."""
@@ -447,8 +459,10 @@ class Observability(pulumi.ComponentResource):
             type="STANDARD",
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
-        # Traefik's namespace denies all ingress but the NLB's; the collector's ENIs (private
-        # subnets) may read its metrics port and nothing else.
+        # Traefik's namespace denies all ingress but the NLB's; this opens its metrics port (only)
+        # to the private subnets: the collector's ENIs, but also every node and every pod there
+        # (the VPC CNI gives pods addresses in those subnets). The ENIs' own addresses are not
+        # known before the collector exists, so nothing narrower can be written here.
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-traefik-metrics",
             metadata={"name": "allow-metrics-collector", "namespace": args.ingress_namespace},
@@ -501,7 +515,13 @@ class Observability(pulumi.ComponentResource):
             resolve_conflicts_on_update="OVERWRITE",
             # Its groups exist first, so Fluent Bit's auto_create_group never makes an unencrypted one.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*role.ready, *self.log_groups.values(), *args.depends_on]
+                parent=self,
+                depends_on=[
+                    *role.ready,
+                    *self.log_groups.values(),
+                    self.addon_policies[CLOUDWATCH_NAMESPACE],
+                    *args.depends_on,
+                ],
             ),
         )
 
@@ -702,8 +722,85 @@ class Observability(pulumi.ComponentResource):
         return self._args.config
 
 
+# Per scrape job, the only metrics kept (a `keep` on `__name__` in metric_relabel_configs, applied
+# after the scrape and before ingestion: Prometheus configuration, <metric_relabel_configs>): what
+# the alert rules read (tests check every metric a rule reads is kept), plus a few for dashboards
+# and capacity. Everything else a target exposes is dropped, so it costs no ingestion. `up` and
+# the scrape_* series are made by the scraper and always kept.
+KEPT_METRICS: dict[str, tuple[str, ...]] = {
+    "kubernetes-apiservers": ("apiserver_request_total", "apiserver_current_inflight_requests"),
+    KUBELET_JOB: (
+        "kubelet_running_pods",
+        "kubelet_volume_stats_available_bytes",
+        "kubelet_volume_stats_capacity_bytes",
+    ),
+    "cadvisor": ("container_cpu_usage_seconds_total", "container_memory_working_set_bytes"),
+    "kube-state-metrics": (
+        "kube_deployment_spec_replicas",
+        "kube_deployment_status_replicas_available",
+        "kube_horizontalpodautoscaler_spec_max_replicas",
+        "kube_horizontalpodautoscaler_status_current_replicas",
+        "kube_pod_container_resource_limits",
+        "kube_pod_status_phase",
+        "kube_pod_status_ready",
+    ),
+    "node-exporter": ("node_filesystem_avail_bytes", "node_filesystem_size_bytes"),
+    "traefik": ("traefik_service_requests_total", "traefik_service_request_duration_seconds_bucket"),
+}
+
+
+def _keep(job: str) -> list[dict[str, object]]:
+    return [{"action": "keep", "source_labels": ["__name__"], "regex": "|".join(KEPT_METRICS[job])}]
+
+
+def _tcp(*ports: int) -> list[dict[str, object]]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def addon_network_policies(args: ObservabilityArgs) -> dict[str, dict[str, Any]]:
+    """Per add-on namespace, the NetworkPolicy spec of all its pods (strict mode: nothing else is open).
+
+    - kube-state-metrics reads the API server; the collector (ENIs in the private subnets) and the
+      kubelet's probes (node addresses, private subnets too) reach its two ports.
+    - the node exporter runs on the host network (chart default `hostNetwork: true`), which network
+      policies do not cover; its policy still names its one port, should that default change.
+    - amazon-cloudwatch: the operator's webhook is called by the control plane (ENIs in the VPC),
+      its probes come from the kubelet, and it and the agents talk HTTPS to the API server and to
+      the CloudWatch, Logs and STS endpoints (through NAT). Fluent Bit and the agent are host-network.
+    """
+    from_private = [{"ipBlock": {"cidr": cidr}} for cidr in args.private_subnet_cidrs]
+    dns = {"to": [KUBE_DNS], "ports": DNS_PORTS}
+    return {
+        ADDON_NAMESPACES["kube-state-metrics"]: {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": from_private, "ports": _tcp(*KUBE_STATE_METRICS_PORTS)}],
+            "egress": [dns, api_server(args.vpc_cidr)],
+        },
+        ADDON_NAMESPACES["prometheus-node-exporter"]: {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": from_private, "ports": _tcp(NODE_EXPORTER_PORT)}],
+        },
+        ADDON_NAMESPACES["amazon-cloudwatch-observability"]: {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {"from": [{"ipBlock": {"cidr": args.vpc_cidr}}], "ports": _tcp(OPERATOR_WEBHOOK_PORT)},
+                {"from": from_private, "ports": _tcp(OPERATOR_PROBE_PORT)},
+            ],
+            "egress": [dns, {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(443)}],
+        },
+    }
+
+
 def scrape_configuration(args: ObservabilityArgs) -> str:
     """The collector's Prometheus scrape config (AMP user guide, "Scraper configuration")."""
+    # API-proxied jobs as AWS documents them for the managed collector (terraform-provider-aws
+    # docs, aws_prometheus_scraper example, from the AMP user guide's scraper configuration):
+    # `scheme: https`, the service-account token file, the address kubernetes.default.svc:443, and
+    # no `tls_config`: the collector, not a pod, holds the cluster's CA and token at those paths.
+    # Not verified against GetDefaultScraperConfiguration itself (docs/observability.md).
     api = "kubernetes.default.svc:443"
     token = {"credentials_file": "/var/run/secrets/kubernetes.io/serviceaccount/token"}
 
@@ -744,7 +841,7 @@ def scrape_configuration(args: ObservabilityArgs) -> str:
             ],
         }
 
-    traefik = {
+    traefik: dict[str, object] = {
         "job_name": "traefik",
         "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [args.ingress_namespace]}}],
         "relabel_configs": [
@@ -756,31 +853,32 @@ def scrape_configuration(args: ObservabilityArgs) -> str:
             {"action": "keep", "source_labels": ["__meta_kubernetes_pod_container_port_name"], "regex": "metrics"},
         ],
     }
+    jobs: list[dict[str, object]] = [
+        {
+            "job_name": "kubernetes-apiservers",
+            "scheme": "https",
+            "authorization": token,
+            "kubernetes_sd_configs": [{"role": "endpoints"}],
+            "relabel_configs": [
+                {
+                    "action": "keep",
+                    "regex": "default;kubernetes;https",
+                    "source_labels": [
+                        "__meta_kubernetes_namespace",
+                        "__meta_kubernetes_service_name",
+                        "__meta_kubernetes_endpoint_port_name",
+                    ],
+                }
+            ],
+        },
+        through_api(KUBELET_JOB, "metrics"),
+        through_api("cadvisor", "metrics/cadvisor"),
+        endpoints("kube-state-metrics", ADDON_NAMESPACES["kube-state-metrics"]),
+        endpoints("node-exporter", ADDON_NAMESPACES["prometheus-node-exporter"]),
+        traefik,
+    ]
     config = {
         "global": {"scrape_interval": f"{args.config.scrape_interval_seconds}s"},
-        "scrape_configs": [
-            {
-                "job_name": "kubernetes-apiservers",
-                "scheme": "https",
-                "authorization": token,
-                "kubernetes_sd_configs": [{"role": "endpoints"}],
-                "relabel_configs": [
-                    {
-                        "action": "keep",
-                        "regex": "default;kubernetes;https",
-                        "source_labels": [
-                            "__meta_kubernetes_namespace",
-                            "__meta_kubernetes_service_name",
-                            "__meta_kubernetes_endpoint_port_name",
-                        ],
-                    }
-                ],
-            },
-            through_api(KUBELET_JOB, "metrics"),
-            through_api("cadvisor", "metrics/cadvisor"),
-            endpoints("kube-state-metrics", "kube-state-metrics"),
-            endpoints("node-exporter", "prometheus-node-exporter"),
-            traefik,
-        ],
+        "scrape_configs": [{**job, "metric_relabel_configs": _keep(str(job["job_name"]))} for job in jobs],
     }
     return yaml.safe_dump(config, sort_keys=False)

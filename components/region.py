@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alert_topics import AlertTopics
 from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs, DeployerAccess
 from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from components.cluster_autoscaler import image_tag
@@ -131,6 +132,8 @@ class Region(pulumi.ComponentResource):
     """The peering with the deployer network (None without a deployer in config)."""
     writer_alarm: WriterAlarm | None
     """In a global database: the alarm that is OK only while this region's cluster holds the writer."""
+    alert_topics: AlertTopics | None
+    """The critical and warning topics (with config `observability`): the data stores' alarms go to critical."""
     observability: Observability | None
     """Metrics, alerts, logs and the region's dashboard (None without config `observability`)."""
 
@@ -247,6 +250,18 @@ class Region(pulumi.ComponentResource):
         )
         # Data stores admit the system nodes and nothing else: never the sandbox nodes' group.
         from_nodes = {"eks-nodes": self.cluster.node_security_group_id}
+        # With observability, the data stores' alarms (replication lag above the RPO among them) go
+        # to the critical topic, whose subscriptions page someone; the topics exist before them.
+        self.alert_topics = None
+        critical_topic_arn: pulumi.Output[str] | None = None
+        if args.observability is not None:
+            self.alert_topics = AlertTopics(
+                f"{name}-observability",
+                cluster_name=cluster_name,
+                notifications=args.observability.notifications,
+                opts=in_region,
+            )
+            critical_topic_arn = self.alert_topics.topics["critical"].arn
         database_args = ManagedPostgresArgs.from_config(
             config.postgres,
             environment=args.environment,
@@ -254,6 +269,7 @@ class Region(pulumi.ComponentResource):
             vpc=self.network,
             allowed_security_groups=from_nodes,
             rpo_minutes=args.rpo_minutes,
+            alarm_topic_arn=critical_topic_arn,
             global_database=args.global_database,
         )
         self.database = ManagedPostgres(f"{name}-postgres", database_args, opts=in_region)
@@ -276,6 +292,7 @@ class Region(pulumi.ComponentResource):
                 allowed_security_groups=from_nodes,
                 global_datastore=args.global_queue if purpose == "queue" else None,
                 rpo_minutes=args.rpo_minutes,
+                alarm_topic_arn=critical_topic_arn,
             )
             for purpose in PURPOSES
         }
@@ -323,7 +340,7 @@ class Region(pulumi.ComponentResource):
             opts=in_region,
         )
         self.observability = None
-        if args.observability is not None:
+        if args.observability is not None and self.alert_topics is not None:
             kind = "cluster" if config.postgres.engine == "aurora" else "instance"
             ingress_namespace = PublicIngressArgs.namespace
             self.observability = Observability(
@@ -337,6 +354,7 @@ class Region(pulumi.ComponentResource):
                     cluster_security_group_id=self.cluster.cluster_security_group_id,
                     private_subnet_ids=self.network.private_subnet_ids,
                     private_subnet_cidrs=[subnet.cidr_block for subnet in self.network.subnets["private"]],
+                    vpc_cidr=self.network.cidr_block,
                     oidc_provider_arn=self.cluster.oidc_provider_arn,
                     oidc_issuer_url=self.cluster.oidc_provider_url,
                     kubernetes_provider=self.cluster.kubernetes_provider,
@@ -359,6 +377,7 @@ class Region(pulumi.ComponentResource):
                     node_group_max_sizes={
                         group: settings.max_size for group, settings in config.cluster.node_groups.items()
                     },
+                    topics=self.alert_topics.topics,
                     depends_on=[self.cluster, self.database],
                 ),
                 opts=in_region,

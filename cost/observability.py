@@ -7,10 +7,12 @@ for US East (N. Virginia), read from the pages named; the same figure is used in
 committing money to a figure). What the estimate cannot know (series, log volume) is an assumption,
 registered in cost.prices.ASSUMPTIONS so every report lists it.
 
-What is priced: the Prometheus workspace (samples ingested, storage), the managed collector
-(hours, samples collected), Container Insights (custom metrics, through the CloudWatch
-Observability add-on), the Firehose archive stream (GB ingested), the archive bucket (GB-months
-in Glacier), dashboards, and the custom metrics the log metric filters write. Rule groups, the
+What is priced: the Prometheus workspace (samples ingested, storage, query samples the alert
+rules' evaluations process), the managed collector (hours, samples collected), Container Insights
+with enhanced observability (billed per observation, not per custom metric, through the
+CloudWatch Observability add-on) and the ingestion of its performance log group, the Firehose
+archive stream (GB ingested), the archive bucket (GB-months in Glacier), dashboards and the Logs
+Insights scans of their log widgets, and the custom metrics the log metric filters write. The
 alert manager, topic policies, subscriptions and the bucket's settings cost nothing of their own.
 """
 
@@ -38,21 +40,47 @@ PRICES: dict[str, Price] = {
     "amp.collector-samples": Price(0.04, "10 million samples collected", _AMP, READ),
     "cloudwatch.metric": Price(0.30, "custom metric-month", _CLOUDWATCH, READ),  # first 10,000 metrics
     "cloudwatch.dashboard": Price(3.00, "dashboard-month", _CLOUDWATCH, READ),
+    # Container Insights with enhanced observability for EKS: a tiered price per observation (one
+    # measurement of one metric of one resource); the first tier.
+    "cloudwatch.ci-observations": Price(0.21, "million observations (enhanced Container Insights)", _CLOUDWATCH, READ),
+    "logs.ingestion": Price(0.50, "GB ingested (CloudWatch Logs, standard)", _CLOUDWATCH, READ),
+    "logs.insights": Price(0.005, "GB scanned (CloudWatch Logs Insights)", _CLOUDWATCH, READ),
+    "amp.query": Price(0.10, "billion query samples processed", _AMP, READ),
     "firehose.ingestion": Price(0.029, "GB ingested (Direct PUT)", _FIREHOSE, READ),  # first 500 TB
     "s3.glacier": Price(0.0036, "GB-month (S3 Glacier Flexible Retrieval)", _S3, READ),
 }
 
 ASSUMED: dict[str, Assumption] = {
     "amp-series-per-cluster": Assumption(
-        5000,
+        8000,
         "active series",
-        "each cluster sends 5,000 active series to Prometheus (the collector keeps only the metrics the alert "
-        "rules read: cAdvisor CPU and memory, kube-state-metrics, node filesystems, Traefik)",
+        "each cluster sends 8,000 active series to Prometheus: each scrape job keeps only its listed metrics "
+        "(components/observability.py KEPT_METRICS, metric_relabel_configs); at prod's size (about 15 nodes, 200 "
+        "pods, 300 containers, 10 services) cAdvisor ~1,200, kube-state-metrics ~2,300, the API server's "
+        "request counts ~2,000, Traefik's histogram ~1,700, node filesystems ~300, up and scrape_* ~500",
     ),
     "amp-bytes-per-sample": Assumption(2, "bytes", "a stored sample takes 2 bytes (AMP pricing: 1 or 2 bytes)"),
     "amp-retention-months": Assumption(5, "months", "AMP keeps samples 150 days by default"),
-    "container-insights-metrics": Assumption(
-        200, "custom metrics per cluster", "Container Insights publishes 200 metrics per cluster"
+    "container-insights-observations-per-minute": Assumption(
+        9000,
+        "observations a minute per cluster",
+        "enhanced Container Insights observes about 9,000 metric values a minute per cluster (prod's size: ~15 "
+        "nodes x 25, ~200 pods x 20, ~300 containers x 15, at the agent's 60-second interval)",
+    ),
+    "performance-log-gb": Assumption(
+        30,
+        "GB per month per cluster",
+        "the performance log group (Container Insights' embedded-metric events) takes in 30 GB a month",
+    ),
+    "dashboard-insights-gb": Assumption(
+        50,
+        "GB scanned per dashboard per month",
+        "each dashboard's Logs Insights widgets scan 50 GB a month (views and refreshes over the access log)",
+    ),
+    "amp-query-samples-billions": Assumption(
+        10,
+        "billion samples per cluster per month",
+        "the alert rules' evaluations (every minute, 5-minute windows) process 10 billion samples a month",
     ),
     "archive-gb-per-group": Assumption(
         2, "GB per month", "each archived log group sends 2 GB a month (as log-gb-per-group assumes of its ingestion)"
@@ -117,12 +145,42 @@ def _collector(p: Pricer, item: Any) -> list[Any]:
 def _addon(p: Pricer, item: Any) -> list[Any] | None:
     if item.props.get("addonName") != "amazon-cloudwatch-observability":
         return None  # other add-ons run on the nodes the estimate already prices
-    metrics = _value("container-insights-metrics")
+    millions = _value("container-insights-observations-per-minute") * HOURS_PER_MONTH * 60 / 1e6
     return [
         p.line_at(
-            item, "Container Insights metrics", PRICES["cloudwatch.metric"], metrics, "container-insights-metrics"
+            item,
+            "Container Insights observations",
+            PRICES["cloudwatch.ci-observations"],
+            millions,
+            "container-insights-observations-per-minute",
         )
     ]
+
+
+def _log_group(p: Pricer, item: Any) -> list[Any] | None:
+    """The performance log group takes far more than a log group's usual volume."""
+    if not str(item.props.get("name") or "").endswith("/performance"):
+        return None  # the main table's log ingestion applies
+    gigabytes = _value("performance-log-gb")
+    return [p.line_at(item, "performance log ingestion", PRICES["logs.ingestion"], gigabytes, "performance-log-gb")]
+
+
+def _dashboard(p: Pricer, item: Any) -> list[Any]:
+    return [
+        p.line_at(item, "dashboard", PRICES["cloudwatch.dashboard"], 1),
+        p.line_at(
+            item,
+            "Logs Insights scans of its widgets",
+            PRICES["logs.insights"],
+            _value("dashboard-insights-gb"),
+            "dashboard-insights-gb",
+        ),
+    ]
+
+
+def _rule_groups(p: Pricer, item: Any) -> list[Any]:
+    billions = _value("amp-query-samples-billions")
+    return [p.line_at(item, "alert rule queries", PRICES["amp.query"], billions, "amp-query-samples-billions")]
 
 
 def _archived_groups(p: Pricer, item: Any) -> int:
@@ -160,7 +218,9 @@ PRICERS: dict[str, Callable[[Pricer, Any], list[Any] | None]] = {
     "aws:eks/addon:Addon": _addon,
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": _stream,
     "aws:s3/bucket:Bucket": _bucket,
-    "aws:cloudwatch/dashboard:Dashboard": _per_month("cloudwatch.dashboard", "dashboard"),
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:amp/ruleGroupNamespace:RuleGroupNamespace": _rule_groups,
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": _per_month("cloudwatch.metric", "metric from a log filter"),
 }
 """Per type, the lines of a resource; None: the type's usual rule applies (free, or the main table)."""
@@ -168,7 +228,6 @@ PRICERS: dict[str, Callable[[Pricer, Any], list[Any] | None]] = {
 FREE_TYPES = frozenset(
     {
         "aws:amp/workspace:Workspace",  # priced with its collector's samples
-        "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
         "aws:amp/alertManagerDefinition:AlertManagerDefinition",
         "aws:sns/topicPolicy:TopicPolicy",
         "aws:sns/topicSubscription:TopicSubscription",  # alerts stay inside SNS's free tier

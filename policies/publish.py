@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("policies", "components", "capacity", "cost", "preflight")
 # What importing policies.pack needs besides the standard library and these packages (their own
 # dependencies come with them).
-THIRD_PARTY = ("pulumi", "pulumi-policy", "jsonschema", "pydantic", "PyYAML")
+THIRD_PARTY = ("pulumi", "pulumi-policy", "jsonschema", "promql-parser", "pydantic", "PyYAML")
 LOCAL_VIRTUALENV = "venv"
 
 

@@ -649,6 +649,12 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "500 is not below critical.p95LatencyMs 500",
     ),
     (
+        "a p95 threshold between histogram buckets",
+        _set("observability.thresholds", {"critical": {"p95LatencyMs": 800}}),
+        "observability.thresholds.critical.p95LatencyMs",
+        "800 is not a latency histogram bucket edge",
+    ),
+    (
         "error rate of 100 percent",
         _set("observability.thresholds", {"critical": {"errorRatePercent": 100}}),
         "observability.thresholds.critical.errorRatePercent",

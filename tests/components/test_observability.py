@@ -4,6 +4,7 @@ log pipeline, archive, dashboards), and on the alert rules' PromQL through a rea
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import promql_parser
@@ -13,16 +14,20 @@ from pydantic.alias_generators import to_camel
 
 from capacity.workloads import inventory
 from components.alert_rules import (
+    MIN_REQUEST_RATE,
     REQUIRED_ALERTS,
+    SCRAPE_JOBS,
     AlertRule,
     RuleScope,
     alert_rules,
     alertmanager_definition,
     rule_file,
 )
+from components.cluster import ADDONS
 from components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
 from components.dashboards import RegionView, global_dashboard, region_dashboard
-from components.observability import COLLECTOR_USER, SLOW_QUERY_PATTERN
+from components.observability import ADDON_NAMESPACES, COLLECTOR_USER, SLOW_QUERY_PATTERN
+from policies.alert_expressions import metric_names
 from policies.rules.capacity import capacity_items
 from preflight.mocks import Registration
 from preflight.synth import PROJECT_ROOT, Graph
@@ -84,6 +89,37 @@ def test_the_collector_scrapes_the_cluster_from_its_private_subnets_into_the_wor
     assert {"kubelet", "cadvisor", "kube-state-metrics", "node-exporter", "traefik"} <= jobs
 
 
+def test_api_proxied_jobs_use_the_keys_aws_documents_for_the_managed_collector(graph: Graph) -> None:
+    """https, the service-account token, kubernetes.default.svc:443, no tls_config of our own (the
+    aws_prometheus_scraper example of terraform-provider-aws, after the AMP user guide)."""
+    config = yaml.safe_load(one(graph, "aws:amp/scraper:Scraper", "collector").inputs["scrapeConfiguration"])
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for name in ("kubernetes-apiservers", "kubelet", "cadvisor"):
+        job = jobs[name]
+        assert job["scheme"] == "https", name
+        assert job["authorization"] == {"credentials_file": "/var/run/secrets/kubernetes.io/serviceaccount/token"}
+        assert "tls_config" not in job, name
+    for name in ("kubelet", "cadvisor"):
+        replacements = {r.get("target_label"): r.get("replacement") for r in jobs[name]["relabel_configs"]}
+        assert replacements["__address__"] == "kubernetes.default.svc:443"
+
+
+def test_every_job_ingests_only_a_keep_list_that_covers_what_the_rules_read(graph: Graph) -> None:
+    """Without metric_relabel_configs every series a target exposes is ingested (and billed)."""
+    config = yaml.safe_load(one(graph, "aws:amp/scraper:Scraper", "collector").inputs["scrapeConfiguration"])
+    kept: set[str] = set()
+    for job in config["scrape_configs"]:
+        (keep,) = job["metric_relabel_configs"]
+        assert keep["action"] == "keep" and keep["source_labels"] == ["__name__"], job["job_name"]
+        names = keep["regex"].split("|")
+        assert all(re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", name) for name in names)  # plain names, no wildcards
+        kept |= set(names)
+    assert {job["job_name"] for job in config["scrape_configs"]} == set(SCRAPE_JOBS)
+    read = set().union(*(metric_names(promql_parser.parse(rule["expr"])) for rule in registered_rules(graph)))
+    scraper_made = {"up"}  # made by the scraper itself, never subject to metric_relabel_configs
+    assert read - scraper_made <= kept, read - scraper_made - kept
+
+
 def test_the_collector_reads_the_cluster_as_the_user_its_cluster_role_binds(graph: Graph) -> None:
     scraper = one(graph, "aws:amp/scraper:Scraper", "collector")
     entry = one(graph, "aws:eks/accessEntry:AccessEntry", "collector-access")
@@ -104,6 +140,50 @@ def test_the_metric_add_ons_are_pinned_from_config(graph: Graph) -> None:
     for addon, version in PROD.observability.addon_versions.items():
         registered = one(graph, "aws:eks/addon:Addon", addon)
         assert registered.inputs["addonName"] == addon and registered.inputs["addonVersion"] == version
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_every_namespace_an_add_on_or_chart_lands_in_has_a_network_policy(graph: Graph) -> None:
+    """Strict network-policy mode (VPC CNI, cluster-wide): a pod no policy selects is deny-all."""
+    landing = {spec.name: "kube-system" for spec in ADDONS} | ADDON_NAMESPACES
+    policies = {(r.provider_urn, r.inputs["metadata"]["namespace"]): r.urn for r in graph.by_type(NETWORK_POLICY)}
+    clusters = {r.inputs["name"]: r for r in graph.by_type("aws:eks/cluster:Cluster")}
+    checked = 0
+    for addon in graph.by_type("aws:eks/addon:Addon"):
+        name = addon.inputs["addonName"]
+        assert name in landing, f"add-on {name}: which namespace does it install into?"
+        namespace = landing[name]
+        # The add-on's cluster: a policy in that namespace through one of its cluster's providers.
+        cluster = addon.inputs["clusterName"]
+        region = clusters[cluster].name.removesuffix("-cluster-eks")
+        found = [
+            urn
+            for (provider, ns), urn in policies.items()
+            if ns == namespace and f"::{region}-cluster-kubernetes" in provider
+        ]
+        assert found, f"{addon.name}: no NetworkPolicy in namespace {namespace} of {cluster}"
+        if namespace != "kube-system":  # the Cluster opens kube-system before its add-ons
+            assert set(found) & set(addon.dependencies), f"{addon.name} does not wait for its namespace's policy"
+        checked += 1
+    for release in graph.by_type("kubernetes:helm.sh/v3:Release"):
+        namespace = release.inputs["namespace"]
+        assert (release.provider_urn, namespace) in policies, f"{release.name}: no NetworkPolicy in {namespace}"
+        checked += 1
+    assert checked >= 3 * 3  # prod: three regions' add-ons
+
+
+def test_the_add_on_policies_open_what_each_add_on_needs(graph: Graph) -> None:
+    ksm = one(graph, NETWORK_POLICY, "kube-state-metrics-policy").inputs["spec"]
+    assert ksm["podSelector"] == {} and ksm["policyTypes"] == ["Ingress", "Egress"]
+    assert {p["port"] for rule in ksm["ingress"] for p in rule["ports"]} == {8080, 8081}
+    assert any(p["port"] == 443 for rule in ksm["egress"] for p in rule.get("ports", []))  # the API server
+    assert any(p["port"] == 53 for rule in ksm["egress"] for p in rule.get("ports", []))  # DNS
+    operator = one(graph, NETWORK_POLICY, "amazon-cloudwatch-policy").inputs["spec"]
+    ports = {p["port"] for rule in operator["ingress"] for p in rule["ports"]}
+    assert 9443 in ports  # the webhook, called by the control plane on every pod create
+    assert any(p["port"] == 443 for rule in operator["egress"] for p in rule["ports"])
 
 
 # --- alerts --------------------------------------------------------------------------------------
@@ -146,19 +226,63 @@ def test_the_required_thresholds_are_the_defaults(graph: Graph) -> None:
     # One node-group rule per group, at its maxSize (prod: system 6, sandbox 30).
     assert sorted(by_key["node-group-at-maximum/warning"]) == [6, 30]
     required = {f"{alert}/{severity}" for alert, severity in REQUIRED_ALERTS}
-    assert required - set(by_key) == {"database-connection-failures/critical", "slow-queries/warning"}
+    assert required - set(by_key) == {
+        "database-connection-failures/critical",
+        "slow-queries/warning",
+        "replication-lag/critical",
+    }
 
 
 def test_configured_thresholds_reach_the_expressions() -> None:
     thresholds = AlertThresholds.model_validate(
-        {"critical": {"errorRatePercent": 2, "p95LatencyMs": 800, "diskFreePercent": 15}, "warning": {"cpuPercent": 75}}
+        {
+            "critical": {"errorRatePercent": 2, "p95LatencyMs": 1000, "diskFreePercent": 15},
+            "warning": {"cpuPercent": 75},
+        }
     )
     rules = {(r.platform_alert, r.severity): r for r in alert_rules(thresholds, RuleScope("sandbox", ["sandbox"], {}))}
     assert threshold_of(rules["error-rate", "critical"].expression) == 0.02
-    assert threshold_of(rules["p95-latency", "critical"].expression) == 0.8
+    assert threshold_of(rules["p95-latency", "critical"].expression) == 1.0
     assert threshold_of(rules["disk-space", "critical"].expression) == 0.15
     assert threshold_of(rules["cpu", "warning"].expression) == 0.75
     assert "<" in rules["disk-space", "critical"].expression  # free space below the share
+
+
+def test_every_latency_threshold_is_an_edge_of_traefiks_histogram_buckets(graph: Graph) -> None:
+    """histogram_quantile interpolates linearly inside a bucket: only an edge is measured exactly."""
+    (traefik,) = [
+        r for r in graph.by_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "traefik" and REGION in r.name
+    ]
+    buckets = [float(edge) for edge in traefik.inputs["values"]["metrics"]["prometheus"]["buckets"].split(",")]
+    assert buckets == sorted(buckets)
+    latency = [rule for rule in registered_rules(graph) if rule["labels"]["platform_alert"] == "p95-latency"]
+    assert len(latency) == 2
+    for rule in latency:
+        assert "traefik_service_request_duration_seconds_bucket" in rule["expr"]
+        assert threshold_of(rule["expr"]) in buckets, rule["alert"]
+
+
+def test_error_rates_need_traffic_finished_pods_are_not_unready_and_every_hpa_counts(graph: Graph) -> None:
+    rules = {rule["alert"]: rule for rule in registered_rules(graph)}
+    for name in ("ErrorRateCritical", "ErrorRateWarning"):
+        tree = promql_parser.parse(rules[name]["expr"])
+        assert isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) == "and"
+        guard = tree.rhs
+        assert isinstance(guard, promql_parser.BinaryExpr) and str(guard.op) == ">"
+        assert isinstance(guard.rhs, promql_parser.NumberLiteral) and float(guard.rhs.val) == MIN_REQUEST_RATE
+        assert "traefik_service_requests_total" in metric_names(guard)
+    ready = promql_parser.parse(rules["LanguageServicePodsNotReady"]["expr"])
+    assert isinstance(ready, promql_parser.BinaryExpr) and str(ready.op) == "unless"
+    assert (
+        metric_names(ready.rhs) == {"kube_pod_status_phase"}
+        and 'phase="Succeeded"' in rules["LanguageServicePodsNotReady"]["expr"]
+    )
+    hpa = promql_parser.parse(rules["HpaAtMaximum"]["expr"])
+    assert "namespace" not in rules["HpaAtMaximum"]["expr"].split("{{")[0]  # no namespace matcher
+    assert metric_names(hpa) == {
+        "kube_horizontalpodautoscaler_status_current_replicas",
+        "kube_horizontalpodautoscaler_spec_max_replicas",
+    }
 
 
 def test_a_malformed_expression_is_refused_by_the_parser() -> None:
@@ -171,7 +295,7 @@ def test_a_malformed_expression_is_refused_by_the_parser() -> None:
 def test_alerts_route_by_severity_to_two_encrypted_topics(graph: Graph) -> None:
     definition = one(graph, "aws:amp/alertManagerDefinition:AlertManagerDefinition", "alert-manager")
     config = yaml.safe_load(yaml.safe_load(definition.inputs["definition"])["alertmanager_config"])
-    topics = {s: one(graph, "aws:sns/topic:Topic", s) for s in ("critical", "warning")}
+    topics = {s: one(graph, "aws:sns/topic:Topic", s) for s in ("critical", "warning", "heartbeat")}
     receivers = {r["name"]: r["sns_configs"][0] for r in config["receivers"]}
     for severity, topic in topics.items():
         assert receivers[severity]["topic_arn"] == topic.outputs["arn"]
@@ -181,7 +305,41 @@ def test_alerts_route_by_severity_to_two_encrypted_topics(graph: Graph) -> None:
         assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
         assert "aps.amazonaws.com" in json.dumps(policy(key, "policy"))
     routes = {route["receiver"]: route["matchers"] for route in config["route"]["routes"]}
-    assert routes == {"critical": ['severity="critical"'], "warning": ['severity="warning"']}
+    assert routes == {
+        "heartbeat": ['alertname="Watchdog"'],
+        "critical": ['severity="critical"'],
+        "warning": ['severity="warning"'],
+    }
+    # The Watchdog's route comes first (Alertmanager stops at the first match) and repeats often.
+    assert config["route"]["routes"][0]["receiver"] == "heartbeat"
+    assert config["route"]["routes"][0]["repeat_interval"] == "5m"
+    assert len({receiver["topic_arn"] for receiver in receivers.values()}) == 3
+
+
+def test_metrics_that_stop_arriving_alert(graph: Graph) -> None:
+    """kube-prometheus-stack style: a target down per job, a job or key series gone, and the Watchdog."""
+    rules = registered_rules(graph)
+    scrape = yaml.safe_load(one(graph, "aws:amp/scraper:Scraper", "collector").inputs["scrapeConfiguration"])
+    jobs = {job["job_name"] for job in scrape["scrape_configs"]}
+    down = {rule["labels"]["job"]: rule for rule in rules if rule["alert"] == "MetricsTargetDown"}
+    assert set(down) == jobs
+    for job, rule in down.items():
+        tree = promql_parser.parse(rule["expr"])
+        assert isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) == "=="
+        assert isinstance(tree.lhs, promql_parser.VectorSelector) and tree.lhs.name == "up"
+        assert f'job="{job}"' in str(tree.lhs.matchers) or job in rule["expr"]
+    absent = [rule for rule in rules if rule["alert"] == "MetricsAbsent"]
+    absent_of = set()
+    for rule in absent:
+        tree = promql_parser.parse(rule["expr"])
+        assert isinstance(tree, promql_parser.BinaryExpr) and isinstance(tree.lhs, promql_parser.Call)
+        assert str(tree.lhs.func.name) == "absent"
+        absent_of.add(rule["labels"]["series"])
+        assert rule["labels"]["severity"] == "critical"
+    assert {f'up{{job="{job}"}}' for job in jobs} <= absent_of
+    assert "kube_deployment_status_replicas_available" in absent_of
+    (watchdog,) = [rule for rule in rules if rule["alert"] == "Watchdog"]
+    assert threshold_of(watchdog["expr"]) == 0 and watchdog["expr"].startswith("vector(1)")  # always fires
 
 
 def test_the_topic_policy_lets_only_this_workspace_publish_through_amp(graph: Graph) -> None:
@@ -226,13 +384,26 @@ def test_database_alerts_are_log_metric_filters_and_alarms_on_the_two_topics(gra
     assert database.urn in slow.dependencies
 
 
+def test_the_data_stores_replication_lag_alarms_notify_the_critical_topic(graph: Graph) -> None:
+    lag = [r for r in graph.by_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r.name.endswith("-lag")]
+    assert len(lag) >= 2  # prod's secondary regions: the global database and the queue's global datastore
+    for alarm in lag:
+        region = alarm.name.split("-postgres")[0].split("-redis")[0]
+        critical = graph.one("aws:sns/topic:Topic", f"{region}-observability-critical")
+        assert alarm.inputs["alarmActions"] == [critical.outputs["arn"]], alarm.name
+        assert alarm.inputs["insufficientDataActions"] == [critical.outputs["arn"]], alarm.name
+    # No data store keeps a topic of its own that nobody subscribes to.
+    assert not [r.name for r in graph.by_type("aws:sns/topic:Topic") if r.name.endswith("-alarms")]
+
+
 # --- logs ----------------------------------------------------------------------------------------
 
 
 def test_container_log_groups_are_made_before_the_add_on_with_the_names_it_writes(graph: Graph) -> None:
     addon = one(graph, "aws:eks/addon:Addon", "amazon-cloudwatch-observability")
     key = one(graph, "aws:kms/key:Key", "logs-key")
-    for kind in ("application", "performance"):
+    # Every group the chart's Fluent Bit (auto_create_group) or the agent may write to.
+    for kind in ("application", "dataplane", "host", "performance"):
         group = one(graph, "aws:cloudwatch/logGroup:LogGroup", f"{kind}-logs")
         assert group.inputs["name"] == f"/aws/containerinsights/{CLUSTER}/{kind}"
         assert group.inputs["retentionInDays"] == 30
@@ -250,8 +421,10 @@ def test_every_log_group_and_the_control_plane_go_to_the_archive_stream(graph: G
     stream = one(graph, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "archive-stream")
     control_plane = graph.one("aws:cloudwatch/logGroup:LogGroup", f"{REGION}-cluster-control-plane-logs")
     expected = {
-        "application": f"/aws/containerinsights/{CLUSTER}/application",
-        "performance": f"/aws/containerinsights/{CLUSTER}/performance",
+        **{
+            kind: f"/aws/containerinsights/{CLUSTER}/{kind}"
+            for kind in ("application", "dataplane", "host", "performance")
+        },
         "control-plane": control_plane.inputs["name"],
     }
     for kind, group_name in expected.items():
@@ -382,7 +555,7 @@ def test_the_capacity_check_counts_the_observability_agents(graph: Graph) -> Non
 
 
 def test_alertmanager_definition_is_a_config_under_its_key() -> None:
-    text = alertmanager_definition({"critical": "arn:c", "warning": "arn:w"}, "eu-west-1")
+    text = alertmanager_definition({"critical": "arn:c", "warning": "arn:w", "heartbeat": "arn:h"}, "eu-west-1")
     assert text.startswith("alertmanager_config: |\n")
     inner = yaml.safe_load(yaml.safe_load(text)["alertmanager_config"])
     assert inner["route"]["receiver"] == "warning"

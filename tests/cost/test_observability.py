@@ -67,8 +67,32 @@ def test_only_the_cloudwatch_add_on_costs_and_settings_are_free() -> None:
             *(item(t, {}, t) for t in sorted(observability.FREE_TYPES)),
         ]
     )
-    assert [line.what for line in result.lines] == ["Container Insights metrics"]
+    assert [line.what for line in result.lines] == ["Container Insights observations"]
     assert result.unpriced == []
+    (line,) = result.lines
+    # Enhanced Container Insights is billed per observation, not per custom metric.
+    per_minute = ASSUMPTIONS["container-insights-observations-per-minute"].value
+    assert line.quantity == pytest.approx(per_minute * HOURS_PER_MONTH * 60 / 1e6)
+    assert line.unit_usd == observability.PRICES["cloudwatch.ci-observations"].usd
+
+
+def test_what_the_first_estimate_left_out_is_priced() -> None:
+    """The performance group's volume, the dashboards' Logs Insights scans, the rules' AMP queries."""
+    result = estimate(
+        [
+            item("aws:cloudwatch/logGroup:LogGroup", {"name": "/aws/containerinsights/c/performance"}, "perf"),
+            item("aws:cloudwatch/dashboard:Dashboard", {}, "board"),
+            item("aws:amp/ruleGroupNamespace:RuleGroupNamespace", {}, "rules"),
+        ]
+    )
+    lines = {line.what: line for line in result.lines}
+    assert lines["performance log ingestion"].quantity == ASSUMPTIONS["performance-log-gb"].value
+    assert lines["Logs Insights scans of its widgets"].unit_usd == 0.005
+    assert lines["alert rule queries"].quantity == ASSUMPTIONS["amp-query-samples-billions"].value
+    assert "dashboard" in lines
+    # Any other log group keeps the main table's rule.
+    other = estimate([item("aws:cloudwatch/logGroup:LogGroup", {"name": "/aws/containerinsights/c/application"})])
+    assert [line.what for line in other.lines] != ["performance log ingestion"]
 
 
 def test_every_price_names_its_page() -> None:
@@ -83,5 +107,5 @@ def test_prod_prices_every_observability_resource_and_fits_its_budget() -> None:
     regions = {line.region for line in result.lines if line.component.endswith("-observability")}
     assert regions == {"us-east-1", "eu-west-1", "ap-southeast-1"}
     observed = sum(line.monthly_usd for line in result.lines if line.component.endswith("-observability"))
-    assert 300 < observed < 450
-    assert result.monthly_usd <= 5800  # Pulumi.prod.yaml platform:monthlyBudget
+    assert 450 < observed < 600
+    assert result.monthly_usd <= 6000  # Pulumi.prod.yaml platform:monthlyBudget

@@ -49,7 +49,8 @@ CHANGES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         _policy_with({**PUBLIC_OPEN, "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "999999999999"}}}),
         "access-kms-key-policy-not-public",
     ),
-    "us-east-1-postgres-alarms": (
+    # The data stores alarm into the critical topic (components/alert_topics.py).
+    "us-east-1-observability-critical": (
         _policy_with(
             {
                 "Effect": "Allow",

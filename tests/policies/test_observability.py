@@ -91,17 +91,65 @@ def test_a_missing_rule_is_named() -> None:
 def _loosen(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for item in rules:
         if item["alert"] == "LatencyP95Warning":
-            item["annotations"]["threshold"] = "0.4"
+            item["expr"] = item["expr"].replace("> 0.25", "> 0.4")
         if item["alert"] == "NodeDiskSpaceLow":
-            item["annotations"]["threshold"] = "0.05"
+            item["expr"] = item["expr"].replace("< 0.1", "< 0.05")
     return rules
 
 
 def test_a_looser_threshold_fails_and_disk_space_is_a_floor() -> None:
     loose = edited(prod(), RULES, "observability-alert-rules", lambda r: rule_file(r, _loosen))
-    assert messages(ALERTS.violations(loose)) == [
-        "cluster us-east-1-cluster-eks: the critical disk-space alert's threshold (0.05) must be at least 0.1",
-        "cluster us-east-1-cluster-eks: the warning p95-latency alert's threshold (0.4) must be at most 0.25",
+    found = messages(ALERTS.violations(loose))
+    assert [m.split(" (expression")[0] for m in found] == [
+        "cluster us-east-1-cluster-eks: the critical disk-space alert must compare node_filesystem_avail_bytes with "
+        "a threshold at least 0.1",
+        "cluster us-east-1-cluster-eks: the warning p95-latency alert must compare "
+        "traefik_service_request_duration_seconds_bucket with a threshold at most 0.25",
+    ]
+
+
+def _replace(alert: str, **fields: Any) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    def change(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**item, **fields} if item["alert"] == alert else item for item in rules]
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("case", "fields"),
+    [
+        # The right labels and annotation, an expression that watches nothing.
+        ("a constant", {"expr": "vector(0) > 1"}),
+        ("a constant under the threshold", {"expr": "vector(0) > 0.001"}),
+        # `bool` never filters: the rule returns every series, 0 or 1, and fires for all of them always.
+        (
+            "a bool comparison",
+            {
+                "expr": 'sum by (service) (rate(traefik_service_requests_total{code=~"5.."}[5m])) / '
+                "sum by (service) (rate(traefik_service_requests_total[5m])) > bool 0.01"
+            },
+        ),
+        ("the wrong direction", {"expr": "sum(rate(traefik_service_requests_total[5m])) < 0.01"}),
+        ("not PromQL", {"expr": "sum(rate(traefik_service_requests_total[5m]) > 0.01"}),
+    ],
+)
+def test_labels_and_annotations_are_not_trusted(case: str, fields: dict[str, Any]) -> None:
+    bypass = edited(
+        prod(), RULES, "observability-alert-rules", lambda r: rule_file(r, _replace("ErrorRateCritical", **fields))
+    )
+    found = messages(ALERTS.violations(bypass))
+    assert len(found) == 1 and "the critical error-rate alert must compare traefik_service_requests_total" in found[0]
+
+
+def test_an_alert_that_waits_a_week_fails() -> None:
+    slow = edited(
+        prod(),
+        RULES,
+        "observability-alert-rules",
+        lambda r: rule_file(r, _replace("ErrorRateCritical", **{"for": "7d"})),
+    )
+    assert messages(ALERTS.violations(slow)) == [
+        "cluster us-east-1-cluster-eks: the critical error-rate alert waits too long to fire (for: 7d; at most 900 s)"
     ]
 
 
@@ -138,7 +186,7 @@ def test_routing_needs_both_severities() -> None:
     def one_route(resource: Resource) -> Resource:
         outer = yaml.safe_load(resource.props["definition"])
         inner = yaml.safe_load(outer["alertmanager_config"])
-        inner["route"]["routes"] = inner["route"]["routes"][:1]
+        inner["route"]["routes"] = inner["route"]["routes"][:2]  # the Watchdog's and critical
         return with_props(resource, definition=yaml.safe_dump({"alertmanager_config": yaml.safe_dump(inner)}))
 
     found = ALERTS.violations(
@@ -146,7 +194,60 @@ def test_routing_needs_both_severities() -> None:
             prod(), "aws:amp/alertManagerDefinition:AlertManagerDefinition", "observability-alert-manager", one_route
         )
     )
-    assert messages(found) == ["cluster us-east-1-cluster-eks: the alert manager has no route for severity warning"]
+    assert messages(found) == [
+        "cluster us-east-1-cluster-eks: the alert manager has no route for severity warning to a receiver with an "
+        "SNS topic"
+    ]
+
+
+def test_routing_needs_two_different_topics() -> None:
+    def same_topic(resource: Resource) -> Resource:
+        outer = yaml.safe_load(resource.props["definition"])
+        inner = yaml.safe_load(outer["alertmanager_config"])
+        receivers = {r["name"]: r for r in inner["receivers"]}
+        receivers["warning"]["sns_configs"] = receivers["critical"]["sns_configs"]
+        return with_props(resource, definition=yaml.safe_dump({"alertmanager_config": yaml.safe_dump(inner)}))
+
+    found = ALERTS.violations(
+        edited(
+            prod(), "aws:amp/alertManagerDefinition:AlertManagerDefinition", "observability-alert-manager", same_topic
+        )
+    )
+    assert messages(found) == [
+        "cluster us-east-1-cluster-eks: critical and warning alerts go to the same SNS topic; they must page "
+        "differently (two topics)"
+    ]
+
+
+def test_database_alarms_need_actions_and_the_connection_filter() -> None:
+    alarm = "aws:cloudwatch/metricAlarm:MetricAlarm"
+    silent = edited(
+        prod(), alarm, "observability-database-connection-failures", lambda r: with_props(r, alarmActions=[])
+    )
+    found = messages(ALERTS.violations(silent))
+    assert len(found) == 1 and "database-connection-failures" in found[0]
+    disabled = edited(prod(), alarm, "observability-slow-queries", lambda r: with_props(r, actionsEnabled=False))
+    found = messages(ALERTS.violations(disabled))
+    assert len(found) == 1 and "slow-queries" in found[0]
+    no_filter = edited(
+        prod(), "aws:cloudwatch/logMetricFilter:LogMetricFilter", "observability-connection-failures", lambda r: None
+    )
+    found = messages(ALERTS.violations(no_filter))
+    assert len(found) == 1 and "on the metric a log metric filter writes" in found[0]
+
+
+def test_a_node_group_without_its_label_is_reported_not_skipped() -> None:
+    unlabelled = edited(
+        prod(),
+        "aws:eks/nodeGroup:NodeGroup",
+        "cluster-sandbox",
+        lambda r: with_props(r, labels={k: v for k, v in r.props["labels"].items() if k != "platform/node-group"}),
+    )
+    found = messages(ALERTS.violations(unlabelled))
+    assert found == [
+        "cluster us-east-1-cluster-eks: node group us-east-1-cluster-sandbox has no platform/node-group label, so "
+        "no alert can see it reach its maxSize 30"
+    ]
 
 
 def test_unknown_rule_data_in_a_preview_is_not_judged() -> None:
@@ -185,7 +286,7 @@ def test_an_archive_that_expires_too_soon_does_not_count() -> None:
         sooner,
     )
     found = messages(RETENTION.violations(short, YEAR))
-    assert len(found) == 2  # application and performance in us-east-1
+    assert len(found) == 4  # application, dataplane, host and performance in us-east-1
     assert all("the bucket expires objects after 180 days" in m for m in found)
 
 
@@ -195,3 +296,74 @@ def test_a_short_group_without_archive_still_fails_and_a_long_one_passes() -> No
     assert RETENTION.violations([with_props(flow[0], retentionInDays=90)], YEAR) != []
     assert RETENTION.violations([with_props(flow[0], retentionInDays=400)], YEAR) == []
     assert RETENTION.violations([with_props(flow[0], retentionInDays=0)], YEAR) == []  # 0: forever
+
+
+def test_replication_lag_must_notify_the_critical_topic() -> None:
+    """Lag above the RPO reaches no one on a data store's own topic (nothing subscribes to it)."""
+    lag = "eu-west-1-postgres-global-lag"
+    resources = prod()
+    assert any(r.name == lag for r in resources)
+
+    def own_topic(resource: Resource) -> Resource:
+        if resource.name != lag:
+            return resource
+        return dataclasses.replace(
+            resource,
+            props={**resource.props, "alarmActions": ["arn:aws:sns:eu-west-1:333333333333:postgres-alarms"]},
+            property_dependencies={**resource.property_dependencies, "alarmActions": []},
+        )
+
+    found = messages(ALERTS.violations([own_topic(r) for r in resources]))
+    assert found == [
+        "cluster eu-west-1-cluster-eks: replication-lag alarm eu-west-1-postgres-global-lag does not notify the "
+        "critical alert topic (set the data store's alarm_topic_arn to it)"
+    ]
+    silenced = [
+        dataclasses.replace(r, props={**r.props, "actionsEnabled": False}) if r.name == lag else r for r in resources
+    ]
+    assert len(ALERTS.violations(silenced)) == 1
+
+
+@pytest.mark.parametrize(
+    ("alert", "label"),
+    [("Watchdog", "watchdog"), ("MetricsAbsent", "metrics-absent"), ("MetricsTargetDown", "target-down")],
+)
+def test_without_the_watchdog_or_the_absent_checks_the_stack_fails(alert: str, label: str) -> None:
+    def drop(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [x for x in rules if x["alert"] != alert]
+
+    found = messages(
+        ALERTS.violations(edited(prod(), RULES, "observability-alert-rules", lambda r: rule_file(r, drop)))
+    )
+    assert len(found) == 1 and f"alert rule on {label}" in found[0], alert
+
+
+def _lifecycle(change: Callable[[dict[str, Any]], dict[str, Any]]) -> list[Resource]:
+    def edit(resource: Resource) -> Resource:
+        (lifecycle_rule,) = resource.props["rules"]
+        return with_props(resource, rules=[change(dict(lifecycle_rule))])
+
+    return edited(
+        prod(),
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "observability-log-archive-lifecycle",
+        edit,
+    )
+
+
+def test_a_narrow_subscription_is_no_archive() -> None:
+    narrow = edited(
+        prod(),
+        "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+        "observability-archive-application",
+        lambda r: with_props(r, filterPattern="ERROR"),
+    )
+    found = messages(RETENTION.violations(narrow, YEAR))
+    assert len(found) == 1 and "us-east-1-observability-application-logs" in found[0]
+
+
+def test_a_short_rule_on_another_prefix_does_not_count_and_a_date_expiration_does() -> None:
+    elsewhere = _lifecycle(lambda rule: {**rule, "filter": {"prefix": "other/"}, "expiration": {"days": 30}})
+    assert RETENTION.violations(elsewhere, YEAR) == []  # the logs/ objects are not touched by it
+    on_a_date = _lifecycle(lambda rule: {**rule, "expiration": {"date": "2027-01-01T00:00:00Z"}})
+    assert len(RETENTION.violations(on_a_date, YEAR)) == 4  # all four groups of us-east-1

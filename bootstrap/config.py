@@ -25,7 +25,24 @@ from components.config import (
 )
 
 NAMESPACE = "platform-bootstrap"
-DEFAULT_PROJECT_NAME = "platform-deployer"
+# One runner per account, each named for its environment: CodeBuild starts a build in every project
+# whose name the job's label `codebuild-<project>-<run_id>-<run_attempt>` names (CodeBuild user guide,
+# "Label overrides supported with the CodeBuild-hosted GitHub Actions runner"), so three accounts'
+# projects of one name would all answer every job of the repository.
+PROJECT_NAME_PREFIX = "platform-deployer"
+Environment = Literal["dev", "staging", "prod"]
+
+
+def default_project_name(environment: str) -> str:
+    """`platform-deployer-<environment>`: the runner of that environment's account."""
+    return f"{PROJECT_NAME_PREFIX}-{environment}"
+
+
+def stack_name(environment: str) -> str:
+    """The bootstrap stack of an environment's account: distinct names, as they share one Pulumi org."""
+    return f"deployer-{environment}"
+
+
 DEFAULT_CIDR = "10.250.0.0/16"
 DEFAULT_CLIENT_CIDR = "10.251.0.0/22"
 # The platform stacks' VPCs (Pulumi.dev/staging/prod.yaml): what the VPN routes to through the peerings.
@@ -65,13 +82,18 @@ class ClientVpnConfig(_Model):
 class BootstrapConfig(_Model):
     """What the bootstrap builds, and where."""
 
+    environment: Environment = Field(
+        description="the account's environment (dev, staging, prod): names the runner and the bootstrap stack"
+    )
     region: str = Field(default="us-east-1", description="where the deployer VPC and the runner live")
     account_id: str = Field(pattern=r"^\d{12}$", description="the account; the provider refuses any other")
     owner: str = Field(min_length=1, description="becomes the `owner` tag")
     cost_center: str = Field(min_length=1, description="becomes the `cost-center` tag")
     cidr: ipaddress.IPv4Network = Field(default=ipaddress.IPv4Network(DEFAULT_CIDR))
     az_count: int = Field(default=2, ge=2, le=6)
-    project_name: str = Field(default=DEFAULT_PROJECT_NAME, pattern=PROJECT_NAME_PATTERN)
+    project_name: str = Field(
+        pattern=PROJECT_NAME_PATTERN, description="the CodeBuild runner; default platform-deployer-<environment>"
+    )
     github_repository: str = Field(
         pattern=r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
         description="the repository whose workflows run on the runner",
@@ -89,6 +111,15 @@ class BootstrapConfig(_Model):
     # pack's data-cloudwatch-log-retention asks for 365 days by default).
     log_retention_days: int = 365
     client_vpn: ClientVpnConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_project_name(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "projectName" not in values and "project_name" not in values:
+            environment = values.get("environment")
+            if isinstance(environment, str):
+                return {**values, "projectName": default_project_name(environment)}
+        return values
 
     @field_validator("account_id", mode="before")
     @classmethod
@@ -118,6 +149,13 @@ class BootstrapConfig(_Model):
 
     @model_validator(mode="after")
     def _apart(self) -> BootstrapConfig:
+        if not self.project_name.endswith(f"-{self.environment}"):
+            # Each account's runner has its own label; the platform stacks check the same suffix.
+            raise KeyedValueError(
+                "projectName",
+                f"{self.project_name} must end with -{self.environment}: every account's runner answers the "
+                "jobs whose label names its project, so the three projects need distinct names",
+            )
         for cidr in PLATFORM_CIDRS:
             if self.cidr.overlaps(ipaddress.IPv4Network(cidr)):
                 # VPC peering guide, "VPC peering limitations": peered VPCs cannot overlap.
@@ -154,5 +192,12 @@ def bootstrap_config_from_pulumi() -> BootstrapConfig:
     raw = {**get_config_env(), **CONFIG.get()}
     values = {key: _decode(value) for key, value in _namespace_values(raw, NAMESPACE).items()}
     if not values:
-        raise ConfigError([ConfigIssue(path="", message=f"no {NAMESPACE}:* keys; see bootstrap/Pulumi.deployer.yaml")])
-    return parse_bootstrap_config(values, f"config of stack {pulumi.get_stack()}")
+        raise ConfigError(
+            [ConfigIssue(path="", message=f"no {NAMESPACE}:* keys; see bootstrap/Pulumi.deployer-prod.yaml")]
+        )
+    stack = pulumi.get_stack()
+    config = parse_bootstrap_config(values, f"config of stack {stack}")
+    if stack != stack_name(config.environment):
+        message = f"the bootstrap stack of {config.environment} is named {stack_name(config.environment)}, not {stack}"
+        raise ConfigError([ConfigIssue(path="environment", message=message)], f"config of stack {stack}")
+    return config

@@ -1200,6 +1200,15 @@ class StackConfig(_Model):
                     f"{self.deployer.deployer_cidr} overlaps regions[{index}].vpc.cidr {region.vpc.cidr}; peered VPCs "
                     "cannot overlap (use e.g. 10.250.0.0/16 for the deployer)",
                 )
+        if not self.deployer.runner_project_name.endswith(f"-{self.environment}"):
+            # Every account's runner answers the jobs whose label names its project (CodeBuild user
+            # guide, "Label overrides"): the bootstrap names it platform-deployer-<environment>.
+            raise KeyedValueError(
+                "deployer.runnerProjectName",
+                f"{self.deployer.runner_project_name} is not this environment's runner: the bootstrap of the "
+                f"{self.environment} account names it platform-deployer-{self.environment} (any name ending "
+                f"-{self.environment})",
+            )
         if self.allowed_account_ids and self.deployer.account_id not in self.allowed_account_ids:
             raise KeyedValueError(
                 "deployer.accountId",

@@ -21,7 +21,7 @@ from preflight.synth import PROJECT_ROOT, Graph, synth
 from tests.helpers import policy
 
 BOOTSTRAP = PROJECT_ROOT / "bootstrap"
-STACK_FILE = BOOTSTRAP / "Pulumi.deployer.yaml"
+STACK_FILE = BOOTSTRAP / "Pulumi.deployer-prod.yaml"
 PROJECT = "aws:codebuild/project:Project"
 
 
@@ -36,7 +36,7 @@ def _values(**changes: Any) -> dict[str, Any]:
 @functools.cache
 def _graph(**changes: Any) -> Graph:
     stack_values = {f"{NAMESPACE}:{key}": value for key, value in _values(**changes).items()}
-    return synth("deployer", project_dir=BOOTSTRAP, stack_values=stack_values)
+    return synth("deployer-prod", project_dir=BOOTSTRAP, stack_values=stack_values)
 
 
 def _deployed() -> Graph:
@@ -51,13 +51,36 @@ def test_the_outputs_are_what_a_platform_stack_reads() -> None:
     fields = {field.alias or name for name, field in DeployerConfig.model_fields.items()}
     deployer = DeployerConfig.model_validate({key: outputs[key] for key in fields})
     assert str(deployer.deployer_cidr) == "10.250.0.0/16"
-    assert deployer.runner_project_name == "platform-deployer"
-    assert deployer.runner_role_arn == "arn:aws:iam::333333333333:role/platform-deployer-runner"
+    assert deployer.runner_project_name == "platform-deployer-prod"
+    assert deployer.runner_role_arn == "arn:aws:iam::333333333333:role/platform-deployer-prod-runner"
     graph = _deployed()
     private = [t for t in graph.by_type("aws:ec2/routeTable:RouteTable") if "-private" in t.name]
     assert deployer.deployer_route_table_ids == [t.id for t in private]
     assert deployer.deployer_vpc_id == graph.one("aws:ec2/vpc:Vpc").id
     assert outputs["pulumiVersion"] == pulumi_cli_version()
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_each_account_has_its_own_runner_name_and_stack(environment: str) -> None:
+    values = {
+        key.split(":", 1)[1]: value
+        for key, value in read_stack_file(BOOTSTRAP / f"Pulumi.deployer-{environment}.yaml").items()
+    }
+    del values["projectName"]  # the default follows the environment
+    config = parse_bootstrap_config(values)
+    assert config.project_name == f"platform-deployer-{environment}"
+    graph = synth(
+        f"deployer-{environment}",
+        project_dir=BOOTSTRAP,
+        stack_values={f"{NAMESPACE}:{k}": v for k, v in values.items()},
+    )
+    assert graph.one(PROJECT).inputs["name"] == f"platform-deployer-{environment}"
+
+
+def test_the_stack_name_must_follow_the_environment() -> None:
+    stack_values = {f"{NAMESPACE}:{key}": value for key, value in _values().items()}
+    with pytest.raises(Exception, match="named deployer-prod, not deployer"):
+        synth("deployer", project_dir=BOOTSTRAP, stack_values=stack_values)
 
 
 def test_the_runner_cli_matches_the_sdk_pin() -> None:
@@ -73,7 +96,7 @@ def test_the_runner_is_a_codebuild_github_actions_runner_in_the_private_subnets(
     (project,) = graph.by_type(PROJECT)
     connection = graph.one("aws:codeconnections/connection:Connection")
     assert connection.inputs["providerType"] == "GitHub"
-    assert project.inputs["name"] == "platform-deployer"
+    assert project.inputs["name"] == "platform-deployer-prod"
     assert project.inputs["source"] == {
         "type": "GITHUB",
         "location": "https://github.com/example-org/platform.git",
@@ -91,7 +114,7 @@ def test_the_runner_is_a_codebuild_github_actions_runner_in_the_private_subnets(
     assert vpc["securityGroupIds"] == [group.id]
     assert not [r for r in graph.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")]
     logs = project.inputs["logsConfig"]["cloudwatchLogs"]
-    assert logs == {"status": "ENABLED", "groupName": "/aws/codebuild/platform-deployer"}
+    assert logs == {"status": "ENABLED", "groupName": "/aws/codebuild/platform-deployer-prod"}
     assert project.inputs["serviceRole"] == graph.one("aws:iam/role:Role", "deployer-runner-role").outputs["arn"]
 
 
@@ -101,7 +124,7 @@ def test_no_webhook_until_the_connection_is_authorized() -> None:
 
 def test_the_webhook_starts_builds_for_queued_workflow_jobs_of_the_allowed_actors() -> None:
     (webhook,) = _graph(connectionAuthorized=True).by_type("aws:codebuild/webhook:Webhook")
-    assert webhook.inputs["projectName"] == "platform-deployer"
+    assert webhook.inputs["projectName"] == "platform-deployer-prod"
     assert webhook.inputs["buildType"] == "BUILD"
     assert webhook.inputs["filterGroups"] == [
         {
@@ -115,12 +138,12 @@ def test_the_webhook_starts_builds_for_queued_workflow_jobs_of_the_allowed_actor
 
 def test_the_runner_role_is_trusted_by_this_accounts_codebuild_only() -> None:
     role = _deployed().one("aws:iam/role:Role", "deployer-runner-role")
-    assert role.inputs["name"] == "platform-deployer-runner"
+    assert role.inputs["name"] == "platform-deployer-prod-runner"
     (statement,) = policy(role, "assumeRolePolicy")["Statement"]
     assert statement["Principal"] == {"Service": "codebuild.amazonaws.com"}
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "333333333333"}
     assert statement["Condition"]["ArnLike"] == {
-        "aws:SourceArn": "arn:aws:codebuild:us-east-1:333333333333:project/platform-deployer"
+        "aws:SourceArn": "arn:aws:codebuild:us-east-1:333333333333:project/platform-deployer-prod"
     }
 
 
@@ -184,6 +207,9 @@ def test_the_bootstrap_passes_the_policy_pack() -> None:
         ({"cidr": "10.100.0.0/16"}, "cidr", "overlaps the platform VPC 10.100.0.0/16"),
         ({"cidr": "8.8.0.0/16"}, "cidr", "private (RFC 1918)"),
         ({"projectName": "-bad"}, "projectName", "pattern"),
+        ({"projectName": "platform-deployer"}, "projectName", "must end with -prod"),
+        ({"environment": None}, "environment", "Field required"),
+        ({"environment": "qa"}, "environment", "'dev', 'staging' or 'prod'"),
         ({"githubRepository": "git@github.com:o/r.git"}, "githubRepository", "pattern"),
         ({"buildTimeoutMinutes": 3}, "buildTimeoutMinutes", "greater than or equal to 5"),
         ({"logRetentionDays": 45}, "logRetentionDays", "not a CloudWatch retention period"),

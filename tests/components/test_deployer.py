@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from components.config import ConfigError, load_stack_file, parse_stack_config
 from components.deployer import DEPLOYER_PROVIDER_NAME, PeerSide, VpcPeering, VpcPeeringArgs, mesh_pairs
@@ -161,7 +162,7 @@ def test_a_runner_that_is_the_admin_gets_no_second_access_entry(harness: Harness
     admin = data["regions"][0]["cluster"]["adminRoleArn"]
     data["deployer"] = {**data["deployer"], "runnerRoleArn": admin}
     graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
-    entries = [e for e in graph.by_type(ENTRY) if e.name.startswith("us-east-1-")]
+    entries = [e for e in graph.by_type(ENTRY) if e.name.startswith("us-east-1-cluster-")]
     assert [e.name for e in entries] == ["us-east-1-cluster-admin-access"]
     provider = graph.one("pulumi:providers:kubernetes", "us-east-1-cluster-kubernetes")
     assert entries[0].urn in provider.dependencies
@@ -186,6 +187,9 @@ def test_without_a_deployer_no_path_is_built(harness: Harness) -> None:
         ({"deployerRouteTableIds": []}, "deployer.deployerRouteTableIds", "at least 1"),
         ({"deployerRegion": "mars-north-1"}, "deployer.deployerRegion", "not a region"),
         ({"runnerRoleArn": "platform-deployer-runner"}, "deployer.runnerRoleArn", "pattern"),
+        # Another account's runner (or the shared old name) would answer this stack's jobs.
+        ({"runnerProjectName": "platform-deployer"}, "deployer.runnerProjectName", "not this environment's runner"),
+        ({"runnerProjectName": "platform-deployer-dev"}, "deployer.runnerProjectName", "platform-deployer-prod"),
     ],
 )
 def test_a_bad_deployer_is_refused_naming_the_key(change: dict[str, object], key: str, message: str) -> None:
@@ -209,3 +213,19 @@ def test_a_peering_of_overlapping_networks_is_refused(harness: Harness) -> None:
 
     with pytest.raises(Exception, match="overlap; peered VPCs cannot"):
         harness.run(program)
+
+
+def test_every_default_stack_names_its_own_accounts_runner() -> None:
+    """One repository, three runners: each label must start a build in one account only (B1)."""
+    names = {}
+    for stack in STACKS:
+        deployer = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml").deployer
+        assert deployer is not None
+        names[stack] = deployer.runner_project_name
+        bootstrap = yaml.safe_load((PROJECT_ROOT / "bootstrap" / f"Pulumi.deployer-{stack}.yaml").read_text())
+        config = bootstrap["config"]
+        assert config["platform-bootstrap:environment"] == stack
+        assert config["platform-bootstrap:projectName"] == deployer.runner_project_name == f"platform-deployer-{stack}"
+        assert config["platform-bootstrap:accountId"] == deployer.account_id
+        assert deployer.runner_role_arn == f"arn:aws:iam::{deployer.account_id}:role/platform-deployer-{stack}-runner"
+    assert len(set(names.values())) == len(STACKS)

@@ -147,7 +147,7 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     ),
     "no access entry": (
         _drop("aws:eks/accessEntry:AccessEntry", f"{WEST}-cluster-deployer-access"),
-        "an EKS access entry for the runner role arn:aws:iam::333333333333:role/platform-deployer-runner",
+        "an EKS access entry for the runner role arn:aws:iam::333333333333:role/platform-deployer-prod-runner",
     ),
     "a namespace-scoped policy": (
         _edit(

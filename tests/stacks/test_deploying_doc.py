@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from bootstrap.config import DEFAULT_PROJECT_NAME, NAMESPACE
+from bootstrap.config import NAMESPACE, default_project_name, stack_name
 from components.config import DeployerConfig
 from preflight.synth import PROJECT_ROOT
 
@@ -18,11 +18,16 @@ def test_every_key_of_platform_deployer_is_in_the_copy_loop() -> None:
     # Every key but the list (copied by index below the loop) is copied by name.
     assert sorted([*loop, "deployerRouteTableIds"]) == sorted(keys)
     assert "platform:deployer.deployerRouteTableIds[$index]" in DOC
+    # The list is removed before it is set by index, so a shorter list leaves no stale tail.
+    remove = 'config rm --path -s $env "platform:deployer.deployerRouteTableIds"'
+    assert remove in DOC and DOC.index(remove) < DOC.index("deployerRouteTableIds[$index]")
 
 
 def test_the_runner_label_names_the_bootstrap_project() -> None:
-    label = f"runs-on: codebuild-{DEFAULT_PROJECT_NAME}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    label = f"runs-on: codebuild-{default_project_name('dev')}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
     assert label in DOC
+    # One bootstrap stack per account, each named for its environment (no shared `deployer`).
+    assert f"pulumi stack init {stack_name('prod')}" in DOC and "-s deployer " not in DOC
     project = yaml.safe_load((PROJECT_ROOT / "bootstrap" / "Pulumi.yaml").read_text())
     assert project["name"] == NAMESPACE
     assert f"{NAMESPACE}:connectionAuthorized: true" in DOC

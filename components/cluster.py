@@ -584,10 +584,15 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _admin_access(self) -> list[pulumi.Resource]:
-        """An access entry with cluster-admin for the configured role, else for the deployer's role."""
+        """An access entry with cluster-admin for the configured role, else the runner's, else the caller's."""
         admin_role_arn: pulumi.Input[str]
         if self._args.config.admin_role_arn is not None:
             admin_role_arn = self._args.config.admin_role_arn
+        elif self._args.deployer is not None:
+            # Not the caller: that is the runner on one run and an administrator on the next, which
+            # would replace the entry each time, and a second entry for the runner's role would
+            # fail (EKS CreateAccessEntry: ResourceInUseException, one entry per principal).
+            admin_role_arn = self._args.deployer.runner_role_arn
         else:
             # The role behind the deployer's session (an assumed-role ARN is not a valid principal).
             caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -631,7 +636,7 @@ class Cluster(pulumi.ComponentResource):
             cidr_ipv4=deployer.cidr,
             opts=self._child(),
         )
-        if deployer.runner_role_arn == self._args.config.admin_role_arn:
+        if deployer.runner_role_arn == (self._args.config.admin_role_arn or deployer.runner_role_arn):
             # One access entry per principal (EKS CreateAccessEntry: ResourceInUseException): the
             # admin's entry already makes the runner cluster-admin.
             return [*deployer.path, https, *admin_access]

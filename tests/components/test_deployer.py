@@ -168,6 +168,20 @@ def test_a_runner_that_is_the_admin_gets_no_second_access_entry(harness: Harness
     assert entries[0].urn in provider.dependencies
 
 
+def test_without_an_admin_role_the_runner_is_the_admin_with_one_entry(harness: Harness) -> None:
+    """Not the caller's role: that would be a second entry for the runner's (ResourceInUseException)."""
+    data = prod_with()
+    for region in data["regions"]:
+        region["cluster"].pop("adminRoleArn", None)
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    runner = data["deployer"]["runnerRoleArn"]
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
+        entries = [e for e in graph.by_type(ENTRY) if e.name.startswith(f"{region}-cluster-")]
+        assert [(e.name, e.inputs["principalArn"]) for e in entries] == [(f"{region}-cluster-admin-access", runner)]
+        principals = [e.inputs["principalArn"] for e in graph.by_type(ENTRY) if e.name.startswith(f"{region}-")]
+        assert len(principals) == len(set(principals)), principals
+
+
 def test_without_a_deployer_no_path_is_built(harness: Harness) -> None:
     data = prod_with()
     del data["deployer"]

@@ -156,8 +156,8 @@ class Platform(pulumi.ComponentResource):
             peerings[key] = VpcPeering(
                 f"{self._name}-{key}-peering",
                 VpcPeeringArgs(
-                    requester=self.regions[first].peer_side(),
-                    accepter=self.regions[second].peer_side(),
+                    requester=self.regions[first].mesh_side(),
+                    accepter=self.regions[second].mesh_side(),
                     description=f"platform {self._config.environment} {first} <-> {second}",
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

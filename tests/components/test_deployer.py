@@ -140,7 +140,9 @@ def test_prod_peers_every_pair_of_regions_with_routes_both_ways() -> None:
         routes = _routes_via(graph, peering)
         for side, other in ((first, second), (second, first)):
             tables = {r.inputs["routeTableId"] for r in routes if r.inputs["destinationCidrBlock"] == cidrs[other]}
-            assert tables == {t.id for t in _private_tables(graph, side)}, (side, other)
+            # The private tables (nodes) and the database table (Aurora, Valkey answer from there).
+            database = graph.one("aws:ec2/routeTable:RouteTable", f"{side}-network-database-rt")
+            assert tables == {t.id for t in _private_tables(graph, side)} | {database.id}, (side, other)
             providers = {_provider(graph, r).name for r in routes if r.inputs["destinationCidrBlock"] == cidrs[other]}
             assert providers == {f"aws-{side}"}
 
@@ -243,3 +245,57 @@ def test_every_default_stack_names_its_own_accounts_runner() -> None:
         assert config["platform-bootstrap:accountId"] == deployer.account_id
         assert deployer.runner_role_arn == f"arn:aws:iam::{deployer.account_id}:role/platform-deployer-{stack}-runner"
     assert len(set(names.values())) == len(STACKS)
+
+
+def test_the_data_stores_are_reachable_from_the_other_regions_private_subnets() -> None:
+    """Mesh routes in the database route tables, and CIDR ingress on 5432/6379 from the peer regions'
+    private subnets only: security groups cannot be referenced across an inter-region peering (M6)."""
+    graph = synthesized("prod")
+    regions = ("us-east-1", "eu-west-1", "ap-southeast-1")
+    cidrs = {region: _region_vpc(graph, region).inputs["cidrBlock"] for region in regions}
+    private = {
+        region: {
+            s.inputs["cidrBlock"]
+            for s in graph.by_type("aws:ec2/subnet:Subnet")
+            if f"{region}-network-private" in s.name
+        }
+        for region in regions
+    }
+    for region in regions:
+        (database_table,) = [
+            t for t in graph.by_type("aws:ec2/routeTable:RouteTable") if t.name == f"{region}-network-database-rt"
+        ]
+        routed = {
+            r.inputs["destinationCidrBlock"]
+            for r in graph.by_type(ROUTE)
+            if r.inputs["routeTableId"] == database_table.id
+        }
+        assert routed == {cidrs[other] for other in regions if other != region}, region
+        peers = set().union(*(private[other] for other in regions if other != region))
+        groups = {
+            g.id: g.name
+            for g in graph.by_type("aws:ec2/securityGroup:SecurityGroup")
+            if g.name.startswith(f"{region}-postgres") or g.name.startswith(f"{region}-redis")
+        }
+        assert len(groups) >= 3, groups  # the database, the cache, the queue (and a proxy)
+        for group_id, group_name in groups.items():
+            rules = [
+                r
+                for r in graph.by_type(INGRESS)
+                if r.inputs["securityGroupId"] == group_id and r.inputs.get("cidrIpv4")
+            ]
+            port = 5432 if "postgres" in group_name else 6379
+            assert {r.inputs["cidrIpv4"] for r in rules} == peers, group_name
+            assert {(r.inputs["fromPort"], r.inputs["toPort"]) for r in rules} == {(port, port)}, group_name
+            # Never the whole VPC (public subnets, load balancers), never the own region's CIDR.
+            assert not {r.inputs["cidrIpv4"] for r in rules} & {*cidrs.values()}
+
+
+def test_one_region_admits_no_cidr_into_its_data_stores() -> None:
+    graph = synthesized("dev")
+    stores = {
+        g.id
+        for g in graph.by_type("aws:ec2/securityGroup:SecurityGroup")
+        if "-postgres" in g.name or "-redis" in g.name
+    }
+    assert not [r for r in graph.by_type(INGRESS) if r.inputs["securityGroupId"] in stores and r.inputs.get("cidrIpv4")]

@@ -50,6 +50,7 @@ from components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, 
 from components.instance_types import architecture
 from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_group
+from components.offline import current
 from components.sandbox_node import RUNTIME_CLASS, RUNTIME_HANDLER, RUNTIME_OVERHEAD, user_data_base64
 from components.vpc import Vpc
 
@@ -593,6 +594,9 @@ class Cluster(pulumi.ComponentResource):
             # would replace the entry each time, and a second entry for the runner's role would
             # fail (EKS CreateAccessEntry: ResourceInUseException, one entry per principal).
             admin_role_arn = self._args.deployer.runner_role_arn
+        elif (unreachable := current()) is not None:
+            # The region is down: no STS call; the entry is excluded from the update anyway.
+            admin_role_arn = f"arn:aws:iam::{unreachable.account}:role/unreachable-region-caller"
         else:
             # The role behind the deployer's session (an assumed-role ARN is not a valid principal).
             caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -760,10 +764,15 @@ class Cluster(pulumi.ComponentResource):
         # provider), which hides the release in every diff; a public parameter's value is not secret,
         # and `insecure_value` shows what the group rolls to (terraform-provider-aws
         # internal/service/ssm/parameter_data_source.go).
-        release = aws.ssm.get_parameter_output(
-            name=RELEASE_VERSION_PARAMETER.format(version=kubernetes_version, arch=arch),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).insecure_value
+        unreachable = current()
+        release: pulumi.Input[str] = (
+            unreachable.release_version(kubernetes_version)
+            if unreachable is not None  # the region is down (config unreachableRegions): no SSM read
+            else aws.ssm.get_parameter_output(
+                name=RELEASE_VERSION_PARAMETER.format(version=kubernetes_version, arch=arch),
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).insecure_value
+        )
         role, pull = (
             (self.sandbox_node_role, self._image_pulls[SANDBOX_GROUP])
             if group == SANDBOX_GROUP

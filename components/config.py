@@ -1066,6 +1066,12 @@ class StackConfig(_Model):
         "nothing else, so images can be pushed before Deployments wait for them (docs/upgrades.md)",
     )
 
+    unreachable_regions: list[str] = Field(
+        default_factory=list,
+        description="regions whose AWS API is down: their components look nothing up and their provider skips "
+        'its checks, for a `pulumi up` that excludes them (docs/deploying.md, "A region is down")',
+    )
+
     @field_validator("allowed_account_ids", mode="before")
     @classmethod
     def _account_ids_as_text(cls, ids: Any) -> Any:
@@ -1186,6 +1192,18 @@ class StackConfig(_Model):
         issues = cross_region_issues(self.model_dump(mode="json", by_alias=True))
         if issues:
             raise _CrossRegionError(issues)
+        return self
+
+    @model_validator(mode="after")
+    def _unreachable_regions_known(self) -> StackConfig:
+        names = [region.name for region in self.regions]
+        for index, name in enumerate(self.unreachable_regions):
+            if name not in names:
+                raise KeyedValueError(f"unreachableRegions[{index}]", f"{name} is not a region of this stack: {names}")
+        if self.unreachable_regions and not self.allowed_account_ids and self.deployer is None:
+            raise KeyedValueError(
+                "unreachableRegions", "needs allowedAccountIds (the account its lookups would have answered)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from components.config import StackConfig
 from components.dashboards import global_dashboard
 from components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from components.dns import GlobalDns, GlobalDnsArgs
+from components.offline import offline
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
 from components.providers import random_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
@@ -79,7 +80,7 @@ class Platform(pulumi.ComponentResource):
                     if global_queue is None
                     else global_queue.redis["queue"].membership()
                 )
-            built = self.regions[region.name] = Region(
+            built = self.regions[region.name] = _region(
                 region.name,
                 RegionArgs.from_stack(
                     config,
@@ -139,7 +140,7 @@ class Platform(pulumi.ComponentResource):
         full run, so the next `pulumi up` (without registriesOnly) adds the rest around them."""
         dns = RegionDns(domain=config.dns.domain if config.dns else "", zone_id=None, health_path="")
         for region in sorted(config.regions, key=lambda region: not region.primary):
-            self.regions[region.name] = Region(
+            self.regions[region.name] = _region(
                 region.name,
                 RegionArgs.from_stack(config, region, passwords, dns=dns),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -293,3 +294,9 @@ class Platform(pulumi.ComponentResource):
             "writerHealthCheckIds": self.dns.writer_health_check_ids,
         }
         return outputs
+
+
+def _region(name: str, args: RegionArgs, opts: pulumi.ResourceOptions) -> Region:
+    """A Region; one whose AWS API is down (config `unreachableRegions`) is built without lookups."""
+    with offline(args.unreachable):
+        return Region(name, args, opts=opts)

@@ -29,6 +29,7 @@ from components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from components.observability import Observability, ObservabilityArgs
+from components.offline import OfflineRegion
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, Purpose, RedisCluster, RedisClusterArgs
@@ -75,6 +76,8 @@ class RegionArgs:
     """Where `pulumi up` runs: this region's VPC is peered with it before anything uses the cluster."""
     observability: ObservabilityConfig | None = None
     """Metrics, alerts, logs and a dashboard (config `observability`); None: none are built."""
+    unreachable: OfflineRegion | None = None
+    """Set when the region's AWS API is down (config `unreachableRegions`): no lookups, no checks."""
     peer_private_cidrs: Mapping[str, str] = field(default_factory=dict)
     """The other regions' private subnets (nodes; sandbox nodes too), keyed `<region>-private-<n>`:
     the data stores admit them on their port, for the services' cross-region calls over the mesh."""
@@ -107,6 +110,13 @@ class RegionArgs:
             registries_only=stack.registries_only,
             deployer=deployer,
             observability=stack.observability,
+            unreachable=OfflineRegion(
+                region=region.name,
+                account=(stack.allowed_account_ids or [stack.deployer.account_id if stack.deployer else ""])[0],
+                zone_ids=region.vpc.availability_zone_ids,
+            )
+            if region.name in stack.unreachable_regions
+            else None,
             peer_private_cidrs={
                 f"{other.name}-private-{index + 1}": cidr
                 for other in stack.regions
@@ -152,6 +162,7 @@ class Region(pulumi.ComponentResource):
             tags=args.tags,
             allowed_account_ids=args.allowed_account_ids,
             parent=self,
+            unreachable=args.unreachable is not None,
         )
         in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
         cluster_name = f"platform-{args.environment}-{config.name}"

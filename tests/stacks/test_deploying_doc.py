@@ -36,3 +36,14 @@ def test_the_runner_label_names_the_bootstrap_project() -> None:
 def test_the_dead_region_procedure_uses_the_tool() -> None:
     assert "python -m preflight.dead_region prod.json eu-west-1" in DOC
     assert "--refresh=false" in DOC and "--exclude-dependents" in DOC
+
+
+def test_the_dead_region_procedure_sets_the_switch_the_config_knows() -> None:
+    from components.config import StackConfig
+    from preflight.dead_region import config_commands
+
+    assert "unreachable_regions" in StackConfig.model_fields
+    set_switch, _ = config_commands("prod", "eu-west-1")
+    assert set_switch in DOC
+    for stand_in in ("skip_credentials_validation", "skip_requesting_account_id", "skip_region_validation"):
+        assert stand_in in DOC

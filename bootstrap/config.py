@@ -102,8 +102,11 @@ class BootstrapConfig(_Model):
         default=False,
         description="set after the GitHub connection was authorized in the console: then the webhook is made",
     )
+    # Required, never empty: without the webhook's actor filter any pull request that names the
+    # runner's label would get a build holding the deployer's role (GitHub: self-hosted runners
+    # and public repositories do not mix).
     allowed_actor_ids: list[int] = Field(
-        default_factory=list, description="GitHub user ids whose workflow jobs may start the runner; empty: anyone"
+        min_length=1, description="GitHub user ids whose workflow jobs may start the runner (at least one)"
     )
     compute_type: ComputeType = "BUILD_GENERAL1_MEDIUM"
     build_timeout_minutes: int = Field(default=120, ge=5, le=2160)  # CodeBuild: 5 to 2160 minutes

@@ -20,6 +20,7 @@ from components.config import StackConfig
 from components.dashboards import global_dashboard
 from components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from components.dns import GlobalDns, GlobalDnsArgs
+from components.iam import deployer_boundary_arn, permissions_boundary
 from components.offline import offline
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
 from components.providers import random_provider
@@ -41,6 +42,13 @@ class Platform(pulumi.ComponentResource):
     """Every region's key widgets on one page (with config `observability`)."""
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        deployer = config.deployer
+        boundary = deployer_boundary_arn(deployer.account_id, deployer.runner_project_name) if deployer else None
+        # Every role carries the runner's boundary: the runner may create no other (bootstrap/runner.py).
+        with permissions_boundary(boundary):
+            self._build(name, config, opts)
+
+    def _build(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
         self._name = name
         self._config = config

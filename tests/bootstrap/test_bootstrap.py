@@ -12,8 +12,16 @@ from typing import Any
 import pytest
 
 from bootstrap.config import NAMESPACE, parse_bootstrap_config
-from bootstrap.runner import PLATFORM_SERVICES, RUNNER_EVENT, pulumi_cli_version
+from bootstrap.runner import (
+    BOUNDARY_SERVICES,
+    BOUNDED_ROLE_ACTIONS,
+    PLATFORM_SERVICES,
+    RUNNER_EVENT,
+    SELF_ACTIONS,
+    pulumi_cli_version,
+)
 from components.config import ConfigError, DeployerConfig, read_stack_file
+from components.iam import deployer_boundary_arn
 from preflight.__main__ import DEFAULT_PACK
 from preflight.analyze import analyze
 from preflight.export import export_document, read_state
@@ -216,6 +224,9 @@ def test_the_bootstrap_passes_the_policy_pack() -> None:
         ({"accountId": "12"}, "accountId", "pattern"),
         ({"region": "mars-north-1"}, "region", "not a region"),
         ({"computeType": "BUILD_GENERAL1_HUGE"}, "computeType", "BUILD_GENERAL1_SMALL"),
+        # Without the actor filter any pull request naming the label would get the deployer's role.
+        ({"allowedActorIds": []}, "allowedActorIds", "at least 1"),
+        ({"allowedActorIds": None}, "allowedActorIds", "Field required"),
     ],
 )
 def test_bad_config_is_refused_naming_the_key(changes: Mapping[str, Any], key: str, message: str) -> None:
@@ -238,3 +249,34 @@ def test_a_bad_vpn_range_is_refused_naming_the_key(vpn: Mapping[str, Any], messa
     with pytest.raises(ConfigError) as raised:
         parse_bootstrap_config(values)
     assert any(issue.path == "clientVpn.clientCidr" and message in issue.message for issue in raised.value.issues)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_roles_the_runner_creates_carry_its_boundary_and_it_cannot_touch_itself() -> None:
+    graph = _deployed()
+    boundary = graph.one("aws:iam/policy:Policy", "deployer-runner-boundary")
+    assert boundary.inputs["name"] == "platform-deployer-prod-boundary"
+    assert graph.outputs["permissionsBoundaryArn"].value == boundary.outputs["arn"]
+    # The ARN every platform role of this account sets (components/iam.py derives it from config).
+    assert boundary.outputs["arn"] == deployer_boundary_arn("333333333333", "platform-deployer-prod")
+    document = policy(graph.one("aws:iam/rolePolicy:RolePolicy", "deployer-runner-role-policy"), "policy")
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    bounded = statements["RolesOnlyWithTheBoundary"]
+    assert bounded["Effect"] == "Deny" and bounded["Resource"] == "*"
+    assert sorted(_as_list(bounded["Action"])) == sorted(BOUNDED_ROLE_ACTIONS)
+    assert {"iam:CreateRole", "iam:PutRolePermissionsBoundary"} <= set(BOUNDED_ROLE_ACTIONS)
+    assert bounded["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": boundary.outputs["arn"]}}
+    itself = statements["NotItselfNorItsBoundary"]
+    assert itself["Effect"] == "Deny" and sorted(_as_list(itself["Action"])) == sorted(SELF_ACTIONS)
+    role = graph.one("aws:iam/role:Role", "deployer-runner-role")
+    assert sorted(_as_list(itself["Resource"])) == sorted([role.outputs["arn"], boundary.outputs["arn"]])
+    assert statements["NoUsers"]["Effect"] == "Deny"
+    # The boundary grants no IAM writes but service-linked roles.
+    limits = {s["Sid"]: s for s in policy(boundary, "policy")["Statement"]}
+    allowed = _as_list(limits["ThePlatformsServices"]["Action"])
+    assert "iam:*" not in allowed and "*" not in allowed
+    assert sorted(allowed) == sorted(f"{service}:*" for service in BOUNDARY_SERVICES)
+    assert "iam:CreateServiceLinkedRole" in _as_list(limits["ServiceLinkedRolesAndReads"]["Action"])

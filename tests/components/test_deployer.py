@@ -299,3 +299,22 @@ def test_one_region_admits_no_cidr_into_its_data_stores() -> None:
         if "-postgres" in g.name or "-redis" in g.name
     }
     assert not [r for r in graph.by_type(INGRESS) if r.inputs["securityGroupId"] in stores and r.inputs.get("cidrIpv4")]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_role_carries_the_runners_permissions_boundary(stack: str) -> None:
+    """The runner may create a role only with its boundary (bootstrap/runner.py): all of them have it."""
+    graph = synthesized(stack)
+    deployer = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml").deployer
+    assert deployer is not None
+    boundary = f"arn:aws:iam::{deployer.account_id}:policy/platform-deployer-{stack}-boundary"
+    roles = graph.by_type("aws:iam/role:Role")
+    assert roles
+    assert {r.name: r.inputs.get("permissionsBoundary") for r in roles} == {r.name: boundary for r in roles}
+
+
+def test_without_a_deployer_roles_have_no_boundary(harness: Harness) -> None:
+    data = prod_with()
+    del data["deployer"]
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    assert not [r.name for r in graph.by_type("aws:iam/role:Role") if r.inputs.get("permissionsBoundary")]

@@ -627,12 +627,13 @@ class Cluster(pulumi.ComponentResource):
         deployer = self._args.deployer
         if deployer is None:
             return []
-        # On the EKS-made cluster security group: EKS puts it on the control plane's network
-        # interfaces (EKS user guide, "View Amazon EKS security group requirements for clusters"),
-        # and by default it admits only itself.
+        # On the control plane's own group (vpcConfig.securityGroupIds): EKS puts the additional
+        # groups on the control plane's network interfaces only (EKS user guide, "View Amazon EKS
+        # security group requirements for clusters"). Not the EKS-made cluster group: the system
+        # nodes carry that one too, and the rule would open every node to the deployer network.
         https = aws.vpc.SecurityGroupIngressRule(
             f"{self._name}-api-from-deployer",
-            security_group_id=self.cluster_security_group_id,
+            security_group_id=self.control_plane_security_group.id,
             description="Deployer network to the Kubernetes API server",
             ip_protocol="tcp",
             from_port=443,

@@ -86,9 +86,12 @@ def test_each_cluster_admits_the_deployer_and_its_runner(stack: str) -> None:
     for cluster in graph.by_type("aws:eks/cluster:Cluster"):
         region = cluster.name.removesuffix("-cluster-eks")
         rule = graph.one(INGRESS, f"{region}-cluster-api-from-deployer")
-        # On the security group EKS made for the cluster (an output of the cluster), 443 from the deployer.
-        assert rule.inputs["securityGroupId"] == cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
-        assert rule.property_dependencies["securityGroupId"] == [cluster.urn]
+        # On the control plane's own group (vpcConfig.securityGroupIds), 443 from the deployer.
+        assert [rule.inputs["securityGroupId"]] == cluster.inputs["vpcConfig"]["securityGroupIds"]
+        (group,) = [
+            g for g in graph.by_type("aws:ec2/securityGroup:SecurityGroup") if g.id == rule.inputs["securityGroupId"]
+        ]
+        assert rule.property_dependencies["securityGroupId"] == [group.urn]
         assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
         assert rule.inputs["cidrIpv4"] == str(deployer.deployer_cidr)
         entry = graph.one(ENTRY, f"{region}-cluster-deployer-access")
@@ -318,3 +321,17 @@ def test_without_a_deployer_roles_have_no_boundary(harness: Harness) -> None:
     del data["deployer"]
     graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
     assert not [r.name for r in graph.by_type("aws:iam/role:Role") if r.inputs.get("permissionsBoundary")]
+
+
+def test_the_api_rule_opens_the_control_plane_only_not_the_nodes() -> None:
+    """Minor 8: the system nodes carry the EKS cluster group, so the rule sits on the control plane's."""
+    graph = synthesized("prod")
+    for cluster in graph.by_type("platform:index:Cluster"):
+        region = cluster.name.removesuffix("-cluster")
+        rule = graph.one(INGRESS, f"{region}-cluster-api-from-deployer")
+        eks = graph.one("aws:eks/cluster:Cluster", f"{region}-cluster-eks")
+        assert [rule.inputs["securityGroupId"]] == eks.inputs["vpcConfig"]["securityGroupIds"]
+        templates = [t for t in graph.by_type("aws:ec2/launchTemplate:LaunchTemplate") if t.name.startswith(region)]
+        assert templates
+        for template in templates:
+            assert rule.inputs["securityGroupId"] not in template.inputs["vpcSecurityGroupIds"], template.name

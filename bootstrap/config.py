@@ -45,8 +45,14 @@ def stack_name(environment: str) -> str:
 
 DEFAULT_CIDR = "10.250.0.0/16"
 DEFAULT_CLIENT_CIDR = "10.251.0.0/22"
-# The platform stacks' VPCs (Pulumi.dev/staging/prod.yaml): what the VPN routes to through the peerings.
-PLATFORM_CIDRS = ("10.10.0.0/16", "10.20.0.0/16", "10.100.0.0/16", "10.101.0.0/16", "10.102.0.0/16")
+# The platform stacks' VPCs (Pulumi.dev/staging/prod.yaml), per environment: each account's VPN routes
+# to its own stack's VPCs through the peerings (the others are in other accounts, not peered here).
+ENVIRONMENT_CIDRS = {
+    "dev": ("10.10.0.0/16",),
+    "staging": ("10.20.0.0/16",),
+    "prod": ("10.100.0.0/16", "10.101.0.0/16", "10.102.0.0/16"),
+}
+PLATFORM_CIDRS = tuple(cidr for cidrs in ENVIRONMENT_CIDRS.values() for cidr in cidrs)
 # CodeBuild CreateProject: name, 2 to 255 characters.
 PROJECT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$"
 ComputeType = Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"]
@@ -66,8 +72,8 @@ class ClientVpnConfig(_Model):
     )
     client_cidr: ipaddress.IPv4Network = Field(default=ipaddress.IPv4Network(DEFAULT_CLIENT_CIDR))
     routed_cidrs: list[ipaddress.IPv4Network] = Field(
-        default_factory=lambda: [ipaddress.IPv4Network(cidr) for cidr in PLATFORM_CIDRS],
-        description="the platform VPCs reached through the deployer's peerings",
+        default_factory=list,
+        description="the platform VPCs reached through the deployer's peerings; default: the environment's",
     )
 
     @field_validator("client_cidr")
@@ -166,7 +172,20 @@ class BootstrapConfig(_Model):
         if self.az_count > REGION_AZ_COUNTS[self.region]:
             raise KeyedValueError("azCount", f"{self.region} has {REGION_AZ_COUNTS[self.region]} zones")
         vpn = self.client_vpn
+        if vpn is not None and not vpn.routed_cidrs:
+            # Frozen model: the default follows the environment (its own stack's VPCs only).
+            routed = [ipaddress.IPv4Network(cidr) for cidr in ENVIRONMENT_CIDRS[self.environment]]
+            vpn = vpn.model_copy(update={"routed_cidrs": routed})
+            object.__setattr__(self, "client_vpn", vpn)
         if vpn is not None:
+            # Client VPN: the server certificate is an ACM certificate of the endpoint's own region
+            # (Client VPN administrator guide, "Requirements": certificates in the same Region).
+            cert_region = vpn.server_certificate_arn.split(":")[3]
+            if cert_region != self.region:
+                raise KeyedValueError(
+                    "clientVpn.serverCertificateArn",
+                    f"an ACM certificate of {cert_region}; the endpoint is in {self.region} and needs one from there",
+                )
             # Client VPN: the client range overlaps neither the VPC nor the routes (CreateClientVpnEndpoint).
             for network in (self.cidr, *vpn.routed_cidrs):
                 if vpn.client_cidr.overlaps(network):

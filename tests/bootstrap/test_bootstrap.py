@@ -175,7 +175,8 @@ def test_the_vpn_reaches_the_platform_vpcs_through_the_deployer() -> None:
     assert endpoint.inputs["authenticationOptions"][0]["type"] == "certificate-authentication"
     assert endpoint.inputs["connectionLogOptions"]["enabled"] is True
     routes = {r.inputs["destinationCidrBlock"] for r in graph.by_type("aws:ec2clientvpn/route:Route")}
-    assert routes == {"10.10.0.0/16", "10.20.0.0/16", "10.100.0.0/16", "10.101.0.0/16", "10.102.0.0/16"}
+    # Prod's own VPCs only: dev's and staging's are in other accounts, not peered with this deployer.
+    assert routes == {"10.100.0.0/16", "10.101.0.0/16", "10.102.0.0/16"}
     rules = {
         r.inputs["targetNetworkCidr"] for r in graph.by_type("aws:ec2clientvpn/authorizationRule:AuthorizationRule")
     }
@@ -233,6 +234,36 @@ def test_bad_config_is_refused_naming_the_key(changes: Mapping[str, Any], key: s
     with pytest.raises(ConfigError) as raised:
         parse_bootstrap_config(_values(**changes))
     assert any(issue.path == key and message in issue.message for issue in raised.value.issues), raised.value
+
+
+def test_the_vpn_routes_default_to_the_environments_vpcs() -> None:
+    values = {**_values(environment="dev"), "projectName": "platform-deployer-dev"}
+    vpn = parse_bootstrap_config(values).client_vpn
+    assert vpn is not None and [str(cidr) for cidr in vpn.routed_cidrs] == ["10.10.0.0/16"]
+
+
+def test_the_vpn_server_certificate_must_be_of_the_endpoints_region() -> None:
+    values = _values()
+    other = values["clientVpn"]["serverCertificateArn"].replace(":us-east-1:", ":eu-west-1:")
+    values["clientVpn"] = {**values["clientVpn"], "serverCertificateArn": other}
+    with pytest.raises(ConfigError) as raised:
+        parse_bootstrap_config(values)
+    assert any(
+        issue.path == "clientVpn.serverCertificateArn" and "eu-west-1" in issue.message for issue in raised.value.issues
+    )
+
+
+def test_the_route_table_output_is_the_runners_subnets_tables() -> None:
+    """deployerRouteTableIds: exactly the tables associated with the subnets the runner runs in (minor 10)."""
+    graph = _deployed()
+    (project,) = graph.by_type(PROJECT)
+    subnets = set(project.inputs["vpcConfig"]["subnets"])
+    associated = {
+        a.inputs["routeTableId"]
+        for a in graph.by_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+        if a.inputs.get("subnetId") in subnets
+    }
+    assert associated and set(graph.outputs["deployerRouteTableIds"].value) == associated
 
 
 @pytest.mark.parametrize(

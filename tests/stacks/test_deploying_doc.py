@@ -47,3 +47,10 @@ def test_the_dead_region_procedure_sets_the_switch_the_config_knows() -> None:
     assert set_switch in DOC
     for stand_in in ("skip_credentials_validation", "skip_requesting_account_id", "skip_region_validation"):
         assert stand_in in DOC
+
+
+def test_the_doc_states_the_pull_request_preview_contract_and_the_deploy_workflow() -> None:
+    assert "`.github/workflows/deploy.yml`" in DOC
+    preview = DOC.split("## What the pull-request workflow can check", 1)[1].split("## Deploying from main", 1)[0]
+    assert "no `aws-actions/configure-aws-credentials`" in preview.replace("**", "")
+    assert "codebuild-<runnerProjectName>-${{ github.run_id }}-${{ github.run_attempt }}" in preview

@@ -91,5 +91,6 @@ class Deployer(pulumi.ComponentResource):
             "accountId": self.config.account_id,
             "pulumiVersion": pulumi_cli_version(),
             "githubConnectionArn": self.runner.connection.arn,
+            "permissionsBoundaryArn": self.runner.boundary.arn,
             "clientVpnEndpointId": self.vpn.endpoint.id if self.vpn is not None else None,
         }

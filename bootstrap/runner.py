@@ -30,8 +30,8 @@ RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 ENVIRONMENT_TYPE = "LINUX_CONTAINER"
 RUNNER_EVENT = "WORKFLOW_JOB_QUEUED"
 # What the platform program creates and changes (components/): every service it calls, and nothing
-# else. iam:* makes the role admin-equivalent in effect (it creates roles), which a deployer is;
-# the policy pack's access-iam-no-full-admin refuses only `*` on `*`.
+# else. iam:* is fenced by the denies of `runner_statements`: every role it creates or changes
+# carries the boundary below, and the runner's own role and the boundary are out of its reach.
 PLATFORM_SERVICES = (
     "acm",
     "cloudwatch",
@@ -48,12 +48,66 @@ PLATFORM_SERVICES = (
     "secretsmanager",
     "sns",
 )
+# Actions on a role whose target must carry the boundary (IAM user guide, "Permissions boundaries
+# for IAM entities", delegating with condition key iam:PermissionsBoundary): a role is created,
+# re-bounded or given policies only with the boundary, so no role the runner makes can exceed it.
+BOUNDED_ROLE_ACTIONS = (
+    "iam:CreateRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+)
+# What the runner may never do to itself or its boundary (escalation by editing its own grants).
+SELF_ACTIONS = (
+    "iam:AttachRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+)
+# Identities the platform never creates; with them the runner could mint unbounded credentials.
+NO_USERS = ("iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
+# The most a role the runner creates may ever do: the services the platform's roles use (cluster,
+# nodes, add-ons, controllers, observability, data stores), and no IAM writes but service-linked
+# roles (the load balancer controller creates one).
+BOUNDARY_SERVICES = (
+    *(service for service in PLATFORM_SERVICES if service != "iam"),
+    "aps",
+    "autoscaling",
+    "cognito-idp",
+    "eks-auth",
+    "s3",
+    "shield",
+    "ssm",
+    "sts",
+    "tag",
+    "wafv2",
+    "xray",
+)
+BOUNDARY_IAM_ACTIONS = ("iam:CreateServiceLinkedRole", "iam:Get*", "iam:List*")
 READ_ACTIONS = ("ssm:GetParameter", "ssm:GetParameters", "sts:GetCallerIdentity")
 CONNECTION_ACTIONS = (
     "codeconnections:GetConnection",
     "codeconnections:GetConnectionToken",
     "codeconnections:UseConnection",
 )
+
+
+def boundary_name(project_name: str) -> str:
+    """The permissions boundary's policy name; platform stacks derive its ARN from the project name."""
+    return f"{project_name}-boundary"
 
 
 def pulumi_cli_version(requirements: Path = REQUIREMENTS) -> str:
@@ -142,12 +196,54 @@ class Runner(pulumi.ComponentResource):
             assume_role_policy=trust.json,
             opts=child,
         )
+        boundary_document = aws.iam.get_policy_document_output(
+            statements=[
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="ThePlatformsServices",
+                    actions=[f"{service}:*" for service in BOUNDARY_SERVICES],
+                    resources=["*"],
+                ),
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="ServiceLinkedRolesAndReads", actions=list(BOUNDARY_IAM_ACTIONS), resources=["*"]
+                ),
+            ],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        self.boundary = aws.iam.Policy(
+            f"{name}-boundary",
+            # A fixed name: the platform stacks set its ARN as every role's permissions boundary.
+            name=boundary_name(args.project_name),
+            description=f"the most a role created by CodeBuild project {args.project_name} may do",
+            policy=boundary_document.json,
+            opts=child,
+        )
+        runner_role_arn = context.arn("iam", f"role/{args.project_name}-runner", regional=False)
         permissions = aws.iam.get_policy_document_output(
             statements=[
                 aws.iam.GetPolicyDocumentStatementArgs(
                     sid="ManageThePlatform",
                     actions=[f"{service}:*" for service in PLATFORM_SERVICES],
                     resources=["*"],
+                ),
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="RolesOnlyWithTheBoundary",
+                    effect="Deny",
+                    actions=list(BOUNDED_ROLE_ACTIONS),
+                    resources=["*"],
+                    conditions=[
+                        aws.iam.GetPolicyDocumentStatementConditionArgs(
+                            test="StringNotEquals", variable="iam:PermissionsBoundary", values=[self.boundary.arn]
+                        )
+                    ],
+                ),
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="NotItselfNorItsBoundary",
+                    effect="Deny",
+                    actions=list(SELF_ACTIONS),
+                    resources=[runner_role_arn, self.boundary.arn],
+                ),
+                aws.iam.GetPolicyDocumentStatementArgs(
+                    sid="NoUsers", effect="Deny", actions=list(NO_USERS), resources=["*"]
                 ),
                 aws.iam.GetPolicyDocumentStatementArgs(sid="Read", actions=list(READ_ACTIONS), resources=["*"]),
                 aws.iam.GetPolicyDocumentStatementArgs(
@@ -224,4 +320,6 @@ class Runner(pulumi.ComponentResource):
                 filter_groups=[aws.codebuild.WebhookFilterGroupArgs(filters=filters)],
                 opts=child,
             )
-        self.register_outputs({"projectName": self.project.name, "roleArn": self.role.arn})
+        self.register_outputs(
+            {"projectName": self.project.name, "roleArn": self.role.arn, "boundaryArn": self.boundary.arn}
+        )

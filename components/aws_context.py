@@ -20,6 +20,16 @@ class AwsContext:
 
     @classmethod
     def of(cls, parent: pulumi.Resource) -> AwsContext:
+        from components.offline import PARTITION, current  # offline imports short_region from here
+
+        unreachable = current()
+        if unreachable is not None:
+            # The region is down (config unreachableRegions): no lookups, values from config.
+            return cls(
+                account=pulumi.Output.from_input(unreachable.account),
+                region=pulumi.Output.from_input(unreachable.region),
+                partition=pulumi.Output.from_input(PARTITION),
+            )
         invoke = pulumi.InvokeOutputOptions(parent=parent)
         return cls(
             account=aws.get_caller_identity_output(opts=invoke).account_id,

@@ -50,6 +50,7 @@ from components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, 
 from components.instance_types import architecture
 from components.kms import customer_managed_key
 from components.log_groups import encrypted_log_group
+from components.offline import current
 from components.sandbox_node import RUNTIME_CLASS, RUNTIME_HANDLER, RUNTIME_OVERHEAD, user_data_base64
 from components.vpc import Vpc
 
@@ -584,10 +585,18 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _admin_access(self) -> list[pulumi.Resource]:
-        """An access entry with cluster-admin for the configured role, else for the deployer's role."""
+        """An access entry with cluster-admin for the configured role, else the runner's, else the caller's."""
         admin_role_arn: pulumi.Input[str]
         if self._args.config.admin_role_arn is not None:
             admin_role_arn = self._args.config.admin_role_arn
+        elif self._args.deployer is not None:
+            # Not the caller: that is the runner on one run and an administrator on the next, which
+            # would replace the entry each time, and a second entry for the runner's role would
+            # fail (EKS CreateAccessEntry: ResourceInUseException, one entry per principal).
+            admin_role_arn = self._args.deployer.runner_role_arn
+        elif (unreachable := current()) is not None:
+            # The region is down: no STS call; the entry is excluded from the update anyway.
+            admin_role_arn = f"arn:aws:iam::{unreachable.account}:role/unreachable-region-caller"
         else:
             # The role behind the deployer's session (an assumed-role ARN is not a valid principal).
             caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -618,12 +627,13 @@ class Cluster(pulumi.ComponentResource):
         deployer = self._args.deployer
         if deployer is None:
             return []
-        # On the EKS-made cluster security group: EKS puts it on the control plane's network
-        # interfaces (EKS user guide, "View Amazon EKS security group requirements for clusters"),
-        # and by default it admits only itself.
+        # On the control plane's own group (vpcConfig.securityGroupIds): EKS puts the additional
+        # groups on the control plane's network interfaces only (EKS user guide, "View Amazon EKS
+        # security group requirements for clusters"). Not the EKS-made cluster group: the system
+        # nodes carry that one too, and the rule would open every node to the deployer network.
         https = aws.vpc.SecurityGroupIngressRule(
             f"{self._name}-api-from-deployer",
-            security_group_id=self.cluster_security_group_id,
+            security_group_id=self.control_plane_security_group.id,
             description="Deployer network to the Kubernetes API server",
             ip_protocol="tcp",
             from_port=443,
@@ -631,7 +641,7 @@ class Cluster(pulumi.ComponentResource):
             cidr_ipv4=deployer.cidr,
             opts=self._child(),
         )
-        if deployer.runner_role_arn == self._args.config.admin_role_arn:
+        if deployer.runner_role_arn == (self._args.config.admin_role_arn or deployer.runner_role_arn):
             # One access entry per principal (EKS CreateAccessEntry: ResourceInUseException): the
             # admin's entry already makes the runner cluster-admin.
             return [*deployer.path, https, *admin_access]
@@ -755,10 +765,15 @@ class Cluster(pulumi.ComponentResource):
         # provider), which hides the release in every diff; a public parameter's value is not secret,
         # and `insecure_value` shows what the group rolls to (terraform-provider-aws
         # internal/service/ssm/parameter_data_source.go).
-        release = aws.ssm.get_parameter_output(
-            name=RELEASE_VERSION_PARAMETER.format(version=kubernetes_version, arch=arch),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).insecure_value
+        unreachable = current()
+        release: pulumi.Input[str] = (
+            unreachable.release_version(kubernetes_version)
+            if unreachable is not None  # the region is down (config unreachableRegions): no SSM read
+            else aws.ssm.get_parameter_output(
+                name=RELEASE_VERSION_PARAMETER.format(version=kubernetes_version, arch=arch),
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).insecure_value
+        )
         role, pull = (
             (self.sandbox_node_role, self._image_pulls[SANDBOX_GROUP])
             if group == SANDBOX_GROUP

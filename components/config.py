@@ -1140,6 +1140,12 @@ class StackConfig(_Model):
         "nothing else, so images can be pushed before Deployments wait for them (docs/upgrades.md)",
     )
 
+    unreachable_regions: list[str] = Field(
+        default_factory=list,
+        description="regions whose AWS API is down: their components look nothing up and their provider skips "
+        'its checks, for a `pulumi up` that excludes them (docs/deploying.md, "A region is down")',
+    )
+
     @field_validator("allowed_account_ids", mode="before")
     @classmethod
     def _account_ids_as_text(cls, ids: Any) -> Any:
@@ -1263,6 +1269,18 @@ class StackConfig(_Model):
         return self
 
     @model_validator(mode="after")
+    def _unreachable_regions_known(self) -> StackConfig:
+        names = [region.name for region in self.regions]
+        for index, name in enumerate(self.unreachable_regions):
+            if name not in names:
+                raise KeyedValueError(f"unreachableRegions[{index}]", f"{name} is not a region of this stack: {names}")
+        if self.unreachable_regions and not self.allowed_account_ids and self.deployer is None:
+            raise KeyedValueError(
+                "unreachableRegions", "needs allowedAccountIds (the account its lookups would have answered)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _deployer_apart(self) -> StackConfig:
         # Peered VPCs may not have overlapping IPv4 CIDRs (VPC peering guide, "VPC peering limitations").
         if self.deployer is None:
@@ -1274,6 +1292,15 @@ class StackConfig(_Model):
                     f"{self.deployer.deployer_cidr} overlaps regions[{index}].vpc.cidr {region.vpc.cidr}; peered VPCs "
                     "cannot overlap (use e.g. 10.250.0.0/16 for the deployer)",
                 )
+        if not self.deployer.runner_project_name.endswith(f"-{self.environment}"):
+            # Every account's runner answers the jobs whose label names its project (CodeBuild user
+            # guide, "Label overrides"): the bootstrap names it platform-deployer-<environment>.
+            raise KeyedValueError(
+                "deployer.runnerProjectName",
+                f"{self.deployer.runner_project_name} is not this environment's runner: the bootstrap of the "
+                f"{self.environment} account names it platform-deployer-{self.environment} (any name ending "
+                f"-{self.environment})",
+            )
         if self.allowed_account_ids and self.deployer.account_id not in self.allowed_account_ids:
             raise KeyedValueError(
                 "deployer.accountId",

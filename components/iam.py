@@ -6,7 +6,9 @@ AWS-managed policies they get, so every grant is visible where the role is made.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pulumi
@@ -89,6 +91,28 @@ class Role:
         return [self.resource, *self.attachments]
 
 
+_boundary: ContextVar[str | None] = ContextVar("permissions_boundary", default=None)
+
+
+@contextmanager
+def permissions_boundary(arn: str | None) -> Iterator[None]:
+    """Within the block every role gets `arn` as its permissions boundary (None: none).
+
+    The deployer's runner may create a role only with its boundary (bootstrap/runner.py, condition
+    iam:PermissionsBoundary on iam:CreateRole), so a stack with a deployer sets it on all of them.
+    """
+    token = _boundary.set(arn)
+    try:
+        yield
+    finally:
+        _boundary.reset(token)
+
+
+def deployer_boundary_arn(account_id: str, runner_project_name: str) -> str:
+    """The boundary the bootstrap makes (bootstrap/runner.py `boundary_name`): `<project>-boundary`."""
+    return f"arn:aws:iam::{account_id}:policy/{runner_project_name}-boundary"
+
+
 def role(
     name: str,
     *,
@@ -102,6 +126,7 @@ def role(
         name,
         description=description,
         assume_role_policy=trust,
+        permissions_boundary=_boundary.get(),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     attachments = tuple(

@@ -20,7 +20,9 @@ from components.config import StackConfig
 from components.dashboards import global_dashboard
 from components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from components.dns import GlobalDns, GlobalDnsArgs
+from components.iam import deployer_boundary_arn, permissions_boundary
 from components.naming import StackNames
+from components.offline import offline
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
 from components.providers import random_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
@@ -41,6 +43,13 @@ class Platform(pulumi.ComponentResource):
     """Every region's key widgets on one page (with config `observability`)."""
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        deployer = config.deployer
+        boundary = deployer_boundary_arn(deployer.account_id, deployer.runner_project_name) if deployer else None
+        # Every role carries the runner's boundary: the runner may create no other (bootstrap/runner.py).
+        with permissions_boundary(boundary):
+            self._build(name, config, opts)
+
+    def _build(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
         self._name = name
         self._config = config
@@ -82,7 +91,7 @@ class Platform(pulumi.ComponentResource):
                     if global_queue is None
                     else global_queue.redis["queue"].membership()
                 )
-            built = self.regions[region.name] = Region(
+            built = self.regions[region.name] = _region(
                 region.name,
                 RegionArgs.from_stack(
                     config,
@@ -149,7 +158,7 @@ class Platform(pulumi.ComponentResource):
             )
         dns = RegionDns(domain=config.dns.domain if config.dns else "", zone_id=None, health_path="")
         for region in sorted(config.regions, key=lambda region: not region.primary):
-            self.regions[region.name] = Region(
+            self.regions[region.name] = _region(
                 region.name,
                 RegionArgs.from_stack(config, region, passwords, names=names, dns=dns),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -166,8 +175,8 @@ class Platform(pulumi.ComponentResource):
             peerings[key] = VpcPeering(
                 f"{self._name}-{key}-peering",
                 VpcPeeringArgs(
-                    requester=self.regions[first].peer_side(),
-                    accepter=self.regions[second].peer_side(),
+                    requester=self.regions[first].mesh_side(),
+                    accepter=self.regions[second].mesh_side(),
                     description=f"platform {self._config.environment} {first} <-> {second}",
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -303,3 +312,9 @@ class Platform(pulumi.ComponentResource):
             "writerHealthCheckIds": self.dns.writer_health_check_ids,
         }
         return outputs
+
+
+def _region(name: str, args: RegionArgs, opts: pulumi.ResourceOptions) -> Region:
+    """A Region; one whose AWS API is down (config `unreachableRegions`) is built without lookups."""
+    with offline(args.unreachable):
+        return Region(name, args, opts=opts)

@@ -140,6 +140,8 @@ class ManagedPostgresArgs:
     """Zones to spread instances over (the subnets' zones)."""
     allowed_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Security groups allowed to connect, keyed by a stable name (e.g. `eks-nodes`)."""
+    allowed_cidrs: Mapping[str, str] = field(default_factory=dict)
+    """CIDRs allowed to connect (the peered regions' private subnets), keyed by a stable name."""
     deletion_protection: bool = True
     final_snapshot: bool = True
     """Take a final snapshot when the database is deleted."""
@@ -184,6 +186,7 @@ class ManagedPostgresArgs:
         identifier: str,
         vpc: Vpc,
         allowed_security_groups: Mapping[str, pulumi.Input[str]],
+        allowed_cidrs: Mapping[str, str] | None = None,
         rpo_minutes: int,
         alarm_topic_arn: pulumi.Input[str] | None = None,
         global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
@@ -200,6 +203,7 @@ class ManagedPostgresArgs:
             subnet_ids=vpc.database_subnet_ids,
             availability_zones=vpc.availability_zones,
             allowed_security_groups=allowed_security_groups,
+            allowed_cidrs=dict(allowed_cidrs or {}),
             deletion_protection=protected,
             final_snapshot=environment != "dev",
             keep_data=environment == "prod",
@@ -257,6 +261,7 @@ class ManagedPostgres(pulumi.ComponentResource):
             port=PORT,
             what=f"PostgreSQL {args.identifier}",
             allowed=args.allowed_security_groups,
+            allowed_cidrs=args.allowed_cidrs,
             tag_name=f"{args.identifier}-postgres",
             parent=self,
         )
@@ -596,6 +601,7 @@ class ManagedPostgres(pulumi.ComponentResource):
             port=PORT,
             what=f"RDS Proxy {args.identifier}",
             allowed=args.allowed_security_groups,
+            allowed_cidrs=args.allowed_cidrs,
             tag_name=f"{args.identifier}-proxy",
             parent=self,
         )

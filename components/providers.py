@@ -17,6 +17,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.offline import SKIP_PROVIDER_CALLS
+
 
 def regional_aws_provider(
     name: str,
@@ -25,17 +27,22 @@ def regional_aws_provider(
     tags: Mapping[str, str],
     allowed_account_ids: Sequence[str] = (),
     parent: pulumi.Resource | None = None,
+    unreachable: bool = False,
 ) -> aws.Provider:
     """An `aws.Provider` pinned to `region`, tagging everything it creates with `tags`.
 
     `allowed_account_ids` makes the provider refuse to act in any other account, so a stack
     configured for prod cannot be applied with dev credentials (or the other way round).
+    `unreachable`: the region is down (config `unreachableRegions`), so the provider skips the
+    credential, account-ID and region checks it would make when configured.
     """
+    skips = dict(SKIP_PROVIDER_CALLS) if unreachable else {}
     return aws.Provider(
         name,
         region=region,
         default_tags=aws.ProviderDefaultTagsArgs(tags=dict(tags)),
         allowed_account_ids=list(allowed_account_ids) or None,
+        **skips,
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

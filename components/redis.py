@@ -117,6 +117,8 @@ class RedisClusterArgs:
     """The database subnets."""
     allowed_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Security groups allowed to connect, keyed by a stable name (e.g. `eks-nodes`)."""
+    allowed_cidrs: Mapping[str, str] = field(default_factory=dict)
+    """CIDRs allowed to connect (the peered regions' private subnets), keyed by a stable name."""
     keep_data: bool = False
     """Prod: `protect` the replication group and its key (and retain a queue on delete)."""
     alarm_topic_arn: pulumi.Input[str] | None = None
@@ -155,6 +157,7 @@ class RedisClusterArgs:
         replication_group_id: str,
         vpc: Vpc,
         allowed_security_groups: Mapping[str, pulumi.Input[str]],
+        allowed_cidrs: Mapping[str, str] | None = None,
         alarm_topic_arn: pulumi.Input[str] | None = None,
         global_datastore: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
         rpo_minutes: int = 15,
@@ -166,6 +169,7 @@ class RedisClusterArgs:
             vpc_id=vpc.vpc_id,
             subnet_ids=vpc.database_subnet_ids,
             allowed_security_groups=allowed_security_groups,
+            allowed_cidrs=dict(allowed_cidrs or {}),
             keep_data=environment == "prod",
             alarm_topic_arn=alarm_topic_arn,
             global_datastore=global_datastore,
@@ -216,6 +220,7 @@ class RedisCluster(pulumi.ComponentResource):
             port=PORT,
             what=f"ElastiCache {group_id}",
             allowed=args.allowed_security_groups,
+            allowed_cidrs=args.allowed_cidrs,
             tag_name=f"{group_id}-redis",
             parent=self,
         )

@@ -13,8 +13,9 @@ global database, each region has a writer alarm that Route 53 reads (components/
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_aws as aws
@@ -30,10 +31,12 @@ from components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from components.naming import StackNames
 from components.observability import Observability, ObservabilityArgs
+from components.offline import OfflineRegion
 from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
 from components.providers import regional_aws_provider
 from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, Purpose, RedisCluster, RedisClusterArgs
 from components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository, repository_arn
+from components.subnet_plan import plan_subnets
 from components.vpc import Vpc, VpcArgs
 from components.writer_health import WriterAlarm, writer_alarm
 
@@ -77,6 +80,11 @@ class RegionArgs:
     """Where `pulumi up` runs: this region's VPC is peered with it before anything uses the cluster."""
     observability: ObservabilityConfig | None = None
     """Metrics, alerts, logs and a dashboard (config `observability`); None: none are built."""
+    unreachable: OfflineRegion | None = None
+    """Set when the region's AWS API is down (config `unreachableRegions`): no lookups, no checks."""
+    peer_private_cidrs: Mapping[str, str] = field(default_factory=dict)
+    """The other regions' private subnets (nodes; sandbox nodes too), keyed `<region>-private-<n>`:
+    the data stores admit them on their port, for the services' cross-region calls over the mesh."""
     """Every region's own repository names (`own_repositories`): made here too, so each region has
     every repository the primary replicates, and the primary replicates every one a region uses."""
 
@@ -108,6 +116,19 @@ class RegionArgs:
             registries_only=stack.registries_only,
             deployer=deployer,
             observability=stack.observability,
+            unreachable=OfflineRegion(
+                region=region.name,
+                account=(stack.allowed_account_ids or [stack.deployer.account_id if stack.deployer else ""])[0],
+                zone_ids=region.vpc.availability_zone_ids,
+            )
+            if region.name in stack.unreachable_regions
+            else None,
+            peer_private_cidrs={
+                f"{other.name}-private-{index + 1}": cidr
+                for other in stack.regions
+                if other.name != region.name
+                for index, cidr in enumerate(private_subnet_cidrs(other))
+            },
         )
 
 
@@ -149,6 +170,7 @@ class Region(pulumi.ComponentResource):
             tags=args.tags,
             allowed_account_ids=args.allowed_account_ids,
             parent=self,
+            unreachable=args.unreachable is not None,
         )
         in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
         names = args.names
@@ -268,6 +290,7 @@ class Region(pulumi.ComponentResource):
             identifier=names.database(config.name),
             vpc=self.network,
             allowed_security_groups=from_nodes,
+            allowed_cidrs=args.peer_private_cidrs,
             rpo_minutes=args.rpo_minutes,
             alarm_topic_arn=critical_topic_arn,
             global_database=args.global_database,
@@ -290,6 +313,7 @@ class Region(pulumi.ComponentResource):
                 replication_group_id=names.cache(config.name, purpose),
                 vpc=self.network,
                 allowed_security_groups=from_nodes,
+                allowed_cidrs=args.peer_private_cidrs,
                 global_datastore=args.global_queue if purpose == "queue" else None,
                 rpo_minutes=args.rpo_minutes,
                 alarm_topic_arn=critical_topic_arn,
@@ -392,6 +416,13 @@ class Region(pulumi.ComponentResource):
             }
         )
 
+    def mesh_side(self) -> PeerSide:
+        """This region's VPC as one side of a region-to-region peering: the private route tables and
+        the database route table (Aurora and Valkey answer the other regions' services from there)."""
+        side = self.peer_side()
+        tables = {**side.route_table_ids, "database": self.network.route_tables["database"][0].id}
+        return replace(side, route_table_ids=tables)
+
     def peer_side(self) -> PeerSide:
         """This region's VPC as one side of a peering: its private route tables (nodes, pods and the
         control plane's network interfaces) get the route to the other side."""
@@ -402,6 +433,13 @@ class Region(pulumi.ComponentResource):
             route_table_ids={key: table.id for key, table in self.network.private_route_tables.items()},
             provider=self.provider,
         )
+
+
+def private_subnet_cidrs(region: RegionConfig) -> list[str]:
+    """A region's private subnet CIDRs in AZ order, planned from config as its Vpc plans them."""
+    args = VpcArgs.from_config(region)
+    plan = plan_subnets(ipaddress.IPv4Network(args.cidr), args.az_count, args.subnet_layouts, slots=args.subnet_slots)
+    return [str(planned.cidr) for planned in plan if planned.tier == "private"]
 
 
 def own_autoscaler_image(config: RegionConfig) -> str | None:

@@ -17,6 +17,7 @@ def port_only_from_groups(
     allowed: Mapping[str, pulumi.Input[str]],
     tag_name: str,
     parent: pulumi.Resource,
+    allowed_cidrs: Mapping[str, str] | None = None,
 ) -> aws.ec2.SecurityGroup:
     """Group `name` admitting TCP `port` from each allowed group (rule `<name-prefix>-from-<key>`).
 
@@ -38,6 +39,20 @@ def port_only_from_groups(
             description=f"{what} from {source}",
             source_group_id=source_group_id,
             parent=parent,
+        )
+    for source, cidr in sorted((allowed_cidrs or {}).items()):
+        # Across an inter-region peering a security group cannot be referenced (VPC peering guide,
+        # "Update your security groups to reference peer security groups": same region only), so
+        # the other regions' nodes are admitted by their private subnets' CIDRs.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-{source}",
+            security_group_id=group.id,
+            description=f"{what} from {source} ({cidr}, a peered region's private subnet)",
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            cidr_ipv4=cidr,
+            opts=pulumi.ResourceOptions(parent=parent),
         )
     return group
 

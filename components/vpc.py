@@ -27,6 +27,7 @@ from components.aws_context import AwsContext
 from components.config import REGION_AZ_COUNTS, RegionConfig, subnet_layouts
 from components.iam import Condition, trust_policy
 from components.log_groups import encrypted_log_group
+from components.offline import current
 from components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
 from components.zones import ZoneError, choose_zones
 
@@ -199,6 +200,9 @@ class Vpc(pulumi.ComponentResource):
                 )
             if len(set(pinned)) != len(pinned):
                 raise ZoneError(f"Vpc {self._name}: availability_zone_ids {pinned} names a zone twice")
+        unreachable = current()
+        if unreachable is not None:  # the region is down: no DescribeAvailabilityZones
+            return pulumi.Output.from_input(unreachable.zones(args.az_count))
         # No `state` filter: an impaired zone stays in the list, so nothing after it moves. Only
         # real AZs (no Local or Wavelength Zones the account may have opted into).
         found = aws.get_availability_zones_output(

@@ -57,20 +57,36 @@ def arguments(urns: Iterable[str]) -> list[str]:
     return ["--refresh=false", *(f"--exclude={urn}" for urn in urns), "--exclude-dependents"]
 
 
+def config_commands(stack: str, region: str) -> list[str]:
+    """The config switch that makes the program look nothing up in `region` (components/offline.py),
+    set before the update and removed after it."""
+    key = "platform:unreachableRegions"
+    return [
+        f"pulumi config set --path -s {stack} '{key}[0]' {region}",
+        f"pulumi config rm -s {stack} {key}    # after the update, once the region is back",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m preflight.dead_region", description=(__doc__ or "").splitlines()[0]
     )
     parser.add_argument("state", type=Path, help="`pulumi stack export` of the stack")
     parser.add_argument("region", help="the unreachable region, e.g. eu-west-1")
+    parser.add_argument("--stack", default="prod", help="the stack's name for the printed commands (default prod)")
     args = parser.parse_args(argv)
     try:
         urns = excluded(load_state(args.state), args.region)
     except StateError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{len(urns)} resource(s) left out while {args.region} is down:", file=sys.stderr)
-    print(" \\\n  ".join(["pulumi up", *(f"'{argument}'" for argument in arguments(urns))]))
+    set_switch, remove_switch = config_commands(args.stack, args.region)
+    print(f"# 1. no lookups in {args.region} (its zones, AMI release and account come from config):")
+    print(set_switch)
+    print(f"# 2. update everything else ({len(urns)} resource(s) left out while {args.region} is down):")
+    print(" \\\n  ".join(["pulumi up", f"-s {args.stack}", *(f"'{argument}'" for argument in arguments(urns))]))
+    print("# 3.")
+    print(remove_switch)
     return 0
 
 

@@ -3,13 +3,20 @@
 For every Kubernetes provider, the path from the deployer network (bootstrap/, described in the
 stack by `platform:index:DeployerConnection`) to the cluster's private API endpoint, hop by hop:
 
-1. the VPC peering between the cluster's VPC and the deployer VPC, and its acceptance (across
-   regions an accepter resource in the peer region; in one region `autoAccept` on the requester);
+0. the endpoint: private access on and public access off. With public access on, a peered VPC
+   resolves the endpoint's name to its public IPs (the private zone is the cluster VPC's only;
+   EKS user guide, "Cluster API server endpoint"), so the runner would leave through its NAT;
+   the kubeconfig of the provider signs as the caller (no `--role-arn`), so the runner's own
+   access entry is the one that counts;
+1. the VPC peering between the cluster's VPC and the deployer VPC, in the deployer's region and
+   account, and its acceptance (across regions an accepter resource in the peer region; in one
+   region `autoAccept` on the requester);
 2. in every deployer route table, a route to the cluster VPC's CIDR through that peering;
 3. in the route table of every subnet the control plane sits in, a route back to the deployer's
    CIDR through that peering;
 4. on a security group of the control plane, ingress on 443 from the deployer's CIDR;
-5. an EKS access entry for the runner's role, with AmazonEKSClusterAdminPolicy at cluster scope;
+5. an EKS access entry (type STANDARD) for the runner's role, with AmazonEKSClusterAdminPolicy at
+   cluster scope;
 6. the provider depending on every one of them, so `pulumi up` creates the path before it calls
    the cluster.
 
@@ -196,6 +203,23 @@ def _walk(graph: _Graph, provider: Node, cluster: Node, deployer: Mapping[str, A
             raise _MissingHopError(f"the deployer's {key} (platform:deployer.{key})")
     assert deployer_cidr is not None and deployer_vpc is not None and runner_role is not None
 
+    # 0. a private-only endpoint, reached as the caller
+    endpoint = _mapping(cluster.props.get("vpcConfig"))
+    if endpoint.get("endpointPrivateAccess") is not True:
+        raise _MissingHopError(f"the private endpoint of {cluster.name} (vpcConfig.endpointPrivateAccess true)")
+    if endpoint.get("endpointPublicAccess") is True:
+        raise _MissingHopError(
+            f"a private-only endpoint on {cluster.name}: with endpointPublicAccess on, the deployer's VPC resolves "
+            "its name to public IPs and reaches it through its NAT, not the peering (set endpointPublicAccess false)"
+        )
+    kubeconfig = provider.props.get("kubeconfig")
+    if isinstance(kubeconfig, str) and "--role-arn" in kubeconfig:
+        raise _MissingHopError(
+            f"a kubeconfig on {provider.name} that signs as the caller (no --role-arn): the runner's own access "
+            "entry must be the one used"
+        )
+    hops.append(Hop(f"private-only endpoint of {cluster.name}, signed as the caller", (cluster.urn,)))
+
     subnets = graph.sources_of_type(cluster, "vpcConfig", SUBNET)
     if not subnets:
         raise _MissingHopError(f"the subnets of {cluster.name} (vpcConfig.subnetIds built from subnets of the stack)")
@@ -216,6 +240,17 @@ def _walk(graph: _Graph, provider: Node, cluster: Node, deployer: Mapping[str, A
     )
     if peering is None:
         raise _MissingHopError(f"a VPC peering between {vpc.name} and the deployer VPC {deployer_vpc}")
+    deployer_region, deployer_account = _text(deployer, "deployerRegion"), _text(deployer, "accountId")
+    peer_region = _text(peering.props, "peerRegion")
+    if peer_region is not None and deployer_region is not None and peer_region != deployer_region:
+        raise _MissingHopError(
+            f"peering {peering.name} to the deployer's region {deployer_region} (its peerRegion is {peer_region})"
+        )
+    peer_owner = _text(peering.props, "peerOwnerId")
+    if deployer_account is not None and peer_owner != deployer_account:
+        raise _MissingHopError(
+            f"peering {peering.name} to the deployer's account {deployer_account} (its peerOwnerId is {peer_owner})"
+        )
     via = {peering.urn}
     if peering.props.get("autoAccept") is True and not peering.props.get("peerRegion"):
         hops.append(Hop(f"peering {peering.name} (accepted by its requester, one region)", (peering.urn,)))
@@ -292,9 +327,17 @@ def _walk(graph: _Graph, provider: Node, cluster: Node, deployer: Mapping[str, A
     def on_cluster(node: Node) -> bool:
         return cluster.urn in node.sources("clusterName") and node.props.get("principalArn") == runner_role
 
-    entry = next((node for node in graph.of_type(ACCESS_ENTRY) if on_cluster(node)), None)
+    # EKS CreateAccessEntry: only a STANDARD entry can have access policies associated.
+    entry = next(
+        (
+            node
+            for node in graph.of_type(ACCESS_ENTRY)
+            if on_cluster(node) and node.props.get("type", "STANDARD") == "STANDARD"
+        ),
+        None,
+    )
     if entry is None:
-        raise _MissingHopError(f"an EKS access entry for the runner role {runner_role} on {cluster.name}")
+        raise _MissingHopError(f"an EKS access entry (STANDARD) for the runner role {runner_role} on {cluster.name}")
     admin = next(
         (
             node

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from components.config import ConfigError, load_stack_file, parse_stack_config
 from components.deployer import DEPLOYER_PROVIDER_NAME, PeerSide, VpcPeering, VpcPeeringArgs, mesh_pairs
@@ -85,9 +86,12 @@ def test_each_cluster_admits_the_deployer_and_its_runner(stack: str) -> None:
     for cluster in graph.by_type("aws:eks/cluster:Cluster"):
         region = cluster.name.removesuffix("-cluster-eks")
         rule = graph.one(INGRESS, f"{region}-cluster-api-from-deployer")
-        # On the security group EKS made for the cluster (an output of the cluster), 443 from the deployer.
-        assert rule.inputs["securityGroupId"] == cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
-        assert rule.property_dependencies["securityGroupId"] == [cluster.urn]
+        # On the control plane's own group (vpcConfig.securityGroupIds), 443 from the deployer.
+        assert [rule.inputs["securityGroupId"]] == cluster.inputs["vpcConfig"]["securityGroupIds"]
+        (group,) = [
+            g for g in graph.by_type("aws:ec2/securityGroup:SecurityGroup") if g.id == rule.inputs["securityGroupId"]
+        ]
+        assert rule.property_dependencies["securityGroupId"] == [group.urn]
         assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
         assert rule.inputs["cidrIpv4"] == str(deployer.deployer_cidr)
         entry = graph.one(ENTRY, f"{region}-cluster-deployer-access")
@@ -139,7 +143,9 @@ def test_prod_peers_every_pair_of_regions_with_routes_both_ways() -> None:
         routes = _routes_via(graph, peering)
         for side, other in ((first, second), (second, first)):
             tables = {r.inputs["routeTableId"] for r in routes if r.inputs["destinationCidrBlock"] == cidrs[other]}
-            assert tables == {t.id for t in _private_tables(graph, side)}, (side, other)
+            # The private tables (nodes) and the database table (Aurora, Valkey answer from there).
+            database = graph.one("aws:ec2/routeTable:RouteTable", f"{side}-network-database-rt")
+            assert tables == {t.id for t in _private_tables(graph, side)} | {database.id}, (side, other)
             providers = {_provider(graph, r).name for r in routes if r.inputs["destinationCidrBlock"] == cidrs[other]}
             assert providers == {f"aws-{side}"}
 
@@ -168,6 +174,20 @@ def test_a_runner_that_is_the_admin_gets_no_second_access_entry(harness: Harness
     assert entries[0].urn in provider.dependencies
 
 
+def test_without_an_admin_role_the_runner_is_the_admin_with_one_entry(harness: Harness) -> None:
+    """Not the caller's role: that would be a second entry for the runner's (ResourceInUseException)."""
+    data = prod_with()
+    for region in data["regions"]:
+        region["cluster"].pop("adminRoleArn", None)
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    runner = data["deployer"]["runnerRoleArn"]
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
+        entries = [e for e in graph.by_type(ENTRY) if e.name.startswith(f"{region}-cluster-")]
+        assert [(e.name, e.inputs["principalArn"]) for e in entries] == [(f"{region}-cluster-admin-access", runner)]
+        principals = [e.inputs["principalArn"] for e in graph.by_type(ENTRY) if e.name.startswith(f"{region}-")]
+        assert len(principals) == len(set(principals)), principals
+
+
 def test_without_a_deployer_no_path_is_built(harness: Harness) -> None:
     data = prod_with()
     del data["deployer"]
@@ -187,6 +207,9 @@ def test_without_a_deployer_no_path_is_built(harness: Harness) -> None:
         ({"deployerRouteTableIds": []}, "deployer.deployerRouteTableIds", "at least 1"),
         ({"deployerRegion": "mars-north-1"}, "deployer.deployerRegion", "not a region"),
         ({"runnerRoleArn": "platform-deployer-runner"}, "deployer.runnerRoleArn", "pattern"),
+        # Another account's runner (or the shared old name) would answer this stack's jobs.
+        ({"runnerProjectName": "platform-deployer"}, "deployer.runnerProjectName", "not this environment's runner"),
+        ({"runnerProjectName": "platform-deployer-dev"}, "deployer.runnerProjectName", "platform-deployer-prod"),
     ],
 )
 def test_a_bad_deployer_is_refused_naming_the_key(change: dict[str, object], key: str, message: str) -> None:
@@ -210,3 +233,106 @@ def test_a_peering_of_overlapping_networks_is_refused(harness: Harness) -> None:
 
     with pytest.raises(Exception, match="overlap; peered VPCs cannot"):
         harness.run(program)
+
+
+def test_every_default_stack_names_its_own_accounts_runner() -> None:
+    """One repository, three runners: each label must start a build in one account only (B1)."""
+    names = {}
+    for stack in STACKS:
+        deployer = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml").deployer
+        assert deployer is not None
+        names[stack] = deployer.runner_project_name
+        bootstrap = yaml.safe_load((PROJECT_ROOT / "bootstrap" / f"Pulumi.deployer-{stack}.yaml").read_text())
+        config = bootstrap["config"]
+        assert config["platform-bootstrap:environment"] == stack
+        assert config["platform-bootstrap:projectName"] == deployer.runner_project_name == f"platform-deployer-{stack}"
+        assert config["platform-bootstrap:accountId"] == deployer.account_id
+        assert deployer.runner_role_arn == f"arn:aws:iam::{deployer.account_id}:role/platform-deployer-{stack}-runner"
+    assert len(set(names.values())) == len(STACKS)
+
+
+def test_the_data_stores_are_reachable_from_the_other_regions_private_subnets() -> None:
+    """Mesh routes in the database route tables, and CIDR ingress on 5432/6379 from the peer regions'
+    private subnets only: security groups cannot be referenced across an inter-region peering (M6)."""
+    graph = synthesized("prod")
+    regions = ("us-east-1", "eu-west-1", "ap-southeast-1")
+    cidrs = {region: _region_vpc(graph, region).inputs["cidrBlock"] for region in regions}
+    private = {
+        region: {
+            s.inputs["cidrBlock"]
+            for s in graph.by_type("aws:ec2/subnet:Subnet")
+            if f"{region}-network-private" in s.name
+        }
+        for region in regions
+    }
+    for region in regions:
+        (database_table,) = [
+            t for t in graph.by_type("aws:ec2/routeTable:RouteTable") if t.name == f"{region}-network-database-rt"
+        ]
+        routed = {
+            r.inputs["destinationCidrBlock"]
+            for r in graph.by_type(ROUTE)
+            if r.inputs["routeTableId"] == database_table.id
+        }
+        assert routed == {cidrs[other] for other in regions if other != region}, region
+        peers = set().union(*(private[other] for other in regions if other != region))
+        groups = {
+            g.id: g.name
+            for g in graph.by_type("aws:ec2/securityGroup:SecurityGroup")
+            if g.name.startswith(f"{region}-postgres") or g.name.startswith(f"{region}-redis")
+        }
+        assert len(groups) >= 3, groups  # the database, the cache, the queue (and a proxy)
+        for group_id, group_name in groups.items():
+            rules = [
+                r
+                for r in graph.by_type(INGRESS)
+                if r.inputs["securityGroupId"] == group_id and r.inputs.get("cidrIpv4")
+            ]
+            port = 5432 if "postgres" in group_name else 6379
+            assert {r.inputs["cidrIpv4"] for r in rules} == peers, group_name
+            assert {(r.inputs["fromPort"], r.inputs["toPort"]) for r in rules} == {(port, port)}, group_name
+            # Never the whole VPC (public subnets, load balancers), never the own region's CIDR.
+            assert not {r.inputs["cidrIpv4"] for r in rules} & {*cidrs.values()}
+
+
+def test_one_region_admits_no_cidr_into_its_data_stores() -> None:
+    graph = synthesized("dev")
+    stores = {
+        g.id
+        for g in graph.by_type("aws:ec2/securityGroup:SecurityGroup")
+        if "-postgres" in g.name or "-redis" in g.name
+    }
+    assert not [r for r in graph.by_type(INGRESS) if r.inputs["securityGroupId"] in stores and r.inputs.get("cidrIpv4")]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_role_carries_the_runners_permissions_boundary(stack: str) -> None:
+    """The runner may create a role only with its boundary (bootstrap/runner.py): all of them have it."""
+    graph = synthesized(stack)
+    deployer = load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml").deployer
+    assert deployer is not None
+    boundary = f"arn:aws:iam::{deployer.account_id}:policy/platform-deployer-{stack}-boundary"
+    roles = graph.by_type("aws:iam/role:Role")
+    assert roles
+    assert {r.name: r.inputs.get("permissionsBoundary") for r in roles} == {r.name: boundary for r in roles}
+
+
+def test_without_a_deployer_roles_have_no_boundary(harness: Harness) -> None:
+    data = prod_with()
+    del data["deployer"]
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    assert not [r.name for r in graph.by_type("aws:iam/role:Role") if r.inputs.get("permissionsBoundary")]
+
+
+def test_the_api_rule_opens_the_control_plane_only_not_the_nodes() -> None:
+    """Minor 8: the system nodes carry the EKS cluster group, so the rule sits on the control plane's."""
+    graph = synthesized("prod")
+    for cluster in graph.by_type("platform:index:Cluster"):
+        region = cluster.name.removesuffix("-cluster")
+        rule = graph.one(INGRESS, f"{region}-cluster-api-from-deployer")
+        eks = graph.one("aws:eks/cluster:Cluster", f"{region}-cluster-eks")
+        assert [rule.inputs["securityGroupId"]] == eks.inputs["vpcConfig"]["securityGroupIds"]
+        templates = [t for t in graph.by_type("aws:ec2/launchTemplate:LaunchTemplate") if t.name.startswith(region)]
+        assert templates
+        for template in templates:
+            assert rule.inputs["securityGroupId"] not in template.inputs["vpcSecurityGroupIds"], template.name

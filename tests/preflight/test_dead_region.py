@@ -84,8 +84,15 @@ def test_the_cli_prints_the_pulumi_up_command(tmp_path: Path, capsys: pytest.Cap
     export.write_text(json.dumps(export_document(synthesized("prod"))))
     assert main([str(export), WEST]) == 0
     printed = capsys.readouterr()
-    assert printed.out.startswith("pulumi up \\\n  '--refresh=false'")
-    assert f"::{WEST}-cluster-eks'" in printed.out and printed.out.rstrip().endswith("'--exclude-dependents'")
-    assert f"left out while {WEST} is down" in printed.err
+    lines = printed.out.splitlines()
+    # The config switch first (no lookups in the dead region), then the update, then the switch off.
+    switch = f"pulumi config set --path -s prod 'platform:unreachableRegions[0]' {WEST}"
+    assert lines[1] == switch
+    update = printed.out.split("pulumi up", 1)[1].split("# 3.", 1)[0]
+    assert update.startswith(" \\\n  -s prod \\\n  '--refresh=false'")
+    assert f"::{WEST}-cluster-eks'" in update and update.rstrip().endswith("'--exclude-dependents'")
+    assert printed.out.index(switch) < printed.out.index("pulumi up")
+    assert lines[-1].startswith("pulumi config rm -s prod platform:unreachableRegions")
+    assert f"left out while {WEST} is down" in printed.out
     assert main([str(export), "mars-1"]) == 2
     assert "error: no AWS provider of region 'mars-1'" in capsys.readouterr().err

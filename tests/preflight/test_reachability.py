@@ -61,7 +61,8 @@ def test_every_default_stack_reaches_every_cluster(stack: str) -> None:
     for path in paths:
         assert path.missing is None, path
         labels = [hop.label for hop in path.hops]
-        assert labels[0].startswith("peering ") and labels[-1].endswith("depends on every hop")
+        assert labels[0].startswith("private-only endpoint of ") and labels[-1].endswith("depends on every hop")
+        assert labels[1].startswith("peering ")
         assert any(label.startswith("443 from 10.250.0.0/16") for label in labels)
         assert any(label.startswith("access entry ") for label in labels)
         assert sum(label.startswith("deployer route table ") for label in labels) == 1
@@ -147,7 +148,8 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     ),
     "no access entry": (
         _drop("aws:eks/accessEntry:AccessEntry", f"{WEST}-cluster-deployer-access"),
-        "an EKS access entry for the runner role arn:aws:iam::333333333333:role/platform-deployer-runner",
+        "an EKS access entry (STANDARD) for the runner role "
+        "arn:aws:iam::333333333333:role/platform-deployer-prod-runner",
     ),
     "a namespace-scoped policy": (
         _edit(
@@ -156,6 +158,50 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
             accessScope={"type": "namespace", "namespaces": ["default"]},
         ),
         f"AmazonEKSClusterAdminPolicy at cluster scope for the runner role on {WEST}-cluster-eks",
+    ),
+    "a public endpoint too": (
+        _edit(
+            "aws:eks/cluster:Cluster",
+            f"{WEST}-cluster-eks",
+            vpcConfig={"endpointPrivateAccess": True, "endpointPublicAccess": True},
+        ),
+        f"a private-only endpoint on {WEST}-cluster-eks: with endpointPublicAccess on",
+    ),
+    "no private endpoint": (
+        _edit("aws:eks/cluster:Cluster", f"{WEST}-cluster-eks", vpcConfig={"endpointPrivateAccess": False}),
+        f"the private endpoint of {WEST}-cluster-eks",
+    ),
+    "a kubeconfig that assumes another role": (
+        _edit(
+            "pulumi:providers:kubernetes",
+            f"{WEST}-cluster-kubernetes",
+            kubeconfig='{"args": ["eks", "get-token", "--role-arn", "arn:aws:iam::333333333333:role/admin"]}',
+        ),
+        f"a kubeconfig on {WEST}-cluster-kubernetes that signs as the caller",
+    ),
+    "a peering to another region": (
+        _edit(
+            "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+            f"{WEST}-deployer-peering-connection",
+            peerRegion="us-west-2",
+        ),
+        f"peering {WEST}-deployer-peering-connection to the deployer's region us-east-1",
+    ),
+    "a peering to another account": (
+        _edit(
+            "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+            f"{WEST}-deployer-peering-connection",
+            peerOwnerId="444444444444",
+        ),
+        f"peering {WEST}-deployer-peering-connection to the deployer's account 333333333333",
+    ),
+    "an access entry of another type": (
+        _edit("aws:eks/accessEntry:AccessEntry", f"{WEST}-cluster-deployer-access", type="EC2_LINUX"),
+        "an EKS access entry (STANDARD) for the runner role",
+    ),
+    "the bootstrap provider does not wait for the access entry": (
+        _without_dependency(f"{WEST}-cluster-kubernetes-bootstrap", f"{WEST}-cluster-deployer-cluster-admin"),
+        f"{WEST}-cluster-kubernetes-bootstrap depending on {WEST}-cluster-deployer-",
     ),
     "a provider that does not wait for the rule": (
         _without_dependency(f"{WEST}-cluster-kubernetes", f"{WEST}-cluster-api-from-deployer"),

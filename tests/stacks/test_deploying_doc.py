@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from bootstrap.config import DEFAULT_PROJECT_NAME, NAMESPACE
+from bootstrap.config import NAMESPACE, default_project_name, stack_name
 from components.config import DeployerConfig
 from preflight.synth import PROJECT_ROOT
 
@@ -18,11 +18,16 @@ def test_every_key_of_platform_deployer_is_in_the_copy_loop() -> None:
     # Every key but the list (copied by index below the loop) is copied by name.
     assert sorted([*loop, "deployerRouteTableIds"]) == sorted(keys)
     assert "platform:deployer.deployerRouteTableIds[$index]" in DOC
+    # The list is removed before it is set by index, so a shorter list leaves no stale tail.
+    remove = 'config rm --path -s $env "platform:deployer.deployerRouteTableIds"'
+    assert remove in DOC and DOC.index(remove) < DOC.index("deployerRouteTableIds[$index]")
 
 
 def test_the_runner_label_names_the_bootstrap_project() -> None:
-    label = f"runs-on: codebuild-{DEFAULT_PROJECT_NAME}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    label = f"runs-on: codebuild-{default_project_name('dev')}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
     assert label in DOC
+    # One bootstrap stack per account, each named for its environment (no shared `deployer`).
+    assert f"pulumi stack init {stack_name('prod')}" in DOC and "-s deployer " not in DOC
     project = yaml.safe_load((PROJECT_ROOT / "bootstrap" / "Pulumi.yaml").read_text())
     assert project["name"] == NAMESPACE
     assert f"{NAMESPACE}:connectionAuthorized: true" in DOC
@@ -31,3 +36,21 @@ def test_the_runner_label_names_the_bootstrap_project() -> None:
 def test_the_dead_region_procedure_uses_the_tool() -> None:
     assert "python -m preflight.dead_region prod.json eu-west-1" in DOC
     assert "--refresh=false" in DOC and "--exclude-dependents" in DOC
+
+
+def test_the_dead_region_procedure_sets_the_switch_the_config_knows() -> None:
+    from components.config import StackConfig
+    from preflight.dead_region import config_commands
+
+    assert "unreachable_regions" in StackConfig.model_fields
+    set_switch, _ = config_commands("prod", "eu-west-1")
+    assert set_switch in DOC
+    for stand_in in ("skip_credentials_validation", "skip_requesting_account_id", "skip_region_validation"):
+        assert stand_in in DOC
+
+
+def test_the_doc_states_the_pull_request_preview_contract_and_the_deploy_workflow() -> None:
+    assert "`.github/workflows/deploy.yml`" in DOC
+    preview = DOC.split("## What the pull-request workflow can check", 1)[1].split("## Deploying from main", 1)[0]
+    assert "no `aws-actions/configure-aws-credentials`" in preview.replace("**", "")
+    assert "codebuild-<runnerProjectName>-${{ github.run_id }}-${{ github.run_attempt }}" in preview

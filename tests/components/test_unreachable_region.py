@@ -1,0 +1,76 @@
+"""A region whose AWS API is down (config `platform:unreachableRegions`): the program still runs.
+
+Pulumi runs the whole program for a targeted update, so every lookup against the dead region's
+provider would fail it. Under mocks that refuse every such invoke (but the provider-local policy
+documents), the other regions still register, and the dead region's provider skips its checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.runtime.mocks import MockCallArgs
+
+from components.config import ConfigError, parse_stack_config
+from components.platform import Platform
+from preflight.mocks import PlatformMocks
+from tests.components.test_platform import prod_with
+from tests.conftest import Harness
+
+DEAD = "eu-west-1"
+# Computed by the provider itself, no AWS call (terraform-provider-aws iam/policy_document_data_source.go).
+LOCAL_INVOKES = {"aws:iam/getPolicyDocument:getPolicyDocument"}
+
+
+@pytest.fixture
+def dead_region(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    refused: list[str] = []
+    answer = PlatformMocks.call
+
+    def call(self: PlatformMocks, args: MockCallArgs) -> dict[str, Any]:
+        if self.region_of(args.provider) == DEAD and args.token not in LOCAL_INVOKES:
+            refused.append(args.token)
+            raise ConnectionError(f"{DEAD} is unreachable: {args.token}")
+        return answer(self, args)
+
+    monkeypatch.setattr(PlatformMocks, "call", call)
+    return refused
+
+
+def test_without_the_switch_a_dead_region_fails_the_run(harness: Harness, dead_region: list[str]) -> None:
+    with pytest.raises(Exception, match="unreachable"):
+        harness.run(lambda: Platform("platform", parse_stack_config(prod_with())), stack="prod")
+    assert dead_region, "the program looks things up in every region"
+
+
+def test_an_unreachable_region_looks_nothing_up_and_the_others_register(
+    harness: Harness, dead_region: list[str]
+) -> None:
+    data = prod_with()
+    data["unreachableRegions"] = [DEAD]
+    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    assert dead_region == []
+    for region in ("us-east-1", "ap-southeast-1", DEAD):
+        graph.one("aws:eks/cluster:Cluster", f"{region}-cluster-eks")
+        assert len([g for g in graph.by_type("aws:eks/nodeGroup:NodeGroup") if g.name.startswith(region)]) == 2
+    providers = {p.name: p for p in graph.by_type("pulumi:providers:aws")}
+    skips = ("skipCredentialsValidation", "skipRequestingAccountId", "skipRegionValidation")
+    assert all(providers[f"aws-{DEAD}"].inputs.get(flag) in (True, "true") for flag in skips)
+    for name in ("aws-us-east-1", "aws-ap-southeast-1"):
+        # skipRegionValidation is the SDK's default already (true); the other two stay off.
+        assert not any(providers[name].inputs.get(flag) in (True, "true") for flag in skips[:2]), name
+    # The dead region's zones are the documented stand-ins (IDs `euw1-az<n>`, names `eu-west-1a..`);
+    # the healthy regions' come from the (mocked) lookup.
+    zones = {v.name: v.outputs["availabilityZoneIds"] for v in graph.by_type("platform:index:Vpc")}
+    assert zones[f"{DEAD}-network"] == ["euw1-az1", "euw1-az2", "euw1-az3"]
+    dead_vpc = graph.one("platform:index:Vpc", f"{DEAD}-network")
+    assert dead_vpc.outputs["availabilityZones"] == [f"{DEAD}a", f"{DEAD}b", f"{DEAD}c"]
+
+
+def test_an_unknown_unreachable_region_is_refused_naming_the_key() -> None:
+    data = prod_with()
+    data["unreachableRegions"] = ["us-west-2"]
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(data)
+    assert any(issue.path == "unreachableRegions[0]" for issue in raised.value.issues), raised.value

@@ -19,7 +19,7 @@ from components.config import read_stack_file
 from preflight.synth import PROJECT_ROOT, Graph, synth
 from tests.conftest import synthesized
 from tests.helpers import decoded
-from tests.stacks.physical_names import physical_names
+from tests.stacks.physical_names import physical_names, shared_inputs, string_inputs
 
 RECORDED = Path(__file__).with_name("default_stack_names.json")
 # Removed since the recording, on purpose: the sandbox has no DNS egress by default (#26,
@@ -49,30 +49,30 @@ def test_the_default_stacks_keep_their_physical_names(stack: str) -> None:
 
 
 def copy_of(environment: str, stack: str, *, domain: str) -> Graph:
-    """Stack `stack` with `Pulumi.<environment>.yaml` as its config, but its own public domain.
+    """Stack `stack` with `Pulumi.<environment>.yaml` as its config, but its own public domain and CIDRs.
 
-    The domain is the one name the config spells out (docs/naming.md): two stacks cannot both
-    answer on `api.<domain>`, so a copy of a stack gets a domain of its own.
+    The domain and the VPC CIDRs are what the config spells out that two stacks cannot share
+    (docs/naming.md): two stacks cannot both answer on `api.<domain>`, and the deployer network
+    routes each region's CIDR to one peering.
     """
     values = read_stack_file(PROJECT_ROOT / f"Pulumi.{environment}.yaml")
     values["platform:dns"] = {**values["platform:dns"], "domain": domain}
+    values["platform:regions"] = [
+        {**region, "vpc": {**region["vpc"], "cidr": _moved(region["vpc"]["cidr"])}}
+        for region in values["platform:regions"]
+    ]
     return synth(stack, stack_values=values)
+
+
+def _moved(cidr: str) -> str:
+    """`10.10.0.0/16` -> `10.60.0.0/16`: the copy's own address space."""
+    first, second, rest = cidr.split(".", 2)
+    return f"{first}.{int(second) + 50}.{rest}"
 
 
 @functools.cache
 def dev_alice() -> Graph:
     return copy_of("dev", "dev-alice", domain="alice.dev.run.example.com")
-
-
-def _every_physical_name(graph: Graph) -> dict[str, str]:
-    """Each physical name the stack registers, with where (URN and input) it is."""
-    return {
-        value: f"{urn} {key}"
-        for urn, names in physical_names(graph).items()
-        for key, value in names.items()
-        # ElastiCache user *names* (`default`, `app`) are per user; the user *ids* are the account's.
-        if not (key == "name" and graph.get(urn).type == "aws:elasticache/user:User")
-    }
 
 
 @pytest.mark.parametrize(
@@ -83,11 +83,34 @@ def _every_physical_name(graph: Graph) -> dict[str, str]:
     ],
     ids=["dev-alice", "prod-eu_2"],
 )
-def test_two_stacks_of_one_environment_share_no_physical_name(environment: str, copy: Callable[[], Graph]) -> None:
-    original, other = _every_physical_name(synthesized(environment)), _every_physical_name(copy())
+def test_two_stacks_of_one_environment_share_no_string_input_off_the_reviewed_list(
+    environment: str, copy: Callable[[], Graph]
+) -> None:
+    """Every string input of every AWS resource, nested ones too, is different in a copy unless
+    physical_names.SHAREABLE says why it may be shared (a dashboard named after the environment,
+    PutDashboard overwriting dev's, was missed by a list of name keys)."""
+    original, other = synthesized(environment), copy()
 
-    assert len(other) > 20  # clusters, databases, caches, users, log groups, aliases, records...
-    assert {name: where for name, where in other.items() if name in original} == {}
+    assert len(string_inputs(other)) > 20  # clusters, databases, caches, users, log groups, dashboards...
+    assert shared_inputs(original, other) == {}
+
+
+def test_the_comparison_sees_a_shared_dashboard_and_a_shared_deployer_route() -> None:
+    """The check itself: a copy with dev's CIDR collides on the deployer route (10.10.0.0/16 in
+    the deployer's route table), and a dashboard named after the environment would be shared."""
+    values = read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    values["platform:dns"] = {**values["platform:dns"], "domain": "bob.dev.run.example.com"}
+    same_cidr = synth("dev", stack_values=values)  # dev's own names, with a domain of its own
+
+    shared = shared_inputs(synthesized("dev"), same_cidr)
+    assert "platform-dev-global" in shared  # the global dashboard
+    assert "platform-dev-us-east-1" in shared  # the cluster (and its regional dashboard)
+    assert any(value.startswith("route rtb-") and value.endswith(" 10.10.0.0/16") for value in shared)
+
+
+def test_the_default_stacks_keep_their_dashboard_names() -> None:
+    dashboards = {d.inputs["dashboardName"] for d in synthesized("dev").by_type("aws:cloudwatch/dashboard:Dashboard")}
+    assert dashboards == {"platform-dev-global", "platform-dev-us-east-1"}
 
 
 def test_a_copy_of_a_stack_keeps_the_environment_in_its_tags_and_behaviour() -> None:

@@ -21,7 +21,7 @@ from components.naming import (
     identifier_part,
 )
 from components.writer_health import SETTINGS, alarm_name
-from preflight.synth import PROJECT_ROOT, synth
+from tests.stacks.physical_names import copy_of
 
 # RDS and ElastiCache identifiers: a letter first, letters, digits and single hyphens, no trailing hyphen.
 IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$")
@@ -105,7 +105,7 @@ def test_an_empty_stack_name_is_refused_naming_the_setting() -> None:
 
 def test_a_stack_with_a_long_name_builds_with_every_name_in_its_limit() -> None:
     """The components validate their identifiers: a fitted name must pass them."""
-    graph = synth(LONG_STACK, config_file=PROJECT_ROOT / "Pulumi.dev.yaml")
+    graph = copy_of("dev", LONG_STACK, domain="long.dev.run.example.com")  # a copy: its own CIDRs
 
     cluster = graph.one("aws:eks/cluster:Cluster").inputs["name"]
     database = graph.one("aws:rds/instance:Instance").inputs["identifier"]

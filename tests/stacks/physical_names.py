@@ -12,7 +12,8 @@ import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
-from preflight.synth import Graph
+from components.config import read_stack_file
+from preflight.synth import PROJECT_ROOT, Graph, synth
 
 # Inputs that hold a physical name (camelCase, as registered).
 PHYSICAL_NAME_KEYS = (
@@ -295,3 +296,30 @@ def shared_inputs(first: Graph, second: Graph) -> dict[str, str]:
     """The string inputs two stacks both register (see `string_inputs`), with where in `second`."""
     mine, theirs = string_inputs(first), string_inputs(second)
     return {value: where for value, where in theirs.items() if value in mine}
+
+
+def copy_of(environment: str, stack: str, *, domain: str) -> Graph:
+    """Stack `stack` with `Pulumi.<environment>.yaml` as its config, but its own public domain and CIDRs.
+
+    The domain and the VPC CIDRs are what the config spells out that two stacks cannot share
+    (docs/naming.md): two stacks cannot both answer on `api.<domain>`, and the deployer network
+    routes each region's CIDR to one peering.
+    """
+    return synth(stack, stack_values=copy_values(environment, domain=domain))
+
+
+def copy_values(environment: str, *, domain: str) -> dict[str, Any]:
+    """`Pulumi.<environment>.yaml`'s values with a domain and VPC CIDRs of their own."""
+    values = read_stack_file(PROJECT_ROOT / f"Pulumi.{environment}.yaml")
+    values["platform:dns"] = {**values["platform:dns"], "domain": domain}
+    values["platform:regions"] = [
+        {**region, "vpc": {**region["vpc"], "cidr": _moved(region["vpc"]["cidr"])}}
+        for region in values["platform:regions"]
+    ]
+    return values
+
+
+def _moved(cidr: str) -> str:
+    """`10.10.0.0/16` -> `10.60.0.0/16`: the copy's own address space."""
+    first, second, rest = cidr.split(".", 2)
+    return f"{first}.{int(second) + 50}.{rest}"

@@ -8,6 +8,7 @@ real stack.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from components.config import read_stack_file
+from components.config import ConfigError, StackConfig, copy_issues, load_stack_file, read_stack_file
 from preflight.synth import PROJECT_ROOT, Graph, synth
 from tests.conftest import synthesized
 from tests.helpers import decoded
-from tests.stacks.physical_names import physical_names, shared_inputs, string_inputs
+from tests.stacks.physical_names import copy_of, copy_values, physical_names, shared_inputs, string_inputs
 
 RECORDED = Path(__file__).with_name("default_stack_names.json")
 # Removed since the recording, on purpose: the sandbox has no DNS egress by default (#26,
@@ -46,28 +47,6 @@ def test_the_default_stacks_keep_their_physical_names(stack: str) -> None:
     names = physical_names(synthesized(stack))
     recorded: dict[str, dict[str, str]] = _recorded()[stack]["physicalNames"]
     assert {urn: names.get(urn) for urn in recorded} == recorded
-
-
-def copy_of(environment: str, stack: str, *, domain: str) -> Graph:
-    """Stack `stack` with `Pulumi.<environment>.yaml` as its config, but its own public domain and CIDRs.
-
-    The domain and the VPC CIDRs are what the config spells out that two stacks cannot share
-    (docs/naming.md): two stacks cannot both answer on `api.<domain>`, and the deployer network
-    routes each region's CIDR to one peering.
-    """
-    values = read_stack_file(PROJECT_ROOT / f"Pulumi.{environment}.yaml")
-    values["platform:dns"] = {**values["platform:dns"], "domain": domain}
-    values["platform:regions"] = [
-        {**region, "vpc": {**region["vpc"], "cidr": _moved(region["vpc"]["cidr"])}}
-        for region in values["platform:regions"]
-    ]
-    return synth(stack, stack_values=values)
-
-
-def _moved(cidr: str) -> str:
-    """`10.10.0.0/16` -> `10.60.0.0/16`: the copy's own address space."""
-    first, second, rest = cidr.split(".", 2)
-    return f"{first}.{int(second) + 50}.{rest}"
 
 
 @functools.cache
@@ -151,8 +130,45 @@ def _pulls(graph: Graph) -> dict[str, list[str]]:
 
 
 def test_registries_only_in_a_copy_of_a_stack_is_one_message() -> None:
-    values = read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    values = copy_values("dev", domain="alice.dev.run.example.com")
     values["platform:registriesOnly"] = True
 
     with pytest.raises(Exception, match="registriesOnly: stack 'dev-alice' uses the ECR repositories of stack 'dev'"):
         synth("dev-alice", stack_values=values)
+
+
+def test_a_copy_with_its_environments_cidr_is_refused_naming_the_setting() -> None:
+    """The deployer network routes 10.10.0.0/16 to dev's peering (components/deployer.py: a route
+    per route table and destination): a copy on the same CIDR would collide there."""
+    values = read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    values["platform:dns"] = {**values["platform:dns"], "domain": "bob.dev.run.example.com"}
+
+    expected = r"regions\[0\]\.vpc\.cidr: 10\.10\.0\.0/16 overlaps 10\.10\.0\.0/16 of stack 'dev'"
+    with pytest.raises(ConfigError, match=expected):
+        synth("dev-bob", stack_values=values)
+
+
+def _dev_copy(**region_changes: Any) -> StackConfig:
+    config = load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    region = config.regions[0]
+    vpc = region.vpc.model_copy(update={"cidr": ipaddress.IPv4Network("10.60.0.0/16")})
+    return config.model_copy(update={"regions": [region.model_copy(update={"vpc": vpc, **region_changes})]})
+
+
+def test_a_copy_in_a_region_its_environment_lacks_is_refused_naming_the_region() -> None:
+    issues = copy_issues(_dev_copy(name="us-west-2"), "dev-carol", PROJECT_ROOT)
+
+    assert [str(issue) for issue in issues] == [
+        "regions[0].name: stack 'dev' (Pulumi.dev.yaml) has no region us-west-2: a copy pulls its images from the "
+        "environment's repositories in its own region and creates none (docs/naming.md)"
+    ]
+
+
+def test_the_copy_check_leaves_the_environments_own_stack_and_other_accounts_alone(tmp_path: Path) -> None:
+    config = _dev_copy(name="us-west-2")
+
+    assert copy_issues(config, "dev-carol", PROJECT_ROOT)  # the case above
+    assert copy_issues(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"), "dev", PROJECT_ROOT) == []
+    elsewhere = config.model_copy(update={"allowed_account_ids": ["999999999999"]})
+    assert copy_issues(elsewhere, "dev-carol", PROJECT_ROOT) == []
+    assert copy_issues(config, "dev-carol", tmp_path) == []  # no Pulumi.dev.yaml there

@@ -1603,15 +1603,71 @@ def pulumi_config_map(raw: Mapping[str, Any]) -> dict[str, str]:
     return flat
 
 
-def stack_config_from_pulumi() -> StackConfig:
+def stack_config_from_pulumi(project_dir: Path | None = None) -> StackConfig:
     """Read the `platform:` namespace of the running program's config.
 
     `pulumi.Config` cannot list its keys, and unknown keys must be rejected, so this reads the
     whole config map the engine passed in (PULUMI_CONFIG, or `set_all_config` under mocks).
+    With `project_dir`, a copy of a stack is checked against its environment's stack file there
+    (`copy_issues`).
     """
     raw = {**get_config_env(), **CONFIG.get()}
     values = {key: _decode(value) for key, value in _namespace_values(raw, CONFIG_NAMESPACE).items()}
-    return parse_stack_config(values, f"config of stack {pulumi.get_stack()}")
+    source = f"config of stack {pulumi.get_stack()}"
+    config = parse_stack_config(values, source)
+    if project_dir is not None:
+        issues = copy_issues(config, pulumi.get_stack(), project_dir)
+        if issues:
+            raise ConfigError(issues, source)
+    return config
+
+
+def copy_issues(config: StackConfig, stack: str, project_dir: Path) -> list[ConfigIssue]:
+    """What a copy of a stack (a stack not named after its environment, docs/naming.md) may not
+    share with its environment's own stack, read from `Pulumi.<environment>.yaml` in `project_dir`:
+
+    - its VPC CIDRs: the deployer network routes each region's CIDR to one peering (a route per
+      route table and destination, components/deployer.py), so an overlapping copy collides there;
+    - a region the environment's stack lacks: a copy creates no repositories and pulls from the
+      environment's, which exist only in that stack's regions.
+
+    Nothing to check for the environment's own stack, without that file, in another account, or
+    when that file is itself invalid (its own run reports that).
+    """
+    own_file = project_dir / f"Pulumi.{config.environment}.yaml"
+    if stack == config.environment or not own_file.is_file():
+        return []
+    try:
+        owner = load_stack_file(own_file)
+    except ConfigError:
+        return []
+    accounts, owner_accounts = set(config.allowed_account_ids), set(owner.allowed_account_ids)
+    if accounts and owner_accounts and not accounts & owner_accounts:
+        return []  # another account: nothing is shared
+    issues: list[ConfigIssue] = []
+    owner_regions = {region.name: region for region in owner.regions}
+    for index, region in enumerate(config.regions):
+        for other in owner.regions:
+            if region.vpc.cidr.overlaps(other.vpc.cidr):
+                issues.append(
+                    ConfigIssue(
+                        path=f"regions[{index}].vpc.cidr",
+                        message=f"{region.vpc.cidr} overlaps {other.vpc.cidr} of stack {config.environment!r} "
+                        f"({own_file.name}, {other.name}); a copy of a stack needs CIDRs of its own: the deployer "
+                        "network routes each CIDR to one peering (docs/naming.md)",
+                    )
+                )
+                break
+        if region.name not in owner_regions:
+            issues.append(
+                ConfigIssue(
+                    path=f"regions[{index}].name",
+                    message=f"stack {config.environment!r} ({own_file.name}) has no region {region.name}: a copy "
+                    "pulls its images from the environment's repositories in its own region and creates none "
+                    "(docs/naming.md)",
+                )
+            )
+    return issues
 
 
 def _decode(value: Any) -> Any:

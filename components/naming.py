@@ -47,19 +47,23 @@ class NameRule:
 # `--`, no trailing hyphen (RDS API reference, CreateDBInstance / CreateDBCluster). The base
 # identifier keeps 11 characters for what ManagedPostgres appends (`-replica-N`, `-final`, `-ro`).
 RDS_IDENTIFIER = NameRule("RDS identifier", 52, "RDS API CreateDBCluster DBClusterIdentifier (63), minus suffixes")
-# Aurora global cluster identifier: the same rules as a DB cluster identifier (RDS API reference,
-# CreateGlobalCluster GlobalClusterIdentifier).
-RDS_GLOBAL_CLUSTER = NameRule("Aurora global cluster identifier", 63, "RDS API CreateGlobalCluster")
+# Aurora global cluster identifier. The RDS API reference (CreateGlobalCluster) states no length
+# and terraform-provider-aws accepts up to 255; 63, a DB cluster identifier's limit, is our
+# conservative assumption, not a documented limit.
+RDS_GLOBAL_CLUSTER = NameRule(
+    "Aurora global cluster identifier", 63, "assumed: a DB cluster identifier's 63 (CreateGlobalCluster states none)"
+)
 # ElastiCache replication group id: 1-40 letters, digits and hyphens, a letter first, no `--`, no
 # trailing hyphen, stored lowercase (ElastiCache API reference, CreateReplicationGroup;
 # terraform-provider-aws elasticache validReplicationGroupID).
 ELASTICACHE_REPLICATION_GROUP = NameRule(
     "ElastiCache replication group id", 40, "ElastiCache API CreateReplicationGroup ReplicationGroupId"
 )
-# Global Datastore suffix: ElastiCache prefixes it with a region-set id (`<prefix>-<suffix>`); it
-# follows the replication group id rules (ElastiCache API CreateGlobalReplicationGroup).
+# Global Datastore suffix: ElastiCache prefixes it with a region-set id (`<prefix>-<suffix>`)
+# (ElastiCache API CreateGlobalReplicationGroup). The API states no length for the suffix; 40, a
+# replication group id's limit, is our assumption.
 ELASTICACHE_GLOBAL_SUFFIX = NameRule(
-    "Global Datastore suffix", 40, "ElastiCache API CreateGlobalReplicationGroup GlobalReplicationGroupIdSuffix"
+    "Global Datastore suffix", 40, "assumed: a replication group id's 40 (CreateGlobalReplicationGroup states none)"
 )
 # EKS cluster name: 1-100 characters, a letter or digit first, then letters, digits, `-` and `_`
 # (EKS API reference, CreateCluster name; terraform-provider-aws eks validClusterName).
@@ -69,6 +73,18 @@ EKS_CLUSTER = NameRule("EKS cluster name", 100, "EKS API CreateCluster name")
 LOG_GROUP = NameRule("CloudWatch Logs group name", 512, "CloudWatch Logs API CreateLogGroup logGroupName")
 # CloudWatch alarm name: 1-255 characters (CloudWatch API reference, PutMetricAlarm AlarmName).
 ALARM = NameRule("CloudWatch alarm name", 255, "CloudWatch API PutMetricAlarm AlarmName")
+# What the writer-health alarms append to `StackNames.alarm(...)`: `-<8 hex digits>`
+# (components/writer_health.py), so the prefix leaves room for it.
+ALARM_SUFFIX_LENGTH = 1 + HASH_LENGTH
+ALARM_PREFIX = NameRule(
+    "CloudWatch alarm name prefix",
+    ALARM.max_length - ALARM_SUFFIX_LENGTH,
+    "PutMetricAlarm AlarmName (255) minus `-<hash>`",
+)
+# CloudWatch dashboard name: up to 255 of A-Z, a-z, 0-9, `-` and `_` (CloudWatch API reference,
+# PutDashboard DashboardName). Dashboards are per account, and PutDashboard overwrites one of the
+# same name without a word, so two stacks must never share one.
+DASHBOARD = NameRule("CloudWatch dashboard name", 255, "CloudWatch API PutDashboard DashboardName")
 
 _NOT_IN_IDENTIFIER = re.compile(r"[^a-z0-9]+")
 
@@ -161,5 +177,10 @@ class StackNames:
         return fit(f"/{scope}/vpc/{vpc}/flow-logs", LOG_GROUP)
 
     def alarm(self, name: str) -> str:
-        """`platform-prod-<name>`: an alarm the stack names itself (unique per account and region)."""
-        return fit(f"{self.prefix}-{name}", ALARM)
+        """`platform-prod-<name>`: the prefix of alarms the stack names itself (unique per account and
+        region); it leaves room for the `-<8 hex>` the writer-health alarms append."""
+        return fit(f"{self.prefix}-{name}", ALARM_PREFIX)
+
+    def dashboard(self, name: str) -> str:
+        """`platform-prod-<name>`: a dashboard the stack names itself (`global`)."""
+        return fit(f"{self.prefix}-{name}", DASHBOARD)

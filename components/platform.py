@@ -140,7 +140,7 @@ class Platform(pulumi.ComponentResource):
         if views:
             self.dashboard = aws.cloudwatch.Dashboard(
                 f"{name}-dashboard",
-                dashboard_name=f"platform-{config.environment}-global",
+                dashboard_name=names.dashboard("global"),
                 dashboard_body=json.dumps(global_dashboard(views)),
                 # Dashboards are global; each widget names the region it reads.
                 opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
+from google.protobuf import empty_pb2
 from pulumi.runtime import reset_options
 
 import preflight.__main__
@@ -100,6 +103,10 @@ def _one_synth_per_stack() -> Iterator[None]:
         yield
 
 
+# The real `analyze.running_pack`, before the session's fixture replaces it with SharedPacks'.
+START_PACK = analyze.running_pack
+
+
 class SharedPacks:
     """The project's pack (policies/) started once per test session, as `analyze.running_pack` starts it.
 
@@ -107,12 +114,17 @@ class SharedPacks:
     the stack and its config: policies/servicer.py), so a run finds no trace of the one before;
     starting a Python process with the SDK and the rules for each of the CLI tests' runs was a
     quarter of the suite's time. Any other pack (a temporary one, a staged copy) starts as usual.
+    A pack process that stopped answering (it died) is started again, and one started under other
+    environment variables (the pack inherits them) is not reused.
     """
 
+    # Set by pytest for each test; no pack reads it.
+    VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})
+
     def __init__(self) -> None:
-        self.original = analyze.running_pack
+        self.original = START_PACK
         self.open = contextlib.ExitStack()
-        self.started: dict[tuple[str, bool], Any] = {}
+        self.started: dict[tuple[str, bool, frozenset[tuple[str, str]]], tuple[contextlib.ExitStack, Any]] = {}
 
     @contextlib.contextmanager
     def running_pack(self, pack: Path, warnings: list[str] | None = None) -> Iterator[Any]:
@@ -123,10 +135,23 @@ class SharedPacks:
         problem = analyze.runtime_problem(pack)
         if problem is not None and warnings is not None:
             warnings.append(problem)  # what the CLI would warn about, said on every run
-        key = (str(pack.resolve()), problem is not None)
+        environment = frozenset((k, v) for k, v in os.environ.items() if k not in self.VOLATILE)
+        key = (str(pack.resolve()), problem is not None, environment)
+        if key in self.started and not self._answers(self.started[key][1]):
+            self.started.pop(key)[0].close()
         if key not in self.started:
-            self.started[key] = self.open.enter_context(self.original(pack))
-        yield self.started[key]
+            process = self.open.enter_context(contextlib.ExitStack())
+            self.started[key] = (process, process.enter_context(self.original(pack)))
+        yield self.started[key][1]
+
+    @staticmethod
+    def _answers(analyzer: Any) -> bool:
+        """The pack process still serves (a dead one's port refuses: UNAVAILABLE)."""
+        try:
+            analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=analyze.STARTUP_SECONDS)
+        except grpc.RpcError:
+            return False
+        return True
 
 
 @pytest.fixture(autouse=True, scope="session")

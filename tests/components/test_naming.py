@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from components.naming import (
+    ALARM,
+    DASHBOARD,
     EKS_CLUSTER,
     ELASTICACHE_REPLICATION_GROUP,
     RDS_GLOBAL_CLUSTER,
@@ -18,7 +20,8 @@ from components.naming import (
     fit,
     identifier_part,
 )
-from preflight.synth import PROJECT_ROOT, synth
+from components.writer_health import SETTINGS, alarm_name
+from tests.stacks.physical_names import copy_of
 
 # RDS and ElastiCache identifiers: a letter first, letters, digits and single hyphens, no trailing hyphen.
 IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$")
@@ -102,7 +105,7 @@ def test_an_empty_stack_name_is_refused_naming_the_setting() -> None:
 
 def test_a_stack_with_a_long_name_builds_with_every_name_in_its_limit() -> None:
     """The components validate their identifiers: a fitted name must pass them."""
-    graph = synth(LONG_STACK, config_file=PROJECT_ROOT / "Pulumi.dev.yaml")
+    graph = copy_of("dev", LONG_STACK, domain="long.dev.run.example.com")  # a copy: its own CIDRs
 
     cluster = graph.one("aws:eks/cluster:Cluster").inputs["name"]
     database = graph.one("aws:rds/instance:Instance").inputs["identifier"]
@@ -115,3 +118,21 @@ def test_a_stack_with_a_long_name_builds_with_every_name_in_its_limit() -> None:
         len(group) == ELASTICACHE_REPLICATION_GROUP.max_length and IDENTIFIER.fullmatch(group) for group in groups
     )
     assert len(set(groups)) == 2  # cache and queue cut apart by their hashes
+
+
+def test_a_writer_alarm_of_a_long_stack_fits_the_alarm_limit_with_its_settings_hash() -> None:
+    """PutMetricAlarm AlarmName is at most 255; writer_health appends `-<8 hex>` to the stack's prefix."""
+    very_long = StackNames("platform", "dev-" + "x" * 300, "dev")
+
+    name = alarm_name(very_long.alarm("us-east-1-database-writer"), SETTINGS)
+    assert len(name) == ALARM.max_length
+    assert name != alarm_name(
+        StackNames("platform", "dev-" + "x" * 301, "dev").alarm("us-east-1-database-writer"), SETTINGS
+    )
+
+
+def test_dashboards_are_named_after_the_stack_and_fit_their_limit() -> None:
+    """PutDashboard overwrites a dashboard of the same name: dev and dev-alice must not share one."""
+    assert StackNames("platform", "dev", "dev").dashboard("global") == "platform-dev-global"
+    assert StackNames("platform", "dev-alice", "dev").dashboard("global") == "platform-dev-alice-global"
+    assert len(StackNames("platform", "dev-" + "x" * 300, "dev").dashboard("global")) == DASHBOARD.max_length

@@ -8,6 +8,7 @@ real stack.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from components.config import read_stack_file
+from components.config import ConfigError, StackConfig, copy_issues, load_stack_file, read_stack_file
 from preflight.synth import PROJECT_ROOT, Graph, synth
 from tests.conftest import synthesized
 from tests.helpers import decoded
-from tests.stacks.physical_names import physical_names
+from tests.stacks.physical_names import copy_of, copy_values, physical_names, shared_inputs, string_inputs
 
 RECORDED = Path(__file__).with_name("default_stack_names.json")
 # Removed since the recording, on purpose: the sandbox has no DNS egress by default (#26,
@@ -48,31 +49,9 @@ def test_the_default_stacks_keep_their_physical_names(stack: str) -> None:
     assert {urn: names.get(urn) for urn in recorded} == recorded
 
 
-def copy_of(environment: str, stack: str, *, domain: str) -> Graph:
-    """Stack `stack` with `Pulumi.<environment>.yaml` as its config, but its own public domain.
-
-    The domain is the one name the config spells out (docs/naming.md): two stacks cannot both
-    answer on `api.<domain>`, so a copy of a stack gets a domain of its own.
-    """
-    values = read_stack_file(PROJECT_ROOT / f"Pulumi.{environment}.yaml")
-    values["platform:dns"] = {**values["platform:dns"], "domain": domain}
-    return synth(stack, stack_values=values)
-
-
 @functools.cache
 def dev_alice() -> Graph:
     return copy_of("dev", "dev-alice", domain="alice.dev.run.example.com")
-
-
-def _every_physical_name(graph: Graph) -> dict[str, str]:
-    """Each physical name the stack registers, with where (URN and input) it is."""
-    return {
-        value: f"{urn} {key}"
-        for urn, names in physical_names(graph).items()
-        for key, value in names.items()
-        # ElastiCache user *names* (`default`, `app`) are per user; the user *ids* are the account's.
-        if not (key == "name" and graph.get(urn).type == "aws:elasticache/user:User")
-    }
 
 
 @pytest.mark.parametrize(
@@ -83,11 +62,32 @@ def _every_physical_name(graph: Graph) -> dict[str, str]:
     ],
     ids=["dev-alice", "prod-eu_2"],
 )
-def test_two_stacks_of_one_environment_share_no_physical_name(environment: str, copy: Callable[[], Graph]) -> None:
-    original, other = _every_physical_name(synthesized(environment)), _every_physical_name(copy())
+def test_two_stacks_of_one_environment_share_no_string_input_off_the_reviewed_list(
+    environment: str, copy: Callable[[], Graph]
+) -> None:
+    """Every string input of every AWS resource, nested ones too, is different in a copy unless
+    physical_names.SHAREABLE says why it may be shared (a dashboard named after the environment,
+    PutDashboard overwriting dev's, was missed by a list of name keys)."""
+    original, other = synthesized(environment), copy()
 
-    assert len(other) > 20  # clusters, databases, caches, users, log groups, aliases, records...
-    assert {name: where for name, where in other.items() if name in original} == {}
+    assert len(string_inputs(other)) > 20  # clusters, databases, caches, users, log groups, dashboards...
+    assert shared_inputs(original, other) == {}
+
+
+def test_the_comparison_sees_a_shared_dashboard_and_a_shared_deployer_route() -> None:
+    """The check itself, on dev against dev (a copy with dev's names and CIDR): the dashboards, the
+    cluster and the deployer route (10.10.0.0/16 in the deployer's route table) are all seen."""
+    dev = synthesized("dev")
+
+    shared = shared_inputs(dev, dev)
+    assert "platform-dev-global" in shared  # the global dashboard
+    assert "platform-dev-us-east-1" in shared  # the cluster (and its regional dashboard)
+    assert any(value.startswith("route rtb-") and value.endswith(" 10.10.0.0/16") for value in shared)
+
+
+def test_the_default_stacks_keep_their_dashboard_names() -> None:
+    dashboards = {d.inputs["dashboardName"] for d in synthesized("dev").by_type("aws:cloudwatch/dashboard:Dashboard")}
+    assert dashboards == {"platform-dev-global", "platform-dev-us-east-1"}
 
 
 def test_a_copy_of_a_stack_keeps_the_environment_in_its_tags_and_behaviour() -> None:
@@ -128,8 +128,45 @@ def _pulls(graph: Graph) -> dict[str, list[str]]:
 
 
 def test_registries_only_in_a_copy_of_a_stack_is_one_message() -> None:
-    values = read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    values = copy_values("dev", domain="alice.dev.run.example.com")
     values["platform:registriesOnly"] = True
 
     with pytest.raises(Exception, match="registriesOnly: stack 'dev-alice' uses the ECR repositories of stack 'dev'"):
         synth("dev-alice", stack_values=values)
+
+
+def test_a_copy_with_its_environments_cidr_is_refused_naming_the_setting() -> None:
+    """The deployer network routes 10.10.0.0/16 to dev's peering (components/deployer.py: a route
+    per route table and destination): a copy on the same CIDR would collide there."""
+    values = read_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    values["platform:dns"] = {**values["platform:dns"], "domain": "bob.dev.run.example.com"}
+
+    expected = r"regions\[0\]\.vpc\.cidr: 10\.10\.0\.0/16 overlaps 10\.10\.0\.0/16 of stack 'dev'"
+    with pytest.raises(ConfigError, match=expected):
+        synth("dev-bob", stack_values=values)
+
+
+def _dev_copy(**region_changes: Any) -> StackConfig:
+    config = load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")
+    region = config.regions[0]
+    vpc = region.vpc.model_copy(update={"cidr": ipaddress.IPv4Network("10.60.0.0/16")})
+    return config.model_copy(update={"regions": [region.model_copy(update={"vpc": vpc, **region_changes})]})
+
+
+def test_a_copy_in_a_region_its_environment_lacks_is_refused_naming_the_region() -> None:
+    issues = copy_issues(_dev_copy(name="us-west-2"), "dev-carol", PROJECT_ROOT)
+
+    assert [str(issue) for issue in issues] == [
+        "regions[0].name: stack 'dev' (Pulumi.dev.yaml) has no region us-west-2: a copy pulls its images from the "
+        "environment's repositories in its own region and creates none (docs/naming.md)"
+    ]
+
+
+def test_the_copy_check_leaves_the_environments_own_stack_and_other_accounts_alone(tmp_path: Path) -> None:
+    config = _dev_copy(name="us-west-2")
+
+    assert copy_issues(config, "dev-carol", PROJECT_ROOT)  # the case above
+    assert copy_issues(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"), "dev", PROJECT_ROOT) == []
+    elsewhere = config.model_copy(update={"allowed_account_ids": ["999999999999"]})
+    assert copy_issues(elsewhere, "dev-carol", PROJECT_ROOT) == []
+    assert copy_issues(config, "dev-carol", tmp_path) == []  # no Pulumi.dev.yaml there

@@ -181,6 +181,7 @@ SHAREABLE: dict[str, str] = {
             "masterUsername",
             "databaseName",
             "resourcePath",
+            "permissionsBoundary",  # the deployer's boundary policy (bootstrap output), one per account
         ],
         "a setting or an account resource the config gives",
     ),

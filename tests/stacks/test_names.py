@@ -25,7 +25,17 @@ from tests.stacks.physical_names import copy_of, copy_values, physical_names, sh
 RECORDED = Path(__file__).with_name("default_stack_names.json")
 # Removed since the recording, on purpose: the sandbox has no DNS egress by default (#26,
 # docs/sandbox.md), so its allow-dns NetworkPolicy is gone.
-REMOVED_ON_PURPOSE = ("-language-services-allow-dns",)
+REMOVED_ON_PURPOSE = (
+    "-language-services-allow-dns",
+    # The data stores' own alarm topics and their keys: their alarms notify the observability
+    # critical topic instead (#25 review; components/alert_topics.py). Neither held data or was protected.
+    "-postgres-alarms",
+    "-postgres-alarms-key",
+    "-redis-cache-alarms",
+    "-redis-cache-alarms-key",
+    "-redis-queue-alarms",
+    "-redis-queue-alarms-key",
+)
 
 
 def _recorded() -> dict[str, Any]:

@@ -34,17 +34,20 @@ RUNNER_EVENT = "WORKFLOW_JOB_QUEUED"
 # carries the boundary below, and the runner's own role and the boundary are out of its reach.
 PLATFORM_SERVICES = (
     "acm",
+    "aps",  # Amazon Managed Service for Prometheus (observability)
     "cloudwatch",
     "ec2",
     "ecr",
     "eks",
     "elasticache",
     "elasticloadbalancing",
+    "firehose",  # the log archive's delivery streams
     "iam",
     "kms",
     "logs",
     "rds",
     "route53",
+    "s3",  # the log archive's bucket
     "secretsmanager",
     "sns",
 )
@@ -88,11 +91,11 @@ BOUNDARY_SERVICES = (
     "autoscaling",
     "cognito-idp",
     "eks-auth",
-    "s3",
     "shield",
     "ssm",
     "sts",
     "tag",
+    "waf-regional",  # the load balancer controller's documented policy grants WAF Classic actions
     "wafv2",
     "xray",
 )

@@ -23,11 +23,13 @@ from components.aws_context import short_region
 
 # The lookups stand-ins: the commercial partition (every region this project knows is in it).
 PARTITION = "aws"
-# terraform-provider-aws provider arguments: skip the STS/IAM calls that check credentials and read
-# the account ID, and the region-name check, none of which can succeed while the region is down.
+# terraform-provider-aws provider arguments for a dead region: skip the region-name check, and send
+# STS (credential validation, the account ID) to a healthy region through `sts_region`. The checks
+# themselves stay on: with `skip_requesting_account_id` the account ID is empty and
+# `allowed_account_ids` refuses it (aws-sdk-go-base VerifyAccountIDAllowed), and `pulumi up
+# --exclude` still configures providers (pulumi/pulumi step_generator.go, providers are always
+# targeted), so skipping the account lookup would fail the very run that must go through.
 SKIP_PROVIDER_CALLS = {
-    "skip_credentials_validation": True,
-    "skip_requesting_account_id": True,
     "skip_region_validation": True,
 }
 
@@ -41,6 +43,8 @@ class OfflineRegion:
     """The stack's first `allowedAccountIds` entry (or the deployer's account)."""
     zone_ids: Sequence[str] | None = None
     """The VPC's pinned `availabilityZoneIds`, when set."""
+    sts_region: str = "us-east-1"
+    """A reachable region that answers the provider's STS calls (the first healthy region of the stack)."""
 
     def zones(self, count: int) -> list[tuple[str, str]]:
         """`(zone ID, zone name)` per AZ: the pinned IDs, else `<short>-az<n>`; names `<region>a, b, ...`.

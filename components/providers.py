@@ -28,15 +28,18 @@ def regional_aws_provider(
     allowed_account_ids: Sequence[str] = (),
     parent: pulumi.Resource | None = None,
     unreachable: bool = False,
+    sts_region: str | None = None,
 ) -> aws.Provider:
     """An `aws.Provider` pinned to `region`, tagging everything it creates with `tags`.
 
     `allowed_account_ids` makes the provider refuse to act in any other account, so a stack
     configured for prod cannot be applied with dev credentials (or the other way round).
     `unreachable`: the region is down (config `unreachableRegions`), so the provider skips the
-    credential, account-ID and region checks it would make when configured.
+    region check and asks `sts_region` (a healthy region) for the credential and account checks.
     """
-    skips = dict(SKIP_PROVIDER_CALLS) if unreachable else {}
+    skips: dict[str, object] = dict(SKIP_PROVIDER_CALLS) if unreachable else {}
+    if unreachable and sts_region is not None:
+        skips["sts_region"] = sts_region
     return aws.Provider(
         name,
         region=region,

@@ -120,6 +120,10 @@ class RegionArgs:
                 region=region.name,
                 account=(stack.allowed_account_ids or [stack.deployer.account_id if stack.deployer else ""])[0],
                 zone_ids=region.vpc.availability_zone_ids,
+                sts_region=next(
+                    (other.name for other in stack.regions if other.name not in stack.unreachable_regions),
+                    stack.deployer.deployer_region if stack.deployer else region.name,
+                ),
             )
             if region.name in stack.unreachable_regions
             else None,
@@ -171,6 +175,7 @@ class Region(pulumi.ComponentResource):
             allowed_account_ids=args.allowed_account_ids,
             parent=self,
             unreachable=args.unreachable is not None,
+            sts_region=args.unreachable.sts_region if args.unreachable is not None else None,
         )
         in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
         names = args.names

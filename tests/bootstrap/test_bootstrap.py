@@ -3,6 +3,7 @@ errors, and the policy pack over it."""
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import json
 import re
@@ -13,6 +14,7 @@ import pytest
 
 from bootstrap.config import NAMESPACE, parse_bootstrap_config
 from bootstrap.runner import (
+    BOUNDARY_IAM_ACTIONS,
     BOUNDARY_SERVICES,
     BOUNDED_ROLE_ACTIONS,
     PLATFORM_SERVICES,
@@ -26,6 +28,7 @@ from preflight.__main__ import DEFAULT_PACK
 from preflight.analyze import analyze
 from preflight.export import export_document, read_state
 from preflight.synth import PROJECT_ROOT, Graph, synth
+from tests.conftest import synthesized
 from tests.helpers import policy
 
 BOOTSTRAP = PROJECT_ROOT / "bootstrap"
@@ -311,3 +314,64 @@ def test_roles_the_runner_creates_carry_its_boundary_and_it_cannot_touch_itself(
     assert "iam:*" not in allowed and "*" not in allowed
     assert sorted(allowed) == sorted(f"{service}:*" for service in BOUNDARY_SERVICES)
     assert "iam:CreateServiceLinkedRole" in _as_list(limits["ServiceLinkedRolesAndReads"]["Action"])
+
+
+# The IAM service prefix of each pulumi_aws module the components create resources with.
+IAM_SERVICE_OF_MODULE = {
+    "acm": ("acm",),
+    "amp": ("aps",),
+    "cloudwatch": ("cloudwatch", "logs"),  # alarms and dashboards; log groups, filters, subscriptions
+    "ec2": ("ec2",),
+    "ecr": ("ecr",),
+    "eks": ("eks",),
+    "elasticache": ("elasticache",),
+    "iam": ("iam",),
+    "kinesis": ("firehose",),  # FirehoseDeliveryStream
+    "kms": ("kms",),
+    "lb": ("elasticloadbalancing",),
+    "rds": ("rds",),
+    "route53": ("route53",),
+    "s3": ("s3",),
+    "secretsmanager": ("secretsmanager",),
+    "sns": ("sns",),
+    "vpc": ("ec2",),  # security group rules
+}
+
+
+def test_the_runner_may_call_every_service_the_components_create_resources_with() -> None:
+    """A module the components use but the runner role does not name is AccessDenied on the
+    first `pulumi up` from the runner (second review of #21)."""
+    used = {
+        match
+        for path in (PROJECT_ROOT / "components").glob("*.py")
+        for match in re.findall(r"\baws\.([a-z0-9_]+)\.[A-Z][A-Za-z]+\(", path.read_text())
+    }
+    unmapped = sorted(used - IAM_SERVICE_OF_MODULE.keys())
+    assert unmapped == [], f"map these pulumi_aws modules to their IAM service: {unmapped}"
+    needed = {service for module in used for service in IAM_SERVICE_OF_MODULE[module]}
+    assert sorted(needed - set(PLATFORM_SERVICES)) == []
+
+
+def test_the_boundary_admits_every_action_the_platforms_own_role_policies_grant() -> None:
+    """A boundary caps a role: an action of a role's own policy outside it is silently denied at
+    run time (a log subscription's firehose:PutRecord was). Every stack's inline and managed role
+    policies, action by action, must fall inside BOUNDARY_SERVICES (or the IAM actions allowed)."""
+    outside: set[str] = set()
+    for stack in ("dev", "staging", "prod"):
+        for resource in synthesized(stack):
+            if resource.type not in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
+                continue
+            document = resource.inputs.get("policy")
+            if not isinstance(document, str):
+                continue
+            for statement in json.loads(document).get("Statement", []):
+                if statement.get("Effect") != "Allow":
+                    continue
+                actions = statement.get("Action", [])
+                for action in [actions] if isinstance(actions, str) else actions:
+                    service = action.split(":", 1)[0]
+                    if service not in BOUNDARY_SERVICES and not any(
+                        fnmatch.fnmatchcase(action, allowed) for allowed in BOUNDARY_IAM_ACTIONS
+                    ):
+                        outside.add(f"{resource.name}: {action}")
+    assert sorted(outside) == []

@@ -55,11 +55,17 @@ def test_an_unreachable_region_looks_nothing_up_and_the_others_register(
         graph.one("aws:eks/cluster:Cluster", f"{region}-cluster-eks")
         assert len([g for g in graph.by_type("aws:eks/nodeGroup:NodeGroup") if g.name.startswith(region)]) == 2
     providers = {p.name: p for p in graph.by_type("pulumi:providers:aws")}
-    skips = ("skipCredentialsValidation", "skipRequestingAccountId", "skipRegionValidation")
-    assert all(providers[f"aws-{DEAD}"].inputs.get(flag) in (True, "true") for flag in skips)
+    dead = providers[f"aws-{DEAD}"].inputs
+    assert dead.get("skipRegionValidation") in (True, "true")
+    # STS goes to a healthy region, and the account checks stay on: with skipRequestingAccountId
+    # the account ID is empty and allowedAccountIds would refuse it (aws-sdk-go-base
+    # VerifyAccountIDAllowed), and `pulumi up --exclude` still configures every provider.
+    assert dead.get("stsRegion") == "us-east-1"
+    assert dead.get("allowedAccountIds")
+    for flag in ("skipCredentialsValidation", "skipRequestingAccountId"):
+        assert all(p.inputs.get(flag) not in (True, "true") for p in providers.values()), flag
     for name in ("aws-us-east-1", "aws-ap-southeast-1"):
-        # skipRegionValidation is the SDK's default already (true); the other two stay off.
-        assert not any(providers[name].inputs.get(flag) in (True, "true") for flag in skips[:2]), name
+        assert "stsRegion" not in providers[name].inputs, name
     # The dead region's zones are the documented stand-ins (IDs `euw1-az<n>`, names `eu-west-1a..`);
     # the healthy regions' come from the (mocked) lookup.
     zones = {v.name: v.outputs["availabilityZoneIds"] for v in graph.by_type("platform:index:Vpc")}

@@ -45,7 +45,7 @@ def test_the_dead_region_procedure_sets_the_switch_the_config_knows() -> None:
     assert "unreachable_regions" in StackConfig.model_fields
     set_switch, _ = config_commands("prod", "eu-west-1")
     assert set_switch in DOC
-    for stand_in in ("skip_credentials_validation", "skip_requesting_account_id", "skip_region_validation"):
+    for stand_in in ("skip_region_validation", "sts_region"):
         assert stand_in in DOC
 
 

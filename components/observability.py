@@ -382,6 +382,9 @@ class Observability(pulumi.ComponentResource):
             addon_version=self._args.config.addon_versions[addon],
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
+            # The namespace is ours (created first, with its NetworkPolicy): deleting or replacing the
+            # add-on must not take it, and the policy, with it (aws_eks_addon `preserve`).
+            preserve=True,
             # Add-ons run as pods: after the cluster's nodes, and after their namespace's policy.
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[self.addon_policies[ADDON_NAMESPACES[addon]], *self._args.depends_on]
@@ -513,6 +516,9 @@ class Observability(pulumi.ComponentResource):
             configuration_values=json.dumps(configuration),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
+            # The namespace is ours (created first, with its NetworkPolicy): deleting or replacing the
+            # add-on must not take it, and the policy, with it (aws_eks_addon `preserve`).
+            preserve=True,
             # Its groups exist first, so Fluent Bit's auto_create_group never makes an unencrypted one.
             opts=pulumi.ResourceOptions(
                 parent=self,

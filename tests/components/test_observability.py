@@ -574,3 +574,12 @@ def test_the_docs_list_every_alert_and_every_setting() -> None:
         keys += [f"thresholds.{prefix}.{to_camel(field)}" for field in model.model_fields]
     for key in keys:
         assert f"| `{key}` |" in DOCS, key
+
+
+def test_the_add_ons_in_namespaces_we_own_preserve_them_on_delete() -> None:
+    """Deleting or replacing an add-on without `preserve` deletes what it created, the namespace
+    and our NetworkPolicy in it with it; strict network policy would then cut the new pods off."""
+    graph = synthesized("dev")
+    addons = [a for a in graph.by_type("aws:eks/addon:Addon") if a.name.startswith("us-east-1-observability")]
+    assert addons, "the observability add-ons"
+    assert all(a.inputs.get("preserve") is True for a in addons), [a.name for a in addons]

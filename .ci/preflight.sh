@@ -17,7 +17,8 @@ python="${PYTHON:-.venv/bin/python}"
 case "$python" in /*) ;; */*) python="$PWD/$python" ;; esac
 out="$(realpath -m "${OUT:-out/preflight-$stack}")"
 mkdir -p "$out"
-rm -f "$out/status"
+# A report left by an earlier run must not hide a crash of this one (1 without a report is 3).
+rm -f "$out/status" "$out"/report.* "$out/export.json" "$out"/base*.json
 
 base_args=()
 if [ -n "${BASE_DIR:-}" ]; then

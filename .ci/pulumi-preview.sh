@@ -23,7 +23,8 @@ refuse() {
 }
 
 case "$full" in
-  */platform/"$stack") ;;
+  */*/platform/"$stack") refuse "stack name '$full': the organization holds a '/'" ;;
+  ?*/platform/"$stack") ;;
   *) refuse "stack name '$full' is not <org>/platform/$stack (set the PULUMI_ORG variable)" ;;
 esac
 if [ -z "${PULUMI_BACKEND_URL:-}" ] && [ -z "${PULUMI_ACCESS_TOKEN:-}" ]; then

@@ -201,6 +201,9 @@ def test_preflight_script_does_not_take_a_crash_for_a_verdict(tmp_path: Path) ->
         ("acme/platform/dev", {}, "no backend"),
         # A self-managed backend names its stacks organization/<project>/<stack>, literally.
         ("acme/platform/dev", {"PULUMI_BACKEND_URL": "s3://state"}, "must be organization/platform/dev"),
+        # PULUMI_ORG unset gives an empty organization; one with a '/' is not an organization.
+        ("/platform/dev", {"PULUMI_ACCESS_TOKEN": "x"}, "is not <org>/platform/dev"),
+        ("a/b/platform/dev", {"PULUMI_ACCESS_TOKEN": "x"}, "the organization holds a '/'"),
     ],
 )
 def test_the_real_preview_refuses_its_own_bad_inputs_with_a_code_the_cli_does_not_use(

@@ -21,10 +21,21 @@ def _workflow() -> dict[Any, Any]:
     return document
 
 
-def test_it_runs_on_pushes_to_main_and_by_hand() -> None:
+def test_it_runs_after_preflight_passes_on_main_or_by_hand_from_main() -> None:
     triggers = _workflow()[True]  # YAML 1.1 reads the key `on` as true
-    assert triggers["push"] == {"branches": ["main"]} and "workflow_dispatch" in triggers
+    assert triggers["workflow_run"] == {"workflows": ["preflight"], "types": ["completed"], "branches": ["main"]}
+    assert "workflow_dispatch" in triggers and "push" not in triggers
     assert _workflow()["permissions"] == {"contents": "read"}
+    # workflow_run carries the base repository's rights: only a passed `push` on main deploys (a
+    # pull request's head branch can be named main in a fork), and a manual run only from main.
+    condition = " ".join(_workflow()["jobs"]["deploy-dev"]["if"].split())
+    for part in (
+        "github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main'",
+        "github.event.workflow_run.conclusion == 'success'",
+        "github.event.workflow_run.head_branch == 'main'",
+        "github.event.workflow_run.event == 'push'",
+    ):
+        assert part in condition, part
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -44,12 +55,24 @@ def test_each_stack_deploys_on_its_own_accounts_runner(stack: str) -> None:
     assert not [s for s in steps if "configure-aws-credentials" in str(s.get("uses", ""))]
     assert not [s for s in steps if "AWS_ROLE_ARN" in str(s) or "AWS_ACCESS_KEY_ID" in str(s)]
     runs = [str(s.get("run", "")) for s in steps]
-    up = f"pulumi up -s {stack} --yes --policy-pack policies --policy-pack-config policies/config/{stack}.json"
-    assert any(run.strip() == up for run in runs), runs
+    up = (
+        'pulumi up --stack "$PULUMI_STACK" --yes --non-interactive '
+        f"--policy-pack policies --policy-pack-config policies/config/{stack}.json"
+    )
+    (deploy,) = [s for s in steps if str(s.get("run", "")).strip() == up]
+    # The real preview's stack name: <org>/platform/<stack>, `organization` on a self-managed backend.
+    assert deploy["env"]["PULUMI_STACK"].endswith(f"/platform/{stack}")
+    assert {"PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"} <= set(deploy["env"])
     assert (PROJECT_ROOT / "policies" / "config" / f"{stack}.json").exists()
-    # The pinned CLI: the version the runner's project sets (the SDK's pin), nothing else.
-    (cli,) = [run for run in runs if "get.pulumi.com" in run]
-    assert '--version "${PULUMI_VERSION:?' in cli
+    # The checked-out commit is the one whose checks passed.
+    checkout = next(s for s in steps if "actions/checkout" in str(s.get("uses", "")))
+    assert checkout["with"]["ref"] == "${{ github.event.workflow_run.head_sha || github.sha }}"
+    assert checkout["with"]["persist-credentials"] is False
+    # The pinned CLI: the SDK's pin in requirements.txt, through pulumi/actions, as the preview does.
+    assert any("sed -n 's/^pulumi==//p' requirements.txt" in run for run in runs)
+    (cli,) = [s for s in steps if "pulumi/actions" in str(s.get("uses", ""))]
+    assert cli["with"]["pulumi-version"] == "${{ steps.cli.outputs.version }}"
+    assert not [run for run in runs if "get.pulumi.com" in run]
     for step in steps:
         if "uses" in step:
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]

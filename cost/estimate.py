@@ -287,7 +287,13 @@ def _eks_cluster(p: _Pricer, item: Item) -> list[Line]:
 
 
 def _node_group(p: _Pricer, item: Item) -> list[Line]:
-    nodes = _number(at(item.props, "scalingConfig", "desiredSize"), "scalingConfig.desiredSize")
+    desired = at(item.props, "scalingConfig", "desiredSize")
+    maximum = at(item.props, "scalingConfig", "maxSize")
+    if is_unknown(desired) and isinstance(maximum, int | float) and not isinstance(maximum, bool):
+        # A size computed at apply is priced at the group's known maximum: an unknown can only raise
+        # the figure the budget gate sees, never let a group out of it (second review of #28).
+        desired = maximum
+    nodes = _number(desired, "scalingConfig.desiredSize")
     low = _number(at(item.props, "scalingConfig", "minSize"), "scalingConfig.minSize", default=nodes)
     high = _number(at(item.props, "scalingConfig", "maxSize"), "scalingConfig.maxSize", default=nodes)
     types = sequence(item.props.get("instanceTypes"))

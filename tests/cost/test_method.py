@@ -215,6 +215,18 @@ def test_an_unknown_input_is_pending_not_unpriced() -> None:
     assert found.monthly_high_usd is None
 
 
+def test_an_unknown_desired_size_is_priced_at_the_known_maximum_not_left_out() -> None:
+    # 4 nodes at $0.1008 an hour (m7i.large, us-east-1) for 730 hours, by hand: $294.336.
+    group = _item(
+        NODE_GROUP,
+        {"instanceTypes": ["m7i.large"], "scalingConfig": {"desiredSize": UNKNOWN, "minSize": 1, "maxSize": 4}},
+        name="ng",
+    )
+    found = estimate([group])
+    assert found.unpriced == [] and found.pending == []
+    assert round(sum(line.monthly_usd for line in found.lines if "m7i.large" in line.what), 2) == 294.34
+
+
 def test_a_secondary_with_an_unknown_global_cluster_id_still_pays_replicated_writes() -> None:
     primary = _item(AURORA, {"globalClusterIdentifier": "g", "masterUsername": "admin"}, name="primary")
     secondary = _item(AURORA, {"globalClusterIdentifier": UNKNOWN}, region="eu-west-1", name="secondary")

@@ -4,7 +4,8 @@ Kept in a module of its own, with its own prices and assumptions, so the main ta
 (cost/prices.py) can change without touching these. Prices are AWS's public list prices in USD
 for US East (N. Virginia), read from the pages named; the same figure is used in every region
 (the other regions of the stacks list the same or slightly higher prices: check the page before
-committing money to a figure). What the estimate cannot know (series, log volume) is an assumption,
+committing money to a figure), except the performance log group's ingestion and storage, which
+take the main table's regional log prices. What the estimate cannot know (series, log volume) is an assumption,
 registered in cost.prices.ASSUMPTIONS so every report lists it.
 
 What is priced: the Prometheus workspace (samples ingested, storage, query samples the alert
@@ -99,6 +100,8 @@ class Pricer(Protocol):
 
     def line_at(self, item: Any, what: str, found: Price, quantity: float, *assumptions: str) -> Any: ...
 
+    def line(self, item: Any, what: str, key: str, quantity: float, *assumptions: str) -> Any: ...
+
 
 def _value(name: str) -> float:
     return ASSUMED[name].value
@@ -162,7 +165,15 @@ def _log_group(p: Pricer, item: Any) -> list[Any] | None:
     if not str(item.props.get("name") or "").endswith("/performance"):
         return None  # the main table's log ingestion applies
     gigabytes = _value("performance-log-gb")
-    return [p.line_at(item, "performance log ingestion", PRICES["logs.ingestion"], gigabytes, "performance-log-gb")]
+    # The main table's regional log prices (cost/prices.py), ingestion and storage: at steady state
+    # the group holds its retention's worth of the monthly volume (second review of #28).
+    retention = item.props.get("retentionInDays")
+    days = retention if isinstance(retention, int | float) and not isinstance(retention, bool) else 30
+    stored = round(gigabytes * days / (365 / 12), 4)
+    return [
+        p.line(item, f"performance log ingestion, {gigabytes:g} GB", "logs.ingestion", gigabytes, "performance-log-gb"),
+        p.line(item, f"performance log storage, {stored:g} GB (kept {days:g} days)", "logs.storage", stored),
+    ]
 
 
 def _dashboard(p: Pricer, item: Any) -> list[Any]:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from capacity.fit import MANDATORY_SCENARIOS
 from components.config import RegionConfig, StackConfig, load_stack_file
+from cost.usage import usage_for_stack
 from preflight.export import export_document, read_state
 from preflight.report import capacity_state, estimate_state
 from preflight.synth import PROJECT_ROOT, Graph
@@ -71,12 +72,21 @@ def shape_table(configs: Mapping[str, StackConfig]) -> str:
 
 
 def estimate_table(graphs: Mapping[str, Graph], configs: Mapping[str, StackConfig]) -> str:
-    """Each stack's monthly estimate against its budget (docs/cost.md has the method)."""
-    lines = ["| stack | estimate (USD/month) | budget | unpriced resources |", "| --- | ---: | ---: | ---: |"]
+    """Each stack's monthly estimate at desired size and over its node groups' min and max sizes,
+    against its budget (docs/cost.md has the method), with the committed usage files."""
+    lines = [
+        "| stack | estimate (desired size) | range (min – max node counts) | budget | unpriced resources |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for stack, graph in graphs.items():
-        estimate = estimate_state(read_state(export_document(graph)))
+        estimate = estimate_state(read_state(export_document(graph)), usage_for_stack(stack))
+        high = estimate.monthly_high_usd
+        upper = f"${high:,.2f}" if high is not None else "no upper bound"
         budget = configs[stack].monthly_budget
-        lines.append(f"| {stack} | ${estimate.monthly_usd:,.2f} | ${budget:,.0f} | {len(estimate.unpriced)} |")
+        lines.append(
+            f"| {stack} | ${estimate.monthly_usd:,.2f} | ${estimate.monthly_low_usd:,.2f} – {upper} | "
+            f"${budget:,.0f} | {len(estimate.unpriced)} |"
+        )
     return "\n".join(lines)
 
 

@@ -221,6 +221,22 @@ class _Pricer:
             self.estimate.assumptions.add(name)
         return value
 
+    def log_group_lines(self, item: Item, what: str, gigabytes: float, *assumptions: str) -> list[Line]:
+        """A log group taking in `gigabytes` a month: its ingestion, and its storage at steady state
+        (the group holds its retention's worth of the monthly volume)."""
+        retention = item.props.get("retentionInDays")
+        if isinstance(retention, int | float) and not isinstance(retention, bool) and retention > 0:
+            months = retention / _DAYS_PER_MONTH
+            kept = f"kept {retention:g} days"
+        else:
+            months = self.assumed(item, "log-months-never-expire")  # no retention: never expires
+            kept = "never expires"
+        stored = round(gigabytes * months, 4)
+        return [
+            self.line(item, f"log ingestion, {what}, {gigabytes:g} GB", "logs.ingestion", gigabytes, *assumptions),
+            self.line(item, f"log storage, {stored:g} GB ({kept})", "logs.storage", stored, *assumptions),
+        ]
+
     def line(self, item: Item, what: str, key: str, quantity: float, *assumptions: str) -> Line:
         region = item.region or _region_in_name(item.name)
         if region is None:
@@ -741,20 +757,7 @@ def _log_sources(p: _Pricer, item: Item) -> tuple[str, float, str]:
 
 def _log_group(p: _Pricer, item: Item) -> list[Line]:
     what, sources, assumption = _log_sources(p, item)
-    gigabytes = sources * p.assumed(item, assumption)
-    retention = item.props.get("retentionInDays")
-    if isinstance(retention, int | float) and not isinstance(retention, bool) and retention > 0:
-        months = retention / _DAYS_PER_MONTH
-        kept = f"kept {retention:g} days"
-    else:
-        months = p.assumed(item, "log-months-never-expire")  # no retention: never expires
-        kept = "never expires"
-    # At steady state the group holds `months` of its monthly ingestion.
-    stored = round(gigabytes * months, 4)
-    return [
-        p.line(item, f"log ingestion, {what}, {gigabytes:g} GB", "logs.ingestion", gigabytes),
-        p.line(item, f"log storage, {stored:g} GB ({kept})", "logs.storage", stored),
-    ]
+    return p.log_group_lines(item, what, sources * p.assumed(item, assumption))
 
 
 def _kms_key(p: _Pricer, item: Item) -> list[Line]:

@@ -100,7 +100,7 @@ class Pricer(Protocol):
 
     def line_at(self, item: Any, what: str, found: Price, quantity: float, *assumptions: str) -> Any: ...
 
-    def line(self, item: Any, what: str, key: str, quantity: float, *assumptions: str) -> Any: ...
+    def log_group_lines(self, item: Any, what: str, gigabytes: float, *assumptions: str) -> list[Any]: ...
 
 
 def _value(name: str) -> float:
@@ -164,16 +164,8 @@ def _log_group(p: Pricer, item: Any) -> list[Any] | None:
     """The performance log group takes far more than a log group's usual volume."""
     if not str(item.props.get("name") or "").endswith("/performance"):
         return None  # the main table's log ingestion applies
-    gigabytes = _value("performance-log-gb")
-    # The main table's regional log prices (cost/prices.py), ingestion and storage: at steady state
-    # the group holds its retention's worth of the monthly volume (second review of #28).
-    retention = item.props.get("retentionInDays")
-    days = retention if isinstance(retention, int | float) and not isinstance(retention, bool) else 30
-    stored = round(gigabytes * days / (365 / 12), 4)
-    return [
-        p.line(item, f"performance log ingestion, {gigabytes:g} GB", "logs.ingestion", gigabytes, "performance-log-gb"),
-        p.line(item, f"performance log storage, {stored:g} GB (kept {days:g} days)", "logs.storage", stored),
-    ]
+    # The main table's regional log prices and retention rule (cost/estimate.py), at this group's volume.
+    return p.log_group_lines(item, "performance log", _value("performance-log-gb"), "performance-log-gb")
 
 
 def _dashboard(p: Pricer, item: Any) -> list[Any]:

@@ -80,24 +80,28 @@ def test_what_the_first_estimate_left_out_is_priced() -> None:
     """The performance group's volume, the dashboards' Logs Insights scans, the rules' AMP queries."""
     result = estimate(
         [
-            item("aws:cloudwatch/logGroup:LogGroup", {"name": "/aws/containerinsights/c/performance"}, "perf"),
+            item(
+                "aws:cloudwatch/logGroup:LogGroup",
+                {"name": "/aws/containerinsights/c/performance", "retentionInDays": 30},  # as the component sets it
+                "perf",
+            ),
             item("aws:cloudwatch/dashboard:Dashboard", {}, "board"),
             item("aws:amp/ruleGroupNamespace:RuleGroupNamespace", {}, "rules"),
         ]
     )
     lines = {line.what: line for line in result.lines}
     gigabytes = ASSUMPTIONS["performance-log-gb"].value
-    assert lines[f"performance log ingestion, {gigabytes:g} GB"].quantity == gigabytes
-    # Stored at steady state: 30 days (no retention given) of 30 GB a month = 30 x 30 / (365 / 12)
-    # = 29.589 GB-months, at the main table's us-east-1 storage price ($0.03), by hand: $0.89.
-    storage = next(line for line in result.lines if line.what.startswith("performance log storage"))
+    assert lines[f"log ingestion, performance log, {gigabytes:g} GB"].quantity == gigabytes
+    # Stored at steady state: 30 days of 30 GB a month = 30 x 30 / (365 / 12) = 29.589 GB-months,
+    # at the main table's us-east-1 storage price ($0.03), by hand: $0.89.
+    storage = lines["log storage, 29.589 GB (kept 30 days)"]
     assert storage.quantity == 29.589 and round(storage.monthly_usd, 2) == 0.89
     assert lines["Logs Insights scans of its widgets"].unit_usd == 0.005
     assert lines["alert rule queries"].quantity == ASSUMPTIONS["amp-query-samples-billions"].value
     assert "dashboard" in lines
     # Any other log group keeps the main table's rule.
     other = estimate([item("aws:cloudwatch/logGroup:LogGroup", {"name": "/aws/containerinsights/c/application"})])
-    assert not [line for line in other.lines if line.what.startswith("performance log")]
+    assert not [line for line in other.lines if "performance log" in line.what]
 
 
 def test_every_price_names_its_page() -> None:

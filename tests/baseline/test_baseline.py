@@ -7,13 +7,15 @@ to record again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from tests.baseline.record import STACKS, fingerprint, load
 from tests.conftest import synthesized
 
 
-def differences(recorded: dict[str, dict[str, object]], now: dict[str, dict[str, object]]) -> list[str]:
+def differences(recorded: Mapping[str, Mapping[str, object]], now: Mapping[str, Mapping[str, object]]) -> list[str]:
     found = [f"new: {urn}" for urn in now.keys() - recorded.keys()]
     found += [f"gone: {urn}" for urn in recorded.keys() - now.keys()]
     for urn in recorded.keys() & now.keys():

@@ -15,7 +15,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 preview: $(VENV)/.installed
-	$(BIN)/python -m preflight $(STACK)
+	$(BIN)/eksplatform-preflight $(STACK)
 
 # One pytest worker per core (pytest-xdist); each file runs whole on one worker, so module
 # fixtures are built once (benchmarks/README.md, "Test suite").
@@ -25,7 +25,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy components capacity cost policies preflight ops docgen tests benchmarks bootstrap __main__.py
+	$(BIN)/mypy eksplatform docgen tests benchmarks bootstrap __main__.py  # components/ and policies/ through eksplatform/
 	$(BIN)/mypy examples/consumer  # a program of its own: its __main__ would clash with ours
 
 check: lint test

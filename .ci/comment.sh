@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p reports
-python3 -m preflight.comment --reports reports --output comment.md \
+python3 -m eksplatform.preflight.comment --reports reports --output comment.md \
   --summary "$GITHUB_STEP_SUMMARY" --run-url "${RUN_URL:-}" \
   --event "$GITHUB_EVENT_PATH" --event-name "$GITHUB_EVENT_NAME" \
   --repository "$GITHUB_REPOSITORY" --actor "$GITHUB_ACTOR" --decision "$GITHUB_OUTPUT"

@@ -24,7 +24,11 @@ base_args=()
 if [ -n "${BASE_DIR:-}" ]; then
   # The base branch's own code and stack file: what main would deploy. A base that cannot be
   # previewed (exit 2: no such stack there yet) leaves the report without a diff.
-  (cd "$BASE_DIR" && "$python" -m preflight "$stack" --format json --output "$out/base.json" \
+  # A base from before the package (#23) has preflight at the root; the folder run from comes first
+  # on the import path, so either way the base's own code runs.
+  base_module=eksplatform.preflight
+  [ -d "$BASE_DIR/eksplatform/preflight" ] || base_module=preflight
+  (cd "$BASE_DIR" && "$python" -m "$base_module" "$stack" --format json --output "$out/base.json" \
     --export "$out/base-export.json") 2>"$out/base-stderr.txt"
   base_status=$?
   if [ "$base_status" -le 1 ] && [ -s "$out/base-export.json" ]; then
@@ -36,7 +40,7 @@ if [ -n "${BASE_DIR:-}" ]; then
   fi
 fi
 
-"$python" -m preflight "$stack" --format markdown --output "$out/report.md" \
+"$python" -m eksplatform.preflight "$stack" --format markdown --output "$out/report.md" \
   --write "json:$out/report.json" --write "sarif:$out/report.sarif" --export "$out/export.json" \
   "${base_args[@]}" "$@" 2>"$out/stderr.txt"
 status=$?

@@ -2,7 +2,7 @@
 # Create or update the one preflight comment on a pull request:
 #   .ci/sticky-comment.sh BODY_FILE
 # Needs GH_TOKEN (pull-requests: write), REPO (owner/name) and PR_NUMBER. The comment is the one
-# by github-actions[bot] whose body holds the marker (preflight/comment.py MARKER).
+# by github-actions[bot] whose body holds the marker (eksplatform/preflight/comment.py MARKER).
 set -euo pipefail
 body="${1:?usage: .ci/sticky-comment.sh BODY_FILE}"
 marker="<!-- platform-preflight-sticky-comment -->"

@@ -22,8 +22,8 @@ import pulumi
 from pulumi import _types
 from pulumi.runtime.rpc import get_resource_module
 
-from preflight.mocks import Registration
-from preflight.synth import Graph
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import Graph
 
 ResourceClass = Callable[..., pulumi.Resource]
 

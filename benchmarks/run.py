@@ -5,7 +5,7 @@
    with no component code: the platform's own overhead. Two baselines: the same provider SDK
    classes (the target's measure) and plain `pulumi.CustomResource` (the SDK's floor);
 2. policy analysis over the Analyzer gRPC protocol, per 500 resources;
-3. the capacity check of prod (capacity/fit.py), as preflight's report runs it and as the pack's
+3. the capacity check of prod (eksplatform/capacity/fit.py), as preflight's report runs it and as the pack's
    two capacity stack policies run it, against preflight's own time (synth + analysis);
 4. synth and analysis for 1, 3 and 6 regions (prod's region shape repeated).
 
@@ -25,13 +25,13 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.replay import replay_program
-from components.config import MAX_GLOBAL_DATASTORE_REGIONS, read_stack_file
-from policies.rule import Resource
-from policies.rules.capacity import CAPACITY_STACK_RULES
-from preflight.analyze import analyze, read_policy_config
-from preflight.export import State, export_document, read_state
-from preflight.report import capacity_state
-from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
+from eksplatform.components.config import MAX_GLOBAL_DATASTORE_REGIONS, read_stack_file
+from eksplatform.policies.rule import Resource
+from eksplatform.policies.rules.capacity import CAPACITY_STACK_RULES
+from eksplatform.preflight.analyze import analyze, read_policy_config
+from eksplatform.preflight.export import State, export_document, read_state
+from eksplatform.preflight.report import capacity_state
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 
 PACK = PROJECT_ROOT / "policies"
 

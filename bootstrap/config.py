@@ -13,7 +13,7 @@ from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.config import (
+from eksplatform.components.config import (
     LOG_RETENTION_DAYS,
     REGION_AZ_COUNTS,
     ConfigError,

@@ -9,9 +9,9 @@ import pulumi
 from bootstrap.config import BootstrapConfig
 from bootstrap.runner import Runner, RunnerArgs, pulumi_cli_version
 from bootstrap.vpn import AdminVpn, AdminVpnArgs
-from components.config import REGION_AZ_COUNTS
-from components.providers import regional_aws_provider
-from components.vpc import Vpc, VpcArgs
+from eksplatform.components.config import REGION_AZ_COUNTS
+from eksplatform.components.providers import regional_aws_provider
+from eksplatform.components.vpc import Vpc, VpcArgs
 
 
 class Deployer(pulumi.ComponentResource):

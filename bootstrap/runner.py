@@ -20,8 +20,8 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import AwsContext
-from components.log_groups import encrypted_log_group
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.log_groups import encrypted_log_group
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 # A curated CodeBuild image for LINUX_CONTAINER (CodeBuild user guide, "Docker images provided by

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import AwsContext
-from components.log_groups import encrypted_log_group
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.log_groups import encrypted_log_group
 
 
 @dataclass(frozen=True)

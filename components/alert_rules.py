@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from components.config import AlertThresholds
+from eksplatform.components.config import AlertThresholds
 
 Severity = Literal["critical", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning")

@@ -13,10 +13,10 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
-from components.alert_rules import TOPIC_KINDS, TopicKind
-from components.aws_context import AwsContext
-from components.config import NotificationConfig
-from components.kms import customer_managed_key, service_statement
+from eksplatform.components.alert_rules import TOPIC_KINDS, TopicKind
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.config import NotificationConfig
+from eksplatform.components.kms import customer_managed_key, service_statement
 
 
 class AlertTopics(pulumi.ComponentResource):

@@ -20,7 +20,7 @@ class AwsContext:
 
     @classmethod
     def of(cls, parent: pulumi.Resource) -> AwsContext:
-        from components.offline import PARTITION, current  # offline imports short_region from here
+        from eksplatform.components.offline import PARTITION, current  # offline imports short_region from here
 
         unreachable = current()
         if unreachable is not None:

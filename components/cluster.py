@@ -43,16 +43,21 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import iam
-from components.aws_context import AwsContext
-from components.cluster_autoscaler import UPSTREAM_REPOSITORY, ClusterAutoscaler, ClusterAutoscalerArgs, image_tag
-from components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, EksAddon, NodeGroupConfig
-from components.instance_types import architecture
-from components.kms import customer_managed_key
-from components.log_groups import encrypted_log_group
-from components.offline import current
-from components.sandbox_node import RUNTIME_CLASS, RUNTIME_HANDLER, RUNTIME_OVERHEAD, user_data_base64
-from components.vpc import Vpc
+from eksplatform.components import iam
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.cluster_autoscaler import (
+    UPSTREAM_REPOSITORY,
+    ClusterAutoscaler,
+    ClusterAutoscalerArgs,
+    image_tag,
+)
+from eksplatform.components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, EksAddon, NodeGroupConfig
+from eksplatform.components.instance_types import architecture
+from eksplatform.components.kms import customer_managed_key
+from eksplatform.components.log_groups import encrypted_log_group
+from eksplatform.components.offline import current
+from eksplatform.components.sandbox_node import RUNTIME_CLASS, RUNTIME_HANDLER, RUNTIME_OVERHEAD, user_data_base64
+from eksplatform.components.vpc import Vpc
 
 SYSTEM_GROUP = "system"
 SANDBOX_GROUP = "sandbox"

@@ -35,9 +35,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import iam
-from components.images import image_problem
-from components.pod_security_labels import restricted_namespace_labels
+from eksplatform.components import iam
+from eksplatform.components.images import image_problem
+from eksplatform.components.pod_security_labels import restricted_namespace_labels
 
 NAMESPACE = "cluster-autoscaler"
 NAME = "cluster-autoscaler"

@@ -37,8 +37,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.images import image_problem
-from components.instance_types import (
+from eksplatform.components.images import image_problem
+from eksplatform.components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
     ELASTICACHE_NODE_TYPES,
     GLOBAL_DATASTORE_FAMILIES,
@@ -46,12 +46,12 @@ from components.instance_types import (
     architecture,
     db_class_families,
 )
-from components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS
-from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
-from components.quantity import parse_quantity
-from components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
-from components.zones import zone_id_problem
-from cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE, priced_everywhere
+from eksplatform.components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS
+from eksplatform.components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
+from eksplatform.components.quantity import parse_quantity
+from eksplatform.components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
+from eksplatform.components.zones import zone_id_problem
+from eksplatform.cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE, priced_everywhere
 
 CONFIG_NAMESPACE = "platform"
 
@@ -115,7 +115,7 @@ def in_standard_support(version: str) -> bool:
 
 
 # The cost estimate prices the month after the calendar was read: a version whose standard
-# support ends within it is priced at the extended-support rate (cost/estimate.py).
+# support ends within it is priced at the extended-support rate (eksplatform/cost/estimate.py).
 ESTIMATED_MONTH_END = "2026-12-28"
 
 
@@ -325,7 +325,7 @@ class NodeGroupConfig(_Model):
     instance_types: list[Ec2InstanceType] = Field(
         min_length=1,
         description="e.g. [m7i.large]; only types with a price in every admitted region "
-        "(docs/cost.md, 'What is admitted'; add one with `python -m cost.offer_file`)",
+        "(docs/cost.md, 'What is admitted'; add one with `python -m eksplatform.cost.offer_file`)",
     )
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
         default="ON_DEMAND", description="ON_DEMAND, or SPOT for interruptible groups (never `system`)"
@@ -960,8 +960,8 @@ class RegionConfig(_Model):
     """Everything the platform builds in one AWS region."""
 
     name: str = Field(
-        description="AWS region, e.g. us-east-1; one of the priced regions, cost/prices.py ADMITTED_REGIONS "
-        "(docs/cost.md, 'What is admitted')"
+        description="AWS region, e.g. us-east-1; one of the priced regions, eksplatform/cost/prices.py "
+        "ADMITTED_REGIONS (docs/cost.md, 'What is admitted')"
     )
     primary: bool = Field(default=False, description="exactly one region writes")
     vpc: VpcConfig
@@ -981,9 +981,9 @@ class RegionConfig(_Model):
         if name not in ADMITTED_REGIONS:
             # The budget gate needs a price for every resource in every region (docs/cost.md).
             raise ValueError(
-                f"{name!r} has no prices in cost/prices.py; use one of {sorted(ADMITTED_REGIONS)}, or add the "
-                "region's column to cost/prices.py and ADMITTED_REGIONS, and its instance prices with "
-                "`python -m cost.offer_file`"
+                f"{name!r} has no prices in eksplatform/cost/prices.py; use one of {sorted(ADMITTED_REGIONS)}, "
+                "or add the region's column to eksplatform/cost/prices.py and ADMITTED_REGIONS, and its instance "
+                "prices with `python -m eksplatform.cost.offer_file`"
             )
         return name
 

@@ -33,7 +33,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.writer_health import WriterAlarm
+from eksplatform.components.writer_health import WriterAlarm
 
 HEALTH_CHECK_INTERVAL_SECONDS = 10
 HEALTH_CHECK_FAILURE_THRESHOLD = 3

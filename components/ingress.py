@@ -35,14 +35,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.certificates import validated_certificate
-from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
-from components.config import LATENCY_BUCKETS_SECONDS
-from components.dns import entry_names
-from components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
-from components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
-from components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server, default_deny
-from components.pod_security_labels import restricted_namespace_labels
+from eksplatform.components.certificates import validated_certificate
+from eksplatform.components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
+from eksplatform.components.config import LATENCY_BUCKETS_SECONDS
+from eksplatform.components.dns import entry_names
+from eksplatform.components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
+from eksplatform.components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
+from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server, default_deny
+from eksplatform.components.pod_security_labels import restricted_namespace_labels
 
 CHART = "traefik"
 CHART_VERSION = "41.3.0"  # Traefik v3.7.11; tests validate the values against this version's schema

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws.iam import GetPolicyDocumentStatementArgs as Statement
 
-from components.aws_context import AwsContext
+from eksplatform.components.aws_context import AwsContext
 
 # What a service needs to encrypt and decrypt with a key it does not own.
 ENCRYPT_DECRYPT_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]

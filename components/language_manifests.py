@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from components.config import LanguageService, LanguageServicesConfig
-from components.pod_security_labels import MANAGED_BY, restricted_namespace_labels
-from components.quantity import parse_quantity
+from eksplatform.components.config import LanguageService, LanguageServicesConfig
+from eksplatform.components.pod_security_labels import MANAGED_BY, restricted_namespace_labels
+from eksplatform.components.quantity import parse_quantity
 
 PORT = 8080
 PORT_NAME = "http"

@@ -25,9 +25,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import language_manifests as manifests
-from components.cluster import NODE_GROUP_LABEL, SANDBOX_GROUP, SANDBOX_TOLERATION
-from components.config import SUPPORTED_KUBERNETES_VERSIONS, LanguageService, LanguageServicesConfig
+from eksplatform.components import language_manifests as manifests
+from eksplatform.components.cluster import NODE_GROUP_LABEL, SANDBOX_GROUP, SANDBOX_TOLERATION
+from eksplatform.components.config import SUPPORTED_KUBERNETES_VERSIONS, LanguageService, LanguageServicesConfig
 
 SANDBOX_SCHEDULING = manifests.Scheduling(
     node_selector={NODE_GROUP_LABEL: SANDBOX_GROUP},

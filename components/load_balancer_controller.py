@@ -25,12 +25,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import iam
-from components.aws_context import AwsContext
-from components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
-from components.load_balancer_controller_policy import CONTROLLER_VERSION, iam_policy_document
-from components.network_policy_peers import DNS_PORTS, KUBE_DNS, default_deny
-from components.pod_security_labels import restricted_namespace_labels
+from eksplatform.components import iam
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
+from eksplatform.components.load_balancer_controller_policy import CONTROLLER_VERSION, iam_policy_document
+from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, default_deny
+from eksplatform.components.pod_security_labels import restricted_namespace_labels
 
 CHART = "aws-load-balancer-controller"
 CHART_VERSION = "3.5.0"  # controller v3.5.0 (aws/eks-charts 5239609, 2026-08-03)

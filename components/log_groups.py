@@ -11,8 +11,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import AwsContext
-from components.kms import customer_managed_key, service_statement
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.kms import customer_managed_key, service_statement
 
 
 def encrypted_log_groups(

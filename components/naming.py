@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.aws_context import short_region
+from eksplatform.components.aws_context import short_region
 
 HASH_LENGTH = 8
 

@@ -35,8 +35,8 @@ from pulumi_aws.iam import GetPolicyDocumentStatementArgs as Statement
 from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 from pulumi_aws.iam import GetPolicyDocumentStatementPrincipalArgs as Principal
 
-from components import iam
-from components.alert_rules import (
+from eksplatform.components import iam
+from eksplatform.components.alert_rules import (
     KUBELET_JOB,
     TOPIC_KINDS,
     AlertRule,
@@ -47,18 +47,18 @@ from components.alert_rules import (
     alertmanager_definition,
     rule_file,
 )
-from components.aws_context import AwsContext
-from components.config import ObservabilityAddon, ObservabilityConfig
-from components.dashboards import (
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.config import ObservabilityAddon, ObservabilityConfig
+from eksplatform.components.dashboards import (
     CONNECTION_FAILURES_METRIC,
     DATABASE_METRICS_NAMESPACE,
     SLOW_QUERIES_METRIC,
     RegionView,
     region_dashboard,
 )
-from components.kms import customer_managed_key
-from components.log_groups import encrypted_log_groups
-from components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
+from eksplatform.components.kms import customer_managed_key
+from eksplatform.components.log_groups import encrypted_log_groups
+from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
 
 # Every group the add-on can write to (chart's Fluent Bit config, `log_group_name`, with
 # `auto_create_group true`, which would make a missing one unencrypted and kept forever): Fluent

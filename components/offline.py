@@ -7,7 +7,7 @@ AMI release (components/cluster.py), the account, region and partition (componen
 the caller (components/cluster.py). With the region down, any of them fails the run. So while a
 region is listed as unreachable, its components take those values from config or fixed values
 (below), and its provider skips the calls it makes when configured. The region's resources are all
-excluded from the update (`python -m preflight.dead_region`), so these values never reach AWS.
+excluded from the update (`python -m eksplatform.preflight.dead_region`), so these values never reach AWS.
 
 The Region sets `offline(...)` around its construction; the components ask `current()`.
 """
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from components.aws_context import short_region
+from eksplatform.components.aws_context import short_region
 
 # The lookups stand-ins: the commercial partition (every region this project knows is in it).
 PARTITION = "aws"

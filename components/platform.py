@@ -16,18 +16,18 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import StackConfig
-from components.dashboards import global_dashboard
-from components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
-from components.dns import GlobalDns, GlobalDnsArgs
-from components.iam import deployer_boundary_arn, permissions_boundary
-from components.naming import StackNames
-from components.offline import offline
-from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
-from components.providers import random_provider
-from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
-from components.region import Region, RegionArgs, RegionDns
-from components.registry import replicate
+from eksplatform.components.config import StackConfig
+from eksplatform.components.dashboards import global_dashboard
+from eksplatform.components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
+from eksplatform.components.dns import GlobalDns, GlobalDnsArgs
+from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
+from eksplatform.components.naming import StackNames
+from eksplatform.components.offline import offline
+from eksplatform.components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
+from eksplatform.components.providers import random_provider
+from eksplatform.components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
+from eksplatform.components.region import Region, RegionArgs, RegionDns
+from eksplatform.components.registry import replicate
 
 
 class Platform(pulumi.ComponentResource):

@@ -30,16 +30,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
-from components.aws_context import AwsContext
-from components.config import PostgresConfig
-from components.credentials import stored_password
-from components.iam import Condition, inline_policy, role, trust_policy
-from components.instance_types import default_max_connections
-from components.kms import customer_managed_key
-from components.log_groups import encrypted_log_groups
-from components.security_groups import port_from_group, port_only_from_groups
-from components.vpc import Vpc
+from eksplatform.components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.config import PostgresConfig
+from eksplatform.components.credentials import stored_password
+from eksplatform.components.iam import Condition, inline_policy, role, trust_policy
+from eksplatform.components.instance_types import default_max_connections
+from eksplatform.components.kms import customer_managed_key
+from eksplatform.components.log_groups import encrypted_log_groups
+from eksplatform.components.security_groups import port_from_group, port_only_from_groups
+from eksplatform.components.vpc import Vpc
 
 PORT = 5432
 MASTER_USERNAME = "platform_admin"

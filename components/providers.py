@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.offline import SKIP_PROVIDER_CALLS
+from eksplatform.components.offline import SKIP_PROVIDER_CALLS
 
 
 def regional_aws_provider(

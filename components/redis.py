@@ -36,15 +36,15 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
-from components.aws_context import AwsContext
-from components.config import RedisClusterConfig
-from components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
-from components.instance_types import GLOBAL_DATASTORE_FAMILIES
-from components.kms import customer_managed_key
-from components.log_groups import encrypted_log_groups
-from components.security_groups import port_only_from_groups
-from components.vpc import Vpc
+from eksplatform.components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.config import RedisClusterConfig
+from eksplatform.components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
+from eksplatform.components.instance_types import GLOBAL_DATASTORE_FAMILIES
+from eksplatform.components.kms import customer_managed_key
+from eksplatform.components.log_groups import encrypted_log_groups
+from eksplatform.components.security_groups import port_only_from_groups
+from eksplatform.components.vpc import Vpc
 
 Purpose = Literal["cache", "queue"]
 

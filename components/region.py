@@ -20,25 +20,36 @@ from dataclasses import dataclass, field, replace
 import pulumi
 import pulumi_aws as aws
 
-from components.alert_topics import AlertTopics
-from components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs, DeployerAccess
-from components.cluster_autoscaler import NAME as AUTOSCALER_NAME
-from components.cluster_autoscaler import image_tag
-from components.config import ObservabilityConfig, RegionConfig, StackConfig
-from components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
-from components.ingress import RELEASE_NAME as INGRESS_RELEASE
-from components.ingress import PublicIngress, PublicIngressArgs, entry_images
-from components.language_services import LanguageServicePool, LanguageServicePoolArgs
-from components.naming import StackNames
-from components.observability import Observability, ObservabilityArgs
-from components.offline import OfflineRegion
-from components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary, ManagedPostgres, ManagedPostgresArgs
-from components.providers import regional_aws_provider
-from components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary, Purpose, RedisCluster, RedisClusterArgs
-from components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository, repository_arn
-from components.subnet_plan import plan_subnets
-from components.vpc import Vpc, VpcArgs
-from components.writer_health import WriterAlarm, writer_alarm
+from eksplatform.components.alert_topics import AlertTopics
+from eksplatform.components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs, DeployerAccess
+from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
+from eksplatform.components.cluster_autoscaler import image_tag
+from eksplatform.components.config import ObservabilityConfig, RegionConfig, StackConfig
+from eksplatform.components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
+from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
+from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images
+from eksplatform.components.language_services import LanguageServicePool, LanguageServicePoolArgs
+from eksplatform.components.naming import StackNames
+from eksplatform.components.observability import Observability, ObservabilityArgs
+from eksplatform.components.offline import OfflineRegion
+from eksplatform.components.postgres import (
+    GlobalDatabasePrimary,
+    GlobalDatabaseSecondary,
+    ManagedPostgres,
+    ManagedPostgresArgs,
+)
+from eksplatform.components.providers import regional_aws_provider
+from eksplatform.components.redis import (
+    GlobalDatastorePrimary,
+    GlobalDatastoreSecondary,
+    Purpose,
+    RedisCluster,
+    RedisClusterArgs,
+)
+from eksplatform.components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository, repository_arn
+from eksplatform.components.subnet_plan import plan_subnets
+from eksplatform.components.vpc import Vpc, VpcArgs
+from eksplatform.components.writer_health import WriterAlarm, writer_alarm
 
 PURPOSES: tuple[Purpose, ...] = ("cache", "queue")
 # The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.

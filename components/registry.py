@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import AwsContext
-from components.kms import customer_managed_key
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.kms import customer_managed_key
 
 # ECR repository names (ECR API reference, CreateRepository, repositoryName): 2-256 characters.
 _REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")

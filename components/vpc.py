@@ -22,14 +22,14 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components import iam
-from components.aws_context import AwsContext
-from components.config import REGION_AZ_COUNTS, RegionConfig, subnet_layouts
-from components.iam import Condition, trust_policy
-from components.log_groups import encrypted_log_group
-from components.offline import current
-from components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
-from components.zones import ZoneError, choose_zones
+from eksplatform.components import iam
+from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.config import REGION_AZ_COUNTS, RegionConfig, subnet_layouts
+from eksplatform.components.iam import Condition, trust_policy
+from eksplatform.components.log_groups import encrypted_log_group
+from eksplatform.components.offline import current
+from eksplatform.components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
+from eksplatform.components.zones import ZoneError, choose_zones
 
 NatStrategy = Literal["none", "single", "one-per-az"]
 

@@ -6,7 +6,7 @@ import sys
 
 from docgen.pages import rendered_pages
 from docgen.stacks import STACKS, stack_configs
-from preflight.synth import synth
+from eksplatform.preflight.synth import synth
 
 
 def main() -> int:

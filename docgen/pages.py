@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from components.config import StackConfig
 from docgen import config_reference, stacks
 from docgen.blocks import replace_block
-from policies import docs as policy_docs
-from preflight.synth import PROJECT_ROOT, Graph
+from eksplatform.components.config import StackConfig
+from eksplatform.policies import docs as policy_docs
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 
 DOCS = PROJECT_ROOT / "docs"
 

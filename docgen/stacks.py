@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from capacity.fit import MANDATORY_SCENARIOS
-from components.config import RegionConfig, StackConfig, load_stack_file
-from cost.usage import usage_for_stack
-from preflight.export import export_document, read_state
-from preflight.report import capacity_state, estimate_state
-from preflight.synth import PROJECT_ROOT, Graph
+from eksplatform.capacity.fit import MANDATORY_SCENARIOS
+from eksplatform.components.config import RegionConfig, StackConfig, load_stack_file
+from eksplatform.cost.usage import usage_for_stack
+from eksplatform.preflight.export import export_document, read_state
+from eksplatform.preflight.report import capacity_state, estimate_state
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 
 STACKS = ("dev", "staging", "prod")
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from policies.rule import Rule, StackRule
-from policies.rules.access import ACCESS_RULES, ACCESS_STACK_RULES
-from policies.rules.capacity import CAPACITY_RULES, CAPACITY_STACK_RULES
-from policies.rules.cost import COST_STACK_RULES
-from policies.rules.data import DATA_RULES, DATA_STACK_RULES
-from policies.rules.encryption import ENCRYPTION_RULES, ENCRYPTION_STACK_RULES
-from policies.rules.exposure import EXPOSURE_RULES, EXPOSURE_STACK_RULES
-from policies.rules.kubernetes import IMAGE_RULES, LIMIT_RULES, NO_ROOT_RULES, NO_ROOT_STACK_RULES
-from policies.rules.observability import OBSERVABILITY_STACK_RULES
-from policies.rules.reachability import REACHABILITY_STACK_RULES
-from policies.rules.sandbox import SANDBOX_STACK_RULES
+from eksplatform.policies.rule import Rule, StackRule
+from eksplatform.policies.rules.access import ACCESS_RULES, ACCESS_STACK_RULES
+from eksplatform.policies.rules.capacity import CAPACITY_RULES, CAPACITY_STACK_RULES
+from eksplatform.policies.rules.cost import COST_STACK_RULES
+from eksplatform.policies.rules.data import DATA_RULES, DATA_STACK_RULES
+from eksplatform.policies.rules.encryption import ENCRYPTION_RULES, ENCRYPTION_STACK_RULES
+from eksplatform.policies.rules.exposure import EXPOSURE_RULES, EXPOSURE_STACK_RULES
+from eksplatform.policies.rules.kubernetes import IMAGE_RULES, LIMIT_RULES, NO_ROOT_RULES, NO_ROOT_STACK_RULES
+from eksplatform.policies.rules.observability import OBSERVABILITY_STACK_RULES
+from eksplatform.policies.rules.reachability import REACHABILITY_STACK_RULES
+from eksplatform.policies.rules.sandbox import SANDBOX_STACK_RULES
 
 PACK_NAME = "platform"
 RESOURCE_RULES: tuple[Rule, ...] = (

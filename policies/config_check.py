@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
-from policies.rule import Rule, StackRule
+from eksplatform.policies.rule import Rule, StackRule
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 SHARED_KNOBS = ("untrustedNamespaces", "sandboxNodeLabels", "runtimeHandlers")

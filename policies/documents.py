@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.rule import decoded, mapping, sequence
+from eksplatform.policies.rule import decoded, mapping, sequence
 
 # Condition keys that pin who the caller is, so a `*` principal under them is not "anyone"
 # (IAM "AWS global condition context keys"; KMS "kms:CallerAccount"; SNS delivers for a source).

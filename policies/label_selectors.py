@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from policies.rule import is_unknown, mapping, sequence
+from eksplatform.policies.rule import is_unknown, mapping, sequence
 
 
 def _holds(requirement: Any, labels: Mapping[str, Any]) -> bool | None:

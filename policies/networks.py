@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from policies.rule import sequence
+from eksplatform.policies.rule import sequence
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

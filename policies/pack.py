@@ -23,12 +23,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
-from policies import stack_config
-from policies.catalog import ALL_RULES, PACK_NAME, RESOURCE_RULES, STACK_RULES
-from policies.config_check import knob_problems, shared_problems, with_shared
-from policies.rule import Resource, Rule, StackRule
-from policies.servicer import STACK_CONFIG, ConfigHooks, Settings
-from policies.servicer import install as install_decode_once_servicer
+from eksplatform.policies import stack_config
+from eksplatform.policies.catalog import ALL_RULES, PACK_NAME, RESOURCE_RULES, STACK_RULES
+from eksplatform.policies.config_check import knob_problems, shared_problems, with_shared
+from eksplatform.policies.rule import Resource, Rule, StackRule
+from eksplatform.policies.servicer import STACK_CONFIG, ConfigHooks, Settings
+from eksplatform.policies.servicer import install as install_decode_once_servicer
 
 _LEVELS = {
     "advisory": EnforcementLevel.ADVISORY,

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from policies.rule import at, mapping, sequence
+from eksplatform.policies.rule import at, mapping, sequence
 
 Level = Literal["baseline", "restricted"]
 

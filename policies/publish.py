@@ -2,17 +2,18 @@
 
 `pulumi policy publish` uploads the pack's folder and nothing else, and a published pack runs from
 `~/.pulumi/policies/<org>/<pack>/<version>/` in a virtualenv the CLI creates from that folder's
-requirements.txt. In a checkout the pack imports `policies` (and `components`, `capacity`, `cost`, `preflight`,
-which the rules use) from the project's virtualenv (`-e .`, PulumiPolicy.yaml's `../.venv`), which a
-published pack does not have. So publishing is two steps:
+requirements.txt. In a checkout the pack imports `eksplatform` (its policies, and the components,
+capacity, cost and preflight modules the rules use) from the project's virtualenv (`-e .`,
+PulumiPolicy.yaml's `../.venv`), which a published pack does not have. So publishing is two steps:
 
-    python -m policies.publish build/policy-pack      # copy the packages, pin, name a local venv
+    python -m eksplatform.policies.publish build/policy-pack   # copy the package, pin, name a local venv
     cd build/policy-pack && pulumi policy publish <org>
 
-The staged folder holds the five packages (the runtime puts the pack's folder first on sys.path,
-so they are the ones imported), `__main__.py`, a PulumiPolicy.yaml with the project's version and a
-virtualenv of its own (`venv`: installed packs never share one), and requirements.txt with only the
-third-party packages, pinned as the project pins them.
+The staged folder holds the `eksplatform` package with its linked folders copied in (the runtime
+puts the pack's folder first on sys.path, so it is the one imported), `__main__.py`, a
+PulumiPolicy.yaml with the project's version and a virtualenv of its own (`venv`: installed packs
+never share one), and requirements.txt with only the third-party packages, pinned as the project
+pins them.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-# preflight for its pure reachability check (preflight/reachability.py), which a stack policy runs.
-PACKAGES = ("policies", "components", "capacity", "cost", "preflight")
+# The one import package; its `components` and `policies` links are copied as folders.
+PACKAGE = "eksplatform"
 # What importing policies.pack needs besides the standard library and these packages (their own
 # dependencies come with them).
 THIRD_PARTY = ("pulumi", "pulumi-policy", "jsonschema", "promql-parser", "pydantic", "PyYAML")
@@ -63,8 +64,8 @@ def stage(out: Path) -> Path:
         raise PublishError(f"{out} is not empty; give a new folder")
     out.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
-    for package in PACKAGES:
-        shutil.copytree(ROOT / package, out / package, ignore=ignore)
+    # symlinks=False (the default) copies what a link points to, so the staged package is whole.
+    shutil.copytree(ROOT / PACKAGE, out / PACKAGE, ignore=ignore, symlinks=False)
     shutil.copy2(ROOT / "policies" / "__main__.py", out / "__main__.py")
     manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
     manifest["version"] = version()
@@ -75,7 +76,7 @@ def stage(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m policies.publish", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eksplatform.policies.publish", description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, help="an empty folder to stage the pack in")
     args = parser.parse_args(argv)
     try:

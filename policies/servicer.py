@@ -34,7 +34,7 @@ from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, _is_unknown, unknown_checking_proxy
 
-from policies.rule import UNKNOWN
+from eksplatform.policies.rule import UNKNOWN
 
 
 def with_unknowns(value: Any) -> Any:

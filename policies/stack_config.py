@@ -15,8 +15,8 @@ CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 def read(path: Path) -> dict[str, Any]:
     """A policy config file, checked strictly against the catalog (a typo is an error, not a default)."""
-    from policies.catalog import ALL_RULES
-    from policies.config_check import document_problems
+    from eksplatform.policies.catalog import ALL_RULES
+    from eksplatform.policies.config_check import document_problems
 
     document = json.loads(path.read_text())
     if not isinstance(document, dict):
@@ -38,8 +38,8 @@ def own_knobs(document: dict[str, Any], policy_name: str) -> dict[str, Any]:
 def knobs(document: dict[str, Any], policy_name: str) -> dict[str, Any]:
     """The knobs of one policy: its own, and the pack-wide ones (config_check.SHARED_KNOBS) given
     on any policy."""
-    from policies.catalog import ALL_RULES
-    from policies.config_check import with_shared
+    from eksplatform.policies.catalog import ALL_RULES
+    from eksplatform.policies.config_check import with_shared
 
     settings = {name: own_knobs(document, name) for name in document}
     return with_shared(settings, ALL_RULES).get(policy_name, {})

@@ -1,6 +1,6 @@
 """The one test harness: every Pulumi program in a test runs through `harness.run(...)`.
 
-`run_program` (preflight/synth.py) gives each run a fresh event loop, `reset_options()`,
+`run_program` (eksplatform/preflight/synth.py) gives each run a fresh event loop, `reset_options()`,
 `set_mocks(...)` with the recording monitor, `set_all_config(...)`, and awaits every RPC before
 the test reads anything, so an assertion can never run before the resources it checks exist.
 """
@@ -20,10 +20,10 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime import reset_options
 
-import preflight.__main__
-from components.config import CALENDAR_READ
-from preflight import analyze, support_window
-from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
+from eksplatform.components.config import CALENDAR_READ
+from eksplatform.preflight import __main__ as preflight_main
+from eksplatform.preflight import analyze, support_window
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 from tests import shared
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
@@ -99,7 +99,7 @@ def _one_synth_per_stack() -> Iterator[None]:
     """The CLI tests run `preflight <stack>` in-process dozens of times; each run synthesized the
     stack again (a second or more each). The graph is read-only, so they share the session's."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(preflight.__main__, "synth", shared_synth)
+        patch.setattr(preflight_main, "synth", shared_synth)
         yield
 
 
@@ -128,7 +128,7 @@ class SharedPacks:
 
     @contextlib.contextmanager
     def running_pack(self, pack: Path, warnings: list[str] | None = None) -> Iterator[Any]:
-        if pack.resolve() != preflight.__main__.DEFAULT_PACK.resolve():
+        if pack.resolve() != preflight_main.DEFAULT_PACK.resolve():
             with self.original(pack, warnings) as analyzer:
                 yield analyzer
             return

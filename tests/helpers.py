@@ -7,9 +7,9 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from preflight.export import holds_secret
-from preflight.mocks import Registration
-from preflight.synth import Graph
+from eksplatform.preflight.export import holds_secret
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import Graph
 
 
 def decoded(value: Any) -> Any:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 SHARED_DIR_ENV = "PLATFORM_SHARED_DIR"
 REQUIRE_ENV = "PLATFORM_REQUIRE_SHARED"

@@ -11,11 +11,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import LanguageServicesConfig, RedisClusterConfig
-from components.language_catalog import CATALOG
-from components.language_services import LanguageServicePool, LanguageServicePoolArgs
-from components.providers import random_provider, regional_aws_provider
-from components.redis import RedisCluster, RedisClusterArgs
+from eksplatform.components.config import LanguageServicesConfig, RedisClusterConfig
+from eksplatform.components.language_catalog import CATALOG
+from eksplatform.components.language_services import LanguageServicePool, LanguageServicePoolArgs
+from eksplatform.components.providers import random_provider, regional_aws_provider
+from eksplatform.components.redis import RedisCluster, RedisClusterArgs
 
 config = pulumi.Config()
 region = config.require("region")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policies.documents import (
+from eksplatform.policies.documents import (
     SAMPLE_ACTIONS,
     SAMPLE_ARNS,
     allows,
@@ -17,8 +17,8 @@ from policies.documents import (
     values,
     wildcard_principal,
 )
-from policies.rule import Resource, Rule, StackRule, at, each, is_unknown, mapping, schema, sequence
-from policies.rules.kubernetes import UNTRUSTED
+from eksplatform.policies.rule import Resource, Rule, StackRule, at, each, is_unknown, mapping, schema, sequence
+from eksplatform.policies.rules.kubernetes import UNTRUSTED
 
 # AdministratorAccess in any partition (aws, aws-cn, aws-us-gov).
 ADMIN_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/AdministratorAccess$")

@@ -1,6 +1,6 @@
 """AWS limits and tags: sizes from a per-stack allowlist, caps on growth, and the required tags.
 
-Also the capacity check (capacity/fit.py) as two stack policies: the pods a stack must run fit its
+Also the capacity check (eksplatform/capacity/fit.py) as two stack policies: the pods a stack must run fit its
 node groups at their minimum and during a rolling update (mandatory), and every HPA's maximum
 fits the groups at their maximum (advisory); the advisory one also names each workload or group
 the check did not count (unknown during preview, a chart whose pods it does not know), so nothing
@@ -13,17 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from capacity.fit import MANDATORY_SCENARIOS, check, region_indexes, uncounted, violations
-from capacity.workloads import Item
-from components.instance_types import (
+from eksplatform.capacity.fit import MANDATORY_SCENARIOS, check, region_indexes, uncounted, violations
+from eksplatform.capacity.workloads import Item
+from eksplatform.components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
     ELASTICACHE_NODE_TYPES,
     RDS_POSTGRES_CLASS_MEMORY_GIB,
 )
-from components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
-from cost.estimate import provider_region
-from cost.prices import HOW_TO_ADD_A_PRICE, priced_everywhere
-from policies.rule import Resource, Rule, StackRule, mapping, schema, sequence, tags_of
+from eksplatform.components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
+from eksplatform.cost.estimate import provider_region
+from eksplatform.cost.prices import HOW_TO_ADD_A_PRICE, priced_everywhere
+from eksplatform.policies.rule import Resource, Rule, StackRule, mapping, schema, sequence, tags_of
 
 # The allowlists admit only what the price table prices (docs/cost.md, "What is admitted"): an
 # allowed family admits its priced sizes, an allowed class or node type only its priced engines.
@@ -247,7 +247,7 @@ CAPACITY_STACK_RULES = (
         enforcement="mandatory",
         check=_pods_fit,
         stack_config_keys={STACK_REGIONS: "platform:regions"},
-        remediation="Run `python -m preflight <stack>` for the capacity table per node group, then raise the "
+        remediation="Run `eksplatform-preflight <stack>` for the capacity table per node group, then raise the "
         "group's minSize or instance type, or lower the services' minReplicas or requests.",
     ),
     StackRule(

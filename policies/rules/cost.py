@@ -1,10 +1,10 @@
 """Cost: the stack's estimated monthly cost stays within its budget.
 
-The estimate is the one preflight reports (cost/estimate.py over cost/prices.py), computed from
+The estimate is the one preflight reports (eksplatform/cost/estimate.py over eksplatform/cost/prices.py), computed from
 the resources the engine sends, so a real `pulumi preview --policy-pack policies` checks the same
 figure. The budget has one source: the stack's own `platform:monthlyBudget`, which the engine sends
 the pack with ConfigureStack (and preflight does the same); `monthlyBudgetUsd` in the policy config
-overrides it. The usage figures come from the stack's `usage/<stack>.yaml` (cost/usage.py), found by
+overrides it. The usage figures come from the stack's `usage/<stack>.yaml` (eksplatform/cost/usage.py), found by
 the stack name ConfigureStack sent, in the `usage/` folder beside the `cost` package the pack runs
 (a published pack carries none, and uses the documented defaults); every message names the source.
 The policy is advisory by default and policies/config/prod.json makes it mandatory.
@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from cost.estimate import Estimate, Item, estimate, provider_region
-from cost.usage import DEFAULT_USAGE, Usage, UsageError, usage_for_stack
-from policies.rule import Resource, StackRule
-from policies.servicer import STACK_NAME_SENT
+from eksplatform.cost.estimate import Estimate, Item, estimate, provider_region
+from eksplatform.cost.usage import DEFAULT_USAGE, Usage, UsageError, usage_for_stack
+from eksplatform.policies.rule import Resource, StackRule
+from eksplatform.policies.servicer import STACK_NAME_SENT
 
 
 def stack_estimate(resources: Sequence[Resource], usage: Usage = DEFAULT_USAGE) -> Estimate:
@@ -62,8 +62,8 @@ def _within_budget(resources: Sequence[Resource], config: Mapping[str, Any]) -> 
         name = missing.urn.rsplit("::", 1)[-1]
         yield (
             f"{name} has no price ({missing.reason}), so the estimate cannot show the stack within its budget "
-            f"${budget:,.2f}; use a priced type, size or region, or add its price (cost/prices.py, or "
-            f"`python -m cost.offer_file` from AWS's offer file); usage from {found.usage_source}",
+            f"${budget:,.2f}; use a priced type, size or region, or add its price (eksplatform/cost/prices.py, or "
+            f"`python -m eksplatform.cost.offer_file` from AWS's offer file); usage from {found.usage_source}",
             missing.urn,
         )
     total = found.monthly_usd
@@ -117,7 +117,7 @@ COST_STACK_RULES = (
             },
         },
         stack_config_keys={"monthlyBudgetUsd": "platform:monthlyBudget"},
-        remediation="Run `python -m preflight <stack>` for the cost table by region and component, then "
+        remediation="Run `eksplatform-preflight <stack>` for the cost table by region and component, then "
         "shrink the largest lines (node counts, instance classes, replicas) or raise the budget. For a resource "
         "without a price, use a priced size or region, or add the price (docs/cost.md, 'The price table'); set "
         "traffic and I/O in usage/<stack>.yaml.",

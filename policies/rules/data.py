@@ -8,8 +8,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from components.config import SUPPORTED_KUBERNETES_VERSIONS
-from policies.rule import Resource, Rule, StackRule, at, decoded, each, is_unknown, mapping, schema, sequence, tags_of
+from eksplatform.components.config import SUPPORTED_KUBERNETES_VERSIONS
+from eksplatform.policies.rule import (
+    Resource,
+    Rule,
+    StackRule,
+    at,
+    decoded,
+    each,
+    is_unknown,
+    mapping,
+    schema,
+    sequence,
+    tags_of,
+)
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"

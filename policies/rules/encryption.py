@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policies.rule import (
+from eksplatform.policies.rule import (
     Resource,
     Rule,
     StackRule,

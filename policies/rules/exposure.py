@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policies.label_selectors import matches, selects_any_object, selects_everything
-from policies.networks import cidr_values, open_to_internet
-from policies.rule import Resource, Rule, StackRule, at, each, is_unknown, mapping, schema, sequence, truthy
-from policies.rules.kubernetes import HELM_RELEASE, UNTRUSTED, WORKLOADS, cluster_namespace, namespace_of, pod_of
+from eksplatform.policies.label_selectors import matches, selects_any_object, selects_everything
+from eksplatform.policies.networks import cidr_values, open_to_internet
+from eksplatform.policies.rule import Resource, Rule, StackRule, at, each, is_unknown, mapping, schema, sequence, truthy
+from eksplatform.policies.rules.kubernetes import (
+    HELM_RELEASE,
+    UNTRUSTED,
+    WORKLOADS,
+    cluster_namespace,
+    namespace_of,
+    pod_of,
+)
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"

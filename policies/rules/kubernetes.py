@@ -12,10 +12,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from components.images import image_problem
-from components.quantity import parse_quantity
-from policies.pod_security import POD_TEMPLATE_PATHS, containers, pod_template, violations
-from policies.rule import UNKNOWN, Resource, Rule, StackRule, at, is_unknown, mapping, schema, sequence
+from eksplatform.components.images import image_problem
+from eksplatform.components.quantity import parse_quantity
+from eksplatform.policies.pod_security import POD_TEMPLATE_PATHS, containers, pod_template, violations
+from eksplatform.policies.rule import UNKNOWN, Resource, Rule, StackRule, at, is_unknown, mapping, schema, sequence
 
 FULL_WORKLOAD_TYPES: dict[str, str] = {
     "kubernetes:core/v1:Pod": "Pod",

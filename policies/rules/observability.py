@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from components.alert_rules import DATA_STORE_ALERTS, DATABASE_ALERTS, META_ALERTS, REQUIRED_ALERTS
-from policies.alert_expressions import comparison, duration_seconds
-from policies.rule import Resource, StackRule, at, each, is_unknown, mapping, schema, sequence, tags_of
+from eksplatform.components.alert_rules import DATA_STORE_ALERTS, DATABASE_ALERTS, META_ALERTS, REQUIRED_ALERTS
+from eksplatform.policies.alert_expressions import comparison, duration_seconds
+from eksplatform.policies.rule import Resource, StackRule, at, each, is_unknown, mapping, schema, sequence, tags_of
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

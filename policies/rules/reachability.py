@@ -1,4 +1,4 @@
-"""The deployer reaches every cluster: preflight's reachability check (preflight/reachability.py)
+"""The deployer reaches every cluster: preflight's reachability check (eksplatform/preflight/reachability.py)
 as a mandatory stack policy, so `pulumi preview --policy-pack` refuses a stack whose `pulumi up`
 could create a cluster and then not reach it.
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policies.rule import Resource, StackRule, mapping
-from preflight.reachability import Node, check
+from eksplatform.policies.rule import Resource, StackRule, mapping
+from eksplatform.preflight.reachability import Node, check
 
 STACK_DEPLOYER = "stackDeployer"
 """The knob the stack's `platform:deployer` arrives in (not a policy setting: see stack_config_keys)."""
@@ -63,7 +63,7 @@ REACHABILITY_STACK_RULES = (
         stack_config_keys={STACK_DEPLOYER: "platform:deployer", STACK_REGIONS: "platform:regions"},
         # The endpoint stays private (FSBP EKS.1) and yet reachable from where deployments run.
         reference="AWS FSBP EKS.1",
-        remediation="Set platform:deployer to the bootstrap's outputs (docs/deploying.md); run `python -m preflight "
+        remediation="Set platform:deployer to the bootstrap's outputs (docs/deploying.md); run `eksplatform-preflight "
         "<stack>` for the path hop by hop.",
     ),
 )

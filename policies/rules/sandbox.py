@@ -13,9 +13,16 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from components.sandbox_node import parse_user_data
-from policies.rule import Resource, StackRule, at, decoded, each, is_unknown, mapping, schema, sequence
-from policies.rules.kubernetes import HELM_RELEASE, PATCH_TYPES, UNTRUSTED, WORKLOAD_TYPES, cluster_namespace, pod_of
+from eksplatform.components.sandbox_node import parse_user_data
+from eksplatform.policies.rule import Resource, StackRule, at, decoded, each, is_unknown, mapping, schema, sequence
+from eksplatform.policies.rules.kubernetes import (
+    HELM_RELEASE,
+    PATCH_TYPES,
+    UNTRUSTED,
+    WORKLOAD_TYPES,
+    cluster_namespace,
+    pod_of,
+)
 
 RUNTIME_CLASS = "kubernetes:node.k8s.io/v1:RuntimeClass"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

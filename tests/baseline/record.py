@@ -57,7 +57,7 @@ def baseline_path(stack: str) -> Path:
 
 
 def main() -> None:
-    from preflight.synth import synth
+    from eksplatform.preflight.synth import synth
 
     for stack in STACKS:
         path = baseline_path(stack)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from benchmarks.replay import parents_first, replay_program
-from preflight.mocks import Registration
-from preflight.synth import run_program
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import run_program
 from tests.conftest import synthesized
 
 

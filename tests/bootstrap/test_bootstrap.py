@@ -22,12 +22,12 @@ from bootstrap.runner import (
     SELF_ACTIONS,
     pulumi_cli_version,
 )
-from components.config import ConfigError, DeployerConfig, read_stack_file
-from components.iam import deployer_boundary_arn
-from preflight.__main__ import DEFAULT_PACK
-from preflight.analyze import analyze
-from preflight.export import export_document, read_state
-from preflight.synth import PROJECT_ROOT, Graph, synth
+from eksplatform.components.config import ConfigError, DeployerConfig, read_stack_file
+from eksplatform.components.iam import deployer_boundary_arn
+from eksplatform.preflight.__main__ import DEFAULT_PACK
+from eksplatform.preflight.analyze import analyze
+from eksplatform.preflight.export import export_document, read_state
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph, synth
 from tests.conftest import synthesized
 from tests.helpers import policy
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from capacity.fit import check, refusal, region_indexes, tolerates, violations
-from capacity.workloads import Item, Pod, SelectorTerm, Taint, rollout_surge
+from eksplatform.capacity.fit import check, refusal, region_indexes, tolerates, violations
+from eksplatform.capacity.workloads import Item, Pod, SelectorTerm, Taint, rollout_surge
 
 CLUSTER = "urn:pulumi:s::p::platform:index:Region$platform:index:Cluster::r1-cluster"
 PROVIDER = (

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from capacity.fit import check, violations
-from capacity.workloads import Item, default_request, pod_of
-from policies.rule import UNKNOWN
+from eksplatform.capacity.fit import check, violations
+from eksplatform.capacity.workloads import Item, default_request, pod_of
+from eksplatform.policies.rule import UNKNOWN
 from tests.capacity.test_fit import NO_SURGE, PROVIDER, deployment, minimum_fit, node_group, pod_spec
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests import shared
 from tests.preflight.test_cli import bad_state
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 WORKFLOW_PATH = PROJECT_ROOT / ".github" / "workflows" / "preflight.yml"
 WORKFLOW_TEXT = WORKFLOW_PATH.read_text()

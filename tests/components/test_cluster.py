@@ -13,7 +13,7 @@ import pytest
 from pulumi.runtime import rpc
 from pydantic import ValidationError
 
-from components.cluster import (
+from eksplatform.components.cluster import (
     ADDONS,
     CONTROL_PLANE_LOG_TYPES,
     NODE_GROUP_LABEL,
@@ -22,12 +22,12 @@ from components.cluster import (
     ClusterArgs,
     ClusterArgsError,
 )
-from components.config import EKS_ADDONS, ClusterConfig
-from components.providers import regional_aws_provider
-from components.vpc import Vpc, VpcArgs
-from preflight.export import holds_secret
-from preflight.mocks import Registration
-from preflight.synth import Graph
+from eksplatform.components.config import EKS_ADDONS, ClusterConfig
+from eksplatform.components.providers import regional_aws_provider
+from eksplatform.components.vpc import Vpc, VpcArgs
+from eksplatform.preflight.export import holds_secret
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import Graph
 from tests.conftest import Harness
 from tests.helpers import ADDON_VERSIONS, out, policy
 

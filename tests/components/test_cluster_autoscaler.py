@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.cluster_autoscaler import (
+from eksplatform.components.cluster_autoscaler import (
     CLUSTER_RULES,
     HEALTH_PATH,
     HEALTH_PORT,
@@ -14,7 +14,7 @@ from components.cluster_autoscaler import (
     ClusterAutoscalerError,
     image_tag,
 )
-from preflight.synth import Graph
+from eksplatform.preflight.synth import Graph
 from tests.components.test_cluster import build
 from tests.conftest import Harness
 

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import (
+from eksplatform.components.config import (
     SECRET_PLACEHOLDER,
     ConfigError,
     StackConfig,
@@ -25,8 +25,8 @@ from components.config import (
     read_stack_file,
     stack_config_from_pulumi,
 )
-from cost.prices import ADMITTED_REGIONS
-from preflight.synth import PROJECT_ROOT
+from eksplatform.cost.prices import ADMITTED_REGIONS
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import Harness
 
 STACKS = ("dev", "staging", "prod")
@@ -158,9 +158,9 @@ def _second_region(**changes: Any) -> Mutation:
 
 @pytest.fixture
 def fourth_region_admitted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Admit us-east-2 as if it were priced: only three regions are (cost/prices.py ADMITTED_REGIONS),
+    """Admit us-east-2 as if it were priced: only three regions are (eksplatform/cost/prices.py ADMITTED_REGIONS),
     and the rules below are about a fourth."""
-    monkeypatch.setattr("components.config.ADMITTED_REGIONS", (*ADMITTED_REGIONS, "us-east-2"))
+    monkeypatch.setattr("eksplatform.components.config.ADMITTED_REGIONS", (*ADMITTED_REGIONS, "us-east-2"))
 
 
 def _fourth_region(data: dict[str, Any]) -> None:
@@ -190,7 +190,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "a known region without prices",
         _set("regions.0.name", "eu-central-1"),
         "regions[0].name",
-        "'eu-central-1' has no prices in cost/prices.py",
+        "'eu-central-1' has no prices in eksplatform/cost/prices.py",
     ),
     (
         "an instance type without a price",
@@ -203,7 +203,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         _set("regions.0.postgres.instanceClass", "db.r7g.large"),
         "regions[0].postgres.instanceClass",
         "RDS for PostgreSQL db.r7g.large has no price in every admitted region ['us-east-1', 'eu-west-1', "
-        "'ap-southeast-1']; add its price with `python -m cost.offer_file`",
+        "'ap-southeast-1']; add its price with `python -m eksplatform.cost.offer_file`",
     ),
     (
         "a cache node type without a price for its engine",
@@ -863,7 +863,7 @@ def test_bad_stack_file_exits_non_zero_with_one_readable_message(tmp_path: Path)
     bad.write_text(yaml.safe_dump({"config": {f"platform:{key}": value for key, value in data.items()}}))
 
     result = subprocess.run(
-        [sys.executable, "-m", "preflight", "bad", "--config-file", str(bad)],
+        [sys.executable, "-m", "eksplatform.preflight", "bad", "--config-file", str(bad)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

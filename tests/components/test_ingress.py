@@ -14,14 +14,14 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
-from components import ingress as entry
-from components import load_balancer_controller as lbc
-from components.ingress import IngressArgsError, PublicIngress, PublicIngressArgs
-from components.load_balancer_controller_policy import iam_policy_document
-from policies.pod_security import violations
-from policies.rules import kubernetes as kubernetes_rules
-from preflight.mocks import Registration
-from preflight.synth import PROJECT_ROOT, Graph
+from eksplatform.components import ingress as entry
+from eksplatform.components import load_balancer_controller as lbc
+from eksplatform.components.ingress import IngressArgsError, PublicIngress, PublicIngressArgs
+from eksplatform.components.load_balancer_controller_policy import iam_policy_document
+from eksplatform.policies.pod_security import violations
+from eksplatform.policies.rules import kubernetes as kubernetes_rules
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 from tests.conftest import Harness, synthesized
 from tests.helpers import out, policy
 from tests.shared import shared_path

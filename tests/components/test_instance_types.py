@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.instance_types import architecture
+from eksplatform.components.instance_types import architecture
 
 
 @pytest.mark.parametrize(

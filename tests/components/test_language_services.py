@@ -10,13 +10,17 @@ import pulumi_kubernetes as k8s
 import pytest
 from pydantic import ValidationError
 
-from components.config import LanguageServicesConfig
-from components.language_services import LanguageServiceArgsError, LanguageServicePool, LanguageServicePoolArgs
-from components.quantity import parse_quantity
-from components.sandbox_node import POD_PIDS_LIMIT
-from policies.pod_security import pod_template, violations
-from preflight.mocks import Registration
-from preflight.synth import Graph
+from eksplatform.components.config import LanguageServicesConfig
+from eksplatform.components.language_services import (
+    LanguageServiceArgsError,
+    LanguageServicePool,
+    LanguageServicePoolArgs,
+)
+from eksplatform.components.quantity import parse_quantity
+from eksplatform.components.sandbox_node import POD_PIDS_LIMIT
+from eksplatform.policies.pod_security import pod_template, violations
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import Graph
 from tests.conftest import Harness
 from tests.helpers import out
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from components.naming import (
+from eksplatform.components.naming import (
     ALARM,
     DASHBOARD,
     EKS_CLUSTER,
@@ -20,7 +20,7 @@ from components.naming import (
     fit,
     identifier_part,
 )
-from components.writer_health import SETTINGS, alarm_name
+from eksplatform.components.writer_health import SETTINGS, alarm_name
 from tests.stacks.physical_names import copy_of
 
 # RDS and ElastiCache identifiers: a letter first, letters, digits and single hyphens, no trailing hyphen.

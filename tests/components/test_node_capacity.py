@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from components.config import read_stack_file
-from components.instance_types import architecture
-from components.node_capacity import (
+from eksplatform.components.config import read_stack_file
+from eksplatform.components.instance_types import architecture
+from eksplatform.components.node_capacity import (
     EC2_INSTANCE_TYPES,
     instance_type,
     kube_reserved_cpu_millis,
     kube_reserved_memory_mib,
 )
-from policies.rules.capacity import DEFAULT_EC2_FAMILIES
-from preflight.synth import PROJECT_ROOT
+from eksplatform.policies.rules.capacity import DEFAULT_EC2_FAMILIES
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 # (type, max pods, allocatable CPU m, allocatable memory Mi), each worked out by hand:
 #   max pods  = min(ENIs x (IPv4 per ENI - 1) + 2, 110 below 30 vCPUs else 250)

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from pydantic.alias_generators import to_camel
 
-from capacity.workloads import inventory
-from components.alert_rules import (
+from eksplatform.capacity.workloads import inventory
+from eksplatform.components.alert_rules import (
     MIN_REQUEST_RATE,
     REQUIRED_ALERTS,
     SCRAPE_JOBS,
@@ -23,14 +23,14 @@ from components.alert_rules import (
     alertmanager_definition,
     rule_file,
 )
-from components.cluster import ADDONS
-from components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
-from components.dashboards import RegionView, global_dashboard, region_dashboard
-from components.observability import ADDON_NAMESPACES, COLLECTOR_USER, SLOW_QUERY_PATTERN
-from policies.alert_expressions import metric_names
-from policies.rules.capacity import capacity_items
-from preflight.mocks import Registration
-from preflight.synth import PROJECT_ROOT, Graph
+from eksplatform.components.cluster import ADDONS
+from eksplatform.components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
+from eksplatform.components.dashboards import RegionView, global_dashboard, region_dashboard
+from eksplatform.components.observability import ADDON_NAMESPACES, COLLECTOR_USER, SLOW_QUERY_PATTERN
+from eksplatform.policies.alert_expressions import metric_names
+from eksplatform.policies.rules.capacity import capacity_items
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 from tests.conftest import synthesized
 from tests.helpers import policy
 from tests.policies.views import resources_of

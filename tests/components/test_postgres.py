@@ -9,9 +9,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.config import PostgresConfig
-from components.naming import StackNames
-from components.postgres import (
+from eksplatform.components.config import PostgresConfig
+from eksplatform.components.naming import StackNames
+from eksplatform.components.postgres import (
     GLOBAL_MEMBERSHIP_FIELDS,
     GlobalDatabasePrimary,
     GlobalDatabaseSecondary,
@@ -19,9 +19,9 @@ from components.postgres import (
     ManagedPostgresArgs,
     PostgresArgsError,
 )
-from components.providers import random_provider, regional_aws_provider
-from components.vpc import Vpc, VpcArgs
-from preflight.synth import Graph
+from eksplatform.components.providers import random_provider, regional_aws_provider
+from eksplatform.components.vpc import Vpc, VpcArgs
+from eksplatform.preflight.synth import Graph
 from tests.conftest import Harness
 from tests.helpers import out, plaintext_leaks, policy
 

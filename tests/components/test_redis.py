@@ -8,11 +8,11 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import RedisClusterConfig
-from components.credentials import ELASTICACHE_PASSWORD_SPECIALS
-from components.naming import StackNames
-from components.providers import random_provider, regional_aws_provider
-from components.redis import (
+from eksplatform.components.config import RedisClusterConfig
+from eksplatform.components.credentials import ELASTICACHE_PASSWORD_SPECIALS
+from eksplatform.components.naming import StackNames
+from eksplatform.components.providers import random_provider, regional_aws_provider
+from eksplatform.components.redis import (
     APP_ACCESS_STRING,
     DISABLED_ACCESS_STRING,
     SECONDARY_CONFLICTS,
@@ -23,8 +23,8 @@ from components.redis import (
     RedisCluster,
     RedisClusterArgs,
 )
-from components.vpc import Vpc, VpcArgs
-from preflight.synth import Graph
+from eksplatform.components.vpc import Vpc, VpcArgs
+from eksplatform.preflight.synth import Graph
 from tests.conftest import Harness
 from tests.helpers import out, plaintext_leaks, policy
 

@@ -7,10 +7,10 @@ import json
 import pulumi
 import pytest
 
-from components.config import parse_stack_config
-from components.platform import Platform
-from components.providers import regional_aws_provider
-from components.registry import (
+from eksplatform.components.config import parse_stack_config
+from eksplatform.components.platform import Platform
+from eksplatform.components.providers import regional_aws_provider
+from eksplatform.components.registry import (
     ImageRegistry,
     ImageRegistryArgs,
     ImageRegistryError,
@@ -18,7 +18,7 @@ from components.registry import (
     lifecycle_policy,
     replicate,
 )
-from preflight.synth import Graph
+from eksplatform.preflight.synth import Graph
 from tests.components.test_platform import prod_with, region_of
 from tests.conftest import Harness, synthesized
 from tests.helpers import out, policy

@@ -15,11 +15,11 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
-from components import sandbox_node
-from components.cluster import NODE_GROUP_LABEL, SANDBOX_TAINT_KEY
-from components.sandbox_node import parse_user_data
-from policies.rules.sandbox import SANDBOX_STACK_RULES
-from preflight.synth import Graph
+from eksplatform.components import sandbox_node
+from eksplatform.components.cluster import NODE_GROUP_LABEL, SANDBOX_TAINT_KEY
+from eksplatform.components.sandbox_node import parse_user_data
+from eksplatform.policies.rules.sandbox import SANDBOX_STACK_RULES
+from eksplatform.preflight.synth import Graph
 from tests.components.test_cluster import ADDON, LAUNCH_TEMPLATE, NETWORK_POLICY, NODE_GROUP, build, by_name
 from tests.conftest import Harness
 

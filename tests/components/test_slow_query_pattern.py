@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
-from components.observability import SLOW_QUERY_PATTERN
+from eksplatform.components.observability import SLOW_QUERY_PATTERN
 
 # RDS's default log_line_prefix `%t:%r:%u@%d:[%p]:`; %t is `YYYY-MM-DD HH:MM:SS UTC`.
 SLOW = "2026-11-29 01:02:03 UTC:10.0.1.5(52341):app@platform:[4567]:LOG:  duration: 6012.345 ms  statement: SELECT 1"

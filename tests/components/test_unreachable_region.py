@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from pulumi.runtime.mocks import MockCallArgs
 
-from components.config import ConfigError, parse_stack_config
-from components.platform import Platform
-from preflight.mocks import PlatformMocks
+from eksplatform.components.config import ConfigError, parse_stack_config
+from eksplatform.components.platform import Platform
+from eksplatform.preflight.mocks import PlatformMocks
 from tests.components.test_platform import prod_with
 from tests.conftest import Harness
 

@@ -1,6 +1,6 @@
 """Coverage: every value the config and the policy allowlists admit has a price in every admitted
 region. There is no list of known gaps: the admitted set is narrowed to what is priced
-(docs/cost.md, "What is admitted"), and `python -m cost.offer_file` is how it grows."""
+(docs/cost.md, "What is admitted"), and `python -m eksplatform.cost.offer_file` is how it grows."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from components.config import REGION_AZ_COUNTS
-from cost.coverage import SERVICES, config_admitted, gaps, policy_admitted, regions
-from cost.prices import price
-from preflight.synth import PROJECT_ROOT
+from eksplatform.components.config import REGION_AZ_COUNTS
+from eksplatform.cost.coverage import SERVICES, config_admitted, gaps, policy_admitted, regions
+from eksplatform.cost.prices import price
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 STACKS = ("dev", "staging", "prod")
 

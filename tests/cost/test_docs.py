@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cost.prices import ASSUMPTIONS, rows
-from cost.usage import USAGE_KEYS, usage_for_stack
-from policies.rules.cost import stack_estimate
-from preflight.synth import PROJECT_ROOT
+from eksplatform.cost.prices import ASSUMPTIONS, rows
+from eksplatform.cost.usage import USAGE_KEYS, usage_for_stack
+from eksplatform.policies.rules.cost import stack_estimate
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.policies.views import resources_of
 

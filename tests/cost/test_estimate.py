@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from cost.estimate import Item, estimate, provider_region
-from cost.prices import ASSUMPTIONS, REGIONS, rows
+from eksplatform.cost.estimate import Item, estimate, provider_region
+from eksplatform.cost.prices import ASSUMPTIONS, REGIONS, rows
 
 SPOT = ASSUMPTIONS["spot-price-factor"].value
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from cost.estimate import Item, Line, estimate
-from cost.usage import parse_usage
-from policies.rule import UNKNOWN
+from eksplatform.cost.estimate import Item, Line, estimate
+from eksplatform.cost.usage import parse_usage
+from eksplatform.policies.rule import UNKNOWN
 
 EKS = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

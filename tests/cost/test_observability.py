@@ -1,4 +1,4 @@
-"""The observability prices (cost/observability.py) and their hook into the estimate."""
+"""The observability prices (eksplatform/cost/observability.py) and their hook into the estimate."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from cost import observability
-from cost.estimate import Item, estimate
-from cost.prices import ASSUMPTIONS, HOURS_PER_MONTH
-from preflight.export import export_document, read_state
-from preflight.report import estimate_state
+from eksplatform.cost import observability
+from eksplatform.cost.estimate import Item, estimate
+from eksplatform.cost.prices import ASSUMPTIONS, HOURS_PER_MONTH
+from eksplatform.preflight.export import export_document, read_state
+from eksplatform.preflight.report import estimate_state
 from tests.conftest import synthesized
 
 PARENT = "urn:pulumi:test::p::platform:index:Observability::eu-west-1-observability"

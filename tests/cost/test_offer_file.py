@@ -1,4 +1,4 @@
-"""`python -m cost.offer_file` on tiny offer files made here in the Price List's own format."""
+"""`python -m eksplatform.cost.offer_file` on tiny offer files made here in the Price List's own format."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from cost.offer_file import OfferFileError, main, rows_from_offer
-from cost.prices import load_offer_rows
+from eksplatform.cost.offer_file import OfferFileError, main, rows_from_offer
+from eksplatform.cost.prices import load_offer_rows
 
 
 def _on_demand(sku: str, usd: str, unit: str = "Hrs") -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from cost.estimate import Item, estimate
-from cost.prices import ASSUMPTIONS
-from cost.usage import USAGE_DIR, USAGE_KEYS, UsageError, load_usage, parse_usage, usage_for_stack
+from eksplatform.cost.estimate import Item, estimate
+from eksplatform.cost.prices import ASSUMPTIONS
+from eksplatform.cost.usage import USAGE_DIR, USAGE_KEYS, UsageError, load_usage, parse_usage, usage_for_stack
 
 
 def _nat(name: str = "nat-a") -> Item:

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from components.config import parse_stack_config, read_stack_file
 from docgen import config_reference, stacks
 from docgen.blocks import end_marker, replace_block, start_marker
 from docgen.pages import BLOCKS, DOCS, rendered_pages
-from preflight.synth import PROJECT_ROOT, synth
+from eksplatform.components.config import parse_stack_config, read_stack_file
+from eksplatform.preflight.synth import PROJECT_ROOT, synth
 from tests.conftest import synthesized
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 LINK = re.compile(r"\]\(([^)#\s]+)(#[^)]*)?\)")
 PAGES = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))]

@@ -11,7 +11,7 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
-from ops import __main__ as ops_main
+from eksplatform.ops import __main__ as ops_main
 
 
 @functools.cache

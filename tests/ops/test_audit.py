@@ -1,4 +1,4 @@
-"""`python -m ops audit` end to end against moto, with resources made to match a stack's outputs."""
+"""`eksplatform-ops audit` end to end against moto, with resources made to match a stack's outputs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ops.__main__ import main
+from eksplatform.ops.__main__ import main
 
 REGION = "us-east-1"
 

@@ -1,4 +1,4 @@
-"""`python -m ops failover` end to end against moto.
+"""`eksplatform-ops failover` end to end against moto.
 
 moto has no SwitchoverGlobalCluster or FailoverGlobalCluster, and its RemoveFromGlobalCluster
 leaves the member in place: those three calls are answered by botocore's Stubber (which also
@@ -23,11 +23,11 @@ import pytest
 from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 
-from ops import __main__ as ops_main
-from ops import clients as ops_clients
-from ops.__main__ import main
-from ops.exits import Exit
-from ops.failover import TARGET_SECONDS, Timeline
+from eksplatform.ops import __main__ as ops_main
+from eksplatform.ops import clients as ops_clients
+from eksplatform.ops.__main__ import main
+from eksplatform.ops.exits import Exit
+from eksplatform.ops.failover import TARGET_SECONDS, Timeline
 
 PRIMARY, SECONDARY, THIRD = "us-east-1", "eu-west-1", "ap-southeast-1"
 GLOBAL = "platform-prod"
@@ -227,7 +227,7 @@ def test_a_planned_switchover_ends_when_the_global_cluster_has_settled(
     assert f"Now writing: {SECONDARY} (platform-prod-euw1) for {GLOBAL}." in out
     assert (
         f"The stack config names {PRIMARY} as primary: leave it so, and switch back with "
-        f"`python -m ops failover <outputs> --to {PRIMARY}`" in out
+        f"`eksplatform-ops failover <outputs> --to {PRIMARY}`" in out
     )
     assert "global writer endpoint" not in out  # not exported by this stack: not mentioned
 

@@ -14,8 +14,8 @@ from typing import Any
 import botocore
 import pytest
 
-from ops.exits import FailedError, InputError
-from ops.query import Endpoint, NotRunError, ca_context, pg8000_select_one, tcp_connect
+from eksplatform.ops.exits import FailedError, InputError
+from eksplatform.ops.query import Endpoint, NotRunError, ca_context, pg8000_select_one, tcp_connect
 
 ENDPOINT = Endpoint("127.0.0.1", 0, "platform", "platform_admin", "drill-only")
 

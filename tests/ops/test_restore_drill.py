@@ -1,4 +1,4 @@
-"""`python -m ops restore-drill` end to end against moto: restore, instance, query, cleanup, report.
+"""`eksplatform-ops restore-drill` end to end against moto: restore, instance, query, cleanup, report.
 
 moto answers the RDS calls (its copies are `available` at once); a recording wrapper keeps every
 call and can change what the drill sees: a copy in another state, a password change pending, an
@@ -22,13 +22,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from ops import __main__ as ops_main
-from ops import clients as ops_clients
-from ops import query as ops_query
-from ops.__main__ import main
-from ops.exits import Exit
-from ops.query import Endpoint, NotRunError
-from ops.restore_drill import DrillReport, QueryOutcome, Step
+from eksplatform.ops import __main__ as ops_main
+from eksplatform.ops import clients as ops_clients
+from eksplatform.ops import query as ops_query
+from eksplatform.ops.__main__ import main
+from eksplatform.ops.exits import Exit
+from eksplatform.ops.query import Endpoint, NotRunError
+from eksplatform.ops.restore_drill import DrillReport, QueryOutcome, Step
 
 REGION = "us-east-1"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/platform"

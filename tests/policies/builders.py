@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.catalog import ALL_RULES
-from policies.rule import Resource
+from eksplatform.policies.catalog import ALL_RULES
+from eksplatform.policies.rule import Resource
 
 
 def rule(name: str) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from policies.rule import UNKNOWN, Resource, Rule, StackRule
+from eksplatform.policies.rule import UNKNOWN, Resource, Rule, StackRule
 from tests.policies.builders import make, rule
 
 EAST = "urn:pulumi:prod::platform::pulumi:providers:kubernetes::us-east-1-cluster-k8s"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.rule import UNKNOWN, Resource
+from eksplatform.policies.rule import UNKNOWN, Resource
 from tests.policies.builders import make, rule, urns
 
 EAST = "urn:pulumi:prod::platform::pulumi:providers:kubernetes::us-east-1-cluster-k8s"
@@ -671,7 +671,7 @@ def test_a_member_is_matched_by_its_property_dependency_or_its_value_never_by_an
 
 
 def test_remediation_leaves_windows_pods_alone() -> None:
-    from policies.catalog import RESOURCE_RULES
+    from eksplatform.policies.catalog import RESOURCE_RULES
 
     (restricted,) = [r for r in RESOURCE_RULES if r.name == "noroot-kubernetes-pod-security-restricted"]
     assert restricted.remedy is not None

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from capacity.fit import MANDATORY_SCENARIOS, check
-from policies.catalog import RESOURCE_RULES, STACK_RULES
-from policies.rule import UNKNOWN, Resource
-from policies.rules.capacity import capacity_items
+from eksplatform.capacity.fit import MANDATORY_SCENARIOS, check
+from eksplatform.policies.catalog import RESOURCE_RULES, STACK_RULES
+from eksplatform.policies.rule import UNKNOWN, Resource
+from eksplatform.policies.rules.capacity import capacity_items
 from tests.conftest import synthesized
 from tests.policies.views import resources_of
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from policies import stack_config
-from policies.catalog import ALL_RULES
-from policies.config_check import document_problems
+from eksplatform.policies import stack_config
+from eksplatform.policies.catalog import ALL_RULES
+from eksplatform.policies.config_check import document_problems
 
 
 def test_a_typo_in_a_setting_is_named_with_a_suggestion() -> None:

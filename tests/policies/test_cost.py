@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-import cost.usage as usage_module
-from components.config import read_stack_file
-from policies.pack import from_stack
-from policies.rule import Resource
-from policies.rules.cost import COST_STACK_RULES, stack_estimate
-from policies.servicer import STACK_NAME_SENT
-from preflight.export import export_document, read_state
-from preflight.report import estimate_state
-from preflight.synth import PROJECT_ROOT
+import eksplatform.cost.usage as usage_module
+from eksplatform.components.config import read_stack_file
+from eksplatform.policies.pack import from_stack
+from eksplatform.policies.rule import Resource
+from eksplatform.policies.rules.cost import COST_STACK_RULES, stack_estimate
+from eksplatform.policies.servicer import STACK_NAME_SENT
+from eksplatform.preflight.export import export_document, read_state
+from eksplatform.preflight.report import estimate_state
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.policies.views import resources_of
 

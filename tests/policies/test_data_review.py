@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from policies.rule import UNKNOWN, Resource
-from policies.rules.data import _schedule_days
+from eksplatform.policies.rule import UNKNOWN, Resource
+from eksplatform.policies.rules.data import _schedule_days
 from tests.policies.builders import make, rule, urns
 
 PASSWORD = "urn:pulumi:prod::platform::random:index/randomPassword:RandomPassword::"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from policies.catalog import ALL_RULES
-from policies.docs import PAGE, START, rendered, table
+from eksplatform.policies.catalog import ALL_RULES
+from eksplatform.policies.docs import PAGE, START, rendered, table
 
 
 def test_the_policy_table_is_current() -> None:
     text = PAGE.read_text()
-    assert text == rendered(text), "the policy table is stale: run `python -m policies.docs`"
+    assert text == rendered(text), "the policy table is stale: run `python -m eksplatform.policies.docs`"
 
 
 def test_the_table_has_a_row_per_policy_with_its_control_and_levels() -> None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from preflight.analyze import analyze, read_policy_config
-from preflight.export import State, StateResource, export_document, read_state
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.analyze import analyze, read_policy_config
+from eksplatform.preflight.export import State, StateResource, export_document, read_state
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 
 PACK = PROJECT_ROOT / "policies"

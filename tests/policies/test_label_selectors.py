@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from policies.label_selectors import matches, selects_any_object, selects_everything
-from policies.rule import UNKNOWN
+from eksplatform.policies.label_selectors import matches, selects_any_object, selects_everything
+from eksplatform.policies.rule import UNKNOWN
 
 LABELS = {"app": "lang-c", "tier": "sandbox"}
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from policies.rule import UNKNOWN, Resource
+from eksplatform.policies.rule import UNKNOWN, Resource
 from tests.conftest import synthesized
 from tests.policies.builders import rule
 from tests.policies.views import resources_of

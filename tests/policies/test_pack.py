@@ -10,10 +10,10 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from policies.catalog import ALL_RULES, PACK_NAME
-from policies.publish import pinned_requirements
-from preflight.analyze import pack_command, running_pack
-from preflight.synth import PROJECT_ROOT
+from eksplatform.policies.catalog import ALL_RULES, PACK_NAME
+from eksplatform.policies.publish import pinned_requirements
+from eksplatform.preflight.analyze import pack_command, running_pack
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -198,11 +198,14 @@ def test_the_pack_runs_without_sys_path_edits_from_the_projects_install() -> Non
     """#22 item 5: the CLI runs the folder with the project's virtualenv, which requirements.txt
     fills with pulumi-policy and this checkout (`-e .`); the package list covers every module."""
     main = (PROJECT_ROOT / "policies" / "__main__.py").read_text()
-    assert "sys.path" not in main.replace("Nothing edits sys.path", "") and "from policies.pack import serve" in main
+    assert (
+        "sys.path" not in main.replace("Nothing edits sys.path", "")
+        and "from eksplatform.policies.pack import serve" in main
+    )
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     packages = set(project["tool"]["setuptools"]["packages"])
     folders = {
-        ".".join(init.parent.relative_to(PROJECT_ROOT).parts)
+        ".".join(("eksplatform", *init.parent.relative_to(PROJECT_ROOT).parts))
         for init in (PROJECT_ROOT / "policies").rglob("__init__.py")
     }
     assert folders <= packages

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from policies.pod_security import CHECKS, POD_TEMPLATE_PATHS, pod_template, violations
+from eksplatform.policies.pod_security import CHECKS, POD_TEMPLATE_PATHS, pod_template, violations
 from tests.shared import shared_path
 
 FIXTURES_PATH = "fixtures/pod-security/restricted-v1.36"

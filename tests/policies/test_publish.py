@@ -1,4 +1,4 @@
-"""The published pack runs the code it uploads (review finding 15): `python -m policies.publish`
+"""The published pack runs the code it uploads (review finding 15): `python -m eksplatform.policies.publish`
 stages one folder with the packages, pinned requirements and a virtualenv of its own."""
 
 from __future__ import annotations
@@ -9,29 +9,31 @@ import pytest
 import yaml
 from google.protobuf import empty_pb2
 
-from policies.publish import PACKAGES, PublishError, main, pinned_requirements, stage, version
-from preflight.analyze import running_pack
+from eksplatform.policies.publish import PACKAGE, PublishError, main, pinned_requirements, stage, version
+from eksplatform.preflight.analyze import running_pack
 
 
 def test_the_staged_folder_holds_everything_the_pack_runs(tmp_path: Path) -> None:
     staged = stage(tmp_path / "pack")
-    for package in PACKAGES:
-        assert (staged / package / "__init__.py").is_file(), package
-    assert (staged / "policies" / "config" / "prod.json").is_file()  # the stack files travel too
-    assert (staged / "__main__.py").read_text().count("from policies.pack import serve") == 1
+    package = staged / PACKAGE
+    for subpackage in ("components", "policies", "policies/rules", "capacity", "cost", "preflight"):
+        assert (package / subpackage / "__init__.py").is_file(), subpackage
+        assert not (package / subpackage).is_symlink(), subpackage
+    assert (package / "policies" / "config" / "prod.json").is_file()  # the stack files travel too
+    assert (staged / "__main__.py").read_text().count("from eksplatform.policies.pack import serve") == 1
     assert not list(staged.rglob("__pycache__"))
     manifest = yaml.safe_load((staged / "PulumiPolicy.yaml").read_text())
     assert manifest["version"] == version() == "0.1.0"
     assert manifest["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
     requirements = (staged / "requirements.txt").read_text().splitlines()
     assert requirements == pinned_requirements()
-    assert all("==" in line for line in requirements) and not any("platform-components" in r for r in requirements)
+    assert all("==" in line for line in requirements) and not any("eksplatform" in r for r in requirements)
 
 
 def test_the_staged_pack_imports_its_own_copy(tmp_path: Path) -> None:
     """Started as the CLI starts an installed pack, it serves the staged code, not an installed one."""
     staged = stage(tmp_path / "pack")
-    rules = staged / "policies" / "rules" / "encryption.py"
+    rules = staged / PACKAGE / "policies" / "rules" / "encryption.py"
     rules.write_text(rules.read_text().replace('"RDS instances and Aurora clusters', '"STAGED RDS instances', 1))
     with running_pack(staged) as analyzer:
         info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())

@@ -12,10 +12,10 @@ import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from policies.catalog import ALL_RULES
-from policies.pack import rewrapped
-from preflight.analyze import running_pack
-from preflight.synth import PROJECT_ROOT
+from eksplatform.policies.catalog import ALL_RULES
+from eksplatform.policies.pack import rewrapped
+from eksplatform.preflight.analyze import running_pack
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET = "1b47061264138c4ac30d75fd1eb44270"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from policies.catalog import ALL_RULES, RESOURCE_RULES, STACK_RULES
-from policies.rule import Resource, Rule, StackRule
+from eksplatform.policies.catalog import ALL_RULES, RESOURCE_RULES, STACK_RULES
+from eksplatform.policies.rule import Resource, Rule, StackRule
 
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 PROVIDER = {"region": "us-east-1", "defaultTags": '{"tags": ' + str(TAGS).replace("'", '"') + "}"}
@@ -1432,7 +1432,7 @@ UNKNOWING = [
 def test_a_field_not_known_yet_is_no_violation(rule_name: str, resource_type: str, key: str) -> None:
     """A rule that judges unknowns itself never reports a compliant baseline because one of its
     fields is not known during a preview."""
-    from policies.rule import UNKNOWN
+    from eksplatform.policies.rule import UNKNOWN
 
     props = copy.deepcopy(BASELINES[resource_type])
     props[key] = UNKNOWN

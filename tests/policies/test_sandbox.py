@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from components import language_manifests, sandbox_node
-from components.config import LanguageServicesConfig
-from policies.rule import Resource
+from eksplatform.components import language_manifests, sandbox_node
+from eksplatform.components.config import LanguageServicesConfig
+from eksplatform.policies.rule import Resource
 from tests.conftest import synthesized
 from tests.policies.builders import rule
 from tests.policies.views import resources_of

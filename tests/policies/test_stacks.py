@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from policies import stack_config
-from policies.catalog import ALL_RULES, RESOURCE_RULES, STACK_RULES
-from policies.rule import Resource, StackRule
+from eksplatform.policies import stack_config
+from eksplatform.policies.catalog import ALL_RULES, RESOURCE_RULES, STACK_RULES
+from eksplatform.policies.rule import Resource, StackRule
 from tests.conftest import synthesized
 from tests.policies.test_pod_security import FAILING, PASSING, needs_fixtures
 from tests.policies.views import resources_of

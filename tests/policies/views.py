@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from policies.rule import Resource
-from preflight.mocks import Registration
-from preflight.synth import Graph
+from eksplatform.policies.rule import Resource
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import Graph
 
 
 def view(registration: Registration, graph: Graph) -> Resource:

@@ -1,4 +1,4 @@
-"""`python -m preflight dev --base FILE`: the changes against a mutated base export in every format,
+"""`eksplatform-preflight dev --base FILE`: the changes against a mutated base export in every format,
 a bad base, and `--state` on an export (its wording and its stack outputs)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from preflight.__main__ import main
-from preflight.export import read_state
-from preflight.export_format import SECRET_SIG
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.__main__ import main
+from eksplatform.preflight.export import read_state
+from eksplatform.preflight.export_format import SECRET_SIG
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.preflight.test_cli import SARIF_SCHEMA, SARIF_SCHEMA_FIXTURE, run
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preflight.__main__ import main
-from preflight.analyze import Analysis
-from preflight.export import export_document, read_state
-from preflight.report import Run, render_json, render_markdown, render_text
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.__main__ import main
+from eksplatform.preflight.analyze import Analysis
+from eksplatform.preflight.export import export_document, read_state
+from eksplatform.preflight.report import Run, render_json, render_markdown, render_text
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 
 

@@ -1,4 +1,4 @@
-"""`python -m preflight`: synth, analysis through the real pack over gRPC, reports and exit codes."""
+"""`eksplatform-preflight`: synth, analysis through the real pack over gRPC, reports and exit codes."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-import cost.usage as usage_module
-from preflight.__main__ import main
-from preflight.export_format import SECRET_SIG
-from preflight.synth import PROJECT_ROOT
+import eksplatform.cost.usage as usage_module
+from eksplatform.preflight.__main__ import main
+from eksplatform.preflight.export_format import SECRET_SIG
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.helpers import plaintext_leaks
 from tests.shared import shared_path
@@ -369,7 +369,7 @@ def test_more_packs_can_be_run_side_by_side(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_a_node_pack_is_started_with_node(tmp_path: Path) -> None:
-    from preflight.analyze import pack_command
+    from eksplatform.preflight.analyze import pack_command
 
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: nodejs\n")
     assert pack_command(tmp_path) == ["node", str(tmp_path)]

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from preflight import comment
-from preflight.__main__ import main as preflight_main
+from eksplatform.preflight import comment
+from eksplatform.preflight.__main__ import main as preflight_main
 
 PROD_URN = "urn:pulumi:prod::platform::aws:rds/cluster:Cluster::db-{i}"
 

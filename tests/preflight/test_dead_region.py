@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight.dead_region import _waits_for, arguments, excluded, main
-from preflight.export import State, StateError, export_document, read_state
+from eksplatform.preflight.dead_region import _waits_for, arguments, excluded, main
+from eksplatform.preflight.export import State, StateError, export_document, read_state
 from tests.conftest import synthesized
 
 WEST = "eu-west-1"

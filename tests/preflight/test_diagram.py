@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from preflight.diagram import render_mermaid
-from preflight.export import export_document, read_state
+from eksplatform.preflight.diagram import render_mermaid
+from eksplatform.preflight.export import export_document, read_state
 from tests.conftest import synthesized
 
 

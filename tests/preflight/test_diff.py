@@ -1,4 +1,4 @@
-"""preflight/diff.py and preflight/replacements.py on small export documents: each rule by mutation."""
+"""eksplatform/preflight/diff.py and replacements.py on small export documents: each rule by mutation."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from preflight.diff import ABSENT, AFTER_APPLY, Diff, _ignored, cost_changes, diff, show
-from preflight.export import State, read_state
-from preflight.export_format import SECRET_SIG, SECRET_VALUE
-from preflight.replacements import AWS_RULES, STATEFUL, TF_AWS, rule_for
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.diff import ABSENT, AFTER_APPLY, Diff, _ignored, cost_changes, diff, show
+from eksplatform.preflight.export import State, read_state
+from eksplatform.preflight.export_format import SECRET_SIG, SECRET_VALUE
+from eksplatform.preflight.replacements import AWS_RULES, STATEFUL, TF_AWS, rule_for
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 
 STACK = "urn:pulumi:prod::shop::"
@@ -364,7 +364,9 @@ def test_cost_changes_per_resource_biggest_first() -> None:
 
 
 def test_the_diff_imports_nothing_of_pulumi() -> None:
-    probe = "import sys, preflight.diff; print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
+    probe = (
+        "import sys, eksplatform.preflight.diff; print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

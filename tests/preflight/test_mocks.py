@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 import pytest
 
-from components.providers import regional_aws_provider
+from eksplatform.components.providers import regional_aws_provider
 from tests.conftest import Harness
 from tests.helpers import decoded
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight.analyze import running_pack, runtime_problem
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.analyze import running_pack, runtime_problem
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 PACK = PROJECT_ROOT / "policies"
 

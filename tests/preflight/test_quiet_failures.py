@@ -6,13 +6,13 @@ import subprocess
 import sys
 import textwrap
 
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 FAILING_PROGRAM = textwrap.dedent(
     """
     import pulumi
     import pulumi_aws as aws
-    from preflight.synth import run_program
+    from eksplatform.preflight.synth import run_program
 
     def program():
         # An output that carries the error (as a missing stack-reference output does), used by

@@ -9,10 +9,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from preflight import sarif
-from preflight.analyze import Violation
-from preflight.export import State, StateResource
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight import sarif
+from eksplatform.preflight.analyze import Violation
+from eksplatform.preflight.export import State, StateResource
+from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.preflight.test_cli import SARIF_SCHEMA, SARIF_SCHEMA_FIXTURE, run
 
 STACK_URN = "urn:pulumi:dev::platform::pulumi:pulumi:Stack::platform-dev"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import empty_pb2
 
-from preflight.__main__ import DEFAULT_PACK
+from eksplatform.preflight.__main__ import DEFAULT_PACK
 from tests.conftest import SharedPacks
 
 

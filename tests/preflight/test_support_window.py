@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preflight import support_window
-from preflight.__main__ import main
-from preflight.support_window import check
-from preflight.synth import PROJECT_ROOT
+from eksplatform.preflight import support_window
+from eksplatform.preflight.__main__ import main
+from eksplatform.preflight.support_window import check
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 
 def stack(version: str = "1.35", support_type: str | None = None) -> dict[str, object]:

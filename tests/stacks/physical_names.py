@@ -12,8 +12,8 @@ import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
-from components.config import read_stack_file
-from preflight.synth import PROJECT_ROOT, Graph, synth
+from eksplatform.components.config import read_stack_file
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph, synth
 
 # Inputs that hold a physical name (camelCase, as registered).
 PHYSICAL_NAME_KEYS = (

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from preflight.mocks import Registration
-from preflight.synth import Graph, synth
+from eksplatform.preflight.mocks import Registration
+from eksplatform.preflight.synth import Graph, synth
 from tests.conftest import synthesized
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -20,7 +20,7 @@ def test_the_preview_after_the_first_up_shows_no_change(stack: str) -> None:
     """Every plain input of a second synth equals what the first left in the state.
 
     The mocks read values back as the provider does where it rewrites them (a global cluster
-    stores the full engine version AWS runs, preflight/mocks.py `_global_cluster`); a difference
+    stores the full engine version AWS runs, eksplatform/preflight/mocks.py `_global_cluster`); a difference
     here is a change, or an upgrade call, on every `pulumi up` after the first.
     """
     first, second = synthesized(stack), synth(stack)

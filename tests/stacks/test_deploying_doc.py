@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 
 from bootstrap.config import NAMESPACE, default_project_name, stack_name
-from components.config import DeployerConfig
-from preflight.synth import PROJECT_ROOT
+from eksplatform.components.config import DeployerConfig
+from eksplatform.preflight.synth import PROJECT_ROOT
 
 DOC = (PROJECT_ROOT / "docs" / "deploying.md").read_text()
 
@@ -34,13 +34,13 @@ def test_the_runner_label_names_the_bootstrap_project() -> None:
 
 
 def test_the_dead_region_procedure_uses_the_tool() -> None:
-    assert "python -m preflight.dead_region prod.json eu-west-1" in DOC
+    assert "python -m eksplatform.preflight.dead_region prod.json eu-west-1" in DOC
     assert "--refresh=false" in DOC and "--exclude-dependents" in DOC
 
 
 def test_the_dead_region_procedure_sets_the_switch_the_config_knows() -> None:
-    from components.config import StackConfig
-    from preflight.dead_region import config_commands
+    from eksplatform.components.config import StackConfig
+    from eksplatform.preflight.dead_region import config_commands
 
     assert "unreachable_regions" in StackConfig.model_fields
     set_switch, _ = config_commands("prod", "eu-west-1")

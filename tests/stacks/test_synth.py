@@ -9,11 +9,11 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.config import ConfigError, load_stack_file, pulumi_config_map, read_stack_file
-from components.providers import regional_aws_provider
-from components.zones import zone_id_prefix
-from policies.pod_security import pod_template, violations
-from preflight.synth import PROJECT_ROOT, Graph, run_program, synth
+from eksplatform.components.config import ConfigError, load_stack_file, pulumi_config_map, read_stack_file
+from eksplatform.components.providers import regional_aws_provider
+from eksplatform.components.zones import zone_id_prefix
+from eksplatform.policies.pod_security import pod_template, violations
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph, run_program, synth
 from tests.conftest import Harness, synthesized
 from tests.helpers import decoded, plaintext_leaks
 
@@ -106,7 +106,7 @@ def test_synth_is_repeatable(stack: str) -> None:
 def test_disable_default_providers_comes_from_the_project_file() -> None:
     graph = run_program(lambda: None)  # a program that registers nothing but the stack
     assert [r.type for r in graph] == ["pulumi:pulumi:Stack"]
-    from preflight.synth import project_config
+    from eksplatform.preflight.synth import project_config
 
     assert project_config(PROJECT_ROOT)["pulumi:disable-default-providers"] == ["*"]
 

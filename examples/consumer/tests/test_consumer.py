@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.synth import Graph, StackOutput, run_program, synth
+from eksplatform.preflight.synth import Graph, StackOutput, run_program, synth
 
 CONSUMER = Path(__file__).resolve().parents[1]
 PLATFORM_STACK = "acme/platform/dev"
@@ -100,7 +100,7 @@ def test_it_uses_only_the_public_components_api() -> None:
     modules = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
         alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
     }
-    assert {m.split(".")[0] for m in modules} <= {"typing", "pulumi", "pulumi_kubernetes", "components"}
+    assert {m.split(".")[0] for m in modules} <= {"typing", "pulumi", "pulumi_kubernetes", "eksplatform"}
     assert not any(
         name.startswith("_")
         for node in ast.walk(tree)

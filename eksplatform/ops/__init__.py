@@ -1,0 +1,1 @@
+"""Runbooks that operate a deployed platform through boto3 (`eksplatform-ops <command>`)."""

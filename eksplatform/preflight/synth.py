@@ -1,0 +1,213 @@
+"""Run a Pulumi program under the mocks and return what it registered.
+
+`run_program(fn, ...)` is the one place that sets the Pulumi runtime up and tears it down:
+a fresh event loop, `reset_options()`, `set_mocks(...)`, `set_all_config(...)`, the program,
+then every outstanding RPC awaited before anything is read. Tests use it through the
+`harness` fixture; `synth(stack)` uses it to run `__main__.py` with a stack file's config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import reset_options, set_all_config, set_mocks
+from pulumi.runtime.mocks import MockCallArgs
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from eksplatform.components.config import pulumi_config_map, read_stack_file
+from eksplatform.preflight.mocks import PlatformMocks, RecordingMonitor, Registration, unwrap_secrets
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class StackOutput:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class Graph:
+    """Everything a program registered (the stack first, then by URN), with lookups for tests."""
+
+    project: str
+    stack: str
+    registrations: list[Registration]
+    outputs: dict[str, StackOutput] = field(default_factory=dict)
+    invokes: list[MockCallArgs] = field(default_factory=list)
+    """Every invoke (data source lookup) the program made, in call order."""
+
+    def __iter__(self) -> Iterator[Registration]:
+        return iter(self.registrations)
+
+    def __len__(self) -> int:
+        return len(self.registrations)
+
+    @property
+    def resources(self) -> list[Registration]:
+        """Everything but the stack itself."""
+        return [r for r in self.registrations if r.type != "pulumi:pulumi:Stack"]
+
+    def by_type(self, type_token: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_token]
+
+    def one(self, type_token: str, name: str | None = None) -> Registration:
+        """The single registration of a type (and name); fails clearly when there are 0 or 2+."""
+        found = [r for r in self.by_type(type_token) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.by_type(type_token)]
+            raise LookupError(f"expected one {type_token} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+    def get(self, urn: str) -> Registration:
+        for registration in self.registrations:
+            if registration.urn == urn:
+                return registration
+        raise LookupError(f"no resource with URN {urn}")
+
+    def children(self, parent: Registration) -> list[Registration]:
+        return [r for r in self.registrations if r.parent == parent.urn]
+
+    def ancestors(self, registration: Registration) -> list[Registration]:
+        """Parent, grandparent, ... up to the stack."""
+        chain: list[Registration] = []
+        while registration.parent:
+            registration = self.get(registration.parent)
+            chain.append(registration)
+        return chain
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    project: str = "platform",
+    stack: str = "test",
+    config: Mapping[str, str] | None = None,
+    stack_references: Mapping[str, Mapping[str, StackOutput]] | None = None,
+) -> Graph:
+    """Run `program` under the mocks and return every registration once all RPCs finished.
+
+    `stack_references` answers `pulumi.StackReference(name)`: per stack name, its outputs.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    mocks = PlatformMocks(stack_references)
+    monitor = RecordingMonitor(mocks)
+    failed = True
+    try:
+        reset_options()
+        set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        set_all_config(dict(config or {}))
+        _sync_await(run_pulumi_func(program))
+        outputs = _stack_outputs()
+        # The SDK registers from worker threads, so arrival order varies from run to run; URN
+        # order (the stack first) makes every report and comparison repeatable.
+        registrations = sorted(monitor.registrations, key=lambda r: (r.type != "pulumi:pulumi:Stack", r.urn))
+        graph = Graph(
+            project=project, stack=stack, registrations=registrations, outputs=outputs, invokes=list(mocks.calls)
+        )
+        failed = False
+        return graph
+    finally:
+        if failed:
+            # The error reached the caller; the outputs that carried it are left unawaited and
+            # would each print "Future exception was never retrieved" when collected.
+            for abandoned in {loop, *monitor.thread_loops}:
+                abandoned.set_exception_handler(_unless_abandoned_output)
+        set_all_config({})
+        reset_options()
+        _close(loop)
+        for thread_loop in monitor.thread_loops - {loop}:
+            if not thread_loop.is_running() and not thread_loop.is_closed():
+                thread_loop.close()
+
+
+def _stack_outputs() -> dict[str, StackOutput]:
+    """Resolve what the program passed to `pulumi.export`, keeping whether each is secret."""
+    root = get_root_resource()
+    exported: dict[str, Any] = getattr(root, "outputs", {}) or {}
+    resolved: dict[str, StackOutput] = {}
+    for name, value in exported.items():
+        output = pulumi.Output.from_input(value)
+        resolved[name] = StackOutput(
+            value=unwrap_secrets(_sync_await(output.future())),
+            secret=bool(_sync_await(output.is_secret())),
+        )
+    return resolved
+
+
+def _unless_abandoned_output(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's default handler, minus the unawaited futures of a program that already failed."""
+    if str(context.get("message", "")).startswith("Future exception was never retrieved"):
+        return
+    loop.default_exception_handler(context)
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def project_name(project_dir: Path) -> str:
+    document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    return str(document["name"])
+
+
+def project_config(project_dir: Path) -> dict[str, Any]:
+    """Values set in Pulumi.yaml's `config:` (declarations with only a type carry no value)."""
+    document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    values: dict[str, Any] = {}
+    for key, declaration in (document.get("config") or {}).items():
+        if isinstance(declaration, Mapping):
+            if "value" in declaration:
+                values[key] = declaration["value"]
+            elif "default" in declaration:
+                values[key] = declaration["default"]
+        else:
+            values[key] = declaration
+    return values
+
+
+def synth(
+    stack: str,
+    *,
+    project_dir: Path = PROJECT_ROOT,
+    config_file: Path | None = None,
+    stack_values: Mapping[str, Any] | None = None,
+) -> Graph:
+    """Run the project's `__main__.py` with `Pulumi.<stack>.yaml` (or `config_file`) under the mocks.
+
+    `stack_values` replaces the stack file: its keys as the file holds them (`platform:regions`),
+    for runs with an edited copy of a stack's config.
+    """
+    project = project_name(project_dir)
+    raw = project_config(project_dir)
+    if stack_values is None:
+        stack_values = read_stack_file(config_file or project_dir / f"Pulumi.{stack}.yaml")
+    raw.update(stack_values)
+    # Project-level keys without a namespace belong to the project, as the engine reads them.
+    config = pulumi_config_map({key if ":" in key else f"{project}:{key}": value for key, value in raw.items()})
+    main = project_dir / "__main__.py"
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    return run_program(
+        lambda: runpy.run_path(str(main), run_name="__main__"),
+        project=project,
+        stack=stack,
+        config=config,
+    )

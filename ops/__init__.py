@@ -1,1 +1,0 @@
-"""Runbooks that operate a deployed platform through boto3 (`python -m ops <command>`)."""

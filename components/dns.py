@@ -24,15 +24,14 @@ Several regions:
 Route 53 is global; pass any region's provider (the platform passes the primary's).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from eksplatform.components.inputs import to_args
 from eksplatform.components.writer_health import WriterAlarm
 
 HEALTH_CHECK_INTERVAL_SECONDS = 10
@@ -56,15 +55,22 @@ def entry_names(domain: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class GlobalDnsArgs:
+    """The platform's domain, its hosted zone, and every region's public entry."""
+
+    # A setting with a default is typed `X | None = None` (None: the default): Pulumi's component
+    # analyzer marks an input optional only when its type admits None (docs/other-languages.md).
     domain: str
+    """The platform's domain: clients use `api.<domain>` and `primary.<domain>`."""
     zone_id: pulumi.Input[str]
+    """The Route 53 hosted zone of `domain` (made by the primary Region)."""
     endpoints: Mapping[str, pulumi.Input[str]]
     """Per region (in order, primary first), the hostname of its public entry."""
     primary_region: str
+    """The region that holds the database writer at first; one of `endpoints`."""
     health_path: str
     """The path the backends answer on every entry (Route 53's entry checks request it)."""
-    writer_alarms: Mapping[str, WriterAlarm] = field(default_factory=dict)
-    """Per region, the alarm that is OK only where the database writer is (several regions)."""
+    writer_alarms: Mapping[str, WriterAlarm] | None = None
+    """Per region, the alarm that is OK only where the database writer is (several regions; default: none)."""
 
     def __post_init__(self) -> None:
         if not self.endpoints:
@@ -73,21 +79,30 @@ class GlobalDnsArgs:
             raise DnsArgsError(f"primary_region {self.primary_region!r} is not among {list(self.endpoints)}")
         if not self.health_path.startswith("/"):
             raise DnsArgsError(f"health_path {self.health_path!r}: a path starting with '/'")
-        if len(self.endpoints) > 1 and set(self.writer_alarms) != set(self.endpoints):
+        if len(self.endpoints) > 1 and set(self.alarms) != set(self.endpoints):
             raise DnsArgsError(
-                f"writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.writer_alarms)}"
+                f"writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.alarms)}"
             )
+
+    @property
+    def alarms(self) -> Mapping[str, WriterAlarm]:
+        return self.writer_alarms or {}
 
 
 class GlobalDns(pulumi.ComponentResource):
+    """The platform's public names: `api.<domain>` by latency, `primary.<domain>` following the database writer."""
+
     latency_name: str
+    """`api.<domain>`: the nearest healthy region's entry."""
     writer_name: str
+    """`primary.<domain>`: the entry of the region that holds the database writer."""
     health_check_ids: dict[str, pulumi.Output[str]]
     """Per region, the entry's HTTPS health check (several regions only)."""
     writer_health_check_ids: dict[str, pulumi.Output[str]]
     """Per region, the health check that passes only where the database writer is (several regions only)."""
 
     def __init__(self, name: str, args: GlobalDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(GlobalDnsArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:GlobalDns", name, None, opts)
         self._args = args
         self.latency_name, self.writer_name = entry_names(args.domain)
@@ -129,7 +144,7 @@ class GlobalDns(pulumi.ComponentResource):
             self.health_check_ids[region] = entry.id
             self._latency_record(name, region, hostname, health_check_id=entry.id)
         for region, hostname in args.endpoints.items():
-            alarm = args.writer_alarms[region]
+            alarm = args.alarms[region]
             writer = aws.route53.HealthCheck(
                 f"{name}-{region}-writer",
                 type="CLOUDWATCH_METRIC",

@@ -17,8 +17,6 @@ is one per registry, that is per account (`PutReplicationConfiguration` replaces
 configuration), and it copies every push to the other regions.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -28,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 
 from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.inputs import to_args
 from eksplatform.components.kms import customer_managed_key
 
 # ECR repository names (ECR API reference, CreateRepository, repositoryName): 2-256 characters.
@@ -36,6 +35,8 @@ _REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[
 # repository filters each (ECR API reference, ReplicationConfiguration / ReplicationRule).
 MAX_DESTINATIONS = 25
 MAX_FILTERS = 100
+DEFAULT_KEEP_IMAGES = 50
+DEFAULT_UNTAGGED_EXPIRY_DAYS = 7
 _ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<path>.+)$")
 
 
@@ -55,14 +56,18 @@ def ecr_repository(image: str) -> tuple[str, str, str] | None:
 
 @dataclass(frozen=True)
 class ImageRegistryArgs:
+    """The repositories of one region's registry and how long their images stay."""
+
+    # A setting with a default is typed `X | None = None` (None: the default): Pulumi's component
+    # analyzer marks an input optional only when its type admits None (docs/other-languages.md).
     repositories: Sequence[str]
     """Repository names, e.g. `platform/lang-python`."""
-    keep_images: int = 50
-    """Images each repository keeps (the newest); older ones expire."""
-    untagged_expiry_days: int = 7
-    """Untagged images (left behind by failed or superseded pushes) expire after this many days."""
-    protect: bool = False
-    """Protect the repositories and their key (prod): a deleted repository loses its images."""
+    keep_images: int | None = None
+    """Images each repository keeps (the newest); older ones expire. Default: 50."""
+    untagged_expiry_days: int | None = None
+    """Untagged images (left behind by failed or superseded pushes) expire after this many days. Default: 7."""
+    protect: bool | None = None
+    """Protect the repositories and their key (prod): a deleted repository loses its images. Default: false."""
 
     def __post_init__(self) -> None:
         if not self.repositories:
@@ -77,10 +82,18 @@ class ImageRegistryArgs:
             raise ImageRegistryError(f"repositories: {list(self.repositories)} names a repository twice")
         if len(self.repositories) > MAX_FILTERS:
             raise ImageRegistryError(f"repositories: one replication rule filters at most {MAX_FILTERS} repositories")
-        if self.keep_images < 1:
+        if self.kept_images < 1:
             raise ImageRegistryError("keep_images: keep at least 1 image")
-        if self.untagged_expiry_days < 1:
+        if self.untagged_expiry < 1:
             raise ImageRegistryError("untagged_expiry_days: at least 1 day")
+
+    @property
+    def kept_images(self) -> int:
+        return DEFAULT_KEEP_IMAGES if self.keep_images is None else self.keep_images
+
+    @property
+    def untagged_expiry(self) -> int:
+        return DEFAULT_UNTAGGED_EXPIRY_DAYS if self.untagged_expiry_days is None else self.untagged_expiry_days
 
 
 def lifecycle_policy(keep_images: int, untagged_expiry_days: int) -> str:
@@ -123,7 +136,9 @@ class ImageRegistry(pulumi.ComponentResource):
     """The CMK that encrypts the repositories."""
 
     def __init__(self, name: str, args: ImageRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(ImageRegistryArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:ImageRegistry", name, None, opts)
+        protect = bool(args.protect)
         context = AwsContext.of(self)
         self.key = customer_managed_key(
             f"{name}-key",
@@ -131,9 +146,9 @@ class ImageRegistry(pulumi.ComponentResource):
             context=context,
             parent=self,
             alias=f"{name}/ecr",
-            protect=args.protect,
+            protect=protect,
         )
-        policy = lifecycle_policy(args.keep_images, args.untagged_expiry_days)
+        policy = lifecycle_policy(args.kept_images, args.untagged_expiry)
         self.repositories: dict[str, aws.ecr.Repository] = {}
         for repository in args.repositories:
             suffix = repository.replace("/", "-")
@@ -147,7 +162,7 @@ class ImageRegistry(pulumi.ComponentResource):
                 ],
                 # Deleting a repository with images fails unless forced: never force.
                 force_delete=False,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=protect),
             )
             aws.ecr.LifecyclePolicy(
                 f"{name}-{suffix}-lifecycle",

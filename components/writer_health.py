@@ -23,8 +23,6 @@ to the alarm's settings reaches Route 53 only through a new alarm: the alarm's n
 hash of its settings, so a change replaces the alarm and updates the health check's alarm name.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from dataclasses import dataclass
@@ -70,7 +68,9 @@ class WriterAlarm:
     """The alarm Route 53 reads for one region: OK while that region's cluster holds the writer."""
 
     name: pulumi.Input[str]
+    """The CloudWatch alarm's name."""
     region: str
+    """The region the alarm is in (the region of its Aurora cluster)."""
 
 
 def writer_alarm(

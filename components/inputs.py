@@ -1,0 +1,176 @@
+"""Turn the plain dict a component receives from another language into its Args dataclass.
+
+Pulumi's component provider host (`pulumi.provider.experimental`, docs/other-languages.md) calls
+`Component(name, args, opts)` with `args` as a dict: schema names already mapped back to the
+Python field names, nested types as dicts, enums as Enum members, integers as ints (lists and
+maps of integers arrive as floats), and values another resource produces as `pulumi.Output`s.
+`to_args(ArgsClass, args)` at the top of a component's `__init__` rebuilds the dataclass, so the
+component's code and validation are the same for Python callers and for every other language.
+
+Every error is an `ArgsError` (a `pulumi.RunError`: Pulumi prints the message, not a traceback)
+that names the field as `args.<path>`, e.g. `args.subnets[2].cidr`.
+
+A leaf module: it imports nothing from the project.
+"""
+
+import dataclasses
+import enum
+import inspect
+import sys
+import types
+import typing
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import pulumi
+
+T = TypeVar("T")
+
+
+class ArgsError(pulumi.RunError, ValueError):
+    """A component's args do not fit its Args type; the message names the field (`args.<path>`)."""
+
+
+def to_args(cls: type[T], value: T | Mapping[str, Any]) -> T:
+    """`value` itself when it already is a `cls`; else `cls` built from the mapping `value`."""
+    if isinstance(value, cls):
+        return value
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"to_args: {cls!r} is not a dataclass")
+    if not isinstance(value, Mapping):
+        raise ArgsError(f"args: expected {cls.__name__} or a mapping of its fields, got {type(value).__name__}")
+    built: T = _dataclass(cls, value, "args")
+    return built
+
+
+def _dataclass(cls: type[T], value: Mapping[str, Any], path: str) -> T:
+    hints = _hints(cls)
+    fields = {field.name: field for field in dataclasses.fields(cls) if field.init}  # type: ignore[arg-type]
+    for key in value:
+        if key not in fields:
+            raise ArgsError(f"{path}.{key}: unknown field of {cls.__name__}{_hint(key, fields)}")
+    kwargs: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name in value:
+            kwargs[name] = _convert(hints[name], value[name], f"{path}.{name}")
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise ArgsError(f"{path}.{name}: missing required field of {cls.__name__}")
+    try:
+        return cls(**kwargs)
+    except ArgsError:
+        raise
+    except (ValueError, TypeError) as error:  # the Args' own validation, which names its setting
+        raise ArgsError(f"{path}: {error}") from None
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """The fields' types, with `from __future__ import annotations` strings resolved."""
+    # pulumi.Input[X] holds the forward reference "Output[T]", which the Args' module may not
+    # define; the module's own names come last so that they win.
+    namespace = {"Output": pulumi.Output, "T": T, **vars(sys.modules[cls.__module__])}
+    return typing.get_type_hints(cls, globalns=namespace)
+
+
+def _hint(key: str, fields: Mapping[str, Any]) -> str:
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+    if snake in fields:
+        return f" (did you mean {snake!r}? Python field names are snake_case)"
+    return f"; fields: {', '.join(fields)}"
+
+
+def _convert(tp: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        return _union(args, value, path)
+    if _is_unknown(value):
+        # A value another resource produces: only an Input field may take it.
+        raise ArgsError(f"{path}: must be a plain value known before deployment, not an Output")
+    if origin is typing.Literal:
+        if value not in args:
+            raise ArgsError(f"{path}: {value!r} is not one of {', '.join(repr(a) for a in args)}")
+        return value
+    if origin in (list, tuple, Sequence, typing.Sequence):
+        return _sequence(origin, args, value, path)
+    if origin in (dict, Mapping, typing.Mapping):
+        return _mapping(args, value, path)
+    if isinstance(tp, type):
+        return _class(tp, value, path)
+    return value  # a type this module does not know how to check: the Args' own validation does
+
+
+def _union(args: tuple[Any, ...], value: Any, path: str) -> Any:
+    if value is None:
+        if type(None) in args:
+            return None
+        raise ArgsError(f"{path}: must not be null")
+    if any(_is_output_type(arg) for arg in args) and _is_unknown(value):
+        return value  # a pulumi.Input field given an Output or awaitable: passes untouched
+    candidates = [arg for arg in args if arg is not type(None) and not _is_output_type(arg)]
+    if len(candidates) == 1:
+        return _convert(candidates[0], value, path)
+    errors: list[str] = []
+    for candidate in candidates:
+        try:
+            return _convert(candidate, value, path)
+        except ArgsError as error:
+            errors.append(str(error))
+    raise ArgsError(f"{path}: {value!r} fits none of its types ({'; '.join(errors)})")
+
+
+def _sequence(origin: Any, args: tuple[Any, ...], value: Any, path: str) -> Any:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ArgsError(f"{path}: expected a list, got {type(value).__name__}")
+    if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+        if args and len(args) != len(value):
+            raise ArgsError(f"{path}: expected {len(args)} items, got {len(value)}")
+        return tuple(_convert(arg, item, f"{path}[{i}]") for i, (arg, item) in enumerate(zip(args, value, strict=False)))
+    item_type = args[0] if args else Any
+    items = [_convert(item_type, item, f"{path}[{i}]") for i, item in enumerate(value)]
+    return tuple(items) if origin is tuple else items
+
+
+def _mapping(args: tuple[Any, ...], value: Any, path: str) -> dict[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise ArgsError(f"{path}: expected a map, got {type(value).__name__}")
+    key_type, value_type = args if args else (Any, Any)
+    return {
+        _convert(key_type, key, f"{path} key {key!r}"): _convert(value_type, item, f"{path}.{key}")
+        for key, item in value.items()
+    }
+
+
+def _class(tp: type, value: Any, path: str) -> Any:
+    if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
+        return value
+    if issubclass(tp, enum.Enum):
+        try:
+            return tp(value)
+        except ValueError:
+            allowed = ", ".join(repr(member.value) for member in tp)
+            raise ArgsError(f"{path}: {value!r} is not one of {allowed}") from None
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise ArgsError(f"{path}: expected a {tp.__name__} or a map of its fields, got {type(value).__name__}")
+        return _dataclass(tp, value, path)
+    if tp is int and isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
+        return int(value)  # numbers inside lists and maps cross the wire as floats
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    raise ArgsError(f"{path}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
+
+
+def _is_output_type(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    return tp is pulumi.Output or origin is pulumi.Output or origin is Awaitable or _is_forward_output(tp)
+
+
+def _is_forward_output(tp: Any) -> bool:
+    # pulumi.Input spells its Output member as the forward reference "Output[T]".
+    return isinstance(tp, typing.ForwardRef) and tp.__forward_arg__.startswith("Output[")
+
+
+def _is_unknown(value: Any) -> bool:
+    return isinstance(value, pulumi.Output) or inspect.isawaitable(value)

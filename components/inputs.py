@@ -126,7 +126,7 @@ def _sequence(origin: Any, args: tuple[Any, ...], value: Any, path: str) -> Any:
     if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
         if args and len(args) != len(value):
             raise ArgsError(f"{path}: expected {len(args)} items, got {len(value)}")
-        return tuple(_convert(arg, item, f"{path}[{i}]") for i, (arg, item) in enumerate(zip(args, value, strict=False)))
+        return tuple(_convert(arg, item, f"{path}[{i}]") for i, (arg, item) in enumerate(zip(args, value, strict=True)))
     item_type = args[0] if args else Any
     items = [_convert(item_type, item, f"{path}[{i}]") for i, item in enumerate(value)]
     return tuple(items) if origin is tuple else items

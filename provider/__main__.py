@@ -11,7 +11,7 @@ from pathlib import Path
 # The plugin runs from a clone of the repository: import `eksplatform` from its root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eksplatform.plugin import main  # noqa: E402
+from eksplatform.plugin import main
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,171 @@
+"""to_args: the dict Pulumi's component host passes becomes the component's Args, or an error naming the field."""
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pytest
+
+from eksplatform.components.inputs import ArgsError, to_args
+
+
+class Tier(enum.Enum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class Subnet:
+    cidr: str
+    tier: Tier = Tier.PRIVATE
+
+    def __post_init__(self) -> None:
+        if "/" not in self.cidr:
+            raise ValueError(f"cidr {self.cidr!r} has no prefix length")
+
+
+@dataclass(frozen=True)
+class Args:
+    name: str
+    count: int
+    subnets: Sequence[Subnet] = ()
+    by_zone: Mapping[str, Subnet] = field(default_factory=dict)
+    ratio: float = 1.0
+    enabled: bool = False
+    label: str | None = None
+    mode: Literal["fast", "safe"] = "safe"
+    vpc_id: pulumi.Input[str] | None = None
+    ports: list[int] = field(default_factory=list)
+    pair: tuple[str, int] | None = None
+    extra: Any = None
+
+
+def test_args_already_built_pass_through_as_the_same_object() -> None:
+    args = Args(name="a", count=1)
+    assert to_args(Args, args) is args
+
+
+def test_a_dict_becomes_the_dataclass_with_its_defaults() -> None:
+    assert to_args(Args, {"name": "a", "count": 2}) == Args(name="a", count=2)
+
+
+def test_nested_dataclasses_enums_lists_and_maps_are_rebuilt() -> None:
+    args = to_args(
+        Args,
+        {
+            "name": "a",
+            "count": 1,
+            "subnets": [{"cidr": "10.0.0.0/24", "tier": "public"}, {"cidr": "10.0.1.0/24"}],
+            "by_zone": {"use1-az1": {"cidr": "10.0.2.0/24", "tier": Tier.PUBLIC}},
+            "pair": ["x", 3],
+        },
+    )
+    assert args.subnets == [Subnet("10.0.0.0/24", Tier.PUBLIC), Subnet("10.0.1.0/24", Tier.PRIVATE)]
+    assert args.by_zone == {"use1-az1": Subnet("10.0.2.0/24", Tier.PUBLIC)}
+    assert args.pair == ("x", 3)
+
+
+def test_numbers_that_crossed_the_wire_as_floats_become_ints_where_the_field_is_an_int() -> None:
+    args = to_args(Args, {"name": "a", "count": 3.0, "ports": [443.0, 80], "ratio": 2})
+    assert args.count == 3 and type(args.count) is int
+    assert args.ports == [443, 80] and all(type(port) is int for port in args.ports)
+    assert args.ratio == 2.0 and type(args.ratio) is float
+
+
+def test_an_output_passes_untouched_into_an_input_field() -> None:
+    output = pulumi.Output.from_input("vpc-123")
+    assert to_args(Args, {"name": "a", "count": 1, "vpc_id": output}).vpc_id is output
+
+
+def test_an_awaitable_passes_untouched_into_an_input_field() -> None:
+    async def later() -> str:
+        return "vpc-123"
+
+    awaitable = later()
+    try:
+        assert to_args(Args, {"name": "a", "count": 1, "vpc_id": awaitable}).vpc_id is awaitable
+    finally:
+        awaitable.close()
+
+
+def test_a_plain_value_is_still_checked_in_an_input_field() -> None:
+    assert to_args(Args, {"name": "a", "count": 1, "vpc_id": "vpc-1"}).vpc_id == "vpc-1"
+    with pytest.raises(ArgsError, match=r"^args\.vpc_id: expected str, got int 5$"):
+        to_args(Args, {"name": "a", "count": 1, "vpc_id": 5})
+
+
+def test_an_output_in_a_plain_field_is_refused_by_name() -> None:
+    with pytest.raises(ArgsError, match=r"^args\.count: must be a plain value known before deployment"):
+        to_args(Args, {"name": "a", "count": pulumi.Output.from_input(1)})
+
+
+def test_any_takes_whatever_it_is_given() -> None:
+    value = object()
+    assert to_args(Args, {"name": "a", "count": 1, "extra": value}).extra is value
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"count": 1}, r"^args\.name: missing required field of Args$"),
+        ({"name": "a", "count": 1, "colour": "red"}, r"^args\.colour: unknown field of Args; fields: name, count"),
+        ({"name": "a", "count": 1, "byZone": {}}, r"^args\.byZone: unknown field of Args \(did you mean 'by_zone'\?"),
+        ({"name": "a", "count": "2"}, r"^args\.count: expected int, got str '2'$"),
+        ({"name": "a", "count": True}, r"^args\.count: expected int, got bool True$"),
+        ({"name": "a", "count": 1.5}, r"^args\.count: expected int, got float 1\.5$"),
+        ({"name": "a", "count": 1, "enabled": "yes"}, r"^args\.enabled: expected bool, got str 'yes'$"),
+        ({"name": None, "count": 1}, r"^args\.name: expected str, got NoneType None$"),
+        ({"name": "a", "count": 1, "mode": "quick"}, r"^args\.mode: 'quick' is not one of 'fast', 'safe'$"),
+        ({"name": "a", "count": 1, "subnets": "10.0.0.0/24"}, r"^args\.subnets: expected a list, got str$"),
+        ({"name": "a", "count": 1, "subnets": [{"tier": "public"}]}, r"^args\.subnets\[0\]\.cidr: missing required"),
+        (
+            {"name": "a", "count": 1, "subnets": [{"cidr": "10.0.0.0/24"}, {"cidr": "10.0.1.0/24", "tier": "dmz"}]},
+            r"^args\.subnets\[1\]\.tier: 'dmz' is not one of 'public', 'private'$",
+        ),
+        (
+            {"name": "a", "count": 1, "by_zone": {"z": {"cidr": "10.0.0.0"}}},
+            r"^args\.by_zone\.z: cidr '10\.0\.0\.0' has",
+        ),
+        ({"name": "a", "count": 1, "by_zone": ["z"]}, r"^args\.by_zone: expected a map, got list$"),
+        ({"name": "a", "count": 1, "subnets": ["10.0.0.0/24"]}, r"^args\.subnets\[0\]: expected a Subnet or a map"),
+        ({"name": "a", "count": 1, "ports": [80, "443"]}, r"^args\.ports\[1\]: expected int, got str '443'$"),
+        ({"name": "a", "count": 1, "pair": ["x"]}, r"^args\.pair: expected 2 items, got 1$"),
+    ],
+)
+def test_bad_input_names_the_field_path(value: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgsError, match=message):
+        to_args(Args, value)
+
+
+def test_errors_are_pulumi_run_errors_so_pulumi_prints_no_traceback() -> None:
+    with pytest.raises(pulumi.RunError):
+        to_args(Args, {"count": 1})
+
+
+def test_the_args_own_validation_runs_and_keeps_its_message() -> None:
+    with pytest.raises(ArgsError, match=r"^args: cidr 'x' has no prefix length$"):
+        to_args(Subnet, {"cidr": "x"})
+
+
+def test_args_that_are_neither_the_dataclass_nor_a_mapping_are_refused() -> None:
+    with pytest.raises(ArgsError, match=r"^args: expected Args or a mapping of its fields, got list$"):
+        to_args(Args, [])
+
+
+def test_only_dataclasses_can_be_built() -> None:
+    with pytest.raises(TypeError, match="not a dataclass"):
+        to_args(Tier, {"name": "x"})
+
+
+def test_string_annotations_resolve_including_pulumi_input() -> None:
+    """Args modules may still use `from __future__ import annotations` (the Python path)."""
+    from eksplatform.components.dns import GlobalDnsArgs
+    from tests.components import _future_args
+
+    output = pulumi.Output.from_input("zone")
+    built = to_args(_future_args.FutureArgs, {"zone_id": output, "sizes": [1.0]})
+    assert built.zone_id is output and built.sizes == [1]
+    dns = {"domain": "d", "zone_id": "z", "endpoints": {"r": "h"}, "primary_region": "r", "health_path": "/"}
+    assert to_args(GlobalDnsArgs, dns).zone_id == "z"

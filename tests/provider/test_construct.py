@@ -1,0 +1,103 @@
+"""Construct, in-process under the mocks: what the plugin does when another language builds a component.
+
+`ComponentProvider.construct` is the method the host's gRPC `Construct` calls once it has
+deserialized the request (pulumi/provider/experimental/server.py): it maps the schema's camelCase
+inputs to the Args' field names, checks the required ones, and calls `Component(name, dict, opts)`.
+Over gRPC `Construct` also needs the engine's resource monitor, which only the Pulumi CLI runs;
+here the mocks stand in for it, so the component and its children are recorded as a real
+`pulumi up` would register them.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.errors import InputPropertyError
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.server import ComponentInitError
+
+from eksplatform.components.providers import regional_aws_provider
+from eksplatform.plugin import PACKAGE_NAME, served_components
+from tests.conftest import Harness
+
+TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
+
+
+@pytest.fixture(scope="module")
+def provider() -> ComponentProvider:
+    return ComponentProvider(served_components(), PACKAGE_NAME)
+
+
+def construct(harness: Harness, provider: ComponentProvider, token: str, inputs: dict[str, Any]) -> Any:
+    states: list[Mapping[str, Any]] = []
+
+    def program() -> None:
+        aws_provider = regional_aws_provider("aws-us-east-1", region="us-east-1", tags=TAGS)
+        result = provider.construct("x", token, inputs, pulumi.ResourceOptions(provider=aws_provider))
+        states.append(result.state)
+
+    graph = harness.run(program)
+    return graph, states[0]
+
+
+def test_an_image_registry_from_another_language_registers_its_repositories(
+    harness: Harness, provider: ComponentProvider
+) -> None:
+    inputs = {"repositories": ["platform/lang-c", "platform/lang-python"], "keepImages": 5.0, "protect": True}
+    graph, state = construct(harness, provider, "platform:index:ImageRegistry", inputs)
+    component = graph.one("platform:index:ImageRegistry", "x")
+    repositories = graph.by_type("aws:ecr/repository:Repository")
+    assert sorted(r.inputs["name"] for r in repositories) == ["platform/lang-c", "platform/lang-python"]
+    assert all(r.parent == component.urn and r.protect for r in repositories)
+    policy = json.loads(
+        graph.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "x-platform-lang-c-lifecycle").inputs["policy"]
+    )
+    assert [rule["selection"]["countNumber"] for rule in policy["rules"]] == [7, 5]  # the default, and keepImages
+    assert set(state) == {"repositoryArns", "repositoryUrls", "keyArn"}
+
+
+def test_global_dns_from_another_language_rebuilds_its_nested_writer_alarms(
+    harness: Harness, provider: ComponentProvider
+) -> None:
+    inputs = {
+        "domain": "example.com",
+        "zoneId": "Z1",
+        "endpoints": {"us-east-1": "a.elb.amazonaws.com", "eu-west-1": "b.elb.amazonaws.com"},
+        "primaryRegion": "us-east-1",
+        "healthPath": "/healthz",
+        "writerAlarms": {
+            "us-east-1": {"name": "writer-use1", "region": "us-east-1"},
+            "eu-west-1": {"name": "writer-euw1", "region": "eu-west-1"},
+        },
+    }
+    graph, state = construct(harness, provider, "platform:index:GlobalDns", inputs)
+    checks = {r.name: r.inputs for r in graph.by_type("aws:route53/healthCheck:HealthCheck")}
+    assert checks["x-eu-west-1-writer"]["cloudwatchAlarmName"] == "writer-euw1"
+    assert checks["x-eu-west-1-writer"]["cloudwatchAlarmRegion"] == "eu-west-1"
+    assert state["latencyName"] == "api.example.com"
+
+
+def test_a_missing_required_input_is_named_by_its_schema_name(provider: ComponentProvider) -> None:
+    with pytest.raises(InputPropertyError) as raised:
+        provider.construct("x", "platform:index:ImageRegistry", {"keepImages": 5}, None)
+    assert raised.value.property_path == "repositories"
+
+
+def test_the_components_own_validation_reaches_the_caller_by_field(provider: ComponentProvider) -> None:
+    with pytest.raises(ComponentInitError, match=r"^args: keep_images: keep at least 1 image$"):
+        provider.construct("x", "platform:index:ImageRegistry", {"repositories": ["a/b"], "keepImages": 0}, None)
+
+
+def test_a_bad_nested_value_names_its_path(provider: ComponentProvider) -> None:
+    inputs = {
+        "domain": "example.com",
+        "zoneId": "Z1",
+        "endpoints": {"us-east-1": "a"},
+        "primaryRegion": "us-east-1",
+        "healthPath": "/healthz",
+        "writerAlarms": {"us-east-1": {"name": "w", "region": 3}},
+    }
+    with pytest.raises(ComponentInitError, match=r"^args\.writer_alarms\.us-east-1\.region: expected str, got int 3$"):
+        provider.construct("x", "platform:index:GlobalDns", inputs, None)

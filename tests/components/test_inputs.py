@@ -1,7 +1,8 @@
 """to_args: the dict Pulumi's component host passes becomes the component's Args, or an error naming the field."""
 
+import asyncio
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,6 +43,16 @@ class Args:
     extra: Any = None
 
 
+@pytest.fixture
+def output() -> Iterator[pulumi.Output[str]]:
+    """An Output needs an event loop to be made in; the host runs the component inside one."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield pulumi.Output.from_input("vpc-123")
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
 def test_args_already_built_pass_through_as_the_same_object() -> None:
     args = Args(name="a", count=1)
     assert to_args(Args, args) is args
@@ -74,8 +85,7 @@ def test_numbers_that_crossed_the_wire_as_floats_become_ints_where_the_field_is_
     assert args.ratio == 2.0 and type(args.ratio) is float
 
 
-def test_an_output_passes_untouched_into_an_input_field() -> None:
-    output = pulumi.Output.from_input("vpc-123")
+def test_an_output_passes_untouched_into_an_input_field(output: pulumi.Output[str]) -> None:
     assert to_args(Args, {"name": "a", "count": 1, "vpc_id": output}).vpc_id is output
 
 
@@ -96,9 +106,9 @@ def test_a_plain_value_is_still_checked_in_an_input_field() -> None:
         to_args(Args, {"name": "a", "count": 1, "vpc_id": 5})
 
 
-def test_an_output_in_a_plain_field_is_refused_by_name() -> None:
+def test_an_output_in_a_plain_field_is_refused_by_name(output: pulumi.Output[str]) -> None:
     with pytest.raises(ArgsError, match=r"^args\.count: must be a plain value known before deployment"):
-        to_args(Args, {"name": "a", "count": pulumi.Output.from_input(1)})
+        to_args(Args, {"name": "a", "count": output})
 
 
 def test_any_takes_whatever_it_is_given() -> None:
@@ -159,12 +169,11 @@ def test_only_dataclasses_can_be_built() -> None:
         to_args(Tier, {"name": "x"})
 
 
-def test_string_annotations_resolve_including_pulumi_input() -> None:
+def test_string_annotations_resolve_including_pulumi_input(output: pulumi.Output[str]) -> None:
     """Args modules may still use `from __future__ import annotations` (the Python path)."""
     from eksplatform.components.dns import GlobalDnsArgs
     from tests.components import _future_args
 
-    output = pulumi.Output.from_input("zone")
     built = to_args(_future_args.FutureArgs, {"zone_id": output, "sizes": [1.0]})
     assert built.zone_id is output and built.sizes == [1]
     dns = {"domain": "d", "zone_id": "z", "endpoints": {"r": "h"}, "primary_region": "r", "health_path": "/"}

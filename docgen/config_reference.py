@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from eksplatform.components.config import StackConfig
+from eksplatform.stack.config import StackConfig
 
 
 def _members(annotation: Any) -> list[Any]:

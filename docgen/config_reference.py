@@ -1,4 +1,4 @@
-"""The stack config reference: every key of `components.config.StackConfig`, from the model itself.
+"""The stack config reference: every key of `eksplatform.stack.config.StackConfig`, from the model itself.
 
 Each row is a key path as it is written in a stack file (camelCase), its type, its default and
 the field's description (or, for a nested section, its model's docstring).

@@ -1,4 +1,4 @@
-"""The deployer reaches every cluster: preflight's reachability check (policies/reachability.py)
+"""The deployer reaches every cluster: the reachability check (policies/reachability.py)
 as a mandatory stack policy, so `pulumi preview --policy-pack` refuses a stack whose `pulumi up`
 could create a cluster and then not reach it.
 

@@ -25,13 +25,14 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.replay import replay_program
-from eksplatform.components.config import MAX_GLOBAL_DATASTORE_REGIONS, read_stack_file
+from eksplatform.components.facts import MAX_GLOBAL_DATASTORE_REGIONS
 from eksplatform.policies.rule import Resource
 from eksplatform.policies.rules.capacity import CAPACITY_STACK_RULES
 from eksplatform.preflight.analyze import analyze, read_policy_config
 from eksplatform.preflight.export import State, export_document, read_state
 from eksplatform.preflight.report import capacity_state
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, run_program, synth
+from eksplatform.stack.loading import read_stack_file
 
 PACK = PROJECT_ROOT / "policies"
 

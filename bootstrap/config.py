@@ -1,6 +1,6 @@
 """The bootstrap's stack config (`platform-bootstrap:*` in bootstrap/Pulumi.<stack>.yaml), validated.
 
-Every error names its key, as the platform's own config does (components/config.py).
+Every error names its key, as the platform's own config does (eksplatform/stack/loading.py).
 """
 
 from __future__ import annotations
@@ -13,16 +13,9 @@ from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from eksplatform.components.config import (
-    LOG_RETENTION_DAYS,
-    REGION_AZ_COUNTS,
-    ConfigError,
-    ConfigIssue,
-    KeyedValueError,
-    _decode,
-    _issues_from,
-    _namespace_values,
-)
+from eksplatform.components.facts import LOG_RETENTION_DAYS, REGION_AZ_COUNTS
+from eksplatform.stack.errors import ConfigError, ConfigIssue, KeyedValueError
+from eksplatform.stack.loading import _decode, _issues_from, _namespace_values
 
 NAMESPACE = "platform-bootstrap"
 # One runner per account, each named for its environment: CodeBuild starts a build in every project

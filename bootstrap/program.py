@@ -9,7 +9,7 @@ import pulumi
 from bootstrap.config import BootstrapConfig
 from bootstrap.runner import Runner, RunnerArgs, pulumi_cli_version
 from bootstrap.vpn import AdminVpn, AdminVpnArgs
-from eksplatform.components.config import REGION_AZ_COUNTS
+from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.vpc import Vpc, VpcArgs
 

@@ -1,4 +1,5 @@
 """Pulumi components for a production Kubernetes platform on AWS.
 
-Import the pieces you need, e.g. `from eksplatform.components.config import load_stack_file`.
+Import the pieces you need, e.g. `from eksplatform.components.cluster import Cluster`; the stack file is read by
+`eksplatform.stack.loading`.
 """

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from eksplatform.components.config import AlertThresholds
+from eksplatform.stack.config import AlertThresholds
 
 Severity = Literal["critical", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning")

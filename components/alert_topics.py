@@ -15,8 +15,8 @@ from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
 from eksplatform.components.alert_rules import TOPIC_KINDS, TopicKind
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.config import NotificationConfig
 from eksplatform.components.kms import customer_managed_key, service_statement
+from eksplatform.stack.config import NotificationConfig
 
 
 class AlertTopics(pulumi.ComponentResource):

@@ -51,13 +51,15 @@ from eksplatform.components.cluster_autoscaler import (
     ClusterAutoscalerArgs,
     image_tag,
 )
-from eksplatform.components.config import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, ClusterConfig, EksAddon, NodeGroupConfig
+from eksplatform.components.facts import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, EksAddon
 from eksplatform.components.instance_types import architecture
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_group
 from eksplatform.components.offline import current
 from eksplatform.components.sandbox_node import RUNTIME_CLASS, RUNTIME_HANDLER, RUNTIME_OVERHEAD, user_data_base64
 from eksplatform.components.vpc import Vpc
+from eksplatform.environments import profile
+from eksplatform.stack.config import ClusterConfig, NodeGroupConfig
 
 SYSTEM_GROUP = "system"
 SANDBOX_GROUP = "sandbox"
@@ -202,7 +204,7 @@ class ClusterArgs:
             vpc_id=vpc.vpc_id,
             subnet_ids=vpc.private_subnet_ids,
             instance_tags=instance_tags,
-            deletion_protection=environment == "prod",
+            deletion_protection=profile(environment).eks_deletion_protection,
             system_image_repository_arns=system_image_repository_arns,
             sandbox_image_repository_arns=sandbox_image_repository_arns,
             autoscaler_image=autoscaler_image,

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from eksplatform.components.config import DeployerConfig
 from eksplatform.components.providers import regional_aws_provider
+from eksplatform.stack.config import DeployerConfig
 
 DEPLOYER_PROVIDER_NAME = "aws-deployer"
 
@@ -133,7 +133,7 @@ class DeployerSide:
 class DeployerConnection(pulumi.ComponentResource):
     """The deployer network as this stack knows it, and the provider of its region.
 
-    Its inputs are the bootstrap's outputs, so the reachability check (eksplatform/preflight/reachability.py)
+    Its inputs are the bootstrap's outputs, so the reachability check (policies/reachability.py)
     finds the deployer's CIDR, route tables and runner role in the stack's own resources.
     """
 

@@ -28,3 +28,11 @@ def registry_of(image: str) -> str:
     """The registry host of a reference (`docker.io` when it names none)."""
     first, _, rest = image.partition("/")
     return first if rest and ("." in first or ":" in first or first == "localhost") else "docker.io"
+
+
+def pinned_image(image: str) -> str:
+    """`image` if it is pinned (see `components/images.py`); a ValueError that says why otherwise."""
+    problem = image_problem(image)
+    if problem is not None:
+        raise ValueError(problem)
+    return image

@@ -37,8 +37,8 @@ import pulumi_kubernetes as k8s
 
 from eksplatform.components.certificates import validated_certificate
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
-from eksplatform.components.config import LATENCY_BUCKETS_SECONDS
 from eksplatform.components.dns import entry_names
+from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS
 from eksplatform.components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
 from eksplatform.components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
 from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server, default_deny

@@ -54,3 +54,20 @@ CATALOG: dict[str, CatalogEntry] = {
 
 # An extra service (not in the catalog) starts from these sizes unless its config says more.
 EXTRA_SERVICE_DEFAULTS = CatalogEntry("", "", "", "500m", "256Mi", "250m", "256Mi")
+
+
+@dataclass(frozen=True)
+class LanguageService:
+    """One language service as it will run: catalog defaults with the stack's overrides."""
+
+    name: str
+    title: str
+    image: str
+    min_replicas: int
+    max_replicas: int
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+    tmp_size: str
+    architecture: str | None

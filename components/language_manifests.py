@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from eksplatform.components.config import LanguageService, LanguageServicesConfig
+from eksplatform.components.language_catalog import LanguageService
 from eksplatform.components.pod_security_labels import MANAGED_BY, restricted_namespace_labels
 from eksplatform.components.quantity import parse_quantity
+from eksplatform.stack.config import LanguageServicesConfig
 
 PORT = 8080
 PORT_NAME = "http"

@@ -27,7 +27,9 @@ import pulumi_kubernetes as k8s
 
 from eksplatform.components import language_manifests as manifests
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SANDBOX_GROUP, SANDBOX_TOLERATION
-from eksplatform.components.config import SUPPORTED_KUBERNETES_VERSIONS, LanguageService, LanguageServicesConfig
+from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS
+from eksplatform.components.language_catalog import LanguageService
+from eksplatform.stack.config import LanguageServicesConfig
 
 SANDBOX_SCHEDULING = manifests.Scheduling(
     node_selector={NODE_GROUP_LABEL: SANDBOX_GROUP},

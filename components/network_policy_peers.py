@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksplatform.components.config import EKS_SERVICE_IPV4_CIDR
+from eksplatform.components.facts import EKS_SERVICE_IPV4_CIDR
 
 # CoreDNS: the `kube-dns` pods in kube-system (the EKS add-on's labels).
 KUBE_DNS: dict[str, Any] = {

@@ -48,7 +48,6 @@ from eksplatform.components.alert_rules import (
     rule_file,
 )
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.config import ObservabilityAddon, ObservabilityConfig
 from eksplatform.components.dashboards import (
     CONNECTION_FAILURES_METRIC,
     DATABASE_METRICS_NAMESPACE,
@@ -56,9 +55,12 @@ from eksplatform.components.dashboards import (
     RegionView,
     region_dashboard,
 )
+from eksplatform.components.facts import ObservabilityAddon
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
+from eksplatform.environments import profile
+from eksplatform.stack.config import ObservabilityConfig
 
 # Every group the add-on can write to (chart's Fluent Bit config, `log_group_name`, with
 # `auto_create_group true`, which would make a missing one unencrypted and kept forever): Fluent
@@ -183,7 +185,7 @@ class Observability(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._context = context = AwsContext.of(self)
-        prod = args.environment == "prod"
+        protect = profile(args.environment).protect_resources
 
         # --- metrics -------------------------------------------------------------------------
         metrics_key = customer_managed_key(
@@ -191,7 +193,7 @@ class Observability(pulumi.ComponentResource):
             description=f"Encrypts the Prometheus workspace of {args.cluster_name}",
             context=context,
             parent=self,
-            protect=prod,
+            protect=protect,
         )
         self.workspace = aws.amp.Workspace(
             f"{name}-metrics",
@@ -200,7 +202,7 @@ class Observability(pulumi.ComponentResource):
             # The collector tags its workspace; declaring the tag keeps it from showing as a diff
             # (provider docs for aws_prometheus_scraper, "Ignoring changes to Prometheus Workspace").
             tags={"AMPAgentlessScraper": ""},
-            opts=pulumi.ResourceOptions(parent=self, protect=prod),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         # The topics come from AlertTopics (made before the data stores, whose alarms use them).
         self.topics = dict(args.topics)
@@ -237,7 +239,7 @@ class Observability(pulumi.ComponentResource):
             parent=self,
         )
         self.addons["amazon-cloudwatch-observability"] = self._logs_addon()
-        self.archive = self._archive(prod)
+        self.archive = self._archive(protect)
         self._database_alarms()
 
         self.dashboard = aws.cloudwatch.Dashboard(
@@ -531,7 +533,7 @@ class Observability(pulumi.ComponentResource):
             ),
         )
 
-    def _archive(self, prod: bool) -> aws.s3.Bucket:
+    def _archive(self, protect: bool) -> aws.s3.Bucket:
         """S3 (CMK, TLS only, private; Glacier, then expired) fed by Firehose from the log groups."""
         args, name, context, config = self._args, self._name, self._context, self._config
         key = customer_managed_key(
@@ -539,12 +541,12 @@ class Observability(pulumi.ComponentResource):
             description=f"Encrypts the log archive of {args.cluster_name}",
             context=context,
             parent=self,
-            protect=prod,
+            protect=protect,
         )
         bucket = aws.s3.Bucket(
             f"{name}-log-archive",
-            force_destroy=not prod,
-            opts=pulumi.ResourceOptions(parent=self, protect=prod),
+            force_destroy=not protect,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         child = pulumi.ResourceOptions(parent=self)
         aws.s3.BucketServerSideEncryptionConfiguration(

@@ -16,7 +16,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from eksplatform.components.config import StackConfig
 from eksplatform.components.dashboards import global_dashboard
 from eksplatform.components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from eksplatform.components.dns import GlobalDns, GlobalDnsArgs
@@ -28,6 +27,7 @@ from eksplatform.components.providers import random_provider
 from eksplatform.components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
 from eksplatform.components.region import Region, RegionArgs, RegionDns
 from eksplatform.components.registry import replicate
+from eksplatform.stack.config import StackConfig
 
 
 class Platform(pulumi.ComponentResource):

@@ -32,7 +32,6 @@ import pulumi_aws as aws
 
 from eksplatform.components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.config import PostgresConfig
 from eksplatform.components.credentials import stored_password
 from eksplatform.components.iam import Condition, inline_policy, role, trust_policy
 from eksplatform.components.instance_types import default_max_connections
@@ -40,6 +39,8 @@ from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.security_groups import port_from_group, port_only_from_groups
 from eksplatform.components.vpc import Vpc
+from eksplatform.environments import profile
+from eksplatform.stack.config import PostgresConfig
 
 PORT = 5432
 MASTER_USERNAME = "platform_admin"
@@ -191,11 +192,15 @@ class ManagedPostgresArgs:
         alarm_topic_arn: pulumi.Input[str] | None = None,
         global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
     ) -> ManagedPostgresArgs:
-        """Per environment: deletion protection and final snapshots outside dev, data kept in prod.
+        """Per environment (eksplatform/environments.py): deletion protection and final snapshots outside
+        dev, data kept in prod.
 
         `identifier` comes from the stack (components/naming.py, `StackNames.database`), never
         from the environment: two stacks of one environment must not share it."""
-        protected = config.deletion_protection if config.deletion_protection is not None else environment != "dev"
+        rules = profile(environment)
+        protected = (
+            config.deletion_protection if config.deletion_protection is not None else rules.database_deletion_protection
+        )
         return cls(
             identifier=identifier,
             config=config,
@@ -205,8 +210,8 @@ class ManagedPostgresArgs:
             allowed_security_groups=allowed_security_groups,
             allowed_cidrs=dict(allowed_cidrs or {}),
             deletion_protection=protected,
-            final_snapshot=environment != "dev",
-            keep_data=environment == "prod",
+            final_snapshot=rules.final_snapshot,
+            keep_data=rules.keep_data,
             alarm_topic_arn=alarm_topic_arn,
             global_database=global_database,
             rpo_seconds=rpo_minutes * 60,

@@ -38,13 +38,14 @@ import pulumi_aws as aws
 
 from eksplatform.components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.config import RedisClusterConfig
 from eksplatform.components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
 from eksplatform.components.instance_types import GLOBAL_DATASTORE_FAMILIES
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.security_groups import port_only_from_groups
 from eksplatform.components.vpc import Vpc
+from eksplatform.environments import profile
+from eksplatform.stack.config import RedisClusterConfig
 
 Purpose = Literal["cache", "queue"]
 
@@ -170,7 +171,7 @@ class RedisClusterArgs:
             subnet_ids=vpc.database_subnet_ids,
             allowed_security_groups=allowed_security_groups,
             allowed_cidrs=dict(allowed_cidrs or {}),
-            keep_data=environment == "prod",
+            keep_data=profile(environment).keep_data,
             alarm_topic_arn=alarm_topic_arn,
             global_datastore=global_datastore,
             rpo_seconds=rpo_minutes * 60,

@@ -24,7 +24,6 @@ from eksplatform.components.alert_topics import AlertTopics
 from eksplatform.components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs, DeployerAccess
 from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from eksplatform.components.cluster_autoscaler import image_tag
-from eksplatform.components.config import ObservabilityConfig, RegionConfig, StackConfig
 from eksplatform.components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images
@@ -50,6 +49,8 @@ from eksplatform.components.registry import ImageRegistry, ImageRegistryArgs, ec
 from eksplatform.components.subnet_plan import plan_subnets
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.components.writer_health import WriterAlarm, writer_alarm
+from eksplatform.environments import profile
+from eksplatform.stack.config import ObservabilityConfig, RegionConfig, StackConfig
 
 PURPOSES: tuple[Purpose, ...] = ("cache", "queue")
 # The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.
@@ -204,7 +205,7 @@ class Region(pulumi.ComponentResource):
         self.registry = (
             ImageRegistry(
                 f"{name}-registry",
-                ImageRegistryArgs(repositories=self.repositories, protect=args.environment == "prod"),
+                ImageRegistryArgs(repositories=self.repositories, protect=profile(args.environment).protect_resources),
                 opts=in_region,
             )
             if self.repositories and names.owns_shared
@@ -226,7 +227,7 @@ class Region(pulumi.ComponentResource):
                 comment="platform: the public entry points",
                 # A new zone gets new name servers, and the parent domain's delegation breaks.
                 opts=pulumi.ResourceOptions.merge(
-                    in_region, pulumi.ResourceOptions(protect=args.environment == "prod")
+                    in_region, pulumi.ResourceOptions(protect=profile(args.environment).protect_resources)
                 ),
             )
             # The delegation in the parent zone, before anything uses the zone: ACM resolves the

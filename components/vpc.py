@@ -24,12 +24,13 @@ import pulumi_aws as aws
 
 from eksplatform.components import iam
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.config import REGION_AZ_COUNTS, RegionConfig, subnet_layouts
+from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.iam import Condition, trust_policy
 from eksplatform.components.log_groups import encrypted_log_group
 from eksplatform.components.offline import current
 from eksplatform.components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
 from eksplatform.components.zones import ZoneError, choose_zones
+from eksplatform.stack.config import RegionConfig, subnet_layouts
 
 NatStrategy = Literal["none", "single", "one-per-az"]
 

@@ -1,4 +1,4 @@
-"""The stack config reference: every key of `components.config.StackConfig`, from the model itself.
+"""The stack config reference: every key of `eksplatform.stack.config.StackConfig`, from the model itself.
 
 Each row is a key path as it is written in a stack file (camelCase), its type, its default and
 the field's description (or, for a nested section, its model's docstring).
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from eksplatform.components.config import StackConfig
+from eksplatform.stack.config import StackConfig
 
 
 def _members(annotation: Any) -> list[Any]:

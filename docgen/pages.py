@@ -7,9 +7,9 @@ from pathlib import Path
 
 from docgen import config_reference, stacks
 from docgen.blocks import replace_block
-from eksplatform.components.config import StackConfig
 from eksplatform.policies import docs as policy_docs
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
+from eksplatform.stack.config import StackConfig
 
 DOCS = PROJECT_ROOT / "docs"
 

@@ -7,11 +7,12 @@ from collections import Counter
 from collections.abc import Mapping
 
 from eksplatform.capacity.fit import MANDATORY_SCENARIOS
-from eksplatform.components.config import RegionConfig, StackConfig, load_stack_file
 from eksplatform.cost.usage import usage_for_stack
 from eksplatform.preflight.export import export_document, read_state
 from eksplatform.preflight.report import capacity_state, estimate_state
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
+from eksplatform.stack.config import RegionConfig, StackConfig
+from eksplatform.stack.loading import load_stack_file
 
 STACKS = ("dev", "staging", "prod")
 

@@ -16,10 +16,19 @@ definite violation in another field of the same resource.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+# The input readers live in a leaf module (cost and capacity read inputs too); re-exported here
+# for the rules.
+from eksplatform.properties import UNKNOWN as UNKNOWN
+from eksplatform.properties import at as at
+from eksplatform.properties import decoded as decoded
+from eksplatform.properties import is_unknown as is_unknown
+from eksplatform.properties import mapping as mapping
+from eksplatform.properties import sequence as sequence
+from eksplatform.properties import truthy as truthy
 
 Severity = Literal["low", "medium", "high", "critical"]
 Enforcement = Literal["advisory", "mandatory"]
@@ -54,30 +63,6 @@ class Resource:
             return True
         value, named = self.props.get(prop), target.props.get(target_prop)
         return isinstance(value, str) and bool(value) and value == named
-
-
-class _Unknown:
-    """A value a preview does not know yet (stack policies only); never equal to a real value."""
-
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "<unknown during preview>"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNKNOWN = _Unknown()
-
-
-def is_unknown(value: Any) -> bool:
-    return value is UNKNOWN
 
 
 Check = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
@@ -148,37 +133,6 @@ class StackRule:
 # --- helpers for reading props --------------------------------------------------------------
 
 
-def mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def sequence(value: Any) -> list[Any]:
-    """A list from a list or the SDK's list proxy; anything else is empty."""
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        return list(value)
-    return []
-
-
-def at(document: Any, *path: str) -> Any:
-    """`document[path[0]][path[1]]...`, or None where a step is missing."""
-    node = document
-    for key in path:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-    return node
-
-
-def decoded(value: Any) -> Any:
-    """Provider inputs holding objects arrive as JSON text; other values as they are."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def tags_of(resource: Resource) -> dict[str, Any]:
     """The resource's own tags merged over its provider's default tags."""
     defaults = mapping(at(decoded(resource.provider_props.get("defaultTags")), "tags"))
@@ -201,8 +155,3 @@ def customer_managed_key(value: Any) -> bool:
     if not isinstance(value, str) or not value.strip():
         return False
     return "alias/aws/" not in value.lower()
-
-
-def truthy(value: Any) -> bool:
-    """True, or the provider's string form of it (launch template fields are strings)."""
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")

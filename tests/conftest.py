@@ -20,7 +20,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime import reset_options
 
-from eksplatform.components.config import CALENDAR_READ
+from eksplatform.components.facts import CALENDAR_READ
 from eksplatform.preflight import __main__ as preflight_main
 from eksplatform.preflight import analyze, support_window
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, run_program, synth

@@ -24,7 +24,7 @@ from typing import Any
 from eksplatform.capacity.addons import ADDON_PODS, CHART_PODS, ChartPods, replicas
 from eksplatform.components.node_capacity import EC2_INSTANCE_TYPES, InstanceType, unknown_instance_type
 from eksplatform.components.quantity import parse_quantity
-from eksplatform.policies.rule import is_unknown
+from eksplatform.properties import is_unknown
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ADDON = "aws:eks/addon:Addon"

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eksplatform.components.config import (
+from eksplatform.components.facts import (
     CALENDAR_READ,
     END_OF_STANDARD_SUPPORT,
     eks_zone_count,
@@ -31,7 +31,7 @@ from eksplatform.cost.prices import ADMITTED_REGIONS, HOURS_PER_MONTH, Price, pr
 from eksplatform.cost.usage import DEFAULT_USAGE, Usage, camel
 
 # The pack's prop readers: a foreign export may hold anything where a mapping or list belongs.
-from eksplatform.policies.rule import at, is_unknown, mapping, sequence
+from eksplatform.properties import at, is_unknown, mapping, sequence
 
 CURRENCY = "USD"
 
@@ -289,7 +289,7 @@ def _number(value: Any, setting: str, default: float | None = None) -> float:
 def _eks_cluster(p: _Pricer, item: Item) -> list[Line]:
     # A version past its end of standard support bills the extended-support rate, unless the
     # cluster's upgradePolicy.supportType is STANDARD: EKS then upgrades it instead (EKS user guide,
-    # "Understand the Kubernetes version lifecycle on EKS"; the calendar is components/config.py's).
+    # "Understand the Kubernetes version lifecycle on EKS"; the calendar is components/facts.py's).
     version = str(item.props.get("version") or "")
     support_type = str(at(item.props, "upgradePolicy", "supportType") or "EXTENDED")  # the API's default
     # A version whose standard support ends within the month priced (the 30 days after the calendar

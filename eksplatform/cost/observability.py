@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import yaml
 
 from eksplatform.cost.prices import ASSUMPTIONS, HOURS_PER_MONTH, Assumption, Price
-from eksplatform.policies.rule import at, mapping
+from eksplatform.properties import at, mapping
 
 READ = "2026-11-28"
 _AMP = "https://aws.amazon.com/prometheus/pricing/"

@@ -14,7 +14,7 @@ The table has two parts that `price()` reads as one:
 
 A value the table lacks has no price: nothing is derived from another region. The config and the
 policy allowlists admit only what is priced (`ADMITTED_REGIONS`, `priced_everywhere`), so
-`eksplatform/cost/coverage.py` has no gaps to list; `python -m eksplatform.cost.offer_file` is how the set grows.
+`eksplatform/preflight/coverage.py` has no gaps to list; `python -m eksplatform.cost.offer_file` is how the set grows.
 
 What a price cannot know (traffic, log volume, storage growth) is an `Assumption`, listed below
 the prices and shown in every report that uses it.
@@ -117,7 +117,7 @@ _ROWS: tuple[_Row, ...] = (
     _Row("rds.postgres.db.t4g.small", "instance-hour", _regional(0.032, 0.034, 0.049), _RDS),
     _Row("rds.postgres.db.t4g.medium", "instance-hour", _regional(0.065, 0.068, 0.097), _RDS),
     # db.r7g.large is not priced: its earlier row carried Aurora's price (0.276), and RDS's own was
-    # not re-read; it stays a listed gap (eksplatform/cost/coverage.py) until an offer file or the page gives it.
+    # not re-read; it stays a listed gap (eksplatform/preflight/coverage.py) until an offer file or the page gives it.
     _Row("rds.storage.gp3", "GB-month", _regional(0.115, 0.127, 0.138), _RDS),
     # --- Aurora PostgreSQL (Aurora Standard) --------------------------------------------------
     _Row("aurora.postgres.db.t4g.medium", "instance-hour", _regional(0.073, 0.080, 0.094), _AURORA),

@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eksplatform.components.config import ConfigError, read_stack_file
 from eksplatform.cost.usage import DEFAULT_USAGE, UsageError, usage_for_stack
 from eksplatform.preflight import support_window
 from eksplatform.preflight.analyze import PolicyPackError, analyze, read_policy_config
@@ -27,6 +26,8 @@ from eksplatform.preflight.diagram import render_mermaid
 from eksplatform.preflight.export import State, StateError, export_document, load_state, read_state
 from eksplatform.preflight.report import RENDERERS, Run
 from eksplatform.preflight.synth import PROJECT_ROOT, StackOutput, synth
+from eksplatform.stack.errors import ConfigError
+from eksplatform.stack.loading import read_stack_file
 
 DEFAULT_PACK = PROJECT_ROOT / "policies"
 

@@ -796,7 +796,7 @@ def _availability_zones(args: dict[str, Any], region: str, account: str) -> dict
 
 
 def _zone_count(region: str) -> int:
-    from eksplatform.components.config import REGION_AZ_COUNTS
+    from eksplatform.components.facts import REGION_AZ_COUNTS
 
     return REGION_AZ_COUNTS.get(region, 3)
 

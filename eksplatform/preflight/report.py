@@ -14,7 +14,8 @@ from eksplatform.capacity.fit import CapacityReport, GroupFit, check
 from eksplatform.cost.estimate import CURRENCY, Estimate, Item, estimate, provider_region
 from eksplatform.cost.prices import ASSUMPTIONS
 from eksplatform.cost.usage import DEFAULT_USAGE, Usage
-from eksplatform.preflight import reachability, sarif
+from eksplatform.policies import reachability
+from eksplatform.preflight import sarif
 from eksplatform.preflight.analyze import Analysis, Violation
 from eksplatform.preflight.diff import SYMBOLS
 from eksplatform.preflight.export import State, StateResource
@@ -140,7 +141,7 @@ def capacity_state(state: State) -> CapacityReport:
 
 
 def reachability_state(state: State) -> list[reachability.Path]:
-    """The path from the deployer to every Kubernetes provider's cluster (eksplatform/preflight/reachability.py)."""
+    """The path from the deployer to every Kubernetes provider's cluster (policies/reachability.py)."""
     return reachability.check(
         reachability.Node(
             urn=r.urn,

@@ -1,7 +1,8 @@
 """EKS standard support, measured against today's date: warn before EKS upgrades a cluster itself.
 
-Config validation (components/config.py) measures support against the fixed day the calendar
-was read, so it answers the same every day. This check uses the date of the run: under the
+Config validation (eksplatform/stack, calendar in components/facts.py) measures support against the
+fixed day the calendar was read, so it answers the same every day. This check uses the date of
+the run: under the
 `STANDARD` upgrade policy EKS upgrades a control plane on its own when the version's standard
 support ends, leaving node groups and add-ons behind (EKS user guide, "Understand the Kubernetes
 version lifecycle on EKS"; docs/upgrades.md). So:
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from eksplatform.components.config import END_OF_STANDARD_SUPPORT
+from eksplatform.components.facts import END_OF_STANDARD_SUPPORT
 
 # A quarter: time for the upgrade procedure (docs/upgrades.md) in every stack, one region at a time.
 WARN_DAYS = 90

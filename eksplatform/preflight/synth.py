@@ -24,8 +24,8 @@ from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from eksplatform.components.config import pulumi_config_map, read_stack_file
 from eksplatform.preflight.mocks import PlatformMocks, RecordingMonitor, Registration, unwrap_secrets
+from eksplatform.stack.loading import pulumi_config_map, read_stack_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,11 +11,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from eksplatform.components.config import LanguageServicesConfig, RedisClusterConfig
 from eksplatform.components.language_catalog import CATALOG
 from eksplatform.components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from eksplatform.components.providers import random_provider, regional_aws_provider
 from eksplatform.components.redis import RedisCluster, RedisClusterArgs
+from eksplatform.stack.config import LanguageServicesConfig, RedisClusterConfig
 
 config = pulumi.Config()
 region = config.require("region")

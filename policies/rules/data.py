@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from eksplatform.components.config import SUPPORTED_KUBERNETES_VERSIONS
+from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS
 from eksplatform.policies.rule import (
     Resource,
     Rule,
@@ -560,7 +560,7 @@ DATA_RULES = (
             "oldestVersionSupported": schema(
                 "string",
                 SUPPORTED_KUBERNETES_VERSIONS[0],
-                "oldest EKS version in support (components/config.py)",
+                "oldest EKS version in support (components/facts.py)",
                 pattern=r"^1\.[0-9]+$",
             )
         },

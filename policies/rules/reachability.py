@@ -1,4 +1,4 @@
-"""The deployer reaches every cluster: preflight's reachability check (eksplatform/preflight/reachability.py)
+"""The deployer reaches every cluster: the reachability check (policies/reachability.py)
 as a mandatory stack policy, so `pulumi preview --policy-pack` refuses a stack whose `pulumi up`
 could create a cluster and then not reach it.
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from eksplatform.policies.reachability import Node, check
 from eksplatform.policies.rule import Resource, StackRule, mapping
-from eksplatform.preflight.reachability import Node, check
 
 STACK_DEPLOYER = "stackDeployer"
 """The knob the stack's `platform:deployer` arrives in (not a policy setting: see stack_config_keys)."""

@@ -22,12 +22,14 @@ from bootstrap.runner import (
     SELF_ACTIONS,
     pulumi_cli_version,
 )
-from eksplatform.components.config import ConfigError, DeployerConfig, read_stack_file
 from eksplatform.components.iam import deployer_boundary_arn
 from eksplatform.preflight.__main__ import DEFAULT_PACK
 from eksplatform.preflight.analyze import analyze
 from eksplatform.preflight.export import export_document, read_state
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, synth
+from eksplatform.stack.config import DeployerConfig
+from eksplatform.stack.errors import ConfigError
+from eksplatform.stack.loading import read_stack_file
 from tests.conftest import synthesized
 from tests.helpers import policy
 

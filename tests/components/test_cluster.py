@@ -22,12 +22,13 @@ from eksplatform.components.cluster import (
     ClusterArgs,
     ClusterArgsError,
 )
-from eksplatform.components.config import EKS_ADDONS, ClusterConfig
+from eksplatform.components.facts import EKS_ADDONS
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.preflight.export import holds_secret
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
+from eksplatform.stack.config import ClusterConfig
 from tests.conftest import Harness
 from tests.helpers import ADDON_VERSIONS, out, policy
 

@@ -15,18 +15,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eksplatform.components.config import (
+from eksplatform.cost.prices import ADMITTED_REGIONS
+from eksplatform.preflight.synth import PROJECT_ROOT
+from eksplatform.stack.config import StackConfig
+from eksplatform.stack.errors import ConfigError
+from eksplatform.stack.loading import (
     SECRET_PLACEHOLDER,
-    ConfigError,
-    StackConfig,
     load_stack_file,
     parse_stack_config,
     pulumi_config_map,
     read_stack_file,
     stack_config_from_pulumi,
 )
-from eksplatform.cost.prices import ADMITTED_REGIONS
-from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import Harness
 
 STACKS = ("dev", "staging", "prod")
@@ -160,7 +160,7 @@ def _second_region(**changes: Any) -> Mutation:
 def fourth_region_admitted(monkeypatch: pytest.MonkeyPatch) -> None:
     """Admit us-east-2 as if it were priced: only three regions are (eksplatform/cost/prices.py ADMITTED_REGIONS),
     and the rules below are about a fourth."""
-    monkeypatch.setattr("eksplatform.components.config.ADMITTED_REGIONS", (*ADMITTED_REGIONS, "us-east-2"))
+    monkeypatch.setattr("eksplatform.stack.config.ADMITTED_REGIONS", (*ADMITTED_REGIONS, "us-east-2"))
 
 
 def _fourth_region(data: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ import pulumi_kubernetes as k8s
 import pytest
 from pydantic import ValidationError
 
-from eksplatform.components.config import LanguageServicesConfig
 from eksplatform.components.language_services import (
     LanguageServiceArgsError,
     LanguageServicePool,
@@ -21,6 +20,7 @@ from eksplatform.components.sandbox_node import POD_PIDS_LIMIT
 from eksplatform.policies.pod_security import pod_template, violations
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
+from eksplatform.stack.config import LanguageServicesConfig
 from tests.conftest import Harness
 from tests.helpers import out
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from eksplatform.components.config import read_stack_file
 from eksplatform.components.instance_types import architecture
 from eksplatform.components.node_capacity import (
     EC2_INSTANCE_TYPES,
@@ -16,6 +15,7 @@ from eksplatform.components.node_capacity import (
 )
 from eksplatform.policies.rules.capacity import DEFAULT_EC2_FAMILIES
 from eksplatform.preflight.synth import PROJECT_ROOT
+from eksplatform.stack.loading import read_stack_file
 
 # (type, max pods, allocatable CPU m, allocatable memory Mi), each worked out by hand:
 #   max pods  = min(ENIs x (IPv4 per ENI - 1) + 2, 110 below 30 vCPUs else 250)

@@ -24,13 +24,14 @@ from eksplatform.components.alert_rules import (
     rule_file,
 )
 from eksplatform.components.cluster import ADDONS
-from eksplatform.components.config import AlertThresholds, CriticalThresholds, WarningThresholds, load_stack_file
 from eksplatform.components.dashboards import RegionView, global_dashboard, region_dashboard
 from eksplatform.components.observability import ADDON_NAMESPACES, COLLECTOR_USER, SLOW_QUERY_PATTERN
 from eksplatform.policies.alert_expressions import metric_names
 from eksplatform.policies.rules.capacity import capacity_items
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
+from eksplatform.stack.config import AlertThresholds, CriticalThresholds, WarningThresholds
+from eksplatform.stack.loading import load_stack_file
 from tests.conftest import synthesized
 from tests.helpers import policy
 from tests.policies.views import resources_of

@@ -9,7 +9,6 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from eksplatform.components.config import PostgresConfig
 from eksplatform.components.naming import StackNames
 from eksplatform.components.postgres import (
     GLOBAL_MEMBERSHIP_FIELDS,
@@ -22,6 +21,7 @@ from eksplatform.components.postgres import (
 from eksplatform.components.providers import random_provider, regional_aws_provider
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.preflight.synth import Graph
+from eksplatform.stack.config import PostgresConfig
 from tests.conftest import Harness
 from tests.helpers import out, plaintext_leaks, policy
 

@@ -8,7 +8,6 @@ from typing import Any
 import pulumi
 import pytest
 
-from eksplatform.components.config import RedisClusterConfig
 from eksplatform.components.credentials import ELASTICACHE_PASSWORD_SPECIALS
 from eksplatform.components.naming import StackNames
 from eksplatform.components.providers import random_provider, regional_aws_provider
@@ -25,6 +24,7 @@ from eksplatform.components.redis import (
 )
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.preflight.synth import Graph
+from eksplatform.stack.config import RedisClusterConfig
 from tests.conftest import Harness
 from tests.helpers import out, plaintext_leaks, policy
 

@@ -7,7 +7,6 @@ import json
 import pulumi
 import pytest
 
-from eksplatform.components.config import parse_stack_config
 from eksplatform.components.platform import Platform
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.registry import (
@@ -19,6 +18,7 @@ from eksplatform.components.registry import (
     replicate,
 )
 from eksplatform.preflight.synth import Graph
+from eksplatform.stack.loading import parse_stack_config
 from tests.components.test_platform import prod_with, region_of
 from tests.conftest import Harness, synthesized
 from tests.helpers import out, policy

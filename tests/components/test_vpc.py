@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eksplatform.components.config import RegionConfig
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.subnet_plan import TIERS, SubnetPlanError, TierLayout, plan_subnets
 from eksplatform.components.vpc import INTERFACE_ENDPOINT_SERVICES, Vpc, VpcArgs
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
+from eksplatform.stack.config import RegionConfig
 from tests.conftest import Harness
 from tests.helpers import ADDON_VERSIONS, out, policy
 

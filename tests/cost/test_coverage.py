@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from eksplatform.components.config import REGION_AZ_COUNTS
-from eksplatform.cost.coverage import SERVICES, config_admitted, gaps, policy_admitted, regions
+from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.cost.prices import price
+from eksplatform.preflight.coverage import SERVICES, config_admitted, gaps, policy_admitted, regions
 from eksplatform.preflight.synth import PROJECT_ROOT
 
 STACKS = ("dev", "staging", "prod")

@@ -10,8 +10,8 @@ import pytest
 from docgen import config_reference, stacks
 from docgen.blocks import end_marker, replace_block, start_marker
 from docgen.pages import BLOCKS, DOCS, rendered_pages
-from eksplatform.components.config import parse_stack_config, read_stack_file
 from eksplatform.preflight.synth import PROJECT_ROOT, synth
+from eksplatform.stack.loading import parse_stack_config, read_stack_file
 from tests.conftest import synthesized
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 import eksplatform.cost.usage as usage_module
-from eksplatform.components.config import read_stack_file
 from eksplatform.policies.pack import from_stack
 from eksplatform.policies.rule import Resource
 from eksplatform.policies.rules.cost import COST_STACK_RULES, stack_estimate
@@ -18,6 +17,7 @@ from eksplatform.policies.servicer import STACK_NAME_SENT
 from eksplatform.preflight.export import export_document, read_state
 from eksplatform.preflight.report import estimate_state
 from eksplatform.preflight.synth import PROJECT_ROOT
+from eksplatform.stack.loading import read_stack_file
 from tests.conftest import synthesized
 from tests.policies.views import resources_of
 

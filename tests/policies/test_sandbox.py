@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from eksplatform.components import language_manifests, sandbox_node
-from eksplatform.components.config import LanguageServicesConfig
 from eksplatform.policies.rule import Resource
+from eksplatform.stack.config import LanguageServicesConfig
 from tests.conftest import synthesized
 from tests.policies.builders import rule
 from tests.policies.views import resources_of

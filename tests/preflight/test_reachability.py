@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from eksplatform.components.config import read_stack_file
 from eksplatform.policies import stack_config
+from eksplatform.policies.reachability import Path
 from eksplatform.policies.rule import Resource
 from eksplatform.policies.rules.reachability import REACHABILITY_STACK_RULES, STACK_DEPLOYER, STACK_REGIONS
 from eksplatform.preflight.__main__ import DEFAULT_PACK
 from eksplatform.preflight.analyze import Analysis, analyze
 from eksplatform.preflight.export import State, StateResource, export_document, read_state
-from eksplatform.preflight.reachability import Path
 from eksplatform.preflight.report import Run, reachability_state, render_json, render_markdown, render_text
 from eksplatform.preflight.synth import PROJECT_ROOT
+from eksplatform.stack.loading import read_stack_file
 from tests.conftest import synthesized
 
 RULE = REACHABILITY_STACK_RULES[0]

@@ -12,8 +12,8 @@ import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
-from eksplatform.components.config import read_stack_file
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, synth
+from eksplatform.stack.loading import read_stack_file
 
 # Inputs that hold a physical name (camelCase, as registered).
 PHYSICAL_NAME_KEYS = (

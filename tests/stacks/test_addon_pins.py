@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eksplatform.components.config import EKS_ADDONS
+from eksplatform.components.facts import EKS_ADDONS
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "| add-on | Kubernetes | version | source | listed for 1.35 |"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from eksplatform.components.config import load_stack_file
 from eksplatform.preflight.synth import PROJECT_ROOT
+from eksplatform.stack.loading import load_stack_file
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "deploy.yml"
 STACKS = ("dev", "staging", "prod")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 
 from bootstrap.config import NAMESPACE, default_project_name, stack_name
-from eksplatform.components.config import DeployerConfig
 from eksplatform.preflight.synth import PROJECT_ROOT
+from eksplatform.stack.config import DeployerConfig
 
 DOC = (PROJECT_ROOT / "docs" / "deploying.md").read_text()
 
@@ -39,8 +39,8 @@ def test_the_dead_region_procedure_uses_the_tool() -> None:
 
 
 def test_the_dead_region_procedure_sets_the_switch_the_config_knows() -> None:
-    from eksplatform.components.config import StackConfig
     from eksplatform.preflight.dead_region import config_commands
+    from eksplatform.stack.config import StackConfig
 
     assert "unreachable_regions" in StackConfig.model_fields
     set_switch, _ = config_commands("prod", "eu-west-1")

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
-from eksplatform.components.config import ConfigError, StackConfig, copy_issues, load_stack_file, read_stack_file
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, synth
+from eksplatform.stack.config import StackConfig
+from eksplatform.stack.errors import ConfigError
+from eksplatform.stack.loading import copy_issues, load_stack_file, read_stack_file
 from tests.conftest import synthesized
 from tests.helpers import decoded
 from tests.stacks.physical_names import copy_of, copy_values, physical_names, shared_inputs, string_inputs

@@ -9,11 +9,12 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from eksplatform.components.config import ConfigError, load_stack_file, pulumi_config_map, read_stack_file
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.zones import zone_id_prefix
 from eksplatform.policies.pod_security import pod_template, violations
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, run_program, synth
+from eksplatform.stack.errors import ConfigError
+from eksplatform.stack.loading import load_stack_file, pulumi_config_map, read_stack_file
 from tests.conftest import Harness, synthesized
 from tests.helpers import decoded, plaintext_leaks
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from eksplatform.components.config import NodeGroupConfig, PostgresConfig, RedisClusterConfig
 from eksplatform.components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
     ELASTICACHE_NODE_TYPES,
@@ -25,6 +24,7 @@ from eksplatform.components.node_capacity import EC2_INSTANCE_TYPES
 from eksplatform.cost.prices import ADMITTED_REGIONS, price
 from eksplatform.policies.rule import Resource, Rule
 from eksplatform.policies.rules.capacity import CAPACITY_RULES
+from eksplatform.stack.config import NodeGroupConfig, PostgresConfig, RedisClusterConfig
 
 # Prices every stack needs in each of its regions, whatever its sizes.
 SERVICES = (

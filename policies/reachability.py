@@ -23,8 +23,9 @@ stack by `platform:index:DeployerConnection`) to the cluster's private API endpo
 The first missing hop is named. AWS's Reachability Analyzer answers the same question only for
 deployed resources; this answers it before anything exists. Resources are matched through the
 values they were built from (property dependencies), which a preview knows even when IDs do not
-exist yet, or through equal known values for IDs typed into config. Pure: no Pulumi import, so the
-policy pack (policies/rules/access.py) runs the same check.
+exist yet, or through equal known values for IDs typed into config. Pure: no Pulumi import and no
+import of the package, so the pack (policies/rules/reachability.py) and preflight's report
+(eksplatform/preflight/report.py) run the same check.
 """
 
 from __future__ import annotations

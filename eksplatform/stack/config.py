@@ -1,0 +1,405 @@
+"""The stack config as validated, plain Python values: the whole stack file (`StackConfig`) and
+one region of it (`RegionConfig`). The per-area models live in `models_*.py` and are re-exported here."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from eksplatform.components.facts import (
+    ECR_REGISTRY,
+    EKS_SERVICE_IPV4_CIDR,
+    REGION_AZ_COUNTS,
+    eks_zone_count,
+)
+from eksplatform.components.subnet_plan import SubnetPlanError, plan_subnets
+from eksplatform.components.zones import zone_id_problem
+from eksplatform.cost.prices import ADMITTED_REGIONS
+from eksplatform.environments import Environment, profile
+from eksplatform.stack.cross_region import (
+    CrossRegionError,
+    cross_region_issues,
+    global_queue_everywhere,
+    one_global_database,
+)
+from eksplatform.stack.errors import KeyedValueError
+from eksplatform.stack.models_base import NonEmpty, StackModel
+from eksplatform.stack.models_cluster import ClusterConfig, NodeGroupConfig
+from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig, RedisConfig
+from eksplatform.stack.models_network import SubnetsConfig, SubnetTierConfig, VpcConfig, subnet_layouts
+from eksplatform.stack.models_observability import (
+    AlertThresholds,
+    CriticalThresholds,
+    NotificationConfig,
+    ObservabilityConfig,
+    WarningThresholds,
+)
+from eksplatform.stack.models_services import LanguageServiceConfig, LanguageServicesConfig
+
+# --- region and stack ----------------------------------------------------------------------
+
+
+class RegionConfig(StackModel):
+    """Everything the platform builds in one AWS region."""
+
+    name: str = Field(
+        description="AWS region, e.g. us-east-1; one of the priced regions, eksplatform/cost/prices.py "
+        "ADMITTED_REGIONS (docs/cost.md, 'What is admitted')"
+    )
+    primary: bool = Field(default=False, description="exactly one region writes")
+    vpc: VpcConfig
+    cluster: ClusterConfig
+    postgres: PostgresConfig
+    redis: RedisConfig
+    language_services: LanguageServicesConfig = Field(description="at least its imageRegistry")
+
+    @field_validator("name")
+    @classmethod
+    def _known_region(cls, name: str) -> str:
+        if name not in REGION_AZ_COUNTS:
+            raise ValueError(
+                f"{name!r} is not a known region; use one of {sorted(ADMITTED_REGIONS)} "
+                "(or add it to REGION_AZ_COUNTS in components/facts.py)"
+            )
+        if name not in ADMITTED_REGIONS:
+            # The budget gate needs a price for every resource in every region (docs/cost.md).
+            raise ValueError(
+                f"{name!r} has no prices in eksplatform/cost/prices.py; use one of {sorted(ADMITTED_REGIONS)}, "
+                "or add the region's column to eksplatform/cost/prices.py and ADMITTED_REGIONS, and its instance "
+                "prices with `python -m eksplatform.cost.offer_file`"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _zones_fit_region(self) -> RegionConfig:
+        available = REGION_AZ_COUNTS[self.name]
+        usable = eks_zone_count(self.name)
+        if self.vpc.az_count > usable:
+            raise KeyedValueError(
+                "vpc.azCount", f"{self.vpc.az_count} zones requested but {self.name} offers {usable} that EKS accepts"
+            )
+        if self.vpc.cidr.overlaps(EKS_SERVICE_IPV4_CIDR):
+            raise KeyedValueError(
+                "vpc.cidr", f"{self.vpc.cidr} overlaps {EKS_SERVICE_IPV4_CIDR}, the clusters' Service range"
+            )
+        for index, zone_id in enumerate(self.vpc.availability_zone_ids or []):
+            problem = zone_id_problem(self.name, zone_id)
+            if problem:
+                raise KeyedValueError(f"vpc.availabilityZoneIds[{index}]", problem)
+        if self.vpc.nat_strategy == "none":
+            # Every region has a sandbox node group, whose nodes fetch gVisor from its public release
+            # bucket at first boot (components/sandbox_node.py); with no NAT that never succeeds and
+            # the nodes never join (their kubelet requires runsc).
+            raise KeyedValueError(
+                "vpc.natStrategy",
+                "none leaves the sandbox nodes no way to download gVisor (storage.googleapis.com) at boot, so "
+                "they never join; use single or one-per-az",
+            )
+        registry = self.language_services.image_registry
+        ecr = ECR_REGISTRY.fullmatch(registry) if registry else None
+        if ecr is not None and ecr["region"] != self.name:
+            # Each region's nodes pull from their own region's repositories (ImageRegistry), which
+            # the primary's replicate into; another region's registry would be an unreplicated copy.
+            raise KeyedValueError(
+                "languageServices.imageRegistry",
+                f"{registry} is in {ecr['region']}; use this region's registry "
+                f"({ecr['account']}.dkr.ecr.{self.name}.amazonaws.com/{ecr['path']})",
+            )
+        try:
+            # The same plan the Vpc component makes (components/vpc.py, VpcArgs.from_config).
+            plan_subnets(self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=available)
+        except SubnetPlanError as error:
+            raise KeyedValueError("vpc.subnets", str(error)) from None
+        return self
+
+
+def environment_issue(environment: str, region: RegionConfig, path: str) -> None:
+    """Raise for the first setting of `region` its environment's profile refuses (eksplatform/environments.py)."""
+    rules = profile(environment)
+    if region.cluster.endpoint_public_access and not rules.public_api_endpoint_allowed:
+        raise KeyedValueError(
+            f"{path}.cluster.endpointPublicAccess",
+            f"{environment} keeps the EKS API private; run `pulumi up` from inside the VPC (or over a VPN)",
+        )
+    if rules.redis_multi_az:
+        for purpose in ("cache", "queue"):
+            if getattr(region.redis, purpose).replicas_per_shard < 1:
+                raise KeyedValueError(
+                    f"{path}.redis.{purpose}.replicasPerShard",
+                    f"{environment} needs at least 1 replica per shard for Multi-AZ failover",
+                )
+    postgres = region.postgres
+    if postgres.backup_retention_days < rules.min_backup_retention_days:
+        raise KeyedValueError(
+            f"{path}.postgres.backupRetentionDays",
+            f"{environment} keeps backups for at least {rules.min_backup_retention_days} days",
+        )
+    if postgres.deletion_protection is False and rules.database_deletion_protection:
+        raise KeyedValueError(
+            f"{path}.postgres.deletionProtection", f"{environment} databases keep deletion protection on"
+        )
+    if postgres.engine == "aurora" and postgres.readers < 1 and rules.aurora_standby:
+        raise KeyedValueError(
+            f"{path}.postgres.readers",
+            f"{environment} needs at least 1 reader in another zone to fail over to",
+        )
+    if postgres.engine == "rds" and not postgres.multi_az and rules.rds_multi_az:
+        raise KeyedValueError(
+            f"{path}.postgres.multiAz", f"{environment} needs multiAz: true (a standby to fail over to)"
+        )
+
+
+class DnsConfig(StackModel):
+    """Public DNS of the entry points: the zone that validates their ACM certificates and names them."""
+
+    domain: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
+        description="the stack's domain: the entry is `api.<domain>`, the writer's region `primary.<domain>`",
+    )
+    # ACM validates the entry's certificate through public DNS, and the provider waits up to 75 min
+    # for it (terraform-provider-aws internal/service/acm/certificate_validation.go): a zone nobody
+    # delegated never validates. So the zone is either delegated before the stack runs
+    # (`hostedZoneId`), or the stack delegates the one it makes from a parent zone in the same
+    # account (`parentZoneId`, where it writes the NS record). docs/public-entry.md, "Bootstrap".
+    hosted_zone_id: str | None = Field(
+        default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="an existing zone of `domain`, already delegated"
+    )
+    parent_zone_id: str | None = Field(
+        default=None,
+        pattern=r"^Z[A-Z0-9]{1,31}$",
+        description="a delegated parent zone in this account: the stack makes the zone and delegates it",
+    )
+    # Route 53 sends this path to every region's entry; the backend answers it (any host) with
+    # 200 only while it can serve, so an entry whose backends are down leaves the latency records.
+    health_path: str = Field(
+        default="/healthz",
+        pattern=r"^/[A-Za-z0-9._~/-]{0,254}$",
+        description="path the backends answer on the public entry for Route 53's health checks",
+    )
+
+    @model_validator(mode="after")
+    def _a_delegated_zone(self) -> DnsConfig:
+        if self.hosted_zone_id is not None and self.parent_zone_id is not None:
+            raise KeyedValueError(
+                "parentZoneId", "set hostedZoneId or parentZoneId, not both (with hostedZoneId no zone is made)"
+            )
+        if self.hosted_zone_id is None and self.parent_zone_id is None:
+            raise KeyedValueError(
+                "hostedZoneId",
+                f"set the Route 53 zone of {self.domain}, created and delegated beforehand, or parentZoneId "
+                "(a delegated parent zone in this account, where the stack writes the delegation): ACM validates "
+                "the certificate through public DNS, and a new zone nobody delegated never validates "
+                "(docs/public-entry.md, Bootstrap)",
+            )
+        return self
+
+
+class DeployerConfig(StackModel):
+    """Where deployments run: the bootstrap program's outputs (bootstrap/, `pulumi stack output --json`).
+
+    Every key is one of the bootstrap's outputs under the same name; docs/deploying.md shows the
+    one command that copies them here.
+    """
+
+    deployer_region: str = Field(description="region of the deployer VPC (bootstrap output `deployerRegion`)")
+    deployer_vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="bootstrap output `deployerVpcId`")
+    deployer_cidr: ipaddress.IPv4Network = Field(description="bootstrap output `deployerCidr`; overlaps no region")
+    deployer_route_table_ids: list[Annotated[str, StringConstraints(pattern=r"^rtb-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, description="the deployer's private route tables (bootstrap output `deployerRouteTableIds`)"
+    )
+    runner_role_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="IAM role the runner runs `pulumi up` as (bootstrap output `runnerRoleArn`)",
+    )
+    runner_project_name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$", description="the CodeBuild runner (bootstrap output)"
+    )
+    account_id: str = Field(pattern=r"^\d{12}$", description="the deployer's account (bootstrap output `accountId`)")
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("deployer_region")
+    @classmethod
+    def _known_region(cls, name: str) -> str:
+        if name not in REGION_AZ_COUNTS:
+            raise ValueError(f"{name} is not a region this project knows: {', '.join(sorted(REGION_AZ_COUNTS))}")
+        return name
+
+
+class StackConfig(StackModel):
+    """The whole stack config: who owns it, what it may cost, and where it runs."""
+
+    environment: Environment = Field(
+        description="dev, staging or prod: the rules that apply (prod is strictest); the `environment` tag"
+    )
+    owner: NonEmpty = Field(description="team that owns the stack; becomes the `owner` tag")
+    cost_center: NonEmpty = Field(description="becomes the `cost-center` tag")
+    monthly_budget: float = Field(gt=0, description="USD per month")
+    allowed_account_ids: list[Annotated[str, StringConstraints(pattern=r"^\d{12}$")]] = Field(
+        default_factory=list, description="the AWS providers refuse any other account"
+    )
+    rpo_minutes: int = Field(default=15, ge=1, le=1440, description="recovery point objective (data loss budget)")
+    # Required by `_dns_for_the_entry` below (a clearer message than pydantic's "field required").
+    dns: DnsConfig | None = Field(default=None, json_schema_extra={"docDefault": "required"})
+    regions: list[RegionConfig] = Field(min_length=1)
+    deployer: DeployerConfig | None = Field(
+        default=None,
+        description="where `pulumi up` runs (the bootstrap's outputs): each region is peered with it, and its "
+        "runner's role administers every cluster (docs/deploying.md)",
+    )
+    observability: ObservabilityConfig | None = Field(
+        default=None, description="metrics, alerts, logs and dashboards; required (the pack fails a stack without)"
+    )
+    registries_only: bool = Field(
+        default=False,
+        description="first deployment only: build every region's ECR repositories (and the replication) and "
+        "nothing else, so images can be pushed before Deployments wait for them (docs/upgrades.md)",
+    )
+
+    unreachable_regions: list[str] = Field(
+        default_factory=list,
+        description="regions whose AWS API is down: their components look nothing up and their provider skips "
+        'its checks, for a `pulumi up` that excludes them (docs/deploying.md, "A region is down")',
+    )
+
+    @field_validator("allowed_account_ids", mode="before")
+    @classmethod
+    def _account_ids_as_text(cls, ids: Any) -> Any:
+        # YAML reads an unquoted 123456789012 as a number; an account id is text.
+        return (
+            [str(i) if isinstance(i, int) and not isinstance(i, bool) else i for i in ids]
+            if isinstance(ids, list)
+            else ids
+        )
+
+    @model_validator(mode="after")
+    def _environment_rules(self) -> StackConfig:
+        # What the environment requires (eksplatform/environments.py), checked here before the pack does.
+        for index, region in enumerate(self.regions):
+            environment_issue(self.environment, region, f"regions[{index}]")
+        return self
+
+    @model_validator(mode="after")
+    def _registries_in_this_account(self) -> StackConfig:
+        for index, region in enumerate(self.regions):
+            registry = region.language_services.image_registry
+            ecr = ECR_REGISTRY.fullmatch(registry) if registry else None
+            if ecr is not None and self.allowed_account_ids and ecr["account"] not in self.allowed_account_ids:
+                raise KeyedValueError(
+                    f"regions[{index}].languageServices.imageRegistry",
+                    f"account {ecr['account']} is not in allowedAccountIds {self.allowed_account_ids}: the stack "
+                    "creates its repositories in its own account",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _dns_for_the_entry(self) -> StackConfig:
+        # Every stack's public entry serves an ACM certificate validated in this zone.
+        if self.dns is None:
+            raise KeyedValueError(
+                "dns", "set dns.domain: the public entry serves an ACM certificate validated in its Route 53 zone"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_global_database(self) -> StackConfig:
+        one_global_database(self.regions)
+        return self
+
+    @model_validator(mode="after")
+    def _global_queue_everywhere(self) -> StackConfig:
+        global_queue_everywhere(self.regions)
+        return self
+
+    @model_validator(mode="after")
+    def _regions_consistent(self) -> StackConfig:
+        issues = cross_region_issues(self.model_dump(mode="json", by_alias=True))
+        if issues:
+            raise CrossRegionError(issues)
+        return self
+
+    @model_validator(mode="after")
+    def _unreachable_regions_known(self) -> StackConfig:
+        names = [region.name for region in self.regions]
+        for index, name in enumerate(self.unreachable_regions):
+            if name not in names:
+                raise KeyedValueError(f"unreachableRegions[{index}]", f"{name} is not a region of this stack: {names}")
+        if self.unreachable_regions and not self.allowed_account_ids and self.deployer is None:
+            raise KeyedValueError(
+                "unreachableRegions", "needs allowedAccountIds (the account its lookups would have answered)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _deployer_apart(self) -> StackConfig:
+        # Peered VPCs may not have overlapping IPv4 CIDRs (VPC peering guide, "VPC peering limitations").
+        if self.deployer is None:
+            return self
+        for index, region in enumerate(self.regions):
+            if self.deployer.deployer_cidr.overlaps(region.vpc.cidr):
+                raise KeyedValueError(
+                    "deployer.deployerCidr",
+                    f"{self.deployer.deployer_cidr} overlaps regions[{index}].vpc.cidr {region.vpc.cidr}; peered VPCs "
+                    "cannot overlap (use e.g. 10.250.0.0/16 for the deployer)",
+                )
+        if not self.deployer.runner_project_name.endswith(f"-{self.environment}"):
+            # Every account's runner answers the jobs whose label names its project (CodeBuild user
+            # guide, "Label overrides"): the bootstrap names it platform-deployer-<environment>.
+            raise KeyedValueError(
+                "deployer.runnerProjectName",
+                f"{self.deployer.runner_project_name} is not this environment's runner: the bootstrap of the "
+                f"{self.environment} account names it platform-deployer-{self.environment} (any name ending "
+                f"-{self.environment})",
+            )
+        if self.allowed_account_ids and self.deployer.account_id not in self.allowed_account_ids:
+            raise KeyedValueError(
+                "deployer.accountId",
+                f"{self.deployer.account_id} is not in allowedAccountIds {self.allowed_account_ids}: the bootstrap "
+                "is deployed once per account, in the stack's own",
+            )
+        return self
+
+    @property
+    def primary_region(self) -> RegionConfig:
+        return next(region for region in self.regions if region.primary)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags every AWS resource carries (through the providers' default tags)."""
+        return {
+            "environment": self.environment,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "managed-by": "pulumi",
+        }
+
+
+# One place to import every model of the stack file from (they live in models_*.py by area).
+__all__ = [
+    "AlertThresholds",
+    "ClusterConfig",
+    "CriticalThresholds",
+    "DeployerConfig",
+    "DnsConfig",
+    "LanguageServiceConfig",
+    "LanguageServicesConfig",
+    "NodeGroupConfig",
+    "NotificationConfig",
+    "ObservabilityConfig",
+    "PostgresConfig",
+    "RedisClusterConfig",
+    "RedisConfig",
+    "RegionConfig",
+    "StackConfig",
+    "SubnetTierConfig",
+    "SubnetsConfig",
+    "VpcConfig",
+    "WarningThresholds",
+    "environment_issue",
+    "subnet_layouts",
+]

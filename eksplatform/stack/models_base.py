@@ -1,0 +1,53 @@
+"""What every stack-config model shares: camelCase keys, frozen values, common value types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from eksplatform.components.facts import LOG_RETENTION_DAYS
+from eksplatform.cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE
+from eksplatform.stack.errors import KeyedValueError
+
+NodeGroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+Ec2InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+LabelMap = dict[
+    Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")],
+    Annotated[str, StringConstraints(max_length=63)],
+]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Window = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
+WeeklyWindow = Annotated[
+    str,
+    StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$"),
+]
+
+
+class StackModel(BaseModel):
+    """camelCase keys in YAML, snake_case in Python, unknown keys rejected, values frozen."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+
+def check_order(pairs: list[tuple[str, float | None, str, float | None]]) -> None:
+    """Raise for the first `(low_key, low, high_key, high)` where low > high."""
+    for low_key, low, high_key, high in pairs:
+        if low is not None and high is not None and low > high:
+            raise KeyedValueError(low_key, f"{low:g} is greater than {high_key} {high:g}")
+
+
+def log_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+    return days
+
+
+def unpriced(what: str) -> str:
+    return f"{what} has no price in every admitted region {list(ADMITTED_REGIONS)}; {HOW_TO_ADD_A_PRICE}"

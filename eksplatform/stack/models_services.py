@@ -1,0 +1,156 @@
+"""The stack file's sandboxed language-service pool of one region."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from eksplatform.components.images import pinned_image
+from eksplatform.components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS, LanguageService
+from eksplatform.components.quantity import parse_quantity
+from eksplatform.stack.errors import KeyedValueError
+from eksplatform.stack.models_base import LabelMap, StackModel, check_order
+
+# --- language services ---------------------------------------------------------------------
+
+Quantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
+
+
+class LanguageServiceConfig(StackModel):
+    """Overrides for one language service; unset fields keep the catalog's (or the pool's) defaults."""
+
+    enabled: bool = Field(default=True, description="false leaves the service out of the pool")
+    image: str | None = Field(default=None, description="repository:tag or repository@sha256:digest (never latest)")
+    min_replicas: int | None = Field(default=None, ge=1, le=1000, description="pre-spawned pods (HPA minimum)")
+    max_replicas: int | None = Field(default=None, ge=1, le=1000, description="the HPA's maximum")
+    cpu_request: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `250m`")
+    cpu_limit: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `1`")
+    memory_request: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `256Mi`")
+    memory_limit: Quantity | None = Field(default=None, description="Kubernetes quantity, e.g. `512Mi`")
+    tmp_size: Quantity | None = Field(default=None, description="size limit of the writable /tmp")
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, image: str | None) -> str | None:
+        return None if image is None else pinned_image(image)
+
+
+class LanguageServicesConfig(StackModel):
+    """The sandboxed language-service pool of one region."""
+
+    namespace: str = Field(
+        default="sandbox",
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        description="the pool's namespace (a DNS label)",
+    )
+    image_registry: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
+        description="where the catalog's images live, e.g. <account>.dkr.ecr.<region>.amazonaws.com/platform",
+        json_schema_extra={"docDefault": "required unless every service names its `image`"},
+    )
+    min_replicas: int = Field(default=2, ge=1, le=1000, description="default for every service")
+    max_replicas: int = Field(default=10, ge=1, le=1000, description="default for every service")
+    services: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")], LanguageServiceConfig] = Field(
+        default_factory=dict, description="per-language overrides or extra services, by name"
+    )
+    allow_dns: bool = Field(
+        default=False,
+        description="allow DNS egress to kube-dns; off: the services answer requests and look nothing up, and "
+        "DNS is a way out (docs/sandbox.md); the policy pack refuses it unless the VPC has a DNS Firewall",
+    )
+    runtime_class_name: Literal["gvisor"] | None = Field(
+        default="gvisor",
+        description="gvisor: every pod runs under gVisor, which the sandbox nodes install (docs/sandbox.md); "
+        "null runs them on the host kernel (runc), which the policy pack refuses",
+    )
+    seccomp_localhost_profile: str | None = Field(
+        default=None, description="not supported: no sandbox node carries a Localhost profile (docs/sandbox.md)"
+    )
+    backend_namespace: str = Field(
+        default="backend", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", description="where the callers run"
+    )
+    backend_selector: LabelMap = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "backend"},
+        description="labels of the pods allowed to call the services",
+    )
+
+    @field_validator("seccomp_localhost_profile")
+    @classmethod
+    def _no_localhost_profile(cls, profile: str | None) -> str | None:
+        # A Localhost profile must exist on the node, or the pod fails to start (Kubernetes
+        # "Restrict a container's syscalls with seccomp"); the sandbox nodes install gVisor instead.
+        if profile is not None:
+            raise ValueError(
+                "no sandbox node installs a seccomp profile, so a pod naming one could not start; the pods "
+                "run under gVisor (runtimeClassName: gvisor) with RuntimeDefault; remove this key"
+            )
+        return profile
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> LanguageServicesConfig:
+        check_order([("minReplicas", self.min_replicas, "maxReplicas", self.max_replicas)])
+        self.resolved_services()  # raises with the key of the first bad service
+        return self
+
+    def resolved_services(self) -> dict[str, LanguageService]:
+        """Every enabled service, catalog defaults merged with this config, checked."""
+        resolved: dict[str, LanguageService] = {}
+        for name in [*CATALOG, *(extra for extra in self.services if extra not in CATALOG)]:
+            override = self.services.get(name, LanguageServiceConfig())
+            if override.enabled:
+                resolved[name] = self._resolve(name, override)
+        return resolved
+
+    def _resolve(self, name: str, override: LanguageServiceConfig) -> LanguageService:
+        entry = CATALOG.get(name)
+        base = entry or EXTRA_SERVICE_DEFAULTS
+        image = override.image
+        if image is None:
+            if entry is None:
+                raise KeyedValueError(
+                    f"services.{name}.image",
+                    f"{name!r} is not in the catalog ({', '.join(CATALOG)}); give its image",
+                )
+            if self.image_registry is None:
+                raise KeyedValueError(
+                    "imageRegistry",
+                    f"set the registry that holds the catalog images (e.g. <account>.dkr.ecr.<region>.amazonaws.com/"
+                    f"platform), or give services.{name}.image",
+                )
+            image = f"{self.image_registry}/{entry.repository}:{entry.tag}"
+        service = LanguageService(
+            name=name,
+            title=entry.title if entry else name,
+            image=image,
+            min_replicas=override.min_replicas or self.min_replicas,
+            max_replicas=override.max_replicas or self.max_replicas,
+            cpu_request=override.cpu_request or base.cpu_request,
+            cpu_limit=override.cpu_limit or base.cpu_limit,
+            memory_request=override.memory_request or base.memory_request,
+            memory_limit=override.memory_limit or base.memory_limit,
+            tmp_size=override.tmp_size or base.tmp_size,
+            architecture=base.architecture,
+        )
+        try:
+            check_order(
+                [
+                    ("minReplicas", service.min_replicas, "maxReplicas", service.max_replicas),
+                    (
+                        "cpuRequest",
+                        float(parse_quantity(service.cpu_request)),
+                        "cpuLimit",
+                        float(parse_quantity(service.cpu_limit)),
+                    ),
+                    (
+                        "memoryRequest",
+                        float(parse_quantity(service.memory_request)),
+                        "memoryLimit",
+                        float(parse_quantity(service.memory_limit)),
+                    ),
+                ]
+            )
+        except KeyedValueError as error:
+            raise KeyedValueError(f"services.{name}.{error.key}", error.message) from None
+        return service

@@ -24,8 +24,11 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"eksplatform.components", "eksplatform.ops"}),
     frozenset({"eksplatform.cost", "eksplatform.capacity"}),
     frozenset({"eksplatform.stack"}),
+    # The public component list (Region and Platform compose from the stack layer).
+    frozenset({"eksplatform.public"}),
     frozenset({"eksplatform.policies"}),
-    frozenset({"eksplatform.preflight"}),
+    # The top: preflight runs everything; the plugin serves the public components to the host.
+    frozenset({"eksplatform.preflight", "eksplatform.plugin"}),
 )
 
 # Upward imports still allowed, each with why. Removed when components take plain Args (#23 item

@@ -52,7 +52,8 @@ def with_unknowns(value: Any) -> Any:
 STACK_CONFIG: dict[str, str] = {}
 """The stack's own config (`platform:monthlyBudget` ...) as the engine sent it with ConfigureStack."""
 STACK_NAME_SENT: dict[str, str] = {}
-"""`{"stack": <name>}` as ConfigureStack sent it (the budget policy reads `usage/<stack>.yaml` by it)."""
+"""`{"stack": <name>, "project": <name>}` as ConfigureStack sent them (the budget policy reads
+`usage/<stack>.yaml` by the stack; the pack's config/<stack>.json is only for the platform project)."""
 
 Settings = Mapping[str, Mapping[str, Any]]
 """Policy name -> its knobs."""
@@ -113,6 +114,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         STACK_CONFIG.update(dict(request.config))
         STACK_NAME_SENT.clear()
         STACK_NAME_SENT["stack"] = str(request.stack)
+        STACK_NAME_SENT["project"] = str(request.project)
         response = super().ConfigureStack(request, context)
         self._stack = str(request.stack)
         self._apply_config(context)

@@ -93,6 +93,10 @@ class Registration:
         return self.type.startswith("pulumi:providers:")
 
 
+class MissingStackReferenceError(LookupError):
+    """The program references a stack whose outputs nobody gave."""
+
+
 class DuplicateUrnError(Exception):
     """Two resources registered with the same type, name and parent."""
 
@@ -248,7 +252,11 @@ class PlatformMocks(Mocks):
     def _stack_reference(self, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = str(state.get("name"))
         if name not in self.stack_references:
-            raise LookupError(f"no outputs for stack reference {name!r}; pass stack_references= to run_program")
+            raise MissingStackReferenceError(
+                f"the program references stack {name!r}, whose outputs preflight does not have: give "
+                f"--stack-reference {name}=FILE (a `pulumi stack export --show-secrets` of it), or stack_references= "
+                "to run_program"
+            )
         outputs = self.stack_references[name]
         state["outputs"] = {key: output.value for key, output in outputs.items()}
         state["secretOutputNames"] = [key for key, output in outputs.items() if output.secret]

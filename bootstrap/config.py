@@ -9,7 +9,6 @@ import ipaddress
 from typing import Any, Literal
 
 import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
@@ -23,6 +22,7 @@ from eksplatform.components.config import (
     _issues_from,
     _namespace_values,
 )
+from eksplatform.pulumi_internals import all_config
 
 NAMESPACE = "platform-bootstrap"
 # One runner per account, each named for its environment: CodeBuild starts a build in every project
@@ -211,7 +211,7 @@ def parse_bootstrap_config(values: dict[str, Any], source: str = "bootstrap conf
 
 def bootstrap_config_from_pulumi() -> BootstrapConfig:
     """The running program's `platform-bootstrap:` config (PULUMI_CONFIG, or set_all_config under mocks)."""
-    raw = {**get_config_env(), **CONFIG.get()}
+    raw = all_config()
     values = {key: _decode(value) for key, value in _namespace_values(raw, NAMESPACE).items()}
     if not values:
         raise ConfigError(

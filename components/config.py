@@ -25,7 +25,6 @@ from typing import Annotated, Any, Literal, get_args
 
 import pulumi
 import yaml
-from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -52,6 +51,7 @@ from eksplatform.components.quantity import parse_quantity
 from eksplatform.components.subnet_plan import TIERS, SubnetPlanError, Tier, TierLayout, plan_subnets
 from eksplatform.components.zones import zone_id_problem
 from eksplatform.cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE, priced_everywhere
+from eksplatform.pulumi_internals import all_config
 
 CONFIG_NAMESPACE = "platform"
 
@@ -1611,7 +1611,7 @@ def stack_config_from_pulumi(project_dir: Path | None = None) -> StackConfig:
     With `project_dir`, a copy of a stack is checked against its environment's stack file there
     (`copy_issues`).
     """
-    raw = {**get_config_env(), **CONFIG.get()}
+    raw = all_config()
     values = {key: _decode(value) for key, value in _namespace_values(raw, CONFIG_NAMESPACE).items()}
     source = f"config of stack {pulumi.get_stack()}"
     config = parse_stack_config(values, source)

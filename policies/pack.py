@@ -21,13 +21,12 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
 from eksplatform.policies import stack_config
 from eksplatform.policies.catalog import ALL_RULES, PACK_NAME, RESOURCE_RULES, STACK_RULES
 from eksplatform.policies.config_check import knob_problems, shared_problems, with_shared
 from eksplatform.policies.rule import Resource, Rule, StackRule
-from eksplatform.policies.servicer import STACK_CONFIG, STACK_NAME_SENT, ConfigHooks, Settings
+from eksplatform.policies.servicer import SECRETS_PROXIES, STACK_CONFIG, STACK_NAME_SENT, ConfigHooks, Settings
 from eksplatform.policies.servicer import install as install_decode_once_servicer
 
 _LEVELS = {
@@ -88,7 +87,7 @@ def plain(value: Any) -> Any:
 def marked(value: Any) -> Any:
     """What `Remediate` hands a policy, with its secrets still marked: the SDK's secrets-preserving
     proxy unwraps secrets on read, so reading through it (plain) would lose which values were secret."""
-    if isinstance(value, (_DictSecretsProxy, _ListSecretsProxy)):
+    if isinstance(value, SECRETS_PROXIES):
         value = value["__target"]  # nested objects are proxies of their own
     if isinstance(value, Secret):
         return Secret(marked(value.value))

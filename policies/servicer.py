@@ -16,6 +16,10 @@ the pack's weaker defaults.
 
 Installed by `policies/pack.py` before the `PolicyPack` is constructed; pinned to the SDK
 version in requirements (a test drives the pack over gRPC to hold the behaviour).
+
+This is the one module that uses pulumi_policy's internals (`_PolicyAnalyzerServicer`, its private
+attributes, `_is_unknown`, the secrets proxies): the package metadata holds pulumi-policy to the
+tested minor release for them (pyproject.toml, docs/packaging.md).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, _is_unknown, unknown_checking_proxy
+from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
 from eksplatform.policies.rule import UNKNOWN
 
@@ -48,6 +53,9 @@ def with_unknowns(value: Any) -> Any:
         return [with_unknowns(item) for item in value]
     return value
 
+
+SECRETS_PROXIES = (_DictSecretsProxy, _ListSecretsProxy)
+"""What `Remediate` hands a policy: props whose secrets the SDK unwraps on read (policies/pack.py)."""
 
 STACK_CONFIG: dict[str, str] = {}
 """The stack's own config (`platform:monthlyBudget` ...) as the engine sent it with ConfigureStack."""

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from eksplatform.pulumi_internals import MockMonitor, ensure_event_loop, rpc, sync_await
 
 # (name, state, region, account) -> (id, state): how one AWS type answers a registration.
 Builder = Callable[[str, dict[str, Any], str, str], tuple[str, dict[str, Any]]]
@@ -113,7 +113,7 @@ class RecordingMonitor(MockMonitor):
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
 
     def _thread_loop(self) -> None:
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        ensure_event_loop()  # type: ignore[no-untyped-call]
         self.thread_loops.add(asyncio.get_event_loop())
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -144,7 +144,7 @@ class RecordingMonitor(MockMonitor):
         resource_id = resource_id or ""
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
         self._record(request, urn, resource_id, inputs, state)
-        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        state_proto = sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name

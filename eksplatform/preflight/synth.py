@@ -21,11 +21,10 @@ import yaml
 from pulumi.runtime import reset_options, set_all_config, set_mocks
 from pulumi.runtime.mocks import MockCallArgs
 from pulumi.runtime.settings import get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from eksplatform.components.config import pulumi_config_map, read_stack_file
 from eksplatform.preflight.mocks import PlatformMocks, RecordingMonitor, Registration, unwrap_secrets
+from eksplatform.pulumi_internals import run_pulumi_func, sync_await
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """This checkout (tests, docs, benchmarks). Installed, it is site-packages: the CLI takes the
@@ -110,7 +109,7 @@ def run_program(
         reset_options()
         set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
         set_all_config(dict(config or {}))
-        _sync_await(run_pulumi_func(program))
+        sync_await(run_pulumi_func(program))
         outputs = _stack_outputs()
         # The SDK registers from worker threads, so arrival order varies from run to run; URN
         # order (the stack first) makes every report and comparison repeatable.
@@ -142,8 +141,8 @@ def _stack_outputs() -> dict[str, StackOutput]:
     for name, value in exported.items():
         output = pulumi.Output.from_input(value)
         resolved[name] = StackOutput(
-            value=unwrap_secrets(_sync_await(output.future())),
-            secret=bool(_sync_await(output.is_secret())),
+            value=unwrap_secrets(sync_await(output.future())),
+            secret=bool(sync_await(output.is_secret())),
         )
     return resolved
 

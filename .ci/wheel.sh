@@ -20,15 +20,15 @@ python="${PYTHON:-.venv/bin/python}"
 started="$(date +%s)"
 
 if [ -n "${WHEEL_WORK:-}" ]; then
-  work="$WHEEL_WORK"
+  work="$(realpath -m "$WHEEL_WORK")"
+  case "$work/" in
+    "$checkout"/*) echo "wheel: WHEEL_WORK must lie outside the checkout" >&2; exit 2 ;;
+  esac
   mkdir -p "$work"
 else
   work="$(mktemp -d "${TMPDIR:-/tmp}/eksplatform-wheel.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
 fi
-case "$(cd "$work" && pwd)/" in
-  "$checkout"/*) echo "wheel: WHEEL_WORK must lie outside the checkout" >&2; exit 2 ;;
-esac
 
 step=""
 trap 'status=$?; [ "$status" -eq 0 ] || echo "wheel: $step failed (exit $status)" >&2' ERR

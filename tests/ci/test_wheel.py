@@ -6,7 +6,9 @@ The script itself builds and installs a wheel (about a minute); .ci/run and the 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -95,3 +97,22 @@ def test_a_top_level_package_or_a_missing_file_is_named(tmp_path: Path) -> None:
     assert "a top-level components package" in found
     assert "a top-level policies package" in found
     assert "a top-level tests package" in found
+
+
+def _run(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(CI / "wheel.sh")], capture_output=True, text=True, env={**os.environ, **env}, timeout=120
+    )
+
+
+def test_a_work_folder_inside_the_checkout_is_refused_before_anything_is_made() -> None:
+    inside = PROJECT_ROOT / "wheel-work-test"
+    done = _run(WHEEL_WORK=str(inside))
+    assert done.returncode == 2 and "WHEEL_WORK must lie outside the checkout" in done.stderr
+    assert not inside.exists()
+
+
+def test_a_failing_step_is_named_with_its_exit_code(tmp_path: Path) -> None:
+    done = _run(PYTHON="/bin/false", WHEEL_WORK=str(tmp_path / "work"))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == "wheel: building the wheel failed (exit 1)"

@@ -112,6 +112,18 @@ def test_a_stack_reference_without_outputs_names_the_option(tmp_path: Path, caps
     assert json.loads(out)["outputs"]["vpc"] == "vpc-0123"
 
 
+def test_config_file_replaces_the_projects_stack_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _project(
+        tmp_path / "project", program="import pulumi\npulumi.export('who', pulumi.Config().require('who'))\n"
+    )
+    (root / "Pulumi.dev.yaml").unlink()
+    other = tmp_path / "elsewhere.yaml"
+    other.write_text("config:\n  shop:who: carol\n")
+    status, out, err = run(capsys, "--project-dir", str(root), "--config-file", str(other), "dev", "--format", "json")
+    assert status == 0, err
+    assert json.loads(out)["outputs"]["who"] == "carol"
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [

@@ -9,11 +9,11 @@ import ipaddress
 from typing import Any, Literal
 
 import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from eksplatform.components.facts import LOG_RETENTION_DAYS, REGION_AZ_COUNTS
+from eksplatform.pulumi_internals import all_config
 from eksplatform.stack.errors import ConfigError, ConfigIssue, KeyedValueError
 from eksplatform.stack.loading import _decode, _issues_from, _namespace_values
 
@@ -204,7 +204,7 @@ def parse_bootstrap_config(values: dict[str, Any], source: str = "bootstrap conf
 
 def bootstrap_config_from_pulumi() -> BootstrapConfig:
     """The running program's `platform-bootstrap:` config (PULUMI_CONFIG, or set_all_config under mocks)."""
-    raw = {**get_config_env(), **CONFIG.get()}
+    raw = all_config()
     values = {key: _decode(value) for key, value in _namespace_values(raw, NAMESPACE).items()}
     if not values:
         raise ConfigError(

@@ -21,13 +21,12 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
 from eksplatform.policies import stack_config
 from eksplatform.policies.catalog import ALL_RULES, PACK_NAME, RESOURCE_RULES, STACK_RULES
 from eksplatform.policies.config_check import knob_problems, shared_problems, with_shared
 from eksplatform.policies.rule import Resource, Rule, StackRule
-from eksplatform.policies.servicer import STACK_CONFIG, ConfigHooks, Settings
+from eksplatform.policies.servicer import SECRETS_PROXIES, STACK_CONFIG, STACK_NAME_SENT, ConfigHooks, Settings
 from eksplatform.policies.servicer import install as install_decode_once_servicer
 
 _LEVELS = {
@@ -88,7 +87,7 @@ def plain(value: Any) -> Any:
 def marked(value: Any) -> Any:
     """What `Remediate` hands a policy, with its secrets still marked: the SDK's secrets-preserving
     proxy unwraps secrets on read, so reading through it (plain) would lose which values were secret."""
-    if isinstance(value, (_DictSecretsProxy, _ListSecretsProxy)):
+    if isinstance(value, SECRETS_PROXIES):
         value = value["__target"]  # nested objects are proxies of their own
     if isinstance(value, Secret):
         return Secret(marked(value.value))
@@ -238,8 +237,16 @@ def defaults_only(levels: Mapping[str, str], settings: Settings) -> bool:
     return True
 
 
+PLATFORM_PROJECT = "platform"
+"""The project whose stacks config/<stack>.json are for (Pulumi.yaml's name at the repository root)."""
+
+
 def stack_file(stack: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]] | None:
-    """The levels and knobs of `policies/config/<stack>.json`, None when the stack has no file."""
+    """The levels and knobs of `policies/config/<stack>.json`, None when the stack has no file or
+    belongs to another project: a consumer program's `dev` is not the platform's `dev`, so it runs
+    with the policies' defaults unless it passes its own --policy-pack-config."""
+    if STACK_NAME_SENT.get("project") not in ("", None, PLATFORM_PROJECT):
+        return None
     path = stack_config.path_for(stack)
     if not path.is_file():
         return None

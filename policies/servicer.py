@@ -16,6 +16,10 @@ the pack's weaker defaults.
 
 Installed by `policies/pack.py` before the `PolicyPack` is constructed; pinned to the SDK
 version in requirements (a test drives the pack over gRPC to hold the behaviour).
+
+This is the one module that uses pulumi_policy's internals (`_PolicyAnalyzerServicer`, its private
+attributes, `_is_unknown`, the secrets proxies): the package metadata holds pulumi-policy to the
+tested minor release for them (pyproject.toml, docs/packaging.md).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, _is_unknown, unknown_checking_proxy
+from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
 from eksplatform.policies.rule import UNKNOWN
 
@@ -49,10 +54,14 @@ def with_unknowns(value: Any) -> Any:
     return value
 
 
+SECRETS_PROXIES = (_DictSecretsProxy, _ListSecretsProxy)
+"""What `Remediate` hands a policy: props whose secrets the SDK unwraps on read (policies/pack.py)."""
+
 STACK_CONFIG: dict[str, str] = {}
 """The stack's own config (`platform:monthlyBudget` ...) as the engine sent it with ConfigureStack."""
 STACK_NAME_SENT: dict[str, str] = {}
-"""`{"stack": <name>}` as ConfigureStack sent it (the budget policy reads `usage/<stack>.yaml` by it)."""
+"""`{"stack": <name>, "project": <name>}` as ConfigureStack sent them (the budget policy reads
+`usage/<stack>.yaml` by the stack; the pack's config/<stack>.json is only for the platform project)."""
 
 Settings = Mapping[str, Mapping[str, Any]]
 """Policy name -> its knobs."""
@@ -113,6 +122,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         STACK_CONFIG.update(dict(request.config))
         STACK_NAME_SENT.clear()
         STACK_NAME_SENT["stack"] = str(request.stack)
+        STACK_NAME_SENT["project"] = str(request.project)
         response = super().ConfigureStack(request, context)
         self._stack = str(request.stack)
         self._apply_config(context)

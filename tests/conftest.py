@@ -23,7 +23,7 @@ from pulumi.runtime import reset_options
 from eksplatform.components.facts import CALENDAR_READ
 from eksplatform.preflight import __main__ as preflight_main
 from eksplatform.preflight import analyze, support_window
-from eksplatform.preflight.synth import PROJECT_ROOT, Graph, run_program, synth
+from eksplatform.preflight.synth import PROJECT_ROOT, Graph, StackOutput, run_program, synth
 from tests import shared
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
@@ -80,6 +80,7 @@ def shared_synth(
     project_dir: Path = PROJECT_ROOT,
     config_file: Path | None = None,
     stack_values: Mapping[str, Any] | None = None,
+    stack_references: Mapping[str, Mapping[str, StackOutput]] | None = None,
 ) -> Graph:
     """`synth` for the preflight CLI in tests: a project stack file as it is on disk is the
     session's one synth of that stack; anything else (an edited copy, another project) runs."""
@@ -87,11 +88,18 @@ def shared_synth(
     if (
         project_dir == PROJECT_ROOT
         and stack_values is None
+        and not stack_references
         and own_file.is_file()
         and (config_file is None or config_file.resolve() == own_file)
     ):
         return synthesized(stack)
-    return synth(stack, project_dir=project_dir, config_file=config_file, stack_values=stack_values)
+    return synth(
+        stack,
+        project_dir=project_dir,
+        config_file=config_file,
+        stack_values=stack_values,
+        stack_references=stack_references,
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -127,21 +135,23 @@ class SharedPacks:
         self.started: dict[tuple[str, bool, frozenset[tuple[str, str]]], tuple[contextlib.ExitStack, Any]] = {}
 
     @contextlib.contextmanager
-    def running_pack(self, pack: Path, warnings: list[str] | None = None) -> Iterator[Any]:
+    def running_pack(
+        self, pack: Path, warnings: list[str] | None = None, extra: Mapping[str, str] | None = None
+    ) -> Iterator[Any]:
         if pack.resolve() != preflight_main.DEFAULT_PACK.resolve():
-            with self.original(pack, warnings) as analyzer:
+            with self.original(pack, warnings, extra) as analyzer:
                 yield analyzer
             return
         problem = analyze.runtime_problem(pack)
         if problem is not None and warnings is not None:
             warnings.append(problem)  # what the CLI would warn about, said on every run
-        environment = frozenset((k, v) for k, v in os.environ.items() if k not in self.VOLATILE)
+        environment = frozenset((k, v) for k, v in {**os.environ, **(extra or {})}.items() if k not in self.VOLATILE)
         key = (str(pack.resolve()), problem is not None, environment)
         if key in self.started and not self._answers(self.started[key][1]):
             self.started.pop(key)[0].close()
         if key not in self.started:
             process = self.open.enter_context(contextlib.ExitStack())
-            self.started[key] = (process, process.enter_context(self.original(pack)))
+            self.started[key] = (process, process.enter_context(self.original(pack, None, extra)))
         yield self.started[key][1]
 
     @staticmethod

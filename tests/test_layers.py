@@ -20,7 +20,7 @@ PACKAGE = "eksplatform"
 # Lowest first. A unit imports only from units in earlier layers; units in one layer import
 # nothing of each other. Leaf modules (top-level modules of the package) come first.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"eksplatform.properties", "eksplatform.environments"}),
+    frozenset({"eksplatform.properties", "eksplatform.environments", "eksplatform.pulumi_internals"}),
     frozenset({"eksplatform.components", "eksplatform.ops"}),
     frozenset({"eksplatform.cost", "eksplatform.capacity"}),
     frozenset({"eksplatform.stack"}),

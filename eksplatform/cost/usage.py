@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,12 @@ import yaml
 
 from eksplatform.cost.prices import ASSUMPTIONS, USAGE_ASSUMPTIONS
 
-USAGE_DIR = Path(__file__).resolve().parents[2] / "usage"
+USAGE_ENV = "EKSPLATFORM_USAGE_DIR"
+"""Where the pack finds a project's usage files: preflight sets it to `<project>/usage` when it
+starts the pack, since an installed pack has no project beside it."""
+USAGE_DIR = Path(os.environ.get(USAGE_ENV) or Path(__file__).resolve().parents[2] / "usage")
+"""`usage/` of this checkout (absent in an installed wheel: the documented defaults apply), unless
+EKSPLATFORM_USAGE_DIR names another folder."""
 
 # Assumptions that are not usage: fixed by the calendar or the pricing method.
 _NOT_USAGE = frozenset(
@@ -135,9 +141,11 @@ def parse_usage(document: Any, source: str = "usage") -> Usage:
 
 
 def load_usage(path: Path) -> Usage:
-    """The usage file at `path` (the documented defaults when there is none)."""
+    """The usage file at `path` (the documented defaults when there is none), shown relative to
+    the project that holds its `usage/` folder."""
+    project = path.parent.parent.resolve()
     resolved = path.resolve()
-    shown = str(resolved.relative_to(USAGE_DIR.parent)) if resolved.is_relative_to(USAGE_DIR.parent) else str(path)
+    shown = str(resolved.relative_to(project)) if resolved.is_relative_to(project) else str(path)
     if not path.is_file():
         return Usage(source=f"the documented defaults (no {shown})")
     try:
@@ -150,12 +158,12 @@ def load_usage(path: Path) -> Usage:
         raise UsageError(f"{shown}: {error}") from None
 
 
-def usage_path(stack: str) -> Path:
-    return USAGE_DIR / f"{stack}.yaml"
+def usage_path(stack: str, directory: Path | None = None) -> Path:
+    return (directory or USAGE_DIR) / f"{stack}.yaml"
 
 
-def usage_for_stack(stack: str) -> Usage:
-    """`usage/<stack>.yaml` beside the stack files, or the defaults."""
+def usage_for_stack(stack: str, directory: Path | None = None) -> Usage:
+    """`usage/<stack>.yaml` beside the stack files (`directory`, default USAGE_DIR), or the defaults."""
     if not stack or not _RESOURCE_NAME.match(stack):
         return Usage(source="the documented defaults (no stack name to find usage/<stack>.yaml by)")
-    return load_usage(usage_path(stack))
+    return load_usage(usage_path(stack, directory))

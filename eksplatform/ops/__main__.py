@@ -14,12 +14,27 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
+from eksplatform.ops import extra
+
+# Before anything imports boto3: both `eksplatform-ops` and `python -m eksplatform.ops` land here.
+if extra.missing():
+    print(f"error: {extra.HINT}", file=sys.stderr)
+    raise SystemExit(2)
+
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from eksplatform.ops import clients, query
 from eksplatform.ops.audit import audit, render_text
 from eksplatform.ops.exits import HELP, Exit, FailedError, InputError, RefusedError
-from eksplatform.ops.failover import Mode, Timeline, aftermath, check_others, check_rpo, execute, make_plan
+from eksplatform.ops.failover import (
+    Mode,
+    Timeline,
+    aftermath,
+    check_others,
+    check_rpo,
+    execute,
+    make_plan,
+)
 from eksplatform.ops.outputs import StackOutputs
 from eksplatform.ops.restore_drill import restore_drill
 

@@ -1,8 +1,11 @@
 """`eksplatform-preflight <stack>`: what `pulumi up` would create for a stack, and what the policies say.
 
-Runs `__main__.py` under Pulumi's mocks with `Pulumi.<stack>.yaml`, turns the result into a
-`pulumi stack export` document, and runs the policy packs over it through the Analyzer gRPC
-protocol, as the Pulumi CLI does. With `--state FILE` it analyzes any program's export instead.
+Runs the Python program of the project in `--project-dir` (default: the current folder; its
+Pulumi.yaml, `__main__.py` and `Pulumi.<stack>.yaml`) under Pulumi's mocks, turns the result into a
+`pulumi stack export` document, and runs the policy packs over it (default: the pack installed
+with eksplatform) through the Analyzer gRPC protocol, as the Pulumi CLI does. A program's
+`pulumi.StackReference`s are answered from `--stack-reference NAME=FILE`. With `--state FILE` it
+analyzes any program's export instead. Usage assumptions come from the project's `usage/<stack>.yaml`.
 With `--base FILE` (the main branch's export) it also reports what would be created, updated,
 replaced and deleted, the stateful resources at risk first, and the monthly cost before and after.
 
@@ -16,25 +19,46 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
-from eksplatform.cost.usage import DEFAULT_USAGE, UsageError, usage_for_stack
-from eksplatform.preflight import support_window
+import eksplatform.policies
+from eksplatform.cost.usage import DEFAULT_USAGE, USAGE_ENV, UsageError, usage_for_stack
+from eksplatform.preflight import stack_reference, support_window
 from eksplatform.preflight.analyze import PolicyPackError, analyze, read_policy_config
 from eksplatform.preflight.diagram import render_mermaid
 from eksplatform.preflight.export import State, StateError, export_document, load_state, read_state
+from eksplatform.preflight.mocks import MissingStackReferenceError
 from eksplatform.preflight.report import RENDERERS, Run
-from eksplatform.preflight.synth import PROJECT_ROOT, StackOutput, synth
+from eksplatform.preflight.stack_reference import StackReferenceError
+from eksplatform.preflight.synth import ProjectError, StackOutput, project_name, synth
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import read_stack_file
 
-DEFAULT_PACK = PROJECT_ROOT / "policies"
+DEFAULT_PACK = Path(eksplatform.policies.__file__).resolve().parent
+"""The pack installed with eksplatform (in a checkout: policies/)."""
+PLATFORM_PROJECT = "platform"
+"""The project whose stacks the pack's config/<stack>.json files are for."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eksplatform-preflight", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml (not needed with --state)")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=Path(),
+        help="the Pulumi project to run (Pulumi.yaml, __main__.py, Pulumi.<stack>.yaml, usage/); default: .",
+    )
+    parser.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="the outputs of stack NAME for the program's StackReference: a `pulumi stack export --show-secrets` "
+        "or `pulumi stack output --json --show-secrets` file (repeatable)",
+    )
     parser.add_argument("--config-file", type=Path, help="use this stack file instead of Pulumi.<stack>.yaml")
     parser.add_argument("--state", type=Path, help="analyze this `pulumi stack export` document instead")
     parser.add_argument("--export", type=Path, help="write the synthesized stack as a `pulumi stack export` document")
@@ -44,9 +68,16 @@ def _parser() -> argparse.ArgumentParser:
         help="compare with this `pulumi stack export` (or --export) document: what would change, and the cost",
     )
     parser.add_argument(
-        "--policy-pack", type=Path, action="append", help="a policy pack folder (repeatable); default: policies/"
+        "--policy-pack",
+        type=Path,
+        action="append",
+        help="a policy pack folder (repeatable); default: the pack installed with eksplatform",
     )
-    parser.add_argument("--policy-config", type=Path, help="default: policies/config/<stack>.json")
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        help="default: the project's policies/config/<stack>.json, else (project `platform`) the pack's own",
+    )
     parser.add_argument("--diagram", type=Path, help="write a Mermaid diagram of regions and components here")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of printing it")
@@ -71,21 +102,49 @@ def _extra_outputs(parser: argparse.ArgumentParser, values: list[str]) -> list[t
     return pairs
 
 
+def _stack_references(options: list[str]) -> dict[str, dict[str, StackOutput]]:
+    found = {}
+    for option in options:
+        name, outputs = stack_reference.parse(option)
+        missing = stack_reference.withheld(outputs)
+        if missing:
+            print(
+                f"warning: --stack-reference {name}: the secret outputs {', '.join(missing)} have no value in the file "
+                "(export it with --show-secrets); the program reads them as null",
+                file=sys.stderr,
+            )
+        found[name] = outputs
+    return found
+
+
+def _project(args: argparse.Namespace) -> Path:
+    """The --project-dir to synthesize, checked: one usage error naming what is missing."""
+    project_dir: Path = args.project_dir.resolve()
+    try:
+        project_name(project_dir)
+    except ProjectError as error:
+        raise ProjectError(f"--project-dir {error}") from None
+    return project_dir
+
+
 def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str, dict[str, Any]]:
     if args.state is not None:
         state = load_state(args.state)
         return state, state.outputs, str(args.state), {}
-    config_file = args.config_file or PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
+    project_dir = _project(args)
+    config_file = args.config_file or project_dir / f"Pulumi.{args.stack}.yaml"
     if not config_file.is_file():
-        raise StateError(f"no stack file {config_file}")
-    graph = synth(args.stack, config_file=config_file)
+        raise ProjectError(f"no stack file {_shown(config_file, project_dir)} (give --config-file, or another stack)")
+    graph = synth(
+        args.stack,
+        project_dir=project_dir,
+        config_file=config_file,
+        stack_references=_stack_references(args.stack_reference),
+    )
     document = export_document(graph)
     if args.export is not None:
         _write(args.export, json.dumps(document, indent=2), "--export")
-    source = (
-        str(config_file.relative_to(PROJECT_ROOT)) if config_file.is_relative_to(PROJECT_ROOT) else str(config_file)
-    )
-    return read_state(document, "synth"), graph.outputs, source, read_stack_file(config_file)
+    return read_state(document, "synth"), graph.outputs, _shown(config_file, project_dir), read_stack_file(config_file)
 
 
 def _load_base(path: Path, state: State) -> State:
@@ -102,9 +161,21 @@ def _load_base(path: Path, state: State) -> State:
     return base
 
 
-def _shown(path: Path) -> str:
+def _shown(path: Path, project_dir: Path) -> str:
     path = path.resolve()
-    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+    return str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
+
+
+def _policy_config_path(args: argparse.Namespace, project_dir: Path, state: State) -> Path:
+    """--policy-config; else the project's own policies/config/<stack>.json; else, for this
+    platform's own stacks only, the installed pack's config/<stack>.json (another program's `dev`
+    is not the platform's `dev`)."""
+    if args.policy_config is not None:
+        return Path(args.policy_config)
+    own = project_dir / "policies" / "config" / f"{state.stack}.json"
+    if own.is_file() or state.project != PLATFORM_PROJECT:
+        return own
+    return DEFAULT_PACK / "config" / f"{state.stack}.json"
 
 
 class OutputFileError(Exception):
@@ -134,23 +205,25 @@ def main(argv: list[str] | None = None) -> int:
         if any(finding.level == "error" for finding in window):
             return 2
         base = _load_base(args.base, state) if args.base is not None else None
-        usage = usage_for_stack(state.stack)  # the budget policy reads the same file
+        project_dir = args.project_dir.resolve()
+        usage_dir = project_dir / "usage"
+        usage = usage_for_stack(state.stack, usage_dir)  # the budget policy reads the same file
         if usage is not DEFAULT_USAGE:
             print(f"usage: {usage.source}", file=sys.stderr)
-        config_path = args.policy_config or DEFAULT_PACK / "config" / f"{state.stack}.json"
+        config_path = _policy_config_path(args, project_dir, state)
         applied = ""
         if config_path.is_file() or args.policy_config:
-            config, applied = read_policy_config(config_path), _shown(config_path)
+            config, applied = read_policy_config(config_path), _shown(config_path, project_dir)
             print(f"policy config: {applied}", file=sys.stderr)
         else:
             config = {}
             print(
-                f"warning: stack {state.stack!r} has no policy config ({_shown(config_path)}); "
+                f"warning: stack {state.stack!r} has no policy config ({_shown(config_path, project_dir)}); "
                 "every policy runs at its default level and settings",
                 file=sys.stderr,
             )
         packs = [pack.resolve() for pack in args.policy_pack or [DEFAULT_PACK]]
-        analysis = analyze(state, packs, config, stack_values)
+        analysis = analyze(state, packs, config, stack_values, environment={USAGE_ENV: str(usage_dir)})
         if args.diagram is not None:
             _write(args.diagram, render_mermaid(state), "--diagram")
         run = Run(
@@ -163,13 +236,25 @@ def main(argv: list[str] | None = None) -> int:
             base=base,
             base_source=str(args.base or ""),
             usage=usage,
+            project_dir=project_dir,
         )
         report = RENDERERS[args.format](run)
         if args.output is not None:
             _write(args.output, report + "\n", "--output")
         for format_name, path in extra:
             _write(path, RENDERERS[format_name](run) + "\n", f"--write {format_name}:")
-    except (ConfigError, StateError, PolicyPackError, OutputFileError, UsageError) as error:
+    except (
+        ConfigError,
+        StateError,
+        PolicyPackError,
+        OutputFileError,
+        UsageError,
+        ProjectError,
+        StackReferenceError,
+        MissingStackReferenceError,
+    ) as error:
+        # A program that failed leaves the SDK's coroutines unawaited; the error above says why.
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.output is None:

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -107,8 +108,19 @@ def _virtualenv_python(pack: Path, runtime: Any) -> Path | None:
     return Path(os.path.abspath(pack / virtualenv / "bin" / "python"))
 
 
+def installed(pack: Path) -> bool:
+    """Is the pack folder inside this interpreter's site-packages (the wheel's eksplatform/policies)?
+    Its PulumiPolicy.yaml names the checkout's `../.venv`, which an installed package has not: the
+    interpreter that installed it has pulumi-policy (the `[policy]` extra) and eksplatform."""
+    resolved = pack.resolve()
+    libraries = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    return any(resolved.is_relative_to(Path(library).resolve()) for library in libraries)
+
+
 def _python(pack: Path, runtime: Any) -> str:
-    """The pack's virtualenv python, else ours."""
+    """The pack's virtualenv python, else ours (always ours for an installed pack)."""
+    if installed(pack):
+        return sys.executable
     python = _virtualenv_python(pack, runtime)
     return str(python) if python is not None and python.is_file() else sys.executable
 
@@ -130,8 +142,8 @@ def runtime_problem(pack: Path, python: Path | None = None) -> str | None:
     manifest = pack / "PulumiPolicy.yaml"
     runtime = yaml.safe_load(manifest.read_text()).get("runtime") if manifest.is_file() else None
     name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
-    if name != "python":
-        return None
+    if name != "python" or (python is None and installed(pack)):
+        return None  # an installed pack runs with this interpreter (_python)
     python = python or _virtualenv_python(pack, runtime)
     if python is None:
         return None  # the CLI uses the python on PATH; nothing declared to check
@@ -182,18 +194,21 @@ def pack_command(pack: Path) -> list[str]:
     raise PolicyPackError(f"{pack}: runtime {name!r} is not supported (python or nodejs)")
 
 
-def _environment(pack: Path, fallback: bool) -> dict[str, str]:
-    """The CLI's environment. Only when the pack's own virtualenv cannot run this checkout's pack
-    (`runtime_problem`, reported as a warning) does preflight put the checkout on PYTHONPATH, so
-    that it still analyses the code in front of it."""
-    environment = dict(os.environ)
+def _environment(pack: Path, fallback: bool, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The CLI's environment (plus `extra`, e.g. where the project's usage files are). Only when
+    the pack's own virtualenv cannot run this checkout's pack (`runtime_problem`, reported as a
+    warning) does preflight put the checkout on PYTHONPATH, so that it still analyses the code in
+    front of it."""
+    environment = {**os.environ, **(extra or {})}
     if fallback and pack.resolve().is_relative_to(PROJECT_ROOT):
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), environment.get("PYTHONPATH")]))
     return environment
 
 
 @contextmanager
-def running_pack(pack: Path, warnings: list[str] | None = None) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+def running_pack(
+    pack: Path, warnings: list[str] | None = None, environment: Mapping[str, str] | None = None
+) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     """The pack started as the CLI starts it; what would stop the CLI is appended to `warnings`."""
     problem = runtime_problem(pack)
     if problem is not None and warnings is not None:
@@ -207,7 +222,7 @@ def running_pack(pack: Path, warnings: list[str] | None = None) -> Iterator[anal
         stderr=subprocess.PIPE,
         text=True,
         cwd=str(pack.resolve()),
-        env=_environment(pack, fallback=problem is not None),
+        env=_environment(pack, fallback=problem is not None, extra=environment),
     )
     try:
         port = _read_port(process, pack)
@@ -361,8 +376,9 @@ def analyze_pack(
     config: Mapping[str, Any],
     stack_config: Mapping[str, Any] | None = None,
     warnings: list[str] | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> tuple[PackResult, list[Violation], list[Remediation]]:
-    with running_pack(pack, warnings) as analyzer:
+    with running_pack(pack, warnings, environment) as analyzer:
         info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
         ours = {name: entry for name, entry in config.items() if name in {p.name for p in info.policies}}
         problems = config_problems(ours, [info])
@@ -440,12 +456,17 @@ def _remediations(
 
 
 def analyze(
-    state: State, packs: Sequence[Path], config: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+    state: State,
+    packs: Sequence[Path],
+    config: Mapping[str, Any],
+    stack_config: Mapping[str, Any] | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> Analysis:
+    """`environment`: added to each pack's environment (preflight names the project's usage folder)."""
     results, violations, remediations = [], [], []
     warnings: list[str] = []
     for pack in packs:
-        result, found, fixed = analyze_pack(state, pack, config, stack_config, warnings)
+        result, found, fixed = analyze_pack(state, pack, config, stack_config, warnings, environment)
         results.append(result)
         violations += found
         remediations += fixed

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pulumi.runtime import rpc
-
 from eksplatform.preflight.export_format import SECRET_SIG, SECRET_VALUE, STACK_TYPE
 from eksplatform.preflight.mocks import Registration, provider_urn
 from eksplatform.preflight.synth import Graph, StackOutput
+from eksplatform.pulumi_internals import rpc
 
 WITHHELD = "[secret withheld by preflight]"
 MANIFEST_VERSION = "preflight"

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from eksplatform.pulumi_internals import MockMonitor, ensure_event_loop, rpc, sync_await
 
 # (name, state, region, account) -> (id, state): how one AWS type answers a registration.
 Builder = Callable[[str, dict[str, Any], str, str], tuple[str, dict[str, Any]]]
@@ -93,6 +93,10 @@ class Registration:
         return self.type.startswith("pulumi:providers:")
 
 
+class MissingStackReferenceError(LookupError):
+    """The program references a stack whose outputs nobody gave."""
+
+
 class DuplicateUrnError(Exception):
     """Two resources registered with the same type, name and parent."""
 
@@ -109,7 +113,7 @@ class RecordingMonitor(MockMonitor):
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
 
     def _thread_loop(self) -> None:
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        ensure_event_loop()  # type: ignore[no-untyped-call]
         self.thread_loops.add(asyncio.get_event_loop())
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -140,7 +144,7 @@ class RecordingMonitor(MockMonitor):
         resource_id = resource_id or ""
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
         self._record(request, urn, resource_id, inputs, state)
-        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        state_proto = sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -248,7 +252,11 @@ class PlatformMocks(Mocks):
     def _stack_reference(self, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = str(state.get("name"))
         if name not in self.stack_references:
-            raise LookupError(f"no outputs for stack reference {name!r}; pass stack_references= to run_program")
+            raise MissingStackReferenceError(
+                f"the program references stack {name!r}, whose outputs preflight does not have: give "
+                f"--stack-reference {name}=FILE (a `pulumi stack export --show-secrets` of it), or stack_references= "
+                "to run_program"
+            )
         outputs = self.stack_references[name]
         state["outputs"] = {key: output.value for key, output in outputs.items()}
         state["secretOutputNames"] = [key for key, output in outputs.items() if output.secret]

@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eksplatform.capacity import workloads
@@ -52,6 +53,8 @@ class Run:
     base_source: str = ""
     usage: Usage = DEFAULT_USAGE
     """The stack's usage file (usage/<stack>.yaml), or the documented defaults."""
+    project_dir: Path = PROJECT_ROOT
+    """The project the run synthesized: SARIF locations are relative to it."""
 
     @functools.cached_property
     def comparison(self) -> Comparison | None:
@@ -597,7 +600,7 @@ def render_markdown(run: Run) -> str:
 
 def render_sarif(run: Run) -> str:
     return sarif.render(
-        run.state, run.analysis.violations, run.source, PROJECT_ROOT, run.analyzed, {"cost": _cost_json(run.cost)}
+        run.state, run.analysis.violations, run.source, run.project_dir, run.analyzed, {"cost": _cost_json(run.cost)}
     )
 
 

@@ -21,13 +21,14 @@ import yaml
 from pulumi.runtime import reset_options, set_all_config, set_mocks
 from pulumi.runtime.mocks import MockCallArgs
 from pulumi.runtime.settings import get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from eksplatform.preflight.mocks import PlatformMocks, RecordingMonitor, Registration, unwrap_secrets
+from eksplatform.pulumi_internals import run_pulumi_func, sync_await
 from eksplatform.stack.loading import pulumi_config_map, read_stack_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""This checkout (tests, docs, benchmarks). Installed, it is site-packages: the CLI takes the
+project from --project-dir instead."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def run_program(
         reset_options()
         set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
         set_all_config(dict(config or {}))
-        _sync_await(run_pulumi_func(program))
+        sync_await(run_pulumi_func(program))
         outputs = _stack_outputs()
         # The SDK registers from worker threads, so arrival order varies from run to run; URN
         # order (the stack first) makes every report and comparison repeatable.
@@ -140,15 +141,15 @@ def _stack_outputs() -> dict[str, StackOutput]:
     for name, value in exported.items():
         output = pulumi.Output.from_input(value)
         resolved[name] = StackOutput(
-            value=unwrap_secrets(_sync_await(output.future())),
-            secret=bool(_sync_await(output.is_secret())),
+            value=unwrap_secrets(sync_await(output.future())),
+            secret=bool(sync_await(output.is_secret())),
         )
     return resolved
 
 
 def _unless_abandoned_output(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """asyncio's default handler, minus the unawaited futures of a program that already failed."""
-    if str(context.get("message", "")).startswith("Future exception was never retrieved"):
+    if str(context.get("message", "")).startswith(("Future exception was never retrieved", "Task exception was")):
         return
     loop.default_exception_handler(context)
 
@@ -163,9 +164,45 @@ def _close(loop: asyncio.AbstractEventLoop) -> None:
     asyncio.set_event_loop(None)
 
 
+class ProjectError(ValueError):
+    """A project folder preflight cannot run; the message names the folder and what is missing."""
+
+
+def _project_document(project_dir: Path) -> dict[str, Any]:
+    manifest = project_dir / "Pulumi.yaml"
+    if not project_dir.is_dir():
+        raise ProjectError(f"{project_dir}: no such folder")
+    if not manifest.is_file():
+        raise ProjectError(f"{project_dir}: no Pulumi.yaml; give the folder of a Pulumi project")
+    try:
+        document = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ProjectError(f"{manifest}: not YAML ({error})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("name"), str):
+        raise ProjectError(f"{manifest}: a Pulumi project needs a `name`")
+    return document
+
+
 def project_name(project_dir: Path) -> str:
-    document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    return str(document["name"])
+    return str(_project_document(project_dir)["name"])
+
+
+def program_path(project_dir: Path) -> Path:
+    """The program the Python runtime would run: `__main__.py` in the project folder, or in the
+    folder Pulumi.yaml's `main` names. Only Python programs run under these mocks."""
+    document = _project_document(project_dir)
+    runtime = document.get("runtime")
+    name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
+    if name != "python":
+        raise ProjectError(
+            f"{project_dir / 'Pulumi.yaml'}: runtime {name!r}; preflight runs Python programs "
+            "(analyze another language's `pulumi stack export` with --state)"
+        )
+    main = project_dir / str(document.get("main") or ".")
+    program = main / "__main__.py" if main.is_dir() else main
+    if not program.is_file():
+        raise ProjectError(f"{project_dir}: no program {program.relative_to(project_dir)} to run")
+    return program
 
 
 def project_config(project_dir: Path) -> dict[str, Any]:
@@ -189,25 +226,28 @@ def synth(
     project_dir: Path = PROJECT_ROOT,
     config_file: Path | None = None,
     stack_values: Mapping[str, Any] | None = None,
+    stack_references: Mapping[str, Mapping[str, StackOutput]] | None = None,
 ) -> Graph:
     """Run the project's `__main__.py` with `Pulumi.<stack>.yaml` (or `config_file`) under the mocks.
 
     `stack_values` replaces the stack file: its keys as the file holds them (`platform:regions`),
-    for runs with an edited copy of a stack's config.
+    for runs with an edited copy of a stack's config. `stack_references` answers the program's
+    `pulumi.StackReference`s (per stack name, its outputs).
     """
     project = project_name(project_dir)
+    main = program_path(project_dir)
     raw = project_config(project_dir)
     if stack_values is None:
         stack_values = read_stack_file(config_file or project_dir / f"Pulumi.{stack}.yaml")
     raw.update(stack_values)
     # Project-level keys without a namespace belong to the project, as the engine reads them.
     config = pulumi_config_map({key if ":" in key else f"{project}:{key}": value for key, value in raw.items()})
-    main = project_dir / "__main__.py"
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
+    if str(main.parent) not in sys.path:
+        sys.path.insert(0, str(main.parent))  # the program imports its own modules, as under the CLI
     return run_program(
         lambda: runpy.run_path(str(main), run_name="__main__"),
         project=project,
         stack=stack,
         config=config,
+        stack_references=stack_references,
     )

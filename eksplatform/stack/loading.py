@@ -21,9 +21,9 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import ValidationError
 
+from eksplatform.pulumi_internals import all_config
 from eksplatform.stack.config import StackConfig
 from eksplatform.stack.cross_region import CrossRegionError, cross_region_issues
 from eksplatform.stack.errors import ConfigError, ConfigIssue, KeyedValueError
@@ -210,7 +210,7 @@ def stack_config_from_pulumi(project_dir: Path | None = None) -> StackConfig:
     With `project_dir`, a copy of a stack is checked against its environment's stack file there
     (`copy_issues`).
     """
-    raw = {**get_config_env(), **CONFIG.get()}
+    raw = all_config()
     values = {key: _decode(value) for key, value in _namespace_values(raw, CONFIG_NAMESPACE).items()}
     source = f"config of stack {pulumi.get_stack()}"
     config = parse_stack_config(values, source)

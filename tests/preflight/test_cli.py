@@ -9,7 +9,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-import eksplatform.cost.usage as usage_module
 from eksplatform.preflight.__main__ import main
 from eksplatform.preflight.export_format import SECRET_SIG
 from eksplatform.preflight.synth import PROJECT_ROOT
@@ -531,21 +530,20 @@ def test_preflight_reports_what_would_be_remediated(tmp_path: Path, capsys: pyte
 
 
 def test_the_stacks_usage_file_is_read_and_a_bad_one_stops_the_run_naming_the_key(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    usage_dir = tmp_path / "usage"
+    usage_dir = tmp_path / "usage"  # the project's usage/ folder (--project-dir)
     usage_dir.mkdir()
-    monkeypatch.setattr(usage_module, "USAGE_DIR", usage_dir)
     state = tmp_path / "legacy.json"
     state.write_text(json.dumps(bad_state()))  # the stack is "legacy": usage/legacy.yaml
 
     (usage_dir / "legacy.yaml").write_text("resources:\n  no-such-resource:\n    natGbPerGateway: 10\n")
-    _, out, err = run(capsys, "--state", str(state))
+    _, out, err = run(capsys, "--state", str(state), "--project-dir", str(tmp_path))
     assert "usage: usage/legacy.yaml" in err
     assert "  Usage: usage/legacy.yaml" in out
     assert "warning: the usage file names no-such-resource, which this stack does not have" in out
 
     (usage_dir / "legacy.yaml").write_text("defaults:\n  natGb: 10\n")
-    status, out, err = run(capsys, "--state", str(state))
+    status, out, err = run(capsys, "--state", str(state), "--project-dir", str(tmp_path))
     assert status == 2 and out == ""
     assert "error: usage/legacy.yaml: defaults.natGb: not a usage key" in err

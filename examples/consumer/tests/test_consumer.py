@@ -1,16 +1,26 @@
-"""The consumer example, run under the mocks against the real dev platform stack's outputs."""
+"""The consumer example, run under the mocks against the dev platform stack's outputs.
+
+The outputs come from platform-dev.json, a `pulumi stack export --show-secrets` of the platform's
+dev stack as preflight synthesizes it (the repository's tests/preflight/test_project_dir.py keeps
+it equal to a fresh synth), so these tests also run where only the installed wheel is: CI copies
+this folder out of the checkout and runs them there (.ci/wheel.sh).
+"""
 
 from __future__ import annotations
 
 import ast
+import json
 import runpy
 from pathlib import Path
 
 import pytest
 
-from eksplatform.preflight.synth import Graph, StackOutput, run_program, synth
+from eksplatform.preflight.__main__ import main as preflight
+from eksplatform.preflight.stack_reference import parse
+from eksplatform.preflight.synth import Graph, StackOutput, run_program
 
 CONSUMER = Path(__file__).resolve().parents[1]
+PLATFORM_EXPORT = CONSUMER / "platform-dev.json"
 PLATFORM_STACK = "acme/platform/dev"
 CONFIG = {
     "platform-consumer:platformStack": PLATFORM_STACK,
@@ -32,7 +42,7 @@ def run_consumer(platform_outputs: dict[str, StackOutput]) -> Graph:
 
 @pytest.fixture(scope="module")
 def platform_outputs() -> dict[str, StackOutput]:
-    return synth("dev").outputs
+    return parse(f"{PLATFORM_STACK}={PLATFORM_EXPORT}")[1]
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +135,54 @@ def test_a_region_the_platform_does_not_have_fails_clearly(platform_outputs: dic
             config=config,
             stack_references={PLATFORM_STACK: platform_outputs},
         )
+
+
+def test_preflight_runs_this_program_and_the_policy_pack_over_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`eksplatform-preflight --project-dir examples/consumer --stack-reference ... dev`, in-process."""
+    report = tmp_path / "report.json"
+    status = preflight(
+        [
+            "--project-dir",
+            str(CONSUMER),
+            "--stack-reference",
+            f"{PLATFORM_STACK}={PLATFORM_EXPORT}",
+            "dev",
+            "--format",
+            "json",
+            "--output",
+            str(report),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 0, err
+    document = json.loads(report.read_text())
+    assert (document["project"], document["stack"]) == ("platform-consumer", "dev")
+    types = {resource["type"] for resource in document["resources"]}
+    assert "aws:elasticache/replicationGroup:ReplicationGroup" in types
+    assert "kubernetes:apps/v1:Deployment" in types
+    # the pack installed with eksplatform ran: its per-resource policies judged this program
+    (pack,) = document["policyPacks"]
+    assert pack["name"] == "platform" and len(pack["policies"]) > 50
+    assert document["summary"]["violations"]["mandatory"] == 0
+    # its own policy config (policies/config/dev.json here), not the platform's dev one
+    assert "policy config: policies/config/dev.json" in err
+    assert document["policyConfig"] == "policies/config/dev.json"
+    assert "the documented defaults (no usage/dev.yaml)" in err
+
+
+def test_without_its_policy_config_the_packs_defaults_apply_not_the_platforms_dev_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy without policies/config/: the pack's defaults (a year of logs) judge it, and the
+    platform's own config/dev.json (14 days for the platform's dev) does not leak into it."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
+        (tmp_path / name).write_text((CONSUMER / name).read_text())
+    status = preflight(
+        ["--project-dir", str(tmp_path), "--stack-reference", f"{PLATFORM_STACK}={PLATFORM_EXPORT}", "dev"]
+    )
+    out, err = capsys.readouterr()
+    assert status == 1, err
+    assert "has no policy config (policies/config/dev.json)" in err
+    assert "[data-cloudwatch-log-retention]" in out and "at least 365" in out

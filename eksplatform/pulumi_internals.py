@@ -1,0 +1,36 @@
+"""Every name of the Pulumi SDK's internals this project uses, in one module.
+
+None of these is public API (not in `pulumi.runtime.__all__`, or `_`-prefixed): a Pulumi release
+may change them without notice. So they are imported here only, and the package metadata pins
+pulumi to the minor release the suite runs (pyproject.toml, `pulumi>=3.272.0,<3.273`; the
+pin in requirements.txt is the tested one). Bumping pulumi means running the suite on the new
+release and moving both pins together (docs/packaging.md). The pulumi-policy SDK's internals,
+which the pack's servicer subclasses, live in policies/servicer.py, pinned the same way.
+"""
+
+from __future__ import annotations
+
+from pulumi.runtime import rpc
+from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+__all__ = ["MockMonitor", "all_config", "ensure_event_loop", "rpc", "run_pulumi_func", "sync_await"]
+
+# `rpc`: the SDK's wire (de)serialization of properties and secrets, which the mocks' monitor and
+# the export speak. `MockMonitor`: the monitor `set_mocks` builds, which preflight's records.
+# `run_pulumi_func`: runs a program as `pulumi up` would, with its stack resource.
+# The generated protocol messages (`pulumi.runtime.proto`) are imported where used: they are the
+# Analyzer and ResourceMonitor protocols themselves, versioned with the protocol, not SDK code.
+
+sync_await = _sync_await
+"""Run a coroutine to completion from synchronous code, on the SDK's own loop (mocks, synth)."""
+ensure_event_loop = _ensure_event_loop
+"""The SDK's event loop for the current thread, created when missing."""
+
+
+def all_config() -> dict[str, str]:
+    """The whole config map the engine passed (PULUMI_CONFIG), or `set_all_config`'s under the
+    mocks: the SDK has a getter per key only (`pulumi.Config`), not one for the map."""
+    return {**get_config_env(), **CONFIG.get()}

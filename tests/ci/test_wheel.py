@@ -1,0 +1,118 @@
+"""CI's wheel check (.ci/wheel.sh), cheaply: its shape and the file-list rules, not a build.
+
+The script itself builds and installs a wheel (about a minute); .ci/run and the workflow run it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import yaml
+
+from eksplatform.preflight.synth import PROJECT_ROOT
+
+CI = PROJECT_ROOT / ".ci"
+SCRIPT = (CI / "wheel.sh").read_text()
+
+
+def _checker() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("check_wheel", CI / "check_wheel.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["check_wheel"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ci_run_and_the_workflow_run_the_wheel_check() -> None:
+    run = (CI / "run").read_text()
+    assert "steps=(install test lint workflows preflight wheel)" in run
+    assert re.search(r'^\s+wheel\) PYTHON="\$bin/python" \.ci/wheel\.sh ;;$', run, re.MULTILINE)
+    workflow = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "preflight.yml").read_text())
+    runs = [step.get("run", "") for step in workflow["jobs"]["test"]["steps"]]
+    assert "PYTHON=.venv/bin/python .ci/wheel.sh" in runs
+
+
+def test_the_script_installs_the_wheel_outside_the_checkout_and_runs_what_a_user_runs() -> None:
+    assert "set -euo pipefail" in SCRIPT
+    assert 'mktemp -d "${TMPDIR:-/tmp}/' in SCRIPT  # outside the checkout
+    assert "WHEEL_WORK must lie outside the checkout" in SCRIPT
+    assert '-m venv "$work/venv"' in SCRIPT
+    assert '"${wheel}[policy]"' in SCRIPT and '-c "$work/constraints.txt"' in SCRIPT
+    assert "unset PYTHONPATH" in SCRIPT and 'cd "$work/run"' in SCRIPT
+    assert "from eksplatform.public import PUBLIC_COMPONENTS" in SCRIPT
+    assert '"$bin/eksplatform-preflight" --project-dir consumer' in SCRIPT
+    assert '"$bin/python" -m pytest -q -p no:cacheprovider consumer/tests' in SCRIPT
+    assert ".ci/check_wheel.py" in SCRIPT
+    # the import check refuses a checkout that leaked onto the path
+    assert "venv = Path(sys.argv[1]).resolve()" in SCRIPT and "is_relative_to(venv)" in SCRIPT
+
+
+def _wheel(tmp_path: Path, names: list[str]) -> Path:
+    wheel = tmp_path / "eksplatform-0.1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name in names:
+            archive.writestr(name, "")
+        archive.writestr(
+            "eksplatform-0.1.0.dist-info/entry_points.txt",
+            "[console_scripts]\n" + "\n".join(_checker().SCRIPTS) + "\n",
+        )
+        archive.writestr("eksplatform-0.1.0.dist-info/METADATA", "Provides-Extra: policy\nProvides-Extra: ops\n")
+    return wheel
+
+
+def _complete() -> list[str]:
+    names = [
+        "eksplatform/__init__.py",
+        "eksplatform/py.typed",
+        "eksplatform/public.py",
+        "eksplatform/pulumi_internals.py",
+        "eksplatform/policies/PulumiPolicy.yaml",
+        "eksplatform/policies/__main__.py",
+        "eksplatform/ops/__main__.py",
+        "eksplatform/preflight/__main__.py",
+    ]
+    names += [f"eksplatform/components/{path.name}" for path in (PROJECT_ROOT / "components").glob("*.py")]
+    names += [f"eksplatform/policies/config/{path.name}" for path in (PROJECT_ROOT / "policies/config").glob("*.json")]
+    names += [f"eksplatform/policies/rules/{path.name}" for path in (PROJECT_ROOT / "policies/rules").glob("*.py")]
+    return names
+
+
+def test_a_complete_wheel_passes(tmp_path: Path) -> None:
+    assert _checker().problems(_wheel(tmp_path, _complete()), PROJECT_ROOT) == []
+
+
+def test_a_top_level_package_or_a_missing_file_is_named(tmp_path: Path) -> None:
+    names = [name for name in _complete() if name != "eksplatform/policies/config/prod.json"]
+    names += ["components/vpc.py", "policies/__init__.py", "tests/conftest.py"]
+    found = _checker().problems(_wheel(tmp_path, names), PROJECT_ROOT)
+    assert "missing eksplatform/policies/config/prod.json" in found
+    assert "a top-level components package" in found
+    assert "a top-level policies package" in found
+    assert "a top-level tests package" in found
+
+
+def _run(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(CI / "wheel.sh")], capture_output=True, text=True, env={**os.environ, **env}, timeout=120
+    )
+
+
+def test_a_work_folder_inside_the_checkout_is_refused_before_anything_is_made() -> None:
+    inside = PROJECT_ROOT / "wheel-work-test"
+    done = _run(WHEEL_WORK=str(inside))
+    assert done.returncode == 2 and "WHEEL_WORK must lie outside the checkout" in done.stderr
+    assert not inside.exists()
+
+
+def test_a_failing_step_is_named_with_its_exit_code(tmp_path: Path) -> None:
+    done = _run(PYTHON="/bin/false", WHEEL_WORK=str(tmp_path / "work"))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == "wheel: building the wheel failed (exit 1)"

@@ -152,11 +152,9 @@ class NodeGroupKind(StrEnum):
     """What a node group runs, which decides its role, security group, taint and runtime."""
 
     SYSTEM = "system"
-    """Trusted workloads and the cluster's add-ons (CoreDNS, metrics-server, the autoscaler): the system
-    node role and security group, which data stores admit."""
+    """Trusted workloads and the add-ons: the system node role and security group, which data stores admit."""
     SANDBOX = "sandbox"
-    """Untrusted code: tainted so only pods that tolerate it run there, gVisor (`runsc`) with PID and
-    OOM limits and a host firewall, its own IAM role and security group that nothing holding data admits."""
+    """Untrusted code: tainted, gVisor (`runsc`), a host firewall, its own role and security group."""
 
 
 class NodeCapacityType(StrEnum):
@@ -208,11 +206,11 @@ class NodeGroupArgs:
 
     @property
     def resolved_kind(self) -> NodeGroupKind:
-        return self.kind or NodeGroupKind.SYSTEM
+        return NodeGroupKind.SYSTEM if self.kind is None else NodeGroupKind(self.kind)  # a plain str too
 
     @property
     def resolved_capacity_type(self) -> NodeCapacityType:
-        return self.capacity_type or NodeCapacityType.ON_DEMAND
+        return NodeCapacityType.ON_DEMAND if self.capacity_type is None else NodeCapacityType(self.capacity_type)
 
     @property
     def resolved_disk_size_gib(self) -> int:
@@ -230,6 +228,12 @@ class NodeGroupArgs:
         def fail(name: str, message: str) -> NoReturn:
             raise ClusterArgsError(f"{path}.{name}: {message}")
 
+        for choice, given, allowed in (
+            ("kind", self.kind, [member.value for member in NodeGroupKind]),
+            ("capacity_type", self.capacity_type, [member.value for member in NodeCapacityType]),
+        ):
+            if given is not None and given not in allowed:
+                fail(choice, f"{given!r} is not one of {', '.join(repr(value) for value in allowed)}")
         if not eks_rules.NODE_GROUP_NAME.fullmatch(self.name):
             fail("name", f"{self.name!r}: use 1-31 lower-case letters, digits or '-', starting with a letter")
         if (problem := eks_rules.instance_types_problem(self.instance_types)) is not None:
@@ -285,18 +289,15 @@ class ClusterArgs:
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Private subnets: the control plane's network interfaces and every node group."""
     node_groups: Sequence[NodeGroupArgs]
-    """The managed node groups, created in this order after the first `system` group; at least one `system` group
-    (the add-ons run there) and at most one `sandbox` group (the `gvisor` RuntimeClass schedules onto it)."""
+    """Managed node groups: at least one of kind `system` (the add-ons run there), at most one `sandbox`."""
     addon_versions: Mapping[str, str]
-    """The version of every EKS add-on (vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, aws-ebs-csi-driver,
-    metrics-server), e.g. {"vpc-cni": "v1.20.4-eksbuild.2"}: pinned, so AWS's moving default never changes them."""
+    """Every EKS add-on's version by name, e.g. {"vpc-cni": "v1.20.4-eksbuild.2"}: pinned, never AWS's default."""
     endpoint_public_access: bool | None = None
     """Also serve the API on a public endpoint, for public_access_cidrs only. Default: false (private only)."""
     public_access_cidrs: Sequence[str] | None = None
     """IPv4 CIDRs allowed to reach the public endpoint; required with it, never 0.0.0.0/0. Default: none."""
     admin_role_arn: str | None = None
-    """IAM role given cluster-admin through an EKS access entry; the kubeconfig assumes it. Default: the deployer's
-    runner role, else the role of whoever runs `pulumi up`."""
+    """IAM role given cluster-admin by an access entry. Default: the deployer's runner role, else the caller's."""
     log_retention_days: int | None = None
     """Retention of the control-plane logs in days, a CloudWatch retention period. Default: 365 (prod's minimum)."""
     support_type: EksSupportType | None = None
@@ -304,8 +305,7 @@ class ClusterArgs:
     deletion_protection: bool | None = None
     """EKS refuses to delete the cluster while on. Default: true (prod's setting)."""
     instance_tags: Mapping[str, str] | None = None
-    """Tags for the instances and volumes the node groups launch (provider default tags do not reach them).
-    Default: none."""
+    """Tags for the nodes' instances and volumes (provider default tags miss them). Default: none."""
     system_image_repository_arns: Sequence[pulumi.Input[str]] | None = None
     """ECR repositories the system nodes may pull from, besides EKS's add-on registry. Default: none."""
     sandbox_image_repository_arns: Sequence[pulumi.Input[str]] | None = None
@@ -313,8 +313,7 @@ class ClusterArgs:
     autoscaler_image: str | None = None
     """The cluster-autoscaler image. Default: the upstream release matching kubernetes_version."""
     deployer: DeployerAccess | None = None
-    """Where `pulumi up` runs, when outside this VPC: its network reaches the endpoint, its role administers the
-    cluster. Default: none (only from inside this VPC, or through a public endpoint)."""
+    """Where `pulumi up` runs from outside this VPC: its CIDR reaches the API, its role is admin. Default: none."""
 
     def __post_init__(self) -> None:
         def fail(name: str, message: str) -> NoReturn:
@@ -327,6 +326,8 @@ class ClusterArgs:
             )
         if (problem := eks_rules.unsupported_version(self.kubernetes_version)) is not None:
             fail("kubernetes_version", problem)
+        if self.support_type is not None and self.support_type not in {member.value for member in EksSupportType}:
+            fail("support_type", f"{self.support_type!r} is not one of 'STANDARD', 'EXTENDED'")
         extended = self.resolved_support_type is EksSupportType.EXTENDED
         if (ended := eks_rules.standard_support_ended(self.kubernetes_version, extended, "support_type")) is not None:
             fail("kubernetes_version", ended)
@@ -382,7 +383,7 @@ class ClusterArgs:
 
     @property
     def resolved_support_type(self) -> EksSupportType:
-        return self.support_type or EksSupportType.STANDARD
+        return EksSupportType.STANDARD if self.support_type is None else EksSupportType(self.support_type)
 
     @property
     def resolved_log_retention_days(self) -> int:

@@ -1,19 +1,19 @@
 """Cluster: a hardened EKS cluster with managed node groups and a Kubernetes provider.
 
 Secure defaults beyond a bare `aws.eks.Cluster`:
-- the API endpoint is private; a public endpoint needs an explicit CIDR allowlist (config
-  rejects 0.0.0.0/0, and prod keeps it private);
+- the API endpoint is private; a public endpoint needs an explicit CIDR allowlist (ClusterArgs
+  rejects 0.0.0.0/0; the stack layer keeps prod's private);
 - Kubernetes secrets are envelope-encrypted with the cluster's own customer-managed key;
 - all five control-plane log types go to a KMS-encrypted log group with a set retention;
-- access is through EKS access entries only (no aws-auth ConfigMap); an admin role from config
-  gets cluster-admin, and the Kubernetes provider authenticates as that role;
+- access is through EKS access entries only (no aws-auth ConfigMap); `admin_role_arn` gets
+  cluster-admin, and the Kubernetes provider authenticates as that role;
 - nodes run from launch templates that require IMDSv2 with hop limit 1, so pods cannot read
   the node's credentials, on encrypted gp3 root volumes;
 - the node roles have only what a node needs, and pull images only from the platform's own ECR
   repositories and EKS's add-on registry; add-ons that call AWS (VPC CNI, EBS CSI) get their
   own roles through IRSA, never a node role;
-- the `sandbox` node group is tainted so only the language services (which tolerate the
-  taint) run on it; the `system` group is on-demand;
+- node groups have a kind (NodeGroupKind): a `sandbox` group is tainted so only pods that
+  tolerate the taint (the language services) run on it; groups are on-demand unless told;
 - sandbox nodes boot with gVisor (containerd handler `runsc`, RuntimeClass `gvisor`), a per-pod
   PID limit, single-process OOM kills and a host firewall against pod-to-node connections, all
   from their launch template's user data (components/sandbox_node.py, docs/sandbox.md);
@@ -28,22 +28,24 @@ Secure defaults beyond a bare `aws.eks.Cluster`:
   ForceNew, so it is always false); an access entry grants cluster-admin instead, so changing
   who is admin never replaces the cluster.
 
-Pass the region's provider in `opts`; every child inherits it through `parent=self`.
+Pass the region's provider in `opts`; every child inherits it through `parent=self`. Build it
+from `ClusterArgs` (plain fields, validated with errors that name the field); the platform's stack
+file is mapped onto them by eksplatform/stack/cluster_args.py, which also holds the platform's own
+rules (a `system` and a `sandbox` group, prod's private endpoint).
 """
 
-from __future__ import annotations
-
+import ipaddress
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, NoReturn
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from eksplatform.components import iam
+from eksplatform.components import eks_rules, iam
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.cluster_autoscaler import (
     UPSTREAM_REPOSITORY,
@@ -51,16 +53,17 @@ from eksplatform.components.cluster_autoscaler import (
     ClusterAutoscalerArgs,
     image_tag,
 )
-from eksplatform.components.facts import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, EksAddon
+from eksplatform.components.facts import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, LOG_RETENTION_DAYS, EksAddon
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.instance_types import architecture
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_group
 from eksplatform.components.offline import current
 from eksplatform.components.sandbox_node import RUNTIME_CLASS, RUNTIME_HANDLER, RUNTIME_OVERHEAD, user_data_base64
-from eksplatform.components.vpc import Vpc
 from eksplatform.environments import profile
-from eksplatform.stack.config import ClusterConfig, NodeGroupConfig
 
+# The platform's two group names (its stack layer requires both): the other components select
+# the platform's nodes by them.
 SYSTEM_GROUP = "system"
 SANDBOX_GROUP = "sandbox"
 # Every node carries its group's name under this label; workloads select a group with it.
@@ -98,7 +101,8 @@ EKS_ADDON_REGISTRY_ACCOUNT = "602401143452"
 # authentication"); the layer and manifest reads are scoped to repositories.
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+# The control-plane logs' default retention: the longest any environment requires (prod's).
+DEFAULT_LOG_RETENTION_DAYS = profile("prod").min_log_retention_days
 
 
 @dataclass(frozen=True)
@@ -137,79 +141,269 @@ ADDONS: tuple[AddonSpec, ...] = (
 assert {spec.name for spec in ADDONS} == set(EKS_ADDONS), "every add-on in config.EKS_ADDONS needs an AddonSpec"
 
 
-class ClusterArgsError(pulumi.RunError, ValueError):
-    """Bad Cluster arguments; the message names the argument.
+class ClusterArgsError(ArgsError):
+    """Bad Cluster arguments; the message starts with the argument's path, e.g. `args.node_groups[1].max_size`.
 
     A `RunError`, so `pulumi up` prints the message without a traceback.
     """
 
 
-@dataclass(frozen=True)
+class NodeGroupKind(StrEnum):
+    """What a node group runs, which decides its role, security group, taint and runtime."""
+
+    SYSTEM = "system"
+    """Trusted workloads and the add-ons: the system node role and security group, which data stores admit."""
+    SANDBOX = "sandbox"
+    """Untrusted code: tainted, gVisor (`runsc`), a host firewall, its own role and security group."""
+
+
+class NodeCapacityType(StrEnum):
+    """How EC2 bills a group's instances (EKS CreateNodegroup, capacityType)."""
+
+    ON_DEMAND = "ON_DEMAND"
+    """On-demand instances: never reclaimed."""
+    SPOT = "SPOT"
+    """Spot instances: cheaper, and reclaimed with two minutes' notice."""
+
+
+class EksSupportType(StrEnum):
+    """What EKS does when the cluster's version leaves standard support (UpgradePolicy.supportType)."""
+
+    STANDARD = "STANDARD"
+    """EKS upgrades the control plane itself when standard support ends."""
+    EXTENDED = "EXTENDED"
+    """12 more months on the version, at the extended-support price."""
+
+
+DEFAULT_DISK_SIZE_GIB = 50
+DEFAULT_MAX_UNAVAILABLE_PERCENTAGE = 25
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupArgs:
+    """One EKS managed node group (ClusterArgs.node_groups)."""
+
+    name: str
+    """The group's name: 1-31 lower-case letters, digits or '-'; its nodes carry it as label `platform/node-group`."""
+    instance_types: Sequence[str]
+    """EC2 instance types, e.g. [m7i.large]; all of one CPU architecture (one group runs one AMI)."""
+    min_size: int
+    """Fewest nodes; the cluster-autoscaler never goes below (0-1000)."""
+    desired_size: int
+    """Nodes at creation, between min_size and max_size; afterwards the cluster-autoscaler owns the count."""
+    max_size: int
+    """Most nodes the cluster-autoscaler may add (1-1000)."""
+    kind: NodeGroupKind | None = None
+    """`system` or `sandbox` (gVisor, tainted, its own role and security group). Default: system."""
+    capacity_type: NodeCapacityType | None = None
+    """ON_DEMAND or SPOT (reclaimed at two minutes' notice). Default: ON_DEMAND."""
+    disk_size_gib: int | None = None
+    """Size of the encrypted gp3 root volume in GiB (20-16384). Default: 50."""
+    labels: Mapping[str, str] | None = None
+    """Extra Kubernetes node labels. Default: none."""
+    max_unavailable_percentage: int | None = None
+    """Share of nodes a rolling update (e.g. a new AMI release) may take down at once (1-50). Default: 25."""
+
+    @property
+    def resolved_kind(self) -> NodeGroupKind:
+        return NodeGroupKind.SYSTEM if self.kind is None else NodeGroupKind(self.kind)  # a plain str too
+
+    @property
+    def resolved_capacity_type(self) -> NodeCapacityType:
+        return NodeCapacityType.ON_DEMAND if self.capacity_type is None else NodeCapacityType(self.capacity_type)
+
+    @property
+    def resolved_disk_size_gib(self) -> int:
+        return DEFAULT_DISK_SIZE_GIB if self.disk_size_gib is None else self.disk_size_gib
+
+    @property
+    def resolved_max_unavailable_percentage(self) -> int:
+        if self.max_unavailable_percentage is None:
+            return DEFAULT_MAX_UNAVAILABLE_PERCENTAGE
+        return self.max_unavailable_percentage
+
+    def check(self, path: str) -> None:
+        """Raise ClusterArgsError naming `path.<field>` for the first EKS rule this group breaks."""
+
+        def fail(name: str, message: str) -> NoReturn:
+            raise ClusterArgsError(f"{path}.{name}: {message}")
+
+        for choice, given, allowed in (
+            ("kind", self.kind, [member.value for member in NodeGroupKind]),
+            ("capacity_type", self.capacity_type, [member.value for member in NodeCapacityType]),
+        ):
+            if given is not None and given not in allowed:
+                fail(choice, f"{given!r} is not one of {', '.join(repr(value) for value in allowed)}")
+        if not eks_rules.NODE_GROUP_NAME.fullmatch(self.name):
+            fail("name", f"{self.name!r}: use 1-31 lower-case letters, digits or '-', starting with a letter")
+        if (problem := eks_rules.instance_types_problem(self.instance_types)) is not None:
+            index, message = problem
+            fail("instance_types" if index is None else f"instance_types[{index}]", message)
+        limit = eks_rules.MAX_GROUP_NODES
+        for field_name, value, low in (("min_size", self.min_size, 0), ("max_size", self.max_size, 1)):
+            if not low <= value <= limit:
+                fail(field_name, f"{value} is outside {low}-{limit}")
+        if self.min_size > self.max_size:
+            fail("min_size", f"{self.min_size} is greater than max_size {self.max_size}")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            fail(
+                "desired_size",
+                f"{self.desired_size} is not between min_size {self.min_size} and max_size {self.max_size}",
+            )
+        disk, low_disk, high_disk = self.resolved_disk_size_gib, eks_rules.MIN_DISK_GIB, eks_rules.MAX_DISK_GIB
+        if not low_disk <= disk <= high_disk:
+            fail("disk_size_gib", f"{disk} is outside {low_disk}-{high_disk} GiB")
+        unavailable = self.resolved_max_unavailable_percentage
+        low_share, high_share = eks_rules.MIN_UNAVAILABLE_PERCENT, eks_rules.MAX_UNAVAILABLE_PERCENT
+        if not low_share <= unavailable <= high_share:
+            fail("max_unavailable_percentage", f"{unavailable} is outside {low_share}-{high_share}")
+        for key, label in (self.labels or {}).items():
+            if key == NODE_GROUP_LABEL:
+                fail(f"labels.{key}", "the cluster sets this label to the group's name")
+            if (label_problem := eks_rules.label_problem(key, label)) is not None:
+                fail(f"labels.{key}", label_problem)
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeployerAccess:
     """How the deployer's runner reaches and administers the cluster (components/deployer.py)."""
 
     cidr: str
-    """The deployer network: admitted on 443 by the EKS cluster security group."""
+    """The deployer network: admitted on 443 by the control plane's security group."""
     runner_role_arn: str
     """The runner's IAM role: gets an access entry with cluster-admin."""
-    path: Sequence[pulumi.Resource] = ()
-    """The peering and routes to the deployer: the Kubernetes provider waits for them."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClusterArgs:
-    """What the cluster is (validated config) and where it lives (network inputs)."""
+    """A private, encrypted EKS cluster: its version, node groups, add-ons, access and network."""
 
+    # A setting with a default is typed `X | None = None` (None: the default): Pulumi's component
+    # analyzer marks an input optional only when its type admits None (docs/other-languages.md).
     cluster_name: str
-    config: ClusterConfig
+    """The EKS cluster's name: 1-100 letters, digits, '-' or '_', starting alphanumeric."""
+    kubernetes_version: str
+    """The Kubernetes minor version, e.g. "1.35"; one EKS supports."""
     vpc_id: pulumi.Input[str]
+    """The VPC of the cluster's security groups."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Private subnets: control-plane network interfaces and every node group."""
-    instance_tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for instances and volumes the node groups launch (provider default tags do not reach them)."""
-    deletion_protection: bool = False
-    """EKS refuses to delete the cluster while on (set for prod)."""
-    system_image_repository_arns: Sequence[pulumi.Input[str]] = ()
-    """ECR repositories the system nodes may pull from (besides EKS's add-on registry)."""
-    sandbox_image_repository_arns: Sequence[pulumi.Input[str]] = ()
-    """ECR repositories the sandbox nodes may pull from (besides EKS's add-on registry)."""
+    """Private subnets: the control plane's network interfaces and every node group."""
+    node_groups: Sequence[NodeGroupArgs]
+    """Managed node groups: at least one of kind `system` (the add-ons run there), at most one `sandbox`."""
+    addon_versions: Mapping[str, str]
+    """Every EKS add-on's version by name, e.g. {"vpc-cni": "v1.20.4-eksbuild.2"}: pinned, never AWS's default."""
+    endpoint_public_access: bool | None = None
+    """Also serve the API on a public endpoint, for public_access_cidrs only. Default: false (private only)."""
+    public_access_cidrs: Sequence[str] | None = None
+    """IPv4 CIDRs allowed to reach the public endpoint; required with it, never 0.0.0.0/0. Default: none."""
+    admin_role_arn: str | None = None
+    """IAM role given cluster-admin by an access entry. Default: the deployer's runner role, else the caller's."""
+    log_retention_days: int | None = None
+    """Retention of the control-plane logs in days, a CloudWatch retention period. Default: 365 (prod's minimum)."""
+    support_type: EksSupportType | None = None
+    """What EKS does when the version leaves standard support. Default: STANDARD."""
+    deletion_protection: bool | None = None
+    """EKS refuses to delete the cluster while on. Default: true (prod's setting)."""
+    instance_tags: Mapping[str, str] | None = None
+    """Tags for the nodes' instances and volumes (provider default tags miss them). Default: none."""
+    system_image_repository_arns: Sequence[pulumi.Input[str]] | None = None
+    """ECR repositories the system nodes may pull from, besides EKS's add-on registry. Default: none."""
+    sandbox_image_repository_arns: Sequence[pulumi.Input[str]] | None = None
+    """ECR repositories the sandbox nodes may pull from, besides EKS's add-on registry. Default: none."""
     autoscaler_image: str | None = None
-    """The cluster-autoscaler image; default: the upstream release matching the cluster."""
+    """The cluster-autoscaler image. Default: the upstream release matching kubernetes_version."""
     deployer: DeployerAccess | None = None
-    """Where `pulumi up` runs; None: only from inside this VPC (or with a public endpoint)."""
+    """Where `pulumi up` runs from outside this VPC: its CIDR reaches the API, its role is admin. Default: none."""
 
     def __post_init__(self) -> None:
-        if not _CLUSTER_NAME.fullmatch(self.cluster_name):
+        def fail(name: str, message: str) -> NoReturn:
+            raise ClusterArgsError(f"args.{name}: {message}")
+
+        if not eks_rules.CLUSTER_NAME.fullmatch(self.cluster_name):
+            fail(
+                "cluster_name",
+                f"{self.cluster_name!r}: use 1-100 letters, digits, '-' or '_', starting alphanumeric",
+            )
+        if (problem := eks_rules.unsupported_version(self.kubernetes_version)) is not None:
+            fail("kubernetes_version", problem)
+        if self.support_type is not None and self.support_type not in {member.value for member in EksSupportType}:
+            fail("support_type", f"{self.support_type!r} is not one of 'STANDARD', 'EXTENDED'")
+        extended = self.resolved_support_type is EksSupportType.EXTENDED
+        if (ended := eks_rules.standard_support_ended(self.kubernetes_version, extended, "support_type")) is not None:
+            fail("kubernetes_version", ended)
+        self._check_node_groups()
+        addons = eks_rules.addon_versions_problem(self.addon_versions, self.kubernetes_version)
+        if addons is not None:
+            addon, message = addons
+            fail(f"addon_versions.{addon}" if addon else "addon_versions", message)
+        cidrs: list[ipaddress.IPv4Network] = []
+        for index, cidr in enumerate(self.public_access_cidrs or ()):
+            try:
+                cidrs.append(ipaddress.IPv4Network(cidr))
+            except ValueError as error:
+                fail(f"public_access_cidrs[{index}]", f"{cidr!r} is not an IPv4 CIDR ({error})")
+        public = eks_rules.public_access_problem(bool(self.endpoint_public_access), cidrs, "endpoint_public_access")
+        if public is not None:
+            position, reason = public
+            fail("public_access_cidrs" if position is None else f"public_access_cidrs[{position}]", reason)
+        if self.admin_role_arn is not None and not eks_rules.ROLE_ARN.fullmatch(self.admin_role_arn):
+            fail(
+                "admin_role_arn", f"{self.admin_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+            )
+        if (days := self.resolved_log_retention_days) not in LOG_RETENTION_DAYS:
+            fail("log_retention_days", f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+        if self.deployer is not None:
+            try:
+                ipaddress.IPv4Network(self.deployer.cidr)
+            except ValueError as error:
+                fail("deployer.cidr", f"{self.deployer.cidr!r} is not an IPv4 CIDR ({error})")
+            if not eks_rules.ROLE_ARN.fullmatch(self.deployer.runner_role_arn):
+                fail("deployer.runner_role_arn", f"{self.deployer.runner_role_arn!r} is not an IAM role ARN")
+
+    def _check_node_groups(self) -> None:
+        for index, group in enumerate(self.node_groups):
+            group.check(f"args.node_groups[{index}]")
+        names = [group.name for group in self.node_groups]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise ClusterArgsError(f"args.node_groups[{index}].name: {name!r} names two groups")
+        kinds = [group.resolved_kind for group in self.node_groups]
+        if NodeGroupKind.SYSTEM not in kinds:
+            # Sandbox nodes are tainted: CoreDNS, metrics-server, the EBS CSI controller and the
+            # autoscaler would have nowhere to run, and the cluster would never become usable.
             raise ClusterArgsError(
-                f"cluster_name {self.cluster_name!r}: use 1-100 letters, digits, '-' or '_', starting alphanumeric"
+                "args.node_groups: add a group of kind `system`: the add-ons cannot run on tainted sandbox nodes"
+            )
+        sandboxes = [index for index, kind in enumerate(kinds) if kind is NodeGroupKind.SANDBOX]
+        if len(sandboxes) > 1:
+            raise ClusterArgsError(
+                f"args.node_groups[{sandboxes[1]}].kind: one `sandbox` group at most: the `{RUNTIME_CLASS}` "
+                "RuntimeClass schedules its pods onto one group's nodes"
             )
 
-    @classmethod
-    def from_config(
-        cls,
-        config: ClusterConfig,
-        *,
-        cluster_name: str,
-        vpc: Vpc,
-        instance_tags: Mapping[str, str],
-        environment: str,
-        system_image_repository_arns: Sequence[pulumi.Input[str]] = (),
-        sandbox_image_repository_arns: Sequence[pulumi.Input[str]] = (),
-        autoscaler_image: str | None = None,
-        deployer: DeployerAccess | None = None,
-    ) -> ClusterArgs:
-        return cls(
-            cluster_name=cluster_name,
-            config=config,
-            vpc_id=vpc.vpc_id,
-            subnet_ids=vpc.private_subnet_ids,
-            instance_tags=instance_tags,
-            deletion_protection=profile(environment).eks_deletion_protection,
-            system_image_repository_arns=system_image_repository_arns,
-            sandbox_image_repository_arns=sandbox_image_repository_arns,
-            autoscaler_image=autoscaler_image,
-            deployer=deployer,
-        )
+    @property
+    def resolved_support_type(self) -> EksSupportType:
+        return EksSupportType.STANDARD if self.support_type is None else EksSupportType(self.support_type)
+
+    @property
+    def resolved_log_retention_days(self) -> int:
+        return self.log_retention_days if self.log_retention_days is not None else DEFAULT_LOG_RETENTION_DAYS
+
+    @property
+    def resolved_deletion_protection(self) -> bool:
+        if self.deletion_protection is None:
+            return profile("prod").eks_deletion_protection
+        return self.deletion_protection
+
+    @property
+    def system_group(self) -> NodeGroupArgs:
+        """The first `system` group: created first, and where the cluster-autoscaler runs."""
+        return next(group for group in self.node_groups if group.resolved_kind is NodeGroupKind.SYSTEM)
+
+    @property
+    def sandbox_group(self) -> NodeGroupArgs | None:
+        """The `sandbox` group, if any."""
+        return next((group for group in self.node_groups if group.resolved_kind is NodeGroupKind.SANDBOX), None)
 
 
 class Cluster(pulumi.ComponentResource):
@@ -239,24 +433,35 @@ class Cluster(pulumi.ComponentResource):
     """IAM role of the sandbox nodes."""
     kubeconfig: pulumi.Output[str]
     """Secret kubeconfig (JSON) that authenticates with `aws eks get-token`."""
-    kubernetes_provider: k8s.Provider
-    """Kubernetes provider for this cluster; pass it to Kubernetes resources and components."""
-    sandbox_runtime_class: k8s.node.v1.RuntimeClass
-    """The RuntimeClass (`gvisor`) the sandbox nodes' `runsc` handler serves; pods naming it wait for it."""
+    # Python callers also get `kubernetes_provider` (the cluster's Kubernetes provider) and
+    # `sandbox_runtime_class` (set in __init__): resources, not schema outputs; another language
+    # builds its own Kubernetes provider from `kubeconfig`.
 
-    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: ClusterArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        deployer_path: Sequence[pulumi.Resource] = (),
+    ) -> None:
+        """`deployer_path`: the resources that connect the deployer's network to this VPC (peering,
+        routes); the Kubernetes providers wait for them. A resource option in spirit, so not in `args`."""
+        args = to_args(ClusterArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:Cluster", name, None, opts)
         self._name = name
         self._args = args
-        config = args.config
+        self._deployer_path = list(deployer_path)
         self._context = AwsContext.of(self)
 
         self.cluster_role = self._cluster_role()
-        self.node_role, node_pull = self._node_role("node-role", "system nodes", args.system_image_repository_arns)
-        self.sandbox_node_role, sandbox_pull = self._node_role(
-            "sandbox-node-role", "sandbox nodes (untrusted code)", args.sandbox_image_repository_arns
+        self.node_role, node_pull = self._node_role(
+            "node-role", "system nodes", args.system_image_repository_arns or ()
         )
-        self._image_pulls = {SYSTEM_GROUP: node_pull, SANDBOX_GROUP: sandbox_pull}
+        self.sandbox_node_role, sandbox_pull = self._node_role(
+            "sandbox-node-role", "sandbox nodes (untrusted code)", args.sandbox_image_repository_arns or ()
+        )
+        self._image_pulls = {NodeGroupKind.SYSTEM: node_pull, NodeGroupKind.SANDBOX: sandbox_pull}
         self.secrets_key = customer_managed_key(
             f"{name}-secrets-key",
             description=f"Encrypts the Kubernetes secrets of EKS cluster {args.cluster_name}",
@@ -268,7 +473,7 @@ class Cluster(pulumi.ComponentResource):
         self.log_group = encrypted_log_group(
             f"{name}-control-plane-logs",
             group_name=f"/aws/eks/{args.cluster_name}/cluster",  # the name EKS writes to
-            retention_days=config.log_retention_days,
+            retention_days=args.resolved_log_retention_days,
             description=f"the control-plane logs of EKS cluster {args.cluster_name}",
             context=self._context,
             parent=self,
@@ -290,16 +495,16 @@ class Cluster(pulumi.ComponentResource):
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
-            version=config.kubernetes_version,
+            version=args.kubernetes_version,
             role_arn=self.cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=args.subnet_ids,
                 security_group_ids=[self.control_plane_security_group.id],
                 endpoint_private_access=True,
-                endpoint_public_access=config.endpoint_public_access,
+                endpoint_public_access=bool(args.endpoint_public_access),
                 # An empty list would mean AWS's default, 0.0.0.0/0; send none when the endpoint is private.
-                public_access_cidrs=[str(cidr) for cidr in config.public_access_cidrs]
-                if config.endpoint_public_access
+                public_access_cidrs=[str(ipaddress.IPv4Network(cidr)) for cidr in args.public_access_cidrs or ()]
+                if args.endpoint_public_access
                 else None,
             ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
@@ -321,9 +526,9 @@ class Cluster(pulumi.ComponentResource):
             bootstrap_self_managed_addons=False,
             # STANDARD: EKS upgrades the control plane itself when standard support ends; EXTENDED
             # keeps the version 12 more months at extended-support prices (docs/upgrades.md).
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=config.support_type),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.resolved_support_type.value),
             zonal_shift_config=aws.eks.ClusterZonalShiftConfigArgs(enabled=True),
-            deletion_protection=args.deletion_protection,
+            deletion_protection=args.resolved_deletion_protection,
             tags={"Name": args.cluster_name},
             opts=self._child(depends_on=[*self.cluster_role.ready, secrets_key_use, self.log_group]),
         )
@@ -357,16 +562,17 @@ class Cluster(pulumi.ComponentResource):
             if spec.before_nodes:
                 self.addons[spec.name] = self._addon(spec, depends_on=[])
         early_addons = list(self.addons.values())
-        # The system group first, then the others after it: a new AMI release rolls one group at a
-        # time, so the system nodes (CoreDNS, the autoscaler, ingress) are never replaced alongside
-        # the sandbox's.
-        system = self._node_group(SYSTEM_GROUP, config.node_groups[SYSTEM_GROUP], depends_on=early_addons)
-        self.node_groups = {SYSTEM_GROUP: system}
-        for group, settings in config.node_groups.items():
-            if group != SYSTEM_GROUP:
-                self.node_groups[group] = self._node_group(group, settings, depends_on=[*early_addons, system])
+        # The first system group first, then the others after it: a new AMI release rolls one group
+        # at a time, so the system nodes (CoreDNS, the autoscaler, ingress) are never replaced
+        # alongside the sandbox's.
+        first = args.system_group
+        system = self._node_group(first, depends_on=early_addons)
+        self.node_groups: dict[str, aws.eks.NodeGroup] = {first.name: system}
+        for group in args.node_groups:
+            if group is not first:
+                self.node_groups[group.name] = self._node_group(group, depends_on=[*early_addons, system])
 
-        self.kubeconfig = self._kubeconfig(config.admin_role_arn)
+        self.kubeconfig = self._kubeconfig(args.admin_role_arn)
         deployer_access = self._deployer_access(admin_access)
         # With a deployer, `pulumi up` runs as the runner's role (or an admin over the VPN), each with
         # an access entry of its own: the providers sign as the caller, assuming nothing.
@@ -412,9 +618,9 @@ class Cluster(pulumi.ComponentResource):
                 kubernetes_provider=self.kubernetes_provider,
                 oidc_provider_arn=self.oidc_provider.arn,
                 oidc_issuer_url=issuer,
-                kubernetes_version=config.kubernetes_version,
-                image=args.autoscaler_image or f"{UPSTREAM_REPOSITORY}:{image_tag(config.kubernetes_version)}",
-                node_selector={NODE_GROUP_LABEL: SYSTEM_GROUP},
+                kubernetes_version=args.kubernetes_version,
+                image=args.autoscaler_image or f"{UPSTREAM_REPOSITORY}:{image_tag(args.kubernetes_version)}",
+                node_selector={NODE_GROUP_LABEL: first.name},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -422,13 +628,21 @@ class Cluster(pulumi.ComponentResource):
         # the name the pods use. Scheduling keeps every pod that names it on those nodes: other
         # nodes have no `runsc` handler (Kubernetes RuntimeClass: scheduling.nodeSelector is merged
         # into the pod's; overhead.podFixed is added to its requests).
-        self.sandbox_runtime_class = k8s.node.v1.RuntimeClass(
-            f"{name}-sandbox-runtime",
-            metadata={"name": RUNTIME_CLASS},
-            handler=RUNTIME_HANDLER,
-            overhead={"podFixed": dict(RUNTIME_OVERHEAD)},
-            scheduling={"nodeSelector": {NODE_GROUP_LABEL: SANDBOX_GROUP}, "tolerations": [dict(SANDBOX_TOLERATION)]},
-            opts=pulumi.ResourceOptions(parent=self, provider=self.kubernetes_provider),
+        sandbox = args.sandbox_group
+        self._sandbox_runtime_class = (
+            k8s.node.v1.RuntimeClass(
+                f"{name}-sandbox-runtime",
+                metadata={"name": RUNTIME_CLASS},
+                handler=RUNTIME_HANDLER,
+                overhead={"podFixed": dict(RUNTIME_OVERHEAD)},
+                scheduling={
+                    "nodeSelector": {NODE_GROUP_LABEL: sandbox.name},
+                    "tolerations": [dict(SANDBOX_TOLERATION)],
+                },
+                opts=pulumi.ResourceOptions(parent=self, provider=self.kubernetes_provider),
+            )
+            if sandbox is not None
+            else None
         )
 
         self.cluster_name = self.cluster.name
@@ -456,6 +670,13 @@ class Cluster(pulumi.ComponentResource):
                 "kubeconfig": self.kubeconfig,
             }
         )
+
+    @property
+    def sandbox_runtime_class(self) -> k8s.node.v1.RuntimeClass:
+        """The RuntimeClass (`gvisor`) the sandbox nodes' `runsc` handler serves; pods naming it wait for it."""
+        if self._sandbox_runtime_class is None:
+            raise ClusterArgsError("args.node_groups: this cluster has no `sandbox` group, so no gVisor RuntimeClass")
+        return self._sandbox_runtime_class
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -594,8 +815,8 @@ class Cluster(pulumi.ComponentResource):
     def _admin_access(self) -> list[pulumi.Resource]:
         """An access entry with cluster-admin for the configured role, else the runner's, else the caller's."""
         admin_role_arn: pulumi.Input[str]
-        if self._args.config.admin_role_arn is not None:
-            admin_role_arn = self._args.config.admin_role_arn
+        if self._args.admin_role_arn is not None:
+            admin_role_arn = self._args.admin_role_arn
         elif self._args.deployer is not None:
             # Not the caller: that is the runner on one run and an administrator on the next, which
             # would replace the entry each time, and a second entry for the runner's role would
@@ -648,10 +869,10 @@ class Cluster(pulumi.ComponentResource):
             cidr_ipv4=deployer.cidr,
             opts=self._child(),
         )
-        if deployer.runner_role_arn == (self._args.config.admin_role_arn or deployer.runner_role_arn):
+        if deployer.runner_role_arn == (self._args.admin_role_arn or deployer.runner_role_arn):
             # One access entry per principal (EKS CreateAccessEntry: ResourceInUseException): the
             # admin's entry already makes the runner cluster-admin.
-            return [*deployer.path, https, *admin_access]
+            return [*self._deployer_path, https, *admin_access]
         entry = aws.eks.AccessEntry(
             f"{self._name}-deployer-access",
             cluster_name=self.cluster.name,
@@ -670,7 +891,7 @@ class Cluster(pulumi.ComponentResource):
             access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             opts=self._child(depends_on=[entry]),
         )
-        return [*deployer.path, https, entry, association]
+        return [*self._deployer_path, https, entry, association]
 
     def _irsa_role(self, spec: AddonSpec) -> iam.Role:
         """A role only the add-on's own service account can assume, through the cluster's OIDC issuer."""
@@ -693,7 +914,7 @@ class Cluster(pulumi.ComponentResource):
     def _addon(self, spec: AddonSpec, depends_on: Sequence[pulumi.Resource]) -> aws.eks.Addon:
         # Pinned per stack (ClusterConfig requires every one): an AWS default that moves would
         # show as an add-on change on a later preview, or leave add-ons behind an upgrade.
-        version = self._args.config.addon_versions[spec.name]
+        version = self._args.addon_versions[spec.name]
         role = self._irsa_role(spec) if spec.service_account else None
         return aws.eks.Addon(
             f"{self._name}-{spec.name}",
@@ -708,14 +929,15 @@ class Cluster(pulumi.ComponentResource):
             opts=self._child(depends_on=[*depends_on, *(role.ready if role else [])]),
         )
 
-    def _launch_template(self, group: str, settings: NodeGroupConfig) -> aws.ec2.LaunchTemplate:
+    def _launch_template(self, settings: NodeGroupArgs) -> aws.ec2.LaunchTemplate:
+        group = settings.name
         node_name = f"{self._args.cluster_name}-{group}"
-        instance_tags = {**self._args.instance_tags, "Name": node_name, NODE_GROUP_LABEL: group}
+        instance_tags = {**(self._args.instance_tags or {}), "Name": node_name, NODE_GROUP_LABEL: group}
         # Sandbox nodes: gVisor, the kubelet's PID and OOM limits and the host firewall
         # (components/sandbox_node.py). The template sets no image ID, so EKS merges its own
         # bootstrap part into this MIME document (EKS user guide, "Customize managed nodes with
         # launch templates").
-        sandbox = group == SANDBOX_GROUP
+        sandbox = settings.resolved_kind is NodeGroupKind.SANDBOX
         user_data = user_data_base64(architecture(settings.instance_types[0])) if sandbox else None
         return aws.ec2.LaunchTemplate(
             f"{self._name}-{group}-lt",
@@ -732,7 +954,7 @@ class Cluster(pulumi.ComponentResource):
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",  # the AL2023 root volume
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=settings.disk_size_gib,
+                        volume_size=settings.resolved_disk_size_gib,
                         volume_type="gp3",
                         encrypted="true",
                         delete_on_termination="true",
@@ -744,7 +966,7 @@ class Cluster(pulumi.ComponentResource):
             # templates"). System nodes: the cluster group (control plane <-> node) and their own.
             # Sandbox nodes: only theirs, so they share no group that anything admits.
             vpc_security_group_ids=[self.sandbox_security_group.id]
-            if group == SANDBOX_GROUP
+            if sandbox
             else [self.cluster_security_group_id, self.node_security_group.id],
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=instance_tags)
@@ -754,17 +976,16 @@ class Cluster(pulumi.ComponentResource):
             opts=self._child(),
         )
 
-    def _node_group(
-        self, group: str, settings: NodeGroupConfig, depends_on: Sequence[pulumi.Resource]
-    ) -> aws.eks.NodeGroup:
-        template = self._launch_template(group, settings)
+    def _node_group(self, settings: NodeGroupArgs, depends_on: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+        group, kind = settings.name, settings.resolved_kind
+        template = self._launch_template(settings)
         taints = (
             [aws.eks.NodeGroupTaintArgs(key=SANDBOX_TAINT_KEY, value=SANDBOX_TAINT_VALUE, effect="NO_SCHEDULE")]
-            if group == SANDBOX_GROUP
+            if kind is NodeGroupKind.SANDBOX
             else None
         )
         arch = architecture(settings.instance_types[0])
-        kubernetes_version = self._args.config.kubernetes_version
+        kubernetes_version = self._args.kubernetes_version
         # The newest AMI AWS recommends for this version: a new release rolls the group on the next
         # `pulumi up` (update_config bounds how many nodes at a time). The launch template sets no
         # image ID, which the EKS API requires with releaseVersion (CreateNodegroup, releaseVersion).
@@ -781,11 +1002,8 @@ class Cluster(pulumi.ComponentResource):
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).insecure_value
         )
-        role, pull = (
-            (self.sandbox_node_role, self._image_pulls[SANDBOX_GROUP])
-            if group == SANDBOX_GROUP
-            else (self.node_role, self._image_pulls[SYSTEM_GROUP])
-        )
+        role = self.sandbox_node_role if kind is NodeGroupKind.SANDBOX else self.node_role
+        pull = self._image_pulls[kind]
         return aws.eks.NodeGroup(
             f"{self._name}-{group}",
             cluster_name=self.cluster.name,
@@ -794,15 +1012,15 @@ class Cluster(pulumi.ComponentResource):
             version=self.cluster.version,
             release_version=release,
             ami_type=AMI_TYPES[arch],
-            capacity_type=settings.capacity_type,
+            capacity_type=settings.resolved_capacity_type.value,
             instance_types=list(settings.instance_types),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=settings.min_size, desired_size=settings.desired_size, max_size=settings.max_size
             ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(
-                max_unavailable_percentage=settings.max_unavailable_percentage
+                max_unavailable_percentage=settings.resolved_max_unavailable_percentage
             ),
-            labels={**settings.labels, NODE_GROUP_LABEL: group},
+            labels={**(settings.labels or {}), NODE_GROUP_LABEL: group},
             taints=taints,
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)

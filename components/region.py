@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from eksplatform.components.alert_topics import AlertTopics
-from eksplatform.components.cluster import SYSTEM_GROUP, Cluster, ClusterArgs, DeployerAccess
+from eksplatform.components.cluster import SYSTEM_GROUP, Cluster, DeployerAccess
 from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from eksplatform.components.cluster_autoscaler import image_tag
 from eksplatform.components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
@@ -50,6 +50,7 @@ from eksplatform.components.subnet_plan import plan_subnets
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.components.writer_health import WriterAlarm, writer_alarm
 from eksplatform.environments import profile
+from eksplatform.stack.cluster_args import cluster_args
 from eksplatform.stack.config import ObservabilityConfig, RegionConfig, StackConfig
 
 PURPOSES: tuple[Purpose, ...] = ("cache", "queue")
@@ -265,27 +266,27 @@ class Region(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             deployer_access = DeployerAccess(
-                cidr=args.deployer.side.cidr,
-                runner_role_arn=args.deployer.runner_role_arn,
-                path=self.deployer_peering.ready,
+                cidr=args.deployer.side.cidr, runner_role_arn=args.deployer.runner_role_arn
             )
         arns: Mapping[str, pulumi.Input[str]] = (
             self.registry.repository_arns if self.registry is not None else shared_repository_arns(config)
         )
         self.cluster = Cluster(
             f"{name}-cluster",
-            ClusterArgs.from_config(
+            cluster_args(
                 config.cluster,
                 cluster_name=cluster_name,
-                vpc=self.network,
-                instance_tags=args.tags,
                 environment=args.environment,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.private_subnet_ids,
+                instance_tags=args.tags,
                 system_image_repository_arns=[arns[repository] for repository in system_repositories],
                 sandbox_image_repository_arns=[arns[repository] for repository in sandbox_repositories],
                 autoscaler_image=autoscaler_image,
                 deployer=deployer_access,
             ),
             opts=in_region,
+            deployer_path=self.deployer_peering.ready if self.deployer_peering is not None else (),
         )
         # Data stores admit the system nodes and nothing else: never the sandbox nodes' group.
         from_nodes = {"eks-nodes": self.cluster.node_security_group_id}

@@ -25,7 +25,6 @@ PACKAGE_NAME = "platform"
 NOT_YET_SERVED: dict[str, str] = {
     "Vpc": "string annotations (`from __future__ import annotations`); nat_strategy is a Literal; "
     "subnet_layouts is keyed by a Literal",
-    "Cluster": "string annotations; config is the pydantic ClusterConfig",
     "ManagedPostgres": "string annotations; config is the pydantic PostgresConfig; global_database is a Union",
     "RedisCluster": "string annotations; purpose is a Literal; config is the pydantic RedisClusterConfig; "
     "global_datastore is a Union",

@@ -7,15 +7,16 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from eksplatform.components import eks_rules
 from eksplatform.components.facts import LOG_RETENTION_DAYS
 from eksplatform.cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE
 from eksplatform.stack.errors import KeyedValueError
 
-NodeGroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+NodeGroupName = Annotated[str, StringConstraints(pattern=eks_rules.NODE_GROUP_NAME.pattern)]
 Ec2InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 LabelMap = dict[
-    Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")],
-    Annotated[str, StringConstraints(max_length=63)],
+    Annotated[str, StringConstraints(pattern=eks_rules.LABEL_KEY.pattern)],
+    Annotated[str, StringConstraints(max_length=eks_rules.MAX_LABEL_VALUE)],
 ]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 Window = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]

@@ -7,15 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from eksplatform.components.facts import (
-    EKS_ADDONS,
-    END_OF_STANDARD_SUPPORT,
-    SUPPORTED_KUBERNETES_VERSIONS,
-    EksAddon,
-    in_standard_support,
-)
-from eksplatform.components.instance_types import architecture
-from eksplatform.components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
+from eksplatform.components import eks_rules
+from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS, EksAddon
 from eksplatform.cost.prices import priced_everywhere
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.models_base import (
@@ -42,33 +35,40 @@ class NodeGroupConfig(StackModel):
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
         default="ON_DEMAND", description="ON_DEMAND, or SPOT for interruptible groups (never `system`)"
     )
-    min_size: int = Field(ge=0, le=1000, description="fewest nodes; the cluster-autoscaler never goes below")
-    desired_size: int = Field(
-        ge=0, le=1000, description="nodes at creation; afterwards the cluster-autoscaler owns the count"
+    min_size: int = Field(
+        ge=0, le=eks_rules.MAX_GROUP_NODES, description="fewest nodes; the cluster-autoscaler never goes below"
     )
-    max_size: int = Field(ge=1, le=1000, description="most nodes the cluster-autoscaler may add")
-    disk_size_gib: int = Field(default=50, ge=20, le=16384, description="encrypted gp3 root volume")
+    desired_size: int = Field(
+        ge=0,
+        le=eks_rules.MAX_GROUP_NODES,
+        description="nodes at creation; afterwards the cluster-autoscaler owns the count",
+    )
+    max_size: int = Field(ge=1, le=eks_rules.MAX_GROUP_NODES, description="most nodes the cluster-autoscaler may add")
+    disk_size_gib: int = Field(
+        default=50, ge=eks_rules.MIN_DISK_GIB, le=eks_rules.MAX_DISK_GIB, description="encrypted gp3 root volume"
+    )
     labels: LabelMap = Field(default_factory=dict, description="extra Kubernetes node labels")
     max_unavailable_percentage: int = Field(
-        default=25, ge=1, le=50, description="share of nodes a rolling update may take down at once"
+        default=25,
+        ge=eks_rules.MIN_UNAVAILABLE_PERCENT,
+        le=eks_rules.MAX_UNAVAILABLE_PERCENT,
+        description="share of nodes a rolling update may take down at once",
     )
 
     @field_validator("instance_types")
     @classmethod
     def _one_architecture(cls, types: list[str]) -> list[str]:
-        # The capacity check needs each type's vCPUs, memory and max pods (components/node_capacity.py).
+        # EKS and capacity rules (components/eks_rules.py, shared with ClusterArgs), then the platform's own:
+        # the budget gate needs a price for every node (docs/cost.md, "What is admitted").
+        problem = eks_rules.instance_types_problem(types)
+        if problem is not None:
+            index, message = problem
+            if index is None:
+                raise ValueError(message)
+            raise KeyedValueError(f"[{index}]", message)
         for index, instance_type in enumerate(types):
-            if instance_type not in EC2_INSTANCE_TYPES:
-                raise KeyedValueError(f"[{index}]", unknown_instance_type(instance_type))
-            # The budget gate needs a price for every node (docs/cost.md, "What is admitted").
             if not priced_everywhere(f"ec2.{instance_type}"):
                 raise KeyedValueError(f"[{index}]", unpriced(instance_type))
-        # One node group runs one AMI, so its instance types must share a CPU architecture.
-        kinds = {architecture(instance_type): instance_type for instance_type in types}
-        if len(kinds) > 1:
-            raise ValueError(
-                f"mixes arm64 ({kinds['arm64']}) and x86_64 ({kinds['x86_64']}) types; one group runs one AMI"
-            )
         return types
 
     @model_validator(mode="after")
@@ -96,19 +96,17 @@ class ClusterConfig(StackModel):
     )
     admin_role_arn: str | None = Field(
         default=None,
-        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        pattern=eks_rules.ROLE_ARN.pattern,
         description="IAM role given cluster-admin through an EKS access entry",
     )
     log_retention_days: int = Field(default=90, description="control-plane log retention")
     node_groups: dict[NodeGroupName, NodeGroupConfig] = Field(
         description="managed node groups by name; `system` and `sandbox` are required"
     )
-    addon_versions: dict[EksAddon, Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]] = (
-        Field(
-            description="the version of every EKS add-on, e.g. {vpc-cni: v1.20.4-eksbuild.2}; list the "
-            "versions for a Kubernetes version with `aws eks describe-addon-versions --kubernetes-version "
-            "<v> --addon-name <name>` (docs/upgrades.md)",
-        )
+    addon_versions: dict[EksAddon, Annotated[str, StringConstraints(pattern=eks_rules.ADDON_VERSION.pattern)]] = Field(
+        description="the version of every EKS add-on, e.g. {vpc-cni: v1.20.4-eksbuild.2}; list the "
+        "versions for a Kubernetes version with `aws eks describe-addon-versions --kubernetes-version "
+        "<v> --addon-name <name>` (docs/upgrades.md)",
     )
     support_type: Literal["STANDARD", "EXTENDED"] = Field(
         default="STANDARD",
@@ -123,8 +121,8 @@ class ClusterConfig(StackModel):
             # YAML reads an unquoted 1.30 as the number 1.3.
             raise ValueError(f"{version!r} is a number; write the version as text in quotes, e.g. '1.30' or '1.34'")
         text = str(version) if isinstance(version, (int, str)) else version
-        if text not in SUPPORTED_KUBERNETES_VERSIONS:
-            raise ValueError(f"{version!r} is not a supported EKS version; use one of {SUPPORTED_KUBERNETES_VERSIONS}")
+        if isinstance(text, str) and (problem := eks_rules.unsupported_version(text)) is not None:
+            raise ValueError(problem)
         return text
 
     @field_validator("log_retention_days")
@@ -145,45 +143,29 @@ class ClusterConfig(StackModel):
 
     @model_validator(mode="after")
     def _upgrade_on_our_calendar(self) -> ClusterConfig:
-        if self.support_type == "STANDARD" and not in_standard_support(self.kubernetes_version):
-            raise KeyedValueError(
-                "kubernetesVersion",
-                f"standard support for {self.kubernetes_version} ended on "
-                f"{END_OF_STANDARD_SUPPORT[self.kubernetes_version]}: with supportType STANDARD, EKS would upgrade "
-                "the control plane on its own and leave the nodes and add-ons behind; upgrade (docs/upgrades.md) "
-                "or set supportType: EXTENDED",
-            )
+        ended = eks_rules.standard_support_ended(
+            self.kubernetes_version, self.support_type == "EXTENDED", support_type_name="supportType"
+        )
+        if ended is not None:
+            raise KeyedValueError("kubernetesVersion", ended)
         return self
 
     @model_validator(mode="after")
     def _addons_pinned(self) -> ClusterConfig:
-        missing = [addon for addon in EKS_ADDONS if addon not in self.addon_versions]
-        if missing:
-            raise KeyedValueError(
-                "addonVersions",
-                f"pin every add-on's version; missing {missing} (list them with `aws eks describe-addon-versions "
-                f"--kubernetes-version {self.kubernetes_version} --addon-name <name>`)",
-            )
-        # kube-proxy runs the cluster's own minor version (EKS user guide, "Manage kube-proxy"):
-        # a control-plane upgrade without it leaves the add-on behind.
-        proxy = self.addon_versions["kube-proxy"]
-        if not proxy.startswith(f"v{self.kubernetes_version}."):
-            raise KeyedValueError(
-                "addonVersions.kube-proxy",
-                f"{proxy} is not a {self.kubernetes_version} build; kube-proxy follows the cluster's minor "
-                f"version (v{self.kubernetes_version}.x-eksbuild.y)",
-            )
+        problem = eks_rules.addon_versions_problem(
+            {str(addon): version for addon, version in self.addon_versions.items()}, self.kubernetes_version
+        )
+        if problem is not None:
+            addon, message = problem
+            raise KeyedValueError(f"addonVersions.{addon}" if addon else "addonVersions", message)
         return self
 
     @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterConfig:
-        if self.endpoint_public_access and not self.public_access_cidrs:
-            raise KeyedValueError(
-                "publicAccessCidrs", "endpointPublicAccess is true, so list the CIDRs allowed to reach it"
-            )
-        for index, cidr in enumerate(self.public_access_cidrs):
-            if cidr.prefixlen == 0:
-                raise KeyedValueError(
-                    f"publicAccessCidrs[{index}]", f"{cidr} opens the API endpoint to the world; list your own CIDRs"
-                )
+        problem = eks_rules.public_access_problem(
+            self.endpoint_public_access, self.public_access_cidrs, enabled_name="endpointPublicAccess"
+        )
+        if problem is not None:
+            index, message = problem
+            raise KeyedValueError("publicAccessCidrs" if index is None else f"publicAccessCidrs[{index}]", message)
         return self

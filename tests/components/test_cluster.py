@@ -1,7 +1,5 @@
 """Cluster: assert on the registered EKS cluster, its IAM, node groups, add-ons and provider."""
 
-from __future__ import annotations
-
 import json
 import re
 from typing import Any
@@ -11,7 +9,6 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 from pulumi.runtime import rpc
-from pydantic import ValidationError
 
 from eksplatform.components.cluster import (
     ADDONS,
@@ -21,6 +18,10 @@ from eksplatform.components.cluster import (
     Cluster,
     ClusterArgs,
     ClusterArgsError,
+    EksSupportType,
+    NodeCapacityType,
+    NodeGroupArgs,
+    NodeGroupKind,
 )
 from eksplatform.components.facts import EKS_ADDONS
 from eksplatform.components.providers import regional_aws_provider
@@ -28,7 +29,6 @@ from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.preflight.export import holds_secret
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
-from eksplatform.stack.config import ClusterConfig
 from tests.conftest import Harness
 from tests.helpers import ADDON_VERSIONS, out, policy
 
@@ -44,28 +44,43 @@ KEY = "aws:kms/key:Key"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
-def cluster_config(**changes: Any) -> ClusterConfig:
-    """The prod shape, in config spelling; `changes` override top-level keys."""
-    raw: dict[str, Any] = {
-        "kubernetesVersion": "1.35",
-        "addonVersions": ADDON_VERSIONS,
-        "adminRoleArn": ADMIN_ROLE,
-        "logRetentionDays": 90,
-        "nodeGroups": {
-            "system": {"instanceTypes": ["m7i.large"], "minSize": 3, "desiredSize": 3, "maxSize": 6},
-            "sandbox": {
-                "instanceTypes": ["m7i.xlarge", "m6i.xlarge"],
-                "capacityType": "SPOT",
-                "minSize": 3,
-                "desiredSize": 3,
-                "maxSize": 30,
-                "diskSizeGib": 80,
-                "labels": {"workload": "untrusted"},
-            },
-        },
+def system_group(**changes: Any) -> NodeGroupArgs:
+    fields: dict[str, Any] = {"name": "system", "instance_types": ["m7i.large"], "min_size": 3, "desired_size": 3}
+    return NodeGroupArgs(**fields | {"max_size": 6} | changes)
+
+
+def sandbox_group(**changes: Any) -> NodeGroupArgs:
+    fields: dict[str, Any] = {
+        "name": "sandbox",
+        "kind": NodeGroupKind.SANDBOX,
+        "instance_types": ["m7i.xlarge", "m6i.xlarge"],
+        "capacity_type": NodeCapacityType.SPOT,
+        "min_size": 3,
+        "desired_size": 3,
+        "max_size": 30,
+        "disk_size_gib": 80,
+        "labels": {"workload": "untrusted"},
     }
-    raw.update(changes)
-    return ClusterConfig.model_validate(raw)
+    return NodeGroupArgs(**fields | changes)
+
+
+def cluster_args(**changes: Any) -> ClusterArgs:
+    """The prod shape, built from plain fields; `changes` override fields."""
+    fields: dict[str, Any] = {
+        "cluster_name": "platform-prod-eu",
+        "kubernetes_version": "1.35",
+        "vpc_id": "vpc-1",
+        "subnet_ids": ["subnet-1", "subnet-2"],
+        "node_groups": [system_group(), sandbox_group()],
+        "addon_versions": ADDON_VERSIONS,
+        "admin_role_arn": ADMIN_ROLE,
+        "log_retention_days": 90,
+        "instance_tags": TAGS,
+        "system_image_repository_arns": [SYSTEM_REPOSITORY],
+        "sandbox_image_repository_arns": [SANDBOX_REPOSITORY],
+        "autoscaler_image": AUTOSCALER_IMAGE,
+    }
+    return ClusterArgs(**fields | changes)
 
 
 SANDBOX_REPOSITORY = "arn:aws:ecr:eu-west-1:123456789012:repository/platform/lang-python"
@@ -73,26 +88,14 @@ SYSTEM_REPOSITORY = "arn:aws:ecr:eu-west-1:123456789012:repository/platform/clus
 AUTOSCALER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/platform/cluster-autoscaler:v1.35.2"
 
 
-def build(
-    harness: Harness,
-    config: ClusterConfig | None = None,
-    environment: str = "prod",
-    autoscaler_image: str | None = AUTOSCALER_IMAGE,
-) -> Graph:
+def build(harness: Harness, **changes: Any) -> Graph:
+    """The cluster of `cluster_args(**changes)` in a real Vpc's private subnets."""
+
     def program() -> None:
         provider = regional_aws_provider("aws-eu-west-1", region="eu-west-1", tags=TAGS)
         opts = pulumi.ResourceOptions(provider=provider)
         vpc = Vpc("net", VpcArgs(cidr="10.30.0.0/16", az_count=3, cluster_name="platform-prod-eu"), opts=opts)
-        args = ClusterArgs.from_config(
-            config or cluster_config(),
-            cluster_name="platform-prod-eu",
-            vpc=vpc,
-            instance_tags=TAGS,
-            environment=environment,
-            system_image_repository_arns=[SYSTEM_REPOSITORY],
-            sandbox_image_repository_arns=[SANDBOX_REPOSITORY],
-            autoscaler_image=autoscaler_image,
-        )
+        args = cluster_args(vpc_id=vpc.vpc_id, subnet_ids=vpc.private_subnet_ids, **changes)
         cluster = Cluster("eks", args, opts=opts)
         # Something built on the cluster's provider, as LanguageServicePool will be.
         k8s.core.v1.Namespace("probe", opts=pulumi.ResourceOptions(provider=cluster.kubernetes_provider))
@@ -157,8 +160,8 @@ def test_prod_endpoint_is_private(prod: Graph) -> None:
 
 
 def test_public_endpoint_only_for_the_allowlist(harness: Harness) -> None:
-    config = cluster_config(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24", "198.51.100.7/32"])
-    vpc_config = build(harness, config, environment="dev").one(CLUSTER).inputs["vpcConfig"]
+    graph = build(harness, endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24", "198.51.100.7/32"])
+    vpc_config = graph.one(CLUSTER).inputs["vpcConfig"]
     assert vpc_config["endpointPublicAccess"] is True
     assert vpc_config["publicAccessCidrs"] == ["203.0.113.0/24", "198.51.100.7/32"]
 
@@ -166,19 +169,19 @@ def test_public_endpoint_only_for_the_allowlist(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("cidrs", "expected"),
     [
-        (["10.0.0.0/8", "0.0.0.0/0"], "publicAccessCidrs[1]: 0.0.0.0/0 opens the API endpoint to the world"),
-        ([], "publicAccessCidrs: endpointPublicAccess is true, so list the CIDRs"),
+        (["10.0.0.0/8", "0.0.0.0/0"], "args.public_access_cidrs[1]: 0.0.0.0/0 opens the API endpoint to the world"),
+        ([], "args.public_access_cidrs: endpoint_public_access is true, so list the CIDRs"),
+        (["10.0.0.1/8"], "args.public_access_cidrs[0]: '10.0.0.1/8' is not an IPv4 CIDR"),
     ],
 )
 def test_world_open_or_missing_allowlist_is_rejected(cidrs: list[str], expected: str) -> None:
-    # Other programs build ClusterConfig in Python; the error still names the setting.
-    with pytest.raises(ValidationError, match=re.escape(expected)):
-        cluster_config(endpointPublicAccess=True, publicAccessCidrs=cidrs)
+    with pytest.raises(ClusterArgsError, match="^" + re.escape(expected)):
+        cluster_args(endpoint_public_access=True, public_access_cidrs=cidrs)
 
 
 def test_bad_cluster_name_names_the_argument() -> None:
-    with pytest.raises(ClusterArgsError, match="cluster_name 'bad name!'"):
-        ClusterArgs(cluster_name="bad name!", config=cluster_config(), vpc_id="vpc-1", subnet_ids=["subnet-1"])
+    with pytest.raises(ClusterArgsError, match=r"^args\.cluster_name: 'bad name!'"):
+        cluster_args(cluster_name="bad name!")
 
 
 def test_control_plane_logs_go_to_an_encrypted_group(prod: Graph) -> None:
@@ -211,7 +214,7 @@ def test_access_is_through_access_entries_only(prod: Graph) -> None:
 
 
 def test_without_an_admin_role_the_deployers_role_gets_an_access_entry(harness: Harness) -> None:
-    graph = build(harness, cluster_config(adminRoleArn=None))
+    graph = build(harness, admin_role_arn=None)
     assert graph.one(CLUSTER).inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
     entry = graph.one("aws:eks/accessEntry:AccessEntry")
     # The mocks' caller is assumed-role/platform-deployer/preflight: the entry names the role behind it.
@@ -224,8 +227,8 @@ def test_without_an_admin_role_the_deployers_role_gets_an_access_entry(harness: 
 def test_adding_or_removing_the_admin_role_never_replaces_the_cluster(harness: Harness) -> None:
     # bootstrapClusterCreatorAdminPermissions is ForceNew (terraform-provider-aws eks/cluster.go):
     # the cluster's inputs must not depend on adminRoleArn at all.
-    with_admin = build(harness, cluster_config()).one(CLUSTER).inputs
-    without_admin = build(Harness(), cluster_config(adminRoleArn=None)).one(CLUSTER).inputs
+    with_admin = build(harness).one(CLUSTER).inputs
+    without_admin = build(Harness(), admin_role_arn=None).one(CLUSTER).inputs
     assert with_admin == without_admin
 
 
@@ -365,13 +368,9 @@ def test_sandbox_group_is_tainted_and_labelled_and_system_is_on_demand(prod: Gra
 
 
 def test_release_versions_come_from_the_recommended_ami_parameter(harness: Harness) -> None:
-    config = cluster_config(
-        nodeGroups={
-            "system": {"instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
-            "sandbox": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
-        }
-    )
-    graph = build(harness, config)
+    small = {"min_size": 1, "desired_size": 1, "max_size": 2}
+    groups = [system_group(instance_types=["m7g.large"], **small), sandbox_group(instance_types=["m7i.large"], **small)]
+    graph = build(harness, node_groups=groups)
     names = {call.args["name"] for call in graph.invokes if call.token == "aws:ssm/getParameter:getParameter"}
     prefix = "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023"
     assert names == {
@@ -383,15 +382,11 @@ def test_release_versions_come_from_the_recommended_ami_parameter(harness: Harne
 
 
 def test_graviton_groups_get_the_arm_ami(harness: Harness) -> None:
-    config = cluster_config(
-        nodeGroups={
-            "system": {"instanceTypes": ["m7g.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
-            "sandbox": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2},
-        }
-    )
-    groups = by_name(build(harness, config), NODE_GROUP)
-    assert groups["eks-system"].inputs["amiType"] == "AL2023_ARM_64_STANDARD"
-    assert groups["eks-sandbox"].inputs["amiType"] == "AL2023_x86_64_STANDARD"
+    small = {"min_size": 1, "desired_size": 1, "max_size": 2}
+    groups = [system_group(instance_types=["m7g.large"], **small), sandbox_group(instance_types=["m7i.large"], **small)]
+    registered = by_name(build(harness, node_groups=groups), NODE_GROUP)
+    assert registered["eks-system"].inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+    assert registered["eks-sandbox"].inputs["amiType"] == "AL2023_x86_64_STANDARD"
 
 
 def test_node_security_group_is_an_identity_without_rules(prod: Graph) -> None:
@@ -511,17 +506,17 @@ def test_every_addon_version_is_the_pinned_one(prod: Graph) -> None:
     [
         (
             {k: v for k, v in ADDON_VERSIONS.items() if k != "coredns"},
-            "addonVersions: pin every add-on's version; missing ['coredns']",
+            "args.addon_versions: pin every add-on's version; missing ['coredns']",
         ),
         (
             {**ADDON_VERSIONS, "kube-proxy": "v1.34.0-eksbuild.5"},
-            "addonVersions.kube-proxy: v1.34.0-eksbuild.5 is not a 1.35 build",
+            "args.addon_versions.kube-proxy: v1.34.0-eksbuild.5 is not a 1.35 build",
         ),
     ],
 )
 def test_addon_versions_must_all_be_pinned_and_match_the_cluster(versions: dict[str, str], message: str) -> None:
-    with pytest.raises(ValidationError, match=re.escape(message)):
-        cluster_config(addonVersions=versions)
+    with pytest.raises(ClusterArgsError, match="^" + re.escape(message)):
+        cluster_args(addon_versions=versions)
 
 
 def test_addons_are_ordered_around_the_nodes(prod: Graph) -> None:
@@ -660,7 +655,8 @@ def test_cluster_autoscaler_namespace_is_restricted_and_denies_by_default(prod: 
 
 def test_a_version_past_standard_support_runs_only_under_the_extended_policy(harness: Harness) -> None:
     old = {**ADDON_VERSIONS, "kube-proxy": "v1.33.3-eksbuild.11"}
-    with pytest.raises(ValidationError, match=re.escape("standard support for 1.33 ended on 2026-07-29")):
-        cluster_config(kubernetesVersion="1.33", addonVersions=old)
-    graph = build(harness, cluster_config(kubernetesVersion="1.33", addonVersions=old, supportType="EXTENDED"))
+    ended = "args.kubernetes_version: standard support for 1.33 ended on 2026-07-29: with support_type STANDARD"
+    with pytest.raises(ClusterArgsError, match="^" + re.escape(ended)):
+        cluster_args(kubernetes_version="1.33", addon_versions=old)
+    graph = build(harness, kubernetes_version="1.33", addon_versions=old, support_type=EksSupportType.EXTENDED)
     assert graph.one(CLUSTER).inputs["upgradePolicy"] == {"supportType": "EXTENDED"}

@@ -101,3 +101,67 @@ def test_a_bad_nested_value_names_its_path(provider: ComponentProvider) -> None:
     }
     with pytest.raises(ComponentInitError, match=r"^args\.writer_alarms\.us-east-1\.region: expected str, got int 3$"):
         provider.construct("x", "platform:index:GlobalDns", inputs, None)
+
+
+def test_a_cluster_from_another_language_registers_its_node_groups_by_kind(
+    harness: Harness, provider: ComponentProvider
+) -> None:
+    from tests.helpers import ADDON_VERSIONS
+
+    inputs = {
+        "clusterName": "shop",
+        "kubernetesVersion": "1.35",
+        "vpcId": "vpc-1",
+        "subnetIds": ["subnet-1", "subnet-2"],
+        "nodeGroups": [
+            {"name": "general", "instanceTypes": ["m7i.large"], "minSize": 2.0, "desiredSize": 2.0, "maxSize": 4.0},
+            {
+                "name": "untrusted",
+                "kind": "sandbox",
+                "capacityType": "SPOT",
+                "instanceTypes": ["m7i.xlarge"],
+                "minSize": 1.0,
+                "desiredSize": 1.0,
+                "maxSize": 5.0,
+            },
+        ],
+        "addonVersions": ADDON_VERSIONS,
+        "deletionProtection": False,
+    }
+    graph, state = construct(harness, provider, "platform:index:Cluster", inputs)
+    component = graph.one("platform:index:Cluster", "x")
+    cluster = graph.one("aws:eks/cluster:Cluster")
+    assert cluster.parent == component.urn
+    assert cluster.inputs["name"] == "shop" and cluster.inputs["deletionProtection"] is False
+    groups = {g.name: g.inputs for g in graph.by_type("aws:eks/nodeGroup:NodeGroup")}
+    assert set(groups) == {"x-general", "x-untrusted"}
+    assert "taints" not in groups["x-general"] and groups["x-general"]["capacityType"] == "ON_DEMAND"
+    assert groups["x-untrusted"]["taints"] == [{"key": "platform/sandbox", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert groups["x-untrusted"]["capacityType"] == "SPOT"
+    runtime = graph.one("kubernetes:node.k8s.io/v1:RuntimeClass")
+    assert runtime.inputs["scheduling"]["nodeSelector"] == {"platform/node-group": "untrusted"}
+    assert {"clusterName", "endpoint", "kubeconfig", "nodeSecurityGroupId", "sandboxSecurityGroupId"} <= set(state)
+
+
+def test_a_cluster_without_a_system_group_is_refused_by_field(provider: ComponentProvider) -> None:
+    from tests.helpers import ADDON_VERSIONS
+
+    inputs = {
+        "clusterName": "shop",
+        "kubernetesVersion": "1.35",
+        "vpcId": "vpc-1",
+        "subnetIds": ["subnet-1"],
+        "nodeGroups": [
+            {
+                "name": "u",
+                "kind": "sandbox",
+                "instanceTypes": ["m7i.large"],
+                "minSize": 1,
+                "desiredSize": 1,
+                "maxSize": 2,
+            }
+        ],
+        "addonVersions": ADDON_VERSIONS,
+    }
+    with pytest.raises(ComponentInitError, match=r"^args\.node_groups: add a group of kind `system`"):
+        provider.construct("x", "platform:index:Cluster", inputs, None)

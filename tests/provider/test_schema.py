@@ -252,3 +252,16 @@ def test_the_plugin_pins_what_the_program_pins() -> None:
     plugin_pins, program_pins = pins(PLUGIN / "requirements.txt"), pins(ROOT / "requirements.txt")
     assert plugin_pins, "the plugin pins nothing"
     assert {name: program_pins.get(name) for name in plugin_pins} == plugin_pins
+
+
+def test_the_clusters_node_groups_are_a_list_of_objects_with_an_enum_kind(plugin: Plugin) -> None:
+    cluster = plugin.schema["resources"]["platform:index:Cluster"]
+    assert cluster["inputProperties"]["nodeGroups"]["items"]["$ref"].endswith(":NodeGroupArgs")
+    group = plugin.schema["types"]["platform:index:NodeGroupArgs"]
+    assert set(group.get("required", [])) == {"name", "instanceTypes", "minSize", "desiredSize", "maxSize"}
+    assert group["properties"]["kind"]["$ref"].endswith(":NodeGroupKind")
+    kind = plugin.schema["types"]["platform:index:NodeGroupKind"]
+    assert kind["type"] == "string" and [value["value"] for value in kind["enum"]] == ["system", "sandbox"]
+    # Resources are not schema types: the deployer path is a Python keyword, the providers stay Python attributes.
+    assert "deployerPath" not in cluster["inputProperties"]
+    assert "kubernetesProvider" not in cluster["properties"]

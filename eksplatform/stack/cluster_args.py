@@ -1,0 +1,77 @@
+"""The stack file's cluster settings → `ClusterArgs`: the adapter between the stack layer and Cluster.
+
+The platform's own rules stay in the stack layer (ClusterConfig checks them when the file is read):
+a `system` group on-demand and a `sandbox` group, instance types with a price in every admitted
+region, and what each environment requires (eksplatform/environments.py). The EKS rules both share
+live in components/eks_rules.py; ClusterArgs checks them again, which costs nothing.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+
+from eksplatform.components.cluster import (
+    SANDBOX_GROUP,
+    SYSTEM_GROUP,
+    ClusterArgs,
+    DeployerAccess,
+    EksSupportType,
+    NodeCapacityType,
+    NodeGroupArgs,
+    NodeGroupKind,
+)
+from eksplatform.environments import profile
+from eksplatform.stack.config import ClusterConfig, NodeGroupConfig
+
+
+def node_group_args(name: str, config: NodeGroupConfig) -> NodeGroupArgs:
+    """One stack-file group; the `sandbox` group is the sandbox kind, every other group a system one."""
+    return NodeGroupArgs(
+        name=name,
+        kind=NodeGroupKind.SANDBOX if name == SANDBOX_GROUP else NodeGroupKind.SYSTEM,
+        instance_types=list(config.instance_types),
+        capacity_type=NodeCapacityType(config.capacity_type),
+        min_size=config.min_size,
+        desired_size=config.desired_size,
+        max_size=config.max_size,
+        disk_size_gib=config.disk_size_gib,
+        labels=dict(config.labels),
+        max_unavailable_percentage=config.max_unavailable_percentage,
+    )
+
+
+def cluster_args(
+    config: ClusterConfig,
+    *,
+    cluster_name: str,
+    environment: str,
+    vpc_id: pulumi.Input[str],
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    instance_tags: Mapping[str, str],
+    system_image_repository_arns: Sequence[pulumi.Input[str]] = (),
+    sandbox_image_repository_arns: Sequence[pulumi.Input[str]] = (),
+    autoscaler_image: str | None = None,
+    deployer: DeployerAccess | None = None,
+) -> ClusterArgs:
+    """The Args of one region's cluster: every setting passed explicitly, the environment's from its profile."""
+    # The `system` group first: Cluster creates the first system group before the others.
+    names = [SYSTEM_GROUP, *(name for name in config.node_groups if name != SYSTEM_GROUP)]
+    return ClusterArgs(
+        cluster_name=cluster_name,
+        kubernetes_version=config.kubernetes_version,
+        vpc_id=vpc_id,
+        subnet_ids=subnet_ids,
+        node_groups=[node_group_args(name, config.node_groups[name]) for name in names],
+        addon_versions={str(addon): version for addon, version in config.addon_versions.items()},
+        endpoint_public_access=config.endpoint_public_access,
+        public_access_cidrs=[str(cidr) for cidr in config.public_access_cidrs],
+        admin_role_arn=config.admin_role_arn,
+        log_retention_days=config.log_retention_days,
+        support_type=EksSupportType(config.support_type),
+        deletion_protection=profile(environment).eks_deletion_protection,
+        instance_tags=dict(instance_tags),
+        system_image_repository_arns=list(system_image_repository_arns),
+        sandbox_image_repository_arns=list(sandbox_image_repository_arns),
+        autoscaler_image=autoscaler_image,
+        deployer=deployer,
+    )

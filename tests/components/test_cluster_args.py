@@ -1,0 +1,304 @@
+"""ClusterArgs: plain fields, secure defaults, each EKS rule with the field it names, the dict another
+language sends, and the stack adapter (eksplatform/stack/cluster_args.py) that keeps the platform's rules."""
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from eksplatform.components.cluster import (
+    NODE_GROUP_LABEL,
+    ClusterArgs,
+    ClusterArgsError,
+    DeployerAccess,
+    EksSupportType,
+    NodeCapacityType,
+    NodeGroupArgs,
+    NodeGroupKind,
+)
+from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.providers import regional_aws_provider
+from eksplatform.environments import profile
+from eksplatform.stack.cluster_args import cluster_args as adapt
+from eksplatform.stack.config import ClusterConfig
+from tests.conftest import Harness
+from tests.helpers import ADDON_VERSIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUP: dict[str, Any] = {
+    "name": "general",
+    "instance_types": ["m7i.large"],
+    "min_size": 2,
+    "desired_size": 2,
+    "max_size": 4,
+}
+
+
+def minimal(**changes: Any) -> ClusterArgs:
+    """Only the required fields: what a user must say to get a production cluster."""
+    fields: dict[str, Any] = {
+        "cluster_name": "shop",
+        "kubernetes_version": "1.35",
+        "vpc_id": "vpc-1",
+        "subnet_ids": ["subnet-1", "subnet-2"],
+        "node_groups": [NodeGroupArgs(**GROUP)],
+        "addon_versions": ADDON_VERSIONS,
+    }
+    return ClusterArgs(**fields | changes)
+
+
+def group(**changes: Any) -> NodeGroupArgs:
+    return NodeGroupArgs(**GROUP | changes)
+
+
+# --- secure defaults -----------------------------------------------------------------------------
+
+
+def test_unset_fields_resolve_to_the_production_choice() -> None:
+    args = minimal()
+    assert args.resolved_deletion_protection is True
+    assert args.resolved_deletion_protection == profile("prod").eks_deletion_protection
+    assert not args.endpoint_public_access and not args.public_access_cidrs
+    assert args.resolved_log_retention_days == profile("prod").min_log_retention_days == 365
+    assert args.resolved_support_type is EksSupportType.STANDARD
+    (only,) = args.node_groups
+    assert only.resolved_kind is NodeGroupKind.SYSTEM
+    assert only.resolved_capacity_type is NodeCapacityType.ON_DEMAND
+    assert only.resolved_disk_size_gib == 50
+    assert only.resolved_max_unavailable_percentage == 25
+
+
+def test_a_plain_cluster_registers_the_secure_settings_and_no_sandbox(harness: Harness) -> None:
+    from eksplatform.components.cluster import Cluster
+
+    clusters: list[Cluster] = []
+
+    def program() -> None:
+        provider = regional_aws_provider("aws-eu-west-1", region="eu-west-1", tags={"owner": "o"})
+        clusters.append(Cluster("shop", minimal(), opts=pulumi.ResourceOptions(provider=provider)))
+
+    graph = harness.run(program)
+    cluster = graph.one("aws:eks/cluster:Cluster")
+    assert cluster.inputs["deletionProtection"] is True
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in cluster.inputs["vpcConfig"]
+    assert cluster.inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+    logs = graph.one("aws:cloudwatch/logGroup:LogGroup", "shop-control-plane-logs")
+    assert logs.inputs["retentionInDays"] == 365
+    (node_group,) = graph.by_type("aws:eks/nodeGroup:NodeGroup")
+    assert node_group.inputs["capacityType"] == "ON_DEMAND"
+    assert node_group.inputs["labels"] == {NODE_GROUP_LABEL: "general"}
+    assert "taints" not in node_group.inputs
+    template = graph.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert template.inputs["blockDeviceMappings"][0]["ebs"]["volumeSize"] == 50
+    assert "userData" not in template.inputs  # gVisor only on sandbox nodes
+    # No sandbox group: no gVisor RuntimeClass, and the autoscaler runs on the group that exists.
+    assert not graph.by_type("kubernetes:node.k8s.io/v1:RuntimeClass")
+    (autoscaler,) = graph.by_type("kubernetes:apps/v1:Deployment")
+    assert autoscaler.inputs["spec"]["template"]["spec"]["nodeSelector"] == {NODE_GROUP_LABEL: "general"}
+    with pytest.raises(ClusterArgsError, match=r"^args\.node_groups: this cluster has no `sandbox` group"):
+        _ = clusters[0].sandbox_runtime_class
+
+
+# --- validation: each rule names its field -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"cluster_name": "-shop"}, "args.cluster_name: '-shop': use 1-100 letters"),
+        ({"cluster_name": "s" * 101}, "args.cluster_name: "),
+        ({"kubernetes_version": "1.29"}, "args.kubernetes_version: '1.29' is not a supported EKS version"),
+        ({"support_type": "LONG"}, "args.support_type: 'LONG' is not one of 'STANDARD', 'EXTENDED'"),
+        ({"node_groups": [group(kind="gpu")]}, "args.node_groups[0].kind: 'gpu' is not one of 'system', 'sandbox'"),
+        ({"node_groups": [group(capacity_type="spot")]}, "args.node_groups[0].capacity_type: 'spot' is not one of"),
+        ({"node_groups": []}, "args.node_groups: add a group of kind `system`"),
+        (
+            {"node_groups": [group(kind=NodeGroupKind.SANDBOX)]},
+            "args.node_groups: add a group of kind `system`: the add-ons cannot run on tainted sandbox nodes",
+        ),
+        (
+            {"node_groups": [group(), group(name="a", kind="sandbox"), group(name="b", kind=NodeGroupKind.SANDBOX)]},
+            "args.node_groups[2].kind: one `sandbox` group at most",
+        ),
+        ({"node_groups": [group(), group()]}, "args.node_groups[1].name: 'general' names two groups"),
+        ({"node_groups": [group(name="General")]}, "args.node_groups[0].name: 'General': use 1-31 lower-case"),
+        ({"node_groups": [group(instance_types=[])]}, "args.node_groups[0].instance_types: name at least one"),
+        (
+            {"node_groups": [group(instance_types=["m7i.large", "m7i.huge"])]},
+            "args.node_groups[0].instance_types[1]: 'm7i.huge' is not an EC2 instance type",
+        ),
+        (
+            {"node_groups": [group(instance_types=["m7g.large", "m7i.large"])]},
+            "args.node_groups[0].instance_types: mixes arm64 (m7g.large) and x86_64 (m7i.large)",
+        ),
+        ({"node_groups": [group(min_size=-1)]}, "args.node_groups[0].min_size: -1 is outside 0-1000"),
+        (
+            {"node_groups": [group(max_size=0, min_size=0, desired_size=0)]},
+            "args.node_groups[0].max_size: 0 is outside",
+        ),
+        ({"node_groups": [group(min_size=5)]}, "args.node_groups[0].min_size: 5 is greater than max_size 4"),
+        (
+            {"node_groups": [group(desired_size=9)]},
+            "args.node_groups[0].desired_size: 9 is not between min_size 2 and max_size 4",
+        ),
+        ({"node_groups": [group(disk_size_gib=10)]}, "args.node_groups[0].disk_size_gib: 10 is outside 20-16384 GiB"),
+        (
+            {"node_groups": [group(max_unavailable_percentage=80)]},
+            "args.node_groups[0].max_unavailable_percentage: 80 is outside 1-50",
+        ),
+        (
+            {"node_groups": [group(labels={NODE_GROUP_LABEL: "x"})]},
+            f"args.node_groups[0].labels.{NODE_GROUP_LABEL}: the cluster sets this label",
+        ),
+        ({"node_groups": [group(labels={"a b": "x"})]}, "args.node_groups[0].labels.a b: 'a b' is not a Kubernetes"),
+        ({"addon_versions": {**ADDON_VERSIONS, "traefik": "v1.0.0-eksbuild.1"}}, "args.addon_versions.traefik: not"),
+        ({"addon_versions": {**ADDON_VERSIONS, "coredns": "1.11"}}, "args.addon_versions.coredns: '1.11' is not an"),
+        ({"admin_role_arn": "arn:aws:iam::123:user/x"}, "args.admin_role_arn: 'arn:aws:iam::123:user/x' is not an IAM"),
+        ({"log_retention_days": 42}, "args.log_retention_days: 42 is not a CloudWatch retention period"),
+        (
+            {"deployer": DeployerAccess(cidr="10.250.0.0/33", runner_role_arn="arn:aws:iam::123456789012:role/r")},
+            "args.deployer.cidr: '10.250.0.0/33' is not an IPv4 CIDR",
+        ),
+        (
+            {"deployer": DeployerAccess(cidr="10.250.0.0/24", runner_role_arn="runner")},
+            "args.deployer.runner_role_arn: 'runner' is not an IAM role ARN",
+        ),
+    ],
+)
+def test_each_rule_names_the_field(changes: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ClusterArgsError, match="^" + re.escape(expected)):
+        minimal(**changes)
+
+
+def test_an_error_is_a_run_error_so_pulumi_prints_no_traceback() -> None:
+    with pytest.raises(pulumi.RunError):
+        minimal(cluster_name="")
+
+
+def test_bad_args_register_nothing(harness: Harness) -> None:
+    from eksplatform.components.cluster import Cluster
+
+    errors: list[str] = []
+
+    def program() -> None:
+        try:
+            Cluster("shop", {**_host_dict(), "kubernetes_version": "1.29"})  # type: ignore[arg-type]
+        except ClusterArgsError as error:
+            errors.append(str(error))
+
+    graph = harness.run(program)
+    assert errors and errors[0].startswith("args.kubernetes_version: '1.29'")
+    assert not [r for r in graph.registrations if r.type != "pulumi:pulumi:Stack"]
+
+
+# --- the dict another language sends -----------------------------------------------------------
+
+
+def _host_dict() -> dict[str, Any]:
+    """What Pulumi's provider host passes: snake_case field names, nested types and enums as plain values."""
+    return {
+        "cluster_name": "shop",
+        "kubernetes_version": "1.35",
+        "vpc_id": "vpc-1",
+        "subnet_ids": ["subnet-1"],
+        "node_groups": [
+            {"name": "general", "instance_types": ["m7i.large"], "min_size": 1.0, "desired_size": 1.0, "max_size": 3.0},
+            {
+                "name": "untrusted",
+                "kind": "sandbox",
+                "capacity_type": "SPOT",
+                "instance_types": ["m7i.xlarge"],
+                "min_size": 0,
+                "desired_size": 0,
+                "max_size": 5,
+                "labels": {"team": "a"},
+            },
+        ],
+        "addon_versions": ADDON_VERSIONS,
+        "support_type": "EXTENDED",
+        "deployer": {"cidr": "10.250.0.0/24", "runner_role_arn": "arn:aws:iam::123456789012:role/runner"},
+    }
+
+
+def test_to_args_rebuilds_the_nested_groups_enums_and_deployer() -> None:
+    args = to_args(ClusterArgs, _host_dict())
+    general, untrusted = args.node_groups
+    assert isinstance(general, NodeGroupArgs) and general.max_size == 3 and isinstance(general.max_size, int)
+    assert untrusted.kind is NodeGroupKind.SANDBOX and untrusted.capacity_type is NodeCapacityType.SPOT
+    assert args.sandbox_group is untrusted and args.system_group is general
+    assert args.support_type is EksSupportType.EXTENDED
+    assert args.deployer == DeployerAccess(
+        cidr="10.250.0.0/24", runner_role_arn="arn:aws:iam::123456789012:role/runner"
+    )
+
+
+def test_to_args_names_a_bad_nested_value_by_its_path() -> None:
+    raw = _host_dict()
+    raw["node_groups"][1]["kind"] = "gpu"
+    with pytest.raises(ArgsError, match=r"^args\.node_groups\[1\]\.kind: 'gpu' is not one of 'system', 'sandbox'"):
+        to_args(ClusterArgs, raw)
+    raw = _host_dict()
+    raw["node_groups"][0]["desired_size"] = 7
+    with pytest.raises(ClusterArgsError, match=r"^args\.node_groups\[0\]\.desired_size: 7 is not between"):
+        to_args(ClusterArgs, raw)
+
+
+# --- the module stands on its own ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["components/cluster.py", "components/eks_rules.py"])
+def test_the_component_imports_nothing_from_the_stack_layer(module: str) -> None:
+    tree = ast.parse((ROOT / module).read_text())
+    imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    assert not [name for name in imported if name.startswith("eksplatform.stack")]
+    assert "__future__" not in imported, "the analyzer reads annotations unevaluated"
+
+
+# --- the stack adapter --------------------------------------------------------------------------
+
+
+def _config(**changes: Any) -> ClusterConfig:
+    raw: dict[str, Any] = {
+        "kubernetesVersion": "1.35",
+        "addonVersions": ADDON_VERSIONS,
+        "nodeGroups": {
+            "sandbox": {
+                "instanceTypes": ["m7i.xlarge"],
+                "capacityType": "SPOT",
+                "minSize": 1,
+                "desiredSize": 1,
+                "maxSize": 9,
+            },
+            "batch": {"instanceTypes": ["m7i.large"], "minSize": 0, "desiredSize": 0, "maxSize": 3},
+            "system": {"instanceTypes": ["m7i.large"], "minSize": 2, "desiredSize": 2, "maxSize": 4},
+        },
+    }
+    return ClusterConfig.model_validate(raw | changes)
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_the_adapter_passes_every_setting_and_the_environments_protection(environment: str) -> None:
+    args = adapt(_config(), cluster_name="c", environment=environment, vpc_id="v", subnet_ids=["s"], instance_tags={})
+    # `system` first (Cluster creates the first system group before the others), then file order.
+    assert [g.name for g in args.node_groups] == ["system", "sandbox", "batch"]
+    assert [g.resolved_kind for g in args.node_groups] == [
+        NodeGroupKind.SYSTEM,
+        NodeGroupKind.SANDBOX,
+        NodeGroupKind.SYSTEM,
+    ]
+    assert args.node_groups[1].capacity_type is NodeCapacityType.SPOT
+    assert args.deletion_protection is profile(environment).eks_deletion_protection
+    assert args.log_retention_days == 90  # the stack file's default, passed explicitly
+    assert args.endpoint_public_access is False and args.support_type is EksSupportType.STANDARD
+
+
+def test_the_platform_rules_stay_in_the_stack_layer() -> None:
+    # ClusterArgs takes a cluster without `sandbox`; the stack file may not.
+    minimal()
+    with pytest.raises(ValueError, match=re.escape("the platform needs `system` and `sandbox`")):
+        _config(nodeGroups={"system": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2}})

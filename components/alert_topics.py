@@ -8,7 +8,7 @@ policy the Observability component sets (it names its Prometheus workspace).
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
@@ -26,7 +26,7 @@ class AlertTopicsArgsError(ArgsError):
     """Bad AlertTopics arguments; the message starts with the field (`args.critical_subscriptions[0].endpoint`)."""
 
 
-class NotificationProtocol(str, Enum):
+class NotificationProtocol(StrEnum):
     """SNS Subscribe protocols a person or a pager answers."""
 
     EMAIL = "email"

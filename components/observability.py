@@ -254,7 +254,10 @@ def retention_problems(
     problems: list[Problem] = []
     if log_retention_days not in LOG_RETENTION_DAYS:
         problems.append(
-            ("log_retention_days", f"{log_retention_days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+            (
+                "log_retention_days",
+                f"{log_retention_days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}",
+            )
         )
     if not 1 <= archive_days <= MAX_ARCHIVE_DAYS:
         problems.append(("archive_days", f"{archive_days} is not between 1 and {MAX_ARCHIVE_DAYS}"))
@@ -279,9 +282,13 @@ def retention_problems(
         problems.append(("addon_versions", f"pin every observability add-on's version; missing {missing}"))
     for addon, version in addon_versions.items():
         if addon not in OBSERVABILITY_ADDONS:
-            problems.append((f"addon_versions.{addon}", f"not an add-on this component installs {list(OBSERVABILITY_ADDONS)}"))
+            problems.append(
+                (f"addon_versions.{addon}", f"not an add-on this component installs {list(OBSERVABILITY_ADDONS)}")
+            )
         elif not ADDON_VERSION.fullmatch(version):
-            problems.append((f"addon_versions.{addon}", f"{version!r} is not an EKS add-on version (v1.2.3-eksbuild.4)"))
+            problems.append(
+                (f"addon_versions.{addon}", f"{version!r} is not an EKS add-on version (v1.2.3-eksbuild.4)")
+            )
     return problems
 
 
@@ -427,7 +434,11 @@ class ObservabilityArgs:
 
     @property
     def topic_arns(self) -> dict[TopicKind, pulumi.Input[str]]:
-        return {"critical": self.critical_topic_arn, "warning": self.warning_topic_arn, "heartbeat": self.heartbeat_topic_arn}
+        return {
+            "critical": self.critical_topic_arn,
+            "warning": self.warning_topic_arn,
+            "heartbeat": self.heartbeat_topic_arn,
+        }
 
     @property
     def log_group_names(self) -> dict[str, str]:

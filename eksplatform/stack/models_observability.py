@@ -114,7 +114,7 @@ class ObservabilityConfig(StackModel):
             archive_days=self.archive_days,
             archive_transition_days=self.archive_transition_days,
             scrape_interval_seconds=self.scrape_interval_seconds,
-            addon_versions=self.addon_versions,
+            addon_versions={str(addon): version for addon, version in self.addon_versions.items()},
             name=to_camel,
         )
         for path, message in problems:

@@ -18,7 +18,8 @@ from eksplatform.stack.models_observability import NotificationConfig, Observabi
 
 def _subscriptions(notifications: Sequence[NotificationConfig]) -> list[AlertSubscription]:
     return [
-        AlertSubscription(protocol=NotificationProtocol(item.protocol), endpoint=item.endpoint) for item in notifications
+        AlertSubscription(protocol=NotificationProtocol(item.protocol), endpoint=item.endpoint)
+        for item in notifications
     ]
 
 

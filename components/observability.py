@@ -114,6 +114,8 @@ CONNECTION_FAILURE_PATTERN = (
 # The issue #25 defaults (components/alert_rules.py holds them); ranges and rules below.
 DEFAULT_LOG_RETENTION_DAYS = 30
 DEFAULT_ARCHIVE_TRANSITION_DAYS = 30
+# A year: the production minimum retention of a log (policy data-cloudwatch-log-retention).
+DEFAULT_ARCHIVE_DAYS = profile("prod").min_log_retention_days
 DEFAULT_SCRAPE_INTERVAL_SECONDS = 60
 # S3 lifecycle: Glacier Flexible Retrieval bills 90 days at least (S3 user guide, "Constraints").
 GLACIER_MINIMUM_DAYS = 90
@@ -415,8 +417,7 @@ class ObservabilityArgs:
 
     @property
     def archive_kept_days(self) -> int:
-        # The production minimum retention of a log (policy data-cloudwatch-log-retention).
-        return profile("prod").min_log_retention_days if self.archive_days is None else self.archive_days
+        return DEFAULT_ARCHIVE_DAYS if self.archive_days is None else self.archive_days
 
     @property
     def archive_after_days(self) -> int:

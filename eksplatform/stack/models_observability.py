@@ -7,23 +7,29 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from eksplatform.components.alert_rules import CriticalLevels, WarningLevels
 from eksplatform.components.alert_topics import endpoint_problem
 from eksplatform.components.facts import NotificationProtocol, ObservabilityAddon
 from eksplatform.components.observability import (
-    AlertThresholds as ThresholdArgs,
-)
-from eksplatform.components.observability import (
+    DEFAULT_ARCHIVE_DAYS,
+    DEFAULT_ARCHIVE_TRANSITION_DAYS,
+    DEFAULT_LOG_RETENTION_DAYS,
+    DEFAULT_SCRAPE_INTERVAL_SECONDS,
     CriticalAlertThresholds,
     WarningAlertThresholds,
     retention_problems,
     threshold_problems,
+)
+from eksplatform.components.observability import (
+    AlertThresholds as ThresholdArgs,
 )
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.models_base import StackModel
 
 # The AWS and alerting rules of these settings are the Observability and AlertTopics Args' own
 # (components/observability.py, components/alert_topics.py); the models call the same functions,
-# so a bad stack file is reported at load time by its key path.
+# so a bad stack file is reported at load time by its key path. The defaults are the components'.
+_CRITICAL, _WARNING = CriticalLevels(), WarningLevels()
 
 
 def _keyed(path: str) -> str:
@@ -46,24 +52,33 @@ class NotificationConfig(StackModel):
 
 
 class CriticalThresholds(StackModel):
-    """Page someone: the platform is failing its users (defaults: CriticalAlertThresholds)."""
+    """Page someone: the platform is failing its users."""
 
-    error_rate_percent: float | None = Field(default=None, description="5xx share of requests")
-    p95_latency_ms: float | None = Field(default=None, description="95th percentile request latency")
-    disk_free_percent: float | None = Field(default=None, description="free space on a node's root disk")
-    database_connection_failures: int | None = Field(
-        default=None, description="failed connection attempts in 5 minutes (PostgreSQL log)"
+    error_rate_percent: float = Field(default=_CRITICAL.error_rate_percent, description="5xx share of requests")
+    p95_latency_ms: float = Field(
+        default=_CRITICAL.p95_latency_ms, description="95th percentile request latency (a histogram bucket edge)"
+    )
+    disk_free_percent: float = Field(
+        default=_CRITICAL.disk_free_percent, description="free space on a node's root disk"
+    )
+    database_connection_failures: int = Field(
+        default=_CRITICAL.database_connection_failures,
+        description="failed connection attempts in 5 minutes (PostgreSQL log)",
     )
 
 
 class WarningThresholds(StackModel):
-    """Look soon: the platform is drifting towards trouble (defaults: WarningAlertThresholds)."""
+    """Look soon: the platform is drifting towards trouble."""
 
-    error_rate_percent: float | None = Field(default=None, description="5xx share of requests")
-    p95_latency_ms: float | None = Field(default=None, description="95th percentile request latency")
-    memory_percent: float | None = Field(default=None, description="a pod's memory use of its limit")
-    cpu_percent: float | None = Field(default=None, description="a pod's CPU use of its limit")
-    slow_query_seconds: float | None = Field(default=None, description="a database statement slower than this")
+    error_rate_percent: float = Field(default=_WARNING.error_rate_percent, description="5xx share of requests")
+    p95_latency_ms: float = Field(
+        default=_WARNING.p95_latency_ms, description="95th percentile request latency (a histogram bucket edge)"
+    )
+    memory_percent: float = Field(default=_WARNING.memory_percent, description="a pod's memory use of its limit")
+    cpu_percent: float = Field(default=_WARNING.cpu_percent, description="a pod's CPU use of its limit")
+    slow_query_seconds: float = Field(
+        default=_WARNING.slow_query_seconds, description="a database statement slower than this"
+    )
 
 
 class AlertThresholds(StackModel):
@@ -98,13 +113,15 @@ class ObservabilityConfig(StackModel):
         description="SNS subscriptions of the critical and warning topics, and of the heartbeat (a dead man's "
         "switch's HTTPS endpoint: it alerts when the Watchdog's notifications stop)",
     )
-    log_retention_days: int = Field(default=30, description="searchable in CloudWatch Logs")
-    archive_days: int = Field(default=365, description="kept in the S3 archive, then expired")
+    log_retention_days: int = Field(default=DEFAULT_LOG_RETENTION_DAYS, description="searchable in CloudWatch Logs")
+    archive_days: int = Field(default=DEFAULT_ARCHIVE_DAYS, description="kept in the S3 archive, then expired")
     archive_transition_days: int = Field(
-        default=30, description="days in S3 Standard before the archive moves to S3 Glacier Flexible Retrieval"
+        default=DEFAULT_ARCHIVE_TRANSITION_DAYS,
+        description="days in S3 Standard before the archive moves to S3 Glacier Flexible Retrieval",
     )
     scrape_interval_seconds: int = Field(
-        default=60, description="how often the collector scrapes (alerts read 5-minute rates)"
+        default=DEFAULT_SCRAPE_INTERVAL_SECONDS,
+        description="how often the collector scrapes, 10-300 (alerts read 5-minute rates)",
     )
 
     @model_validator(mode="after")

@@ -8,16 +8,22 @@
   Amazon EKS cluster"); its network interfaces sit in the cluster's private subnets with the EKS
   cluster security group, which the nodes and the control plane admit.
 - Alerts: Prometheus rules (components/alert_rules.py) in a rule group namespace; AMP's alert
-  manager routes critical and warning to two CMK-encrypted SNS topics, with subscriptions from
-  config. PostgreSQL connection failures and slow queries are metric filters on the database's
-  log group and CloudWatch alarms to the same topics.
+  manager routes critical and warning to two CMK-encrypted SNS topics (AlertTopics, passed in as
+  ARNs; the topic policies are set here). PostgreSQL connection failures and slow queries are
+  metric filters on the database's log group and CloudWatch alarms to the same topics.
 - Logs: the `amazon-cloudwatch-observability` add-on (Fluent Bit: every container's stdout and
   stderr, JSON logs parsed into `log_processed`; the CloudWatch agent: Container Insights). Its
   log groups are made here first, with the names the add-on writes to, the configured retention
   (30 days) and a CMK. A subscription filter sends them, and the control-plane log group, through
   Firehose to an S3 archive: CMK, TLS only, public access blocked, Glacier after
-  `archiveTransitionDays`, expired after `archiveDays` (365).
+  `archive_transition_days`, expired after `archive_days` (365).
 - A CloudWatch dashboard (components/dashboards.py).
+
+`ObservabilityArgs` holds plain, typed settings with secure defaults and validates them (errors
+name the field); the cluster's Kubernetes provider comes in `opts.providers` and what must exist
+first (cluster, database) in `opts.depends_on`. The stack file's adapter is
+eksplatform/stack/observability_args.py. No `from __future__ import annotations`: Pulumi's
+component analyzer reads the annotations as they are (docs/other-languages.md).
 """
 
 import json

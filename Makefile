@@ -22,12 +22,12 @@ preview: $(VENV)/.installed
 test: $(VENV)/.installed
 	PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile  # pytest in parallel; its exit 5 (no tests) is a failure
 
+# Each example is a program of its own: their __main__ modules would clash in one mypy run.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy eksplatform docgen tests benchmarks bootstrap __main__.py  # components/ and policies/ through eksplatform/
-	$(BIN)/mypy examples/consumer  # a program of its own: its __main__ would clash with ours
-	$(BIN)/mypy examples/cluster
+	for example in examples/*/; do $(BIN)/mypy "$$example" || exit 1; done
 
 check: lint test
 

@@ -25,8 +25,6 @@ from typing import Any, Literal
 
 import yaml
 
-from eksplatform.stack.config import AlertThresholds
-
 Severity = Literal["critical", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning")
 # The alert topics: one per severity, and the heartbeat a dead man's switch listens to (the
@@ -118,6 +116,35 @@ class RuleScope:
     """Each node group's maxSize."""
 
 
+@dataclass(frozen=True)
+class CriticalLevels:
+    """Page someone: the platform is failing its users (the issue #25 values are the defaults)."""
+
+    error_rate_percent: float = 1.0
+    p95_latency_ms: float = 500.0
+    disk_free_percent: float = 10.0
+    database_connection_failures: int = 1
+
+
+@dataclass(frozen=True)
+class WarningLevels:
+    """Look soon: the platform is drifting towards trouble (the issue #25 values are the defaults)."""
+
+    error_rate_percent: float = 0.5
+    p95_latency_ms: float = 250.0
+    memory_percent: float = 80.0
+    cpu_percent: float = 90.0
+    slow_query_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every alert threshold, resolved (the Observability Args' `thresholds` with defaults filled in)."""
+
+    critical: CriticalLevels = field(default_factory=CriticalLevels)
+    warning: WarningLevels = field(default_factory=WarningLevels)
+
+
 # An error rate needs traffic to mean anything: one failed request of three is 33 %. The error-rate
 # alerts fire only for a service above this many requests a second (30 in the 5-minute window).
 MIN_REQUEST_RATE = 0.1
@@ -149,7 +176,7 @@ def _regex(values: Sequence[str]) -> str:
     return "|".join(values)
 
 
-def alert_rules(thresholds: AlertThresholds, scope: RuleScope) -> list[AlertRule]:
+def alert_rules(thresholds: Thresholds, scope: RuleScope) -> list[AlertRule]:
     """Every Prometheus alert of one cluster, critical first."""
     critical, warning = thresholds.critical, thresholds.warning
     containers = 'container!="", container!="POD"'

@@ -5,9 +5,10 @@ Observability component's alert manager and alarms publish here; who may publish
 policy the Observability component sets (it names its Prometheus workspace).
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
@@ -15,30 +16,103 @@ from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
 from eksplatform.components.alert_rules import TOPIC_KINDS, TopicKind
 from eksplatform.components.aws_context import AwsContext
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.kms import customer_managed_key, service_statement
-from eksplatform.stack.config import NotificationConfig
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AlertTopicsArgsError(ArgsError):
+    """Bad AlertTopics arguments; the message starts with the field (`args.critical_subscriptions[0].endpoint`)."""
+
+
+class NotificationProtocol(StrEnum):
+    """SNS Subscribe protocols a person or a pager answers."""
+
+    EMAIL = "email"
+    HTTPS = "https"
+
+
+def endpoint_problem(protocol: str, endpoint: str) -> str | None:
+    """Why `endpoint` cannot be a subscription of `protocol`, or None (shared with the stack file's check)."""
+    if protocol == NotificationProtocol.EMAIL and not _EMAIL.fullmatch(endpoint):
+        return f"{endpoint!r} is not an email address"
+    if protocol == NotificationProtocol.HTTPS and not endpoint.startswith("https://"):
+        # SNS Subscribe: protocol https takes a URL beginning with https://.
+        return f"{endpoint!r}: an https subscription needs an https:// URL"
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertSubscription:
+    """One SNS subscription of an alert topic."""
+
+    protocol: NotificationProtocol
+    """`email` (SNS mails a confirmation link first) or `https` (a pager's webhook)."""
+    endpoint: str
+    """An email address, or an `https://` URL."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertTopicsArgs:
+    """The cluster the topics alert about and who each topic notifies."""
+
+    cluster_name: str
+    """The cluster the alerts are about (named in the topics' key descriptions)."""
+    critical_subscriptions: Sequence[AlertSubscription] | None = None
+    """Who is paged for critical alerts (and the data stores' alarms). Default: none."""
+    warning_subscriptions: Sequence[AlertSubscription] | None = None
+    """Who hears of warnings. Default: none."""
+    heartbeat_subscriptions: Sequence[AlertSubscription] | None = None
+    """A dead man's switch's HTTPS endpoint: it alerts when the Watchdog's notifications stop. Default: none."""
+
+    def __post_init__(self) -> None:
+        if not self.cluster_name.strip():
+            raise AlertTopicsArgsError("args.cluster_name: name the cluster the alerts are about")
+        for kind in TOPIC_KINDS:
+            for index, subscription in enumerate(self.subscriptions(kind)):
+                problem = endpoint_problem(subscription.protocol, subscription.endpoint)
+                if problem is not None:
+                    raise AlertTopicsArgsError(f"args.{kind}_subscriptions[{index}].endpoint: {problem}")
+
+    def subscriptions(self, kind: TopicKind) -> Sequence[AlertSubscription]:
+        """The subscriptions of one topic (None: none)."""
+        given: dict[TopicKind, Sequence[AlertSubscription] | None] = {
+            "critical": self.critical_subscriptions,
+            "warning": self.warning_subscriptions,
+            "heartbeat": self.heartbeat_subscriptions,
+        }
+        return given[kind] or ()
 
 
 class AlertTopics(pulumi.ComponentResource):
-    """Three SNS topics (critical, warning, heartbeat), each encrypted with its own key, subscriptions from config."""
+    """Three SNS topics (critical, warning, heartbeat), each encrypted with its own key, and their subscriptions."""
 
-    topics: dict[TopicKind, aws.sns.Topic]
+    critical_topic_arn: pulumi.Output[str]
+    """Critical alerts: page someone (the data stores' alarms publish here too)."""
+    warning_topic_arn: pulumi.Output[str]
+    """Warnings: look soon."""
+    heartbeat_topic_arn: pulumi.Output[str]
+    """The Watchdog's heartbeat, for a dead man's switch."""
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        cluster_name: str,
-        notifications: Mapping[TopicKind, Sequence[NotificationConfig]],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AlertTopicsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(AlertTopicsArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:AlertTopics", name, None, opts)
-        self._name, self._cluster_name = name, cluster_name
+        self._name, self._cluster_name = name, args.cluster_name
         self._context = AwsContext.of(self)
-        self.topics = {kind: self._topic(kind, notifications.get(kind, [])) for kind in TOPIC_KINDS}
-        self.register_outputs({severity: topic.arn for severity, topic in self.topics.items()})
+        self.topics = {kind: self._topic(kind, args.subscriptions(kind)) for kind in TOPIC_KINDS}
+        self.critical_topic_arn = self.topics["critical"].arn
+        self.warning_topic_arn = self.topics["warning"].arn
+        self.heartbeat_topic_arn = self.topics["heartbeat"].arn
+        self.register_outputs(
+            {
+                "criticalTopicArn": self.critical_topic_arn,
+                "warningTopicArn": self.warning_topic_arn,
+                "heartbeatTopicArn": self.heartbeat_topic_arn,
+            }
+        )
 
-    def _topic(self, severity: TopicKind, subscriptions: Sequence[NotificationConfig]) -> aws.sns.Topic:
+    def _topic(self, severity: TopicKind, subscriptions: Sequence[AlertSubscription]) -> aws.sns.Topic:
         """A topic AMP's alert manager and CloudWatch alarms publish to, encrypted with its own key."""
         name, context = f"{self._name}-{severity}", self._context
         same_account = Condition(test="StringEquals", variable="aws:SourceAccount", values=[context.account])
@@ -69,7 +143,7 @@ class AlertTopics(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-subscription-{index}",
                 topic=topic.arn,
-                protocol=subscription.protocol,
+                protocol=subscription.protocol.value,
                 endpoint=subscription.endpoint,
                 opts=pulumi.ResourceOptions(parent=self),
             )

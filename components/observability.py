@@ -8,23 +8,28 @@
   Amazon EKS cluster"); its network interfaces sit in the cluster's private subnets with the EKS
   cluster security group, which the nodes and the control plane admit.
 - Alerts: Prometheus rules (components/alert_rules.py) in a rule group namespace; AMP's alert
-  manager routes critical and warning to two CMK-encrypted SNS topics, with subscriptions from
-  config. PostgreSQL connection failures and slow queries are metric filters on the database's
-  log group and CloudWatch alarms to the same topics.
+  manager routes critical and warning to two CMK-encrypted SNS topics (AlertTopics, passed in as
+  ARNs; the topic policies are set here). PostgreSQL connection failures and slow queries are
+  metric filters on the database's log group and CloudWatch alarms to the same topics.
 - Logs: the `amazon-cloudwatch-observability` add-on (Fluent Bit: every container's stdout and
   stderr, JSON logs parsed into `log_processed`; the CloudWatch agent: Container Insights). Its
   log groups are made here first, with the names the add-on writes to, the configured retention
   (30 days) and a CMK. A subscription filter sends them, and the control-plane log group, through
   Firehose to an S3 archive: CMK, TLS only, public access blocked, Glacier after
-  `archiveTransitionDays`, expired after `archiveDays` (365).
+  `archive_transition_days`, expired after `archive_days` (365).
 - A CloudWatch dashboard (components/dashboards.py).
+
+`ObservabilityArgs` holds plain, typed settings with secure defaults and validates them (errors
+name the field); the cluster's Kubernetes provider comes in `opts.providers` and what must exist
+first (cluster, database) in `opts.depends_on`. The stack file's adapter is
+eksplatform/stack/observability_args.py. No `from __future__ import annotations`: Pulumi's
+component analyzer reads the annotations as they are (docs/other-languages.md).
 """
 
-from __future__ import annotations
-
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pulumi
@@ -40,9 +45,12 @@ from eksplatform.components.alert_rules import (
     KUBELET_JOB,
     TOPIC_KINDS,
     AlertRule,
+    CriticalLevels,
     RuleScope,
     Severity,
+    Thresholds,
     TopicKind,
+    WarningLevels,
     alert_rules,
     alertmanager_definition,
     rule_file,
@@ -55,12 +63,12 @@ from eksplatform.components.dashboards import (
     RegionView,
     region_dashboard,
 )
-from eksplatform.components.facts import ObservabilityAddon
+from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS, LOG_RETENTION_DAYS, OBSERVABILITY_ADDONS
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
 from eksplatform.environments import profile
-from eksplatform.stack.config import ObservabilityConfig
 
 # Every group the add-on can write to (chart's Fluent Bit config, `log_group_name`, with
 # `auto_create_group true`, which would make a missing one unencrypted and kept forever): Fluent
@@ -109,37 +117,335 @@ CONNECTION_FAILURE_PATTERN = (
 )
 
 
-@dataclass(frozen=True)
+# The issue #25 defaults (components/alert_rules.py holds them); ranges and rules below.
+DEFAULT_LOG_RETENTION_DAYS = 30
+DEFAULT_ARCHIVE_TRANSITION_DAYS = 30
+# A year: the production minimum retention of a log (policy data-cloudwatch-log-retention).
+DEFAULT_ARCHIVE_DAYS = profile("prod").min_log_retention_days
+DEFAULT_SCRAPE_INTERVAL_SECONDS = 60
+# S3 lifecycle: Glacier Flexible Retrieval bills 90 days at least (S3 user guide, "Constraints").
+GLACIER_MINIMUM_DAYS = 90
+MAX_ARCHIVE_DAYS = 3650
+SCRAPE_INTERVAL_RANGE = (10, 300)  # alerts read 5-minute rates: at least a few samples per window
+# aws eks describe-addon-versions: `v<major>.<minor>.<patch>-eksbuild.<n>`.
+ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+# EKS API reference, CreateCluster name (terraform-provider-aws eks validClusterName).
+EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+# Kubernetes namespaces and label values: an RFC 1123 label.
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class ObservabilityArgsError(ArgsError):
+    """Bad Observability arguments; the message starts with the field (`args.thresholds.warning.cpu_percent`)."""
+
+
+def _given(value: object) -> dict[str, Any]:
+    """The fields of a dataclass that are set (not None): the rest take the defaults."""
+    return {f.name: getattr(value, f.name) for f in fields(value) if getattr(value, f.name) is not None}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CriticalAlertThresholds:
+    """Critical alerts page someone: the platform is failing its users."""
+
+    error_rate_percent: float | None = None
+    """A service's share of 5xx responses over 5 minutes, in percent (above 0, below 100). Default: 1."""
+    p95_latency_ms: float | None = None
+    """A service's 95th percentile request latency, in ms; an edge of Traefik's histogram buckets
+    (50, 100, 250, 500, 1000, 2500, 5000), since p95 between edges is interpolated. Default: 500."""
+    disk_free_percent: float | None = None
+    """Free space on a node's root filesystem below which to page, in percent (above 0, below 100). Default: 10."""
+    database_connection_failures: int | None = None
+    """Refused PostgreSQL connection attempts in 5 minutes (from its log) that page; at least 1. Default: 1."""
+
+    def resolved(self) -> CriticalLevels:
+        return CriticalLevels(**_given(self))
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarningAlertThresholds:
+    """Warnings: the platform is drifting towards trouble; each stays below its critical threshold."""
+
+    error_rate_percent: float | None = None
+    """A service's share of 5xx responses over 10 minutes, in percent; below the critical one. Default: 0.5."""
+    p95_latency_ms: float | None = None
+    """A service's 95th percentile request latency, in ms; a histogram bucket edge below the critical one.
+    Default: 250."""
+    memory_percent: float | None = None
+    """A pod's memory working set as a share of its limit, in percent (above 0, at most 100). Default: 80."""
+    cpu_percent: float | None = None
+    """A pod's CPU use as a share of its limit, in percent (above 0, at most 100). Default: 90."""
+    slow_query_seconds: float | None = None
+    """A PostgreSQL statement slower than this many seconds warns (at least 0.001). Default: 5."""
+
+    def resolved(self) -> WarningLevels:
+        return WarningLevels(**_given(self))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertThresholds:
+    """Alert thresholds by severity."""
+
+    critical: CriticalAlertThresholds | None = None
+    """What pages someone. Default: the issue #25 values (error rate 1 %, p95 500 ms, disk free 10 %, one
+    refused database connection)."""
+    warning: WarningAlertThresholds | None = None
+    """What warns. Default: the issue #25 values (error rate 0.5 %, p95 250 ms, memory 80 %, CPU 90 %,
+    statements slower than 5 s)."""
+
+    def resolved(self) -> Thresholds:
+        return Thresholds(
+            critical=(self.critical or CriticalAlertThresholds()).resolved(),
+            warning=(self.warning or WarningAlertThresholds()).resolved(),
+        )
+
+
+Problem = tuple[str, str]
+"""(field path below the Args, snake_case and dotted; message) of one broken rule."""
+
+
+def _percent(path: str, value: float, *, at_most_100: bool = False) -> list[Problem]:
+    if value <= 0 or value > 100 or (value == 100 and not at_most_100):
+        bound = "at most 100" if at_most_100 else "below 100"
+        return [(path, f"{value:g} is not a percentage above 0 and {bound}")]
+    return []
+
+
+def threshold_problems(thresholds: Thresholds, name: Callable[[str], str] = str) -> list[Problem]:
+    """Every rule the thresholds break, as `(thresholds.<severity>.<field>, message)`.
+
+    The one copy of these rules: the Args check them, and so does the stack file's model (with
+    `name` turning field names into its camelCase keys).
+    """
+    critical, warning = thresholds.critical, thresholds.warning
+    problems: list[Problem] = []
+    for severity, levels in (("critical", critical), ("warning", warning)):
+        at = f"thresholds.{severity}."
+        problems += _percent(at + "error_rate_percent", levels.error_rate_percent)
+        if levels.p95_latency_ms / 1000 not in LATENCY_BUCKETS_SECONDS:
+            edges = ", ".join(f"{edge * 1000:g}" for edge in LATENCY_BUCKETS_SECONDS)
+            problems.append(
+                (
+                    at + "p95_latency_ms",
+                    f"{levels.p95_latency_ms:g} is not a latency histogram bucket edge (ms: {edges}); "
+                    "p95 between edges is interpolated",
+                )
+            )
+    problems += _percent("thresholds.critical.disk_free_percent", critical.disk_free_percent)
+    if critical.database_connection_failures < 1:
+        problems.append(
+            ("thresholds.critical.database_connection_failures", f"{critical.database_connection_failures} is below 1")
+        )
+    problems += _percent("thresholds.warning.memory_percent", warning.memory_percent, at_most_100=True)
+    problems += _percent("thresholds.warning.cpu_percent", warning.cpu_percent, at_most_100=True)
+    if warning.slow_query_seconds < 0.001:  # the log filter compares whole milliseconds
+        problems.append(("thresholds.warning.slow_query_seconds", f"{warning.slow_query_seconds:g} is under 1 ms"))
+    # A warning that fires after the critical alert warns nobody.
+    for key in ("error_rate_percent", "p95_latency_ms"):
+        below, above = getattr(warning, key), getattr(critical, key)
+        if below >= above:
+            problems.append((f"thresholds.warning.{key}", f"{below:g} is not below critical.{name(key)} {above:g}"))
+    return problems
+
+
+def retention_problems(
+    *,
+    log_retention_days: int,
+    archive_days: int,
+    archive_transition_days: int,
+    scrape_interval_seconds: int,
+    addon_versions: Mapping[str, str],
+    name: Callable[[str], str] = str,
+) -> list[Problem]:
+    """Every rule the log, archive, scrape and add-on settings break (shared with the stack file's model)."""
+    problems: list[Problem] = []
+    if log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            (
+                "log_retention_days",
+                f"{log_retention_days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}",
+            )
+        )
+    if not 1 <= archive_days <= MAX_ARCHIVE_DAYS:
+        problems.append(("archive_days", f"{archive_days} is not between 1 and {MAX_ARCHIVE_DAYS}"))
+    if archive_transition_days < 0:
+        problems.append(("archive_transition_days", f"{archive_transition_days} is below 0"))
+    elif archive_transition_days + GLACIER_MINIMUM_DAYS > archive_days:
+        # An expiry sooner than 90 days after the transition pays for days it does not keep.
+        problems.append(
+            (
+                "archive_transition_days",
+                f"{archive_transition_days} leaves under {GLACIER_MINIMUM_DAYS} days in Glacier before expiry at "
+                f"{name('archive_days')} {archive_days} (Glacier bills {GLACIER_MINIMUM_DAYS} days at least)",
+            )
+        )
+    if archive_days <= log_retention_days:
+        problems.append(("archive_days", f"{archive_days} is not longer than {name('log_retention_days')}"))
+    low, high = SCRAPE_INTERVAL_RANGE
+    if not low <= scrape_interval_seconds <= high:
+        problems.append(("scrape_interval_seconds", f"{scrape_interval_seconds} is not between {low} and {high}"))
+    missing = [addon for addon in OBSERVABILITY_ADDONS if addon not in addon_versions]
+    if missing:
+        problems.append(("addon_versions", f"pin every observability add-on's version; missing {missing}"))
+    for addon, version in addon_versions.items():
+        if addon not in OBSERVABILITY_ADDONS:
+            problems.append(
+                (f"addon_versions.{addon}", f"not an add-on this component installs {list(OBSERVABILITY_ADDONS)}")
+            )
+        elif not ADDON_VERSION.fullmatch(version):
+            problems.append(
+                (f"addon_versions.{addon}", f"{version!r} is not an EKS add-on version (v1.2.3-eksbuild.4)")
+            )
+    return problems
+
+
+@dataclass(frozen=True, kw_only=True)
 class ObservabilityArgs:
-    config: ObservabilityConfig
-    environment: str
-    region: str
+    """One region's cluster, network and data stores, the alert topics, and how long logs are kept.
+
+    The cluster's Kubernetes provider comes in `opts.providers`; the cluster and the database in
+    `opts.depends_on` (the add-ons, the collector and the filters on their log groups wait for them).
+    """
+
     cluster_name: str
+    """The EKS cluster: names the Prometheus workspace, the collector, the log groups and the dashboard."""
+    region: str
+    """The cluster's AWS region (the alert manager signs its SNS calls for it; the dashboard reads it)."""
     cluster_arn: pulumi.Input[str]
+    """The EKS cluster's ARN: the managed collector's source."""
     cluster_security_group_id: pulumi.Input[str]
     """The EKS cluster security group: nodes and control plane admit it (the collector's ENIs carry it)."""
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """The cluster's private subnets (two zones at least): the collector's ENIs sit there."""
     private_subnet_cidrs: Sequence[pulumi.Input[str]]
+    """Their ranges: the collector and the kubelet's probes come from them (network policies admit them)."""
     vpc_cidr: pulumi.Input[str]
     """The cluster VPC's range: the control plane's ENIs (webhook calls, the API server) sit in it."""
     oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider: the CloudWatch agent's role trusts its service account through it."""
     oidc_issuer_url: pulumi.Input[str]
-    kubernetes_provider: k8s.Provider
+    """The cluster's OIDC issuer URL (with or without `https://`)."""
     control_plane_log_group: pulumi.Input[str]
-    """The EKS control-plane log group's name (made by the Cluster)."""
+    """The EKS control-plane log group's name (made by the Cluster): archived with the container logs."""
     database_identifier: str
+    """The PostgreSQL cluster or instance identifier (alarm descriptions, the dashboard)."""
     database_log_group: str
-    """The PostgreSQL log group (`/aws/rds/{cluster|instance}/<id>/postgresql`)."""
+    """The PostgreSQL log group (`/aws/rds/{cluster|instance}/<id>/postgresql`): slow and refused connections."""
     cache_groups: Sequence[str]
+    """The ElastiCache replication group ids the dashboard shows."""
     sandbox_namespace: str
+    """The language services' namespace (pods-not-ready alert)."""
     service_namespaces: Sequence[str]
+    """Namespaces whose Deployments must never be down to zero available replicas."""
     ingress_namespace: str
+    """Traefik's namespace: scraped for request metrics; its metrics port is opened to the collector."""
     ingress_pod_labels: Mapping[str, str]
+    """The labels of Traefik's pods (the metrics network policy selects them)."""
     node_group_max_sizes: Mapping[str, int]
-    topics: Mapping[TopicKind, aws.sns.Topic]
-    """The critical, warning and heartbeat topics (components/alert_topics.py)."""
-    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
-    """The cluster and the database: add-ons, the collector and the filters on their log groups wait for them."""
+    """Each node group's maximum size: a group at its maximum warns."""
+    critical_topic_arn: pulumi.Input[str]
+    """The SNS topic critical alerts go to (AlertTopics); this component sets its topic policy."""
+    warning_topic_arn: pulumi.Input[str]
+    """The SNS topic warnings go to (AlertTopics); this component sets its topic policy."""
+    heartbeat_topic_arn: pulumi.Input[str]
+    """The SNS topic the always-firing Watchdog goes to (AlertTopics); this component sets its topic policy."""
+    addon_versions: Mapping[str, str]
+    """The version of each add-on installed (`amazon-cloudwatch-observability`, `kube-state-metrics`,
+    `prometheus-node-exporter`), e.g. `v2.14.0-eksbuild.1` (aws eks describe-addon-versions)."""
+    thresholds: AlertThresholds | None = None
+    """Alert thresholds by severity. Default: the issue #25 values."""
+    log_retention_days: int | None = None
+    """Days the container logs stay searchable in CloudWatch Logs (a CloudWatch retention period). Default: 30."""
+    archive_days: int | None = None
+    """Days the S3 archive keeps every log (then expired); longer than `log_retention_days`.
+    Default: 365 (the production minimum log retention, eksplatform/environments.py)."""
+    archive_transition_days: int | None = None
+    """Days in S3 Standard before the archive moves to Glacier Flexible Retrieval; at least 90 days
+    before expiry (Glacier bills 90). Default: 30."""
+    scrape_interval_seconds: int | None = None
+    """How often the collector scrapes, 10-300 seconds (alerts read 5-minute rates). Default: 60."""
+    protect: bool | None = None
+    """Pulumi `protect` on the workspace, the archive bucket and their keys; an unprotected bucket is
+    also emptied on delete (`force_destroy`). Default: true (production)."""
+
+    def __post_init__(self) -> None:
+        if not EKS_CLUSTER_NAME.fullmatch(self.cluster_name):
+            raise ObservabilityArgsError(
+                f"args.cluster_name: {self.cluster_name!r} is not an EKS cluster name (1-100 letters, digits, "
+                "'-' and '_', a letter or digit first)"
+            )
+        if not AWS_REGION.fullmatch(self.region):
+            raise ObservabilityArgsError(f"args.region: {self.region!r} is not an AWS region name (us-east-1)")
+        for field_name in ("sandbox_namespace", "ingress_namespace"):
+            self._namespace(field_name, getattr(self, field_name))
+        if not self.service_namespaces:
+            raise ObservabilityArgsError("args.service_namespaces: name at least one namespace")
+        for index, namespace in enumerate(self.service_namespaces):
+            self._namespace(f"service_namespaces[{index}]", namespace)
+        if not self.ingress_pod_labels:
+            raise ObservabilityArgsError("args.ingress_pod_labels: an empty selector would open every pod's port")
+        if not self.private_subnet_cidrs:
+            raise ObservabilityArgsError("args.private_subnet_cidrs: name the private subnets' ranges")
+        for group, size in self.node_group_max_sizes.items():
+            if size < 1:
+                raise ObservabilityArgsError(f"args.node_group_max_sizes.{group}: {size} is below 1")
+        if not self.database_log_group.startswith("/aws/rds/"):
+            raise ObservabilityArgsError(
+                f"args.database_log_group: {self.database_log_group!r} is not an RDS log group "
+                "(/aws/rds/{cluster|instance}/<id>/postgresql)"
+            )
+        problems = threshold_problems(self.alert_thresholds) + retention_problems(
+            log_retention_days=self.retention_days,
+            archive_days=self.archive_kept_days,
+            archive_transition_days=self.archive_after_days,
+            scrape_interval_seconds=self.scrape_interval,
+            addon_versions=self.addon_versions,
+        )
+        if problems:
+            path, message = problems[0]
+            raise ObservabilityArgsError(f"args.{path}: {message}")
+
+    @staticmethod
+    def _namespace(path: str, value: str) -> None:
+        if not NAMESPACE.fullmatch(value):
+            raise ObservabilityArgsError(f"args.{path}: {value!r} is not a Kubernetes namespace name (RFC 1123 label)")
+
+    # --- the defaults, resolved in one place ---------------------------------------------------
+
+    @property
+    def alert_thresholds(self) -> Thresholds:
+        return (self.thresholds or AlertThresholds()).resolved()
+
+    @property
+    def retention_days(self) -> int:
+        return DEFAULT_LOG_RETENTION_DAYS if self.log_retention_days is None else self.log_retention_days
+
+    @property
+    def archive_kept_days(self) -> int:
+        return DEFAULT_ARCHIVE_DAYS if self.archive_days is None else self.archive_days
+
+    @property
+    def archive_after_days(self) -> int:
+        return DEFAULT_ARCHIVE_TRANSITION_DAYS if self.archive_transition_days is None else self.archive_transition_days
+
+    @property
+    def scrape_interval(self) -> int:
+        return DEFAULT_SCRAPE_INTERVAL_SECONDS if self.scrape_interval_seconds is None else self.scrape_interval_seconds
+
+    @property
+    def protected(self) -> bool:
+        return profile("prod").protect_resources if self.protect is None else self.protect
+
+    # --- derived -------------------------------------------------------------------------------
+
+    @property
+    def topic_arns(self) -> dict[TopicKind, pulumi.Input[str]]:
+        return {
+            "critical": self.critical_topic_arn,
+            "warning": self.warning_topic_arn,
+            "heartbeat": self.heartbeat_topic_arn,
+        }
 
     @property
     def log_group_names(self) -> dict[str, str]:
@@ -166,26 +472,58 @@ class ObservabilityArgs:
         )
 
 
+def _depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Input[pulumi.Resource]]:
+    """The resources in `opts.depends_on`, as a list the children's own depends_on can hold."""
+    given = opts.depends_on if opts is not None else None
+    if given is None:
+        return []
+    if isinstance(given, pulumi.Resource):
+        return [given]
+    if isinstance(given, Sequence):
+        return list(given)
+    raise ObservabilityArgsError("opts.depends_on: a resource or a list of resources (not an Output of a list)")
+
+
+def _has_kubernetes_provider(opts: pulumi.ResourceOptions | None) -> bool:
+    """Whether the children on the cluster get a Kubernetes provider: from opts or the parent's providers."""
+    if opts is None:
+        return False
+    providers = opts.providers
+    packages = set(providers) if isinstance(providers, Mapping) else {p.package for p in providers or ()}
+    if opts.provider is not None:
+        packages.add(opts.provider.package)
+    inherited = opts.parent is not None and opts.parent.get_provider("kubernetes:core/v1:Namespace") is not None
+    return "kubernetes" in packages or inherited
+
+
 class Observability(pulumi.ComponentResource):
     """Metrics, alerts, logs and a dashboard for one region's cluster and data stores."""
 
     workspace_arn: pulumi.Output[str]
     """The AMP workspace."""
-    topic_arns: dict[TopicKind, pulumi.Output[str]]
-    """The SNS topics critical and warning alerts go to."""
+    critical_topic_arn: pulumi.Output[str]
+    """The SNS topic critical alerts go to (as given)."""
+    warning_topic_arn: pulumi.Output[str]
+    """The SNS topic warnings go to (as given)."""
     archive_bucket: pulumi.Output[str]
     """The S3 bucket that keeps the logs a year."""
-    rules: list[AlertRule]
-    """The Prometheus alert rules, as registered."""
-    view: RegionView
-    """What the region's dashboard reads; the global dashboard reads every region's."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(ObservabilityArgs, args)  # other languages pass a dict (docs/other-languages.md)
+        if not _has_kubernetes_provider(opts):
+            raise ObservabilityArgsError(
+                "opts.providers: give the cluster's Kubernetes provider (the add-on namespaces, their network "
+                "policies and the collector's RBAC are made on the cluster)"
+            )
+        depends_on = _depends_on(opts)
         super().__init__("platform:index:Observability", name, None, opts)
         self._name = name
         self._args = args
+        # The cluster and the database: the children that need them wait for them (a component's
+        # own depends_on does not reach its children).
+        self._depends_on = depends_on
         self._context = context = AwsContext.of(self)
-        protect = profile(args.environment).protect_resources
+        protect = args.protected
 
         # --- metrics -------------------------------------------------------------------------
         metrics_key = customer_managed_key(
@@ -205,20 +543,19 @@ class Observability(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         # The topics come from AlertTopics (made before the data stores, whose alarms use them).
-        self.topics = dict(args.topics)
-        self._topic_policies = [self._topic_policy(kind, self.topics[kind]) for kind in TOPIC_KINDS]
-        self.rules = alert_rules(args.config.thresholds, args.rule_scope)
+        self._topic_policies = [self._topic_policy(kind, args.topic_arns[kind]) for kind in TOPIC_KINDS]
+        self._rules = alert_rules(args.alert_thresholds, args.rule_scope)
         self.rule_groups = aws.amp.RuleGroupNamespace(
             f"{name}-alert-rules",
             name="platform",
             workspace_id=self.workspace.id,
-            data=rule_file(self.rules),
+            data=rule_file(self._rules),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.alert_manager = aws.amp.AlertManagerDefinition(
             f"{name}-alert-manager",
             workspace_id=self.workspace.id,
-            definition=pulumi.Output.all(*(self.topics[kind].arn for kind in TOPIC_KINDS)).apply(
+            definition=pulumi.Output.all(*(args.topic_arns[kind] for kind in TOPIC_KINDS)).apply(
                 lambda arns: alertmanager_definition(dict(zip(TOPIC_KINDS, arns, strict=True)), args.region)
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._topic_policies)),
@@ -233,7 +570,7 @@ class Observability(pulumi.ComponentResource):
         self.log_groups = encrypted_log_groups(
             f"{name}-logs-key",
             {f"{name}-{kind}-logs": group for kind, group in args.log_group_names.items()},
-            retention_days=args.config.log_retention_days,
+            retention_days=args.retention_days,
             description=f"the container logs and Container Insights of {args.cluster_name}",
             context=context,
             parent=self,
@@ -249,22 +586,32 @@ class Observability(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        self.view = args.view
         self.workspace_arn = self.workspace.arn
-        self.topic_arns = {severity: topic.arn for severity, topic in self.topics.items()}
+        self.critical_topic_arn = pulumi.Output.from_input(args.critical_topic_arn)
+        self.warning_topic_arn = pulumi.Output.from_input(args.warning_topic_arn)
         self.archive_bucket = self.archive.bucket
         self.register_outputs(
             {
                 "workspaceArn": self.workspace_arn,
-                "criticalTopicArn": self.topic_arns["critical"],
-                "warningTopicArn": self.topic_arns["warning"],
+                "criticalTopicArn": self.critical_topic_arn,
+                "warningTopicArn": self.warning_topic_arn,
                 "archiveBucket": self.archive_bucket,
             }
         )
 
+    @property
+    def rules(self) -> list[AlertRule]:
+        """The Prometheus alert rules, as registered."""
+        return self._rules
+
+    @property
+    def view(self) -> RegionView:
+        """What the region's dashboard reads; the global dashboard reads every region's."""
+        return self._args.view
+
     # --- alerts ------------------------------------------------------------------------------
 
-    def _topic_policy(self, severity: TopicKind, topic: aws.sns.Topic) -> aws.sns.TopicPolicy:
+    def _topic_policy(self, severity: TopicKind, topic_arn: pulumi.Input[str]) -> aws.sns.TopicPolicy:
         """Who may publish to a topic (made by AlertTopics): AMP's alert manager from this workspace only."""
         name, context = f"{self._name}-{severity}", self._context
         same_account = Condition(test="StringEquals", variable="aws:SourceAccount", values=[context.account])
@@ -282,7 +629,7 @@ class Observability(pulumi.ComponentResource):
                         "sns:ListSubscriptionsByTopic",
                         "sns:Publish",
                     ],
-                    resources=[topic.arn],
+                    resources=[topic_arn],
                     principals=[Principal(type="AWS", identifiers=[context.account_root])],
                 ),
                 # AMP user guide, "Giving Amazon Managed Service for Prometheus permission to send alert
@@ -290,7 +637,7 @@ class Observability(pulumi.ComponentResource):
                 Statement(
                     sid="AlertManagerPublishes",
                     actions=["sns:Publish", "sns:GetTopicAttributes"],
-                    resources=[topic.arn],
+                    resources=[topic_arn],
                     principals=[Principal(type="Service", identifiers=["aps.amazonaws.com"])],
                     conditions=[
                         same_account,
@@ -300,7 +647,7 @@ class Observability(pulumi.ComponentResource):
                 Statement(
                     sid="CloudWatchAlarmsPublish",
                     actions=["sns:Publish"],
-                    resources=[topic.arn],
+                    resources=[topic_arn],
                     principals=[Principal(type="Service", identifiers=["cloudwatch.amazonaws.com"])],
                     conditions=[same_account],
                 ),
@@ -308,13 +655,13 @@ class Observability(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         return aws.sns.TopicPolicy(
-            f"{name}-policy", arn=topic.arn, policy=policy.json, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-policy", arn=topic_arn, policy=policy.json, opts=pulumi.ResourceOptions(parent=self)
         )
 
     def _alarm(
         self, suffix: str, *, metric: str, threshold: float, severity: Severity, description: str
     ) -> aws.cloudwatch.MetricAlarm:
-        topic = self.topics[severity].arn
+        topic = self._args.topic_arns[severity]
         return aws.cloudwatch.MetricAlarm(
             f"{self._name}-{suffix}",
             alarm_description=description,
@@ -336,8 +683,8 @@ class Observability(pulumi.ComponentResource):
     def _database_alarms(self) -> None:
         """Connection failures (critical) and slow statements (warning) from PostgreSQL's log."""
         args = self._args
-        thresholds = args.config.thresholds
-        after_database = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+        thresholds = args.alert_thresholds
+        after_database = pulumi.ResourceOptions(parent=self, depends_on=list(self._depends_on))
         self.slow_query_filter = aws.cloudwatch.LogMetricFilter(
             f"{self._name}-slow-queries",
             log_group_name=args.database_log_group,
@@ -376,12 +723,12 @@ class Observability(pulumi.ComponentResource):
 
     # --- metrics -----------------------------------------------------------------------------
 
-    def _addon(self, addon: ObservabilityAddon) -> aws.eks.Addon:
+    def _addon(self, addon: str) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{self._name}-{addon}",
             cluster_name=self._args.cluster_name,
             addon_name=addon,
-            addon_version=self._args.config.addon_versions[addon],
+            addon_version=self._args.addon_versions[addon],
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             # The namespace is ours (created first, with its NetworkPolicy): deleting or replacing the
@@ -389,13 +736,14 @@ class Observability(pulumi.ComponentResource):
             preserve=True,
             # Add-ons run as pods: after the cluster's nodes, and after their namespace's policy.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.addon_policies[ADDON_NAMESPACES[addon]], *self._args.depends_on]
+                parent=self, depends_on=[self.addon_policies[ADDON_NAMESPACES[addon]], *self._depends_on]
             ),
         )
 
     def _addon_network_policies(self) -> dict[str, k8s.networking.v1.NetworkPolicy]:
         """Each add-on's namespace, made here first, with the one policy its pods need (per namespace)."""
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=self._args.kubernetes_provider)
+        # The Kubernetes provider comes from opts.providers, through the parent.
+        on_cluster = pulumi.ResourceOptions(parent=self)
         policies: dict[str, k8s.networking.v1.NetworkPolicy] = {}
         for namespace, spec in addon_network_policies(self._args).items():
             # The add-on adopts the namespace (resolve_conflicts OVERWRITE); made here so the policy
@@ -411,7 +759,7 @@ class Observability(pulumi.ComponentResource):
 
     def _metric_addons(self) -> dict[str, aws.eks.Addon]:
         """kube-state-metrics and the node exporter, as EKS community add-ons (their chart defaults)."""
-        metric_addons: tuple[ObservabilityAddon, ...] = ("kube-state-metrics", "prometheus-node-exporter")
+        metric_addons = ("kube-state-metrics", "prometheus-node-exporter")
         return {addon: self._addon(addon) for addon in metric_addons}
 
     def _collector(self) -> aws.amp.Scraper:
@@ -431,9 +779,9 @@ class Observability(pulumi.ComponentResource):
                 amp=aws.amp.ScraperDestinationAmpArgs(workspace_arn=self.workspace.arn)
             ),
             scrape_configuration=scrape_configuration(self._args),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.addons.values(), *args.depends_on]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.addons.values(), *self._depends_on]),
         )
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        on_cluster = pulumi.ResourceOptions(parent=self)  # the Kubernetes provider through the parent
         role = k8s.rbac.v1.ClusterRole(
             f"{self._name}-collector-role",
             metadata={"name": COLLECTOR_CLUSTER_ROLE},
@@ -462,7 +810,7 @@ class Observability(pulumi.ComponentResource):
             principal_arn=scraper.role_arn,
             user_name=COLLECTOR_USER,
             type="STANDARD",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._depends_on)),
         )
         # Traefik's namespace denies all ingress but the NLB's; this opens its metrics port (only)
         # to the private subnets: the collector's ENIs, but also every node and every pod there
@@ -513,7 +861,7 @@ class Observability(pulumi.ComponentResource):
             f"{self._name}-amazon-cloudwatch-observability",
             cluster_name=args.cluster_name,
             addon_name="amazon-cloudwatch-observability",
-            addon_version=args.config.addon_versions["amazon-cloudwatch-observability"],
+            addon_version=args.addon_versions["amazon-cloudwatch-observability"],
             service_account_role_arn=role.arn,
             configuration_values=json.dumps(configuration),
             resolve_conflicts_on_create="OVERWRITE",
@@ -528,14 +876,14 @@ class Observability(pulumi.ComponentResource):
                     *role.ready,
                     *self.log_groups.values(),
                     self.addon_policies[CLOUDWATCH_NAMESPACE],
-                    *args.depends_on,
+                    *self._depends_on,
                 ],
             ),
         )
 
     def _archive(self, protect: bool) -> aws.s3.Bucket:
         """S3 (CMK, TLS only, private; Glacier, then expired) fed by Firehose from the log groups."""
-        args, name, context, config = self._args, self._name, self._context, self._config
+        args, name, context = self._args, self._name, self._context
         key = customer_managed_key(
             f"{name}-archive-key",
             description=f"Encrypts the log archive of {args.cluster_name}",
@@ -581,10 +929,10 @@ class Observability(pulumi.ComponentResource):
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                     transitions=[
                         aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=config.archive_transition_days, storage_class="GLACIER"
+                            days=args.archive_after_days, storage_class="GLACIER"
                         )
                     ],
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=config.archive_days),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.archive_kept_days),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=7
                     ),
@@ -718,16 +1066,12 @@ class Observability(pulumi.ComponentResource):
                 role_arn=logs_role.arn,
                 distribution="ByLogStream",
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[*logs_role.ready, put_records, *groups, *args.depends_on]
+                    parent=self, depends_on=[*logs_role.ready, put_records, *groups, *self._depends_on]
                 ),
             )
             for kind, group in archived.items()
         }
         return bucket
-
-    @property
-    def _config(self) -> ObservabilityConfig:
-        return self._args.config
 
 
 # Per scrape job, the only metrics kept (a `keep` on `__name__` in metric_relabel_configs, applied
@@ -886,7 +1230,7 @@ def scrape_configuration(args: ObservabilityArgs) -> str:
         traefik,
     ]
     config = {
-        "global": {"scrape_interval": f"{args.config.scrape_interval_seconds}s"},
+        "global": {"scrape_interval": f"{args.scrape_interval}s"},
         "scrape_configs": [{**job, "metric_relabel_configs": _keep(str(job["job_name"]))} for job in jobs],
     }
     return yaml.safe_dump(config, sort_keys=False)

@@ -52,6 +52,7 @@ from eksplatform.components.writer_health import WriterAlarm, writer_alarm
 from eksplatform.environments import profile
 from eksplatform.stack.cluster_args import cluster_args
 from eksplatform.stack.config import ObservabilityConfig, RegionConfig, StackConfig
+from eksplatform.stack.observability_args import alert_topics_args, observability_settings
 
 PURPOSES: tuple[Purpose, ...] = ("cache", "queue")
 # The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.
@@ -297,11 +298,10 @@ class Region(pulumi.ComponentResource):
         if args.observability is not None:
             self.alert_topics = AlertTopics(
                 f"{name}-observability",
-                cluster_name=cluster_name,
-                notifications=args.observability.notifications,
+                alert_topics_args(args.observability, cluster_name=cluster_name),
                 opts=in_region,
             )
-            critical_topic_arn = self.alert_topics.topics["critical"].arn
+            critical_topic_arn = self.alert_topics.critical_topic_arn
         database_args = ManagedPostgresArgs.from_config(
             config.postgres,
             environment=args.environment,
@@ -388,8 +388,6 @@ class Region(pulumi.ComponentResource):
             self.observability = Observability(
                 f"{name}-observability",
                 ObservabilityArgs(
-                    config=args.observability,
-                    environment=args.environment,
                     region=config.name,
                     cluster_name=cluster_name,
                     cluster_arn=self.cluster.cluster_arn,
@@ -399,7 +397,6 @@ class Region(pulumi.ComponentResource):
                     vpc_cidr=self.network.cidr_block,
                     oidc_provider_arn=self.cluster.oidc_provider_arn,
                     oidc_issuer_url=self.cluster.oidc_provider_url,
-                    kubernetes_provider=self.cluster.kubernetes_provider,
                     control_plane_log_group=self.cluster.log_group.name,
                     database_identifier=database_args.identifier,
                     # The log group RDS exports the PostgreSQL log to (components/postgres.py).
@@ -419,10 +416,19 @@ class Region(pulumi.ComponentResource):
                     node_group_max_sizes={
                         group: settings.max_size for group, settings in config.cluster.node_groups.items()
                     },
-                    topics=self.alert_topics.topics,
-                    depends_on=[self.cluster, self.database],
+                    critical_topic_arn=self.alert_topics.critical_topic_arn,
+                    warning_topic_arn=self.alert_topics.warning_topic_arn,
+                    heartbeat_topic_arn=self.alert_topics.heartbeat_topic_arn,
+                    **observability_settings(args.observability, environment=args.environment),
                 ),
-                opts=in_region,
+                # The add-ons, the collector and the filters on the database's log group wait for
+                # the cluster and the database.
+                opts=pulumi.ResourceOptions.merge(
+                    in_region,
+                    pulumi.ResourceOptions(
+                        providers=[self.cluster.kubernetes_provider], depends_on=[self.cluster, self.database]
+                    ),
+                ),
             )
         self.register_outputs(
             {

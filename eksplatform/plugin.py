@@ -34,8 +34,6 @@ NOT_YET_SERVED: dict[str, str] = {
     "outputs are other components",
     "Platform": "its __init__ takes `config: StackConfig`, not `args`",
     "PublicIngress": "string annotations; kubernetes_provider is a ProviderResource",
-    "Observability": "string annotations; config is the pydantic ObservabilityConfig; topics is keyed by a "
-    "Literal; depends_on is a list of resources",
 }
 
 

@@ -7,6 +7,7 @@ these components build for themselves.
 
 import pulumi
 
+from eksplatform.components.alert_topics import AlertTopics
 from eksplatform.components.cluster import Cluster
 from eksplatform.components.dns import GlobalDns
 from eksplatform.components.ingress import PublicIngress
@@ -29,6 +30,7 @@ PUBLIC_COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     Platform,
     PublicIngress,
     Observability,
+    AlertTopics,
     ImageRegistry,
     GlobalDns,
 )

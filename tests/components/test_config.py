@@ -658,7 +658,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "error rate of 100 percent",
         _set("observability.thresholds", {"critical": {"errorRatePercent": 100}}),
         "observability.thresholds.critical.errorRatePercent",
-        "less than 100",
+        "100 is not a percentage above 0 and below 100",
     ),
     (
         "unknown threshold",

@@ -25,12 +25,19 @@ from eksplatform.components.alert_rules import (
 )
 from eksplatform.components.cluster import ADDONS
 from eksplatform.components.dashboards import RegionView, global_dashboard, region_dashboard
-from eksplatform.components.observability import ADDON_NAMESPACES, COLLECTOR_USER, SLOW_QUERY_PATTERN
+from eksplatform.components.observability import (
+    ADDON_NAMESPACES,
+    COLLECTOR_USER,
+    SLOW_QUERY_PATTERN,
+    AlertThresholds,
+    CriticalAlertThresholds,
+    WarningAlertThresholds,
+)
 from eksplatform.policies.alert_expressions import metric_names
 from eksplatform.policies.rules.capacity import capacity_items
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
-from eksplatform.stack.config import AlertThresholds, CriticalThresholds, WarningThresholds
+from eksplatform.stack.config import CriticalThresholds, WarningThresholds
 from eksplatform.stack.loading import load_stack_file
 from tests.conftest import synthesized
 from tests.helpers import policy
@@ -235,12 +242,10 @@ def test_the_required_thresholds_are_the_defaults(graph: Graph) -> None:
 
 
 def test_configured_thresholds_reach_the_expressions() -> None:
-    thresholds = AlertThresholds.model_validate(
-        {
-            "critical": {"errorRatePercent": 2, "p95LatencyMs": 1000, "diskFreePercent": 15},
-            "warning": {"cpuPercent": 75},
-        }
-    )
+    thresholds = AlertThresholds(
+        critical=CriticalAlertThresholds(error_rate_percent=2, p95_latency_ms=1000, disk_free_percent=15),
+        warning=WarningAlertThresholds(cpu_percent=75),
+    ).resolved()
     rules = {(r.platform_alert, r.severity): r for r in alert_rules(thresholds, RuleScope("sandbox", ["sandbox"], {}))}
     assert threshold_of(rules["error-rate", "critical"].expression) == 0.02
     assert threshold_of(rules["p95-latency", "critical"].expression) == 1.0
@@ -568,7 +573,7 @@ DOCS = (PROJECT_ROOT / "docs" / "observability.md").read_text()
 
 
 def test_the_docs_list_every_alert_and_every_setting() -> None:
-    for registered in alert_rules(AlertThresholds(), RuleScope("sandbox", ["sandbox"], {"system": 3})):
+    for registered in alert_rules(AlertThresholds().resolved(), RuleScope("sandbox", ["sandbox"], {"system": 3})):
         assert f"| `{registered.alert}` | {registered.severity} |" in DOCS, registered.alert
     keys = ["addonVersions", "logRetentionDays", "archiveDays", "archiveTransitionDays", "scrapeIntervalSeconds"]
     for prefix, model in (("critical", CriticalThresholds), ("warning", WarningThresholds)):

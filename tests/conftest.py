@@ -95,6 +95,22 @@ def shared_synth(
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _no_source_stack_traces() -> Iterator[None]:
+    """The SDK walks the Python stack at every registration to send the engine the frames that
+    made it (`RegisterResourceRequest.stackTrace`/`sourcePosition`, for the engine's messages);
+    the mocks drop them and nothing here reads them, and the walk was a quarter of a synth's
+    CPU. Only diagnostics for an engine are left out: every input, option and dependency is
+    registered as before (tests/baseline compares them). preflight outside the tests (the CLI,
+    tests/ci's subprocess runs) still builds them."""
+    from pulumi.runtime import resource as sdk_resource  # here, to keep the import block as it is
+    from pulumi.runtime.proto import source_pb2
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sdk_resource, "_get_stack_trace", source_pb2.StackTrace)  # raises if the SDK renames it
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _one_synth_per_stack() -> Iterator[None]:
     """The CLI tests run `preflight <stack>` in-process dozens of times; each run synthesized the
     stack again (a second or more each). The graph is read-only, so they share the session's."""

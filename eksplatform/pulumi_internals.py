@@ -10,13 +10,26 @@ which the pack's servicer subclasses, live in policies/servicer.py, pinned the s
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
+from pulumi.runtime import resource as _sdk_resource
 from pulumi.runtime import rpc
 from pulumi.runtime.config import CONFIG, get_config_env
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-__all__ = ["MockMonitor", "all_config", "ensure_event_loop", "rpc", "run_pulumi_func", "sync_await"]
+__all__ = [
+    "MockMonitor",
+    "all_config",
+    "ensure_event_loop",
+    "rpc",
+    "run_pulumi_func",
+    "sync_await",
+    "without_source_stack_traces",
+]
 
 # `rpc`: the SDK's wire (de)serialization of properties and secrets, which the mocks' monitor and
 # the export speak. `MockMonitor`: the monitor `set_mocks` builds, which preflight's records.
@@ -34,3 +47,21 @@ def all_config() -> dict[str, str]:
     """The whole config map the engine passed (PULUMI_CONFIG), or `set_all_config`'s under the
     mocks: the SDK has a getter per key only (`pulumi.Config`), not one for the map."""
     return {**get_config_env(), **CONFIG.get()}
+
+
+@contextlib.contextmanager
+def without_source_stack_traces() -> Iterator[None]:
+    """Registrations without the Python stack that made them, while the mocks run a program.
+
+    The SDK walks the stack at every registration to send the engine the frames
+    (`RegisterResourceRequest.stackTrace`/`sourcePosition`) for its messages; the mocks drop them,
+    and the walk was a quarter of a synth's CPU (benchmarks/README.md, "Test suite"). Every input,
+    option and dependency registers as before (tests/baseline compares them). Fails loudly if an
+    SDK release renames the function (AttributeError here, not a silent slow path).
+    """
+    original = _sdk_resource._get_stack_trace
+    _sdk_resource._get_stack_trace = source_pb2.StackTrace  # an empty StackTrace message
+    try:
+        yield
+    finally:
+        _sdk_resource._get_stack_trace = original

@@ -133,6 +133,7 @@ class SharedPacks:
         self.original = START_PACK
         self.open = contextlib.ExitStack()
         self.started: dict[tuple[str, bool, frozenset[tuple[str, str]]], tuple[contextlib.ExitStack, Any]] = {}
+        self.problems: dict[tuple[str, frozenset[tuple[str, str]]], str | None] = {}
 
     @contextlib.contextmanager
     def running_pack(
@@ -142,10 +143,15 @@ class SharedPacks:
             with self.original(pack, warnings, extra) as analyzer:
                 yield analyzer
             return
-        problem = analyze.runtime_problem(pack)
+        environment = frozenset((k, v) for k, v in {**os.environ, **(extra or {})}.items() if k not in self.VOLATILE)
+        # The check starts the pack's virtualenv python (when the checkout has one) to import the
+        # SDK: once per pack and environment, not once per run; its answer is the same each time.
+        checked = (str(pack.resolve()), environment)
+        if checked not in self.problems:
+            self.problems[checked] = analyze.runtime_problem(pack)
+        problem = self.problems[checked]
         if problem is not None and warnings is not None:
             warnings.append(problem)  # what the CLI would warn about, said on every run
-        environment = frozenset((k, v) for k, v in {**os.environ, **(extra or {})}.items() if k not in self.VOLATILE)
         key = (str(pack.resolve()), problem is not None, environment)
         if key in self.started and not self._answers(self.started[key][1]):
             self.started.pop(key)[0].close()

@@ -129,7 +129,7 @@ def _python(pack: Path, runtime: Any) -> str:
 # folder first on the import path, then the SDK and the pack's own package.
 _IMPORT_CHECK = (
     "import importlib.util, sys; sys.path.insert(0, sys.argv[1]); import pulumi_policy; "
-    "spec = importlib.util.find_spec('policies'); print(spec.origin if spec and spec.origin else '')"
+    "spec = importlib.util.find_spec('eksplatform.policies'); print(spec.origin if spec and spec.origin else '')"
 )
 
 

@@ -9,6 +9,8 @@ then every outstanding RPC awaited before anything is read. Tests use it through
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import runpy
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +25,7 @@ from pulumi.runtime.mocks import MockCallArgs
 from pulumi.runtime.settings import get_root_resource
 
 from eksplatform.preflight.mocks import PlatformMocks, RecordingMonitor, Registration, unwrap_secrets
-from eksplatform.pulumi_internals import run_pulumi_func, sync_await
+from eksplatform.pulumi_internals import run_pulumi_func, sync_await, without_source_stack_traces
 from eksplatform.stack.loading import pulumi_config_map, read_stack_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -100,6 +102,33 @@ def run_program(
 
     `stack_references` answers `pulumi.StackReference(name)`: per stack name, its outputs.
     """
+    with without_source_stack_traces(), _fewer_full_collections():
+        return _run(program, project=project, stack=stack, config=config, stack_references=stack_references)
+
+
+@contextlib.contextmanager
+def _fewer_full_collections() -> Iterator[None]:
+    """A synth allocates hundreds of thousands of short-lived tasks and futures; with CPython's
+    default thresholds (700, 10, 10) they set off full collections again and again, each walking
+    every object of the imported SDKs: half of a prod synth's CPU (benchmarks/README.md, "Test
+    suite"). The young generations are collected as often as before; only the oldest is walked
+    a hundred times less often, and the caller's thresholds come back afterwards."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], 1000))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _run(
+    program: Callable[[], Any],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str] | None,
+    stack_references: Mapping[str, Mapping[str, StackOutput]] | None,
+) -> Graph:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     mocks = PlatformMocks(stack_references)

@@ -189,10 +189,16 @@ def test_without_an_admin_role_the_runner_is_the_admin_with_one_entry(harness: H
         assert len(principals) == len(set(principals)), principals
 
 
-def test_without_a_deployer_no_path_is_built(harness: Harness) -> None:
+@pytest.fixture(scope="module")
+def prod_without_deployer() -> Graph:
+    """prod without its `deployer`, run once for the tests below, which only read the graph."""
     data = prod_with()
     del data["deployer"]
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    return Harness().run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+
+
+def test_without_a_deployer_no_path_is_built(prod_without_deployer: Graph) -> None:
+    graph = prod_without_deployer
     assert not [p for p in graph.by_type(PEERING) if "deployer" in p.name]
     assert not [r for r in graph.by_type(INGRESS) if r.name.endswith("api-from-deployer")]
     assert len(graph.by_type(PEERING)) == 3  # the regions are still peered with each other
@@ -318,10 +324,8 @@ def test_every_role_carries_the_runners_permissions_boundary(stack: str) -> None
     assert {r.name: r.inputs.get("permissionsBoundary") for r in roles} == {r.name: boundary for r in roles}
 
 
-def test_without_a_deployer_roles_have_no_boundary(harness: Harness) -> None:
-    data = prod_with()
-    del data["deployer"]
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+def test_without_a_deployer_roles_have_no_boundary(prod_without_deployer: Graph) -> None:
+    graph = prod_without_deployer
     assert not [r.name for r in graph.by_type("aws:iam/role:Role") if r.inputs.get("permissionsBoundary")]
 
 

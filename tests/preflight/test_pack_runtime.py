@@ -40,16 +40,25 @@ def test_a_virtualenv_without_the_sdk_is_named(tmp_path: Path) -> None:
 
 def test_a_virtualenv_that_imports_other_rules_is_named(tmp_path: Path) -> None:
     other = tmp_path / "elsewhere"
-    (other / "policies").mkdir(parents=True)
-    (other / "policies" / "__init__.py").write_text("")
+    (other / "eksplatform" / "policies").mkdir(parents=True)
+    (other / "eksplatform" / "__init__.py").write_text("")
+    (other / "eksplatform" / "policies" / "__init__.py").write_text("")
     python = _fake_python(tmp_path / "venv", environment=f'PYTHONPATH="{other}"')
     problem = runtime_problem(PACK, python)
-    assert problem is not None and f"imports the rules from {other / 'policies' / '__init__.py'}" in problem
+    rules = other / "eksplatform" / "policies" / "__init__.py"
+    assert problem is not None and f"imports the rules from {rules}" in problem
 
 
 def test_a_virtualenv_that_imports_this_checkout_is_fine(tmp_path: Path) -> None:
     python = _fake_python(tmp_path / "venv", environment=f'PYTHONPATH="{PROJECT_ROOT}"')
     assert runtime_problem(PACK, python) is None
+
+
+def test_the_projects_own_install_imports_this_checkouts_rules() -> None:
+    """The project's virtualenv (`pip install -e .`, as `make` and CI build it) serves the pack
+    the CLI starts in policies/: `eksplatform.policies` found from the pack's folder is this
+    checkout's, so `pulumi up --policy-pack policies` runs the code in front of it."""
+    assert runtime_problem(PACK, Path(sys.executable)) is None
 
 
 def test_the_pack_still_runs_and_the_problem_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@
 
 Pure functions on plain values, called by the components' Args (components/postgres.py,
 components/redis.py) and by the stack config (eksplatform/stack/models_data.py), so each rule
-lives here once. A broken rule raises `RuleViolation(field, message)`: `field` is the Python
+lives here once. A broken rule raises `DataRuleError(field, message)`: `field` is the Python
 field name (snake_case); each caller reports it its own way (`args.instance_class`, or the
 stack file's `instanceClass`), and `spell` turns the other field names a message mentions into
 the caller's spelling.
@@ -60,7 +60,7 @@ RDS_ONLY = {
 AURORA_ONLY = {"readers": "an rds instance scales reads with {read_replicas}"}
 
 
-class RuleViolation(ValueError):
+class DataRuleError(ValueError):
     """A setting AWS would refuse; `field` is its Python name, `message` says why."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -77,12 +77,12 @@ def check_range(field: str, value: int | None) -> None:
     """`value` within the field's RANGES entry (None: not given, nothing to check)."""
     low, high = RANGES[field]
     if value is not None and not low <= value <= high:
-        raise RuleViolation(field, f"{value} is outside {low}-{high}")
+        raise DataRuleError(field, f"{value} is outside {low}-{high}")
 
 
 def check_log_retention(field: str, days: int) -> None:
     if days not in LOG_RETENTION_DAYS:
-        raise RuleViolation(field, f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+        raise DataRuleError(field, f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
 
 
 def check_windows(daily: tuple[str, str | None], weekly: tuple[str, str | None]) -> None:
@@ -92,7 +92,7 @@ def check_windows(daily: tuple[str, str | None], weekly: tuple[str, str | None])
         (weekly, WEEKLY_WINDOW, "sun:04:30-sun:05:30"),
     ):
         if value is not None and not pattern.fullmatch(value):
-            raise RuleViolation(field, f"{value!r} is not a UTC window like {example!r}")
+            raise DataRuleError(field, f"{value!r} is not a UTC window like {example!r}")
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -121,25 +121,25 @@ def check_postgres(
     """The engine, class, version and storage rules of one PostgreSQL; `given` names the fields set."""
     classes = postgres_classes(engine)
     if instance_class not in classes:
-        raise RuleViolation(
+        raise DataRuleError(
             "instance_class",
             f"{postgres_product(engine)} does not offer {instance_class!r}; "
             f"families: {', '.join(db_class_families(classes))}",
         )
     if major_version not in POSTGRES_MAJOR_VERSIONS:
-        raise RuleViolation("major_version", f"{major_version} is not one of {POSTGRES_MAJOR_VERSIONS}")
+        raise DataRuleError("major_version", f"{major_version} is not one of {POSTGRES_MAJOR_VERSIONS}")
     if engine_version is not None:
         if not FULL_POSTGRES_VERSION.fullmatch(engine_version):
-            raise RuleViolation("engine_version", f"{engine_version!r} is not a full version like '17.5'")
+            raise DataRuleError("engine_version", f"{engine_version!r} is not a full version like '17.5'")
         if engine_version.split(".")[0] != str(major_version):
-            raise RuleViolation(
+            raise DataRuleError(
                 "engine_version", f"{engine_version!r} is not a version of {spell('major_version')} {major_version}"
             )
     other_engine = AURORA_ONLY if engine == "rds" else RDS_ONLY
     given = set(given)
     for field, hint in other_engine.items():
         if field in given:
-            raise RuleViolation(field, f"not for engine {engine}: {hint.format(read_replicas=spell('read_replicas'))}")
+            raise DataRuleError(field, f"not for engine {engine}: {hint.format(read_replicas=spell('read_replicas'))}")
     for field in ("allocated_storage_gib", "max_allocated_storage_gib"):
         check_range(field, allocated_storage_gib if field == "allocated_storage_gib" else max_allocated_storage_gib)
     if (
@@ -147,7 +147,7 @@ def check_postgres(
         and max_allocated_storage_gib is not None
         and allocated_storage_gib > max_allocated_storage_gib
     ):
-        raise RuleViolation(
+        raise DataRuleError(
             "allocated_storage_gib",
             f"{allocated_storage_gib} is greater than {spell('max_allocated_storage_gib')} {max_allocated_storage_gib}",
         )
@@ -169,19 +169,21 @@ def check_redis(
     """The node type, engine version and shard rules of one replication group."""
     if node_type not in ELASTICACHE_NODE_TYPES:
         families = sorted({known.rsplit(".", 1)[0] for known in ELASTICACHE_NODE_TYPES})
-        raise RuleViolation("node_type", f"{node_type!r} is not an ElastiCache node type; families: {', '.join(families)}")
+        raise DataRuleError(
+            "node_type", f"{node_type!r} is not an ElastiCache node type; families: {', '.join(families)}"
+        )
     versions = REDIS_ENGINE_VERSIONS.get(engine)
     if versions is None:
-        raise RuleViolation("engine", f"{engine!r} is not one of {', '.join(REDIS_ENGINE_VERSIONS)}")
+        raise DataRuleError("engine", f"{engine!r} is not one of {', '.join(REDIS_ENGINE_VERSIONS)}")
     if engine_version is not None and engine_version not in versions:
-        raise RuleViolation("engine_version", f"{engine} offers {versions}, not {engine_version!r}")
+        raise DataRuleError("engine_version", f"{engine} offers {versions}, not {engine_version!r}")
     check_range("shards", shards)
     check_range("replicas_per_shard", replicas_per_shard)
     if shards > 1 and not cluster_mode:
-        raise RuleViolation("shards", f"{shards} shards need {spell('cluster_mode')}: true")
+        raise DataRuleError("shards", f"{shards} shards need {spell('cluster_mode')}: true")
     nodes = shards * (1 + replicas_per_shard)
     if nodes > REDIS_MAX_NODES:
-        raise RuleViolation(
+        raise DataRuleError(
             "shards", f"{shards} shards x {1 + replicas_per_shard} nodes is {nodes}; at most {REDIS_MAX_NODES}"
         )
 
@@ -189,4 +191,6 @@ def check_redis(
 def check_global_datastore_node_type(node_type: str) -> None:
     """Only some node families can join a Global Datastore (ElastiCache, "Global datastores: prerequisites")."""
     if node_type.rsplit(".", 1)[0] not in GLOBAL_DATASTORE_FAMILIES:
-        raise RuleViolation("node_type", f"a Global Datastore needs one of {GLOBAL_DATASTORE_FAMILIES}, not {node_type}")
+        raise DataRuleError(
+            "node_type", f"a Global Datastore needs one of {GLOBAL_DATASTORE_FAMILIES}, not {node_type}"
+        )

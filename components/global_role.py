@@ -1,10 +1,10 @@
 """GlobalRole: a data store's part in a cross-region replica set (an Aurora Global Database, an
 ElastiCache Global Datastore). One enum for both, so the provider schema has one type."""
 
-from enum import Enum
+from enum import StrEnum
 
 
-class GlobalRole(str, Enum):
+class GlobalRole(StrEnum):
     """Which member of a cross-region replica set this one is."""
 
     PRIMARY = "primary"

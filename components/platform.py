@@ -19,10 +19,10 @@ import pulumi_aws as aws
 from eksplatform.components.dashboards import global_dashboard
 from eksplatform.components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from eksplatform.components.dns import GlobalDns, GlobalDnsArgs
+from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.naming import StackNames
 from eksplatform.components.offline import offline
-from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.postgres import PostgresGlobalDatabase
 from eksplatform.components.providers import random_provider
 from eksplatform.components.redis import RedisGlobalDatastore

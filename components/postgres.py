@@ -22,9 +22,9 @@ Pass the region's provider in `opts`; every child inherits it through `parent=se
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import pulumi
@@ -34,8 +34,7 @@ from eksplatform.components.alarms import MetricSeries, encrypted_alarm_topic, l
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.credentials import stored_password
 from eksplatform.components.data_rules import (
-    RANGES,
-    RuleViolation,
+    DataRuleError,
     check_log_retention,
     check_postgres,
     check_range,
@@ -44,10 +43,10 @@ from eksplatform.components.data_rules import (
 )
 from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import Condition, inline_policy, role, trust_policy
+from eksplatform.components.inputs import to_args
 from eksplatform.components.instance_types import default_max_connections
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
-from eksplatform.components.inputs import to_args
 from eksplatform.components.security_groups import port_from_group, port_only_from_groups
 from eksplatform.environments import PROFILES
 
@@ -125,7 +124,7 @@ DEFAULT_MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
 DEFAULT_RPO_SECONDS = 900
 
 
-class PostgresEngine(str, Enum):
+class PostgresEngine(StrEnum):
     """Which AWS service runs the database."""
 
     RDS = "rds"
@@ -171,9 +170,9 @@ class ManagedPostgresArgs:
     """The DB instance class, e.g. `db.r7g.large`; one the engine offers (components/instance_types.py)."""
     vpc_id: pulumi.Input[str]
     """The VPC of the database's security group."""
-    subnet_ids: pulumi.Input[list[pulumi.Input[str]]]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """The database subnets (at least two AZs; a Vpc's `databaseSubnetIds`)."""
-    availability_zones: pulumi.Input[list[str]]
+    availability_zones: pulumi.Input[Sequence[str]]
     """Zones to spread instances over (the subnets' zones, a Vpc's `availabilityZones`)."""
     major_version: int | None = None
     """PostgreSQL major version, 16 or 17. Default: 17."""
@@ -222,19 +221,19 @@ class ManagedPostgresArgs:
     def __post_init__(self) -> None:
         try:
             self._check()
-        except RuleViolation as violation:
+        except DataRuleError as violation:
             raise PostgresArgsError(f"args.{violation.field}: {violation.message}") from None
 
     def _check(self) -> None:
         if not _IDENTIFIER.fullmatch(self.identifier):
-            raise RuleViolation(
+            raise DataRuleError(
                 "identifier",
                 f"{self.identifier!r}: use 2-52 lowercase letters, digits and single hyphens, starting with a letter",
             )
         try:
             engine = PostgresEngine(self.engine)
         except ValueError:
-            raise RuleViolation("engine", f"{self.engine!r} is not one of rds, aurora") from None
+            raise DataRuleError("engine", f"{self.engine!r} is not one of rds, aurora") from None
         rds_only = ("allocated_storage_gib", "max_allocated_storage_gib", "multi_az", "read_replicas")
         check_postgres(
             engine=engine.value,
@@ -253,9 +252,9 @@ class ManagedPostgresArgs:
             try:
                 ipaddress.IPv4Network(cidr)
             except ValueError as error:
-                raise RuleViolation(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
+                raise DataRuleError(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
         if self.rpo_seconds is not None and self.rpo_seconds < 1:
-            raise RuleViolation("rpo_seconds", f"{self.rpo_seconds}: must be at least 1")
+            raise DataRuleError("rpo_seconds", f"{self.rpo_seconds}: must be at least 1")
         if self.global_database is not None:
             self._check_global(engine)
 
@@ -263,31 +262,31 @@ class ManagedPostgresArgs:
         member = self.global_database
         assert member is not None
         if engine is not PostgresEngine.AURORA:
-            raise RuleViolation("global_database", "only engine aurora can join an Aurora Global Database")
+            raise DataRuleError("global_database", "only engine aurora can join an Aurora Global Database")
         if self.engine_version is None:
             # A bare major version makes every later preview upgrade the global cluster: the provider
             # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
-            raise RuleViolation("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
+            raise DataRuleError("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
         try:
             role = GlobalRole(member.role)
         except ValueError:
-            raise RuleViolation("global_database.role", f"{member.role!r} is not one of primary, secondary") from None
+            raise DataRuleError("global_database.role", f"{member.role!r} is not one of primary, secondary") from None
         secondary_only = ("master_password", "writer_endpoint", "primary_instance_ids")
         if role is GlobalRole.PRIMARY:
             identifier = member.global_cluster_identifier
             if not isinstance(identifier, str) or not _GLOBAL_CLUSTER_IDENTIFIER.fullmatch(identifier):
-                raise RuleViolation(
+                raise DataRuleError(
                     "global_database.global_cluster_identifier",
                     f"{identifier!r}: a primary names its global database: 1-63 letters, digits and single "
                     "hyphens, starting with a letter",
                 )
             for name in secondary_only:
                 if getattr(member, name) is not None:
-                    raise RuleViolation(f"global_database.{name}", "only a secondary takes it")
+                    raise DataRuleError(f"global_database.{name}", "only a secondary takes it")
         else:
             for name in ("master_password", "writer_endpoint"):
                 if getattr(member, name) is None:
-                    raise RuleViolation(f"global_database.{name}", "a secondary needs it (the primary's output)")
+                    raise DataRuleError(f"global_database.{name}", "a secondary needs it (the primary's output)")
 
     # -- resolved values (None means the default) ---------------------------------------------
 
@@ -403,7 +402,8 @@ class ManagedPostgres(pulumi.ComponentResource):
     global_cluster_identifier: pulumi.Output[str] | None
     """The Aurora Global Database's identifier (a global primary only)."""
     master_password: pulumi.Output[str] | None
-    """Global primaries only (a secret): the password secondaries store for their region."""
+    """Global primaries only (a secret): the password secondaries store for their region. Not in the
+    registered outputs, so the state holds it only in the secret itself."""
 
     def __init__(self, name: str, args: ManagedPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = to_args(ManagedPostgresArgs, args)  # other languages pass a dict (docs/other-languages.md)
@@ -462,7 +462,7 @@ class ManagedPostgres(pulumi.ComponentResource):
                 parent=self,
             )
             self._stored_secret = stored.secret
-            self.master_password = stored.password
+            self.master_password = pulumi.Output.secret(stored.password)
 
         self.global_cluster_identifier = None
         self._global_writer_endpoint: pulumi.Input[str] | None = None
@@ -500,7 +500,6 @@ class ManagedPostgres(pulumi.ComponentResource):
                 "proxyEndpoint": self.proxy_endpoint,
                 "proxyReaderEndpoint": self.proxy_reader_endpoint,
                 "globalClusterIdentifier": self.global_cluster_identifier,
-                "masterPassword": self.master_password,
             }
         )
 
@@ -932,7 +931,9 @@ class ManagedPostgres(pulumi.ComponentResource):
                 parent=self,
             )
             if label.startswith("replica-"):
-                self._lag_alarm(f"{name}-lag-{label}", "ReplicaLag", dimensions, args.resolved_rpo_seconds, "seconds", topic_arn)
+                self._lag_alarm(
+                    f"{name}-lag-{label}", "ReplicaLag", dimensions, args.resolved_rpo_seconds, "seconds", topic_arn
+                )
         if args.global_role is GlobalRole.SECONDARY and self._cluster is not None:
             # Published in the secondary's region; its exact dimension set (with or without
             # SourceRegion) is not documented, so the alarm asks Metrics Insights for the

@@ -28,9 +28,9 @@ Pass the region's provider in `opts`; every child inherits it through `parent=se
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import pulumi
@@ -40,7 +40,7 @@ from eksplatform.components.alarms import MetricSeries, encrypted_alarm_topic, l
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
 from eksplatform.components.data_rules import (
-    RuleViolation,
+    DataRuleError,
     check_global_datastore_node_type,
     check_log_retention,
     check_range,
@@ -56,7 +56,7 @@ from eksplatform.components.security_groups import port_only_from_groups
 from eksplatform.environments import PROFILES
 
 
-class RedisPurpose(str, Enum):
+class RedisPurpose(StrEnum):
     """What the cluster is for: the platform keeps caching and queues apart."""
 
     CACHE = "cache"
@@ -66,7 +66,7 @@ class RedisPurpose(str, Enum):
     a final snapshot on delete, an alarm on any eviction."""
 
 
-class RedisEngine(str, Enum):
+class RedisEngine(StrEnum):
     """The ElastiCache engine."""
 
     VALKEY = "valkey"
@@ -155,7 +155,7 @@ class RedisClusterArgs:
     """The node type, e.g. `cache.r7g.large` (components/instance_types.py ELASTICACHE_NODE_TYPES)."""
     vpc_id: pulumi.Input[str]
     """The VPC of the cluster's security group."""
-    subnet_ids: pulumi.Input[list[pulumi.Input[str]]]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """The database subnets (a Vpc's `databaseSubnetIds`)."""
     engine: RedisEngine | None = None
     """valkey or redis. Default: valkey."""
@@ -196,12 +196,12 @@ class RedisClusterArgs:
     def __post_init__(self) -> None:
         try:
             self._check()
-        except RuleViolation as violation:
+        except DataRuleError as violation:
             raise RedisArgsError(f"args.{violation.field}: {violation.message}") from None
 
     def _check(self) -> None:
         if not _GROUP_ID.fullmatch(self.replication_group_id):
-            raise RuleViolation(
+            raise DataRuleError(
                 "replication_group_id",
                 f"{self.replication_group_id!r}: use 2-40 lowercase letters, digits and single hyphens, "
                 "starting with a letter",
@@ -209,11 +209,11 @@ class RedisClusterArgs:
         try:
             purpose = RedisPurpose(self.purpose)
         except ValueError:
-            raise RuleViolation("purpose", f"{self.purpose!r}: use 'cache' or 'queue'") from None
+            raise DataRuleError("purpose", f"{self.purpose!r}: use 'cache' or 'queue'") from None
         try:
             RedisEngine(self.resolved_engine)
         except ValueError:
-            raise RuleViolation("engine", f"{self.engine!r} is not one of valkey, redis") from None
+            raise DataRuleError("engine", f"{self.engine!r} is not one of valkey, redis") from None
         check_redis(
             engine=self.resolved_engine,
             engine_version=self.engine_version,
@@ -224,16 +224,16 @@ class RedisClusterArgs:
         )
         check_range("snapshot_retention_days", self.snapshot_retention_days)
         if purpose is RedisPurpose.QUEUE and self.resolved_snapshot_retention_days < 1:
-            raise RuleViolation("snapshot_retention_days", "the queue keeps snapshots; use 1 or more days")
+            raise DataRuleError("snapshot_retention_days", "the queue keeps snapshots; use 1 or more days")
         check_windows(("snapshot_window", self.snapshot_window), ("maintenance_window", self.maintenance_window))
         check_log_retention("log_retention_days", self.resolved_log_retention_days)
         for key, cidr in (self.allowed_cidrs or {}).items():
             try:
                 ipaddress.IPv4Network(cidr)
             except ValueError as error:
-                raise RuleViolation(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
+                raise DataRuleError(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
         if self.rpo_seconds is not None and self.rpo_seconds < 1:
-            raise RuleViolation("rpo_seconds", f"{self.rpo_seconds}: must be at least 1")
+            raise DataRuleError("rpo_seconds", f"{self.rpo_seconds}: must be at least 1")
         if self.global_datastore is not None:
             self._check_global(purpose)
 
@@ -241,30 +241,33 @@ class RedisClusterArgs:
         member = self.global_datastore
         assert member is not None
         if purpose is not RedisPurpose.QUEUE:
-            raise RuleViolation("global_datastore", "only the queue is global; caches stay regional")
+            raise DataRuleError("global_datastore", "only the queue is global; caches stay regional")
         try:
             check_global_datastore_node_type(self.node_type)
-        except RuleViolation as violation:
-            raise RuleViolation("global_datastore", f"node type {self.node_type} cannot join one: {violation.message}") from None
+        except DataRuleError as violation:
+            raise DataRuleError(
+                "global_datastore", f"node type {self.node_type} cannot join one: {violation.message}"
+            ) from None
         try:
             role = GlobalRole(member.role)
         except ValueError:
-            raise RuleViolation("global_datastore.role", f"{member.role!r} is not one of primary, secondary") from None
+            raise DataRuleError("global_datastore.role", f"{member.role!r} is not one of primary, secondary") from None
         if role is GlobalRole.PRIMARY:
             if member.suffix is None or not _SUFFIX.fullmatch(member.suffix):
-                raise RuleViolation(
+                raise DataRuleError(
                     "global_datastore.suffix",
-                    f"{member.suffix!r}: a primary names its datastore with lowercase letters, digits and single hyphens",
+                    f"{member.suffix!r}: a primary names its datastore with lowercase letters, digits and "
+                    "single hyphens",
                 )
             for name in ("global_replication_group_id", "auth_token"):
                 if getattr(member, name) is not None:
-                    raise RuleViolation(f"global_datastore.{name}", "only a secondary takes it")
+                    raise DataRuleError(f"global_datastore.{name}", "only a secondary takes it")
         else:
             if member.suffix is not None:
-                raise RuleViolation("global_datastore.suffix", "only a primary takes it")
+                raise DataRuleError("global_datastore.suffix", "only a primary takes it")
             for name in ("global_replication_group_id", "auth_token"):
                 if getattr(member, name) is None:
-                    raise RuleViolation(f"global_datastore.{name}", "a secondary needs it (the primary's output)")
+                    raise DataRuleError(f"global_datastore.{name}", "a secondary needs it (the primary's output)")
 
     # -- resolved values (None means the default) ---------------------------------------------
 
@@ -494,7 +497,6 @@ class RedisCluster(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
                 "replicationGroupId": self.replication_group_id,
                 "globalReplicationGroupId": self.global_replication_group_id,
-                "authToken": self.auth_token,
             }
         )
 

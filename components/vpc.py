@@ -15,7 +15,7 @@ the VPC CIDR only. Pass the region's provider in `opts`; every child inherits it
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 import pulumi
@@ -49,7 +49,7 @@ class VpcArgsError(pulumi.RunError, ValueError):
     """
 
 
-class NatStrategy(str, Enum):
+class NatStrategy(StrEnum):
     """How the private subnets reach the internet."""
 
     NONE = "none"
@@ -126,7 +126,9 @@ class VpcArgs:
         if not 1 <= self.resolved_az_count <= MAX_AZS:
             raise VpcArgsError(f"args.az_count: {self.az_count} must be 1 to {MAX_AZS}")
         if self.subnet_slots is not None and not self.resolved_az_count <= self.subnet_slots <= MAX_AZS:
-            raise VpcArgsError(f"args.subnet_slots: {self.subnet_slots} must be az_count ({self.az_count}) to {MAX_AZS}")
+            raise VpcArgsError(
+                f"args.subnet_slots: {self.subnet_slots} must be az_count ({self.az_count}) to {MAX_AZS}"
+            )
         if self.availability_zone_ids is not None:
             try:
                 check_pinned_zones(self.availability_zone_ids, self.resolved_az_count)
@@ -152,7 +154,9 @@ class VpcArgs:
                 try:
                     ipaddress.IPv4Network(cidr)
                 except ValueError as error:
-                    raise VpcArgsError(f"args.subnets.{tier}.cidrs[{index}]: {cidr!r} is not a network ({error})") from None
+                    raise VpcArgsError(
+                        f"args.subnets.{tier}.cidrs[{index}]: {cidr!r} is not a network ({error})"
+                    ) from None
         try:
             self.plan()
         except SubnetPlanError as error:  # it names the tier and the AZ

@@ -7,7 +7,7 @@ Every value is passed explicitly, so what a stack registers does not depend on t
 defaults; settings the config file leaves out keep the config model's defaults.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 
@@ -56,8 +56,8 @@ def postgres_args(
     environment: str,
     identifier: str,
     vpc_id: pulumi.Input[str],
-    subnet_ids: pulumi.Input[list[pulumi.Input[str]]],
-    availability_zones: pulumi.Input[list[str]],
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    availability_zones: pulumi.Input[Sequence[str]],
     allowed_security_groups: Mapping[str, pulumi.Input[str]],
     allowed_cidrs: Mapping[str, str] | None = None,
     rpo_minutes: int,
@@ -74,10 +74,7 @@ def postgres_args(
         config.deletion_protection if config.deletion_protection is not None else rules.database_deletion_protection
     )
     engine = PostgresEngine(config.engine)
-    by_engine = {
-        name: getattr(config, name)
-        for name in (_RDS_ONLY if engine is PostgresEngine.RDS else _AURORA_ONLY)
-    }
+    by_engine = {name: getattr(config, name) for name in (_RDS_ONLY if engine is PostgresEngine.RDS else _AURORA_ONLY)}
     return ManagedPostgresArgs(
         identifier=identifier,
         engine=engine,
@@ -111,7 +108,7 @@ def redis_args(
     environment: str,
     replication_group_id: str,
     vpc_id: pulumi.Input[str],
-    subnet_ids: pulumi.Input[list[pulumi.Input[str]]],
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
     allowed_security_groups: Mapping[str, pulumi.Input[str]],
     allowed_cidrs: Mapping[str, str] | None = None,
     alarm_topic_arn: pulumi.Input[str] | None = None,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from eksplatform.components.data_rules import (
     RANGES,
-    RuleViolation,
+    DataRuleError,
     check_global_datastore_node_type,
     check_postgres,
     check_redis,
@@ -35,8 +34,9 @@ def keyed(prefix: str = "") -> Iterator[None]:
     """A data store rule's violation (components/data_rules.py) reported at its stack file key."""
     try:
         yield
-    except RuleViolation as violation:
+    except DataRuleError as violation:
         raise KeyedValueError(prefix + camel(violation.field), violation.message) from None
+
 
 # --- data stores ---------------------------------------------------------------------------
 
@@ -56,12 +56,31 @@ class PostgresConfig(StackModel):
         description="e.g. db.r7g.large; see components/instance_types.py; only classes with a price for the engine "
         "in every admitted region (docs/cost.md, 'What is admitted')"
     )
-    allocated_storage_gib: int = Field(default=20, ge=RANGES["allocated_storage_gib"][0], le=RANGES["allocated_storage_gib"][1], description="rds only (gp3)")
-    max_allocated_storage_gib: int | None = Field(default=None, le=RANGES["max_allocated_storage_gib"][1], description="rds only: autoscaling cap")
+    allocated_storage_gib: int = Field(
+        default=20,
+        ge=RANGES["allocated_storage_gib"][0],
+        le=RANGES["allocated_storage_gib"][1],
+        description="rds only (gp3)",
+    )
+    max_allocated_storage_gib: int | None = Field(
+        default=None, le=RANGES["max_allocated_storage_gib"][1], description="rds only: autoscaling cap"
+    )
     multi_az: bool = Field(default=False, description="rds only: a standby in a second AZ")
-    read_replicas: int = Field(default=0, ge=RANGES["read_replicas"][0], le=RANGES["read_replicas"][1], description="rds only: read replicas")
-    readers: int = Field(default=1, ge=RANGES["readers"][0], le=RANGES["readers"][1], description="aurora only: reader instances across AZs")
-    backup_retention_days: int = Field(default=7, ge=RANGES["backup_retention_days"][0], le=RANGES["backup_retention_days"][1], description="automated backups kept (prod: 30)")
+    read_replicas: int = Field(
+        default=0, ge=RANGES["read_replicas"][0], le=RANGES["read_replicas"][1], description="rds only: read replicas"
+    )
+    readers: int = Field(
+        default=1,
+        ge=RANGES["readers"][0],
+        le=RANGES["readers"][1],
+        description="aurora only: reader instances across AZs",
+    )
+    backup_retention_days: int = Field(
+        default=7,
+        ge=RANGES["backup_retention_days"][0],
+        le=RANGES["backup_retention_days"][1],
+        description="automated backups kept (prod: 30)",
+    )
     backup_window: Window = Field(default="03:00-04:00", description="UTC")
     maintenance_window: WeeklyWindow = Field(default="sun:04:30-sun:05:30", description="UTC")
     deletion_protection: bool | None = Field(default=None, description="default: on outside dev")
@@ -124,9 +143,24 @@ class RedisClusterConfig(StackModel):
         "in every admitted region (docs/cost.md, 'What is admitted')"
     )
     cluster_mode: bool = Field(default=False, description="sharded (cluster mode enabled)")
-    shards: int = Field(default=1, ge=RANGES["shards"][0], le=RANGES["shards"][1], description="node groups; more than 1 turns on cluster mode")
-    replicas_per_shard: int = Field(default=1, ge=RANGES["replicas_per_shard"][0], le=RANGES["replicas_per_shard"][1], description=">= 1 for Multi-AZ failover (prod)")
-    snapshot_retention_days: int = Field(default=1, ge=RANGES["snapshot_retention_days"][0], le=RANGES["snapshot_retention_days"][1], description="0: no snapshots (cache only)")
+    shards: int = Field(
+        default=1,
+        ge=RANGES["shards"][0],
+        le=RANGES["shards"][1],
+        description="node groups; more than 1 turns on cluster mode",
+    )
+    replicas_per_shard: int = Field(
+        default=1,
+        ge=RANGES["replicas_per_shard"][0],
+        le=RANGES["replicas_per_shard"][1],
+        description=">= 1 for Multi-AZ failover (prod)",
+    )
+    snapshot_retention_days: int = Field(
+        default=1,
+        ge=RANGES["snapshot_retention_days"][0],
+        le=RANGES["snapshot_retention_days"][1],
+        description="0: no snapshots (cache only)",
+    )
     snapshot_window: Window = Field(default="03:00-04:00", description="UTC")
     maintenance_window: WeeklyWindow = Field(default="sun:05:00-sun:06:00", description="UTC")
     log_retention_days: int = Field(default=30, description="slow-log and engine-log retention")

@@ -43,7 +43,7 @@ from eksplatform.components.data_rules import (
 )
 from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import Condition, inline_policy, role, trust_policy
-from eksplatform.components.inputs import to_args
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.instance_types import default_max_connections
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
@@ -108,7 +108,7 @@ PARAMETERS: tuple[Parameter, ...] = (
 PARAMETERS_SUMMARY = "TLS only, pg_stat_statements, statement logging"
 
 
-class PostgresArgsError(pulumi.RunError, ValueError):
+class PostgresArgsError(ArgsError):
     """Bad ManagedPostgres arguments; the message starts with the field (`args.instance_class: ...`).
 
     A `RunError`, so `pulumi up` prints the message without a traceback.

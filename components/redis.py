@@ -49,7 +49,7 @@ from eksplatform.components.data_rules import (
 )
 from eksplatform.components.facts import REDIS_DEFAULT_ENGINE_VERSION
 from eksplatform.components.global_role import GlobalRole
-from eksplatform.components.inputs import to_args
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.security_groups import port_only_from_groups
@@ -116,7 +116,7 @@ SECONDARY_CONFLICTS = (
 _GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
 
 
-class RedisArgsError(pulumi.RunError, ValueError):
+class RedisArgsError(ArgsError):
     """Bad RedisCluster arguments; the message starts with the field (`args.node_type: ...`).
 
     A `RunError`, so `pulumi up` prints the message without a traceback.

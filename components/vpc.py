@@ -25,7 +25,7 @@ from eksplatform.components import iam
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.facts import LOG_RETENTION_DAYS
 from eksplatform.components.iam import Condition, trust_policy
-from eksplatform.components.inputs import to_args
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.log_groups import encrypted_log_group
 from eksplatform.components.offline import current
 from eksplatform.components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
@@ -42,7 +42,7 @@ INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmana
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 
 
-class VpcArgsError(pulumi.RunError, ValueError):
+class VpcArgsError(ArgsError):
     """Bad Vpc arguments; the message starts with the field (`args.cidr: ...`).
 
     A `RunError`, so `pulumi up` prints the message without a traceback.

@@ -27,6 +27,9 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy eksplatform docgen tests benchmarks bootstrap __main__.py  # components/ and policies/ through eksplatform/
 	$(BIN)/mypy examples/consumer  # a program of its own: its __main__ would clash with ours
+	$(BIN)/mypy examples/vpc
+	$(BIN)/mypy examples/postgres
+	$(BIN)/mypy examples/redis
 
 check: lint test
 

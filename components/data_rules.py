@@ -194,3 +194,9 @@ def check_global_datastore_node_type(node_type: str) -> None:
         raise DataRuleError(
             "node_type", f"a Global Datastore needs one of {GLOBAL_DATASTORE_FAMILIES}, not {node_type}"
         )
+
+
+def check_queue_snapshots(days: int) -> None:
+    """A queue's data is its jobs: it keeps daily snapshots (its recovery point outside a Global Datastore)."""
+    if days < 1:
+        raise DataRuleError("snapshot_retention_days", "the queue keeps snapshots; use 1 or more days")

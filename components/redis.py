@@ -43,6 +43,7 @@ from eksplatform.components.data_rules import (
     DataRuleError,
     check_global_datastore_node_type,
     check_log_retention,
+    check_queue_snapshots,
     check_range,
     check_redis,
     check_windows,
@@ -223,8 +224,8 @@ class RedisClusterArgs:
             replicas_per_shard=self.resolved_replicas_per_shard,
         )
         check_range("snapshot_retention_days", self.snapshot_retention_days)
-        if purpose is RedisPurpose.QUEUE and self.resolved_snapshot_retention_days < 1:
-            raise DataRuleError("snapshot_retention_days", "the queue keeps snapshots; use 1 or more days")
+        if purpose is RedisPurpose.QUEUE:
+            check_queue_snapshots(self.resolved_snapshot_retention_days)
         check_windows(("snapshot_window", self.snapshot_window), ("maintenance_window", self.maintenance_window))
         check_log_retention("log_retention_days", self.resolved_log_retention_days)
         for key, cidr in (self.allowed_cidrs or {}).items():

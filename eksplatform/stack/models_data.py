@@ -13,6 +13,7 @@ from eksplatform.components.data_rules import (
     DataRuleError,
     check_global_datastore_node_type,
     check_postgres,
+    check_queue_snapshots,
     check_redis,
     postgres_classes,
     postgres_product,
@@ -203,9 +204,8 @@ class RedisConfig(StackModel):
     def _purposes(self) -> RedisConfig:
         if self.cache.global_datastore:
             raise KeyedValueError("cache.globalDatastore", "only the queue uses a Global Datastore")
-        if self.queue.snapshot_retention_days < 1:
-            raise KeyedValueError("queue.snapshotRetentionDays", "the queue keeps snapshots; use 1 or more days")
-        if self.queue.global_datastore:
-            with keyed("queue."):
+        with keyed("queue."):
+            check_queue_snapshots(self.queue.snapshot_retention_days)
+            if self.queue.global_datastore:
                 check_global_datastore_node_type(self.queue.node_type)
         return self

@@ -25,7 +25,9 @@ from eksplatform.components.redis import (
 )
 from eksplatform.components.vpc import NatStrategy, VpcArgs, VpcSubnetTier
 from eksplatform.environments import PROFILES
+from eksplatform.stack.data_args import postgres_args, redis_args, vpc_args
 from eksplatform.stack.errors import KeyedValueError
+from eksplatform.stack.loading import load_stack_file
 from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +280,48 @@ def test_the_component_module_imports_nothing_from_the_stack_layer(module: str) 
     ]
     assert not [name for name in imported if name.startswith(("eksplatform.stack", "stack"))]
     assert "from __future__ import annotations" not in (ROOT / "components" / f"{module}.py").read_text()
+
+
+# --- the stack adapters pass every value, so no stack depends on the Args' defaults ------------
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_the_stack_adapters_pass_every_setting_explicitly(environment: str) -> None:
+    config = load_stack_file(ROOT / f"Pulumi.{environment}.yaml")
+    for region in config.regions:
+        vpc = vpc_args(region.vpc, region=region.name)
+        assert [name for name, value in vars(vpc).items() if value is None] == [
+            name for name in ("availability_zone_ids", "cluster_name", "flow_log_group") if getattr(vpc, name) is None
+        ]
+        postgres = postgres_args(
+            region.postgres,
+            environment=environment,
+            identifier="platform-test",
+            vpc_id="vpc-1",
+            subnet_ids=["subnet-1"],
+            availability_zones=["a"],
+            allowed_security_groups={},
+            rpo_minutes=15,
+        )
+        other_engine = (
+            {"readers"}
+            if postgres.engine is PostgresEngine.RDS
+            else {"allocated_storage_gib", "max_allocated_storage_gib", "multi_az", "read_replicas"}
+        )
+        optional = {"engine_version", "max_allocated_storage_gib", "alarm_topic_arn", "global_database"}
+        assert {name for name, value in vars(postgres).items() if value is None} <= other_engine | optional
+        for purpose in ("cache", "queue"):
+            redis = redis_args(
+                purpose,
+                getattr(region.redis, purpose),
+                environment=environment,
+                replication_group_id=f"platform-test-{purpose}",
+                vpc_id="vpc-1",
+                subnet_ids=["subnet-1"],
+                allowed_security_groups={},
+            )
+            assert {name for name, value in vars(redis).items() if value is None} <= {
+                "engine_version",
+                "alarm_topic_arn",
+                "global_datastore",
+            }

@@ -140,7 +140,7 @@ class PostgresGlobalDatabase:
     role: GlobalRole
     """primary: this cluster creates the global database and writes; secondary: a read-only member."""
     global_cluster_identifier: pulumi.Input[str]
-    """Primary: the identifier of the global database it creates (1-63 letters, digits and single hyphens,
+    """Primary: the identifier of the global database it creates (1-63 lowercase letters, digits and single hyphens,
     starting with a letter). Secondary: the global database to join (the primary's
     `globalClusterIdentifier` output)."""
     master_password: pulumi.Input[str] | None = None
@@ -154,7 +154,9 @@ class PostgresGlobalDatabase:
     primary has a writer, so the cluster waits for them. Default: no wait."""
 
 
-_GLOBAL_CLUSTER_IDENTIFIER = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
+# The DB cluster identifier rules (RDS API, CreateDBCluster), lowercase only: RDS stores identifiers
+# in lowercase, so an uppercase one would read back different and show a change on every preview.
+_GLOBAL_CLUSTER_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -277,7 +279,7 @@ class ManagedPostgresArgs:
             if not isinstance(identifier, str) or not _GLOBAL_CLUSTER_IDENTIFIER.fullmatch(identifier):
                 raise DataRuleError(
                     "global_database.global_cluster_identifier",
-                    f"{identifier!r}: a primary names its global database: 1-63 letters, digits and single "
+                    f"{identifier!r}: a primary names its global database: 1-63 lowercase letters, digits and single "
                     "hyphens, starting with a letter",
                 )
             for name in secondary_only:

@@ -141,6 +141,13 @@ def test_redis_defaults_are_multi_az_and_kept() -> None:
         (
             lambda: aurora(
                 engine_version="17.5",
+                global_database=PostgresGlobalDatabase(role=GlobalRole.PRIMARY, global_cluster_identifier="Orders"),
+            ),
+            r"^args\.global_database\.global_cluster_identifier: 'Orders': a primary names .* lowercase",
+        ),
+        (
+            lambda: aurora(
+                engine_version="17.5",
                 global_database=PostgresGlobalDatabase(
                     role=GlobalRole.PRIMARY, global_cluster_identifier="orders", writer_endpoint="w"
                 ),

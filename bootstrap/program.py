@@ -11,7 +11,7 @@ from bootstrap.runner import Runner, RunnerArgs, pulumi_cli_version
 from bootstrap.vpn import AdminVpn, AdminVpnArgs
 from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.providers import regional_aws_provider
-from eksplatform.components.vpc import Vpc, VpcArgs
+from eksplatform.components.vpc import NatStrategy, Vpc, VpcArgs
 
 
 class Deployer(pulumi.ComponentResource):
@@ -38,7 +38,7 @@ class Deployer(pulumi.ComponentResource):
                 cidr=str(config.cidr),
                 az_count=config.az_count,
                 # One NAT gateway: the runner needs the internet (GitHub, Pulumi Cloud), not zone redundancy.
-                nat_strategy="single",
+                nat_strategy=NatStrategy.SINGLE,
                 subnet_slots=REGION_AZ_COUNTS[config.region],
                 flow_log_retention_days=config.log_retention_days,
             ),

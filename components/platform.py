@@ -19,12 +19,13 @@ import pulumi_aws as aws
 from eksplatform.components.dashboards import global_dashboard
 from eksplatform.components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
 from eksplatform.components.dns import GlobalDns, GlobalDnsArgs
+from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.naming import StackNames
 from eksplatform.components.offline import offline
-from eksplatform.components.postgres import GlobalDatabasePrimary, GlobalDatabaseSecondary
+from eksplatform.components.postgres import PostgresGlobalDatabase
 from eksplatform.components.providers import random_provider
-from eksplatform.components.redis import GlobalDatastorePrimary, GlobalDatastoreSecondary
+from eksplatform.components.redis import RedisGlobalDatastore
 from eksplatform.components.region import Region, RegionArgs, RegionDns
 from eksplatform.components.registry import replicate
 from eksplatform.stack.config import StackConfig
@@ -77,17 +78,17 @@ class Platform(pulumi.ComponentResource):
             else None
         )
         for region in sorted(config.regions, key=lambda region: not region.primary):
-            database_membership: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
+            database_membership: PostgresGlobalDatabase | None = None
             if len(config.regions) > 1:
                 database_membership = (
-                    GlobalDatabasePrimary(names.global_database())
+                    PostgresGlobalDatabase(role=GlobalRole.PRIMARY, global_cluster_identifier=names.global_database())
                     if global_database is None
                     else global_database.database.membership()
                 )
-            queue_membership: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
+            queue_membership: RedisGlobalDatastore | None = None
             if region.redis.queue.global_datastore:
                 queue_membership = (
-                    GlobalDatastorePrimary(suffix=names.global_datastore_suffix("queue"))
+                    RedisGlobalDatastore(role=GlobalRole.PRIMARY, suffix=names.global_datastore_suffix("queue"))
                     if global_queue is None
                     else global_queue.redis["queue"].membership()
                 )

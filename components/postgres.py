@@ -20,11 +20,11 @@ them and a running one takes a change at its next reboot.
 Pass the region's provider in `opts`; every child inherits it through `parent=self`.
 """
 
-from __future__ import annotations
-
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import pulumi
@@ -33,14 +33,22 @@ import pulumi_aws as aws
 from eksplatform.components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.credentials import stored_password
+from eksplatform.components.data_rules import (
+    DataRuleError,
+    check_log_retention,
+    check_postgres,
+    check_range,
+    check_windows,
+    postgres_classes,
+)
+from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import Condition, inline_policy, role, trust_policy
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.instance_types import default_max_connections
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.security_groups import port_from_group, port_only_from_groups
-from eksplatform.components.vpc import Vpc
-from eksplatform.environments import profile
-from eksplatform.stack.config import PostgresConfig
+from eksplatform.environments import PROFILES
 
 PORT = 5432
 MASTER_USERNAME = "platform_admin"
@@ -100,122 +108,269 @@ PARAMETERS: tuple[Parameter, ...] = (
 PARAMETERS_SUMMARY = "TLS only, pg_stat_statements, statement logging"
 
 
-class PostgresArgsError(pulumi.RunError, ValueError):
-    """Bad ManagedPostgres arguments; the message names the argument.
+class PostgresArgsError(ArgsError):
+    """Bad ManagedPostgres arguments; the message starts with the field (`args.instance_class: ...`).
 
     A `RunError`, so `pulumi up` prints the message without a traceback.
     """
 
 
-@dataclass(frozen=True)
-class GlobalDatabasePrimary:
-    """This cluster writes; it creates the Aurora Global Database `global_cluster_identifier`."""
+# The production profile (eksplatform/environments.py) gives the defaults a production database needs.
+PRODUCTION = PROFILES["prod"]
+DEFAULT_MAJOR_VERSION = 17
+DEFAULT_ALLOCATED_STORAGE_GIB = 20
+DEFAULT_BACKUP_WINDOW = "03:00-04:00"
+DEFAULT_MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
+DEFAULT_RPO_SECONDS = 900
 
-    global_cluster_identifier: str
+
+class PostgresEngine(StrEnum):
+    """Which AWS service runs the database."""
+
+    RDS = "rds"
+    """One RDS for PostgreSQL instance on gp3 (a standby with Multi-AZ, read replicas optional)."""
+    AURORA = "aurora"
+    """An Aurora PostgreSQL cluster: a writer and readers over the zones; can join a global database."""
 
 
-@dataclass(frozen=True)
-class GlobalDatabaseSecondary:
-    """This cluster is a read-only member of a global database (see `ManagedPostgres.membership`)."""
+@dataclass(frozen=True, kw_only=True)
+class PostgresGlobalDatabase:
+    """Membership of an Aurora Global Database: this cluster writes it (primary) or copies it (secondary)."""
 
+    role: GlobalRole
+    """primary: this cluster creates the global database and writes; secondary: a read-only member."""
     global_cluster_identifier: pulumi.Input[str]
-    engine_version: str
-    """The global cluster's pinned full version (`17.5`): every member runs the same one."""
-    master_password: pulumi.Input[str]
-    """The primary's master password (a secret), kept in this region's secret too."""
-    writer_endpoint: pulumi.Input[str]
-    """The global database's writer endpoint (it follows the primary through failovers)."""
-    after: Sequence[pulumi.Resource] = ()
-    """The primary's instances: AWS adds a secondary only once the primary has a writer."""
+    """Primary: the identifier of the global database it creates (1-63 lowercase letters, digits and single hyphens,
+    starting with a letter). Secondary: the global database to join (the primary's
+    `globalClusterIdentifier` output)."""
+    master_password: pulumi.Input[str] | None = None
+    """Secondary only, required: the primary's master password (its `masterPassword` output, a
+    secret), kept in this region's secret too."""
+    writer_endpoint: pulumi.Input[str] | None = None
+    """Secondary only, required: the global database's writer endpoint (the primary's `writerEndpoint`
+    output); it follows the writer through failovers."""
+    primary_instance_ids: list[pulumi.Input[str]] | None = None
+    """Secondary only: the primary's DB instance ids (outputs). AWS adds a secondary only once the
+    primary has a writer, so the cluster waits for them. Default: no wait."""
 
 
-@dataclass(frozen=True)
+# The DB cluster identifier rules (RDS API, CreateDBCluster), lowercase only: RDS stores identifiers
+# in lowercase, so an uppercase one would read back different and show a change on every preview.
+_GLOBAL_CLUSTER_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
+
+
+@dataclass(frozen=True, kw_only=True)
 class ManagedPostgresArgs:
+    """One PostgreSQL database: engine, size, network and protection; validated when built."""
+
     identifier: str
-    """2-52 lowercase letters, digits and single hyphens; instances add `-<n>` or `-replica-<n>`."""
-    config: PostgresConfig
+    """The instance or cluster identifier: 2-52 lowercase letters, digits and single hyphens, starting
+    with a letter; instances add `-<n>` or `-replica-<n>` (AWS allows 63 characters)."""
+    engine: PostgresEngine
+    """rds (one instance) or aurora (a cluster)."""
+    instance_class: str
+    """The DB instance class, e.g. `db.r7g.large`; one the engine offers (components/instance_types.py)."""
     vpc_id: pulumi.Input[str]
+    """The VPC of the database's security group."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """The database subnets."""
+    """The database subnets (at least two AZs; a Vpc's `databaseSubnetIds`)."""
     availability_zones: pulumi.Input[Sequence[str]]
-    """Zones to spread instances over (the subnets' zones)."""
-    allowed_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Security groups allowed to connect, keyed by a stable name (e.g. `eks-nodes`)."""
-    allowed_cidrs: Mapping[str, str] = field(default_factory=dict)
-    """CIDRs allowed to connect (the peered regions' private subnets), keyed by a stable name."""
-    deletion_protection: bool = True
-    final_snapshot: bool = True
-    """Take a final snapshot when the database is deleted."""
-    keep_data: bool = False
-    """Prod: `protect` and `retain_on_delete` the database, its global cluster and its key."""
+    """Zones to spread instances over (the subnets' zones, a Vpc's `availabilityZones`)."""
+    major_version: int | None = None
+    """PostgreSQL major version, 16 or 17. Default: 17."""
+    engine_version: str | None = None
+    """Full engine version of `major_version`, e.g. `17.5` (required in a global database; list them with
+    `aws rds describe-db-engine-versions`). Default: the major version (AWS picks the minor)."""
+    allocated_storage_gib: int | None = None
+    """rds only: gp3 storage, 20-65536 GiB. Default: 20."""
+    max_allocated_storage_gib: int | None = None
+    """rds only: the storage autoscaling cap, at least `allocated_storage_gib`. Default: no autoscaling."""
+    multi_az: bool | None = None
+    """rds only: a synchronous standby in a second zone. Default: true (production)."""
+    read_replicas: int | None = None
+    """rds only: read replicas, 0-15. Default: 0."""
+    readers: int | None = None
+    """aurora only: reader instances across the zones, 0-15; the writer fails over to one. Default: 1 (production)."""
+    backup_retention_days: int | None = None
+    """Days of automated backups, 1-35. Default: 30 (production)."""
+    backup_window: str | None = None
+    """Daily backup window, UTC (`hh:mm-hh:mm`). Default: 03:00-04:00."""
+    maintenance_window: str | None = None
+    """Weekly maintenance window, UTC (`ddd:hh:mm-ddd:hh:mm`). Default: sun:04:30-sun:05:30."""
+    proxy: bool | None = None
+    """An RDS Proxy for connection pooling (TLS and IAM authentication required). Default: false."""
+    log_retention_days: int | None = None
+    """Days CloudWatch keeps the PostgreSQL logs (a CloudWatch retention period). Default: 365 (production)."""
+    allowed_security_groups: Mapping[str, pulumi.Input[str]] | None = None
+    """Security groups allowed to connect on 5432, keyed by a stable name (e.g. `eks-nodes`). Default: none."""
+    allowed_cidrs: Mapping[str, str] | None = None
+    """CIDRs allowed to connect on 5432 (e.g. peered regions' private subnets), keyed by a stable name.
+    Default: none."""
+    deletion_protection: bool | None = None
+    """AWS refuses to delete the database while on. Default: true."""
+    final_snapshot: bool | None = None
+    """Take a final snapshot (`<identifier>-final`) when the database is deleted. Default: true."""
+    keep_data: bool | None = None
+    """`protect` and `retain_on_delete` the database, its global cluster and its key, so neither
+    `pulumi destroy` nor a replacement loses data. Default: true (production)."""
     alarm_topic_arn: pulumi.Input[str] | None = None
-    """Where alarms go; default: an encrypted topic of its own."""
-    global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
-    rpo_seconds: int = 900
-    """Replication lag above this (the stack's RPO) raises an alarm."""
+    """The SNS topic alarms go to. Default: an encrypted topic of its own."""
+    global_database: PostgresGlobalDatabase | None = None
+    """Membership of an Aurora Global Database (aurora with a pinned `engine_version` only). Default: regional."""
+    rpo_seconds: int | None = None
+    """Replication lag above this raises an alarm (the recovery point objective). Default: 900."""
 
     def __post_init__(self) -> None:
+        try:
+            self._check()
+        except DataRuleError as violation:
+            raise PostgresArgsError(f"args.{violation.field}: {violation.message}") from None
+
+    def _check(self) -> None:
         if not _IDENTIFIER.fullmatch(self.identifier):
-            raise PostgresArgsError(
-                f"identifier {self.identifier!r}: use 2-52 lowercase letters, digits and single hyphens, "
-                "starting with a letter"
+            raise DataRuleError(
+                "identifier",
+                f"{self.identifier!r}: use 2-52 lowercase letters, digits and single hyphens, starting with a letter",
             )
-        if self.global_database is not None and self.config.engine != "aurora":
-            raise PostgresArgsError("global_database: only engine aurora can join an Aurora Global Database")
-        if self.global_database is not None and self.config.engine_version is None:
+        try:
+            engine = PostgresEngine(self.engine)
+        except ValueError:
+            raise DataRuleError("engine", f"{self.engine!r} is not one of rds, aurora") from None
+        rds_only = ("allocated_storage_gib", "max_allocated_storage_gib", "multi_az", "read_replicas")
+        check_postgres(
+            engine=engine.value,
+            instance_class=self.instance_class,
+            major_version=self.resolved_major_version,
+            engine_version=self.engine_version,
+            allocated_storage_gib=self.allocated_storage_gib,
+            max_allocated_storage_gib=self.max_allocated_storage_gib,
+            given=[name for name in (*rds_only, "readers") if getattr(self, name) is not None],
+        )
+        for name in ("read_replicas", "readers", "backup_retention_days"):
+            check_range(name, getattr(self, name))
+        check_windows(("backup_window", self.backup_window), ("maintenance_window", self.maintenance_window))
+        check_log_retention("log_retention_days", self.resolved_log_retention_days)
+        for key, cidr in (self.allowed_cidrs or {}).items():
+            try:
+                ipaddress.IPv4Network(cidr)
+            except ValueError as error:
+                raise DataRuleError(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
+        if self.rpo_seconds is not None and self.rpo_seconds < 1:
+            raise DataRuleError("rpo_seconds", f"{self.rpo_seconds}: must be at least 1")
+        if self.global_database is not None:
+            self._check_global(engine)
+
+    def _check_global(self, engine: PostgresEngine) -> None:
+        member = self.global_database
+        assert member is not None
+        if engine is not PostgresEngine.AURORA:
+            raise DataRuleError("global_database", "only engine aurora can join an Aurora Global Database")
+        if self.engine_version is None:
             # A bare major version makes every later preview upgrade the global cluster: the provider
             # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
-            raise PostgresArgsError(
-                "config.engine_version: an Aurora Global Database needs a full engine version (e.g. '17.5')"
-            )
-        if isinstance(self.global_database, GlobalDatabaseSecondary) and (
-            self.global_database.engine_version != self.config.engine_version
-        ):
-            raise PostgresArgsError(
-                f"config.engine_version {self.config.engine_version!r}: a secondary runs the global cluster's "
-                f"{self.global_database.engine_version!r}"
-            )
-        if self.rpo_seconds < 1:
-            raise PostgresArgsError(f"rpo_seconds {self.rpo_seconds}: must be at least 1")
+            raise DataRuleError("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
+        try:
+            role = GlobalRole(member.role)
+        except ValueError:
+            raise DataRuleError("global_database.role", f"{member.role!r} is not one of primary, secondary") from None
+        secondary_only = ("master_password", "writer_endpoint", "primary_instance_ids")
+        if role is GlobalRole.PRIMARY:
+            identifier = member.global_cluster_identifier
+            if not isinstance(identifier, str) or not _GLOBAL_CLUSTER_IDENTIFIER.fullmatch(identifier):
+                raise DataRuleError(
+                    "global_database.global_cluster_identifier",
+                    f"{identifier!r}: a primary names its global database: 1-63 lowercase letters, digits and single "
+                    "hyphens, starting with a letter",
+                )
+            for name in secondary_only:
+                if getattr(member, name) is not None:
+                    raise DataRuleError(f"global_database.{name}", "only a secondary takes it")
+        else:
+            for name in ("master_password", "writer_endpoint"):
+                if getattr(member, name) is None:
+                    raise DataRuleError(f"global_database.{name}", "a secondary needs it (the primary's output)")
 
-    @classmethod
-    def from_config(
-        cls,
-        config: PostgresConfig,
-        *,
-        environment: str,
-        identifier: str,
-        vpc: Vpc,
-        allowed_security_groups: Mapping[str, pulumi.Input[str]],
-        allowed_cidrs: Mapping[str, str] | None = None,
-        rpo_minutes: int,
-        alarm_topic_arn: pulumi.Input[str] | None = None,
-        global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
-    ) -> ManagedPostgresArgs:
-        """Per environment (eksplatform/environments.py): deletion protection and final snapshots outside
-        dev, data kept in prod.
+    # -- resolved values (None means the default) ---------------------------------------------
 
-        `identifier` comes from the stack (components/naming.py, `StackNames.database`), never
-        from the environment: two stacks of one environment must not share it."""
-        rules = profile(environment)
-        protected = (
-            config.deletion_protection if config.deletion_protection is not None else rules.database_deletion_protection
-        )
-        return cls(
-            identifier=identifier,
-            config=config,
-            vpc_id=vpc.vpc_id,
-            subnet_ids=vpc.database_subnet_ids,
-            availability_zones=vpc.availability_zones,
-            allowed_security_groups=allowed_security_groups,
-            allowed_cidrs=dict(allowed_cidrs or {}),
-            deletion_protection=protected,
-            final_snapshot=rules.final_snapshot,
-            keep_data=rules.keep_data,
-            alarm_topic_arn=alarm_topic_arn,
-            global_database=global_database,
-            rpo_seconds=rpo_minutes * 60,
-        )
+    @property
+    def resolved_engine(self) -> PostgresEngine:
+        return PostgresEngine(self.engine)
+
+    @property
+    def resolved_major_version(self) -> int:
+        return self.major_version if self.major_version is not None else DEFAULT_MAJOR_VERSION
+
+    @property
+    def resolved_engine_version(self) -> str:
+        """The pinned full version, or the major version (AWS then picks its default minor)."""
+        return self.engine_version or str(self.resolved_major_version)
+
+    @property
+    def instance_classes(self) -> dict[str, float]:
+        """The classes this engine offers (name -> memory in GiB)."""
+        return postgres_classes(self.resolved_engine.value)
+
+    @property
+    def resolved_read_replicas(self) -> int:
+        return self.read_replicas or 0
+
+    @property
+    def resolved_readers(self) -> int:
+        return self.readers if self.readers is not None else int(PRODUCTION.aurora_standby)
+
+    @property
+    def instance_count(self) -> int:
+        """DB instances that serve traffic: the writer plus replicas or readers."""
+        extra = self.resolved_readers if self.resolved_engine is PostgresEngine.AURORA else self.resolved_read_replicas
+        return 1 + extra
+
+    @property
+    def resolved_allocated_storage_gib(self) -> int:
+        return self.allocated_storage_gib if self.allocated_storage_gib is not None else DEFAULT_ALLOCATED_STORAGE_GIB
+
+    @property
+    def resolved_multi_az(self) -> bool:
+        return self.multi_az if self.multi_az is not None else PRODUCTION.rds_multi_az
+
+    @property
+    def resolved_backup_retention_days(self) -> int:
+        if self.backup_retention_days is None:
+            return PRODUCTION.min_backup_retention_days
+        return self.backup_retention_days
+
+    @property
+    def resolved_backup_window(self) -> str:
+        return self.backup_window or DEFAULT_BACKUP_WINDOW
+
+    @property
+    def resolved_maintenance_window(self) -> str:
+        return self.maintenance_window or DEFAULT_MAINTENANCE_WINDOW
+
+    @property
+    def resolved_log_retention_days(self) -> int:
+        return self.log_retention_days if self.log_retention_days is not None else PRODUCTION.min_log_retention_days
+
+    @property
+    def resolved_deletion_protection(self) -> bool:
+        if self.deletion_protection is None:
+            return PRODUCTION.database_deletion_protection
+        return self.deletion_protection
+
+    @property
+    def resolved_final_snapshot(self) -> bool:
+        return self.final_snapshot if self.final_snapshot is not None else PRODUCTION.final_snapshot
+
+    @property
+    def resolved_keep_data(self) -> bool:
+        return self.keep_data if self.keep_data is not None else PRODUCTION.keep_data
+
+    @property
+    def resolved_rpo_seconds(self) -> int:
+        return self.rpo_seconds if self.rpo_seconds is not None else DEFAULT_RPO_SECONDS
+
+    @property
+    def global_role(self) -> GlobalRole | None:
+        return GlobalRole(self.global_database.role) if self.global_database is not None else None
 
 
 class ManagedPostgres(pulumi.ComponentResource):
@@ -231,25 +386,32 @@ class ManagedPostgres(pulumi.ComponentResource):
     reader_endpoint: pulumi.Output[str]
     """Aurora: the reader endpoint; RDS: the first read replica, or the writer when there is none."""
     port: pulumi.Output[int]
+    """The PostgreSQL port (5432)."""
     secret_arn: pulumi.Output[str]
     """Secrets Manager secret with the master `username` and `password`."""
     security_group_id: pulumi.Output[str]
+    """The database's security group (5432 from the allowed groups and CIDRs only)."""
     identifier: pulumi.Output[str]
     """The cluster identifier (aurora) or instance identifier (rds)."""
     arn: pulumi.Output[str]
     """The cluster's or instance's ARN (the failover runbook names clusters by ARN)."""
     kms_key_arn: pulumi.Output[str]
+    """The customer-managed key of storage, snapshots, Performance Insights and the secret."""
     proxy_endpoint: pulumi.Output[str] | None
+    """The RDS Proxy's endpoint (with `proxy` only)."""
     proxy_reader_endpoint: pulumi.Output[str] | None
+    """The RDS Proxy's read-only endpoint (aurora with `proxy` and readers only)."""
     global_cluster_identifier: pulumi.Output[str] | None
+    """The Aurora Global Database's identifier (a global primary only)."""
     master_password: pulumi.Output[str] | None
-    """Global primaries only (a secret): the password secondaries store for their region."""
+    """Global primaries only (a secret): the password secondaries store for their region. Not in the
+    registered outputs, so the state holds it only in the secret itself."""
 
     def __init__(self, name: str, args: ManagedPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(ManagedPostgresArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:ManagedPostgres", name, None, opts)
         self._name = name
         self._args = args
-        config = args.config
         self._context = context = AwsContext.of(self)
 
         self.key = customer_managed_key(
@@ -258,15 +420,15 @@ class ManagedPostgres(pulumi.ComponentResource):
             context=context,
             parent=self,
             alias=f"{args.identifier}/rds",
-            protect=args.keep_data,
+            protect=args.resolved_keep_data,
         )
         self.security_group = port_only_from_groups(
             name,
             vpc_id=args.vpc_id,
             port=PORT,
             what=f"PostgreSQL {args.identifier}",
-            allowed=args.allowed_security_groups,
-            allowed_cidrs=args.allowed_cidrs,
+            allowed=args.allowed_security_groups or {},
+            allowed_cidrs=args.allowed_cidrs or {},
             tag_name=f"{args.identifier}-postgres",
             parent=self,
         )
@@ -292,7 +454,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         self.master_password = None
         self._stored_secret: aws.secretsmanager.Secret | None = None
         if args.global_database is not None:
-            secondary = args.global_database if isinstance(args.global_database, GlobalDatabaseSecondary) else None
+            secondary = args.global_database if args.global_role is GlobalRole.SECONDARY else None
             stored = stored_password(
                 f"{name}-master",
                 description=f"Master user of PostgreSQL {args.identifier} (Aurora Global Database)",
@@ -302,19 +464,19 @@ class ManagedPostgres(pulumi.ComponentResource):
                 parent=self,
             )
             self._stored_secret = stored.secret
-            self.master_password = stored.password
+            self.master_password = pulumi.Output.secret(stored.password)
 
         self.global_cluster_identifier = None
         self._global_writer_endpoint: pulumi.Input[str] | None = None
         self._cluster: aws.rds.Cluster | None = None
-        if config.engine == "aurora":
+        if args.resolved_engine is PostgresEngine.AURORA:
             self.instances = self._aurora()
         else:
             self.instances = self._rds()
 
         self.proxy_endpoint = None
         self.proxy_reader_endpoint = None
-        if config.proxy:
+        if args.proxy:
             self._proxy()
 
         topic_arn = args.alarm_topic_arn
@@ -343,18 +505,17 @@ class ManagedPostgres(pulumi.ComponentResource):
             }
         )
 
-    def membership(self) -> GlobalDatabaseSecondary:
-        """What a secondary region's ManagedPostgres needs to join this primary's global database."""
+    def membership(self) -> PostgresGlobalDatabase:
+        """What a secondary region's ManagedPostgres needs to join this primary's global database
+        (it runs the same `engine_version`)."""
         if self.global_cluster_identifier is None or self.master_password is None or self._cluster is None:
             raise PostgresArgsError(f"{self._name} is not a global database primary; it has no membership to give")
-        engine_version = self._args.config.engine_version
-        assert engine_version is not None  # ManagedPostgresArgs requires it for a global database
-        return GlobalDatabaseSecondary(
+        return PostgresGlobalDatabase(
+            role=GlobalRole.SECONDARY,
             global_cluster_identifier=self.global_cluster_identifier,
-            engine_version=engine_version,
             master_password=self.master_password,
             writer_endpoint=self.writer_endpoint,
-            after=tuple(self.instances.values()),
+            primary_instance_ids=[instance.id for instance in self.instances.values()],
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -364,7 +525,7 @@ class ManagedPostgres(pulumi.ComponentResource):
 
     def _kept(self, **options: Any) -> pulumi.ResourceOptions:
         """Options for resources that hold data: in prod neither `destroy` nor a replacement loses it."""
-        keep = self._args.keep_data
+        keep = self._args.resolved_keep_data
         return pulumi.ResourceOptions(parent=self, protect=keep, retain_on_delete=keep, **options)
 
     def _zone(self, index: int) -> pulumi.Output[str]:
@@ -375,7 +536,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         created = encrypted_log_groups(
             f"{self._name}-logs-key",
             groups,
-            retention_days=self._args.config.log_retention_days,
+            retention_days=self._args.resolved_log_retention_days,
             description=f"the logs of PostgreSQL {self._args.identifier}",
             context=self._context,
             parent=self,
@@ -385,7 +546,7 @@ class ManagedPostgres(pulumi.ComponentResource):
     def _instance_settings(self, index: int) -> dict[str, Any]:
         """Settings every DB instance shares, RDS or Aurora."""
         return {
-            "instance_class": self._args.config.instance_class,
+            "instance_class": self._args.instance_class,
             "availability_zone": self._zone(index),
             "publicly_accessible": False,
             "performance_insights_enabled": True,
@@ -405,12 +566,12 @@ class ManagedPostgres(pulumi.ComponentResource):
         """Backups, deletion protection and the final snapshot (RDS and Aurora name them alike)."""
         args = self._args
         return {
-            "backup_retention_period": args.config.backup_retention_days,
+            "backup_retention_period": args.resolved_backup_retention_days,
             "copy_tags_to_snapshot": True,
-            "deletion_protection": args.deletion_protection,
-            "skip_final_snapshot": not args.final_snapshot,
-            "final_snapshot_identifier": f"{args.identifier}-final" if args.final_snapshot else None,
-            "delete_automated_backups": not args.final_snapshot,
+            "deletion_protection": args.resolved_deletion_protection,
+            "skip_final_snapshot": not args.resolved_final_snapshot,
+            "final_snapshot_identifier": f"{args.identifier}-final" if args.resolved_final_snapshot else None,
+            "delete_automated_backups": not args.resolved_final_snapshot,
             "storage_encrypted": True,
             "kms_key_id": self.key.arn,
             "iam_database_authentication_enabled": True,
@@ -429,16 +590,16 @@ class ManagedPostgres(pulumi.ComponentResource):
     # -- RDS ----------------------------------------------------------------------------------
 
     def _rds(self) -> dict[str, aws.rds.Instance]:
-        args, config, name = self._args, self._args.config, self._name
+        args, name = self._args, self._name
         parameters = aws.rds.ParameterGroup(
             f"{name}-params",
-            family=f"postgres{config.major_version}",
+            family=f"postgres{args.resolved_major_version}",
             description=f"PostgreSQL {args.identifier}: {PARAMETERS_SUMMARY}",
             parameters=[aws.rds.ParameterGroupParameterArgs(**p.settings) for p in PARAMETERS],
             opts=self._child(),
         )
         # Labels name the Pulumi resources; identifiers are what AWS calls the instances.
-        replicas = {f"replica-{n}": f"{args.identifier}-replica-{n}" for n in range(1, config.read_replicas + 1)}
+        replicas = {f"replica-{n}": f"{args.identifier}-replica-{n}" for n in range(1, args.resolved_read_replicas + 1)}
         log_groups = self._log_groups(
             {
                 f"{name}-{label}-{kind}-log": f"/aws/rds/instance/{instance_id}/{kind}"
@@ -449,7 +610,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         shared = {
             "parameter_group_name": parameters.name,
             "storage_type": "gp3",
-            "max_allocated_storage": config.max_allocated_storage_gib,
+            "max_allocated_storage": args.max_allocated_storage_gib,
             "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"],
             "port": PORT,
         }
@@ -457,14 +618,14 @@ class ManagedPostgres(pulumi.ComponentResource):
             f"{name}-db",
             identifier=args.identifier,
             engine="postgres",
-            engine_version=config.resolved_engine_version,
-            allocated_storage=config.allocated_storage_gib,
-            multi_az=config.multi_az,
+            engine_version=args.resolved_engine_version,
+            allocated_storage=args.resolved_allocated_storage_gib,
+            multi_az=args.resolved_multi_az,
             db_subnet_group_name=self.subnet_group.name,
             db_name=DATABASE_NAME,
             username=MASTER_USERNAME,
-            backup_window=config.backup_window,
-            maintenance_window=config.maintenance_window,
+            backup_window=args.resolved_backup_window,
+            maintenance_window=args.resolved_maintenance_window,
             **self._managed_master_password(),
             **{**self._retention_settings(), **self._instance_settings(0), **shared},
             opts=self._kept(depends_on=[*log_groups, *self.monitoring_role.ready]),
@@ -475,7 +636,7 @@ class ManagedPostgres(pulumi.ComponentResource):
                 f"{name}-{label}",
                 identifier=replica_id,
                 replicate_source_db=primary.identifier,
-                maintenance_window=config.maintenance_window,
+                maintenance_window=args.resolved_maintenance_window,
                 **{
                     **self._retention_settings(),
                     **self._instance_settings(index),
@@ -500,24 +661,24 @@ class ManagedPostgres(pulumi.ComponentResource):
     # -- Aurora -------------------------------------------------------------------------------
 
     def _aurora(self) -> dict[str, aws.rds.ClusterInstance]:
-        args, config, name = self._args, self._args.config, self._name
+        args, name = self._args, self._name
         parameters = aws.rds.ClusterParameterGroup(
             f"{name}-params",
-            family=f"aurora-postgresql{config.major_version}",
+            family=f"aurora-postgresql{args.resolved_major_version}",
             description=f"Aurora PostgreSQL {args.identifier}: {PARAMETERS_SUMMARY}",
             parameters=[aws.rds.ClusterParameterGroupParameterArgs(**p.settings) for p in PARAMETERS],
             opts=self._child(),
         )
         log_groups = self._log_groups({f"{name}-postgresql-log": f"/aws/rds/cluster/{args.identifier}/postgresql"})
 
-        engine_version = config.resolved_engine_version
+        engine_version = args.resolved_engine_version
         membership: dict[str, Any] = {}
         credentials: dict[str, Any] = {}
-        after: list[pulumi.Resource] = []
         final_snapshot = self._retention_settings()
         membership_options: dict[str, Any] = {}
         global_database = args.global_database
-        if isinstance(global_database, GlobalDatabasePrimary):
+        role = args.global_role
+        if global_database is not None and role is GlobalRole.PRIMARY:
             global_cluster = aws.rds.GlobalCluster(
                 f"{name}-global",
                 global_cluster_identifier=global_database.global_cluster_identifier,
@@ -525,17 +686,20 @@ class ManagedPostgres(pulumi.ComponentResource):
                 engine_version=engine_version,
                 database_name=DATABASE_NAME,
                 storage_encrypted=True,
-                deletion_protection=args.deletion_protection,
+                deletion_protection=args.resolved_deletion_protection,
                 opts=self._kept(),
             )
             self.global_cluster_identifier = global_cluster.global_cluster_identifier
             self._global_writer_endpoint = global_cluster.endpoint
             membership["global_cluster_identifier"] = global_cluster.id
             credentials = {"master_username": MASTER_USERNAME, "master_password": self.master_password}
-        elif isinstance(global_database, GlobalDatabaseSecondary):
+        elif global_database is not None:
             self._global_writer_endpoint = global_database.writer_endpoint
-            membership["global_cluster_identifier"] = global_database.global_cluster_identifier
-            after = list(global_database.after)
+            # AWS adds a secondary only once the primary has a writer: its instance ids carry the wait.
+            waits = global_database.primary_instance_ids or []
+            membership["global_cluster_identifier"] = pulumi.Output.all(
+                global_database.global_cluster_identifier, *waits
+            ).apply(lambda values: str(values[0]))
             # The primary keeps the data and takes the final snapshot; a secondary is a copy.
             final_snapshot = {**final_snapshot, "skip_final_snapshot": True, "final_snapshot_identifier": None}
         else:
@@ -543,7 +707,7 @@ class ManagedPostgres(pulumi.ComponentResource):
         if global_database is not None:
             membership_options["ignore_changes"] = GLOBAL_MEMBERSHIP_FIELDS
 
-        secondary = isinstance(global_database, GlobalDatabaseSecondary)
+        secondary = role is GlobalRole.SECONDARY
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=args.identifier,
@@ -554,17 +718,17 @@ class ManagedPostgres(pulumi.ComponentResource):
             db_subnet_group_name=self.subnet_group.name,
             db_cluster_parameter_group_name=parameters.name,
             port=PORT,
-            preferred_backup_window=config.backup_window,
-            preferred_maintenance_window=config.maintenance_window,
+            preferred_backup_window=args.resolved_backup_window,
+            preferred_maintenance_window=args.resolved_maintenance_window,
             enabled_cloudwatch_logs_exports=["postgresql"],
             **membership,
             **credentials,
             **final_snapshot,
-            opts=self._kept(depends_on=[*log_groups, *after], **membership_options),
+            opts=self._kept(depends_on=log_groups, **membership_options),
         )
         self._cluster = cluster
         instances: dict[str, aws.rds.ClusterInstance] = {}
-        for index in range(config.instance_count):
+        for index in range(args.instance_count):
             label = f"instance-{index + 1}"
             settings = self._instance_settings(index)
             instances[label] = aws.rds.ClusterInstance(
@@ -573,7 +737,7 @@ class ManagedPostgres(pulumi.ComponentResource):
                 cluster_identifier=cluster.id,
                 engine="aurora-postgresql",
                 db_subnet_group_name=self.subnet_group.name,
-                preferred_maintenance_window=config.maintenance_window,
+                preferred_maintenance_window=args.resolved_maintenance_window,
                 promotion_tier=0 if index == 0 else 1,  # the first instance is the writer's heir
                 **settings,
                 opts=self._child(depends_on=self.monitoring_role.ready),
@@ -605,8 +769,8 @@ class ManagedPostgres(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             port=PORT,
             what=f"RDS Proxy {args.identifier}",
-            allowed=args.allowed_security_groups,
-            allowed_cidrs=args.allowed_cidrs,
+            allowed=args.allowed_security_groups or {},
+            allowed_cidrs=args.allowed_cidrs or {},
             tag_name=f"{args.identifier}-proxy",
             parent=self,
         )
@@ -705,7 +869,7 @@ class ManagedPostgres(pulumi.ComponentResource):
             opts=self._child(depends_on=[pool, *self.instances.values()]),
         )
         self.proxy_endpoint = proxy.endpoint
-        if self._cluster is not None and self._args.config.readers > 0:
+        if self._cluster is not None and self._args.resolved_readers > 0:
             readers = aws.rds.ProxyEndpoint(
                 f"{name}-proxy-readers",
                 db_proxy_name=proxy.name,
@@ -721,15 +885,15 @@ class ManagedPostgres(pulumi.ComponentResource):
 
     def _alarms(self, topic_arn: pulumi.Input[str]) -> None:
         """Per instance: CPU, free storage and connections; replication lag against the RPO."""
-        args, config, name = self._args, self._args.config, self._name
-        memory_gib = config.instance_classes[config.instance_class]
+        args, name = self._args, self._name
+        memory_gib = args.instance_classes[args.instance_class]
         connections = int(default_max_connections(memory_gib) * CONNECTIONS_ALARM_FRACTION)
-        if config.engine == "aurora":
+        if args.resolved_engine is PostgresEngine.AURORA:
             storage_metric = "FreeLocalStorage"
             storage_bytes = memory_gib * AURORA_LOCAL_STORAGE_PER_GIB_OF_MEMORY * GIB
         else:
             storage_metric = "FreeStorageSpace"
-            storage_bytes = config.allocated_storage_gib * GIB
+            storage_bytes = args.resolved_allocated_storage_gib * GIB
         for label, instance in self.instances.items():
             dimensions = {"DBInstanceIdentifier": instance.identifier}
             what = f"{args.identifier} {label}"
@@ -759,7 +923,7 @@ class ManagedPostgres(pulumi.ComponentResource):
             threshold_alarm(
                 f"{name}-connections-{label}",
                 description=f"{what}: over {connections} connections, {CONNECTIONS_ALARM_FRACTION:.0%} of the "
-                f"default max_connections of {config.instance_class}",
+                f"default max_connections of {args.instance_class}",
                 namespace="AWS/RDS",
                 metric="DatabaseConnections",
                 dimensions=dimensions,
@@ -769,18 +933,20 @@ class ManagedPostgres(pulumi.ComponentResource):
                 parent=self,
             )
             if label.startswith("replica-"):
-                self._lag_alarm(f"{name}-lag-{label}", "ReplicaLag", dimensions, args.rpo_seconds, "seconds", topic_arn)
-        if isinstance(args.global_database, GlobalDatabaseSecondary) and self._cluster is not None:
+                self._lag_alarm(
+                    f"{name}-lag-{label}", "ReplicaLag", dimensions, args.resolved_rpo_seconds, "seconds", topic_arn
+                )
+        if args.global_role is GlobalRole.SECONDARY and self._cluster is not None:
             # Published in the secondary's region; its exact dimension set (with or without
             # SourceRegion) is not documented, so the alarm asks Metrics Insights for the
             # metric by cluster, whatever other dimensions it carries.
             lag_alarm(
                 f"{name}-global-lag",
                 description=f"{args.identifier}: AuroraGlobalDBReplicationLag above the RPO "
-                f"({args.rpo_seconds * 1000} ms), or not reported (secondary detached or region lost)",
+                f"({args.resolved_rpo_seconds * 1000} ms), or not reported (secondary detached or region lost)",
                 query=f'SELECT MAX(AuroraGlobalDBReplicationLag) FROM "AWS/RDS" '
                 f"WHERE DBClusterIdentifier = '{args.identifier}'",
-                threshold=args.rpo_seconds * 1000,
+                threshold=args.resolved_rpo_seconds * 1000,
                 topic_arn=topic_arn,
                 parent=self,
             )

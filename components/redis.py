@@ -26,12 +26,12 @@ alarmed at the stack's RPO; a regional queue's recovery point is its last daily 
 Pass the region's provider in `opts`; every child inherits it through `parent=self`.
 """
 
-from __future__ import annotations
-
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -39,18 +39,51 @@ import pulumi_aws as aws
 from eksplatform.components.alarms import MetricSeries, encrypted_alarm_topic, lag_alarm, threshold_alarm
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
-from eksplatform.components.instance_types import GLOBAL_DATASTORE_FAMILIES
+from eksplatform.components.data_rules import (
+    DataRuleError,
+    check_global_datastore_node_type,
+    check_log_retention,
+    check_queue_snapshots,
+    check_range,
+    check_redis,
+    check_windows,
+)
+from eksplatform.components.facts import REDIS_DEFAULT_ENGINE_VERSION
+from eksplatform.components.global_role import GlobalRole
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.security_groups import port_only_from_groups
-from eksplatform.components.vpc import Vpc
-from eksplatform.environments import profile
-from eksplatform.stack.config import RedisClusterConfig
+from eksplatform.environments import PROFILES
 
-Purpose = Literal["cache", "queue"]
+
+class RedisPurpose(StrEnum):
+    """What the cluster is for: the platform keeps caching and queues apart."""
+
+    CACHE = "cache"
+    """Evicts least recently used keys when full (`allkeys-lru`); snapshots optional."""
+    QUEUE = "queue"
+    """Never evicts (`noeviction`: a full queue refuses writes instead of losing jobs); snapshots kept,
+    a final snapshot on delete, an alarm on any eviction."""
+
+
+class RedisEngine(StrEnum):
+    """The ElastiCache engine."""
+
+    VALKEY = "valkey"
+    """Valkey (the open-source fork of Redis OSS 7.2)."""
+    REDIS = "redis"
+    """Redis OSS."""
+
 
 PORT = 6379
-EVICTION_POLICY: dict[Purpose, str] = {"cache": "allkeys-lru", "queue": "noeviction"}
+EVICTION_POLICY: dict[RedisPurpose, str] = {RedisPurpose.CACHE: "allkeys-lru", RedisPurpose.QUEUE: "noeviction"}
+# The production profile (eksplatform/environments.py) gives the defaults a production cluster needs.
+PRODUCTION = PROFILES["prod"]
+DEFAULT_SNAPSHOT_RETENTION_DAYS = 1
+DEFAULT_SNAPSHOT_WINDOW = "03:00-04:00"
+DEFAULT_MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
+DEFAULT_RPO_SECONDS = 900
 APP_USER = "app"
 # Every key and channel, every command but the @dangerous ones (FLUSHALL, FLUSHDB, KEYS, CONFIG,
 # DEBUG, MONITOR, SORT, ...); INFO is @dangerous too, but queue and cache clients read the server's
@@ -84,98 +117,216 @@ SECONDARY_CONFLICTS = (
 _GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
 
 
-class RedisArgsError(pulumi.RunError, ValueError):
-    """Bad RedisCluster arguments; the message names the argument.
+class RedisArgsError(ArgsError):
+    """Bad RedisCluster arguments; the message starts with the field (`args.node_type: ...`).
 
     A `RunError`, so `pulumi up` prints the message without a traceback.
     """
 
 
-@dataclass(frozen=True)
-class GlobalDatastorePrimary:
-    """This cluster writes; a Global Datastore named `<AWS prefix>-<suffix>` replicates it."""
+@dataclass(frozen=True, kw_only=True)
+class RedisGlobalDatastore:
+    """Membership of an ElastiCache Global Datastore: this cluster writes it (primary) or copies it (secondary)."""
 
-    suffix: str
+    role: GlobalRole
+    """primary: this cluster creates the Global Datastore and writes; secondary: a read-only member."""
+    suffix: str | None = None
+    """Primary only, required: the datastore's name suffix (AWS prefixes it): lowercase letters, digits
+    and hyphens."""
+    global_replication_group_id: pulumi.Input[str] | None = None
+    """Secondary only, required: the Global Datastore to join (the primary's `globalReplicationGroupId`)."""
+    auth_token: pulumi.Input[str] | None = None
+    """Secondary only, required: the primary's auth token (its `authToken` output, a secret); members
+    of one datastore share it."""
 
 
-@dataclass(frozen=True)
-class GlobalDatastoreSecondary:
-    """This cluster is a read-only member of the given Global Datastore."""
-
-    global_replication_group_id: pulumi.Input[str]
-    auth_token: pulumi.Input[str]
-    """The primary's auth token (a secret): members of one datastore share it."""
+_SUFFIX = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RedisClusterArgs:
-    purpose: Purpose
+    """One ElastiCache replication group for one purpose; validated when built."""
+
     replication_group_id: str
-    """1-40 lowercase letters, digits and single hyphens; also prefixes node ids and user ids."""
-    config: RedisClusterConfig
+    """2-40 lowercase letters, digits and single hyphens, starting with a letter; also prefixes node and
+    user ids."""
+    purpose: RedisPurpose
+    """cache or queue: the eviction policy, snapshots and alarms follow from it."""
+    node_type: str
+    """The node type, e.g. `cache.r7g.large` (components/instance_types.py ELASTICACHE_NODE_TYPES)."""
     vpc_id: pulumi.Input[str]
+    """The VPC of the cluster's security group."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """The database subnets."""
-    allowed_security_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Security groups allowed to connect, keyed by a stable name (e.g. `eks-nodes`)."""
-    allowed_cidrs: Mapping[str, str] = field(default_factory=dict)
-    """CIDRs allowed to connect (the peered regions' private subnets), keyed by a stable name."""
-    keep_data: bool = False
-    """Prod: `protect` the replication group and its key (and retain a queue on delete)."""
+    """The database subnets (a Vpc's `databaseSubnetIds`)."""
+    engine: RedisEngine | None = None
+    """valkey or redis. Default: valkey."""
+    engine_version: str | None = None
+    """An engine version ElastiCache offers (valkey 7.2, 8.0, 8.1; redis 7.0, 7.1). Default: valkey 8.0,
+    redis 7.1."""
+    cluster_mode: bool | None = None
+    """Sharded (cluster mode enabled). Default: false."""
+    shards: int | None = None
+    """Node groups, 1-500; more than one needs `cluster_mode`. Default: 1."""
+    replicas_per_shard: int | None = None
+    """Replicas per node group, 0-5; at least one gives Multi-AZ with automatic failover. Default: 1
+    (production)."""
+    snapshot_retention_days: int | None = None
+    """Days of daily snapshots, 0-35 (0: none; a queue keeps at least 1). Default: 1."""
+    snapshot_window: str | None = None
+    """Daily snapshot window, UTC (`hh:mm-hh:mm`). Default: 03:00-04:00."""
+    maintenance_window: str | None = None
+    """Weekly maintenance window, UTC (`ddd:hh:mm-ddd:hh:mm`). Default: sun:05:00-sun:06:00."""
+    log_retention_days: int | None = None
+    """Days CloudWatch keeps the slow and engine logs (a CloudWatch retention period). Default: 365
+    (production)."""
+    allowed_security_groups: Mapping[str, pulumi.Input[str]] | None = None
+    """Security groups allowed to connect on 6379, keyed by a stable name (e.g. `eks-nodes`). Default: none."""
+    allowed_cidrs: Mapping[str, str] | None = None
+    """CIDRs allowed to connect on 6379 (e.g. peered regions' private subnets), keyed by a stable name.
+    Default: none."""
+    keep_data: bool | None = None
+    """`protect` the replication group and its key, and retain a queue on delete. Default: true (production)."""
     alarm_topic_arn: pulumi.Input[str] | None = None
-    """Where alarms go; default: an encrypted topic of its own."""
-    global_datastore: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
-    rpo_seconds: int = 900
-    """A Global Datastore secondary alarms when its replication lag passes this (the stack's RPO)."""
+    """The SNS topic alarms go to. Default: an encrypted topic of its own."""
+    global_datastore: RedisGlobalDatastore | None = None
+    """Membership of a Global Datastore (a queue on a node family that supports it). Default: regional."""
+    rpo_seconds: int | None = None
+    """A Global Datastore secondary alarms when its replication lag passes this (the recovery point
+    objective). Default: 900."""
 
     def __post_init__(self) -> None:
-        if self.rpo_seconds < 1:
-            raise RedisArgsError(f"rpo_seconds {self.rpo_seconds}: must be at least 1")
-        if not _GROUP_ID.fullmatch(self.replication_group_id):
-            raise RedisArgsError(
-                f"replication_group_id {self.replication_group_id!r}: use 2-40 lowercase letters, digits and "
-                "single hyphens, starting with a letter"
-            )
-        if self.purpose not in EVICTION_POLICY:
-            raise RedisArgsError(f"purpose {self.purpose!r}: use 'cache' or 'queue'")
-        if self.global_datastore is not None:
-            if self.purpose != "queue":
-                raise RedisArgsError("global_datastore: only the queue is global; caches stay regional")
-            family = self.config.node_type.rsplit(".", 1)[0]
-            if family not in GLOBAL_DATASTORE_FAMILIES:
-                raise RedisArgsError(
-                    f"global_datastore: node type {self.config.node_type} cannot join one; "
-                    f"use one of {GLOBAL_DATASTORE_FAMILIES}"
-                )
+        try:
+            self._check()
+        except DataRuleError as violation:
+            raise RedisArgsError(f"args.{violation.field}: {violation.message}") from None
 
-    @classmethod
-    def from_config(
-        cls,
-        purpose: Purpose,
-        config: RedisClusterConfig,
-        *,
-        environment: str,
-        replication_group_id: str,
-        vpc: Vpc,
-        allowed_security_groups: Mapping[str, pulumi.Input[str]],
-        allowed_cidrs: Mapping[str, str] | None = None,
-        alarm_topic_arn: pulumi.Input[str] | None = None,
-        global_datastore: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
-        rpo_minutes: int = 15,
-    ) -> RedisClusterArgs:
-        return cls(
-            purpose=purpose,
-            replication_group_id=replication_group_id,
-            config=config,
-            vpc_id=vpc.vpc_id,
-            subnet_ids=vpc.database_subnet_ids,
-            allowed_security_groups=allowed_security_groups,
-            allowed_cidrs=dict(allowed_cidrs or {}),
-            keep_data=profile(environment).keep_data,
-            alarm_topic_arn=alarm_topic_arn,
-            global_datastore=global_datastore,
-            rpo_seconds=rpo_minutes * 60,
+    def _check(self) -> None:
+        if not _GROUP_ID.fullmatch(self.replication_group_id):
+            raise DataRuleError(
+                "replication_group_id",
+                f"{self.replication_group_id!r}: use 2-40 lowercase letters, digits and single hyphens, "
+                "starting with a letter",
+            )
+        try:
+            purpose = RedisPurpose(self.purpose)
+        except ValueError:
+            raise DataRuleError("purpose", f"{self.purpose!r}: use 'cache' or 'queue'") from None
+        try:
+            RedisEngine(self.resolved_engine)
+        except ValueError:
+            raise DataRuleError("engine", f"{self.engine!r} is not one of valkey, redis") from None
+        check_redis(
+            engine=self.resolved_engine,
+            engine_version=self.engine_version,
+            node_type=self.node_type,
+            cluster_mode=self.resolved_cluster_mode,
+            shards=self.resolved_shards,
+            replicas_per_shard=self.resolved_replicas_per_shard,
         )
+        check_range("snapshot_retention_days", self.snapshot_retention_days)
+        if purpose is RedisPurpose.QUEUE:
+            check_queue_snapshots(self.resolved_snapshot_retention_days)
+        check_windows(("snapshot_window", self.snapshot_window), ("maintenance_window", self.maintenance_window))
+        check_log_retention("log_retention_days", self.resolved_log_retention_days)
+        for key, cidr in (self.allowed_cidrs or {}).items():
+            try:
+                ipaddress.IPv4Network(cidr)
+            except ValueError as error:
+                raise DataRuleError(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
+        if self.rpo_seconds is not None and self.rpo_seconds < 1:
+            raise DataRuleError("rpo_seconds", f"{self.rpo_seconds}: must be at least 1")
+        if self.global_datastore is not None:
+            self._check_global(purpose)
+
+    def _check_global(self, purpose: RedisPurpose) -> None:
+        member = self.global_datastore
+        assert member is not None
+        if purpose is not RedisPurpose.QUEUE:
+            raise DataRuleError("global_datastore", "only the queue is global; caches stay regional")
+        try:
+            check_global_datastore_node_type(self.node_type)
+        except DataRuleError as violation:
+            raise DataRuleError(
+                "global_datastore", f"node type {self.node_type} cannot join one: {violation.message}"
+            ) from None
+        try:
+            role = GlobalRole(member.role)
+        except ValueError:
+            raise DataRuleError("global_datastore.role", f"{member.role!r} is not one of primary, secondary") from None
+        if role is GlobalRole.PRIMARY:
+            if member.suffix is None or not _SUFFIX.fullmatch(member.suffix):
+                raise DataRuleError(
+                    "global_datastore.suffix",
+                    f"{member.suffix!r}: a primary names its datastore with lowercase letters, digits and "
+                    "single hyphens",
+                )
+            for name in ("global_replication_group_id", "auth_token"):
+                if getattr(member, name) is not None:
+                    raise DataRuleError(f"global_datastore.{name}", "only a secondary takes it")
+        else:
+            if member.suffix is not None:
+                raise DataRuleError("global_datastore.suffix", "only a primary takes it")
+            for name in ("global_replication_group_id", "auth_token"):
+                if getattr(member, name) is None:
+                    raise DataRuleError(f"global_datastore.{name}", "a secondary needs it (the primary's output)")
+
+    # -- resolved values (None means the default) ---------------------------------------------
+
+    @property
+    def resolved_purpose(self) -> RedisPurpose:
+        return RedisPurpose(self.purpose)
+
+    @property
+    def resolved_engine(self) -> str:
+        return RedisEngine(self.engine).value if self.engine is not None else RedisEngine.VALKEY.value
+
+    @property
+    def resolved_engine_version(self) -> str:
+        return self.engine_version or REDIS_DEFAULT_ENGINE_VERSION[self.resolved_engine]
+
+    @property
+    def resolved_cluster_mode(self) -> bool:
+        return bool(self.cluster_mode)
+
+    @property
+    def resolved_shards(self) -> int:
+        return self.shards if self.shards is not None else 1
+
+    @property
+    def resolved_replicas_per_shard(self) -> int:
+        if self.replicas_per_shard is None:
+            return int(PRODUCTION.redis_multi_az)
+        return self.replicas_per_shard
+
+    @property
+    def resolved_snapshot_retention_days(self) -> int:
+        if self.snapshot_retention_days is None:
+            return DEFAULT_SNAPSHOT_RETENTION_DAYS
+        return self.snapshot_retention_days
+
+    @property
+    def resolved_snapshot_window(self) -> str:
+        return self.snapshot_window or DEFAULT_SNAPSHOT_WINDOW
+
+    @property
+    def resolved_maintenance_window(self) -> str:
+        return self.maintenance_window or DEFAULT_MAINTENANCE_WINDOW
+
+    @property
+    def resolved_log_retention_days(self) -> int:
+        return self.log_retention_days if self.log_retention_days is not None else PRODUCTION.min_log_retention_days
+
+    @property
+    def resolved_keep_data(self) -> bool:
+        return self.keep_data if self.keep_data is not None else PRODUCTION.keep_data
+
+    @property
+    def resolved_rpo_seconds(self) -> int:
+        return self.rpo_seconds if self.rpo_seconds is not None else DEFAULT_RPO_SECONDS
+
+    @property
+    def global_role(self) -> GlobalRole | None:
+        return GlobalRole(self.global_datastore.role) if self.global_datastore is not None else None
 
 
 class RedisCluster(pulumi.ComponentResource):
@@ -199,13 +350,14 @@ class RedisCluster(pulumi.ComponentResource):
     """The auth token for Global Datastore members (secret; None with RBAC)."""
 
     def __init__(self, name: str, args: RedisClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(RedisClusterArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:RedisCluster", name, None, opts)
         self._name = name
         self._args = args
-        config = args.config
+        purpose = args.resolved_purpose.value
         group_id = args.replication_group_id
         context = AwsContext.of(self)
-        secondary = args.global_datastore if isinstance(args.global_datastore, GlobalDatastoreSecondary) else None
+        secondary = args.global_datastore if args.global_role is GlobalRole.SECONDARY else None
 
         self.key = customer_managed_key(
             f"{name}-key",
@@ -213,15 +365,15 @@ class RedisCluster(pulumi.ComponentResource):
             context=context,
             parent=self,
             alias=f"{group_id}/elasticache",
-            protect=args.keep_data,
+            protect=args.resolved_keep_data,
         )
         self.security_group = port_only_from_groups(
             name,
             vpc_id=args.vpc_id,
             port=PORT,
             what=f"ElastiCache {group_id}",
-            allowed=args.allowed_security_groups,
-            allowed_cidrs=args.allowed_cidrs,
+            allowed=args.allowed_security_groups or {},
+            allowed_cidrs=args.allowed_cidrs or {},
             tag_name=f"{group_id}-redis",
             parent=self,
         )
@@ -235,7 +387,7 @@ class RedisCluster(pulumi.ComponentResource):
         log_groups = encrypted_log_groups(
             f"{name}-logs-key",
             {f"{name}-{kind}": f"/platform/elasticache/{group_id}/{kind}" for kind in ("slow-log", "engine-log")},
-            retention_days=config.log_retention_days,
+            retention_days=args.resolved_log_retention_days,
             description=f"the logs of ElastiCache {group_id}",
             context=context,
             parent=self,
@@ -255,11 +407,11 @@ class RedisCluster(pulumi.ComponentResource):
         )
         user_group = None if uses_auth_token else self._user_group(credentials.password)
 
-        failover = config.replicas_per_shard >= 1 or config.cluster_mode
+        failover = args.resolved_replicas_per_shard >= 1 or args.resolved_cluster_mode
         replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-rg",
             replication_group_id=group_id,
-            description=f"{args.purpose} for the platform ({config.engine})",
+            description=f"{purpose} for the platform ({args.resolved_engine})",
             port=PORT,
             subnet_group_name=subnet_group.name,
             security_group_ids=[self.security_group.id],
@@ -268,13 +420,13 @@ class RedisCluster(pulumi.ComponentResource):
             user_group_ids=[user_group.id] if user_group else None,
             auth_token=credentials.password if uses_auth_token else None,
             automatic_failover_enabled=failover,
-            multi_az_enabled=config.replicas_per_shard >= 1,
-            snapshot_retention_limit=config.snapshot_retention_days,
-            snapshot_window=config.snapshot_window,
-            maintenance_window=config.maintenance_window,
+            multi_az_enabled=args.resolved_replicas_per_shard >= 1,
+            snapshot_retention_limit=args.resolved_snapshot_retention_days,
+            snapshot_window=args.resolved_snapshot_window,
+            maintenance_window=args.resolved_maintenance_window,
             auto_minor_version_upgrade=True,
             apply_immediately=False,  # changes wait for the maintenance window
-            final_snapshot_identifier=f"{group_id}-final" if args.purpose == "queue" else None,
+            final_snapshot_identifier=f"{group_id}-final" if purpose == "queue" else None,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=log_groups[f"{name}-{kind}"].name,
@@ -284,13 +436,13 @@ class RedisCluster(pulumi.ComponentResource):
                 )
                 for kind in ("slow-log", "engine-log")
             ],
-            tags={"Name": group_id, "purpose": args.purpose},
+            tags={"Name": group_id, "purpose": purpose},
             **(self._secondary_shape(secondary) if secondary else self._primary_shape()),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                protect=args.keep_data,
+                protect=args.resolved_keep_data,
                 # A queue's data outlives the stack; a cache can be rebuilt.
-                retain_on_delete=args.keep_data and args.purpose == "queue",
+                retain_on_delete=args.resolved_keep_data and purpose == "queue",
                 # kms_key_id is ForceNew; what AWS reports for a datastore member's key is not
                 # documented, and a replaced member would lose its region's copy.
                 ignore_changes=["kmsKeyId"] if secondary else None,
@@ -298,7 +450,7 @@ class RedisCluster(pulumi.ComponentResource):
         )
 
         self.global_replication_group_id = None
-        if isinstance(args.global_datastore, GlobalDatastorePrimary):
+        if args.global_datastore is not None and args.global_role is GlobalRole.PRIMARY:
             global_group = aws.elasticache.GlobalReplicationGroup(
                 f"{name}-global",
                 global_replication_group_id_suffix=args.global_datastore.suffix,
@@ -306,7 +458,7 @@ class RedisCluster(pulumi.ComponentResource):
                 primary_replication_group_id=replication_group.id,
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    protect=args.keep_data,
+                    protect=args.resolved_keep_data,
                     # ForceNew, and read back as whichever member is primary now: after a
                     # failover it would replace the datastore (terraform-provider-aws
                     # elasticache/global_replication_group.go).
@@ -325,12 +477,12 @@ class RedisCluster(pulumi.ComponentResource):
 
         self.endpoint = (
             replication_group.configuration_endpoint_address
-            if config.cluster_mode
+            if args.resolved_cluster_mode
             else replication_group.primary_endpoint_address
         )
         self.reader_endpoint = (
             replication_group.configuration_endpoint_address
-            if config.cluster_mode
+            if args.resolved_cluster_mode
             else replication_group.reader_endpoint_address
         )
         self.port = replication_group.port
@@ -349,11 +501,15 @@ class RedisCluster(pulumi.ComponentResource):
             }
         )
 
-    def membership(self) -> GlobalDatastoreSecondary:
+    def membership(self) -> RedisGlobalDatastore:
         """What another region's queue needs to join this primary's Global Datastore."""
         if self.global_replication_group_id is None or self.auth_token is None:
             raise RedisArgsError(f"{self._name} is not a Global Datastore primary; it has no membership to give")
-        return GlobalDatastoreSecondary(self.global_replication_group_id, self.auth_token)
+        return RedisGlobalDatastore(
+            role=GlobalRole.SECONDARY,
+            global_replication_group_id=self.global_replication_group_id,
+            auth_token=self.auth_token,
+        )
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -363,7 +519,7 @@ class RedisCluster(pulumi.ComponentResource):
     def _user_group(self, password: pulumi.Output[str]) -> aws.elasticache.UserGroup:
         """RBAC: the mandatory `default` user switched off, and the application's user."""
         group_id = self._args.replication_group_id
-        engine = self._args.config.engine
+        engine = self._args.resolved_engine
         # A VALKEY user group admits only users with a password or IAM authentication (ElastiCache
         # user guide, "Role-Based Access Control (RBAC)"), so the switched-off default user gets a
         # password that is generated, never stored and never used.
@@ -402,19 +558,18 @@ class RedisCluster(pulumi.ComponentResource):
         )
 
     def _parameter_group(self) -> aws.elasticache.ParameterGroup:
-        config = self._args.config
-        version = config.resolved_engine_version
+        args = self._args
+        version = args.resolved_engine_version
+        purpose = args.resolved_purpose
         return aws.elasticache.ParameterGroup(
             f"{self._name}-params",
-            family=f"{config.engine}{version.split('.')[0]}",
-            description=f"{self._args.purpose}: {EVICTION_POLICY[self._args.purpose]}, "
-            f"cluster mode {'on' if config.cluster_mode else 'off'}",
+            family=f"{args.resolved_engine}{version.split('.')[0]}",
+            description=f"{purpose.value}: {EVICTION_POLICY[purpose]}, "
+            f"cluster mode {'on' if args.resolved_cluster_mode else 'off'}",
             parameters=[
+                aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value=EVICTION_POLICY[purpose]),
                 aws.elasticache.ParameterGroupParameterArgs(
-                    name="maxmemory-policy", value=EVICTION_POLICY[self._args.purpose]
-                ),
-                aws.elasticache.ParameterGroupParameterArgs(
-                    name="cluster-enabled", value="yes" if config.cluster_mode else "no"
+                    name="cluster-enabled", value="yes" if args.resolved_cluster_mode else "no"
                 ),
             ],
             opts=self._child(),
@@ -422,46 +577,46 @@ class RedisCluster(pulumi.ComponentResource):
 
     def _primary_shape(self) -> dict[str, Any]:
         """Engine, size and layout: set on a regional cluster or a Global Datastore's primary."""
-        config = self._args.config
+        args = self._args
         shape: dict[str, Any] = {
-            "engine": config.engine,
-            "engine_version": config.resolved_engine_version,
-            "node_type": config.node_type,
+            "engine": args.resolved_engine,
+            "engine_version": args.resolved_engine_version,
+            "node_type": args.node_type,
             "parameter_group_name": self._parameter_group().name,
-            "cluster_mode": "enabled" if config.cluster_mode else "disabled",
+            "cluster_mode": "enabled" if args.resolved_cluster_mode else "disabled",
             "at_rest_encryption_enabled": True,
             "transit_encryption_enabled": True,
             "transit_encryption_mode": "required",
         }
-        if config.cluster_mode:
-            shape.update(num_node_groups=config.shards, replicas_per_node_group=config.replicas_per_shard)
+        if args.resolved_cluster_mode:
+            shape.update(num_node_groups=args.resolved_shards, replicas_per_node_group=args.resolved_replicas_per_shard)
         else:
-            shape["num_cache_clusters"] = 1 + config.replicas_per_shard
+            shape["num_cache_clusters"] = 1 + args.resolved_replicas_per_shard
         return shape
 
-    def _secondary_shape(self, secondary: GlobalDatastoreSecondary) -> dict[str, Any]:
+    def _secondary_shape(self, secondary: RedisGlobalDatastore) -> dict[str, Any]:
         """A member inherits engine, node type, parameters, shards and encryption from its Global Datastore.
 
         The provider refuses each of those beside `global_replication_group_id`
         (SECONDARY_CONFLICTS); only replica counts and this region's own settings remain.
         """
-        config = self._args.config
+        args = self._args
         shape: dict[str, Any] = {"global_replication_group_id": secondary.global_replication_group_id}
-        if config.cluster_mode:
-            shape["replicas_per_node_group"] = config.replicas_per_shard
+        if args.resolved_cluster_mode:
+            shape["replicas_per_node_group"] = args.resolved_replicas_per_shard
         else:
-            shape["num_cache_clusters"] = 1 + config.replicas_per_shard
+            shape["num_cache_clusters"] = 1 + args.resolved_replicas_per_shard
         return shape
 
     def node_ids(self) -> list[str]:
         """Cache node ids ElastiCache derives from the group id: `<id>-0001-001` or `<id>-001`."""
-        config = self._args.config
-        group_id = self._args.replication_group_id
-        nodes_per_shard = 1 + config.replicas_per_shard
-        if config.cluster_mode:
+        args = self._args
+        group_id = args.replication_group_id
+        nodes_per_shard = 1 + args.resolved_replicas_per_shard
+        if args.resolved_cluster_mode:
             return [
                 f"{group_id}-{shard:04d}-{node:03d}"
-                for shard in range(1, config.shards + 1)
+                for shard in range(1, args.resolved_shards + 1)
                 for node in range(1, nodes_per_shard + 1)
             ]
         return [f"{group_id}-{node:03d}" for node in range(1, nodes_per_shard + 1)]
@@ -487,7 +642,7 @@ class RedisCluster(pulumi.ComponentResource):
                     topic_arn=topic_arn,
                     parent=self,
                 )
-            if self._args.purpose == "queue":
+            if self._args.resolved_purpose is RedisPurpose.QUEUE:
                 threshold_alarm(
                     f"{self._name}-evictions-{suffix}",
                     description=f"{node_id}: a queue evicted keys (jobs lost); it must never evict",
@@ -500,7 +655,7 @@ class RedisCluster(pulumi.ComponentResource):
                     topic_arn=topic_arn,
                     parent=self,
                 )
-        if isinstance(self._args.global_datastore, GlobalDatastoreSecondary):
+        if self._args.global_role is GlobalRole.SECONDARY:
             self._replication_lag_alarm(replication_group, topic_arn)
 
     def _replication_lag_alarm(
@@ -514,12 +669,12 @@ class RedisCluster(pulumi.ComponentResource):
         first shard's nodes.
         """
         group_id = self._args.replication_group_id
-        nodes_per_shard = 1 + self._args.config.replicas_per_shard
+        nodes_per_shard = 1 + self._args.resolved_replicas_per_shard
         first_shard = self.node_ids()[:nodes_per_shard]
         lag_alarm(
             f"{self._name}-global-lag",
             description=f"{group_id}: Global Datastore replication lag above the RPO "
-            f"({self._args.rpo_seconds} seconds), or no lag reported (replication stopped or region lost)",
+            f"({self._args.resolved_rpo_seconds} seconds), or no lag reported (replication stopped or region lost)",
             series=MetricSeries(
                 "AWS/ElastiCache",
                 "GlobalDatastoreReplicationLag",
@@ -528,7 +683,7 @@ class RedisCluster(pulumi.ComponentResource):
                     for node_id in first_shard
                 ],
             ),
-            threshold=self._args.rpo_seconds,
+            threshold=self._args.resolved_rpo_seconds,
             topic_arn=topic_arn,
             parent=self,
         )

@@ -13,7 +13,6 @@ global database, each region has a writer alarm that Route 53 reads (components/
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -31,30 +30,19 @@ from eksplatform.components.language_services import LanguageServicePool, Langua
 from eksplatform.components.naming import StackNames
 from eksplatform.components.observability import Observability, ObservabilityArgs
 from eksplatform.components.offline import OfflineRegion
-from eksplatform.components.postgres import (
-    GlobalDatabasePrimary,
-    GlobalDatabaseSecondary,
-    ManagedPostgres,
-    ManagedPostgresArgs,
-)
+from eksplatform.components.postgres import ManagedPostgres, PostgresGlobalDatabase
 from eksplatform.components.providers import regional_aws_provider
-from eksplatform.components.redis import (
-    GlobalDatastorePrimary,
-    GlobalDatastoreSecondary,
-    Purpose,
-    RedisCluster,
-    RedisClusterArgs,
-)
+from eksplatform.components.redis import RedisCluster, RedisGlobalDatastore
 from eksplatform.components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository, repository_arn
-from eksplatform.components.subnet_plan import plan_subnets
-from eksplatform.components.vpc import Vpc, VpcArgs
+from eksplatform.components.vpc import Vpc
 from eksplatform.components.writer_health import WriterAlarm, writer_alarm
 from eksplatform.environments import profile
 from eksplatform.stack.cluster_args import cluster_args
 from eksplatform.stack.config import ObservabilityConfig, RegionConfig, StackConfig
+from eksplatform.stack.data_args import postgres_args, redis_args, vpc_args
 from eksplatform.stack.observability_args import alert_topics_args, observability_settings
 
-PURPOSES: tuple[Purpose, ...] = ("cache", "queue")
+PURPOSES: tuple[str, ...] = ("cache", "queue")
 # The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.
 DELEGATION_TTL_SECONDS = 172800
 
@@ -85,8 +73,8 @@ class RegionArgs:
     random_provider: pulumi.ProviderResource
     """For generated passwords; one per program."""
     dns: RegionDns
-    global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None
-    global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None
+    global_database: PostgresGlobalDatabase | None = None
+    global_queue: RedisGlobalDatastore | None = None
     shared_repositories: Sequence[str] = ()
     registries_only: bool = False
     """Build only the provider and the image registry (config `registriesOnly`)."""
@@ -111,8 +99,8 @@ class RegionArgs:
         *,
         names: StackNames,
         dns: RegionDns,
-        global_database: GlobalDatabasePrimary | GlobalDatabaseSecondary | None = None,
-        global_queue: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
+        global_database: PostgresGlobalDatabase | None = None,
+        global_queue: RedisGlobalDatastore | None = None,
         deployer: DeployerSide | None = None,
     ) -> RegionArgs:
         return cls(
@@ -157,7 +145,7 @@ class Region(pulumi.ComponentResource):
     network: Vpc
     cluster: Cluster
     database: ManagedPostgres
-    redis: dict[Purpose, RedisCluster]
+    redis: dict[str, RedisCluster]
     language_services: LanguageServicePool
     ingress: PublicIngress
     kubernetes_version: str
@@ -249,8 +237,11 @@ class Region(pulumi.ComponentResource):
             self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
         self.network = Vpc(
             f"{name}-network",
-            VpcArgs.from_config(
-                config, cluster_name=cluster_name, flow_log_group=names.flow_log_group(f"{name}-network")
+            vpc_args(
+                config.vpc,
+                region=config.name,
+                cluster_name=cluster_name,
+                flow_log_group=names.flow_log_group(f"{name}-network"),
             ),
             opts=in_region,
         )
@@ -302,11 +293,13 @@ class Region(pulumi.ComponentResource):
                 opts=in_region,
             )
             critical_topic_arn = self.alert_topics.critical_topic_arn
-        database_args = ManagedPostgresArgs.from_config(
+        database_args = postgres_args(
             config.postgres,
             environment=args.environment,
             identifier=names.database(config.name),
-            vpc=self.network,
+            vpc_id=self.network.vpc_id,
+            subnet_ids=self.network.database_subnet_ids,
+            availability_zones=self.network.availability_zones,
             allowed_security_groups=from_nodes,
             allowed_cidrs=args.peer_private_cidrs,
             rpo_minutes=args.rpo_minutes,
@@ -323,13 +316,14 @@ class Region(pulumi.ComponentResource):
                 alarm_prefix=names.alarm(f"{name}-database-writer"),
                 opts=in_region,
             )
-        redis_args = {
-            purpose: RedisClusterArgs.from_config(
+        redis_by_purpose = {
+            purpose: redis_args(
                 purpose,
                 getattr(config.redis, purpose),
                 environment=args.environment,
                 replication_group_id=names.cache(config.name, purpose),
-                vpc=self.network,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.database_subnet_ids,
                 allowed_security_groups=from_nodes,
                 allowed_cidrs=args.peer_private_cidrs,
                 global_datastore=args.global_queue if purpose == "queue" else None,
@@ -339,7 +333,7 @@ class Region(pulumi.ComponentResource):
             for purpose in PURPOSES
         }
         self.redis = {
-            purpose: RedisCluster(f"{name}-redis-{purpose}", redis_args[purpose], opts=in_region)
+            purpose: RedisCluster(f"{name}-redis-{purpose}", redis_by_purpose[purpose], opts=in_region)
             for purpose in PURPOSES
         }
         on_cluster = pulumi.ResourceOptions(parent=self)
@@ -401,7 +395,7 @@ class Region(pulumi.ComponentResource):
                     database_identifier=database_args.identifier,
                     # The log group RDS exports the PostgreSQL log to (components/postgres.py).
                     database_log_group=f"/aws/rds/{kind}/{database_args.identifier}/postgresql",
-                    cache_groups=[redis_args[purpose].replication_group_id for purpose in PURPOSES],
+                    cache_groups=[redis_by_purpose[purpose].replication_group_id for purpose in PURPOSES],
                     sandbox_namespace=config.language_services.namespace,
                     service_namespaces=[
                         config.language_services.namespace,
@@ -461,8 +455,7 @@ class Region(pulumi.ComponentResource):
 
 def private_subnet_cidrs(region: RegionConfig) -> list[str]:
     """A region's private subnet CIDRs in AZ order, planned from config as its Vpc plans them."""
-    args = VpcArgs.from_config(region)
-    plan = plan_subnets(ipaddress.IPv4Network(args.cidr), args.az_count, args.subnet_layouts, slots=args.subnet_slots)
+    plan = vpc_args(region.vpc, region=region.name).plan()
     return [str(planned.cidr) for planned in plan if planned.tier == "private"]
 
 

@@ -12,11 +12,10 @@ the VPC CIDR only. Pass the region's provider in `opts`; every child inherits it
 `parent=self`.
 """
 
-from __future__ import annotations
-
 import ipaddress
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal
 
 import pulumi
@@ -24,57 +23,182 @@ import pulumi_aws as aws
 
 from eksplatform.components import iam
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.facts import REGION_AZ_COUNTS
+from eksplatform.components.facts import LOG_RETENTION_DAYS
 from eksplatform.components.iam import Condition, trust_policy
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.log_groups import encrypted_log_group
 from eksplatform.components.offline import current
 from eksplatform.components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
-from eksplatform.components.zones import ZoneError, choose_zones
-from eksplatform.stack.config import RegionConfig, subnet_layouts
-
-NatStrategy = Literal["none", "single", "one-per-az"]
+from eksplatform.components.zones import ZoneError, check_pinned_zones, choose_zones
+from eksplatform.environments import PROFILES
 
 # The most AZs any region offers: tiers reserve this many slots, so adding an AZ moves nothing.
 MAX_AZS = 6
+DEFAULT_AZ_COUNT = 3
+# Production keeps flow logs as long as every other log (eksplatform/environments.py).
+DEFAULT_FLOW_LOG_RETENTION_DAYS = PROFILES["prod"].min_log_retention_days
 
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager")
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 
 
-@dataclass(frozen=True)
+class VpcArgsError(ArgsError):
+    """Bad Vpc arguments; the message starts with the field (`args.cidr: ...`).
+
+    A `RunError`, so `pulumi up` prints the message without a traceback.
+    """
+
+
+class NatStrategy(StrEnum):
+    """How the private subnets reach the internet."""
+
+    NONE = "none"
+    """No NAT gateway: the private subnets have no route out (S3 and DynamoDB still work)."""
+    SINGLE = "single"
+    """One NAT gateway in the first AZ (cheaper; the private subnets lose the internet with that AZ)."""
+    ONE_PER_AZ = "one-per-az"
+    """A NAT gateway per AZ, each AZ's private subnets routed through their own (production)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VpcSubnetTier:
+    """How one tier is laid out: a prefix length to allocate with, or explicit CIDRs in AZ order."""
+
+    prefix_length: int | None = None
+    """Prefix length of each subnet of the tier (16-28). Default: the VPC's plus 3 (private) or 8 (public, database)."""
+    cidrs: list[str] | None = None
+    """Explicit subnet CIDRs, one per AZ in AZ order, inside the VPC CIDR. Default: allocated by prefix length."""
+
+    def layout(self) -> TierLayout:
+        cidrs = tuple(ipaddress.IPv4Network(cidr) for cidr in self.cidrs) if self.cidrs is not None else None
+        return TierLayout(prefix_length=self.prefix_length, cidrs=cidrs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VpcSubnets:
+    """Per-tier subnet layout (components/subnet_plan.py says how CIDRs are allocated)."""
+
+    public: VpcSubnetTier | None = None
+    """Public subnets (load balancers, NAT gateways). Default: /24 in a /16 VPC."""
+    private: VpcSubnetTier | None = None
+    """Private subnets (nodes and pods). Default: /19 in a /16 VPC."""
+    database: VpcSubnetTier | None = None
+    """Isolated database subnets. Default: /24 in a /16 VPC."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class VpcArgs:
-    """Plain values that decide the network's shape; validated when the Vpc is built."""
+    """The network's shape; validated when built, each error naming its field."""
 
     cidr: str
-    az_count: int = 3
-    availability_zone_ids: Sequence[str] | None = None
-    """Pinned zone IDs (`use1-az1`), in AZ order; default: the first `az_count` IDs EKS accepts."""
-    nat_strategy: NatStrategy = "one-per-az"
-    subnet_layouts: Mapping[Tier, TierLayout] = field(default_factory=dict)
-    subnet_slots: int = MAX_AZS
-    flow_log_retention_days: int = 30
-    interface_endpoints: bool = False
-    cluster_name: str | None = None  # adds the kubernetes.io/cluster/<name> tag to subnets
+    """The VPC's IPv4 CIDR, a network address (`10.10.0.0/16`), /16 to /28."""
+    az_count: int | None = None
+    """Availability zones to spread the subnets over (1-6). Default: 3."""
+    availability_zone_ids: list[str] | None = None
+    """Pinned zone IDs (`use1-az1`), in AZ order, `az_count` of them; zone IDs name the same physical
+    zone in every account. Default: the first `az_count` zone IDs EKS accepts."""
+    nat_strategy: NatStrategy | None = None
+    """NAT gateways for the private subnets. Default: one-per-az (an AZ outage cuts no other AZ off)."""
+    subnets: VpcSubnets | None = None
+    """Per-tier subnet layout. Default: allocated from the VPC CIDR."""
+    subnet_slots: int | None = None
+    """AZ slots each tier reserves (at least `az_count`, at most 6), so adding an AZ later moves no
+    subnet; the platform passes the region's AZ count. Default: 6."""
+    flow_log_retention_days: int | None = None
+    """Days CloudWatch keeps the flow logs (a CloudWatch retention period). Default: 365 (production)."""
+    interface_endpoints: bool | None = None
+    """ECR, STS, Logs and Secrets Manager interface endpoints in the private subnets (HTTPS from the VPC
+    only). Default: false (each endpoint is billed per AZ-hour)."""
+    cluster_name: str | None = None
+    """An EKS cluster using this VPC: its `kubernetes.io/cluster/<name>` tag goes on the public and
+    private subnets. Default: no such tag."""
     flow_log_group: str | None = None
-    """The flow logs' CloudWatch group (unique per account and region; components/naming.py);
-    default: `/platform/vpc/<component name>/flow-logs`."""
+    """The flow logs' CloudWatch group (unique per account and region). Default:
+    `/platform/vpc/<component name>/flow-logs`."""
 
-    @classmethod
-    def from_config(
-        cls, region: RegionConfig, cluster_name: str | None = None, flow_log_group: str | None = None
-    ) -> VpcArgs:
-        vpc = region.vpc
-        return cls(
-            cidr=str(vpc.cidr),
-            az_count=vpc.az_count,
-            availability_zone_ids=vpc.availability_zone_ids,
-            nat_strategy=vpc.nat_strategy,
-            subnet_layouts=subnet_layouts(vpc.subnets),
-            subnet_slots=REGION_AZ_COUNTS[region.name],  # every AZ the region has gets a slot
-            flow_log_retention_days=vpc.flow_log_retention_days,
-            interface_endpoints=vpc.interface_endpoints,
-            cluster_name=cluster_name,
-            flow_log_group=flow_log_group,
+    def __post_init__(self) -> None:
+        try:
+            network = ipaddress.IPv4Network(self.cidr)
+        except ValueError as error:
+            raise VpcArgsError(f"args.cidr: {self.cidr!r} is not an IPv4 network address ({error})") from None
+        if not 16 <= network.prefixlen <= 28:
+            raise VpcArgsError(f"args.cidr: {self.cidr} has prefix /{network.prefixlen}; AWS allows /16 to /28")
+        if not 1 <= self.resolved_az_count <= MAX_AZS:
+            raise VpcArgsError(f"args.az_count: {self.az_count} must be 1 to {MAX_AZS}")
+        if self.subnet_slots is not None and not self.resolved_az_count <= self.subnet_slots <= MAX_AZS:
+            raise VpcArgsError(
+                f"args.subnet_slots: {self.subnet_slots} must be az_count ({self.az_count}) to {MAX_AZS}"
+            )
+        if self.availability_zone_ids is not None:
+            try:
+                check_pinned_zones(self.availability_zone_ids, self.resolved_az_count)
+            except ZoneError as error:
+                raise VpcArgsError(f"args.availability_zone_ids: {error}") from None
+        if self.resolved_flow_log_retention_days not in LOG_RETENTION_DAYS:
+            raise VpcArgsError(
+                f"args.flow_log_retention_days: {self.flow_log_retention_days} is not a CloudWatch retention "
+                f"period; use one of {LOG_RETENTION_DAYS}"
+            )
+        try:
+            NatStrategy(self.resolved_nat_strategy)
+        except ValueError:
+            allowed = ", ".join(strategy.value for strategy in NatStrategy)
+            raise VpcArgsError(f"args.nat_strategy: {self.nat_strategy!r} is not one of {allowed}") from None
+        for tier in TIERS:
+            layout = getattr(self.subnets, tier) if self.subnets is not None else None
+            if layout is None:
+                continue
+            if layout.cidrs is not None and layout.prefix_length is not None:
+                raise VpcArgsError(f"args.subnets.{tier}: give prefix_length or cidrs, not both")
+            for index, cidr in enumerate(layout.cidrs or []):
+                try:
+                    ipaddress.IPv4Network(cidr)
+                except ValueError as error:
+                    raise VpcArgsError(
+                        f"args.subnets.{tier}.cidrs[{index}]: {cidr!r} is not a network ({error})"
+                    ) from None
+        try:
+            self.plan()
+        except SubnetPlanError as error:  # it names the tier and the AZ
+            raise VpcArgsError(f"args.subnets: {error}") from None
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.cidr)
+
+    @property
+    def resolved_az_count(self) -> int:
+        return self.az_count if self.az_count is not None else DEFAULT_AZ_COUNT
+
+    @property
+    def resolved_nat_strategy(self) -> NatStrategy:
+        return NatStrategy(self.nat_strategy) if self.nat_strategy is not None else NatStrategy.ONE_PER_AZ
+
+    @property
+    def resolved_subnet_slots(self) -> int:
+        return self.subnet_slots if self.subnet_slots is not None else MAX_AZS
+
+    @property
+    def resolved_flow_log_retention_days(self) -> int:
+        if self.flow_log_retention_days is None:
+            return DEFAULT_FLOW_LOG_RETENTION_DAYS
+        return self.flow_log_retention_days
+
+    def subnet_layouts(self) -> dict[Tier, TierLayout]:
+        """The per-tier layouts `plan_subnets` takes."""
+        if self.subnets is None:
+            return {}
+        tiers: dict[Tier, VpcSubnetTier | None] = {
+            "public": self.subnets.public,
+            "private": self.subnets.private,
+            "database": self.subnets.database,
+        }
+        return {tier: layout.layout() for tier, layout in tiers.items() if layout is not None}
+
+    def plan(self) -> list[PlannedSubnet]:
+        """Every subnet's tier, AZ and CIDR, as the Vpc creates them."""
+        return plan_subnets(
+            self.network, self.resolved_az_count, self.subnet_layouts(), slots=self.resolved_subnet_slots
         )
 
 
@@ -107,17 +231,12 @@ class Vpc(pulumi.ComponentResource):
     """CloudWatch log group receiving the VPC flow logs."""
 
     def __init__(self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(VpcArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:Vpc", name, None, opts)
         self._name = name
         self._args = args
-        try:
-            cidr = ipaddress.IPv4Network(args.cidr)
-        except ValueError as error:
-            raise SubnetPlanError(f"Vpc {name}: cidr {args.cidr!r} is not an IPv4 network ({error})") from None
-        try:
-            plan = plan_subnets(cidr, args.az_count, args.subnet_layouts, slots=args.subnet_slots)
-        except SubnetPlanError as error:  # it names the tier and the AZ
-            raise SubnetPlanError(f"Vpc {name}: {error}") from None
+        cidr = args.network
+        plan = args.plan()  # validated with the args
         self._context = AwsContext.of(self)
         zones = self._zones(args)
 
@@ -193,24 +312,18 @@ class Vpc(pulumi.ComponentResource):
 
     def _zones(self, args: VpcArgs) -> pulumi.Output[list[tuple[str, str]]]:
         """`(zone ID, name)` per AZ, chosen by ID (components/zones.py says why)."""
+        # The args checked the pinned zones against the count.
         pinned = list(args.availability_zone_ids) if args.availability_zone_ids is not None else None
-        if pinned is not None:
-            if len(pinned) != args.az_count:
-                raise ZoneError(
-                    f"Vpc {self._name}: availability_zone_ids lists {len(pinned)} zones but az_count is {args.az_count}"
-                )
-            if len(set(pinned)) != len(pinned):
-                raise ZoneError(f"Vpc {self._name}: availability_zone_ids {pinned} names a zone twice")
         unreachable = current()
         if unreachable is not None:  # the region is down: no DescribeAvailabilityZones
-            return pulumi.Output.from_input(unreachable.zones(args.az_count))
+            return pulumi.Output.from_input(unreachable.zones(args.resolved_az_count))
         # No `state` filter: an impaired zone stays in the list, so nothing after it moves. Only
         # real AZs (no Local or Wavelength Zones the account may have opted into).
         found = aws.get_availability_zones_output(
             filters=[aws.GetAvailabilityZonesFilterArgs(name="zone-type", values=["availability-zone"])],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        name, count = self._name, args.az_count
+        name, count = self._name, args.resolved_az_count
 
         def chosen(values: list[Any]) -> list[tuple[str, str]]:
             region, names, zone_ids = values
@@ -243,8 +356,12 @@ class Vpc(pulumi.ComponentResource):
         )
 
     def _nat_gateways(self) -> list[aws.ec2.NatGateway]:
-        strategy = self._args.nat_strategy
-        count = {"none": 0, "single": 1, "one-per-az": self._args.az_count}[strategy]
+        strategy = self._args.resolved_nat_strategy
+        count = {
+            NatStrategy.NONE: 0,
+            NatStrategy.SINGLE: 1,
+            NatStrategy.ONE_PER_AZ: self._args.resolved_az_count,
+        }[strategy]
         gateways = []
         for index in range(count):
             suffix = f"az{index + 1}"
@@ -284,7 +401,7 @@ class Vpc(pulumi.ComponentResource):
         return table
 
     def _route_tables(self) -> dict[Tier, list[aws.ec2.RouteTable]]:
-        all_azs = range(self._args.az_count)
+        all_azs = range(self._args.resolved_az_count)
         public = self._route_table("public", "public", all_azs)
         aws.ec2.Route(
             f"{self._name}-public-default-route",
@@ -295,7 +412,7 @@ class Vpc(pulumi.ComponentResource):
         )
 
         # One private table per AZ when each AZ has its own NAT, else one shared table.
-        if self._args.nat_strategy == "one-per-az":
+        if self._args.resolved_nat_strategy is NatStrategy.ONE_PER_AZ:
             private_layout = [(f"private-az{i + 1}", [i]) for i in all_azs]
         else:
             private_layout = [("private", list(all_azs))]
@@ -374,7 +491,7 @@ class Vpc(pulumi.ComponentResource):
         group = encrypted_log_group(
             f"{self._name}-flow-logs",
             group_name=group_name,
-            retention_days=self._args.flow_log_retention_days,
+            retention_days=self._args.resolved_flow_log_retention_days,
             description=f"the VPC flow logs of {self._name}",
             context=context,
             parent=self,

@@ -80,6 +80,14 @@ def zone_id_problem(region: str, zone_id: str) -> str | None:
     return None
 
 
+def check_pinned_zones(pinned: Sequence[str], count: int) -> None:
+    """Pinned zone IDs: exactly `count` of them, none twice (the Vpc args and the stack config both ask)."""
+    if len(pinned) != count:
+        raise ZoneError(f"lists {len(pinned)} zones but az_count is {count}")
+    if len(set(pinned)) != len(pinned):
+        raise ZoneError(f"{list(pinned)} names a zone twice")
+
+
 def choose_zones(
     region: str,
     names: Sequence[str],

@@ -23,11 +23,6 @@ PACKAGE_NAME = "platform"
 # (#23 item 1) shrinks this to empty. The schema test fails when one of these starts to pass
 # the analyzer, so the list cannot go stale.
 NOT_YET_SERVED: dict[str, str] = {
-    "Vpc": "string annotations (`from __future__ import annotations`); nat_strategy is a Literal; "
-    "subnet_layouts is keyed by a Literal",
-    "ManagedPostgres": "string annotations; config is the pydantic PostgresConfig; global_database is a Union",
-    "RedisCluster": "string annotations; purpose is a Literal; config is the pydantic RedisClusterConfig; "
-    "global_datastore is a Union",
     "LanguageServicePool": "string annotations; config is the pydantic LanguageServicesConfig; "
     "kubernetes_provider and runtime_class are Pulumi resources without a package",
     "Region": "string annotations; config is the pydantic RegionConfig; a random provider input; "

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from eksplatform.components.postgres import ManagedPostgresArgs
-from eksplatform.components.redis import RedisClusterArgs
 from eksplatform.environments import ENVIRONMENTS, PROFILES, policy_config, profile
 from eksplatform.policies.catalog import ALL_RULES
 from eksplatform.policies.config_check import with_shared
+from eksplatform.stack.data_args import postgres_args, redis_args
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import CONFIG_NAMESPACE, load_stack_file, parse_stack_config, read_stack_file
 
@@ -105,10 +104,12 @@ def test_component_settings_follow_the_profile(environment: str) -> None:
     rules = profile(environment)
     config = load_stack_file(ROOT / f"Pulumi.{environment}.yaml")
     region = config.regions[0]
-    postgres = ManagedPostgresArgs.from_config(
+    postgres = postgres_args(
         region.postgres.model_copy(update={"deletion_protection": None}),
         identifier="platform-test",
-        vpc=_FakeVpc(),  # type: ignore[arg-type]
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-1", "subnet-2"],
+        availability_zones=["us-east-1a", "us-east-1b"],
         allowed_security_groups={},
         environment=environment,
         rpo_minutes=15,
@@ -116,21 +117,14 @@ def test_component_settings_follow_the_profile(environment: str) -> None:
     assert postgres.deletion_protection is rules.database_deletion_protection
     assert postgres.final_snapshot is rules.final_snapshot
     assert postgres.keep_data is rules.keep_data
-    redis = RedisClusterArgs.from_config(
+    redis = redis_args(
         "queue",
         region.redis.queue,
         replication_group_id="platform-test-queue",
-        vpc=_FakeVpc(),  # type: ignore[arg-type]
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-1", "subnet-2"],
         allowed_security_groups={},
         environment=environment,
         rpo_minutes=15,
     )
     assert redis.keep_data is rules.keep_data
-
-
-class _FakeVpc:
-    """The attributes `from_config` reads from a Vpc."""
-
-    vpc_id = "vpc-0123456789abcdef0"
-    database_subnet_ids = ("subnet-a", "subnet-b")
-    availability_zones = ("us-east-1a", "us-east-1b")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from eksplatform.components import eks_rules
+from eksplatform.components.data_rules import DAILY_WINDOW, WEEKLY_WINDOW
 from eksplatform.components.facts import LOG_RETENTION_DAYS
 from eksplatform.cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE
 from eksplatform.stack.errors import KeyedValueError
@@ -19,11 +20,9 @@ LabelMap = dict[
     Annotated[str, StringConstraints(max_length=eks_rules.MAX_LABEL_VALUE)],
 ]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-Window = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
-WeeklyWindow = Annotated[
-    str,
-    StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$"),
-]
+# The patterns are the data stores' own (components/data_rules.py).
+Window = Annotated[str, StringConstraints(pattern=DAILY_WINDOW.pattern)]
+WeeklyWindow = Annotated[str, StringConstraints(pattern=WEEKLY_WINDOW.pattern)]
 
 
 class StackModel(BaseModel):

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from eksplatform.components.facts import REDIS_DEFAULT_ENGINE_VERSION, REDIS_ENGINE_VERSIONS, REDIS_MAX_NODES
-from eksplatform.components.instance_types import (
-    AURORA_POSTGRES_CLASS_MEMORY_GIB,
-    ELASTICACHE_NODE_TYPES,
-    GLOBAL_DATASTORE_FAMILIES,
-    RDS_POSTGRES_CLASS_MEMORY_GIB,
-    db_class_families,
+from eksplatform.components.data_rules import (
+    RANGES,
+    DataRuleError,
+    check_global_datastore_node_type,
+    check_postgres,
+    check_queue_snapshots,
+    check_redis,
+    postgres_classes,
+    postgres_product,
 )
+from eksplatform.components.facts import REDIS_DEFAULT_ENGINE_VERSION, REDIS_ENGINE_VERSIONS
 from eksplatform.cost.prices import priced_everywhere
 from eksplatform.stack.errors import KeyedValueError
-from eksplatform.stack.models_base import StackModel, WeeklyWindow, Window, check_order, log_retention, unpriced
+from eksplatform.stack.models_base import StackModel, WeeklyWindow, Window, log_retention, unpriced
+
+
+def camel(name: str) -> str:
+    """A Python field name as the stack file spells it: `max_allocated_storage_gib` -> `maxAllocatedStorageGib`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+@contextmanager
+def keyed(prefix: str = "") -> Iterator[None]:
+    """A data store rule's violation (components/data_rules.py) reported at its stack file key."""
+    try:
+        yield
+    except DataRuleError as violation:
+        raise KeyedValueError(prefix + camel(violation.field), violation.message) from None
+
 
 # --- data stores ---------------------------------------------------------------------------
 
@@ -36,12 +57,31 @@ class PostgresConfig(StackModel):
         description="e.g. db.r7g.large; see components/instance_types.py; only classes with a price for the engine "
         "in every admitted region (docs/cost.md, 'What is admitted')"
     )
-    allocated_storage_gib: int = Field(default=20, ge=20, le=65536, description="rds only (gp3)")
-    max_allocated_storage_gib: int | None = Field(default=None, le=65536, description="rds only: autoscaling cap")
+    allocated_storage_gib: int = Field(
+        default=20,
+        ge=RANGES["allocated_storage_gib"][0],
+        le=RANGES["allocated_storage_gib"][1],
+        description="rds only (gp3)",
+    )
+    max_allocated_storage_gib: int | None = Field(
+        default=None, le=RANGES["max_allocated_storage_gib"][1], description="rds only: autoscaling cap"
+    )
     multi_az: bool = Field(default=False, description="rds only: a standby in a second AZ")
-    read_replicas: int = Field(default=0, ge=0, le=15, description="rds only: read replicas")
-    readers: int = Field(default=1, ge=0, le=15, description="aurora only: reader instances across AZs")
-    backup_retention_days: int = Field(default=7, ge=1, le=35, description="automated backups kept (prod: 30)")
+    read_replicas: int = Field(
+        default=0, ge=RANGES["read_replicas"][0], le=RANGES["read_replicas"][1], description="rds only: read replicas"
+    )
+    readers: int = Field(
+        default=1,
+        ge=RANGES["readers"][0],
+        le=RANGES["readers"][1],
+        description="aurora only: reader instances across AZs",
+    )
+    backup_retention_days: int = Field(
+        default=7,
+        ge=RANGES["backup_retention_days"][0],
+        le=RANGES["backup_retention_days"][1],
+        description="automated backups kept (prod: 30)",
+    )
     backup_window: Window = Field(default="03:00-04:00", description="UTC")
     maintenance_window: WeeklyWindow = Field(default="sun:04:30-sun:05:30", description="UTC")
     deletion_protection: bool | None = Field(default=None, description="default: on outside dev")
@@ -61,7 +101,7 @@ class PostgresConfig(StackModel):
     @property
     def instance_classes(self) -> dict[str, float]:
         """The classes this engine offers (name -> memory in GiB)."""
-        return AURORA_POSTGRES_CLASS_MEMORY_GIB if self.engine == "aurora" else RDS_POSTGRES_CLASS_MEMORY_GIB
+        return postgres_classes(self.engine)
 
     @property
     def instance_count(self) -> int:
@@ -70,44 +110,22 @@ class PostgresConfig(StackModel):
 
     @model_validator(mode="after")
     def _fits_engine(self) -> PostgresConfig:
-        product = "Aurora PostgreSQL" if self.engine == "aurora" else "RDS for PostgreSQL"
-        if self.instance_class not in self.instance_classes:
-            raise KeyedValueError(
-                "instanceClass",
-                f"{product} does not offer {self.instance_class!r}; "
-                f"families: {', '.join(db_class_families(self.instance_classes))}",
+        # The AWS rules are the ManagedPostgres args' own (components/data_rules.py).
+        with keyed():
+            check_postgres(
+                engine=self.engine,
+                instance_class=self.instance_class,
+                major_version=self.major_version,
+                engine_version=self.engine_version,
+                allocated_storage_gib=self.allocated_storage_gib,
+                max_allocated_storage_gib=self.max_allocated_storage_gib,
+                given=self.model_fields_set,
+                spell=camel,
             )
+        product = postgres_product(self.engine)
         if not priced_everywhere(f"{self.engine if self.engine == 'aurora' else 'rds'}.postgres.{self.instance_class}"):
             raise KeyedValueError("instanceClass", unpriced(f"{product} {self.instance_class}"))
-        if self.engine_version is not None and self.engine_version.split(".")[0] != str(self.major_version):
-            raise KeyedValueError(
-                "engineVersion", f"{self.engine_version!r} is not a version of majorVersion {self.major_version}"
-            )
-        other_engine_keys = _AURORA_ONLY if self.engine == "rds" else _RDS_ONLY
-        for field_name, (key, hint) in other_engine_keys.items():
-            if field_name in self.model_fields_set:
-                raise KeyedValueError(key, f"not for engine {self.engine}: {hint}")
-        check_order(
-            [
-                (
-                    "allocatedStorageGib",
-                    self.allocated_storage_gib,
-                    "maxAllocatedStorageGib",
-                    self.max_allocated_storage_gib,
-                )
-            ]
-        )
         return self
-
-
-# Settings that only one engine has, with what to use on the other.
-_RDS_ONLY = {
-    "read_replicas": ("readReplicas", "Aurora scales reads with readers"),
-    "allocated_storage_gib": ("allocatedStorageGib", "Aurora storage grows on its own"),
-    "max_allocated_storage_gib": ("maxAllocatedStorageGib", "Aurora storage grows on its own"),
-    "multi_az": ("multiAz", "Aurora is Multi-AZ through readers in other zones"),
-}
-_AURORA_ONLY = {"readers": ("readers", "an rds instance scales reads with readReplicas")}
 
 
 class RedisClusterConfig(StackModel):
@@ -126,21 +144,28 @@ class RedisClusterConfig(StackModel):
         "in every admitted region (docs/cost.md, 'What is admitted')"
     )
     cluster_mode: bool = Field(default=False, description="sharded (cluster mode enabled)")
-    shards: int = Field(default=1, ge=1, le=500, description="node groups; more than 1 turns on cluster mode")
-    replicas_per_shard: int = Field(default=1, ge=0, le=5, description=">= 1 for Multi-AZ failover (prod)")
-    snapshot_retention_days: int = Field(default=1, ge=0, le=35, description="0: no snapshots (cache only)")
+    shards: int = Field(
+        default=1,
+        ge=RANGES["shards"][0],
+        le=RANGES["shards"][1],
+        description="node groups; more than 1 turns on cluster mode",
+    )
+    replicas_per_shard: int = Field(
+        default=1,
+        ge=RANGES["replicas_per_shard"][0],
+        le=RANGES["replicas_per_shard"][1],
+        description=">= 1 for Multi-AZ failover (prod)",
+    )
+    snapshot_retention_days: int = Field(
+        default=1,
+        ge=RANGES["snapshot_retention_days"][0],
+        le=RANGES["snapshot_retention_days"][1],
+        description="0: no snapshots (cache only)",
+    )
     snapshot_window: Window = Field(default="03:00-04:00", description="UTC")
     maintenance_window: WeeklyWindow = Field(default="sun:05:00-sun:06:00", description="UTC")
     log_retention_days: int = Field(default=30, description="slow-log and engine-log retention")
     global_datastore: bool = Field(default=False, description="queue only: Global Datastore across regions")
-
-    @field_validator("node_type")
-    @classmethod
-    def _known_node_type(cls, node_type: str) -> str:
-        if node_type not in ELASTICACHE_NODE_TYPES:
-            families = sorted({known.rsplit(".", 1)[0] for known in ELASTICACHE_NODE_TYPES})
-            raise ValueError(f"{node_type!r} is not an ElastiCache node type; families: {', '.join(families)}")
-        return node_type
 
     @field_validator("log_retention_days")
     @classmethod
@@ -149,19 +174,19 @@ class RedisClusterConfig(StackModel):
 
     @model_validator(mode="after")
     def _engine_and_shards(self) -> RedisClusterConfig:
+        # The AWS rules are the RedisCluster args' own (components/data_rules.py).
+        with keyed():
+            check_redis(
+                engine=self.engine,
+                engine_version=self.engine_version,
+                node_type=self.node_type,
+                cluster_mode=self.cluster_mode,
+                shards=self.shards,
+                replicas_per_shard=self.replicas_per_shard,
+                spell=camel,
+            )
         if not priced_everywhere(f"elasticache.{self.engine}.{self.node_type}"):
             raise KeyedValueError("nodeType", unpriced(f"{self.node_type} ({self.engine})"))
-        versions = REDIS_ENGINE_VERSIONS[self.engine]
-        if self.engine_version is not None and self.engine_version not in versions:
-            raise KeyedValueError("engineVersion", f"{self.engine} offers {versions}, not {self.engine_version!r}")
-        if self.shards > 1 and not self.cluster_mode:
-            raise KeyedValueError("shards", f"{self.shards} shards need clusterMode: true")
-        nodes = self.shards * (1 + self.replicas_per_shard)
-        if nodes > REDIS_MAX_NODES:
-            raise KeyedValueError(
-                "shards",
-                f"{self.shards} shards x {1 + self.replicas_per_shard} nodes is {nodes}; at most {REDIS_MAX_NODES}",
-            )
         return self
 
     @property
@@ -179,11 +204,8 @@ class RedisConfig(StackModel):
     def _purposes(self) -> RedisConfig:
         if self.cache.global_datastore:
             raise KeyedValueError("cache.globalDatastore", "only the queue uses a Global Datastore")
-        if self.queue.snapshot_retention_days < 1:
-            raise KeyedValueError("queue.snapshotRetentionDays", "the queue keeps snapshots; use 1 or more days")
-        if self.queue.global_datastore and self.queue.node_type.rsplit(".", 1)[0] not in GLOBAL_DATASTORE_FAMILIES:
-            raise KeyedValueError(
-                "queue.nodeType",
-                f"a Global Datastore needs one of {GLOBAL_DATASTORE_FAMILIES}, not {self.queue.node_type}",
-            )
+        with keyed("queue."):
+            check_queue_snapshots(self.queue.snapshot_retention_days)
+            if self.queue.global_datastore:
+                check_global_datastore_node_type(self.queue.node_type)
         return self

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from eksplatform.components.subnet_plan import TIERS, Tier, TierLayout
+from eksplatform.components.zones import ZoneError, check_pinned_zones
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.models_base import StackModel, log_retention
 
@@ -77,12 +78,12 @@ class VpcConfig(StackModel):
 
     @model_validator(mode="after")
     def _zones_match_count(self) -> VpcConfig:
-        zones = self.availability_zone_ids
-        if zones is not None:
-            if len(zones) != self.az_count:
-                raise KeyedValueError("availabilityZoneIds", f"lists {len(zones)} zones but azCount is {self.az_count}")
-            if len(set(zones)) != len(zones):
-                raise KeyedValueError("availabilityZoneIds", f"{zones} names a zone twice")
+        # The Vpc's own rule (components/zones.py), reported at this key.
+        if self.availability_zone_ids is not None:
+            try:
+                check_pinned_zones(self.availability_zone_ids, self.az_count)
+            except ZoneError as error:
+                raise KeyedValueError("availabilityZoneIds", str(error).replace("az_count", "azCount")) from None
         return self
 
 

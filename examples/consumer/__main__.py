@@ -14,8 +14,8 @@ import pulumi_kubernetes as k8s
 from eksplatform.components.language_catalog import CATALOG
 from eksplatform.components.language_services import LanguageServicePool, LanguageServicePoolArgs
 from eksplatform.components.providers import random_provider, regional_aws_provider
-from eksplatform.components.redis import RedisCluster, RedisClusterArgs
-from eksplatform.stack.config import LanguageServicesConfig, RedisClusterConfig
+from eksplatform.components.redis import RedisCluster, RedisClusterArgs, RedisPurpose
+from eksplatform.stack.config import LanguageServicesConfig
 
 config = pulumi.Config()
 region = config.require("region")
@@ -53,9 +53,10 @@ aws_provider = regional_aws_provider(
 jobs = RedisCluster(
     "jobs",
     RedisClusterArgs(
-        purpose="queue",
+        purpose=RedisPurpose.QUEUE,
         replication_group_id=f"consumer-{pulumi.get_stack()}-jobs",
-        config=RedisClusterConfig.model_validate({"nodeType": "cache.t4g.small", "replicasPerShard": 1}),
+        node_type="cache.t4g.small",
+        replicas_per_shard=1,
         vpc_id=network.apply(lambda n: str(n["vpcId"])),
         subnet_ids=network.apply(lambda n: list(n["databaseSubnetIds"])),
         allowed_security_groups={"platform-nodes": cluster.apply(lambda c: str(c["nodeSecurityGroupId"]))},

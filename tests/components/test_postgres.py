@@ -9,19 +9,21 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.naming import StackNames
 from eksplatform.components.postgres import (
     GLOBAL_MEMBERSHIP_FIELDS,
-    GlobalDatabasePrimary,
-    GlobalDatabaseSecondary,
     ManagedPostgres,
     ManagedPostgresArgs,
     PostgresArgsError,
+    PostgresEngine,
+    PostgresGlobalDatabase,
 )
 from eksplatform.components.providers import random_provider, regional_aws_provider
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.config import PostgresConfig
+from eksplatform.stack.data_args import postgres_args
 from tests.conftest import Harness
 from tests.helpers import out, plaintext_leaks, policy
 
@@ -56,6 +58,14 @@ def _region(region: str, random: pulumi.ProviderResource | None = None) -> tuple
     return opts, Vpc(f"net-{region}", VpcArgs(cidr="10.30.0.0/16", az_count=3), opts=opts)
 
 
+def _network(vpc: Vpc) -> dict[str, Any]:
+    return {
+        "vpc_id": vpc.vpc_id,
+        "subnet_ids": vpc.database_subnet_ids,
+        "availability_zones": vpc.availability_zones,
+    }
+
+
 def _export(database: ManagedPostgres, prefix: str = "") -> None:
     pulumi.export(f"{prefix}writer", database.writer_endpoint)
     pulumi.export(f"{prefix}clusterEndpoint", database.cluster_endpoint)
@@ -72,11 +82,11 @@ def _export(database: ManagedPostgres, prefix: str = "") -> None:
 def build(harness: Harness, config: PostgresConfig, *, environment: str = "staging") -> Graph:
     def program() -> None:
         opts, vpc = _region("eu-west-1")
-        args = ManagedPostgresArgs.from_config(
+        args = postgres_args(
             config,
             environment=environment,
             identifier=StackNames("platform", environment, environment).database("eu-west-1"),
-            vpc=vpc,
+            **_network(vpc),
             allowed_security_groups=ALLOWED,
             rpo_minutes=15,
         )
@@ -96,13 +106,15 @@ def build_global(harness: Harness, config: PostgresConfig) -> Graph:
         for region in ("us-east-1", "eu-west-1"):
             opts, vpc = _region(region, random)
             membership = (
-                GlobalDatabasePrimary("platform-prod") if not databases else databases["us-east-1"].membership()
+                PostgresGlobalDatabase(role=GlobalRole.PRIMARY, global_cluster_identifier="platform-prod")
+                if not databases
+                else databases["us-east-1"].membership()
             )
-            args = ManagedPostgresArgs.from_config(
+            args = postgres_args(
                 config,
                 environment="prod",
                 identifier=StackNames("platform", "prod", "prod").database(region),
-                vpc=vpc,
+                **_network(vpc),
                 allowed_security_groups=ALLOWED,
                 rpo_minutes=15,
                 global_database=membership,
@@ -519,23 +531,9 @@ def test_a_bare_major_version_would_upgrade_the_global_cluster_on_every_preview(
 
 
 def test_a_global_database_needs_a_pinned_full_version() -> None:
-    with pytest.raises(PostgresArgsError, match=r"config\.engine_version: an Aurora Global Database needs a full"):
-        ManagedPostgresArgs(
-            identifier="platform-prod-use1",
-            config=aurora_config(),
-            vpc_id="vpc-1",
-            subnet_ids=["subnet-1"],
-            availability_zones=["us-east-1a"],
-            global_database=GlobalDatabasePrimary("platform-prod"),
-        )
-    with pytest.raises(PostgresArgsError, match=r"a secondary runs the global cluster's '17\.5'"):
-        ManagedPostgresArgs(
-            identifier="platform-prod-euw1",
-            config=aurora_config(engineVersion="17.4"),
-            vpc_id="vpc-1",
-            subnet_ids=["subnet-1"],
-            availability_zones=["eu-west-1a"],
-            global_database=GlobalDatabaseSecondary("platform-prod", "17.5", "password", "writer.global"),
+    with pytest.raises(PostgresArgsError, match=r"^args\.engine_version: an Aurora Global Database needs a full"):
+        args_with(
+            global_database=PostgresGlobalDatabase(role=GlobalRole.PRIMARY, global_cluster_identifier="platform-prod")
         )
 
 
@@ -553,11 +551,11 @@ def test_every_child_uses_its_own_region_provider(global_database: Graph) -> Non
 def test_membership_comes_only_from_a_global_primary(harness: Harness) -> None:
     def program() -> None:
         opts, vpc = _region("eu-west-1")
-        args = ManagedPostgresArgs.from_config(
+        args = postgres_args(
             aurora_config(),
             environment="dev",
             identifier="platform-dev-euw1",
-            vpc=vpc,
+            **_network(vpc),
             allowed_security_groups={},
             rpo_minutes=5,
         )
@@ -733,7 +731,8 @@ def test_outputs(dev_rds: Graph) -> None:
 def args_with(**changes: Any) -> ManagedPostgresArgs:
     settings: dict[str, Any] = {
         "identifier": "platform-prod-use1",
-        "config": aurora_config(),
+        "engine": PostgresEngine.AURORA,
+        "instance_class": "db.r7g.large",
         "vpc_id": "vpc-1",
         "subnet_ids": ["subnet-1"],
         "availability_zones": ["us-east-1a"],
@@ -745,16 +744,20 @@ def args_with(**changes: Any) -> ManagedPostgresArgs:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"identifier": "Platform"}, "identifier 'Platform'"),
-        ({"identifier": "9db"}, "identifier '9db'"),
-        ({"identifier": "a--b"}, "identifier 'a--b'"),
-        ({"identifier": "x" * 53}, "identifier 'x"),
-        ({"identifier": "db-"}, "identifier 'db-'"),
+        ({"identifier": "Platform"}, r"^args\.identifier: \'Platform'"),
+        ({"identifier": "9db"}, r"^args\.identifier: \'9db'"),
+        ({"identifier": "a--b"}, r"^args\.identifier: \'a--b'"),
+        ({"identifier": "x" * 53}, r"^args\.identifier: \'x"),
+        ({"identifier": "db-"}, r"^args\.identifier: \'db-'"),
         (
-            {"config": rds_config(), "global_database": GlobalDatabasePrimary("g")},
-            "global_database: only engine aurora",
+            {
+                "engine": PostgresEngine.RDS,
+                "instance_class": "db.t4g.micro",
+                "global_database": PostgresGlobalDatabase(role=GlobalRole.PRIMARY, global_cluster_identifier="g"),
+            },
+            r"^args\.global_database: only engine aurora",
         ),
-        ({"rpo_seconds": 0}, "rpo_seconds 0"),
+        ({"rpo_seconds": 0}, r"^args\.rpo_seconds: 0"),
     ],
 )
 def test_bad_arguments_name_the_argument(changes: dict[str, Any], message: str) -> None:

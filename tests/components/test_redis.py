@@ -9,22 +9,23 @@ import pulumi
 import pytest
 
 from eksplatform.components.credentials import ELASTICACHE_PASSWORD_SPECIALS
+from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.naming import StackNames
 from eksplatform.components.providers import random_provider, regional_aws_provider
 from eksplatform.components.redis import (
     APP_ACCESS_STRING,
     DISABLED_ACCESS_STRING,
     SECONDARY_CONFLICTS,
-    GlobalDatastorePrimary,
-    GlobalDatastoreSecondary,
-    Purpose,
     RedisArgsError,
     RedisCluster,
     RedisClusterArgs,
+    RedisGlobalDatastore,
+    RedisPurpose,
 )
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.config import RedisClusterConfig
+from eksplatform.stack.data_args import redis_args
 from tests.conftest import Harness
 from tests.helpers import out, plaintext_leaks, policy
 
@@ -43,22 +44,23 @@ def redis_config(**changes: Any) -> RedisClusterConfig:
 
 def build(
     harness: Harness,
-    purpose: Purpose = "queue",
+    purpose: str = "queue",
     config: RedisClusterConfig | None = None,
     *,
     environment: str = "prod",
-    global_datastore: GlobalDatastorePrimary | GlobalDatastoreSecondary | None = None,
+    global_datastore: RedisGlobalDatastore | None = None,
 ) -> Graph:
     def program() -> None:
         provider = regional_aws_provider("aws-eu-west-1", region="eu-west-1", tags=TAGS)
         opts = pulumi.ResourceOptions(providers=[provider, random_provider()])
         vpc = Vpc("net", VpcArgs(cidr="10.30.0.0/16", az_count=3), opts=opts)
-        args = RedisClusterArgs.from_config(
+        args = redis_args(
             purpose,
             config or redis_config(),
             environment=environment,
             replication_group_id=StackNames("platform", environment, environment).cache("eu-west-1", purpose),
-            vpc=vpc,
+            vpc_id=vpc.vpc_id,
+            subnet_ids=vpc.database_subnet_ids,
             allowed_security_groups={"eks-nodes": "sg-0nodes", "jobs": "sg-0jobs"},
             global_datastore=global_datastore,
         )
@@ -100,7 +102,7 @@ def password_of(graph: Graph, user: str = "auth") -> str:
 @pytest.mark.parametrize("purpose", ["cache", "queue"])
 @pytest.mark.parametrize(("engine", "version", "family"), [("valkey", "8.0", "valkey8"), ("redis", "7.1", "redis7")])
 def test_engine_shape_and_parameters_follow_purpose(
-    harness: Harness, purpose: Purpose, engine: str, version: str, family: str
+    harness: Harness, purpose: str, engine: str, version: str, family: str
 ) -> None:
     graph = build(harness, purpose, redis_config(engine=engine))
     group = graph.one(RG)
@@ -211,10 +213,12 @@ AUTH_TOKEN_SPECIALS = set("!&#$^<>-")
 
 
 @pytest.mark.parametrize(
-    "global_datastore", [None, GlobalDatastorePrimary(suffix="platform-prod-queue")], ids=["rbac", "auth-token"]
+    "global_datastore",
+    [None, RedisGlobalDatastore(role=GlobalRole.PRIMARY, suffix="platform-prod-queue")],
+    ids=["rbac", "auth-token"],
 )
 def test_generated_passwords_use_only_characters_elasticache_accepts(
-    harness: Harness, global_datastore: GlobalDatastorePrimary | None
+    harness: Harness, global_datastore: RedisGlobalDatastore | None
 ) -> None:
     # The mocks return letters only, so the generator's settings are what is checked.
     graph = build(harness, "queue", global_datastore=global_datastore)
@@ -300,7 +304,7 @@ def test_password_lives_in_secrets_manager_under_the_cmk(queue: Graph) -> None:
 
 
 @pytest.mark.parametrize("purpose", ["cache", "queue"])
-def test_no_password_in_plain_text(harness: Harness, purpose: Purpose) -> None:
+def test_no_password_in_plain_text(harness: Harness, purpose: str) -> None:
     graph = build(harness, purpose)
     password = password_of(graph)
     assert len(password) == 40
@@ -412,7 +416,9 @@ def test_alarms_per_node_to_an_encrypted_topic(queue: Graph, cache: Graph) -> No
 
 
 def test_global_primary_uses_an_auth_token_and_creates_the_datastore(harness: Harness) -> None:
-    graph = build(harness, "queue", global_datastore=GlobalDatastorePrimary(suffix="platform-prod-queue"))
+    graph = build(
+        harness, "queue", global_datastore=RedisGlobalDatastore(role=GlobalRole.PRIMARY, suffix="platform-prod-queue")
+    )
     group = graph.one(RG)
     global_group = graph.one("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
     assert global_group.inputs["primaryReplicationGroupId"] == group.id
@@ -434,8 +440,8 @@ def test_global_primary_uses_an_auth_token_and_creates_the_datastore(harness: Ha
 
 def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> None:
     # Passed as plain text on purpose: the component must make it secret everywhere itself.
-    secondary = GlobalDatastoreSecondary(
-        global_replication_group_id="ldgnf-platform-prod-queue", auth_token=SHARED_TOKEN
+    secondary = RedisGlobalDatastore(
+        role=GlobalRole.SECONDARY, global_replication_group_id="ldgnf-platform-prod-queue", auth_token=SHARED_TOKEN
     )
     graph = build(harness, "queue", global_datastore=secondary)
     group = graph.one(RG)
@@ -457,8 +463,8 @@ def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> Non
 
 
 def test_secondary_alarms_on_lag_above_the_rpo_and_on_silence(harness: Harness) -> None:
-    secondary = GlobalDatastoreSecondary(
-        global_replication_group_id="ldgnf-platform-prod-queue", auth_token=SHARED_TOKEN
+    secondary = RedisGlobalDatastore(
+        role=GlobalRole.SECONDARY, global_replication_group_id="ldgnf-platform-prod-queue", auth_token=SHARED_TOKEN
     )
     graph = build(harness, "queue", global_datastore=secondary)
     (lag,) = [a for a in graph.by_type(ALARM) if a.name == "queue-global-lag"]
@@ -492,31 +498,33 @@ def test_secondary_alarms_on_lag_above_the_rpo_and_on_silence(harness: Harness) 
 
 
 @pytest.mark.parametrize(
-    ("purpose", "config", "global_datastore", "message"),
+    ("purpose", "node_type", "message"),
     [
-        ("cache", redis_config(), GlobalDatastorePrimary("x"), "global_datastore: only the queue is global"),
-        ("queue", redis_config(nodeType="cache.t4g.small"), GlobalDatastorePrimary("x"), "cache.t4g.small cannot"),
+        ("cache", "cache.r7g.large", r"^args\.global_datastore: only the queue is global"),
+        ("queue", "cache.t4g.small", r"^args\.global_datastore: node type cache\.t4g\.small cannot"),
     ],
 )
-def test_bad_global_setups_name_the_argument(
-    purpose: Purpose, config: RedisClusterConfig, global_datastore: GlobalDatastorePrimary, message: str
-) -> None:
+def test_bad_global_setups_name_the_argument(purpose: str, node_type: str, message: str) -> None:
     with pytest.raises(RedisArgsError, match=message):
         RedisClusterArgs(
-            purpose=purpose,
+            purpose=RedisPurpose(purpose),
             replication_group_id="platform-prod-use1-queue",
-            config=config,
+            node_type=node_type,
             vpc_id="vpc-1",
             subnet_ids=["subnet-1"],
-            global_datastore=global_datastore,
+            global_datastore=RedisGlobalDatastore(role=GlobalRole.PRIMARY, suffix="x"),
         )
 
 
 @pytest.mark.parametrize("group_id", ["Platform-Queue", "9queue", "a--b", "x" * 41, "queue-"])
 def test_bad_replication_group_id(group_id: str) -> None:
-    with pytest.raises(RedisArgsError, match="replication_group_id"):
+    with pytest.raises(RedisArgsError, match=r"^args\.replication_group_id: "):
         RedisClusterArgs(
-            purpose="queue", replication_group_id=group_id, config=redis_config(), vpc_id="v", subnet_ids=[]
+            purpose=RedisPurpose.QUEUE,
+            replication_group_id=group_id,
+            node_type="cache.t4g.small",
+            vpc_id="v",
+            subnet_ids=[],
         )
 
 

@@ -13,15 +13,24 @@ from hypothesis import strategies as st
 
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.subnet_plan import TIERS, SubnetPlanError, TierLayout, plan_subnets
-from eksplatform.components.vpc import INTERFACE_ENDPOINT_SERVICES, Vpc, VpcArgs
+from eksplatform.components.vpc import (
+    INTERFACE_ENDPOINT_SERVICES,
+    NatStrategy,
+    Vpc,
+    VpcArgs,
+    VpcArgsError,
+    VpcSubnets,
+    VpcSubnetTier,
+)
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.config import RegionConfig
+from eksplatform.stack.data_args import vpc_args
 from tests.conftest import Harness
 from tests.helpers import ADDON_VERSIONS, out, policy
 
 TAGS = {"environment": "dev", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
-BASE = VpcArgs(cidr="10.20.0.0/16", az_count=3, nat_strategy="one-per-az", cluster_name="platform-dev")
+BASE = VpcArgs(cidr="10.20.0.0/16", az_count=3, nat_strategy=NatStrategy.ONE_PER_AZ, cluster_name="platform-dev")
 
 ROUTE = "aws:ec2/route:Route"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
@@ -97,11 +106,7 @@ def test_explicit_zones_and_cidrs(harness: Harness) -> None:
         BASE,
         az_count=2,
         availability_zone_ids=["euw1-az3", "euw1-az1"],
-        subnet_layouts={
-            "database": TierLayout(
-                cidrs=(ipaddress.IPv4Network("10.20.250.0/26"), ipaddress.IPv4Network("10.20.250.64/26"))
-            )
-        },
+        subnets=VpcSubnets(database=VpcSubnetTier(cidrs=["10.20.250.0/26", "10.20.250.64/26"])),
     )
     tiers = subnets_by_tier(build(harness, args))
     assert [s.inputs["availabilityZoneId"] for s in tiers["private"]] == ["euw1-az3", "euw1-az1"]
@@ -176,7 +181,7 @@ def test_pinned_zones_must_exist_and_be_accepted(
     [("none", 0, 1), ("single", 1, 1), ("one-per-az", 3, 3)],
 )
 def test_nat_strategy(harness: Harness, strategy: str, nats: int, private_tables: int) -> None:
-    graph = build(harness, replace(BASE, nat_strategy=strategy))  # type: ignore[arg-type]
+    graph = build(harness, replace(BASE, nat_strategy=NatStrategy(strategy)))
     gateways = graph.by_type("aws:ec2/natGateway:NatGateway")
     eips = graph.by_type("aws:ec2/eip:Eip")
     assert len(gateways) == len(eips) == nats
@@ -205,7 +210,7 @@ def test_nat_strategy(harness: Harness, strategy: str, nats: int, private_tables
 
 @pytest.mark.parametrize("strategy", ["none", "single", "one-per-az"])
 def test_database_tier_has_no_route_out(harness: Harness, strategy: str) -> None:
-    graph = build(harness, replace(BASE, nat_strategy=strategy))  # type: ignore[arg-type]
+    graph = build(harness, replace(BASE, nat_strategy=NatStrategy(strategy)))
     (database_table,) = out(graph, "databaseRouteTables")
     table = next(t for t in graph.by_type(ROUTE_TABLE) if t.id == database_table)
     assert not table.inputs.get("routes")
@@ -335,38 +340,55 @@ def test_config_key_order_does_not_change_the_network(harness: Harness) -> None:
     }
     reordered = {key: region[key] for key in reversed(list(region))}
     reordered["vpc"] = {key: region["vpc"][key] for key in reversed(list(region["vpc"]))}
-    first = build(harness, VpcArgs.from_config(RegionConfig.model_validate(region)))
-    second = build(harness, VpcArgs.from_config(RegionConfig.model_validate(reordered)))
+    first_config, second_config = RegionConfig.model_validate(region), RegionConfig.model_validate(reordered)
+    first = build(harness, vpc_args(first_config.vpc, region=first_config.name))
+    second = build(harness, vpc_args(second_config.vpc, region=second_config.name))
     assert [(r.urn, r.inputs) for r in first] == [(r.urn, r.inputs) for r in second]
 
 
+def _database_cidrs(cidr: str) -> VpcSubnets:
+    return VpcSubnets(database=VpcSubnetTier(cidrs=[cidr] * 3))
+
+
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("changes", "message"),
     [
-        (replace(BASE, cidr="10.20.0.0/33"), "Vpc net: cidr '10.20.0.0/33' is not an IPv4 network"),
-        (replace(BASE, cidr="10.20.0.0/24"), r"Vpc net: database subnet of AZ 1 \(10.20.1.32/28\) falls outside"),
+        ({"cidr": "10.20.0.0/33"}, r"^args\.cidr: '10\.20\.0\.0/33' is not an IPv4 network"),
+        ({"cidr": "10.20.0.1/16"}, r"^args\.cidr: '10\.20\.0\.1/16' is not an IPv4 network address .*host bits"),
+        ({"cidr": "10.0.0.0/8"}, r"^args\.cidr: 10\.0\.0\.0/8 has prefix /8; AWS allows /16 to /28"),
+        ({"cidr": "10.20.0.0/24"}, r"^args\.subnets: database subnet of AZ 1 \(10.20.1.32/28\) falls outside"),
+        ({"az_count": 0}, r"^args\.az_count: 0 must be 1 to 6"),
+        ({"az_count": 7}, r"^args\.az_count: 7 must be 1 to 6"),
+        ({"subnet_slots": 2}, r"^args\.subnet_slots: 2 must be az_count \(3\) to 6"),
+        ({"flow_log_retention_days": 31}, r"^args\.flow_log_retention_days: 31 is not a CloudWatch retention"),
+        ({"nat_strategy": "two"}, r"^args\.nat_strategy: 'two' is not one of none, single, one-per-az"),
         (
-            replace(BASE, subnet_layouts={"public": TierLayout(prefix_length=17)}),
-            "Vpc net: public subnet of AZ 1 .* falls outside the VPC",
+            {"subnets": VpcSubnets(public=VpcSubnetTier(prefix_length=17))},
+            r"^args\.subnets: public subnet of AZ 1 .* falls outside the VPC",
         ),
         (
-            replace(BASE, subnet_layouts={"database": TierLayout(cidrs=(ipaddress.IPv4Network("10.99.0.0/24"),) * 3)}),
-            "Vpc net: database subnet of AZ 1 .* is not inside the VPC",
+            {"subnets": VpcSubnets(public=VpcSubnetTier(prefix_length=24, cidrs=["10.20.0.0/24"] * 3))},
+            r"^args\.subnets\.public: give prefix_length or cidrs, not both",
         ),
         (
-            replace(BASE, subnet_layouts={"database": TierLayout(cidrs=(ipaddress.IPv4Network("10.20.0.0/24"),) * 3)}),
-            "Vpc net: database subnet of AZ 1 .* overlaps the private subnet of AZ 1",
+            {"subnets": VpcSubnets(private=VpcSubnetTier(cidrs=["10.20.0.0/19", "nope", "10.20.64.0/19"]))},
+            r"^args\.subnets\.private\.cidrs\[1\]: 'nope' is not a network",
         ),
-        (replace(BASE, availability_zone_ids=["euw1-az1"]), "availability_zone_ids lists 1 zones but az_count is 3"),
+        ({"subnets": _database_cidrs("10.99.0.0/24")}, r"^args\.subnets: database subnet of AZ 1 .* is not inside"),
         (
-            replace(BASE, availability_zone_ids=["euw1-az1", "euw1-az1", "euw1-az2"]),
-            "availability_zone_ids .* names a zone twice",
+            {"subnets": _database_cidrs("10.20.0.0/24")},
+            r"^args\.subnets: database subnet of AZ 1 .* overlaps the private subnet of AZ 1",
+        ),
+        ({"availability_zone_ids": ["euw1-az1"]}, r"^args\.availability_zone_ids: lists 1 zones but az_count is 3"),
+        (
+            {"availability_zone_ids": ["euw1-az1", "euw1-az1", "euw1-az2"]},
+            r"^args\.availability_zone_ids: .* names a zone twice",
         ),
     ],
 )
-def test_bad_layout_is_a_clear_error(harness: Harness, args: VpcArgs, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        build(harness, args)
+def test_bad_args_are_refused_naming_the_field_before_anything_registers(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(VpcArgsError, match=message):
+        replace(BASE, **changes)
 
 
 @settings(max_examples=400, deadline=None)

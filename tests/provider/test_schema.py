@@ -214,6 +214,9 @@ def _expected_kind(tp: Any) -> Any:
     if origin is pulumi.Output:
         return _expected_kind(args[0])
     if origin in (typing.Union, types.UnionType):
+        members = [arg for arg in args if arg is not type(None)]
+        if len(members) == 1:  # `X | None`, `Output[X] | None`: optional, same shape
+            return _expected_kind(members[0])
         plain = [arg for arg in args if arg is not type(None) and not _is_wrapper(arg)]
         assert len(plain) == 1, f"a union of several types has no schema type: {tp}"
         return _expected_kind(plain[0])

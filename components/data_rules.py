@@ -1,0 +1,202 @@
+"""AWS rules of the data stores' settings: RDS/Aurora PostgreSQL and ElastiCache (Valkey, Redis OSS).
+
+Pure functions on plain values, called by the components' Args (components/postgres.py,
+components/redis.py) and by the stack config (eksplatform/stack/models_data.py), so each rule
+lives here once. A broken rule raises `DataRuleError(field, message)`: `field` is the Python
+field name (snake_case); each caller reports it its own way (`args.instance_class`, or the
+stack file's `instanceClass`), and `spell` turns the other field names a message mentions into
+the caller's spelling.
+
+Platform rules (a price in every admitted region, what prod requires) are not here: they belong
+to the stack layer.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+
+from eksplatform.components.facts import LOG_RETENTION_DAYS, REDIS_ENGINE_VERSIONS, REDIS_MAX_NODES
+from eksplatform.components.instance_types import (
+    AURORA_POSTGRES_CLASS_MEMORY_GIB,
+    ELASTICACHE_NODE_TYPES,
+    GLOBAL_DATASTORE_FAMILIES,
+    RDS_POSTGRES_CLASS_MEMORY_GIB,
+    db_class_families,
+)
+
+Spell = Callable[[str], str]
+
+# The PostgreSQL major versions the platform's parameters are written for (both offered by RDS
+# and Aurora PostgreSQL; `aws rds describe-db-engine-versions`).
+POSTGRES_MAJOR_VERSIONS = (16, 17)
+# Inclusive ranges, from the RDS API reference (CreateDBInstance, CreateDBCluster): gp3 storage
+# 20-65536 GiB, up to 15 read replicas or Aurora replicas, 1-35 days of automated backups
+# (0 would switch backups off); and from ElastiCache's (CreateReplicationGroup): 1-500 node
+# groups, 0-5 replicas per node group, 0-35 days of snapshots.
+RANGES: dict[str, tuple[int, int]] = {
+    "allocated_storage_gib": (20, 65536),
+    "max_allocated_storage_gib": (20, 65536),
+    "read_replicas": (0, 15),
+    "readers": (0, 15),
+    "backup_retention_days": (1, 35),
+    "shards": (1, 500),
+    "replicas_per_shard": (0, 5),
+    "snapshot_retention_days": (0, 35),
+}
+# RDS and ElastiCache windows: `hh:mm-hh:mm` (UTC) for backups and snapshots, `ddd:hh:mm-ddd:hh:mm`
+# for maintenance (CreateDBInstance PreferredBackupWindow/PreferredMaintenanceWindow).
+DAILY_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+WEEKLY_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)
+FULL_POSTGRES_VERSION = re.compile(r"^\d+\.\d+$")
+
+# Settings only one PostgreSQL engine has, with what to use on the other.
+RDS_ONLY = {
+    "read_replicas": "Aurora scales reads with readers",
+    "allocated_storage_gib": "Aurora storage grows on its own",
+    "max_allocated_storage_gib": "Aurora storage grows on its own",
+    "multi_az": "Aurora is Multi-AZ through readers in other zones",
+}
+AURORA_ONLY = {"readers": "an rds instance scales reads with {read_replicas}"}
+
+
+class DataRuleError(ValueError):
+    """A setting AWS would refuse; `field` is its Python name, `message` says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def same(name: str) -> str:
+    return name
+
+
+def check_range(field: str, value: int | None) -> None:
+    """`value` within the field's RANGES entry (None: not given, nothing to check)."""
+    low, high = RANGES[field]
+    if value is not None and not low <= value <= high:
+        raise DataRuleError(field, f"{value} is outside {low}-{high}")
+
+
+def check_log_retention(field: str, days: int) -> None:
+    if days not in LOG_RETENTION_DAYS:
+        raise DataRuleError(field, f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+
+
+def check_windows(daily: tuple[str, str | None], weekly: tuple[str, str | None]) -> None:
+    """A `(field, value)` daily window (`03:00-04:00`) and a weekly one (`sun:04:30-sun:05:30`), in UTC."""
+    for (field, value), pattern, example in (
+        (daily, DAILY_WINDOW, "03:00-04:00"),
+        (weekly, WEEKLY_WINDOW, "sun:04:30-sun:05:30"),
+    ):
+        if value is not None and not pattern.fullmatch(value):
+            raise DataRuleError(field, f"{value!r} is not a UTC window like {example!r}")
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+def postgres_classes(engine: str) -> dict[str, float]:
+    """The DB instance classes an engine (`rds` or `aurora`) offers: name -> memory in GiB."""
+    return AURORA_POSTGRES_CLASS_MEMORY_GIB if engine == "aurora" else RDS_POSTGRES_CLASS_MEMORY_GIB
+
+
+def postgres_product(engine: str) -> str:
+    return "Aurora PostgreSQL" if engine == "aurora" else "RDS for PostgreSQL"
+
+
+def check_postgres(
+    *,
+    engine: str,
+    instance_class: str,
+    major_version: int,
+    engine_version: str | None,
+    allocated_storage_gib: int | None,
+    max_allocated_storage_gib: int | None,
+    given: Iterable[str],
+    spell: Spell = same,
+) -> None:
+    """The engine, class, version and storage rules of one PostgreSQL; `given` names the fields set."""
+    classes = postgres_classes(engine)
+    if instance_class not in classes:
+        raise DataRuleError(
+            "instance_class",
+            f"{postgres_product(engine)} does not offer {instance_class!r}; "
+            f"families: {', '.join(db_class_families(classes))}",
+        )
+    if major_version not in POSTGRES_MAJOR_VERSIONS:
+        raise DataRuleError("major_version", f"{major_version} is not one of {POSTGRES_MAJOR_VERSIONS}")
+    if engine_version is not None:
+        if not FULL_POSTGRES_VERSION.fullmatch(engine_version):
+            raise DataRuleError("engine_version", f"{engine_version!r} is not a full version like '17.5'")
+        if engine_version.split(".")[0] != str(major_version):
+            raise DataRuleError(
+                "engine_version", f"{engine_version!r} is not a version of {spell('major_version')} {major_version}"
+            )
+    other_engine = AURORA_ONLY if engine == "rds" else RDS_ONLY
+    given = set(given)
+    for field, hint in other_engine.items():
+        if field in given:
+            raise DataRuleError(field, f"not for engine {engine}: {hint.format(read_replicas=spell('read_replicas'))}")
+    for field in ("allocated_storage_gib", "max_allocated_storage_gib"):
+        check_range(field, allocated_storage_gib if field == "allocated_storage_gib" else max_allocated_storage_gib)
+    if (
+        allocated_storage_gib is not None
+        and max_allocated_storage_gib is not None
+        and allocated_storage_gib > max_allocated_storage_gib
+    ):
+        raise DataRuleError(
+            "allocated_storage_gib",
+            f"{allocated_storage_gib} is greater than {spell('max_allocated_storage_gib')} {max_allocated_storage_gib}",
+        )
+
+
+# --- ElastiCache -----------------------------------------------------------------------------
+
+
+def check_redis(
+    *,
+    engine: str,
+    engine_version: str | None,
+    node_type: str,
+    cluster_mode: bool,
+    shards: int,
+    replicas_per_shard: int,
+    spell: Spell = same,
+) -> None:
+    """The node type, engine version and shard rules of one replication group."""
+    if node_type not in ELASTICACHE_NODE_TYPES:
+        families = sorted({known.rsplit(".", 1)[0] for known in ELASTICACHE_NODE_TYPES})
+        raise DataRuleError(
+            "node_type", f"{node_type!r} is not an ElastiCache node type; families: {', '.join(families)}"
+        )
+    versions = REDIS_ENGINE_VERSIONS.get(engine)
+    if versions is None:
+        raise DataRuleError("engine", f"{engine!r} is not one of {', '.join(REDIS_ENGINE_VERSIONS)}")
+    if engine_version is not None and engine_version not in versions:
+        raise DataRuleError("engine_version", f"{engine} offers {versions}, not {engine_version!r}")
+    check_range("shards", shards)
+    check_range("replicas_per_shard", replicas_per_shard)
+    if shards > 1 and not cluster_mode:
+        raise DataRuleError("shards", f"{shards} shards need {spell('cluster_mode')}: true")
+    nodes = shards * (1 + replicas_per_shard)
+    if nodes > REDIS_MAX_NODES:
+        raise DataRuleError(
+            "shards", f"{shards} shards x {1 + replicas_per_shard} nodes is {nodes}; at most {REDIS_MAX_NODES}"
+        )
+
+
+def check_global_datastore_node_type(node_type: str) -> None:
+    """Only some node families can join a Global Datastore (ElastiCache, "Global datastores: prerequisites")."""
+    if node_type.rsplit(".", 1)[0] not in GLOBAL_DATASTORE_FAMILIES:
+        raise DataRuleError(
+            "node_type", f"a Global Datastore needs one of {GLOBAL_DATASTORE_FAMILIES}, not {node_type}"
+        )
+
+
+def check_queue_snapshots(days: int) -> None:
+    """A queue's data is its jobs: it keeps daily snapshots (its recovery point outside a Global Datastore)."""
+    if days < 1:
+        raise DataRuleError("snapshot_retention_days", "the queue keeps snapshots; use 1 or more days")

@@ -53,7 +53,7 @@ def entry_names(domain: str) -> tuple[str, str]:
     return f"{LATENCY_LABEL}.{domain}", f"{WRITER_LABEL}.{domain}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GlobalDnsArgs:
     """The platform's domain, its hosted zone, and every region's public entry."""
 
@@ -74,14 +74,14 @@ class GlobalDnsArgs:
 
     def __post_init__(self) -> None:
         if not self.endpoints:
-            raise DnsArgsError("endpoints: name at least one region's entry")
+            raise DnsArgsError("args.endpoints: name at least one region's entry")
         if self.primary_region not in self.endpoints:
-            raise DnsArgsError(f"primary_region {self.primary_region!r} is not among {list(self.endpoints)}")
+            raise DnsArgsError(f"args.primary_region: {self.primary_region!r} is not among {list(self.endpoints)}")
         if not self.health_path.startswith("/"):
-            raise DnsArgsError(f"health_path {self.health_path!r}: a path starting with '/'")
+            raise DnsArgsError(f"args.health_path: {self.health_path!r} is not a path starting with '/'")
         if len(self.endpoints) > 1 and set(self.alarms) != set(self.endpoints):
             raise DnsArgsError(
-                f"writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.alarms)}"
+                f"args.writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.alarms)}"
             )
 
     @property

@@ -29,12 +29,9 @@ NOT_YET_SERVED: dict[str, str] = {
     "ManagedPostgres": "string annotations; config is the pydantic PostgresConfig; global_database is a Union",
     "RedisCluster": "string annotations; purpose is a Literal; config is the pydantic RedisClusterConfig; "
     "global_datastore is a Union",
-    "LanguageServicePool": "string annotations; config is the pydantic LanguageServicesConfig; "
-    "kubernetes_provider and runtime_class are Pulumi resources without a package",
     "Region": "string annotations; config is the pydantic RegionConfig; a random provider input; "
     "outputs are other components",
     "Platform": "its __init__ takes `config: StackConfig`, not `args`",
-    "PublicIngress": "string annotations; kubernetes_provider is a ProviderResource",
     "Observability": "string annotations; config is the pydantic ObservabilityConfig; topics is keyed by a "
     "Literal; depends_on is a list of resources",
 }

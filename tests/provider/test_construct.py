@@ -86,7 +86,7 @@ def test_a_missing_required_input_is_named_by_its_schema_name(provider: Componen
 
 
 def test_the_components_own_validation_reaches_the_caller_by_field(provider: ComponentProvider) -> None:
-    with pytest.raises(ComponentInitError, match=r"^args: keep_images: keep at least 1 image$"):
+    with pytest.raises(ComponentInitError, match=r"^args\.keep_images: keep at least 1 image$"):
         provider.construct("x", "platform:index:ImageRegistry", {"repositories": ["a/b"], "keepImages": 0}, None)
 
 

@@ -24,6 +24,7 @@ Several regions:
 Route 53 is global; pass any region's provider (the platform passes the primary's).
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,19 @@ WRITER_LABEL = "primary"
 # Route 53 CLOUDWATCH_METRIC checks: the alarm's INSUFFICIENT_DATA (right after it is created)
 # counts as "not the writer" (API reference, HealthCheckConfig.InsufficientDataHealthStatus).
 INSUFFICIENT_DATA_STATUS = "Unhealthy"
+# A lowercase DNS name of at least two labels, each at most 63 characters (RFC 1035; Route 53
+# record names and ACM domain names both take it), the last one not all digits.
+_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+MAX_DOMAIN = 253 - len(WRITER_LABEL) - 1  # `primary.<domain>` is a DNS name too
+
+
+def domain_problem(domain: str) -> str | None:
+    """Why `domain` cannot carry the platform's names, or None."""
+    if not _DOMAIN.fullmatch(domain):
+        return f"{domain!r} is not a lowercase DNS name (example.com)"
+    if len(domain) > MAX_DOMAIN:
+        return f"{domain!r} is longer than {MAX_DOMAIN} characters (primary.<domain> must stay a DNS name)"
+    return None
 
 
 class DnsArgsError(pulumi.RunError, ValueError):
@@ -73,6 +87,9 @@ class GlobalDnsArgs:
     """Per region, the alarm that is OK only where the database writer is (several regions; default: none)."""
 
     def __post_init__(self) -> None:
+        problem = domain_problem(self.domain)
+        if problem:
+            raise DnsArgsError(f"args.domain: {problem}")
         if not self.endpoints:
             raise DnsArgsError("args.endpoints: name at least one region's entry")
         if self.primary_region not in self.endpoints:

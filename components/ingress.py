@@ -36,7 +36,7 @@ import pulumi_kubernetes as k8s
 
 from eksplatform.components.certificates import validated_certificate
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
-from eksplatform.components.dns import entry_names
+from eksplatform.components.dns import domain_problem, entry_names
 from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS, SUPPORTED_KUBERNETES_VERSIONS
 from eksplatform.components.inputs import to_args
 from eksplatform.components.kubernetes_names import dns_label_problem
@@ -48,9 +48,8 @@ from eksplatform.components.pod_security_labels import restricted_namespace_labe
 DEFAULT_NAMESPACE = "ingress"
 DEFAULT_REPLICAS = 2
 # ACM RequestCertificate: the certificate's first name (its Common Name, here `api.<domain>`)
-# is at most 64 octets (RFC 5280); names are lowercase DNS names of labels of at most 63.
+# is at most 64 octets (RFC 5280).
 MAX_COMMON_NAME = 64
-_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 # A registry host (with an optional port) and path, as an image reference's prefix.
 _REGISTRY = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$")
 
@@ -146,8 +145,9 @@ class PublicIngressArgs:
     def __post_init__(self) -> None:
         if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
             _fail("kubernetes_version", f"{self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}")
-        if not _DOMAIN.fullmatch(self.domain):
-            _fail("domain", f"{self.domain!r} is not a lowercase DNS name (example.com)")
+        problem = domain_problem(self.domain)
+        if problem:
+            _fail("domain", problem)
         common_name = entry_names(self.domain)[0]
         if len(common_name) > MAX_COMMON_NAME:
             _fail("domain", f"the certificate's name {common_name!r} is over ACM's {MAX_COMMON_NAME} characters")
@@ -198,7 +198,10 @@ def _fail(field: str, message: str) -> NoReturn:
 
 
 def _instance(args: PublicIngressArgs) -> dict[str, str]:
-    return {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": f"{RELEASE_NAME}-{args.resolved_namespace}"}
+    return {
+        "app.kubernetes.io/name": "traefik",
+        "app.kubernetes.io/instance": f"{RELEASE_NAME}-{args.resolved_namespace}",
+    }
 
 
 def chart_values(args: PublicIngressArgs) -> dict[str, Any]:

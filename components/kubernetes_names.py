@@ -19,7 +19,9 @@ def dns_label_problem(value: str) -> str | None:
     """Why `value` is not an RFC 1123 label (a namespace's or a Service's name), or None."""
     if _DNS_LABEL.fullmatch(value):
         return None
-    return f"{value!r} is not a DNS label (at most 63 lowercase letters, digits and '-', starting and ending alphanumeric)"
+    return (
+        f"{value!r} is not a DNS label (at most 63 lowercase letters, digits and '-', starting and ending alphanumeric)"
+    )
 
 
 def label_key_problem(key: str) -> str | None:
@@ -28,7 +30,9 @@ def label_key_problem(key: str) -> str | None:
     if "/" in key and not _DNS_SUBDOMAIN.fullmatch(prefix):
         return f"label key {key!r}: its prefix must be a DNS subdomain"
     if not _LABEL_NAME.fullmatch(name):
-        return f"label key {key!r}: the name part is at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends"
+        return (
+            f"label key {key!r}: the name part is at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends"
+        )
     return None
 
 

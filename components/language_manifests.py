@@ -1,7 +1,8 @@
 """The Kubernetes objects of the language-service pool, as plain manifests (camelCase dicts).
 
-Pure functions of the resolved Args (`Pool` and each `LanguageService`): `LanguageServicePool` registers them, and tests can read
-them without Pulumi. Everything a pod of untrusted code gets is decided here, in one place.
+Pure functions of the resolved Args (`Pool` and each `LanguageService`): `LanguageServicePool`
+registers them, and tests can read them without Pulumi. Everything a pod of untrusted code gets
+is decided here, in one place.
 """
 
 from __future__ import annotations

@@ -191,10 +191,8 @@ class LanguageServicePoolArgs:
         # Kubernetes refuses a container whose request is above its limit (ResourceRequirements).
         for kind in ("cpu", "memory"):
             if amounts[f"{kind}_request"] > amounts[f"{kind}_limit"]:
-                self._fail(
-                    f"{path}.{kind}_request",
-                    f"{getattr(resolved, f'{kind}_request')} is above {kind}_limit {getattr(resolved, f'{kind}_limit')}",
-                )
+                request, limit = getattr(resolved, f"{kind}_request"), getattr(resolved, f"{kind}_limit")
+                self._fail(f"{path}.{kind}_request", f"{request} is above {kind}_limit {limit}")
 
     def _check_toleration(self, index: int, toleration: Mapping[str, str]) -> None:
         path = f"tolerations[{index}]"
@@ -363,4 +361,3 @@ class LanguageServicePool(pulumi.ComponentResource):
                 else None
             ),
         )
-

@@ -98,4 +98,3 @@ def public_ingress_args(
 def image_registry_args(repositories: Sequence[str], *, environment: str) -> ImageRegistryArgs:
     """A region's repositories; the environment's profile decides whether they are protected."""
     return ImageRegistryArgs(repositories=list(repositories), protect=profile(environment).protect_resources)
-

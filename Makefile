@@ -27,6 +27,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy eksplatform docgen tests benchmarks bootstrap __main__.py  # components/ and policies/ through eksplatform/
 	$(BIN)/mypy examples/consumer  # a program of its own: its __main__ would clash with ours
+	$(BIN)/mypy examples/language-services
+	$(BIN)/mypy examples/ingress
+	$(BIN)/mypy examples/registry
+	$(BIN)/mypy examples/dns
 
 check: lint test
 

@@ -84,7 +84,8 @@ class GlobalDnsArgs:
     health_path: str
     """The path the backends answer on every entry (Route 53's entry checks request it)."""
     writer_alarms: Mapping[str, WriterAlarm] | None = None
-    """Per region, the alarm that is OK only where the database writer is (several regions; default: none)."""
+    """Per region, the alarm that is OK only where the database writer is; one per region when there
+    are several. Default: none (one region)."""
 
     def __post_init__(self) -> None:
         problem = domain_problem(self.domain)

@@ -32,8 +32,7 @@ from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS
 from eksplatform.components.images import image_problem
 from eksplatform.components.inputs import to_args
 from eksplatform.components.kubernetes_names import dns_label_problem, labels_problem
-from eksplatform.components.language_catalog import EXTRA_SERVICE_DEFAULTS, LanguageService
-from eksplatform.components.quantity import parse_quantity
+from eksplatform.components.language_catalog import EXTRA_SERVICE_DEFAULTS, LanguageService, service_problems
 from eksplatform.components.sandbox_node import RUNTIME_CLASS
 
 DEFAULT_NAMESPACE = "sandbox"
@@ -50,7 +49,6 @@ _SERVICE_NAME_MAX = 40
 _TOLERATION_KEYS = {"key", "operator", "value", "effect"}
 _TOLERATION_OPERATORS = {"Equal", "Exists"}
 _TAINT_EFFECTS = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
-_ARCHITECTURES = {"amd64", "arm64"}
 
 
 class LanguageServiceArgsError(pulumi.RunError, ValueError):
@@ -173,26 +171,8 @@ class LanguageServicePoolArgs:
         problem = image_problem(service.image)
         if problem:
             self._fail(f"{path}.image", problem)
-        if service.architecture is not None and service.architecture not in _ARCHITECTURES:
-            self._fail(f"{path}.architecture", f"{service.architecture!r}: one of {sorted(_ARCHITECTURES)}")
-        resolved = service.resolved()
-        if resolved.min_replicas < 1:
-            self._fail(f"{path}.min_replicas", f"{resolved.min_replicas}: at least 1")
-        if resolved.min_replicas > resolved.max_replicas:
-            self._fail(f"{path}.min_replicas", f"{resolved.min_replicas} is above max_replicas {resolved.max_replicas}")
-        amounts = {}
-        for setting in ("cpu_request", "cpu_limit", "memory_request", "memory_limit", "tmp_size"):
-            try:
-                amounts[setting] = parse_quantity(getattr(resolved, setting))
-            except ValueError as error:
-                self._fail(f"{path}.{setting}", str(error))
-            if amounts[setting] <= 0:
-                self._fail(f"{path}.{setting}", "must be above zero")
-        # Kubernetes refuses a container whose request is above its limit (ResourceRequirements).
-        for kind in ("cpu", "memory"):
-            if amounts[f"{kind}_request"] > amounts[f"{kind}_limit"]:
-                request, limit = getattr(resolved, f"{kind}_request"), getattr(resolved, f"{kind}_limit")
-                self._fail(f"{path}.{kind}_request", f"{request} is above {kind}_limit {limit}")
+        for field, problem in service_problems(service.resolved()):
+            self._fail(f"{path}.{field}", problem)
 
     def _check_toleration(self, index: int, toleration: Mapping[str, str]) -> None:
         path = f"tolerations[{index}]"

@@ -47,6 +47,22 @@ INSUFFICIENT_DATA_STATUS = "Unhealthy"
 # record names and ACM domain names both take it), the last one not all digits.
 _DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_DOMAIN = 253 - len(WRITER_LABEL) - 1  # `primary.<domain>` is a DNS name too
+# ACM RequestCertificate: the certificate's first name (its Common Name, the entry's `api.<domain>`)
+# is at most 64 octets (RFC 5280); the other names (SANs) up to 253.
+MAX_COMMON_NAME = 64
+
+
+# Route 53 HealthCheckConfig.ResourcePath: at most 255 characters; a plain path here (no query).
+_HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
+
+
+def health_path_problem(path: str) -> str | None:
+    """Why `path` cannot be the entries' health-check path, or None."""
+    if _HEALTH_PATH.fullmatch(path):
+        return None
+    return (
+        f"{path!r} is not a path of at most 255 characters starting with '/' (letters, digits, '.', '_', '~', '-', '/')"
+    )
 
 
 def domain_problem(domain: str) -> str | None:
@@ -65,6 +81,15 @@ class DnsArgsError(pulumi.RunError, ValueError):
 def entry_names(domain: str) -> tuple[str, str]:
     """The names clients use, `api.<domain>` and `primary.<domain>`: the entry's certificate covers both."""
     return f"{LATENCY_LABEL}.{domain}", f"{WRITER_LABEL}.{domain}"
+
+
+def certificate_domain_problem(domain: str) -> str | None:
+    """Why the public entry's certificate (PublicIngress) cannot be issued for `domain`'s names, or None."""
+    problem = domain_problem(domain)
+    common_name = entry_names(domain)[0]
+    if problem is None and len(common_name) > MAX_COMMON_NAME:
+        problem = f"the certificate's name {common_name!r} is over ACM's {MAX_COMMON_NAME} characters"
+    return problem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,8 +120,9 @@ class GlobalDnsArgs:
             raise DnsArgsError("args.endpoints: name at least one region's entry")
         if self.primary_region not in self.endpoints:
             raise DnsArgsError(f"args.primary_region: {self.primary_region!r} is not among {list(self.endpoints)}")
-        if not self.health_path.startswith("/"):
-            raise DnsArgsError(f"args.health_path: {self.health_path!r} is not a path starting with '/'")
+        problem = health_path_problem(self.health_path)
+        if problem:
+            raise DnsArgsError(f"args.health_path: {problem}")
         if len(self.endpoints) > 1 and set(self.alarms) != set(self.endpoints):
             raise DnsArgsError(
                 f"args.writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.alarms)}"

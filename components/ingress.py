@@ -36,7 +36,7 @@ import pulumi_kubernetes as k8s
 
 from eksplatform.components.certificates import validated_certificate
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
-from eksplatform.components.dns import domain_problem, entry_names
+from eksplatform.components.dns import certificate_domain_problem, entry_names, health_path_problem
 from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS, SUPPORTED_KUBERNETES_VERSIONS
 from eksplatform.components.inputs import to_args
 from eksplatform.components.kubernetes_names import dns_label_problem
@@ -47,9 +47,6 @@ from eksplatform.components.pod_security_labels import restricted_namespace_labe
 
 DEFAULT_NAMESPACE = "ingress"
 DEFAULT_REPLICAS = 2
-# ACM RequestCertificate: the certificate's first name (its Common Name, here `api.<domain>`)
-# is at most 64 octets (RFC 5280).
-MAX_COMMON_NAME = 64
 # A registry host (with an optional port) and path, as an image reference's prefix.
 _REGISTRY = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$")
 
@@ -145,17 +142,15 @@ class PublicIngressArgs:
     def __post_init__(self) -> None:
         if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
             _fail("kubernetes_version", f"{self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}")
-        problem = domain_problem(self.domain)
+        problem = certificate_domain_problem(self.domain)
         if problem:
             _fail("domain", problem)
-        common_name = entry_names(self.domain)[0]
-        if len(common_name) > MAX_COMMON_NAME:
-            _fail("domain", f"the certificate's name {common_name!r} is over ACM's {MAX_COMMON_NAME} characters")
         for setting in ("replicas", "controller_replicas"):
             if getattr(self, f"resolved_{setting}") < 1:
                 _fail(setting, f"{getattr(self, setting)}: at least 1")
-        if not self.resolved_health_path.startswith("/"):
-            _fail("health_path", f"{self.health_path!r} is not a path starting with '/'")
+        problem = health_path_problem(self.resolved_health_path)
+        if problem:
+            _fail("health_path", problem)
         if self.resolved_health_path == PING_PATH:
             _fail("health_path", f"{PING_PATH}: Traefik answers it itself; name a path the backends answer")
         problem = dns_label_problem(self.resolved_namespace)

@@ -615,7 +615,13 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
     ),
     ("region twice", _second_region(name="us-east-1"), "regions[1].name", "appears again"),
     ("dns missing", _delete("dns"), "dns", "set dns.domain: the public entry serves an ACM certificate"),
-    ("dns health path", _set("dns.healthPath", "healthz"), "dns.healthPath", "should match pattern"),
+    ("dns health path", _set("dns.healthPath", "healthz"), "dns.healthPath", "'healthz' is not a path of at most 255"),
+    (
+        "dns domain too long for the certificate",
+        _set("dns.domain", "a" * 57 + ".com"),
+        "dns.domain",
+        "is over ACM's 64 characters",
+    ),
     (
         "dns zone that nobody delegated",
         _delete("dns.hostedZoneId"),

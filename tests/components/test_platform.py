@@ -311,7 +311,8 @@ def test_dns_arguments_are_checked(endpoints: dict[str, str], primary: str, alar
         ({"domain": "run.example.com."}, r"^args\.domain: 'run\.example\.com\.' is not a lowercase DNS name"),
         ({"domain": "example"}, r"^args\.domain: 'example' is not a lowercase DNS name"),
         ({"domain": ("a" * 63 + ".") * 3 + "a" * 60}, r"^args\.domain: .* is longer than 245 characters"),
-        ({"health_path": "healthz"}, r"^args\.health_path: 'healthz' is not a path starting with '/'$"),
+        ({"health_path": "healthz"}, r"^args\.health_path: 'healthz' is not a path of at most 255 characters"),
+        ({"health_path": "/health check"}, r"^args\.health_path: '/health check' is not a path"),
     ],
 )
 def test_dns_names_and_paths_are_checked(changes: dict[str, str], message: str) -> None:

@@ -42,12 +42,15 @@ def language_service_pool_args(
         for service in config.resolved_services().values()
     ]
     host_kernel = config.runtime_class_name is None
+    runtime: pulumi.Input[str] | None = None if host_kernel else config.runtime_class_name
+    if runtime is not None and runtime_class_name is not None:
+        runtime = runtime_class_name  # the same name, as the RuntimeClass's output
     return LanguageServicePoolArgs(
         kubernetes_version=kubernetes_version,
         services=services,
         namespace=config.namespace,
         allow_dns=config.allow_dns,
-        runtime_class_name=None if host_kernel else (runtime_class_name or config.runtime_class_name),
+        runtime_class_name=runtime,
         host_kernel=host_kernel,
         backend_namespace=config.backend_namespace,
         backend_selector=dict(config.backend_selector),

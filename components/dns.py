@@ -24,6 +24,7 @@ Several regions:
 Route 53 is global; pass any region's provider (the platform passes the primary's).
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,35 @@ WRITER_LABEL = "primary"
 # Route 53 CLOUDWATCH_METRIC checks: the alarm's INSUFFICIENT_DATA (right after it is created)
 # counts as "not the writer" (API reference, HealthCheckConfig.InsufficientDataHealthStatus).
 INSUFFICIENT_DATA_STATUS = "Unhealthy"
+# A lowercase DNS name of at least two labels, each at most 63 characters (RFC 1035; Route 53
+# record names and ACM domain names both take it), the last one not all digits.
+_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+MAX_DOMAIN = 253 - len(WRITER_LABEL) - 1  # `primary.<domain>` is a DNS name too
+# ACM RequestCertificate: the certificate's first name (its Common Name, the entry's `api.<domain>`)
+# is at most 64 octets (RFC 5280); the other names (SANs) up to 253.
+MAX_COMMON_NAME = 64
+
+
+# Route 53 HealthCheckConfig.ResourcePath: at most 255 characters; a plain path here (no query).
+_HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
+
+
+def health_path_problem(path: str) -> str | None:
+    """Why `path` cannot be the entries' health-check path, or None."""
+    if _HEALTH_PATH.fullmatch(path):
+        return None
+    return (
+        f"{path!r} is not a path of at most 255 characters starting with '/' (letters, digits, '.', '_', '~', '-', '/')"
+    )
+
+
+def domain_problem(domain: str) -> str | None:
+    """Why `domain` cannot carry the platform's names, or None."""
+    if not _DOMAIN.fullmatch(domain):
+        return f"{domain!r} is not a lowercase DNS name (example.com)"
+    if len(domain) > MAX_DOMAIN:
+        return f"{domain!r} is longer than {MAX_DOMAIN} characters (primary.<domain> must stay a DNS name)"
+    return None
 
 
 class DnsArgsError(pulumi.RunError, ValueError):
@@ -53,7 +83,16 @@ def entry_names(domain: str) -> tuple[str, str]:
     return f"{LATENCY_LABEL}.{domain}", f"{WRITER_LABEL}.{domain}"
 
 
-@dataclass(frozen=True)
+def certificate_domain_problem(domain: str) -> str | None:
+    """Why the public entry's certificate (PublicIngress) cannot be issued for `domain`'s names, or None."""
+    problem = domain_problem(domain)
+    common_name = entry_names(domain)[0]
+    if problem is None and len(common_name) > MAX_COMMON_NAME:
+        problem = f"the certificate's name {common_name!r} is over ACM's {MAX_COMMON_NAME} characters"
+    return problem
+
+
+@dataclass(frozen=True, kw_only=True)
 class GlobalDnsArgs:
     """The platform's domain, its hosted zone, and every region's public entry."""
 
@@ -70,18 +109,23 @@ class GlobalDnsArgs:
     health_path: str
     """The path the backends answer on every entry (Route 53's entry checks request it)."""
     writer_alarms: Mapping[str, WriterAlarm] | None = None
-    """Per region, the alarm that is OK only where the database writer is (several regions; default: none)."""
+    """Per region, the alarm that is OK only where the database writer is; one per region when there
+    are several. Default: none (one region)."""
 
     def __post_init__(self) -> None:
+        problem = domain_problem(self.domain)
+        if problem:
+            raise DnsArgsError(f"args.domain: {problem}")
         if not self.endpoints:
-            raise DnsArgsError("endpoints: name at least one region's entry")
+            raise DnsArgsError("args.endpoints: name at least one region's entry")
         if self.primary_region not in self.endpoints:
-            raise DnsArgsError(f"primary_region {self.primary_region!r} is not among {list(self.endpoints)}")
-        if not self.health_path.startswith("/"):
-            raise DnsArgsError(f"health_path {self.health_path!r}: a path starting with '/'")
+            raise DnsArgsError(f"args.primary_region: {self.primary_region!r} is not among {list(self.endpoints)}")
+        problem = health_path_problem(self.health_path)
+        if problem:
+            raise DnsArgsError(f"args.health_path: {problem}")
         if len(self.endpoints) > 1 and set(self.alarms) != set(self.endpoints):
             raise DnsArgsError(
-                f"writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.alarms)}"
+                f"args.writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.alarms)}"
             )
 
     @property

@@ -26,23 +26,29 @@ the chart's own probes use); Route 53 checks the region on the backends' health 
 whole path above (components/dns.py).
 """
 
-from __future__ import annotations
-
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from eksplatform.components.certificates import validated_certificate
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
-from eksplatform.components.dns import entry_names
-from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS
+from eksplatform.components.dns import certificate_domain_problem, entry_names, health_path_problem
+from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS, SUPPORTED_KUBERNETES_VERSIONS
+from eksplatform.components.inputs import to_args
+from eksplatform.components.kubernetes_names import dns_label_problem
 from eksplatform.components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
 from eksplatform.components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
 from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server, default_deny
 from eksplatform.components.pod_security_labels import restricted_namespace_labels
+
+DEFAULT_NAMESPACE = "ingress"
+DEFAULT_REPLICAS = 2
+# A registry host (with an optional port) and path, as an image reference's prefix.
+_REGISTRY = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$")
 
 CHART = "traefik"
 CHART_VERSION = "41.3.0"  # Traefik v3.7.11; tests validate the values against this version's schema
@@ -88,57 +94,109 @@ def entry_images(registry: str | None) -> dict[str, str]:
 
 
 class IngressArgsError(pulumi.RunError, ValueError):
-    """Bad PublicIngress arguments; the message names the argument."""
+    """Bad PublicIngress arguments; the message starts with the field (`args.health_path`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PublicIngressArgs:
-    kubernetes_provider: pulumi.ProviderResource
+    """The cluster, network and domain of one region's public entry (the Kubernetes provider comes
+    in `opts.providers`, beside the region's AWS provider)."""
+
     kubernetes_version: str
-    """The cluster's minor version: Pod Security is pinned to it."""
+    """The cluster's minor version (`1.34`): the namespace's Pod Security level is pinned to it."""
     cluster_name: pulumi.Input[str]
+    """The EKS cluster's name: the load balancer controller manages its load balancers by it."""
     vpc_id: pulumi.Input[str]
+    """The cluster's VPC (the controller's target groups live there)."""
+    vpc_cidr: pulumi.Input[str]
+    """The VPC's CIDR (the API server's ENIs, the control plane's webhook calls)."""
     public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Where the internet-facing NLB goes: one public subnet per zone."""
     public_subnet_cidrs: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Their CIDRs: the NLB's addresses, the only sources Traefik's pods admit."""
-    vpc_cidr: pulumi.Input[str]
-    """The VPC's CIDR (the API server's ENIs, the control plane's webhook calls)."""
     oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider: the controller's role trusts it (IRSA)."""
     oidc_provider_url: pulumi.Input[str]
+    """Its issuer URL."""
     domain: str
     """The stack's domain: the certificate covers `api.<domain>` and `primary.<domain>`."""
     zone_id: pulumi.Input[str]
     """The Route 53 zone of `domain`, where the certificate is validated."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for what the load balancer controller creates."""
-    health_path: str = DEFAULT_HEALTH_PATH
-    """The backends' health path on this entry (Route 53 requests it)."""
-    namespace: str = "ingress"
-    replicas: int = 2
-    """Traefik pods, spread over zones; a disruption budget keeps all but one up."""
-    controller_replicas: int = 2
-    """AWS Load Balancer Controller pods."""
-    backend_namespaces: Sequence[str] = ()
-    """Namespaces whose pods Traefik may forward to (the backends behind its Ingresses)."""
+    tags: Mapping[str, str] | None = None
+    """Tags for what the load balancer controller creates (the provider's default tags do not reach
+    it). Default: none."""
+    health_path: str | None = None
+    """The backends' health path on this entry (Route 53's checks request it). Default: /healthz."""
+    namespace: str | None = None
+    """The entry's namespace, created here with Pod Security `restricted`. Default: ingress."""
+    replicas: int | None = None
+    """Traefik pods, spread over zones; a disruption budget keeps all but one up. Default: 2."""
+    controller_replicas: int | None = None
+    """AWS Load Balancer Controller pods. Default: 2."""
+    backend_namespaces: Sequence[str] | None = None
+    """Namespaces whose pods Traefik may forward to (the backends behind its Ingresses). Default: none."""
     image_registry: str | None = None
-    """The region's ECR registry prefix (`<account>.dkr.ecr.<region>.amazonaws.com/platform`) that
-    holds the `ENTRY_IMAGES`; None: the upstream registries (`UPSTREAM_REGISTRIES`)."""
+    """The ECR registry prefix (`<account>.dkr.ecr.<region>.amazonaws.com/platform`) that holds the
+    entry's images (`traefik`, `aws-load-balancer-controller`). Default: their upstream registries."""
 
     def __post_init__(self) -> None:
+        if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
+            _fail("kubernetes_version", f"{self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}")
+        problem = certificate_domain_problem(self.domain)
+        if problem:
+            _fail("domain", problem)
         for setting in ("replicas", "controller_replicas"):
-            if getattr(self, setting) < 1:
-                raise IngressArgsError(f"{setting} {getattr(self, setting)}: at least 1")
-        if not self.health_path.startswith("/"):
-            raise IngressArgsError(f"health_path {self.health_path!r}: a path starting with '/'")
-        if self.health_path == PING_PATH:
-            raise IngressArgsError(
-                f"health_path {PING_PATH}: Traefik answers it itself; name a path the backends answer"
-            )
+            if getattr(self, f"resolved_{setting}") < 1:
+                _fail(setting, f"{getattr(self, setting)}: at least 1")
+        problem = health_path_problem(self.resolved_health_path)
+        if problem:
+            _fail("health_path", problem)
+        if self.resolved_health_path == PING_PATH:
+            _fail("health_path", f"{PING_PATH}: Traefik answers it itself; name a path the backends answer")
+        problem = dns_label_problem(self.resolved_namespace)
+        if problem:
+            _fail("namespace", problem)
+        for index, backend in enumerate(self.resolved_backend_namespaces):
+            problem = dns_label_problem(backend)
+            if problem:
+                _fail(f"backend_namespaces[{index}]", problem)
+        if self.image_registry is not None and not _REGISTRY.fullmatch(self.image_registry):
+            _fail("image_registry", f"{self.image_registry!r} is not a registry prefix (host[:port][/path])")
+
+    @property
+    def resolved_health_path(self) -> str:
+        return DEFAULT_HEALTH_PATH if self.health_path is None else self.health_path
+
+    @property
+    def resolved_namespace(self) -> str:
+        return self.namespace or DEFAULT_NAMESPACE
+
+    @property
+    def resolved_replicas(self) -> int:
+        return DEFAULT_REPLICAS if self.replicas is None else self.replicas
+
+    @property
+    def resolved_controller_replicas(self) -> int:
+        return DEFAULT_REPLICAS if self.controller_replicas is None else self.controller_replicas
+
+    @property
+    def resolved_backend_namespaces(self) -> Sequence[str]:
+        return self.backend_namespaces or ()
+
+    @property
+    def resolved_tags(self) -> Mapping[str, str]:
+        return self.tags or {}
+
+
+def _fail(field: str, message: str) -> NoReturn:
+    raise IngressArgsError(f"args.{field}: {message}")
 
 
 def _instance(args: PublicIngressArgs) -> dict[str, str]:
-    return {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": f"{RELEASE_NAME}-{args.namespace}"}
+    return {
+        "app.kubernetes.io/name": "traefik",
+        "app.kubernetes.io/instance": f"{RELEASE_NAME}-{args.resolved_namespace}",
+    }
 
 
 def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
@@ -148,7 +206,7 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
         # The chart renders `registry/repository:tag` (41.3.0 schema: `image.registry`, `repository`, `tag`).
         "image": {"registry": registry, "repository": repository, "tag": TRAEFIK_IMAGE[1]},
         "deployment": {
-            "replicas": args.replicas,
+            "replicas": args.resolved_replicas,
             # 41.3.0 schema: `deployment.lifecycle` (object), `deployment.terminationGracePeriodSeconds` (integer).
             "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
             "terminationGracePeriodSeconds": TERMINATION_GRACE_PERIOD_SECONDS,
@@ -164,7 +222,7 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
                 }
             }
         },
-        "podDisruptionBudget": {"enabled": args.replicas > 1, "maxUnavailable": 1},
+        "podDisruptionBudget": {"enabled": args.resolved_replicas > 1, "maxUnavailable": 1},
         # Not the default class: only Ingresses that name `traefik` are public (an Ingress without a
         # class stays private instead of landing on the internet-facing entry by accident).
         "ingressClass": {"enabled": True, "isDefaultClass": False, "name": "traefik"},
@@ -179,8 +237,8 @@ def chart_values(args: PublicIngressArgs) -> dict[str, Any]:
         "providers": {
             "kubernetesCRD": {"enabled": False},
             "kubernetesIngress": {
-                "namespaces": [args.namespace, *args.backend_namespaces],
-                "publishedService": {"enabled": True, "pathOverride": f"{args.namespace}/{SERVICE_NAME}"},
+                "namespaces": [args.resolved_namespace, *args.resolved_backend_namespaces],
+                "publishedService": {"enabled": True, "pathOverride": f"{args.resolved_namespace}/{SERVICE_NAME}"},
             },
         },
         # No dashboard or API on any entry point; no version checks or usage reports.
@@ -226,7 +284,7 @@ def network_policies(args: PublicIngressArgs) -> dict[str, dict[str, Any]]:
     )
     backends = [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
-        for namespace in args.backend_namespaces
+        for namespace in args.resolved_backend_namespaces
     ]
     return {
         "default-deny-all": default_deny(),
@@ -281,17 +339,29 @@ def service_annotations(
 
 
 class PublicIngress(pulumi.ComponentResource):
-    """The certificate, the load balancer controller, Traefik and the NLB Service in front of it."""
+    """A region's public entry: the certificate, the load balancer controller, Traefik and the NLB in front of it.
+
+    Providers come in `opts.providers`: the region's AWS provider (certificate, controller role) and
+    the cluster's Kubernetes provider (everything on the cluster); every child inherits them."""
 
     hostname: pulumi.Output[str]
     """The NLB's DNS name: the region's public endpoint."""
     certificate_arn: pulumi.Output[str]
     """The issued ACM certificate the NLB's listener serves."""
     health_path: str
+    """The path Route 53's health checks request on this entry (the backends answer it)."""
 
     def __init__(self, name: str, args: PublicIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(PublicIngressArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:PublicIngress", name, None, opts)
-        self.health_path = args.health_path
+        kubernetes_provider = self.get_provider("kubernetes::")
+        if kubernetes_provider is None:
+            # Without one the Kubernetes parts would use the default provider, which our stacks disable.
+            raise IngressArgsError(
+                "opts.providers: give the cluster's Kubernetes provider beside the region's AWS provider"
+            )
+        namespace_name = args.resolved_namespace
+        self.health_path = args.resolved_health_path
         api_name, writer_name = entry_names(args.domain)
         certificate = validated_certificate(
             f"{name}-certificate",
@@ -304,24 +374,25 @@ class PublicIngress(pulumi.ComponentResource):
         self.controller = AwsLoadBalancerController(
             f"{name}-lb-controller",
             AwsLoadBalancerControllerArgs(
-                kubernetes_provider=args.kubernetes_provider,
+                kubernetes_provider=kubernetes_provider,
                 kubernetes_version=args.kubernetes_version,
                 cluster_name=args.cluster_name,
                 vpc_id=args.vpc_id,
                 vpc_cidr=args.vpc_cidr,
                 oidc_provider_arn=args.oidc_provider_arn,
                 oidc_provider_url=args.oidc_provider_url,
-                tags=args.tags,
-                replicas=args.controller_replicas,
+                tags=args.resolved_tags,
+                replicas=args.resolved_controller_replicas,
                 image=entry_images(args.image_registry)[CONTROLLER_IMAGE[0]],
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        # Kubernetes children take the cluster's provider from this component's providers.
+        on_cluster = pulumi.ResourceOptions(parent=self)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={
-                "name": args.namespace,
+                "name": namespace_name,
                 "labels": {**restricted_namespace_labels(args.kubernetes_version), READINESS_GATE_LABEL: "enabled"},
             },
             opts=on_cluster,
@@ -330,7 +401,7 @@ class PublicIngress(pulumi.ComponentResource):
         policies = [
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy_name}",
-                metadata={"name": policy_name, "namespace": args.namespace},
+                metadata={"name": policy_name, "namespace": namespace_name},
                 spec=spec,
                 opts=in_namespace,
             )
@@ -342,7 +413,7 @@ class PublicIngress(pulumi.ComponentResource):
             chart=CHART,
             version=CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
-            namespace=args.namespace,
+            namespace=namespace_name,
             values=chart_values(args),
             atomic=True,  # a failed upgrade rolls back instead of leaving a half-applied release
             cleanup_on_fail=True,
@@ -356,7 +427,7 @@ class PublicIngress(pulumi.ComponentResource):
             f"{name}-nlb",
             metadata={
                 "name": SERVICE_NAME,
-                "namespace": args.namespace,
+                "namespace": namespace_name,
                 "annotations": service_annotations(args.public_subnet_ids, certificate.certificate_arn),
             },
             spec={

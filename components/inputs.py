@@ -60,7 +60,9 @@ def _dataclass(cls: type[T], value: Mapping[str, Any], path: str) -> T:
     except ArgsError:
         raise
     except (ValueError, TypeError) as error:  # the Args' own validation, which names its setting
-        raise ArgsError(f"{path}: {error}") from None
+        message = str(error)
+        # A message that already starts with the field's path (`args.keep_images: ...`) stays as it is.
+        raise ArgsError(message if message.startswith(f"{path}.") else f"{path}: {message}") from None
 
 
 def _hints(cls: type) -> dict[str, Any]:

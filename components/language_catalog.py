@@ -15,6 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eksplatform.components.quantity import parse_quantity
+
+# Kubernetes `kubernetes.io/arch` values of the nodes EKS runs (x86-64 and Graviton).
+ARCHITECTURES = {"amd64", "arm64"}
+
 
 @dataclass(frozen=True)
 class CatalogEntry:
@@ -71,3 +76,34 @@ class LanguageService:
     memory_limit: str
     tmp_size: str
     architecture: str | None
+
+
+def service_problems(service: LanguageService) -> list[tuple[str, str]]:
+    """`(field, why)` for each rule a service with its defaults breaks: replicas 1 or more and not
+    above the maximum, quantities Kubernetes reads and above zero, requests not above limits
+    (Kubernetes refuses such a container: ResourceRequirements), a known architecture.
+
+    One rule, two readers: the Args name the field `args.services[i].<field>`, the stack config
+    `languageServices.services.<name>.<key>`."""
+    problems: list[tuple[str, str]] = []
+    if service.min_replicas < 1:
+        problems.append(("min_replicas", f"{service.min_replicas}: at least 1"))
+    elif service.min_replicas > service.max_replicas:
+        problems.append(("min_replicas", f"{service.min_replicas} is above the maximum {service.max_replicas}"))
+    amounts = {}
+    for field in ("cpu_request", "cpu_limit", "memory_request", "memory_limit", "tmp_size"):
+        text = getattr(service, field)
+        try:
+            amounts[field] = parse_quantity(text)
+        except ValueError as error:
+            problems.append((field, str(error)))
+            continue
+        if amounts[field] <= 0:
+            problems.append((field, f"{text}: must be above zero"))
+    for kind in ("cpu", "memory"):
+        request, limit = f"{kind}_request", f"{kind}_limit"
+        if request in amounts and limit in amounts and amounts[request] > amounts[limit]:
+            problems.append((request, f"{getattr(service, request)} is above the limit {getattr(service, limit)}"))
+    if service.architecture is not None and service.architecture not in ARCHITECTURES:
+        problems.append(("architecture", f"{service.architecture!r}: one of {sorted(ARCHITECTURES)}"))
+    return problems

@@ -1,7 +1,8 @@
 """The Kubernetes objects of the language-service pool, as plain manifests (camelCase dicts).
 
-Pure functions of the resolved config: `LanguageServicePool` registers them, and tests can read
-them without Pulumi. Everything a pod of untrusted code gets is decided here, in one place.
+Pure functions of the resolved Args (`Pool` and each `LanguageService`): `LanguageServicePool`
+registers them, and tests can read them without Pulumi. Everything a pod of untrusted code gets
+is decided here, in one place.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 from eksplatform.components.language_catalog import LanguageService
 from eksplatform.components.pod_security_labels import MANAGED_BY, restricted_namespace_labels
 from eksplatform.components.quantity import parse_quantity
-from eksplatform.stack.config import LanguageServicesConfig
 
 PORT = 8080
 PORT_NAME = "http"
@@ -55,6 +55,17 @@ class Scheduling:
     tolerations: Sequence[Mapping[str, str]] = ()
 
 
+@dataclass(frozen=True)
+class Pool:
+    """The pool-wide settings the manifests read (resolved from `LanguageServicePoolArgs`)."""
+
+    namespace: str
+    backend_namespace: str
+    backend_selector: Mapping[str, str]
+    runtime_class_name: Any
+    """A `pulumi.Input[str]` naming the RuntimeClass (an Output carries the dependency); None: runc."""
+
+
 def object_name(service: str) -> str:
     """Every object of one service is named `lang-<service>`."""
     return f"lang-{service}"
@@ -79,9 +90,9 @@ def _mebibytes(amount: Decimal) -> str:
 # --- namespace -----------------------------------------------------------------------------
 
 
-def namespace(config: LanguageServicesConfig, kubernetes_version: str) -> dict[str, Any]:
+def namespace(pool: Pool, kubernetes_version: str) -> dict[str, Any]:
     """The namespace enforces Pod Security `restricted`, pinned to the cluster's version."""
-    return {"metadata": {"name": config.namespace, "labels": restricted_namespace_labels(kubernetes_version)}}
+    return {"metadata": {"name": pool.namespace, "labels": restricted_namespace_labels(kubernetes_version)}}
 
 
 def _pods_at_most(service: LanguageService) -> int:
@@ -90,7 +101,7 @@ def _pods_at_most(service: LanguageService) -> int:
     return service.max_replicas + surge
 
 
-def resource_quota(config: LanguageServicesConfig, services: Mapping[str, LanguageService]) -> dict[str, Any]:
+def resource_quota(pool: Pool, services: Mapping[str, LanguageService]) -> dict[str, Any]:
     """Room for every service at its maximum during a rolling update, and nothing more."""
     totals = {"requests.cpu": Decimal(0), "limits.cpu": Decimal(0), "requests.memory": Decimal(0)}
     totals["limits.memory"] = Decimal(0)
@@ -116,15 +127,15 @@ def resource_quota(config: LanguageServicesConfig, services: Mapping[str, Langua
         "limits.memory": _mebibytes(totals["limits.memory"]),
         "limits.ephemeral-storage": _mebibytes(storage),
     }
-    return {"metadata": _metadata("language-services", config.namespace, MANAGED_BY), "spec": {"hard": hard}}
+    return {"metadata": _metadata("language-services", pool.namespace, MANAGED_BY), "spec": {"hard": hard}}
 
 
-def limit_range(config: LanguageServicesConfig, services: Mapping[str, LanguageService]) -> dict[str, Any]:
+def limit_range(pool: Pool, services: Mapping[str, LanguageService]) -> dict[str, Any]:
     """Defaults for a container that names no resources, and a ceiling no container may pass."""
     cpu_max = max(parse_quantity(s.cpu_limit) for s in services.values())
     memory_max = max(container_memory(s, s.memory_limit) for s in services.values())
     return {
-        "metadata": _metadata("language-services", config.namespace, MANAGED_BY),
+        "metadata": _metadata("language-services", pool.namespace, MANAGED_BY),
         "spec": {
             "limits": [
                 {
@@ -141,10 +152,10 @@ def limit_range(config: LanguageServicesConfig, services: Mapping[str, LanguageS
 # --- per service ---------------------------------------------------------------------------
 
 
-def service_account(config: LanguageServicesConfig, service: LanguageService) -> dict[str, Any]:
+def service_account(pool: Pool, service: LanguageService) -> dict[str, Any]:
     """An identity of its own with no API token: untrusted code must not reach the Kubernetes API."""
     return {
-        "metadata": _metadata(object_name(service.name), config.namespace, _labels(service.name)),
+        "metadata": _metadata(object_name(service.name), pool.namespace, _labels(service.name)),
         "automountServiceAccountToken": False,
     }
 
@@ -182,13 +193,13 @@ def _probe(period: int, failure_threshold: int, timeout: int = 5) -> dict[str, A
     }
 
 
-def _seccomp(config: LanguageServicesConfig) -> dict[str, str]:
-    if config.seccomp_localhost_profile:
-        return {"type": "Localhost", "localhostProfile": config.seccomp_localhost_profile}
+def _seccomp() -> dict[str, str]:
+    # RuntimeDefault: a Localhost profile would have to exist on every node, or the pod fails to
+    # start (Kubernetes "Restrict a container's syscalls with seccomp"); gVisor filters syscalls.
     return {"type": "RuntimeDefault"}
 
 
-def pod_spec(config: LanguageServicesConfig, service: LanguageService, scheduling: Scheduling) -> dict[str, Any]:
+def pod_spec(pool: Pool, service: LanguageService, scheduling: Scheduling) -> dict[str, Any]:
     """The pod of one service: the Pod Security `restricted` profile and then some."""
     container = {
         "name": service.name,
@@ -220,7 +231,7 @@ def pod_spec(config: LanguageServicesConfig, service: LanguageService, schedulin
             "runAsUser": RUN_AS_USER,
             "runAsGroup": RUN_AS_GROUP,
             "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": _seccomp(config),
+            "seccompProfile": _seccomp(),
         },
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         "startupProbe": _probe(STARTUP_PERIOD_SECONDS, STARTUP_FAILURE_THRESHOLD),
@@ -252,7 +263,7 @@ def pod_spec(config: LanguageServicesConfig, service: LanguageService, schedulin
             "runAsUser": RUN_AS_USER,
             "runAsGroup": RUN_AS_GROUP,
             "fsGroup": FS_GROUP,
-            "seccompProfile": _seccomp(config),
+            "seccompProfile": _seccomp(),
         },
         "containers": [container],
         # tmpfs: nothing a run writes reaches the node's disk, and the size is a hard limit.
@@ -262,15 +273,15 @@ def pod_spec(config: LanguageServicesConfig, service: LanguageService, schedulin
         "topologySpreadConstraints": spread,
         "terminationGracePeriodSeconds": 30,
     }
-    if config.runtime_class_name:
-        spec["runtimeClassName"] = config.runtime_class_name
+    if pool.runtime_class_name is not None:
+        spec["runtimeClassName"] = pool.runtime_class_name
     return spec
 
 
-def deployment(config: LanguageServicesConfig, service: LanguageService, scheduling: Scheduling) -> dict[str, Any]:
+def deployment(pool: Pool, service: LanguageService, scheduling: Scheduling) -> dict[str, Any]:
     name = object_name(service.name)
     return {
-        "metadata": _metadata(name, config.namespace, _labels(service.name)),
+        "metadata": _metadata(name, pool.namespace, _labels(service.name)),
         "spec": {
             # The pre-spawned pool; the HPA owns the count afterwards (the component ignores it).
             "replicas": service.min_replicas,
@@ -282,15 +293,15 @@ def deployment(config: LanguageServicesConfig, service: LanguageService, schedul
             },
             "template": {
                 "metadata": {"labels": _labels(service.name)},
-                "spec": pod_spec(config, service, scheduling),
+                "spec": pod_spec(pool, service, scheduling),
             },
         },
     }
 
 
-def cluster_service(config: LanguageServicesConfig, service: LanguageService) -> dict[str, Any]:
+def cluster_service(pool: Pool, service: LanguageService) -> dict[str, Any]:
     return {
-        "metadata": _metadata(object_name(service.name), config.namespace, _labels(service.name)),
+        "metadata": _metadata(object_name(service.name), pool.namespace, _labels(service.name)),
         "spec": {
             "type": "ClusterIP",
             "selector": selector_labels(service.name),
@@ -299,7 +310,7 @@ def cluster_service(config: LanguageServicesConfig, service: LanguageService) ->
     }
 
 
-def autoscaler(config: LanguageServicesConfig, service: LanguageService) -> dict[str, Any]:
+def autoscaler(pool: Pool, service: LanguageService) -> dict[str, Any]:
     def utilization(resource: str, percent: int) -> dict[str, Any]:
         return {
             "type": "Resource",
@@ -307,7 +318,7 @@ def autoscaler(config: LanguageServicesConfig, service: LanguageService) -> dict
         }
 
     return {
-        "metadata": _metadata(object_name(service.name), config.namespace, _labels(service.name)),
+        "metadata": _metadata(object_name(service.name), pool.namespace, _labels(service.name)),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": object_name(service.name)},
             "minReplicas": service.min_replicas,
@@ -322,12 +333,12 @@ def autoscaler(config: LanguageServicesConfig, service: LanguageService) -> dict
     }
 
 
-def disruption_budget(config: LanguageServicesConfig, service: LanguageService) -> dict[str, Any] | None:
+def disruption_budget(pool: Pool, service: LanguageService) -> dict[str, Any] | None:
     """With 2 or more replicas possible, a drain takes at most one pod at a time; None otherwise."""
     if service.max_replicas < 2:
         return None
     return {
-        "metadata": _metadata(object_name(service.name), config.namespace, _labels(service.name)),
+        "metadata": _metadata(object_name(service.name), pool.namespace, _labels(service.name)),
         "spec": {
             "maxUnavailable": 1,
             "selector": {"matchLabels": selector_labels(service.name)},
@@ -341,22 +352,22 @@ def disruption_budget(config: LanguageServicesConfig, service: LanguageService) 
 # --- network policies ----------------------------------------------------------------------
 
 
-def default_deny(config: LanguageServicesConfig) -> dict[str, Any]:
+def default_deny(pool: Pool) -> dict[str, Any]:
     """Nothing in or out of the namespace unless another policy allows it."""
     return {
-        "metadata": _metadata("default-deny-all", config.namespace, MANAGED_BY),
+        "metadata": _metadata("default-deny-all", pool.namespace, MANAGED_BY),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
 
 
-def allow_dns(config: LanguageServicesConfig) -> dict[str, Any]:
+def allow_dns(pool: Pool) -> dict[str, Any]:
     """Name lookups through the cluster's DNS, and nothing else."""
     kube_dns = {
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
     }
     return {
-        "metadata": _metadata("allow-dns-egress", config.namespace, MANAGED_BY),
+        "metadata": _metadata("allow-dns-egress", pool.namespace, MANAGED_BY),
         "spec": {
             "podSelector": {},
             "policyTypes": ["Egress"],
@@ -370,14 +381,14 @@ def allow_dns(config: LanguageServicesConfig) -> dict[str, Any]:
     }
 
 
-def allow_backend(config: LanguageServicesConfig, service: LanguageService) -> dict[str, Any]:
+def allow_backend(pool: Pool, service: LanguageService) -> dict[str, Any]:
     """The service's port, from the backend's pods only."""
     backend = {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": config.backend_namespace}},
-        "podSelector": {"matchLabels": dict(config.backend_selector)},
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": pool.backend_namespace}},
+        "podSelector": {"matchLabels": dict(pool.backend_selector)},
     }
     return {
-        "metadata": _metadata(f"{object_name(service.name)}-from-backend", config.namespace, _labels(service.name)),
+        "metadata": _metadata(f"{object_name(service.name)}-from-backend", pool.namespace, _labels(service.name)),
         "spec": {
             "podSelector": {"matchLabels": selector_labels(service.name)},
             "policyTypes": ["Ingress"],

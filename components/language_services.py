@@ -11,16 +11,17 @@ They run untrusted code, so everything defaults to the tightest setting that sti
   `GET /capabilities`, spread over zones, on the tainted `sandbox` nodes; a ClusterIP Service,
   an HPA on CPU and (with 2+ replicas) a PDB that never blocks a drain on a broken pod;
 - NetworkPolicies: deny everything, then the backend's pods may reach each service's port. No
-  egress at all, DNS included, unless `allowDns` (docs/sandbox.md has the threat model).
+  egress at all, DNS included, unless `allow_dns` (docs/sandbox.md has the threat model).
 
 The manifests themselves are in `components/language_manifests.py`; this module registers them
-with the Kubernetes provider it is given (the `Cluster`'s, or any other cluster's).
+with the Kubernetes provider in its `opts.providers` (the `Cluster`'s, or any other cluster's).
+`LanguageServicePoolArgs` takes the services as a list of `SandboxedService`; the platform's stack
+layer fills it from the catalog and the stack file (eksplatform/stack/services_args.py).
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -28,38 +29,198 @@ import pulumi_kubernetes as k8s
 from eksplatform.components import language_manifests as manifests
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SANDBOX_GROUP, SANDBOX_TOLERATION
 from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS
-from eksplatform.components.language_catalog import LanguageService
-from eksplatform.stack.config import LanguageServicesConfig
+from eksplatform.components.images import image_problem
+from eksplatform.components.inputs import to_args
+from eksplatform.components.kubernetes_names import dns_label_problem, labels_problem
+from eksplatform.components.language_catalog import EXTRA_SERVICE_DEFAULTS, LanguageService, service_problems
+from eksplatform.components.sandbox_node import RUNTIME_CLASS
 
-SANDBOX_SCHEDULING = manifests.Scheduling(
-    node_selector={NODE_GROUP_LABEL: SANDBOX_GROUP},
-    tolerations=[SANDBOX_TOLERATION],
-)
+DEFAULT_NAMESPACE = "sandbox"
+DEFAULT_MIN_REPLICAS = 2
+DEFAULT_MAX_REPLICAS = 10
+DEFAULT_BACKEND_NAMESPACE = "backend"
+DEFAULT_BACKEND_SELECTOR = {"app.kubernetes.io/name": "backend"}
+DEFAULT_NODE_SELECTOR = {NODE_GROUP_LABEL: SANDBOX_GROUP}
+DEFAULT_TOLERATIONS = (SANDBOX_TOLERATION,)
+# A service's objects are `lang-<name>` and its policy `lang-<name>-from-backend`: both DNS labels
+# (at most 63 characters), and the name is the container's name too.
+_SERVICE_NAME_MAX = 40
+# Kubernetes Toleration: these keys only; operator Equal or Exists; effect empty (all) or one of three.
+_TOLERATION_KEYS = {"key", "operator", "value", "effect"}
+_TOLERATION_OPERATORS = {"Equal", "Exists"}
+_TAINT_EFFECTS = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
 
 
 class LanguageServiceArgsError(pulumi.RunError, ValueError):
-    """Bad LanguageServicePool arguments; the message names the argument."""
+    """Bad LanguageServicePool arguments; the message starts with the field (`args.services[2].image`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class SandboxedService:
+    """One language service of the pool: its image, replicas and resources."""
+
+    name: str
+    """The service's name (`python`): its objects are `lang-<name>`, its URL
+    `http://lang-<name>.<namespace>.svc.cluster.local:8080`. Lowercase letters, digits and '-', at most 40."""
+    image: str
+    """The container image, pinned: `repository:tag` (not `latest`) or `repository@sha256:<digest>`."""
+    min_replicas: int | None = None
+    """Pre-spawned pods, the autoscaler's minimum. Default: 2 (one pod lost leaves one warm)."""
+    max_replicas: int | None = None
+    """The autoscaler's maximum. Default: 10."""
+    cpu_request: str | None = None
+    """CPU the scheduler reserves per pod, a Kubernetes quantity. Default: 250m."""
+    cpu_limit: str | None = None
+    """CPU a pod may use (throttled above it). Default: 500m."""
+    memory_request: str | None = None
+    """Memory reserved per pod, not counting /tmp. Default: 256Mi."""
+    memory_limit: str | None = None
+    """Memory a pod may use before it is killed, not counting /tmp (added on top). Default: 256Mi."""
+    tmp_size: str | None = None
+    """Size of the writable /tmp, a memory-backed volume (the root filesystem is read-only). Default: 64Mi."""
+    architecture: str | None = None
+    """The node architecture the image needs (`amd64` or `arm64`). Default: any."""
+
+    def resolved(self) -> LanguageService:
+        """The service with every default filled in, as the manifests read it."""
+        base = EXTRA_SERVICE_DEFAULTS
+        return LanguageService(
+            name=self.name,
+            title=self.name,
+            image=self.image,
+            min_replicas=DEFAULT_MIN_REPLICAS if self.min_replicas is None else self.min_replicas,
+            max_replicas=DEFAULT_MAX_REPLICAS if self.max_replicas is None else self.max_replicas,
+            cpu_request=self.cpu_request or base.cpu_request,
+            cpu_limit=self.cpu_limit or base.cpu_limit,
+            memory_request=self.memory_request or base.memory_request,
+            memory_limit=self.memory_limit or base.memory_limit,
+            tmp_size=self.tmp_size or base.tmp_size,
+            architecture=self.architecture,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class LanguageServicePoolArgs:
-    config: LanguageServicesConfig
-    """The region's `languageServices` config (catalog defaults merged in `resolved_services`)."""
-    kubernetes_provider: pulumi.ProviderResource
-    """The cluster to run on: `Cluster.kubernetes_provider`, or any Kubernetes provider."""
+    """The services of one pool and the cluster they run on (its provider comes in `opts.providers`)."""
+
     kubernetes_version: str
-    """The cluster's minor version (`1.34`): Pod Security is pinned to it."""
-    scheduling: manifests.Scheduling = field(default_factory=lambda: SANDBOX_SCHEDULING)
-    """Where pods run; default: the platform cluster's tainted `sandbox` node group."""
-    runtime_class: pulumi.Resource | None = None
-    """The RuntimeClass the pods name (`Cluster.sandbox_runtime_class`): pods wait for it, since
-    admission rejects a pod whose RuntimeClass does not exist."""
+    """The cluster's minor version (`1.34`): the namespace's Pod Security level is pinned to it."""
+    services: Sequence[SandboxedService]
+    """The language services, at least one, each name once (the platform passes its catalog's eight)."""
+    namespace: str | None = None
+    """The pool's namespace, created here with Pod Security `restricted` enforced. Default: sandbox."""
+    allow_dns: bool | None = None
+    """Allow DNS egress to kube-dns; DNS is a way out for untrusted code (docs/sandbox.md), and the
+    policy pack refuses it unless the VPC has a DNS Firewall. Default: false (no egress at all)."""
+    runtime_class_name: pulumi.Input[str] | None = None
+    """The RuntimeClass every pod runs under; pass the RuntimeClass's name output (the `Cluster`'s
+    gVisor one) so the pods wait for it: admission rejects a pod naming a missing class. Default: gvisor."""
+    host_kernel: bool | None = None
+    """Run the pods without a RuntimeClass, on the node's kernel (runc); the policy pack refuses it.
+    Default: false."""
+    backend_namespace: str | None = None
+    """The namespace of the pods that call the services. Default: backend."""
+    backend_selector: Mapping[str, str] | None = None
+    """Labels of the pods (in `backend_namespace`) allowed to call the services.
+    Default: {app.kubernetes.io/name: backend}."""
+    node_selector: Mapping[str, str] | None = None
+    """Node labels the pods must run on. Default: {platform/node-group: sandbox}, the platform
+    cluster's sandbox nodes."""
+    tolerations: Sequence[Mapping[str, str]] | None = None
+    """Taints the pods tolerate (Kubernetes Toleration: key, operator, value, effect). Default: the
+    sandbox nodes' taint platform/sandbox=true:NoSchedule."""
 
     def __post_init__(self) -> None:
         if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
-            raise LanguageServiceArgsError(
-                f"kubernetes_version {self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}"
+            self._fail("kubernetes_version", f"{self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}")
+        for setting in ("namespace", "backend_namespace"):
+            problem = dns_label_problem(getattr(self, f"resolved_{setting}"))
+            if problem:
+                self._fail(setting, problem)
+        if not self.services:
+            self._fail("services", "list at least one language service")
+        seen: set[str] = set()
+        for index, service in enumerate(self.services):
+            if service.name in seen:
+                self._fail(f"services[{index}].name", f"{service.name!r} is listed twice")
+            seen.add(service.name)
+            self._check_service(index, service)
+        if self.host_kernel and self.runtime_class_name is not None:
+            self._fail("host_kernel", "true runs the pods without a RuntimeClass; leave runtime_class_name unset")
+        if not self.resolved_backend_selector:
+            self._fail("backend_selector", "name at least one label: an empty selector admits every pod")
+        for setting in ("backend_selector", "node_selector"):
+            problem = labels_problem(dict(getattr(self, f"resolved_{setting}")))
+            if problem:
+                self._fail(setting, problem)
+        for index, toleration in enumerate(self.resolved_tolerations):
+            self._check_toleration(index, toleration)
+
+    @staticmethod
+    def _fail(field: str, message: str) -> NoReturn:
+        raise LanguageServiceArgsError(f"args.{field}: {message}")
+
+    def _check_service(self, index: int, service: SandboxedService) -> None:
+        path = f"services[{index}]"
+        if len(service.name) > _SERVICE_NAME_MAX or dns_label_problem(service.name) or not service.name[0].isalpha():
+            self._fail(
+                f"{path}.name",
+                f"{service.name!r}: lowercase letters, digits and '-', starting with a letter and ending "
+                f"alphanumeric, at most {_SERVICE_NAME_MAX} characters",
             )
+        problem = image_problem(service.image)
+        if problem:
+            self._fail(f"{path}.image", problem)
+        for field, problem in service_problems(service.resolved()):
+            self._fail(f"{path}.{field}", problem)
+
+    def _check_toleration(self, index: int, toleration: Mapping[str, str]) -> None:
+        path = f"tolerations[{index}]"
+        unknown = set(toleration) - _TOLERATION_KEYS
+        if unknown:
+            self._fail(path, f"unknown keys {sorted(unknown)}; a toleration has {sorted(_TOLERATION_KEYS)}")
+        if toleration.get("operator", "Equal") not in _TOLERATION_OPERATORS:
+            self._fail(f"{path}.operator", f"{toleration['operator']!r}: one of {sorted(_TOLERATION_OPERATORS)}")
+        if toleration.get("effect", "") not in _TAINT_EFFECTS:
+            self._fail(f"{path}.effect", f"{toleration['effect']!r}: one of {sorted(_TAINT_EFFECTS - {''})}")
+
+    @property
+    def resolved_namespace(self) -> str:
+        return self.namespace or DEFAULT_NAMESPACE
+
+    @property
+    def resolved_backend_namespace(self) -> str:
+        return self.backend_namespace or DEFAULT_BACKEND_NAMESPACE
+
+    @property
+    def resolved_backend_selector(self) -> Mapping[str, str]:
+        return DEFAULT_BACKEND_SELECTOR if self.backend_selector is None else self.backend_selector
+
+    @property
+    def resolved_node_selector(self) -> Mapping[str, str]:
+        return DEFAULT_NODE_SELECTOR if self.node_selector is None else self.node_selector
+
+    @property
+    def resolved_tolerations(self) -> Sequence[Mapping[str, str]]:
+        return DEFAULT_TOLERATIONS if self.tolerations is None else self.tolerations
+
+    def pool(self) -> manifests.Pool:
+        """The pool-wide settings with their defaults, as the manifests read them."""
+        runtime: pulumi.Input[str] | None = None
+        if not self.host_kernel:
+            runtime = RUNTIME_CLASS if self.runtime_class_name is None else self.runtime_class_name
+        return manifests.Pool(
+            namespace=self.resolved_namespace,
+            backend_namespace=self.resolved_backend_namespace,
+            backend_selector=dict(self.resolved_backend_selector),
+            runtime_class_name=runtime,
+        )
+
+    def scheduling(self) -> manifests.Scheduling:
+        return manifests.Scheduling(
+            node_selector=dict(self.resolved_node_selector),
+            tolerations=[dict(toleration) for toleration in self.resolved_tolerations],
+        )
 
 
 @dataclass
@@ -75,44 +236,48 @@ class ServiceObjects:
 
 
 class LanguageServicePool(pulumi.ComponentResource):
-    """The sandboxed language services of one cluster."""
+    """The sandboxed language services of one cluster, each hardened for untrusted code.
+
+    The cluster comes as the Kubernetes provider in `opts.providers` (every child inherits it)."""
 
     namespace: pulumi.Output[str]
     """The namespace the services run in."""
     endpoints: dict[str, pulumi.Output[str]]
     """Per service, its in-cluster URL (`http://lang-<name>.<namespace>.svc.cluster.local:8080`)."""
-    services: dict[str, LanguageService]
-    """The services as resolved from the catalog and the config."""
 
     def __init__(self, name: str, args: LanguageServicePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = to_args(LanguageServicePoolArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:LanguageServicePool", name, None, opts)
+        if self.get_provider("kubernetes::") is None:
+            # Without one the children would use the default provider, which our stacks disable.
+            raise LanguageServiceArgsError(
+                "opts.providers: give the cluster's Kubernetes provider (providers=[kubernetes_provider])"
+            )
         self._name = name
-        self._provider = args.kubernetes_provider
-        config = args.config
-        self.services = config.resolved_services()
-        if not self.services:
-            raise LanguageServiceArgsError(f"{name}: every language service is disabled; enable at least one")
+        pool = args.pool()
+        scheduling = args.scheduling()
+        self._services = {service.name: service.resolved() for service in args.services}
 
         namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", **manifests.namespace(config, args.kubernetes_version), opts=self._child()
+            f"{name}-namespace", **manifests.namespace(pool, args.kubernetes_version), opts=self._child()
         )
         # Everything else waits for the namespace (and its Pod Security labels) to exist.
         inside = self._child(depends_on=[namespace])
         guards: list[pulumi.Resource] = [
-            k8s.core.v1.ResourceQuota(f"{name}-quota", **manifests.resource_quota(config, self.services), opts=inside),
-            k8s.core.v1.LimitRange(f"{name}-limits", **manifests.limit_range(config, self.services), opts=inside),
-            k8s.networking.v1.NetworkPolicy(f"{name}-default-deny", **manifests.default_deny(config), opts=inside),
+            k8s.core.v1.ResourceQuota(f"{name}-quota", **manifests.resource_quota(pool, self._services), opts=inside),
+            k8s.core.v1.LimitRange(f"{name}-limits", **manifests.limit_range(pool, self._services), opts=inside),
+            k8s.networking.v1.NetworkPolicy(f"{name}-default-deny", **manifests.default_deny(pool), opts=inside),
         ]
-        if config.allow_dns:
+        if args.allow_dns:
             guards.append(
-                k8s.networking.v1.NetworkPolicy(f"{name}-allow-dns", **manifests.allow_dns(config), opts=inside)
+                k8s.networking.v1.NetworkPolicy(f"{name}-allow-dns", **manifests.allow_dns(pool), opts=inside)
             )
-        # Pods start only once the quota, limits and deny-all policy are in place.
-        runtime = [args.runtime_class] if args.runtime_class is not None else []
-        guarded = self._child(depends_on=[namespace, *guards, *runtime])
-        self.objects = {
-            service_name: self._service(service, config, args.scheduling, inside, guarded)
-            for service_name, service in self.services.items()
+        # Pods start only once the quota, limits and deny-all policy are in place (and the
+        # RuntimeClass, when its name is another resource's output: the pod spec depends on it).
+        guarded = self._child(depends_on=[namespace, *guards])
+        self._objects = {
+            service_name: self._service(service, pool, scheduling, inside, guarded)
+            for service_name, service in self._services.items()
         }
 
         self.namespace = namespace.metadata.apply(lambda metadata: str(metadata["name"]))
@@ -125,23 +290,24 @@ class LanguageServicePool(pulumi.ComponentResource):
                 ".svc.cluster.local:",
                 str(manifests.PORT),
             )
-            for service_name in self.services
+            for service_name in self._services
         }
         self.register_outputs({"namespace": self.namespace, "endpoints": self.endpoints})
 
     def _child(self, **options: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._provider, **options)
+        # The Kubernetes provider comes from this component's providers (opts.providers).
+        return pulumi.ResourceOptions(parent=self, **options)
 
     def _service(
         self,
         service: LanguageService,
-        config: LanguageServicesConfig,
+        pool: manifests.Pool,
         scheduling: manifests.Scheduling,
         inside: pulumi.ResourceOptions,
         guarded: pulumi.ResourceOptions,
     ) -> ServiceObjects:
         prefix = f"{self._name}-{service.name}"
-        account_manifest = manifests.service_account(config, service)
+        account_manifest = manifests.service_account(pool, service)
         account = k8s.core.v1.ServiceAccount(
             f"{prefix}-account",
             metadata=account_manifest["metadata"],
@@ -150,24 +316,24 @@ class LanguageServicePool(pulumi.ComponentResource):
         )
         deployment = k8s.apps.v1.Deployment(
             f"{prefix}-deployment",
-            **manifests.deployment(config, service, scheduling),
+            **manifests.deployment(pool, service, scheduling),
             # The HPA owns the replica count once the pre-spawned pool is up.
             opts=pulumi.ResourceOptions.merge(
                 guarded, pulumi.ResourceOptions(depends_on=[account], ignore_changes=["spec.replicas"])
             ),
         )
-        budget_manifest = manifests.disruption_budget(config, service)
+        budget_manifest = manifests.disruption_budget(pool, service)
         return ServiceObjects(
             service_account=account,
             deployment=deployment,
-            service=k8s.core.v1.Service(f"{prefix}-service", **manifests.cluster_service(config, service), opts=inside),
+            service=k8s.core.v1.Service(f"{prefix}-service", **manifests.cluster_service(pool, service), opts=inside),
             autoscaler=k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{prefix}-hpa",
-                **manifests.autoscaler(config, service),
+                **manifests.autoscaler(pool, service),
                 opts=self._child(depends_on=[deployment]),
             ),
             network_policy=k8s.networking.v1.NetworkPolicy(
-                f"{prefix}-from-backend", **manifests.allow_backend(config, service), opts=inside
+                f"{prefix}-from-backend", **manifests.allow_backend(pool, service), opts=inside
             ),
             disruption_budget=(
                 k8s.policy.v1.PodDisruptionBudget(f"{prefix}-pdb", **budget_manifest, opts=inside)

@@ -24,16 +24,17 @@ from eksplatform.components.cluster import SYSTEM_GROUP, Cluster, DeployerAccess
 from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from eksplatform.components.cluster_autoscaler import image_tag
 from eksplatform.components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
+from eksplatform.components.ingress import DEFAULT_NAMESPACE as INGRESS_NAMESPACE
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
-from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images
-from eksplatform.components.language_services import LanguageServicePool, LanguageServicePoolArgs
+from eksplatform.components.ingress import PublicIngress, entry_images
+from eksplatform.components.language_services import LanguageServicePool
 from eksplatform.components.naming import StackNames
 from eksplatform.components.observability import Observability, ObservabilityArgs
 from eksplatform.components.offline import OfflineRegion
 from eksplatform.components.postgres import ManagedPostgres, PostgresGlobalDatabase
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.redis import RedisCluster, RedisGlobalDatastore
-from eksplatform.components.registry import ImageRegistry, ImageRegistryArgs, ecr_repository, repository_arn
+from eksplatform.components.registry import ImageRegistry, ecr_repository, repository_arn
 from eksplatform.components.vpc import Vpc
 from eksplatform.components.writer_health import WriterAlarm, writer_alarm
 from eksplatform.environments import profile
@@ -41,6 +42,7 @@ from eksplatform.stack.cluster_args import cluster_args
 from eksplatform.stack.config import ObservabilityConfig, RegionConfig, StackConfig
 from eksplatform.stack.data_args import postgres_args, redis_args, vpc_args
 from eksplatform.stack.observability_args import alert_topics_args, observability_settings
+from eksplatform.stack.services_args import image_registry_args, language_service_pool_args, public_ingress_args
 
 PURPOSES: tuple[str, ...] = ("cache", "queue")
 # The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.
@@ -195,7 +197,7 @@ class Region(pulumi.ComponentResource):
         self.registry = (
             ImageRegistry(
                 f"{name}-registry",
-                ImageRegistryArgs(repositories=self.repositories, protect=profile(args.environment).protect_resources),
+                image_registry_args(self.repositories, environment=args.environment),
                 opts=in_region,
             )
             if self.repositories and names.owns_shared
@@ -336,49 +338,45 @@ class Region(pulumi.ComponentResource):
             purpose: RedisCluster(f"{name}-redis-{purpose}", redis_by_purpose[purpose], opts=in_region)
             for purpose in PURPOSES
         }
-        on_cluster = pulumi.ResourceOptions(parent=self)
+        # The language services and the entry get the cluster's Kubernetes provider (and the entry the
+        # region's AWS provider) through `providers`; their children inherit them.
+        kubernetes = self.cluster.kubernetes_provider
         self.language_services = LanguageServicePool(
             f"{name}-language-services",
-            LanguageServicePoolArgs(
+            language_service_pool_args(
                 config.language_services,
-                kubernetes_provider=self.cluster.kubernetes_provider,
                 kubernetes_version=config.cluster.kubernetes_version,
-                runtime_class=self.cluster.sandbox_runtime_class,
+                # An output of the RuntimeClass: the pods wait for it (admission refuses them before).
+                runtime_class_name=self.cluster.sandbox_runtime_class.metadata.apply(lambda m: str(m["name"])),
             ),
-            opts=on_cluster,
+            opts=pulumi.ResourceOptions(parent=self, providers=[kubernetes]),
         )
-        entry_replicas = max(1, min(2, config.cluster.node_groups[SYSTEM_GROUP].min_size))
         self.ingress = PublicIngress(
             f"{name}-ingress",
-            PublicIngressArgs(
-                self.cluster.kubernetes_provider,
+            public_ingress_args(
                 kubernetes_version=config.cluster.kubernetes_version,
                 cluster_name=self.cluster.cluster_name,
                 vpc_id=self.network.vpc_id,
+                vpc_cidr=self.network.cidr_block,
                 public_subnet_ids=self.network.public_subnet_ids,
                 public_subnet_cidrs=[subnet.cidr_block for subnet in self.network.subnets["public"]],
-                vpc_cidr=self.network.cidr_block,
-                backend_namespaces=[config.language_services.backend_namespace],
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_provider_url=self.cluster.oidc_provider_url,
                 domain=args.dns.domain,
                 zone_id=self.zone_id,
                 tags=args.tags,
                 health_path=args.dns.health_path,
-                # Two pods each, spread over the system nodes; one where the group starts with one node.
-                replicas=entry_replicas,
-                controller_replicas=entry_replicas,
+                system_nodes_min=config.cluster.node_groups[SYSTEM_GROUP].min_size,
+                language_services=config.language_services,
                 # The entry's images live beside the autoscaler's, in this region's ECR when it has one.
                 image_registry=config.language_services.image_registry if autoscaler_image is not None else None,
             ),
-            # AWS parts (certificate, controller role) on this region's provider; Kubernetes parts
-            # name the cluster's provider themselves.
-            opts=in_region,
+            opts=pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider, kubernetes]),
         )
         self.observability = None
         if args.observability is not None and self.alert_topics is not None:
             kind = "cluster" if config.postgres.engine == "aurora" else "instance"
-            ingress_namespace = PublicIngressArgs.namespace
+            ingress_namespace = INGRESS_NAMESPACE
             self.observability = Observability(
                 f"{name}-observability",
                 ObservabilityArgs(

@@ -28,6 +28,10 @@ import pulumi_aws as aws
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.inputs import to_args
 from eksplatform.components.kms import customer_managed_key
+from eksplatform.environments import profile
+
+# The secure default is production's: a deleted repository loses its images.
+DEFAULT_PROTECT = profile("prod").protect_resources
 
 # ECR repository names (ECR API reference, CreateRepository, repositoryName): 2-256 characters.
 _REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -54,7 +58,7 @@ def ecr_repository(image: str) -> tuple[str, str, str] | None:
     return match["account"], match["region"], repository
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ImageRegistryArgs:
     """The repositories of one region's registry and how long their images stay."""
 
@@ -67,25 +71,32 @@ class ImageRegistryArgs:
     untagged_expiry_days: int | None = None
     """Untagged images (left behind by failed or superseded pushes) expire after this many days. Default: 7."""
     protect: bool | None = None
-    """Protect the repositories and their key (prod): a deleted repository loses its images. Default: false."""
+    """Pulumi `protect` on the repositories and their key: a deleted repository loses its images.
+    Default: true (production's setting; a dev stack passes false)."""
 
     def __post_init__(self) -> None:
         if not self.repositories:
-            raise ImageRegistryError("repositories: list at least one repository")
-        for name in self.repositories:
+            raise ImageRegistryError("args.repositories: list at least one repository")
+        for index, name in enumerate(self.repositories):
             if not 2 <= len(name) <= 256 or not _REPOSITORY_NAME.fullmatch(name):
                 raise ImageRegistryError(
-                    f"repositories: {name!r} is not an ECR repository name (lowercase letters, digits, "
-                    "'.', '_', '-' and '/' between parts, 2-256 characters)"
+                    f"args.repositories[{index}]: {name!r} is not an ECR repository name (lowercase letters, "
+                    "digits, '.', '_', '-' and '/' between parts, 2-256 characters)"
                 )
         if len(set(self.repositories)) != len(self.repositories):
-            raise ImageRegistryError(f"repositories: {list(self.repositories)} names a repository twice")
+            raise ImageRegistryError(f"args.repositories: {list(self.repositories)} names a repository twice")
         if len(self.repositories) > MAX_FILTERS:
-            raise ImageRegistryError(f"repositories: one replication rule filters at most {MAX_FILTERS} repositories")
+            raise ImageRegistryError(
+                f"args.repositories: one replication rule filters at most {MAX_FILTERS} repositories"
+            )
         if self.kept_images < 1:
-            raise ImageRegistryError("keep_images: keep at least 1 image")
+            raise ImageRegistryError("args.keep_images: keep at least 1 image")
         if self.untagged_expiry < 1:
-            raise ImageRegistryError("untagged_expiry_days: at least 1 day")
+            raise ImageRegistryError("args.untagged_expiry_days: at least 1 day")
+
+    @property
+    def protected(self) -> bool:
+        return DEFAULT_PROTECT if self.protect is None else self.protect
 
     @property
     def kept_images(self) -> int:
@@ -138,7 +149,7 @@ class ImageRegistry(pulumi.ComponentResource):
     def __init__(self, name: str, args: ImageRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = to_args(ImageRegistryArgs, args)  # other languages pass a dict (docs/other-languages.md)
         super().__init__("platform:index:ImageRegistry", name, None, opts)
-        protect = bool(args.protect)
+        protect = args.protected
         context = AwsContext.of(self)
         self.key = customer_managed_key(
             f"{name}-key",

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from docgen import config_reference, stacks
+from docgen import args_reference, config_reference, stacks
 from docgen.blocks import replace_block
+from eksplatform.components.dns import GlobalDnsArgs
+from eksplatform.components.ingress import PublicIngressArgs
+from eksplatform.components.language_services import LanguageServicePoolArgs
+from eksplatform.components.registry import ImageRegistryArgs
 from eksplatform.policies import docs as policy_docs
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 from eksplatform.stack.config import StackConfig
@@ -22,6 +26,11 @@ BLOCKS: dict[tuple[str, str], Renderer] = {
     ("stacks.md", "stack-estimates"): stacks.estimate_table,
     ("cost.md", "stack-estimates"): stacks.estimate_table,
     ("capacity.md", "stack-headroom"): lambda graphs, configs: stacks.headroom_table(graphs),
+    # Each public component's Args, field by field, from the docstrings the package schema carries.
+    ("components/language-services.md", "args"): lambda g, c: args_reference.table(LanguageServicePoolArgs),
+    ("components/public-ingress.md", "args"): lambda g, c: args_reference.table(PublicIngressArgs),
+    ("components/image-registry.md", "args"): lambda g, c: args_reference.table(ImageRegistryArgs),
+    ("components/global-dns.md", "args"): lambda g, c: args_reference.table(GlobalDnsArgs),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from eksplatform.components.dns import certificate_domain_problem, health_path_problem
 from eksplatform.components.facts import (
     ECR_REGISTRY,
     EKS_SERVICE_IPV4_CIDR,
@@ -155,7 +156,6 @@ class DnsConfig(StackModel):
     """Public DNS of the entry points: the zone that validates their ACM certificates and names them."""
 
     domain: str = Field(
-        pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$",
         description="the stack's domain: the entry is `api.<domain>`, the writer's region `primary.<domain>`",
     )
     # ACM validates the entry's certificate through public DNS, and the provider waits up to 75 min
@@ -175,9 +175,25 @@ class DnsConfig(StackModel):
     # 200 only while it can serve, so an entry whose backends are down leaves the latency records.
     health_path: str = Field(
         default="/healthz",
-        pattern=r"^/[A-Za-z0-9._~/-]{0,254}$",
         description="path the backends answer on the public entry for Route 53's health checks",
     )
+
+    # The components' own rules (PublicIngress's certificate, GlobalDns's health checks), named by key.
+    @field_validator("domain")
+    @classmethod
+    def _certificate_domain(cls, domain: str) -> str:
+        problem = certificate_domain_problem(domain)
+        if problem:
+            raise ValueError(problem)
+        return domain
+
+    @field_validator("health_path")
+    @classmethod
+    def _health_path(cls, path: str) -> str:
+        problem = health_path_problem(path)
+        if problem:
+            raise ValueError(problem)
+        return path
 
     @model_validator(mode="after")
     def _a_delegated_zone(self) -> DnsConfig:

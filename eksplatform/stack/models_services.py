@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from eksplatform.components.images import pinned_image
-from eksplatform.components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS, LanguageService
-from eksplatform.components.quantity import parse_quantity
+from eksplatform.components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS, LanguageService, service_problems
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.models_base import LabelMap, StackModel, check_order
 
@@ -133,24 +133,7 @@ class LanguageServicesConfig(StackModel):
             tmp_size=override.tmp_size or base.tmp_size,
             architecture=base.architecture,
         )
-        try:
-            check_order(
-                [
-                    ("minReplicas", service.min_replicas, "maxReplicas", service.max_replicas),
-                    (
-                        "cpuRequest",
-                        float(parse_quantity(service.cpu_request)),
-                        "cpuLimit",
-                        float(parse_quantity(service.cpu_limit)),
-                    ),
-                    (
-                        "memoryRequest",
-                        float(parse_quantity(service.memory_request)),
-                        "memoryLimit",
-                        float(parse_quantity(service.memory_limit)),
-                    ),
-                ]
-            )
-        except KeyedValueError as error:
-            raise KeyedValueError(f"services.{name}.{error.key}", error.message) from None
+        # The Args' own rule (components/language_services.py), named by this file's key.
+        for field, problem in service_problems(service):
+            raise KeyedValueError(f"services.{name}.{to_camel(field)}", problem)
         return service

@@ -3,7 +3,7 @@
 - its own Redis queue (`RedisCluster`) in the platform's VPC and database subnets, reachable
   only from the platform cluster's nodes;
 - one more language service (OCaml) on the platform's cluster, in a namespace of its own, with
-  every hardening of the platform's own pool (`LanguageServicePool`, catalog services off).
+  every hardening of the platform's own pool (`LanguageServicePool` with one service).
 """
 
 from typing import Any
@@ -11,11 +11,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from eksplatform.components.language_catalog import CATALOG
-from eksplatform.components.language_services import LanguageServicePool, LanguageServicePoolArgs
+from eksplatform.components.language_services import LanguageServicePool, LanguageServicePoolArgs, SandboxedService
 from eksplatform.components.providers import random_provider, regional_aws_provider
 from eksplatform.components.redis import RedisCluster, RedisClusterArgs, RedisPurpose
-from eksplatform.stack.config import LanguageServicesConfig
 
 config = pulumi.Config()
 region = config.require("region")
@@ -68,24 +66,20 @@ platform_cluster = k8s.Provider("platform-cluster", kubeconfig=kubeconfig, enabl
 ocaml = LanguageServicePool(
     "ocaml",
     LanguageServicePoolArgs(
-        LanguageServicesConfig.model_validate(
-            {
-                "namespace": "consumer-sandbox",
-                "minReplicas": 1,
-                "maxReplicas": 4,
-                "services": {
-                    **{name: {"enabled": False} for name in CATALOG},
-                    "ocaml": {
-                        "image": f"{config.require('imageRegistry')}/lang-ocaml:5.2.1",
-                        "memoryLimit": "512Mi",
-                        "memoryRequest": "512Mi",
-                    },
-                },
-            }
-        ),
-        kubernetes_provider=platform_cluster,
         kubernetes_version=config.require("kubernetesVersion"),
+        namespace="consumer-sandbox",
+        services=[
+            SandboxedService(
+                name="ocaml",
+                image=f"{config.require('imageRegistry')}/lang-ocaml:5.2.1",
+                min_replicas=1,
+                max_replicas=4,
+                memory_request="512Mi",
+                memory_limit="512Mi",
+            )
+        ],
     ),
+    opts=pulumi.ResourceOptions(providers=[platform_cluster]),
 )
 
 pulumi.export("queueEndpoint", jobs.endpoint)

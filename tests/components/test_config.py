@@ -485,7 +485,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "service replicas",
         _set("regions.0.languageServices.services.java.minReplicas", 5),
         "regions[0].languageServices.services.java.minReplicas",
-        "5 is greater than maxReplicas 2",
+        "5 is above the maximum 2",
     ),
     (
         "image tagged latest",
@@ -521,13 +521,13 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "request above the catalog's limit",
         _set("regions.0.languageServices.services.python", {"cpuRequest": "1"}),
         "regions[0].languageServices.services.python.cpuRequest",
-        "1 is greater than cpuLimit 0.5",
+        "1 is above the limit 500m",
     ),
     (
         "limit below the catalog's request",
         _set("regions.0.languageServices.services.java", {"memoryLimit": "512Mi"}),
         "regions[0].languageServices.services.java.memoryRequest",
-        "is greater than memoryLimit",
+        "1Gi is above the limit 512Mi",
     ),
     (
         "pool minimum above its maximum",
@@ -545,7 +545,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
         "cpu request above limit",
         _set("regions.0.languageServices.services.python", {"cpuRequest": "1", "cpuLimit": "500m"}),
         "regions[0].languageServices.services.python.cpuRequest",
-        "greater than cpuLimit",
+        "1 is above the limit 500m",
     ),
     (
         "memory quantity",
@@ -615,7 +615,13 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
     ),
     ("region twice", _second_region(name="us-east-1"), "regions[1].name", "appears again"),
     ("dns missing", _delete("dns"), "dns", "set dns.domain: the public entry serves an ACM certificate"),
-    ("dns health path", _set("dns.healthPath", "healthz"), "dns.healthPath", "should match pattern"),
+    ("dns health path", _set("dns.healthPath", "healthz"), "dns.healthPath", "'healthz' is not a path of at most 255"),
+    (
+        "dns domain too long for the certificate",
+        _set("dns.domain", "a" * 57 + ".com"),
+        "dns.domain",
+        "is over ACM's 64 characters",
+    ),
     (
         "dns zone that nobody delegated",
         _delete("dns.hostedZoneId"),

@@ -3,7 +3,9 @@ Controller with its IRSA role and documented policy, the ACM certificate and the
 
 from __future__ import annotations
 
+import ast
 import copy
+import inspect
 import json
 from typing import Any
 
@@ -17,6 +19,7 @@ import yaml
 from eksplatform.components import ingress as entry
 from eksplatform.components import load_balancer_controller as lbc
 from eksplatform.components.ingress import IngressArgsError, PublicIngress, PublicIngressArgs
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.load_balancer_controller_policy import iam_policy_document
 from eksplatform.policies.pod_security import violations
 from eksplatform.policies.rules import kubernetes as kubernetes_rules
@@ -37,7 +40,7 @@ OIDC_URL = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789"
 OIDC_ARN = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789"
 
 
-def ingress_args(provider: Any, **changes: Any) -> PublicIngressArgs:
+def ingress_args(**changes: Any) -> PublicIngressArgs:
     settings: dict[str, Any] = {
         "kubernetes_version": "1.34",
         "cluster_name": "platform-test-us-east-1",
@@ -53,7 +56,7 @@ def ingress_args(provider: Any, **changes: Any) -> PublicIngressArgs:
         "tags": {"environment": "test", "owner": "platform-team"},
     }
     settings.update(changes)
-    return PublicIngressArgs(provider, **settings)
+    return PublicIngressArgs(**settings)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,7 @@ def ingress() -> Graph:
     def program() -> None:
         aws_provider = __import__("pulumi_aws").Provider("aws-us-east-1", region="us-east-1")
         cluster = k8s.Provider("edge-cluster", kubeconfig="{}")
-        edge = PublicIngress("edge", ingress_args(cluster), opts=pulumi.ResourceOptions(providers=[aws_provider]))
+        edge = PublicIngress("edge", ingress_args(), opts=pulumi.ResourceOptions(providers=[aws_provider, cluster]))
         pulumi.export("hostname", edge.hostname)
         pulumi.export("certificateArn", edge.certificate_arn)
 
@@ -395,15 +398,73 @@ def test_every_aws_part_uses_the_regions_provider_and_kubernetes_parts_the_clust
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"replicas": 0}, "replicas 0: at least 1"),
-        ({"controller_replicas": 0}, "controller_replicas 0: at least 1"),
-        ({"health_path": "healthz"}, "health_path 'healthz': a path starting with '/'"),
-        ({"health_path": "/ping"}, "Traefik answers it itself"),
+        ({"kubernetes_version": "1.20"}, r"^args\.kubernetes_version: '1\.20': use one of"),
+        ({"replicas": 0}, r"^args\.replicas: 0: at least 1$"),
+        ({"controller_replicas": 0}, r"^args\.controller_replicas: 0: at least 1$"),
+        ({"health_path": "healthz"}, r"^args\.health_path: 'healthz' is not a path of at most 255 characters"),
+        ({"health_path": "/" + "h" * 255}, r"^args\.health_path: '/h+' is not a path of at most 255 characters"),
+        ({"health_path": "/ping"}, r"^args\.health_path: /ping: Traefik answers it itself"),
+        ({"domain": "Run.Example.com"}, r"^args\.domain: 'Run\.Example\.com' is not a lowercase DNS name"),
+        ({"domain": "localhost"}, r"^args\.domain: 'localhost' is not a lowercase DNS name"),
+        # ACM: the first name (api.<domain>) is at most 64 characters; 4 + 61 is one too many.
+        ({"domain": "a" * 57 + ".com"}, r"^args\.domain: the certificate's name 'api\.a+\.com' is over ACM's 64"),
+        ({"namespace": "Ingress"}, r"^args\.namespace: 'Ingress' is not a DNS label"),
+        ({"backend_namespaces": ["api", "back_end"]}, r"^args\.backend_namespaces\[1\]: 'back_end' is not a DNS"),
+        ({"image_registry": "https://ecr/platform"}, r"^args\.image_registry: 'https://ecr/platform' is not"),
     ],
 )
 def test_ingress_arguments_are_checked(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(IngressArgsError, match=message):
-        ingress_args(Any, **changes)
+        ingress_args(**changes)
+
+
+def test_a_domain_of_60_characters_still_fits_the_certificate() -> None:
+    assert ingress_args(domain="a" * 56 + ".com").domain == "a" * 56 + ".com"
+
+
+def test_plain_args_default_to_two_pods_each_in_the_ingress_namespace(ingress: Graph) -> None:
+    traefik, controller = release(ingress, "traefik"), release(ingress, "aws-load-balancer-controller")
+    assert traefik.inputs["namespace"] == "ingress"
+    assert traefik.inputs["values"]["deployment"]["replicas"] == 2
+    assert traefik.inputs["values"]["podDisruptionBudget"]["enabled"] is True
+    assert controller.inputs["values"]["replicaCount"] == 2
+    assert out(ingress, "hostname")
+
+
+def test_without_a_kubernetes_provider_the_entry_says_where_to_give_it(harness: Harness) -> None:
+    def program() -> None:
+        aws_provider = __import__("pulumi_aws").Provider("aws-us-east-1", region="us-east-1")
+        PublicIngress("edge", ingress_args(), opts=pulumi.ResourceOptions(providers=[aws_provider]))
+
+    with pytest.raises(Exception, match=r"opts\.providers: give the cluster's Kubernetes provider"):
+        harness.run(program)
+
+
+def test_args_from_another_languages_dict_are_the_dataclass() -> None:
+    mapped = {
+        "kubernetes_version": "1.34",
+        "cluster_name": "c",
+        "vpc_id": "vpc-1",
+        "vpc_cidr": "10.10.0.0/16",
+        "public_subnet_ids": SUBNETS,
+        "public_subnet_cidrs": PUBLIC_CIDRS,
+        "oidc_provider_arn": OIDC_ARN,
+        "oidc_provider_url": OIDC_URL,
+        "domain": "run.example.com",
+        "zone_id": "Z1",
+        "replicas": 1,
+        "backend_namespaces": ["backend"],
+    }
+    args = to_args(PublicIngressArgs, mapped)
+    assert args.resolved_replicas == 1 and args.resolved_controller_replicas == 2
+    with pytest.raises(ArgsError, match=r"^args\.health_path: 'x' is not a path"):
+        to_args(PublicIngressArgs, {**mapped, "health_path": "x"})
+
+
+def test_the_component_module_does_not_read_the_stack_config() -> None:
+    tree = ast.parse(inspect.getsource(entry))
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name.startswith("eksplatform.stack")}
 
 
 def test_controller_arguments_are_checked() -> None:

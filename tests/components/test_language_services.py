@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 from typing import Any
 
 import kubernetes_validate
@@ -10,10 +12,13 @@ import pulumi_kubernetes as k8s
 import pytest
 from pydantic import ValidationError
 
+from eksplatform.components import language_manifests, language_services
+from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.language_services import (
     LanguageServiceArgsError,
     LanguageServicePool,
     LanguageServicePoolArgs,
+    SandboxedService,
 )
 from eksplatform.components.quantity import parse_quantity
 from eksplatform.components.sandbox_node import POD_PIDS_LIMIT
@@ -21,6 +26,7 @@ from eksplatform.policies.pod_security import pod_template, violations
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.config import LanguageServicesConfig
+from eksplatform.stack.services_args import language_service_pool_args
 from tests.conftest import Harness
 from tests.helpers import out
 
@@ -42,9 +48,14 @@ def pool_config(**changes: Any) -> LanguageServicesConfig:
 
 
 def build(harness: Harness, config: LanguageServicesConfig, kubernetes_version: str = "1.34") -> Graph:
+    """The pool a stack's `languageServices` config makes (the catalog, through the stack adapter)."""
+    return build_args(harness, language_service_pool_args(config, kubernetes_version=kubernetes_version))
+
+
+def build_args(harness: Harness, args: LanguageServicePoolArgs) -> Graph:
     def program() -> None:
         provider = k8s.Provider("sandbox-cluster", kubeconfig="{}")
-        pool = LanguageServicePool("pool", LanguageServicePoolArgs(config, provider, kubernetes_version))
+        pool = LanguageServicePool("pool", args, opts=pulumi.ResourceOptions(providers=[provider]))
         pulumi.export("namespace", pool.namespace)
         pulumi.export("endpoints", pool.endpoints)
 
@@ -419,13 +430,145 @@ def test_every_pod_template_passes_pod_security_restricted(request: pytest.Fixtu
 # --- 8. bad input --------------------------------------------------------------------------
 
 
-def test_bad_arguments_name_the_argument() -> None:
-    provider: Any = object()
-    with pytest.raises(LanguageServiceArgsError, match=r"kubernetes_version '1\.20'"):
-        LanguageServicePoolArgs(pool_config(), provider, "1.20")
-
-
-def test_a_pool_with_every_service_disabled_is_refused(harness: Harness) -> None:
+def test_a_pool_with_every_service_disabled_is_refused() -> None:
     config = pool_config(services={language: {"enabled": False} for language in LANGUAGES})
-    with pytest.raises(Exception, match="every language service is disabled"):
-        build(harness, config)
+    with pytest.raises(LanguageServiceArgsError, match=r"^args\.services: list at least one language service$"):
+        language_service_pool_args(config, kubernetes_version="1.34")
+
+
+# --- 9. the public Args, built directly ----------------------------------------------------
+
+OCAML = "registry.example.com/lang-ocaml:5.2.1"
+
+
+def plain_args(**changes: Any) -> LanguageServicePoolArgs:
+    settings: dict[str, Any] = {"kubernetes_version": "1.34", "services": [SandboxedService(name="ocaml", image=OCAML)]}
+    settings.update(changes)
+    return LanguageServicePoolArgs(**settings)
+
+
+def test_plain_args_default_to_the_secure_choice(harness: Harness) -> None:
+    graph = build_args(harness, plain_args())
+    (deployment,) = graph.by_type(DEPLOYMENT)
+    pod = pod_of(deployment)
+    assert deployment.inputs["metadata"]["namespace"] == "sandbox"
+    assert pod["runtimeClassName"] == "gvisor"
+    assert pod["nodeSelector"] == {"platform/node-group": "sandbox"}
+    assert pod["tolerations"] == [
+        {"key": "platform/sandbox", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    ]
+    (container,) = pod["containers"]
+    assert container["resources"]["limits"] == {"cpu": "500m", "memory": "320Mi", "ephemeral-storage": "256Mi"}
+    assert container["resources"]["requests"]["cpu"] == "250m"
+    assert deployment.inputs["spec"]["replicas"] == 2
+    assert graph.one(HPA).inputs["spec"]["maxReplicas"] == 10
+    policies = {p.name: p.inputs["spec"] for p in graph.by_type(POLICY)}
+    assert "pool-allow-dns" not in policies  # no egress at all
+    assert policies["pool-ocaml-from-backend"]["ingress"][0]["from"][0]["podSelector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "backend"}
+    }
+
+
+def test_the_pods_wait_for_a_runtime_class_given_as_an_output(harness: Harness) -> None:
+    def program() -> None:
+        provider = k8s.Provider("cluster", kubeconfig="{}")
+        runtime = k8s.node.v1.RuntimeClass(
+            "gvisor", metadata={"name": "gvisor"}, handler="runsc", opts=pulumi.ResourceOptions(provider=provider)
+        )
+        name = runtime.metadata.apply(lambda metadata: str(metadata["name"]))
+        LanguageServicePool(
+            "pool", plain_args(runtime_class_name=name), opts=pulumi.ResourceOptions(providers=[provider])
+        )
+
+    graph = harness.run(program)
+    runtime = graph.one("kubernetes:node.k8s.io/v1:RuntimeClass")
+    (deployment,) = graph.by_type(DEPLOYMENT)
+    assert pod_of(deployment)["runtimeClassName"] == "gvisor"
+    assert runtime.urn in deployment.dependencies
+
+
+def test_host_kernel_is_an_explicit_opt_out(harness: Harness) -> None:
+    (deployment,) = build_args(harness, plain_args(host_kernel=True)).by_type(DEPLOYMENT)
+    assert "runtimeClassName" not in pod_of(deployment)
+
+
+def test_without_a_kubernetes_provider_the_pool_says_where_to_give_it(harness: Harness) -> None:
+    with pytest.raises(Exception, match=r"opts\.providers: give the cluster's Kubernetes provider"):
+        harness.run(lambda: LanguageServicePool("pool", plain_args()))
+
+
+def service(**changes: Any) -> SandboxedService:
+    return SandboxedService(**{"name": "ocaml", "image": OCAML, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"kubernetes_version": "1.20"}, r"^args\.kubernetes_version: '1\.20': use one of"),
+        ({"services": []}, r"^args\.services: list at least one"),
+        ({"services": [service(), service()]}, r"^args\.services\[1\]\.name: 'ocaml' is listed twice"),
+        ({"services": [service(name="OCaml")]}, r"^args\.services\[0\]\.name: 'OCaml'"),
+        ({"services": [service(name="ocaml-")]}, r"^args\.services\[0\]\.name:"),
+        ({"services": [service(name="9lives")]}, r"^args\.services\[0\]\.name:"),
+        ({"services": [service(name="a" * 41)]}, r"^args\.services\[0\]\.name:.*at most 40"),
+        ({"services": [service(image="ocaml:latest")]}, r"^args\.services\[0\]\.image: 'ocaml:latest': 'latest'"),
+        ({"services": [service(image="ocaml")]}, r"^args\.services\[0\]\.image: 'ocaml' has no tag"),
+        ({"services": [service(min_replicas=0)]}, r"^args\.services\[0\]\.min_replicas: 0: at least 1"),
+        (
+            {"services": [service(min_replicas=3, max_replicas=2)]},
+            r"^args\.services\[0\]\.min_replicas: 3 is above the maximum 2$",
+        ),
+        (
+            {"services": [service(cpu_request="2", cpu_limit="1")]},
+            r"^args\.services\[0\]\.cpu_request: 2 is above the limit 1$",
+        ),
+        (
+            {"services": [service(memory_request="1Gi")]},
+            r"^args\.services\[0\]\.memory_request: 1Gi is above the limit 256Mi$",
+        ),
+        ({"services": [service(memory_limit="lots")]}, r"^args\.services\[0\]\.memory_limit: 'lots' is not"),
+        ({"services": [service(tmp_size="0")]}, r"^args\.services\[0\]\.tmp_size: 0: must be above zero$"),
+        ({"services": [service(architecture="x86")]}, r"^args\.services\[0\]\.architecture: 'x86'"),
+        ({"namespace": "Sandbox"}, r"^args\.namespace: 'Sandbox' is not a DNS label"),
+        ({"backend_namespace": "-api"}, r"^args\.backend_namespace: '-api' is not a DNS label"),
+        ({"backend_selector": {}}, r"^args\.backend_selector: name at least one label"),
+        ({"backend_selector": {"app": "a b"}}, r"^args\.backend_selector: label value 'a b'"),
+        ({"node_selector": {"-x": "y"}}, r"^args\.node_selector: label key '-x'"),
+        ({"tolerations": [{"key": "k", "operator": "In"}]}, r"^args\.tolerations\[0\]\.operator: 'In'"),
+        ({"tolerations": [{"key": "k", "effect": "Never"}]}, r"^args\.tolerations\[0\]\.effect: 'Never'"),
+        ({"tolerations": [{"key": "k", "seconds": "1"}]}, r"^args\.tolerations\[0\]: unknown keys \['seconds'\]"),
+        ({"host_kernel": True, "runtime_class_name": "gvisor"}, r"^args\.host_kernel: true runs the pods without"),
+    ],
+)
+def test_bad_args_name_the_field(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(LanguageServiceArgsError, match=message):
+        plain_args(**changes)
+
+
+def test_args_from_another_languages_dict_rebuild_the_nested_services() -> None:
+    # What the provider host passes: field names mapped back to snake_case, nested types as dicts,
+    # numbers inside lists as floats.
+    args = to_args(
+        LanguageServicePoolArgs,
+        {
+            "kubernetes_version": "1.34",
+            "services": [{"name": "ocaml", "image": OCAML, "min_replicas": 1.0, "max_replicas": 3.0}],
+            "allow_dns": False,
+        },
+    )
+    assert args.services == [SandboxedService(name="ocaml", image=OCAML, min_replicas=1, max_replicas=3)]
+    assert isinstance(args.services[0].min_replicas, int)
+    with pytest.raises(ArgsError, match=r"^args\.services\[0\]\.image: missing required field"):
+        to_args(LanguageServicePoolArgs, {"kubernetes_version": "1.34", "services": [{"name": "ocaml"}]})
+    with pytest.raises(ArgsError, match=r"^args\.services\[0\]\.min_replicas: 0: at least 1$"):
+        to_args(
+            LanguageServicePoolArgs,
+            {"kubernetes_version": "1.34", "services": [{"name": "ocaml", "image": OCAML, "min_replicas": 0}]},
+        )
+
+
+def test_the_component_module_does_not_read_the_stack_config() -> None:
+    for module in (language_services, language_manifests):
+        tree = ast.parse(inspect.getsource(module))
+        imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not {name for name in imported if name.startswith("eksplatform.stack")}, module.__name__

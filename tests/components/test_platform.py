@@ -282,9 +282,14 @@ def test_the_primary_writes_whatever_the_config_order(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("endpoints", "primary", "alarms", "message"),
     [
-        ({}, "us-east-1", {}, "name at least one region's entry"),
-        ({"us-east-1": "a", "eu-west-1": "b"}, "ap-southeast-1", {}, "primary_region 'ap-southeast-1' is not among"),
-        ({"us-east-1": "a", "eu-west-1": "b"}, "us-east-1", {"us-east-1"}, "writer_alarms: one per region"),
+        ({}, "us-east-1", {}, r"^args\.endpoints: name at least one region's entry$"),
+        (
+            {"us-east-1": "a", "eu-west-1": "b"},
+            "ap-southeast-1",
+            {},
+            r"^args\.primary_region: 'ap-southeast-1' is not among",
+        ),
+        ({"us-east-1": "a", "eu-west-1": "b"}, "us-east-1", {"us-east-1"}, r"^args\.writer_alarms: one per region"),
     ],
 )
 def test_dns_arguments_are_checked(endpoints: dict[str, str], primary: str, alarms: set[str], message: str) -> None:
@@ -297,3 +302,27 @@ def test_dns_arguments_are_checked(endpoints: dict[str, str], primary: str, alar
             health_path="/healthz",
             writer_alarms={region: WriterAlarm(name=f"{region}-writer", region=region) for region in alarms},
         )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"domain": "Run.Example.com"}, r"^args\.domain: 'Run\.Example\.com' is not a lowercase DNS name"),
+        ({"domain": "run.example.com."}, r"^args\.domain: 'run\.example\.com\.' is not a lowercase DNS name"),
+        ({"domain": "example"}, r"^args\.domain: 'example' is not a lowercase DNS name"),
+        ({"domain": ("a" * 63 + ".") * 3 + "a" * 60}, r"^args\.domain: .* is longer than 245 characters"),
+        ({"health_path": "healthz"}, r"^args\.health_path: 'healthz' is not a path of at most 255 characters"),
+        ({"health_path": "/health check"}, r"^args\.health_path: '/health check' is not a path"),
+    ],
+)
+def test_dns_names_and_paths_are_checked(changes: dict[str, str], message: str) -> None:
+    settings: dict[str, Any] = {
+        "domain": "run.example.com",
+        "zone_id": "Z0123456789ABC",
+        "endpoints": {"us-east-1": "a"},
+        "primary_region": "us-east-1",
+        "health_path": "/healthz",
+        **changes,
+    }
+    with pytest.raises(DnsArgsError, match=message):
+        GlobalDnsArgs(**settings)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+from typing import Any
 
 import pulumi
 import pytest
 
+from eksplatform.components import dns as dns_module
+from eksplatform.components import registry as registry_module
 from eksplatform.components.platform import Platform
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.registry import (
@@ -32,12 +37,16 @@ def build(harness: Harness, repositories: list[str], replicas: list[str] | None 
     def program() -> None:
         primary = regional_aws_provider("aws-us-east-1", region="us-east-1", tags=TAGS)
         registries = [
-            ImageRegistry("primary", ImageRegistryArgs(repositories), opts=pulumi.ResourceOptions(provider=primary))
+            ImageRegistry(
+                "primary", ImageRegistryArgs(repositories=repositories), opts=pulumi.ResourceOptions(provider=primary)
+            )
         ]
         for region in replicas or []:
             provider = regional_aws_provider(f"aws-{region}", region=region, tags=TAGS)
             registries.append(
-                ImageRegistry(region, ImageRegistryArgs(repositories), opts=pulumi.ResourceOptions(provider=provider))
+                ImageRegistry(
+                    region, ImageRegistryArgs(repositories=repositories), opts=pulumi.ResourceOptions(provider=provider)
+                )
             )
         if replicas:
             replicate(
@@ -101,15 +110,50 @@ def test_replication_goes_from_the_primary_to_every_other_region(harness: Harnes
 @pytest.mark.parametrize(
     ("repositories", "message"),
     [
-        ([], "repositories: list at least one repository"),
-        (["Platform/C"], "repositories: 'Platform/C' is not an ECR repository name"),
-        (["platform//c"], "repositories: 'platform//c' is not an ECR repository name"),
-        (["platform/c", "platform/c"], "names a repository twice"),
+        ([], r"^args\.repositories: list at least one repository$"),
+        (["Platform/C"], r"^args\.repositories\[0\]: 'Platform/C' is not an ECR repository name"),
+        (["platform/c", "platform//c"], r"^args\.repositories\[1\]: 'platform//c' is not an ECR repository name"),
+        (["p"], r"^args\.repositories\[0\]: 'p' is not an ECR repository name"),
+        (["platform/c", "platform/c"], r"^args\.repositories: .* names a repository twice$"),
+        ([f"platform/c{i}" for i in range(101)], r"^args\.repositories: one replication rule filters at most 100"),
     ],
 )
 def test_bad_repository_names_name_the_argument(repositories: list[str], message: str) -> None:
-    with pytest.raises(ImageRegistryError, match=message.replace("(", r"\(")):
-        ImageRegistryArgs(repositories)
+    with pytest.raises(ImageRegistryError, match=message):
+        ImageRegistryArgs(repositories=repositories)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"keep_images": 0}, r"^args\.keep_images: keep at least 1 image$"),
+        ({"untagged_expiry_days": 0}, r"^args\.untagged_expiry_days: at least 1 day$"),
+    ],
+)
+def test_bad_retention_names_the_field(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ImageRegistryError, match=message):
+        ImageRegistryArgs(repositories=["platform/c"], **changes)
+
+
+def test_repositories_and_their_key_are_protected_unless_a_stack_says_otherwise(harness: Harness) -> None:
+    def program() -> None:
+        provider = regional_aws_provider("aws-us-east-1", region="us-east-1", tags=TAGS)
+        opts = pulumi.ResourceOptions(provider=provider)
+        ImageRegistry("default", ImageRegistryArgs(repositories=["platform/a"]), opts=opts)
+        ImageRegistry("dev", ImageRegistryArgs(repositories=["platform/b"], protect=False), opts=opts)
+
+    graph = harness.run(program)
+    assert graph.one(REPOSITORY, "default-platform-a").protect is True
+    assert graph.one("aws:kms/key:Key", "default-key").protect is True
+    assert graph.one(REPOSITORY, "dev-platform-b").protect is False
+    assert graph.one("aws:kms/key:Key", "dev-key").protect is False
+
+
+def test_the_component_module_does_not_read_the_stack_config() -> None:
+    for module in (registry_module, dns_module):
+        tree = ast.parse(inspect.getsource(module))
+        imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not {name for name in imported if name.startswith("eksplatform.stack")}, module.__name__
 
 
 def test_ecr_images_name_their_repository() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from eksplatform.components import language_manifests, sandbox_node
+from eksplatform.components.language_services import LanguageServicePoolArgs, SandboxedService
 from eksplatform.policies.rule import Resource
-from eksplatform.stack.config import LanguageServicesConfig
 from tests.conftest import synthesized
 from tests.policies.builders import rule
 from tests.policies.views import resources_of
@@ -187,7 +187,10 @@ def _dns_policy(
 ) -> list[Resource]:
     """The pool's allow-dns NetworkPolicy (as `allowDns: true` registers it) added to the stack."""
     deny = next(r for r in resources if r.type == NETWORK_POLICY and r.name.endswith("language-services-default-deny"))
-    props = language_manifests.allow_dns(LanguageServicesConfig(image_registry="registry.example.com/platform"))
+    pool = LanguageServicePoolArgs(
+        kubernetes_version="1.34", services=[SandboxedService(name="c", image="registry.example.com/lang-c:1")]
+    ).pool()
+    props = language_manifests.allow_dns(pool)
     if spec_change is not None:
         spec_change(props["spec"])
     added = dataclasses.replace(deny, name="allow-dns", urn=deny.urn.replace("default-deny", "allow-dns"), props=props)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 from pulumi.errors import InputPropertyError
 from pulumi.provider.experimental.component import ComponentProvider
@@ -30,12 +31,18 @@ def provider() -> ComponentProvider:
     return ComponentProvider(served_components(), PACKAGE_NAME)
 
 
-def construct(harness: Harness, provider: ComponentProvider, token: str, inputs: dict[str, Any]) -> Any:
+def construct(
+    harness: Harness, provider: ComponentProvider, token: str, inputs: dict[str, Any], *, kubernetes: bool = False
+) -> Any:
+    """Construct `token` as the host would; `kubernetes`: with a cluster's provider beside the AWS one."""
     states: list[Mapping[str, Any]] = []
 
     def program() -> None:
         aws_provider = regional_aws_provider("aws-us-east-1", region="us-east-1", tags=TAGS)
-        result = provider.construct("x", token, inputs, pulumi.ResourceOptions(provider=aws_provider))
+        providers: list[pulumi.ProviderResource] = [aws_provider]
+        if kubernetes:
+            providers.append(k8s.Provider("cluster", kubeconfig="{}"))
+        result = provider.construct("x", token, inputs, pulumi.ResourceOptions(providers=providers))
         states.append(result.state)
 
     graph = harness.run(program)
@@ -86,7 +93,7 @@ def test_a_missing_required_input_is_named_by_its_schema_name(provider: Componen
 
 
 def test_the_components_own_validation_reaches_the_caller_by_field(provider: ComponentProvider) -> None:
-    with pytest.raises(ComponentInitError, match=r"^args: keep_images: keep at least 1 image$"):
+    with pytest.raises(ComponentInitError, match=r"^args\.keep_images: keep at least 1 image$"):
         provider.construct("x", "platform:index:ImageRegistry", {"repositories": ["a/b"], "keepImages": 0}, None)
 
 
@@ -165,3 +172,70 @@ def test_a_cluster_without_a_system_group_is_refused_by_field(provider: Componen
     }
     with pytest.raises(ComponentInitError, match=r"^args\.node_groups: add a group of kind `system`"):
         provider.construct("x", "platform:index:Cluster", inputs, None)
+
+
+def test_a_language_service_pool_from_another_language_runs_its_services_on_the_given_cluster(
+    harness: Harness, provider: ComponentProvider
+) -> None:
+    inputs = {
+        "kubernetesVersion": "1.34",
+        "namespace": "code",
+        "services": [
+            {"name": "ocaml", "image": "registry.example.com/lang-ocaml:5.2.1", "minReplicas": 1.0, "maxReplicas": 3.0},
+            {"name": "zig", "image": "registry.example.com/lang-zig:0.14.0", "memoryLimit": "512Mi"},
+        ],
+        "backendSelector": {"app": "submissions"},
+    }
+    graph, state = construct(harness, provider, "platform:index:LanguageServicePool", inputs, kubernetes=True)
+    component = graph.one("platform:index:LanguageServicePool", "x")
+    cluster = graph.one("pulumi:providers:kubernetes", "cluster")
+    deployments = {d.name: d for d in graph.by_type("kubernetes:apps/v1:Deployment")}
+    assert sorted(deployments) == ["x-ocaml-deployment", "x-zig-deployment"]
+    assert deployments["x-ocaml-deployment"].inputs["spec"]["replicas"] == 1
+    assert deployments["x-ocaml-deployment"].inputs["metadata"]["namespace"] == "code"
+    pod = deployments["x-zig-deployment"].inputs["spec"]["template"]["spec"]
+    assert pod["runtimeClassName"] == "gvisor"  # the secure default, not given
+    assert pod["containers"][0]["resources"]["limits"]["memory"] == "576Mi"  # 512Mi and the 64Mi /tmp
+    children = graph.children(component)
+    assert len(children) == 1 + 3 + 2 * 6
+    assert all(child.provider_urn == cluster.urn for child in children)
+    assert set(state) == {"namespace", "endpoints"}
+
+
+def test_a_public_ingress_from_another_language_puts_aws_and_kubernetes_parts_on_their_providers(
+    harness: Harness, provider: ComponentProvider
+) -> None:
+    inputs = {
+        "kubernetesVersion": "1.34",
+        "clusterName": "edge",
+        "vpcId": "vpc-0123",
+        "vpcCidr": "10.10.0.0/16",
+        "publicSubnetIds": ["subnet-a", "subnet-b"],
+        "publicSubnetCidrs": ["10.10.0.0/24", "10.10.1.0/24"],
+        "oidcProviderArn": "arn:aws:iam::111111111111:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X",
+        "oidcProviderUrl": "https://oidc.eks.us-east-1.amazonaws.com/id/X",
+        "domain": "run.example.com",
+        "zoneId": "Z1",
+        "replicas": 1.0,
+    }
+    graph, state = construct(harness, provider, "platform:index:PublicIngress", inputs, kubernetes=True)
+    aws_provider = graph.one("pulumi:providers:aws")
+    cluster = graph.one("pulumi:providers:kubernetes", "cluster")
+    certificate = graph.one("aws:acm/certificate:Certificate")
+    assert certificate.inputs["domainName"] == "api.run.example.com"
+    for registration in graph:
+        if registration.custom and registration.type.startswith("aws:"):
+            assert registration.provider_urn == aws_provider.urn, registration.urn
+        elif registration.custom and registration.type.startswith("kubernetes:") and not registration.is_provider:
+            assert registration.provider_urn == cluster.urn, registration.urn
+    (traefik,) = [r for r in graph.by_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "traefik"]
+    assert traefik.inputs["values"]["deployment"]["replicas"] == 1
+    assert traefik.inputs["namespace"] == "ingress"
+    assert set(state) == {"hostname", "certificateArn", "healthPath"}
+    assert state["healthPath"] == "/healthz"
+
+
+def test_a_pool_without_a_kubernetes_provider_is_refused_by_name(harness: Harness, provider: ComponentProvider) -> None:
+    inputs = {"kubernetesVersion": "1.34", "services": [{"name": "c", "image": "r/lang-c:1"}]}
+    with pytest.raises(Exception, match=r"opts\.providers: give the cluster's Kubernetes provider"):
+        harness.run(lambda: provider.construct("x", "platform:index:LanguageServicePool", inputs, None))

@@ -175,10 +175,17 @@ def test_preflight_runs_this_program_and_the_policy_pack_over_it(
 def test_without_its_policy_config_the_packs_defaults_apply_not_the_platforms_dev_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A copy without policies/config/: the pack's defaults (a year of logs) judge it, and the
-    platform's own config/dev.json (14 days for the platform's dev) does not leak into it."""
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
+    """A copy without policies/config/ whose queue keeps its logs 30 days: the pack's defaults (a
+    year of logs) judge it, and the platform's own config/dev.json (14 days for the platform's
+    dev) does not leak into it. (The queue's own default is a year: the edit makes the difference.)"""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
         (tmp_path / name).write_text((CONSUMER / name).read_text())
+    program = (CONSUMER / "__main__.py").read_text()
+    shorter = program.replace(
+        "        replicas_per_shard=1,\n", "        replicas_per_shard=1,\n        log_retention_days=30,\n", 1
+    )
+    assert shorter != program, "the queue's arguments moved: update this edit"
+    (tmp_path / "__main__.py").write_text(shorter)
     status = preflight(
         ["--project-dir", str(tmp_path), "--stack-reference", f"{PLATFORM_STACK}={PLATFORM_EXPORT}", "dev"]
     )

@@ -1,0 +1,103 @@
+"""The stack file's services settings as the components' Args: the language-service pool, the
+public entry and the image registry of one region (GlobalDns takes the Platform's values as they are).
+
+The components validate their Args themselves (each error names the Args field); this module
+only maps the stack's pydantic models, the language catalog and the environment profile onto them.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+
+from eksplatform.components.ingress import PublicIngressArgs
+from eksplatform.components.language_services import LanguageServicePoolArgs, SandboxedService
+from eksplatform.components.registry import ImageRegistryArgs
+from eksplatform.environments import profile
+from eksplatform.stack.models_services import LanguageServicesConfig
+
+
+def language_service_pool_args(
+    config: LanguageServicesConfig,
+    *,
+    kubernetes_version: str,
+    runtime_class_name: pulumi.Input[str] | None = None,
+) -> LanguageServicePoolArgs:
+    """A region's `languageServices`: the catalog's services with the stack's overrides, in catalog order.
+
+    `runtime_class_name`: the cluster's RuntimeClass name output (the pods then wait for it); config
+    `runtimeClassName: null` runs them on the host kernel instead."""
+    services = [
+        SandboxedService(
+            name=service.name,
+            image=service.image,
+            min_replicas=service.min_replicas,
+            max_replicas=service.max_replicas,
+            cpu_request=service.cpu_request,
+            cpu_limit=service.cpu_limit,
+            memory_request=service.memory_request,
+            memory_limit=service.memory_limit,
+            tmp_size=service.tmp_size,
+            architecture=service.architecture,
+        )
+        for service in config.resolved_services().values()
+    ]
+    host_kernel = config.runtime_class_name is None
+    runtime: pulumi.Input[str] | None = None if host_kernel else config.runtime_class_name
+    if runtime is not None and runtime_class_name is not None:
+        runtime = runtime_class_name  # the same name, as the RuntimeClass's output
+    return LanguageServicePoolArgs(
+        kubernetes_version=kubernetes_version,
+        services=services,
+        namespace=config.namespace,
+        allow_dns=config.allow_dns,
+        runtime_class_name=runtime,
+        host_kernel=host_kernel,
+        backend_namespace=config.backend_namespace,
+        backend_selector=dict(config.backend_selector),
+    )
+
+
+def public_ingress_args(
+    *,
+    kubernetes_version: str,
+    cluster_name: pulumi.Input[str],
+    vpc_id: pulumi.Input[str],
+    vpc_cidr: pulumi.Input[str],
+    public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    public_subnet_cidrs: Sequence[pulumi.Input[str]],
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_provider_url: pulumi.Input[str],
+    domain: str,
+    zone_id: pulumi.Input[str],
+    tags: Mapping[str, str],
+    health_path: str,
+    system_nodes_min: int,
+    language_services: LanguageServicesConfig,
+    image_registry: str | None,
+) -> PublicIngressArgs:
+    """A region's public entry: two pods each (one where the system group starts with one node),
+    forwarding to the language services' backend namespace."""
+    replicas = max(1, min(2, system_nodes_min))
+    return PublicIngressArgs(
+        kubernetes_version=kubernetes_version,
+        cluster_name=cluster_name,
+        vpc_id=vpc_id,
+        vpc_cidr=vpc_cidr,
+        public_subnet_ids=public_subnet_ids,
+        public_subnet_cidrs=list(public_subnet_cidrs),
+        oidc_provider_arn=oidc_provider_arn,
+        oidc_provider_url=oidc_provider_url,
+        domain=domain,
+        zone_id=zone_id,
+        tags=dict(tags),
+        health_path=health_path,
+        replicas=replicas,
+        controller_replicas=replicas,
+        backend_namespaces=[language_services.backend_namespace],
+        image_registry=image_registry,
+    )
+
+
+def image_registry_args(repositories: Sequence[str], *, environment: str) -> ImageRegistryArgs:
+    """A region's repositories; the environment's profile decides whether they are protected."""
+    return ImageRegistryArgs(repositories=list(repositories), protect=profile(environment).protect_resources)

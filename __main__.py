@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pulumi
 
-from eksplatform.components.platform import Platform
 from eksplatform.stack.loading import stack_config_from_pulumi
+from eksplatform.stack.platform import Platform
 
 platform = Platform("platform", stack_config_from_pulumi(project_dir=Path(__file__).resolve().parent))
 for output_name, value in platform.stack_outputs().items():

@@ -1,6 +1,6 @@
 """GlobalDns: the platform's public names, `api.<domain>` for reads and `primary.<domain>` for writes.
 
-The hosted zone itself is made by the primary Region (components/region.py), because every
+The hosted zone itself is made by the primary Region (eksplatform/stack/region.py), because every
 region's entry needs it first to validate its ACM certificate; this component adds the records.
 
 One region: the same routed records as several (a latency record and a weighted record, each

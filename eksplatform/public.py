@@ -13,12 +13,12 @@ from eksplatform.components.dns import GlobalDns
 from eksplatform.components.ingress import PublicIngress
 from eksplatform.components.language_services import LanguageServicePool
 from eksplatform.components.observability import Observability
-from eksplatform.components.platform import Platform
 from eksplatform.components.postgres import ManagedPostgres
 from eksplatform.components.redis import RedisCluster
-from eksplatform.components.region import Region
 from eksplatform.components.registry import ImageRegistry
 from eksplatform.components.vpc import Vpc
+from eksplatform.stack.platform import Platform
+from eksplatform.stack.region import Region
 
 PUBLIC_COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     Vpc,

@@ -31,9 +31,10 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"eksplatform.preflight", "eksplatform.plugin"}),
 )
 
-# Upward imports still allowed, each with why. Removed when components take plain Args (#23 item
-# 1): today several components read the stack file's pydantic models (ClusterConfig, ...).
-TRANSITIONAL: frozenset[tuple[str, str]] = frozenset({("eksplatform.components", "eksplatform.stack")})
+# Upward imports still allowed, each with why. None since every component takes plain Args (#23
+# item 1); Region, Platform and DeployerConnection, which compose from the stack file, live in
+# the stack layer.
+TRANSITIONAL: frozenset[tuple[str, str]] = frozenset()
 
 Graph = Mapping[str, Mapping[str, list[str]]]
 """unit -> imported unit -> where ("file:line"), for the units of the package only."""

@@ -2,7 +2,7 @@
 
 The stack layer's adapter (#23 item 1): the components take plain Args; this module maps the
 stack file's `observability` model (eksplatform/stack/models_observability.py) and the environment
-profile onto them; the Region (components/region.py) adds the region's own values (cluster,
+profile onto them; the Region (eksplatform/stack/region.py) adds the region's own values (cluster,
 network, data stores, topics).
 """
 

@@ -7,12 +7,13 @@ import json
 import pytest
 import yaml
 
-from eksplatform.components.deployer import DEPLOYER_PROVIDER_NAME, PeerSide, VpcPeering, VpcPeeringArgs, mesh_pairs
-from eksplatform.components.platform import Platform
+from eksplatform.components.deployer import PeerSide, VpcPeering, VpcPeeringArgs, mesh_pairs
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
+from eksplatform.stack.deployer_connection import DEPLOYER_PROVIDER_NAME
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import load_stack_file, parse_stack_config
+from eksplatform.stack.platform import Platform
 from tests.components.test_platform import prod_with
 from tests.conftest import Harness, synthesized
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from eksplatform.components.dns import DnsArgsError, GlobalDnsArgs
-from eksplatform.components.platform import Platform
 from eksplatform.components.writer_health import SETTINGS as WRITER_SETTINGS
 from eksplatform.components.writer_health import WriterAlarm, alarm_name
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.loading import parse_stack_config
+from eksplatform.stack.platform import Platform
 from tests.components.test_config import namespace_values
 from tests.conftest import Harness, synthesized
 from tests.helpers import out

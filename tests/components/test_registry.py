@@ -12,7 +12,6 @@ import pytest
 
 from eksplatform.components import dns as dns_module
 from eksplatform.components import registry as registry_module
-from eksplatform.components.platform import Platform
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.registry import (
     ImageRegistry,
@@ -24,6 +23,7 @@ from eksplatform.components.registry import (
 )
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.loading import parse_stack_config
+from eksplatform.stack.platform import Platform
 from tests.components.test_platform import prod_with, region_of
 from tests.conftest import Harness, synthesized
 from tests.helpers import out, policy

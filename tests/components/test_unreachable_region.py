@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from pulumi.runtime.mocks import MockCallArgs
 
-from eksplatform.components.platform import Platform
 from eksplatform.preflight.mocks import PlatformMocks
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import parse_stack_config
+from eksplatform.stack.platform import Platform
 from tests.components.test_platform import prod_with
 from tests.conftest import Harness
 

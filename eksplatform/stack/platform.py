@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from eksplatform.components.dashboards import global_dashboard
-from eksplatform.components.deployer import DeployerConnection, VpcPeering, VpcPeeringArgs, mesh_pairs
+from eksplatform.components.deployer import VpcPeering, VpcPeeringArgs, mesh_pairs
 from eksplatform.components.dns import GlobalDns, GlobalDnsArgs
 from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
@@ -26,9 +26,10 @@ from eksplatform.components.offline import offline
 from eksplatform.components.postgres import PostgresGlobalDatabase
 from eksplatform.components.providers import random_provider
 from eksplatform.components.redis import RedisGlobalDatastore
-from eksplatform.components.region import Region, RegionArgs, RegionDns
 from eksplatform.components.registry import replicate
 from eksplatform.stack.config import StackConfig
+from eksplatform.stack.deployer_connection import DeployerConnection
+from eksplatform.stack.region import Region, RegionArgs, RegionDns
 
 
 class Platform(pulumi.ComponentResource):

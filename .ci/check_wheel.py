@@ -11,6 +11,7 @@ shadow a consumer's folders of those names. Exit 1 with one line per problem.
 
 from __future__ import annotations
 
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -21,6 +22,17 @@ SCRIPTS = (
     "eksplatform-ops = eksplatform.ops.__main__:main",
 )
 EXTRAS = ("policy", "ops")
+
+
+def _modules(package: Path) -> list[str]:
+    """`eksplatform/.../x.py` for every module under the package folder, links followed."""
+    found = []
+    for folder, _, files in os.walk(package, followlinks=True):
+        relative = Path(folder).relative_to(package.parent)
+        if "__pycache__" in relative.parts:
+            continue
+        found += [(relative / name).as_posix() for name in files if name.endswith(".py")]
+    return found
 
 
 def problems(wheel: Path, checkout: Path) -> list[str]:
@@ -36,12 +48,13 @@ def problems(wheel: Path, checkout: Path) -> list[str]:
         "eksplatform/ops/__main__.py",
         "eksplatform/preflight/__main__.py",
     }
-    # Every module of components/ and every per-stack policy config, under the import name.
-    expected |= {f"eksplatform/components/{path.name}" for path in (checkout / "components").glob("*.py")}
+    # Every module of the package as the checkout has it (the links to components/ and policies/
+    # followed), so a sub-package left out of pyproject.toml's `packages` is missed here, not by a
+    # user's import; and every per-stack policy config.
+    expected |= set(_modules(checkout / "eksplatform"))
     expected |= {
         f"eksplatform/policies/config/{path.name}" for path in (checkout / "policies" / "config").glob("*.json")
     }
-    expected |= {f"eksplatform/policies/rules/{path.name}" for path in (checkout / "policies" / "rules").glob("*.py")}
     found += [f"missing {name}" for name in sorted(expected - names)]
     if not any(name.startswith("eksplatform/policies/config/") for name in names):
         found.append("no eksplatform/policies/config/*.json")

@@ -60,6 +60,12 @@ def pinned_requirements() -> list[str]:
 
 def stage(out: Path) -> Path:
     """Write the publishable pack into `out` (which must be empty or absent); returns `out`."""
+    if not (ROOT / "pyproject.toml").is_file():
+        # Installed from the wheel, ROOT is site-packages/eksplatform: no checkout to stage from.
+        raise PublishError(
+            f"{ROOT} is not a checkout of the repository: staging copies its eksplatform/ and reads its "
+            "pyproject.toml and requirements.txt; run it in a clone"
+        )
     if out.exists() and any(out.iterdir()):
         raise PublishError(f"{out} is not empty; give a new folder")
     out.mkdir(parents=True, exist_ok=True)

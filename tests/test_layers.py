@@ -193,3 +193,12 @@ def test_an_upward_import_is_reported() -> None:
         "low imports high from the same or a higher layer (low.py:3)",
     ]
     assert layer_violations(graph, layers, frozenset({("low", "high"), ("high", "peer")})) == []
+
+
+def test_the_package_root_imports_nothing_of_its_own() -> None:
+    """`import eksplatform` runs eksplatform/__init__.py before any layer: an import of a
+    sub-package there would sit outside the layering this file checks (and make every import
+    of any layer pay for it)."""
+    tree = ast.parse((ROOT / PACKAGE / "__init__.py").read_text())
+    imported = [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert imported == []

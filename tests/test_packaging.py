@@ -50,13 +50,25 @@ def test_every_range_starts_at_the_tested_pin_and_admits_it() -> None:
         assert any(spec.operator == "<" for spec in requirement.specifier), f"{requirement}: no upper bound"
 
 
-def test_pulumi_and_pulumi_policy_are_held_to_the_tested_minor() -> None:
-    """Their internals are used (pulumi_internals.py, policies/servicer.py): the next minor may differ."""
-    for requirement in _requirements():
-        if requirement.name in {"pulumi", "pulumi-policy"}:
-            (upper,) = [Version(spec.version) for spec in requirement.specifier if spec.operator == "<"]
-            (lower,) = [Version(spec.version) for spec in requirement.specifier if spec.operator == ">="]
-            assert (upper.major, upper.minor) == (lower.major, lower.minor + 1), requirement
+def _bounds(requirement: Requirement) -> tuple[Version, Version]:
+    (lower,) = [Version(spec.version) for spec in requirement.specifier if spec.operator == ">="]
+    (upper,) = [Version(spec.version) for spec in requirement.specifier if spec.operator == "<"]
+    return lower, upper
+
+
+def test_preflight_and_the_pack_hold_pulumi_to_the_tested_minor_the_components_do_not() -> None:
+    """Their internals are used (pulumi_internals.py, policies/servicer.py): the next minor may
+    differ, so the `policy` extra (which preflight and the pack need) holds pulumi and
+    pulumi-policy to the tested minor; a program that only builds components takes any pulumi 3."""
+    policy = {
+        Requirement(text).name: Requirement(text) for text in PYPROJECT["project"]["optional-dependencies"]["policy"]
+    }
+    for name in ("pulumi", "pulumi-policy"):
+        lower, upper = _bounds(policy[name])
+        assert (upper.major, upper.minor) == (lower.major, lower.minor + 1), policy[name]
+    (base,) = [Requirement(text) for text in PYPROJECT["project"]["dependencies"] if text.startswith("pulumi>")]
+    lower, upper = _bounds(base)
+    assert lower == _bounds(policy["pulumi"])[0] and upper == Version(f"{lower.major + 1}"), base
 
 
 def _python_files() -> list[Path]:

@@ -17,16 +17,20 @@ for a cluster past the end of EKS standard support under the STANDARD policy (su
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
+import traceback
 import warnings
 from pathlib import Path
 from typing import Any
 
+import pulumi
+
 import eksplatform.policies
 from eksplatform.cost.usage import DEFAULT_USAGE, USAGE_ENV, UsageError, usage_for_stack
 from eksplatform.preflight import stack_reference, support_window
-from eksplatform.preflight.analyze import PolicyPackError, analyze, read_policy_config
+from eksplatform.preflight.analyze import PolicyPackError, analyze, installed, read_policy_config
 from eksplatform.preflight.diagram import render_mermaid
 from eksplatform.preflight.export import State, StateError, export_document, load_state, read_state
 from eksplatform.preflight.mocks import MissingStackReferenceError
@@ -135,12 +139,18 @@ def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str,
     config_file = args.config_file or project_dir / f"Pulumi.{args.stack}.yaml"
     if not config_file.is_file():
         raise ProjectError(f"no stack file {_shown(config_file, project_dir)} (give --config-file, or another stack)")
-    graph = synth(
-        args.stack,
-        project_dir=project_dir,
-        config_file=config_file,
-        stack_references=_stack_references(args.stack_reference),
-    )
+    references = _stack_references(args.stack_reference)
+    try:
+        graph = synth(args.stack, project_dir=project_dir, config_file=config_file, stack_references=references)
+    except (ConfigError, ProjectError, StackReferenceError, MissingStackReferenceError):
+        raise
+    except pulumi.RunError as error:
+        # A component's Args or the program itself refused its input; the message names the field.
+        raise ProgramInputError(f"the program refused its input: {error}") from None
+    except Exception as error:
+        # Anything else is the program's own bug, not its input nor a policy verdict: exit 3.
+        where = _where(error, project_dir)
+        raise ProgramCrashError(f"the program failed: {type(error).__name__}: {error}{where}") from None
     document = export_document(graph)
     if args.export is not None:
         _write(args.export, json.dumps(document, indent=2), "--export")
@@ -178,6 +188,28 @@ def _policy_config_path(args: argparse.Namespace, project_dir: Path, state: Stat
     return DEFAULT_PACK / "config" / f"{state.stack}.json"
 
 
+class ProgramInputError(Exception):
+    """The program raised `pulumi.RunError` (a component's bad Args among them): an input error."""
+
+
+class ProgramCrashError(Exception):
+    """The program raised anything else: a bug in it, not a policy verdict (exit 3)."""
+
+
+def _where(error: BaseException, project_dir: Path) -> str:
+    """` (at __main__.py, line 12)`: the innermost frame of the program's own files, if any."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(project_dir.resolve()):
+            return f" (at {path.relative_to(project_dir.resolve())}, line {frame.lineno})"
+    return ""
+
+
+def _policy_sdk_missing(packs: list[Path]) -> bool:
+    """An installed pack runs with this interpreter, which then needs the `policy` extra."""
+    return any(installed(pack) for pack in packs) and importlib.util.find_spec("pulumi_policy") is None
+
+
 class OutputFileError(Exception):
     """A report, diagram or export that cannot be written where the option says."""
 
@@ -196,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.stack is None and args.state is None:
         parser.print_usage(sys.stderr)
         print("error: give a stack name, or --state FILE", file=sys.stderr)
+        return 2
+    if _policy_sdk_missing([Path(pack) for pack in args.policy_pack or [DEFAULT_PACK]]):
+        print(
+            "error: preflight runs the policy pack, which needs the `policy` extra: pip install 'eksplatform[policy]'",
+            file=sys.stderr,
+        )
         return 2
     try:
         state, outputs, source, stack_values = _load(args)
@@ -252,11 +290,16 @@ def main(argv: list[str] | None = None) -> int:
         ProjectError,
         StackReferenceError,
         MissingStackReferenceError,
+        ProgramInputError,
     ) as error:
         # A program that failed leaves the SDK's coroutines unawaited; the error above says why.
         warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except ProgramCrashError as error:
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     if args.output is None:
         print(report)
     return 1 if analysis.mandatory else 0

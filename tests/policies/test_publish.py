@@ -47,3 +47,14 @@ def test_staging_refuses_a_folder_in_use(tmp_path: Path, capsys: pytest.CaptureF
         stage(tmp_path)
     assert main([str(tmp_path)]) == 2
     assert "is not empty; give a new folder" in capsys.readouterr().err
+
+
+def test_staging_from_an_installed_package_says_it_needs_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import eksplatform.policies.publish as publish
+
+    monkeypatch.setattr(publish, "ROOT", tmp_path / "site-packages" / "eksplatform")
+    with pytest.raises(PublishError, match="is not a checkout of the repository"):
+        stage(tmp_path / "pack")
+    assert not (tmp_path / "pack").exists()

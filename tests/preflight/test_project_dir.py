@@ -204,3 +204,53 @@ if __name__ == "__main__":
 
     document = outputs_document(synth("dev").outputs, "platform", "dev")
     FIXTURE.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+PROVIDER = 'import pulumi\nimport pulumi_aws as aws\np = aws.Provider("p", region="us-east-1")\n'
+
+
+@pytest.mark.parametrize(
+    ("program", "expected"),
+    [
+        # The program's own bug: exit 3 (not 1, a policy verdict), one line with where it happened.
+        ("x = 1\nraise ValueError('boom')\n", "error: the program failed: ValueError: boom (at __main__.py, line 2)"),
+        # The program refused its input (pulumi.RunError): an input error, exit 2.
+        ("import pulumi\nraise pulumi.RunError('region: not given')\n", "error: the program refused its input: region"),
+        # A component's Args refused theirs: exit 2 with the field's path.
+        (
+            PROVIDER + "from eksplatform.components.registry import ImageRegistry, ImageRegistryArgs\n"
+            "ImageRegistry('r', ImageRegistryArgs(repositories=['BAD NAME']), "
+            "opts=pulumi.ResourceOptions(provider=p))\n",
+            "error: the program refused its input: args.repositories[0]: 'BAD NAME' is not an ECR repository name",
+        ),
+    ],
+    ids=["crash", "run-error", "bad-args"],
+)
+def test_a_failing_program_gets_one_line_and_its_own_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], program: str, expected: str
+) -> None:
+    project = _project(tmp_path, program=program)
+    status, out, err = run(capsys, "--project-dir", str(project), "dev")
+    assert status == (3 if "failed" in expected else 2)
+    assert err.strip().splitlines()[-1].startswith(expected), err
+    assert "Traceback" not in err + out
+
+
+def test_without_the_policy_extra_preflight_says_which_to_install_before_running_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import eksplatform.preflight.__main__ as preflight_main
+
+    monkeypatch.setattr(preflight_main, "installed", lambda pack: True)  # as from a wheel
+    real_find_spec = preflight_main.importlib.util.find_spec
+    monkeypatch.setattr(
+        preflight_main.importlib.util,
+        "find_spec",
+        lambda name, *rest: None if name == "pulumi_policy" else real_find_spec(name, *rest),
+    )
+    project = _project(tmp_path, program="raise SystemExit('the program must not run')\n")
+    status, _, err = run(capsys, "--project-dir", str(project), "dev")
+    assert status == 2
+    assert err.strip() == (
+        "error: preflight runs the policy pack, which needs the `policy` extra: pip install 'eksplatform[policy]'"
+    )

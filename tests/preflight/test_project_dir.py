@@ -242,9 +242,11 @@ def test_without_the_policy_extra_preflight_says_which_to_install_before_running
     import eksplatform.preflight.__main__ as preflight_main
 
     monkeypatch.setattr(preflight_main, "installed", lambda pack: True)  # as from a wheel
-    real_find_spec = preflight_main.importlib.util.find_spec
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
-        preflight_main.importlib.util,
+        importlib.util,
         "find_spec",
         lambda name, *rest: None if name == "pulumi_policy" else real_find_spec(name, *rest),
     )

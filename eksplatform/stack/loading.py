@@ -106,7 +106,12 @@ def _namespace_values(raw: Mapping[str, Any], namespace: str) -> dict[str, Any]:
 SECRET_PLACEHOLDER = "[secret: encrypted in the stack file]"
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): the pure-Python reader was a
+# tenth of a prod synth (benchmarks/README.md, "Test suite"). Same nodes, marks and errors.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """YAML's safe loader, refusing a key given twice in one mapping (as the Pulumi CLI does)."""
 
 
@@ -166,7 +171,7 @@ def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
     mark = error.problem_mark or error.context_mark
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
     problem = error.problem or error.context or "not valid YAML"
-    if "'\\t'" in problem:
+    if "'\\t'" in problem or "tab character" in problem:
         problem += " (YAML does not allow tabs for indentation; use spaces)"
     return f"{where}{problem}"
 

@@ -257,9 +257,14 @@ BROKEN_STACK_FILES = {
     "yaml syntax": (
         "platform:owner: platform-team",
         "platform:owner: [platform-team",
-        "line 5, column 22: expected ',' or ']', but got ':'",
+        "line 5, column 22: did not find expected ',' or ']'",
     ),
-    "a tab": ("  platform:owner", "\tplatform:owner", "line 4, column 1: found character '\\t' that cannot start"),
+    "a tab": (
+        "  platform:owner",
+        "\tplatform:owner",
+        "line 4, column 1: found a tab character that violates indentation (YAML does not allow tabs for "
+        "indentation; use spaces)",
+    ),
     "a duplicate key": (
         "  platform:owner: platform-team",
         "  platform:owner: platform-team\n  platform:owner: someone-else",

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml
+from eksplatform.components.yaml_text import yaml_text
 
 Severity = Literal["critical", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning")
@@ -349,7 +349,7 @@ def rule_file(rules: Sequence[AlertRule]) -> str:
         {"name": f"platform-{severity}", "rules": [rule.as_rule() for rule in rules if rule.severity == severity]}
         for severity in SEVERITIES
     ]
-    return yaml.safe_dump({"groups": [group for group in groups if group["rules"]]}, sort_keys=False)
+    return yaml_text({"groups": [group for group in groups if group["rules"]]})
 
 
 def alertmanager_definition(topic_arns: Mapping[TopicKind, str], region: str) -> str:
@@ -389,5 +389,5 @@ def alertmanager_definition(topic_arns: Mapping[TopicKind, str], region: str) ->
         ],
     }
     # The definition file wraps Alertmanager's own config as text under `alertmanager_config`.
-    text = yaml.safe_dump(config, sort_keys=False)
+    text = yaml_text(config)
     return "alertmanager_config: |\n" + "".join(f"  {line}\n" for line in text.splitlines())

@@ -35,7 +35,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-import yaml
 from pulumi_aws.iam import GetPolicyDocumentStatementArgs as Statement
 from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 from pulumi_aws.iam import GetPolicyDocumentStatementPrincipalArgs as Principal
@@ -68,6 +67,7 @@ from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
+from eksplatform.components.yaml_text import yaml_text
 from eksplatform.environments import profile
 
 # Every group the add-on can write to (chart's Fluent Bit config, `log_group_name`, with
@@ -1233,4 +1233,4 @@ def scrape_configuration(args: ObservabilityArgs) -> str:
         "global": {"scrape_interval": f"{args.scrape_interval}s"},
         "scrape_configs": [{**job, "metric_relabel_configs": _keep(str(job["job_name"]))} for job in jobs],
     }
-    return yaml.safe_dump(config, sort_keys=False)
+    return yaml_text(config)

@@ -70,8 +70,19 @@ def test_make_test_runs_the_test_script_in_parallel() -> None:
     assert recipe.group(1).startswith("PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile")
 
 
-def test_ci_run_runs_every_stack_and_exits_with_the_first_failure(tmp_path: Path) -> None:
-    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(tmp_path))
+@pytest.fixture(scope="module")
+def ci_preflight(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`.ci/run preflight` over a missing stack and dev, once for the tests that read its run:
+    each run of dev is a real preflight (synth, the pack), the suite's costliest subprocess."""
+    out = tmp_path_factory.mktemp("ci-out")
+    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(out))
+    return done, out
+
+
+def test_ci_run_runs_every_stack_and_exits_with_the_first_failure(
+    ci_preflight: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    done, _ = ci_preflight
     assert done.returncode == 2, done.stderr
     assert "preflight dev: passed" in done.stderr  # the stack after the failing one still ran
 
@@ -93,10 +104,13 @@ def test_preflight_script_keeps_exit_1_and_names_the_policies_that_broke(tmp_pat
     assert {p.name for p in out.iterdir()} >= {"report.md", "report.json", "report.sarif", "status", "stderr.txt"}
 
 
-def test_preflight_script_passes_a_stack_and_writes_every_report_of_one_run(tmp_path: Path) -> None:
-    out = tmp_path / "dev"
-    done = script(CI / "preflight.sh", "dev", PYTHON=sys.executable, OUT=str(out))
-    assert done.returncode == 0, done.stderr
+def test_preflight_script_passes_a_stack_and_writes_every_report_of_one_run(
+    ci_preflight: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    # .ci/run ran .ci/preflight.sh for dev with OUT=<CI_OUT>/preflight-dev.
+    done, ci_out = ci_preflight
+    out = ci_out / "preflight-dev"
+    assert (out / "status").read_text().strip() == "0", done.stderr
     assert "preflight dev: passed" in done.stderr
     sarif = json.loads((out / "report.sarif").read_text())
     summary = json.loads((out / "report.json").read_text())["summary"]

@@ -8,7 +8,9 @@ below that are not in NOT_YET_SERVED are served. tests/provider/test_schema.py s
 reads its schema over gRPC and checks both lists.
 """
 
+import tomllib
 from importlib import metadata
+from pathlib import Path
 
 import pulumi
 from pulumi.provider.experimental import component_provider_host
@@ -35,11 +37,13 @@ def served_components() -> list[type[pulumi.ComponentResource]]:
 
 
 def package_version() -> str:
-    """The installed distribution's version; a bare checkout has none, so 0.0.0 (the host's own default)."""
-    try:
-        return metadata.version("eksplatform")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
+    """The version of the eksplatform being served: from the clone the plugin runs in (its
+    pyproject.toml, which `pulumi package add <repo>/provider` clones with it), else from the
+    installed distribution."""
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if pyproject.is_file():
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+    return metadata.version("eksplatform")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import re
 import select
 import subprocess
 import sys
+import tomllib
 import types
 import typing
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
@@ -119,10 +120,13 @@ def test_a_component_not_yet_served_is_still_refused_by_the_analyzer(name: str) 
         Analyzer(PACKAGE_NAME).analyze([component])
 
 
-def test_the_package_is_platform_at_the_distribution_version(plugin: Plugin) -> None:
+def test_the_package_is_platform_at_the_clones_version(plugin: Plugin) -> None:
+    """The plugin runs from a clone (`pulumi package add <repo>/provider`), where eksplatform may
+    not be installed: its version is the clone's pyproject.toml's, not a 0.0.0 fallback."""
     assert plugin.schema["name"] == "platform"
     assert plugin.schema["version"] == plugin.version
-    assert re.fullmatch(r"\d+\.\d+\.\d+.*", plugin.version)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert plugin.version == project["version"]
 
 
 @pytest.mark.parametrize("component", PUBLIC_COMPONENTS, ids=lambda c: c.__name__)
@@ -268,3 +272,40 @@ def test_the_clusters_node_groups_are_a_list_of_objects_with_an_enum_kind(plugin
     # Resources are not schema types: the deployer path is a Python keyword, the providers stay Python attributes.
     assert "deployerPath" not in cluster["inputProperties"]
     assert "kubernetesProvider" not in cluster["properties"]
+
+
+def _nested_types(tp: Any, found: dict[str, type]) -> None:
+    """Every dataclass and enum reachable from an annotation (Args fields, nested fields)."""
+    for arg in typing.get_args(tp):
+        _nested_types(arg, found)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        found[tp.__name__] = tp
+    elif isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp.__name__ not in found:
+        found[tp.__name__] = tp
+        for hint in inspect.get_annotations(tp).values():
+            _nested_types(hint, found)
+
+
+def test_every_nested_type_has_its_fields_kinds_requirements_and_enum_values(plugin: Plugin) -> None:
+    """Not only the top-level inputs: each nested dataclass is an object type with exactly its
+    fields (shape, required where no default) and each enum lists exactly its members' values."""
+    found: dict[str, type] = {}
+    for component in served_components():
+        for hint in inspect.get_annotations(_args_type(component)).values():
+            _nested_types(hint, found)
+    types_ = plugin.schema.get("types", {})
+    assert found and {f"platform:index:{name}" for name in found} <= set(types_)
+    for name, tp in found.items():
+        definition = types_[f"platform:index:{name}"]
+        if issubclass(tp, enum.Enum):
+            assert sorted(str(value["value"]) for value in definition["enum"]) == sorted(
+                str(member.value) for member in tp
+            ), name
+            continue
+        fields = [field for field in dataclasses.fields(tp) if field.init]
+        hints = inspect.get_annotations(tp)
+        assert set(definition["properties"]) == {camel_case(field.name) for field in fields}, name
+        assert set(definition.get("required", [])) == {camel_case(f.name) for f in fields if _required(f)}, name
+        for field in fields:
+            prop = definition["properties"][camel_case(field.name)]
+            assert _kind(prop) == _expected_kind(hints[field.name]), f"{name}.{field.name}"

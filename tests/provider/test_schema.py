@@ -302,6 +302,7 @@ def test_every_nested_type_has_its_fields_kinds_requirements_and_enum_values(plu
                 str(member.value) for member in tp
             ), name
             continue
+        assert dataclasses.is_dataclass(tp), name
         fields = [field for field in dataclasses.fields(tp) if field.init]
         hints = inspect.get_annotations(tp)
         assert set(definition["properties"]) == {camel_case(field.name) for field in fields}, name

@@ -16,7 +16,7 @@ from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
 from eksplatform.components.alert_rules import TOPIC_KINDS, TopicKind
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.kms import customer_managed_key, service_statement
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -52,6 +52,17 @@ class AlertSubscription:
     endpoint: str
     """An email address, or an `https://` URL."""
 
+    def __post_init__(self) -> None:
+        # A Python caller may pass the plain string ("email"); another language's host passes the member.
+        try:
+            protocol = NotificationProtocol(self.protocol)
+        except ValueError:
+            allowed = ", ".join(repr(member.value) for member in NotificationProtocol)
+            raise AlertTopicsArgsError(
+                f"AlertSubscription.protocol: {self.protocol!r} is not one of {allowed}"
+            ) from None
+        object.__setattr__(self, "protocol", protocol)
+
 
 @dataclass(frozen=True, kw_only=True)
 class AlertTopicsArgs:
@@ -67,6 +78,7 @@ class AlertTopicsArgs:
     """A dead man's switch's HTTPS endpoint: it alerts when the Watchdog's notifications stop. Default: none."""
 
     def __post_init__(self) -> None:
+        check_fields(self, AlertTopicsArgsError)  # an Output or wrong type, named
         if not self.cluster_name.strip():
             raise AlertTopicsArgsError("args.cluster_name: name the cluster the alerts are about")
         for kind in TOPIC_KINDS:
@@ -143,7 +155,7 @@ class AlertTopics(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-subscription-{index}",
                 topic=topic.arn,
-                protocol=subscription.protocol.value,
+                protocol=NotificationProtocol(subscription.protocol).value,
                 endpoint=subscription.endpoint,
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -32,7 +32,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from eksplatform.components.inputs import to_args
+from eksplatform.components.facts import region_name_problem
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.writer_health import WriterAlarm
 
 HEALTH_CHECK_INTERVAL_SECONDS = 10
@@ -52,6 +53,8 @@ MAX_DOMAIN = 253 - len(WRITER_LABEL) - 1  # `primary.<domain>` is a DNS name too
 MAX_COMMON_NAME = 64
 
 
+# The backends' health path on every entry (PublicIngress and GlobalDns share it).
+DEFAULT_HEALTH_PATH = "/healthz"
 # Route 53 HealthCheckConfig.ResourcePath: at most 255 characters; a plain path here (no query).
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
 
@@ -74,7 +77,7 @@ def domain_problem(domain: str) -> str | None:
     return None
 
 
-class DnsArgsError(pulumi.RunError, ValueError):
+class DnsArgsError(ArgsError):
     """Bad GlobalDns arguments; the message names the argument."""
 
 
@@ -106,27 +109,46 @@ class GlobalDnsArgs:
     """Per region (in order, primary first), the hostname of its public entry."""
     primary_region: str
     """The region that holds the database writer at first; one of `endpoints`."""
-    health_path: str
-    """The path the backends answer on every entry (Route 53's entry checks request it)."""
+    health_path: str | None = None
+    """The path the backends answer on every entry (Route 53's entry checks request it); the same as
+    each PublicIngress's `health_path`. Default: /healthz."""
     writer_alarms: Mapping[str, WriterAlarm] | None = None
     """Per region, the alarm that is OK only where the database writer is; one per region when there
     are several. Default: none (one region)."""
 
     def __post_init__(self) -> None:
+        check_fields(self, DnsArgsError)  # an Output or wrong type, named
         problem = domain_problem(self.domain)
         if problem:
             raise DnsArgsError(f"args.domain: {problem}")
         if not self.endpoints:
             raise DnsArgsError("args.endpoints: name at least one region's entry")
+        for region in self.endpoints:
+            problem = region_name_problem(region)
+            if problem:
+                raise DnsArgsError(f"args.endpoints: key {problem}")
         if self.primary_region not in self.endpoints:
             raise DnsArgsError(f"args.primary_region: {self.primary_region!r} is not among {list(self.endpoints)}")
-        problem = health_path_problem(self.health_path)
+        problem = health_path_problem(self.resolved_health_path)
         if problem:
             raise DnsArgsError(f"args.health_path: {problem}")
         if len(self.endpoints) > 1 and set(self.alarms) != set(self.endpoints):
             raise DnsArgsError(
                 f"args.writer_alarms: one per region, for {sorted(self.endpoints)}; got {sorted(self.alarms)}"
             )
+        for region, alarm in self.alarms.items():
+            problem = region_name_problem(alarm.region)
+            if problem:
+                raise DnsArgsError(f"args.writer_alarms.{region}.region: {problem}")
+            if alarm.region != region:
+                # Route 53 reads the alarm in the region it names; region X's record follows X's writer.
+                raise DnsArgsError(
+                    f"args.writer_alarms.{region}.region: {alarm.region!r} is not the region it is listed under"
+                )
+
+    @property
+    def resolved_health_path(self) -> str:
+        return DEFAULT_HEALTH_PATH if self.health_path is None else self.health_path
 
     @property
     def alarms(self) -> Mapping[str, WriterAlarm]:
@@ -175,7 +197,7 @@ class GlobalDns(pulumi.ComponentResource):
                 type="HTTPS",
                 fqdn=hostname,
                 port=443,
-                resource_path=args.health_path,
+                resource_path=args.resolved_health_path,
                 request_interval=HEALTH_CHECK_INTERVAL_SECONDS,
                 failure_threshold=HEALTH_CHECK_FAILURE_THRESHOLD,
                 measure_latency=True,

@@ -34,6 +34,15 @@ REGION_AZ_COUNTS: dict[str, int] = {
 ECR_REGISTRY = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<path>.+)$")
 
 
+# An AWS region name (us-east-1, ap-southeast-2, us-gov-west-1).
+AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+def region_name_problem(region: str) -> str | None:
+    """Why `region` is not an AWS region name, or None; the caller names the field."""
+    return None if AWS_REGION.fullmatch(region) else f"{region!r} is not an AWS region name (us-east-1)"
+
+
 def eks_zone_count(region: str) -> int:
     """Zones of a new account in `region` that EKS accepts: us-east-1's six include use1-az3,
     which EKS refuses (components/zones.py); us-west-1's usw1-az2 and ca-central-1's cac1-az3

@@ -36,9 +36,14 @@ import pulumi_kubernetes as k8s
 
 from eksplatform.components.certificates import validated_certificate
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SYSTEM_GROUP
-from eksplatform.components.dns import certificate_domain_problem, entry_names, health_path_problem
+from eksplatform.components.dns import (
+    DEFAULT_HEALTH_PATH,
+    certificate_domain_problem,
+    entry_names,
+    health_path_problem,
+)
 from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS, SUPPORTED_KUBERNETES_VERSIONS
-from eksplatform.components.inputs import to_args
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.kubernetes_names import dns_label_problem
 from eksplatform.components.load_balancer_controller import AwsLoadBalancerController, AwsLoadBalancerControllerArgs
 from eksplatform.components.load_balancer_controller_policy import CONTROLLER_VERSION as CONTROLLER_CHART_VERSION_TAG
@@ -61,7 +66,6 @@ TRAFFIC_PORT_NAME = "web"
 TRAFFIC_PORT = 8000
 PING_PORT = 8080  # the `traefik` entry point, where the chart serves /ping to its probes
 PING_PATH = "/ping"
-DEFAULT_HEALTH_PATH = "/healthz"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # Draining without dropping requests (pod rollouts, node drains): the controller's readiness gate
 # keeps a new pod un-Ready until the NLB has registered it healthy, so a rollout never runs ahead
@@ -93,7 +97,7 @@ def entry_images(registry: str | None) -> dict[str, str]:
     return {name: f"{registry or UPSTREAM_REGISTRIES[name]}/{name}:{tag}" for name, tag in ENTRY_IMAGES}
 
 
-class IngressArgsError(pulumi.RunError, ValueError):
+class IngressArgsError(ArgsError):
     """Bad PublicIngress arguments; the message starts with the field (`args.health_path`)."""
 
 
@@ -140,6 +144,7 @@ class PublicIngressArgs:
     entry's images (`traefik`, `aws-load-balancer-controller`). Default: their upstream registries."""
 
     def __post_init__(self) -> None:
+        check_fields(self, IngressArgsError)  # an Output or wrong type, named
         if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
             _fail("kubernetes_version", f"{self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}")
         problem = certificate_domain_problem(self.domain)
@@ -160,8 +165,9 @@ class PublicIngressArgs:
             problem = dns_label_problem(backend)
             if problem:
                 _fail(f"backend_namespaces[{index}]", problem)
-        if self.image_registry is not None and not _REGISTRY.fullmatch(self.image_registry):
-            _fail("image_registry", f"{self.image_registry!r} is not a registry prefix (host[:port][/path])")
+        problem = None if self.image_registry is None else registry_prefix_problem(self.image_registry)
+        if problem:
+            _fail("image_registry", problem)
 
     @property
     def resolved_health_path(self) -> str:
@@ -186,6 +192,11 @@ class PublicIngressArgs:
     @property
     def resolved_tags(self) -> Mapping[str, str]:
         return self.tags or {}
+
+
+def registry_prefix_problem(prefix: str) -> str | None:
+    """Why `prefix` is not an image registry prefix (`host[:port][/path]`), or None."""
+    return None if _REGISTRY.fullmatch(prefix) else f"{prefix!r} is not a registry prefix (host[:port][/path])"
 
 
 def _fail(field: str, message: str) -> NoReturn:

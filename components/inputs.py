@@ -176,3 +176,36 @@ def _is_forward_output(tp: Any) -> bool:
 
 def _is_unknown(value: Any) -> bool:
     return isinstance(value, pulumi.Output) or inspect.isawaitable(value)
+
+
+def check_fields(args: object, error: type[ArgsError] = ArgsError) -> None:
+    """Raise `error` (the component's `ArgsError`) naming the field when a field of the Args
+    dataclass `args` does not fit its type: an `Output` in a plain field (only `pulumi.Input` fields
+    take one), a wrong type, an enum value that is not a member's. Nested dataclasses are checked too.
+
+    `to_args` checks a mapping this way; an Args' `__post_init__` calls this so that a Python caller
+    gets the same message as another language instead of a TypeError deep inside the component."""
+    try:
+        _check_fields(args, "args")
+    except ArgsError as problem:
+        raise error(str(problem)) from None
+
+
+def _check_fields(args: object, path: str) -> None:
+    hints = _hints(type(args))
+    for field in dataclasses.fields(args):  # type: ignore[arg-type]
+        if field.init:
+            value = getattr(args, field.name)
+            _convert(hints[field.name], value, f"{path}.{field.name}")
+            _check_nested(value, f"{path}.{field.name}")
+
+
+def _check_nested(value: Any, path: str) -> None:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        _check_fields(value, path)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_nested(item, f"{path}.{key}")
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        for index, item in enumerate(value):
+            _check_nested(item, f"{path}[{index}]")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eksplatform.components.kubernetes_names import dns_label_problem
 from eksplatform.components.quantity import parse_quantity
 
 # Kubernetes `kubernetes.io/arch` values of the nodes EKS runs (x86-64 and Graviton).
@@ -56,6 +57,21 @@ CATALOG: dict[str, CatalogEntry] = {
     "java": CatalogEntry("Java (OpenJDK 21)", "lang-java", "21.0.5", "1", "1Gi", "500m", "1Gi", tmp_size="128Mi"),
     "systemf": CatalogEntry("System F", "lang-systemf", "1.0.0", "500m", "256Mi", "250m", "256Mi"),
 }
+
+# A service's objects are `lang-<name>` and its policy `lang-<name>-from-backend`: both DNS labels
+# (at most 63 characters), and the name is the container's name too.
+SERVICE_NAME_MAX = 40
+
+
+def service_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a language service, or None (the Args and the stack file both ask)."""
+    if len(name) <= SERVICE_NAME_MAX and dns_label_problem(name) is None and name[0].isalpha():
+        return None
+    return (
+        f"{name!r}: lowercase letters, digits and '-', starting with a letter and ending alphanumeric, "
+        f"at most {SERVICE_NAME_MAX} characters"
+    )
+
 
 # An extra service (not in the catalog) starts from these sizes unless its config says more.
 EXTRA_SERVICE_DEFAULTS = CatalogEntry("", "", "", "500m", "256Mi", "250m", "256Mi")

@@ -21,6 +21,7 @@ layer fills it from the catalog and the stack file (eksplatform/stack/services_a
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, NoReturn
 
 import pulumi
@@ -30,9 +31,14 @@ from eksplatform.components import language_manifests as manifests
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SANDBOX_GROUP, SANDBOX_TOLERATION
 from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS
 from eksplatform.components.images import image_problem
-from eksplatform.components.inputs import to_args
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.kubernetes_names import dns_label_problem, labels_problem
-from eksplatform.components.language_catalog import EXTRA_SERVICE_DEFAULTS, LanguageService, service_problems
+from eksplatform.components.language_catalog import (
+    EXTRA_SERVICE_DEFAULTS,
+    LanguageService,
+    service_name_problem,
+    service_problems,
+)
 from eksplatform.components.sandbox_node import RUNTIME_CLASS
 
 DEFAULT_NAMESPACE = "sandbox"
@@ -42,17 +48,25 @@ DEFAULT_BACKEND_NAMESPACE = "backend"
 DEFAULT_BACKEND_SELECTOR = {"app.kubernetes.io/name": "backend"}
 DEFAULT_NODE_SELECTOR = {NODE_GROUP_LABEL: SANDBOX_GROUP}
 DEFAULT_TOLERATIONS = (SANDBOX_TOLERATION,)
-# A service's objects are `lang-<name>` and its policy `lang-<name>-from-backend`: both DNS labels
-# (at most 63 characters), and the name is the container's name too.
-_SERVICE_NAME_MAX = 40
-# Kubernetes Toleration: these keys only; operator Equal or Exists; effect empty (all) or one of three.
+# Kubernetes Toleration (core/v1 validation, ValidateTolerations): these keys only; operator Equal
+# or Exists; effect empty (all) or one of three; an empty key needs operator Exists (it matches every
+# taint), and operator Exists takes no value.
 _TOLERATION_KEYS = {"key", "operator", "value", "effect"}
 _TOLERATION_OPERATORS = {"Equal", "Exists"}
 _TAINT_EFFECTS = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
 
 
-class LanguageServiceArgsError(pulumi.RunError, ValueError):
+class LanguageServiceArgsError(ArgsError):
     """Bad LanguageServicePool arguments; the message starts with the field (`args.services[2].image`)."""
+
+
+class ServiceArchitecture(StrEnum):
+    """A node architecture (the Kubernetes `kubernetes.io/arch` label of the nodes EKS runs)."""
+
+    AMD64 = "amd64"
+    """x86-64."""
+    ARM64 = "arm64"
+    """Graviton (64-bit Arm)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,8 +92,20 @@ class SandboxedService:
     """Memory a pod may use before it is killed, not counting /tmp (added on top). Default: 256Mi."""
     tmp_size: str | None = None
     """Size of the writable /tmp, a memory-backed volume (the root filesystem is read-only). Default: 64Mi."""
-    architecture: str | None = None
+    architecture: ServiceArchitecture | None = None
     """The node architecture the image needs (`amd64` or `arm64`). Default: any."""
+
+    def __post_init__(self) -> None:
+        # A Python caller may pass the plain string ("amd64"); another language's host passes the member.
+        if self.architecture is not None:
+            try:
+                architecture = ServiceArchitecture(self.architecture)
+            except ValueError:
+                allowed = ", ".join(repr(member.value) for member in ServiceArchitecture)
+                raise LanguageServiceArgsError(
+                    f"SandboxedService.architecture: {self.architecture!r} is not one of {allowed}"
+                ) from None
+            object.__setattr__(self, "architecture", architecture)
 
     def resolved(self) -> LanguageService:
         """The service with every default filled in, as the manifests read it."""
@@ -95,7 +121,7 @@ class SandboxedService:
             memory_request=self.memory_request or base.memory_request,
             memory_limit=self.memory_limit or base.memory_limit,
             tmp_size=self.tmp_size or base.tmp_size,
-            architecture=self.architecture,
+            architecture=None if self.architecture is None else ServiceArchitecture(self.architecture).value,
         )
 
 
@@ -131,6 +157,7 @@ class LanguageServicePoolArgs:
     sandbox nodes' taint platform/sandbox=true:NoSchedule."""
 
     def __post_init__(self) -> None:
+        check_fields(self, LanguageServiceArgsError)  # an Output or wrong type, named
         if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
             self._fail("kubernetes_version", f"{self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}")
         for setting in ("namespace", "backend_namespace"):
@@ -162,12 +189,9 @@ class LanguageServicePoolArgs:
 
     def _check_service(self, index: int, service: SandboxedService) -> None:
         path = f"services[{index}]"
-        if len(service.name) > _SERVICE_NAME_MAX or dns_label_problem(service.name) or not service.name[0].isalpha():
-            self._fail(
-                f"{path}.name",
-                f"{service.name!r}: lowercase letters, digits and '-', starting with a letter and ending "
-                f"alphanumeric, at most {_SERVICE_NAME_MAX} characters",
-            )
+        problem = service_name_problem(service.name)
+        if problem:
+            self._fail(f"{path}.name", problem)
         problem = image_problem(service.image)
         if problem:
             self._fail(f"{path}.image", problem)
@@ -183,6 +207,11 @@ class LanguageServicePoolArgs:
             self._fail(f"{path}.operator", f"{toleration['operator']!r}: one of {sorted(_TOLERATION_OPERATORS)}")
         if toleration.get("effect", "") not in _TAINT_EFFECTS:
             self._fail(f"{path}.effect", f"{toleration['effect']!r}: one of {sorted(_TAINT_EFFECTS - {''})}")
+        operator = toleration.get("operator", "Equal")
+        if operator == "Exists" and toleration.get("value", ""):
+            self._fail(f"{path}.value", f"{toleration['value']!r}: operator Exists takes no value (leave it empty)")
+        if not toleration.get("key", "") and operator != "Exists":
+            self._fail(f"{path}.operator", "an empty key (every taint) needs operator Exists")
 
     @property
     def resolved_namespace(self) -> str:

@@ -27,7 +27,6 @@ component analyzer reads the annotations as they are (docs/other-languages.md).
 """
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -62,9 +61,16 @@ from eksplatform.components.dashboards import (
     RegionView,
     region_dashboard,
 )
-from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS, LOG_RETENTION_DAYS, OBSERVABILITY_ADDONS
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.eks_rules import ADDON_VERSION, CLUSTER_NAME
+from eksplatform.components.facts import (
+    LATENCY_BUCKETS_SECONDS,
+    LOG_RETENTION_DAYS,
+    OBSERVABILITY_ADDONS,
+    region_name_problem,
+)
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.kms import customer_managed_key
+from eksplatform.components.kubernetes_names import dns_label_problem
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.network_policy_peers import DNS_PORTS, KUBE_DNS, api_server
 from eksplatform.components.yaml_text import yaml_text
@@ -117,7 +123,7 @@ CONNECTION_FAILURE_PATTERN = (
 )
 
 
-# The issue #25 defaults (components/alert_rules.py holds them); ranges and rules below.
+# The defaults (the alert thresholds are in components/alert_rules.py); ranges and rules below.
 DEFAULT_LOG_RETENTION_DAYS = 30
 DEFAULT_ARCHIVE_TRANSITION_DAYS = 30
 # A year: the production minimum retention of a log (policy data-cloudwatch-log-retention).
@@ -127,13 +133,6 @@ DEFAULT_SCRAPE_INTERVAL_SECONDS = 60
 GLACIER_MINIMUM_DAYS = 90
 MAX_ARCHIVE_DAYS = 3650
 SCRAPE_INTERVAL_RANGE = (10, 300)  # alerts read 5-minute rates: at least a few samples per window
-# aws eks describe-addon-versions: `v<major>.<minor>.<patch>-eksbuild.<n>`.
-ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
-# EKS API reference, CreateCluster name (terraform-provider-aws eks validClusterName).
-EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-# Kubernetes namespaces and label values: an RFC 1123 label.
-NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 class ObservabilityArgsError(ArgsError):
@@ -188,11 +187,11 @@ class AlertThresholds:
     """Alert thresholds by severity."""
 
     critical: CriticalAlertThresholds | None = None
-    """What pages someone. Default: the issue #25 values (error rate 1 %, p95 500 ms, disk free 10 %, one
-    refused database connection)."""
+    """What pages someone. Default: error rate 1 %, p95 latency 500 ms, disk free 10 %, one refused
+    database connection in 5 minutes."""
     warning: WarningAlertThresholds | None = None
-    """What warns. Default: the issue #25 values (error rate 0.5 %, p95 250 ms, memory 80 %, CPU 90 %,
-    statements slower than 5 s)."""
+    """What warns. Default: error rate 0.5 %, p95 latency 250 ms, memory 80 %, CPU 90 %, statements
+    slower than 5 s."""
 
     def resolved(self) -> Thresholds:
         return Thresholds(
@@ -354,7 +353,9 @@ class ObservabilityArgs:
     """The version of each add-on installed (`amazon-cloudwatch-observability`, `kube-state-metrics`,
     `prometheus-node-exporter`), e.g. `v2.14.0-eksbuild.1` (aws eks describe-addon-versions)."""
     thresholds: AlertThresholds | None = None
-    """Alert thresholds by severity. Default: the issue #25 values."""
+    """Alert thresholds by severity. Default: critical at error rate 1 %, p95 latency 500 ms, disk free
+    10 %, one refused database connection; warning at error rate 0.5 %, p95 latency 250 ms, memory 80 %,
+    CPU 90 %, statements slower than 5 s."""
     log_retention_days: int | None = None
     """Days the container logs stay searchable in CloudWatch Logs (a CloudWatch retention period). Default: 30."""
     archive_days: int | None = None
@@ -370,13 +371,15 @@ class ObservabilityArgs:
     also emptied on delete (`force_destroy`). Default: true (production)."""
 
     def __post_init__(self) -> None:
-        if not EKS_CLUSTER_NAME.fullmatch(self.cluster_name):
+        check_fields(self, ObservabilityArgsError)  # an Output or wrong type, named
+        if not CLUSTER_NAME.fullmatch(self.cluster_name):
             raise ObservabilityArgsError(
                 f"args.cluster_name: {self.cluster_name!r} is not an EKS cluster name (1-100 letters, digits, "
                 "'-' and '_', a letter or digit first)"
             )
-        if not AWS_REGION.fullmatch(self.region):
-            raise ObservabilityArgsError(f"args.region: {self.region!r} is not an AWS region name (us-east-1)")
+        problem = region_name_problem(self.region)
+        if problem:
+            raise ObservabilityArgsError(f"args.region: {problem}")
         for field_name in ("sandbox_namespace", "ingress_namespace"):
             self._namespace(field_name, getattr(self, field_name))
         if not self.service_namespaces:
@@ -408,8 +411,9 @@ class ObservabilityArgs:
 
     @staticmethod
     def _namespace(path: str, value: str) -> None:
-        if not NAMESPACE.fullmatch(value):
-            raise ObservabilityArgsError(f"args.{path}: {value!r} is not a Kubernetes namespace name (RFC 1123 label)")
+        problem = dns_label_problem(value)
+        if problem:
+            raise ObservabilityArgsError(f"args.{path}: {problem} (a Kubernetes namespace name)")
 
     # --- the defaults, resolved in one place ---------------------------------------------------
 

@@ -26,7 +26,8 @@ import pulumi
 import pulumi_aws as aws
 
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.inputs import to_args
+from eksplatform.components.facts import ECR_REGISTRY
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.environments import profile
 
@@ -41,16 +42,15 @@ MAX_DESTINATIONS = 25
 MAX_FILTERS = 100
 DEFAULT_KEEP_IMAGES = 50
 DEFAULT_UNTAGGED_EXPIRY_DAYS = 7
-_ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<path>.+)$")
 
 
-class ImageRegistryError(pulumi.RunError, ValueError):
+class ImageRegistryError(ArgsError):
     """Bad ImageRegistry arguments; the message names the argument."""
 
 
 def ecr_repository(image: str) -> tuple[str, str, str] | None:
     """`(account, region, repository)` of an image in a private ECR registry, else None."""
-    match = _ECR_HOST.fullmatch(image)
+    match = ECR_REGISTRY.fullmatch(image)
     if match is None:
         return None
     path = match["path"].split("@", 1)[0]
@@ -75,6 +75,7 @@ class ImageRegistryArgs:
     Default: true (production's setting; a dev stack passes false)."""
 
     def __post_init__(self) -> None:
+        check_fields(self, ImageRegistryError)  # an Output or wrong type, named
         if not self.repositories:
             raise ImageRegistryError("args.repositories: list at least one repository")
         for index, name in enumerate(self.repositories):

@@ -31,6 +31,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from eksplatform.components.facts import region_name_problem
+from eksplatform.components.inputs import ArgsError
+
 NAMESPACE = "AWS/RDS"
 # Every Aurora instance reports CPUUtilization each minute; any per-instance metric would do.
 METRIC = "CPUUtilization"
@@ -81,10 +84,16 @@ def writer_alarm(
     alarm_prefix: str,
     opts: pulumi.ResourceOptions,
 ) -> tuple[aws.cloudwatch.MetricAlarm, WriterAlarm]:
-    """The `name` alarm on the Aurora cluster `cluster_identifier`; `opts` must give `region`'s provider.
+    """The alarm GlobalDns reads for `region` (docs/components/global-dns.md, "The writer alarms"):
+    SampleCount of the Aurora cluster `cluster_identifier`'s `Role=WRITER` metric, missing data
+    breaching, so it is OK only while that cluster holds the writer. Returns the alarm and the
+    `WriterAlarm` to pass in `GlobalDnsArgs.writer_alarms[region]`.
 
-    `alarm_prefix` is the stack's name for it (`StackNames.alarm`, components/naming.py); the
-    alarm's name adds the hash of its settings."""
+    `opts` must give `region`'s AWS provider. `alarm_prefix` is the alarm's name before the hash of
+    its settings (the platform passes `StackNames.alarm`, components/naming.py)."""
+    problem = region_name_problem(region)
+    if problem:
+        raise ArgsError(f"region: {problem}")
     alarm = aws.cloudwatch.MetricAlarm(
         name,
         name=alarm_name(alarm_prefix, SETTINGS),

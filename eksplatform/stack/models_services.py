@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from eksplatform.components.images import pinned_image
-from eksplatform.components.language_catalog import CATALOG, EXTRA_SERVICE_DEFAULTS, LanguageService, service_problems
+from eksplatform.components.ingress import registry_prefix_problem
+from eksplatform.components.kubernetes_names import dns_label_problem
+from eksplatform.components.language_catalog import (
+    CATALOG,
+    EXTRA_SERVICE_DEFAULTS,
+    LanguageService,
+    service_name_problem,
+    service_problems,
+)
+from eksplatform.components.quantity import parse_quantity
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.models_base import LabelMap, StackModel, check_order
 
 # --- language services ---------------------------------------------------------------------
 
-Quantity = Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
+# Each rule is the component's own (components/): the stack file reports it at its key.
+
+
+def _checked(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        message = problem(value)
+        if message:
+            raise ValueError(message)
+        return value
+
+    return check
+
+
+def _quantity_problem(text: str) -> str | None:
+    try:
+        parse_quantity(text)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+Quantity = Annotated[str, AfterValidator(_checked(_quantity_problem))]
+DnsLabel = Annotated[str, AfterValidator(_checked(dns_label_problem))]
+ServiceName = Annotated[str, AfterValidator(_checked(service_name_problem))]
+RegistryPrefix = Annotated[str, AfterValidator(_checked(registry_prefix_problem))]
 
 
 class LanguageServiceConfig(StackModel):
@@ -39,20 +73,18 @@ class LanguageServiceConfig(StackModel):
 class LanguageServicesConfig(StackModel):
     """The sandboxed language-service pool of one region."""
 
-    namespace: str = Field(
+    namespace: DnsLabel = Field(
         default="sandbox",
-        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
         description="the pool's namespace (a DNS label)",
     )
-    image_registry: str | None = Field(
+    image_registry: RegistryPrefix | None = Field(
         default=None,
-        pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
         description="where the catalog's images live, e.g. <account>.dkr.ecr.<region>.amazonaws.com/platform",
         json_schema_extra={"docDefault": "required unless every service names its `image`"},
     )
     min_replicas: int = Field(default=2, ge=1, le=1000, description="default for every service")
     max_replicas: int = Field(default=10, ge=1, le=1000, description="default for every service")
-    services: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")], LanguageServiceConfig] = Field(
+    services: dict[ServiceName, LanguageServiceConfig] = Field(
         default_factory=dict, description="per-language overrides or extra services, by name"
     )
     allow_dns: bool = Field(
@@ -68,9 +100,7 @@ class LanguageServicesConfig(StackModel):
     seccomp_localhost_profile: str | None = Field(
         default=None, description="not supported: no sandbox node carries a Localhost profile (docs/sandbox.md)"
     )
-    backend_namespace: str = Field(
-        default="backend", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", description="where the callers run"
-    )
+    backend_namespace: DnsLabel = Field(default="backend", description="where the callers run")
     backend_selector: LabelMap = Field(
         default_factory=lambda: {"app.kubernetes.io/name": "backend"},
         description="labels of the pods allowed to call the services",

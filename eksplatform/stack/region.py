@@ -24,7 +24,6 @@ from eksplatform.components.cluster import SYSTEM_GROUP, Cluster, DeployerAccess
 from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from eksplatform.components.cluster_autoscaler import image_tag
 from eksplatform.components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
-from eksplatform.components.ingress import DEFAULT_NAMESPACE as INGRESS_NAMESPACE
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from eksplatform.components.ingress import PublicIngress, entry_images
 from eksplatform.components.language_services import LanguageServicePool
@@ -42,7 +41,12 @@ from eksplatform.stack.cluster_args import cluster_args
 from eksplatform.stack.config import ObservabilityConfig, RegionConfig, StackConfig
 from eksplatform.stack.data_args import postgres_args, redis_args, vpc_args
 from eksplatform.stack.observability_args import alert_topics_args, observability_settings
-from eksplatform.stack.services_args import image_registry_args, language_service_pool_args, public_ingress_args
+from eksplatform.stack.services_args import (
+    INGRESS_NAMESPACE,
+    image_registry_args,
+    language_service_pool_args,
+    public_ingress_args,
+)
 
 PURPOSES: tuple[str, ...] = ("cache", "queue")
 # The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.

@@ -9,11 +9,20 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 
-from eksplatform.components.ingress import PublicIngressArgs
-from eksplatform.components.language_services import LanguageServicePoolArgs, SandboxedService
-from eksplatform.components.registry import ImageRegistryArgs
+from eksplatform.components.ingress import DEFAULT_NAMESPACE, PublicIngressArgs
+from eksplatform.components.language_services import (
+    DEFAULT_NODE_SELECTOR,
+    DEFAULT_TOLERATIONS,
+    LanguageServicePoolArgs,
+    SandboxedService,
+    ServiceArchitecture,
+)
+from eksplatform.components.registry import DEFAULT_KEEP_IMAGES, DEFAULT_UNTAGGED_EXPIRY_DAYS, ImageRegistryArgs
 from eksplatform.environments import profile
 from eksplatform.stack.models_services import LanguageServicesConfig
+
+# The platform's entry namespace (the stack file has no setting for it); Observability reads it too.
+INGRESS_NAMESPACE = DEFAULT_NAMESPACE
 
 
 def language_service_pool_args(
@@ -37,7 +46,7 @@ def language_service_pool_args(
             memory_request=service.memory_request,
             memory_limit=service.memory_limit,
             tmp_size=service.tmp_size,
-            architecture=service.architecture,
+            architecture=None if service.architecture is None else ServiceArchitecture(service.architecture),
         )
         for service in config.resolved_services().values()
     ]
@@ -54,6 +63,9 @@ def language_service_pool_args(
         host_kernel=host_kernel,
         backend_namespace=config.backend_namespace,
         backend_selector=dict(config.backend_selector),
+        # The platform cluster's sandbox nodes (components/cluster.py); the stack file has no setting.
+        node_selector=dict(DEFAULT_NODE_SELECTOR),
+        tolerations=[dict(toleration) for toleration in DEFAULT_TOLERATIONS],
     )
 
 
@@ -91,6 +103,7 @@ def public_ingress_args(
         zone_id=zone_id,
         tags=dict(tags),
         health_path=health_path,
+        namespace=INGRESS_NAMESPACE,
         replicas=replicas,
         controller_replicas=replicas,
         backend_namespaces=[language_services.backend_namespace],
@@ -100,4 +113,9 @@ def public_ingress_args(
 
 def image_registry_args(repositories: Sequence[str], *, environment: str) -> ImageRegistryArgs:
     """A region's repositories; the environment's profile decides whether they are protected."""
-    return ImageRegistryArgs(repositories=list(repositories), protect=profile(environment).protect_resources)
+    return ImageRegistryArgs(
+        repositories=list(repositories),
+        keep_images=DEFAULT_KEEP_IMAGES,
+        untagged_expiry_days=DEFAULT_UNTAGGED_EXPIRY_DAYS,
+        protect=profile(environment).protect_resources,
+    )

@@ -176,5 +176,11 @@ def test_string_annotations_resolve_including_pulumi_input(output: pulumi.Output
 
     built = to_args(_future_args.FutureArgs, {"zone_id": output, "sizes": [1.0]})
     assert built.zone_id is output and built.sizes == [1]
-    dns = {"domain": "d.example", "zone_id": "z", "endpoints": {"r": "h"}, "primary_region": "r", "health_path": "/"}
+    dns = {
+        "domain": "d.example",
+        "zone_id": "z",
+        "endpoints": {"us-east-1": "h"},
+        "primary_region": "us-east-1",
+        "health_path": "/",
+    }
     assert to_args(GlobalDnsArgs, dns).zone_id == "z"

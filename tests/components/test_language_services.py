@@ -19,6 +19,7 @@ from eksplatform.components.language_services import (
     LanguageServicePool,
     LanguageServicePoolArgs,
     SandboxedService,
+    ServiceArchitecture,
 )
 from eksplatform.components.quantity import parse_quantity
 from eksplatform.components.sandbox_node import POD_PIDS_LIMIT
@@ -528,7 +529,6 @@ def service(**changes: Any) -> SandboxedService:
         ),
         ({"services": [service(memory_limit="lots")]}, r"^args\.services\[0\]\.memory_limit: 'lots' is not"),
         ({"services": [service(tmp_size="0")]}, r"^args\.services\[0\]\.tmp_size: 0: must be above zero$"),
-        ({"services": [service(architecture="x86")]}, r"^args\.services\[0\]\.architecture: 'x86'"),
         ({"namespace": "Sandbox"}, r"^args\.namespace: 'Sandbox' is not a DNS label"),
         ({"backend_namespace": "-api"}, r"^args\.backend_namespace: '-api' is not a DNS label"),
         ({"backend_selector": {}}, r"^args\.backend_selector: name at least one label"),
@@ -537,12 +537,41 @@ def service(**changes: Any) -> SandboxedService:
         ({"tolerations": [{"key": "k", "operator": "In"}]}, r"^args\.tolerations\[0\]\.operator: 'In'"),
         ({"tolerations": [{"key": "k", "effect": "Never"}]}, r"^args\.tolerations\[0\]\.effect: 'Never'"),
         ({"tolerations": [{"key": "k", "seconds": "1"}]}, r"^args\.tolerations\[0\]: unknown keys \['seconds'\]"),
+        (
+            {"tolerations": [{"key": "k", "operator": "Exists", "value": "v"}]},
+            r"^args\.tolerations\[0\]\.value: 'v': operator Exists takes no value",
+        ),
+        ({"tolerations": [{"operator": "Equal", "value": "v"}]}, r"^args\.tolerations\[0\]\.operator: an empty key"),
+        ({"tolerations": [{"key": "", "value": "v"}]}, r"^args\.tolerations\[0\]\.operator: an empty key"),
+        ({"kubernetes_version": pulumi.Output.from_input("1.34")}, r"^args\.kubernetes_version: must be a plain value"),
+        ({"namespace": 7}, r"^args\.namespace: expected str, got int 7$"),
         ({"host_kernel": True, "runtime_class_name": "gvisor"}, r"^args\.host_kernel: true runs the pods without"),
     ],
 )
 def test_bad_args_name_the_field(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(LanguageServiceArgsError, match=message):
         plain_args(**changes)
+
+
+def test_an_empty_key_with_exists_tolerates_every_taint() -> None:
+    # Kubernetes accepts it (ValidateTolerations): the check refuses only what the API server refuses.
+    assert plain_args(tolerations=[{"operator": "Exists"}]).resolved_tolerations == [{"operator": "Exists"}]
+
+
+def test_the_architecture_is_an_enum_a_python_caller_may_spell_as_its_value() -> None:
+    assert service(architecture="arm64").architecture is ServiceArchitecture.ARM64
+    assert service(architecture=ServiceArchitecture.AMD64).resolved().architecture == "amd64"
+    with pytest.raises(LanguageServiceArgsError, match=r"^SandboxedService\.architecture: 'x86' is not one of"):
+        service(architecture="x86")
+    with pytest.raises(ArgsError, match=r"^args\.services\[0\]\.architecture: 'x86' is not one of"):
+        to_args(
+            LanguageServicePoolArgs,
+            {"kubernetes_version": "1.34", "services": [{"name": "ocaml", "image": OCAML, "architecture": "x86"}]},
+        )
+
+
+def test_the_error_is_an_args_error() -> None:
+    assert issubclass(LanguageServiceArgsError, ArgsError)
 
 
 def test_args_from_another_languages_dict_rebuild_the_nested_services() -> None:

@@ -134,11 +134,11 @@ def test_every_optional_field_is_typed_to_admit_none_and_documents_its_default()
 BAD_ARGS: list[tuple[str, dict[str, Any], str]] = [
     ("cluster name", {"cluster_name": "-shop"}, "args.cluster_name: '-shop' is not an EKS cluster name"),
     ("region", {"region": "useast1"}, "args.region: 'useast1' is not an AWS region name"),
-    ("namespace", {"ingress_namespace": "Traefik"}, "args.ingress_namespace: 'Traefik' is not a Kubernetes namespace"),
+    ("namespace", {"ingress_namespace": "Traefik"}, "args.ingress_namespace: 'Traefik' is not a DNS label"),
     (
         "service namespace",
         {"service_namespaces": ["sandbox", "a_b"]},
-        "args.service_namespaces[1]: 'a_b' is not a Kubernetes namespace",
+        "args.service_namespaces[1]: 'a_b' is not a DNS label",
     ),
     ("no service namespace", {"service_namespaces": []}, "args.service_namespaces: name at least one"),
     ("empty pod selector", {"ingress_pod_labels": {}}, "args.ingress_pod_labels: an empty selector"),

@@ -180,19 +180,20 @@ DEFAULT_MAX_UNAVAILABLE_PERCENTAGE = 25
 
 
 @dataclass(frozen=True, kw_only=True)
-class NodeGroupArgs:
+class ClusterNodeGroup:
     """One EKS managed node group (ClusterArgs.node_groups)."""
 
     name: str
-    """The group's name: 1-31 lower-case letters, digits or '-'; its nodes carry it as label `platform/node-group`."""
+    """The group's name: 1-63 letters, digits, '-' or '_', alphanumeric at both ends (EKS, and the nodes' label
+    `platform/node-group` carries it)."""
     instance_types: Sequence[str]
     """EC2 instance types, e.g. [m7i.large]; all of one CPU architecture (one group runs one AMI)."""
     min_size: int
-    """Fewest nodes; the cluster-autoscaler never goes below (0-1000)."""
+    """Fewest nodes, 0 or more; the cluster-autoscaler never goes below."""
     desired_size: int
     """Nodes at creation, between min_size and max_size; afterwards the cluster-autoscaler owns the count."""
     max_size: int
-    """Most nodes the cluster-autoscaler may add (1-1000)."""
+    """Most nodes the cluster-autoscaler may add, 1 or more."""
     kind: NodeGroupKind | None = None
     """`system` or `sandbox` (gVisor, tainted, its own role and security group). Default: system."""
     capacity_type: NodeCapacityType | None = None
@@ -200,9 +201,9 @@ class NodeGroupArgs:
     disk_size_gib: int | None = None
     """Size of the encrypted gp3 root volume in GiB (20-16384). Default: 50."""
     labels: Mapping[str, str] | None = None
-    """Extra Kubernetes node labels. Default: none."""
+    """Extra Kubernetes node labels; keys and values of 1-63 characters (EKS). Default: none."""
     max_unavailable_percentage: int | None = None
-    """Share of nodes a rolling update (e.g. a new AMI release) may take down at once (1-50). Default: 25."""
+    """Share of nodes a rolling update (e.g. a new AMI release) may take down at once (1-100). Default: 25."""
 
     @property
     def resolved_kind(self) -> NodeGroupKind:
@@ -234,15 +235,17 @@ class NodeGroupArgs:
         ):
             if given is not None and given not in allowed:
                 fail(choice, f"{given!r} is not one of {', '.join(repr(value) for value in allowed)}")
-        if not eks_rules.NODE_GROUP_NAME.fullmatch(self.name):
-            fail("name", f"{self.name!r}: use 1-31 lower-case letters, digits or '-', starting with a letter")
+        if (name_problem := eks_rules.node_group_name_problem(self.name)) is not None:
+            fail("name", name_problem)
         if (problem := eks_rules.instance_types_problem(self.instance_types)) is not None:
             index, message = problem
             fail("instance_types" if index is None else f"instance_types[{index}]", message)
-        limit = eks_rules.MAX_GROUP_NODES
-        for field_name, value, low in (("min_size", self.min_size, 0), ("max_size", self.max_size, 1)):
-            if not low <= value <= limit:
-                fail(field_name, f"{value} is outside {low}-{limit}")
+        for field_name, value, low in (
+            ("min_size", self.min_size, eks_rules.MIN_GROUP_NODES),
+            ("max_size", self.max_size, eks_rules.MIN_GROUP_MAX_NODES),
+        ):
+            if value < low:
+                fail(field_name, f"{value}: EKS needs at least {low}")
         if self.min_size > self.max_size:
             fail("min_size", f"{self.min_size} is greater than max_size {self.max_size}")
         if not self.min_size <= self.desired_size <= self.max_size:
@@ -288,7 +291,7 @@ class ClusterArgs:
     """The VPC of the cluster's security groups."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Private subnets: the control plane's network interfaces and every node group."""
-    node_groups: Sequence[NodeGroupArgs]
+    node_groups: Sequence[ClusterNodeGroup]
     """Managed node groups: at least one of kind `system` (the add-ons run there), at most one `sandbox`."""
     addon_versions: Mapping[str, str]
     """Every EKS add-on's version by name, e.g. {"vpc-cni": "v1.20.4-eksbuild.2"}: pinned, never AWS's default."""
@@ -396,12 +399,12 @@ class ClusterArgs:
         return self.deletion_protection
 
     @property
-    def system_group(self) -> NodeGroupArgs:
+    def system_group(self) -> ClusterNodeGroup:
         """The first `system` group: created first, and where the cluster-autoscaler runs."""
         return next(group for group in self.node_groups if group.resolved_kind is NodeGroupKind.SYSTEM)
 
     @property
-    def sandbox_group(self) -> NodeGroupArgs | None:
+    def sandbox_group(self) -> ClusterNodeGroup | None:
         """The `sandbox` group, if any."""
         return next((group for group in self.node_groups if group.resolved_kind is NodeGroupKind.SANDBOX), None)
 
@@ -929,7 +932,7 @@ class Cluster(pulumi.ComponentResource):
             opts=self._child(depends_on=[*depends_on, *(role.ready if role else [])]),
         )
 
-    def _launch_template(self, settings: NodeGroupArgs) -> aws.ec2.LaunchTemplate:
+    def _launch_template(self, settings: ClusterNodeGroup) -> aws.ec2.LaunchTemplate:
         group = settings.name
         node_name = f"{self._args.cluster_name}-{group}"
         instance_tags = {**(self._args.instance_tags or {}), "Name": node_name, NODE_GROUP_LABEL: group}
@@ -976,7 +979,7 @@ class Cluster(pulumi.ComponentResource):
             opts=self._child(),
         )
 
-    def _node_group(self, settings: NodeGroupArgs, depends_on: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+    def _node_group(self, settings: ClusterNodeGroup, depends_on: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
         group, kind = settings.name, settings.resolved_kind
         template = self._launch_template(settings)
         taints = (

@@ -11,6 +11,7 @@ Platform rules (a price in every admitted region, what prod requires) are not he
 to the stack layer.
 """
 
+import math
 import re
 from collections.abc import Callable, Iterable
 
@@ -95,6 +96,83 @@ def check_windows(daily: tuple[str, str | None], weekly: tuple[str, str | None])
             raise DataRuleError(field, f"{value!r} is not a UTC window like {example!r}")
 
 
+# Shortest windows: RDS backup and maintenance windows "Must be at least 30 minutes" (CreateDBInstance,
+# CreateDBCluster: PreferredBackupWindow, PreferredMaintenanceWindow); "The minimum maintenance window
+# is a 60 minute period" (ElastiCache CreateReplicationGroup, PreferredMaintenanceWindow).
+MIN_RDS_WINDOW_MINUTES = 30
+MIN_ELASTICACHE_MAINTENANCE_MINUTES = 60
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MINUTES_A_DAY = 24 * 60
+_MINUTES_A_WEEK = 7 * _MINUTES_A_DAY
+
+
+def _minute(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _daily_minutes(window: str) -> set[int]:
+    """The minutes of the week a daily window covers (it may cross midnight: `23:30-00:30`)."""
+    start, end = (_minute(clock) for clock in window.split("-"))
+    length = (end - start) % _MINUTES_A_DAY
+    return {(day * _MINUTES_A_DAY + start + minute) % _MINUTES_A_WEEK for day in range(7) for minute in range(length)}
+
+
+def _weekly_minutes(window: str) -> set[int]:
+    """The minutes of the week a weekly window covers (it may cross the week's end: `sun:23:00-mon:01:00`)."""
+    start, end = (
+        _DAYS.index(day) * _MINUTES_A_DAY + _minute(clock)
+        for day, clock in (point.split(":", 1) for point in window.split("-"))
+    )
+    return {(start + minute) % _MINUTES_A_WEEK for minute in range((end - start) % _MINUTES_A_WEEK)}
+
+
+def _at_least(field: str, window: str, minutes: int, covered: int, source: str) -> None:
+    if covered < minutes:
+        raise DataRuleError(field, f"{window!r} lasts {covered} minutes; {source} needs at least {minutes}")
+
+
+def check_postgres_windows(backup_window: str, maintenance_window: str, spell: Spell = same) -> None:
+    """RDS/Aurora's resolved windows: each well-formed and at least 30 minutes, and the daily backup
+    window clear of the weekly maintenance window ("Must not conflict with the preferred maintenance
+    window", PreferredBackupWindow)."""
+    check_windows(("backup_window", backup_window), ("maintenance_window", maintenance_window))
+    backup, maintenance = _daily_minutes(backup_window), _weekly_minutes(maintenance_window)
+    _at_least("backup_window", backup_window, MIN_RDS_WINDOW_MINUTES, len(backup) // 7, "RDS")
+    _at_least("maintenance_window", maintenance_window, MIN_RDS_WINDOW_MINUTES, len(maintenance), "RDS")
+    if backup & maintenance:
+        raise DataRuleError(
+            "backup_window",
+            f"{backup_window!r} overlaps {spell('maintenance_window')} {maintenance_window!r}; RDS needs them apart",
+        )
+
+
+def check_redis_windows(snapshot_window: str, maintenance_window: str) -> None:
+    """ElastiCache's resolved windows: well-formed, and a maintenance window of at least 60 minutes."""
+    check_windows(("snapshot_window", snapshot_window), ("maintenance_window", maintenance_window))
+    covered = len(_weekly_minutes(maintenance_window))
+    _at_least("maintenance_window", maintenance_window, MIN_ELASTICACHE_MAINTENANCE_MINUTES, covered, "ElastiCache")
+
+
+# Storage autoscaling: AWS refuses a cap not above the storage ("Max storage size must be greater
+# than storage size") and grows storage by at least 10 % at a time, so the cap needs that headroom.
+STORAGE_AUTOSCALING_HEADROOM_PERCENT = 10
+
+
+def check_storage(allocated_storage_gib: int, max_allocated_storage_gib: int | None, spell: Spell = same) -> None:
+    """The resolved storage and its autoscaling cap (None: no autoscaling): the cap at least 1.1x the storage."""
+    if max_allocated_storage_gib is None:
+        return
+    lowest = math.ceil(allocated_storage_gib * (100 + STORAGE_AUTOSCALING_HEADROOM_PERCENT) / 100)
+    if max_allocated_storage_gib < lowest:
+        raise DataRuleError(
+            "max_allocated_storage_gib",
+            f"{max_allocated_storage_gib} must be at least 1.1x {spell('allocated_storage_gib')} "
+            f"{allocated_storage_gib}, i.e. {lowest} GiB: AWS needs the cap above the storage, and storage "
+            f"autoscaling grows it by at least {STORAGE_AUTOSCALING_HEADROOM_PERCENT} %",
+        )
+
+
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
@@ -142,15 +220,8 @@ def check_postgres(
             raise DataRuleError(field, f"not for engine {engine}: {hint.format(read_replicas=spell('read_replicas'))}")
     for field in ("allocated_storage_gib", "max_allocated_storage_gib"):
         check_range(field, allocated_storage_gib if field == "allocated_storage_gib" else max_allocated_storage_gib)
-    if (
-        allocated_storage_gib is not None
-        and max_allocated_storage_gib is not None
-        and allocated_storage_gib > max_allocated_storage_gib
-    ):
-        raise DataRuleError(
-            "allocated_storage_gib",
-            f"{allocated_storage_gib} is greater than {spell('max_allocated_storage_gib')} {max_allocated_storage_gib}",
-        )
+    if allocated_storage_gib is not None:
+        check_storage(allocated_storage_gib, max_allocated_storage_gib, spell)
 
 
 # --- ElastiCache -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Each check returns None or a message without the setting's name: the caller prefixes the name in
 its own spelling (`args.node_groups[1].max_size` for ClusterArgs, `nodeGroups.system.maxSize` in a
 stack file), so each rule has one implementation and both layers report it where the user wrote it.
-A leaf module: it imports facts only.
+A leaf module: it imports facts and Kubernetes' name rules only.
 """
 
 import ipaddress
@@ -17,28 +17,30 @@ from eksplatform.components.facts import (
     in_standard_support,
 )
 from eksplatform.components.instance_types import architecture
+from eksplatform.components.kubernetes_names import label_key_problem, label_value_problem
 from eksplatform.components.node_capacity import EC2_INSTANCE_TYPES, unknown_instance_type
 
 # EKS CreateCluster `name`: 1-100 characters, alphanumeric first, then letters, digits, - and _.
 CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-# EKS CreateNodegroup `nodegroupName` allows 1-63 of [0-9A-Za-z][A-Za-z0-9\-_]*; the name also
-# becomes a Kubernetes label value and part of resource names, so lower case and 31 at most.
-NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+# EKS CreateNodegroup `nodegroupName`: 1-63 characters, [0-9A-Za-z][A-Za-z0-9\-_]*. The name also
+# becomes the nodes' `platform/node-group` label value, so it must end alphanumeric as well
+# (node_group_name_problem). The stack layer keeps its own stricter platform pattern.
+NODE_GROUP_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,62}$")
 # An add-on version as `aws eks describe-addon-versions` lists it, e.g. v1.20.4-eksbuild.2.
 ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 # An IAM role ARN in any partition (IAM user guide, "IAM identifiers").
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 # EKS managed node group scaling config: minSize >= 0, maxSize >= 1 (CreateNodegroup,
-# NodegroupScalingConfig); the platform keeps every bound at or below 1,000 nodes per group.
-MAX_GROUP_NODES = 1000
+# NodegroupScalingConfig; terraform-provider-aws eks/node_group.go: IntAtLeast(0) and (1)).
+MIN_GROUP_NODES, MIN_GROUP_MAX_NODES = 0, 1
 # Root volume: the AL2023 EKS AMI needs 20 GiB; gp3 volumes go up to 16 TiB (EBS user guide).
 MIN_DISK_GIB, MAX_DISK_GIB = 20, 16384
-# NodegroupUpdateConfig.maxUnavailablePercentage: 1-100 in the API; above half the group, an AMI
-# roll would take most of the capacity at once.
-MIN_UNAVAILABLE_PERCENT, MAX_UNAVAILABLE_PERCENT = 1, 50
-# Kubernetes label keys ([prefix/]name, name <= 63) and values (<= 63 characters).
-LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-MAX_LABEL_VALUE = 63
+# NodegroupUpdateConfig.maxUnavailablePercentage: 1-100 (terraform-provider-aws eks/node_group.go,
+# IntBetween(1, 100)); the stack layer caps it lower for the platform.
+MIN_UNAVAILABLE_PERCENT, MAX_UNAVAILABLE_PERCENT = 1, 100
+# EKS node-group labels (UpdateLabelsPayload, addOrUpdateLabels): keys and values of 1-63
+# characters, on top of Kubernetes' label syntax (components/kubernetes_names.py).
+MAX_NODE_LABEL_LENGTH = 63
 
 
 def unsupported_version(version: str) -> str | None:
@@ -91,6 +93,9 @@ def public_access_problem(
     enabled: bool, cidrs: Sequence[ipaddress.IPv4Network], enabled_name: str
 ) -> tuple[int | None, str] | None:
     """(index of the bad CIDR, or None for the list; message) for a public endpoint without a tight allowlist."""
+    if cidrs and not enabled:
+        # Without the public endpoint the allowlist would do nothing: refuse it rather than drop it.
+        return None, f"listed without {enabled_name}: true; set both, or neither for a private-only API"
     if enabled and not cidrs:
         # An empty publicAccessCidrs means AWS's default, 0.0.0.0/0 (EKS UpdateClusterConfig).
         return None, f"{enabled_name} is true, so list the CIDRs allowed to reach it"
@@ -115,10 +120,19 @@ def instance_types_problem(types: Sequence[str]) -> tuple[int | None, str] | Non
     return None
 
 
+def node_group_name_problem(name: str) -> str | None:
+    """A node-group name EKS would refuse, or one that cannot be the nodes' label value."""
+    if not NODE_GROUP_NAME.fullmatch(name) or label_value_problem(name) is not None:
+        return f"{name!r}: use 1-63 letters, digits, '-' or '_', alphanumeric at both ends"
+    return None
+
+
 def label_problem(key: str, value: str) -> str | None:
-    """A node label Kubernetes would refuse (label syntax: [prefix/]name, values up to 63 characters)."""
-    if not LABEL_KEY.fullmatch(key):
-        return f"{key!r} is not a Kubernetes label key ([prefix/]name, the name up to 63 characters)"
-    if len(value) > MAX_LABEL_VALUE:
-        return f"the value of {key!r} is longer than {MAX_LABEL_VALUE} characters"
+    """A node label Kubernetes or EKS would refuse: Kubernetes' label syntax (kubernetes_names),
+    and EKS's node-group limits, keys and values of 1-63 characters (UpdateLabelsPayload)."""
+    if (problem := label_key_problem(key) or label_value_problem(value)) is not None:
+        return problem
+    for what, text in (("key", key), ("value", value)):
+        if not 1 <= len(text) <= MAX_NODE_LABEL_LENGTH:
+            return f"label {what} {text!r}: EKS node labels take 1-{MAX_NODE_LABEL_LENGTH} characters"
     return None

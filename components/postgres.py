@@ -37,8 +37,8 @@ from eksplatform.components.data_rules import (
     DataRuleError,
     check_log_retention,
     check_postgres,
+    check_postgres_windows,
     check_range,
-    check_windows,
     postgres_classes,
 )
 from eksplatform.components.global_role import GlobalRole
@@ -184,7 +184,8 @@ class ManagedPostgresArgs:
     allocated_storage_gib: int | None = None
     """rds only: gp3 storage, 20-65536 GiB. Default: 20."""
     max_allocated_storage_gib: int | None = None
-    """rds only: the storage autoscaling cap, at least `allocated_storage_gib`. Default: no autoscaling."""
+    """rds only: the storage autoscaling cap, at least 1.1x the allocated storage (AWS grows it by 10 % or more).
+    Default: no autoscaling."""
     multi_az: bool | None = None
     """rds only: a synchronous standby in a second zone. Default: true (production)."""
     read_replicas: int | None = None
@@ -194,9 +195,10 @@ class ManagedPostgresArgs:
     backup_retention_days: int | None = None
     """Days of automated backups, 1-35. Default: 30 (production)."""
     backup_window: str | None = None
-    """Daily backup window, UTC (`hh:mm-hh:mm`). Default: 03:00-04:00."""
+    """Daily backup window, UTC (`hh:mm-hh:mm`), at least 30 minutes, clear of the maintenance window.
+    Default: 03:00-04:00."""
     maintenance_window: str | None = None
-    """Weekly maintenance window, UTC (`ddd:hh:mm-ddd:hh:mm`). Default: sun:04:30-sun:05:30."""
+    """Weekly maintenance window, UTC (`ddd:hh:mm-ddd:hh:mm`), at least 30 minutes. Default: sun:04:30-sun:05:30."""
     proxy: bool | None = None
     """An RDS Proxy for connection pooling (TLS and IAM authentication required). Default: false."""
     log_retention_days: int | None = None
@@ -242,13 +244,13 @@ class ManagedPostgresArgs:
             instance_class=self.instance_class,
             major_version=self.resolved_major_version,
             engine_version=self.engine_version,
-            allocated_storage_gib=self.allocated_storage_gib,
+            allocated_storage_gib=self.resolved_allocated_storage_gib,
             max_allocated_storage_gib=self.max_allocated_storage_gib,
             given=[name for name in (*rds_only, "readers") if getattr(self, name) is not None],
         )
         for name in ("read_replicas", "readers", "backup_retention_days"):
             check_range(name, getattr(self, name))
-        check_windows(("backup_window", self.backup_window), ("maintenance_window", self.maintenance_window))
+        check_postgres_windows(self.resolved_backup_window, self.resolved_maintenance_window)
         check_log_retention("log_retention_days", self.resolved_log_retention_days)
         for key, cidr in (self.allowed_cidrs or {}).items():
             try:

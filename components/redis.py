@@ -46,7 +46,7 @@ from eksplatform.components.data_rules import (
     check_queue_snapshots,
     check_range,
     check_redis,
-    check_windows,
+    check_redis_windows,
 )
 from eksplatform.components.facts import REDIS_DEFAULT_ENGINE_VERSION
 from eksplatform.components.global_role import GlobalRole
@@ -114,7 +114,7 @@ SECONDARY_CONFLICTS = (
     "snapshotName",
 )
 
-_GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
+_GROUP_ID = re.compile(r"^[a-z](?!.*--)([a-z0-9-]{0,38}[a-z0-9])?$")
 
 
 class RedisArgsError(ArgsError):
@@ -148,7 +148,7 @@ class RedisClusterArgs:
     """One ElastiCache replication group for one purpose; validated when built."""
 
     replication_group_id: str
-    """2-40 lowercase letters, digits and single hyphens, starting with a letter; also prefixes node and
+    """1-40 lowercase letters, digits and single hyphens, starting with a letter; also prefixes node and
     user ids."""
     purpose: RedisPurpose
     """cache or queue: the eviction policy, snapshots and alarms follow from it."""
@@ -175,7 +175,7 @@ class RedisClusterArgs:
     snapshot_window: str | None = None
     """Daily snapshot window, UTC (`hh:mm-hh:mm`). Default: 03:00-04:00."""
     maintenance_window: str | None = None
-    """Weekly maintenance window, UTC (`ddd:hh:mm-ddd:hh:mm`). Default: sun:05:00-sun:06:00."""
+    """Weekly maintenance window, UTC (`ddd:hh:mm-ddd:hh:mm`), at least 60 minutes. Default: sun:05:00-sun:06:00."""
     log_retention_days: int | None = None
     """Days CloudWatch keeps the slow and engine logs (a CloudWatch retention period). Default: 365
     (production)."""
@@ -204,7 +204,7 @@ class RedisClusterArgs:
         if not _GROUP_ID.fullmatch(self.replication_group_id):
             raise DataRuleError(
                 "replication_group_id",
-                f"{self.replication_group_id!r}: use 2-40 lowercase letters, digits and single hyphens, "
+                f"{self.replication_group_id!r}: use 1-40 lowercase letters, digits and single hyphens, "
                 "starting with a letter",
             )
         try:
@@ -226,7 +226,7 @@ class RedisClusterArgs:
         check_range("snapshot_retention_days", self.snapshot_retention_days)
         if purpose is RedisPurpose.QUEUE:
             check_queue_snapshots(self.resolved_snapshot_retention_days)
-        check_windows(("snapshot_window", self.snapshot_window), ("maintenance_window", self.maintenance_window))
+        check_redis_windows(self.resolved_snapshot_window, self.resolved_maintenance_window)
         check_log_retention("log_retention_days", self.resolved_log_retention_days)
         for key, cidr in (self.allowed_cidrs or {}).items():
             try:

@@ -30,8 +30,14 @@ SMALLEST_SUBNET_PREFIX = 28  # AWS's smallest subnet
 class SubnetPlanError(pulumi.RunError, ValueError):
     """A subnet layout that cannot work; the message names the tier and the AZ.
 
-    A `RunError`, so `pulumi up` prints the message without a traceback.
+    `field` is the layout setting at fault, as `<tier>.prefix_length` or `<tier>.cidrs[<i>]` (None:
+    the VPC's size as a whole), so the Vpc args can name it. A `RunError`, so `pulumi up` prints the
+    message without a traceback.
     """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,13 @@ def plan_subnets(
             planned += _explicit(tier, layout.cidrs, vpc_cidr, az_count)
             continue
         prefix = layout.prefix_length or min(vpc_cidr.prefixlen + DEFAULT_PREFIX_OFFSET[tier], SMALLEST_SUBNET_PREFIX)
+        # A given prefix length is the setting at fault; a default one, the VPC's size.
+        field = f"{tier}.prefix_length" if layout.prefix_length is not None else None
         if not vpc_cidr.prefixlen <= prefix <= SMALLEST_SUBNET_PREFIX:
             raise SubnetPlanError(
                 f"{tier} subnets: prefix length /{prefix} must be between the VPC's /{vpc_cidr.prefixlen} "
-                f"and /{SMALLEST_SUBNET_PREFIX}"
+                f"and /{SMALLEST_SUBNET_PREFIX}",
+                field,
             )
         size = 2 ** (32 - prefix)
         next_free = -(-next_free // size) * size  # align the tier's block to its subnet size
@@ -81,11 +90,12 @@ def plan_subnets(
             if not cidr.subnet_of(vpc_cidr):
                 raise SubnetPlanError(
                     f"{tier} subnet of AZ {index + 1} ({cidr}) falls outside the VPC {vpc_cidr}: "
-                    f"{slots} slots of /{prefix} per tier do not fit; use a longer prefix length or a larger VPC"
+                    f"{slots} slots of /{prefix} per tier do not fit; use a longer prefix length or a larger VPC",
+                    field,
                 )
             planned.append(PlannedSubnet(tier=tier, az_index=index, cidr=cidr))
         next_free += slots * size
-    _check_disjoint(planned)
+    _check_disjoint(planned, {tier for tier, layout in layouts.items() if layout.cidrs is not None})
     return planned
 
 
@@ -96,22 +106,29 @@ def _explicit(
     az_count: int,
 ) -> list[PlannedSubnet]:
     if len(cidrs) < az_count:
-        raise SubnetPlanError(f"{tier} subnets: {len(cidrs)} CIDRs given for {az_count} AZs")
+        raise SubnetPlanError(f"{tier} subnets: {len(cidrs)} CIDRs given for {az_count} AZs", f"{tier}.cidrs")
     planned = []
     for index, cidr in enumerate(cidrs[:az_count]):
         if not cidr.subnet_of(vpc_cidr):
-            raise SubnetPlanError(f"{tier} subnet of AZ {index + 1} ({cidr}) is not inside the VPC {vpc_cidr}")
+            raise SubnetPlanError(
+                f"{tier} subnet of AZ {index + 1} ({cidr}) is not inside the VPC {vpc_cidr}", f"{tier}.cidrs[{index}]"
+            )
         if cidr.prefixlen > SMALLEST_SUBNET_PREFIX:
-            raise SubnetPlanError(f"{tier} subnet of AZ {index + 1} ({cidr}) is smaller than AWS's /28 minimum")
+            raise SubnetPlanError(
+                f"{tier} subnet of AZ {index + 1} ({cidr}) is smaller than AWS's /28 minimum", f"{tier}.cidrs[{index}]"
+            )
         planned.append(PlannedSubnet(tier=tier, az_index=index, cidr=cidr))
     return planned
 
 
-def _check_disjoint(planned: Sequence[PlannedSubnet]) -> None:
+def _check_disjoint(planned: Sequence[PlannedSubnet], explicit: set[Tier]) -> None:
     for position, subnet in enumerate(planned):
         for other in planned[:position]:
             if subnet.cidr.overlaps(other.cidr):
+                # Only given CIDRs can overlap: name one of them.
+                given = subnet if subnet.tier in explicit else other
                 raise SubnetPlanError(
                     f"{subnet.tier} subnet of AZ {subnet.az_index + 1} ({subnet.cidr}) overlaps "
-                    f"the {other.tier} subnet of AZ {other.az_index + 1} ({other.cidr})"
+                    f"the {other.tier} subnet of AZ {other.az_index + 1} ({other.cidr})",
+                    f"{given.tier}.cidrs[{given.az_index}]",
                 )

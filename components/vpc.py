@@ -13,6 +13,7 @@ the VPC CIDR only. Pass the region's provider in `opts`; every child inherits it
 """
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,7 +22,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from eksplatform.components import iam
+from eksplatform.components import eks_rules, iam
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.facts import LOG_RETENTION_DAYS
 from eksplatform.components.iam import Condition, trust_policy
@@ -29,7 +30,7 @@ from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.log_groups import encrypted_log_group
 from eksplatform.components.offline import current
 from eksplatform.components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
-from eksplatform.components.zones import ZoneError, check_pinned_zones, choose_zones
+from eksplatform.components.zones import ZoneError, check_one_region, check_pinned_zones, choose_zones
 from eksplatform.environments import PROFILES
 
 # The most AZs any region offers: tiers reserve this many slots, so adding an AZ moves nothing.
@@ -40,6 +41,8 @@ DEFAULT_FLOW_LOG_RETENTION_DAYS = PROFILES["prod"].min_log_retention_days
 
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager")
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
+# A CloudWatch Logs group name: 1-512 of [.-_/#A-Za-z0-9] (CreateLogGroup, logGroupName).
+LOG_GROUP_NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 
 
 class VpcArgsError(ArgsError):
@@ -127,11 +130,12 @@ class VpcArgs:
             raise VpcArgsError(f"args.az_count: {self.az_count} must be 1 to {MAX_AZS}")
         if self.subnet_slots is not None and not self.resolved_az_count <= self.subnet_slots <= MAX_AZS:
             raise VpcArgsError(
-                f"args.subnet_slots: {self.subnet_slots} must be az_count ({self.az_count}) to {MAX_AZS}"
+                f"args.subnet_slots: {self.subnet_slots} must be az_count ({self.resolved_az_count}) to {MAX_AZS}"
             )
         if self.availability_zone_ids is not None:
             try:
                 check_pinned_zones(self.availability_zone_ids, self.resolved_az_count)
+                check_one_region(self.availability_zone_ids)
             except ZoneError as error:
                 raise VpcArgsError(f"args.availability_zone_ids: {error}") from None
         if self.resolved_flow_log_retention_days not in LOG_RETENTION_DAYS:
@@ -159,8 +163,19 @@ class VpcArgs:
                     ) from None
         try:
             self.plan()
-        except SubnetPlanError as error:  # it names the tier and the AZ
-            raise VpcArgsError(f"args.subnets: {error}") from None
+        except SubnetPlanError as error:  # it names the tier and the AZ, and the setting when one is at fault
+            field = f"args.subnets.{error.field}" if error.field is not None else "args.cidr"
+            raise VpcArgsError(f"{field}: {error}") from None
+        if self.cluster_name is not None and not eks_rules.CLUSTER_NAME.fullmatch(self.cluster_name):
+            raise VpcArgsError(
+                f"args.cluster_name: {self.cluster_name!r} is not an EKS cluster name (1-100 letters, digits, "
+                "'-' or '_', starting alphanumeric)"
+            )
+        if self.flow_log_group is not None and not LOG_GROUP_NAME.fullmatch(self.flow_log_group):
+            raise VpcArgsError(
+                f"args.flow_log_group: {self.flow_log_group!r} is not a CloudWatch log group name (1-512 letters, "
+                "digits, '.', '-', '_', '/', '#')"
+            )
 
     @property
     def network(self) -> ipaddress.IPv4Network:

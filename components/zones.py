@@ -88,6 +88,17 @@ def check_pinned_zones(pinned: Sequence[str], count: int) -> None:
         raise ZoneError(f"{list(pinned)} names a zone twice")
 
 
+def check_one_region(pinned: Sequence[str]) -> None:
+    """Pinned zone IDs of one region, before the region is known (the Vpc args; the stack layer checks
+    each ID against its region, zone_id_problem). One region's zone IDs share its prefix (`use1-`)."""
+    for zone_id in pinned:
+        if not ZONE_ID.fullmatch(zone_id):
+            raise ZoneError(f"{zone_id!r} is not a zone ID (e.g. use1-az1); pin zones by ID, not by name")
+    prefixes = sorted({_zone_number(zone_id)[0] for zone_id in pinned})
+    if len(prefixes) > 1:
+        raise ZoneError(f"{list(pinned)} mixes the zones of several regions ({', '.join(prefixes)}); a VPC has one")
+
+
 def choose_zones(
     region: str,
     names: Sequence[str],

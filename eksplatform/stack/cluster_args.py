@@ -14,19 +14,19 @@ from eksplatform.components.cluster import (
     SANDBOX_GROUP,
     SYSTEM_GROUP,
     ClusterArgs,
+    ClusterNodeGroup,
     DeployerAccess,
     EksSupportType,
     NodeCapacityType,
-    NodeGroupArgs,
     NodeGroupKind,
 )
 from eksplatform.environments import profile
 from eksplatform.stack.config import ClusterConfig, NodeGroupConfig
 
 
-def node_group_args(name: str, config: NodeGroupConfig) -> NodeGroupArgs:
+def node_group_args(name: str, config: NodeGroupConfig) -> ClusterNodeGroup:
     """One stack-file group; the `sandbox` group is the sandbox kind, every other group a system one."""
-    return NodeGroupArgs(
+    return ClusterNodeGroup(
         name=name,
         kind=NodeGroupKind.SANDBOX if name == SANDBOX_GROUP else NodeGroupKind.SYSTEM,
         instance_types=list(config.instance_types),

@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from eksplatform.components import eks_rules
 from eksplatform.components.data_rules import DAILY_WINDOW, WEEKLY_WINDOW
 from eksplatform.components.facts import LOG_RETENTION_DAYS
+from eksplatform.components.kubernetes_names import labels_problem
 from eksplatform.cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE
 from eksplatform.stack.errors import KeyedValueError
 
-NodeGroupName = Annotated[str, StringConstraints(pattern=eks_rules.NODE_GROUP_NAME.pattern)]
+# A platform rule, stricter than EKS's 1-63 characters (eks_rules.NODE_GROUP_NAME): the platform's
+# names are short lower-case words (system, sandbox) that read well in resource names and labels.
+PLATFORM_NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+NodeGroupName = Annotated[str, StringConstraints(pattern=PLATFORM_NODE_GROUP_NAME.pattern)]
 Ec2InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
-LabelMap = dict[
-    Annotated[str, StringConstraints(pattern=eks_rules.LABEL_KEY.pattern)],
-    Annotated[str, StringConstraints(max_length=eks_rules.MAX_LABEL_VALUE)],
-]
+
+
+def _labels(labels: dict[str, str]) -> dict[str, str]:
+    """Kubernetes' label syntax, the one implementation (components/kubernetes_names.py)."""
+    if (problem := labels_problem(labels)) is not None:
+        raise ValueError(problem)
+    return labels
+
+
+def _node_labels(labels: dict[str, str]) -> dict[str, str]:
+    """A node group's labels: Kubernetes' syntax and EKS's 1-63 characters (components/eks_rules.py)."""
+    for key, value in labels.items():
+        if (problem := eks_rules.label_problem(key, value)) is not None:
+            raise KeyedValueError(key, problem)
+    return labels
+
+
+# Labels of Kubernetes objects (pod selectors) and of EKS node groups (stricter: EKS's limits).
+LabelMap = Annotated[dict[str, str], AfterValidator(_labels)]
+NodeLabelMap = Annotated[dict[str, str], AfterValidator(_node_labels)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 # The patterns are the data stores' own (components/data_rules.py).
 Window = Annotated[str, StringConstraints(pattern=DAILY_WINDOW.pattern)]

@@ -13,8 +13,8 @@ from eksplatform.cost.prices import priced_everywhere
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.models_base import (
     Ec2InstanceType,
-    LabelMap,
     NodeGroupName,
+    NodeLabelMap,
     StackModel,
     check_order,
     log_retention,
@@ -22,6 +22,12 @@ from eksplatform.stack.models_base import (
 )
 
 # --- cluster -------------------------------------------------------------------------------
+
+# Platform caps, stricter than EKS's (which ClusterArgs checks, components/eks_rules.py): a group
+# of at most 1,000 nodes (the capacity plan and the subnets' addresses are sized for it), and an
+# AMI roll that takes at most half a group's nodes at once (above, most capacity goes at once).
+PLATFORM_MAX_GROUP_NODES = 1000
+PLATFORM_MAX_UNAVAILABLE_PERCENT = 50
 
 
 class NodeGroupConfig(StackModel):
@@ -36,22 +42,24 @@ class NodeGroupConfig(StackModel):
         default="ON_DEMAND", description="ON_DEMAND, or SPOT for interruptible groups (never `system`)"
     )
     min_size: int = Field(
-        ge=0, le=eks_rules.MAX_GROUP_NODES, description="fewest nodes; the cluster-autoscaler never goes below"
+        ge=0, le=PLATFORM_MAX_GROUP_NODES, description="fewest nodes; the cluster-autoscaler never goes below"
     )
     desired_size: int = Field(
         ge=0,
-        le=eks_rules.MAX_GROUP_NODES,
+        le=PLATFORM_MAX_GROUP_NODES,
         description="nodes at creation; afterwards the cluster-autoscaler owns the count",
     )
-    max_size: int = Field(ge=1, le=eks_rules.MAX_GROUP_NODES, description="most nodes the cluster-autoscaler may add")
+    max_size: int = Field(ge=1, le=PLATFORM_MAX_GROUP_NODES, description="most nodes the cluster-autoscaler may add")
     disk_size_gib: int = Field(
         default=50, ge=eks_rules.MIN_DISK_GIB, le=eks_rules.MAX_DISK_GIB, description="encrypted gp3 root volume"
     )
-    labels: LabelMap = Field(default_factory=dict, description="extra Kubernetes node labels")
+    labels: NodeLabelMap = Field(
+        default_factory=dict, description="extra Kubernetes node labels (keys and values of 1-63 characters)"
+    )
     max_unavailable_percentage: int = Field(
         default=25,
         ge=eks_rules.MIN_UNAVAILABLE_PERCENT,
-        le=eks_rules.MAX_UNAVAILABLE_PERCENT,
+        le=PLATFORM_MAX_UNAVAILABLE_PERCENT,
         description="share of nodes a rolling update may take down at once",
     )
 
@@ -162,6 +170,7 @@ class ClusterConfig(StackModel):
 
     @model_validator(mode="after")
     def _public_endpoint(self) -> ClusterConfig:
+        # The EKS rules are ClusterArgs' own (eks_rules.public_access_problem).
         problem = eks_rules.public_access_problem(
             self.endpoint_public_access, self.public_access_cidrs, enabled_name="endpointPublicAccess"
         )

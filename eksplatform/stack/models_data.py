@@ -9,12 +9,15 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from eksplatform.components.data_rules import (
+    FULL_POSTGRES_VERSION,
     RANGES,
     DataRuleError,
     check_global_datastore_node_type,
     check_postgres,
+    check_postgres_windows,
     check_queue_snapshots,
     check_redis,
+    check_redis_windows,
     postgres_classes,
     postgres_product,
 )
@@ -49,7 +52,7 @@ class PostgresConfig(StackModel):
     major_version: Literal[16, 17] = Field(default=17, description="PostgreSQL major version")
     engine_version: str | None = Field(
         default=None,
-        pattern=r"^\d+\.\d+$",
+        pattern=FULL_POSTGRES_VERSION.pattern,
         description="full engine version, e.g. '17.5' (required for an Aurora Global Database; "
         "list them with `aws rds describe-db-engine-versions --engine aurora-postgresql`)",
     )
@@ -122,6 +125,7 @@ class PostgresConfig(StackModel):
                 given=self.model_fields_set,
                 spell=camel,
             )
+            check_postgres_windows(self.backup_window, self.maintenance_window, spell=camel)
         product = postgres_product(self.engine)
         if not priced_everywhere(f"{self.engine if self.engine == 'aurora' else 'rds'}.postgres.{self.instance_class}"):
             raise KeyedValueError("instanceClass", unpriced(f"{product} {self.instance_class}"))
@@ -185,6 +189,7 @@ class RedisClusterConfig(StackModel):
                 replicas_per_shard=self.replicas_per_shard,
                 spell=camel,
             )
+            check_redis_windows(self.snapshot_window, self.maintenance_window)
         if not priced_everywhere(f"elasticache.{self.engine}.{self.node_type}"):
             raise KeyedValueError("nodeType", unpriced(f"{self.node_type} ({self.engine})"))
         return self

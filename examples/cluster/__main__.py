@@ -9,7 +9,7 @@ encrypted with the cluster's own key, control-plane logs kept 365 days, IMDSv2 w
 import pulumi
 import pulumi_kubernetes as k8s
 
-from eksplatform.components.cluster import Cluster, ClusterArgs, NodeCapacityType, NodeGroupArgs, NodeGroupKind
+from eksplatform.components.cluster import Cluster, ClusterArgs, ClusterNodeGroup, NodeCapacityType, NodeGroupKind
 from eksplatform.components.providers import regional_aws_provider
 
 config = pulumi.Config()
@@ -31,8 +31,8 @@ cluster = Cluster(
         vpc_id=config.require("vpcId"),
         subnet_ids=config.require_object("privateSubnetIds"),
         node_groups=[
-            NodeGroupArgs(name="general", instance_types=["m7i.large"], min_size=2, desired_size=2, max_size=4),
-            NodeGroupArgs(
+            ClusterNodeGroup(name="general", instance_types=["m7i.large"], min_size=2, desired_size=2, max_size=4),
+            ClusterNodeGroup(
                 name="untrusted",
                 kind=NodeGroupKind.SANDBOX,
                 capacity_type=NodeCapacityType.SPOT,

@@ -18,9 +18,9 @@ from eksplatform.components.cluster import (
     Cluster,
     ClusterArgs,
     ClusterArgsError,
+    ClusterNodeGroup,
     EksSupportType,
     NodeCapacityType,
-    NodeGroupArgs,
     NodeGroupKind,
 )
 from eksplatform.components.facts import EKS_ADDONS
@@ -44,12 +44,12 @@ KEY = "aws:kms/key:Key"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
-def system_group(**changes: Any) -> NodeGroupArgs:
+def system_group(**changes: Any) -> ClusterNodeGroup:
     fields: dict[str, Any] = {"name": "system", "instance_types": ["m7i.large"], "min_size": 3, "desired_size": 3}
-    return NodeGroupArgs(**fields | {"max_size": 6} | changes)
+    return ClusterNodeGroup(**fields | {"max_size": 6} | changes)
 
 
-def sandbox_group(**changes: Any) -> NodeGroupArgs:
+def sandbox_group(**changes: Any) -> ClusterNodeGroup:
     fields: dict[str, Any] = {
         "name": "sandbox",
         "kind": NodeGroupKind.SANDBOX,
@@ -61,7 +61,7 @@ def sandbox_group(**changes: Any) -> NodeGroupArgs:
         "disk_size_gib": 80,
         "labels": {"workload": "untrusted"},
     }
-    return NodeGroupArgs(**fields | changes)
+    return ClusterNodeGroup(**fields | changes)
 
 
 def cluster_args(**changes: Any) -> ClusterArgs:

@@ -13,10 +13,10 @@ from eksplatform.components.cluster import (
     NODE_GROUP_LABEL,
     ClusterArgs,
     ClusterArgsError,
+    ClusterNodeGroup,
     DeployerAccess,
     EksSupportType,
     NodeCapacityType,
-    NodeGroupArgs,
     NodeGroupKind,
 )
 from eksplatform.components.inputs import ArgsError, to_args
@@ -44,14 +44,14 @@ def minimal(**changes: Any) -> ClusterArgs:
         "kubernetes_version": "1.35",
         "vpc_id": "vpc-1",
         "subnet_ids": ["subnet-1", "subnet-2"],
-        "node_groups": [NodeGroupArgs(**GROUP)],
+        "node_groups": [ClusterNodeGroup(**GROUP)],
         "addon_versions": ADDON_VERSIONS,
     }
     return ClusterArgs(**fields | changes)
 
 
-def group(**changes: Any) -> NodeGroupArgs:
-    return NodeGroupArgs(**GROUP | changes)
+def group(**changes: Any) -> ClusterNodeGroup:
+    return ClusterNodeGroup(**GROUP | changes)
 
 
 # --- secure defaults -----------------------------------------------------------------------------
@@ -125,7 +125,10 @@ def test_a_plain_cluster_registers_the_secure_settings_and_no_sandbox(harness: H
             "args.node_groups[2].kind: one `sandbox` group at most",
         ),
         ({"node_groups": [group(), group()]}, "args.node_groups[1].name: 'general' names two groups"),
-        ({"node_groups": [group(name="General")]}, "args.node_groups[0].name: 'General': use 1-31 lower-case"),
+        ({"node_groups": [group(name="-general")]}, "args.node_groups[0].name: '-general': use 1-63 letters"),
+        # EKS allows a trailing '-', the nodes' platform/node-group label value does not.
+        ({"node_groups": [group(name="general-")]}, "args.node_groups[0].name: 'general-': use 1-63 letters"),
+        ({"node_groups": [group(name="g" * 64)]}, "args.node_groups[0].name: "),
         ({"node_groups": [group(instance_types=[])]}, "args.node_groups[0].instance_types: name at least one"),
         (
             {"node_groups": [group(instance_types=["m7i.large", "m7i.huge"])]},
@@ -135,10 +138,10 @@ def test_a_plain_cluster_registers_the_secure_settings_and_no_sandbox(harness: H
             {"node_groups": [group(instance_types=["m7g.large", "m7i.large"])]},
             "args.node_groups[0].instance_types: mixes arm64 (m7g.large) and x86_64 (m7i.large)",
         ),
-        ({"node_groups": [group(min_size=-1)]}, "args.node_groups[0].min_size: -1 is outside 0-1000"),
+        ({"node_groups": [group(min_size=-1)]}, "args.node_groups[0].min_size: -1: EKS needs at least 0"),
         (
             {"node_groups": [group(max_size=0, min_size=0, desired_size=0)]},
-            "args.node_groups[0].max_size: 0 is outside",
+            "args.node_groups[0].max_size: 0: EKS needs at least 1",
         ),
         ({"node_groups": [group(min_size=5)]}, "args.node_groups[0].min_size: 5 is greater than max_size 4"),
         (
@@ -147,14 +150,29 @@ def test_a_plain_cluster_registers_the_secure_settings_and_no_sandbox(harness: H
         ),
         ({"node_groups": [group(disk_size_gib=10)]}, "args.node_groups[0].disk_size_gib: 10 is outside 20-16384 GiB"),
         (
-            {"node_groups": [group(max_unavailable_percentage=80)]},
-            "args.node_groups[0].max_unavailable_percentage: 80 is outside 1-50",
+            {"node_groups": [group(max_unavailable_percentage=101)]},
+            "args.node_groups[0].max_unavailable_percentage: 101 is outside 1-100",
         ),
         (
             {"node_groups": [group(labels={NODE_GROUP_LABEL: "x"})]},
             f"args.node_groups[0].labels.{NODE_GROUP_LABEL}: the cluster sets this label",
         ),
-        ({"node_groups": [group(labels={"a b": "x"})]}, "args.node_groups[0].labels.a b: 'a b' is not a Kubernetes"),
+        ({"node_groups": [group(labels={"a b": "x"})]}, "args.node_groups[0].labels.a b: label key 'a b'"),
+        ({"node_groups": [group(labels={"team-": "x"})]}, "args.node_groups[0].labels.team-: label key 'team-'"),
+        (
+            {"node_groups": [group(labels={"team": "bad value!"})]},
+            "args.node_groups[0].labels.team: label value 'bad value!'",
+        ),
+        (
+            # Kubernetes allows a 253-character prefix; EKS's node-group labels take 63 characters in all.
+            {"node_groups": [group(labels={"example.com/" + "k" * 59: "x"})]},
+            f"args.node_groups[0].labels.example.com/{'k' * 59}: label key ",
+        ),
+        ({"node_groups": [group(labels={"team": ""})]}, "args.node_groups[0].labels.team: label value ''"),
+        (
+            {"public_access_cidrs": ["203.0.113.0/24"]},
+            "args.public_access_cidrs: listed without endpoint_public_access: true",
+        ),
         ({"addon_versions": {**ADDON_VERSIONS, "traefik": "v1.0.0-eksbuild.1"}}, "args.addon_versions.traefik: not"),
         ({"addon_versions": {**ADDON_VERSIONS, "coredns": "1.11"}}, "args.addon_versions.coredns: '1.11' is not an"),
         ({"admin_role_arn": "arn:aws:iam::123:user/x"}, "args.admin_role_arn: 'arn:aws:iam::123:user/x' is not an IAM"),
@@ -227,7 +245,7 @@ def _host_dict() -> dict[str, Any]:
 def test_to_args_rebuilds_the_nested_groups_enums_and_deployer() -> None:
     args = to_args(ClusterArgs, _host_dict())
     general, untrusted = args.node_groups
-    assert isinstance(general, NodeGroupArgs) and general.max_size == 3 and isinstance(general.max_size, int)
+    assert isinstance(general, ClusterNodeGroup) and general.max_size == 3 and isinstance(general.max_size, int)
     assert untrusted.kind is NodeGroupKind.SANDBOX and untrusted.capacity_type is NodeCapacityType.SPOT
     assert args.sandbox_group is untrusted and args.system_group is general
     assert args.support_type is EksSupportType.EXTENDED
@@ -302,3 +320,22 @@ def test_the_platform_rules_stay_in_the_stack_layer() -> None:
     minimal()
     with pytest.raises(ValueError, match=re.escape("the platform needs `system` and `sandbox`")):
         _config(nodeGroups={"system": {"instanceTypes": ["m7i.large"], "minSize": 1, "desiredSize": 1, "maxSize": 2}})
+
+
+def test_the_args_take_what_eks_takes_and_leave_platform_caps_to_the_stack_layer() -> None:
+    # EKS: node-group names of 1-63 characters with '_' and capitals, any number of nodes, and up to
+    # 100 % unavailable in a roll (terraform-provider-aws eks/node_group.go). The platform's own caps
+    # (31-character lower-case names, 1000 nodes, 50 %) live in eksplatform/stack/models_*.py.
+    name = "General_" + "x" * 54 + "1"
+    wide = group(name=name, max_size=2000, desired_size=2, max_unavailable_percentage=100)
+    args = minimal(node_groups=[wide])
+    assert args.node_groups[0].name == name and len(name) == 63
+    assert args.node_groups[0].resolved_max_unavailable_percentage == 100
+    # A 63-character prefixed label key and value are EKS's longest.
+    labelled = minimal(node_groups=[group(labels={"example.com/" + "k" * 51: "v" * 63})])
+    assert labelled.node_groups[0].labels
+
+
+def test_the_allowlist_with_the_public_endpoint_is_kept() -> None:
+    args = minimal(endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24"])
+    assert list(args.public_access_cidrs or ()) == ["203.0.113.0/24"]

@@ -121,7 +121,25 @@ def test_redis_defaults_are_multi_az_and_kept() -> None:
         (lambda: rds(allocated_storage_gib=10), r"^args\.allocated_storage_gib: 10 is outside 20-65536"),
         (
             lambda: rds(allocated_storage_gib=100, max_allocated_storage_gib=50),
-            r"^args\.allocated_storage_gib: 100 is greater than max_allocated_storage_gib 50",
+            r"^args\.max_allocated_storage_gib: 50 must be at least 1\.1x allocated_storage_gib 100, i\.e\. 110 GiB",
+        ),
+        # The cap applies to the resolved storage (20 GiB when not given): AWS needs it above the storage.
+        (lambda: rds(max_allocated_storage_gib=20), r"^args\.max_allocated_storage_gib: 20 must be at least 1\.1x"),
+        (
+            lambda: rds(allocated_storage_gib=100, max_allocated_storage_gib=105),
+            r"^args\.max_allocated_storage_gib: 105 .*storage autoscaling grows it by at least 10 %",
+        ),
+        (lambda: aurora(backup_window="03:00-03:29"), r"^args\.backup_window: '03:00-03:29' lasts 29 minutes; RDS"),
+        (
+            lambda: aurora(maintenance_window="sun:04:30-sun:04:45"),
+            r"^args\.maintenance_window: 'sun:04:30-sun:04:45' lasts 15 minutes; RDS needs at least 30",
+        ),
+        # The default maintenance window (sun:04:30-sun:05:30) against a given backup window.
+        (lambda: aurora(backup_window="05:00-06:00"), r"^args\.backup_window: '05:00-06:00' overlaps maintenance_win"),
+        # A backup window across midnight against a maintenance window across the week's end.
+        (
+            lambda: rds(backup_window="23:30-00:30", maintenance_window="sun:23:00-mon:00:00"),
+            r"^args\.backup_window: '23:30-00:30' overlaps maintenance_window 'sun:23:00-mon:00:00'",
         ),
         (lambda: rds(read_replicas=16), r"^args\.read_replicas: 16 is outside 0-15"),
         (lambda: aurora(backup_retention_days=0), r"^args\.backup_retention_days: 0 is outside 1-35"),
@@ -184,6 +202,10 @@ def test_each_postgres_rule_names_its_field(build: Any, message: str) -> None:
         (lambda: queue(replicas_per_shard=6), r"^args\.replicas_per_shard: 6 is outside 0-5"),
         (lambda: queue(snapshot_retention_days=0), r"^args\.snapshot_retention_days: the queue keeps snapshots"),
         (lambda: queue(snapshot_window="03:00"), r"^args\.snapshot_window: '03:00' is not a UTC window"),
+        (
+            lambda: queue(maintenance_window="sun:05:00-sun:05:59"),
+            r"^args\.maintenance_window: 'sun:05:00-sun:05:59' lasts 59 minutes; ElastiCache needs at least 60",
+        ),
         (lambda: queue(log_retention_days=2), r"^args\.log_retention_days: 2 is not a CloudWatch retention"),
         (lambda: queue(purpose="stream"), r"^args\.purpose: 'stream': use 'cache' or 'queue'"),
         (
@@ -332,3 +354,26 @@ def test_the_stack_adapters_pass_every_setting_explicitly(environment: str) -> N
                 "alarm_topic_arn",
                 "global_datastore",
             }
+
+
+def test_windows_and_storage_at_aws_limits_are_accepted() -> None:
+    # 30-minute RDS windows that touch but do not overlap; a cap of exactly 1.1x the storage.
+    database = rds(
+        allocated_storage_gib=100,
+        max_allocated_storage_gib=110,
+        backup_window="04:00-04:30",
+        maintenance_window="sun:04:30-sun:05:00",
+    )
+    assert database.max_allocated_storage_gib == 110
+    # A one-hour ElastiCache maintenance window, and a one-letter replication group id (AWS: 1-40).
+    assert queue(maintenance_window="sat:23:30-sun:00:30").resolved_maintenance_window == "sat:23:30-sun:00:30"
+    assert queue(replication_group_id="q").replication_group_id == "q"
+
+
+def test_every_args_error_is_an_args_error() -> None:
+    # One error family (components/inputs.py): a RunError that Pulumi prints without a traceback.
+    from eksplatform.components.cluster import ClusterArgsError
+    from eksplatform.components.vpc import VpcArgsError
+
+    for error_type in (VpcArgsError, PostgresArgsError, RedisArgsError, ClusterArgsError):
+        assert issubclass(error_type, ArgsError), error_type

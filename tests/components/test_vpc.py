@@ -356,7 +356,7 @@ def _database_cidrs(cidr: str) -> VpcSubnets:
         ({"cidr": "10.20.0.0/33"}, r"^args\.cidr: '10\.20\.0\.0/33' is not an IPv4 network"),
         ({"cidr": "10.20.0.1/16"}, r"^args\.cidr: '10\.20\.0\.1/16' is not an IPv4 network address .*host bits"),
         ({"cidr": "10.0.0.0/8"}, r"^args\.cidr: 10\.0\.0\.0/8 has prefix /8; AWS allows /16 to /28"),
-        ({"cidr": "10.20.0.0/24"}, r"^args\.subnets: database subnet of AZ 1 \(10.20.1.32/28\) falls outside"),
+        ({"cidr": "10.20.0.0/24"}, r"^args\.cidr: database subnet of AZ 1 \(10.20.1.32/28\) falls outside"),
         ({"az_count": 0}, r"^args\.az_count: 0 must be 1 to 6"),
         ({"az_count": 7}, r"^args\.az_count: 7 must be 1 to 6"),
         ({"subnet_slots": 2}, r"^args\.subnet_slots: 2 must be az_count \(3\) to 6"),
@@ -364,7 +364,7 @@ def _database_cidrs(cidr: str) -> VpcSubnets:
         ({"nat_strategy": "two"}, r"^args\.nat_strategy: 'two' is not one of none, single, one-per-az"),
         (
             {"subnets": VpcSubnets(public=VpcSubnetTier(prefix_length=17))},
-            r"^args\.subnets: public subnet of AZ 1 .* falls outside the VPC",
+            r"^args\.subnets\.public\.prefix_length: public subnet of AZ 1 .* falls outside the VPC",
         ),
         (
             {"subnets": VpcSubnets(public=VpcSubnetTier(prefix_length=24, cidrs=["10.20.0.0/24"] * 3))},
@@ -374,16 +374,41 @@ def _database_cidrs(cidr: str) -> VpcSubnets:
             {"subnets": VpcSubnets(private=VpcSubnetTier(cidrs=["10.20.0.0/19", "nope", "10.20.64.0/19"]))},
             r"^args\.subnets\.private\.cidrs\[1\]: 'nope' is not a network",
         ),
-        ({"subnets": _database_cidrs("10.99.0.0/24")}, r"^args\.subnets: database subnet of AZ 1 .* is not inside"),
+        (
+            {"subnets": _database_cidrs("10.99.0.0/24")},
+            r"^args\.subnets\.database\.cidrs\[0\]: database subnet of AZ 1 .* is not inside",
+        ),
         (
             {"subnets": _database_cidrs("10.20.0.0/24")},
-            r"^args\.subnets: database subnet of AZ 1 .* overlaps the private subnet of AZ 1",
+            r"^args\.subnets\.database\.cidrs\[0\]: database subnet of AZ 1 .* overlaps the private subnet of AZ 1",
         ),
         ({"availability_zone_ids": ["euw1-az1"]}, r"^args\.availability_zone_ids: lists 1 zones but az_count is 3"),
         (
             {"availability_zone_ids": ["euw1-az1", "euw1-az1", "euw1-az2"]},
             r"^args\.availability_zone_ids: .* names a zone twice",
         ),
+        (
+            {"availability_zone_ids": ["use1-az1", "use2-az3", "use1-az2"]},
+            r"^args\.availability_zone_ids: .* mixes the zones of several regions \(use1, use2\)",
+        ),
+        (
+            {"availability_zone_ids": ["us-east-1a", "us-east-1b", "us-east-1c"]},
+            r"^args\.availability_zone_ids: 'us-east-1a' is not a zone ID",
+        ),
+        ({"az_count": None, "subnet_slots": 2}, r"^args\.subnet_slots: 2 must be az_count \(3\) to 6"),
+        (
+            {"subnets": VpcSubnets(private=VpcSubnetTier(prefix_length=30))},
+            r"^args\.subnets\.private\.prefix_length: private subnets: prefix length /30",
+        ),
+        (
+            {"subnets": VpcSubnets(public=VpcSubnetTier(cidrs=["10.20.250.0/24"]))},
+            r"^args\.subnets\.public\.cidrs: public subnets: 1 CIDRs given for 3 AZs",
+        ),
+        ({"flow_log_group": "/platform/vpc flow logs"}, r"^args\.flow_log_group: '/platform/vpc flow logs' is not"),
+        ({"flow_log_group": ""}, r"^args\.flow_log_group: '' is not a CloudWatch log group name"),
+        ({"flow_log_group": "g" * 513}, r"^args\.flow_log_group: "),
+        ({"cluster_name": "-shop"}, r"^args\.cluster_name: '-shop' is not an EKS cluster name"),
+        ({"cluster_name": "s" * 101}, r"^args\.cluster_name: "),
     ],
 )
 def test_bad_args_are_refused_naming_the_field_before_anything_registers(changes: dict[str, Any], message: str) -> None:
@@ -414,3 +439,8 @@ def test_planned_subnets_are_inside_and_disjoint_or_a_clear_error(
         assert subnet.cidr.subnet_of(vpc)
     for i, subnet in enumerate(planned):
         assert all(not subnet.cidr.overlaps(other.cidr) for other in planned[:i])
+
+
+def test_names_at_aws_limits_are_accepted() -> None:
+    args = replace(BASE, flow_log_group="/a#b.c-d_e/" + "g" * 501, cluster_name="Shop_1-" + "x" * 93)
+    assert len(args.flow_log_group or "") == 512 and len(args.cluster_name or "") == 100

@@ -263,8 +263,8 @@ def test_the_plugin_pins_what_the_program_pins() -> None:
 
 def test_the_clusters_node_groups_are_a_list_of_objects_with_an_enum_kind(plugin: Plugin) -> None:
     cluster = plugin.schema["resources"]["platform:index:Cluster"]
-    assert cluster["inputProperties"]["nodeGroups"]["items"]["$ref"].endswith(":NodeGroupArgs")
-    group = plugin.schema["types"]["platform:index:NodeGroupArgs"]
+    assert cluster["inputProperties"]["nodeGroups"]["items"]["$ref"].endswith(":ClusterNodeGroup")
+    group = plugin.schema["types"]["platform:index:ClusterNodeGroup"]
     assert set(group.get("required", [])) == {"name", "instanceTypes", "minSize", "desiredSize", "maxSize"}
     assert group["properties"]["kind"]["$ref"].endswith(":NodeGroupKind")
     kind = plugin.schema["types"]["platform:index:NodeGroupKind"]

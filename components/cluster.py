@@ -54,7 +54,7 @@ from eksplatform.components.cluster_autoscaler import (
     image_tag,
 )
 from eksplatform.components.facts import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, LOG_RETENTION_DAYS, EksAddon
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.instance_types import architecture
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_group
@@ -319,6 +319,8 @@ class ClusterArgs:
     """Where `pulumi up` runs from outside this VPC: its CIDR reaches the API, its role is admin. Default: none."""
 
     def __post_init__(self) -> None:
+        check_fields(self, ClusterArgsError)  # an Output or wrong type, named
+
         def fail(name: str, message: str) -> NoReturn:
             raise ClusterArgsError(f"args.{name}: {message}")
 

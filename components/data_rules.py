@@ -11,9 +11,10 @@ Platform rules (a price in every admitted region, what prod requires) are not he
 to the stack layer.
 """
 
+import ipaddress
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from eksplatform.components.facts import LOG_RETENTION_DAYS, REDIS_ENGINE_VERSIONS, REDIS_MAX_NODES
 from eksplatform.components.instance_types import (
@@ -72,6 +73,18 @@ class DataRuleError(ValueError):
 
 def same(name: str) -> str:
     return name
+
+
+def check_access_and_rpo(allowed_cidrs: Mapping[str, str] | None, rpo_seconds: int | None) -> None:
+    """A data store's network and recovery settings: each admitted CIDR an IPv4 network, the RPO
+    (its replication-lag alarm's threshold) at least a second."""
+    for key, cidr in (allowed_cidrs or {}).items():
+        try:
+            ipaddress.IPv4Network(cidr)
+        except ValueError as error:
+            raise DataRuleError(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
+    if rpo_seconds is not None and rpo_seconds < 1:
+        raise DataRuleError("rpo_seconds", f"{rpo_seconds}: must be at least 1")
 
 
 def check_range(field: str, value: int | None) -> None:

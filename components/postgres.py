@@ -20,7 +20,6 @@ them and a running one takes a change at its next reboot.
 Pass the region's provider in `opts`; every child inherits it through `parent=self`.
 """
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.credentials import stored_password
 from eksplatform.components.data_rules import (
     DataRuleError,
+    check_access_and_rpo,
     check_log_retention,
     check_postgres,
     check_postgres_windows,
@@ -43,7 +43,7 @@ from eksplatform.components.data_rules import (
 )
 from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import Condition, inline_policy, role, trust_policy
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.instance_types import default_max_connections
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
@@ -223,6 +223,7 @@ class ManagedPostgresArgs:
     """Replication lag above this raises an alarm (the recovery point objective). Default: 900."""
 
     def __post_init__(self) -> None:
+        check_fields(self, PostgresArgsError)  # an Output or wrong type, named
         try:
             self._check()
         except DataRuleError as violation:
@@ -252,13 +253,7 @@ class ManagedPostgresArgs:
             check_range(name, getattr(self, name))
         check_postgres_windows(self.resolved_backup_window, self.resolved_maintenance_window)
         check_log_retention("log_retention_days", self.resolved_log_retention_days)
-        for key, cidr in (self.allowed_cidrs or {}).items():
-            try:
-                ipaddress.IPv4Network(cidr)
-            except ValueError as error:
-                raise DataRuleError(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
-        if self.rpo_seconds is not None and self.rpo_seconds < 1:
-            raise DataRuleError("rpo_seconds", f"{self.rpo_seconds}: must be at least 1")
+        check_access_and_rpo(self.allowed_cidrs, self.rpo_seconds)
         if self.global_database is not None:
             self._check_global(engine)
 

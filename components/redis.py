@@ -26,7 +26,6 @@ alarmed at the stack's RPO; a regional queue's recovery point is its last daily 
 Pass the region's provider in `opts`; every child inherits it through `parent=self`.
 """
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.credentials import ELASTICACHE_PASSWORD_SPECIALS, generated_password, stored_password
 from eksplatform.components.data_rules import (
     DataRuleError,
+    check_access_and_rpo,
     check_global_datastore_node_type,
     check_log_retention,
     check_queue_snapshots,
@@ -50,7 +50,7 @@ from eksplatform.components.data_rules import (
 )
 from eksplatform.components.facts import REDIS_DEFAULT_ENGINE_VERSION
 from eksplatform.components.global_role import GlobalRole
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.security_groups import port_only_from_groups
@@ -195,6 +195,7 @@ class RedisClusterArgs:
     objective). Default: 900."""
 
     def __post_init__(self) -> None:
+        check_fields(self, RedisArgsError)  # an Output or wrong type, named
         try:
             self._check()
         except DataRuleError as violation:
@@ -228,13 +229,7 @@ class RedisClusterArgs:
             check_queue_snapshots(self.resolved_snapshot_retention_days)
         check_redis_windows(self.resolved_snapshot_window, self.resolved_maintenance_window)
         check_log_retention("log_retention_days", self.resolved_log_retention_days)
-        for key, cidr in (self.allowed_cidrs or {}).items():
-            try:
-                ipaddress.IPv4Network(cidr)
-            except ValueError as error:
-                raise DataRuleError(f"allowed_cidrs.{key}", f"{cidr!r} is not an IPv4 network ({error})") from None
-        if self.rpo_seconds is not None and self.rpo_seconds < 1:
-            raise DataRuleError("rpo_seconds", f"{self.rpo_seconds}: must be at least 1")
+        check_access_and_rpo(self.allowed_cidrs, self.rpo_seconds)
         if self.global_datastore is not None:
             self._check_global(purpose)
 

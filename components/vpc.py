@@ -26,7 +26,7 @@ from eksplatform.components import eks_rules, iam
 from eksplatform.components.aws_context import AwsContext
 from eksplatform.components.facts import LOG_RETENTION_DAYS
 from eksplatform.components.iam import Condition, trust_policy
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.log_groups import encrypted_log_group
 from eksplatform.components.offline import current
 from eksplatform.components.subnet_plan import TIERS, PlannedSubnet, SubnetPlanError, Tier, TierLayout, plan_subnets
@@ -120,6 +120,7 @@ class VpcArgs:
     `/platform/vpc/<component name>/flow-logs`."""
 
     def __post_init__(self) -> None:
+        check_fields(self, VpcArgsError)  # an Output or wrong type, named
         try:
             network = ipaddress.IPv4Network(self.cidr)
         except ValueError as error:

@@ -147,7 +147,7 @@ def test_redis_defaults_are_multi_az_and_kept() -> None:
         (lambda: aurora(maintenance_window="sun:25:00-sun:26:00"), r"^args\.maintenance_window: "),
         (lambda: aurora(log_retention_days=31), r"^args\.log_retention_days: 31 is not a CloudWatch retention"),
         (lambda: aurora(allowed_cidrs={"peer": "10.0.0.0/33"}), r"^args\.allowed_cidrs\.peer: '10\.0\.0\.0/33'"),
-        (lambda: aurora(engine="mysql"), r"^args\.engine: 'mysql' is not one of rds, aurora"),
+        (lambda: aurora(engine="mysql"), r"^args\.engine: 'mysql' is not one of 'rds', 'aurora'"),
         (lambda: aurora(global_database=primary()), r"^args\.engine_version: an Aurora Global Database needs a full"),
         (
             lambda: aurora(
@@ -207,7 +207,7 @@ def test_each_postgres_rule_names_its_field(build: Any, message: str) -> None:
             r"^args\.maintenance_window: 'sun:05:00-sun:05:59' lasts 59 minutes; ElastiCache needs at least 60",
         ),
         (lambda: queue(log_retention_days=2), r"^args\.log_retention_days: 2 is not a CloudWatch retention"),
-        (lambda: queue(purpose="stream"), r"^args\.purpose: 'stream': use 'cache' or 'queue'"),
+        (lambda: queue(purpose="stream"), r"^args\.purpose: 'stream' is not one of 'cache', 'queue'"),
         (
             lambda: queue(global_datastore=RedisGlobalDatastore(role=GlobalRole.PRIMARY)),
             r"^args\.global_datastore\.suffix: None: a primary names its datastore",

@@ -361,7 +361,7 @@ def _database_cidrs(cidr: str) -> VpcSubnets:
         ({"az_count": 7}, r"^args\.az_count: 7 must be 1 to 6"),
         ({"subnet_slots": 2}, r"^args\.subnet_slots: 2 must be az_count \(3\) to 6"),
         ({"flow_log_retention_days": 31}, r"^args\.flow_log_retention_days: 31 is not a CloudWatch retention"),
-        ({"nat_strategy": "two"}, r"^args\.nat_strategy: 'two' is not one of none, single, one-per-az"),
+        ({"nat_strategy": "two"}, r"^args\.nat_strategy: 'two' is not one of 'none', 'single', 'one-per-az'"),
         (
             {"subnets": VpcSubnets(public=VpcSubnetTier(prefix_length=17))},
             r"^args\.subnets\.public\.prefix_length: public subnet of AZ 1 .* falls outside the VPC",

@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol
 
 from eksplatform.preflight.export_format import SECRET_SIG, STACK_TYPE
 from eksplatform.preflight.replacements import STATEFUL, rule_for
+from eksplatform.properties import decoded
 
 Action = Literal["create", "update", "replace", "delete"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete")
@@ -174,16 +175,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _json_text(value: Any) -> Any:
-    """A JSON document held as text (IAM policies, default tags), parsed; anything else as it is."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def _same(old: Any, new: Any) -> bool:
     if is_secret(old) and is_secret(new):
         return True  # neither side can be read; the engine keeps such a value unless it changes
@@ -196,7 +187,7 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(old, list):
         return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
     if isinstance(old, str) and old != new:
-        return _json_text(old) != old and _same(_json_text(old), _json_text(new))
+        return decoded(old) != old and _same(decoded(old), decoded(new))  # JSON held as text (IAM policies, tags)
     return bool(old == new)
 
 

@@ -34,7 +34,10 @@ def _checker() -> ModuleType:
 def test_ci_run_and_the_workflow_run_the_wheel_check() -> None:
     run = (CI / "run").read_text()
     assert "steps=(install test lint workflows preflight wheel)" in run
-    assert re.search(r'^\s+wheel\) PYTHON="\$bin/python" \.ci/wheel\.sh ;;$', run, re.MULTILINE)
+    assert re.search(r'^\s+wheel\)\n\s+PYTHON="\$bin/python" \.ci/wheel\.sh$', run, re.MULTILINE)
+    # and on the newer Pythons requires-python admits, each one missing said, not skipped silently
+    assert "for version in 3.12 3.13; do" in run and 'PYTHON="$other" .ci/wheel.sh' in run
+    assert "not tried" in run
     workflow = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "preflight.yml").read_text())
     runs = [step.get("run", "") for step in workflow["jobs"]["test"]["steps"]]
     assert "PYTHON=.venv/bin/python .ci/wheel.sh" in runs
@@ -121,3 +124,30 @@ def test_a_failing_step_is_named_with_its_exit_code(tmp_path: Path) -> None:
     done = _run(PYTHON="/bin/false", WHEEL_WORK=str(tmp_path / "work"))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == "wheel: building the wheel failed (exit 1)"
+
+
+def _newer_python(version: str, path: str, pyenv_root: Path) -> str:
+    function = re.search(r"^newer_python\(\) \{\n.*?^\}\n", (CI / "run").read_text(), re.MULTILINE | re.DOTALL)
+    assert function is not None
+    done = subprocess.run(
+        ["bash", "-c", f'{function.group(0)}\nnewer_python "$1"', "bash", version],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path, "PYENV_ROOT": str(pyenv_root)},
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_ci_finds_an_interpreter_of_the_version_asked_or_says_none(tmp_path: Path) -> None:
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    bin_dir = str(Path(sys.executable).parent)
+    found = _newer_python(here, f"{bin_dir}:/usr/bin:/bin", tmp_path)
+    assert found and subprocess.run(
+        [found, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True, check=True
+    ).stdout.strip() == str(sys.version_info[:2])
+    # A pyenv folder of that version whose python is another version does not count.
+    fake = tmp_path / "versions" / "3.99.0" / "bin"
+    fake.mkdir(parents=True)
+    (fake / "python").symlink_to(sys.executable)
+    assert _newer_python("3.99", "/usr/bin:/bin", tmp_path) == ""

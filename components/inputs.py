@@ -8,7 +8,9 @@ maps of integers arrive as floats), and values another resource produces as `pul
 component's code and validation are the same for Python callers and for every other language.
 
 Every error is an `ArgsError` (a `pulumi.RunError`: Pulumi prints the message, not a traceback)
-that names the field as `args.<path>`, e.g. `args.subnets[2].cidr`.
+that names the field as `args.<path>`, e.g. `args.subnets[2].cidr`. Built from the host's dict, the
+path uses the schema's names, the ones the other language wrote (`args.subnets[2].cidrBlock`);
+Python callers see the Python names.
 
 A leaf module: it imports nothing from the project.
 """
@@ -16,6 +18,7 @@ A leaf module: it imports nothing from the project.
 import dataclasses
 import enum
 import inspect
+import re
 import sys
 import types
 import typing
@@ -23,6 +26,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import pulumi
+from pulumi.provider.experimental.util import camel_case
 
 T = TypeVar("T")
 
@@ -39,8 +43,56 @@ def to_args(cls: type[T], value: T | Mapping[str, Any]) -> T:
         raise TypeError(f"to_args: {cls!r} is not a dataclass")
     if not isinstance(value, Mapping):
         raise ArgsError(f"args: expected {cls.__name__} or a mapping of its fields, got {type(value).__name__}")
-    built: T = _dataclass(cls, value, "args")
+    try:
+        built: T = _dataclass(cls, value, "args")
+    except ArgsError as error:
+        # The host's caller wrote the schema's (camelCase) names: name the field as they wrote it.
+        message = schema_names(cls, str(error))
+        try:
+            renamed = type(error)(message)
+        except TypeError:  # an error type with another constructor keeps its class's meaning here
+            renamed = ArgsError(message)
+        raise renamed from None
     return built
+
+
+# `args` and what follows it up to the first space or colon: `.field`, `.map key`, `[index]`.
+_PATH = re.compile(r"^args((?:\.[^.\[\s:]+|\[[^\]]*\])*)")
+_STEP = re.compile(r"\.([^.\[\s:]+)|(\[[^\]]*\])")
+
+
+def schema_names(cls: type, message: str) -> str:
+    """`message` with the fields of its leading `args.<path>` in the schema's names (the analyzer's
+    camelCase); map keys and indexes stay as written. Follows `cls`'s field types along the path."""
+    found = _PATH.match(message)
+    if found is None:
+        return message
+    tp: Any = cls
+    renamed = "args"
+    for name, index in _STEP.findall(found.group(1)):
+        tp = _unwrapped(tp)
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if index:
+            renamed += index
+            tp = args[0] if origin in (list, tuple, Sequence, typing.Sequence) and args else Any
+        elif isinstance(tp, type) and dataclasses.is_dataclass(tp) and name in _hints(tp):
+            renamed += "." + camel_case(name)  # the analyzer's schema name
+            tp = _hints(tp)[name]
+        else:
+            renamed += "." + name
+            tp = args[1] if origin in (dict, Mapping, typing.Mapping) and len(args) == 2 else Any
+    return renamed + message[found.end() :]
+
+
+def _unwrapped(tp: Any) -> Any:
+    """The type inside `X | None`, `pulumi.Input[X]` and `pulumi.Output[X]`."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        members = [arg for arg in args if arg is not type(None) and not _is_output_type(arg)]
+        return _unwrapped(members[0]) if len(members) == 1 else tp
+    if origin is pulumi.Output and args:
+        return _unwrapped(args[0])
+    return tp
 
 
 def _dataclass(cls: type[T], value: Mapping[str, Any], path: str) -> T:

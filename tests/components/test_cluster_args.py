@@ -209,7 +209,7 @@ def test_bad_args_register_nothing(harness: Harness) -> None:
             errors.append(str(error))
 
     graph = harness.run(program)
-    assert errors and errors[0].startswith("args.kubernetes_version: '1.29'")
+    assert errors and errors[0].startswith("args.kubernetesVersion: '1.29'")  # the host's (schema) name
     assert not [r for r in graph.registrations if r.type != "pulumi:pulumi:Stack"]
 
 
@@ -257,11 +257,11 @@ def test_to_args_rebuilds_the_nested_groups_enums_and_deployer() -> None:
 def test_to_args_names_a_bad_nested_value_by_its_path() -> None:
     raw = _host_dict()
     raw["node_groups"][1]["kind"] = "gpu"
-    with pytest.raises(ArgsError, match=r"^args\.node_groups\[1\]\.kind: 'gpu' is not one of 'system', 'sandbox'"):
+    with pytest.raises(ArgsError, match=r"^args\.nodeGroups\[1\]\.kind: 'gpu' is not one of 'system', 'sandbox'"):
         to_args(ClusterArgs, raw)
     raw = _host_dict()
     raw["node_groups"][0]["desired_size"] = 7
-    with pytest.raises(ClusterArgsError, match=r"^args\.node_groups\[0\]\.desired_size: 7 is not between"):
+    with pytest.raises(ClusterArgsError, match=r"^args\.nodeGroups\[0\]\.desiredSize: 7 is not between"):
         to_args(ClusterArgs, raw)
 
 

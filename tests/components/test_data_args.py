@@ -288,7 +288,7 @@ def test_to_args_rebuilds_nested_membership_and_enums_from_a_mapped_dict() -> No
 
 
 def test_a_bad_value_in_a_mapped_dict_names_its_path() -> None:
-    with pytest.raises(ArgsError, match=r"^args\.global_database\.role: 'tertiary' is not one of"):
+    with pytest.raises(ArgsError, match=r"^args\.globalDatabase\.role: 'tertiary' is not one of"):
         to_args(
             ManagedPostgresArgs,
             {

@@ -457,7 +457,7 @@ def test_args_from_another_languages_dict_are_the_dataclass() -> None:
     }
     args = to_args(PublicIngressArgs, mapped)
     assert args.resolved_replicas == 1 and args.resolved_controller_replicas == 2
-    with pytest.raises(ArgsError, match=r"^args\.health_path: 'x' is not a path"):
+    with pytest.raises(ArgsError, match=r"^args\.healthPath: 'x' is not a path"):
         to_args(PublicIngressArgs, {**mapped, "health_path": "x"})
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import pulumi
 import pytest
 
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, schema_names, to_args
 
 
 class Tier(enum.Enum):
@@ -102,7 +102,7 @@ def test_an_awaitable_passes_untouched_into_an_input_field() -> None:
 
 def test_a_plain_value_is_still_checked_in_an_input_field() -> None:
     assert to_args(Args, {"name": "a", "count": 1, "vpc_id": "vpc-1"}).vpc_id == "vpc-1"
-    with pytest.raises(ArgsError, match=r"^args\.vpc_id: expected str, got int 5$"):
+    with pytest.raises(ArgsError, match=r"^args\.vpcId: expected str, got int 5$"):
         to_args(Args, {"name": "a", "count": 1, "vpc_id": 5})
 
 
@@ -136,9 +136,9 @@ def test_any_takes_whatever_it_is_given() -> None:
         ),
         (
             {"name": "a", "count": 1, "by_zone": {"z": {"cidr": "10.0.0.0"}}},
-            r"^args\.by_zone\.z: cidr '10\.0\.0\.0' has",
+            r"^args\.byZone\.z: cidr '10\.0\.0\.0' has",
         ),
-        ({"name": "a", "count": 1, "by_zone": ["z"]}, r"^args\.by_zone: expected a map, got list$"),
+        ({"name": "a", "count": 1, "by_zone": ["z"]}, r"^args\.byZone: expected a map, got list$"),
         ({"name": "a", "count": 1, "subnets": ["10.0.0.0/24"]}, r"^args\.subnets\[0\]: expected a Subnet or a map"),
         ({"name": "a", "count": 1, "ports": [80, "443"]}, r"^args\.ports\[1\]: expected int, got str '443'$"),
         ({"name": "a", "count": 1, "pair": ["x"]}, r"^args\.pair: expected 2 items, got 1$"),
@@ -184,3 +184,12 @@ def test_string_annotations_resolve_including_pulumi_input(output: pulumi.Output
         "health_path": "/",
     }
     assert to_args(GlobalDnsArgs, dns).zone_id == "z"
+
+
+def test_a_path_from_the_hosts_dict_uses_the_schema_names_and_keeps_map_keys_and_indexes() -> None:
+    """Another language wrote `byZone` and `subnets[1]`; the map key `use1_az1` is its own text."""
+    message = "args.by_zone.use1_az1.tier: 'x' is not one of 'public', 'private'"
+    assert schema_names(Args, message) == "args.byZone.use1_az1.tier: 'x' is not one of 'public', 'private'"
+    assert schema_names(Args, "args.subnets[1].tier: bad") == "args.subnets[1].tier: bad"
+    assert schema_names(Args, "args.vpc_id: expected str") == "args.vpcId: expected str"
+    assert schema_names(Args, "not a path") == "not a path"

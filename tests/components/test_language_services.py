@@ -589,7 +589,7 @@ def test_args_from_another_languages_dict_rebuild_the_nested_services() -> None:
     assert isinstance(args.services[0].min_replicas, int)
     with pytest.raises(ArgsError, match=r"^args\.services\[0\]\.image: missing required field"):
         to_args(LanguageServicePoolArgs, {"kubernetes_version": "1.34", "services": [{"name": "ocaml"}]})
-    with pytest.raises(ArgsError, match=r"^args\.services\[0\]\.min_replicas: 0: at least 1$"):
+    with pytest.raises(ArgsError, match=r"^args\.services\[0\]\.minReplicas: 0: at least 1$"):
         to_args(
             LanguageServicePoolArgs,
             {"kubernetes_version": "1.34", "services": [{"name": "ocaml", "image": OCAML, "min_replicas": 0}]},

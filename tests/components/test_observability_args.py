@@ -278,7 +278,7 @@ def test_a_dict_from_the_host_becomes_the_args_with_nested_thresholds() -> None:
 
 
 def test_a_bad_nested_value_from_the_host_names_its_path() -> None:
-    with pytest.raises(ArgsError, match=r"^args\.thresholds\.warning\.cpu_percent: expected float, got str 'high'$"):
+    with pytest.raises(ArgsError, match=r"^args\.thresholds\.warning\.cpuPercent: expected float, got str 'high'$"):
         to_args(ObservabilityArgs, {**REQUIRED, "thresholds": {"warning": {"cpu_percent": "high"}}})
 
 

@@ -97,7 +97,7 @@ def test_a_plain_string_protocol_is_coerced_and_an_unknown_one_named() -> None:
     assert subscription.protocol is NotificationProtocol.EMAIL
     with pytest.raises(AlertTopicsArgsError, match=r"^AlertSubscription\.protocol: 'sms' is not one of 'email', "):
         AlertSubscription(protocol="sms", endpoint="+15550100")  # type: ignore[arg-type]
-    with pytest.raises(ArgsError, match=r"^args\.critical_subscriptions\[0\]\.protocol: 'sms' is not one of"):
+    with pytest.raises(ArgsError, match=r"^args\.criticalSubscriptions\[0\]\.protocol: 'sms' is not one of"):
         to_args(
             AlertTopicsArgs, {"cluster_name": "c", "critical_subscriptions": [{"protocol": "sms", "endpoint": "x"}]}
         )

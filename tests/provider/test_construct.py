@@ -93,7 +93,7 @@ def test_a_missing_required_input_is_named_by_its_schema_name(provider: Componen
 
 
 def test_the_components_own_validation_reaches_the_caller_by_field(provider: ComponentProvider) -> None:
-    with pytest.raises(ComponentInitError, match=r"^args\.keep_images: keep at least 1 image$"):
+    with pytest.raises(ComponentInitError, match=r"^args\.keepImages: keep at least 1 image$"):
         provider.construct("x", "platform:index:ImageRegistry", {"repositories": ["a/b"], "keepImages": 0}, None)
 
 
@@ -106,7 +106,7 @@ def test_a_bad_nested_value_names_its_path(provider: ComponentProvider) -> None:
         "healthPath": "/healthz",
         "writerAlarms": {"us-east-1": {"name": "w", "region": 3}},
     }
-    with pytest.raises(ComponentInitError, match=r"^args\.writer_alarms\.us-east-1\.region: expected str, got int 3$"):
+    with pytest.raises(ComponentInitError, match=r"^args\.writerAlarms\.us-east-1\.region: expected str, got int 3$"):
         provider.construct("x", "platform:index:GlobalDns", inputs, None)
 
 
@@ -170,7 +170,7 @@ def test_a_cluster_without_a_system_group_is_refused_by_field(provider: Componen
         ],
         "addonVersions": ADDON_VERSIONS,
     }
-    with pytest.raises(ComponentInitError, match=r"^args\.node_groups: add a group of kind `system`"):
+    with pytest.raises(ComponentInitError, match=r"^args\.nodeGroups: add a group of kind `system`"):
         provider.construct("x", "platform:index:Cluster", inputs, None)
 
 

@@ -109,7 +109,7 @@ def test_a_redis_from_another_language_joins_a_global_datastore_from_a_nested_ma
 @pytest.mark.parametrize(
     ("token", "inputs", "message"),
     [
-        ("platform:index:Vpc", {"cidr": "10.40.0.0/16", "azCount": 7}, r"^args\.az_count: 7 must be 1 to 6$"),
+        ("platform:index:Vpc", {"cidr": "10.40.0.0/16", "azCount": 7}, r"^args\.azCount: 7 must be 1 to 6$"),
         (
             "platform:index:ManagedPostgres",
             {
@@ -133,7 +133,7 @@ def test_a_redis_from_another_language_joins_a_global_datastore_from_a_nested_ma
                 "subnetIds": [],
                 "globalDatastore": {"role": "secondary"},
             },
-            r"^args\.global_datastore\.global_replication_group_id: a secondary needs it",
+            r"^args\.globalDatastore\.globalReplicationGroupId: a secondary needs it",
         ),
     ],
     ids=["vpc", "postgres", "redis"],

@@ -133,11 +133,11 @@ def test_observability_without_a_kubernetes_provider_says_which_option(
 
 def test_a_bad_threshold_from_another_language_is_named_by_its_path(provider: ComponentProvider) -> None:
     inputs = {**OBSERVABILITY, "thresholds": {"warning": {"p95LatencyMs": 300}}}
-    with pytest.raises(ComponentInitError, match=r"^args\.thresholds\.warning\.p95_latency_ms: 300 is not a latency"):
+    with pytest.raises(ComponentInitError, match=r"^args\.thresholds\.warning\.p95LatencyMs: 300 is not a latency"):
         provider.construct("x", "platform:index:Observability", inputs, None)
 
 
 def test_a_bad_subscription_from_another_language_is_named_by_its_path(provider: ComponentProvider) -> None:
     inputs = {"clusterName": "c", "warningSubscriptions": [{"protocol": "https", "endpoint": "http://pager"}]}
-    with pytest.raises(ComponentInitError, match=r"^args\.warning_subscriptions\[0\]\.endpoint: 'http://pager'"):
+    with pytest.raises(ComponentInitError, match=r"^args\.warningSubscriptions\[0\]\.endpoint: 'http://pager'"):
         provider.construct("x", "platform:index:AlertTopics", inputs, None)

@@ -26,6 +26,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+import eksplatform.policies
 from eksplatform.preflight.export import WITHHELD, State, StateResource
 from eksplatform.preflight.export_format import SECRET_SIG
 from eksplatform.preflight.synth import PROJECT_ROOT
@@ -114,7 +115,12 @@ def installed(pack: Path) -> bool:
     interpreter that installed it has pulumi-policy (the `[policy]` extra) and eksplatform."""
     resolved = pack.resolve()
     libraries = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
-    return any(resolved.is_relative_to(Path(library).resolve()) for library in libraries)
+    if any(resolved.is_relative_to(Path(library).resolve()) for library in libraries):
+        return True
+    # A `pip install --user` or `--target` puts it elsewhere: the eksplatform this interpreter
+    # imports, outside a checkout (whose policies/ sits beside pyproject.toml).
+    imported = Path(eksplatform.policies.__file__).resolve().parent
+    return resolved == imported and not (resolved.parent / "pyproject.toml").is_file()
 
 
 def _python(pack: Path, runtime: Any) -> str:

@@ -183,6 +183,19 @@ def test_an_installed_pack_runs_with_this_interpreter_not_a_checkout_venv(
     assert analyze.runtime_problem(pack) is None
 
 
+def test_a_user_or_target_install_of_the_pack_is_installed_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pip install --user`/`--target` put eksplatform outside site-packages: the pack this
+    interpreter imports, outside a checkout, still runs with this interpreter; a checkout's not."""
+    target = tmp_path / "target" / "eksplatform" / "policies"
+    target.mkdir(parents=True)
+    (target / "__init__.py").write_text("")
+    import eksplatform.policies
+
+    monkeypatch.setattr(eksplatform.policies, "__file__", str(target / "__init__.py"))
+    assert analyze.installed(target)
+    assert not analyze.installed(DEFAULT_PACK)  # this checkout's policies/, beside pyproject.toml
+
+
 def test_the_default_pack_is_the_installed_package_folder() -> None:
     import eksplatform.policies
 

@@ -16,7 +16,7 @@ from pulumi_aws.iam import GetPolicyDocumentStatementConditionArgs as Condition
 
 from eksplatform.components.alert_rules import TOPIC_KINDS, TopicKind
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.inputs import ArgsError, check_fields, to_args
+from eksplatform.components.inputs import ArgsError, check_fields, enum_member, to_args
 from eksplatform.components.kms import customer_managed_key, service_statement
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -53,14 +53,7 @@ class AlertSubscription:
     """An email address, or an `https://` URL."""
 
     def __post_init__(self) -> None:
-        # A Python caller may pass the plain string ("email"); another language's host passes the member.
-        try:
-            protocol = NotificationProtocol(self.protocol)
-        except ValueError:
-            allowed = ", ".join(repr(member.value) for member in NotificationProtocol)
-            raise AlertTopicsArgsError(
-                f"AlertSubscription.protocol: {self.protocol!r} is not one of {allowed}"
-            ) from None
+        protocol = enum_member(NotificationProtocol, self.protocol, "AlertSubscription.protocol", AlertTopicsArgsError)
         object.__setattr__(self, "protocol", protocol)
 
 

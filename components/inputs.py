@@ -196,15 +196,24 @@ def _mapping(args: tuple[Any, ...], value: Any, path: str) -> dict[Any, Any]:
     }
 
 
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_member(tp: type[E], value: Any, path: str, error: type[ArgsError] = ArgsError) -> E:
+    """The member of `tp` that `value` is or names (a Python caller may pass the plain string,
+    the host passes the member); else `error` naming `path` and the allowed values."""
+    try:
+        return tp(value)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in tp)
+        raise error(f"{path}: {value!r} is not one of {allowed}") from None
+
+
 def _class(tp: type, value: Any, path: str) -> Any:
     if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
         return value
     if issubclass(tp, enum.Enum):
-        try:
-            return tp(value)
-        except ValueError:
-            allowed = ", ".join(repr(member.value) for member in tp)
-            raise ArgsError(f"{path}: {value!r} is not one of {allowed}") from None
+        return enum_member(tp, value, path)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             raise ArgsError(f"{path}: expected a {tp.__name__} or a map of its fields, got {type(value).__name__}")

@@ -31,7 +31,7 @@ from eksplatform.components import language_manifests as manifests
 from eksplatform.components.cluster import NODE_GROUP_LABEL, SANDBOX_GROUP, SANDBOX_TOLERATION
 from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS
 from eksplatform.components.images import image_problem
-from eksplatform.components.inputs import ArgsError, check_fields, to_args
+from eksplatform.components.inputs import ArgsError, check_fields, enum_member, to_args
 from eksplatform.components.kubernetes_names import dns_label_problem, labels_problem
 from eksplatform.components.language_catalog import (
     EXTRA_SERVICE_DEFAULTS,
@@ -96,15 +96,10 @@ class SandboxedService:
     """The node architecture the image needs (`amd64` or `arm64`). Default: any."""
 
     def __post_init__(self) -> None:
-        # A Python caller may pass the plain string ("amd64"); another language's host passes the member.
         if self.architecture is not None:
-            try:
-                architecture = ServiceArchitecture(self.architecture)
-            except ValueError:
-                allowed = ", ".join(repr(member.value) for member in ServiceArchitecture)
-                raise LanguageServiceArgsError(
-                    f"SandboxedService.architecture: {self.architecture!r} is not one of {allowed}"
-                ) from None
+            architecture = enum_member(
+                ServiceArchitecture, self.architecture, "SandboxedService.architecture", LanguageServiceArgsError
+            )
             object.__setattr__(self, "architecture", architecture)
 
     def resolved(self) -> LanguageService:

@@ -16,6 +16,7 @@ import pulumi
 from pulumi.provider.experimental import component_provider_host
 
 from eksplatform.public import PUBLIC_COMPONENTS
+from eksplatform.pulumi_internals import field_docs_from_base_classes
 
 # The package name makes the type tokens: `<name>:index:<ClassName>` (the analyzer's `ref`s and
 # ComponentProvider.construct), equal to the tokens the components register, `platform:index:Vpc`.
@@ -48,4 +49,6 @@ def package_version() -> str:
 
 def main() -> None:
     """Serve the components: prints the gRPC port on stdout, then answers until it is stopped."""
+    # Args classes share fields through base classes (a component's settings, then its wiring).
+    field_docs_from_base_classes()
     component_provider_host(served_components(), name=PACKAGE_NAME, version=package_version())

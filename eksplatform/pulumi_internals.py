@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from pulumi.provider.experimental import analyzer as _analyzer
 from pulumi.runtime import resource as _sdk_resource
 from pulumi.runtime import rpc
 from pulumi.runtime.config import CONFIG, get_config_env
@@ -25,6 +26,7 @@ __all__ = [
     "MockMonitor",
     "all_config",
     "ensure_event_loop",
+    "field_docs_from_base_classes",
     "rpc",
     "run_pulumi_func",
     "sync_await",
@@ -65,3 +67,30 @@ def without_source_stack_traces() -> Iterator[None]:
         yield
     finally:
         _sdk_resource._get_stack_trace = original
+
+
+def field_docs_from_base_classes() -> None:
+    """Let Pulumi's component analyzer describe a field an Args class inherits.
+
+    The analyzer reads a field's description from the docstring after it in the source of the class
+    it analyses (`Analyzer.get_docstring`: `inspect.getsource(typ)`), never from a base class, so a
+    `ManagedPostgresArgs(PostgresSettings)` would serve the settings' fields undescribed. This looks
+    along the class's bases, our own classes only, in method resolution order. Idempotent; the
+    plugin calls it before it serves (eksplatform/plugin.py), tests/provider checks every field's
+    description over gRPC.
+    """
+    original = _analyzer.Analyzer.get_docstring
+    if hasattr(original, "sdk_get_docstring"):
+        return
+
+    def get_docstring(self: _analyzer.Analyzer, typ: type, name: str) -> str | None:
+        for cls in getattr(typ, "__mro__", (typ,)):
+            if cls.__module__ in ("builtins", "enum", "typing", "abc") or cls.__module__.startswith("pulumi"):
+                continue  # the SDK's and the standard library's classes document no field of ours
+            docstring: str | None = original(self, cls, name)
+            if docstring is not None:
+                return docstring
+        return None
+
+    get_docstring.sdk_get_docstring = original  # type: ignore[attr-defined]
+    _analyzer.Analyzer.get_docstring = get_docstring  # type: ignore[method-assign]

@@ -149,7 +149,7 @@ def test_inputs_are_the_args_fields_with_types_and_descriptions(
     resource = plugin.schema["resources"][_token(component)]
     args = _args_type(component)
     fields = [field for field in dataclasses.fields(args) if field.init]
-    hints = inspect.get_annotations(args)  # as the analyzer reads them: real types, not strings
+    hints = _all_annotations(args)  # as the analyzer reads them (its bases too): real types, not strings
     inputs = resource["inputProperties"]
     assert set(inputs) == {camel_case(field.name) for field in fields}
     required = {camel_case(field.name) for field in fields if _required(field)}
@@ -274,6 +274,15 @@ def test_the_clusters_node_groups_are_a_list_of_objects_with_an_enum_kind(plugin
     assert "kubernetesProvider" not in cluster["properties"]
 
 
+def _all_annotations(cls: type) -> dict[str, Any]:
+    """A class's field annotations with its bases' (the analyzer walks the MRO the same way)."""
+    hints: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):
+        if base is not object:
+            hints.update(inspect.get_annotations(base))
+    return hints
+
+
 def _nested_types(tp: Any, found: dict[str, type]) -> None:
     """Every dataclass and enum reachable from an annotation (Args fields, nested fields)."""
     for arg in typing.get_args(tp):
@@ -282,7 +291,7 @@ def _nested_types(tp: Any, found: dict[str, type]) -> None:
         found[tp.__name__] = tp
     elif isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp.__name__ not in found:
         found[tp.__name__] = tp
-        for hint in inspect.get_annotations(tp).values():
+        for hint in _all_annotations(tp).values():
             _nested_types(hint, found)
 
 
@@ -291,7 +300,7 @@ def test_every_nested_type_has_its_fields_kinds_requirements_and_enum_values(plu
     fields (shape, required where no default) and each enum lists exactly its members' values."""
     found: dict[str, type] = {}
     for component in served_components():
-        for hint in inspect.get_annotations(_args_type(component)).values():
+        for hint in _all_annotations(_args_type(component)).values():
             _nested_types(hint, found)
     types_ = plugin.schema.get("types", {})
     assert found and {f"platform:index:{name}" for name in found} <= set(types_)
@@ -304,7 +313,7 @@ def test_every_nested_type_has_its_fields_kinds_requirements_and_enum_values(plu
             continue
         assert dataclasses.is_dataclass(tp), name
         fields = [field for field in dataclasses.fields(tp) if field.init]
-        hints = inspect.get_annotations(tp)
+        hints = _all_annotations(tp)
         assert set(definition["properties"]) == {camel_case(field.name) for field in fields}, name
         assert set(definition.get("required", [])) == {camel_case(f.name) for f in fields if _required(f)}, name
         for field in fields:

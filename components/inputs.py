@@ -47,12 +47,7 @@ def to_args(cls: type[T], value: T | Mapping[str, Any]) -> T:
         built: T = _dataclass(cls, value, "args")
     except ArgsError as error:
         # The host's caller wrote the schema's (camelCase) names: name the field as they wrote it.
-        message = schema_names(cls, str(error))
-        try:
-            renamed = type(error)(message)
-        except TypeError:  # an error type with another constructor keeps its class's meaning here
-            renamed = ArgsError(message)
-        raise renamed from None
+        raise _same_kind(error, schema_names(cls, str(error))) from None
     return built
 
 
@@ -109,12 +104,45 @@ def _dataclass(cls: type[T], value: Mapping[str, Any], path: str) -> T:
             raise ArgsError(f"{path}.{name}: missing required field of {cls.__name__}")
     try:
         return cls(**kwargs)
-    except ArgsError:
-        raise
+    except ArgsError as error:
+        if path == "args":
+            raise
+        # A nested settings type names its fields from `args` (`args.instance_class`): re-rooted here.
+        raise _same_kind(error, _rerooted(str(error), path)) from None
     except (ValueError, TypeError) as error:  # the Args' own validation, which names its setting
-        message = str(error)
+        message = _rerooted(str(error), path)
         # A message that already starts with the field's path (`args.keep_images: ...`) stays as it is.
         raise ArgsError(message if message.startswith(f"{path}.") else f"{path}: {message}") from None
+
+
+def _rerooted(message: str, path: str) -> str:
+    """`args.<field>: ...` as `<path>.<field>: ...`, for an Args type checked at `path`."""
+    if path != "args" and (message.startswith("args.") or message.startswith("args:")):
+        return path + message[len("args") :]
+    return message
+
+
+def _same_kind(error: ArgsError, message: str) -> ArgsError:
+    """`error`'s class with another message (ArgsError when that class takes other arguments)."""
+    try:
+        return type(error)(message)
+    except TypeError:
+        return ArgsError(message)
+
+
+S = TypeVar("S")
+
+
+def args_from_settings(args_type: type[T], settings: S, **wiring: Any) -> T:
+    """`args_type` (a component's Args, a subclass of its settings) from `settings` and the
+    wiring fields the Args adds (ids, names, ARNs): `ManagedPostgresArgs` from `PostgresSettings`."""
+    if not (isinstance(args_type, type) and isinstance(settings, args_type.__mro__[1:-1])):
+        raise TypeError(f"args_from_settings: {type(settings).__name__} is not a base of {args_type.__name__}")
+    chosen = {field.name: getattr(settings, field.name) for field in dataclasses.fields(settings) if field.init}  # type: ignore[arg-type]
+    overlap = sorted(chosen.keys() & wiring.keys())
+    if overlap:
+        raise TypeError(f"args_from_settings: {', '.join(overlap)} are settings, not wiring")
+    return args_type(**chosen, **wiring)
 
 
 def _hints(cls: type) -> dict[str, Any]:

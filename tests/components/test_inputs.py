@@ -193,3 +193,49 @@ def test_a_path_from_the_hosts_dict_uses_the_schema_names_and_keeps_map_keys_and
     assert schema_names(Args, "args.subnets[1].tier: bad") == "args.subnets[1].tier: bad"
     assert schema_names(Args, "args.vpc_id: expected str") == "args.vpcId: expected str"
     assert schema_names(Args, "not a path") == "not a path"
+
+
+# --- settings and wiring: an Args class that extends its settings ------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiskSettings:
+    size_gib: int = 20
+    encrypted: bool = True
+
+    def __post_init__(self) -> None:
+        if self.size_gib < 1:
+            raise ArgsError(f"args.size_gib: {self.size_gib} is below 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiskArgs(DiskSettings):
+    volume_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MachineArgs:
+    disk: DiskSettings
+
+
+def test_args_from_settings_copies_every_setting_and_adds_the_wiring() -> None:
+    from eksplatform.components.inputs import args_from_settings
+
+    args = args_from_settings(DiskArgs, DiskSettings(size_gib=50, encrypted=False), volume_id="vol-1")
+    assert args == DiskArgs(size_gib=50, encrypted=False, volume_id="vol-1")
+
+
+def test_args_from_settings_refuses_a_setting_passed_as_wiring_and_an_unrelated_type() -> None:
+    from eksplatform.components.inputs import args_from_settings
+
+    with pytest.raises(TypeError, match="size_gib are settings"):
+        args_from_settings(DiskArgs, DiskSettings(), volume_id="vol-1", size_gib=3)
+    with pytest.raises(TypeError, match="Subnet is not a base of DiskArgs"):
+        args_from_settings(DiskArgs, Subnet(cidr="10.0.0.0/24"), volume_id="vol-1")
+
+
+def test_a_nested_settings_error_is_named_from_the_outer_args() -> None:
+    # The settings' own check names `args.size_gib`; nested at `args.disk`, the path is re-rooted
+    # (and, from the host's dict, spelled with the schema's names).
+    with pytest.raises(ArgsError, match=r"^args\.disk\.sizeGib: 0 is below 1$"):
+        to_args(MachineArgs, {"disk": {"size_gib": 0}})

@@ -1,15 +1,59 @@
-"""The deployer network as a stack knows it: the bootstrap's outputs from the stack file's
-`deployer` (DeployerConfig), and the provider of the deployer's region, which makes the
-deployer's side of every peering (components/deployer.py builds the peerings)."""
+"""The deployer network as a stack knows it: the bootstrap's outputs (`DeployerNetwork`, from the
+stack file's `deployer`), and the provider of the deployer's region, which makes the deployer's
+side of every peering (components/deployer.py builds the peerings).
 
-from collections.abc import Mapping
+`DeployerNetwork` is a field of RegionArgs and PlatformArgs, served to other languages: no
+`from __future__ import annotations` here.
+"""
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from eksplatform.components.deployer import DeployerSide, PeerSide
+from eksplatform.components.inputs import ArgsError, check_fields
 from eksplatform.components.providers import regional_aws_provider
-from eksplatform.stack.config import DeployerConfig
+
+
+class DeployerNetworkError(ArgsError):
+    """A bad deployer network; the message names the field (`args.deployer_cidr`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployerNetwork:
+    """The deployer network where `pulumi up` runs (the bootstrap program's outputs, docs/deploying.md):
+    every region's VPC is peered with it, and its runner role administers the clusters."""
+
+    deployer_region: str
+    """The region of the deployer VPC (bootstrap output `deployerRegion`)."""
+    deployer_vpc_id: str
+    """The deployer VPC (bootstrap output `deployerVpcId`)."""
+    deployer_cidr: str
+    """The deployer VPC's CIDR (bootstrap output `deployerCidr`); it overlaps no region's VPC."""
+    deployer_route_table_ids: Sequence[str]
+    """The deployer's route tables (bootstrap output `deployerRouteTableIds`): each gets a route to every region."""
+    runner_role_arn: str
+    """The runner's IAM role (bootstrap output `runnerRoleArn`): cluster-admin on every cluster."""
+    runner_project_name: str
+    """The runner's CodeBuild project (bootstrap output `runnerProjectName`): every role the platform
+    creates carries its permissions boundary."""
+    account_id: str
+    """The deployer's account (bootstrap output `accountId`)."""
+
+    def __post_init__(self) -> None:
+        check_fields(self, DeployerNetworkError)
+        try:
+            ipaddress.IPv4Network(self.deployer_cidr)
+        except ValueError as error:
+            raise DeployerNetworkError(f"args.deployer_cidr: {error}") from None
+        if not self.account_id.isdigit() or len(self.account_id) != 12:
+            raise DeployerNetworkError(f"args.account_id: {self.account_id!r} is not a 12-digit AWS account id")
+        if not self.deployer_route_table_ids:
+            raise DeployerNetworkError("args.deployer_route_table_ids: name the deployer's route tables")
+
+
 
 DEPLOYER_PROVIDER_NAME = "aws-deployer"
 
@@ -21,13 +65,13 @@ class DeployerConnection(pulumi.ComponentResource):
     finds the deployer's CIDR, route tables and runner role in the stack's own resources.
     """
 
-    provider: aws.Provider
-    config: DeployerConfig
+    provider: pulumi.ProviderResource
+    network: DeployerNetwork
 
     def __init__(
         self,
         name: str,
-        config: DeployerConfig,
+        network: DeployerNetwork,
         *,
         tags: Mapping[str, str],
         opts: pulumi.ResourceOptions | None = None,
@@ -36,39 +80,46 @@ class DeployerConnection(pulumi.ComponentResource):
             "platform:index:DeployerConnection",
             name,
             {
-                "deployerRegion": config.deployer_region,
-                "deployerVpcId": config.deployer_vpc_id,
-                "deployerCidr": str(config.deployer_cidr),
-                "deployerRouteTableIds": list(config.deployer_route_table_ids),
-                "runnerRoleArn": config.runner_role_arn,
-                "runnerProjectName": config.runner_project_name,
-                "accountId": config.account_id,
+                "deployerRegion": network.deployer_region,
+                "deployerVpcId": network.deployer_vpc_id,
+                "deployerCidr": network.deployer_cidr,
+                "deployerRouteTableIds": list(network.deployer_route_table_ids),
+                "runnerRoleArn": network.runner_role_arn,
+                "runnerProjectName": network.runner_project_name,
+                "accountId": network.account_id,
             },
             opts,
         )
-        self.config = config
+        self.network = network
         # The deployer's side of every peering (the acceptance and its routes) is made in its region
         # and account, by a provider of its own: the stack may have no region there.
-        self.provider = regional_aws_provider(
-            DEPLOYER_PROVIDER_NAME,
-            region=config.deployer_region,
-            tags=tags,
-            allowed_account_ids=[config.account_id],
-            parent=self,
-        )
+        self.provider = deployer_region_provider(DEPLOYER_PROVIDER_NAME, network, tags, parent=self)
         self.register_outputs({})
 
     def side(self) -> DeployerSide:
-        config = self.config
-        return DeployerSide(
-            side=PeerSide(
-                vpc_id=config.deployer_vpc_id,
-                region=config.deployer_region,
-                cidr=str(config.deployer_cidr),
-                # Keyed by ID: the deployer's tables are not this stack's, and their IDs do not move.
-                route_table_ids={table_id: table_id for table_id in config.deployer_route_table_ids},
-                provider=self.provider,
-                account_id=config.account_id,
-            ),
-            runner_role_arn=config.runner_role_arn,
-        )
+        return deployer_side(self.network, self.provider)
+
+
+def deployer_region_provider(
+    name: str, network: DeployerNetwork, tags: Mapping[str, str], *, parent: pulumi.Resource
+) -> pulumi.ProviderResource:
+    """The AWS provider of the deployer's region and account: it makes the deployer's side of a peering."""
+    return regional_aws_provider(
+        name, region=network.deployer_region, tags=tags, allowed_account_ids=[network.account_id], parent=parent
+    )
+
+
+def deployer_side(network: DeployerNetwork, provider: pulumi.ProviderResource) -> DeployerSide:
+    """The deployer network as the accepting side of a region's peering."""
+    return DeployerSide(
+        side=PeerSide(
+            vpc_id=network.deployer_vpc_id,
+            region=network.deployer_region,
+            cidr=network.deployer_cidr,
+            # Keyed by ID: the deployer's tables are not this stack's, and their IDs do not move.
+            route_table_ids={table_id: table_id for table_id in network.deployer_route_table_ids},
+            provider=provider,
+            account_id=network.account_id,
+        ),
+        runner_role_arn=network.runner_role_arn,
+    )

@@ -1,133 +1,314 @@
 """Platform: every configured Region, and what spans them.
 
 The primary region is built first: secondaries join what it creates (the Aurora Global
-Database, the queue's Global Datastore when config asks for one, and the Route 53 zone every
+Database, the queue's Global Datastore when its Args ask for one, and the Route 53 zone every
 entry's certificate is validated in). GlobalDns then names the entries: `api.<domain>` and
 `primary.<domain>`; with several regions, health-checked latency records and records that follow
 the database writer. `stack_outputs()` is the documented contract other stacks read with a
 StackReference (docs/stacks.md, "Outputs").
+
+`PlatformArgs` lists each region's settings (`RegionSettings`) and the stack-wide values; the
+stack file becomes PlatformArgs in eksplatform/stack/platform_args.py. Plain types, so Pulumi's
+component host serves the Platform to every language: no `from __future__ import annotations` here.
 """
 
-from __future__ import annotations
-
+import ipaddress
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from eksplatform.components.alert_topics import AlertTopicsSettings
 from eksplatform.components.dashboards import global_dashboard
 from eksplatform.components.deployer import VpcPeering, VpcPeeringArgs, mesh_pairs
-from eksplatform.components.dns import GlobalDns, GlobalDnsArgs
+from eksplatform.components.dns import GlobalDns, GlobalDnsArgs, certificate_domain_problem, health_path_problem
+from eksplatform.components.facts import MAX_GLOBAL_DATASTORE_REGIONS
 from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
+from eksplatform.components.ingress import DEFAULT_HEALTH_PATH
+from eksplatform.components.inputs import args_from_settings, check_fields, to_args
 from eksplatform.components.naming import StackNames
-from eksplatform.components.offline import offline
-from eksplatform.components.postgres import PostgresGlobalDatabase
+from eksplatform.components.observability import ObservabilitySettings
+from eksplatform.components.offline import OfflineRegion
+from eksplatform.components.postgres import PostgresEngine, PostgresGlobalDatabase
 from eksplatform.components.providers import random_provider
 from eksplatform.components.redis import RedisGlobalDatastore
 from eksplatform.components.registry import replicate
-from eksplatform.stack.config import StackConfig
-from eksplatform.stack.deployer_connection import DeployerConnection
-from eksplatform.stack.region import Region, RegionArgs, RegionDns
+from eksplatform.stack.deployer_connection import DeployerConnection, DeployerNetwork
+from eksplatform.stack.region import (
+    EnvironmentName,
+    Region,
+    RegionArgs,
+    RegionArgsError,
+    RegionDns,
+    RegionSettings,
+    private_subnet_cidrs,
+    repositories_of,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformDns:
+    """The platform's public domain and where its Route 53 zone comes from."""
+
+    domain: str
+    """The domain: the entry is `api.<domain>`, the writer's region `primary.<domain>`."""
+    hosted_zone_id: str | None = None
+    """An existing Route 53 zone of `domain`, already delegated. Default: the primary region creates
+    one (then `parent_zone_id` is required)."""
+    parent_zone_id: str | None = None
+    """The parent domain's zone, where a zone the platform creates is delegated (an NS record)."""
+    health_path: str | None = None
+    """The path the backends answer, for the load balancers' and Route 53's health checks. Default: `/healthz`."""
+
+    def __post_init__(self) -> None:
+        check_fields(self, RegionArgsError)
+        problem = certificate_domain_problem(self.domain)
+        if problem is not None:
+            raise RegionArgsError(f"args.domain: {problem}")
+        if self.hosted_zone_id is not None and self.parent_zone_id is not None:
+            raise RegionArgsError("args.parent_zone_id: set hosted_zone_id or parent_zone_id, not both")
+        if self.hosted_zone_id is None and self.parent_zone_id is None:
+            # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 minutes.
+            raise RegionArgsError("args.parent_zone_id: a zone the platform creates must be delegated; name the parent zone")
+        problem = health_path_problem(self.resolved_health_path)
+        if problem is not None:
+            raise RegionArgsError(f"args.health_path: {problem}")
+
+    @property
+    def resolved_health_path(self) -> str:
+        return DEFAULT_HEALTH_PATH if self.health_path is None else self.health_path
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformArgs:
+    """Every region's settings and what the regions share."""
+
+    environment: EnvironmentName
+    """`dev`, `staging` or `prod`: its profile decides what is protected and kept; it becomes the
+    `environment` tag."""
+    tags: Mapping[str, str]
+    """Default tags of every AWS resource (the policy pack requires environment, owner, cost-center)."""
+    regions: Sequence[RegionSettings]
+    """The regions, each with its own settings; with several, one Aurora Global Database spans them
+    and their VPCs are peered with each other."""
+    dns: PlatformDns
+    """The public domain and its Route 53 zone."""
+    primary_region: str | None = None
+    """The region that writes (the database's and the queue's primary; the zone is made there).
+    Default: the first of `regions`."""
+    global_queue: bool | None = None
+    """Put every region's `queue` in one ElastiCache Global Datastore (at most three regions).
+    Default: false."""
+    allowed_account_ids: Sequence[str] | None = None
+    """AWS accounts the providers may act in; any other is refused. Default: any."""
+    rpo_minutes: int | None = None
+    """Recovery point objective: the data stores alarm when replication lags longer. Default: 15."""
+    deployer: DeployerNetwork | None = None
+    """The deployer network every region's VPC is peered with (docs/deploying.md). Default: none."""
+    observability: ObservabilitySettings | None = None
+    """Metrics, alerts, logs and dashboards in every region. Default: none built."""
+    alerts: AlertTopicsSettings | None = None
+    """Who the alert topics notify (with `observability`). Default: no subscriptions."""
+    unreachable_regions: Sequence[str] | None = None
+    """Regions whose AWS API is down: built without lookups, for a `pulumi up` that excludes them
+    (docs/deploying.md, "A region is down"). Default: none."""
+
+    def __post_init__(self) -> None:
+        check_fields(self, RegionArgsError)
+        names = [region.region for region in self.regions]
+        if not names:
+            raise RegionArgsError("args.regions: name at least one region")
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise RegionArgsError(f"args.regions[{index}].region: {name} appears twice")
+        if self.primary_region is not None and self.primary_region not in names:
+            raise RegionArgsError(f"args.primary_region: {self.primary_region} is not one of {names}")
+        for index, name in enumerate(self.unreachable_regions or ()):
+            if name not in names:
+                raise RegionArgsError(f"args.unreachable_regions[{index}]: {name} is not one of {names}")
+        if len(names) > 1:
+            for index, region in enumerate(self.regions):
+                if region.postgres.engine != PostgresEngine.AURORA:
+                    raise RegionArgsError(
+                        f"args.regions[{index}].postgres.engine: several regions share one Aurora Global "
+                        "Database; use aurora in every region"
+                    )
+        if self.global_queue and len(names) > MAX_GLOBAL_DATASTORE_REGIONS:
+            raise RegionArgsError(
+                f"args.global_queue: a Global Datastore spans at most {MAX_GLOBAL_DATASTORE_REGIONS} regions, "
+                f"not {len(names)}"
+            )
+        # Peered VPCs may not overlap (VPC peering guide, "VPC peering limitations").
+        networks = [ipaddress.IPv4Network(region.vpc.cidr) for region in self.regions]
+        for index, network in enumerate(networks):
+            for other in range(index):
+                if network.overlaps(networks[other]):
+                    raise RegionArgsError(
+                        f"args.regions[{index}].vpc.cidr: {network} overlaps args.regions[{other}].vpc.cidr"
+                    )
+            if self.deployer is not None and network.overlaps(ipaddress.IPv4Network(self.deployer.deployer_cidr)):
+                raise RegionArgsError(
+                    f"args.deployer.deployer_cidr: {self.deployer.deployer_cidr} overlaps args.regions[{index}].vpc.cidr"
+                )
+
+    @property
+    def primary(self) -> RegionSettings:
+        """The primary region's settings."""
+        name = self.primary_region or self.regions[0].region
+        return next(region for region in self.regions if region.region == name)
+
+    def offline(self, region: RegionSettings) -> OfflineRegion | None:
+        """What a region whose API is down answers in place of lookups (None: it is reachable)."""
+        unreachable = list(self.unreachable_regions or ())
+        if region.region not in unreachable:
+            return None
+        deployer = self.deployer
+        return OfflineRegion(
+            region=region.region,
+            account=(list(self.allowed_account_ids or ()) or [deployer.account_id if deployer else ""])[0],
+            zone_ids=region.vpc.availability_zone_ids,
+            sts_region=next(
+                (other.region for other in self.regions if other.region not in unreachable),
+                deployer.deployer_region if deployer else region.region,
+            ),
+        )
+
+    def peers_of(self, region: RegionSettings) -> dict[str, str]:
+        """The other regions' private subnets, keyed `<region>-private-<n>`."""
+        return {
+            f"{other.region}-private-{index + 1}": cidr
+            for other in self.regions
+            if other.region != region.region
+            for index, cidr in enumerate(private_subnet_cidrs(other.vpc))
+        }
 
 
 class Platform(pulumi.ComponentResource):
-    regions: dict[str, Region]
-    """By region name, the primary first."""
-    primary: Region
-    dns: GlobalDns
-    deployer: DeployerConnection | None
-    """The deployer network every region is peered with (None without `deployer` in config)."""
-    region_peerings: dict[str, VpcPeering]
-    """Between every pair of regions, by `<first>-<second>` (names sorted; the first requests)."""
-    dashboard: aws.cloudwatch.Dashboard | None
-    """Every region's key widgets on one page (with config `observability`)."""
+    """The whole platform: every region (the primary first), the peerings between them and with the
+    deployer, the image replication, the global DNS names and a dashboard of every region."""
 
-    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
-        deployer = config.deployer
+    primary_region: pulumi.Output[str]
+    """The region that writes (the database's and the queue's primary)."""
+    region_names: pulumi.Output[list[str]]
+    """Every region, in the Args' order."""
+    zone_id: pulumi.Output[str]
+    """The Route 53 zone of the domain."""
+    latency_name: pulumi.Output[str]
+    """`api.<domain>`: the nearest healthy region's entry."""
+    writer_name: pulumi.Output[str]
+    """`primary.<domain>`: the entry of the region that holds the database writer."""
+    database_writer_endpoint: pulumi.Output[str]
+    """Where the services write to PostgreSQL (in a global database, the global writer endpoint)."""
+
+    # Python callers also get `regions` (each Region by name, the primary first), `primary`, `dns`
+    # (the GlobalDns), `deployer` (the DeployerConnection, else None), `region_peerings` (by
+    # `<first>-<second>`, names sorted; the first requests), `image_replication`, `dashboard`
+    # (with `args.observability`) and `stack_outputs()`.
+
+    def __init__(
+        self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None, *, registries_only: bool = False
+    ) -> None:
+        """`registries_only` (Python only; config `registriesOnly`): the first deployment's first step,
+        each Region with only its provider and image registry (docs/upgrades.md)."""
+        args = to_args(PlatformArgs, args)
+        deployer = args.deployer
         boundary = deployer_boundary_arn(deployer.account_id, deployer.runner_project_name) if deployer else None
         # Every role carries the runner's boundary: the runner may create no other (bootstrap/runner.py).
         with permissions_boundary(boundary):
-            self._build(name, config, opts)
+            self._build(name, args, opts, registries_only)
 
-    def _build(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None) -> None:
+    def _build(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None, registries_only: bool) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
         self._name = name
-        self._config = config
-        if config.dns is None:  # StackConfig refuses this; a hand-built config may not
-            raise pulumi.RunError("dns: the public entry needs dns.domain for its certificate and names")
-        dns_config = config.dns
+        self._args = args
+        self._registries_only = registries_only
         # Physical names from the project and stack (components/naming.py); tags keep `environment`.
-        names = StackNames.of_current_stack(config.environment)
+        names = StackNames.of_current_stack(args.environment)
         passwords = random_provider(f"{name}-random", parent=self)
-        self.regions = {}
-        global_database: Region | None = None
-        global_queue: Region | None = None
-        # The primary (built first) makes the zone unless config names one; the others use it.
-        zone_id: pulumi.Input[str] | None = dns_config.hosted_zone_id
-        self.deployer = None
-        self.region_peerings = {}
-        if config.registries_only:
-            self._registries_only(config, passwords, names)
+        self.regions: dict[str, Region] = {}
+        self.deployer: DeployerConnection | None = None
+        self.region_peerings: dict[str, VpcPeering] = {}
+        # The primary first: the others join what it creates.
+        ordered = [args.primary, *(region for region in args.regions if region is not args.primary)]
+        shared = repositories_of(args.regions) if len(args.regions) > 1 else []
+        if registries_only:
+            if not names.owns_shared:
+                # Only the environment's own stack creates the shared repositories (docs/naming.md).
+                raise RegionArgsError(
+                    f"registriesOnly: stack {names.stack!r} uses the ECR repositories of stack "
+                    f"{args.environment!r} and creates none; run registriesOnly there"
+                )
+            for settings in ordered:
+                self.regions[settings.region] = Region(
+                    settings.region,
+                    self._region_args(settings, zone_id=args.dns.hosted_zone_id, shared=shared),
+                    opts=pulumi.ResourceOptions(parent=self),
+                    random_provider=passwords,
+                    registries_only=True,
+                    unreachable=args.offline(settings),
+                )
+            self.primary = self.regions[args.primary.region]
+            self.image_replication = self._replicate_images()
+            self.register_outputs({"primaryRegion": args.primary.region, "regions": list(self.regions)})
             return
         self.deployer = (
-            DeployerConnection(
-                f"{name}-deployer", config.deployer, tags=config.tags, opts=pulumi.ResourceOptions(parent=self)
-            )
-            if config.deployer is not None
+            DeployerConnection(f"{name}-deployer", deployer, tags=args.tags, opts=pulumi.ResourceOptions(parent=self))
+            if (deployer := args.deployer) is not None
             else None
         )
-        for region in sorted(config.regions, key=lambda region: not region.primary):
+        global_database: Region | None = None
+        global_queue: Region | None = None
+        # The primary (built first) makes the zone unless the Args name one; the others use it.
+        zone_id: pulumi.Input[str] | None = args.dns.hosted_zone_id
+        for settings in ordered:
             database_membership: PostgresGlobalDatabase | None = None
-            if len(config.regions) > 1:
+            if len(args.regions) > 1:
                 database_membership = (
                     PostgresGlobalDatabase(role=GlobalRole.PRIMARY, global_cluster_identifier=names.global_database())
                     if global_database is None
                     else global_database.database.membership()
                 )
             queue_membership: RedisGlobalDatastore | None = None
-            if region.redis.queue.global_datastore:
+            if args.global_queue:
                 queue_membership = (
                     RedisGlobalDatastore(role=GlobalRole.PRIMARY, suffix=names.global_datastore_suffix("queue"))
                     if global_queue is None
                     else global_queue.redis["queue"].membership()
                 )
-            built = self.regions[region.name] = _region(
-                region.name,
-                RegionArgs.from_stack(
-                    config,
-                    region,
-                    passwords,
-                    names=names,
-                    dns=RegionDns(
-                        domain=dns_config.domain,
-                        zone_id=zone_id,
-                        health_path=dns_config.health_path,
-                        parent_zone_id=dns_config.parent_zone_id,
-                    ),
+            built = self.regions[settings.region] = Region(
+                settings.region,
+                self._region_args(
+                    settings,
+                    zone_id=zone_id,
+                    shared=shared,
                     global_database=database_membership,
                     global_queue=queue_membership,
-                    deployer=self.deployer.side() if self.deployer is not None else None,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
+                random_provider=passwords,
+                deployer_provider=self.deployer.provider if self.deployer is not None else None,
+                unreachable=args.offline(settings),
             )
             zone_id = built.zone_id
             global_database = global_database or (built if database_membership else None)
             global_queue = global_queue or (built if queue_membership else None)
-        self.primary = self.regions[config.primary_region.name]
+        self.primary = self.regions[args.primary.region]
         self.image_replication = self._replicate_images()
-        # Sorted: the peerings' names (and which side requests) do not follow the config's order.
-        self.region_peerings = self._mesh(sorted(region.name for region in config.regions))
+        # Sorted: the peerings' names (and which side requests) do not follow the Args' order.
+        self.region_peerings = self._mesh(sorted(self.regions))
 
         self.dns = GlobalDns(
             f"{name}-dns",
             GlobalDnsArgs(
-                domain=dns_config.domain,
+                domain=args.dns.domain,
                 zone_id=self.primary.zone_id,
                 endpoints={region_name: region.ingress.hostname for region_name, region in self.regions.items()},
-                primary_region=config.primary_region.name,
-                health_path=dns_config.health_path,
+                primary_region=args.primary.region,
+                health_path=args.dns.resolved_health_path,
                 writer_alarms={
                     region_name: region.writer_alarm
                     for region_name, region in self.regions.items()
@@ -137,7 +318,7 @@ class Platform(pulumi.ComponentResource):
             # Route53 is global; the primary region's provider carries the stack's account and tags.
             opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
         )
-        self.dashboard = None
+        self.dashboard: aws.cloudwatch.Dashboard | None = None
         views = [region.observability.view for region in self.regions.values() if region.observability is not None]
         if views:
             self.dashboard = aws.cloudwatch.Dashboard(
@@ -147,27 +328,46 @@ class Platform(pulumi.ComponentResource):
                 # Dashboards are global; each widget names the region it reads.
                 opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
             )
-        self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
+        self.primary_region = pulumi.Output.from_input(args.primary.region)
+        self.region_names = pulumi.Output.from_input([region.region for region in args.regions])
+        self.zone_id = self.primary.zone_id
+        self.latency_name = self.dns.latency_name
+        self.writer_name = self.dns.writer_name
+        self.database_writer_endpoint = self.primary.database.writer_endpoint
+        self.register_outputs({"primaryRegion": args.primary.region, "regions": list(self.regions)})
 
-    def _registries_only(self, config: StackConfig, passwords: pulumi.ProviderResource, names: StackNames) -> None:
-        """Each Region with only its provider and registry, and the replication: the same URNs as a
-        full run, so the next `pulumi up` (without registriesOnly) adds the rest around them."""
-        if not names.owns_shared:
-            # Only the environment's own stack creates the shared repositories (docs/naming.md).
-            raise pulumi.RunError(
-                f"registriesOnly: stack {names.stack!r} uses the ECR repositories of stack "
-                f"{config.environment!r} and creates none; run registriesOnly there"
-            )
-        dns = RegionDns(domain=config.dns.domain if config.dns else "", zone_id=None, health_path="")
-        for region in sorted(config.regions, key=lambda region: not region.primary):
-            self.regions[region.name] = _region(
-                region.name,
-                RegionArgs.from_stack(config, region, passwords, names=names, dns=dns),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        self.primary = self.regions[config.primary_region.name]
-        self.image_replication = self._replicate_images()
-        self.register_outputs({"primaryRegion": config.primary_region.name, "regions": list(self.regions)})
+    def _region_args(
+        self,
+        settings: RegionSettings,
+        *,
+        zone_id: pulumi.Input[str] | None,
+        shared: Sequence[str],
+        global_database: PostgresGlobalDatabase | None = None,
+        global_queue: RedisGlobalDatastore | None = None,
+    ) -> RegionArgs:
+        """One region's Args: its settings, and what it shares with the others."""
+        args = self._args
+        return args_from_settings(
+            RegionArgs,
+            settings,
+            environment=args.environment,
+            tags=dict(args.tags),
+            dns=RegionDns(
+                domain=args.dns.domain,
+                zone_id=zone_id,
+                parent_zone_id=args.dns.parent_zone_id,
+                health_path=args.dns.resolved_health_path,
+            ),
+            allowed_account_ids=list(args.allowed_account_ids or ()),
+            rpo_minutes=args.rpo_minutes,
+            global_database=global_database,
+            global_queue=global_queue,
+            shared_repositories=list(shared),
+            deployer=args.deployer,
+            observability=args.observability,
+            alerts=args.alerts,
+            peer_private_cidrs=args.peers_of(settings),
+        )
 
     def _mesh(self, names: list[str]) -> dict[str, VpcPeering]:
         """Every pair of regional VPCs peered, with routes both ways: the services' cross-region calls."""
@@ -179,7 +379,7 @@ class Platform(pulumi.ComponentResource):
                 VpcPeeringArgs(
                     requester=self.regions[first].mesh_side(),
                     accepter=self.regions[second].mesh_side(),
-                    description=f"platform {self._config.environment} {first} <-> {second}",
+                    description=f"platform {self._args.environment} {first} <-> {second}",
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -206,7 +406,7 @@ class Platform(pulumi.ComponentResource):
     def stack_outputs(self) -> dict[str, Any]:
         """The stack outputs, by name: what other stacks may rely on (docs/stacks.md, "Outputs")."""
         regions = self.regions
-        if self._config.registries_only:
+        if self._registries_only:
             return {
                 "registriesOnly": True,
                 "repositories": {
@@ -215,9 +415,9 @@ class Platform(pulumi.ComponentResource):
                 },
             }
         outputs: dict[str, Any] = {
-            "environment": self._config.environment,
-            "primaryRegion": self._config.primary_region.name,
-            "regions": [region.name for region in self._config.regions],
+            "environment": str(self._args.environment),
+            "primaryRegion": self._args.primary.region,
+            "regions": [region.region for region in self._args.regions],
             "networks": {
                 name: {
                     "vpcId": region.network.vpc_id,
@@ -282,7 +482,7 @@ class Platform(pulumi.ComponentResource):
                 "identifier": self.primary.database.global_cluster_identifier,
                 # Always the current primary's writer, through switchovers and failovers.
                 "writerEndpoint": self.primary.database.writer_endpoint,
-                "primaryRegion": self._config.primary_region.name,
+                "primaryRegion": self._args.primary.region,
                 "members": {
                     name: {
                         "clusterArn": region.database.arn,
@@ -300,7 +500,7 @@ class Platform(pulumi.ComponentResource):
             # datastores"): producers and consumers write here.
             outputs["globalQueue"] = {
                 "globalReplicationGroupId": queue.global_replication_group_id,
-                "primaryRegion": self._config.primary_region.name,
+                "primaryRegion": self._args.primary.region,
                 "writerEndpoint": queue.endpoint,
                 "port": queue.port,
             }
@@ -314,9 +514,3 @@ class Platform(pulumi.ComponentResource):
             "writerHealthCheckIds": self.dns.writer_health_check_ids,
         }
         return outputs
-
-
-def _region(name: str, args: RegionArgs, opts: pulumi.ResourceOptions) -> Region:
-    """A Region; one whose AWS API is down (config `unreachableRegions`) is built without lookups."""
-    with offline(args.unreachable):
-        return Region(name, args, opts=opts)

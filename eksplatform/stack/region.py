@@ -5,196 +5,293 @@ the cluster's node security group), LanguageServicePool and PublicIngress on the
 Kubernetes provider. The region's `aws.Provider` is a child of the Region, so nothing in it can
 fall back to another region's (or a default) provider.
 
+Its Args compose the building blocks' settings (`RegionSettings`: `VpcSettings`,
+`ClusterSettings`, `PostgresSettings`, ...; each component's Args extends its settings with the
+wiring the Region fills in: ids, names, ARNs, subnets) with what the region shares with the rest of
+the platform (`RegionArgs`: environment, tags, accounts, DNS, the deployer network, global
+memberships, observability). Plain types, so Pulumi's component host serves the Region to every
+language (docs/other-languages.md): no `from __future__ import annotations` here.
+
 The primary region also makes the stack's Route 53 zone (unless config names an existing one),
 and delegates it from the parent zone config names: every region's entry validates its
 certificate there through public DNS, so it must exist and resolve before any entry. In a
 global database, each region has a writer alarm that Route 53 reads (components/writer_health.py).
 """
 
-from __future__ import annotations
-
+import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
 
-from eksplatform.components.alert_topics import AlertTopics
-from eksplatform.components.cluster import SYSTEM_GROUP, Cluster, DeployerAccess
+from eksplatform.components.alert_topics import AlertTopics, AlertTopicsArgs, AlertTopicsSettings
+from eksplatform.components.cluster import Cluster, ClusterArgs, ClusterSettings, DeployerAccess, NodeGroupKind
 from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from eksplatform.components.cluster_autoscaler import image_tag
-from eksplatform.components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
+from eksplatform.components.deployer import PeerSide, VpcPeering, VpcPeeringArgs
+from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
-from eksplatform.components.ingress import PublicIngress, entry_images
-from eksplatform.components.language_services import LanguageServicePool
+from eksplatform.components.dns import health_path_problem
+from eksplatform.components.facts import REGION_AZ_COUNTS
+from eksplatform.components.ingress import DEFAULT_HEALTH_PATH, PublicIngress, PublicIngressArgs, entry_images
+from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, to_args
+from eksplatform.components.language_services import (
+    LanguageServicePool,
+    LanguageServicePoolArgs,
+    LanguageServicesSettings,
+)
 from eksplatform.components.naming import StackNames
-from eksplatform.components.observability import Observability, ObservabilityArgs
-from eksplatform.components.offline import OfflineRegion
-from eksplatform.components.postgres import ManagedPostgres, PostgresGlobalDatabase
-from eksplatform.components.providers import regional_aws_provider
-from eksplatform.components.redis import RedisCluster, RedisGlobalDatastore
+from eksplatform.components.observability import Observability, ObservabilityArgs, ObservabilitySettings
+from eksplatform.components.offline import OfflineRegion, offline
+from eksplatform.components.postgres import (
+    ManagedPostgres,
+    ManagedPostgresArgs,
+    PostgresEngine,
+    PostgresGlobalDatabase,
+    PostgresSettings,
+)
+from eksplatform.components.providers import random_provider, regional_aws_provider
+from eksplatform.components.redis import (
+    RedisCluster,
+    RedisClusterArgs,
+    RedisGlobalDatastore,
+    RedisPurpose,
+    RedisSettings,
+)
 from eksplatform.components.registry import ImageRegistry, ecr_repository, repository_arn
-from eksplatform.components.vpc import Vpc
+from eksplatform.components.vpc import Vpc, VpcArgs, VpcSettings
 from eksplatform.components.writer_health import WriterAlarm, writer_alarm
 from eksplatform.environments import profile
-from eksplatform.stack.cluster_args import cluster_args
-from eksplatform.stack.config import ObservabilityConfig, RegionConfig, StackConfig
-from eksplatform.stack.data_args import postgres_args, redis_args, vpc_args
-from eksplatform.stack.observability_args import alert_topics_args, observability_settings
-from eksplatform.stack.services_args import (
-    INGRESS_NAMESPACE,
-    image_registry_args,
-    language_service_pool_args,
-    public_ingress_args,
-)
+from eksplatform.stack.deployer_connection import DeployerNetwork, deployer_region_provider, deployer_side
+from eksplatform.stack.services_args import INGRESS_NAMESPACE, image_registry_args
 
 PURPOSES: tuple[str, ...] = ("cache", "queue")
 # The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.
 DELEGATION_TTL_SECONDS = 172800
 
 
-@dataclass(frozen=True)
+class RegionArgsError(ArgsError):
+    """Bad Region or Platform arguments; the message starts with the field (`args.dns.domain`)."""
+
+
+class EnvironmentName(StrEnum):  # the profiles' names (tests/stacks/test_region_args.py compares them)
+    """The environment a stack belongs to: its profile (eksplatform/environments.py) decides what is
+    protected and kept, and it becomes the `environment` tag."""
+
+    DEV = "dev"
+    """Cheap and disposable: nothing protected, no final snapshots."""
+    STAGING = "staging"
+    """Production's shape at a smaller size."""
+    PROD = "prod"
+    """Deletion protection, final snapshots, data and keys kept, resources protected."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionSettings:
+    """What a person chooses for one region of the platform."""
+
+    region: str
+    """The AWS region (`us-east-1`); the Region's resources and its provider are made there."""
+    vpc: VpcSettings
+    """The region's network: CIDR, zones, NAT, subnet layout, flow logs, endpoints."""
+    cluster: ClusterSettings
+    """The EKS cluster: Kubernetes version, node groups (a system group; a sandbox group for the
+    language services), add-ons, API endpoint access."""
+    postgres: PostgresSettings
+    """The PostgreSQL database (RDS or Aurora): class, version, storage, backups, windows."""
+    cache: RedisSettings
+    """The `cache` Valkey replication group: node type, shards, replicas, snapshots."""
+    queue: RedisSettings
+    """The `queue` Valkey replication group (in a multi-region platform, optionally one Global Datastore)."""
+    language_services: LanguageServicesSettings
+    """The sandboxed language services: images, replicas, resources, namespaces."""
+    image_registry: str | None = None
+    """Where the system images (cluster-autoscaler, Traefik, the load balancer controller) are
+    pulled from: `<account>.dkr.ecr.<region>.amazonaws.com[/<path>]`. When it is this region's
+    ECR, the Region creates the repositories of every image that lives there. Default: the images'
+    public registries."""
+
+    def __post_init__(self) -> None:
+        check_fields(self, RegionArgsError)
+        if self.region not in REGION_AZ_COUNTS:
+            raise RegionArgsError(
+                f"args.region: {self.region!r} is not a known AWS region (components/facts.py REGION_AZ_COUNTS)"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
 class RegionDns:
-    """The stack's public DNS as one region sees it."""
+    """The platform's public DNS as one region sees it."""
 
     domain: str
-    zone_id: pulumi.Input[str] | None
-    """The Route 53 zone of `domain`; None: this region creates it (the primary, without a given zone)."""
-    health_path: str
-    """The path the backends answer on the entry for Route 53's health checks."""
+    """The public domain the entry serves (`api.<domain>`, its certificate's names)."""
+    zone_id: pulumi.Input[str] | None = None
+    """The Route 53 zone of `domain`. Default: the Region creates it (then `parent_zone_id` is required)."""
     parent_zone_id: str | None = None
-    """Where a zone made here is delegated (NS record); required when `zone_id` is None."""
+    """Where a zone the Region creates is delegated (an NS record): ACM validates the certificate
+    through public DNS, so the zone must resolve first."""
+    health_path: str | None = None
+    """The path the backends answer on the entry, for the load balancer's and Route 53's health
+    checks. Default: `/healthz`."""
+
+    def __post_init__(self) -> None:
+        check_fields(self, RegionArgsError)
+        if not self.domain.strip():
+            raise RegionArgsError("args.domain: name the public domain")
+        problem = health_path_problem(self.resolved_health_path)
+        if problem is not None:
+            raise RegionArgsError(f"args.health_path: {problem}")
+
+    @property
+    def resolved_health_path(self) -> str:
+        return DEFAULT_HEALTH_PATH if self.health_path is None else self.health_path
 
 
-@dataclass(frozen=True)
-class RegionArgs:
-    config: RegionConfig
-    environment: str
-    names: StackNames
-    """The stack's AWS physical names (components/naming.py): from the project and stack, not `environment`."""
+@dataclass(frozen=True, kw_only=True)
+class RegionArgs(RegionSettings):
+    """One region of the platform: its settings and what it shares with the other regions."""
+
+    environment: EnvironmentName
+    """`dev`, `staging` or `prod`: its profile decides what is protected (the zone, the registry), and
+    physical names carry the Pulumi project and stack (components/naming.py)."""
     tags: Mapping[str, str]
-    """Default tags of every resource (environment, owner, cost-center, managed-by)."""
-    allowed_account_ids: Sequence[str]
-    rpo_minutes: int
-    random_provider: pulumi.ProviderResource
-    """For generated passwords; one per program."""
+    """Default tags of every AWS resource (the policy pack requires environment, owner, cost-center)."""
     dns: RegionDns
+    """The public domain and its Route 53 zone."""
+    allowed_account_ids: Sequence[str] | None = None
+    """AWS accounts the region's provider may act in; any other is refused. Default: any."""
+    rpo_minutes: int | None = None
+    """Recovery point objective: the data stores alarm when replication lags longer. Default: 15."""
     global_database: PostgresGlobalDatabase | None = None
+    """Membership of an Aurora Global Database (the Platform's primary region creates it, the
+    others join it). Default: none."""
     global_queue: RedisGlobalDatastore | None = None
-    shared_repositories: Sequence[str] = ()
-    registries_only: bool = False
-    """Build only the provider and the image registry (config `registriesOnly`)."""
-    deployer: DeployerSide | None = None
-    """Where `pulumi up` runs: this region's VPC is peered with it before anything uses the cluster."""
-    observability: ObservabilityConfig | None = None
-    """Metrics, alerts, logs and a dashboard (config `observability`); None: none are built."""
-    unreachable: OfflineRegion | None = None
-    """Set when the region's AWS API is down (config `unreachableRegions`): no lookups, no checks."""
-    peer_private_cidrs: Mapping[str, str] = field(default_factory=dict)
-    """The other regions' private subnets (nodes; sandbox nodes too), keyed `<region>-private-<n>`:
-    the data stores admit them on their port, for the services' cross-region calls over the mesh."""
-    """Every region's own repository names (`own_repositories`): made here too, so each region has
-    every repository the primary replicates, and the primary replicates every one a region uses."""
+    """Membership of the queue's ElastiCache Global Datastore. Default: none."""
+    shared_repositories: Sequence[str] | None = None
+    """The other regions' repository names, created here too: the primary replicates every
+    repository a region uses (ECR user guide, "Private image replication"). Default: none."""
+    deployer: DeployerNetwork | None = None
+    """The deployer network: the VPC is peered with it, its runner administers the cluster. Default:
+    none (`pulumi up` must then reach the private API some other way)."""
+    observability: ObservabilitySettings | None = None
+    """Metrics, alerts, logs and a dashboard (Amazon Managed Prometheus, CloudWatch). Default: none built."""
+    alerts: AlertTopicsSettings | None = None
+    """Who the alert topics notify (with `observability`). Default: no subscriptions."""
+    peer_private_cidrs: Mapping[str, str] | None = None
+    """The other regions' private subnets, keyed `<region>-private-<n>`: the data stores admit them
+    on their port for the services' calls over the region-to-region peering. Default: none."""
 
-    @classmethod
-    def from_stack(
-        cls,
-        stack: StackConfig,
-        region: RegionConfig,
-        random_provider: pulumi.ProviderResource,
-        *,
-        names: StackNames,
-        dns: RegionDns,
-        global_database: PostgresGlobalDatabase | None = None,
-        global_queue: RedisGlobalDatastore | None = None,
-        deployer: DeployerSide | None = None,
-    ) -> RegionArgs:
-        return cls(
-            config=region,
-            environment=stack.environment,
-            names=names,
-            tags=stack.tags,
-            allowed_account_ids=stack.allowed_account_ids,
-            rpo_minutes=stack.rpo_minutes,
-            random_provider=random_provider,
-            dns=dns,
-            global_database=global_database,
-            global_queue=global_queue,
-            shared_repositories=stack_repositories(stack) if len(stack.regions) > 1 else (),
-            registries_only=stack.registries_only,
-            deployer=deployer,
-            observability=stack.observability,
-            unreachable=OfflineRegion(
-                region=region.name,
-                account=(stack.allowed_account_ids or [stack.deployer.account_id if stack.deployer else ""])[0],
-                zone_ids=region.vpc.availability_zone_ids,
-                sts_region=next(
-                    (other.name for other in stack.regions if other.name not in stack.unreachable_regions),
-                    stack.deployer.deployer_region if stack.deployer else region.name,
-                ),
-            )
-            if region.name in stack.unreachable_regions
-            else None,
-            peer_private_cidrs={
-                f"{other.name}-private-{index + 1}": cidr
-                for other in stack.regions
-                if other.name != region.name
-                for index, cidr in enumerate(private_subnet_cidrs(other))
-            },
-        )
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.rpo_minutes is not None and not 1 <= self.rpo_minutes <= 1440:
+            raise RegionArgsError(f"args.rpo_minutes: {self.rpo_minutes} is outside 1-1440")
+        for index, account in enumerate(self.allowed_account_ids or ()):
+            if not account.isdigit() or len(account) != 12:
+                raise RegionArgsError(f"args.allowed_account_ids[{index}]: {account!r} is not a 12-digit AWS account id")
+        if self.deployer is not None:
+            deployer = ipaddress.IPv4Network(self.deployer.deployer_cidr)
+            if deployer.overlaps(ipaddress.IPv4Network(self.vpc.cidr)):
+                # Peered VPCs may not overlap (VPC peering guide, "VPC peering limitations").
+                raise RegionArgsError(
+                    f"args.deployer.deployer_cidr: {deployer} overlaps args.vpc.cidr {self.vpc.cidr}; peered VPCs "
+                    "cannot overlap"
+                )
+
+    @property
+    def resolved_rpo_minutes(self) -> int:
+        return 15 if self.rpo_minutes is None else self.rpo_minutes
 
 
 class Region(pulumi.ComponentResource):
-    """One region of the platform; its name is the AWS region (`us-east-1`)."""
+    """One region of the platform: a VPC, an EKS cluster, PostgreSQL, two Valkey groups, the sandboxed
+    language services and the public entry, built with a provider of the region's own."""
 
-    provider: pulumi.ProviderResource
-    network: Vpc
-    cluster: Cluster
-    database: ManagedPostgres
-    redis: dict[str, RedisCluster]
-    language_services: LanguageServicePool
-    ingress: PublicIngress
-    kubernetes_version: str
-    registry: ImageRegistry | None
-    """This region's ECR repositories (None when no image comes from this region's ECR)."""
+    vpc_id: pulumi.Output[str]
+    """The region's VPC."""
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name."""
+    cluster_endpoint: pulumi.Output[str]
+    """The EKS API endpoint (private unless the cluster settings open it)."""
+    kubeconfig: pulumi.Output[str]
+    """A kubeconfig for the cluster (a secret): `aws eks get-token` with the caller's credentials."""
+    database_writer_endpoint: pulumi.Output[str]
+    """Where the services write to PostgreSQL (in a global database, the global writer endpoint)."""
+    database_secret_arn: pulumi.Output[str]
+    """The Secrets Manager secret holding the database's master credentials."""
+    cache_endpoint: pulumi.Output[str]
+    """The `cache` Valkey group's primary endpoint."""
+    queue_endpoint: pulumi.Output[str]
+    """The `queue` Valkey group's primary endpoint."""
+    ingress_hostname: pulumi.Output[str]
+    """The public entry's load balancer hostname (the DNS records point at it)."""
     zone_id: pulumi.Output[str]
-    """The stack's Route 53 zone (made here in the primary region, or the one config names)."""
-    name_servers: pulumi.Output[list[str]] | None
-    """The created zone's name servers (delegate the domain to them); None where no zone was made here."""
-    deployer_peering: VpcPeering | None
-    """The peering with the deployer network (None without a deployer in config)."""
-    writer_alarm: WriterAlarm | None
-    """In a global database: the alarm that is OK only while this region's cluster holds the writer."""
-    alert_topics: AlertTopics | None
-    """The critical and warning topics (with config `observability`): the data stores' alarms go to critical."""
-    observability: Observability | None
-    """Metrics, alerts, logs and the region's dashboard (None without config `observability`)."""
+    """The Route 53 zone of the domain (made here, or the one `dns.zone_id` names)."""
 
-    def __init__(self, name: str, args: RegionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    # Python callers also get the building blocks themselves: `provider` (the region's AWS
+    # provider), `network`, `cluster`, `database`, `redis` (by purpose), `language_services`,
+    # `ingress`, `registry` (None when no image lives in this region's ECR), `repositories`,
+    # `name_servers` (the created zone's, else None), `deployer_peering`, `writer_alarm` (in a global
+    # database), `alert_topics` and `observability` (with `args.observability`, else None).
+
+    def __init__(
+        self,
+        name: str,
+        args: RegionArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        random_provider: pulumi.ProviderResource | None = None,
+        deployer_provider: pulumi.ProviderResource | None = None,
+        registries_only: bool = False,
+        unreachable: OfflineRegion | None = None,
+    ) -> None:
+        """The keywords are the Platform's (Python only): one random provider and one deployer-region
+        provider for every region; `registries_only`, the first deployment's first step (only the
+        provider and the image registry); `unreachable`, a region whose AWS API is down (config
+        `unreachableRegions`: no lookups, the provider skips its checks)."""
+        args = to_args(RegionArgs, args)
+        deployer = args.deployer
+        boundary = deployer_boundary_arn(deployer.account_id, deployer.runner_project_name) if deployer else None
+        # Every role carries the runner's boundary: the runner may create no other (bootstrap/runner.py).
+        with permissions_boundary(boundary), offline(unreachable):
+            self._build(name, args, opts, random_provider, deployer_provider, registries_only, unreachable)
+
+    def _build(
+        self,
+        name: str,
+        args: RegionArgs,
+        opts: pulumi.ResourceOptions | None,
+        passwords: pulumi.ProviderResource | None,
+        deployer_provider: pulumi.ProviderResource | None,
+        registries_only: bool,
+        unreachable: OfflineRegion | None,
+    ) -> None:
         super().__init__("platform:index:Region", name, None, opts)
-        config = args.config
-        self._config = config
-        self._region_name = config.name
-        self.kubernetes_version = config.cluster.kubernetes_version
+        self._args = args
+        region = args.region
+        self.kubernetes_version = args.cluster.kubernetes_version
         self.provider = regional_aws_provider(
-            f"aws-{config.name}",
-            region=config.name,
+            f"aws-{region}",
+            region=region,
             tags=args.tags,
-            allowed_account_ids=args.allowed_account_ids,
+            allowed_account_ids=list(args.allowed_account_ids or ()),
             parent=self,
-            unreachable=args.unreachable is not None,
-            sts_region=args.unreachable.sts_region if args.unreachable is not None else None,
+            unreachable=unreachable is not None,
+            sts_region=unreachable.sts_region if unreachable is not None else None,
         )
-        in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider])
-        names = args.names
-        cluster_name = names.eks_cluster(config.name)
-        autoscaler_image = own_autoscaler_image(config)
-        sandbox_repositories, system_repositories = own_repositories(config)
+        if passwords is None:
+            passwords = random_provider(f"{name}-random", parent=self)
+        in_region = pulumi.ResourceOptions(parent=self, providers=[self.provider, passwords])
+        names = StackNames.of_current_stack(args.environment)
+        cluster_name = names.eks_cluster(region)
+        autoscaler_image = own_autoscaler_image(args)
+        sandbox_repositories, system_repositories = own_repositories(args)
         # A region that keeps images in its ECR also creates the other regions' repositories: the
         # primary's replication filters are its own repository names, so a repository only a
         # secondary uses would get no images (ECR user guide, "Private image replication").
-        shared = [r for r in args.shared_repositories if r not in (*sandbox_repositories, *system_repositories)]
         own = [*sandbox_repositories, *system_repositories]
+        shared = [r for r in args.shared_repositories or () if r not in own]
         self.repositories = [*own, *shared] if own else []
         # The repositories are shared by the stacks of an account (docs/naming.md): the
         # environment's own stack creates them, any other stack only pulls from them.
@@ -207,19 +304,20 @@ class Region(pulumi.ComponentResource):
             if self.repositories and names.owns_shared
             else None
         )
-        if args.registries_only:
+        if registries_only:
             # The first deployment's first step (docs/upgrades.md): repositories to push to, nothing
             # that waits for images. The same names and parents as a full run, so nothing moves later.
             self.register_outputs({})
             return
-        self.name_servers = None
-        if args.dns.zone_id is None:
-            if args.dns.parent_zone_id is None:
+        self.name_servers: pulumi.Output[list[str]] | None = None
+        dns = args.dns
+        if dns.zone_id is None:
+            if dns.parent_zone_id is None:
                 # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 min.
-                raise pulumi.RunError("dns.parentZoneId: a zone made here must be delegated; name the parent zone")
+                raise RegionArgsError("args.dns.parent_zone_id: a zone made here must be delegated; name the parent zone")
             zone = aws.route53.Zone(
                 f"{name}-zone",
-                name=args.dns.domain,
+                name=dns.domain,
                 comment="platform: the public entry points",
                 # A new zone gets new name servers, and the parent domain's delegation breaks.
                 opts=pulumi.ResourceOptions.merge(
@@ -230,8 +328,8 @@ class Region(pulumi.ComponentResource):
             # validation records from the public DNS root down (docs/public-entry.md, "Bootstrap").
             delegation = aws.route53.Record(
                 f"{name}-zone-delegation",
-                zone_id=args.dns.parent_zone_id,
-                name=args.dns.domain,
+                zone_id=dns.parent_zone_id,
+                name=dns.domain,
                 type="NS",
                 ttl=DELEGATION_TTL_SECONDS,
                 records=zone.name_servers,
@@ -240,44 +338,43 @@ class Region(pulumi.ComponentResource):
             self.zone_id = pulumi.Output.all(zone.zone_id, delegation.fqdn).apply(lambda ids: str(ids[0]))
             self.name_servers = zone.name_servers
         else:
-            self.zone_id = pulumi.Output.from_input(args.dns.zone_id)
+            self.zone_id = pulumi.Output.from_input(dns.zone_id)
         self.network = Vpc(
             f"{name}-network",
-            vpc_args(
-                config.vpc,
-                region=config.name,
-                cluster_name=cluster_name,
-                flow_log_group=names.flow_log_group(f"{name}-network"),
+            args_from_settings(
+                VpcArgs, args.vpc, cluster_name=cluster_name, flow_log_group=names.flow_log_group(f"{name}-network")
             ),
             opts=in_region,
         )
-        self.deployer_peering = None
+        self.deployer_peering: VpcPeering | None = None
         deployer_access: DeployerAccess | None = None
         if args.deployer is not None:
+            if deployer_provider is None:
+                # The deployer's side (the acceptance and its routes) is made in its region and account.
+                deployer_provider = deployer_region_provider(f"{name}-deployer", args.deployer, args.tags, parent=self)
+            side = deployer_side(args.deployer, deployer_provider)
             self.deployer_peering = VpcPeering(
                 f"{name}-deployer-peering",
                 VpcPeeringArgs(
                     requester=self.peer_side(),
-                    accepter=args.deployer.side,
-                    description=f"platform {args.environment} {config.name} <-> the deployer network",
+                    accepter=side.side,
+                    description=f"platform {args.environment} {region} <-> the deployer network",
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            deployer_access = DeployerAccess(
-                cidr=args.deployer.side.cidr, runner_role_arn=args.deployer.runner_role_arn
-            )
+            deployer_access = DeployerAccess(cidr=side.side.cidr, runner_role_arn=side.runner_role_arn)
         arns: Mapping[str, pulumi.Input[str]] = (
-            self.registry.repository_arns if self.registry is not None else shared_repository_arns(config)
+            self.registry.repository_arns if self.registry is not None else shared_repository_arns(args)
         )
         self.cluster = Cluster(
             f"{name}-cluster",
-            cluster_args(
-                config.cluster,
+            args_from_settings(
+                ClusterArgs,
+                args.cluster,
                 cluster_name=cluster_name,
-                environment=args.environment,
                 vpc_id=self.network.vpc_id,
                 subnet_ids=self.network.private_subnet_ids,
-                instance_tags=args.tags,
+                instance_tags=dict(args.tags),
                 system_image_repository_arns=[arns[repository] for repository in system_repositories],
                 sandbox_image_repository_arns=[arns[repository] for repository in sandbox_repositories],
                 autoscaler_image=autoscaler_image,
@@ -290,51 +387,53 @@ class Region(pulumi.ComponentResource):
         from_nodes = {"eks-nodes": self.cluster.node_security_group_id}
         # With observability, the data stores' alarms (replication lag above the RPO among them) go
         # to the critical topic, whose subscriptions page someone; the topics exist before them.
-        self.alert_topics = None
+        self.alert_topics: AlertTopics | None = None
         critical_topic_arn: pulumi.Output[str] | None = None
         if args.observability is not None:
             self.alert_topics = AlertTopics(
                 f"{name}-observability",
-                alert_topics_args(args.observability, cluster_name=cluster_name),
+                args_from_settings(AlertTopicsArgs, args.alerts or AlertTopicsSettings(), cluster_name=cluster_name),
                 opts=in_region,
             )
             critical_topic_arn = self.alert_topics.critical_topic_arn
-        database_args = postgres_args(
-            config.postgres,
-            environment=args.environment,
-            identifier=names.database(config.name),
+        rpo_seconds = args.resolved_rpo_minutes * 60
+        peers = dict(args.peer_private_cidrs or {})
+        database_args = args_from_settings(
+            ManagedPostgresArgs,
+            args.postgres,
+            identifier=names.database(region),
             vpc_id=self.network.vpc_id,
             subnet_ids=self.network.database_subnet_ids,
             availability_zones=self.network.availability_zones,
             allowed_security_groups=from_nodes,
-            allowed_cidrs=args.peer_private_cidrs,
-            rpo_minutes=args.rpo_minutes,
+            allowed_cidrs=peers,
             alarm_topic_arn=critical_topic_arn,
             global_database=args.global_database,
+            rpo_seconds=rpo_seconds,
         )
         self.database = ManagedPostgres(f"{name}-postgres", database_args, opts=in_region)
-        self.writer_alarm = None
+        self.writer_alarm: WriterAlarm | None = None
         if args.global_database is not None:
             _, self.writer_alarm = writer_alarm(
                 f"{name}-database-writer",
                 cluster_identifier=self.database.identifier,
-                region=config.name,
+                region=region,
                 alarm_prefix=names.alarm(f"{name}-database-writer"),
                 opts=in_region,
             )
         redis_by_purpose = {
-            purpose: redis_args(
-                purpose,
-                getattr(config.redis, purpose),
-                environment=args.environment,
-                replication_group_id=names.cache(config.name, purpose),
+            purpose: args_from_settings(
+                RedisClusterArgs,
+                getattr(args, purpose),
+                replication_group_id=names.cache(region, purpose),
+                purpose=RedisPurpose(purpose),
                 vpc_id=self.network.vpc_id,
                 subnet_ids=self.network.database_subnet_ids,
                 allowed_security_groups=from_nodes,
-                allowed_cidrs=args.peer_private_cidrs,
-                global_datastore=args.global_queue if purpose == "queue" else None,
-                rpo_minutes=args.rpo_minutes,
+                allowed_cidrs=peers,
                 alarm_topic_arn=critical_topic_arn,
+                global_datastore=args.global_queue if purpose == "queue" else None,
+                rpo_seconds=rpo_seconds,
             )
             for purpose in PURPOSES
         }
@@ -345,20 +444,26 @@ class Region(pulumi.ComponentResource):
         # The language services and the entry get the cluster's Kubernetes provider (and the entry the
         # region's AWS provider) through `providers`; their children inherit them.
         kubernetes = self.cluster.kubernetes_provider
+        services = args.language_services
         self.language_services = LanguageServicePool(
             f"{name}-language-services",
-            language_service_pool_args(
-                config.language_services,
-                kubernetes_version=config.cluster.kubernetes_version,
+            args_from_settings(
+                LanguageServicePoolArgs,
+                services,
+                kubernetes_version=args.cluster.kubernetes_version,
                 # An output of the RuntimeClass: the pods wait for it (admission refuses them before).
-                runtime_class_name=self.cluster.sandbox_runtime_class.metadata.apply(lambda m: str(m["name"])),
+                runtime_class_name=None
+                if services.host_kernel
+                else self.cluster.sandbox_runtime_class.metadata.apply(lambda m: str(m["name"])),
             ),
             opts=pulumi.ResourceOptions(parent=self, providers=[kubernetes]),
         )
+        # Two entry pods (and controllers) each, one where the system nodes start with one.
+        replicas = max(1, min(2, system_nodes_min(args)))
         self.ingress = PublicIngress(
             f"{name}-ingress",
-            public_ingress_args(
-                kubernetes_version=config.cluster.kubernetes_version,
+            PublicIngressArgs(
+                kubernetes_version=args.cluster.kubernetes_version,
                 cluster_name=self.cluster.cluster_name,
                 vpc_id=self.network.vpc_id,
                 vpc_cidr=self.network.cidr_block,
@@ -366,25 +471,29 @@ class Region(pulumi.ComponentResource):
                 public_subnet_cidrs=[subnet.cidr_block for subnet in self.network.subnets["public"]],
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_provider_url=self.cluster.oidc_provider_url,
-                domain=args.dns.domain,
+                domain=dns.domain,
                 zone_id=self.zone_id,
-                tags=args.tags,
-                health_path=args.dns.health_path,
-                system_nodes_min=config.cluster.node_groups[SYSTEM_GROUP].min_size,
-                language_services=config.language_services,
+                tags=dict(args.tags),
+                health_path=dns.resolved_health_path,
+                namespace=INGRESS_NAMESPACE,
+                replicas=replicas,
+                controller_replicas=replicas,
+                backend_namespaces=[services.resolved_backend_namespace],
                 # The entry's images live beside the autoscaler's, in this region's ECR when it has one.
-                image_registry=config.language_services.image_registry if autoscaler_image is not None else None,
+                image_registry=args.image_registry if autoscaler_image is not None else None,
             ),
-            opts=pulumi.ResourceOptions(parent=self, providers=[self.provider, args.random_provider, kubernetes]),
+            opts=pulumi.ResourceOptions(parent=self, providers=[self.provider, passwords, kubernetes]),
         )
-        self.observability = None
+        self.observability: Observability | None = None
         if args.observability is not None and self.alert_topics is not None:
-            kind = "cluster" if config.postgres.engine == "aurora" else "instance"
+            kind = "cluster" if args.postgres.engine == PostgresEngine.AURORA else "instance"
             ingress_namespace = INGRESS_NAMESPACE
             self.observability = Observability(
                 f"{name}-observability",
-                ObservabilityArgs(
-                    region=config.name,
+                args_from_settings(
+                    ObservabilityArgs,
+                    args.observability,
+                    region=region,
                     cluster_name=cluster_name,
                     cluster_arn=self.cluster.cluster_arn,
                     cluster_security_group_id=self.cluster.cluster_security_group_id,
@@ -398,10 +507,10 @@ class Region(pulumi.ComponentResource):
                     # The log group RDS exports the PostgreSQL log to (components/postgres.py).
                     database_log_group=f"/aws/rds/{kind}/{database_args.identifier}/postgresql",
                     cache_groups=[redis_by_purpose[purpose].replication_group_id for purpose in PURPOSES],
-                    sandbox_namespace=config.language_services.namespace,
+                    sandbox_namespace=services.resolved_namespace,
                     service_namespaces=[
-                        config.language_services.namespace,
-                        config.language_services.backend_namespace,
+                        services.resolved_namespace,
+                        services.resolved_backend_namespace,
                         ingress_namespace,
                     ],
                     ingress_namespace=ingress_namespace,
@@ -409,13 +518,10 @@ class Region(pulumi.ComponentResource):
                         "app.kubernetes.io/name": "traefik",
                         "app.kubernetes.io/instance": f"{INGRESS_RELEASE}-{ingress_namespace}",
                     },
-                    node_group_max_sizes={
-                        group: settings.max_size for group, settings in config.cluster.node_groups.items()
-                    },
+                    node_group_max_sizes={group.name: group.max_size for group in args.cluster.node_groups},
                     critical_topic_arn=self.alert_topics.critical_topic_arn,
                     warning_topic_arn=self.alert_topics.warning_topic_arn,
                     heartbeat_topic_arn=self.alert_topics.heartbeat_topic_arn,
-                    **observability_settings(args.observability, environment=args.environment),
                 ),
                 # The add-ons, the collector and the filters on the database's log group wait for
                 # the cluster and the database.
@@ -426,6 +532,15 @@ class Region(pulumi.ComponentResource):
                     ),
                 ),
             )
+        self.vpc_id = self.network.vpc_id
+        self.cluster_name = self.cluster.cluster_name
+        self.cluster_endpoint = self.cluster.endpoint
+        self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig)
+        self.database_writer_endpoint = self.database.writer_endpoint
+        self.database_secret_arn = self.database.secret_arn
+        self.cache_endpoint = self.redis["cache"].endpoint
+        self.queue_endpoint = self.redis["queue"].endpoint
+        self.ingress_hostname = self.ingress.hostname
         self.register_outputs(
             {
                 "vpcId": self.network.vpc_id,
@@ -448,40 +563,45 @@ class Region(pulumi.ComponentResource):
         control plane's network interfaces) get the route to the other side."""
         return PeerSide(
             vpc_id=self.network.vpc_id,
-            region=self._region_name,
-            cidr=str(self._config.vpc.cidr),
+            region=self._args.region,
+            cidr=self._args.vpc.cidr,
             route_table_ids={key: table.id for key, table in self.network.private_route_tables.items()},
             provider=self.provider,
         )
 
 
-def private_subnet_cidrs(region: RegionConfig) -> list[str]:
-    """A region's private subnet CIDRs in AZ order, planned from config as its Vpc plans them."""
-    plan = vpc_args(region.vpc, region=region.name).plan()
-    return [str(planned.cidr) for planned in plan if planned.tier == "private"]
+def system_nodes_min(settings: RegionSettings) -> int:
+    """The least number of nodes the system group(s) start with (the first system group's minimum)."""
+    groups = [group for group in settings.cluster.node_groups if group.resolved_kind is NodeGroupKind.SYSTEM]
+    return groups[0].min_size if groups else 1
 
 
-def own_autoscaler_image(config: RegionConfig) -> str | None:
+def private_subnet_cidrs(vpc: VpcSettings) -> list[str]:
+    """A region's private subnet CIDRs in AZ order, planned from its settings as its Vpc plans them."""
+    return [str(planned.cidr) for planned in vpc.plan() if planned.tier == "private"]
+
+
+def own_autoscaler_image(settings: RegionSettings) -> str | None:
     """The cluster-autoscaler image in the region's own ECR registry, when its registry is an ECR one."""
-    registry = config.language_services.image_registry
+    registry = settings.image_registry
     if registry is None or ecr_repository(f"{registry}/x:1") is None:
         return None
-    return f"{registry}/{AUTOSCALER_NAME}:{image_tag(config.cluster.kubernetes_version)}"
+    return f"{registry}/{AUTOSCALER_NAME}:{image_tag(settings.cluster.kubernetes_version)}"
 
 
-def shared_repository_arns(config: RegionConfig) -> dict[str, str]:
+def shared_repository_arns(settings: RegionSettings) -> dict[str, str]:
     """By repository name, the ARNs of this region's ECR repositories another stack created.
 
     From the image references themselves: `<account>.dkr.ecr.<region>.amazonaws.com` is the
     `aws` partition (China's registries end in `.amazonaws.com.cn`, which `ecr_repository` does
     not accept)."""
-    services = [service.image for service in config.language_services.resolved_services().values()]
-    registry = config.language_services.image_registry
-    system = [*entry_images(registry).values(), own_autoscaler_image(config) or ""] if registry else []
+    services = [service.image for service in settings.language_services.services]
+    registry = settings.image_registry
+    system = [*entry_images(registry).values(), own_autoscaler_image(settings) or ""] if registry else []
     arns: dict[str, str] = {}
     for image in (*services, *system):
         parsed = ecr_repository(image)
-        if parsed is not None and parsed[1] == config.name:
+        if parsed is not None and parsed[1] == settings.region:
             account, region, repository = parsed
             arns[repository] = repository_arn("aws", region, account, repository)
     return arns
@@ -496,19 +616,19 @@ def _in_region(region: str, images: Sequence[str]) -> list[str]:
     return names
 
 
-def own_repositories(config: RegionConfig) -> tuple[list[str], list[str]]:
+def own_repositories(settings: RegionSettings) -> tuple[list[str], list[str]]:
     """Repository names of the images that live in this region's ECR: (sandbox's, system's)."""
-    services = [service.image for service in config.language_services.resolved_services().values()]
-    autoscaler = own_autoscaler_image(config)
+    services = [service.image for service in settings.language_services.services]
+    autoscaler = own_autoscaler_image(settings)
     # The entry's images (Traefik, the load balancer controller) live beside the autoscaler's.
-    system = [autoscaler, *entry_images(config.language_services.image_registry).values()] if autoscaler else []
-    return _in_region(config.name, services), _in_region(config.name, system)
+    system = [autoscaler, *entry_images(settings.image_registry).values()] if autoscaler else []
+    return _in_region(settings.region, services), _in_region(settings.region, system)
 
 
-def stack_repositories(stack: StackConfig) -> list[str]:
-    """The union of every region's own repository names, in config order."""
+def repositories_of(regions: Sequence[RegionSettings]) -> list[str]:
+    """The union of every region's own repository names, in the regions' order."""
     names: list[str] = []
-    for region in stack.regions:
-        sandbox, system = own_repositories(region)
+    for settings in regions:
+        sandbox, system = own_repositories(settings)
         names += [name for name in (*sandbox, *system) if name not in names]
     return names

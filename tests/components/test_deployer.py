@@ -13,7 +13,7 @@ from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 from eksplatform.stack.deployer_connection import DEPLOYER_PROVIDER_NAME
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import load_stack_file, parse_stack_config
-from eksplatform.stack.platform import Platform
+from eksplatform.stack.platform_args import platform_from_stack
 from tests.components.test_platform import prod_with
 from tests.conftest import Harness, synthesized
 
@@ -160,7 +160,7 @@ def test_one_region_has_no_mesh() -> None:
 def test_the_mesh_follows_region_names_not_config_order(harness: Harness) -> None:
     data = prod_with()
     data["regions"] = list(reversed(data["regions"]))
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
     assert {p.name for p in graph.by_type(PEERING)} == {p.name for p in synthesized("prod").by_type(PEERING)}
 
 
@@ -168,7 +168,7 @@ def test_a_runner_that_is_the_admin_gets_no_second_access_entry(harness: Harness
     data = prod_with()
     admin = data["regions"][0]["cluster"]["adminRoleArn"]
     data["deployer"] = {**data["deployer"], "runnerRoleArn": admin}
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
     # (The observability collector has an access entry of its own, for another principal.)
     entries = [e for e in graph.by_type(ENTRY) if e.name.startswith("us-east-1-") and e.inputs["principalArn"] == admin]
     assert [e.name for e in entries] == ["us-east-1-cluster-admin-access"]
@@ -181,7 +181,7 @@ def test_without_an_admin_role_the_runner_is_the_admin_with_one_entry(harness: H
     data = prod_with()
     for region in data["regions"]:
         region["cluster"].pop("adminRoleArn", None)
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
     runner = data["deployer"]["runnerRoleArn"]
     for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
         entries = [e for e in graph.by_type(ENTRY) if e.name.startswith(f"{region}-cluster-")]
@@ -195,7 +195,7 @@ def prod_without_deployer() -> Graph:
     """prod without its `deployer`, run once for the tests below, which only read the graph."""
     data = prod_with()
     del data["deployer"]
-    return Harness().run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    return Harness().run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
 
 
 def test_without_a_deployer_no_path_is_built(prod_without_deployer: Graph) -> None:

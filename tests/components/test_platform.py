@@ -13,7 +13,7 @@ from eksplatform.components.writer_health import WriterAlarm, alarm_name
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.loading import parse_stack_config
-from eksplatform.stack.platform import Platform
+from eksplatform.stack.platform_args import platform_from_stack
 from tests.components.test_config import namespace_values
 from tests.conftest import Harness, synthesized
 from tests.helpers import out
@@ -239,7 +239,7 @@ def prod_with(**changes: Any) -> dict[str, Any]:
 
 def test_an_existing_hosted_zone_is_used_instead_of_a_new_one(harness: Harness) -> None:
     config = parse_stack_config(prod_with(dns={"domain": "run.example.com", "hostedZoneId": "Z0123456789ABC"}))
-    graph = harness.run(lambda: Platform("platform", config), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", config), stack="prod")
     assert not graph.by_type("aws:route53/zone:Zone")
     assert {r.inputs["zoneId"] for r in graph.by_type(RECORD)} == {"Z0123456789ABC"}
 
@@ -247,7 +247,7 @@ def test_an_existing_hosted_zone_is_used_instead_of_a_new_one(harness: Harness) 
 def test_a_zone_made_by_the_stack_is_delegated_from_its_parent_before_any_certificate(harness: Harness) -> None:
     # ACM validates through public DNS: an undelegated zone would stall `pulumi up` (finding 1, #19).
     config = parse_stack_config(prod_with(dns={"domain": "run.example.com", "parentZoneId": "Z0PARENT12345"}))
-    graph = harness.run(lambda: Platform("platform", config), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", config), stack="prod")
     zone = graph.one("aws:route53/zone:Zone")
     assert zone.inputs["name"] == "run.example.com"
     assert region_of(graph, zone) == "us-east-1"  # made by the primary region, before any certificate
@@ -270,7 +270,7 @@ def test_a_zone_made_by_the_stack_is_delegated_from_its_parent_before_any_certif
 def test_the_primary_writes_whatever_the_config_order(harness: Harness) -> None:
     data = prod_with()
     data["regions"] = list(reversed(data["regions"]))
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
     (global_cluster,) = graph.by_type("aws:rds/globalCluster:GlobalCluster")
     assert region_of(graph, global_cluster) == "us-east-1"
     writers = [c for c in graph.by_type("aws:rds/cluster:Cluster") if "masterPassword" in c.inputs]

@@ -23,7 +23,7 @@ from eksplatform.components.registry import (
 )
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.loading import parse_stack_config
-from eksplatform.stack.platform import Platform
+from eksplatform.stack.platform_args import platform_from_stack
 from tests.components.test_platform import prod_with, region_of
 from tests.conftest import Harness, synthesized
 from tests.helpers import out, policy
@@ -244,7 +244,7 @@ def test_a_repository_only_a_secondary_uses_is_created_everywhere_and_replicated
         **secondary["languageServices"]["services"].get("python", {}),
         "image": custom,
     }
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
     by_region: dict[str, set[str]] = {}
     for repository in graph.by_type(REPOSITORY):
         by_region.setdefault(str(region_of(graph, repository)), set()).add(repository.inputs["name"])
@@ -267,7 +267,7 @@ def test_registries_only_builds_the_repositories_under_the_urns_of_a_full_run(ha
     config = parse_stack_config(prod_with(registriesOnly=True))
 
     def program() -> None:
-        for name, value in Platform("platform", config).stack_outputs().items():
+        for name, value in platform_from_stack("platform", config).stack_outputs().items():
             pulumi.export(name, value)
 
     graph = harness.run(program, stack="prod")

@@ -15,7 +15,7 @@ from pulumi.runtime.mocks import MockCallArgs
 from eksplatform.preflight.mocks import PlatformMocks
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import parse_stack_config
-from eksplatform.stack.platform import Platform
+from eksplatform.stack.platform_args import platform_from_stack
 from tests.components.test_platform import prod_with
 from tests.conftest import Harness
 
@@ -41,7 +41,7 @@ def dead_region(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_without_the_switch_a_dead_region_fails_the_run(harness: Harness, dead_region: list[str]) -> None:
     with pytest.raises(Exception, match="unreachable"):
-        harness.run(lambda: Platform("platform", parse_stack_config(prod_with())), stack="prod")
+        harness.run(lambda: platform_from_stack("platform", parse_stack_config(prod_with())), stack="prod")
     assert dead_region, "the program looks things up in every region"
 
 
@@ -50,7 +50,7 @@ def test_an_unreachable_region_looks_nothing_up_and_the_others_register(
 ) -> None:
     data = prod_with()
     data["unreachableRegions"] = [DEAD]
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
     assert dead_region == []
     for region in ("us-east-1", "ap-southeast-1", DEAD):
         graph.one("aws:eks/cluster:Cluster", f"{region}-cluster-eks")

@@ -103,7 +103,9 @@ def test_a_partly_given_threshold_keeps_the_other_defaults() -> None:
 
 
 def _documented_default(cls: type, field: str) -> str:
-    source = inspect.getsource(cls)
+    # The docstring is in the source of the class that declares the field (an Args' settings base).
+    owner = next(base for base in cls.__mro__ if field in inspect.get_annotations(base))
+    source = inspect.getsource(owner)
     match = re.search(rf"    {field}: .*?\n    \"\"\"(.*?)\"\"\"", source, re.S)
     assert match, f"{cls.__name__}.{field} has no docstring"
     found = re.search(r"Default: (.+)\.$", match.group(1).strip(), re.S)

@@ -26,6 +26,7 @@ from eksplatform.components.cluster_autoscaler import image_tag
 from eksplatform.components.deployer import DeployerSide, PeerSide, VpcPeering, VpcPeeringArgs
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from eksplatform.components.ingress import PublicIngress, entry_images
+from eksplatform.components.inputs import args_from_settings
 from eksplatform.components.language_services import LanguageServicePool
 from eksplatform.components.naming import StackNames
 from eksplatform.components.observability import Observability, ObservabilityArgs
@@ -383,7 +384,9 @@ class Region(pulumi.ComponentResource):
             ingress_namespace = INGRESS_NAMESPACE
             self.observability = Observability(
                 f"{name}-observability",
-                ObservabilityArgs(
+                args_from_settings(
+                    ObservabilityArgs,
+                    observability_settings(args.observability, environment=args.environment),
                     region=config.name,
                     cluster_name=cluster_name,
                     cluster_arn=self.cluster.cluster_arn,
@@ -415,7 +418,6 @@ class Region(pulumi.ComponentResource):
                     critical_topic_arn=self.alert_topics.critical_topic_arn,
                     warning_topic_arn=self.alert_topics.warning_topic_arn,
                     heartbeat_topic_arn=self.alert_topics.heartbeat_topic_arn,
-                    **observability_settings(args.observability, environment=args.environment),
                 ),
                 # The add-ons, the collector and the filters on the database's log group wait for
                 # the cluster and the database.

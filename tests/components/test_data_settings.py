@@ -2,7 +2,9 @@
 (what the Region fills in): each Args extends its settings, settings-only rules fail at the settings,
 rules that need the wiring stay in the Args, and the stack adapters build the same Args as before."""
 
+import asyncio
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,9 +227,19 @@ def test_a_settings_rule_fails_when_the_settings_are_built(build: Any, error: ty
         build()
 
 
-def test_the_settings_check_their_fields_types_like_the_args() -> None:
+@pytest.fixture
+def output() -> Iterator[pulumi.Output[str]]:
+    """An Output needs an event loop to be made in; the host runs the component inside one."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield pulumi.Output.from_input("10.0.0.0/16")
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def test_the_settings_check_their_fields_types_like_the_args(output: pulumi.Output[str]) -> None:
     with pytest.raises(VpcArgsError, match=r"^args\.cidr: must be a plain value known before deployment"):
-        VpcSettings(cidr=pulumi.Output.from_input("10.0.0.0/16"))  # type: ignore[arg-type]
+        VpcSettings(cidr=output)  # type: ignore[arg-type]
     with pytest.raises(RedisArgsError, match=r"^args\.shards: expected int, got str"):
         RedisSettings(node_type="cache.t4g.small", shards="2")  # type: ignore[arg-type]
     # The Args' wiring fields are type-checked too (the settings' check walks the Args' fields).

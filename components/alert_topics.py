@@ -58,11 +58,10 @@ class AlertSubscription:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AlertTopicsArgs:
-    """The cluster the topics alert about and who each topic notifies."""
+class AlertTopicsSettings:
+    """Who each alert topic notifies: what a person chooses. `AlertTopicsArgs` adds the cluster the
+    stack wires in, so a Region can take these from its own Args."""
 
-    cluster_name: str
-    """The cluster the alerts are about (named in the topics' key descriptions)."""
     critical_subscriptions: Sequence[AlertSubscription] | None = None
     """Who is paged for critical alerts (and the data stores' alarms). Default: none."""
     warning_subscriptions: Sequence[AlertSubscription] | None = None
@@ -71,9 +70,7 @@ class AlertTopicsArgs:
     """A dead man's switch's HTTPS endpoint: it alerts when the Watchdog's notifications stop. Default: none."""
 
     def __post_init__(self) -> None:
-        check_fields(self, AlertTopicsArgsError)  # an Output or wrong type, named
-        if not self.cluster_name.strip():
-            raise AlertTopicsArgsError("args.cluster_name: name the cluster the alerts are about")
+        check_fields(self, AlertTopicsArgsError)  # an Output or wrong type, named (an Args' wiring too)
         for kind in TOPIC_KINDS:
             for index, subscription in enumerate(self.subscriptions(kind)):
                 problem = endpoint_problem(subscription.protocol, subscription.endpoint)
@@ -88,6 +85,19 @@ class AlertTopicsArgs:
             "heartbeat": self.heartbeat_subscriptions,
         }
         return given[kind] or ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertTopicsArgs(AlertTopicsSettings):
+    """The cluster the topics alert about (wiring) and who each topic notifies (`AlertTopicsSettings`)."""
+
+    cluster_name: str
+    """The cluster the alerts are about (named in the topics' key descriptions)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # every field's type, then the subscriptions' rules
+        if not self.cluster_name.strip():
+            raise AlertTopicsArgsError("args.cluster_name: name the cluster the alerts are about")
 
 
 class AlertTopics(pulumi.ComponentResource):

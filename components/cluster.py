@@ -29,9 +29,11 @@ Secure defaults beyond a bare `aws.eks.Cluster`:
   who is admin never replaces the cluster.
 
 Pass the region's provider in `opts`; every child inherits it through `parent=self`. Build it
-from `ClusterArgs` (plain fields, validated with errors that name the field); the platform's stack
-file is mapped onto them by eksplatform/stack/cluster_args.py, which also holds the platform's own
-rules (a `system` and a `sandbox` group, prod's private endpoint).
+from `ClusterArgs` (plain fields, validated with errors that name the field): the `ClusterSettings`
+a person chooses (version, node groups, add-ons, access, protection) plus the wiring a caller fills
+in (name, network, image repositories, deployer). The platform's stack file is mapped onto the
+settings by eksplatform/stack/cluster_args.py, which also holds the platform's own rules (a
+`system` and a `sandbox` group, prod's private endpoint).
 """
 
 import ipaddress
@@ -278,19 +280,14 @@ class DeployerAccess:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClusterArgs:
-    """A private, encrypted EKS cluster: its version, node groups, add-ons, access and network."""
+class ClusterSettings:
+    """What a person chooses for an EKS cluster: its version, node groups, add-ons, access and
+    protection. `ClusterArgs` adds the wiring (name, network, image repositories, deployer)."""
 
     # A setting with a default is typed `X | None = None` (None: the default): Pulumi's component
     # analyzer marks an input optional only when its type admits None (docs/other-languages.md).
-    cluster_name: str
-    """The EKS cluster's name: 1-100 letters, digits, '-' or '_', starting alphanumeric."""
     kubernetes_version: str
     """The Kubernetes minor version, e.g. "1.35"; one EKS supports."""
-    vpc_id: pulumi.Input[str]
-    """The VPC of the cluster's security groups."""
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Private subnets: the control plane's network interfaces and every node group."""
     node_groups: Sequence[ClusterNodeGroup]
     """Managed node groups: at least one of kind `system` (the add-ons run there), at most one `sandbox`."""
     addon_versions: Mapping[str, str]
@@ -307,28 +304,13 @@ class ClusterArgs:
     """What EKS does when the version leaves standard support. Default: STANDARD."""
     deletion_protection: bool | None = None
     """EKS refuses to delete the cluster while on. Default: true (prod's setting)."""
-    instance_tags: Mapping[str, str] | None = None
-    """Tags for the nodes' instances and volumes (provider default tags miss them). Default: none."""
-    system_image_repository_arns: Sequence[pulumi.Input[str]] | None = None
-    """ECR repositories the system nodes may pull from, besides EKS's add-on registry. Default: none."""
-    sandbox_image_repository_arns: Sequence[pulumi.Input[str]] | None = None
-    """ECR repositories the sandbox nodes may pull from, besides EKS's add-on registry. Default: none."""
-    autoscaler_image: str | None = None
-    """The cluster-autoscaler image. Default: the upstream release matching kubernetes_version."""
-    deployer: DeployerAccess | None = None
-    """Where `pulumi up` runs from outside this VPC: its CIDR reaches the API, its role is admin. Default: none."""
 
     def __post_init__(self) -> None:
-        check_fields(self, ClusterArgsError)  # an Output or wrong type, named
+        check_fields(self, ClusterArgsError)  # an Output or wrong type, named (the Args' wiring too)
 
         def fail(name: str, message: str) -> NoReturn:
             raise ClusterArgsError(f"args.{name}: {message}")
 
-        if not eks_rules.CLUSTER_NAME.fullmatch(self.cluster_name):
-            fail(
-                "cluster_name",
-                f"{self.cluster_name!r}: use 1-100 letters, digits, '-' or '_', starting alphanumeric",
-            )
         if (problem := eks_rules.unsupported_version(self.kubernetes_version)) is not None:
             fail("kubernetes_version", problem)
         if self.support_type is not None and self.support_type not in {member.value for member in EksSupportType}:
@@ -357,13 +339,6 @@ class ClusterArgs:
             )
         if (days := self.resolved_log_retention_days) not in LOG_RETENTION_DAYS:
             fail("log_retention_days", f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
-        if self.deployer is not None:
-            try:
-                ipaddress.IPv4Network(self.deployer.cidr)
-            except ValueError as error:
-                fail("deployer.cidr", f"{self.deployer.cidr!r} is not an IPv4 CIDR ({error})")
-            if not eks_rules.ROLE_ARN.fullmatch(self.deployer.runner_role_arn):
-                fail("deployer.runner_role_arn", f"{self.deployer.runner_role_arn!r} is not an IAM role ARN")
 
     def _check_node_groups(self) -> None:
         for index, group in enumerate(self.node_groups):
@@ -409,6 +384,47 @@ class ClusterArgs:
     def sandbox_group(self) -> ClusterNodeGroup | None:
         """The `sandbox` group, if any."""
         return next((group for group in self.node_groups if group.resolved_kind is NodeGroupKind.SANDBOX), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterArgs(ClusterSettings):
+    """A private, encrypted EKS cluster: its settings (ClusterSettings), and its name, network and access."""
+
+    cluster_name: str
+    """The EKS cluster's name: 1-100 letters, digits, '-' or '_', starting alphanumeric."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the cluster's security groups."""
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Private subnets: the control plane's network interfaces and every node group."""
+    instance_tags: Mapping[str, str] | None = None
+    """Tags for the nodes' instances and volumes (provider default tags miss them). Default: none."""
+    system_image_repository_arns: Sequence[pulumi.Input[str]] | None = None
+    """ECR repositories the system nodes may pull from, besides EKS's add-on registry. Default: none."""
+    sandbox_image_repository_arns: Sequence[pulumi.Input[str]] | None = None
+    """ECR repositories the sandbox nodes may pull from, besides EKS's add-on registry. Default: none."""
+    autoscaler_image: str | None = None
+    """The cluster-autoscaler image. Default: the upstream release matching kubernetes_version."""
+    deployer: DeployerAccess | None = None
+    """Where `pulumi up` runs from outside this VPC: its CIDR reaches the API, its role is admin. Default: none."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # the settings' rules (and every field's type) first
+
+        def fail(name: str, message: str) -> NoReturn:
+            raise ClusterArgsError(f"args.{name}: {message}")
+
+        if not eks_rules.CLUSTER_NAME.fullmatch(self.cluster_name):
+            fail(
+                "cluster_name",
+                f"{self.cluster_name!r}: use 1-100 letters, digits, '-' or '_', starting alphanumeric",
+            )
+        if self.deployer is not None:
+            try:
+                ipaddress.IPv4Network(self.deployer.cidr)
+            except ValueError as error:
+                fail("deployer.cidr", f"{self.deployer.cidr!r} is not an IPv4 CIDR ({error})")
+            if not eks_rules.ROLE_ARN.fullmatch(self.deployer.runner_role_arn):
+                fail("deployer.runner_role_arn", f"{self.deployer.runner_role_arn!r} is not an IAM role ARN")
 
 
 class Cluster(pulumi.ComponentResource):

@@ -15,8 +15,10 @@ They run untrusted code, so everything defaults to the tightest setting that sti
 
 The manifests themselves are in `components/language_manifests.py`; this module registers them
 with the Kubernetes provider in its `opts.providers` (the `Cluster`'s, or any other cluster's).
-`LanguageServicePoolArgs` takes the services as a list of `SandboxedService`; the platform's stack
-layer fills it from the catalog and the stack file (eksplatform/stack/services_args.py).
+`LanguageServicePoolArgs` is the `LanguageServicesSettings` a person chooses (the services as a
+list of `SandboxedService`, namespace, egress, callers, nodes) plus the cluster's wiring (its
+Kubernetes version and RuntimeClass); the platform's stack layer fills the settings from the
+catalog and the stack file (eksplatform/stack/services_args.py).
 """
 
 from collections.abc import Mapping, Sequence
@@ -121,11 +123,10 @@ class SandboxedService:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LanguageServicePoolArgs:
-    """The services of one pool and the cluster they run on (its provider comes in `opts.providers`)."""
+class LanguageServicesSettings:
+    """What a person chooses for a pool: its services, namespace, egress, callers and nodes.
+    `LanguageServicePoolArgs` adds the wiring (the cluster's version and RuntimeClass)."""
 
-    kubernetes_version: str
-    """The cluster's minor version (`1.34`): the namespace's Pod Security level is pinned to it."""
     services: Sequence[SandboxedService]
     """The language services, at least one, each name once (the platform passes its catalog's eight)."""
     namespace: str | None = None
@@ -133,9 +134,6 @@ class LanguageServicePoolArgs:
     allow_dns: bool | None = None
     """Allow DNS egress to kube-dns; DNS is a way out for untrusted code (docs/sandbox.md), and the
     policy pack refuses it unless the VPC has a DNS Firewall. Default: false (no egress at all)."""
-    runtime_class_name: pulumi.Input[str] | None = None
-    """The RuntimeClass every pod runs under; pass the RuntimeClass's name output (the `Cluster`'s
-    gVisor one) so the pods wait for it: admission rejects a pod naming a missing class. Default: gvisor."""
     host_kernel: bool | None = None
     """Run the pods without a RuntimeClass, on the node's kernel (runc); the policy pack refuses it.
     Default: false."""
@@ -152,9 +150,7 @@ class LanguageServicePoolArgs:
     sandbox nodes' taint platform/sandbox=true:NoSchedule."""
 
     def __post_init__(self) -> None:
-        check_fields(self, LanguageServiceArgsError)  # an Output or wrong type, named
-        if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
-            self._fail("kubernetes_version", f"{self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}")
+        check_fields(self, LanguageServiceArgsError)  # an Output or wrong type, named (the Args' wiring too)
         for setting in ("namespace", "backend_namespace"):
             problem = dns_label_problem(getattr(self, f"resolved_{setting}"))
             if problem:
@@ -167,8 +163,6 @@ class LanguageServicePoolArgs:
                 self._fail(f"services[{index}].name", f"{service.name!r} is listed twice")
             seen.add(service.name)
             self._check_service(index, service)
-        if self.host_kernel and self.runtime_class_name is not None:
-            self._fail("host_kernel", "true runs the pods without a RuntimeClass; leave runtime_class_name unset")
         if not self.resolved_backend_selector:
             self._fail("backend_selector", "name at least one label: an empty selector admits every pod")
         for setting in ("backend_selector", "node_selector"):
@@ -228,6 +222,31 @@ class LanguageServicePoolArgs:
     def resolved_tolerations(self) -> Sequence[Mapping[str, str]]:
         return DEFAULT_TOLERATIONS if self.tolerations is None else self.tolerations
 
+    def scheduling(self) -> manifests.Scheduling:
+        return manifests.Scheduling(
+            node_selector=dict(self.resolved_node_selector),
+            tolerations=[dict(toleration) for toleration in self.resolved_tolerations],
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LanguageServicePoolArgs(LanguageServicesSettings):
+    """The services of one pool (LanguageServicesSettings) and the cluster they run on (its version and
+    RuntimeClass here; its provider comes in `opts.providers`)."""
+
+    kubernetes_version: str
+    """The cluster's minor version (`1.34`): the namespace's Pod Security level is pinned to it."""
+    runtime_class_name: pulumi.Input[str] | None = None
+    """The RuntimeClass every pod runs under; pass the RuntimeClass's name output (the `Cluster`'s
+    gVisor one) so the pods wait for it: admission rejects a pod naming a missing class. Default: gvisor."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # the settings' rules (and every field's type) first
+        if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
+            self._fail("kubernetes_version", f"{self.kubernetes_version!r}: use one of {SUPPORTED_KUBERNETES_VERSIONS}")
+        if self.host_kernel and self.runtime_class_name is not None:
+            self._fail("host_kernel", "true runs the pods without a RuntimeClass; leave runtime_class_name unset")
+
     def pool(self) -> manifests.Pool:
         """The pool-wide settings with their defaults, as the manifests read them."""
         runtime: pulumi.Input[str] | None = None
@@ -238,12 +257,6 @@ class LanguageServicePoolArgs:
             backend_namespace=self.resolved_backend_namespace,
             backend_selector=dict(self.resolved_backend_selector),
             runtime_class_name=runtime,
-        )
-
-    def scheduling(self) -> manifests.Scheduling:
-        return manifests.Scheduling(
-            node_selector=dict(self.resolved_node_selector),
-            tolerations=[dict(toleration) for toleration in self.resolved_tolerations],
         )
 
 

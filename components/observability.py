@@ -19,9 +19,11 @@
   `archive_transition_days`, expired after `archive_days` (365).
 - A CloudWatch dashboard (components/dashboards.py).
 
-`ObservabilityArgs` holds plain, typed settings with secure defaults and validates them (errors
-name the field); the cluster's Kubernetes provider comes in `opts.providers` and what must exist
-first (cluster, database) in `opts.depends_on`. The stack file's adapter is
+`ObservabilitySettings` holds what a person chooses (add-on versions, thresholds, retention,
+scrape interval, protection), plain and typed with secure defaults; `ObservabilityArgs` extends it
+with the wiring (cluster, network, data stores, topics, namespaces). Both validate (errors name the
+field); the cluster's Kubernetes provider comes in `opts.providers` and what must exist first
+(cluster, database) in `opts.depends_on`. The stack file's adapter is
 eksplatform/stack/observability_args.py. No `from __future__ import annotations`: Pulumi's
 component analyzer reads the annotations as they are (docs/other-languages.md).
 """
@@ -300,8 +302,77 @@ def retention_problems(
 
 
 @dataclass(frozen=True, kw_only=True)
-class ObservabilityArgs:
-    """One region's cluster, network and data stores, the alert topics, and how long logs are kept.
+class ObservabilitySettings:
+    """What a person chooses for a region's observability: add-on versions, alert thresholds, how long
+    logs are kept and archived, how often metrics are scraped, and protection. `ObservabilityArgs`
+    adds what the stack wires in (cluster, network, data stores, topics, namespaces).
+    """
+
+    addon_versions: Mapping[str, str]
+    """The version of each add-on installed (`amazon-cloudwatch-observability`, `kube-state-metrics`,
+    `prometheus-node-exporter`), e.g. `v2.14.0-eksbuild.1` (aws eks describe-addon-versions)."""
+    thresholds: AlertThresholds | None = None
+    """Alert thresholds by severity. Default: critical at error rate 1 %, p95 latency 500 ms, disk free
+    10 %, one refused database connection; warning at error rate 0.5 %, p95 latency 250 ms, memory 80 %,
+    CPU 90 %, statements slower than 5 s."""
+    log_retention_days: int | None = None
+    """Days the container logs stay searchable in CloudWatch Logs (a CloudWatch retention period). Default: 30."""
+    archive_days: int | None = None
+    """Days the S3 archive keeps every log (then expired); longer than `log_retention_days`.
+    Default: 365 (the production minimum log retention, eksplatform/environments.py)."""
+    archive_transition_days: int | None = None
+    """Days in S3 Standard before the archive moves to Glacier Flexible Retrieval; at least 90 days
+    before expiry (Glacier bills 90). Default: 30."""
+    scrape_interval_seconds: int | None = None
+    """How often the collector scrapes, 10-300 seconds (alerts read 5-minute rates). Default: 60."""
+    protect: bool | None = None
+    """Pulumi `protect` on the workspace, the archive bucket and their keys; an unprotected bucket is
+    also emptied on delete (`force_destroy`). Default: true (production)."""
+
+    def __post_init__(self) -> None:
+        check_fields(self, ObservabilityArgsError)  # an Output or wrong type, named (an Args' wiring too)
+        problems = threshold_problems(self.alert_thresholds) + retention_problems(
+            log_retention_days=self.retention_days,
+            archive_days=self.archive_kept_days,
+            archive_transition_days=self.archive_after_days,
+            scrape_interval_seconds=self.scrape_interval,
+            addon_versions=self.addon_versions,
+        )
+        if problems:
+            path, message = problems[0]
+            raise ObservabilityArgsError(f"args.{path}: {message}")
+
+    # --- the defaults, resolved in one place ---------------------------------------------------
+
+    @property
+    def alert_thresholds(self) -> Thresholds:
+        return (self.thresholds or AlertThresholds()).resolved()
+
+    @property
+    def retention_days(self) -> int:
+        return DEFAULT_LOG_RETENTION_DAYS if self.log_retention_days is None else self.log_retention_days
+
+    @property
+    def archive_kept_days(self) -> int:
+        return DEFAULT_ARCHIVE_DAYS if self.archive_days is None else self.archive_days
+
+    @property
+    def archive_after_days(self) -> int:
+        return DEFAULT_ARCHIVE_TRANSITION_DAYS if self.archive_transition_days is None else self.archive_transition_days
+
+    @property
+    def scrape_interval(self) -> int:
+        return DEFAULT_SCRAPE_INTERVAL_SECONDS if self.scrape_interval_seconds is None else self.scrape_interval_seconds
+
+    @property
+    def protected(self) -> bool:
+        return profile("prod").protect_resources if self.protect is None else self.protect
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObservabilityArgs(ObservabilitySettings):
+    """One region's cluster, network and data stores, the alert topics (the wiring), and its
+    `ObservabilitySettings` (add-on versions, thresholds, how long logs are kept).
 
     The cluster's Kubernetes provider comes in `opts.providers`; the cluster and the database in
     `opts.depends_on` (the add-ons, the collector and the filters on their log groups wait for them).
@@ -349,29 +420,9 @@ class ObservabilityArgs:
     """The SNS topic warnings go to (AlertTopics); this component sets its topic policy."""
     heartbeat_topic_arn: pulumi.Input[str]
     """The SNS topic the always-firing Watchdog goes to (AlertTopics); this component sets its topic policy."""
-    addon_versions: Mapping[str, str]
-    """The version of each add-on installed (`amazon-cloudwatch-observability`, `kube-state-metrics`,
-    `prometheus-node-exporter`), e.g. `v2.14.0-eksbuild.1` (aws eks describe-addon-versions)."""
-    thresholds: AlertThresholds | None = None
-    """Alert thresholds by severity. Default: critical at error rate 1 %, p95 latency 500 ms, disk free
-    10 %, one refused database connection; warning at error rate 0.5 %, p95 latency 250 ms, memory 80 %,
-    CPU 90 %, statements slower than 5 s."""
-    log_retention_days: int | None = None
-    """Days the container logs stay searchable in CloudWatch Logs (a CloudWatch retention period). Default: 30."""
-    archive_days: int | None = None
-    """Days the S3 archive keeps every log (then expired); longer than `log_retention_days`.
-    Default: 365 (the production minimum log retention, eksplatform/environments.py)."""
-    archive_transition_days: int | None = None
-    """Days in S3 Standard before the archive moves to Glacier Flexible Retrieval; at least 90 days
-    before expiry (Glacier bills 90). Default: 30."""
-    scrape_interval_seconds: int | None = None
-    """How often the collector scrapes, 10-300 seconds (alerts read 5-minute rates). Default: 60."""
-    protect: bool | None = None
-    """Pulumi `protect` on the workspace, the archive bucket and their keys; an unprotected bucket is
-    also emptied on delete (`force_destroy`). Default: true (production)."""
 
     def __post_init__(self) -> None:
-        check_fields(self, ObservabilityArgsError)  # an Output or wrong type, named
+        super().__post_init__()  # every field's type, then the settings' rules
         if not CLUSTER_NAME.fullmatch(self.cluster_name):
             raise ObservabilityArgsError(
                 f"args.cluster_name: {self.cluster_name!r} is not an EKS cluster name (1-100 letters, digits, "
@@ -398,48 +449,12 @@ class ObservabilityArgs:
                 f"args.database_log_group: {self.database_log_group!r} is not an RDS log group "
                 "(/aws/rds/{cluster|instance}/<id>/postgresql)"
             )
-        problems = threshold_problems(self.alert_thresholds) + retention_problems(
-            log_retention_days=self.retention_days,
-            archive_days=self.archive_kept_days,
-            archive_transition_days=self.archive_after_days,
-            scrape_interval_seconds=self.scrape_interval,
-            addon_versions=self.addon_versions,
-        )
-        if problems:
-            path, message = problems[0]
-            raise ObservabilityArgsError(f"args.{path}: {message}")
 
     @staticmethod
     def _namespace(path: str, value: str) -> None:
         problem = dns_label_problem(value)
         if problem:
             raise ObservabilityArgsError(f"args.{path}: {problem} (a Kubernetes namespace name)")
-
-    # --- the defaults, resolved in one place ---------------------------------------------------
-
-    @property
-    def alert_thresholds(self) -> Thresholds:
-        return (self.thresholds or AlertThresholds()).resolved()
-
-    @property
-    def retention_days(self) -> int:
-        return DEFAULT_LOG_RETENTION_DAYS if self.log_retention_days is None else self.log_retention_days
-
-    @property
-    def archive_kept_days(self) -> int:
-        return DEFAULT_ARCHIVE_DAYS if self.archive_days is None else self.archive_days
-
-    @property
-    def archive_after_days(self) -> int:
-        return DEFAULT_ARCHIVE_TRANSITION_DAYS if self.archive_transition_days is None else self.archive_transition_days
-
-    @property
-    def scrape_interval(self) -> int:
-        return DEFAULT_SCRAPE_INTERVAL_SECONDS if self.scrape_interval_seconds is None else self.scrape_interval_seconds
-
-    @property
-    def protected(self) -> bool:
-        return profile("prod").protect_resources if self.protect is None else self.protect
 
     # --- derived -------------------------------------------------------------------------------
 

@@ -160,22 +160,15 @@ _GLOBAL_CLUSTER_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
 
 
 @dataclass(frozen=True, kw_only=True)
-class ManagedPostgresArgs:
-    """One PostgreSQL database: engine, size, network and protection; validated when built."""
+class PostgresSettings:
+    """What a person chooses for a PostgreSQL database: engine, size, version, windows, retention and
+    protection; validated when built, each error naming its field. `ManagedPostgresArgs` adds what
+    the stack wires in (identifier, network, access, alarms, global membership)."""
 
-    identifier: str
-    """The instance or cluster identifier: 2-52 lowercase letters, digits and single hyphens, starting
-    with a letter; instances add `-<n>` or `-replica-<n>` (AWS allows 63 characters)."""
     engine: PostgresEngine
     """rds (one instance) or aurora (a cluster)."""
     instance_class: str
     """The DB instance class, e.g. `db.r7g.large`; one the engine offers (components/instance_types.py)."""
-    vpc_id: pulumi.Input[str]
-    """The VPC of the database's security group."""
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """The database subnets (at least two AZs; a Vpc's `databaseSubnetIds`)."""
-    availability_zones: pulumi.Input[Sequence[str]]
-    """Zones to spread instances over (the subnets' zones, a Vpc's `availabilityZones`)."""
     major_version: int | None = None
     """PostgreSQL major version, 16 or 17. Default: 17."""
     engine_version: str | None = None
@@ -203,11 +196,6 @@ class ManagedPostgresArgs:
     """An RDS Proxy for connection pooling (TLS and IAM authentication required). Default: false."""
     log_retention_days: int | None = None
     """Days CloudWatch keeps the PostgreSQL logs (a CloudWatch retention period). Default: 365 (production)."""
-    allowed_security_groups: Mapping[str, pulumi.Input[str]] | None = None
-    """Security groups allowed to connect on 5432, keyed by a stable name (e.g. `eks-nodes`). Default: none."""
-    allowed_cidrs: Mapping[str, str] | None = None
-    """CIDRs allowed to connect on 5432 (e.g. peered regions' private subnets), keyed by a stable name.
-    Default: none."""
     deletion_protection: bool | None = None
     """AWS refuses to delete the database while on. Default: true."""
     final_snapshot: bool | None = None
@@ -215,26 +203,16 @@ class ManagedPostgresArgs:
     keep_data: bool | None = None
     """`protect` and `retain_on_delete` the database, its global cluster and its key, so neither
     `pulumi destroy` nor a replacement loses data. Default: true (production)."""
-    alarm_topic_arn: pulumi.Input[str] | None = None
-    """The SNS topic alarms go to. Default: an encrypted topic of its own."""
-    global_database: PostgresGlobalDatabase | None = None
-    """Membership of an Aurora Global Database (aurora with a pinned `engine_version` only). Default: regional."""
-    rpo_seconds: int | None = None
-    """Replication lag above this raises an alarm (the recovery point objective). Default: 900."""
 
     def __post_init__(self) -> None:
-        check_fields(self, PostgresArgsError)  # an Output or wrong type, named
+        # An Output or wrong type, named; on a ManagedPostgresArgs this checks its wiring fields' types too.
+        check_fields(self, PostgresArgsError)
         try:
-            self._check()
+            self._check_settings()
         except DataRuleError as violation:
             raise PostgresArgsError(f"args.{violation.field}: {violation.message}") from None
 
-    def _check(self) -> None:
-        if not _IDENTIFIER.fullmatch(self.identifier):
-            raise DataRuleError(
-                "identifier",
-                f"{self.identifier!r}: use 2-52 lowercase letters, digits and single hyphens, starting with a letter",
-            )
+    def _check_settings(self) -> None:
         try:
             engine = PostgresEngine(self.engine)
         except ValueError:
@@ -253,39 +231,6 @@ class ManagedPostgresArgs:
             check_range(name, getattr(self, name))
         check_postgres_windows(self.resolved_backup_window, self.resolved_maintenance_window)
         check_log_retention("log_retention_days", self.resolved_log_retention_days)
-        check_access_and_rpo(self.allowed_cidrs, self.rpo_seconds)
-        if self.global_database is not None:
-            self._check_global(engine)
-
-    def _check_global(self, engine: PostgresEngine) -> None:
-        member = self.global_database
-        assert member is not None
-        if engine is not PostgresEngine.AURORA:
-            raise DataRuleError("global_database", "only engine aurora can join an Aurora Global Database")
-        if self.engine_version is None:
-            # A bare major version makes every later preview upgrade the global cluster: the provider
-            # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
-            raise DataRuleError("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
-        try:
-            role = GlobalRole(member.role)
-        except ValueError:
-            raise DataRuleError("global_database.role", f"{member.role!r} is not one of primary, secondary") from None
-        secondary_only = ("master_password", "writer_endpoint", "primary_instance_ids")
-        if role is GlobalRole.PRIMARY:
-            identifier = member.global_cluster_identifier
-            if not isinstance(identifier, str) or not _GLOBAL_CLUSTER_IDENTIFIER.fullmatch(identifier):
-                raise DataRuleError(
-                    "global_database.global_cluster_identifier",
-                    f"{identifier!r}: a primary names its global database: 1-63 lowercase letters, digits and single "
-                    "hyphens, starting with a letter",
-                )
-            for name in secondary_only:
-                if getattr(member, name) is not None:
-                    raise DataRuleError(f"global_database.{name}", "only a secondary takes it")
-        else:
-            for name in ("master_password", "writer_endpoint"):
-                if getattr(member, name) is None:
-                    raise DataRuleError(f"global_database.{name}", "a secondary needs it (the primary's output)")
 
     # -- resolved values (None means the default) ---------------------------------------------
 
@@ -360,6 +305,82 @@ class ManagedPostgresArgs:
     @property
     def resolved_keep_data(self) -> bool:
         return self.keep_data if self.keep_data is not None else PRODUCTION.keep_data
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagedPostgresArgs(PostgresSettings):
+    """One PostgreSQL database: its `PostgresSettings` plus identifier, network, access and global
+    membership; validated when built."""
+
+    identifier: str
+    """The instance or cluster identifier: 2-52 lowercase letters, digits and single hyphens, starting
+    with a letter; instances add `-<n>` or `-replica-<n>` (AWS allows 63 characters)."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the database's security group."""
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """The database subnets (at least two AZs; a Vpc's `databaseSubnetIds`)."""
+    availability_zones: pulumi.Input[Sequence[str]]
+    """Zones to spread instances over (the subnets' zones, a Vpc's `availabilityZones`)."""
+    allowed_security_groups: Mapping[str, pulumi.Input[str]] | None = None
+    """Security groups allowed to connect on 5432, keyed by a stable name (e.g. `eks-nodes`). Default: none."""
+    allowed_cidrs: Mapping[str, str] | None = None
+    """CIDRs allowed to connect on 5432 (e.g. peered regions' private subnets), keyed by a stable name.
+    Default: none."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """The SNS topic alarms go to. Default: an encrypted topic of its own."""
+    global_database: PostgresGlobalDatabase | None = None
+    """Membership of an Aurora Global Database (aurora with a pinned `engine_version` only). Default: regional."""
+    rpo_seconds: int | None = None
+    """Replication lag above this raises an alarm (the recovery point objective). Default: 900."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # the fields' types and the settings' rules
+        try:
+            self._check_wiring()
+        except DataRuleError as violation:
+            raise PostgresArgsError(f"args.{violation.field}: {violation.message}") from None
+
+    def _check_wiring(self) -> None:
+        if not _IDENTIFIER.fullmatch(self.identifier):
+            raise DataRuleError(
+                "identifier",
+                f"{self.identifier!r}: use 2-52 lowercase letters, digits and single hyphens, starting with a letter",
+            )
+        check_access_and_rpo(self.allowed_cidrs, self.rpo_seconds)
+        if self.global_database is not None:
+            self._check_global(self.resolved_engine)
+
+    def _check_global(self, engine: PostgresEngine) -> None:
+        member = self.global_database
+        assert member is not None
+        if engine is not PostgresEngine.AURORA:
+            raise DataRuleError("global_database", "only engine aurora can join an Aurora Global Database")
+        if self.engine_version is None:
+            # A bare major version makes every later preview upgrade the global cluster: the provider
+            # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
+            raise DataRuleError("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
+        try:
+            role = GlobalRole(member.role)
+        except ValueError:
+            raise DataRuleError("global_database.role", f"{member.role!r} is not one of primary, secondary") from None
+        secondary_only = ("master_password", "writer_endpoint", "primary_instance_ids")
+        if role is GlobalRole.PRIMARY:
+            identifier = member.global_cluster_identifier
+            if not isinstance(identifier, str) or not _GLOBAL_CLUSTER_IDENTIFIER.fullmatch(identifier):
+                raise DataRuleError(
+                    "global_database.global_cluster_identifier",
+                    f"{identifier!r}: a primary names its global database: 1-63 lowercase letters, digits and single "
+                    "hyphens, starting with a letter",
+                )
+            for name in secondary_only:
+                if getattr(member, name) is not None:
+                    raise DataRuleError(f"global_database.{name}", "only a secondary takes it")
+        else:
+            for name in ("master_password", "writer_endpoint"):
+                if getattr(member, name) is None:
+                    raise DataRuleError(f"global_database.{name}", "a secondary needs it (the primary's output)")
+
+    # -- resolved values (None means the default) ---------------------------------------------
 
     @property
     def resolved_rpo_seconds(self) -> int:

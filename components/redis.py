@@ -144,20 +144,14 @@ _SUFFIX = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
 
 
 @dataclass(frozen=True, kw_only=True)
-class RedisClusterArgs:
-    """One ElastiCache replication group for one purpose; validated when built."""
+class RedisSettings:
+    """What a person chooses for an ElastiCache replication group: node type, engine, shards, replicas,
+    snapshots, windows, log retention and protection; validated when built, each error naming its
+    field. `RedisClusterArgs` adds what the stack wires in (group id, purpose, network, access, alarms,
+    Global Datastore membership)."""
 
-    replication_group_id: str
-    """1-40 lowercase letters, digits and single hyphens, starting with a letter; also prefixes node and
-    user ids."""
-    purpose: RedisPurpose
-    """cache or queue: the eviction policy, snapshots and alarms follow from it."""
     node_type: str
     """The node type, e.g. `cache.r7g.large` (components/instance_types.py ELASTICACHE_NODE_TYPES)."""
-    vpc_id: pulumi.Input[str]
-    """The VPC of the cluster's security group."""
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """The database subnets (a Vpc's `databaseSubnetIds`)."""
     engine: RedisEngine | None = None
     """valkey or redis. Default: valkey."""
     engine_version: str | None = None
@@ -179,39 +173,18 @@ class RedisClusterArgs:
     log_retention_days: int | None = None
     """Days CloudWatch keeps the slow and engine logs (a CloudWatch retention period). Default: 365
     (production)."""
-    allowed_security_groups: Mapping[str, pulumi.Input[str]] | None = None
-    """Security groups allowed to connect on 6379, keyed by a stable name (e.g. `eks-nodes`). Default: none."""
-    allowed_cidrs: Mapping[str, str] | None = None
-    """CIDRs allowed to connect on 6379 (e.g. peered regions' private subnets), keyed by a stable name.
-    Default: none."""
     keep_data: bool | None = None
     """`protect` the replication group and its key, and retain a queue on delete. Default: true (production)."""
-    alarm_topic_arn: pulumi.Input[str] | None = None
-    """The SNS topic alarms go to. Default: an encrypted topic of its own."""
-    global_datastore: RedisGlobalDatastore | None = None
-    """Membership of a Global Datastore (a queue on a node family that supports it). Default: regional."""
-    rpo_seconds: int | None = None
-    """A Global Datastore secondary alarms when its replication lag passes this (the recovery point
-    objective). Default: 900."""
 
     def __post_init__(self) -> None:
-        check_fields(self, RedisArgsError)  # an Output or wrong type, named
+        # An Output or wrong type, named; on a RedisClusterArgs this checks its wiring fields' types too.
+        check_fields(self, RedisArgsError)
         try:
-            self._check()
+            self._check_settings()
         except DataRuleError as violation:
             raise RedisArgsError(f"args.{violation.field}: {violation.message}") from None
 
-    def _check(self) -> None:
-        if not _GROUP_ID.fullmatch(self.replication_group_id):
-            raise DataRuleError(
-                "replication_group_id",
-                f"{self.replication_group_id!r}: use 1-40 lowercase letters, digits and single hyphens, "
-                "starting with a letter",
-            )
-        try:
-            purpose = RedisPurpose(self.purpose)
-        except ValueError:
-            raise DataRuleError("purpose", f"{self.purpose!r}: use 'cache' or 'queue'") from None
+    def _check_settings(self) -> None:
         try:
             RedisEngine(self.resolved_engine)
         except ValueError:
@@ -225,51 +198,10 @@ class RedisClusterArgs:
             replicas_per_shard=self.resolved_replicas_per_shard,
         )
         check_range("snapshot_retention_days", self.snapshot_retention_days)
-        if purpose is RedisPurpose.QUEUE:
-            check_queue_snapshots(self.resolved_snapshot_retention_days)
         check_redis_windows(self.resolved_snapshot_window, self.resolved_maintenance_window)
         check_log_retention("log_retention_days", self.resolved_log_retention_days)
-        check_access_and_rpo(self.allowed_cidrs, self.rpo_seconds)
-        if self.global_datastore is not None:
-            self._check_global(purpose)
-
-    def _check_global(self, purpose: RedisPurpose) -> None:
-        member = self.global_datastore
-        assert member is not None
-        if purpose is not RedisPurpose.QUEUE:
-            raise DataRuleError("global_datastore", "only the queue is global; caches stay regional")
-        try:
-            check_global_datastore_node_type(self.node_type)
-        except DataRuleError as violation:
-            raise DataRuleError(
-                "global_datastore", f"node type {self.node_type} cannot join one: {violation.message}"
-            ) from None
-        try:
-            role = GlobalRole(member.role)
-        except ValueError:
-            raise DataRuleError("global_datastore.role", f"{member.role!r} is not one of primary, secondary") from None
-        if role is GlobalRole.PRIMARY:
-            if member.suffix is None or not _SUFFIX.fullmatch(member.suffix):
-                raise DataRuleError(
-                    "global_datastore.suffix",
-                    f"{member.suffix!r}: a primary names its datastore with lowercase letters, digits and "
-                    "single hyphens",
-                )
-            for name in ("global_replication_group_id", "auth_token"):
-                if getattr(member, name) is not None:
-                    raise DataRuleError(f"global_datastore.{name}", "only a secondary takes it")
-        else:
-            if member.suffix is not None:
-                raise DataRuleError("global_datastore.suffix", "only a primary takes it")
-            for name in ("global_replication_group_id", "auth_token"):
-                if getattr(member, name) is None:
-                    raise DataRuleError(f"global_datastore.{name}", "a secondary needs it (the primary's output)")
 
     # -- resolved values (None means the default) ---------------------------------------------
-
-    @property
-    def resolved_purpose(self) -> RedisPurpose:
-        return RedisPurpose(self.purpose)
 
     @property
     def resolved_engine(self) -> str:
@@ -314,6 +246,96 @@ class RedisClusterArgs:
     @property
     def resolved_keep_data(self) -> bool:
         return self.keep_data if self.keep_data is not None else PRODUCTION.keep_data
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedisClusterArgs(RedisSettings):
+    """One ElastiCache replication group for one purpose: its `RedisSettings` plus group id, purpose,
+    network, access and Global Datastore membership; validated when built."""
+
+    replication_group_id: str
+    """1-40 lowercase letters, digits and single hyphens, starting with a letter; also prefixes node and
+    user ids."""
+    purpose: RedisPurpose
+    """cache or queue: the eviction policy, snapshots and alarms follow from it."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the cluster's security group."""
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """The database subnets (a Vpc's `databaseSubnetIds`)."""
+    allowed_security_groups: Mapping[str, pulumi.Input[str]] | None = None
+    """Security groups allowed to connect on 6379, keyed by a stable name (e.g. `eks-nodes`). Default: none."""
+    allowed_cidrs: Mapping[str, str] | None = None
+    """CIDRs allowed to connect on 6379 (e.g. peered regions' private subnets), keyed by a stable name.
+    Default: none."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """The SNS topic alarms go to. Default: an encrypted topic of its own."""
+    global_datastore: RedisGlobalDatastore | None = None
+    """Membership of a Global Datastore (a queue on a node family that supports it). Default: regional."""
+    rpo_seconds: int | None = None
+    """A Global Datastore secondary alarms when its replication lag passes this (the recovery point
+    objective). Default: 900."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # the fields' types and the settings' rules
+        try:
+            self._check_wiring()
+        except DataRuleError as violation:
+            raise RedisArgsError(f"args.{violation.field}: {violation.message}") from None
+
+    def _check_wiring(self) -> None:
+        if not _GROUP_ID.fullmatch(self.replication_group_id):
+            raise DataRuleError(
+                "replication_group_id",
+                f"{self.replication_group_id!r}: use 1-40 lowercase letters, digits and single hyphens, "
+                "starting with a letter",
+            )
+        try:
+            purpose = RedisPurpose(self.purpose)
+        except ValueError:
+            raise DataRuleError("purpose", f"{self.purpose!r}: use 'cache' or 'queue'") from None
+        if purpose is RedisPurpose.QUEUE:
+            check_queue_snapshots(self.resolved_snapshot_retention_days)
+        check_access_and_rpo(self.allowed_cidrs, self.rpo_seconds)
+        if self.global_datastore is not None:
+            self._check_global(purpose)
+
+    def _check_global(self, purpose: RedisPurpose) -> None:
+        member = self.global_datastore
+        assert member is not None
+        if purpose is not RedisPurpose.QUEUE:
+            raise DataRuleError("global_datastore", "only the queue is global; caches stay regional")
+        try:
+            check_global_datastore_node_type(self.node_type)
+        except DataRuleError as violation:
+            raise DataRuleError(
+                "global_datastore", f"node type {self.node_type} cannot join one: {violation.message}"
+            ) from None
+        try:
+            role = GlobalRole(member.role)
+        except ValueError:
+            raise DataRuleError("global_datastore.role", f"{member.role!r} is not one of primary, secondary") from None
+        if role is GlobalRole.PRIMARY:
+            if member.suffix is None or not _SUFFIX.fullmatch(member.suffix):
+                raise DataRuleError(
+                    "global_datastore.suffix",
+                    f"{member.suffix!r}: a primary names its datastore with lowercase letters, digits and "
+                    "single hyphens",
+                )
+            for name in ("global_replication_group_id", "auth_token"):
+                if getattr(member, name) is not None:
+                    raise DataRuleError(f"global_datastore.{name}", "only a secondary takes it")
+        else:
+            if member.suffix is not None:
+                raise DataRuleError("global_datastore.suffix", "only a primary takes it")
+            for name in ("global_replication_group_id", "auth_token"):
+                if getattr(member, name) is None:
+                    raise DataRuleError(f"global_datastore.{name}", "a secondary needs it (the primary's output)")
+
+    # -- resolved values (None means the default) ---------------------------------------------
+
+    @property
+    def resolved_purpose(self) -> RedisPurpose:
+        return RedisPurpose(self.purpose)
 
     @property
     def resolved_rpo_seconds(self) -> int:

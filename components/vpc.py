@@ -90,8 +90,10 @@ class VpcSubnets:
 
 
 @dataclass(frozen=True, kw_only=True)
-class VpcArgs:
-    """The network's shape; validated when built, each error naming its field."""
+class VpcSettings:
+    """What a person chooses for a network: its CIDR, zones, NAT, subnet layout and logs; validated
+    when built, each error naming its field. `VpcArgs` adds what the stack wires in (the cluster's
+    name, the flow log group), so a Region can plan another region's subnets from its settings."""
 
     cidr: str
     """The VPC's IPv4 CIDR, a network address (`10.10.0.0/16`), /16 to /28."""
@@ -112,15 +114,10 @@ class VpcArgs:
     interface_endpoints: bool | None = None
     """ECR, STS, Logs and Secrets Manager interface endpoints in the private subnets (HTTPS from the VPC
     only). Default: false (each endpoint is billed per AZ-hour)."""
-    cluster_name: str | None = None
-    """An EKS cluster using this VPC: its `kubernetes.io/cluster/<name>` tag goes on the public and
-    private subnets. Default: no such tag."""
-    flow_log_group: str | None = None
-    """The flow logs' CloudWatch group (unique per account and region). Default:
-    `/platform/vpc/<component name>/flow-logs`."""
 
     def __post_init__(self) -> None:
-        check_fields(self, VpcArgsError)  # an Output or wrong type, named
+        # An Output or wrong type, named; on a VpcArgs this checks its wiring fields' types too.
+        check_fields(self, VpcArgsError)
         try:
             network = ipaddress.IPv4Network(self.cidr)
         except ValueError as error:
@@ -167,16 +164,6 @@ class VpcArgs:
         except SubnetPlanError as error:  # it names the tier and the AZ, and the setting when one is at fault
             field = f"args.subnets.{error.field}" if error.field is not None else "args.cidr"
             raise VpcArgsError(f"{field}: {error}") from None
-        if self.cluster_name is not None and not eks_rules.CLUSTER_NAME.fullmatch(self.cluster_name):
-            raise VpcArgsError(
-                f"args.cluster_name: {self.cluster_name!r} is not an EKS cluster name (1-100 letters, digits, "
-                "'-' or '_', starting alphanumeric)"
-            )
-        if self.flow_log_group is not None and not LOG_GROUP_NAME.fullmatch(self.flow_log_group):
-            raise VpcArgsError(
-                f"args.flow_log_group: {self.flow_log_group!r} is not a CloudWatch log group name (1-512 letters, "
-                "digits, '.', '-', '_', '/', '#')"
-            )
 
     @property
     def network(self) -> ipaddress.IPv4Network:
@@ -216,6 +203,32 @@ class VpcArgs:
         return plan_subnets(
             self.network, self.resolved_az_count, self.subnet_layouts(), slots=self.resolved_subnet_slots
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class VpcArgs(VpcSettings):
+    """The network's shape (its `VpcSettings`) and what ties it to the stack; validated when built,
+    each error naming its field."""
+
+    cluster_name: str | None = None
+    """An EKS cluster using this VPC: its `kubernetes.io/cluster/<name>` tag goes on the public and
+    private subnets. Default: no such tag."""
+    flow_log_group: str | None = None
+    """The flow logs' CloudWatch group (unique per account and region). Default:
+    `/platform/vpc/<component name>/flow-logs`."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # the fields' types and the settings' rules
+        if self.cluster_name is not None and not eks_rules.CLUSTER_NAME.fullmatch(self.cluster_name):
+            raise VpcArgsError(
+                f"args.cluster_name: {self.cluster_name!r} is not an EKS cluster name (1-100 letters, digits, "
+                "'-' or '_', starting alphanumeric)"
+            )
+        if self.flow_log_group is not None and not LOG_GROUP_NAME.fullmatch(self.flow_log_group):
+            raise VpcArgsError(
+                f"args.flow_log_group: {self.flow_log_group!r} is not a CloudWatch log group name (1-512 letters, "
+                "digits, '.', '-', '_', '/', '#')"
+            )
 
 
 class Vpc(pulumi.ComponentResource):

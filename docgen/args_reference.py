@@ -2,7 +2,8 @@
 
 The docstrings are the ones Pulumi's component analyzer puts in the package schema (the string
 literal right after each field), read here with `ast`, so the page and the schema say the same.
-Nested dataclasses the Args use get a table of their own.
+Nested dataclasses the Args use get a table of their own. An Args that extends its settings
+(`LanguageServicePoolArgs(LanguageServicesSettings)`) lists the inherited fields too, with theirs.
 """
 
 import ast
@@ -18,8 +19,22 @@ from typing import Any
 import pulumi
 
 
+def _dataclass_bases(cls: type) -> list[type]:
+    """`cls` and the dataclasses it extends, base first (the order of `dataclasses.fields`)."""
+    return [base for base in reversed(cls.__mro__) if dataclasses.is_dataclass(base)]
+
+
+def annotations(cls: type) -> dict[str, Any]:
+    """Per field, its annotation, the inherited fields' from the base that declares them."""
+    return {name: tp for base in _dataclass_bases(cls) for name, tp in inspect.get_annotations(base).items()}
+
+
 def field_docs(cls: type) -> dict[str, str]:
-    """Per field, the string literal that follows it in the class body."""
+    """Per field, the string literal that follows it in the body of the class that declares it."""
+    return {name: doc for base in _dataclass_bases(cls) for name, doc in _own_field_docs(base).items()}
+
+
+def _own_field_docs(cls: type) -> dict[str, str]:
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body = next(node for node in tree.body if isinstance(node, ast.ClassDef)).body
     docs: dict[str, str] = {}
@@ -70,17 +85,25 @@ def table(cls: type) -> str:
     order: list[type] = [cls]
     for current in order:
         for field in dataclasses.fields(current):
-            for nested in _nested(inspect.get_annotations(current)[field.name]):
+            for nested in _nested(annotations(current)[field.name]):
                 if nested not in order and not issubclass(nested, enum.Enum):
                     order.append(nested)
     return "\n\n".join(_one_table(current) for current in order)
 
 
 def _one_table(cls: type) -> str:
-    hints = inspect.get_annotations(cls)
+    hints = annotations(cls)
     docs = field_docs(cls)
+    bases = _dataclass_bases(cls)[:-1]
+    own = [name for name in inspect.get_annotations(cls) if name in hints]
+    extends = (
+        f": the fields of {', '.join(f'`{base.__name__}`' for base in bases)}, then its own"
+        f" ({', '.join(f'`{name}`' for name in own)})"
+        if bases
+        else ""
+    )
     rows = [
-        f"`{cls.__name__}` (in `{cls.__module__}`):",
+        f"`{cls.__name__}` (in `{cls.__module__}`){extends}:",
         "",
         "| Field | Type | Required | Meaning |",
         "| --- | --- | --- | --- |",

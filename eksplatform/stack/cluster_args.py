@@ -1,9 +1,10 @@
-"""The stack file's cluster settings → `ClusterArgs`: the adapter between the stack layer and Cluster.
+"""The stack file's cluster settings → `ClusterSettings` (and, with a region's wiring, `ClusterArgs`):
+the adapter between the stack layer and Cluster.
 
 The platform's own rules stay in the stack layer (ClusterConfig checks them when the file is read):
 a `system` group on-demand and a `sandbox` group, instance types with a price in every admitted
 region, and what each environment requires (eksplatform/environments.py). The EKS rules both share
-live in components/eks_rules.py; ClusterArgs checks them again, which costs nothing.
+live in components/eks_rules.py; ClusterSettings checks them again, which costs nothing.
 """
 
 from collections.abc import Mapping, Sequence
@@ -15,11 +16,13 @@ from eksplatform.components.cluster import (
     SYSTEM_GROUP,
     ClusterArgs,
     ClusterNodeGroup,
+    ClusterSettings,
     DeployerAccess,
     EksSupportType,
     NodeCapacityType,
     NodeGroupKind,
 )
+from eksplatform.components.inputs import args_from_settings
 from eksplatform.environments import profile
 from eksplatform.stack.config import ClusterConfig, NodeGroupConfig
 
@@ -40,6 +43,24 @@ def node_group_args(name: str, config: NodeGroupConfig) -> ClusterNodeGroup:
     )
 
 
+def cluster_settings(config: ClusterConfig, *, environment: str) -> ClusterSettings:
+    """What the stack file and the environment's profile decide for one region's cluster, every
+    setting explicit (the environment's deletion protection from its profile)."""
+    # The `system` group first: Cluster creates the first system group before the others.
+    names = [SYSTEM_GROUP, *(name for name in config.node_groups if name != SYSTEM_GROUP)]
+    return ClusterSettings(
+        kubernetes_version=config.kubernetes_version,
+        node_groups=[node_group_args(name, config.node_groups[name]) for name in names],
+        addon_versions={str(addon): version for addon, version in config.addon_versions.items()},
+        endpoint_public_access=config.endpoint_public_access,
+        public_access_cidrs=[str(cidr) for cidr in config.public_access_cidrs],
+        admin_role_arn=config.admin_role_arn,
+        log_retention_days=config.log_retention_days,
+        support_type=EksSupportType(config.support_type),
+        deletion_protection=profile(environment).eks_deletion_protection,
+    )
+
+
 def cluster_args(
     config: ClusterConfig,
     *,
@@ -53,22 +74,13 @@ def cluster_args(
     autoscaler_image: str | None = None,
     deployer: DeployerAccess | None = None,
 ) -> ClusterArgs:
-    """The Args of one region's cluster: every setting passed explicitly, the environment's from its profile."""
-    # The `system` group first: Cluster creates the first system group before the others.
-    names = [SYSTEM_GROUP, *(name for name in config.node_groups if name != SYSTEM_GROUP)]
-    return ClusterArgs(
+    """The Args of one region's cluster: its settings (`cluster_settings`) and the region's wiring."""
+    return args_from_settings(
+        ClusterArgs,
+        cluster_settings(config, environment=environment),
         cluster_name=cluster_name,
-        kubernetes_version=config.kubernetes_version,
         vpc_id=vpc_id,
         subnet_ids=subnet_ids,
-        node_groups=[node_group_args(name, config.node_groups[name]) for name in names],
-        addon_versions={str(addon): version for addon, version in config.addon_versions.items()},
-        endpoint_public_access=config.endpoint_public_access,
-        public_access_cidrs=[str(cidr) for cidr in config.public_access_cidrs],
-        admin_role_arn=config.admin_role_arn,
-        log_retention_days=config.log_retention_days,
-        support_type=EksSupportType(config.support_type),
-        deletion_protection=profile(environment).eks_deletion_protection,
         instance_tags=dict(instance_tags),
         system_image_repository_arns=list(system_image_repository_arns),
         sandbox_image_repository_arns=list(sandbox_image_repository_arns),

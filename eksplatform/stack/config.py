@@ -109,7 +109,7 @@ class RegionConfig(StackModel):
                 f"({ecr['account']}.dkr.ecr.{self.name}.amazonaws.com/{ecr['path']})",
             )
         try:
-            # The same plan the Vpc component makes (components/vpc.py; eksplatform/stack/data_args.py, vpc_args).
+            # The same plan the Vpc component makes (components/vpc.py; eksplatform/stack/data_args.py, vpc_settings).
             plan_subnets(self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=available)
         except SubnetPlanError as error:
             raise KeyedValueError("vpc.subnets", str(error)) from None

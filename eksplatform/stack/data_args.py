@@ -1,10 +1,13 @@
-"""The stack layer's adapters for the network and the data stores: stack config -> component Args.
+"""The stack layer's adapters for the network and the data stores: stack config -> component settings
+and Args.
 
-Each function maps one region's config model (eksplatform/stack/models_network.py,
-models_data.py), the environment's profile (eksplatform/environments.py) and the names and
-network inputs the Region has, to the plain Args of Vpc, ManagedPostgres or RedisCluster.
-Every value is passed explicitly, so what a stack registers does not depend on the Args'
-defaults; settings the config file leaves out keep the config model's defaults.
+`vpc_settings`, `postgres_settings` and `redis_settings` map one region's config model
+(eksplatform/stack/models_network.py, models_data.py) and the environment's profile
+(eksplatform/environments.py) to what a person chooses for Vpc, ManagedPostgres or RedisCluster
+(their `*Settings`). `vpc_args`, `postgres_args` and `redis_args` add the names and network inputs
+the Region has (the wiring) with `args_from_settings`. Every value is passed explicitly, so what a
+stack registers does not depend on the Args' defaults; settings the config file leaves out keep the
+config model's defaults.
 """
 
 from collections.abc import Mapping, Sequence
@@ -12,23 +15,33 @@ from collections.abc import Mapping, Sequence
 import pulumi
 
 from eksplatform.components.facts import REGION_AZ_COUNTS
-from eksplatform.components.postgres import ManagedPostgresArgs, PostgresEngine, PostgresGlobalDatabase
-from eksplatform.components.redis import RedisClusterArgs, RedisEngine, RedisGlobalDatastore, RedisPurpose
-from eksplatform.components.vpc import NatStrategy, VpcArgs, VpcSubnets, VpcSubnetTier
+from eksplatform.components.inputs import args_from_settings
+from eksplatform.components.postgres import (
+    ManagedPostgresArgs,
+    PostgresEngine,
+    PostgresGlobalDatabase,
+    PostgresSettings,
+)
+from eksplatform.components.redis import (
+    RedisClusterArgs,
+    RedisEngine,
+    RedisGlobalDatastore,
+    RedisPurpose,
+    RedisSettings,
+)
+from eksplatform.components.vpc import NatStrategy, VpcArgs, VpcSettings, VpcSubnets, VpcSubnetTier
 from eksplatform.environments import profile
 from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig
 from eksplatform.stack.models_network import SubnetsConfig, SubnetTierConfig, VpcConfig
 
-# The Args fields that only one PostgreSQL engine takes (the others stay None).
+# The settings that only one PostgreSQL engine takes (the others stay None).
 _RDS_ONLY = ("allocated_storage_gib", "max_allocated_storage_gib", "multi_az", "read_replicas")
 _AURORA_ONLY = ("readers",)
 
 
-def vpc_args(
-    vpc: VpcConfig, *, region: str, cluster_name: str | None = None, flow_log_group: str | None = None
-) -> VpcArgs:
-    """A region's `vpc` config as VpcArgs; every AZ the region has gets a subnet slot."""
-    return VpcArgs(
+def vpc_settings(vpc: VpcConfig, *, region: str) -> VpcSettings:
+    """A region's `vpc` config as VpcSettings; every AZ the region has gets a subnet slot."""
+    return VpcSettings(
         cidr=str(vpc.cidr),
         az_count=vpc.az_count,
         availability_zone_ids=list(vpc.availability_zone_ids) if vpc.availability_zone_ids is not None else None,
@@ -37,8 +50,15 @@ def vpc_args(
         subnet_slots=REGION_AZ_COUNTS[region],
         flow_log_retention_days=vpc.flow_log_retention_days,
         interface_endpoints=vpc.interface_endpoints,
-        cluster_name=cluster_name,
-        flow_log_group=flow_log_group,
+    )
+
+
+def vpc_args(
+    vpc: VpcConfig, *, region: str, cluster_name: str | None = None, flow_log_group: str | None = None
+) -> VpcArgs:
+    """`vpc_settings` with the cluster's name and the flow log group."""
+    return args_from_settings(
+        VpcArgs, vpc_settings(vpc, region=region), cluster_name=cluster_name, flow_log_group=flow_log_group
     )
 
 
@@ -48,6 +68,32 @@ def _subnets(subnets: SubnetsConfig) -> VpcSubnets:
         return VpcSubnetTier(prefix_length=config.prefix_length, cidrs=cidrs)
 
     return VpcSubnets(public=tier(subnets.public), private=tier(subnets.private), database=tier(subnets.database))
+
+
+def postgres_settings(config: PostgresConfig, *, environment: str) -> PostgresSettings:
+    """Per environment (eksplatform/environments.py): deletion protection and final snapshots outside
+    dev, data kept in prod."""
+    rules = profile(environment)
+    protected = (
+        config.deletion_protection if config.deletion_protection is not None else rules.database_deletion_protection
+    )
+    engine = PostgresEngine(config.engine)
+    by_engine = {name: getattr(config, name) for name in (_RDS_ONLY if engine is PostgresEngine.RDS else _AURORA_ONLY)}
+    return PostgresSettings(
+        engine=engine,
+        instance_class=config.instance_class,
+        major_version=config.major_version,
+        engine_version=config.engine_version,
+        backup_retention_days=config.backup_retention_days,
+        backup_window=config.backup_window,
+        maintenance_window=config.maintenance_window,
+        proxy=config.proxy,
+        log_retention_days=config.log_retention_days,
+        deletion_protection=protected,
+        final_snapshot=rules.final_snapshot,
+        keep_data=rules.keep_data,
+        **by_engine,
+    )
 
 
 def postgres_args(
@@ -64,40 +110,39 @@ def postgres_args(
     alarm_topic_arn: pulumi.Input[str] | None = None,
     global_database: PostgresGlobalDatabase | None = None,
 ) -> ManagedPostgresArgs:
-    """Per environment (eksplatform/environments.py): deletion protection and final snapshots outside
-    dev, data kept in prod.
+    """`postgres_settings` with the database's identifier, network, access, alarms and global membership.
 
     `identifier` comes from the stack (components/naming.py, `StackNames.database`), never from the
     environment: two stacks of one environment must not share it."""
-    rules = profile(environment)
-    protected = (
-        config.deletion_protection if config.deletion_protection is not None else rules.database_deletion_protection
-    )
-    engine = PostgresEngine(config.engine)
-    by_engine = {name: getattr(config, name) for name in (_RDS_ONLY if engine is PostgresEngine.RDS else _AURORA_ONLY)}
-    return ManagedPostgresArgs(
+    return args_from_settings(
+        ManagedPostgresArgs,
+        postgres_settings(config, environment=environment),
         identifier=identifier,
-        engine=engine,
-        instance_class=config.instance_class,
         vpc_id=vpc_id,
         subnet_ids=subnet_ids,
         availability_zones=availability_zones,
-        major_version=config.major_version,
-        engine_version=config.engine_version,
-        backup_retention_days=config.backup_retention_days,
-        backup_window=config.backup_window,
-        maintenance_window=config.maintenance_window,
-        proxy=config.proxy,
-        log_retention_days=config.log_retention_days,
         allowed_security_groups=dict(allowed_security_groups),
         allowed_cidrs=dict(allowed_cidrs or {}),
-        deletion_protection=protected,
-        final_snapshot=rules.final_snapshot,
-        keep_data=rules.keep_data,
         alarm_topic_arn=alarm_topic_arn,
         global_database=global_database,
         rpo_seconds=rpo_minutes * 60,
-        **by_engine,
+    )
+
+
+def redis_settings(config: RedisClusterConfig, *, environment: str) -> RedisSettings:
+    """One of a region's `redis` groups (`cache` or `queue`); data kept in prod."""
+    return RedisSettings(
+        node_type=config.node_type,
+        engine=RedisEngine(config.engine),
+        engine_version=config.engine_version,
+        cluster_mode=config.cluster_mode,
+        shards=config.shards,
+        replicas_per_shard=config.replicas_per_shard,
+        snapshot_retention_days=config.snapshot_retention_days,
+        snapshot_window=config.snapshot_window,
+        maintenance_window=config.maintenance_window,
+        log_retention_days=config.log_retention_days,
+        keep_data=profile(environment).keep_data,
     )
 
 
@@ -115,25 +160,16 @@ def redis_args(
     global_datastore: RedisGlobalDatastore | None = None,
     rpo_minutes: int = 15,
 ) -> RedisClusterArgs:
-    """One of a region's `redis` groups (`cache` or `queue`); data kept in prod."""
-    return RedisClusterArgs(
+    """`redis_settings` with the group's id, purpose, network, access, alarms and Global Datastore membership."""
+    return args_from_settings(
+        RedisClusterArgs,
+        redis_settings(config, environment=environment),
         replication_group_id=replication_group_id,
         purpose=RedisPurpose(purpose),
-        node_type=config.node_type,
         vpc_id=vpc_id,
         subnet_ids=subnet_ids,
-        engine=RedisEngine(config.engine),
-        engine_version=config.engine_version,
-        cluster_mode=config.cluster_mode,
-        shards=config.shards,
-        replicas_per_shard=config.replicas_per_shard,
-        snapshot_retention_days=config.snapshot_retention_days,
-        snapshot_window=config.snapshot_window,
-        maintenance_window=config.maintenance_window,
-        log_retention_days=config.log_retention_days,
         allowed_security_groups=dict(allowed_security_groups),
         allowed_cidrs=dict(allowed_cidrs or {}),
-        keep_data=profile(environment).keep_data,
         alarm_topic_arn=alarm_topic_arn,
         global_datastore=global_datastore,
         rpo_seconds=rpo_minutes * 60,

@@ -1,17 +1,24 @@
-"""The stack file's observability settings -> the AlertTopics and Observability Args.
+"""The stack file's observability settings -> the AlertTopics and Observability settings and Args.
 
 The stack layer's adapter (#23 item 1): the components take plain Args; this module maps the
 stack file's `observability` model (eksplatform/stack/models_observability.py) and the environment
-profile onto them; the Region (eksplatform/stack/region.py) adds the region's own values (cluster,
-network, data stores, topics).
+profile onto their settings (`AlertTopicsSettings`, `ObservabilitySettings`); the Region
+(eksplatform/stack/region.py) adds the wiring (cluster, network, data stores, topics) with
+`args_from_settings`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from eksplatform.components.alert_topics import AlertSubscription, AlertTopicsArgs, NotificationProtocol
+from eksplatform.components.alert_topics import (
+    AlertSubscription,
+    AlertTopicsArgs,
+    AlertTopicsSettings,
+    NotificationProtocol,
+)
+from eksplatform.components.inputs import args_from_settings
+from eksplatform.components.observability import ObservabilitySettings
 from eksplatform.environments import profile
 from eksplatform.stack.models_observability import NotificationConfig, ObservabilityConfig
 
@@ -23,27 +30,31 @@ def _subscriptions(notifications: Sequence[NotificationConfig]) -> list[AlertSub
     ]
 
 
-def alert_topics_args(config: ObservabilityConfig, *, cluster_name: str) -> AlertTopicsArgs:
-    """The region's alert topics, with the subscriptions the stack file lists per topic."""
+def alert_topics_settings(config: ObservabilityConfig) -> AlertTopicsSettings:
+    """Who each of the region's alert topics notifies: the subscriptions the stack file lists per topic."""
     notifications = config.notifications
-    return AlertTopicsArgs(
-        cluster_name=cluster_name,
+    return AlertTopicsSettings(
         critical_subscriptions=_subscriptions(notifications.get("critical", [])),
         warning_subscriptions=_subscriptions(notifications.get("warning", [])),
         heartbeat_subscriptions=_subscriptions(notifications.get("heartbeat", [])),
     )
 
 
-def observability_settings(config: ObservabilityConfig, *, environment: str) -> dict[str, Any]:
-    """The ObservabilityArgs fields the stack file and the environment set; the Region adds its own
-    (cluster, network, data stores, topics): `ObservabilityArgs(cluster_name=..., **settings)`."""
-    return {
-        "addon_versions": dict(config.addon_versions),
-        "thresholds": config.thresholds.args(),
-        "log_retention_days": config.log_retention_days,
-        "archive_days": config.archive_days,
-        "archive_transition_days": config.archive_transition_days,
-        "scrape_interval_seconds": config.scrape_interval_seconds,
+def alert_topics_args(config: ObservabilityConfig, *, cluster_name: str) -> AlertTopicsArgs:
+    """The region's alert topics: the stack file's subscriptions and the cluster they alert about."""
+    return args_from_settings(AlertTopicsArgs, alert_topics_settings(config), cluster_name=cluster_name)
+
+
+def observability_settings(config: ObservabilityConfig, *, environment: str) -> ObservabilitySettings:
+    """What the stack file and the environment decide; the Region adds the wiring (cluster, network,
+    data stores, topics): `args_from_settings(ObservabilityArgs, settings, cluster_name=..., ...)`."""
+    return ObservabilitySettings(
+        addon_versions={addon: version for addon, version in config.addon_versions.items()},
+        thresholds=config.thresholds.args(),
+        log_retention_days=config.log_retention_days,
+        archive_days=config.archive_days,
+        archive_transition_days=config.archive_transition_days,
+        scrape_interval_seconds=config.scrape_interval_seconds,
         # dev and staging can be torn down; prod's workspace, archive and their keys are protected.
-        "protect": profile(environment).protect_resources,
-    }
+        protect=profile(environment).protect_resources,
+    )

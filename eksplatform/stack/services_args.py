@@ -10,10 +10,12 @@ from collections.abc import Mapping, Sequence
 import pulumi
 
 from eksplatform.components.ingress import DEFAULT_NAMESPACE, PublicIngressArgs
+from eksplatform.components.inputs import args_from_settings
 from eksplatform.components.language_services import (
     DEFAULT_NODE_SELECTOR,
     DEFAULT_TOLERATIONS,
     LanguageServicePoolArgs,
+    LanguageServicesSettings,
     SandboxedService,
     ServiceArchitecture,
 )
@@ -25,16 +27,9 @@ from eksplatform.stack.models_services import LanguageServicesConfig
 INGRESS_NAMESPACE = DEFAULT_NAMESPACE
 
 
-def language_service_pool_args(
-    config: LanguageServicesConfig,
-    *,
-    kubernetes_version: str,
-    runtime_class_name: pulumi.Input[str] | None = None,
-) -> LanguageServicePoolArgs:
-    """A region's `languageServices`: the catalog's services with the stack's overrides, in catalog order.
-
-    `runtime_class_name`: the cluster's RuntimeClass name output (the pods then wait for it); config
-    `runtimeClassName: null` runs them on the host kernel instead."""
+def language_services_settings(config: LanguageServicesConfig) -> LanguageServicesSettings:
+    """A region's `languageServices`: the catalog's services with the stack's overrides, in catalog
+    order; `runtimeClassName: null` runs them on the host kernel; the platform's sandbox nodes."""
     services = [
         SandboxedService(
             name=service.name,
@@ -50,22 +45,35 @@ def language_service_pool_args(
         )
         for service in config.resolved_services().values()
     ]
-    host_kernel = config.runtime_class_name is None
-    runtime: pulumi.Input[str] | None = None if host_kernel else config.runtime_class_name
-    if runtime is not None and runtime_class_name is not None:
-        runtime = runtime_class_name  # the same name, as the RuntimeClass's output
-    return LanguageServicePoolArgs(
-        kubernetes_version=kubernetes_version,
+    return LanguageServicesSettings(
         services=services,
         namespace=config.namespace,
         allow_dns=config.allow_dns,
-        runtime_class_name=runtime,
-        host_kernel=host_kernel,
+        host_kernel=config.runtime_class_name is None,
         backend_namespace=config.backend_namespace,
         backend_selector=dict(config.backend_selector),
         # The platform cluster's sandbox nodes (components/cluster.py); the stack file has no setting.
         node_selector=dict(DEFAULT_NODE_SELECTOR),
         tolerations=[dict(toleration) for toleration in DEFAULT_TOLERATIONS],
+    )
+
+
+def language_service_pool_args(
+    config: LanguageServicesConfig,
+    *,
+    kubernetes_version: str,
+    runtime_class_name: pulumi.Input[str] | None = None,
+) -> LanguageServicePoolArgs:
+    """A region's pool: its settings (`language_services_settings`) on the region's cluster.
+
+    `runtime_class_name`: the cluster's RuntimeClass name output (the pods then wait for it); config
+    `runtimeClassName: null` runs them on the host kernel instead."""
+    settings = language_services_settings(config)
+    runtime: pulumi.Input[str] | None = None if settings.host_kernel else config.runtime_class_name
+    if runtime is not None and runtime_class_name is not None:
+        runtime = runtime_class_name  # the same name, as the RuntimeClass's output
+    return args_from_settings(
+        LanguageServicePoolArgs, settings, kubernetes_version=kubernetes_version, runtime_class_name=runtime
     )
 
 

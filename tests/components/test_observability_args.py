@@ -26,7 +26,7 @@ from eksplatform.components.alert_topics import (
     NotificationProtocol,
 )
 from eksplatform.components.facts import LATENCY_BUCKETS_SECONDS
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, args_from_settings, to_args
 from eksplatform.components.observability import (
     AlertThresholds,
     CriticalAlertThresholds,
@@ -103,7 +103,9 @@ def test_a_partly_given_threshold_keeps_the_other_defaults() -> None:
 
 
 def _documented_default(cls: type, field: str) -> str:
-    source = inspect.getsource(cls)
+    # The docstring is in the source of the class that declares the field (an Args' settings base).
+    owner = next(base for base in cls.__mro__ if field in inspect.get_annotations(base))
+    source = inspect.getsource(owner)
     match = re.search(rf"    {field}: .*?\n    \"\"\"(.*?)\"\"\"", source, re.S)
     assert match, f"{cls.__name__}.{field} has no docstring"
     found = re.search(r"Default: (.+)\.$", match.group(1).strip(), re.S)
@@ -356,9 +358,11 @@ PROD = load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")
 def test_the_adapter_maps_the_stack_file_and_the_environment() -> None:
     assert PROD.observability is not None
     settings = observability_settings(PROD.observability, environment="dev")
-    assert settings["protect"] is False  # dev gets its cheaper value from the stack layer, explicitly
-    assert settings["addon_versions"] == dict(PROD.observability.addon_versions)
-    built = args(**{key: value for key, value in settings.items()})
+    assert settings.protect is False  # dev gets its cheaper value from the stack layer, explicitly
+    assert settings.addon_versions == dict(PROD.observability.addon_versions)
+    built = args_from_settings(
+        ObservabilityArgs, settings, **{k: v for k, v in REQUIRED.items() if k != "addon_versions"}
+    )
     assert built.alert_thresholds == Thresholds()  # prod's file sets none: the defaults
     topics = alert_topics_args(PROD.observability, cluster_name="platform-prod-us-east-1")
     assert [s.endpoint for s in topics.subscriptions("critical")] == [

@@ -3,9 +3,9 @@
 `provider/__main__.py` calls `main()`; the Pulumi CLI runs it when a program adds this repository
 with `pulumi package add` (docs/other-languages.md). Pulumi's host (`pulumi.provider.experimental`)
 infers the package schema from each component's `args` annotation and its `pulumi.Output`
-attributes; a component it cannot analyse would stop the whole plugin, so only the components
-below that are not in NOT_YET_SERVED are served. tests/provider/test_schema.py starts the plugin,
-reads its schema over gRPC and checks both lists.
+attributes; a component it cannot analyse would stop the whole plugin, so every public component
+keeps to what the analyzer reads (docs/other-languages.md). tests/provider/test_schema.py starts
+the plugin, reads its schema over gRPC and checks every component's inputs and outputs.
 """
 
 import tomllib
@@ -22,19 +22,10 @@ from eksplatform.pulumi_internals import field_docs_from_base_classes
 # ComponentProvider.construct), equal to the tokens the components register, `platform:index:Vpc`.
 PACKAGE_NAME = "platform"
 
-# Public components the analyzer cannot take yet, each with its first blocker; the Args rewrite
-# (#23 item 1) shrinks this to empty. The schema test fails when one of these starts to pass
-# the analyzer, so the list cannot go stale.
-NOT_YET_SERVED: dict[str, str] = {
-    "Region": "string annotations; config is the pydantic RegionConfig; a random provider input; "
-    "outputs are other components",
-    "Platform": "its __init__ takes `config: StackConfig`, not `args`",
-}
-
 
 def served_components() -> list[type[pulumi.ComponentResource]]:
-    """The public components the plugin serves, in PUBLIC_COMPONENTS order."""
-    return [component for component in PUBLIC_COMPONENTS if component.__name__ not in NOT_YET_SERVED]
+    """The components the plugin serves: every public one, in PUBLIC_COMPONENTS order."""
+    return list(PUBLIC_COMPONENTS)
 
 
 def package_version() -> str:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 
 from eksplatform.components.deployer import DeployerSide, PeerSide
 from eksplatform.components.inputs import ArgsError, check_fields
@@ -54,7 +55,6 @@ class DeployerNetwork:
             raise DeployerNetworkError("args.deployer_route_table_ids: name the deployer's route tables")
 
 
-
 DEPLOYER_PROVIDER_NAME = "aws-deployer"
 
 
@@ -65,7 +65,7 @@ class DeployerConnection(pulumi.ComponentResource):
     finds the deployer's CIDR, route tables and runner role in the stack's own resources.
     """
 
-    provider: pulumi.ProviderResource
+    provider: aws.Provider
     network: DeployerNetwork
 
     def __init__(
@@ -102,7 +102,7 @@ class DeployerConnection(pulumi.ComponentResource):
 
 def deployer_region_provider(
     name: str, network: DeployerNetwork, tags: Mapping[str, str], *, parent: pulumi.Resource
-) -> pulumi.ProviderResource:
+) -> aws.Provider:
     """The AWS provider of the deployer's region and account: it makes the deployer's side of a peering."""
     return regional_aws_provider(
         name, region=network.deployer_region, tags=tags, allowed_account_ids=[network.account_id], parent=parent

@@ -24,11 +24,16 @@ import pulumi_aws as aws
 from eksplatform.components.alert_topics import AlertTopicsSettings
 from eksplatform.components.dashboards import global_dashboard
 from eksplatform.components.deployer import VpcPeering, VpcPeeringArgs, mesh_pairs
-from eksplatform.components.dns import GlobalDns, GlobalDnsArgs, certificate_domain_problem, health_path_problem
+from eksplatform.components.dns import (
+    DEFAULT_HEALTH_PATH,
+    GlobalDns,
+    GlobalDnsArgs,
+    certificate_domain_problem,
+    health_path_problem,
+)
 from eksplatform.components.facts import MAX_GLOBAL_DATASTORE_REGIONS
 from eksplatform.components.global_role import GlobalRole
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
-from eksplatform.components.ingress import DEFAULT_HEALTH_PATH
 from eksplatform.components.inputs import args_from_settings, check_fields, to_args
 from eksplatform.components.naming import StackNames
 from eksplatform.components.observability import ObservabilitySettings
@@ -73,7 +78,9 @@ class PlatformDns:
             raise RegionArgsError("args.parent_zone_id: set hosted_zone_id or parent_zone_id, not both")
         if self.hosted_zone_id is None and self.parent_zone_id is None:
             # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 minutes.
-            raise RegionArgsError("args.parent_zone_id: a zone the platform creates must be delegated; name the parent zone")
+            raise RegionArgsError(
+                "args.parent_zone_id: a zone the platform creates must be delegated; name the parent zone"
+            )
         problem = health_path_problem(self.resolved_health_path)
         if problem is not None:
             raise RegionArgsError(f"args.health_path: {problem}")
@@ -152,7 +159,8 @@ class PlatformArgs:
                     )
             if self.deployer is not None and network.overlaps(ipaddress.IPv4Network(self.deployer.deployer_cidr)):
                 raise RegionArgsError(
-                    f"args.deployer.deployer_cidr: {self.deployer.deployer_cidr} overlaps args.regions[{index}].vpc.cidr"
+                    f"args.deployer.deployer_cidr: {self.deployer.deployer_cidr} overlaps "
+                    f"args.regions[{index}].vpc.cidr"
                 )
 
     @property
@@ -191,15 +199,15 @@ class Platform(pulumi.ComponentResource):
     """The whole platform: every region (the primary first), the peerings between them and with the
     deployer, the image replication, the global DNS names and a dashboard of every region."""
 
-    primary_region: pulumi.Output[str]
+    primary_region: str
     """The region that writes (the database's and the queue's primary)."""
-    region_names: pulumi.Output[list[str]]
+    region_names: list[str]
     """Every region, in the Args' order."""
     zone_id: pulumi.Output[str]
     """The Route 53 zone of the domain."""
-    latency_name: pulumi.Output[str]
+    latency_name: str
     """`api.<domain>`: the nearest healthy region's entry."""
-    writer_name: pulumi.Output[str]
+    writer_name: str
     """`primary.<domain>`: the entry of the region that holds the database writer."""
     database_writer_endpoint: pulumi.Output[str]
     """Where the services write to PostgreSQL (in a global database, the global writer endpoint)."""
@@ -210,7 +218,12 @@ class Platform(pulumi.ComponentResource):
     # (with `args.observability`) and `stack_outputs()`.
 
     def __init__(
-        self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None, *, registries_only: bool = False
+        self,
+        name: str,
+        args: PlatformArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        registries_only: bool = False,
     ) -> None:
         """`registries_only` (Python only; config `registriesOnly`): the first deployment's first step,
         each Region with only its provider and image registry (docs/upgrades.md)."""
@@ -240,7 +253,7 @@ class Platform(pulumi.ComponentResource):
                 # Only the environment's own stack creates the shared repositories (docs/naming.md).
                 raise RegionArgsError(
                     f"registriesOnly: stack {names.stack!r} uses the ECR repositories of stack "
-                    f"{args.environment!r} and creates none; run registriesOnly there"
+                    f"{str(args.environment)!r} and creates none; run registriesOnly there"
                 )
             for settings in ordered:
                 self.regions[settings.region] = Region(
@@ -328,8 +341,8 @@ class Platform(pulumi.ComponentResource):
                 # Dashboards are global; each widget names the region it reads.
                 opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
             )
-        self.primary_region = pulumi.Output.from_input(args.primary.region)
-        self.region_names = pulumi.Output.from_input([region.region for region in args.regions])
+        self.primary_region = args.primary.region
+        self.region_names = [region.region for region in args.regions]
         self.zone_id = self.primary.zone_id
         self.latency_name = self.dns.latency_name
         self.writer_name = self.dns.writer_name

@@ -31,11 +31,11 @@ from eksplatform.components.cluster import Cluster, ClusterArgs, ClusterSettings
 from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from eksplatform.components.cluster_autoscaler import image_tag
 from eksplatform.components.deployer import PeerSide, VpcPeering, VpcPeeringArgs
+from eksplatform.components.dns import DEFAULT_HEALTH_PATH, health_path_problem
+from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
-from eksplatform.components.dns import health_path_problem
-from eksplatform.components.facts import REGION_AZ_COUNTS
-from eksplatform.components.ingress import DEFAULT_HEALTH_PATH, PublicIngress, PublicIngressArgs, entry_images
+from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, to_args
 from eksplatform.components.language_services import (
     LanguageServicePool,
@@ -189,7 +189,9 @@ class RegionArgs(RegionSettings):
             raise RegionArgsError(f"args.rpo_minutes: {self.rpo_minutes} is outside 1-1440")
         for index, account in enumerate(self.allowed_account_ids or ()):
             if not account.isdigit() or len(account) != 12:
-                raise RegionArgsError(f"args.allowed_account_ids[{index}]: {account!r} is not a 12-digit AWS account id")
+                raise RegionArgsError(
+                    f"args.allowed_account_ids[{index}]: {account!r} is not a 12-digit AWS account id"
+                )
         if self.deployer is not None:
             deployer = ipaddress.IPv4Network(self.deployer.deployer_cidr)
             if deployer.overlaps(ipaddress.IPv4Network(self.vpc.cidr)):
@@ -314,7 +316,9 @@ class Region(pulumi.ComponentResource):
         if dns.zone_id is None:
             if dns.parent_zone_id is None:
                 # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 min.
-                raise RegionArgsError("args.dns.parent_zone_id: a zone made here must be delegated; name the parent zone")
+                raise RegionArgsError(
+                    "args.dns.parent_zone_id: a zone made here must be delegated; name the parent zone"
+                )
             zone = aws.route53.Zone(
                 f"{name}-zone",
                 name=dns.domain,

@@ -140,6 +140,10 @@ class RegionDns:
         check_fields(self, RegionArgsError)
         if not self.domain.strip():
             raise RegionArgsError("args.domain: name the public domain")
+        if self.zone_id is None and not self.parent_zone_id:
+            # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 minutes
+            # (terraform-provider-aws acm/certificate_validation.go), so a zone made here is delegated.
+            raise RegionArgsError("args.parent_zone_id: a zone made here must be delegated; name its parent zone")
         problem = health_path_problem(self.resolved_health_path)
         if problem is not None:
             raise RegionArgsError(f"args.health_path: {problem}")
@@ -314,11 +318,6 @@ class Region(pulumi.ComponentResource):
         self.name_servers: pulumi.Output[list[str]] | None = None
         dns = args.dns
         if dns.zone_id is None:
-            if dns.parent_zone_id is None:
-                # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 min.
-                raise RegionArgsError(
-                    "args.dns.parent_zone_id: a zone made here must be delegated; name the parent zone"
-                )
             zone = aws.route53.Zone(
                 f"{name}-zone",
                 name=dns.domain,
@@ -332,7 +331,7 @@ class Region(pulumi.ComponentResource):
             # validation records from the public DNS root down (docs/public-entry.md, "Bootstrap").
             delegation = aws.route53.Record(
                 f"{name}-zone-delegation",
-                zone_id=dns.parent_zone_id,
+                zone_id=str(dns.parent_zone_id),  # RegionDns requires it without a zone_id
                 name=dns.domain,
                 type="NS",
                 ttl=DELEGATION_TTL_SECONDS,

@@ -145,6 +145,12 @@ def test_a_bad_setting_of_a_regions_building_block_is_named_by_its_path(provider
         provider.construct("x", "platform:index:Region", inputs, None)
 
 
+def test_a_region_that_makes_its_zone_needs_the_parent_to_delegate_it(provider: ComponentProvider) -> None:
+    inputs = dev_region_inputs(dns={"domain": "dev.run.example.com"})
+    with pytest.raises(ComponentInitError, match=r"^args\.dns\.parentZoneId: a zone made here must be delegated"):
+        provider.construct("x", "platform:index:Region", inputs, None)
+
+
 def test_a_region_refuses_a_deployer_network_that_overlaps_its_vpc(provider: ComponentProvider) -> None:
     inputs = dev_region_inputs(deployer={**DEPLOYER, "deployerCidr": inputs_cidr()})
     with pytest.raises(ComponentInitError, match=r"^args\.deployer\.deployerCidr: .* overlaps args\.vpc\.cidr"):

@@ -228,8 +228,12 @@ def test_the_deployer_network_names_the_bad_output(changes: dict[str, Any], mess
 
 
 def test_the_region_dns_defaults_its_health_path_and_checks_it() -> None:
-    assert RegionDns(domain="run.example.com").resolved_health_path == "/healthz"
+    assert RegionDns(domain="run.example.com", zone_id="Z1").resolved_health_path == "/healthz"
     with pytest.raises(ArgsError, match=r"^args\.domain: name the public domain$"):
-        RegionDns(domain=" ")
+        RegionDns(domain=" ", zone_id="Z1")
     with pytest.raises(ArgsError, match=r"^args\.health_path: "):
-        RegionDns(domain="run.example.com", health_path="no-slash")
+        RegionDns(domain="run.example.com", zone_id="Z1", health_path="no-slash")
+    # A zone the Region makes must be delegated from its parent, or ACM never validates.
+    with pytest.raises(ArgsError, match=r"^args\.parent_zone_id: a zone made here must be delegated"):
+        RegionDns(domain="run.example.com")
+    assert RegionDns(domain="run.example.com", parent_zone_id="Z0PARENT").zone_id is None

@@ -6,6 +6,7 @@ side of every peering (components/deployer.py builds the peerings).
 `from __future__ import annotations` here.
 """
 
+import contextlib
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from eksplatform.components.deployer import DeployerSide, PeerSide
+from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.inputs import ArgsError, check_fields
 from eksplatform.components.providers import regional_aws_provider
 
@@ -98,6 +100,14 @@ class DeployerConnection(pulumi.ComponentResource):
 
     def side(self) -> DeployerSide:
         return deployer_side(self.network, self.provider)
+
+
+def runner_boundary(network: DeployerNetwork | None) -> contextlib.AbstractContextManager[None]:
+    """Within the block every role carries the runner's permissions boundary: the runner may create
+    no other role (bootstrap/runner.py, `iam:PermissionsBoundary` on `iam:CreateRole`); none without
+    a deployer."""
+    arn = deployer_boundary_arn(network.account_id, network.runner_project_name) if network is not None else None
+    return permissions_boundary(arn)
 
 
 def deployer_region_provider(

@@ -33,7 +33,6 @@ from eksplatform.components.dns import (
 )
 from eksplatform.components.facts import MAX_GLOBAL_DATASTORE_REGIONS
 from eksplatform.components.global_role import GlobalRole
-from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.inputs import args_from_settings, check_fields, to_args
 from eksplatform.components.naming import StackNames
 from eksplatform.components.observability import ObservabilitySettings
@@ -42,7 +41,7 @@ from eksplatform.components.postgres import PostgresEngine, PostgresGlobalDataba
 from eksplatform.components.providers import random_provider
 from eksplatform.components.redis import RedisGlobalDatastore
 from eksplatform.components.registry import replicate
-from eksplatform.stack.deployer_connection import DeployerConnection, DeployerNetwork
+from eksplatform.stack.deployer_connection import DeployerConnection, DeployerNetwork, runner_boundary
 from eksplatform.stack.region import (
     EnvironmentName,
     Region,
@@ -228,10 +227,7 @@ class Platform(pulumi.ComponentResource):
         """`registries_only` (Python only; config `registriesOnly`): the first deployment's first step,
         each Region with only its provider and image registry (docs/upgrades.md)."""
         args = to_args(PlatformArgs, args)
-        deployer = args.deployer
-        boundary = deployer_boundary_arn(deployer.account_id, deployer.runner_project_name) if deployer else None
-        # Every role carries the runner's boundary: the runner may create no other (bootstrap/runner.py).
-        with permissions_boundary(boundary):
+        with runner_boundary(args.deployer):
             self._build(name, args, opts, registries_only)
 
     def _build(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None, registries_only: bool) -> None:

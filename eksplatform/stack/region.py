@@ -33,7 +33,6 @@ from eksplatform.components.cluster_autoscaler import image_tag
 from eksplatform.components.deployer import PeerSide, VpcPeering, VpcPeeringArgs
 from eksplatform.components.dns import DEFAULT_HEALTH_PATH, health_path_problem
 from eksplatform.components.facts import REGION_AZ_COUNTS
-from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, to_args
@@ -64,7 +63,12 @@ from eksplatform.components.registry import ImageRegistry, ecr_repository, repos
 from eksplatform.components.vpc import Vpc, VpcArgs, VpcSettings
 from eksplatform.components.writer_health import WriterAlarm, writer_alarm
 from eksplatform.environments import profile
-from eksplatform.stack.deployer_connection import DeployerNetwork, deployer_region_provider, deployer_side
+from eksplatform.stack.deployer_connection import (
+    DeployerNetwork,
+    deployer_region_provider,
+    deployer_side,
+    runner_boundary,
+)
 from eksplatform.stack.services_args import INGRESS_NAMESPACE, image_registry_args
 
 PURPOSES: tuple[str, ...] = ("cache", "queue")
@@ -257,10 +261,7 @@ class Region(pulumi.ComponentResource):
         provider and the image registry); `unreachable`, a region whose AWS API is down (config
         `unreachableRegions`: no lookups, the provider skips its checks)."""
         args = to_args(RegionArgs, args)
-        deployer = args.deployer
-        boundary = deployer_boundary_arn(deployer.account_id, deployer.runner_project_name) if deployer else None
-        # Every role carries the runner's boundary: the runner may create no other (bootstrap/runner.py).
-        with permissions_boundary(boundary), offline(unreachable):
+        with runner_boundary(args.deployer), offline(unreachable):
             self._build(name, args, opts, random_provider, deployer_provider, registries_only, unreachable)
 
     def _build(

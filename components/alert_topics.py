@@ -30,7 +30,9 @@ class NotificationProtocol(StrEnum):
     """SNS Subscribe protocols a person or a pager answers."""
 
     EMAIL = "email"
+    """An email address: SNS mails a confirmation link first, and sends nothing until it is followed."""
     HTTPS = "https"
+    """An `https://` URL (a pager's webhook): SNS posts a confirmation request it must answer."""
 
 
 def endpoint_problem(protocol: str, endpoint: str) -> str | None:

@@ -10,7 +10,11 @@ which the pack's servicer subclasses, live in policies/servicer.py, pinned the s
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import functools
+import inspect
+import textwrap
 from collections.abc import Iterator
 
 from pulumi.provider.experimental import analyzer as _analyzer
@@ -74,9 +78,11 @@ def field_docs_from_base_classes() -> None:
 
     The analyzer reads a field's description from the docstring after it in the source of the class
     it analyses (`Analyzer.get_docstring`: `inspect.getsource(typ)`), never from a base class, so a
-    `ManagedPostgresArgs(PostgresSettings)` would serve the settings' fields undescribed. This looks
-    along the class's bases, our own classes only, in method resolution order. Idempotent; the
-    plugin calls it before it serves (eksplatform/plugin.py), tests/provider checks every field's
+    `ManagedPostgresArgs(PostgresSettings)` would serve the settings' fields undescribed. This asks
+    the SDK first (the class itself, as before), then reads the bases' own sources, our classes only,
+    in method resolution order; the bases' docstrings are cached by module and qualified name, so
+    they never enter the SDK's cache, which is keyed by the bare class name. Idempotent; the plugin
+    calls it before it serves (eksplatform/plugin.py), tests/provider checks every field's
     description over gRPC.
     """
     original = _analyzer.Analyzer.get_docstring
@@ -84,13 +90,37 @@ def field_docs_from_base_classes() -> None:
         return
 
     def get_docstring(self: _analyzer.Analyzer, typ: type, name: str) -> str | None:
-        for cls in getattr(typ, "__mro__", (typ,)):
-            if cls.__module__ in ("builtins", "enum", "typing", "abc") or cls.__module__.startswith("pulumi"):
+        docstring: str | None = original(self, typ, name)
+        if docstring is not None:
+            return docstring
+        for base in getattr(typ, "__mro__", (typ,))[1:]:
+            if base.__module__ in ("builtins", "enum", "typing", "abc") or base.__module__.startswith("pulumi"):
                 continue  # the SDK's and the standard library's classes document no field of ours
-            docstring: str | None = original(self, cls, name)
+            docstring = _field_docstrings(base).get(name)
             if docstring is not None:
                 return docstring
         return None
 
     get_docstring.sdk_get_docstring = original  # type: ignore[attr-defined]
     _analyzer.Analyzer.get_docstring = get_docstring  # type: ignore[method-assign]
+
+
+@functools.cache
+def _field_docstrings(cls: type) -> dict[str, str]:
+    """The string literal after each annotated field in `cls`'s own source (as the SDK reads them)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    found: dict[str, str] = {}
+    body = next((node.body for node in tree.body if isinstance(node, ast.ClassDef)), [])
+    for field, following in zip(body, [*body[1:], None], strict=True):
+        if (
+            isinstance(field, ast.AnnAssign)
+            and isinstance(field.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            found[field.target.id] = following.value.value
+    return found

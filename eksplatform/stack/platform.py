@@ -14,7 +14,7 @@ component host serves the Platform to every language: no `from __future__ import
 
 import ipaddress
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,6 +122,12 @@ class PlatformArgs:
     unreachable_regions: Sequence[str] | None = None
     """Regions whose AWS API is down: built without lookups, for a `pulumi up` that excludes them
     (docs/deploying.md, "A region is down"). Default: none."""
+    registries_only: bool | None = None
+    """The first deployment's first step (docs/upgrades.md): every region builds only its provider and
+    image registry (and the primary replicates to the others), so the images can be pushed before
+    anything waits for them; the next run, without it, adds the rest around them. Only the
+    environment's own stack (stack name = environment) may run it. Its outputs are unset meanwhile.
+    Default: false."""
 
     def __post_init__(self) -> None:
         check_fields(self, RegionArgsError)
@@ -210,33 +216,51 @@ class Platform(pulumi.ComponentResource):
     """`primary.<domain>`: the entry of the region that holds the database writer."""
     database_writer_endpoint: pulumi.Output[str]
     """Where the services write to PostgreSQL (in a global database, the global writer endpoint)."""
+    vpc_ids: pulumi.Output[dict[str, str]]
+    """Each region's VPC, by region name."""
+    cluster_names: pulumi.Output[dict[str, str]]
+    """Each region's EKS cluster name, by region name."""
+    cluster_endpoints: pulumi.Output[dict[str, str]]
+    """Each region's EKS API endpoint (private unless its cluster settings open it), by region name."""
+    kubeconfigs: pulumi.Output[dict[str, str]]
+    """Each region's kubeconfig (`aws eks get-token` with the caller's credentials), by region name; a secret."""
+    database_secret_arns: pulumi.Output[dict[str, str]]
+    """Each region's Secrets Manager secret of the database's master credentials, by region name."""
+    cache_endpoints: pulumi.Output[dict[str, str]]
+    """Each region's `cache` Valkey primary endpoint, by region name."""
+    queue_endpoints: pulumi.Output[dict[str, str]]
+    """Each region's `queue` Valkey primary endpoint (in a Global Datastore, only the primary
+    region's takes writes), by region name."""
+    ingress_hostnames: pulumi.Output[dict[str, str]]
+    """Each region's public entry (load balancer hostname), by region name."""
 
     # Python callers also get `regions` (each Region by name, the primary first), `primary`, `dns`
     # (the GlobalDns), `deployer` (the DeployerConnection, else None), `region_peerings` (by
     # `<first>-<second>`, names sorted; the first requests), `image_replication`, `dashboard`
     # (with `args.observability`) and `stack_outputs()`.
 
-    def __init__(
-        self,
-        name: str,
-        args: PlatformArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        registries_only: bool = False,
-    ) -> None:
-        """`registries_only` (Python only; config `registriesOnly`): the first deployment's first step,
-        each Region with only its provider and image registry (docs/upgrades.md)."""
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if type(args).__name__ == "StackConfig":  # the Python API before PlatformArgs
+            raise RegionArgsError(
+                "args: Platform takes PlatformArgs; build it from a stack file with "
+                "eksplatform.stack.platform_args.platform_from_stack(name, config)"
+            )
         args = to_args(PlatformArgs, args)
+        # Physical names from the project and stack (components/naming.py); tags keep `environment`.
+        names = StackNames.of_current_stack(args.environment)
+        if args.registries_only and not names.owns_shared:
+            # Only the environment's own stack creates the shared repositories (docs/naming.md).
+            raise RegionArgsError(
+                f"registriesOnly: stack {names.stack!r} uses the ECR repositories of stack "
+                f"{str(args.environment)!r} and creates none; run registriesOnly there"
+            )
         with runner_boundary(args.deployer):
-            self._build(name, args, opts, registries_only)
+            self._build(name, args, names, opts)
 
-    def _build(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None, registries_only: bool) -> None:
+    def _build(self, name: str, args: PlatformArgs, names: StackNames, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
         self._name = name
         self._args = args
-        self._registries_only = registries_only
-        # Physical names from the project and stack (components/naming.py); tags keep `environment`.
-        names = StackNames.of_current_stack(args.environment)
         passwords = random_provider(f"{name}-random", parent=self)
         self.regions: dict[str, Region] = {}
         self.deployer: DeployerConnection | None = None
@@ -244,20 +268,13 @@ class Platform(pulumi.ComponentResource):
         # The primary first: the others join what it creates.
         ordered = [args.primary, *(region for region in args.regions if region is not args.primary)]
         shared = repositories_of(args.regions) if len(args.regions) > 1 else []
-        if registries_only:
-            if not names.owns_shared:
-                # Only the environment's own stack creates the shared repositories (docs/naming.md).
-                raise RegionArgsError(
-                    f"registriesOnly: stack {names.stack!r} uses the ECR repositories of stack "
-                    f"{str(args.environment)!r} and creates none; run registriesOnly there"
-                )
+        if args.registries_only:
             for settings in ordered:
                 self.regions[settings.region] = Region(
                     settings.region,
                     self._region_args(settings, zone_id=args.dns.hosted_zone_id, shared=shared),
                     opts=pulumi.ResourceOptions(parent=self),
                     random_provider=passwords,
-                    registries_only=True,
                     unreachable=args.offline(settings),
                 )
             self.primary = self.regions[args.primary.region]
@@ -343,6 +360,14 @@ class Platform(pulumi.ComponentResource):
         self.latency_name = self.dns.latency_name
         self.writer_name = self.dns.writer_name
         self.database_writer_endpoint = self.primary.database.writer_endpoint
+        self.vpc_ids = by_region(self.regions, lambda region: region.vpc_id)
+        self.cluster_names = by_region(self.regions, lambda region: region.cluster_name)
+        self.cluster_endpoints = by_region(self.regions, lambda region: region.cluster_endpoint)
+        self.kubeconfigs = pulumi.Output.secret(by_region(self.regions, lambda region: region.kubeconfig))
+        self.database_secret_arns = by_region(self.regions, lambda region: region.database_secret_arn)
+        self.cache_endpoints = by_region(self.regions, lambda region: region.cache_endpoint)
+        self.queue_endpoints = by_region(self.regions, lambda region: region.queue_endpoint)
+        self.ingress_hostnames = by_region(self.regions, lambda region: region.ingress_hostname)
         self.register_outputs({"primaryRegion": args.primary.region, "regions": list(self.regions)})
 
     def _region_args(
@@ -376,6 +401,7 @@ class Platform(pulumi.ComponentResource):
             observability=args.observability,
             alerts=args.alerts,
             peer_private_cidrs=args.peers_of(settings),
+            registries_only=args.registries_only,
         )
 
     def _mesh(self, names: list[str]) -> dict[str, VpcPeering]:
@@ -415,7 +441,7 @@ class Platform(pulumi.ComponentResource):
     def stack_outputs(self) -> dict[str, Any]:
         """The stack outputs, by name: what other stacks may rely on (docs/stacks.md, "Outputs")."""
         regions = self.regions
-        if self._registries_only:
+        if self._args.registries_only:
             return {
                 "registriesOnly": True,
                 "repositories": {
@@ -523,3 +549,12 @@ class Platform(pulumi.ComponentResource):
             "writerHealthCheckIds": self.dns.writer_health_check_ids,
         }
         return outputs
+
+
+def by_region(
+    regions: Mapping[str, Region], value: Callable[[Region], pulumi.Output[str]]
+) -> pulumi.Output[dict[str, str]]:
+    """One output of every region, as a map by region name (the primary first)."""
+    return pulumi.Output.all(**{name: value(region) for name, region in regions.items()}).apply(
+        lambda values: {name: str(values[name]) for name in regions}
+    )

@@ -41,6 +41,7 @@ def platform_args(config: StackConfig) -> PlatformArgs:
         observability=observability_settings(observability, environment=config.environment) if observability else None,
         alerts=alert_topics_settings(observability) if observability else None,
         unreachable_regions=list(config.unreachable_regions),
+        registries_only=config.registries_only,
     )
 
 
@@ -72,6 +73,5 @@ def deployer_network(config: DeployerConfig) -> DeployerNetwork:
 
 
 def platform_from_stack(name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> Platform:
-    """The Platform of a stack file (`__main__.py`): its Args, and the first deployment's
-    `registriesOnly` step when the file asks for it."""
-    return Platform(name, platform_args(config), opts, registries_only=config.registries_only)
+    """The Platform of a stack file (`__main__.py`)."""
+    return Platform(name, platform_args(config), opts)

@@ -112,10 +112,11 @@ class RegionSettings:
     language_services: LanguageServicesSettings
     """The sandboxed language services: images, replicas, resources, namespaces."""
     image_registry: str | None = None
-    """Where the system images (cluster-autoscaler, Traefik, the load balancer controller) are
-    pulled from: `<account>.dkr.ecr.<region>.amazonaws.com[/<path>]`. When it is this region's
-    ECR, the Region creates the repositories of every image that lives there. Default: the images'
-    public registries."""
+    """This region's ECR registry, `<account>.dkr.ecr.<region>.amazonaws.com[/<path>]`: the system
+    images (cluster-autoscaler, Traefik, the load balancer controller) are pulled from there, and the
+    Region creates the repositories of every image that lives there (the services' too), in the
+    stack named after its environment (the other stacks of an account pull from them). Another
+    registry leaves the system images on their public registries. Default: the public registries."""
 
     def __post_init__(self) -> None:
         check_fields(self, RegionArgsError)
@@ -162,8 +163,9 @@ class RegionArgs(RegionSettings):
     """One region of the platform: its settings and what it shares with the other regions."""
 
     environment: EnvironmentName
-    """`dev`, `staging` or `prod`: its profile decides what is protected (the zone, the registry), and
-    physical names carry the Pulumi project and stack (components/naming.py)."""
+    """`dev`, `staging` or `prod`: its profile (eksplatform/environments.py) protects the zone and the
+    registry, and fills the protection settings the building blocks leave unset (deletion
+    protection, final snapshots, kept data); physical names carry the Pulumi project and stack."""
     tags: Mapping[str, str]
     """Default tags of every AWS resource (the policy pack requires environment, owner, cost-center)."""
     dns: RegionDns
@@ -173,10 +175,11 @@ class RegionArgs(RegionSettings):
     rpo_minutes: int | None = None
     """Recovery point objective: the data stores alarm when replication lags longer. Default: 15."""
     global_database: PostgresGlobalDatabase | None = None
-    """Membership of an Aurora Global Database (the Platform's primary region creates it, the
-    others join it). Default: none."""
+    """Membership of an Aurora Global Database: the Platform sets it (its primary region creates the
+    global database, the others join it with the primary's outputs); a program in another language
+    composes several regions with Platform. Default: none."""
     global_queue: RedisGlobalDatastore | None = None
-    """Membership of the queue's ElastiCache Global Datastore. Default: none."""
+    """Membership of the queue's ElastiCache Global Datastore, which the Platform sets. Default: none."""
     shared_repositories: Sequence[str] | None = None
     """The other regions' repository names, created here too: the primary replicates every
     repository a region uses (ECR user guide, "Private image replication"). Default: none."""
@@ -190,6 +193,10 @@ class RegionArgs(RegionSettings):
     peer_private_cidrs: Mapping[str, str] | None = None
     """The other regions' private subnets, keyed `<region>-private-<n>`: the data stores admit them
     on their port for the services' calls over the region-to-region peering. Default: none."""
+    registries_only: bool | None = None
+    """The first deployment's first step (docs/upgrades.md): build only the provider and the image
+    registry, so the images can be pushed before anything waits for them; the next run, without it,
+    adds the rest around them (the same names and parents). Its outputs are unset meanwhile. Default: false."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -253,16 +260,14 @@ class Region(pulumi.ComponentResource):
         *,
         random_provider: pulumi.ProviderResource | None = None,
         deployer_provider: pulumi.ProviderResource | None = None,
-        registries_only: bool = False,
         unreachable: OfflineRegion | None = None,
     ) -> None:
         """The keywords are the Platform's (Python only): one random provider and one deployer-region
-        provider for every region; `registries_only`, the first deployment's first step (only the
-        provider and the image registry); `unreachable`, a region whose AWS API is down (config
+        provider for every region; `unreachable`, a region whose AWS API is down (config
         `unreachableRegions`: no lookups, the provider skips its checks)."""
-        args = to_args(RegionArgs, args)
+        args = environment_defaults(to_args(RegionArgs, args))
         with runner_boundary(args.deployer), offline(unreachable):
-            self._build(name, args, opts, random_provider, deployer_provider, registries_only, unreachable)
+            self._build(name, args, opts, random_provider, deployer_provider, unreachable)
 
     def _build(
         self,
@@ -271,7 +276,6 @@ class Region(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None,
         passwords: pulumi.ProviderResource | None,
         deployer_provider: pulumi.ProviderResource | None,
-        registries_only: bool,
         unreachable: OfflineRegion | None,
     ) -> None:
         super().__init__("platform:index:Region", name, None, opts)
@@ -311,7 +315,7 @@ class Region(pulumi.ComponentResource):
             if self.repositories and names.owns_shared
             else None
         )
-        if registries_only:
+        if args.registries_only:
             # The first deployment's first step (docs/upgrades.md): repositories to push to, nothing
             # that waits for images. The same names and parents as a full run, so nothing moves later.
             self.register_outputs({})
@@ -572,6 +576,36 @@ class Region(pulumi.ComponentResource):
             route_table_ids={key: table.id for key, table in self.network.private_route_tables.items()},
             provider=self.provider,
         )
+
+
+def environment_defaults(args: RegionArgs) -> RegionArgs:
+    """`args` with the protection settings it leaves unset taken from its environment's profile
+    (eksplatform/environments.py): deletion protection, final snapshots and kept data in prod, none
+    of them in dev. The building blocks alone default to production's; the stack file's adapters set
+    every one of them explicitly, so this changes nothing a stack file builds."""
+    rules = profile(args.environment)
+
+    def unset(value: bool | None, default: bool) -> bool:
+        return default if value is None else value
+
+    postgres = args.postgres
+    return replace(
+        args,
+        cluster=replace(
+            args.cluster, deletion_protection=unset(args.cluster.deletion_protection, rules.eks_deletion_protection)
+        ),
+        postgres=replace(
+            postgres,
+            deletion_protection=unset(postgres.deletion_protection, rules.database_deletion_protection),
+            final_snapshot=unset(postgres.final_snapshot, rules.final_snapshot),
+            keep_data=unset(postgres.keep_data, rules.keep_data),
+        ),
+        cache=replace(args.cache, keep_data=unset(args.cache.keep_data, rules.keep_data)),
+        queue=replace(args.queue, keep_data=unset(args.queue.keep_data, rules.keep_data)),
+        observability=None
+        if args.observability is None
+        else replace(args.observability, protect=unset(args.observability.protect, rules.protect_resources)),
+    )
 
 
 def system_nodes_min(settings: RegionSettings) -> int:

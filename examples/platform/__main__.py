@@ -147,12 +147,12 @@ args = PlatformArgs(
             AlertSubscription(protocol=NotificationProtocol.EMAIL, endpoint=config.require("alertEmail"))
         ]
     ),
+    # The first run creates only the repositories and the replication (push the images to the primary
+    # region, wait for the copies, then run again without it; docs/upgrades.md).
+    registries_only=config.get_bool("registriesOnly") or False,
 )
 
-# The first run creates only the repositories and the replication (push the images to the primary
-# region, wait for the copies, then run again without it; docs/upgrades.md).
-registries_only = config.get_bool("registriesOnly") or False
-platform = Platform("example", args, registries_only=registries_only)
+platform = Platform("example", args)
 
 for name, value in platform.stack_outputs().items():
     pulumi.export(name, value)

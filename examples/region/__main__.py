@@ -159,14 +159,14 @@ args = RegionArgs(
             AlertSubscription(protocol=NotificationProtocol.EMAIL, endpoint=config.require("alertEmail"))
         ]
     ),
+    # The first run creates only the repositories (push the images, then run again without it):
+    # the Deployments wait for pods that need their images (docs/upgrades.md, "Images").
+    registries_only=config.get_bool("registriesOnly") or False,
 )
 
-# The first run creates only the repositories (push the images, then run again without it):
-# the Deployments wait for pods that need their images (docs/upgrades.md, "Images").
-registries_only = config.get_bool("registriesOnly") or False
-example = Region("example", args, registries_only=registries_only)
+example = Region("example", args)
 
-if registries_only:
+if args.registries_only:
     # None in a stack not named after its environment: the `dev` stack owns the repositories.
     pulumi.export("repositoryUrls", example.registry.repository_urls if example.registry is not None else {})
 else:

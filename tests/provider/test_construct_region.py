@@ -183,3 +183,55 @@ def test_a_platform_names_a_primary_region_it_does_not_have(provider: ComponentP
     inputs["primaryRegion"] = "eu-north-1"
     with pytest.raises(ComponentInitError, match=r"^args\.primaryRegion: eu-north-1 is not one of"):
         provider.construct("x", "platform:index:Platform", inputs, None)
+
+
+@pytest.mark.parametrize(("environment", "protected"), [("dev", False), ("prod", True)])
+def test_unset_protection_settings_follow_the_regions_environment(
+    harness: Harness, provider: ComponentProvider, environment: str, protected: bool
+) -> None:
+    inputs = dev_region_inputs(environment=environment, tags={**TAGS, "environment": environment})
+    # What the program leaves unset; the stack file's adapter always sets them.
+    del inputs["cluster"]["deletionProtection"]
+    for key in ("deletionProtection", "finalSnapshot", "keepData"):
+        del inputs["postgres"][key]
+    graph, _ = construct(harness, provider, "platform:index:Region", inputs)
+    assert graph.one("aws:eks/cluster:Cluster").inputs["deletionProtection"] is protected
+    database = graph.one("aws:rds/instance:Instance")
+    assert database.inputs["deletionProtection"] is protected
+    assert database.inputs["skipFinalSnapshot"] is not protected
+
+
+def test_a_region_in_its_first_step_builds_only_its_provider_and_registry(
+    harness: Harness, provider: ComponentProvider
+) -> None:
+    graph, state = construct(harness, provider, "platform:index:Region", dev_region_inputs(registriesOnly=True))
+    assert graph.by_type("platform:index:ImageRegistry") and graph.by_type("aws:ecr/repository:Repository")
+    assert not graph.by_type("platform:index:Vpc") and not graph.by_type("platform:index:Cluster")
+    assert "vpcId" not in state  # unset until the next run builds the rest
+
+
+def test_a_platform_serves_each_regions_endpoints_by_region(harness: Harness, provider: ComponentProvider) -> None:
+    args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    per_region = (
+        "vpcIds",
+        "clusterNames",
+        "clusterEndpoints",
+        "kubeconfigs",
+        "databaseSecretArns",
+        "cacheEndpoints",
+        "queueEndpoints",
+        "ingressHostnames",
+    )
+
+    def program() -> None:
+        state = provider.construct("x", "platform:index:Platform", host_value(args), pulumi.ResourceOptions()).state
+        for key in per_region:
+            pulumi.export(key, state[key])  # as another language's program exports them
+
+    graph = harness.run(program, stack="dev")
+    regions = [settings.region for settings in args.regions]
+    for key in per_region:
+        assert sorted(graph.outputs[key].value) == sorted(regions), key
+    assert graph.outputs["kubeconfigs"].secret and not graph.outputs["clusterNames"].secret
+    clusters = {r.inputs["name"] for r in graph.by_type("aws:eks/cluster:Cluster")}
+    assert set(graph.outputs["clusterNames"].value.values()) == clusters

@@ -43,3 +43,12 @@ def test_the_whole_analysis_describes_every_field_of_the_subclass() -> None:
         "sizeGib": "How big the thing is. Default: 20.",
         "vpcId": "Where the thing lives.",
     }
+
+
+def test_a_base_classs_docs_stay_out_of_the_sdks_cache_keyed_by_bare_class_names() -> None:
+    # The SDK caches docstrings by `typ.__name__`; a base read under that key could lend its docs to
+    # another module's class of the same name. The bases are read beside it, by class object.
+    field_docs_from_base_classes()
+    analyzer = Analyzer("test")
+    assert analyzer.get_docstring(ThingArgs, "size_gib") == "How big the thing is. Default: 20."
+    assert "ThingSettings" not in analyzer.docstrings

@@ -237,3 +237,10 @@ def test_the_region_dns_defaults_its_health_path_and_checks_it() -> None:
     with pytest.raises(ArgsError, match=r"^args\.parent_zone_id: a zone made here must be delegated"):
         RegionDns(domain="run.example.com")
     assert RegionDns(domain="run.example.com", parent_zone_id="Z0PARENT").zone_id is None
+
+
+def test_a_stack_config_given_to_platform_points_at_the_adapter() -> None:
+    from eksplatform.stack.platform import Platform
+
+    with pytest.raises(ArgsError, match=r"^args: Platform takes PlatformArgs; .*platform_from_stack\(name, config\)$"):
+        Platform("platform", stack("dev"))  # type: ignore[arg-type]

@@ -175,7 +175,7 @@ class PlatformArgs:
             ],
             primary,
         )
-        if self.resolved_global_queue:
+        if self.resolved_global_queue and len(names) > 1:  # one region: the rule below names global_queue
             for index, region in enumerate(self.regions):
                 try:
                     check_global_datastore_node_type(region.queue.node_type)

@@ -364,11 +364,11 @@ class StackConfig(StackModel):
         try:
             global_queue_everywhere(
                 [queue.global_datastore for queue in queues],
-                lambda index: f"regions[{index}].queue.global_datastore",
-                "globalDatastore: true in every region",
-                shapes,
-                self._primary_index,
-                camel,
+                field=lambda index: f"regions[{index}].queue.global_datastore",
+                choice="globalDatastore: true in every region",
+                shapes=shapes,
+                primary=self._primary_index,
+                spell=camel,
             )
         except DataRuleError as violation:
             raise stack_rule_error(violation) from None

@@ -82,6 +82,7 @@ def one_global_database(members: Sequence[DatabaseMember], primary: int, spell: 
 
 def global_queue_everywhere(
     wanted: Sequence[bool],
+    *,
     field: Callable[[int], str],
     choice: str,
     shapes: Sequence[Mapping[str, object]],

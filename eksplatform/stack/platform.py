@@ -183,9 +183,9 @@ class PlatformArgs:
                     raise DataRuleError(f"regions[{index}].queue.{violation.field}", violation.message) from None
         global_queue_everywhere(
             [self.resolved_global_queue] * len(names),
-            lambda index: "global_queue",
-            "global_queue: true (or leave it unset)",
-            [
+            field=lambda index: "global_queue",
+            choice="global_queue: true (or leave it unset)",
+            shapes=[
                 {
                     "engine": str(region.queue.resolved_engine),
                     "engine_version": region.queue.resolved_engine_version,
@@ -195,7 +195,7 @@ class PlatformArgs:
                 }
                 for region in self.regions
             ],
-            primary,
+            primary=primary,
         )
         if self.deployer is not None:
             check_deployer(

@@ -237,6 +237,22 @@ def check_postgres(
         check_storage(allocated_storage_gib, max_allocated_storage_gib, spell)
 
 
+# An Aurora global database "requires DB instance classes that are optimized for memory-intensive
+# applications" (Aurora user guide, "Configuration requirements of an Amazon Aurora global
+# database"): the burstable db.t* families are refused.
+BURSTABLE_DB_CLASS = re.compile(r"^db\.t\d")
+
+
+def check_global_database_class(instance_class: str) -> None:
+    """A member of an Aurora global database runs on a memory-optimized class, never a burstable one."""
+    if BURSTABLE_DB_CLASS.match(instance_class):
+        raise DataRuleError(
+            "instance_class",
+            f"{instance_class} is burstable; an Aurora global database needs a memory-optimized class "
+            "(e.g. db.r7g.large)",
+        )
+
+
 # --- ElastiCache -----------------------------------------------------------------------------
 
 

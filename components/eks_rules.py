@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from eksplatform.components.facts import (
     EKS_ADDONS,
+    EKS_SERVICE_IPV4_CIDR,
     END_OF_STANDARD_SUPPORT,
     SUPPORTED_KUBERNETES_VERSIONS,
     in_standard_support,
@@ -135,4 +136,14 @@ def label_problem(key: str, value: str) -> str | None:
     for what, text in (("key", key), ("value", value)):
         if not 1 <= len(text) <= MAX_NODE_LABEL_LENGTH:
             return f"label {what} {text!r}: EKS node labels take 1-{MAX_NODE_LABEL_LENGTH} characters"
+    return None
+
+
+def service_cidr_problem(vpc_cidr: str) -> str | None:
+    """Why a cluster's VPC cannot hold the clusters' Service range (components/cluster.py sets
+    `service_ipv4_cidr`; EKS requires it outside the VPC's CIDR, CreateCluster
+    `kubernetesNetworkConfig.serviceIpv4Cidr`), or None."""
+    network = ipaddress.IPv4Network(vpc_cidr)
+    if network.overlaps(EKS_SERVICE_IPV4_CIDR):
+        return f"{network} overlaps {EKS_SERVICE_IPV4_CIDR}, the clusters' Service range"
     return None

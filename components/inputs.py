@@ -34,6 +34,10 @@ T = TypeVar("T")
 class ArgsError(pulumi.RunError, ValueError):
     """A component's args do not fit its Args type; the message names the field (`args.<path>`)."""
 
+    settings: object | None = None
+    """The settings an Args refused was built from (`args_from_settings`): `placed` finds where
+    the composing component's caller set them."""
+
 
 def to_args(cls: type[T], value: T | Mapping[str, Any]) -> T:
     """`value` itself when it already is a `cls`; else `cls` built from the mapping `value`."""
@@ -142,7 +146,34 @@ def args_from_settings(args_type: type[T], settings: S, **wiring: Any) -> T:
     overlap = sorted(chosen.keys() & wiring.keys())
     if overlap:
         raise TypeError(f"args_from_settings: {', '.join(overlap)} are settings, not wiring")
-    return args_type(**chosen, **wiring)
+    try:
+        return args_type(**chosen, **wiring)
+    except ArgsError as error:
+        error.settings = settings  # `placed` names the field of the caller's args they came from
+        raise
+
+
+def placed(error: ArgsError, args: object, host_type: type | None = None) -> ArgsError:
+    """`error`, raised while a component composed of building blocks was built from `args`, with
+    its `args.<field>` re-rooted at the field of `args` (or an item of a list field) that holds
+    the settings the refused Args were built from (`args.postgres.instance_class`,
+    `args.regions[1]....`), and, when the caller was another language (`host_type`: the
+    component's Args), in the schema's names. The result's `settings` is `args`."""
+    message = str(error)
+    if error.settings is not None and dataclasses.is_dataclass(args):
+        for field in dataclasses.fields(args):
+            value = getattr(args, field.name)
+            items = enumerate(value) if isinstance(value, (list, tuple)) else ()
+            places = [(f"args.{field.name}", value), *((f"args.{field.name}[{i}]", item) for i, item in items)]
+            place = next((path for path, item in places if item is error.settings), None)
+            if place is not None:
+                message = _rerooted(message, place)
+                break
+    if host_type is not None:
+        message = schema_names(host_type, message)
+    rerooted = _same_kind(error, message)
+    rerooted.settings = args
+    return rerooted
 
 
 def _hints(cls: type) -> dict[str, Any]:

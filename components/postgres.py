@@ -35,6 +35,7 @@ from eksplatform.components.credentials import stored_password
 from eksplatform.components.data_rules import (
     DataRuleError,
     check_access_and_rpo,
+    check_global_database_class,
     check_log_retention,
     check_postgres,
     check_postgres_windows,
@@ -359,6 +360,7 @@ class ManagedPostgresArgs(PostgresSettings):
             # A bare major version makes every later preview upgrade the global cluster: the provider
             # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
             raise DataRuleError("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
+        check_global_database_class(self.instance_class)
         try:
             role = GlobalRole(member.role)
         except ValueError:

@@ -4,23 +4,20 @@ one region of it (`RegionConfig`). The per-area models live in `models_*.py` and
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from eksplatform.components.data_rules import DataRuleError
 from eksplatform.components.dns import certificate_domain_problem, health_path_problem
-from eksplatform.components.facts import (
-    ECR_REGISTRY,
-    EKS_SERVICE_IPV4_CIDR,
-    REGION_AZ_COUNTS,
-    eks_zone_count,
-)
+from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.subnet_plan import SubnetPlanError, plan_subnets
-from eksplatform.components.zones import zone_id_problem
 from eksplatform.cost.prices import ADMITTED_REGIONS
 from eksplatform.environments import Environment, profile
 from eksplatform.stack.cross_region import (
     CrossRegionError,
+    DatabaseMember,
     cross_region_issues,
     global_queue_everywhere,
     one_global_database,
@@ -28,7 +25,7 @@ from eksplatform.stack.cross_region import (
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.models_base import NonEmpty, StackModel
 from eksplatform.stack.models_cluster import ClusterConfig, NodeGroupConfig
-from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig, RedisConfig
+from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig, RedisConfig, camel
 from eksplatform.stack.models_network import SubnetsConfig, SubnetTierConfig, VpcConfig, subnet_layouts
 from eksplatform.stack.models_observability import (
     AlertThresholds,
@@ -38,6 +35,41 @@ from eksplatform.stack.models_observability import (
     WarningThresholds,
 )
 from eksplatform.stack.models_services import LanguageServiceConfig, LanguageServicesConfig
+from eksplatform.stack.region_rules import (
+    check_deployer,
+    check_region_network,
+    check_registry_account,
+    check_registry_region,
+    check_unreachable_regions,
+    deployer_region_problem,
+)
+
+# Where the stack file keeps a region's settings that RegionSettings holds elsewhere.
+_STACK_PLACES = {
+    "image_registry": "language_services.image_registry",
+    "queue.": "redis.queue.",
+    "cache.": "redis.cache.",
+}
+
+_REGION_PREFIX = re.compile(r"^(regions\[\d+\]\.)?(.*)$")
+
+
+def stack_key(field: str) -> str:
+    """A rule's field (a Python path within RegionSettings or PlatformArgs, eksplatform/stack/
+    region_rules.py and cross_region.py) as the stack file's key: `regions[1].queue.node_type` ->
+    `regions[1].redis.queue.nodeType`, `image_registry` -> `languageServices.imageRegistry`."""
+    region, path = _REGION_PREFIX.fullmatch(field).groups()  # type: ignore[union-attr]
+    for place, key in _STACK_PLACES.items():
+        if path.startswith(place):
+            path = key + path[len(place) :]
+            break
+    return (region or "") + camel(path)
+
+
+def stack_rule_error(violation: DataRuleError, prefix: str = "") -> KeyedValueError:
+    """A shared rule's violation reported at its stack file key (under `prefix`, e.g. `regions[0].`)."""
+    return KeyedValueError(prefix + stack_key(violation.field), violation.message)
+
 
 # --- region and stack ----------------------------------------------------------------------
 
@@ -76,38 +108,18 @@ class RegionConfig(StackModel):
     @model_validator(mode="after")
     def _zones_fit_region(self) -> RegionConfig:
         available = REGION_AZ_COUNTS[self.name]
-        usable = eks_zone_count(self.name)
-        if self.vpc.az_count > usable:
-            raise KeyedValueError(
-                "vpc.azCount", f"{self.vpc.az_count} zones requested but {self.name} offers {usable} that EKS accepts"
+        try:
+            # The platform's rules of a region (eksplatform/stack/region_rules.py), shared with RegionSettings.
+            check_region_network(
+                self.name,
+                cidr=str(self.vpc.cidr),
+                az_count=self.vpc.az_count,
+                zone_ids=self.vpc.availability_zone_ids,
+                nat_strategy=self.vpc.nat_strategy,
             )
-        if self.vpc.cidr.overlaps(EKS_SERVICE_IPV4_CIDR):
-            raise KeyedValueError(
-                "vpc.cidr", f"{self.vpc.cidr} overlaps {EKS_SERVICE_IPV4_CIDR}, the clusters' Service range"
-            )
-        for index, zone_id in enumerate(self.vpc.availability_zone_ids or []):
-            problem = zone_id_problem(self.name, zone_id)
-            if problem:
-                raise KeyedValueError(f"vpc.availabilityZoneIds[{index}]", problem)
-        if self.vpc.nat_strategy == "none":
-            # Every region has a sandbox node group, whose nodes fetch gVisor from its public release
-            # bucket at first boot (components/sandbox_node.py); with no NAT that never succeeds and
-            # the nodes never join (their kubelet requires runsc).
-            raise KeyedValueError(
-                "vpc.natStrategy",
-                "none leaves the sandbox nodes no way to download gVisor (storage.googleapis.com) at boot, so "
-                "they never join; use single or one-per-az",
-            )
-        registry = self.language_services.image_registry
-        ecr = ECR_REGISTRY.fullmatch(registry) if registry else None
-        if ecr is not None and ecr["region"] != self.name:
-            # Each region's nodes pull from their own region's repositories (ImageRegistry), which
-            # the primary's replicate into; another region's registry would be an unreplicated copy.
-            raise KeyedValueError(
-                "languageServices.imageRegistry",
-                f"{registry} is in {ecr['region']}; use this region's registry "
-                f"({ecr['account']}.dkr.ecr.{self.name}.amazonaws.com/{ecr['path']})",
-            )
+            check_registry_region(self.name, self.language_services.image_registry)
+        except DataRuleError as violation:
+            raise stack_rule_error(violation) from None
         try:
             # The same plan the Vpc component makes (components/vpc.py; eksplatform/stack/data_args.py, vpc_settings).
             plan_subnets(self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=available)
@@ -242,8 +254,9 @@ class DeployerConfig(StackModel):
     @field_validator("deployer_region")
     @classmethod
     def _known_region(cls, name: str) -> str:
-        if name not in REGION_AZ_COUNTS:
-            raise ValueError(f"{name} is not a region this project knows: {', '.join(sorted(REGION_AZ_COUNTS))}")
+        problem = deployer_region_problem(name)
+        if problem is not None:
+            raise ValueError(problem)
         return name
 
 
@@ -303,14 +316,10 @@ class StackConfig(StackModel):
     @model_validator(mode="after")
     def _registries_in_this_account(self) -> StackConfig:
         for index, region in enumerate(self.regions):
-            registry = region.language_services.image_registry
-            ecr = ECR_REGISTRY.fullmatch(registry) if registry else None
-            if ecr is not None and self.allowed_account_ids and ecr["account"] not in self.allowed_account_ids:
-                raise KeyedValueError(
-                    f"regions[{index}].languageServices.imageRegistry",
-                    f"account {ecr['account']} is not in allowedAccountIds {self.allowed_account_ids}: the stack "
-                    "creates its repositories in its own account",
-                )
+            try:
+                check_registry_account(region.language_services.image_registry, self.allowed_account_ids, camel)
+            except DataRuleError as violation:
+                raise stack_rule_error(violation, f"regions[{index}].") from None
         return self
 
     @model_validator(mode="after")
@@ -324,13 +333,51 @@ class StackConfig(StackModel):
 
     @model_validator(mode="after")
     def _one_global_database(self) -> StackConfig:
-        one_global_database(self.regions)
+        members = [
+            DatabaseMember(
+                engine=region.postgres.engine,
+                major_version=region.postgres.major_version,
+                engine_version=region.postgres.engine_version,
+                instance_class=region.postgres.instance_class,
+            )
+            for region in self.regions
+        ]
+        try:
+            one_global_database(members, self._primary_index, camel)
+        except DataRuleError as violation:
+            raise stack_rule_error(violation) from None
         return self
 
     @model_validator(mode="after")
     def _global_queue_everywhere(self) -> StackConfig:
-        global_queue_everywhere(self.regions)
+        queues = [region.redis.queue for region in self.regions]
+        shapes = [
+            {
+                "engine": queue.engine,
+                "engine_version": queue.resolved_engine_version,
+                "node_type": queue.node_type,
+                "cluster_mode": queue.cluster_mode,
+                "shards": queue.shards,
+            }
+            for queue in queues
+        ]
+        try:
+            global_queue_everywhere(
+                [queue.global_datastore for queue in queues],
+                field=lambda index: f"regions[{index}].queue.global_datastore",
+                choice="globalDatastore: true in every region",
+                shapes=shapes,
+                primary=self._primary_index,
+                spell=camel,
+            )
+        except DataRuleError as violation:
+            raise stack_rule_error(violation) from None
         return self
+
+    @property
+    def _primary_index(self) -> int:
+        # cross_region_issues reports a missing primary; compare with the first region then.
+        return next((index for index, region in enumerate(self.regions) if region.primary), 0)
 
     @model_validator(mode="after")
     def _regions_consistent(self) -> StackConfig:
@@ -341,43 +388,35 @@ class StackConfig(StackModel):
 
     @model_validator(mode="after")
     def _unreachable_regions_known(self) -> StackConfig:
-        names = [region.name for region in self.regions]
-        for index, name in enumerate(self.unreachable_regions):
-            if name not in names:
-                raise KeyedValueError(f"unreachableRegions[{index}]", f"{name} is not a region of this stack: {names}")
-        if self.unreachable_regions and not self.allowed_account_ids and self.deployer is None:
-            raise KeyedValueError(
-                "unreachableRegions", "needs allowedAccountIds (the account its lookups would have answered)"
+        try:
+            check_unreachable_regions(
+                self.unreachable_regions,
+                [region.name for region in self.regions],
+                accounts_known=bool(self.allowed_account_ids) or self.deployer is not None,
+                spell=camel,
             )
+        except DataRuleError as violation:
+            raise stack_rule_error(violation) from None
         return self
 
     @model_validator(mode="after")
     def _deployer_apart(self) -> StackConfig:
-        # Peered VPCs may not have overlapping IPv4 CIDRs (VPC peering guide, "VPC peering limitations").
         if self.deployer is None:
             return self
-        for index, region in enumerate(self.regions):
-            if self.deployer.deployer_cidr.overlaps(region.vpc.cidr):
-                raise KeyedValueError(
-                    "deployer.deployerCidr",
-                    f"{self.deployer.deployer_cidr} overlaps regions[{index}].vpc.cidr {region.vpc.cidr}; peered VPCs "
-                    "cannot overlap (use e.g. 10.250.0.0/16 for the deployer)",
-                )
-        if not self.deployer.runner_project_name.endswith(f"-{self.environment}"):
-            # Every account's runner answers the jobs whose label names its project (CodeBuild user
-            # guide, "Label overrides"): the bootstrap names it platform-deployer-<environment>.
-            raise KeyedValueError(
-                "deployer.runnerProjectName",
-                f"{self.deployer.runner_project_name} is not this environment's runner: the bootstrap of the "
-                f"{self.environment} account names it platform-deployer-{self.environment} (any name ending "
-                f"-{self.environment})",
+        try:
+            check_deployer(
+                deployer_cidr=str(self.deployer.deployer_cidr),
+                runner_project_name=self.deployer.runner_project_name,
+                account_id=self.deployer.account_id,
+                environment=self.environment,
+                allowed_account_ids=self.allowed_account_ids,
+                networks=[
+                    (f"regions[{index}].vpc.cidr", str(region.vpc.cidr)) for index, region in enumerate(self.regions)
+                ],
+                spell=camel,
             )
-        if self.allowed_account_ids and self.deployer.account_id not in self.allowed_account_ids:
-            raise KeyedValueError(
-                "deployer.accountId",
-                f"{self.deployer.account_id} is not in allowedAccountIds {self.allowed_account_ids}: the bootstrap "
-                "is deployed once per account, in the stack's own",
-            )
+        except DataRuleError as violation:
+            raise stack_rule_error(violation) from None
         return self
 
     @property

@@ -1,102 +1,120 @@
-"""Rules across a stack's regions."""
+"""Rules across a stack's regions, on plain values: the stack file's models (config.py) and
+PlatformArgs (platform.py) call the same functions. A broken rule raises `DataRuleError(field,
+message)` (components/data_rules.py) with `field` the Python path within PlatformArgs
+(`regions[1].postgres.engine_version`, `regions[0].queue.node_type`); each caller spells it its
+own way (`args.regions[1].postgres.engine_version`, the stack file's `regions[1].postgres.engineVersion`),
+and `spell` turns the other fields a message mentions into the caller's spelling."""
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from eksplatform.components.data_rules import DataRuleError, Spell, check_global_database_class, same
 from eksplatform.components.facts import MAX_GLOBAL_DATASTORE_REGIONS
-from eksplatform.stack.errors import ConfigIssue, KeyedValueError
-
-if TYPE_CHECKING:  # config.py imports this module to run these rules
-    from eksplatform.stack.config import RegionConfig
+from eksplatform.stack.errors import ConfigIssue
 
 # What every member of a Global Datastore shares (ElastiCache user guide, Global Datastore
-# "Prerequisites and limitations": same node type, engine version, number of shards).
-GLOBAL_QUEUE_SHAPE = {
-    "engine": "engine",
-    "resolved_engine_version": "engineVersion",
-    "node_type": "nodeType",
-    "cluster_mode": "clusterMode",
-    "shards": "shards",
-}
+# "Prerequisites and limitations": same node type, engine version, number of shards), by field.
+GLOBAL_QUEUE_SHAPE = ("engine", "engine_version", "node_type", "cluster_mode", "shards")
 
 
-def same_queue_shape(regions: Sequence[RegionConfig]) -> None:
-    primary = next((region for region in regions if region.primary), regions[0]).redis.queue
-    for index, region in enumerate(regions):
-        for attribute, key in GLOBAL_QUEUE_SHAPE.items():
-            if getattr(region.redis.queue, attribute) != getattr(primary, attribute):
-                raise KeyedValueError(
-                    f"regions[{index}].redis.queue.{key}",
-                    f"every member of the queue's Global Datastore has the primary's {key} "
-                    f"({getattr(primary, attribute)!r})",
+@dataclass(frozen=True, kw_only=True)
+class DatabaseMember:
+    """One region's PostgreSQL as the global database rules read it (resolved values)."""
+
+    engine: str
+    major_version: int
+    engine_version: str | None
+    instance_class: str
+
+
+def same_queue_shape(shapes: Sequence[Mapping[str, object]], primary: int, spell: Spell = same) -> None:
+    """Every region's queue has the primary's shape (`shapes`: GLOBAL_QUEUE_SHAPE's resolved values);
+    a secondary would otherwise silently take the primary's."""
+    first = shapes[primary]
+    for index, shape in enumerate(shapes):
+        for field in GLOBAL_QUEUE_SHAPE:
+            if shape[field] != first[field]:
+                raise DataRuleError(
+                    f"regions[{index}].queue.{field}",
+                    f"every member of the queue's Global Datastore has the primary's {spell(field)} ({first[field]!r})",
                 )
 
 
-def one_global_database(regions: Sequence[RegionConfig]) -> None:
-    """Several regions share one Aurora Global Database: Aurora everywhere, one pinned version."""
-    if len(regions) < 2:
+def one_global_database(members: Sequence[DatabaseMember], primary: int, spell: Spell = same) -> None:
+    """Several regions share one Aurora Global Database: Aurora everywhere, one pinned version, and
+    memory-optimized classes."""
+    if len(members) < 2:
         return
-    # cross_region_issues reports a missing primary; compare with the first region then.
-    primary = next((region for region in regions if region.primary), regions[0]).postgres
-    for index, region in enumerate(regions):
-        if region.postgres.engine != "aurora":
-            raise KeyedValueError(
-                f"regions[{index}].postgres.engine",
-                "a multi-region stack runs one Aurora Global Database; use engine: aurora in every region",
+    first = members[primary]
+    for index, member in enumerate(members):
+        field = f"regions[{index}].postgres."
+        if str(member.engine) != "aurora":
+            raise DataRuleError(
+                field + "engine",
+                f"a multi-region stack runs one Aurora Global Database; use {spell('engine')}: aurora in every region",
             )
-        if region.postgres.major_version != primary.major_version:
-            raise KeyedValueError(
-                f"regions[{index}].postgres.majorVersion",
-                f"every member of the global database runs the primary's version {primary.major_version}",
+        if member.major_version != first.major_version:
+            raise DataRuleError(
+                field + "major_version",
+                f"every member of the global database runs the primary's version {first.major_version}",
             )
         # The global cluster stores the full version AWS reports; a bare major version would
         # show a change (an upgrade call) on every preview after the first.
-        if region.postgres.engine_version is None:
-            raise KeyedValueError(
-                f"regions[{index}].postgres.engineVersion",
-                "a global database pins a full engine version (e.g. '17.5') in every region",
+        if member.engine_version is None:
+            raise DataRuleError(
+                field + "engine_version", "a global database pins a full engine version (e.g. '17.5') in every region"
             )
-        if region.postgres.engine_version != primary.engine_version:
-            raise KeyedValueError(
-                f"regions[{index}].postgres.engineVersion",
-                f"every member of the global database runs the primary's {primary.engine_version!r}",
+        if member.engine_version != first.engine_version:
+            raise DataRuleError(
+                field + "engine_version",
+                f"every member of the global database runs the primary's {first.engine_version!r}",
             )
-    return
+        try:
+            check_global_database_class(member.instance_class)
+        except DataRuleError as violation:
+            raise DataRuleError(field + violation.field, violation.message) from None
 
 
-def global_queue_everywhere(regions: Sequence[RegionConfig]) -> None:
-    """The queue is in one Global Datastore in every region of a multi-region stack, or in none."""
+def global_queue_everywhere(
+    wanted: Sequence[bool],
+    *,
+    field: Callable[[int], str],
+    choice: str,
+    shapes: Sequence[Mapping[str, object]],
+    primary: int,
+    spell: Spell = same,
+) -> None:
+    """The queue is in one Global Datastore in every region of a multi-region stack, or in none.
+
+    `wanted[i]`: whether region i's queue is global, set at `field(i)`; `choice` is how the caller
+    writes that setting in a message (`globalDatastore: true in every region`)."""
     # One Global Datastore spans every region, so each region's queue is in it or none is; and
     # a multi-region stack needs it: a regional queue loses a lost region's jobs back to its
     # last daily snapshot, far beyond the RPO.
-    wanted = [region.redis.queue.global_datastore for region in regions]
-    if len(regions) > MAX_GLOBAL_DATASTORE_REGIONS:
+    if len(wanted) > MAX_GLOBAL_DATASTORE_REGIONS:
         # A Global Datastore replicates to at most two other regions; beyond that each region
         # keeps a regional queue, whose recovery point is its last snapshot.
         if any(wanted):
-            index = wanted.index(True)
-            raise KeyedValueError(
-                f"regions[{index}].redis.queue.globalDatastore",
+            raise DataRuleError(
+                field(list(wanted).index(True)),
                 f"a Global Datastore spans at most {MAX_GLOBAL_DATASTORE_REGIONS} regions, not "
-                f"{len(regions)}; keep regional queues (RPO: the last snapshot) or split the stack",
+                f"{len(wanted)}; keep regional queues (RPO: the last snapshot) or split the stack",
             )
         return
-    if len(regions) > 1 and not all(wanted):
-        index = wanted.index(False)
-        raise KeyedValueError(
-            f"regions[{index}].redis.queue.globalDatastore",
-            "a multi-region stack keeps its queue in a Global Datastore (the RPO); set globalDatastore: true "
-            "in every region",
+    if len(wanted) > 1 and not all(wanted):
+        raise DataRuleError(
+            field(list(wanted).index(False)),
+            f"a multi-region stack keeps its queue in a Global Datastore (the RPO); set {choice}",
         )
-    if any(wanted) and len(regions) < 2:
-        raise KeyedValueError("regions[0].redis.queue.globalDatastore", "a Global Datastore needs two or more regions")
-    if len(regions) > 1:
-        same_queue_shape(regions)
-    return
+    if any(wanted) and len(wanted) < 2:
+        raise DataRuleError(field(0), "a Global Datastore needs two or more regions")
+    if len(wanted) > 1:
+        same_queue_shape(shapes, primary, spell)
 
 
 class CrossRegionError(ValueError):

@@ -18,6 +18,7 @@ from eksplatform.components.deployer import DeployerSide, PeerSide
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.inputs import ArgsError, check_fields
 from eksplatform.components.providers import regional_aws_provider
+from eksplatform.stack.region_rules import deployer_region_problem
 
 
 class DeployerNetworkError(ArgsError):
@@ -47,6 +48,9 @@ class DeployerNetwork:
 
     def __post_init__(self) -> None:
         check_fields(self, DeployerNetworkError)
+        problem = deployer_region_problem(self.deployer_region)
+        if problem is not None:
+            raise DeployerNetworkError(f"args.deployer_region: {problem}")
         try:
             ipaddress.IPv4Network(self.deployer_cidr)
         except ValueError as error:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from eksplatform.components import eks_rules
+from eksplatform.components.data_rules import DataRuleError
 from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS, EksAddon
 from eksplatform.cost.prices import priced_everywhere
 from eksplatform.stack.errors import KeyedValueError
@@ -20,6 +21,7 @@ from eksplatform.stack.models_base import (
     log_retention,
     unpriced,
 )
+from eksplatform.stack.region_rules import check_platform_node_groups
 
 # --- cluster -------------------------------------------------------------------------------
 
@@ -141,9 +143,10 @@ class ClusterConfig(StackModel):
     @field_validator("node_groups")
     @classmethod
     def _required_groups(cls, groups: dict[str, NodeGroupConfig]) -> dict[str, NodeGroupConfig]:
-        missing = sorted({"system", "sandbox"} - set(groups))
-        if missing:
-            raise ValueError(f"missing node group(s) {missing}: the platform needs `system` and `sandbox`")
+        try:
+            check_platform_node_groups(groups)  # the names are the kinds (eksplatform/stack/cluster_args.py)
+        except DataRuleError as violation:
+            raise ValueError(violation.message) from None
         if groups["system"].capacity_type != "ON_DEMAND":
             # Spot reclaims would take CoreDNS and the add-ons' controllers down with them.
             raise KeyedValueError("system.capacityType", "the system group runs cluster add-ons; use ON_DEMAND")

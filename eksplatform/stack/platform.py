@@ -23,6 +23,7 @@ import pulumi_aws as aws
 
 from eksplatform.components.alert_topics import AlertTopicsSettings
 from eksplatform.components.dashboards import global_dashboard
+from eksplatform.components.data_rules import DataRuleError, check_global_datastore_node_type
 from eksplatform.components.deployer import VpcPeering, VpcPeeringArgs, mesh_pairs
 from eksplatform.components.dns import (
     DEFAULT_HEALTH_PATH,
@@ -33,14 +34,15 @@ from eksplatform.components.dns import (
 )
 from eksplatform.components.facts import MAX_GLOBAL_DATASTORE_REGIONS
 from eksplatform.components.global_role import GlobalRole
-from eksplatform.components.inputs import args_from_settings, check_fields, to_args
+from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, placed, to_args
 from eksplatform.components.naming import StackNames
 from eksplatform.components.observability import ObservabilitySettings
 from eksplatform.components.offline import OfflineRegion
-from eksplatform.components.postgres import PostgresEngine, PostgresGlobalDatabase
+from eksplatform.components.postgres import PostgresGlobalDatabase
 from eksplatform.components.providers import random_provider
 from eksplatform.components.redis import RedisGlobalDatastore
 from eksplatform.components.registry import replicate
+from eksplatform.stack.cross_region import DatabaseMember, global_queue_everywhere, one_global_database
 from eksplatform.stack.deployer_connection import DeployerConnection, DeployerNetwork, runner_boundary
 from eksplatform.stack.region import (
     EnvironmentName,
@@ -51,6 +53,12 @@ from eksplatform.stack.region import (
     RegionSettings,
     private_subnet_cidrs,
     repositories_of,
+)
+from eksplatform.stack.region_rules import (
+    check_alerts,
+    check_deployer,
+    check_registry_account,
+    check_unreachable_regions,
 )
 
 
@@ -107,8 +115,9 @@ class PlatformArgs:
     """The region that writes (the database's and the queue's primary; the zone is made there).
     Default: the first of `regions`."""
     global_queue: bool | None = None
-    """Put every region's `queue` in one ElastiCache Global Datastore (at most three regions).
-    Default: false."""
+    """Put every region's `queue` in one ElastiCache Global Datastore (two or three regions; with
+    more, each region keeps a regional queue). Default: true with two or three regions, else false
+    (the stack file's rule: a multi-region queue loses a lost region's jobs back to its last snapshot)."""
     allowed_account_ids: Sequence[str] | None = None
     """AWS accounts the providers may act in; any other is refused. Default: any."""
     rpo_minutes: int | None = None
@@ -139,21 +148,10 @@ class PlatformArgs:
                 raise RegionArgsError(f"args.regions[{index}].region: {name} appears twice")
         if self.primary_region is not None and self.primary_region not in names:
             raise RegionArgsError(f"args.primary_region: {self.primary_region} is not one of {names}")
-        for index, name in enumerate(self.unreachable_regions or ()):
-            if name not in names:
-                raise RegionArgsError(f"args.unreachable_regions[{index}]: {name} is not one of {names}")
-        if len(names) > 1:
-            for index, region in enumerate(self.regions):
-                if region.postgres.engine != PostgresEngine.AURORA:
-                    raise RegionArgsError(
-                        f"args.regions[{index}].postgres.engine: several regions share one Aurora Global "
-                        "Database; use aurora in every region"
-                    )
-        if self.global_queue and len(names) > MAX_GLOBAL_DATASTORE_REGIONS:
-            raise RegionArgsError(
-                f"args.global_queue: a Global Datastore spans at most {MAX_GLOBAL_DATASTORE_REGIONS} regions, "
-                f"not {len(names)}"
-            )
+        try:
+            self._check_platform_rules(names)
+        except DataRuleError as violation:
+            raise RegionArgsError(f"args.{violation.field}: {violation.message}") from None
         # Peered VPCs may not overlap (VPC peering guide, "VPC peering limitations").
         networks = [ipaddress.IPv4Network(region.vpc.cidr) for region in self.regions]
         for index, network in enumerate(networks):
@@ -162,11 +160,74 @@ class PlatformArgs:
                     raise RegionArgsError(
                         f"args.regions[{index}].vpc.cidr: {network} overlaps args.regions[{other}].vpc.cidr"
                     )
-            if self.deployer is not None and network.overlaps(ipaddress.IPv4Network(self.deployer.deployer_cidr)):
-                raise RegionArgsError(
-                    f"args.deployer.deployer_cidr: {self.deployer.deployer_cidr} overlaps "
-                    f"args.regions[{index}].vpc.cidr"
+
+    def _check_platform_rules(self, names: list[str]) -> None:
+        """The stack file's rules across regions and of what they share (eksplatform/stack/cross_region.py,
+        region_rules.py): refused here, before anything is registered."""
+        allowed = list(self.allowed_account_ids or ())
+        check_unreachable_regions(
+            list(self.unreachable_regions or ()), names, accounts_known=bool(allowed) or self.deployer is not None
+        )
+        primary = names.index(self.primary.region)
+        one_global_database(
+            [
+                DatabaseMember(
+                    engine=region.postgres.engine,
+                    major_version=region.postgres.resolved_major_version,
+                    engine_version=region.postgres.engine_version,
+                    instance_class=region.postgres.instance_class,
                 )
+                for region in self.regions
+            ],
+            primary,
+        )
+        if self.resolved_global_queue and len(names) > 1:  # one region: the rule below names global_queue
+            for index, region in enumerate(self.regions):
+                try:
+                    check_global_datastore_node_type(region.queue.node_type)
+                except DataRuleError as violation:
+                    raise DataRuleError(f"regions[{index}].queue.{violation.field}", violation.message) from None
+        global_queue_everywhere(
+            [self.resolved_global_queue] * len(names),
+            field=lambda index: "global_queue",
+            choice="global_queue: true (or leave it unset)",
+            shapes=[
+                {
+                    "engine": str(region.queue.resolved_engine),
+                    "engine_version": region.queue.resolved_engine_version,
+                    "node_type": region.queue.node_type,
+                    "cluster_mode": region.queue.resolved_cluster_mode,
+                    "shards": region.queue.resolved_shards,
+                }
+                for region in self.regions
+            ],
+            primary=primary,
+        )
+        if self.deployer is not None:
+            check_deployer(
+                deployer_cidr=self.deployer.deployer_cidr,
+                runner_project_name=self.deployer.runner_project_name,
+                account_id=self.deployer.account_id,
+                environment=str(self.environment),
+                allowed_account_ids=allowed,
+                networks=[
+                    (f"args.regions[{index}].vpc.cidr", region.vpc.cidr) for index, region in enumerate(self.regions)
+                ],
+            )
+        for index, region in enumerate(self.regions):
+            try:
+                check_registry_account(region.image_registry, allowed)
+            except DataRuleError as violation:
+                raise DataRuleError(f"regions[{index}].{violation.field}", violation.message) from None
+        check_alerts(self.alerts is not None, self.observability is not None)
+
+    @property
+    def resolved_global_queue(self) -> bool:
+        """`global_queue`, or by default what the stack file requires: the queue in one Global
+        Datastore when there are two or three regions (MAX_GLOBAL_DATASTORE_REGIONS), else none."""
+        if self.global_queue is not None:
+            return self.global_queue
+        return 2 <= len(self.regions) <= MAX_GLOBAL_DATASTORE_REGIONS
 
     @property
     def primary(self) -> RegionSettings:
@@ -245,6 +306,7 @@ class Platform(pulumi.ComponentResource):
                 "args: Platform takes PlatformArgs; build it from a stack file with "
                 "eksplatform.stack.platform_args.platform_from_stack(name, config)"
             )
+        from_host = not isinstance(args, PlatformArgs)
         args = to_args(PlatformArgs, args)
         # Physical names from the project and stack (components/naming.py); tags keep `environment`.
         names = StackNames.of_current_stack(args.environment)
@@ -254,8 +316,16 @@ class Platform(pulumi.ComponentResource):
                 f"registriesOnly: stack {names.stack!r} uses the ECR repositories of stack "
                 f"{str(args.environment)!r} and creates none; run registriesOnly there"
             )
-        with runner_boundary(args.deployer):
-            self._build(name, args, names, opts)
+        try:
+            with runner_boundary(args.deployer):
+                self._build(name, args, names, opts)
+        except ArgsError as error:
+            # A rule only a building block's Args can check, named where the caller set it: a
+            # Region's error (its `settings` the RegionArgs) under that region's place in `regions`.
+            if isinstance(error.settings, RegionSettings):
+                region = error.settings.region
+                error.settings = next((settings for settings in args.regions if settings.region == region), None)
+            raise placed(error, args, PlatformArgs if from_host else None) from None
 
     def _build(self, name: str, args: PlatformArgs, names: StackNames, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("platform:index:Platform", name, None, opts)
@@ -299,7 +369,7 @@ class Platform(pulumi.ComponentResource):
                     else global_database.database.membership()
                 )
             queue_membership: RedisGlobalDatastore | None = None
-            if args.global_queue:
+            if args.resolved_global_queue:
                 queue_membership = (
                     RedisGlobalDatastore(role=GlobalRole.PRIMARY, suffix=names.global_datastore_suffix("queue"))
                     if global_queue is None

@@ -18,8 +18,8 @@ certificate there through public DNS, so it must exist and resolve before any en
 global database, each region has a writer alarm that Route 53 reads (components/writer_health.py).
 """
 
-import ipaddress
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -30,12 +30,18 @@ from eksplatform.components.alert_topics import AlertTopics, AlertTopicsArgs, Al
 from eksplatform.components.cluster import Cluster, ClusterArgs, ClusterSettings, DeployerAccess, NodeGroupKind
 from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from eksplatform.components.cluster_autoscaler import image_tag
+from eksplatform.components.data_rules import (
+    DataRuleError,
+    check_global_database_class,
+    check_global_datastore_node_type,
+    check_queue_snapshots,
+)
 from eksplatform.components.deployer import PeerSide, VpcPeering, VpcPeeringArgs
-from eksplatform.components.dns import DEFAULT_HEALTH_PATH, health_path_problem
+from eksplatform.components.dns import DEFAULT_HEALTH_PATH, certificate_domain_problem, health_path_problem
 from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images
-from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, to_args
+from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, placed, to_args
 from eksplatform.components.language_services import (
     LanguageServicePool,
     LanguageServicePoolArgs,
@@ -68,6 +74,14 @@ from eksplatform.stack.deployer_connection import (
     deployer_region_provider,
     deployer_side,
     runner_boundary,
+)
+from eksplatform.stack.region_rules import (
+    check_alerts,
+    check_deployer,
+    check_platform_node_groups,
+    check_region_network,
+    check_registry_account,
+    check_registry_region,
 )
 from eksplatform.stack.services_args import INGRESS_NAMESPACE, image_registry_args
 
@@ -124,6 +138,25 @@ class RegionSettings:
             raise RegionArgsError(
                 f"args.region: {self.region!r} is not a known AWS region (components/facts.py REGION_AZ_COUNTS)"
             )
+        try:
+            self._check_region_rules()
+        except DataRuleError as violation:
+            raise RegionArgsError(f"args.{violation.field}: {violation.message}") from None
+
+    def _check_region_rules(self) -> None:
+        """The platform's rules of one region, the stack file's own (eksplatform/stack/region_rules.py):
+        refused here, before anything is registered."""
+        check_platform_node_groups(group.resolved_kind for group in self.cluster.node_groups)
+        check_region_network(
+            self.region,
+            cidr=self.vpc.cidr,
+            az_count=self.vpc.resolved_az_count,
+            zone_ids=self.vpc.availability_zone_ids,
+            nat_strategy=self.vpc.resolved_nat_strategy,
+        )
+        check_registry_region(self.region, self.image_registry)
+        with _under("queue."):
+            check_queue_snapshots(self.queue.resolved_snapshot_retention_days)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,8 +176,10 @@ class RegionDns:
 
     def __post_init__(self) -> None:
         check_fields(self, RegionArgsError)
-        if not self.domain.strip():
-            raise RegionArgsError("args.domain: name the public domain")
+        # The entry's certificate names the domain (PublicIngress): refused here, before the zone is made.
+        problem = certificate_domain_problem(self.domain)
+        if problem is not None:
+            raise RegionArgsError(f"args.domain: {problem}")
         if self.zone_id is None and not self.parent_zone_id:
             # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 minutes
             # (terraform-provider-aws acm/certificate_validation.go), so a zone made here is delegated.
@@ -207,18 +242,44 @@ class RegionArgs(RegionSettings):
                 raise RegionArgsError(
                     f"args.allowed_account_ids[{index}]: {account!r} is not a 12-digit AWS account id"
                 )
+        try:
+            self._check_shared_rules()
+        except DataRuleError as violation:
+            raise RegionArgsError(f"args.{violation.field}: {violation.message}") from None
+
+    def _check_shared_rules(self) -> None:
+        """The rules of what the region shares with the stack: its accounts, the deployer, the global
+        memberships, the alerts (eksplatform/stack/region_rules.py, components/data_rules.py)."""
+        check_registry_account(self.image_registry, self.allowed_account_ids)
         if self.deployer is not None:
-            deployer = ipaddress.IPv4Network(self.deployer.deployer_cidr)
-            if deployer.overlaps(ipaddress.IPv4Network(self.vpc.cidr)):
-                # Peered VPCs may not overlap (VPC peering guide, "VPC peering limitations").
-                raise RegionArgsError(
-                    f"args.deployer.deployer_cidr: {deployer} overlaps args.vpc.cidr {self.vpc.cidr}; peered VPCs "
-                    "cannot overlap"
-                )
+            check_deployer(
+                deployer_cidr=self.deployer.deployer_cidr,
+                runner_project_name=self.deployer.runner_project_name,
+                account_id=self.deployer.account_id,
+                environment=str(self.environment),
+                allowed_account_ids=self.allowed_account_ids,
+                networks=[("args.vpc.cidr", self.vpc.cidr)],
+            )
+        if self.global_database is not None:
+            with _under("postgres."):
+                check_global_database_class(self.postgres.instance_class)
+        if self.global_queue is not None:
+            with _under("queue."):
+                check_global_datastore_node_type(self.queue.node_type)
+        check_alerts(self.alerts is not None, self.observability is not None)
 
     @property
     def resolved_rpo_minutes(self) -> int:
         return 15 if self.rpo_minutes is None else self.rpo_minutes
+
+
+@contextlib.contextmanager
+def _under(prefix: str) -> Iterator[None]:
+    """A building block's rule (its fields named within the block) named within the region."""
+    try:
+        yield
+    except DataRuleError as violation:
+        raise DataRuleError(prefix + violation.field, violation.message) from None
 
 
 class Region(pulumi.ComponentResource):
@@ -265,9 +326,14 @@ class Region(pulumi.ComponentResource):
         """The keywords are the Platform's (Python only): one random provider and one deployer-region
         provider for every region; `unreachable`, a region whose AWS API is down (config
         `unreachableRegions`: no lookups, the provider skips its checks)."""
+        from_host = not isinstance(args, RegionArgs)
         args = environment_defaults(to_args(RegionArgs, args))
-        with runner_boundary(args.deployer), offline(unreachable):
-            self._build(name, args, opts, random_provider, deployer_provider, unreachable)
+        try:
+            with runner_boundary(args.deployer), offline(unreachable):
+                self._build(name, args, opts, random_provider, deployer_provider, unreachable)
+        except ArgsError as error:
+            # A rule only a building block's Args can check, named where the caller set it.
+            raise placed(error, args, RegionArgs if from_host else None) from None
 
     def _build(
         self,

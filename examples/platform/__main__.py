@@ -111,8 +111,10 @@ def region_settings(region: str, cidr: str) -> RegionSettings:
             log_retention_days=DEV_LOG_RETENTION_DAYS,
             keep_data=False,
         ),
+        # Two regions keep the queue in one Global Datastore (PlatformArgs' global_queue, by default),
+        # which takes only some node families (ElastiCache, "Global datastores: prerequisites").
         queue=RedisSettings(
-            node_type="cache.t4g.micro",
+            node_type="cache.m7g.large",
             replicas_per_shard=0,
             snapshot_retention_days=1,  # a queue keeps at least one day of snapshots
             log_retention_days=DEV_LOG_RETENTION_DAYS,

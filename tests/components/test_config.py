@@ -839,6 +839,14 @@ PROD_POSTGRES_CASES: list[tuple[str, Mutation, str, str]] = [
         "regions[2].postgres.engineVersion",
         "runs the primary's '17.5'",
     ),
+    # An Aurora global database requires memory-optimized classes (Aurora user guide, "Configuration
+    # requirements of an Amazon Aurora global database"); AWS refuses a burstable one at `pulumi up`.
+    (
+        "global database member on a burstable class",
+        _set("regions.1.postgres.instanceClass", "db.t4g.medium"),
+        "regions[1].postgres.instanceClass",
+        "db.t4g.medium is burstable; an Aurora global database needs a memory-optimized class",
+    ),
     (
         "engine version of another major version",
         _set("regions.0.postgres.engineVersion", "16.9"),

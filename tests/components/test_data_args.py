@@ -149,6 +149,12 @@ def test_redis_defaults_are_multi_az_and_kept() -> None:
         (lambda: aurora(allowed_cidrs={"peer": "10.0.0.0/33"}), r"^args\.allowed_cidrs\.peer: '10\.0\.0\.0/33'"),
         (lambda: aurora(engine="mysql"), r"^args\.engine: 'mysql' is not one of 'rds', 'aurora'"),
         (lambda: aurora(global_database=primary()), r"^args\.engine_version: an Aurora Global Database needs a full"),
+        # An Aurora global database requires memory-optimized classes (Aurora user guide, "Configuration
+        # requirements of an Amazon Aurora global database"); a burstable one is fine outside it.
+        (
+            lambda: aurora(instance_class="db.t4g.medium", engine_version="17.5", global_database=primary()),
+            r"^args\.instance_class: db\.t4g\.medium is burstable; an Aurora global database needs a memory-optimized",
+        ),
         (
             lambda: aurora(
                 engine_version="17.5",
@@ -377,3 +383,9 @@ def test_every_args_error_is_an_args_error() -> None:
 
     for error_type in (VpcArgsError, PostgresArgsError, RedisArgsError, ClusterArgsError):
         assert issubclass(error_type, ArgsError), error_type
+
+
+def test_a_burstable_class_is_refused_only_in_a_global_database() -> None:
+    # The rule is the global database's (components/data_rules.py check_global_database_class).
+    assert aurora(instance_class="db.t4g.medium").instance_class == "db.t4g.medium"
+    assert aurora(instance_class="db.r7g.large", engine_version="17.5", global_database=primary())

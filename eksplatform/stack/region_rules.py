@@ -1,0 +1,155 @@
+"""The platform's rules of one region and of what it shares with the stack (accounts, the deployer).
+
+Each rule is one function on plain values, called by the stack file's models (eksplatform/stack/
+config.py, models_cluster.py) and by RegionSettings, RegionArgs and PlatformArgs (region.py,
+platform.py), so a program in another language is refused what the stack file is refused. A broken
+rule raises `DataRuleError(field, message)` (components/data_rules.py): `field` is the Python path
+within a region's settings (`vpc.nat_strategy`, `image_registry`) or the platform's Args
+(`deployer.account_id`); each caller spells it its own way (`args.vpc.nat_strategy`, the stack
+file's `vpc.natStrategy`), and `spell` turns the other fields a message mentions into the caller's
+spelling.
+"""
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+
+from eksplatform.components.data_rules import DataRuleError, Spell, same
+from eksplatform.components.eks_rules import service_cidr_problem
+from eksplatform.components.facts import ECR_REGISTRY, REGION_AZ_COUNTS, eks_zone_count
+from eksplatform.components.zones import zone_id_problem
+
+# The node group kinds every region's cluster has: `system` runs the add-ons, `sandbox` the
+# language services, whose pods select the sandbox nodes (components/language_services.py).
+PLATFORM_GROUP_KINDS = ("system", "sandbox")
+
+
+def check_platform_node_groups(kinds: Iterable[str]) -> None:
+    """The cluster has a `system` and a `sandbox` group (the stack file names them so)."""
+    missing = sorted(set(PLATFORM_GROUP_KINDS) - {str(kind) for kind in kinds})
+    if missing:
+        raise DataRuleError(
+            "cluster.node_groups",
+            f"missing node group(s) {missing}: the platform needs `system` and `sandbox` (the language "
+            "services' pods run on the sandbox nodes)",
+        )
+
+
+def check_region_network(
+    region: str, *, cidr: str, az_count: int, zone_ids: Sequence[str] | None, nat_strategy: str
+) -> None:
+    """A region's VPC fits EKS there: zones EKS accepts, clear of the clusters' Service range, a NAT."""
+    usable = eks_zone_count(region)
+    if az_count > usable:
+        raise DataRuleError("vpc.az_count", f"{az_count} zones requested but {region} offers {usable} that EKS accepts")
+    problem = service_cidr_problem(cidr)
+    if problem is not None:
+        raise DataRuleError("vpc.cidr", problem)
+    for index, zone_id in enumerate(zone_ids or ()):
+        problem = zone_id_problem(region, zone_id)
+        if problem:
+            raise DataRuleError(f"vpc.availability_zone_ids[{index}]", problem)
+    if str(nat_strategy) == "none":
+        # Every region has a sandbox node group, whose nodes fetch gVisor from its public release
+        # bucket at first boot (components/sandbox_node.py); with no NAT that never succeeds and
+        # the nodes never join (their kubelet requires runsc).
+        raise DataRuleError(
+            "vpc.nat_strategy",
+            "none leaves the sandbox nodes no way to download gVisor (storage.googleapis.com) at boot, so "
+            "they never join; use single or one-per-az",
+        )
+
+
+def check_registry_region(region: str, image_registry: str | None) -> None:
+    """Each region's nodes pull from their own region's repositories (ImageRegistry), which the
+    primary's replicate into; another region's registry would be an unreplicated copy."""
+    ecr = ECR_REGISTRY.fullmatch(image_registry) if image_registry else None
+    if ecr is not None and ecr["region"] != region:
+        raise DataRuleError(
+            "image_registry",
+            f"{image_registry} is in {ecr['region']}; use this region's registry "
+            f"({ecr['account']}.dkr.ecr.{region}.amazonaws.com/{ecr['path']})",
+        )
+
+
+def check_registry_account(
+    image_registry: str | None, allowed_account_ids: Sequence[str] | None, spell: Spell = same
+) -> None:
+    """The stack creates a registry's repositories in its own account: one of the allowed ones."""
+    ecr = ECR_REGISTRY.fullmatch(image_registry) if image_registry else None
+    allowed = list(allowed_account_ids or ())
+    if ecr is not None and allowed and ecr["account"] not in allowed:
+        raise DataRuleError(
+            "image_registry",
+            f"account {ecr['account']} is not in {spell('allowed_account_ids')} {allowed}: the stack "
+            "creates its repositories in its own account",
+        )
+
+
+def deployer_region_problem(region: str) -> str | None:
+    """Why the deployer's region cannot be used (its provider's region), or None."""
+    if region not in REGION_AZ_COUNTS:
+        return f"{region} is not a region this project knows: {', '.join(sorted(REGION_AZ_COUNTS))}"
+    return None
+
+
+def check_deployer(
+    *,
+    deployer_cidr: str,
+    runner_project_name: str,
+    account_id: str,
+    environment: str,
+    allowed_account_ids: Sequence[str] | None,
+    networks: Sequence[tuple[str, str]],
+    spell: Spell = same,
+) -> None:
+    """The deployer network of this environment's account, apart from every peered VPC;
+    `networks` are (the spelled field, CIDR) of the regions' VPCs."""
+    deployer = ipaddress.IPv4Network(deployer_cidr)
+    for field, cidr in networks:
+        if deployer.overlaps(ipaddress.IPv4Network(cidr)):
+            # Peered VPCs may not have overlapping IPv4 CIDRs (VPC peering guide, "VPC peering limitations").
+            raise DataRuleError(
+                "deployer.deployer_cidr",
+                f"{deployer} overlaps {field} {cidr}; peered VPCs cannot overlap (use e.g. 10.250.0.0/16 for "
+                "the deployer)",
+            )
+    if not runner_project_name.endswith(f"-{environment}"):
+        # Every account's runner answers the jobs whose label names its project (CodeBuild user
+        # guide, "Label overrides"): the bootstrap names it platform-deployer-<environment>.
+        raise DataRuleError(
+            "deployer.runner_project_name",
+            f"{runner_project_name} is not this environment's runner: the bootstrap of the {environment} "
+            f"account names it platform-deployer-{environment} (any name ending -{environment})",
+        )
+    allowed = list(allowed_account_ids or ())
+    if allowed and account_id not in allowed:
+        raise DataRuleError(
+            "deployer.account_id",
+            f"{account_id} is not in {spell('allowed_account_ids')} {allowed}: the bootstrap is deployed once "
+            "per account, in the stack's own",
+        )
+
+
+def check_unreachable_regions(
+    unreachable: Sequence[str], regions: Sequence[str], *, accounts_known: bool, spell: Spell = same
+) -> None:
+    """Regions whose API is down are the stack's own, and their account is known without asking
+    them (the allowed accounts, or the deployer's)."""
+    for index, name in enumerate(unreachable):
+        if name not in regions:
+            raise DataRuleError(
+                f"unreachable_regions[{index}]", f"{name} is not a region of this stack: {list(regions)}"
+            )
+    if unreachable and not accounts_known:
+        raise DataRuleError(
+            "unreachable_regions",
+            f"needs {spell('allowed_account_ids')} (the account its lookups would have answered)",
+        )
+
+
+def check_alerts(alerts_given: bool, observability_given: bool, spell: Spell = same) -> None:
+    """Alert subscriptions go to the topics observability makes; without it they would be dropped."""
+    if alerts_given and not observability_given:
+        raise DataRuleError(
+            "alerts", f"the alert topics are made with {spell('observability')}; set it, or leave alerts out"
+        )

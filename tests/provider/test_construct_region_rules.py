@@ -1,0 +1,368 @@
+"""Region and Platform from another language refuse what the stack file refuses, before they
+register anything (#23 review finding M1).
+
+Each case is a camelCase input a program in another language could send through Pulumi's component
+host (`ComponentProvider.construct`, as tests/provider/test_construct_region.py does). The stack
+file's models and the Args call the same rule functions (eksplatform/stack/region_rules.py,
+cross_region.py, components/data_rules.py); here the error must name the input as the caller wrote
+it (`args.regions[1].postgres.engineVersion`) and the program's graph must stay empty: the Region or
+Platform was never registered, let alone its hundreds of children.
+"""
+
+import copy
+import dataclasses
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.server import ComponentInitError
+
+from eksplatform.components.inputs import args_from_settings
+from eksplatform.components.postgres import ManagedPostgresArgs, PostgresArgsError
+from eksplatform.plugin import PACKAGE_NAME, served_components
+from eksplatform.preflight.synth import PROJECT_ROOT
+from eksplatform.stack.loading import load_stack_file
+from eksplatform.stack.platform import Platform, PlatformArgs
+from eksplatform.stack.platform_args import platform_args
+from eksplatform.stack.region import EnvironmentName, Region, RegionArgs, RegionDns
+from tests.conftest import Harness
+from tests.provider.test_construct_region import DEPLOYER, TAGS, dev_region_inputs, host_value
+
+REGION = "platform:index:Region"
+PLATFORM = "platform:index:Platform"
+Edit = Callable[[dict[str, Any]], None]
+
+
+@pytest.fixture(scope="module")
+def provider() -> ComponentProvider:
+    return ComponentProvider(served_components(), PACKAGE_NAME)
+
+
+def platform_inputs(stack: str) -> dict[str, Any]:
+    """A stack file's PlatformArgs as another language sends them."""
+    inputs: dict[str, Any] = host_value(platform_args(load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")))
+    return inputs
+
+
+def refused(harness: Harness, provider: ComponentProvider, token: str, inputs: dict[str, Any]) -> str:
+    """The message the component host reports for `inputs`; asserts that nothing was registered."""
+    errors: list[str] = []
+
+    def program() -> None:
+        with pytest.raises(ComponentInitError) as raised:
+            provider.construct("x", token, inputs, pulumi.ResourceOptions())
+        errors.append(str(raised.value))
+
+    graph = harness.run(program, stack="dev")
+    assert graph.resources == [], [resource.urn for resource in graph.resources]
+    return errors[0]
+
+
+def _set(path: str, value: Any) -> Edit:
+    """Set (or with None, remove) a dotted path of the inputs; numbers index lists."""
+
+    def edit(inputs: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = inputs
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if value is None:
+            node.pop(last, None)
+        else:
+            node[last] = value
+
+    return edit
+
+
+def _both(*edits: Edit) -> Edit:
+    def edit(inputs: dict[str, Any]) -> None:
+        for one in edits:
+            one(inputs)
+
+    return edit
+
+
+def _without_sandbox_group(inputs: dict[str, Any]) -> None:
+    inputs["cluster"]["nodeGroups"] = [g for g in inputs["cluster"]["nodeGroups"] if g.get("kind") != "sandbox"]
+
+
+OTHER_ACCOUNT = "999999999999"
+
+REGION_CASES: list[tuple[str, Edit, str]] = [
+    (
+        "no sandbox group",
+        _without_sandbox_group,
+        r"^args\.cluster\.nodeGroups: missing node group\(s\) \['sandbox'\]: the platform needs `system` and "
+        r"`sandbox`",
+    ),
+    # With host_kernel the pods still select the sandbox nodes (their nodeSelector and tolerations):
+    # without the group they would stay Pending.
+    (
+        "no sandbox group, host kernel",
+        _both(_without_sandbox_group, _set("languageServices.hostKernel", True)),
+        r"^args\.cluster\.nodeGroups: missing node group\(s\) \['sandbox'\]",
+    ),
+    (
+        "vpc over the Service range",
+        _set("vpc.cidr", "172.20.0.0/16"),
+        r"^args\.vpc\.cidr: 172\.20\.0\.0/16 overlaps 172\.20\.0\.0/16, the clusters' Service range$",
+    ),
+    ("no NAT", _set("vpc.natStrategy", "none"), r"^args\.vpc\.natStrategy: none leaves the sandbox nodes no way"),
+    (
+        "more zones than EKS accepts",
+        _set("vpc.azCount", 6.0),
+        r"^args\.vpc\.azCount: 6 zones requested but us-east-1 offers 5 that EKS accepts$",
+    ),
+    (
+        "a zone EKS refuses",
+        _set("vpc.availabilityZoneIds", ["use1-az3", "use1-az1"]),
+        r"^args\.vpc\.availabilityZoneIds\[0\]: EKS does not accept subnets in use1-az3",
+    ),
+    (
+        "another region's registry",
+        _set("imageRegistry", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/platform"),
+        r"^args\.imageRegistry: 111111111111\.dkr\.ecr\.eu-west-1\.amazonaws\.com/platform is in eu-west-1; use "
+        r"this region's registry",
+    ),
+    (
+        "another account's registry",
+        _set("allowedAccountIds", [OTHER_ACCOUNT]),
+        r"^args\.imageRegistry: account 111111111111 is not in allowed_account_ids \['999999999999'\]",
+    ),
+    (
+        "a queue without snapshots",
+        _set("queue.snapshotRetentionDays", 0.0),
+        r"^args\.queue\.snapshotRetentionDays: the queue keeps snapshots",
+    ),
+    (
+        "another environment's runner",
+        _set("deployer", {**DEPLOYER, "runnerProjectName": "platform-deployer-prod"}),
+        r"^args\.deployer\.runnerProjectName: platform-deployer-prod is not this environment's runner",
+    ),
+    (
+        "a deployer in another account",
+        _both(_set("deployer", {**DEPLOYER}), _set("allowedAccountIds", ["111111111111"])),
+        r"^args\.deployer\.accountId: 123456789012 is not in allowed_account_ids \['111111111111'\]",
+    ),
+    (
+        "an unknown deployer region",
+        _set("deployer", {**DEPLOYER, "deployerRegion": "mars-east-1"}),
+        r"^args\.deployer\.deployerRegion: mars-east-1 is not a region this project knows",
+    ),
+    (
+        "alerts without observability",
+        _set("alerts", {"criticalSubscriptions": [{"protocol": "email", "endpoint": "oncall@example.com"}]}),
+        r"^args\.alerts: the alert topics are made with observability",
+    ),
+    (
+        "a domain no certificate can name",
+        _set("dns", {"domain": "*.example.com", "zoneId": "Z0123456789ABCDEFGHIJ"}),
+        r"^args\.dns\.domain: ",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), [case[1:] for case in REGION_CASES], ids=[c[0] for c in REGION_CASES])
+def test_a_region_refuses_what_the_stack_file_refuses_before_registering(
+    harness: Harness, provider: ComponentProvider, edit: Edit, message: str
+) -> None:
+    inputs = copy.deepcopy(dev_region_inputs())
+    edit(inputs)
+    assert_message(refused(harness, provider, REGION, inputs), message)
+
+
+def assert_message(text: str, pattern: str) -> None:
+    assert re.search(pattern, text), text
+
+
+PLATFORM_CASES: list[tuple[str, str, Edit, str]] = [
+    (
+        "an unpinned engine version",
+        "prod",
+        _set("regions.1.postgres.engineVersion", None),
+        r"^args\.regions\[1\]\.postgres\.engineVersion: a global database pins a full engine version",
+    ),
+    (
+        "another engine version",
+        "prod",
+        _set("regions.2.postgres.engineVersion", "17.4"),
+        r"^args\.regions\[2\]\.postgres\.engineVersion: every member of the global database runs the primary's "
+        r"'17\.5'",
+    ),
+    (
+        "another major version",
+        "prod",
+        _both(_set("regions.2.postgres.majorVersion", 16.0), _set("regions.2.postgres.engineVersion", "16.9")),
+        r"^args\.regions\[2\]\.postgres\.majorVersion: every member of the global database runs the primary's "
+        r"version 17",
+    ),
+    (
+        "a burstable global database member",
+        "prod",
+        _set("regions.1.postgres.instanceClass", "db.t4g.medium"),
+        r"^args\.regions\[1\]\.postgres\.instanceClass: db\.t4g\.medium is burstable; an Aurora global database "
+        r"needs a memory-optimized class",
+    ),
+    (
+        "a queue member of another node type",
+        "prod",
+        _set("regions.2.queue.nodeType", "cache.r7g.large"),
+        r"^args\.regions\[2\]\.queue\.nodeType: every member of the queue's Global Datastore has the primary's "
+        r"node_type \('cache\.m7g\.large'\)",
+    ),
+    (
+        "a queue member with more shards",
+        "prod",
+        _both(_set("regions.1.queue.shards", 2.0), _set("regions.1.queue.clusterMode", True)),
+        r"^args\.regions\[1\]\.queue\.(clusterMode|shards): every member of the queue's Global Datastore",
+    ),
+    (
+        "a queue member on a family a Global Datastore does not take",
+        "prod",
+        _set("regions.1.queue.nodeType", "cache.t4g.medium"),
+        r"^args\.regions\[1\]\.queue\.nodeType: a Global Datastore needs one of",
+    ),
+    (
+        "a global queue in one region",
+        "dev",
+        _set("globalQueue", True),
+        r"^args\.globalQueue: a Global Datastore needs two or more regions$",
+    ),
+    (
+        "regional queues in three regions",
+        "prod",
+        _set("globalQueue", False),
+        r"^args\.globalQueue: a multi-region stack keeps its queue in a Global Datastore",
+    ),
+    (
+        "another environment's runner",
+        "dev",
+        _set("deployer", {**DEPLOYER, "runnerProjectName": "platform-deployer-prod"}),
+        r"^args\.deployer\.runnerProjectName: platform-deployer-prod is not this environment's runner",
+    ),
+    (
+        "a deployer in another account",
+        "dev",
+        _both(_set("deployer", {**DEPLOYER}), _set("allowedAccountIds", ["111111111111"])),
+        r"^args\.deployer\.accountId: 123456789012 is not in allowed_account_ids",
+    ),
+    (
+        "an unreachable region with no known account",
+        "dev",
+        _both(_set("allowedAccountIds", None), _set("deployer", None), _set("unreachableRegions", ["us-east-1"])),
+        r"^args\.unreachableRegions: needs allowed_account_ids",
+    ),
+    (
+        "alerts without observability",
+        "dev",
+        _set("observability", None),
+        r"^args\.alerts: the alert topics are made with observability",
+    ),
+    (
+        "a region's registry in another region",
+        "dev",
+        _set("regions.0.imageRegistry", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/platform"),
+        r"^args\.regions\[0\]\.imageRegistry: .* is in eu-west-1",
+    ),
+    (
+        "a region's registry in another account",
+        "dev",
+        _both(_set("deployer", None), _set("allowedAccountIds", [OTHER_ACCOUNT])),
+        r"^args\.regions\[0\]\.imageRegistry: account 111111111111 is not in allowed_account_ids",
+    ),
+    (
+        "a region without a sandbox group",
+        "dev",
+        lambda inputs: _without_sandbox_group(inputs["regions"][0]),
+        r"^args\.regions\[0\]\.cluster\.nodeGroups: missing node group\(s\) \['sandbox'\]",
+    ),
+    (
+        "a region's queue without snapshots",
+        "dev",
+        _set("regions.0.queue.snapshotRetentionDays", 0.0),
+        r"^args\.regions\[0\]\.queue\.snapshotRetentionDays: the queue keeps snapshots",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "edit", "message"), [case[1:] for case in PLATFORM_CASES], ids=[c[0] for c in PLATFORM_CASES]
+)
+def test_a_platform_refuses_what_the_stack_file_refuses_before_registering(
+    harness: Harness, provider: ComponentProvider, stack: str, edit: Edit, message: str
+) -> None:
+    inputs = copy.deepcopy(platform_inputs(stack))
+    edit(inputs)
+    assert_message(refused(harness, provider, PLATFORM, inputs), message)
+
+
+def test_the_global_queue_defaults_to_what_the_stack_file_requires() -> None:
+    """Unset, `global_queue` is what the stack rule requires: one Global Datastore with two or three
+    regions, none with one (or more than three, which a Global Datastore cannot span)."""
+    for stack, expected in (("dev", False), ("prod", True)):
+        args = platform_args(load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml"))
+        assert dataclasses.replace(args, global_queue=None).resolved_global_queue is expected
+
+
+# --- the fallback: a rule only a building block's Args can check, named at its place --------
+
+
+def _late_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ManagedPostgresArgs refuses what its settings passed: a rule needing the wiring, which
+    neither RegionArgs nor PlatformArgs can check up front."""
+    original = ManagedPostgresArgs.__post_init__
+
+    def refuse(self: ManagedPostgresArgs) -> None:
+        original(self)
+        raise PostgresArgsError("args.instance_class: refused late")
+
+    monkeypatch.setattr(ManagedPostgresArgs, "__post_init__", refuse)
+
+
+def _late_message(harness: Harness, program: Callable[[], Any]) -> str:
+    errors: list[str] = []
+
+    def run() -> None:
+        try:
+            program()
+        except Exception as error:
+            errors.append(str(error))
+
+    graph = harness.run(run, stack="dev")
+    # Late: the Region had registered its network and cluster before the database's Args refused.
+    assert graph.by_type("aws:ec2/vpc:Vpc") and graph.resources, "expected a late refusal"
+    return errors[0]
+
+
+def test_a_building_blocks_late_refusal_is_named_at_its_place_in_the_region(
+    harness: Harness, provider: ComponentProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _late_refusal(monkeypatch)
+    # Another language: the schema's names.
+    message = _late_message(harness, lambda: provider.construct("x", REGION, dev_region_inputs(), None))
+    assert message.startswith("args.postgres.instanceClass: refused late"), message
+    # Python: the fields' names.
+    settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")).regions[0]
+    args = args_from_settings(
+        RegionArgs,
+        settings,
+        environment=EnvironmentName.DEV,
+        tags=TAGS,
+        dns=RegionDns(domain="dev.run.example.com", zone_id="Z0123456789ABCDEFGHIJ"),
+    )
+    message = _late_message(harness, lambda: Region("x", args))
+    assert message.startswith("args.postgres.instance_class: refused late"), message
+
+
+def test_a_building_blocks_late_refusal_is_named_at_its_place_in_the_platform(
+    harness: Harness, provider: ComponentProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _late_refusal(monkeypatch)
+    message = _late_message(harness, lambda: provider.construct("x", PLATFORM, platform_inputs("dev"), None))
+    assert message.startswith("args.regions[0].postgres.instanceClass: refused late"), message
+    args: PlatformArgs = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    message = _late_message(harness, lambda: Platform("x", args))
+    assert message.startswith("args.regions[0].postgres.instance_class: refused late"), message

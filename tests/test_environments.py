@@ -13,9 +13,10 @@ import pytest
 from eksplatform.environments import ENVIRONMENTS, PROFILES, policy_config, profile
 from eksplatform.policies.catalog import ALL_RULES
 from eksplatform.policies.config_check import with_shared
-from eksplatform.stack.data_args import postgres_args, redis_args
+from eksplatform.stack.data_args import postgres_settings, redis_settings
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import CONFIG_NAMESPACE, load_stack_file, parse_stack_config, read_stack_file
+from tests.region_wiring import postgres_args, redis_args
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,13 +106,12 @@ def test_component_settings_follow_the_profile(environment: str) -> None:
     config = load_stack_file(ROOT / f"Pulumi.{environment}.yaml")
     region = config.regions[0]
     postgres = postgres_args(
-        region.postgres.model_copy(update={"deletion_protection": None}),
+        postgres_settings(region.postgres.model_copy(update={"deletion_protection": None}), environment=environment),
         identifier="platform-test",
         vpc_id="vpc-1",
         subnet_ids=["subnet-1", "subnet-2"],
         availability_zones=["us-east-1a", "us-east-1b"],
         allowed_security_groups={},
-        environment=environment,
         rpo_minutes=15,
     )
     assert postgres.deletion_protection is rules.database_deletion_protection
@@ -119,12 +119,11 @@ def test_component_settings_follow_the_profile(environment: str) -> None:
     assert postgres.keep_data is rules.keep_data
     redis = redis_args(
         "queue",
-        region.redis.queue,
+        redis_settings(region.redis.queue, environment=environment),
         replication_group_id="platform-test-queue",
         vpc_id="vpc-1",
         subnet_ids=["subnet-1", "subnet-2"],
         allowed_security_groups={},
-        environment=environment,
         rpo_minutes=15,
     )
     assert redis.keep_data is rules.keep_data

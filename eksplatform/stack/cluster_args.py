@@ -1,5 +1,5 @@
-"""The stack file's cluster settings → `ClusterSettings` (and, with a region's wiring, `ClusterArgs`):
-the adapter between the stack layer and Cluster.
+"""The stack file's cluster settings → `ClusterSettings`: the adapter between the stack layer and
+Cluster (the Region adds its wiring with `args_from_settings`, the one builder of `ClusterArgs`).
 
 The platform's own rules stay in the stack layer (ClusterConfig checks them when the file is read):
 a `system` group on-demand and a `sandbox` group, instance types with a price in every admitted
@@ -7,22 +7,15 @@ region, and what each environment requires (eksplatform/environments.py). The EK
 live in components/eks_rules.py; ClusterSettings checks them again, which costs nothing.
 """
 
-from collections.abc import Mapping, Sequence
-
-import pulumi
-
 from eksplatform.components.cluster import (
     SANDBOX_GROUP,
     SYSTEM_GROUP,
-    ClusterArgs,
     ClusterNodeGroup,
     ClusterSettings,
-    DeployerAccess,
     EksSupportType,
     NodeCapacityType,
     NodeGroupKind,
 )
-from eksplatform.components.inputs import args_from_settings
 from eksplatform.environments import profile
 from eksplatform.stack.config import ClusterConfig, NodeGroupConfig
 
@@ -58,32 +51,4 @@ def cluster_settings(config: ClusterConfig, *, environment: str) -> ClusterSetti
         log_retention_days=config.log_retention_days,
         support_type=EksSupportType(config.support_type),
         deletion_protection=profile(environment).eks_deletion_protection,
-    )
-
-
-def cluster_args(
-    config: ClusterConfig,
-    *,
-    cluster_name: str,
-    environment: str,
-    vpc_id: pulumi.Input[str],
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-    instance_tags: Mapping[str, str],
-    system_image_repository_arns: Sequence[pulumi.Input[str]] = (),
-    sandbox_image_repository_arns: Sequence[pulumi.Input[str]] = (),
-    autoscaler_image: str | None = None,
-    deployer: DeployerAccess | None = None,
-) -> ClusterArgs:
-    """The Args of one region's cluster: its settings (`cluster_settings`) and the region's wiring."""
-    return args_from_settings(
-        ClusterArgs,
-        cluster_settings(config, environment=environment),
-        cluster_name=cluster_name,
-        vpc_id=vpc_id,
-        subnet_ids=subnet_ids,
-        instance_tags=dict(instance_tags),
-        system_image_repository_arns=list(system_image_repository_arns),
-        sandbox_image_repository_arns=list(sandbox_image_repository_arns),
-        autoscaler_image=autoscaler_image,
-        deployer=deployer,
     )

@@ -1,35 +1,24 @@
-"""The stack layer's adapters for the network and the data stores: stack config -> component settings
-and Args.
+"""The stack layer's adapters for the network and the data stores: stack config -> component settings.
 
 `vpc_settings`, `postgres_settings` and `redis_settings` map one region's config model
 (eksplatform/stack/models_network.py, models_data.py) and the environment's profile
 (eksplatform/environments.py) to what a person chooses for Vpc, ManagedPostgres or RedisCluster
-(their `*Settings`). `vpc_args`, `postgres_args` and `redis_args` add the names and network inputs
-the Region has (the wiring) with `args_from_settings`. Every value is passed explicitly, so what a
-stack registers does not depend on the Args' defaults; settings the config file leaves out keep the
+(their `*Settings`); the Region (eksplatform/stack/region.py) adds the names and network inputs it
+has (the wiring) with `args_from_settings`, the one builder of their Args. Every value is passed
+explicitly, so what a stack registers does not depend on the Args' defaults; settings the config file leaves out keep the
 config model's defaults.
 """
 
-from collections.abc import Mapping, Sequence
-
-import pulumi
-
 from eksplatform.components.facts import REGION_AZ_COUNTS
-from eksplatform.components.inputs import args_from_settings
 from eksplatform.components.postgres import (
-    ManagedPostgresArgs,
     PostgresEngine,
-    PostgresGlobalDatabase,
     PostgresSettings,
 )
 from eksplatform.components.redis import (
-    RedisClusterArgs,
     RedisEngine,
-    RedisGlobalDatastore,
-    RedisPurpose,
     RedisSettings,
 )
-from eksplatform.components.vpc import NatStrategy, VpcArgs, VpcSettings, VpcSubnets, VpcSubnetTier
+from eksplatform.components.vpc import NatStrategy, VpcSettings, VpcSubnets, VpcSubnetTier
 from eksplatform.environments import profile
 from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig
 from eksplatform.stack.models_network import SubnetsConfig, SubnetTierConfig, VpcConfig
@@ -50,15 +39,6 @@ def vpc_settings(vpc: VpcConfig, *, region: str) -> VpcSettings:
         subnet_slots=REGION_AZ_COUNTS[region],
         flow_log_retention_days=vpc.flow_log_retention_days,
         interface_endpoints=vpc.interface_endpoints,
-    )
-
-
-def vpc_args(
-    vpc: VpcConfig, *, region: str, cluster_name: str | None = None, flow_log_group: str | None = None
-) -> VpcArgs:
-    """`vpc_settings` with the cluster's name and the flow log group."""
-    return args_from_settings(
-        VpcArgs, vpc_settings(vpc, region=region), cluster_name=cluster_name, flow_log_group=flow_log_group
     )
 
 
@@ -96,39 +76,6 @@ def postgres_settings(config: PostgresConfig, *, environment: str) -> PostgresSe
     )
 
 
-def postgres_args(
-    config: PostgresConfig,
-    *,
-    environment: str,
-    identifier: str,
-    vpc_id: pulumi.Input[str],
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-    availability_zones: pulumi.Input[Sequence[str]],
-    allowed_security_groups: Mapping[str, pulumi.Input[str]],
-    allowed_cidrs: Mapping[str, str] | None = None,
-    rpo_minutes: int,
-    alarm_topic_arn: pulumi.Input[str] | None = None,
-    global_database: PostgresGlobalDatabase | None = None,
-) -> ManagedPostgresArgs:
-    """`postgres_settings` with the database's identifier, network, access, alarms and global membership.
-
-    `identifier` comes from the stack (components/naming.py, `StackNames.database`), never from the
-    environment: two stacks of one environment must not share it."""
-    return args_from_settings(
-        ManagedPostgresArgs,
-        postgres_settings(config, environment=environment),
-        identifier=identifier,
-        vpc_id=vpc_id,
-        subnet_ids=subnet_ids,
-        availability_zones=availability_zones,
-        allowed_security_groups=dict(allowed_security_groups),
-        allowed_cidrs=dict(allowed_cidrs or {}),
-        alarm_topic_arn=alarm_topic_arn,
-        global_database=global_database,
-        rpo_seconds=rpo_minutes * 60,
-    )
-
-
 def redis_settings(config: RedisClusterConfig, *, environment: str) -> RedisSettings:
     """One of a region's `redis` groups (`cache` or `queue`); data kept in prod."""
     return RedisSettings(
@@ -143,34 +90,4 @@ def redis_settings(config: RedisClusterConfig, *, environment: str) -> RedisSett
         maintenance_window=config.maintenance_window,
         log_retention_days=config.log_retention_days,
         keep_data=profile(environment).keep_data,
-    )
-
-
-def redis_args(
-    purpose: str,
-    config: RedisClusterConfig,
-    *,
-    environment: str,
-    replication_group_id: str,
-    vpc_id: pulumi.Input[str],
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-    allowed_security_groups: Mapping[str, pulumi.Input[str]],
-    allowed_cidrs: Mapping[str, str] | None = None,
-    alarm_topic_arn: pulumi.Input[str] | None = None,
-    global_datastore: RedisGlobalDatastore | None = None,
-    rpo_minutes: int = 15,
-) -> RedisClusterArgs:
-    """`redis_settings` with the group's id, purpose, network, access, alarms and Global Datastore membership."""
-    return args_from_settings(
-        RedisClusterArgs,
-        redis_settings(config, environment=environment),
-        replication_group_id=replication_group_id,
-        purpose=RedisPurpose(purpose),
-        vpc_id=vpc_id,
-        subnet_ids=subnet_ids,
-        allowed_security_groups=dict(allowed_security_groups),
-        allowed_cidrs=dict(allowed_cidrs or {}),
-        alarm_topic_arn=alarm_topic_arn,
-        global_datastore=global_datastore,
-        rpo_seconds=rpo_minutes * 60,
     )

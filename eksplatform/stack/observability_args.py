@@ -1,4 +1,4 @@
-"""The stack file's observability settings -> the AlertTopics and Observability settings and Args.
+"""The stack file's observability settings -> the AlertTopics and Observability settings.
 
 The stack layer's adapter (#23 item 1): the components take plain Args; this module maps the
 stack file's `observability` model (eksplatform/stack/models_observability.py) and the environment
@@ -13,11 +13,9 @@ from collections.abc import Sequence
 
 from eksplatform.components.alert_topics import (
     AlertSubscription,
-    AlertTopicsArgs,
     AlertTopicsSettings,
     NotificationProtocol,
 )
-from eksplatform.components.inputs import args_from_settings
 from eksplatform.components.observability import ObservabilitySettings
 from eksplatform.environments import profile
 from eksplatform.stack.models_observability import NotificationConfig, ObservabilityConfig
@@ -38,11 +36,6 @@ def alert_topics_settings(config: ObservabilityConfig) -> AlertTopicsSettings:
         warning_subscriptions=_subscriptions(notifications.get("warning", [])),
         heartbeat_subscriptions=_subscriptions(notifications.get("heartbeat", [])),
     )
-
-
-def alert_topics_args(config: ObservabilityConfig, *, cluster_name: str) -> AlertTopicsArgs:
-    """The region's alert topics: the stack file's subscriptions and the cluster they alert about."""
-    return args_from_settings(AlertTopicsArgs, alert_topics_settings(config), cluster_name=cluster_name)
 
 
 def observability_settings(config: ObservabilityConfig, *, environment: str) -> ObservabilitySettings:

@@ -1,5 +1,6 @@
 """ClusterArgs: plain fields, secure defaults, each EKS rule with the field it names, the dict another
-language sends, and the stack adapter (eksplatform/stack/cluster_args.py) that keeps the platform's rules."""
+language sends, and the stack adapter's settings (eksplatform/stack/cluster_args.py); the platform's
+rules stay in the stack layer."""
 
 import ast
 import re
@@ -22,7 +23,7 @@ from eksplatform.components.cluster import (
 from eksplatform.components.inputs import ArgsError, to_args
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.environments import profile
-from eksplatform.stack.cluster_args import cluster_args as adapt
+from eksplatform.stack.cluster_args import cluster_settings
 from eksplatform.stack.config import ClusterConfig
 from tests.conftest import Harness
 from tests.helpers import ADDON_VERSIONS
@@ -301,18 +302,18 @@ def _config(**changes: Any) -> ClusterConfig:
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_the_adapter_passes_every_setting_and_the_environments_protection(environment: str) -> None:
-    args = adapt(_config(), cluster_name="c", environment=environment, vpc_id="v", subnet_ids=["s"], instance_tags={})
+    settings = cluster_settings(_config(), environment=environment)
     # `system` first (Cluster creates the first system group before the others), then file order.
-    assert [g.name for g in args.node_groups] == ["system", "sandbox", "batch"]
-    assert [g.resolved_kind for g in args.node_groups] == [
+    assert [g.name for g in settings.node_groups] == ["system", "sandbox", "batch"]
+    assert [g.resolved_kind for g in settings.node_groups] == [
         NodeGroupKind.SYSTEM,
         NodeGroupKind.SANDBOX,
         NodeGroupKind.SYSTEM,
     ]
-    assert args.node_groups[1].capacity_type is NodeCapacityType.SPOT
-    assert args.deletion_protection is profile(environment).eks_deletion_protection
-    assert args.log_retention_days == 90  # the stack file's default, passed explicitly
-    assert args.endpoint_public_access is False and args.support_type is EksSupportType.STANDARD
+    assert settings.node_groups[1].capacity_type is NodeCapacityType.SPOT
+    assert settings.deletion_protection is profile(environment).eks_deletion_protection
+    assert settings.log_retention_days == 90  # the stack file's default, passed explicitly
+    assert settings.endpoint_public_access is False and settings.support_type is EksSupportType.STANDARD
 
 
 def test_the_platform_rules_stay_in_the_stack_layer() -> None:

@@ -20,7 +20,7 @@ from eksplatform.components.cluster import (
 )
 from eksplatform.components.inputs import ArgsError, args_from_settings, to_args
 from eksplatform.environments import profile
-from eksplatform.stack.cluster_args import cluster_args, cluster_settings, node_group_args
+from eksplatform.stack.cluster_args import cluster_settings, node_group_args
 from eksplatform.stack.config import ClusterConfig
 from eksplatform.stack.loading import load_stack_file
 from tests.helpers import ADDON_VERSIONS
@@ -202,7 +202,6 @@ def test_the_stacks_settings_and_wiring_give_the_args_the_stack_used_before(envi
         assert chosen.deletion_protection is profile(environment).eks_deletion_protection
         expected = _before_the_split(region.cluster, environment, wiring)
         assert args_from_settings(ClusterArgs, chosen, **wiring) == expected
-        assert cluster_args(region.cluster, environment=environment, **wiring) == expected
 
 
 # --- another language's dict ------------------------------------------------------------------------

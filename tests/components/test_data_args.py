@@ -9,7 +9,7 @@ import pytest
 
 from eksplatform.components.data_rules import POSTGRES_MAJOR_VERSIONS
 from eksplatform.components.global_role import GlobalRole
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, args_from_settings, to_args
 from eksplatform.components.postgres import (
     ManagedPostgresArgs,
     PostgresArgsError,
@@ -25,7 +25,7 @@ from eksplatform.components.redis import (
 )
 from eksplatform.components.vpc import NatStrategy, VpcArgs, VpcSubnetTier
 from eksplatform.environments import PROFILES
-from eksplatform.stack.data_args import postgres_args, redis_args, vpc_args
+from eksplatform.stack.data_args import postgres_settings, redis_settings, vpc_settings
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.loading import load_stack_file
 from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig
@@ -322,21 +322,23 @@ def test_the_component_module_imports_nothing_from_the_stack_layer(module: str) 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_the_stack_adapters_pass_every_setting_explicitly(environment: str) -> None:
+    # The Args as the Region builds them: the stack's settings plus wiring (eksplatform/stack/region.py).
     config = load_stack_file(ROOT / f"Pulumi.{environment}.yaml")
     for region in config.regions:
-        vpc = vpc_args(region.vpc, region=region.name)
+        vpc = args_from_settings(VpcArgs, vpc_settings(region.vpc, region=region.name))
         assert [name for name, value in vars(vpc).items() if value is None] == [
             name for name in ("availability_zone_ids", "cluster_name", "flow_log_group") if getattr(vpc, name) is None
         ]
-        postgres = postgres_args(
-            region.postgres,
-            environment=environment,
+        postgres = args_from_settings(
+            ManagedPostgresArgs,
+            postgres_settings(region.postgres, environment=environment),
             identifier="platform-test",
             vpc_id="vpc-1",
             subnet_ids=["subnet-1"],
             availability_zones=["a"],
             allowed_security_groups={},
-            rpo_minutes=15,
+            allowed_cidrs={},
+            rpo_seconds=900,
         )
         other_engine = (
             {"readers"}
@@ -346,14 +348,16 @@ def test_the_stack_adapters_pass_every_setting_explicitly(environment: str) -> N
         optional = {"engine_version", "max_allocated_storage_gib", "alarm_topic_arn", "global_database"}
         assert {name for name, value in vars(postgres).items() if value is None} <= other_engine | optional
         for purpose in ("cache", "queue"):
-            redis = redis_args(
-                purpose,
-                getattr(region.redis, purpose),
-                environment=environment,
+            redis = args_from_settings(
+                RedisClusterArgs,
+                redis_settings(getattr(region.redis, purpose), environment=environment),
                 replication_group_id=f"platform-test-{purpose}",
+                purpose=RedisPurpose(purpose),
                 vpc_id="vpc-1",
                 subnet_ids=["subnet-1"],
                 allowed_security_groups={},
+                allowed_cidrs={},
+                rpo_seconds=900,
             )
             assert {name for name, value in vars(redis).items() if value is None} <= {
                 "engine_version",

@@ -1,6 +1,6 @@
 """The settings of Vpc, ManagedPostgres and RedisCluster (what a person chooses) apart from their wiring
 (what the Region fills in): each Args extends its settings, settings-only rules fail at the settings,
-rules that need the wiring stay in the Args, and the stack adapters build the same Args as before."""
+rules that need the wiring stay in the Args, and the stack adapters' settings hold the stack file's values."""
 
 import asyncio
 import dataclasses
@@ -31,14 +31,7 @@ from eksplatform.components.redis import (
 )
 from eksplatform.components.vpc import NatStrategy, VpcArgs, VpcArgsError, VpcSettings
 from eksplatform.environments import profile
-from eksplatform.stack.data_args import (
-    postgres_args,
-    postgres_settings,
-    redis_args,
-    redis_settings,
-    vpc_args,
-    vpc_settings,
-)
+from eksplatform.stack.data_args import postgres_settings, redis_settings, vpc_settings
 from eksplatform.stack.loading import load_stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -320,52 +313,6 @@ def test_the_settings_hold_the_stack_files_values_and_the_environments_rules(env
             for name in ("node_type", "shards", "replicas_per_shard", "snapshot_retention_days", "maintenance_window"):
                 assert getattr(redis, name) == getattr(config, name), name
             assert redis.keep_data is rules.keep_data
-
-
-@pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_the_args_adapters_are_the_settings_plus_the_wiring(environment: str) -> None:
-    for region in regions(environment):
-        network = vpc_args(region.vpc, region=region.name, cluster_name="platform-eu", flow_log_group="/vpc/logs")
-        assert network == args_from_settings(
-            VpcArgs,
-            vpc_settings(region.vpc, region=region.name),
-            cluster_name="platform-eu",
-            flow_log_group="/vpc/logs",
-        )
-
-        member = PostgresGlobalDatabase(role=GlobalRole.PRIMARY, global_cluster_identifier="orders")
-        global_ready = region.postgres.engine == "aurora" and region.postgres.engine_version is not None
-        wiring: dict[str, Any] = {
-            **POSTGRES_WIRING,
-            "allowed_security_groups": {"eks-nodes": "sg-1"},
-            "allowed_cidrs": {"peer": "10.9.0.0/16"},
-            "alarm_topic_arn": "arn:aws:sns:eu-west-1:111122223333:alarms",
-            "global_database": member if global_ready else None,
-        }
-        database = postgres_args(region.postgres, environment=environment, rpo_minutes=7, **wiring)
-        assert database == args_from_settings(
-            ManagedPostgresArgs, postgres_settings(region.postgres, environment=environment), rpo_seconds=420, **wiring
-        )
-
-        for purpose in ("cache", "queue"):
-            config = getattr(region.redis, purpose)
-            redis_wiring: dict[str, Any] = {
-                "replication_group_id": f"orders-{purpose}",
-                "vpc_id": "vpc-1",
-                "subnet_ids": ["subnet-1"],
-                "allowed_security_groups": {"eks-nodes": "sg-1"},
-                "allowed_cidrs": {"peer": "10.9.0.0/16"},
-                "alarm_topic_arn": None,
-                "global_datastore": None,
-            }
-            redis = redis_args(purpose, config, environment=environment, rpo_minutes=3, **redis_wiring)
-            assert redis == args_from_settings(
-                RedisClusterArgs,
-                redis_settings(config, environment=environment),
-                purpose=RedisPurpose(purpose),
-                rpo_seconds=180,
-                **redis_wiring,
-            )
 
 
 # --- the provider host's dicts ------------------------------------------------------------------

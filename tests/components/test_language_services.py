@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from eksplatform.components import language_manifests, language_services
-from eksplatform.components.inputs import ArgsError, to_args
+from eksplatform.components.inputs import ArgsError, args_from_settings, to_args
 from eksplatform.components.language_services import (
     LanguageServiceArgsError,
     LanguageServicePool,
@@ -27,7 +27,7 @@ from eksplatform.policies.pod_security import pod_template, violations
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.config import LanguageServicesConfig
-from eksplatform.stack.services_args import language_service_pool_args
+from eksplatform.stack.services_args import language_services_settings
 from tests.conftest import Harness
 from tests.helpers import out
 
@@ -49,8 +49,15 @@ def pool_config(**changes: Any) -> LanguageServicesConfig:
 
 
 def build(harness: Harness, config: LanguageServicesConfig, kubernetes_version: str = "1.34") -> Graph:
-    """The pool a stack's `languageServices` config makes (the catalog, through the stack adapter)."""
-    return build_args(harness, language_service_pool_args(config, kubernetes_version=kubernetes_version))
+    """The pool a stack's `languageServices` config makes (the catalog, through the stack adapter),
+    its Args built as the Region builds them (without the cluster's RuntimeClass output: its name)."""
+    return build_args(harness, pool_args(config, kubernetes_version))
+
+
+def pool_args(config: LanguageServicesConfig, kubernetes_version: str = "1.34") -> LanguageServicePoolArgs:
+    return args_from_settings(
+        LanguageServicePoolArgs, language_services_settings(config), kubernetes_version=kubernetes_version
+    )
 
 
 def build_args(harness: Harness, args: LanguageServicePoolArgs) -> Graph:
@@ -434,7 +441,7 @@ def test_every_pod_template_passes_pod_security_restricted(request: pytest.Fixtu
 def test_a_pool_with_every_service_disabled_is_refused() -> None:
     config = pool_config(services={language: {"enabled": False} for language in LANGUAGES})
     with pytest.raises(LanguageServiceArgsError, match=r"^args\.services: list at least one language service$"):
-        language_service_pool_args(config, kubernetes_version="1.34")
+        pool_args(config)
 
 
 # --- 9. the public Args, built directly ----------------------------------------------------

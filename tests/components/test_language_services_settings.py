@@ -20,7 +20,7 @@ from eksplatform.components.language_services import (
 )
 from eksplatform.stack.loading import load_stack_file
 from eksplatform.stack.models_services import LanguageServicesConfig
-from eksplatform.stack.services_args import language_service_pool_args, language_services_settings
+from eksplatform.stack.services_args import language_services_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/platform/lang-python:3.13.1"
@@ -151,21 +151,22 @@ def test_the_stacks_settings_and_wiring_give_the_args_the_stack_used_before(envi
             LanguageServicePoolArgs, chosen, kubernetes_version=version, runtime_class_name="gvisor-output"
         )
         assert wired == expected
-        pool = language_service_pool_args(
-            region.language_services, kubernetes_version=version, runtime_class_name="gvisor-output"
-        )
-        assert pool == expected
 
 
 def test_runtime_class_name_null_in_the_stack_file_is_the_host_kernel_setting() -> None:
     config = LanguageServicesConfig.model_validate({"imageRegistry": "r.example/p", "runtimeClassName": None})
-    assert language_services_settings(config).host_kernel is True
-    # The cluster's RuntimeClass output is then left out, not refused.
-    pool = language_service_pool_args(config, kubernetes_version="1.34", runtime_class_name="gvisor-output")
-    assert pool.host_kernel is True and pool.runtime_class_name is None
+    host = language_services_settings(config)
+    assert host.host_kernel is True
+    # The Region then leaves the cluster's RuntimeClass output out (the Args refuse both), and the
+    # pods run without a RuntimeClass.
+    with pytest.raises(LanguageServiceArgsError, match=r"^args\.host_kernel: true runs the pods without a Runtime"):
+        args_from_settings(LanguageServicePoolArgs, host, kubernetes_version="1.34", runtime_class_name="gvisor-output")
+    pool = args_from_settings(LanguageServicePoolArgs, host, kubernetes_version="1.34", runtime_class_name=None)
+    assert pool.host_kernel is True and pool.pool().runtime_class_name is None
     default = LanguageServicesConfig.model_validate({"imageRegistry": "r.example/p"})
     assert language_services_settings(default).host_kernel is False
-    assert language_service_pool_args(default, kubernetes_version="1.34").runtime_class_name == "gvisor"
+    pool = args_from_settings(LanguageServicePoolArgs, language_services_settings(default), kubernetes_version="1.34")
+    assert pool.pool().runtime_class_name == "gvisor"
 
 
 # --- another language's dict ------------------------------------------------------------------------

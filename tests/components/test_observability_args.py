@@ -39,7 +39,7 @@ from eksplatform.components.providers import regional_aws_provider
 from eksplatform.environments import profile
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 from eksplatform.stack.loading import load_stack_file
-from eksplatform.stack.observability_args import alert_topics_args, observability_settings
+from eksplatform.stack.observability_args import alert_topics_settings, observability_settings
 from tests.conftest import Harness
 
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
@@ -364,7 +364,10 @@ def test_the_adapter_maps_the_stack_file_and_the_environment() -> None:
         ObservabilityArgs, settings, **{k: v for k, v in REQUIRED.items() if k != "addon_versions"}
     )
     assert built.alert_thresholds == Thresholds()  # prod's file sets none: the defaults
-    topics = alert_topics_args(PROD.observability, cluster_name="platform-prod-us-east-1")
+    # The topics' Args as the Region builds them: the stack's settings and the cluster's name.
+    topics = args_from_settings(
+        AlertTopicsArgs, alert_topics_settings(PROD.observability), cluster_name="platform-prod-us-east-1"
+    )
     assert [s.endpoint for s in topics.subscriptions("critical")] == [
         n.endpoint for n in PROD.observability.notifications["critical"]
     ]

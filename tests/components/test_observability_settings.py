@@ -32,7 +32,7 @@ from eksplatform.environments import profile
 from eksplatform.preflight.synth import PROJECT_ROOT
 from eksplatform.stack.loading import load_stack_file
 from eksplatform.stack.models_observability import ObservabilityConfig
-from eksplatform.stack.observability_args import alert_topics_args, alert_topics_settings, observability_settings
+from eksplatform.stack.observability_args import alert_topics_settings, observability_settings
 from tests.components.test_observability_args import ADDON_VERSIONS, BAD_ARGS, REQUIRED
 from tests.components.test_services_args import event_loop_for_outputs  # noqa: F401 (a fixture)
 
@@ -205,7 +205,6 @@ def test_the_alert_topics_adapter_gives_the_args_the_stack_used_before(environme
             for kind in ("critical", "warning", "heartbeat")
         },
     )
-    assert alert_topics_args(config, cluster_name="platform-x") == before
     assert args_from_settings(AlertTopicsArgs, settings, cluster_name="platform-x") == before
     assert len(before.subscriptions("critical")) == len(config.notifications["critical"]) >= 1
 

@@ -23,9 +23,10 @@ from eksplatform.components.providers import random_provider, regional_aws_provi
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.config import PostgresConfig
-from eksplatform.stack.data_args import postgres_args
+from eksplatform.stack.data_args import postgres_settings
 from tests.conftest import Harness
 from tests.helpers import out, plaintext_leaks, policy
+from tests.region_wiring import postgres_args
 
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 GIB = 1024**3
@@ -83,8 +84,7 @@ def build(harness: Harness, config: PostgresConfig, *, environment: str = "stagi
     def program() -> None:
         opts, vpc = _region("eu-west-1")
         args = postgres_args(
-            config,
-            environment=environment,
+            postgres_settings(config, environment=environment),
             identifier=StackNames("platform", environment, environment).database("eu-west-1"),
             **_network(vpc),
             allowed_security_groups=ALLOWED,
@@ -111,8 +111,7 @@ def build_global(harness: Harness, config: PostgresConfig) -> Graph:
                 else databases["us-east-1"].membership()
             )
             args = postgres_args(
-                config,
-                environment="prod",
+                postgres_settings(config, environment="prod"),
                 identifier=StackNames("platform", "prod", "prod").database(region),
                 **_network(vpc),
                 allowed_security_groups=ALLOWED,
@@ -552,8 +551,7 @@ def test_membership_comes_only_from_a_global_primary(harness: Harness) -> None:
     def program() -> None:
         opts, vpc = _region("eu-west-1")
         args = postgres_args(
-            aurora_config(),
-            environment="dev",
+            postgres_settings(aurora_config(), environment="dev"),
             identifier="platform-dev-euw1",
             **_network(vpc),
             allowed_security_groups={},

@@ -25,9 +25,10 @@ from eksplatform.components.redis import (
 from eksplatform.components.vpc import Vpc, VpcArgs
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.config import RedisClusterConfig
-from eksplatform.stack.data_args import redis_args
+from eksplatform.stack.data_args import redis_settings
 from tests.conftest import Harness
 from tests.helpers import out, plaintext_leaks, policy
+from tests.region_wiring import redis_args
 
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 RG = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -56,8 +57,7 @@ def build(
         vpc = Vpc("net", VpcArgs(cidr="10.30.0.0/16", az_count=3), opts=opts)
         args = redis_args(
             purpose,
-            config or redis_config(),
-            environment=environment,
+            redis_settings(config or redis_config(), environment=environment),
             replication_group_id=StackNames("platform", environment, environment).cache("eu-west-1", purpose),
             vpc_id=vpc.vpc_id,
             subnet_ids=vpc.database_subnet_ids,

@@ -2,7 +2,9 @@
 caller and another language, the writer alarm as a public piece, and stack adapters that pass
 every setting explicitly."""
 
+import ast
 import asyncio
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,7 @@ from eksplatform.components.alert_topics import (
 from eksplatform.components.dns import DEFAULT_HEALTH_PATH, DnsArgsError, GlobalDns, GlobalDnsArgs
 from eksplatform.components.facts import ECR_REGISTRY
 from eksplatform.components.ingress import IngressArgsError, PublicIngressArgs
-from eksplatform.components.inputs import ArgsError, check_fields, to_args
+from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, to_args
 from eksplatform.components.language_services import (
     LanguageServiceArgsError,
     LanguageServicePoolArgs,
@@ -34,7 +36,7 @@ from eksplatform.components.registry import ImageRegistryArgs, ImageRegistryErro
 from eksplatform.components.writer_health import WriterAlarm, writer_alarm
 from eksplatform.stack.loading import load_stack_file
 from eksplatform.stack.models_services import LanguageServicesConfig
-from eksplatform.stack.services_args import image_registry_args, language_service_pool_args, public_ingress_args
+from eksplatform.stack.services_args import image_registry_args, language_services_settings
 from tests.components.test_observability_args import REQUIRED as OBSERVABILITY_REQUIRED
 from tests.conftest import Harness
 
@@ -304,30 +306,27 @@ def _none_fields(value: object) -> set[str]:
 def test_the_services_adapters_leave_no_setting_to_the_args_defaults(environment: str) -> None:
     config = load_stack_file(ROOT / f"Pulumi.{environment}.yaml")
     for region in config.regions:
-        pool = language_service_pool_args(
-            region.language_services, kubernetes_version=region.cluster.kubernetes_version, runtime_class_name="gvisor"
+        # The pool's Args as the Region builds them: the stack's settings and the cluster's wiring.
+        pool = args_from_settings(
+            LanguageServicePoolArgs,
+            language_services_settings(region.language_services),
+            kubernetes_version=region.cluster.kubernetes_version,
+            runtime_class_name="gvisor",
         )
         assert _none_fields(pool) == set()
         for service in pool.services:
             # `architecture` None is "any node": the catalog says so for every service but assembly.
             assert _none_fields(service) <= {"architecture"}
-        ingress = public_ingress_args(
-            kubernetes_version=region.cluster.kubernetes_version,
-            cluster_name="c",
-            vpc_id="vpc-1",
-            vpc_cidr="10.0.0.0/16",
-            public_subnet_ids=["subnet-1"],
-            public_subnet_cidrs=["10.0.0.0/24"],
-            oidc_provider_arn="arn:aws:iam::111111111111:oidc-provider/x",
-            oidc_provider_url="https://x",
-            domain="run.example.com",
-            zone_id="Z1",
-            tags={"owner": "t"},
-            health_path="/healthz",
-            system_nodes_min=2,
-            language_services=region.language_services,
-            image_registry=region.language_services.image_registry,
-        )
-        # image_registry None: the upstream registries (a region without its own ECR).
-        assert _none_fields(ingress) <= {"image_registry"}
         assert _none_fields(image_registry_args(["platform/lang-c"], environment=environment)) == set()
+
+
+def test_the_region_passes_every_field_of_the_public_entrys_args() -> None:
+    # The Region builds PublicIngressArgs itself (eksplatform/stack/region.py): every field by name, so
+    # no stack depends on the Args' defaults (image_registry None there: the upstream registries).
+    tree = ast.parse((ROOT / "eksplatform/stack/region.py").read_text())
+    (call,) = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "PublicIngressArgs"
+    ]
+    assert [keyword.arg for keyword in call.keywords] == [field.name for field in dataclasses.fields(PublicIngressArgs)]

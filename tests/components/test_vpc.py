@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eksplatform.components.inputs import args_from_settings
 from eksplatform.components.providers import regional_aws_provider
 from eksplatform.components.subnet_plan import TIERS, SubnetPlanError, TierLayout, plan_subnets
 from eksplatform.components.vpc import (
@@ -25,7 +26,7 @@ from eksplatform.components.vpc import (
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.config import RegionConfig
-from eksplatform.stack.data_args import vpc_args
+from eksplatform.stack.data_args import vpc_settings
 from tests.conftest import Harness
 from tests.helpers import ADDON_VERSIONS, out, policy
 
@@ -341,8 +342,8 @@ def test_config_key_order_does_not_change_the_network(harness: Harness) -> None:
     reordered = {key: region[key] for key in reversed(list(region))}
     reordered["vpc"] = {key: region["vpc"][key] for key in reversed(list(region["vpc"]))}
     first_config, second_config = RegionConfig.model_validate(region), RegionConfig.model_validate(reordered)
-    first = build(harness, vpc_args(first_config.vpc, region=first_config.name))
-    second = build(harness, vpc_args(second_config.vpc, region=second_config.name))
+    first = build(harness, args_from_settings(VpcArgs, vpc_settings(first_config.vpc, region=first_config.name)))
+    second = build(harness, args_from_settings(VpcArgs, vpc_settings(second_config.vpc, region=second_config.name)))
     assert [(r.urn, r.inputs) for r in first] == [(r.urn, r.inputs) for r in second]
 
 

@@ -31,8 +31,9 @@ from eksplatform.components.redis import (
 )
 from eksplatform.components.vpc import NatStrategy, VpcArgs, VpcArgsError, VpcSettings
 from eksplatform.environments import profile
+from eksplatform.preflight.synth import synth
 from eksplatform.stack.data_args import postgres_settings, redis_settings, vpc_settings
-from eksplatform.stack.loading import load_stack_file
+from eksplatform.stack.loading import load_stack_file, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -313,6 +314,22 @@ def test_the_settings_hold_the_stack_files_values_and_the_environments_rules(env
             for name in ("node_type", "shards", "replicas_per_shard", "snapshot_retention_days", "maintenance_window"):
                 assert getattr(redis, name) == getattr(config, name), name
             assert redis.keep_data is rules.keep_data
+
+
+def test_the_region_wires_the_stacks_rpo_into_the_data_stores_args() -> None:
+    # What the Region registers: it builds each data store's Args from the stack's settings with
+    # `rpo_seconds` = the stack's rpoMinutes * 60, which every secondary's lag alarm compares with.
+    # 7 minutes, not the default 15, so a Region that dropped the wiring would fail here.
+    values = {**read_stack_file(ROOT / "Pulumi.prod.yaml"), "platform:rpoMinutes": 7}
+    config = load_stack_file(ROOT / "Pulumi.prod.yaml")
+    alarms = synth("prod", stack_values=values).by_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    lag = {alarm.name: alarm.inputs["threshold"] for alarm in alarms if alarm.name.endswith("-global-lag")}
+    secondaries = [region.name for region in config.regions if not region.primary]
+    assert len(secondaries) >= 1
+    assert lag == {
+        **{f"{name}-postgres-global-lag": 420 * 1000 for name in secondaries},  # milliseconds
+        **{f"{name}-redis-queue-global-lag": 420 for name in secondaries},
+    }
 
 
 # --- the provider host's dicts ------------------------------------------------------------------

@@ -36,12 +36,14 @@ from eksplatform.stack.models_observability import (
 )
 from eksplatform.stack.models_services import LanguageServiceConfig, LanguageServicesConfig
 from eksplatform.stack.region_rules import (
+    ACCOUNT_ID_PATTERN,
     check_deployer,
     check_region_network,
     check_registry_account,
     check_registry_region,
     check_unreachable_regions,
-    deployer_region_problem,
+    check_zone_delegation,
+    known_region_problem,
 )
 
 # Where the stack file keeps a region's settings that RegionSettings holds elsewhere.
@@ -91,11 +93,9 @@ class RegionConfig(StackModel):
     @field_validator("name")
     @classmethod
     def _known_region(cls, name: str) -> str:
-        if name not in REGION_AZ_COUNTS:
-            raise ValueError(
-                f"{name!r} is not a known region; use one of {sorted(ADMITTED_REGIONS)} "
-                "(or add it to REGION_AZ_COUNTS in components/facts.py)"
-            )
+        problem = known_region_problem(name)  # RegionSettings' rule too (eksplatform/stack/region_rules.py)
+        if problem is not None:
+            raise ValueError(problem)
         if name not in ADMITTED_REGIONS:
             # The budget gate needs a price for every resource in every region (docs/cost.md).
             raise ValueError(
@@ -209,18 +209,17 @@ class DnsConfig(StackModel):
 
     @model_validator(mode="after")
     def _a_delegated_zone(self) -> DnsConfig:
-        if self.hosted_zone_id is not None and self.parent_zone_id is not None:
-            raise KeyedValueError(
-                "parentZoneId", "set hostedZoneId or parentZoneId, not both (with hostedZoneId no zone is made)"
+        try:
+            # PlatformDns's rule too (eksplatform/stack/region_rules.py); the file asks for hostedZoneId.
+            check_zone_delegation(
+                self.domain,
+                hosted_zone_id=self.hosted_zone_id,
+                parent_zone_id=self.parent_zone_id,
+                neither_field="hosted_zone_id",
+                spell=camel,
             )
-        if self.hosted_zone_id is None and self.parent_zone_id is None:
-            raise KeyedValueError(
-                "hostedZoneId",
-                f"set the Route 53 zone of {self.domain}, created and delegated beforehand, or parentZoneId "
-                "(a delegated parent zone in this account, where the stack writes the delegation): ACM validates "
-                "the certificate through public DNS, and a new zone nobody delegated never validates "
-                "(docs/public-entry.md, Bootstrap)",
-            )
+        except DataRuleError as violation:
+            raise KeyedValueError(camel(violation.field), violation.message) from None
         return self
 
 
@@ -244,7 +243,9 @@ class DeployerConfig(StackModel):
     runner_project_name: str = Field(
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$", description="the CodeBuild runner (bootstrap output)"
     )
-    account_id: str = Field(pattern=r"^\d{12}$", description="the deployer's account (bootstrap output `accountId`)")
+    account_id: str = Field(
+        pattern=ACCOUNT_ID_PATTERN, description="the deployer's account (bootstrap output `accountId`)"
+    )
 
     @field_validator("account_id", mode="before")
     @classmethod
@@ -254,7 +255,7 @@ class DeployerConfig(StackModel):
     @field_validator("deployer_region")
     @classmethod
     def _known_region(cls, name: str) -> str:
-        problem = deployer_region_problem(name)
+        problem = known_region_problem(name)
         if problem is not None:
             raise ValueError(problem)
         return name
@@ -269,7 +270,7 @@ class StackConfig(StackModel):
     owner: NonEmpty = Field(description="team that owns the stack; becomes the `owner` tag")
     cost_center: NonEmpty = Field(description="becomes the `cost-center` tag")
     monthly_budget: float = Field(gt=0, description="USD per month")
-    allowed_account_ids: list[Annotated[str, StringConstraints(pattern=r"^\d{12}$")]] = Field(
+    allowed_account_ids: list[Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]] = Field(
         default_factory=list, description="the AWS providers refuse any other account"
     )
     rpo_minutes: int = Field(default=15, ge=1, le=1440, description="recovery point objective (data loss budget)")

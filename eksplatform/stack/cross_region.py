@@ -117,6 +117,28 @@ def global_queue_everywhere(
         same_queue_shape(shapes, primary, spell)
 
 
+def vpc_overlaps(cidrs: Sequence[object], spell: Spell = same) -> list[DataRuleError]:
+    """Every region's VPC CIDR that overlaps an earlier region's, at `regions[i].vpc.cidr`: the
+    regions' VPCs are peered with each other, and peered VPCs may not overlap (VPC peering guide,
+    "VPC peering limitations"). A value that is not an IPv4 network is skipped: the field's own
+    check reports it."""
+    networks: list[tuple[int, ipaddress.IPv4Network]] = []
+    for index, cidr in enumerate(cidrs):
+        with contextlib.suppress(ValueError, TypeError):
+            networks.append((index, ipaddress.IPv4Network(str(cidr))))
+    violations: list[DataRuleError] = []
+    for position, (index, network) in enumerate(networks):
+        for other_index, other in networks[:position]:
+            if network.overlaps(other):
+                violations.append(
+                    DataRuleError(
+                        f"regions[{index}].vpc.cidr",
+                        f"{network} overlaps {spell(f'regions[{other_index}].vpc.cidr')} {other}",
+                    )
+                )
+    return violations
+
+
 class CrossRegionError(ValueError):
     """Raised by StackConfig's own check; `parse_stack_config` reports these issues itself."""
 
@@ -137,8 +159,10 @@ def cross_region_issues(data: Any) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     first_seen: dict[str, int] = {}
     primaries: list[int] = []
-    networks: list[tuple[int, ipaddress.IPv4Network]] = []
+    cidrs: list[object] = []
     for index, region in enumerate(regions):
+        vpc = region.get("vpc") if isinstance(region, Mapping) else None
+        cidrs.append(vpc.get("cidr") if isinstance(vpc, Mapping) else None)
         if not isinstance(region, Mapping):
             continue
         name = region.get("name")
@@ -155,10 +179,6 @@ def cross_region_issues(data: Any) -> list[ConfigIssue]:
                 first_seen[name] = index
         if region.get("primary") is True:
             primaries.append(index)
-        vpc = region.get("vpc")
-        if isinstance(vpc, Mapping):
-            with contextlib.suppress(ValueError):
-                networks.append((index, ipaddress.IPv4Network(str(vpc.get("cidr")))))
     if regions and not primaries:
         issues.append(ConfigIssue(path="regions", message="no region sets primary: true; exactly one must"))
     for index in primaries[1:]:
@@ -168,13 +188,5 @@ def cross_region_issues(data: Any) -> list[ConfigIssue]:
                 message=f"regions[{primaries[0]}] is already primary; exactly one region may be",
             )
         )
-    for position, (index, network) in enumerate(networks):
-        for other_index, other in networks[:position]:
-            if network.overlaps(other):
-                issues.append(
-                    ConfigIssue(
-                        path=f"regions[{index}].vpc.cidr",
-                        message=f"{network} overlaps regions[{other_index}].vpc.cidr {other}",
-                    )
-                )
+    issues += [ConfigIssue(path=violation.field, message=violation.message) for violation in vpc_overlaps(cidrs)]
     return issues

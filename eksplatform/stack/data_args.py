@@ -5,8 +5,8 @@
 (eksplatform/environments.py) to what a person chooses for Vpc, ManagedPostgres or RedisCluster
 (their `*Settings`); the Region (eksplatform/stack/region.py) adds the names and network inputs it
 has (the wiring) with `args_from_settings`, the one builder of their Args. Every value is passed
-explicitly, so what a stack registers does not depend on the Args' defaults; settings the config file leaves out keep the
-config model's defaults.
+explicitly, so what a stack registers does not depend on the Args' defaults; settings the config
+file leaves out keep the config model's defaults.
 """
 
 from eksplatform.components.facts import REGION_AZ_COUNTS

@@ -18,7 +18,7 @@ from eksplatform.components.deployer import DeployerSide, PeerSide
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.inputs import ArgsError, check_fields
 from eksplatform.components.providers import regional_aws_provider
-from eksplatform.stack.region_rules import deployer_region_problem
+from eksplatform.stack.region_rules import account_id_problem, known_region_problem
 
 
 class DeployerNetworkError(ArgsError):
@@ -48,15 +48,16 @@ class DeployerNetwork:
 
     def __post_init__(self) -> None:
         check_fields(self, DeployerNetworkError)
-        problem = deployer_region_problem(self.deployer_region)
+        problem = known_region_problem(self.deployer_region)
         if problem is not None:
             raise DeployerNetworkError(f"args.deployer_region: {problem}")
         try:
             ipaddress.IPv4Network(self.deployer_cidr)
         except ValueError as error:
             raise DeployerNetworkError(f"args.deployer_cidr: {error}") from None
-        if not self.account_id.isdigit() or len(self.account_id) != 12:
-            raise DeployerNetworkError(f"args.account_id: {self.account_id!r} is not a 12-digit AWS account id")
+        problem = account_id_problem(self.account_id)
+        if problem is not None:
+            raise DeployerNetworkError(f"args.account_id: {problem}")
         if not self.deployer_route_table_ids:
             raise DeployerNetworkError("args.deployer_route_table_ids: name the deployer's route tables")
 

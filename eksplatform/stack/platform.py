@@ -12,7 +12,6 @@ stack file becomes PlatformArgs in eksplatform/stack/platform_args.py. Plain typ
 component host serves the Platform to every language: no `from __future__ import annotations` here.
 """
 
-import ipaddress
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from eksplatform.components.postgres import PostgresGlobalDatabase
 from eksplatform.components.providers import random_provider
 from eksplatform.components.redis import RedisGlobalDatastore
 from eksplatform.components.registry import replicate
-from eksplatform.stack.cross_region import DatabaseMember, global_queue_everywhere, one_global_database
+from eksplatform.stack.cross_region import DatabaseMember, global_queue_everywhere, one_global_database, vpc_overlaps
 from eksplatform.stack.deployer_connection import DeployerConnection, DeployerNetwork, runner_boundary
 from eksplatform.stack.region import (
     EnvironmentName,
@@ -59,6 +58,7 @@ from eksplatform.stack.region_rules import (
     check_deployer,
     check_registry_account,
     check_unreachable_regions,
+    check_zone_delegation,
 )
 
 
@@ -81,13 +81,11 @@ class PlatformDns:
         problem = certificate_domain_problem(self.domain)
         if problem is not None:
             raise RegionArgsError(f"args.domain: {problem}")
-        if self.hosted_zone_id is not None and self.parent_zone_id is not None:
-            raise RegionArgsError("args.parent_zone_id: set hosted_zone_id or parent_zone_id, not both")
-        if self.hosted_zone_id is None and self.parent_zone_id is None:
-            # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 minutes.
-            raise RegionArgsError(
-                "args.parent_zone_id: a zone the platform creates must be delegated; name the parent zone"
-            )
+        try:
+            # The stack file's rule (eksplatform/stack/region_rules.py): a delegated zone, named once.
+            check_zone_delegation(self.domain, hosted_zone_id=self.hosted_zone_id, parent_zone_id=self.parent_zone_id)
+        except DataRuleError as violation:
+            raise RegionArgsError(f"args.{violation.field}: {violation.message}") from None
         problem = health_path_problem(self.resolved_health_path)
         if problem is not None:
             raise RegionArgsError(f"args.health_path: {problem}")
@@ -152,14 +150,6 @@ class PlatformArgs:
             self._check_platform_rules(names)
         except DataRuleError as violation:
             raise RegionArgsError(f"args.{violation.field}: {violation.message}") from None
-        # Peered VPCs may not overlap (VPC peering guide, "VPC peering limitations").
-        networks = [ipaddress.IPv4Network(region.vpc.cidr) for region in self.regions]
-        for index, network in enumerate(networks):
-            for other in range(index):
-                if network.overlaps(networks[other]):
-                    raise RegionArgsError(
-                        f"args.regions[{index}].vpc.cidr: {network} overlaps args.regions[{other}].vpc.cidr"
-                    )
 
     def _check_platform_rules(self, names: list[str]) -> None:
         """The stack file's rules across regions and of what they share (eksplatform/stack/cross_region.py,
@@ -220,6 +210,10 @@ class PlatformArgs:
             except DataRuleError as violation:
                 raise DataRuleError(f"regions[{index}].{violation.field}", violation.message) from None
         check_alerts(self.alerts is not None, self.observability is not None)
+        # The regions' VPCs are peered with each other, so they may not overlap (the stack file's rule).
+        overlaps = vpc_overlaps([region.vpc.cidr for region in self.regions], lambda field: f"args.{field}")
+        if overlaps:
+            raise overlaps[0]
 
     @property
     def resolved_global_queue(self) -> bool:

@@ -38,7 +38,6 @@ from eksplatform.components.data_rules import (
 )
 from eksplatform.components.deployer import PeerSide, VpcPeering, VpcPeeringArgs
 from eksplatform.components.dns import DEFAULT_HEALTH_PATH, certificate_domain_problem, health_path_problem
-from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
 from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images
 from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, placed, to_args
@@ -76,12 +75,14 @@ from eksplatform.stack.deployer_connection import (
     runner_boundary,
 )
 from eksplatform.stack.region_rules import (
+    account_id_problem,
     check_alerts,
     check_deployer,
     check_platform_node_groups,
     check_region_network,
     check_registry_account,
     check_registry_region,
+    known_region_problem,
 )
 from eksplatform.stack.services_args import INGRESS_NAMESPACE, image_registry_args
 
@@ -134,10 +135,9 @@ class RegionSettings:
 
     def __post_init__(self) -> None:
         check_fields(self, RegionArgsError)
-        if self.region not in REGION_AZ_COUNTS:
-            raise RegionArgsError(
-                f"args.region: {self.region!r} is not a known AWS region (components/facts.py REGION_AZ_COUNTS)"
-            )
+        problem = known_region_problem(self.region)
+        if problem is not None:
+            raise RegionArgsError(f"args.region: {problem}")
         try:
             self._check_region_rules()
         except DataRuleError as violation:
@@ -238,10 +238,9 @@ class RegionArgs(RegionSettings):
         if self.rpo_minutes is not None and not 1 <= self.rpo_minutes <= 1440:
             raise RegionArgsError(f"args.rpo_minutes: {self.rpo_minutes} is outside 1-1440")
         for index, account in enumerate(self.allowed_account_ids or ()):
-            if not account.isdigit() or len(account) != 12:
-                raise RegionArgsError(
-                    f"args.allowed_account_ids[{index}]: {account!r} is not a 12-digit AWS account id"
-                )
+            problem = account_id_problem(account)
+            if problem is not None:
+                raise RegionArgsError(f"args.allowed_account_ids[{index}]: {problem}")
         try:
             self._check_shared_rules()
         except DataRuleError as violation:

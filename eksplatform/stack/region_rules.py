@@ -11,12 +11,18 @@ spelling.
 """
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 
 from eksplatform.components.data_rules import DataRuleError, Spell, same
 from eksplatform.components.eks_rules import service_cidr_problem
 from eksplatform.components.facts import ECR_REGISTRY, REGION_AZ_COUNTS, eks_zone_count
 from eksplatform.components.zones import zone_id_problem
+
+# An AWS account id is 12 digits (AWS Account Management reference guide, "View AWS account
+# identifiers"). The stack file's models take it as their pydantic `pattern`, the Args check it with
+# `account_id_problem`: one pattern.
+ACCOUNT_ID_PATTERN = r"^\d{12}$"
 
 # The node group kinds every region's cluster has: `system` runs the add-ons, `sandbox` the
 # language services, whose pods select the sandbox nodes (components/language_services.py).
@@ -85,11 +91,50 @@ def check_registry_account(
         )
 
 
-def deployer_region_problem(region: str) -> str | None:
-    """Why the deployer's region cannot be used (its provider's region), or None."""
+def known_region_problem(region: str) -> str | None:
+    """Why `region` cannot be used (a region's, or the deployer's provider region), or None: the project
+    knows a region's zones, and plans its subnets by them, only for the regions in REGION_AZ_COUNTS."""
     if region not in REGION_AZ_COUNTS:
-        return f"{region} is not a region this project knows: {', '.join(sorted(REGION_AZ_COUNTS))}"
+        return (
+            f"{region!r} is not a known AWS region; use one of {sorted(REGION_AZ_COUNTS)} "
+            "(or add it to REGION_AZ_COUNTS in components/facts.py)"
+        )
     return None
+
+
+def account_id_problem(account_id: str) -> str | None:
+    """Why `account_id` is no AWS account id (ACCOUNT_ID_PATTERN), or None."""
+    if re.fullmatch(ACCOUNT_ID_PATTERN, account_id) is None:
+        return f"{account_id!r} is not a 12-digit AWS account id"
+    return None
+
+
+def check_zone_delegation(
+    domain: str,
+    *,
+    hosted_zone_id: str | None,
+    parent_zone_id: str | None,
+    neither_field: str = "parent_zone_id",
+    spell: Spell = same,
+) -> None:
+    """The platform's zone is delegated: an existing, delegated zone (`hosted_zone_id`) or a parent
+    zone to delegate the one it makes from (`parent_zone_id`), not both. ACM validates the entry's
+    certificate through public DNS, and the provider waits up to 75 minutes for it
+    (terraform-provider-aws internal/service/acm/certificate_validation.go): a zone nobody delegated
+    never validates. `neither_field` is the setting the caller's documentation asks for when both
+    are missing (the stack file: `hosted_zone_id`; PlatformArgs, whose zone is made by default:
+    `parent_zone_id`)."""
+    hosted, parent = spell("hosted_zone_id"), spell("parent_zone_id")
+    if hosted_zone_id is not None and parent_zone_id is not None:
+        raise DataRuleError("parent_zone_id", f"set {hosted} or {parent}, not both (with {hosted} no zone is made)")
+    if hosted_zone_id is None and parent_zone_id is None:
+        raise DataRuleError(
+            neither_field,
+            f"a zone the platform creates must be delegated: set {parent} (a delegated parent zone in this "
+            f"account, where the stack writes the delegation), or {hosted} (the Route 53 zone of {domain}, "
+            "created and delegated beforehand); ACM validates the certificate through public DNS, and a new "
+            "zone nobody delegated never validates (docs/public-entry.md, Bootstrap)",
+        )
 
 
 def check_deployer(

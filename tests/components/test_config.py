@@ -184,7 +184,7 @@ BAD_CASES: list[tuple[str, Mutation, str, str]] = [
     ("budget", _set("monthlyBudget", -5), "monthlyBudget", "greater than 0"),
     ("account id", _set("allowedAccountIds", ["1234"]), "allowedAccountIds[0]", "should match pattern"),
     ("no regions", _set("regions", []), "regions", "at least 1 item"),
-    ("region name", _set("regions.0.name", "mars-north-1"), "regions[0].name", "not a known region"),
+    ("region name", _set("regions.0.name", "mars-north-1"), "regions[0].name", "not a known AWS region"),
     # Only priced values are admitted (docs/cost.md, "What is admitted"): the budget gate needs them.
     (
         "a known region without prices",

@@ -213,7 +213,7 @@ def test_without_a_deployer_no_path_is_built(prod_without_deployer: Graph) -> No
         ({"accountId": "444444444444"}, "deployer.accountId", "not in allowedAccountIds"),
         ({"deployerVpcId": "vpc-12"}, "deployer.deployerVpcId", "pattern"),
         ({"deployerRouteTableIds": []}, "deployer.deployerRouteTableIds", "at least 1"),
-        ({"deployerRegion": "mars-north-1"}, "deployer.deployerRegion", "not a region"),
+        ({"deployerRegion": "mars-north-1"}, "deployer.deployerRegion", "not a known AWS region"),
         ({"runnerRoleArn": "platform-deployer-runner"}, "deployer.runnerRoleArn", "pattern"),
         # Another account's runner (or the shared old name) would answer this stack's jobs.
         ({"runnerProjectName": "platform-deployer"}, "deployer.runnerProjectName", "not this environment's runner"),

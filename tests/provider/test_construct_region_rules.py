@@ -150,7 +150,7 @@ REGION_CASES: list[tuple[str, Edit, str]] = [
     (
         "an unknown deployer region",
         _set("deployer", {**DEPLOYER, "deployerRegion": "mars-east-1"}),
-        r"^args\.deployer\.deployerRegion: mars-east-1 is not a region this project knows",
+        r"^args\.deployer\.deployerRegion: 'mars-east-1' is not a known AWS region",
     ),
     (
         "alerts without observability",

@@ -153,14 +153,30 @@ def args_from_settings(args_type: type[T], settings: S, **wiring: Any) -> T:
         raise
 
 
-def placed(error: ArgsError, args: object, host_type: type | None = None) -> ArgsError:
-    """`error`, raised while a component composed of building blocks was built from `args`, with
-    its `args.<field>` re-rooted at the field of `args` (or an item of a list field) that holds
-    the settings the refused Args were built from (`args.postgres.instance_class`,
-    `args.regions[1]....`), and, when the caller was another language (`host_type`: the
-    component's Args), in the schema's names. The result's `settings` is `args`."""
+_FIRST_FIELD = re.compile(r"^args\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def placed(
+    error: ArgsError, args: object, host_type: type | None = None, renamed: Mapping[str, str] | None = None
+) -> ArgsError:
+    """`error`, raised while a component composed of building blocks was built from `args`, named
+    where the caller set the refused value, and, when the caller was another language
+    (`host_type`: the component's Args), in the schema's names. The result's `settings` is `args`.
+
+    A refused *setting* (the message's first field is a field of the settings the refused Args
+    were built from) is re-rooted at the field of `args`, or the item of a list field, that holds
+    those settings (`args.postgres.instance_class`, `args.regions[1]....`). A refused *wiring*
+    field is the composing component's own value: `renamed` maps it to the field of `args` it came
+    from (`global_datastore` -> `global_queue`); any other keeps its path."""
     message = str(error)
-    if error.settings is not None and dataclasses.is_dataclass(args):
+    found = _FIRST_FIELD.match(message)
+    first = found.group(1) if found else None
+    settings_fields = (
+        {field.name for field in dataclasses.fields(error.settings)}
+        if dataclasses.is_dataclass(error.settings)
+        else set()
+    )
+    if first in settings_fields and dataclasses.is_dataclass(args):
         for field in dataclasses.fields(args):
             value = getattr(args, field.name)
             items = enumerate(value) if isinstance(value, (list, tuple)) else ()
@@ -169,6 +185,8 @@ def placed(error: ArgsError, args: object, host_type: type | None = None) -> Arg
             if place is not None:
                 message = _rerooted(message, place)
                 break
+    elif first is not None and renamed and first in renamed:
+        message = f"args.{renamed[first]}" + message[len(f"args.{first}") :]
     if host_type is not None:
         message = schema_names(host_type, message)
     rerooted = _same_kind(error, message)

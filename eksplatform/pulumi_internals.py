@@ -1,9 +1,11 @@
 """Every name of the Pulumi SDK's internals this project uses, in one module.
 
 None of these is public API (not in `pulumi.runtime.__all__`, or `_`-prefixed): a Pulumi release
-may change them without notice. So they are imported here only, and the package metadata pins
-pulumi to the minor release the suite runs (pyproject.toml, `pulumi>=3.272.0,<3.273`; the
-pin in requirements.txt is the tested one). Bumping pulumi means running the suite on the new
+may change them without notice. So they are imported here only, and whatever runs them holds
+pulumi to the minor release the suite runs: the `[policy]` extra (preflight, the mocks; pyproject.toml
+`pulumi>=3.272.0,<3.273`), requirements.txt and provider/requirements.txt (the plugin, which
+patches the analyzer below) pin the tested release; the components alone take any pulumi 3 from
+it, and use none of these. Bumping pulumi means running the suite on the new
 release and moving both pins together (docs/packaging.md). The pulumi-policy SDK's internals,
 which the pack's servicer subclasses, live in policies/servicer.py, pinned the same way.
 """

@@ -9,7 +9,6 @@ explicitly, so what a stack registers does not depend on the Args' defaults; set
 file leaves out keep the config model's defaults.
 """
 
-from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.postgres import (
     PostgresEngine,
     PostgresSettings,
@@ -22,6 +21,7 @@ from eksplatform.components.vpc import NatStrategy, VpcSettings, VpcSubnets, Vpc
 from eksplatform.environments import profile
 from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig
 from eksplatform.stack.models_network import SubnetsConfig, SubnetTierConfig, VpcConfig
+from eksplatform.stack.region_rules import subnet_slots
 
 # The settings that only one PostgreSQL engine takes (the others stay None).
 _RDS_ONLY = ("allocated_storage_gib", "max_allocated_storage_gib", "multi_az", "read_replicas")
@@ -36,7 +36,7 @@ def vpc_settings(vpc: VpcConfig, *, region: str) -> VpcSettings:
         availability_zone_ids=list(vpc.availability_zone_ids) if vpc.availability_zone_ids is not None else None,
         nat_strategy=NatStrategy(vpc.nat_strategy),
         subnets=_subnets(vpc.subnets),
-        subnet_slots=REGION_AZ_COUNTS[region],
+        subnet_slots=subnet_slots(region),
         flow_log_retention_days=vpc.flow_log_retention_days,
         interface_endpoints=vpc.interface_endpoints,
     )

@@ -50,6 +50,7 @@ from eksplatform.stack.region import (
     RegionArgsError,
     RegionDns,
     RegionSettings,
+    check_registries_only,
     private_subnet_cidrs,
     repositories_of,
 )
@@ -288,6 +289,10 @@ class Platform(pulumi.ComponentResource):
     region's takes writes), by region name."""
     ingress_hostnames: pulumi.Output[dict[str, str]]
     """Each region's public entry (load balancer hostname), by region name."""
+    repository_urls: pulumi.Output[dict[str, dict[str, str]]]
+    """Each region's ECR repositories the platform created, URL by repository name, by region name
+    (push the images to the primary region's; the others are replicas). Set in the
+    `registries_only` step too."""
 
     # Python callers also get `regions` (each Region by name, the primary first), `primary`, `dns`
     # (the GlobalDns), `deployer` (the DeployerConnection, else None), `region_peerings` (by
@@ -304,12 +309,7 @@ class Platform(pulumi.ComponentResource):
         args = to_args(PlatformArgs, args)
         # Physical names from the project and stack (components/naming.py); tags keep `environment`.
         names = StackNames.of_current_stack(args.environment)
-        if args.registries_only and not names.owns_shared:
-            # Only the environment's own stack creates the shared repositories (docs/naming.md).
-            raise RegionArgsError(
-                f"registriesOnly: stack {names.stack!r} uses the ECR repositories of stack "
-                f"{str(args.environment)!r} and creates none; run registriesOnly there"
-            )
+        check_registries_only(args.registries_only, names)
         try:
             with runner_boundary(args.deployer):
                 self._build(name, args, names, opts)
@@ -343,6 +343,7 @@ class Platform(pulumi.ComponentResource):
                 )
             self.primary = self.regions[args.primary.region]
             self.image_replication = self._replicate_images()
+            self._known_outputs(args)
             self.register_outputs({"primaryRegion": args.primary.region, "regions": list(self.regions)})
             return
         self.deployer = (
@@ -418,8 +419,7 @@ class Platform(pulumi.ComponentResource):
                 # Dashboards are global; each widget names the region it reads.
                 opts=pulumi.ResourceOptions(parent=self, provider=self.primary.provider),
             )
-        self.primary_region = args.primary.region
-        self.region_names = [region.region for region in args.regions]
+        self._known_outputs(args)
         self.zone_id = self.primary.zone_id
         self.latency_name = self.dns.latency_name
         self.writer_name = self.dns.writer_name
@@ -433,6 +433,14 @@ class Platform(pulumi.ComponentResource):
         self.queue_endpoints = by_region(self.regions, lambda region: region.queue_endpoint)
         self.ingress_hostnames = by_region(self.regions, lambda region: region.ingress_hostname)
         self.register_outputs({"primaryRegion": args.primary.region, "regions": list(self.regions)})
+
+    def _known_outputs(self, args: PlatformArgs) -> None:
+        """The outputs set in the `registries_only` step too: what is known before the regions' rest."""
+        self.primary_region = args.primary.region
+        self.region_names = [region.region for region in args.regions]
+        self.repository_urls = pulumi.Output.all(
+            **{name: region.repository_urls for name, region in self.regions.items()}
+        ).apply(lambda urls: {name: dict(urls[name]) for name in self.regions})
 
     def _region_args(
         self,

@@ -83,10 +83,14 @@ from eksplatform.stack.region_rules import (
     check_registry_account,
     check_registry_region,
     known_region_problem,
+    subnet_slots,
 )
 from eksplatform.stack.services_args import INGRESS_NAMESPACE, image_registry_args
 
 PURPOSES: tuple[str, ...] = ("cache", "queue")
+# A building block's wiring field named otherwise in RegionArgs, for errors (components/inputs.py
+# `placed`): the queue's Global Datastore membership is the Region's `global_queue`.
+WIRING_FROM_ARGS = {"global_datastore": "global_queue"}
 # The NS delegation of a zone made here: two days, the TTL Route 53 gives a new zone's own NS record.
 DELEGATION_TTL_SECONDS = 172800
 
@@ -142,6 +146,14 @@ class RegionSettings:
             self._check_region_rules()
         except DataRuleError as violation:
             raise RegionArgsError(f"args.{violation.field}: {violation.message}") from None
+        if self.vpc.subnet_slots is None:
+            # Every AZ the region has gets a subnet slot, as the stack file's VPCs do: the same
+            # subnets from either path, and a zone added later moves none of them.
+            try:
+                vpc = replace(self.vpc, subnet_slots=subnet_slots(self.region))
+            except ArgsError as error:  # the layout does not fit the region's slots: named under `vpc`
+                raise RegionArgsError(str(error).replace("args.", "args.vpc.", 1)) from None
+            object.__setattr__(self, "vpc", vpc)
 
     def _check_region_rules(self) -> None:
         """The platform's rules of one region, the stack file's own (eksplatform/stack/region_rules.py):
@@ -305,6 +317,10 @@ class Region(pulumi.ComponentResource):
     """The public entry's load balancer hostname (the DNS records point at it)."""
     zone_id: pulumi.Output[str]
     """The Route 53 zone of the domain (made here, or the one `dns.zone_id` names)."""
+    repository_urls: pulumi.Output[dict[str, str]]
+    """The ECR repositories this Region created (where the images it runs are pushed), URL by
+    repository name; empty where it created none (no image in this region's ECR, or a stack that
+    is not its environment's own). Set in the `registries_only` step too."""
 
     # Python callers also get the building blocks themselves: `provider` (the region's AWS
     # provider), `network`, `cluster`, `database`, `redis` (by purpose), `language_services`,
@@ -327,12 +343,13 @@ class Region(pulumi.ComponentResource):
         `unreachableRegions`: no lookups, the provider skips its checks)."""
         from_host = not isinstance(args, RegionArgs)
         args = environment_defaults(to_args(RegionArgs, args))
+        check_registries_only(args.registries_only, StackNames.of_current_stack(args.environment))
         try:
             with runner_boundary(args.deployer), offline(unreachable):
                 self._build(name, args, opts, random_provider, deployer_provider, unreachable)
         except ArgsError as error:
             # A rule only a building block's Args can check, named where the caller set it.
-            raise placed(error, args, RegionArgs if from_host else None) from None
+            raise placed(error, args, RegionArgs if from_host else None, renamed=WIRING_FROM_ARGS) from None
 
     def _build(
         self,
@@ -380,6 +397,7 @@ class Region(pulumi.ComponentResource):
             if self.repositories and names.owns_shared
             else None
         )
+        self.repository_urls = repository_urls(self.registry)
         if args.registries_only:
             # The first deployment's first step (docs/upgrades.md): repositories to push to, nothing
             # that waits for images. The same names and parents as a full run, so nothing moves later.
@@ -641,6 +659,25 @@ class Region(pulumi.ComponentResource):
             route_table_ids={key: table.id for key, table in self.network.private_route_tables.items()},
             provider=self.provider,
         )
+
+
+def check_registries_only(registries_only: bool | None, names: StackNames) -> None:
+    """Refuse the first deployment's first step in a stack that creates no repository: the ECR
+    repositories are shared by the stacks of an account, and only the stack named after its
+    environment creates them (docs/naming.md)."""
+    if registries_only and not names.owns_shared:
+        raise RegionArgsError(
+            f"args.registries_only (registriesOnly): stack {names.stack!r} uses the ECR repositories of stack "
+            f"{str(names.environment)!r} and creates none; run it there"
+        )
+
+
+def repository_urls(registry: ImageRegistry | None) -> pulumi.Output[dict[str, str]]:
+    """A registry's repository URLs by name, as one output (empty without a registry)."""
+    urls = registry.repository_urls if registry is not None else {}
+    if not urls:  # Output.all() of nothing is a list
+        return pulumi.Output.from_input({})
+    return pulumi.Output.all(**urls).apply(lambda values: {name: str(url) for name, url in values.items()})
 
 
 def environment_defaults(args: RegionArgs) -> RegionArgs:

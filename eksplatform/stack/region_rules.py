@@ -91,6 +91,12 @@ def check_registry_account(
         )
 
 
+def subnet_slots(region: str) -> int:
+    """The subnet slots of a platform VPC: one per AZ the region has (REGION_AZ_COUNTS), so a zone
+    added later moves no subnet, and the stack file and RegionSettings plan the same subnets."""
+    return REGION_AZ_COUNTS[region]
+
+
 def known_region_problem(region: str) -> str | None:
     """Why `region` cannot be used (a region's, or the deployer's provider region), or None: the project
     knows a region's zones, and plans its subnets by them, only for the regions in REGION_AZ_COUNTS."""

@@ -239,3 +239,58 @@ def test_a_nested_settings_error_is_named_from_the_outer_args() -> None:
     # (and, from the host's dict, spelled with the schema's names).
     with pytest.raises(ArgsError, match=r"^args\.disk\.sizeGib: 0 is below 1$"):
         to_args(MachineArgs, {"disk": {"size_gib": 0}})
+
+
+# --- placed: a composed component's late error, named where its caller set the value ----------
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueSettings:
+    size: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueArgs(QueueSettings):
+    membership: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.size > 5:
+            raise ArgsError(f"args.size: {self.size} is above 5")
+        if self.membership == "bad":
+            raise ArgsError("args.membership.token: a secondary needs it")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackArgs:
+    queues: Sequence[QueueSettings]
+    deadline: int = 1
+    global_queue: str | None = None
+
+
+def _late_error(settings: QueueSettings, **wiring: Any) -> ArgsError:
+    from eksplatform.components.inputs import args_from_settings
+
+    with pytest.raises(ArgsError) as raised:
+        args_from_settings(QueueArgs, settings, **wiring)
+    return raised.value
+
+
+def test_a_refused_setting_is_named_where_the_caller_set_it() -> None:
+    from eksplatform.components.inputs import placed
+
+    second = QueueSettings(size=9)
+    args = StackArgs(queues=[QueueSettings(), second])
+    error = placed(_late_error(second), args)
+    assert str(error) == "args.queues[1].size: 9 is above 5"
+    assert str(placed(_late_error(second), args, StackArgs)) == "args.queues[1].size: 9 is above 5"
+
+
+def test_a_refused_wiring_value_keeps_its_path_or_takes_the_callers_name_for_it() -> None:
+    from eksplatform.components.inputs import placed
+
+    settings = QueueSettings()
+    args = StackArgs(queues=[settings])
+    # Not a setting: never put under `queues[0]`, where the caller set nothing of the kind.
+    assert str(placed(_late_error(settings, membership="bad"), args)) == "args.membership.token: a secondary needs it"
+    renamed = placed(_late_error(settings, membership="bad"), args, StackArgs, renamed={"membership": "global_queue"})
+    assert str(renamed) == "args.globalQueue.token: a secondary needs it"

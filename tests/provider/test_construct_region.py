@@ -209,6 +209,31 @@ def test_a_region_in_its_first_step_builds_only_its_provider_and_registry(
     assert not graph.by_type("platform:index:Vpc") and not graph.by_type("platform:index:Cluster")
     assert "vpcId" not in state  # unset until the next run builds the rest
 
+    def program() -> None:
+        built = provider.construct("x", "platform:index:Region", dev_region_inputs(registriesOnly=True), None).state
+        pulumi.export("repositoryUrls", built["repositoryUrls"])  # where to push, from any language
+
+    urls = harness.run(program, stack="dev").outputs["repositoryUrls"].value
+    repositories = {r.inputs["name"] for r in graph.by_type("aws:ecr/repository:Repository")}
+    assert set(urls) == repositories
+    assert all(url.endswith(f".dkr.ecr.us-east-1.amazonaws.com/{name}") for name, url in urls.items())
+
+
+def test_a_region_refuses_its_first_step_in_a_stack_that_creates_no_repository(
+    harness: Harness, provider: ComponentProvider
+) -> None:
+    registered: list[str] = []
+
+    def program() -> None:
+        try:
+            provider.construct("x", "platform:index:Region", dev_region_inputs(registriesOnly=True), None)
+        except ComponentInitError as error:
+            registered.append(str(error))
+
+    graph = harness.run(program, stack="dev-alice")  # a copy of dev: pulls from dev's repositories
+    assert registered and registered[0].startswith("args.registries_only (registriesOnly): stack 'dev-alice' ")
+    assert graph.registrations == [] or all(r.type == "pulumi:pulumi:Stack" for r in graph.registrations)
+
 
 def test_a_platform_serves_each_regions_endpoints_by_region(harness: Harness, provider: ComponentProvider) -> None:
     args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
@@ -235,3 +260,24 @@ def test_a_platform_serves_each_regions_endpoints_by_region(harness: Harness, pr
     assert graph.outputs["kubeconfigs"].secret and not graph.outputs["clusterNames"].secret
     clusters = {r.inputs["name"] for r in graph.by_type("aws:eks/cluster:Cluster")}
     assert set(graph.outputs["clusterNames"].value.values()) == clusters
+
+
+def test_a_platform_in_its_first_step_serves_what_is_known_and_where_to_push(
+    harness: Harness, provider: ComponentProvider
+) -> None:
+    args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    inputs = {**host_value(args), "registriesOnly": True}
+
+    def program() -> None:
+        state = provider.construct("x", "platform:index:Platform", inputs, pulumi.ResourceOptions()).state
+        assert "clusterNames" not in state  # unset until the next run builds the rest
+        for key in ("primaryRegion", "regionNames", "repositoryUrls"):
+            pulumi.export(key, state[key])
+
+    graph = harness.run(program, stack="dev")
+    regions = [settings.region for settings in args.regions]
+    assert graph.outputs["primaryRegion"].value == regions[0] and graph.outputs["regionNames"].value == regions
+    created = {r.inputs["name"] for r in graph.by_type("aws:ecr/repository:Repository")}
+    urls = graph.outputs["repositoryUrls"].value
+    assert set(urls) == set(regions) and {name for by_name in urls.values() for name in by_name} == created
+    assert not graph.by_type("platform:index:Vpc")

@@ -251,3 +251,14 @@ def test_a_stack_config_given_to_platform_points_at_the_adapter() -> None:
 
     with pytest.raises(ArgsError, match=r"^args: Platform takes PlatformArgs; .*platform_from_stack\(name, config\)$"):
         Platform("platform", stack("dev"))  # type: ignore[arg-type]
+
+
+def test_a_region_plans_the_subnets_the_stack_file_plans_when_its_slots_are_unset() -> None:
+    from eksplatform.components.facts import REGION_AZ_COUNTS
+    from eksplatform.stack.region import private_subnet_cidrs
+
+    for settings in platform_args(stack("prod")).regions:
+        unset = dataclasses.replace(settings, vpc=dataclasses.replace(settings.vpc, subnet_slots=None))
+        assert unset.vpc.subnet_slots == REGION_AZ_COUNTS[settings.region]
+        assert private_subnet_cidrs(unset.vpc) == private_subnet_cidrs(settings.vpc)
+        assert [planned.cidr for planned in unset.vpc.plan()] == [planned.cidr for planned in settings.vpc.plan()]

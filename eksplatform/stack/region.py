@@ -197,6 +197,7 @@ class RegionDns:
                 raise RegionArgsError(f"args.{field}: {problem}")
         try:
             # The stack file's rule (eksplatform/stack/region_rules.py): a delegated zone, named once.
+            # `zone_id` may be an output: only whether it is given matters to the rule.
             check_zone_delegation(
                 self.domain,
                 hosted_zone_id=None if self.zone_id is None else "given",

@@ -352,35 +352,10 @@ class ManagedPostgresArgs(PostgresSettings):
             self._check_global(self.resolved_engine)
 
     def _check_global(self, engine: PostgresEngine) -> None:
-        member = self.global_database
-        assert member is not None
-        if engine is not PostgresEngine.AURORA:
-            raise DataRuleError("global_database", "only engine aurora can join an Aurora Global Database")
-        if self.engine_version is None:
-            # A bare major version makes every later preview upgrade the global cluster: the provider
-            # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
-            raise DataRuleError("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
-        check_global_database_class(self.instance_class)
-        try:
-            role = GlobalRole(member.role)
-        except ValueError:
-            raise DataRuleError("global_database.role", f"{member.role!r} is not one of primary, secondary") from None
-        secondary_only = ("master_password", "writer_endpoint", "primary_instance_ids")
-        if role is GlobalRole.PRIMARY:
-            identifier = member.global_cluster_identifier
-            if not isinstance(identifier, str) or not _GLOBAL_CLUSTER_IDENTIFIER.fullmatch(identifier):
-                raise DataRuleError(
-                    "global_database.global_cluster_identifier",
-                    f"{identifier!r}: a primary names its global database: 1-63 lowercase letters, digits and single "
-                    "hyphens, starting with a letter",
-                )
-            for name in secondary_only:
-                if getattr(member, name) is not None:
-                    raise DataRuleError(f"global_database.{name}", "only a secondary takes it")
-        else:
-            for name in ("master_password", "writer_endpoint"):
-                if getattr(member, name) is None:
-                    raise DataRuleError(f"global_database.{name}", "a secondary needs it (the primary's output)")
+        assert self.global_database is not None
+        check_global_database(
+            self.global_database, engine=engine, engine_version=self.engine_version, instance_class=self.instance_class
+        )
 
     # -- resolved values (None means the default) ---------------------------------------------
 
@@ -391,6 +366,41 @@ class ManagedPostgresArgs(PostgresSettings):
     @property
     def global_role(self) -> GlobalRole | None:
         return GlobalRole(self.global_database.role) if self.global_database is not None else None
+
+
+def check_global_database(
+    member: PostgresGlobalDatabase, *, engine: str, engine_version: str | None, instance_class: str
+) -> None:
+    """An Aurora Global Database membership the database can take: aurora with a pinned version on a
+    class a global database runs, a primary that names the global database, a secondary with the
+    primary's outputs. ManagedPostgresArgs' rule, and RegionArgs' (eksplatform/stack/region.py)."""
+    if str(engine) != PostgresEngine.AURORA:
+        raise DataRuleError("global_database", "only engine aurora can join an Aurora Global Database")
+    if engine_version is None:
+        # A bare major version makes every later preview upgrade the global cluster: the provider
+        # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
+        raise DataRuleError("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
+    check_global_database_class(instance_class)
+    try:
+        role = GlobalRole(member.role)
+    except ValueError:
+        raise DataRuleError("global_database.role", f"{member.role!r} is not one of primary, secondary") from None
+    secondary_only = ("master_password", "writer_endpoint", "primary_instance_ids")
+    if role is GlobalRole.PRIMARY:
+        identifier = member.global_cluster_identifier
+        if not isinstance(identifier, str) or not _GLOBAL_CLUSTER_IDENTIFIER.fullmatch(identifier):
+            raise DataRuleError(
+                "global_database.global_cluster_identifier",
+                f"{identifier!r}: a primary names its global database: 1-63 lowercase letters, digits and single "
+                "hyphens, starting with a letter",
+            )
+        for name in secondary_only:
+            if getattr(member, name) is not None:
+                raise DataRuleError(f"global_database.{name}", "only a secondary takes it")
+    else:
+        for name in ("master_password", "writer_endpoint"):
+            if getattr(member, name) is None:
+                raise DataRuleError(f"global_database.{name}", "a secondary needs it (the primary's output)")
 
 
 class ManagedPostgres(pulumi.ComponentResource):

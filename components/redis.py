@@ -310,26 +310,7 @@ class RedisClusterArgs(RedisSettings):
             raise DataRuleError(
                 "global_datastore", f"node type {self.node_type} cannot join one: {violation.message}"
             ) from None
-        try:
-            role = GlobalRole(member.role)
-        except ValueError:
-            raise DataRuleError("global_datastore.role", f"{member.role!r} is not one of primary, secondary") from None
-        if role is GlobalRole.PRIMARY:
-            if member.suffix is None or not _SUFFIX.fullmatch(member.suffix):
-                raise DataRuleError(
-                    "global_datastore.suffix",
-                    f"{member.suffix!r}: a primary names its datastore with lowercase letters, digits and "
-                    "single hyphens",
-                )
-            for name in ("global_replication_group_id", "auth_token"):
-                if getattr(member, name) is not None:
-                    raise DataRuleError(f"global_datastore.{name}", "only a secondary takes it")
-        else:
-            if member.suffix is not None:
-                raise DataRuleError("global_datastore.suffix", "only a primary takes it")
-            for name in ("global_replication_group_id", "auth_token"):
-                if getattr(member, name) is None:
-                    raise DataRuleError(f"global_datastore.{name}", "a secondary needs it (the primary's output)")
+        check_datastore_membership(member)
 
     # -- resolved values (None means the default) ---------------------------------------------
 
@@ -344,6 +325,31 @@ class RedisClusterArgs(RedisSettings):
     @property
     def global_role(self) -> GlobalRole | None:
         return GlobalRole(self.global_datastore.role) if self.global_datastore is not None else None
+
+
+def check_datastore_membership(member: RedisGlobalDatastore) -> None:
+    """A Global Datastore membership as the provider takes it: a primary names the datastore, a
+    secondary joins with the primary's outputs. RedisClusterArgs' rule, and RegionArgs'
+    (eksplatform/stack/region.py)."""
+    try:
+        role = GlobalRole(member.role)
+    except ValueError:
+        raise DataRuleError("global_datastore.role", f"{member.role!r} is not one of primary, secondary") from None
+    if role is GlobalRole.PRIMARY:
+        if member.suffix is None or not _SUFFIX.fullmatch(member.suffix):
+            raise DataRuleError(
+                "global_datastore.suffix",
+                f"{member.suffix!r}: a primary names its datastore with lowercase letters, digits and single hyphens",
+            )
+        for name in ("global_replication_group_id", "auth_token"):
+            if getattr(member, name) is not None:
+                raise DataRuleError(f"global_datastore.{name}", "only a secondary takes it")
+    else:
+        if member.suffix is not None:
+            raise DataRuleError("global_datastore.suffix", "only a primary takes it")
+        for name in ("global_replication_group_id", "auth_token"):
+            if getattr(member, name) is None:
+                raise DataRuleError(f"global_datastore.{name}", "a secondary needs it (the primary's output)")
 
 
 class RedisCluster(pulumi.ComponentResource):

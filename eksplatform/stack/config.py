@@ -14,7 +14,7 @@ from eksplatform.components.dns import certificate_domain_problem, health_path_p
 from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.subnet_plan import SubnetPlanError, plan_subnets
 from eksplatform.cost.prices import ADMITTED_REGIONS
-from eksplatform.environments import Environment, profile
+from eksplatform.environments import Environment
 from eksplatform.stack.cross_region import (
     CrossRegionError,
     DatabaseMember,
@@ -37,7 +37,14 @@ from eksplatform.stack.models_observability import (
 from eksplatform.stack.models_services import LanguageServiceConfig, LanguageServicesConfig
 from eksplatform.stack.region_rules import (
     ACCOUNT_ID_PATTERN,
+    ROLE_ARN_PATTERN,
+    ROUTE_TABLE_ID_PATTERN,
+    RPO_MINUTES_RANGE,
+    RUNNER_PROJECT_PATTERN,
+    VPC_ID_PATTERN,
+    ZONE_ID_PATTERN,
     check_deployer,
+    check_environment,
     check_region_network,
     check_registry_account,
     check_registry_region,
@@ -129,39 +136,25 @@ class RegionConfig(StackModel):
 
 
 def environment_issue(environment: str, region: RegionConfig, path: str) -> None:
-    """Raise for the first setting of `region` its environment's profile refuses (eksplatform/environments.py)."""
-    rules = profile(environment)
-    if region.cluster.endpoint_public_access and not rules.public_api_endpoint_allowed:
-        raise KeyedValueError(
-            f"{path}.cluster.endpointPublicAccess",
-            f"{environment} keeps the EKS API private; run `pulumi up` from inside the VPC (or over a VPN)",
-        )
-    if rules.redis_multi_az:
-        for purpose in ("cache", "queue"):
-            if getattr(region.redis, purpose).replicas_per_shard < 1:
-                raise KeyedValueError(
-                    f"{path}.redis.{purpose}.replicasPerShard",
-                    f"{environment} needs at least 1 replica per shard for Multi-AZ failover",
-                )
+    """Raise for the first setting of `region` its environment's profile refuses (eksplatform/environments.py);
+    the rule is RegionArgs' and PlatformArgs' too (eksplatform/stack/region_rules.py)."""
     postgres = region.postgres
-    if postgres.backup_retention_days < rules.min_backup_retention_days:
-        raise KeyedValueError(
-            f"{path}.postgres.backupRetentionDays",
-            f"{environment} keeps backups for at least {rules.min_backup_retention_days} days",
+    try:
+        check_environment(
+            environment,
+            endpoint_public_access=region.cluster.endpoint_public_access,
+            replicas_per_shard=[
+                (purpose, getattr(region.redis, purpose).replicas_per_shard) for purpose in ("cache", "queue")
+            ],
+            backup_retention_days=postgres.backup_retention_days,
+            deletion_protection=postgres.deletion_protection,
+            engine=postgres.engine,
+            readers=postgres.readers,
+            multi_az=postgres.multi_az,
+            spell=camel,
         )
-    if postgres.deletion_protection is False and rules.database_deletion_protection:
-        raise KeyedValueError(
-            f"{path}.postgres.deletionProtection", f"{environment} databases keep deletion protection on"
-        )
-    if postgres.engine == "aurora" and postgres.readers < 1 and rules.aurora_standby:
-        raise KeyedValueError(
-            f"{path}.postgres.readers",
-            f"{environment} needs at least 1 reader in another zone to fail over to",
-        )
-    if postgres.engine == "rds" and not postgres.multi_az and rules.rds_multi_az:
-        raise KeyedValueError(
-            f"{path}.postgres.multiAz", f"{environment} needs multiAz: true (a standby to fail over to)"
-        )
+    except DataRuleError as violation:
+        raise stack_rule_error(violation, f"{path}.") from None
 
 
 class DnsConfig(StackModel):
@@ -176,11 +169,11 @@ class DnsConfig(StackModel):
     # (`hostedZoneId`), or the stack delegates the one it makes from a parent zone in the same
     # account (`parentZoneId`, where it writes the NS record). docs/public-entry.md, "Bootstrap".
     hosted_zone_id: str | None = Field(
-        default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="an existing zone of `domain`, already delegated"
+        default=None, pattern=ZONE_ID_PATTERN, description="an existing zone of `domain`, already delegated"
     )
     parent_zone_id: str | None = Field(
         default=None,
-        pattern=r"^Z[A-Z0-9]{1,31}$",
+        pattern=ZONE_ID_PATTERN,
         description="a delegated parent zone in this account: the stack makes the zone and delegates it",
     )
     # Route 53 sends this path to every region's entry; the backend answers it (any host) with
@@ -231,17 +224,17 @@ class DeployerConfig(StackModel):
     """
 
     deployer_region: str = Field(description="region of the deployer VPC (bootstrap output `deployerRegion`)")
-    deployer_vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="bootstrap output `deployerVpcId`")
+    deployer_vpc_id: str = Field(pattern=VPC_ID_PATTERN, description="bootstrap output `deployerVpcId`")
     deployer_cidr: ipaddress.IPv4Network = Field(description="bootstrap output `deployerCidr`; overlaps no region")
-    deployer_route_table_ids: list[Annotated[str, StringConstraints(pattern=r"^rtb-[0-9a-f]{8,17}$")]] = Field(
+    deployer_route_table_ids: list[Annotated[str, StringConstraints(pattern=ROUTE_TABLE_ID_PATTERN)]] = Field(
         min_length=1, description="the deployer's private route tables (bootstrap output `deployerRouteTableIds`)"
     )
     runner_role_arn: str = Field(
-        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        pattern=ROLE_ARN_PATTERN,
         description="IAM role the runner runs `pulumi up` as (bootstrap output `runnerRoleArn`)",
     )
     runner_project_name: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$", description="the CodeBuild runner (bootstrap output)"
+        pattern=RUNNER_PROJECT_PATTERN, description="the CodeBuild runner (bootstrap output)"
     )
     account_id: str = Field(
         pattern=ACCOUNT_ID_PATTERN, description="the deployer's account (bootstrap output `accountId`)"
@@ -273,7 +266,12 @@ class StackConfig(StackModel):
     allowed_account_ids: list[Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]] = Field(
         default_factory=list, description="the AWS providers refuse any other account"
     )
-    rpo_minutes: int = Field(default=15, ge=1, le=1440, description="recovery point objective (data loss budget)")
+    rpo_minutes: int = Field(
+        default=15,
+        ge=RPO_MINUTES_RANGE[0],
+        le=RPO_MINUTES_RANGE[1],
+        description="recovery point objective (data loss budget)",
+    )
     # Required by `_dns_for_the_entry` below (a clearer message than pydantic's "field required").
     dns: DnsConfig | None = Field(default=None, json_schema_extra={"docDefault": "required"})
     regions: list[RegionConfig] = Field(min_length=1)

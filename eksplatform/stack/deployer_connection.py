@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from eksplatform.components.data_rules import DataRuleError
 from eksplatform.components.deployer import DeployerSide, PeerSide
 from eksplatform.components.iam import deployer_boundary_arn, permissions_boundary
 from eksplatform.components.inputs import ArgsError, check_fields
 from eksplatform.components.providers import regional_aws_provider
-from eksplatform.stack.region_rules import account_id_problem, known_region_problem
+from eksplatform.stack.region_rules import account_id_problem, check_deployer_ids, known_region_problem
 
 
 class DeployerNetworkError(ArgsError):
@@ -58,8 +59,16 @@ class DeployerNetwork:
         problem = account_id_problem(self.account_id)
         if problem is not None:
             raise DeployerNetworkError(f"args.account_id: {problem}")
-        if not self.deployer_route_table_ids:
-            raise DeployerNetworkError("args.deployer_route_table_ids: name the deployer's route tables")
+        try:
+            # The stack file's patterns (eksplatform/stack/region_rules.py), checked before any peering.
+            check_deployer_ids(
+                vpc_id=self.deployer_vpc_id,
+                route_table_ids=list(self.deployer_route_table_ids),
+                runner_role_arn=self.runner_role_arn,
+                runner_project_name=self.runner_project_name,
+            )
+        except DataRuleError as violation:
+            raise DeployerNetworkError(f"args.{violation.field}: {violation.message}") from None
 
 
 DEPLOYER_PROVIDER_NAME = "aws-deployer"

@@ -50,6 +50,7 @@ from eksplatform.stack.region import (
     RegionArgsError,
     RegionDns,
     RegionSettings,
+    check_region_environment,
     check_registries_only,
     private_subnet_cidrs,
     repositories_of,
@@ -58,8 +59,10 @@ from eksplatform.stack.region_rules import (
     check_alerts,
     check_deployer,
     check_registry_account,
+    check_stack_values,
     check_unreachable_regions,
     check_zone_delegation,
+    hosted_zone_id_problem,
 )
 
 
@@ -82,6 +85,10 @@ class PlatformDns:
         problem = certificate_domain_problem(self.domain)
         if problem is not None:
             raise RegionArgsError(f"args.domain: {problem}")
+        for field, zone in (("hosted_zone_id", self.hosted_zone_id), ("parent_zone_id", self.parent_zone_id)):
+            problem = None if zone is None else hosted_zone_id_problem(zone)
+            if problem is not None:
+                raise RegionArgsError(f"args.{field}: {problem}")
         try:
             # The stack file's rule (eksplatform/stack/region_rules.py): a delegated zone, named once.
             check_zone_delegation(self.domain, hosted_zone_id=self.hosted_zone_id, parent_zone_id=self.parent_zone_id)
@@ -112,10 +119,12 @@ class PlatformArgs:
     """The public domain and its Route 53 zone."""
     primary_region: str | None = None
     """The region that writes (the database's and the queue's primary; the zone is made there).
-    Default: the first of `regions`."""
+    Required with several regions, so that reordering `regions` never moves the writer (and replaces
+    the global database). Default with one region: that region."""
     global_queue: bool | None = None
-    """Put every region's `queue` in one ElastiCache Global Datastore (two or three regions; with
-    more, each region keeps a regional queue). Default: true with two or three regions, else false
+    """Put every region's `queue` in one ElastiCache Global Datastore (two or three regions). Required
+    with more than three regions (false: each region keeps a regional queue), so that adding a fourth
+    region never silently replaces every queue. Default: false with one region, true with two or three
     (the stack file's rule: a multi-region queue loses a lost region's jobs back to its last snapshot)."""
     allowed_account_ids: Sequence[str] | None = None
     """AWS accounts the providers may act in; any other is refused. Default: any."""
@@ -145,8 +154,20 @@ class PlatformArgs:
         for index, name in enumerate(names):
             if name in names[:index]:
                 raise RegionArgsError(f"args.regions[{index}].region: {name} appears twice")
+        if self.primary_region is None and len(names) > 1:
+            # The primary is built first and creates the global database: taken from the order of
+            # `regions`, reordering them would move the writer and replace the global database.
+            raise RegionArgsError(f"args.primary_region: name the region that writes, one of {names}")
         if self.primary_region is not None and self.primary_region not in names:
             raise RegionArgsError(f"args.primary_region: {self.primary_region} is not one of {names}")
+        if self.global_queue is None and len(names) > MAX_GLOBAL_DATASTORE_REGIONS:
+            # Unset, the queue is global with two or three regions: a fourth would silently turn every
+            # queue regional, replacing them (a Global Datastore membership is ForceNew).
+            raise RegionArgsError(
+                f"args.global_queue: with more than {MAX_GLOBAL_DATASTORE_REGIONS} regions, set it (false: each "
+                "region keeps a regional queue; a Global Datastore spans at most "
+                f"{MAX_GLOBAL_DATASTORE_REGIONS})"
+            )
         try:
             self._check_platform_rules(names)
         except DataRuleError as violation:
@@ -155,6 +176,12 @@ class PlatformArgs:
     def _check_platform_rules(self, names: list[str]) -> None:
         """The stack file's rules across regions and of what they share (eksplatform/stack/cross_region.py,
         region_rules.py): refused here, before anything is registered."""
+        check_stack_values(self.rpo_minutes, self.allowed_account_ids)
+        for index, region in enumerate(self.regions):
+            try:
+                check_region_environment(region, str(self.environment))
+            except DataRuleError as violation:
+                raise DataRuleError(f"regions[{index}].{violation.field}", violation.message) from None
         allowed = list(self.allowed_account_ids or ())
         check_unreachable_regions(
             list(self.unreachable_regions or ()), names, accounts_known=bool(allowed) or self.deployer is not None
@@ -227,7 +254,7 @@ class PlatformArgs:
     @property
     def primary(self) -> RegionSettings:
         """The primary region's settings."""
-        name = self.primary_region or self.regions[0].region
+        name = self.primary_region or self.regions[0].region  # one region: that one (__post_init__)
         return next(region for region in self.regions if region.region == name)
 
     def offline(self, region: RegionSettings) -> OfflineRegion | None:
@@ -461,7 +488,8 @@ class Platform(pulumi.ComponentResource):
             dns=RegionDns(
                 domain=args.dns.domain,
                 zone_id=zone_id,
-                parent_zone_id=args.dns.parent_zone_id,
+                # Only the region that makes the zone delegates it (RegionDns takes one of the two).
+                parent_zone_id=args.dns.parent_zone_id if zone_id is None else None,
                 health_path=args.dns.resolved_health_path,
             ),
             allowed_account_ids=list(args.allowed_account_ids or ()),

@@ -32,14 +32,13 @@ from eksplatform.components.cluster_autoscaler import NAME as AUTOSCALER_NAME
 from eksplatform.components.cluster_autoscaler import image_tag
 from eksplatform.components.data_rules import (
     DataRuleError,
-    check_global_database_class,
     check_global_datastore_node_type,
     check_queue_snapshots,
 )
 from eksplatform.components.deployer import PeerSide, VpcPeering, VpcPeeringArgs
 from eksplatform.components.dns import DEFAULT_HEALTH_PATH, certificate_domain_problem, health_path_problem
 from eksplatform.components.ingress import RELEASE_NAME as INGRESS_RELEASE
-from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images
+from eksplatform.components.ingress import PublicIngress, PublicIngressArgs, entry_images, registry_prefix_problem
 from eksplatform.components.inputs import ArgsError, args_from_settings, check_fields, placed, to_args
 from eksplatform.components.language_services import (
     LanguageServicePool,
@@ -55,6 +54,7 @@ from eksplatform.components.postgres import (
     PostgresEngine,
     PostgresGlobalDatabase,
     PostgresSettings,
+    check_global_database,
 )
 from eksplatform.components.providers import random_provider, regional_aws_provider
 from eksplatform.components.redis import (
@@ -63,6 +63,7 @@ from eksplatform.components.redis import (
     RedisGlobalDatastore,
     RedisPurpose,
     RedisSettings,
+    check_datastore_membership,
 )
 from eksplatform.components.registry import ImageRegistry, ecr_repository, repository_arn
 from eksplatform.components.vpc import Vpc, VpcArgs, VpcSettings
@@ -75,13 +76,16 @@ from eksplatform.stack.deployer_connection import (
     runner_boundary,
 )
 from eksplatform.stack.region_rules import (
-    account_id_problem,
     check_alerts,
     check_deployer,
+    check_environment,
     check_platform_node_groups,
     check_region_network,
     check_registry_account,
     check_registry_region,
+    check_stack_values,
+    check_zone_delegation,
+    hosted_zone_id_problem,
     known_region_problem,
     subnet_slots,
 )
@@ -158,6 +162,11 @@ class RegionSettings:
     def _check_region_rules(self) -> None:
         """The platform's rules of one region, the stack file's own (eksplatform/stack/region_rules.py):
         refused here, before anything is registered."""
+        if self.image_registry is not None:
+            # The entry's images are pulled from there (PublicIngress; the stack file's rule too).
+            problem = registry_prefix_problem(self.image_registry)
+            if problem is not None:
+                raise DataRuleError("image_registry", problem)
         check_platform_node_groups(group.resolved_kind for group in self.cluster.node_groups)
         check_region_network(
             self.region,
@@ -178,10 +187,11 @@ class RegionDns:
     domain: str
     """The public domain the entry serves (`api.<domain>`, its certificate's names)."""
     zone_id: pulumi.Input[str] | None = None
-    """The Route 53 zone of `domain`. Default: the Region creates it (then `parent_zone_id` is required)."""
+    """The Route 53 zone of `domain`, already delegated. Default: the Region creates it (then
+    `parent_zone_id` is required)."""
     parent_zone_id: str | None = None
     """Where a zone the Region creates is delegated (an NS record): ACM validates the certificate
-    through public DNS, so the zone must resolve first."""
+    through public DNS, so the zone must resolve first. Only without `zone_id` (both are refused)."""
     health_path: str | None = None
     """The path the backends answer on the entry, for the load balancer's and Route 53's health
     checks. Default: `/healthz`."""
@@ -192,10 +202,23 @@ class RegionDns:
         problem = certificate_domain_problem(self.domain)
         if problem is not None:
             raise RegionArgsError(f"args.domain: {problem}")
-        if self.zone_id is None and not self.parent_zone_id:
-            # ACM validates through public DNS: an undelegated zone stalls `pulumi up` for 75 minutes
-            # (terraform-provider-aws acm/certificate_validation.go), so a zone made here is delegated.
-            raise RegionArgsError("args.parent_zone_id: a zone made here must be delegated; name its parent zone")
+        # A zone id known only at deployment (another region's output) is checked by Route 53 then.
+        for field, zone in (("zone_id", self.zone_id), ("parent_zone_id", self.parent_zone_id)):
+            problem = hosted_zone_id_problem(zone) if isinstance(zone, str) else None
+            if problem is not None:
+                raise RegionArgsError(f"args.{field}: {problem}")
+        try:
+            # The stack file's rule (eksplatform/stack/region_rules.py): a delegated zone, named once.
+            # `zone_id` may be an output: only whether it is given matters to the rule.
+            check_zone_delegation(
+                self.domain,
+                hosted_zone_id=None if self.zone_id is None else "given",
+                parent_zone_id=self.parent_zone_id,
+                spell=lambda field: "zone_id" if field == "hosted_zone_id" else field,
+            )
+        except DataRuleError as violation:
+            field = "zone_id" if violation.field == "hosted_zone_id" else violation.field
+            raise RegionArgsError(f"args.{field}: {violation.message}") from None
         problem = health_path_problem(self.resolved_health_path)
         if problem is not None:
             raise RegionArgsError(f"args.health_path: {problem}")
@@ -247,13 +270,9 @@ class RegionArgs(RegionSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.rpo_minutes is not None and not 1 <= self.rpo_minutes <= 1440:
-            raise RegionArgsError(f"args.rpo_minutes: {self.rpo_minutes} is outside 1-1440")
-        for index, account in enumerate(self.allowed_account_ids or ()):
-            problem = account_id_problem(account)
-            if problem is not None:
-                raise RegionArgsError(f"args.allowed_account_ids[{index}]: {problem}")
         try:
+            check_stack_values(self.rpo_minutes, self.allowed_account_ids)
+            check_region_environment(self, str(self.environment))
             self._check_shared_rules()
         except DataRuleError as violation:
             raise RegionArgsError(f"args.{violation.field}: {violation.message}") from None
@@ -272,11 +291,23 @@ class RegionArgs(RegionSettings):
                 networks=[("args.vpc.cidr", self.vpc.cidr)],
             )
         if self.global_database is not None:
-            with _under("postgres."):
-                check_global_database_class(self.postgres.instance_class)
+            # The component's rule (components/postgres.py); its settings' fields named within the region.
+            with _under("postgres.", keep="global_database"):
+                check_global_database(
+                    self.global_database,
+                    engine=self.postgres.engine,
+                    engine_version=self.postgres.engine_version,
+                    instance_class=self.postgres.instance_class,
+                )
         if self.global_queue is not None:
             with _under("queue."):
                 check_global_datastore_node_type(self.queue.node_type)
+            try:
+                check_datastore_membership(self.global_queue)  # components/redis.py's rule
+            except DataRuleError as violation:
+                # The component's `global_datastore` is the region's `global_queue`.
+                field = violation.field.replace("global_datastore", "global_queue", 1)
+                raise DataRuleError(field, violation.message) from None
         check_alerts(self.alerts is not None, self.observability is not None)
 
     @property
@@ -285,12 +316,30 @@ class RegionArgs(RegionSettings):
 
 
 @contextlib.contextmanager
-def _under(prefix: str) -> Iterator[None]:
-    """A building block's rule (its fields named within the block) named within the region."""
+def _under(prefix: str, *, keep: str = "") -> Iterator[None]:
+    """A building block's rule (its fields named within the block) named within the region; a field
+    starting with `keep` is the region's own (the membership, a field of RegionArgs itself)."""
     try:
         yield
     except DataRuleError as violation:
-        raise DataRuleError(prefix + violation.field, violation.message) from None
+        field = violation.field if keep and violation.field.startswith(keep) else prefix + violation.field
+        raise DataRuleError(field, violation.message) from None
+
+
+def check_region_environment(settings: RegionSettings, environment: str) -> None:
+    """What `environment` requires of a region's settings (region_rules.check_environment), on the values
+    the Region builds with: unset protection settings as environment_defaults fills them."""
+    postgres = settings.postgres
+    check_environment(
+        environment,
+        endpoint_public_access=bool(settings.cluster.endpoint_public_access),
+        replicas_per_shard=[(purpose, getattr(settings, purpose).resolved_replicas_per_shard) for purpose in PURPOSES],
+        backup_retention_days=postgres.resolved_backup_retention_days,
+        deletion_protection=postgres.deletion_protection,
+        engine=postgres.resolved_engine,
+        readers=postgres.resolved_readers,
+        multi_az=postgres.resolved_multi_az,
+    )
 
 
 class Region(pulumi.ComponentResource):

@@ -15,14 +15,26 @@ import re
 from collections.abc import Iterable, Sequence
 
 from eksplatform.components.data_rules import DataRuleError, Spell, same
-from eksplatform.components.eks_rules import service_cidr_problem
+from eksplatform.components.eks_rules import ROLE_ARN, service_cidr_problem
 from eksplatform.components.facts import ECR_REGISTRY, REGION_AZ_COUNTS, eks_zone_count
 from eksplatform.components.zones import zone_id_problem
+from eksplatform.environments import profile
 
 # An AWS account id is 12 digits (AWS Account Management reference guide, "View AWS account
 # identifiers"). The stack file's models take it as their pydantic `pattern`, the Args check it with
 # `account_id_problem`: one pattern.
 ACCOUNT_ID_PATTERN = r"^\d{12}$"
+# A Route 53 hosted zone id as the console and the API show it (`Z0123456789ABCDEFGHIJ`).
+ZONE_ID_PATTERN = r"^Z[A-Z0-9]{1,31}$"
+# The recovery point objective the data stores' lag alarms use: a minute to a day.
+RPO_MINUTES_RANGE = (1, 1440)
+# The bootstrap's outputs (bootstrap/): EC2 ids are the prefix and 8 or 17 hex digits (EC2 API
+# reference, "Resource IDs"); a CodeBuild project name is 2-255 letters, digits, - and _
+# (CodeBuild API, CreateProject `name`); the runner's role is an IAM role ARN (eks_rules.ROLE_ARN).
+VPC_ID_PATTERN = r"^vpc-[0-9a-f]{8,17}$"
+ROUTE_TABLE_ID_PATTERN = r"^rtb-[0-9a-f]{8,17}$"
+RUNNER_PROJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$"
+ROLE_ARN_PATTERN = ROLE_ARN.pattern
 
 # The node group kinds every region's cluster has: `system` runs the add-ons, `sandbox` the
 # language services, whose pods select the sandbox nodes (components/language_services.py).
@@ -115,6 +127,95 @@ def account_id_problem(account_id: str) -> str | None:
     return None
 
 
+def hosted_zone_id_problem(zone_id: str) -> str | None:
+    """Why `zone_id` is no Route 53 hosted zone id (ZONE_ID_PATTERN), or None."""
+    if re.fullmatch(ZONE_ID_PATTERN, zone_id) is None:
+        return f"{zone_id!r} is not a Route 53 hosted zone id (Z and 1-31 capital letters or digits)"
+    return None
+
+
+def check_stack_values(rpo_minutes: int | None, allowed_account_ids: Sequence[str] | None) -> None:
+    """What a stack shares with every region: a recovery point objective in range, and accounts that are
+    AWS account ids (the providers' `allowedAccountIds`)."""
+    low, high = RPO_MINUTES_RANGE
+    if rpo_minutes is not None and not low <= rpo_minutes <= high:
+        raise DataRuleError("rpo_minutes", f"{rpo_minutes} is outside {low}-{high}")
+    for index, account in enumerate(allowed_account_ids or ()):
+        problem = account_id_problem(account)
+        if problem is not None:
+            raise DataRuleError(f"allowed_account_ids[{index}]", problem)
+
+
+def check_deployer_ids(
+    *, vpc_id: str, route_table_ids: Sequence[str], runner_role_arn: str, runner_project_name: str
+) -> None:
+    """The bootstrap's outputs have the shapes AWS gives them; a mistyped one would fail only when
+    the peering (or the cluster's access entry) is created, after the regions are built."""
+    if re.fullmatch(VPC_ID_PATTERN, vpc_id) is None:
+        raise DataRuleError("deployer_vpc_id", f"{vpc_id!r} is not a VPC id (vpc- and 8 or 17 hex digits)")
+    if not route_table_ids:
+        raise DataRuleError("deployer_route_table_ids", "name the deployer's route tables")
+    for index, table in enumerate(route_table_ids):
+        if re.fullmatch(ROUTE_TABLE_ID_PATTERN, table) is None:
+            raise DataRuleError(
+                f"deployer_route_table_ids[{index}]", f"{table!r} is not a route table id (rtb- and 8 or 17 hex digits)"
+            )
+    if re.fullmatch(ROLE_ARN_PATTERN, runner_role_arn) is None:
+        raise DataRuleError("runner_role_arn", f"{runner_role_arn!r} is not an IAM role ARN")
+    if re.fullmatch(RUNNER_PROJECT_PATTERN, runner_project_name) is None:
+        raise DataRuleError(
+            "runner_project_name",
+            f"{runner_project_name!r} is not a CodeBuild project name (2-255 letters, digits, - and _)",
+        )
+
+
+def check_environment(
+    environment: str,
+    *,
+    endpoint_public_access: bool,
+    replicas_per_shard: Sequence[tuple[str, int]],
+    backup_retention_days: int,
+    deletion_protection: bool | None,
+    engine: str,
+    readers: int,
+    multi_az: bool,
+    spell: Spell = same,
+) -> None:
+    """What the environment's profile requires of a region (eksplatform/environments.py), checked before
+    the policy pack does; on resolved values, `deletion_protection` None meaning the profile's own
+    (what Region's environment_defaults fills in). `replicas_per_shard` is (purpose, replicas) of
+    the `cache` and `queue` groups."""
+    rules = profile(environment)
+    if endpoint_public_access and not rules.public_api_endpoint_allowed:
+        raise DataRuleError(
+            "cluster.endpoint_public_access",
+            f"{environment} keeps the EKS API private; run `pulumi up` from inside the VPC (or over a VPN)",
+        )
+    if rules.redis_multi_az:
+        for purpose, replicas in replicas_per_shard:
+            if replicas < 1:
+                raise DataRuleError(
+                    f"{purpose}.replicas_per_shard",
+                    f"{environment} needs at least 1 replica per shard for Multi-AZ failover",
+                )
+    if backup_retention_days < rules.min_backup_retention_days:
+        raise DataRuleError(
+            "postgres.backup_retention_days",
+            f"{environment} keeps backups for at least {rules.min_backup_retention_days} days",
+        )
+    protected = rules.database_deletion_protection if deletion_protection is None else deletion_protection
+    if rules.database_deletion_protection and not protected:
+        raise DataRuleError("postgres.deletion_protection", f"{environment} databases keep deletion protection on")
+    if str(engine) == "aurora" and readers < 1 and rules.aurora_standby:
+        raise DataRuleError(
+            "postgres.readers", f"{environment} needs at least 1 reader in another zone to fail over to"
+        )
+    if str(engine) == "rds" and not multi_az and rules.rds_multi_az:
+        raise DataRuleError(
+            "postgres.multi_az", f"{environment} needs {spell('multi_az')}: true (a standby to fail over to)"
+        )
+
+
 def check_zone_delegation(
     domain: str,
     *,
@@ -156,6 +257,12 @@ def check_deployer(
     """The deployer network of this environment's account, apart from every peered VPC;
     `networks` are (the spelled field, CIDR) of the regions' VPCs."""
     deployer = ipaddress.IPv4Network(deployer_cidr)
+    problem = service_cidr_problem(deployer_cidr)
+    if problem is not None:
+        # EKS routes the Service range inside each cluster: it may not overlap a network peered with
+        # the VPC (EKS API, KubernetesNetworkConfigRequest.serviceIpv4Cidr), so the runner could not
+        # reach the API through the peering.
+        raise DataRuleError("deployer.deployer_cidr", f"{problem}; peered networks cannot overlap it")
     for field, cidr in networks:
         if deployer.overlaps(ipaddress.IPv4Network(cidr)):
             # Peered VPCs may not have overlapping IPv4 CIDRs (VPC peering guide, "VPC peering limitations").

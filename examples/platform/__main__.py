@@ -132,7 +132,7 @@ args = PlatformArgs(
     # The policy pack requires environment, owner and cost-center on every AWS resource.
     tags={"environment": "dev", "owner": "platform-team", "cost-center": "cc-platform-dev", "managed-by": "pulumi"},
     regions=[region_settings("us-east-1", "10.10.0.0/16"), region_settings("eu-west-1", "10.11.0.0/16")],
-    primary_region="us-east-1",  # the writer, built first (also the default: the first region)
+    primary_region="us-east-1",  # the writer, built first (required with several regions)
     dns=PlatformDns(domain=config.require("domain"), hosted_zone_id=config.require("zoneId")),
     allowed_account_ids=[account],
     observability=ObservabilitySettings(

@@ -147,7 +147,8 @@ def test_a_bad_setting_of_a_regions_building_block_is_named_by_its_path(provider
 
 def test_a_region_that_makes_its_zone_needs_the_parent_to_delegate_it(provider: ComponentProvider) -> None:
     inputs = dev_region_inputs(dns={"domain": "dev.run.example.com"})
-    with pytest.raises(ComponentInitError, match=r"^args\.dns\.parentZoneId: a zone made here must be delegated"):
+    delegated = r"^args\.dns\.parentZoneId: a zone the platform creates must be delegated"
+    with pytest.raises(ComponentInitError, match=delegated):
         provider.construct("x", "platform:index:Region", inputs, None)
 
 
@@ -194,6 +195,13 @@ def test_unset_protection_settings_follow_the_regions_environment(
     del inputs["cluster"]["deletionProtection"]
     for key in ("deletionProtection", "finalSnapshot", "keepData"):
         del inputs["postgres"][key]
+    if environment == "prod":
+        # What prod requires beyond them (region_rules.check_environment): a private API, a standby
+        # and a month of backups, a replica per shard.
+        inputs["cluster"]["endpointPublicAccess"] = False
+        inputs["postgres"].update(multiAz=True, backupRetentionDays=30.0)
+        for purpose in ("cache", "queue"):
+            inputs[purpose]["replicasPerShard"] = 1.0
     graph, _ = construct(harness, provider, "platform:index:Region", inputs)
     assert graph.one("aws:eks/cluster:Cluster").inputs["deletionProtection"] is protected
     database = graph.one("aws:rds/instance:Instance")

@@ -366,3 +366,287 @@ def test_a_building_blocks_late_refusal_is_named_at_its_place_in_the_platform(
     args: PlatformArgs = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
     message = _late_message(harness, lambda: Platform("x", args))
     assert message.startswith("args.regions[0].postgres.instance_class: refused late"), message
+
+
+# --- #23 second review: the rules the served path still missed ---------------------------------
+
+
+def prod_region_inputs() -> dict[str, Any]:
+    """A prod region another language could send: the prod stack's second region (Aurora, a standby,
+    a month of backups, a private API), with what a Region alone needs besides."""
+    settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")).regions[1]
+    return {
+        **host_value(settings),
+        "environment": "prod",
+        "tags": {**TAGS, "environment": "prod"},
+        "dns": {"domain": "run.example.com", "zoneId": "Z0123456789ABCDEFGHIJ"},
+    }
+
+
+def prod_rds_region_inputs() -> dict[str, Any]:
+    """The dev region (RDS) with what prod requires besides: the only prod region on RDS."""
+    inputs = dev_region_inputs(environment="prod", tags={**TAGS, "environment": "prod"})
+    inputs["cluster"]["endpointPublicAccess"] = False
+    inputs["postgres"].update(multiAz=True, backupRetentionDays=30.0, deletionProtection=True, finalSnapshot=True)
+    for purpose in ("cache", "queue"):
+        inputs[purpose]["replicasPerShard"] = 1.0
+    return inputs
+
+
+SECONDARY_DATABASE = {"role": "secondary", "globalClusterIdentifier": "platform-prod", "writerEndpoint": "w.example"}
+
+PROD_REGION_CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, str]] = [
+    # What the environment requires (region_rules.check_environment), on the values Region builds with.
+    (
+        "prod with a public API",
+        prod_region_inputs,
+        _both(_set("cluster.endpointPublicAccess", True), _set("cluster.publicAccessCidrs", ["203.0.113.0/24"])),
+        r"^args\.cluster\.endpointPublicAccess: prod keeps the EKS API private",
+    ),
+    (
+        "prod with a cache without replicas",
+        prod_region_inputs,
+        _set("cache.replicasPerShard", 0.0),
+        r"^args\.cache\.replicasPerShard: prod needs at least 1 replica per shard",
+    ),
+    (
+        "prod with a week of backups",
+        prod_region_inputs,
+        _set("postgres.backupRetentionDays", 7.0),
+        r"^args\.postgres\.backupRetentionDays: prod keeps backups for at least 30 days$",
+    ),
+    (
+        "prod without deletion protection",
+        prod_region_inputs,
+        _set("postgres.deletionProtection", False),
+        r"^args\.postgres\.deletionProtection: prod databases keep deletion protection on$",
+    ),
+    (
+        "prod aurora without a reader",
+        prod_region_inputs,
+        _set("postgres.readers", 0.0),
+        r"^args\.postgres\.readers: prod needs at least 1 reader in another zone",
+    ),
+    (
+        "prod rds without a standby",
+        prod_rds_region_inputs,
+        _set("postgres.multiAz", False),
+        r"^args\.postgres\.multiAz: prod needs multi_az: true",
+    ),
+    # The stack's own values, one rule with PlatformArgs and the stack file.
+    ("an rpo of 0", prod_region_inputs, _set("rpoMinutes", 0.0), r"^args\.rpoMinutes: 0 is outside 1-1440$"),
+    # The global memberships, checked by the components' own functions (postgres.py, redis.py).
+    (
+        "a global database on rds",
+        prod_rds_region_inputs,
+        _set("globalDatabase", {"role": "primary", "globalClusterIdentifier": "platform-prod"}),
+        r"^args\.globalDatabase: only engine aurora can join an Aurora Global Database$",
+    ),
+    (
+        "a secondary database without the primary's password",
+        prod_region_inputs,
+        _set("globalDatabase", SECONDARY_DATABASE),
+        r"^args\.globalDatabase\.masterPassword: a secondary needs it \(the primary's output\)$",
+    ),
+    (
+        "a secondary database without the writer endpoint",
+        prod_region_inputs,
+        _set("globalDatabase", {**SECONDARY_DATABASE, "writerEndpoint": None, "masterPassword": "p"}),
+        r"^args\.globalDatabase\.writerEndpoint: a secondary needs it",
+    ),
+    (
+        "a secondary queue without the auth token",
+        prod_region_inputs,
+        _set("globalQueue", {"role": "secondary", "globalReplicationGroupId": "ldgnf-platform-prod-queue"}),
+        r"^args\.globalQueue\.authToken: a secondary needs it \(the primary's output\)$",
+    ),
+    (
+        "a secondary queue without the datastore",
+        prod_region_inputs,
+        _set("globalQueue", {"role": "secondary", "authToken": "t"}),
+        r"^args\.globalQueue\.globalReplicationGroupId: a secondary needs it",
+    ),
+    # The bootstrap's outputs in the stack file's shapes (region_rules.check_deployer_ids).
+    (
+        "a deployer VPC id of another kind",
+        dev_region_inputs,
+        _set("deployer", {**DEPLOYER, "deployerVpcId": "subnet-0123456789abcdef0"}),
+        r"^args\.deployer\.deployerVpcId: 'subnet-0123456789abcdef0' is not a VPC id",
+    ),
+    (
+        "a deployer route table id of another kind",
+        dev_region_inputs,
+        _set("deployer", {**DEPLOYER, "deployerRouteTableIds": ["rtb-0123456789abcdef0", "vpc-0123456789abcdef0"]}),
+        r"^args\.deployer\.deployerRouteTableIds\[1\]: 'vpc-0123456789abcdef0' is not a route table id",
+    ),
+    (
+        "a runner that is a user",
+        dev_region_inputs,
+        _set("deployer", {**DEPLOYER, "runnerRoleArn": "arn:aws:iam::123456789012:user/runner"}),
+        r"^args\.deployer\.runnerRoleArn: 'arn:aws:iam::123456789012:user/runner' is not an IAM role ARN$",
+    ),
+    (
+        "a runner project CodeBuild refuses",
+        dev_region_inputs,
+        _set("deployer", {**DEPLOYER, "runnerProjectName": "platform deployer-dev"}),
+        r"^args\.deployer\.runnerProjectName: 'platform deployer-dev' is not a CodeBuild project name",
+    ),
+    # A deployer network over the clusters' Service range (EKS: serviceIpv4Cidr overlaps no peered network).
+    (
+        "a deployer over the Service range",
+        dev_region_inputs,
+        _set("deployer", {**DEPLOYER, "deployerCidr": "172.20.0.0/20"}),
+        r"^args\.deployer\.deployerCidr: 172\.20\.0\.0/20 overlaps 172\.20\.0\.0/16, the clusters' Service range",
+    ),
+    # Route 53 zone ids, and the delegation rule of the stack file (region_rules.check_zone_delegation).
+    (
+        "a zone id Route 53 never gives",
+        dev_region_inputs,
+        _set("dns", {"domain": "dev.run.example.com", "zoneId": "zone-1"}),
+        r"^args\.dns\.zoneId: 'zone-1' is not a Route 53 hosted zone id",
+    ),
+    (
+        "a parent zone id Route 53 never gives",
+        dev_region_inputs,
+        _set("dns", {"domain": "dev.run.example.com", "parentZoneId": "z0parent"}),
+        r"^args\.dns\.parentZoneId: 'z0parent' is not a Route 53 hosted zone id",
+    ),
+    (
+        "a zone and a parent zone",
+        dev_region_inputs,
+        _set("dns", {"domain": "dev.run.example.com", "zoneId": "Z0ZONE", "parentZoneId": "Z0PARENT"}),
+        r"^args\.dns\.parentZoneId: set zone_id or parent_zone_id, not both \(with zone_id no zone is made\)$",
+    ),
+    # The entry's images come from there (components/ingress.py's rule, the stack file's too).
+    (
+        "a registry that is no registry prefix",
+        dev_region_inputs,
+        _set("imageRegistry", "https://registry.example.com"),
+        r"^args\.imageRegistry: 'https://registry\.example\.com' is not a registry prefix",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "edit", "message"), [case[1:] for case in PROD_REGION_CASES], ids=[c[0] for c in PROD_REGION_CASES]
+)
+def test_a_region_refuses_the_second_reviews_findings_before_registering(
+    harness: Harness,
+    provider: ComponentProvider,
+    inputs: Callable[[], dict[str, Any]],
+    edit: Edit,
+    message: str,
+) -> None:
+    built = copy.deepcopy(inputs())
+    edit(built)
+    assert_message(refused(harness, provider, REGION, built), message)
+
+
+@pytest.mark.parametrize("inputs", [prod_region_inputs, prod_rds_region_inputs])
+def test_the_prod_regions_the_cases_start_from_are_accepted(
+    harness: Harness, provider: ComponentProvider, inputs: Callable[[], dict[str, Any]]
+) -> None:
+    # Otherwise the cases above could be refused for another reason than theirs.
+    graph = harness.run(lambda: provider.construct("x", REGION, inputs(), pulumi.ResourceOptions()), stack="prod")
+    assert graph.by_type("platform:index:Region")
+
+
+def _fourth_region(inputs: dict[str, Any]) -> None:
+    """The prod stack with a fourth region (us-west-2), `globalQueue` left unset."""
+    fourth = copy.deepcopy(inputs["regions"][0])
+    fourth.update(region="us-west-2", imageRegistry="333333333333.dkr.ecr.us-west-2.amazonaws.com/platform")
+    fourth["vpc"]["cidr"] = "10.103.0.0/16"
+    inputs["regions"].append(fourth)
+    inputs.pop("globalQueue", None)
+
+
+PLATFORM_REVIEW_CASES: list[tuple[str, str, Edit, str]] = [
+    (
+        "prod without deletion protection",
+        "prod",
+        _set("regions.2.postgres.deletionProtection", False),
+        r"^args\.regions\[2\]\.postgres\.deletionProtection: prod databases keep deletion protection on$",
+    ),
+    (
+        "prod aurora without a reader",
+        "prod",
+        _set("regions.1.postgres.readers", 0.0),
+        r"^args\.regions\[1\]\.postgres\.readers: prod needs at least 1 reader",
+    ),
+    (
+        "prod with a public API",
+        "prod",
+        _both(
+            _set("regions.0.cluster.endpointPublicAccess", True),
+            _set("regions.0.cluster.publicAccessCidrs", ["203.0.113.0/24"]),
+        ),
+        r"^args\.regions\[0\]\.cluster\.endpointPublicAccess: prod keeps the EKS API private",
+    ),
+    (
+        "prod with a queue without replicas",
+        "prod",
+        _set("regions.0.queue.replicasPerShard", 0.0),
+        r"^args\.regions\[0\]\.queue\.replicasPerShard: prod needs at least 1 replica per shard",
+    ),
+    ("an rpo over a day", "dev", _set("rpoMinutes", 1441.0), r"^args\.rpoMinutes: 1441 is outside 1-1440$"),
+    (
+        "an account id of 11 digits",
+        "dev",
+        _set("allowedAccountIds", ["11111111111"]),
+        r"^args\.allowedAccountIds\[0\]: '11111111111' is not a 12-digit AWS account id$",
+    ),
+    (
+        "a deployer over the Service range",
+        "dev",
+        _set("deployer", {**DEPLOYER, "deployerCidr": "172.16.0.0/12"}),
+        r"^args\.deployer\.deployerCidr: 172\.16\.0\.0/12 overlaps 172\.20\.0\.0/16, the clusters' Service range",
+    ),
+    (
+        "a hosted zone id Route 53 never gives",
+        "dev",
+        _set("dns", {"domain": "dev.run.example.com", "hostedZoneId": "Z-1"}),
+        r"^args\.dns\.hostedZoneId: 'Z-1' is not a Route 53 hosted zone id",
+    ),
+    (
+        "several regions and no primary",
+        "prod",
+        _set("primaryRegion", None),
+        r"^args\.primaryRegion: name the region that writes, one of \['us-east-1', 'eu-west-1', 'ap-southeast-1'\]$",
+    ),
+    (
+        "four regions and the global queue unset",
+        "prod",
+        _fourth_region,
+        r"^args\.globalQueue: with more than 3 regions, set it",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "edit", "message"),
+    [case[1:] for case in PLATFORM_REVIEW_CASES],
+    ids=[c[0] for c in PLATFORM_REVIEW_CASES],
+)
+def test_a_platform_refuses_the_second_reviews_findings_before_registering(
+    harness: Harness, provider: ComponentProvider, stack: str, edit: Edit, message: str
+) -> None:
+    inputs = copy.deepcopy(platform_inputs(stack))
+    edit(inputs)
+    assert_message(refused(harness, provider, PLATFORM, inputs), message)
+
+
+def test_one_region_needs_no_primary_and_four_take_an_explicit_global_queue() -> None:
+    """The two requirements apply only where a default could move: one region is its own primary,
+    and four regions with `global_queue` given are accepted."""
+    dev = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    assert dataclasses.replace(dev, primary_region=None).primary.region == dev.regions[0].region
+    prod = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml"))
+    first = prod.regions[0]
+    fourth = dataclasses.replace(
+        first,
+        region="us-west-2",
+        image_registry="333333333333.dkr.ecr.us-west-2.amazonaws.com/platform",
+        vpc=dataclasses.replace(first.vpc, cidr="10.103.0.0/16"),
+    )
+    args = dataclasses.replace(prod, regions=[*prod.regions, fourth], global_queue=False)
+    assert len(args.regions) == 4 and args.resolved_global_queue is False

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from eksplatform.components.data_rules import DataRuleError
+from eksplatform.components.eks_rules import ROLE_ARN
 from eksplatform.components.inputs import ArgsError
 from eksplatform.preflight.synth import PROJECT_ROOT
 from eksplatform.stack import config as config_module
@@ -19,9 +21,22 @@ from eksplatform.stack.cross_region import vpc_overlaps
 from eksplatform.stack.deployer_connection import DeployerNetwork
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import load_stack_file, parse_stack_config
+from eksplatform.stack.models_data import camel
 from eksplatform.stack.platform import PlatformDns
 from eksplatform.stack.platform_args import platform_args
-from eksplatform.stack.region_rules import ACCOUNT_ID_PATTERN, account_id_problem, known_region_problem
+from eksplatform.stack.region_rules import (
+    ACCOUNT_ID_PATTERN,
+    ROLE_ARN_PATTERN,
+    ROUTE_TABLE_ID_PATTERN,
+    RPO_MINUTES_RANGE,
+    RUNNER_PROJECT_PATTERN,
+    VPC_ID_PATTERN,
+    ZONE_ID_PATTERN,
+    account_id_problem,
+    check_environment,
+    hosted_zone_id_problem,
+    known_region_problem,
+)
 from tests.components.test_platform import prod_with
 from tests.stacks.test_region_args import DEPLOYER, _region_args
 
@@ -141,10 +156,13 @@ def test_overlapping_vpcs_get_one_message_in_each_spelling() -> None:
 @pytest.mark.parametrize(
     ("module", "copies"),
     [
-        (region, ["REGION_AZ_COUNTS", "isdigit", "len(account)"]),
-        (platform, ["ipaddress", ".overlaps("]),
-        (deployer_connection, ["isdigit", "REGION_AZ_COUNTS"]),
-        (config_module, [r"\d{12}$", "not a known", "not both"]),
+        (region, ["REGION_AZ_COUNTS", "isdigit", "len(account)", "1440", "min_backup_retention_days"]),
+        (platform, ["ipaddress", ".overlaps(", "1440", "min_backup_retention_days"]),
+        (deployer_connection, ["isdigit", "REGION_AZ_COUNTS", "vpc-[", "rtb-["]),
+        (
+            config_module,
+            [r"\d{12}$", "not a known", "not both", "Z[A-Z0-9]", "vpc-[", "rtb-[", "1440", "min_backup_retention_days"],
+        ),
     ],
 )
 def test_the_callers_keep_no_copy_of_the_rules(module: Any, copies: list[str]) -> None:
@@ -155,3 +173,116 @@ def test_the_callers_keep_no_copy_of_the_rules(module: Any, copies: list[str]) -
 def test_region_config_uses_the_known_region_rule() -> None:
     with pytest.raises(ValueError, match=re.escape(str(known_region_problem("mars-1")))):
         RegionConfig.model_validate({**prod_with()["regions"][0], "name": "mars-1"})
+
+
+# --- what the environment requires -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [
+        ("deletionProtection", False, "deletion_protection"),
+        ("backupRetentionDays", 7, "backup_retention_days"),
+        ("readers", 0, "readers"),
+    ],
+)
+def test_the_environments_rule_gives_one_message_in_each_spelling(key: str, value: Any, field: str) -> None:
+    data = prod_with()
+    data["regions"][1]["postgres"][key] = value
+    stack_message = _stack_issues(data)[f"regions[1].postgres.{key}"]
+    regions = list(platform_args(PROD).regions)
+    regions[1] = dataclasses.replace(regions[1], postgres=dataclasses.replace(regions[1].postgres, **{field: value}))
+    message = _args_error(lambda: dataclasses.replace(platform_args(PROD), regions=regions))
+    assert message == f"args.regions[1].postgres.{field}: {stack_message}"
+    assert stack_message.startswith("prod ")
+
+
+def test_the_environments_rule_reads_an_unset_protection_as_the_profiles() -> None:
+    # Unset, deletion protection is what environment_defaults fills in: on in prod, off in dev.
+    for environment in ("prod", "dev"):
+        check_environment(
+            environment,
+            endpoint_public_access=False,
+            replicas_per_shard=[("cache", 1), ("queue", 1)],
+            backup_retention_days=30,
+            deletion_protection=None,
+            engine="aurora",
+            readers=1,
+            multi_az=True,
+        )
+    with pytest.raises(DataRuleError, match="deletion protection on"):
+        check_environment(
+            "staging",
+            endpoint_public_access=False,
+            replicas_per_shard=[("cache", 1), ("queue", 1)],
+            backup_retention_days=30,
+            deletion_protection=False,
+            engine="aurora",
+            readers=1,
+            multi_az=True,
+        )
+
+
+# --- the deployer clear of the clusters' Service range -----------------------------------------
+
+
+def test_a_deployer_over_the_service_range_gets_one_message_in_each_spelling() -> None:
+    data = prod_with()
+    data["deployer"] = {**data["deployer"], "deployerCidr": "172.20.128.0/17"}
+    stack_message = _stack_issues(data)["deployer.deployerCidr"]
+    assert stack_message.startswith("172.20.128.0/17 overlaps 172.20.0.0/16, the clusters' Service range")
+    prod = platform_args(PROD)
+    assert prod.deployer is not None
+    deployer = dataclasses.replace(prod.deployer, deployer_cidr="172.20.128.0/17")
+    message = _args_error(lambda: dataclasses.replace(prod, deployer=deployer))
+    assert message == f"args.deployer.deployer_cidr: {stack_message}"
+
+
+# --- the stack file's patterns are the Args' -----------------------------------------------------
+
+
+def test_the_stack_files_patterns_are_the_rules_constants() -> None:
+    deployer = DeployerConfig.model_json_schema(by_alias=True)["properties"]
+    assert deployer["deployerVpcId"]["pattern"] == VPC_ID_PATTERN
+    assert deployer["deployerRouteTableIds"]["items"]["pattern"] == ROUTE_TABLE_ID_PATTERN
+    assert deployer["runnerRoleArn"]["pattern"] == ROLE_ARN_PATTERN == ROLE_ARN.pattern
+    assert deployer["runnerProjectName"]["pattern"] == RUNNER_PROJECT_PATTERN
+    dns = DnsConfig.model_json_schema(by_alias=True)["properties"]
+    for key in ("hostedZoneId", "parentZoneId"):
+        assert any(option.get("pattern") == ZONE_ID_PATTERN for option in dns[key]["anyOf"])
+    rpo = config_module.StackConfig.model_json_schema(by_alias=True)["properties"]["rpoMinutes"]
+    assert (rpo["minimum"], rpo["maximum"]) == RPO_MINUTES_RANGE
+
+
+@pytest.mark.parametrize(
+    ("zone_id", "valid"), [("Z0123456789ABCDEFGHIJ", True), ("Z1", True), ("z1", False), ("Z", False), ("ZA-1", False)]
+)
+def test_the_stack_file_and_the_args_agree_on_a_zone_id(zone_id: str, valid: bool) -> None:
+    assert (hosted_zone_id_problem(zone_id) is None) is valid
+    dns = {"domain": "run.example.com", "hostedZoneId": zone_id}
+    if valid:
+        assert DnsConfig.model_validate(dns).hosted_zone_id == zone_id
+        assert PlatformDns(domain="run.example.com", hosted_zone_id=zone_id).hosted_zone_id == zone_id
+    else:
+        with pytest.raises(ValueError, match="hostedZoneId"):
+            DnsConfig.model_validate(dns)
+        message = _args_error(lambda: PlatformDns(domain="run.example.com", hosted_zone_id=zone_id))
+        assert message == f"args.hosted_zone_id: {hosted_zone_id_problem(zone_id)}"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("deployer_vpc_id", "vpc-123"),
+        ("deployer_route_table_ids", ["rtb-0123456789abcdef0", "rtb-xyz"]),
+        ("runner_role_arn", "arn:aws:iam::123456789012:user/runner"),
+        ("runner_project_name", "-runner"),
+    ],
+)
+def test_the_stack_file_and_the_deployer_network_refuse_the_same_bootstrap_outputs(field: str, value: Any) -> None:
+    data = prod_with()
+    key = camel(field)
+    data["deployer"] = {**data["deployer"], key: value}
+    assert any(path.startswith(f"deployer.{key}") for path in _stack_issues(data))
+    message = _args_error(lambda: DeployerNetwork(**{**DEPLOYER, field: value}))
+    assert message.startswith(f"args.{field}")

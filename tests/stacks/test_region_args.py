@@ -157,8 +157,13 @@ def test_platform_args_refuse_a_region_twice_and_overlapping_networks() -> None:
 
 def test_several_regions_share_one_aurora_global_database() -> None:
     regions = list(platform_args(stack("prod")).regions)
+    # An rds database prod accepts in a region of its own (backups, protection, a standby).
     rds = dataclasses.replace(
-        platform_args(stack("dev")).regions[0].postgres, deletion_protection=True, final_snapshot=True
+        platform_args(stack("dev")).regions[0].postgres,
+        deletion_protection=True,
+        final_snapshot=True,
+        backup_retention_days=30,
+        multi_az=True,
     )
     with pytest.raises(ArgsError, match=r"^args\.regions\[1\]\.postgres\.engine: a multi-region stack runs one Aurora"):
         _prod_args(regions=[regions[0], dataclasses.replace(regions[1], postgres=rds), *regions[2:]])
@@ -241,7 +246,7 @@ def test_the_region_dns_defaults_its_health_path_and_checks_it() -> None:
     with pytest.raises(ArgsError, match=r"^args\.health_path: "):
         RegionDns(domain="run.example.com", zone_id="Z1", health_path="no-slash")
     # A zone the Region makes must be delegated from its parent, or ACM never validates.
-    with pytest.raises(ArgsError, match=r"^args\.parent_zone_id: a zone made here must be delegated"):
+    with pytest.raises(ArgsError, match=r"^args\.parent_zone_id: a zone the platform creates must be delegated"):
         RegionDns(domain="run.example.com")
     assert RegionDns(domain="run.example.com", parent_zone_id="Z0PARENT").zone_id is None
 

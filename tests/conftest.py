@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
@@ -24,7 +25,9 @@ from eksplatform.components.facts import CALENDAR_READ
 from eksplatform.preflight import __main__ as preflight_main
 from eksplatform.preflight import analyze, support_window
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, StackOutput, run_program, synth
-from tests import shared
+from eksplatform.stack.loading import parse_stack_config
+from eksplatform.stack.platform import Platform
+from tests import graph_cache, shared
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
 reset_options()
@@ -70,8 +73,47 @@ def harness() -> Iterator[Harness]:
 
 @functools.cache
 def synthesized(stack: str) -> Graph:
-    """`synth(stack)` once per test session: the graph is read-only, so tests can share it."""
-    return synth(stack)
+    """`synth(stack)` once per test run: the graph is read-only, so tests (and the xdist workers,
+    tests/graph_cache.py) share it."""
+    stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        return synth(stack)  # its error, as the CLI gives it
+    return graph_cache.shared_graph(f"stack-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
+
+
+_platforms: dict[tuple[str, str], Graph] = {}
+
+
+def platform_graph(data: Mapping[str, Any], *, stack: str) -> Graph:
+    """The Platform of an edited stack config (the `platform:` values, as parse_stack_config takes
+    them), run once per run for each distinct config and stack, for tests that only read the graph
+    (tests/graph_cache.py). A test that changes the mocks or the program runs its own harness."""
+    text = json.dumps(data, sort_keys=True)
+    key = (stack, text)
+    if key not in _platforms:
+
+        def build() -> Graph:
+            config = parse_stack_config(json.loads(text))
+            try:
+                return run_program(lambda: Platform("platform", config), project="platform", stack=stack)
+            finally:
+                reset_options()
+
+        _platforms[key] = graph_cache.shared_graph(f"platform-{stack}", [stack.encode(), text.encode()], build)
+    return _platforms[key]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _graphs_shared_between_workers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under pytest-xdist, the workers' basetemps are folders of the run's (the controller's)."""
+    if hasattr(request.config, "workerinput"):  # set on xdist workers only
+        folder = tmp_path_factory.getbasetemp().parent / "graphs"
+        folder.mkdir(exist_ok=True)
+        graph_cache.share_between_workers(folder)
+    yield
+    graph_cache.share_between_workers(None)
 
 
 def shared_synth(

@@ -14,7 +14,7 @@ from eksplatform.stack.deployer_connection import DEPLOYER_PROVIDER_NAME
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import load_stack_file, parse_stack_config
 from eksplatform.stack.platform import Platform
-from tests.components.test_platform import prod_with
+from tests.components.test_platform import prod_in_reverse_order, prod_with
 from tests.conftest import Harness, synthesized
 
 PEERING = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
@@ -157,10 +157,8 @@ def test_one_region_has_no_mesh() -> None:
     assert [p.name for p in graph.by_type(PEERING)] == ["us-east-1-deployer-peering-connection"]
 
 
-def test_the_mesh_follows_region_names_not_config_order(harness: Harness) -> None:
-    data = prod_with()
-    data["regions"] = list(reversed(data["regions"]))
-    graph = harness.run(lambda: Platform("platform", parse_stack_config(data)), stack="prod")
+def test_the_mesh_follows_region_names_not_config_order() -> None:
+    graph = prod_in_reverse_order()
     assert {p.name for p in graph.by_type(PEERING)} == {p.name for p in synthesized("prod").by_type(PEERING)}
 
 

@@ -137,6 +137,18 @@ def test_the_test_script_turns_no_tests_collected_into_a_failure(tmp_path: Path)
     assert status.read_text().strip() == "1"
 
 
+def test_the_test_script_lets_python_write_bytecode(tmp_path: Path) -> None:
+    # Where the environment forbids it, each pytest process compiled the project and rewrote every
+    # test module again (benchmarks/README.md, "Test suite").
+    seen = tmp_path / "seen"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\necho "${{PYTHONDONTWRITEBYTECODE-unset}} $*" > "{seen}"\n')
+    python.chmod(0o755)
+    done = script(CI / "test.sh", "-q", PYTHON=str(python), PYTHONDONTWRITEBYTECODE="1")
+    assert done.returncode == 0, done.stderr
+    assert seen.read_text().split() == ["unset", "-m", "pytest", "-q"]
+
+
 SHARED_READERS = [
     "tests/components/test_ingress.py",
     "tests/policies/test_pod_security.py",

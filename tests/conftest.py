@@ -81,6 +81,15 @@ def synthesized(stack: str) -> Graph:
     return graph_cache.shared_graph(f"stack-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
 
 
+@functools.cache
+def synthesized_again(stack: str) -> Graph:
+    """A second synth of the stack, run apart from `synthesized(stack)`'s, once per test run: for
+    the tests that compare two synths (the same graph each time; no change in the preview after
+    the first up), which only read both."""
+    stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    return graph_cache.shared_graph(f"again-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
+
+
 _platforms: dict[tuple[str, str], Graph] = {}
 
 

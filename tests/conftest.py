@@ -25,8 +25,6 @@ from eksplatform.components.facts import CALENDAR_READ
 from eksplatform.preflight import __main__ as preflight_main
 from eksplatform.preflight import analyze, support_window
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, StackOutput, run_program, synth
-from eksplatform.stack.loading import parse_stack_config
-from eksplatform.stack.platform import Platform
 from tests import graph_cache, shared
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
@@ -102,6 +100,10 @@ def platform_graph(data: Mapping[str, Any], *, stack: str) -> Graph:
     if key not in _platforms:
 
         def build() -> Graph:
+            # Imported here: the pytest runs of a few files (tests/ci) need not import every component.
+            from eksplatform.stack.loading import parse_stack_config
+            from eksplatform.stack.platform import Platform
+
             config = parse_stack_config(json.loads(text))
             try:
                 return run_program(lambda: Platform("platform", config), project="platform", stack=stack)

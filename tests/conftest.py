@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -76,7 +77,9 @@ def synthesized(stack: str) -> Graph:
     stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         return synth(stack)  # its error, as the CLI gives it
-    return graph_cache.shared_graph(f"stack-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
+    return kept(
+        graph_cache.shared_graph(f"stack-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
+    )
 
 
 @functools.cache
@@ -85,7 +88,21 @@ def synthesized_again(stack: str) -> Graph:
     the tests that compare two synths (the same graph each time; no change in the preview after
     the first up), which only read both."""
     stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
-    return graph_cache.shared_graph(f"again-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
+    return kept(
+        graph_cache.shared_graph(f"again-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
+    )
+
+
+def kept(graph: Graph) -> Graph:
+    """A graph the session keeps to its end, left out of every later garbage collection.
+
+    A full collection walks every object the process holds, and a prod graph is 225,000 of them:
+    once the graphs were cached, the full collections the tests set off (a fifth of the CPU of
+    synth-heavy files) walked them again and again. So, as the root conftest.py does with what
+    the imports made, the garbage is collected and what is left is frozen (`gc.freeze`)."""
+    gc.collect()
+    gc.freeze()
+    return graph
 
 
 _platforms: dict[tuple[str, str], Graph] = {}
@@ -110,7 +127,7 @@ def platform_graph(data: Mapping[str, Any], *, stack: str) -> Graph:
             finally:
                 reset_options()
 
-        _platforms[key] = graph_cache.shared_graph(f"platform-{stack}", [stack.encode(), text.encode()], build)
+        _platforms[key] = kept(graph_cache.shared_graph(f"platform-{stack}", [stack.encode(), text.encode()], build))
     return _platforms[key]
 
 

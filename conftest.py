@@ -20,12 +20,12 @@ import gc
 import hypothesis  # noqa: F401
 import pytest
 
-_THRESHOLDS = gc.get_threshold()
-gc.set_threshold(_THRESHOLDS[0], _THRESHOLDS[1], max(_THRESHOLDS[2], 1000))
+THRESHOLDS = gc.get_threshold()
+gc.set_threshold(THRESHOLDS[0], THRESHOLDS[1], max(THRESHOLDS[2], 1000))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    gc.set_threshold(*_THRESHOLDS)
+    gc.set_threshold(*THRESHOLDS)
     gc.collect()
     gc.freeze()

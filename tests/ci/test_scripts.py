@@ -28,10 +28,22 @@ def script(*argv: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_ci_run_fails_with_exit_2_when_preflight_has_an_input_error(tmp_path: Path) -> None:
-    # CI_VENV: this interpreter's environment instead of a fresh one; a stack with no stack file
-    # is an input error (exit 2), which must not pass and must not read as a policy violation.
-    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack", CI_OUT=str(tmp_path))
+@pytest.fixture(scope="module")
+def ci_preflight(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`.ci/run preflight` over a missing stack and dev, once for the tests that read its run:
+    each run of dev is a real preflight (synth, the pack), the suite's costliest subprocess.
+    CI_VENV: this interpreter's environment instead of a fresh one."""
+    out = tmp_path_factory.mktemp("ci-out")
+    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(out))
+    return done, out
+
+
+def test_ci_run_fails_with_exit_2_when_preflight_has_an_input_error(
+    ci_preflight: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    # A stack with no stack file is an input error (exit 2), which must not pass and must not read
+    # as a policy violation, even when the next stack (dev) passes.
+    done, _ = ci_preflight
     assert done.returncode == 2, done.stderr
     assert "preflight no-such-stack: input error (exit 2), not a policy verdict" in done.stderr
     assert "CI: green" not in done.stderr + done.stdout
@@ -69,15 +81,6 @@ def test_make_test_runs_the_test_script_in_parallel() -> None:
     assert recipe is not None
     # Files in collection order, not xdist's most-tests-first (which ends on the slow files of few tests).
     assert recipe.group(1).startswith("PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile --no-loadscope-reorder")
-
-
-@pytest.fixture(scope="module")
-def ci_preflight(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """`.ci/run preflight` over a missing stack and dev, once for the tests that read its run:
-    each run of dev is a real preflight (synth, the pack), the suite's costliest subprocess."""
-    out = tmp_path_factory.mktemp("ci-out")
-    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(out))
-    return done, out
 
 
 def test_ci_run_runs_every_stack_and_exits_with_the_first_failure(

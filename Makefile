@@ -18,9 +18,10 @@ preview: $(VENV)/.installed
 	$(BIN)/eksplatform-preflight $(STACK)
 
 # One pytest worker per core (pytest-xdist); each file runs whole on one worker, so module
-# fixtures are built once (benchmarks/README.md, "Test suite").
+# fixtures are built once, in the order pytest collects them: xdist's default (most tests first)
+# left the slow files of few tests for the end (benchmarks/README.md, "Test suite").
 test: $(VENV)/.installed
-	PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile  # pytest in parallel; its exit 5 (no tests) is a failure
+	PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile --no-loadscope-reorder  # in parallel; exit 5 (no tests) fails
 
 # Each example is a program of its own: their __main__ modules would clash in one mypy run.
 lint: $(VENV)/.installed

@@ -7,6 +7,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-.venv/bin/python}"
+# Bytecode is written, as Python does by default, even where the environment sets
+# PYTHONDONTWRITEBYTECODE (this machine's does): without it every pytest process (each xdist
+# worker, the suite's own subprocesses) compiled the project again and redid pytest's assertion
+# rewriting of every test module, about 4 s of CPU per worker (benchmarks/README.md, "Test
+# suite"). It goes to __pycache__/ beside the sources (ignored by git, left out of the wheel and
+# the published pack), and Python checks it against each source's mtime and size at every import.
+unset PYTHONDONTWRITEBYTECODE
 
 "$python" -m pytest "$@"
 status=$?

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
@@ -24,7 +26,7 @@ from eksplatform.components.facts import CALENDAR_READ
 from eksplatform.preflight import __main__ as preflight_main
 from eksplatform.preflight import analyze, support_window
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph, StackOutput, run_program, synth
-from tests import shared
+from tests import graph_cache, shared
 
 # A test that forgot the harness must not inherit another test's mocks or root stack.
 reset_options()
@@ -70,8 +72,76 @@ def harness() -> Iterator[Harness]:
 
 @functools.cache
 def synthesized(stack: str) -> Graph:
-    """`synth(stack)` once per test session: the graph is read-only, so tests can share it."""
-    return synth(stack)
+    """`synth(stack)` once per test run: the graph is read-only, so tests (and the xdist workers,
+    tests/graph_cache.py) share it."""
+    stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        return synth(stack)  # its error, as the CLI gives it
+    return kept(
+        graph_cache.shared_graph(f"stack-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
+    )
+
+
+@functools.cache
+def synthesized_again(stack: str) -> Graph:
+    """A second synth of the stack, run apart from `synthesized(stack)`'s, once per test run: for
+    the tests that compare two synths (the same graph each time; no change in the preview after
+    the first up), which only read both."""
+    stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    return kept(
+        graph_cache.shared_graph(f"again-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
+    )
+
+
+def kept(graph: Graph) -> Graph:
+    """A graph the session keeps to its end, left out of every later garbage collection.
+
+    A full collection walks every object the process holds, and a prod graph is 225,000 of them:
+    once the graphs were cached, the full collections the tests set off (a fifth of the CPU of
+    synth-heavy files) walked them again and again. So, as the root conftest.py does with what
+    the imports made, the garbage is collected and what is left is frozen (`gc.freeze`)."""
+    gc.collect()
+    gc.freeze()
+    return graph
+
+
+_platforms: dict[tuple[str, str], Graph] = {}
+
+
+def platform_graph(data: Mapping[str, Any], *, stack: str) -> Graph:
+    """The Platform of an edited stack config (the `platform:` values, as parse_stack_config takes
+    them), run once per run for each distinct config and stack, for tests that only read the graph
+    (tests/graph_cache.py). A test that changes the mocks or the program runs its own harness."""
+    text = json.dumps(data, sort_keys=True)
+    key = (stack, text)
+    if key not in _platforms:
+
+        def build() -> Graph:
+            # Imported here: the pytest runs of a few files (tests/ci) need not import every component.
+            from eksplatform.stack.loading import parse_stack_config
+            from eksplatform.stack.platform_args import platform_from_stack
+
+            config = parse_stack_config(json.loads(text))
+            try:
+                return run_program(lambda: platform_from_stack("platform", config), project="platform", stack=stack)
+            finally:
+                reset_options()
+
+        _platforms[key] = kept(graph_cache.shared_graph(f"platform-{stack}", [stack.encode(), text.encode()], build))
+    return _platforms[key]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _graphs_shared_between_workers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under pytest-xdist, the workers' basetemps are folders of the run's (the controller's)."""
+    if hasattr(request.config, "workerinput"):  # set on xdist workers only
+        folder = tmp_path_factory.getbasetemp().parent / "graphs"
+        folder.mkdir(exist_ok=True)
+        graph_cache.share_between_workers(folder)
+    yield
+    graph_cache.share_between_workers(None)
 
 
 def shared_synth(

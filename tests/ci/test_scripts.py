@@ -28,10 +28,22 @@ def script(*argv: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_ci_run_fails_with_exit_2_when_preflight_has_an_input_error(tmp_path: Path) -> None:
-    # CI_VENV: this interpreter's environment instead of a fresh one; a stack with no stack file
-    # is an input error (exit 2), which must not pass and must not read as a policy violation.
-    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack", CI_OUT=str(tmp_path))
+@pytest.fixture(scope="module")
+def ci_preflight(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`.ci/run preflight` over a missing stack and dev, once for the tests that read its run:
+    each run of dev is a real preflight (synth, the pack), the suite's costliest subprocess.
+    CI_VENV: this interpreter's environment instead of a fresh one."""
+    out = tmp_path_factory.mktemp("ci-out")
+    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(out))
+    return done, out
+
+
+def test_ci_run_fails_with_exit_2_when_preflight_has_an_input_error(
+    ci_preflight: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    # A stack with no stack file is an input error (exit 2), which must not pass and must not read
+    # as a policy violation, even when the next stack (dev) passes.
+    done, _ = ci_preflight
     assert done.returncode == 2, done.stderr
     assert "preflight no-such-stack: input error (exit 2), not a policy verdict" in done.stderr
     assert "CI: green" not in done.stderr + done.stdout
@@ -67,16 +79,8 @@ def test_make_test_runs_the_test_script_in_parallel() -> None:
     makefile = (PROJECT_ROOT / "Makefile").read_text()
     recipe = re.search(r"^test: .*\n\t(.*)$", makefile, re.MULTILINE)
     assert recipe is not None
-    assert recipe.group(1).startswith("PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile")
-
-
-@pytest.fixture(scope="module")
-def ci_preflight(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """`.ci/run preflight` over a missing stack and dev, once for the tests that read its run:
-    each run of dev is a real preflight (synth, the pack), the suite's costliest subprocess."""
-    out = tmp_path_factory.mktemp("ci-out")
-    done = script(CI / "run", "preflight", CI_VENV=sys.prefix, CI_STACKS="no-such-stack dev", CI_OUT=str(out))
-    return done, out
+    # Files in collection order, not xdist's most-tests-first (which ends on the slow files of few tests).
+    assert recipe.group(1).startswith("PYTHON=$(BIN)/python .ci/test.sh -n auto --dist loadfile --no-loadscope-reorder")
 
 
 def test_ci_run_runs_every_stack_and_exits_with_the_first_failure(
@@ -122,11 +126,15 @@ def test_preflight_script_passes_a_stack_and_writes_every_report_of_one_run(
 
 def test_the_test_script_turns_no_tests_collected_into_a_failure(tmp_path: Path) -> None:
     status = tmp_path / "status"
+    # A test file with no test, outside the project (its own rootdir): pytest exits 5 without
+    # importing the project's conftest and SDKs first.
+    empty = tmp_path / "test_nothing.py"
+    empty.write_text('"""No test here."""\n')
     done = script(
         CI / "test.sh",
-        "tests/ci/test_scripts.py",
-        "-k",
-        "no_test_has_this_name",
+        "--rootdir",
+        str(tmp_path),
+        str(empty),
         "-p",
         "no:cacheprovider",
         PYTHON=sys.executable,
@@ -135,6 +143,18 @@ def test_the_test_script_turns_no_tests_collected_into_a_failure(tmp_path: Path)
     assert done.returncode == 1, done.stdout[-500:]
     assert "pytest collected no tests (exit 5)" in done.stderr
     assert status.read_text().strip() == "1"
+
+
+def test_the_test_script_lets_python_write_bytecode(tmp_path: Path) -> None:
+    # Where the environment forbids it, each pytest process compiled the project and rewrote every
+    # test module again (benchmarks/README.md, "Test suite").
+    seen = tmp_path / "seen"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\necho "${{PYTHONDONTWRITEBYTECODE-unset}} $*" > "{seen}"\n')
+    python.chmod(0o755)
+    done = script(CI / "test.sh", "-q", PYTHON=str(python), PYTHONDONTWRITEBYTECODE="1")
+    assert done.returncode == 0, done.stderr
+    assert seen.read_text().split() == ["unset", "-m", "pytest", "-q"]
 
 
 SHARED_READERS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -14,7 +15,8 @@ from eksplatform.stack.deployer_connection import DEPLOYER_PROVIDER_NAME
 from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import load_stack_file, parse_stack_config
 from eksplatform.stack.platform_args import platform_from_stack
-from tests.components.test_platform import prod_with
+from tests.components.test_config import namespace_values
+from tests.components.test_platform import prod_in_reverse_order, prod_with
 from tests.conftest import Harness, synthesized
 
 PEERING = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
@@ -157,18 +159,18 @@ def test_one_region_has_no_mesh() -> None:
     assert [p.name for p in graph.by_type(PEERING)] == ["us-east-1-deployer-peering-connection"]
 
 
-def test_the_mesh_follows_region_names_not_config_order(harness: Harness) -> None:
-    data = prod_with()
-    data["regions"] = list(reversed(data["regions"]))
-    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
+def test_the_mesh_follows_region_names_not_config_order() -> None:
+    graph = prod_in_reverse_order()
     assert {p.name for p in graph.by_type(PEERING)} == {p.name for p in synthesized("prod").by_type(PEERING)}
 
 
 def test_a_runner_that_is_the_admin_gets_no_second_access_entry(harness: Harness) -> None:
-    data = prod_with()
+    # One cluster's entries are the subject: staging (one region, us-east-1, with a deployer and an
+    # admin role, as each of prod's regions has) shows them in a third of prod's synth time.
+    data = copy.deepcopy(namespace_values("staging"))
     admin = data["regions"][0]["cluster"]["adminRoleArn"]
     data["deployer"] = {**data["deployer"], "runnerRoleArn": admin}
-    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
+    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="staging")
     # (The observability collector has an access entry of its own, for another principal.)
     entries = [e for e in graph.by_type(ENTRY) if e.name.startswith("us-east-1-") and e.inputs["principalArn"] == admin]
     assert [e.name for e in entries] == ["us-east-1-cluster-admin-access"]

@@ -92,7 +92,9 @@ def traefik_schema() -> dict[str, Any]:
 
 
 def traefik_defaults() -> dict[str, Any]:
-    defaults: dict[str, Any] = yaml.safe_load((TRAEFIK_CHART / "values.yaml").read_text())
+    # libyaml's parser when PyYAML has it (the wheels do): the same document, a tenth of the time.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    defaults: dict[str, Any] = yaml.load((TRAEFIK_CHART / "values.yaml").read_text(), Loader=loader)
     return defaults
 
 

@@ -193,7 +193,8 @@ def run(
 ) -> tuple[int, str, str]:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
-    status = main(["failover", str(path), "--timeout", "5", "--poll-seconds", "0.05", *argv])
+    # The stand-in world moves on at each look, not with time: no pause between looks (quick_polls).
+    status = main(["failover", str(path), "--timeout", "5", "--poll-seconds", "0", *argv])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -266,7 +267,8 @@ def test_a_switchover_that_does_not_settle_in_time_fails(
     world.settles = False
     outputs, arns = build()
     stub(clients, world, SECONDARY).expect("switchover_global_cluster", switchover(arns))
-    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--timeout", "0.3")
+    # Looks 50 ms apart until the deadline, rather than as fast as the CPU allows.
+    status, _, err = run(tmp_path, capsys, outputs, "--to", SECONDARY, "--timeout", "0.3", "--poll-seconds", "0.05")
     assert status == Exit.FAILED
     assert (
         f"failed: the switchover of {GLOBAL} did not end within 0.3 s "

@@ -31,11 +31,9 @@ def mandatory_violations(stack: str) -> list[str]:
     found: list[str] = []
     for rule in RESOURCE_RULES:
         if rule.enforcement == "mandatory":
+            knobs = stack_config.knobs(config, rule.name)  # once per rule, not per resource: no rule writes it
             for resource in resources:
-                found += [
-                    f"{rule.name} {resource.urn}: {m}"
-                    for m in rule.violations(resource, stack_config.knobs(config, rule.name))
-                ]
+                found += [f"{rule.name} {resource.urn}: {m}" for m in rule.violations(resource, knobs)]
     for stack_rule in STACK_RULES:
         if stack_rule.enforcement == "mandatory":
             found += [

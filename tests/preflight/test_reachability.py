@@ -7,6 +7,7 @@ The same check runs in preflight's reports and as the pack's mandatory stack pol
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,9 @@ DEPLOYER_CIDR = "10.250.0.0/16"
 PROD_DEPLOYER_TABLE = "rtb-0c3d4e5f607182930"
 
 
+@functools.cache
 def _state(stack: str) -> State:
+    """Once per stack: the tests only read it (a mutation copies what it changes)."""
     return read_state(export_document(synthesized(stack)), "synth")
 
 

@@ -12,6 +12,7 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from eksplatform.components.eks_rules import service_cidr_problem
 from eksplatform.components.facts import LOG_RETENTION_DAYS, REGION_AZ_COUNTS
 from eksplatform.pulumi_internals import all_config
 from eksplatform.stack.errors import ConfigError, ConfigIssue, KeyedValueError
@@ -140,6 +141,11 @@ class BootstrapConfig(_Model):
     def _cidr(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
         if not 16 <= cidr.prefixlen <= 24 or not cidr.is_private:
             raise ValueError(f"{cidr}: a private (RFC 1918) /16 to /24")
+        problem = service_cidr_problem(str(cidr))
+        if problem is not None:
+            # The platform refuses a deployer network over the clusters' Service range (AWS recommends
+            # peered networks stay apart from it; eksplatform/stack/region_rules.py check_deployer).
+            raise ValueError(f"{problem}; the platform's clusters would refuse this deployer (use e.g. 10.250.0.0/16)")
         return cidr
 
     @field_validator("log_retention_days")

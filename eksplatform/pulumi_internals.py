@@ -4,10 +4,12 @@ None of these is public API (not in `pulumi.runtime.__all__`, or `_`-prefixed): 
 may change them without notice. So they are imported here only, and whatever runs them holds
 pulumi to the minor release the suite runs: the `[policy]` extra (preflight, the mocks; pyproject.toml
 `pulumi>=3.272.0,<3.273`), requirements.txt and provider/requirements.txt (the plugin, which
-patches the analyzer below) pin the tested release; the components alone take any pulumi 3 from
-it, and use none of these. Bumping pulumi means running the suite on the new
-release and moving both pins together (docs/packaging.md). The pulumi-policy SDK's internals,
-which the pack's servicer subclasses, live in policies/servicer.py, pinned the same way.
+patches the analyzer below) pin the tested release. The components alone take any pulumi 3 from
+it and use none of these; the stack layer reads the program's config map through `all_config`
+(eksplatform/stack/loading.py), which the project's own program runs with requirements.txt's pin.
+Bumping pulumi means running the suite on the new release and moving the pins together
+(docs/packaging.md). The pulumi-policy SDK's internals, which the pack's servicer subclasses, live
+in policies/servicer.py, pinned the same way.
 """
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ class PlatformArgs:
             # Unset, the queue is global with two or three regions: a fourth would silently turn every
             # queue regional, replacing them (a Global Datastore membership is ForceNew).
             raise RegionArgsError(
-                f"args.global_queue: with more than {MAX_GLOBAL_DATASTORE_REGIONS} regions, set it (false: each "
+                f"args.global_queue: with more than {MAX_GLOBAL_DATASTORE_REGIONS} regions, set it to false (each "
                 "region keeps a regional queue; a Global Datastore spans at most "
                 f"{MAX_GLOBAL_DATASTORE_REGIONS})"
             )

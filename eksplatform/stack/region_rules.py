@@ -259,10 +259,15 @@ def check_deployer(
     deployer = ipaddress.IPv4Network(deployer_cidr)
     problem = service_cidr_problem(deployer_cidr)
     if problem is not None:
-        # EKS routes the Service range inside each cluster: it may not overlap a network peered with
-        # the VPC (EKS API, KubernetesNetworkConfigRequest.serviceIpv4Cidr), so the runner could not
-        # reach the API through the peering.
-        raise DataRuleError("deployer.deployer_cidr", f"{problem}; peered networks cannot overlap it")
+        # A project rule on AWS's recommendation: the Service range should not overlap a network
+        # connected to the VPC (EKS API, KubernetesNetworkConfigRequest.serviceIpv4Cidr: "We recommend
+        # that you specify a block that does not overlap with resources in other networks that are
+        # peered or connected to your VPC"); the runner's addresses would shadow Services' inside
+        # the clusters. The bootstrap refuses such a deployer CIDR too (bootstrap/config.py).
+        raise DataRuleError(
+            "deployer.deployer_cidr",
+            f"{problem}; AWS recommends peered networks stay apart from it (use e.g. 10.250.0.0/16)",
+        )
     for field, cidr in networks:
         if deployer.overlaps(ipaddress.IPv4Network(cidr)):
             # Peered VPCs may not have overlapping IPv4 CIDRs (VPC peering guide, "VPC peering limitations").

@@ -166,10 +166,8 @@ args = RegionArgs(
 
 example = Region("example", args)
 
-if args.registries_only:
-    # None in a stack not named after its environment: the `dev` stack owns the repositories.
-    pulumi.export("repositoryUrls", example.registry.repository_urls if example.registry is not None else {})
-else:
+pulumi.export("repositoryUrls", example.repository_urls)  # where to push the images, set in the first step too
+if not args.registries_only:
     pulumi.export("vpcId", example.vpc_id)
     pulumi.export("clusterName", example.cluster_name)
     pulumi.export("clusterEndpoint", example.cluster_endpoint)

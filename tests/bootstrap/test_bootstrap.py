@@ -220,6 +220,7 @@ def test_the_bootstrap_passes_the_policy_pack() -> None:
     [
         ({"cidr": "10.100.0.0/16"}, "cidr", "overlaps the platform VPC 10.100.0.0/16"),
         ({"cidr": "8.8.0.0/16"}, "cidr", "private (RFC 1918)"),
+        ({"cidr": "172.20.0.0/16"}, "cidr", "the clusters' Service range; the platform's clusters would refuse"),
         ({"projectName": "-bad"}, "projectName", "pattern"),
         ({"projectName": "platform-deployer"}, "projectName", "must end with -prod"),
         ({"environment": None}, "environment", "Field required"),

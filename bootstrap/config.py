@@ -17,6 +17,7 @@ from eksplatform.components.facts import LOG_RETENTION_DAYS, REGION_AZ_COUNTS
 from eksplatform.pulumi_internals import all_config
 from eksplatform.stack.errors import ConfigError, ConfigIssue, KeyedValueError
 from eksplatform.stack.loading import _decode, _issues_from, _namespace_values
+from eksplatform.stack.models_base import Cidr
 
 NAMESPACE = "platform-bootstrap"
 # One runner per account, each named for its environment: CodeBuild starts a build in every project
@@ -64,8 +65,8 @@ class ClientVpnConfig(_Model):
         pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$",
         description="the CA that signed the administrators' client certificates (imported into ACM)",
     )
-    client_cidr: ipaddress.IPv4Network = Field(default=ipaddress.IPv4Network(DEFAULT_CLIENT_CIDR))
-    routed_cidrs: list[ipaddress.IPv4Network] = Field(
+    client_cidr: Cidr = Field(default=ipaddress.IPv4Network(DEFAULT_CLIENT_CIDR))
+    routed_cidrs: list[Cidr] = Field(
         default_factory=list,
         description="the platform VPCs reached through the deployer's peerings; default: the environment's",
     )
@@ -89,7 +90,7 @@ class BootstrapConfig(_Model):
     account_id: str = Field(pattern=r"^\d{12}$", description="the account; the provider refuses any other")
     owner: str = Field(min_length=1, description="becomes the `owner` tag")
     cost_center: str = Field(min_length=1, description="becomes the `cost-center` tag")
-    cidr: ipaddress.IPv4Network = Field(default=ipaddress.IPv4Network(DEFAULT_CIDR))
+    cidr: Cidr = Field(default=ipaddress.IPv4Network(DEFAULT_CIDR))
     az_count: int = Field(default=2, ge=2, le=6)
     project_name: str = Field(
         pattern=PROJECT_NAME_PATTERN, description="the CodeBuild runner; default platform-deployer-<environment>"

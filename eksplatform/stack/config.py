@@ -3,7 +3,6 @@ one region of it (`RegionConfig`). The per-area models live in `models_*.py` and
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from eksplatform.stack.cross_region import (
     one_global_database,
 )
 from eksplatform.stack.errors import KeyedValueError
-from eksplatform.stack.models_base import NonEmpty, StackModel
+from eksplatform.stack.models_base import Cidr, NonEmpty, StackModel
 from eksplatform.stack.models_cluster import ClusterConfig, NodeGroupConfig
 from eksplatform.stack.models_data import PostgresConfig, RedisClusterConfig, RedisConfig, camel
 from eksplatform.stack.models_network import SubnetsConfig, SubnetTierConfig, VpcConfig, subnet_layouts
@@ -225,7 +224,7 @@ class DeployerConfig(StackModel):
 
     deployer_region: str = Field(description="region of the deployer VPC (bootstrap output `deployerRegion`)")
     deployer_vpc_id: str = Field(pattern=VPC_ID_PATTERN, description="bootstrap output `deployerVpcId`")
-    deployer_cidr: ipaddress.IPv4Network = Field(description="bootstrap output `deployerCidr`; overlaps no region")
+    deployer_cidr: Cidr = Field(description="bootstrap output `deployerCidr`; overlaps no region")
     deployer_route_table_ids: list[Annotated[str, StringConstraints(pattern=ROUTE_TABLE_ID_PATTERN)]] = Field(
         min_length=1, description="the deployer's private route tables (bootstrap output `deployerRouteTableIds`)"
     )

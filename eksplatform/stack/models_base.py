@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from eksplatform.components import eks_rules
@@ -44,6 +45,17 @@ NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)
 # The patterns are the data stores' own (components/data_rules.py).
 Window = Annotated[str, StringConstraints(pattern=DAILY_WINDOW.pattern)]
 WeeklyWindow = Annotated[str, StringConstraints(pattern=WEEKLY_WINDOW.pattern)]
+
+
+def _cidr_text(value: Any) -> Any:
+    """A CIDR is text: pydantic would read a number as an address (YAML's `true` as 0.0.0.1/32)."""
+    if isinstance(value, (str, ipaddress.IPv4Network)):
+        return value
+    raise ValueError(f"write the CIDR as text, e.g. '10.10.0.0/16' (YAML read {value!r}, not text)")
+
+
+# An IPv4 CIDR written as text ("10.10.0.0/16"); host bits set are refused by the type itself.
+Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(_cidr_text)]
 
 
 class StackModel(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
@@ -13,6 +12,7 @@ from eksplatform.components.facts import SUPPORTED_KUBERNETES_VERSIONS, EksAddon
 from eksplatform.cost.prices import priced_everywhere
 from eksplatform.stack.errors import KeyedValueError
 from eksplatform.stack.models_base import (
+    Cidr,
     Ec2InstanceType,
     NodeGroupName,
     NodeLabelMap,
@@ -101,7 +101,7 @@ class ClusterConfig(StackModel):
         "`supportType: EXTENDED`"
     )
     endpoint_public_access: bool = Field(default=False, description="off by default; needs publicAccessCidrs when on")
-    public_access_cidrs: list[ipaddress.IPv4Network] = Field(
+    public_access_cidrs: list[Cidr] = Field(
         default_factory=list, description="public API endpoint allowlist (never 0.0.0.0/0; no public endpoint in prod)"
     )
     admin_role_arn: str | None = Field(

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from eksplatform.components.subnet_plan import TIERS, Tier, TierLayout
 from eksplatform.components.zones import ZoneError, check_pinned_zones
 from eksplatform.stack.errors import KeyedValueError
-from eksplatform.stack.models_base import StackModel, log_retention
+from eksplatform.stack.models_base import Cidr, StackModel, log_retention
 
 # --- network -------------------------------------------------------------------------------
 
@@ -19,7 +19,7 @@ class SubnetTierConfig(StackModel):
     """Layout of one subnet tier: a prefix length to allocate with, or explicit CIDRs in AZ order."""
 
     prefix_length: int | None = Field(default=None, ge=16, le=28, description="default: /19 private, /24 others")
-    cidrs: list[ipaddress.IPv4Network] | None = Field(default=None, description="one per AZ, in AZ order")
+    cidrs: list[Cidr] | None = Field(default=None, description="one per AZ, in AZ order")
 
 
 class SubnetsConfig(StackModel):
@@ -33,7 +33,7 @@ class SubnetsConfig(StackModel):
 class VpcConfig(StackModel):
     """One region's VPC."""
 
-    cidr: ipaddress.IPv4Network = Field(description="VPC CIDR, /16 to /24, e.g. 10.10.0.0/16")
+    cidr: Cidr = Field(description="VPC CIDR, /16 to /24, e.g. 10.10.0.0/16")
     az_count: int = Field(default=3, ge=2, le=6, description="AZs to spread subnets over (EKS needs 2)")
     availability_zone_ids: list[str] | None = Field(
         default=None,

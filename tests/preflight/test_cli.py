@@ -285,6 +285,11 @@ BROKEN_STACK_FILES = {
         "cidr: 10.10.0.1/16",
         "regions[0].vpc.cidr: 10.10.0.1/16 has host bits set; the network is 10.10.0.0/16",
     ),
+    "a CIDR YAML reads as a boolean": (  # YAML 1.1's `yes`: pydantic alone would read 0.0.0.1/32
+        "cidr: 10.10.0.0/16",
+        "cidr: yes",
+        "regions[0].vpc.cidr: write the CIDR as text, e.g. '10.10.0.0/16' (YAML read True, not text)",
+    ),
 }
 
 

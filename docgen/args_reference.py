@@ -6,17 +6,17 @@ Nested dataclasses the Args use get a table of their own. An Args that extends i
 (`LanguageServicePoolArgs(LanguageServicesSettings)`) lists the inherited fields too, with theirs.
 """
 
-import ast
 import dataclasses
 import enum
 import inspect
-import textwrap
 import types
 import typing
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 import pulumi
+
+from eksplatform.pulumi_internals import field_docstrings
 
 
 def _dataclass_bases(cls: type) -> list[type]:
@@ -31,23 +31,11 @@ def annotations(cls: type) -> dict[str, Any]:
 
 def field_docs(cls: type) -> dict[str, str]:
     """Per field, the string literal that follows it in the body of the class that declares it."""
-    return {name: doc for base in _dataclass_bases(cls) for name, doc in _own_field_docs(base).items()}
-
-
-def _own_field_docs(cls: type) -> dict[str, str]:
-    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    body = next(node for node in tree.body if isinstance(node, ast.ClassDef)).body
-    docs: dict[str, str] = {}
-    for node, after in zip(body, [*body[1:], None], strict=True):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-            and isinstance(after.value.value, str)
-        ):
-            docs[node.target.id] = " ".join(inspect.cleandoc(after.value.value).split())
-    return docs
+    return {
+        name: " ".join(inspect.cleandoc(doc).split())
+        for base in _dataclass_bases(cls)
+        for name, doc in field_docstrings(base).items()
+    }
 
 
 def type_name(tp: Any) -> str:

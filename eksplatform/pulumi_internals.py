@@ -35,6 +35,7 @@ __all__ = [
     "all_config",
     "ensure_event_loop",
     "field_docs_from_base_classes",
+    "field_docstrings",
     "rpc",
     "run_pulumi_func",
     "sync_await",
@@ -100,7 +101,7 @@ def field_docs_from_base_classes() -> None:
         for base in getattr(typ, "__mro__", (typ,))[1:]:
             if base.__module__ in ("builtins", "enum", "typing", "abc") or base.__module__.startswith("pulumi"):
                 continue  # the SDK's and the standard library's classes document no field of ours
-            docstring = _field_docstrings(base).get(name)
+            docstring = field_docstrings(base).get(name)
             if docstring is not None:
                 return docstring
         return None
@@ -110,8 +111,9 @@ def field_docs_from_base_classes() -> None:
 
 
 @functools.cache
-def _field_docstrings(cls: type) -> dict[str, str]:
-    """The string literal after each annotated field in `cls`'s own source (as the SDK reads them)."""
+def field_docstrings(cls: type) -> dict[str, str]:
+    """The string literal after each annotated field in `cls`'s own source, as the SDK's analyzer
+    reads them (docgen's Args tables read the same, so the docs and the schema agree)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     except (OSError, TypeError, SyntaxError):

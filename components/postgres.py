@@ -49,7 +49,7 @@ from eksplatform.components.instance_types import default_max_connections
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.security_groups import port_from_group, port_only_from_groups
-from eksplatform.environments import PROFILES
+from eksplatform.environments import DEFAULT_RPO_MINUTES, PROFILES
 
 PORT = 5432
 MASTER_USERNAME = "platform_admin"
@@ -122,7 +122,7 @@ DEFAULT_MAJOR_VERSION = 17
 DEFAULT_ALLOCATED_STORAGE_GIB = 20
 DEFAULT_BACKUP_WINDOW = "03:00-04:00"
 DEFAULT_MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
-DEFAULT_RPO_SECONDS = 900
+DEFAULT_RPO_SECONDS = DEFAULT_RPO_MINUTES * 60
 
 
 class PostgresEngine(StrEnum):

@@ -54,7 +54,7 @@ from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.kms import customer_managed_key
 from eksplatform.components.log_groups import encrypted_log_groups
 from eksplatform.components.security_groups import port_only_from_groups
-from eksplatform.environments import PROFILES
+from eksplatform.environments import DEFAULT_RPO_MINUTES, PROFILES
 
 
 class RedisPurpose(StrEnum):
@@ -83,7 +83,7 @@ PRODUCTION = PROFILES["prod"]
 DEFAULT_SNAPSHOT_RETENTION_DAYS = 1
 DEFAULT_SNAPSHOT_WINDOW = "03:00-04:00"
 DEFAULT_MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
-DEFAULT_RPO_SECONDS = 900
+DEFAULT_RPO_SECONDS = DEFAULT_RPO_MINUTES * 60
 APP_USER = "app"
 # Every key and channel, every command but the @dangerous ones (FLUSHALL, FLUSHDB, KEYS, CONFIG,
 # DEBUG, MONITOR, SORT, ...); INFO is @dangerous too, but queue and cache clients read the server's

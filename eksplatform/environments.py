@@ -14,6 +14,10 @@ from typing import Any, Literal, get_args
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
 
+DEFAULT_RPO_MINUTES = 15
+"""The recovery point objective (the data-loss budget) in every environment unless a stack sets its
+own: the data stores alarm when replication lags longer, and the ops runbooks check against it."""
+
 
 @dataclass(frozen=True)
 class EnvironmentProfile:

@@ -14,6 +14,7 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
+from eksplatform.environments import DEFAULT_RPO_MINUTES
 from eksplatform.ops import extra
 
 # Before anything imports boto3: both `eksplatform-ops` and `python -m eksplatform.ops` land here.
@@ -121,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
             "or keep them in the old global database"
         ),
     )
-    failover_parser.add_argument("--rpo-minutes", type=_minutes, default=15)
+    failover_parser.add_argument("--rpo-minutes", type=_minutes, default=DEFAULT_RPO_MINUTES)
     failover_parser.add_argument("--force", action="store_true", help="act even with the lag above the RPO or unknown")
     failover_parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     failover_parser.add_argument("--timeout", type=_positive, default=900, help="seconds to wait for AWS to finish")
@@ -150,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     drill_parser.add_argument("--connect-timeout", type=_positive, default=10, help="seconds to reach the copy's port")
     drill_parser.add_argument("--rto-minutes", type=_minutes, default=60)
-    drill_parser.add_argument("--rpo-minutes", type=_minutes, default=15)
+    drill_parser.add_argument("--rpo-minutes", type=_minutes, default=DEFAULT_RPO_MINUTES)
     drill_parser.add_argument("--timeout", type=_positive, default=3600, help="seconds to wait for each step")
     drill_parser.add_argument("--poll-seconds", type=_poll, default=30, help="how often to look (at least 1)")
     return parser

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
+from eksplatform.environments import DEFAULT_RPO_MINUTES
 from eksplatform.ops.clients import ClientFactory
 from eksplatform.ops.exits import Exit, FailedError, InputError
 from eksplatform.ops.outputs import StackOutputs
@@ -656,7 +657,7 @@ def restore_drill(
     instance_class: str | None = None,
     skip_query: bool = False,
     rto_minutes: int = 60,
-    rpo_minutes: int = 15,
+    rpo_minutes: int = DEFAULT_RPO_MINUTES,
     timeout_seconds: float = 3600,
     poll_seconds: float = 30,
     connect_timeout: float = 10,

@@ -13,7 +13,7 @@ from eksplatform.components.dns import certificate_domain_problem, health_path_p
 from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.subnet_plan import SubnetPlanError, plan_subnets
 from eksplatform.cost.prices import ADMITTED_REGIONS
-from eksplatform.environments import Environment
+from eksplatform.environments import DEFAULT_RPO_MINUTES, Environment
 from eksplatform.stack.cross_region import (
     CrossRegionError,
     DatabaseMember,
@@ -266,7 +266,7 @@ class StackConfig(StackModel):
         default_factory=list, description="the AWS providers refuse any other account"
     )
     rpo_minutes: int = Field(
-        default=15,
+        default=DEFAULT_RPO_MINUTES,
         ge=RPO_MINUTES_RANGE[0],
         le=RPO_MINUTES_RANGE[1],
         description="recovery point objective (data loss budget)",

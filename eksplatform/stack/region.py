@@ -68,7 +68,7 @@ from eksplatform.components.redis import (
 from eksplatform.components.registry import ImageRegistry, ecr_repository, repository_arn
 from eksplatform.components.vpc import Vpc, VpcArgs, VpcSettings
 from eksplatform.components.writer_health import WriterAlarm, writer_alarm
-from eksplatform.environments import profile
+from eksplatform.environments import DEFAULT_RPO_MINUTES, profile
 from eksplatform.stack.deployer_connection import (
     DeployerNetwork,
     deployer_region_provider,
@@ -312,7 +312,7 @@ class RegionArgs(RegionSettings):
 
     @property
     def resolved_rpo_minutes(self) -> int:
-        return 15 if self.rpo_minutes is None else self.rpo_minutes
+        return DEFAULT_RPO_MINUTES if self.rpo_minutes is None else self.rpo_minutes
 
 
 @contextlib.contextmanager

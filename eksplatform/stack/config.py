@@ -10,7 +10,6 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from eksplatform.components.data_rules import DataRuleError
 from eksplatform.components.dns import certificate_domain_problem, health_path_problem
-from eksplatform.components.facts import REGION_AZ_COUNTS
 from eksplatform.components.subnet_plan import SubnetPlanError, plan_subnets
 from eksplatform.cost.prices import ADMITTED_REGIONS
 from eksplatform.environments import DEFAULT_RPO_MINUTES, Environment
@@ -50,6 +49,7 @@ from eksplatform.stack.region_rules import (
     check_unreachable_regions,
     check_zone_delegation,
     known_region_problem,
+    subnet_slots,
 )
 
 # Where the stack file keeps a region's settings that RegionSettings holds elsewhere.
@@ -113,7 +113,6 @@ class RegionConfig(StackModel):
 
     @model_validator(mode="after")
     def _zones_fit_region(self) -> RegionConfig:
-        available = REGION_AZ_COUNTS[self.name]
         try:
             # The platform's rules of a region (eksplatform/stack/region_rules.py), shared with RegionSettings.
             check_region_network(
@@ -128,7 +127,9 @@ class RegionConfig(StackModel):
             raise stack_rule_error(violation) from None
         try:
             # The same plan the Vpc component makes (components/vpc.py; eksplatform/stack/data_args.py, vpc_settings).
-            plan_subnets(self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=available)
+            plan_subnets(
+                self.vpc.cidr, self.vpc.az_count, subnet_layouts(self.vpc.subnets), slots=subnet_slots(self.name)
+            )
         except SubnetPlanError as error:
             raise KeyedValueError("vpc.subnets", str(error)) from None
         return self

@@ -194,12 +194,19 @@ def placed(
     return rerooted
 
 
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    """The fields' types, with `from __future__ import annotations` strings resolved."""
+    """The fields' types, with `from __future__ import annotations` strings resolved; read once per
+    class (every Args checks its fields, nested settings included, at each construction). Read only."""
+    if cls in _HINTS:
+        return _HINTS[cls]
     # pulumi.Input[X] holds the forward reference "Output[T]", which the Args' module may not
     # define; the module's own names come last so that they win.
     namespace = {"Output": pulumi.Output, "T": T, **vars(sys.modules[cls.__module__])}
-    return typing.get_type_hints(cls, globalns=namespace)
+    hints = _HINTS[cls] = typing.get_type_hints(cls, globalns=namespace)
+    return hints
 
 
 def _hint(key: str, fields: Mapping[str, Any]) -> str:

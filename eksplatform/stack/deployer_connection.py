@@ -112,9 +112,6 @@ class DeployerConnection(pulumi.ComponentResource):
         self.provider = deployer_region_provider(DEPLOYER_PROVIDER_NAME, network, tags, parent=self)
         self.register_outputs({})
 
-    def side(self) -> DeployerSide:
-        return deployer_side(self.network, self.provider)
-
 
 def runner_boundary(network: DeployerNetwork | None) -> contextlib.AbstractContextManager[None]:
     """Within the block every role carries the runner's permissions boundary: the runner may create

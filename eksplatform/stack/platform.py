@@ -28,8 +28,6 @@ from eksplatform.components.dns import (
     DEFAULT_HEALTH_PATH,
     GlobalDns,
     GlobalDnsArgs,
-    certificate_domain_problem,
-    health_path_problem,
 )
 from eksplatform.components.facts import MAX_GLOBAL_DATASTORE_REGIONS
 from eksplatform.components.global_role import GlobalRole
@@ -50,8 +48,10 @@ from eksplatform.stack.region import (
     RegionArgsError,
     RegionDns,
     RegionSettings,
+    check_public_dns,
     check_region_environment,
     check_registries_only,
+    named_under,
     private_subnet_cidrs,
     repositories_of,
 )
@@ -61,8 +61,6 @@ from eksplatform.stack.region_rules import (
     check_registry_account,
     check_stack_values,
     check_unreachable_regions,
-    check_zone_delegation,
-    hosted_zone_id_problem,
 )
 
 
@@ -82,21 +80,13 @@ class PlatformDns:
 
     def __post_init__(self) -> None:
         check_fields(self, RegionArgsError)
-        problem = certificate_domain_problem(self.domain)
-        if problem is not None:
-            raise RegionArgsError(f"args.domain: {problem}")
-        for field, zone in (("hosted_zone_id", self.hosted_zone_id), ("parent_zone_id", self.parent_zone_id)):
-            problem = None if zone is None else hosted_zone_id_problem(zone)
-            if problem is not None:
-                raise RegionArgsError(f"args.{field}: {problem}")
-        try:
-            # The stack file's rule (eksplatform/stack/region_rules.py): a delegated zone, named once.
-            check_zone_delegation(self.domain, hosted_zone_id=self.hosted_zone_id, parent_zone_id=self.parent_zone_id)
-        except DataRuleError as violation:
-            raise RegionArgsError(f"args.{violation.field}: {violation.message}") from None
-        problem = health_path_problem(self.resolved_health_path)
-        if problem is not None:
-            raise RegionArgsError(f"args.health_path: {problem}")
+        check_public_dns(
+            self.domain,
+            zone_field="hosted_zone_id",
+            zone=self.hosted_zone_id,
+            parent_zone_id=self.parent_zone_id,
+            health_path=self.resolved_health_path,
+        )
 
     @property
     def resolved_health_path(self) -> str:
@@ -178,10 +168,8 @@ class PlatformArgs:
         region_rules.py): refused here, before anything is registered."""
         check_stack_values(self.rpo_minutes, self.allowed_account_ids)
         for index, region in enumerate(self.regions):
-            try:
+            with named_under(f"regions[{index}]."):
                 check_region_environment(region, str(self.environment))
-            except DataRuleError as violation:
-                raise DataRuleError(f"regions[{index}].{violation.field}", violation.message) from None
         allowed = list(self.allowed_account_ids or ())
         check_unreachable_regions(
             list(self.unreachable_regions or ()), names, accounts_known=bool(allowed) or self.deployer is not None
@@ -201,10 +189,8 @@ class PlatformArgs:
         )
         if self.resolved_global_queue and len(names) > 1:  # one region: the rule below names global_queue
             for index, region in enumerate(self.regions):
-                try:
+                with named_under(f"regions[{index}].queue."):
                     check_global_datastore_node_type(region.queue.node_type)
-                except DataRuleError as violation:
-                    raise DataRuleError(f"regions[{index}].queue.{violation.field}", violation.message) from None
         global_queue_everywhere(
             [self.resolved_global_queue] * len(names),
             field=lambda index: "global_queue",
@@ -233,10 +219,8 @@ class PlatformArgs:
                 ],
             )
         for index, region in enumerate(self.regions):
-            try:
+            with named_under(f"regions[{index}]."):
                 check_registry_account(region.image_registry, allowed)
-            except DataRuleError as violation:
-                raise DataRuleError(f"regions[{index}].{violation.field}", violation.message) from None
         check_alerts(self.alerts is not None, self.observability is not None)
         # The regions' VPCs are peered with each other, so they may not overlap (the stack file's rule).
         overlaps = vpc_overlaps([region.vpc.cidr for region in self.regions], lambda field: f"args.{field}")

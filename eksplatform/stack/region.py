@@ -176,8 +176,39 @@ class RegionSettings:
             nat_strategy=self.vpc.resolved_nat_strategy,
         )
         check_registry_region(self.region, self.image_registry)
-        with _under("queue."):
+        with named_under("queue."):
             check_queue_snapshots(self.queue.resolved_snapshot_retention_days)
+
+
+def check_public_dns(
+    domain: str, *, zone_field: str, zone: object, parent_zone_id: str | None, health_path: str
+) -> None:
+    """The public DNS of a Region (its zone `zone_id`, which may be another region's output) or of a
+    Platform (`hosted_zone_id`): the certificate's domain, zone ids Route 53 takes, a delegated zone
+    (the stack file's rule, region_rules.check_zone_delegation) and the health path."""
+    # The entry's certificate names the domain (PublicIngress): refused here, before the zone is made.
+    problem = certificate_domain_problem(domain)
+    if problem is not None:
+        raise RegionArgsError(f"args.domain: {problem}")
+    # A zone id known only at deployment (another region's output) is checked by Route 53 then.
+    for field, value in ((zone_field, zone), ("parent_zone_id", parent_zone_id)):
+        problem = hosted_zone_id_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise RegionArgsError(f"args.{field}: {problem}")
+    try:
+        # Only whether a zone is given matters to the rule (it may be an output).
+        check_zone_delegation(
+            domain,
+            hosted_zone_id=None if zone is None else "given",
+            parent_zone_id=parent_zone_id,
+            spell=lambda field: zone_field if field == "hosted_zone_id" else field,
+        )
+    except DataRuleError as violation:
+        field = zone_field if violation.field == "hosted_zone_id" else violation.field
+        raise RegionArgsError(f"args.{field}: {violation.message}") from None
+    problem = health_path_problem(health_path)
+    if problem is not None:
+        raise RegionArgsError(f"args.health_path: {problem}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,30 +229,13 @@ class RegionDns:
 
     def __post_init__(self) -> None:
         check_fields(self, RegionArgsError)
-        # The entry's certificate names the domain (PublicIngress): refused here, before the zone is made.
-        problem = certificate_domain_problem(self.domain)
-        if problem is not None:
-            raise RegionArgsError(f"args.domain: {problem}")
-        # A zone id known only at deployment (another region's output) is checked by Route 53 then.
-        for field, zone in (("zone_id", self.zone_id), ("parent_zone_id", self.parent_zone_id)):
-            problem = hosted_zone_id_problem(zone) if isinstance(zone, str) else None
-            if problem is not None:
-                raise RegionArgsError(f"args.{field}: {problem}")
-        try:
-            # The stack file's rule (eksplatform/stack/region_rules.py): a delegated zone, named once.
-            # `zone_id` may be an output: only whether it is given matters to the rule.
-            check_zone_delegation(
-                self.domain,
-                hosted_zone_id=None if self.zone_id is None else "given",
-                parent_zone_id=self.parent_zone_id,
-                spell=lambda field: "zone_id" if field == "hosted_zone_id" else field,
-            )
-        except DataRuleError as violation:
-            field = "zone_id" if violation.field == "hosted_zone_id" else violation.field
-            raise RegionArgsError(f"args.{field}: {violation.message}") from None
-        problem = health_path_problem(self.resolved_health_path)
-        if problem is not None:
-            raise RegionArgsError(f"args.health_path: {problem}")
+        check_public_dns(
+            self.domain,
+            zone_field="zone_id",
+            zone=self.zone_id,
+            parent_zone_id=self.parent_zone_id,
+            health_path=self.resolved_health_path,
+        )
 
     @property
     def resolved_health_path(self) -> str:
@@ -292,7 +306,7 @@ class RegionArgs(RegionSettings):
             )
         if self.global_database is not None:
             # The component's rule (components/postgres.py); its settings' fields named within the region.
-            with _under("postgres.", keep="global_database"):
+            with named_under("postgres.", keep="global_database"):
                 check_global_database(
                     self.global_database,
                     engine=self.postgres.engine,
@@ -300,7 +314,7 @@ class RegionArgs(RegionSettings):
                     instance_class=self.postgres.instance_class,
                 )
         if self.global_queue is not None:
-            with _under("queue."):
+            with named_under("queue."):
                 check_global_datastore_node_type(self.queue.node_type)
             try:
                 check_datastore_membership(self.global_queue)  # components/redis.py's rule
@@ -316,7 +330,7 @@ class RegionArgs(RegionSettings):
 
 
 @contextlib.contextmanager
-def _under(prefix: str, *, keep: str = "") -> Iterator[None]:
+def named_under(prefix: str, *, keep: str = "") -> Iterator[None]:
     """A building block's rule (its fields named within the block) named within the region; a field
     starting with `keep` is the region's own (the membership, a field of RegionArgs itself)."""
     try:

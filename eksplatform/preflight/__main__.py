@@ -29,6 +29,7 @@ import pulumi
 
 import eksplatform.policies
 from eksplatform.cost.usage import DEFAULT_USAGE, USAGE_ENV, UsageError, usage_for_stack
+from eksplatform.policies.stack_config import PLATFORM_PROJECT, path_for
 from eksplatform.preflight import stack_reference, support_window
 from eksplatform.preflight.analyze import PolicyPackError, analyze, installed, read_policy_config
 from eksplatform.preflight.diagram import render_mermaid
@@ -42,8 +43,6 @@ from eksplatform.stack.loading import read_stack_file
 
 DEFAULT_PACK = Path(eksplatform.policies.__file__).resolve().parent
 """The pack installed with eksplatform (in a checkout: policies/)."""
-PLATFORM_PROJECT = "platform"
-"""The project whose stacks the pack's config/<stack>.json files are for."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -185,7 +184,7 @@ def _policy_config_path(args: argparse.Namespace, project_dir: Path, state: Stat
     own = project_dir / "policies" / "config" / f"{state.stack}.json"
     if own.is_file() or state.project != PLATFORM_PROJECT:
         return own
-    return DEFAULT_PACK / "config" / f"{state.stack}.json"
+    return path_for(state.stack)
 
 
 class ProgramInputError(Exception):

@@ -196,11 +196,12 @@ class ProgramCrashError(Exception):
 
 
 def _where(error: BaseException, project_dir: Path) -> str:
-    """` (at __main__.py, line 12)`: the innermost frame of the program's own files, if any."""
+    """` (at __main__.py, line 12)`: the innermost frame of the program's own files (under the
+    resolved `project_dir`), if any."""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         path = Path(frame.filename).resolve()
-        if path.is_relative_to(project_dir.resolve()):
-            return f" (at {path.relative_to(project_dir.resolve())}, line {frame.lineno})"
+        if path.is_relative_to(project_dir):
+            return f" (at {path.relative_to(project_dir)}, line {frame.lineno})"
     return ""
 
 
@@ -228,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("error: give a stack name, or --state FILE", file=sys.stderr)
         return 2
-    if _policy_sdk_missing([Path(pack) for pack in args.policy_pack or [DEFAULT_PACK]]):
+    packs = [pack.resolve() for pack in args.policy_pack or [DEFAULT_PACK]]
+    if _policy_sdk_missing(packs):
         print(
             "error: preflight runs the policy pack, which needs the `policy` extra: pip install 'eksplatform[policy]'",
             file=sys.stderr,
@@ -259,7 +261,6 @@ def main(argv: list[str] | None = None) -> int:
                 "every policy runs at its default level and settings",
                 file=sys.stderr,
             )
-        packs = [pack.resolve() for pack in args.policy_pack or [DEFAULT_PACK]]
         analysis = analyze(state, packs, config, stack_values, environment={USAGE_ENV: str(usage_dir)})
         if args.diagram is not None:
             _write(args.diagram, render_mermaid(state), "--diagram")

@@ -237,15 +237,11 @@ def defaults_only(levels: Mapping[str, str], settings: Settings) -> bool:
     return True
 
 
-PLATFORM_PROJECT = "platform"
-"""The project whose stacks config/<stack>.json are for (Pulumi.yaml's name at the repository root)."""
-
-
 def stack_file(stack: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]] | None:
     """The levels and knobs of `policies/config/<stack>.json`, None when the stack has no file or
     belongs to another project: a consumer program's `dev` is not the platform's `dev`, so it runs
     with the policies' defaults unless it passes its own --policy-pack-config."""
-    if STACK_NAME_SENT.get("project") not in ("", None, PLATFORM_PROJECT):
+    if STACK_NAME_SENT.get("project") not in ("", None, stack_config.PLATFORM_PROJECT):
         return None
     path = stack_config.path_for(stack)
     if not path.is_file():

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
+PLATFORM_PROJECT = "platform"
+"""The project whose stacks config/<stack>.json are for (Pulumi.yaml's name at the repository root)."""
 
 
 def read(path: Path) -> dict[str, Any]:

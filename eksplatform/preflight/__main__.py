@@ -29,6 +29,7 @@ import pulumi
 
 import eksplatform.policies
 from eksplatform.cost.usage import DEFAULT_USAGE, USAGE_ENV, UsageError, usage_for_stack
+from eksplatform.policies.stack_config import PLATFORM_PROJECT, path_for
 from eksplatform.preflight import stack_reference, support_window
 from eksplatform.preflight.analyze import PolicyPackError, analyze, installed, read_policy_config
 from eksplatform.preflight.diagram import render_mermaid
@@ -42,8 +43,6 @@ from eksplatform.stack.loading import read_stack_file
 
 DEFAULT_PACK = Path(eksplatform.policies.__file__).resolve().parent
 """The pack installed with eksplatform (in a checkout: policies/)."""
-PLATFORM_PROJECT = "platform"
-"""The project whose stacks the pack's config/<stack>.json files are for."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -185,7 +184,7 @@ def _policy_config_path(args: argparse.Namespace, project_dir: Path, state: Stat
     own = project_dir / "policies" / "config" / f"{state.stack}.json"
     if own.is_file() or state.project != PLATFORM_PROJECT:
         return own
-    return DEFAULT_PACK / "config" / f"{state.stack}.json"
+    return path_for(state.stack)
 
 
 class ProgramInputError(Exception):
@@ -197,11 +196,12 @@ class ProgramCrashError(Exception):
 
 
 def _where(error: BaseException, project_dir: Path) -> str:
-    """` (at __main__.py, line 12)`: the innermost frame of the program's own files, if any."""
+    """` (at __main__.py, line 12)`: the innermost frame of the program's own files (under the
+    resolved `project_dir`), if any."""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         path = Path(frame.filename).resolve()
-        if path.is_relative_to(project_dir.resolve()):
-            return f" (at {path.relative_to(project_dir.resolve())}, line {frame.lineno})"
+        if path.is_relative_to(project_dir):
+            return f" (at {path.relative_to(project_dir)}, line {frame.lineno})"
     return ""
 
 
@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("error: give a stack name, or --state FILE", file=sys.stderr)
         return 2
-    if _policy_sdk_missing([Path(pack) for pack in args.policy_pack or [DEFAULT_PACK]]):
+    packs = [pack.resolve() for pack in args.policy_pack or [DEFAULT_PACK]]
+    if _policy_sdk_missing(packs):
         print(
             "error: preflight runs the policy pack, which needs the `policy` extra: pip install 'eksplatform[policy]'",
             file=sys.stderr,
@@ -260,7 +261,6 @@ def main(argv: list[str] | None = None) -> int:
                 "every policy runs at its default level and settings",
                 file=sys.stderr,
             )
-        packs = [pack.resolve() for pack in args.policy_pack or [DEFAULT_PACK]]
         analysis = analyze(state, packs, config, stack_values, environment={USAGE_ENV: str(usage_dir)})
         if args.diagram is not None:
             _write(args.diagram, render_mermaid(state), "--diagram")

@@ -99,7 +99,10 @@ class Analysis:
 
 def _virtualenv_python(pack: Path, runtime: Any) -> Path | None:
     """The python of the pack's virtualenv (PulumiPolicy.yaml `runtime.options.virtualenv`), None
-    when it names none."""
+    when it names none or the pack is installed: an installed pack's `../.venv` belongs to the
+    checkout it was built from, and this interpreter (which installed it) runs it."""
+    if installed(pack):
+        return None
     options = runtime.get("options") if isinstance(runtime, Mapping) else None
     virtualenv = options.get("virtualenv") if isinstance(options, Mapping) else None
     if not isinstance(virtualenv, str):
@@ -125,8 +128,6 @@ def installed(pack: Path) -> bool:
 
 def _python(pack: Path, runtime: Any) -> str:
     """The pack's virtualenv python, else ours (always ours for an installed pack)."""
-    if installed(pack):
-        return sys.executable
     python = _virtualenv_python(pack, runtime)
     return str(python) if python is not None and python.is_file() else sys.executable
 
@@ -148,11 +149,11 @@ def runtime_problem(pack: Path, python: Path | None = None) -> str | None:
     manifest = pack / "PulumiPolicy.yaml"
     runtime = yaml.safe_load(manifest.read_text()).get("runtime") if manifest.is_file() else None
     name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
-    if name != "python" or (python is None and installed(pack)):
-        return None  # an installed pack runs with this interpreter (_python)
+    if name != "python":
+        return None
     python = python or _virtualenv_python(pack, runtime)
     if python is None:
-        return None  # the CLI uses the python on PATH; nothing declared to check
+        return None  # the CLI uses the python on PATH (an installed pack: this interpreter); nothing to check
     if not python.is_file():
         return (
             f"{pack}: its virtualenv {python.parent.parent} does not exist, so `pulumi up --policy-pack` would "

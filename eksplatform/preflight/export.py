@@ -231,8 +231,13 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_VALUE
 
 
+def stack_resource(resources: Any) -> dict[str, Any] | None:
+    """An export's `pulumi:pulumi:Stack` resource (the one holding the stack's outputs), None without one."""
+    return next((entry for entry in resources if isinstance(entry, dict) and entry.get("type") == STACK_TYPE), None)
+
+
 def _read_stack_outputs(raw: list[Any]) -> dict[str, StackOutput]:
-    stack = next((entry for entry in raw if isinstance(entry, dict) and entry.get("type") == STACK_TYPE), None)
+    stack = stack_resource(raw)
     outputs = stack.get("outputs") if stack else None
     if not isinstance(outputs, dict):
         return {}

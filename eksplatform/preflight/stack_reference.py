@@ -16,16 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from eksplatform.preflight.export import is_secret, stack_resource
 from eksplatform.preflight.export_format import SECRET_SIG, SECRET_VALUE, STACK_TYPE
 from eksplatform.preflight.synth import StackOutput
 
 
 class StackReferenceError(ValueError):
     """A --stack-reference that cannot be used; the message names the option and the file."""
-
-
-def _secret(value: Any) -> bool:
-    return isinstance(value, Mapping) and value.get(SECRET_SIG) == SECRET_VALUE
 
 
 def _revealed(value: Mapping[str, Any]) -> Any:
@@ -45,14 +42,14 @@ def outputs_of(document: Any, source: str) -> dict[str, StackOutput]:
         raise StackReferenceError(f"{source}: expected a JSON object (stack outputs, or a `pulumi stack export`)")
     if document.get("version") == 3 and isinstance(document.get("deployment"), dict):
         resources = document["deployment"].get("resources") or []
-        stack = next((r for r in resources if isinstance(r, dict) and r.get("type") == STACK_TYPE), None)
+        stack = stack_resource(resources)
         if stack is None:
             raise StackReferenceError(f"{source}: the export has no {STACK_TYPE} resource, so no outputs")
         raw = stack.get("outputs") or {}
         if not isinstance(raw, dict):
             raise StackReferenceError(f"{source}: the stack resource's outputs must be an object")
         return {
-            str(name): StackOutput(_revealed(value), True) if _secret(value) else StackOutput(value, False)
+            str(name): StackOutput(_revealed(value), True) if is_secret(value) else StackOutput(value, False)
             for name, value in raw.items()
         }
     return {str(name): StackOutput(value, False) for name, value in document.items()}

@@ -219,7 +219,10 @@ def project_name(project_dir: Path) -> str:
 def program_path(project_dir: Path) -> Path:
     """The program the Python runtime would run: `__main__.py` in the project folder, or in the
     folder Pulumi.yaml's `main` names. Only Python programs run under these mocks."""
-    document = _project_document(project_dir)
+    return _program(project_dir, _project_document(project_dir))
+
+
+def _program(project_dir: Path, document: dict[str, Any]) -> Path:
     runtime = document.get("runtime")
     name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
     if name != "python":
@@ -236,7 +239,10 @@ def program_path(project_dir: Path) -> Path:
 
 def project_config(project_dir: Path) -> dict[str, Any]:
     """Values set in Pulumi.yaml's `config:` (declarations with only a type carry no value)."""
-    document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    return _config_values(yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8")))
+
+
+def _config_values(document: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, declaration in (document.get("config") or {}).items():
         if isinstance(declaration, Mapping):
@@ -263,9 +269,10 @@ def synth(
     for runs with an edited copy of a stack's config. `stack_references` answers the program's
     `pulumi.StackReference`s (per stack name, its outputs).
     """
-    project = project_name(project_dir)
-    main = program_path(project_dir)
-    raw = project_config(project_dir)
+    document = _project_document(project_dir)  # read once: name, program and config come from it
+    project = str(document["name"])
+    main = _program(project_dir, document)
+    raw = _config_values(document)
     if stack_values is None:
         stack_values = read_stack_file(config_file or project_dir / f"Pulumi.{stack}.yaml")
     raw.update(stack_values)

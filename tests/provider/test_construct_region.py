@@ -62,10 +62,6 @@ def host_value(value: Any) -> Any:
     return value
 
 
-def _number(item: int) -> float:
-    return float(item)  # numbers inside lists cross the wire as floats
-
-
 def dev_region_inputs(**extra: Any) -> dict[str, Any]:
     """The dev stack's region settings, with what a Region alone needs besides."""
     settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")).regions[0]

@@ -1,7 +1,8 @@
 """A data store's Args as the Region builds them (eksplatform/stack/region.py): a stack's settings
 (`postgres_settings`, `redis_settings`) plus explicit wiring, through `args_from_settings`, the one
 builder of a building block's Args. The Region passes the peers' CIDRs as a dict (none: empty) and
-the RPO in seconds; these helpers do the same, so a component test builds what a stack would."""
+the RPO in seconds; these helpers do the same (no peers, no alarm topic), so a component test builds
+what a stack would."""
 
 from collections.abc import Mapping, Sequence
 
@@ -20,8 +21,6 @@ def postgres_args(
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
     availability_zones: pulumi.Input[Sequence[str]],
     allowed_security_groups: Mapping[str, pulumi.Input[str]],
-    allowed_cidrs: Mapping[str, str] | None = None,
-    alarm_topic_arn: pulumi.Input[str] | None = None,
     global_database: PostgresGlobalDatabase | None = None,
     rpo_minutes: int = 15,
 ) -> ManagedPostgresArgs:
@@ -34,8 +33,8 @@ def postgres_args(
         subnet_ids=subnet_ids,
         availability_zones=availability_zones,
         allowed_security_groups=dict(allowed_security_groups),
-        allowed_cidrs=dict(allowed_cidrs or {}),
-        alarm_topic_arn=alarm_topic_arn,
+        allowed_cidrs={},
+        alarm_topic_arn=None,
         global_database=global_database,
         rpo_seconds=rpo_minutes * 60,
     )
@@ -49,8 +48,6 @@ def redis_args(
     vpc_id: pulumi.Input[str],
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
     allowed_security_groups: Mapping[str, pulumi.Input[str]],
-    allowed_cidrs: Mapping[str, str] | None = None,
-    alarm_topic_arn: pulumi.Input[str] | None = None,
     global_datastore: RedisGlobalDatastore | None = None,
     rpo_minutes: int = 15,
 ) -> RedisClusterArgs:
@@ -63,8 +60,8 @@ def redis_args(
         vpc_id=vpc_id,
         subnet_ids=subnet_ids,
         allowed_security_groups=dict(allowed_security_groups),
-        allowed_cidrs=dict(allowed_cidrs or {}),
-        alarm_topic_arn=alarm_topic_arn,
+        allowed_cidrs={},
+        alarm_topic_arn=None,
         global_datastore=global_datastore,
         rpo_seconds=rpo_minutes * 60,
     )

@@ -6,7 +6,6 @@ Built directly, the way a Python program uses the components; the stack layer's 
 
 import ast
 import dataclasses
-import inspect
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
+from docgen.args_reference import field_docs
 from eksplatform.components import alert_topics, observability
 from eksplatform.components.alert_rules import CriticalLevels, Thresholds, WarningLevels
 from eksplatform.components.alert_topics import (
@@ -103,12 +103,10 @@ def test_a_partly_given_threshold_keeps_the_other_defaults() -> None:
 
 
 def _documented_default(cls: type, field: str) -> str:
-    # The docstring is in the source of the class that declares the field (an Args' settings base).
-    owner = next(base for base in cls.__mro__ if field in inspect.get_annotations(base))
-    source = inspect.getsource(owner)
-    match = re.search(rf"    {field}: .*?\n    \"\"\"(.*?)\"\"\"", source, re.S)
-    assert match, f"{cls.__name__}.{field} has no docstring"
-    found = re.search(r"Default: (.+)\.$", match.group(1).strip(), re.S)
+    # The docstring as the analyzer reads it, from the class that declares the field.
+    doc = field_docs(cls).get(field)
+    assert doc is not None, f"{cls.__name__}.{field} has no docstring"
+    found = re.search(r"Default: (.+)\.$", doc, re.S)
     assert found, f"{cls.__name__}.{field}: the docstring does not end with 'Default: <value>.'"
     return found.group(1)
 

@@ -17,20 +17,15 @@ import pytest
 from eksplatform.policies import pack as policy_pack
 from eksplatform.policies.servicer import STACK_NAME_SENT
 from eksplatform.preflight import analyze
-from eksplatform.preflight.__main__ import DEFAULT_PACK, main
+from eksplatform.preflight.__main__ import DEFAULT_PACK
 from eksplatform.preflight.export_format import SECRET_SIG, SECRET_VALUE
 from eksplatform.preflight.stack_reference import StackReferenceError, outputs_document, outputs_of, parse
 from eksplatform.preflight.synth import PROJECT_ROOT, StackOutput
 from tests.conftest import synthesized
+from tests.preflight.test_cli import run
 
 CONSUMER = PROJECT_ROOT / "examples" / "consumer"
 FIXTURE = CONSUMER / "platform-dev.json"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def _project(root: Path, manifest: str = "name: shop\nruntime: python\n", program: str = "") -> Path:

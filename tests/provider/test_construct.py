@@ -20,15 +20,9 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
 
 from eksplatform.components.providers import regional_aws_provider
-from eksplatform.plugin import PACKAGE_NAME, served_components
 from tests.conftest import Harness
 
 TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
-
-
-@pytest.fixture(scope="module")
-def provider() -> ComponentProvider:
-    return ComponentProvider(served_components(), PACKAGE_NAME)
 
 
 def construct(

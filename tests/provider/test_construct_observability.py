@@ -5,21 +5,16 @@ its providers in the options; the registered children must be the ones the Pytho
 """
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
-import pulumi
-import pulumi_kubernetes as k8s
 import pytest
 import yaml
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
 
-from eksplatform.components.providers import regional_aws_provider
-from eksplatform.plugin import PACKAGE_NAME, served_components
 from tests.conftest import Harness
+from tests.provider.test_construct import construct
 
-TAGS = {"environment": "prod", "owner": "o", "cost-center": "c", "managed-by": "pulumi"}
 TOPIC = "arn:aws:sns:us-east-1:111111111111:{}"
 OBSERVABILITY: dict[str, Any] = {
     "clusterName": "shop-prod",
@@ -52,29 +47,6 @@ OBSERVABILITY: dict[str, Any] = {
     "archiveDays": 400,
     "protect": False,
 }
-
-
-@pytest.fixture(scope="module")
-def provider() -> ComponentProvider:
-    return ComponentProvider(served_components(), PACKAGE_NAME)
-
-
-def construct(
-    harness: Harness, provider: ComponentProvider, token: str, inputs: Mapping[str, Any], *, kubernetes: bool
-) -> Any:
-    states: list[Mapping[str, Any]] = []
-
-    def program() -> None:
-        providers: list[pulumi.ProviderResource] = [
-            regional_aws_provider("aws-us-east-1", region="us-east-1", tags=TAGS)
-        ]
-        if kubernetes:
-            providers.append(k8s.Provider("cluster", kubeconfig="{}"))
-        result = provider.construct("x", token, dict(inputs), pulumi.ResourceOptions(providers=providers))
-        states.append(result.state)
-
-    graph = harness.run(program)
-    return graph, states[0]
 
 
 def test_alert_topics_from_another_language_subscribe_each_topic(harness: Harness, provider: ComponentProvider) -> None:

@@ -19,7 +19,6 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.server import ComponentInitError
 
-from eksplatform.plugin import PACKAGE_NAME, served_components
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 from eksplatform.stack.loading import load_stack_file
 from eksplatform.stack.platform_args import platform_args
@@ -35,11 +34,6 @@ DEPLOYER = {
     "runnerProjectName": "platform-deployer-dev",
     "accountId": "123456789012",
 }
-
-
-@pytest.fixture(scope="module")
-def provider() -> ComponentProvider:
-    return ComponentProvider(served_components(), PACKAGE_NAME)
 
 
 def host_value(value: Any) -> Any:
@@ -60,10 +54,6 @@ def host_value(value: Any) -> Any:
             float(item) if isinstance(item, int) and not isinstance(item, bool) else host_value(item) for item in value
         ]
     return value
-
-
-def _number(item: int) -> float:
-    return float(item)  # numbers inside lists cross the wire as floats
 
 
 def dev_region_inputs(**extra: Any) -> dict[str, Any]:

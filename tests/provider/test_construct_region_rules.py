@@ -22,7 +22,6 @@ from pulumi.provider.server import ComponentInitError
 
 from eksplatform.components.inputs import args_from_settings
 from eksplatform.components.postgres import ManagedPostgresArgs, PostgresArgsError
-from eksplatform.plugin import PACKAGE_NAME, served_components
 from eksplatform.preflight.synth import PROJECT_ROOT
 from eksplatform.stack.loading import load_stack_file
 from eksplatform.stack.platform import Platform, PlatformArgs
@@ -34,11 +33,6 @@ from tests.provider.test_construct_region import DEPLOYER, TAGS, dev_region_inpu
 REGION = "platform:index:Region"
 PLATFORM = "platform:index:Platform"
 Edit = Callable[[dict[str, Any]], None]
-
-
-@pytest.fixture(scope="module")
-def provider() -> ComponentProvider:
-    return ComponentProvider(served_components(), PACKAGE_NAME)
 
 
 def platform_inputs(stack: str) -> dict[str, Any]:

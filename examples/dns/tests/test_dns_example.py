@@ -1,37 +1,19 @@
 """The dns example, run under the mocks with its dev stack's config."""
 
-import json
-import runpy
 from pathlib import Path
 
 import pytest
-import yaml
 
-from eksplatform.preflight.synth import Graph, run_program
+from eksplatform.preflight.synth import Graph, synth
+from eksplatform.stack.loading import read_stack_file
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 PROJECT = "dns-example"
 
 
-def stack_config(**changes: object) -> dict[str, str]:
-    """Pulumi.dev.yaml's config as the engine hands it to a program (structured values as JSON)."""
-    values = yaml.safe_load((EXAMPLE / "Pulumi.dev.yaml").read_text())["config"]
-    values.update({f"{PROJECT}:{key}": value for key, value in changes.items()})
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-
-
-def run(config: dict[str, str]) -> Graph:
-    return run_program(
-        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
-        project=PROJECT,
-        stack="dev",
-        config=config,
-    )
-
-
 @pytest.fixture(scope="module")
 def example() -> Graph:
-    return run(stack_config())
+    return synth("dev", project_dir=EXAMPLE)
 
 
 def test_api_goes_to_the_nearest_healthy_entry(example: Graph) -> None:
@@ -64,5 +46,6 @@ def test_every_resource_uses_the_given_provider(example: Graph) -> None:
 
 
 def test_a_primary_region_without_an_entry_is_named_by_field() -> None:
+    values = {**read_stack_file(EXAMPLE / "Pulumi.dev.yaml"), f"{PROJECT}:primaryRegion": "ap-southeast-1"}
     with pytest.raises(Exception, match=r"args\.primary_region: 'ap-southeast-1' is not among"):
-        run(stack_config(primaryRegion="ap-southeast-1"))
+        synth("dev", project_dir=EXAMPLE, stack_values=values)

@@ -1,32 +1,17 @@
 """The ingress example, run under the mocks with its dev stack's config."""
 
-import json
-import runpy
 from pathlib import Path
 
 import pytest
-import yaml
 
-from eksplatform.preflight.synth import Graph, run_program
+from eksplatform.preflight.synth import Graph, synth
 
 EXAMPLE = Path(__file__).resolve().parents[1]
-PROJECT = "ingress-example"
-
-
-def stack_config() -> dict[str, str]:
-    """Pulumi.dev.yaml's config as the engine hands it to a program (structured values as JSON)."""
-    values = yaml.safe_load((EXAMPLE / "Pulumi.dev.yaml").read_text())["config"]
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
 
 
 @pytest.fixture(scope="module")
 def example() -> Graph:
-    return run_program(
-        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
-        project=PROJECT,
-        stack="dev",
-        config=stack_config(),
-    )
+    return synth("dev", project_dir=EXAMPLE)
 
 
 def test_the_certificate_covers_both_names_in_the_given_zone(example: Graph) -> None:

@@ -1,38 +1,25 @@
 """The language-services example, run under the mocks with its dev stack's config."""
 
-import json
-import runpy
 from pathlib import Path
 
 import pytest
-import yaml
 
-from eksplatform.preflight.synth import Graph, run_program
+from eksplatform.preflight.synth import Graph, synth
+from eksplatform.stack.loading import read_stack_file
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 PROJECT = "language-services-example"
 
 
-def stack_config() -> dict[str, str]:
-    """Pulumi.dev.yaml's config as the engine hands it to a program (structured values as JSON)."""
-    values = yaml.safe_load((EXAMPLE / "Pulumi.dev.yaml").read_text())["config"]
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-
-
 @pytest.fixture(scope="module")
 def example() -> Graph:
-    return run_program(
-        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
-        project=PROJECT,
-        stack="dev",
-        config=stack_config(),
-    )
+    return synth("dev", project_dir=EXAMPLE)
 
 
 def test_it_runs_two_services_in_its_namespace(example: Graph) -> None:
     deployments = {d.inputs["metadata"]["name"]: d for d in example.by_type("kubernetes:apps/v1:Deployment")}
     assert sorted(deployments) == ["lang-c", "lang-python"]
-    registry = stack_config()[f"{PROJECT}:imageRegistry"]
+    registry = read_stack_file(EXAMPLE / "Pulumi.dev.yaml")[f"{PROJECT}:imageRegistry"]
     python = deployments["lang-python"].inputs["spec"]
     assert python["template"]["spec"]["containers"][0]["image"] == f"{registry}/lang-python:3.13.1"
     assert python["replicas"] == 2

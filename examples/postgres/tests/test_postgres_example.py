@@ -1,32 +1,20 @@
 """The ManagedPostgres example, run under the mocks: what it would register."""
 
-import json
-import runpy
 from pathlib import Path
 
 import pytest
 
-from eksplatform.preflight.synth import Graph, run_program
+from eksplatform.preflight.synth import Graph, synth
+from eksplatform.stack.loading import read_stack_file
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 PROJECT = "platform-postgres-example"
-CONFIG = {
-    f"{PROJECT}:region": "eu-west-1",
-    f"{PROJECT}:vpcId": "vpc-0123456789abcdef0",
-    f"{PROJECT}:subnetIds": json.dumps(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]),
-    f"{PROJECT}:availabilityZones": json.dumps(["eu-west-1a", "eu-west-1b"]),
-    f"{PROJECT}:appSecurityGroupId": "sg-0123456789abcdef0",
-}
+CONFIG = read_stack_file(EXAMPLE / "Pulumi.dev.yaml")
 
 
 @pytest.fixture(scope="module")
 def graph() -> Graph:
-    return run_program(
-        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
-        project=PROJECT,
-        stack="dev",
-        config=CONFIG,
-    )
+    return synth("dev", project_dir=EXAMPLE)
 
 
 def test_an_aurora_cluster_with_a_writer_and_a_reader_in_two_zones(graph: Graph) -> None:
@@ -37,7 +25,7 @@ def test_an_aurora_cluster_with_a_writer_and_a_reader_in_two_zones(graph: Graph)
     assert [i.inputs["availabilityZone"] for i in instances] == ["eu-west-1a", "eu-west-1b"]
     assert all(i.inputs["publiclyAccessible"] is False for i in instances)
     subnets = graph.one("aws:rds/subnetGroup:SubnetGroup")
-    assert subnets.inputs["subnetIds"] == json.loads(CONFIG[f"{PROJECT}:subnetIds"])
+    assert subnets.inputs["subnetIds"] == CONFIG[f"{PROJECT}:subnetIds"]
 
 
 def test_the_secure_defaults_it_does_not_set(graph: Graph) -> None:

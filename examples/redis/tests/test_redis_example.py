@@ -1,31 +1,20 @@
 """The RedisCluster example, run under the mocks: what it would register."""
 
-import json
-import runpy
 from pathlib import Path
 
 import pytest
 
-from eksplatform.preflight.synth import Graph, run_program
+from eksplatform.preflight.synth import Graph, synth
+from eksplatform.stack.loading import read_stack_file
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 PROJECT = "platform-redis-example"
-CONFIG = {
-    f"{PROJECT}:region": "eu-west-1",
-    f"{PROJECT}:vpcId": "vpc-0123456789abcdef0",
-    f"{PROJECT}:subnetIds": json.dumps(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]),
-    f"{PROJECT}:appSecurityGroupId": "sg-0123456789abcdef0",
-}
+CONFIG = read_stack_file(EXAMPLE / "Pulumi.dev.yaml")
 
 
 @pytest.fixture(scope="module")
 def graph() -> Graph:
-    return run_program(
-        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
-        project=PROJECT,
-        stack="dev",
-        config=CONFIG,
-    )
+    return synth("dev", project_dir=EXAMPLE)
 
 
 def test_a_queue_that_never_evicts_and_keeps_its_snapshots(graph: Graph) -> None:
@@ -52,7 +41,7 @@ def test_only_the_app_security_group_may_connect_in_the_given_subnets(graph: Gra
     (rule,) = graph.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert rule.inputs["referencedSecurityGroupId"] == CONFIG[f"{PROJECT}:appSecurityGroupId"]
     subnets = graph.one("aws:elasticache/subnetGroup:SubnetGroup")
-    assert subnets.inputs["subnetIds"] == json.loads(CONFIG[f"{PROJECT}:subnetIds"])
+    assert subnets.inputs["subnetIds"] == CONFIG[f"{PROJECT}:subnetIds"]
 
 
 def test_every_resource_uses_its_explicit_provider(graph: Graph) -> None:

@@ -1,37 +1,20 @@
 """The registry example, run under the mocks with its dev stack's config."""
 
 import json
-import runpy
 from pathlib import Path
 
 import pytest
-import yaml
 
-from eksplatform.preflight.synth import Graph, run_program
+from eksplatform.preflight.synth import Graph, synth
+from eksplatform.stack.loading import read_stack_file
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 PROJECT = "registry-example"
 
 
-def stack_config(**changes: object) -> dict[str, str]:
-    """Pulumi.dev.yaml's config as the engine hands it to a program (structured values as JSON)."""
-    values = yaml.safe_load((EXAMPLE / "Pulumi.dev.yaml").read_text())["config"]
-    values.update({f"{PROJECT}:{key}": value for key, value in changes.items()})
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-
-
-def run(config: dict[str, str]) -> Graph:
-    return run_program(
-        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
-        project=PROJECT,
-        stack="dev",
-        config=config,
-    )
-
-
 @pytest.fixture(scope="module")
 def example() -> Graph:
-    return run(stack_config())
+    return synth("dev", project_dir=EXAMPLE)
 
 
 def test_one_hardened_repository_per_configured_name(example: Graph) -> None:
@@ -51,8 +34,9 @@ def test_one_hardened_repository_per_configured_name(example: Graph) -> None:
 
 
 def test_without_the_protect_setting_the_repositories_are_protected() -> None:
-    config = {key: value for key, value in stack_config().items() if not key.endswith(":protect")}
-    graph = run(config)
+    stack = read_stack_file(EXAMPLE / "Pulumi.dev.yaml")
+    values = {key: value for key, value in stack.items() if not key.endswith(":protect")}
+    graph = synth("dev", project_dir=EXAMPLE, stack_values=values)
     assert all(r.protect for r in graph.by_type("aws:ecr/repository:Repository"))
     assert graph.one("aws:kms/key:Key").protect
 
@@ -64,5 +48,6 @@ def test_every_resource_uses_the_regions_provider(example: Graph) -> None:
 
 
 def test_a_bad_repository_name_is_named_by_field() -> None:
+    values = {**read_stack_file(EXAMPLE / "Pulumi.dev.yaml"), f"{PROJECT}:repositories": ["Platform"]}
     with pytest.raises(Exception, match=r"args\.repositories\[0\]: 'Platform' is not an ECR repository name"):
-        run(stack_config(repositories=["Platform"]))
+        synth("dev", project_dir=EXAMPLE, stack_values=values)

@@ -1,25 +1,20 @@
 """The Vpc example, run under the mocks: what it would register."""
 
 import ipaddress
-import runpy
 from pathlib import Path
 
 import pytest
 
-from eksplatform.preflight.synth import Graph, run_program
+from eksplatform.preflight.synth import Graph, synth
+from eksplatform.stack.loading import read_stack_file
 
 EXAMPLE = Path(__file__).resolve().parents[1]
-CONFIG = {"platform-vpc-example:region": "eu-west-1", "platform-vpc-example:cidr": "10.60.0.0/16"}
+CONFIG = read_stack_file(EXAMPLE / "Pulumi.dev.yaml")
 
 
 @pytest.fixture(scope="module")
 def graph() -> Graph:
-    return run_program(
-        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
-        project="platform-vpc-example",
-        stack="dev",
-        config=CONFIG,
-    )
+    return synth("dev", project_dir=EXAMPLE)
 
 
 def test_two_azs_of_three_tiers_with_the_database_tier_at_its_prefix(graph: Graph) -> None:

@@ -55,7 +55,7 @@ from eksplatform.components.cluster_autoscaler import (
     ClusterAutoscalerArgs,
     image_tag,
 )
-from eksplatform.components.facts import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, LOG_RETENTION_DAYS, EksAddon
+from eksplatform.components.facts import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, EksAddon, log_retention_problem
 from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.instance_types import architecture
 from eksplatform.components.kms import customer_managed_key
@@ -337,8 +337,8 @@ class ClusterSettings:
             fail(
                 "admin_role_arn", f"{self.admin_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
             )
-        if (days := self.resolved_log_retention_days) not in LOG_RETENTION_DAYS:
-            fail("log_retention_days", f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+        if (retention := log_retention_problem(self.resolved_log_retention_days)) is not None:
+            fail("log_retention_days", retention)
 
     def _check_node_groups(self) -> None:
         for index, group in enumerate(self.node_groups):

@@ -231,8 +231,8 @@ def check_postgres(
     for field, hint in other_engine.items():
         if field in given:
             raise DataRuleError(field, f"not for engine {engine}: {hint.format(read_replicas=spell('read_replicas'))}")
-    for field in ("allocated_storage_gib", "max_allocated_storage_gib"):
-        check_range(field, allocated_storage_gib if field == "allocated_storage_gib" else max_allocated_storage_gib)
+    check_range("allocated_storage_gib", allocated_storage_gib)
+    check_range("max_allocated_storage_gib", max_allocated_storage_gib)
     if allocated_storage_gib is not None:
         check_storage(allocated_storage_gib, max_allocated_storage_gib, spell)
 

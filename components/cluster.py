@@ -226,17 +226,12 @@ class ClusterNodeGroup:
         return self.max_unavailable_percentage
 
     def check(self, path: str) -> None:
-        """Raise ClusterArgsError naming `path.<field>` for the first EKS rule this group breaks."""
+        """Raise ClusterArgsError naming `path.<field>` for the first EKS rule this group breaks (the
+        settings' check_fields has already refused a kind or capacity_type that is not a member)."""
 
         def fail(name: str, message: str) -> NoReturn:
             raise ClusterArgsError(f"{path}.{name}: {message}")
 
-        for choice, given, allowed in (
-            ("kind", self.kind, [member.value for member in NodeGroupKind]),
-            ("capacity_type", self.capacity_type, [member.value for member in NodeCapacityType]),
-        ):
-            if given is not None and given not in allowed:
-                fail(choice, f"{given!r} is not one of {', '.join(repr(value) for value in allowed)}")
         if (name_problem := eks_rules.node_group_name_problem(self.name)) is not None:
             fail("name", name_problem)
         if (problem := eks_rules.instance_types_problem(self.instance_types)) is not None:
@@ -313,8 +308,6 @@ class ClusterSettings:
 
         if (problem := eks_rules.unsupported_version(self.kubernetes_version)) is not None:
             fail("kubernetes_version", problem)
-        if self.support_type is not None and self.support_type not in {member.value for member in EksSupportType}:
-            fail("support_type", f"{self.support_type!r} is not one of 'STANDARD', 'EXTENDED'")
         extended = self.resolved_support_type is EksSupportType.EXTENDED
         if (ended := eks_rules.standard_support_ended(self.kubernetes_version, extended, "support_type")) is not None:
             fail("kubernetes_version", ended)

@@ -138,11 +138,6 @@ class VpcSettings:
                 raise VpcArgsError(f"args.availability_zone_ids: {error}") from None
         if (retention := log_retention_problem(self.resolved_flow_log_retention_days)) is not None:
             raise VpcArgsError(f"args.flow_log_retention_days: {retention}")
-        try:
-            NatStrategy(self.resolved_nat_strategy)
-        except ValueError:
-            allowed = ", ".join(strategy.value for strategy in NatStrategy)
-            raise VpcArgsError(f"args.nat_strategy: {self.nat_strategy!r} is not one of {allowed}") from None
         for tier in TIERS:
             layout = getattr(self.subnets, tier) if self.subnets is not None else None
             if layout is None:

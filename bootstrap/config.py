@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from eksplatform.components.eks_rules import service_cidr_problem
-from eksplatform.components.facts import LOG_RETENTION_DAYS, REGION_AZ_COUNTS
+from eksplatform.components.facts import REGION_AZ_COUNTS, log_retention_problem
 from eksplatform.pulumi_internals import all_config
 from eksplatform.stack.errors import ConfigError, ConfigIssue, KeyedValueError
 from eksplatform.stack.loading import _decode, _issues_from, _namespace_values
@@ -152,8 +152,8 @@ class BootstrapConfig(_Model):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, days: int) -> int:
-        if days not in LOG_RETENTION_DAYS:
-            raise ValueError(f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+        if (problem := log_retention_problem(days)) is not None:
+            raise ValueError(problem)
         return days
 
     @model_validator(mode="after")

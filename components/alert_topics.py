@@ -160,7 +160,7 @@ class AlertTopics(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-subscription-{index}",
                 topic=topic.arn,
-                protocol=NotificationProtocol(subscription.protocol).value,
+                protocol=subscription.protocol.value,
                 endpoint=subscription.endpoint,
                 opts=pulumi.ResourceOptions(parent=self),
             )

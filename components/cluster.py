@@ -55,7 +55,7 @@ from eksplatform.components.cluster_autoscaler import (
     ClusterAutoscalerArgs,
     image_tag,
 )
-from eksplatform.components.facts import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, LOG_RETENTION_DAYS, EksAddon
+from eksplatform.components.facts import EKS_ADDONS, EKS_SERVICE_IPV4_CIDR, EksAddon, log_retention_problem
 from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.instance_types import architecture
 from eksplatform.components.kms import customer_managed_key
@@ -226,17 +226,12 @@ class ClusterNodeGroup:
         return self.max_unavailable_percentage
 
     def check(self, path: str) -> None:
-        """Raise ClusterArgsError naming `path.<field>` for the first EKS rule this group breaks."""
+        """Raise ClusterArgsError naming `path.<field>` for the first EKS rule this group breaks (the
+        settings' check_fields has already refused a kind or capacity_type that is not a member)."""
 
         def fail(name: str, message: str) -> NoReturn:
             raise ClusterArgsError(f"{path}.{name}: {message}")
 
-        for choice, given, allowed in (
-            ("kind", self.kind, [member.value for member in NodeGroupKind]),
-            ("capacity_type", self.capacity_type, [member.value for member in NodeCapacityType]),
-        ):
-            if given is not None and given not in allowed:
-                fail(choice, f"{given!r} is not one of {', '.join(repr(value) for value in allowed)}")
         if (name_problem := eks_rules.node_group_name_problem(self.name)) is not None:
             fail("name", name_problem)
         if (problem := eks_rules.instance_types_problem(self.instance_types)) is not None:
@@ -313,8 +308,6 @@ class ClusterSettings:
 
         if (problem := eks_rules.unsupported_version(self.kubernetes_version)) is not None:
             fail("kubernetes_version", problem)
-        if self.support_type is not None and self.support_type not in {member.value for member in EksSupportType}:
-            fail("support_type", f"{self.support_type!r} is not one of 'STANDARD', 'EXTENDED'")
         extended = self.resolved_support_type is EksSupportType.EXTENDED
         if (ended := eks_rules.standard_support_ended(self.kubernetes_version, extended, "support_type")) is not None:
             fail("kubernetes_version", ended)
@@ -337,8 +330,8 @@ class ClusterSettings:
             fail(
                 "admin_role_arn", f"{self.admin_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
             )
-        if (days := self.resolved_log_retention_days) not in LOG_RETENTION_DAYS:
-            fail("log_retention_days", f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+        if (retention := log_retention_problem(self.resolved_log_retention_days)) is not None:
+            fail("log_retention_days", retention)
 
     def _check_node_groups(self) -> None:
         for index, group in enumerate(self.node_groups):

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 
-from eksplatform.components.facts import LOG_RETENTION_DAYS, REDIS_ENGINE_VERSIONS, REDIS_MAX_NODES
+from eksplatform.components.facts import REDIS_ENGINE_VERSIONS, REDIS_MAX_NODES, log_retention_problem
 from eksplatform.components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
     ELASTICACHE_NODE_TYPES,
@@ -95,8 +95,8 @@ def check_range(field: str, value: int | None) -> None:
 
 
 def check_log_retention(field: str, days: int) -> None:
-    if days not in LOG_RETENTION_DAYS:
-        raise DataRuleError(field, f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+    if (problem := log_retention_problem(days)) is not None:
+        raise DataRuleError(field, problem)
 
 
 def check_windows(daily: tuple[str, str | None], weekly: tuple[str, str | None]) -> None:
@@ -231,8 +231,8 @@ def check_postgres(
     for field, hint in other_engine.items():
         if field in given:
             raise DataRuleError(field, f"not for engine {engine}: {hint.format(read_replicas=spell('read_replicas'))}")
-    for field in ("allocated_storage_gib", "max_allocated_storage_gib"):
-        check_range(field, allocated_storage_gib if field == "allocated_storage_gib" else max_allocated_storage_gib)
+    check_range("allocated_storage_gib", allocated_storage_gib)
+    check_range("max_allocated_storage_gib", max_allocated_storage_gib)
     if allocated_storage_gib is not None:
         check_storage(allocated_storage_gib, max_allocated_storage_gib, spell)
 

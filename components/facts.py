@@ -116,6 +116,14 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
+
+def log_retention_problem(days: int) -> str | None:
+    """Why `days` is not a CloudWatch retention period, or None when it is one."""
+    if days not in LOG_RETENTION_DAYS:
+        return f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}"
+    return None
+
+
 # Engine versions ElastiCache offers per engine, and the default for new clusters.
 REDIS_ENGINE_VERSIONS: dict[str, tuple[str, ...]] = {"valkey": ("7.2", "8.0", "8.1"), "redis": ("7.0", "7.1")}
 REDIS_DEFAULT_ENGINE_VERSION = {"valkey": "8.0", "redis": "7.1"}

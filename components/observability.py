@@ -66,8 +66,8 @@ from eksplatform.components.dashboards import (
 from eksplatform.components.eks_rules import ADDON_VERSION, CLUSTER_NAME
 from eksplatform.components.facts import (
     LATENCY_BUCKETS_SECONDS,
-    LOG_RETENTION_DAYS,
     OBSERVABILITY_ADDONS,
+    log_retention_problem,
     region_name_problem,
 )
 from eksplatform.components.inputs import ArgsError, check_fields, to_args
@@ -261,13 +261,8 @@ def retention_problems(
 ) -> list[Problem]:
     """Every rule the log, archive, scrape and add-on settings break (shared with the stack file's model)."""
     problems: list[Problem] = []
-    if log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(
-            (
-                "log_retention_days",
-                f"{log_retention_days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}",
-            )
-        )
+    if (retention := log_retention_problem(log_retention_days)) is not None:
+        problems.append(("log_retention_days", retention))
     if not 1 <= archive_days <= MAX_ARCHIVE_DAYS:
         problems.append(("archive_days", f"{archive_days} is not between 1 and {MAX_ARCHIVE_DAYS}"))
     if archive_transition_days < 0:

@@ -214,13 +214,9 @@ class PostgresSettings:
             raise PostgresArgsError(f"args.{violation.field}: {violation.message}") from None
 
     def _check_settings(self) -> None:
-        try:
-            engine = PostgresEngine(self.engine)
-        except ValueError:
-            raise DataRuleError("engine", f"{self.engine!r} is not one of rds, aurora") from None
         rds_only = ("allocated_storage_gib", "max_allocated_storage_gib", "multi_az", "read_replicas")
         check_postgres(
-            engine=engine.value,
+            engine=self.resolved_engine.value,
             instance_class=self.instance_class,
             major_version=self.resolved_major_version,
             engine_version=self.engine_version,
@@ -381,10 +377,7 @@ def check_global_database(
         # reads back the full version (terraform-provider-aws, rds/global_cluster.go, Read).
         raise DataRuleError("engine_version", "an Aurora Global Database needs a full engine version (e.g. '17.5')")
     check_global_database_class(instance_class)
-    try:
-        role = GlobalRole(member.role)
-    except ValueError:
-        raise DataRuleError("global_database.role", f"{member.role!r} is not one of primary, secondary") from None
+    role = GlobalRole(member.role)  # the caller's check_fields has refused any other value
     secondary_only = ("master_password", "writer_endpoint", "primary_instance_ids")
     if role is GlobalRole.PRIMARY:
         identifier = member.global_cluster_identifier

@@ -185,10 +185,6 @@ class RedisSettings:
             raise RedisArgsError(f"args.{violation.field}: {violation.message}") from None
 
     def _check_settings(self) -> None:
-        try:
-            RedisEngine(self.resolved_engine)
-        except ValueError:
-            raise DataRuleError("engine", f"{self.engine!r} is not one of valkey, redis") from None
         check_redis(
             engine=self.resolved_engine,
             engine_version=self.engine_version,
@@ -289,10 +285,7 @@ class RedisClusterArgs(RedisSettings):
                 f"{self.replication_group_id!r}: use 1-40 lowercase letters, digits and single hyphens, "
                 "starting with a letter",
             )
-        try:
-            purpose = RedisPurpose(self.purpose)
-        except ValueError:
-            raise DataRuleError("purpose", f"{self.purpose!r}: use 'cache' or 'queue'") from None
+        purpose = self.resolved_purpose
         if purpose is RedisPurpose.QUEUE:
             check_queue_snapshots(self.resolved_snapshot_retention_days)
         check_access_and_rpo(self.allowed_cidrs, self.rpo_seconds)
@@ -331,10 +324,7 @@ def check_datastore_membership(member: RedisGlobalDatastore) -> None:
     """A Global Datastore membership as the provider takes it: a primary names the datastore, a
     secondary joins with the primary's outputs. RedisClusterArgs' rule, and RegionArgs'
     (eksplatform/stack/region.py)."""
-    try:
-        role = GlobalRole(member.role)
-    except ValueError:
-        raise DataRuleError("global_datastore.role", f"{member.role!r} is not one of primary, secondary") from None
+    role = GlobalRole(member.role)  # the caller's check_fields has refused any other value
     if role is GlobalRole.PRIMARY:
         if member.suffix is None or not _SUFFIX.fullmatch(member.suffix):
             raise DataRuleError(

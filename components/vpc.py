@@ -24,7 +24,7 @@ import pulumi_aws as aws
 
 from eksplatform.components import eks_rules, iam
 from eksplatform.components.aws_context import AwsContext
-from eksplatform.components.facts import LOG_RETENTION_DAYS
+from eksplatform.components.facts import log_retention_problem
 from eksplatform.components.iam import Condition, trust_policy
 from eksplatform.components.inputs import ArgsError, check_fields, to_args
 from eksplatform.components.log_groups import encrypted_log_group
@@ -136,16 +136,8 @@ class VpcSettings:
                 check_one_region(self.availability_zone_ids)
             except ZoneError as error:
                 raise VpcArgsError(f"args.availability_zone_ids: {error}") from None
-        if self.resolved_flow_log_retention_days not in LOG_RETENTION_DAYS:
-            raise VpcArgsError(
-                f"args.flow_log_retention_days: {self.flow_log_retention_days} is not a CloudWatch retention "
-                f"period; use one of {LOG_RETENTION_DAYS}"
-            )
-        try:
-            NatStrategy(self.resolved_nat_strategy)
-        except ValueError:
-            allowed = ", ".join(strategy.value for strategy in NatStrategy)
-            raise VpcArgsError(f"args.nat_strategy: {self.nat_strategy!r} is not one of {allowed}") from None
+        if (retention := log_retention_problem(self.resolved_flow_log_retention_days)) is not None:
+            raise VpcArgsError(f"args.flow_log_retention_days: {retention}")
         for tier in TIERS:
             layout = getattr(self.subnets, tier) if self.subnets is not None else None
             if layout is None:

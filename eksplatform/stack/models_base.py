@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from eksplatform.components import eks_rules
 from eksplatform.components.data_rules import DAILY_WINDOW, WEEKLY_WINDOW
-from eksplatform.components.facts import LOG_RETENTION_DAYS
+from eksplatform.components.facts import log_retention_problem
 from eksplatform.components.kubernetes_names import labels_problem
 from eksplatform.cost.prices import ADMITTED_REGIONS, HOW_TO_ADD_A_PRICE
 from eksplatform.stack.errors import KeyedValueError
@@ -77,8 +77,8 @@ def check_order(pairs: list[tuple[str, float | None, str, float | None]]) -> Non
 
 
 def log_retention(days: int) -> int:
-    if days not in LOG_RETENTION_DAYS:
-        raise ValueError(f"{days} is not a CloudWatch retention period; use one of {LOG_RETENTION_DAYS}")
+    if (problem := log_retention_problem(days)) is not None:
+        raise ValueError(problem)
     return days
 
 

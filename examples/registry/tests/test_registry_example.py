@@ -1,9 +1,11 @@
 """The registry example, run under the mocks with its dev stack's config."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from eksplatform.preflight.synth import Graph, synth
 from eksplatform.stack.loading import read_stack_file
@@ -33,10 +35,27 @@ def test_one_hardened_repository_per_configured_name(example: Graph) -> None:
     assert sorted(example.outputs["repositoryUrls"].value) == sorted(repositories)
 
 
-def test_without_the_protect_setting_the_repositories_are_protected() -> None:
+def _without_protect() -> dict[str, object]:
     stack = read_stack_file(EXAMPLE / "Pulumi.dev.yaml")
-    values = {key: value for key, value in stack.items() if not key.endswith(":protect")}
-    graph = synth("dev", project_dir=EXAMPLE, stack_values=values)
+    return {key: value for key, value in stack.items() if not key.endswith(":protect")}
+
+
+def test_without_the_protect_setting_the_projects_default_protects_the_repositories() -> None:
+    # Pulumi.yaml declares `protect: {default: true}`, which the engine applies to an unset key.
+    graph = synth("dev", project_dir=EXAMPLE, stack_values=_without_protect())
+    assert all(r.protect for r in graph.by_type("aws:ecr/repository:Repository"))
+    assert graph.one("aws:kms/key:Key").protect
+
+
+def test_without_any_protect_value_the_program_keeps_the_secure_default(tmp_path: Path) -> None:
+    # The program's own path for an unset value (None: the component's default, protected), with
+    # a copy of the project whose Pulumi.yaml declares no default.
+    copy = tmp_path / "registry"
+    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    project = yaml.safe_load((copy / "Pulumi.yaml").read_text())
+    del project["config"]["protect"]
+    (copy / "Pulumi.yaml").write_text(yaml.safe_dump(project))
+    graph = synth("dev", project_dir=copy, stack_values=_without_protect())
     assert all(r.protect for r in graph.by_type("aws:ecr/repository:Repository"))
     assert graph.one("aws:kms/key:Key").protect
 

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 import boto3
+import moto.kms.models
 import pytest
+from moto.kms.utils import AbstractPrivateKey, generate_private_key
 
 from eksplatform.ops.__main__ import main
 
 REGION = "us-east-1"
+AWS_SERVICES = ("ec2", "eks", "elasticache", "kms", "rds")  # loaded before the first test (conftest.py)
+
+
+@functools.cache
+def _one_key_pair(key_spec: str) -> AbstractPrivateKey:
+    return generate_private_key(key_spec)
+
+
+@pytest.fixture(autouse=True)
+def one_key_pair_per_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto makes a new key pair for every KMS key, an RSA-2048 one even for a symmetric key
+    (moto.kms.models.Key): 20 to 60 ms of CPU each, for material the audit never reads (it asks
+    for the key's rotation only). The keys share one pair per key spec; a key pair is immutable."""
+    monkeypatch.setattr(moto.kms.models, "generate_private_key", _one_key_pair)
 
 
 def build_stack(**drift: Any) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from eksplatform.ops.exits import Exit
 from eksplatform.ops.failover import TARGET_SECONDS, Timeline
 
 PRIMARY, SECONDARY, THIRD = "us-east-1", "eu-west-1", "ap-southeast-1"
+AWS_SERVICES = ("cloudwatch", "rds", "route53")  # loaded before the first test (conftest.py)
 GLOBAL = "platform-prod"
 IDENTIFIERS = {PRIMARY: "platform-prod-use1", SECONDARY: "platform-prod-euw1", THIRD: "platform-prod-apse1"}
 
@@ -124,9 +125,8 @@ class StubbedGlobalActions:
 def build(
     lag_seconds: float | None = 2.0, regions: tuple[str, ...] = (PRIMARY, SECONDARY)
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    boto3.client("rds", region_name=PRIMARY).create_global_cluster(
-        GlobalClusterIdentifier=GLOBAL, Engine="aurora-postgresql", EngineVersion="17.6"
-    )
+    rds = {region: boto3.client("rds", region_name=region) for region in regions}
+    rds[PRIMARY].create_global_cluster(GlobalClusterIdentifier=GLOBAL, Engine="aurora-postgresql", EngineVersion="17.6")
     arns = {}
     for region in regions:
         extra = (
@@ -134,7 +134,7 @@ def build(
             if region == PRIMARY
             else {}
         )
-        cluster = boto3.client("rds", region_name=region).create_db_cluster(
+        cluster = rds[region].create_db_cluster(
             DBClusterIdentifier=IDENTIFIERS[region],
             Engine="aurora-postgresql",
             EngineVersion="17.6",
@@ -178,14 +178,17 @@ def rds_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, dict[str
     def factory(service: str, region: str) -> Any:
         if service != "rds":
             return boto3.client(service, region_name=region)
-        return clients.setdefault(region, StubbedGlobalActions(region, world))
+        return stub(clients, world, region)
 
     monkeypatch.setattr(ops_clients, "default_client", factory)
     yield world, clients
 
 
 def stub(clients: dict[str, StubbedGlobalActions], world: World, region: str) -> StubbedGlobalActions:
-    return clients.setdefault(region, StubbedGlobalActions(region, world))
+    """The region's one stand-in for the test, made on first use (two clients: made only when missing)."""
+    if region not in clients:
+        clients[region] = StubbedGlobalActions(region, world)
+    return clients[region]
 
 
 def run(

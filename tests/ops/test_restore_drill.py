@@ -31,6 +31,7 @@ from eksplatform.ops.query import Endpoint, NotRunError
 from eksplatform.ops.restore_drill import DrillReport, QueryOutcome, Step
 
 REGION = "us-east-1"
+AWS_SERVICES = ("rds",)  # loaded before the first test (conftest.py)
 KEY = "arn:aws:kms:us-east-1:123456789012:key/platform"
 SOURCE = "platform-prod-use1"
 
@@ -225,13 +226,18 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 def run(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], outputs: dict[str, Any], *argv: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], outputs: dict[str, Any], *argv: str, poll: str = "0"
 ) -> tuple[int, str, str]:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
-    status = main(["restore-drill", str(path), "--region", REGION, "--poll-seconds", "0", "--timeout", "0.5", *argv])
+    status = main(["restore-drill", str(path), "--region", REGION, "--poll-seconds", poll, "--timeout", "0.5", *argv])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+# For a copy that never gets there: a look every 0.1 s until the 0.5 s deadline, not hundreds of
+# looks back to back (each one CPU spent in moto). The deadline, not the number of looks, ends the wait.
+UNTIL_THE_DEADLINE = "0.1"
 
 
 def left() -> tuple[list[str], list[str]]:
@@ -375,7 +381,7 @@ def test_a_timeout_leaves_the_creating_copy_alone_and_reports_the_real_error(
 ) -> None:
     outputs = aurora_stack()
     recording["change"] = {"copy_status": "creating"}
-    status, out, err = run(tmp_path, capsys, outputs)
+    status, out, err = run(tmp_path, capsys, outputs, poll=UNTIL_THE_DEADLINE)
     assert status == Exit.FAILED
     calls: Recording = recording["client"]
     copy = calls.named("restore_db_cluster_to_point_in_time")[0]["DBClusterIdentifier"]
@@ -654,7 +660,7 @@ def test_an_instance_left_creating_blocks_the_deletion_of_its_cluster(
 ) -> None:
     outputs = aurora_stack()
     recording["change"] = {"instance_status": "creating"}
-    status, out, err = run(tmp_path, capsys, outputs)
+    status, out, err = run(tmp_path, capsys, outputs, poll=UNTIL_THE_DEADLINE)
     calls: Recording = recording["client"]
     copy = copy_of(calls)
     assert status == Exit.FAILED
@@ -688,7 +694,7 @@ def test_a_password_change_never_applied_fails_and_the_copy_is_deleted(
 ) -> None:
     outputs = aurora_stack()
     recording["change"] = {"pending_password": "always"}
-    status, _, err = run(tmp_path, capsys, outputs)
+    status, _, err = run(tmp_path, capsys, outputs, poll=UNTIL_THE_DEADLINE)
     copy = copy_of(recording["client"])
     assert status == Exit.FAILED and f"failed: {copy}'s new master password was not applied within 0.5 s" in err
     assert engine.seen == [] and left() == ([SOURCE], [f"{SOURCE}-1"])

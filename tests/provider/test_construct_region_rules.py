@@ -28,7 +28,7 @@ from eksplatform.stack.platform import Platform, PlatformArgs
 from eksplatform.stack.platform_args import platform_args
 from eksplatform.stack.region import EnvironmentName, Region, RegionArgs, RegionDns
 from tests.conftest import Harness
-from tests.provider.test_construct_region import DEPLOYER, TAGS, dev_region_inputs, host_value
+from tests.provider.test_construct_region import DEPLOYER, TAGS, dev_region_inputs, host_value, stack_platform_args
 
 REGION = "platform:index:Region"
 PLATFORM = "platform:index:Platform"
@@ -37,7 +37,7 @@ Edit = Callable[[dict[str, Any]], None]
 
 def platform_inputs(stack: str) -> dict[str, Any]:
     """A stack file's PlatformArgs as another language sends them."""
-    inputs: dict[str, Any] = host_value(platform_args(load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")))
+    inputs: dict[str, Any] = host_value(stack_platform_args(stack))
     return inputs
 
 
@@ -368,7 +368,7 @@ def test_a_building_blocks_late_refusal_is_named_at_its_place_in_the_platform(
 def prod_region_inputs() -> dict[str, Any]:
     """A prod region another language could send: the prod stack's second region (Aurora, a standby,
     a month of backups, a private API), with what a Region alone needs besides."""
-    settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")).regions[1]
+    settings = stack_platform_args("prod").regions[1]
     return {
         **host_value(settings),
         "environment": "prod",

@@ -89,10 +89,18 @@ def construct(harness: Harness, provider: ComponentProvider, token: str, inputs:
     return graph, states[0]
 
 
+@pytest.fixture(scope="module")
+def dev_region(provider: ComponentProvider) -> tuple[Graph, Any]:
+    """The dev stack's region constructed from another language with a deployer, as the dev stack
+    has one, run once for the two tests below, which only read it: the blocks and their providers,
+    and the deployer's path (the peering and the boundary add to the blocks, changing none of them)."""
+    return construct(Harness(), provider, "platform:index:Region", dev_region_inputs(deployer=DEPLOYER))
+
+
 def test_a_region_from_another_language_builds_every_block_with_providers_of_its_own(
-    harness: Harness, provider: ComponentProvider
+    dev_region: tuple[Graph, Any],
 ) -> None:
-    graph, state = construct(harness, provider, "platform:index:Region", dev_region_inputs())
+    graph, state = dev_region
     region = graph.one("platform:index:Region", "x")
     children = {child.type: child for child in graph.children(region)}
     for block in ("Vpc", "Cluster", "ManagedPostgres", "LanguageServicePool", "PublicIngress", "ImageRegistry"):
@@ -121,9 +129,9 @@ def test_a_region_from_another_language_builds_every_block_with_providers_of_its
 
 
 def test_a_region_with_a_deployer_peers_through_a_provider_of_the_deployers_region(
-    harness: Harness, provider: ComponentProvider
+    dev_region: tuple[Graph, Any],
 ) -> None:
-    graph, _ = construct(harness, provider, "platform:index:Region", dev_region_inputs(deployer=DEPLOYER))
+    graph, _ = dev_region
     region = graph.one("platform:index:Region", "x")
     deployer_provider = graph.one("pulumi:providers:aws", "x-deployer")
     assert deployer_provider.parent == region.urn

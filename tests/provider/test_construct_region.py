@@ -115,7 +115,7 @@ def test_a_region_from_another_language_builds_every_block_with_providers_of_its
     passwords = graph.by_type("random:index/randomPassword:RandomPassword")
     assert passwords and all(r.provider.startswith(random_provider.urn) for r in passwords)
     # The settings arrived whole: the dev stack's cluster, database and cache as the stack file says.
-    settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")).regions[0]
+    settings = stack_platform_args("dev").regions[0]
     assert graph.one("aws:eks/cluster:Cluster").inputs["version"] == settings.cluster.kubernetes_version
     assert {g.name for g in graph.by_type("aws:eks/nodeGroup:NodeGroup")} == {
         f"x-cluster-{group.name}" for group in settings.cluster.node_groups
@@ -203,7 +203,7 @@ def dev_platform(provider: ComponentProvider) -> tuple[Graph, Mapping[str, Any]]
 def test_a_platform_from_another_language_builds_its_regions_and_names(
     dev_platform: tuple[Graph, Mapping[str, Any]],
 ) -> None:
-    args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    args = stack_platform_args("dev")
     graph, state = dev_platform
     platform = graph.one("platform:index:Platform", "x")
     regions = graph.by_type("platform:index:Region")
@@ -217,7 +217,7 @@ def test_a_platform_from_another_language_builds_its_regions_and_names(
 
 
 def test_a_platform_names_a_primary_region_it_does_not_have(provider: ComponentProvider) -> None:
-    inputs = host_value(platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")))
+    inputs = host_value(stack_platform_args("dev"))
     inputs["primaryRegion"] = "eu-north-1"
     with pytest.raises(ComponentInitError, match=r"^args\.primaryRegion: eu-north-1 is not one of"):
         provider.construct("x", "platform:index:Platform", inputs, None)
@@ -283,7 +283,7 @@ def test_a_region_refuses_its_first_step_in_a_stack_that_creates_no_repository(
 
 
 def test_a_platform_serves_each_regions_endpoints_by_region(dev_platform: tuple[Graph, Mapping[str, Any]]) -> None:
-    args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    args = stack_platform_args("dev")
     graph, _ = dev_platform
     regions = [settings.region for settings in args.regions]
     for key in PER_REGION:
@@ -296,7 +296,7 @@ def test_a_platform_serves_each_regions_endpoints_by_region(dev_platform: tuple[
 def test_a_platform_in_its_first_step_serves_what_is_known_and_where_to_push(
     harness: Harness, provider: ComponentProvider
 ) -> None:
-    args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    args = stack_platform_args("dev")
     inputs = {**host_value(args), "registriesOnly": True}
 
     def program() -> None:

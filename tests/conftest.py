@@ -251,3 +251,16 @@ def _one_pack_process() -> Iterator[None]:
 @pytest.fixture(params=["dev", "staging", "prod"])
 def stack_graph(request: pytest.FixtureRequest) -> Graph:
     return synthesized(request.param)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _kubernetes_schemas_parsed_once() -> Iterator[None]:
+    """`kubernetes_validate.validate` reads and parses its schema files on every call: the kind's
+    own and the version's `_definitions.json` (megabytes of JSON), 6 ms of a 6.5 ms check. The
+    component tests validate hundreds of objects; the validator only reads the parsed schemas, so
+    each file is parsed once per session (the check itself, its version choice and errors unchanged)."""
+    from kubernetes_validate import utils
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(utils, "schema_contents", functools.cache(utils.schema_contents))
+        yield

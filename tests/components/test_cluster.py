@@ -121,6 +121,22 @@ def prod() -> Graph:
     return build(Harness())
 
 
+@pytest.fixture(scope="module")
+def without_admin_role() -> Graph:
+    """The prod-shaped cluster without an admin role, built once for the two tests that read it."""
+    return build(Harness(), admin_role_arn=None)
+
+
+SMALL = {"min_size": 1, "desired_size": 1, "max_size": 2}
+
+
+@pytest.fixture(scope="module")
+def graviton_system() -> Graph:
+    """A Graviton system group beside an x86 sandbox group, built once for the two tests that read it."""
+    groups = [system_group(instance_types=["m7g.large"], **SMALL), sandbox_group(instance_types=["m7i.large"], **SMALL)]
+    return build(Harness(), node_groups=groups)
+
+
 def by_name(graph: Graph, type_token: str) -> dict[str, Registration]:
     return {registration.name: registration for registration in graph.by_type(type_token)}
 
@@ -213,8 +229,8 @@ def test_access_is_through_access_entries_only(prod: Graph) -> None:
     assert not [r for r in prod.by_type("kubernetes:core/v1:ConfigMap") if r.name == "aws-auth"]
 
 
-def test_without_an_admin_role_the_deployers_role_gets_an_access_entry(harness: Harness) -> None:
-    graph = build(harness, admin_role_arn=None)
+def test_without_an_admin_role_the_deployers_role_gets_an_access_entry(without_admin_role: Graph) -> None:
+    graph = without_admin_role
     assert graph.one(CLUSTER).inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
     entry = graph.one("aws:eks/accessEntry:AccessEntry")
     # The mocks' caller is assumed-role/platform-deployer/preflight: the entry names the role behind it.
@@ -224,11 +240,14 @@ def test_without_an_admin_role_the_deployers_role_gets_an_access_entry(harness: 
     assert "--role-arn" not in out(graph, "kubeconfig")
 
 
-def test_adding_or_removing_the_admin_role_never_replaces_the_cluster(harness: Harness) -> None:
+def test_adding_or_removing_the_admin_role_never_replaces_the_cluster(prod: Graph, without_admin_role: Graph) -> None:
     # bootstrapClusterCreatorAdminPermissions is ForceNew (terraform-provider-aws eks/cluster.go):
     # the cluster's inputs must not depend on adminRoleArn at all.
-    with_admin = build(harness).one(CLUSTER).inputs
-    without_admin = build(Harness(), admin_role_arn=None).one(CLUSTER).inputs
+    entries = "aws:eks/accessEntry:AccessEntry"
+    assert ADMIN_ROLE in {e.inputs["principalArn"] for e in prod.by_type(entries)}
+    assert ADMIN_ROLE not in {e.inputs["principalArn"] for e in without_admin_role.by_type(entries)}
+    with_admin = prod.one(CLUSTER).inputs
+    without_admin = without_admin_role.one(CLUSTER).inputs
     assert with_admin == without_admin
 
 
@@ -367,10 +386,8 @@ def test_sandbox_group_is_tainted_and_labelled_and_system_is_on_demand(prod: Gra
     assert system.inputs["capacityType"] == "ON_DEMAND"
 
 
-def test_release_versions_come_from_the_recommended_ami_parameter(harness: Harness) -> None:
-    small = {"min_size": 1, "desired_size": 1, "max_size": 2}
-    groups = [system_group(instance_types=["m7g.large"], **small), sandbox_group(instance_types=["m7i.large"], **small)]
-    graph = build(harness, node_groups=groups)
+def test_release_versions_come_from_the_recommended_ami_parameter(graviton_system: Graph) -> None:
+    graph = graviton_system
     names = {call.args["name"] for call in graph.invokes if call.token == "aws:ssm/getParameter:getParameter"}
     prefix = "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023"
     assert names == {
@@ -381,10 +398,8 @@ def test_release_versions_come_from_the_recommended_ami_parameter(harness: Harne
     assert all("imageId" not in template.inputs for template in graph.by_type(LAUNCH_TEMPLATE))
 
 
-def test_graviton_groups_get_the_arm_ami(harness: Harness) -> None:
-    small = {"min_size": 1, "desired_size": 1, "max_size": 2}
-    groups = [system_group(instance_types=["m7g.large"], **small), sandbox_group(instance_types=["m7i.large"], **small)]
-    registered = by_name(build(harness, node_groups=groups), NODE_GROUP)
+def test_graviton_groups_get_the_arm_ami(graviton_system: Graph) -> None:
+    registered = by_name(graviton_system, NODE_GROUP)
     assert registered["eks-system"].inputs["amiType"] == "AL2023_ARM_64_STANDARD"
     assert registered["eks-sandbox"].inputs["amiType"] == "AL2023_x86_64_STANDARD"
 

@@ -31,9 +31,9 @@ from eksplatform.components.redis import (
 )
 from eksplatform.components.vpc import NatStrategy, VpcArgs, VpcArgsError, VpcSettings
 from eksplatform.environments import profile
-from eksplatform.preflight.synth import synth
 from eksplatform.stack.data_args import postgres_settings, redis_settings, vpc_settings
 from eksplatform.stack.loading import load_stack_file, read_stack_file
+from tests.components.test_platform import prod_without_deployer_and_an_rpo_of_7_minutes
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -319,10 +319,11 @@ def test_the_settings_hold_the_stack_files_values_and_the_environments_rules(env
 def test_the_region_wires_the_stacks_rpo_into_the_data_stores_args() -> None:
     # What the Region registers: it builds each data store's Args from the stack's settings with
     # `rpo_seconds` = the stack's rpoMinutes * 60, which every secondary's lag alarm compares with.
-    # 7 minutes, not the default 15, so a Region that dropped the wiring would fail here.
-    values = {**read_stack_file(ROOT / "Pulumi.prod.yaml"), "platform:rpoMinutes": 7}
+    # 7 minutes, not the default 15, so a Region that dropped the wiring would fail here. (The
+    # run's other edit, no deployer, changes no alarm.)
     config = load_stack_file(ROOT / "Pulumi.prod.yaml")
-    alarms = synth("prod", stack_values=values).by_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert "platform:rpoMinutes" not in read_stack_file(ROOT / "Pulumi.prod.yaml")  # prod keeps the default
+    alarms = prod_without_deployer_and_an_rpo_of_7_minutes().by_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     lag = {alarm.name: alarm.inputs["threshold"] for alarm in alarms if alarm.name.endswith("-global-lag")}
     secondaries = [region.name for region in config.regions if not region.primary]
     assert len(secondaries) >= 1

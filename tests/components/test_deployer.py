@@ -16,7 +16,12 @@ from eksplatform.stack.errors import ConfigError
 from eksplatform.stack.loading import load_stack_file, parse_stack_config
 from eksplatform.stack.platform_args import platform_from_stack
 from tests.components.test_config import namespace_values
-from tests.components.test_platform import prod_in_reverse_order, prod_with
+from tests.components.test_platform import (
+    prod_in_reverse_order,
+    prod_with,
+    prod_with_own_zone_secondary_image_and_no_admin_roles,
+    prod_without_deployer_and_an_rpo_of_7_minutes,
+)
 from tests.conftest import Harness, synthesized
 
 PEERING = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
@@ -178,13 +183,14 @@ def test_a_runner_that_is_the_admin_gets_no_second_access_entry(harness: Harness
     assert entries[0].urn in provider.dependencies
 
 
-def test_without_an_admin_role_the_runner_is_the_admin_with_one_entry(harness: Harness) -> None:
+def test_without_an_admin_role_the_runner_is_the_admin_with_one_entry() -> None:
     """Not the caller's role: that would be a second entry for the runner's (ResourceInUseException)."""
-    data = prod_with()
-    for region in data["regions"]:
-        region["cluster"].pop("adminRoleArn", None)
-    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
-    runner = data["deployer"]["runnerRoleArn"]
+    # No region names an adminRoleArn in this run (its other edits, the DNS zone and a secondary's
+    # image, make no access entry). prod's own admin roles are another principal than the runner,
+    # so an unedited prod fails below.
+    graph = prod_with_own_zone_secondary_image_and_no_admin_roles()
+    runner = prod_with()["deployer"]["runnerRoleArn"]
+    assert all(region["cluster"]["adminRoleArn"] != runner for region in prod_with()["regions"])
     for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
         entries = [e for e in graph.by_type(ENTRY) if e.name.startswith(f"{region}-cluster-")]
         assert [(e.name, e.inputs["principalArn"]) for e in entries] == [(f"{region}-cluster-admin-access", runner)]
@@ -192,12 +198,11 @@ def test_without_an_admin_role_the_runner_is_the_admin_with_one_entry(harness: H
         assert len(principals) == len(set(principals)), principals
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def prod_without_deployer() -> Graph:
-    """prod without its `deployer`, run once for the tests below, which only read the graph."""
-    data = prod_with()
-    del data["deployer"]
-    return Harness().run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
+    """prod without its `deployer`, run once for the tests below, which only read the graph (its
+    other edit, the RPO, changes only the data stores' lag alarms)."""
+    return prod_without_deployer_and_an_rpo_of_7_minutes()
 
 
 def test_without_a_deployer_no_path_is_built(prod_without_deployer: Graph) -> None:

@@ -12,10 +12,8 @@ from eksplatform.components.writer_health import SETTINGS as WRITER_SETTINGS
 from eksplatform.components.writer_health import WriterAlarm, alarm_name
 from eksplatform.preflight.mocks import Registration
 from eksplatform.preflight.synth import Graph
-from eksplatform.stack.loading import parse_stack_config
-from eksplatform.stack.platform_args import platform_from_stack
 from tests.components.test_config import namespace_values
-from tests.conftest import Harness, platform_graph, synthesized
+from tests.conftest import platform_graph, synthesized
 from tests.helpers import out
 
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
@@ -245,10 +243,9 @@ def test_an_existing_hosted_zone_is_used_instead_of_a_new_one() -> None:
     assert {r.inputs["zoneId"] for r in graph.by_type(RECORD)} == {zone_id}
 
 
-def test_a_zone_made_by_the_stack_is_delegated_from_its_parent_before_any_certificate(harness: Harness) -> None:
+def test_a_zone_made_by_the_stack_is_delegated_from_its_parent_before_any_certificate() -> None:
     # ACM validates through public DNS: an undelegated zone would stall `pulumi up` (finding 1, #19).
-    config = parse_stack_config(prod_with(dns={"domain": "run.example.com", "parentZoneId": "Z0PARENT12345"}))
-    graph = harness.run(lambda: platform_from_stack("platform", config), stack="prod")
+    graph = prod_with_own_zone_secondary_image_and_no_admin_roles()
     zone = graph.one("aws:route53/zone:Zone")
     assert zone.inputs["name"] == "run.example.com"
     assert region_of(graph, zone) == "us-east-1"  # made by the primary region, before any certificate
@@ -266,6 +263,43 @@ def test_a_zone_made_by_the_stack_is_delegated_from_its_parent_before_any_certif
     assert {r.inputs["zoneId"] for r in validation} == {zone.outputs["zoneId"]}
     assert {r.inputs["zoneId"] for r in graph.by_type(RECORD) if r is not delegation} == {zone.outputs["zoneId"]}
     assert zone.outputs["nameServers"]
+
+
+# Edited prod runs shared by tests whose edits are independent of each other: each test reads only
+# what its own edit changes, and asserts what only that edit makes (an unedited prod fails it). An
+# edited prod is a 1.7 s synth; `platform_graph` runs each config once per test run.
+
+OWN_ZONE = {"domain": "run.example.com", "parentZoneId": "Z0PARENT12345"}
+SECONDARY_ONLY_IMAGE = "333333333333.dkr.ecr.eu-west-1.amazonaws.com/custom/python:3.13.1"
+
+
+def prod_with_own_zone_secondary_image_and_no_admin_roles() -> Graph:
+    """prod with three edits, each read by one test:
+    - `dns` makes its zone under a parent (test_a_zone_made_by_the_stack_is_delegated_... above:
+      the zone, its delegation and the records in it);
+    - eu-west-1's python service runs an image of a repository only that secondary uses
+      (test_registry.py: the repositories, their replication and the nodes' pull grants);
+    - no region names a cluster `adminRoleArn` (test_deployer.py: the clusters' access entries).
+    The zone and its records, the ECR repositories and grants, and the access entries are built
+    from separate settings; none of the three reads another's."""
+    data = prod_with(dns=OWN_ZONE)
+    secondary = next(region for region in data["regions"] if region["name"] == "eu-west-1")
+    services = secondary["languageServices"]["services"]
+    services["python"] = {**services.get("python", {}), "image": SECONDARY_ONLY_IMAGE}
+    for region in data["regions"]:
+        region["cluster"].pop("adminRoleArn", None)
+    return platform_graph(data, stack="prod")
+
+
+def prod_without_deployer_and_an_rpo_of_7_minutes() -> Graph:
+    """prod with two edits, each read by its own tests:
+    - no `deployer` (test_deployer.py: no path to it is built, no role carries its boundary);
+    - `rpoMinutes: 7`, not the default 15 (test_data_settings.py: the secondaries' lag alarms).
+    The deployer's peerings, rules and boundaries and the data stores' lag alarms are built from
+    separate settings; neither reads the other's."""
+    data = prod_with(rpoMinutes=7)
+    del data["deployer"]
+    return platform_graph(data, stack="prod")
 
 
 def prod_in_reverse_order() -> Graph:

@@ -76,14 +76,35 @@ def build(
     return harness.run(program)
 
 
-@pytest.fixture(scope="module")
+_runs: dict[tuple[str, str, str, RedisGlobalDatastore | None], Graph] = {}
+
+
+def shared_build(
+    purpose: str = "queue",
+    config: RedisClusterConfig | None = None,
+    *,
+    environment: str = "prod",
+    global_datastore: RedisGlobalDatastore | None = None,
+) -> Graph:
+    """`build`, run once per test run for each distinct input, for the tests that only read the
+    graph: several read the same group (the default queue is five tests' input), and each run is a
+    synth of its own. The inputs are plain values (the config by its JSON, the frozen membership of
+    strings), so equal inputs are the same run."""
+    settings = config or redis_config()
+    key = (purpose, settings.model_dump_json(), environment, global_datastore)
+    if key not in _runs:
+        _runs[key] = build(Harness(), purpose, settings, environment=environment, global_datastore=global_datastore)
+    return _runs[key]
+
+
+@pytest.fixture
 def queue() -> Graph:
-    return build(Harness(), "queue")
+    return shared_build("queue")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cache() -> Graph:
-    return build(Harness(), "cache", redis_config(clusterMode=False, shards=1, replicasPerShard=1))
+    return shared_build("cache", redis_config(clusterMode=False, shards=1, replicasPerShard=1))
 
 
 PASSWORD = "random:index/randomPassword:RandomPassword"
@@ -101,10 +122,8 @@ def password_of(graph: Graph, user: str = "auth") -> str:
 
 @pytest.mark.parametrize("purpose", ["cache", "queue"])
 @pytest.mark.parametrize(("engine", "version", "family"), [("valkey", "8.0", "valkey8"), ("redis", "7.1", "redis7")])
-def test_engine_shape_and_parameters_follow_purpose(
-    harness: Harness, purpose: str, engine: str, version: str, family: str
-) -> None:
-    graph = build(harness, purpose, redis_config(engine=engine))
+def test_engine_shape_and_parameters_follow_purpose(purpose: str, engine: str, version: str, family: str) -> None:
+    graph = shared_build(purpose, redis_config(engine=engine))
     group = graph.one(RG)
     assert group.inputs["replicationGroupId"] == f"platform-prod-euw1-{purpose}"
     assert (group.inputs["engine"], group.inputs["engineVersion"]) == (engine, version)
@@ -142,8 +161,8 @@ def test_queue_keeps_its_data_and_cache_does_not_need_to(queue: Graph, cache: Gr
     assert queue.one("aws:kms/key:Key", "queue-key").protect
 
 
-def test_dev_does_not_protect(harness: Harness) -> None:
-    graph = build(harness, "queue", environment="dev")
+def test_dev_does_not_protect() -> None:
+    graph = shared_build("queue", environment="dev")
     assert not graph.one(RG).protect and not graph.one(RG).retain_on_delete
 
 
@@ -185,8 +204,8 @@ RBAC_AUTHENTICATION_A_VALKEY_GROUP_ACCEPTS = {"password", "iam"}
 
 
 @pytest.mark.parametrize("engine", ["valkey", "redis"])
-def test_every_user_in_the_group_authenticates_as_a_valkey_group_requires(harness: Harness, engine: str) -> None:
-    graph = build(harness, "queue", redis_config(engine=engine))
+def test_every_user_in_the_group_authenticates_as_a_valkey_group_requires(engine: str) -> None:
+    graph = shared_build("queue", redis_config(engine=engine))
     user_group = graph.one("aws:elasticache/userGroup:UserGroup")
     assert user_group.inputs["engine"] == engine
     members = [user for user in graph.by_type(USER) if user.outputs["userId"] in user_group.inputs["userIds"]]
@@ -218,10 +237,10 @@ AUTH_TOKEN_SPECIALS = set("!&#$^<>-")
     ids=["rbac", "auth-token"],
 )
 def test_generated_passwords_use_only_characters_elasticache_accepts(
-    harness: Harness, global_datastore: RedisGlobalDatastore | None
+    global_datastore: RedisGlobalDatastore | None,
 ) -> None:
     # The mocks return letters only, so the generator's settings are what is checked.
-    graph = build(harness, "queue", global_datastore=global_datastore)
+    graph = shared_build("queue", global_datastore=global_datastore)
     generated = graph.by_type(PASSWORD)
     assert generated
     for password in generated:
@@ -304,8 +323,8 @@ def test_password_lives_in_secrets_manager_under_the_cmk(queue: Graph) -> None:
 
 
 @pytest.mark.parametrize("purpose", ["cache", "queue"])
-def test_no_password_in_plain_text(harness: Harness, purpose: str) -> None:
-    graph = build(harness, purpose)
+def test_no_password_in_plain_text(purpose: str) -> None:
+    graph = shared_build(purpose)
     password = password_of(graph)
     assert len(password) == 40
     assert plaintext_leaks(graph, password) == []
@@ -324,9 +343,9 @@ def test_no_password_in_plain_text(harness: Harness, purpose: str) -> None:
     ],
 )
 def test_failover_and_multi_az_whenever_there_are_replicas(
-    harness: Harness, changes: dict[str, Any], failover: bool, multi_az: bool
+    changes: dict[str, Any], failover: bool, multi_az: bool
 ) -> None:
-    group = build(harness, "cache", redis_config(**changes), environment="dev").one(RG)
+    group = shared_build("cache", redis_config(**changes), environment="dev").one(RG)
     assert group.inputs["automaticFailoverEnabled"] is failover
     assert group.inputs["multiAzEnabled"] is multi_az
 
@@ -415,9 +434,9 @@ def test_alarms_per_node_to_an_encrypted_topic(queue: Graph, cache: Graph) -> No
 # --- Global Datastore --------------------------------------------------------------------
 
 
-def test_global_primary_uses_an_auth_token_and_creates_the_datastore(harness: Harness) -> None:
-    graph = build(
-        harness, "queue", global_datastore=RedisGlobalDatastore(role=GlobalRole.PRIMARY, suffix="platform-prod-queue")
+def test_global_primary_uses_an_auth_token_and_creates_the_datastore() -> None:
+    graph = shared_build(
+        "queue", global_datastore=RedisGlobalDatastore(role=GlobalRole.PRIMARY, suffix="platform-prod-queue")
     )
     group = graph.one(RG)
     global_group = graph.one("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
@@ -438,12 +457,12 @@ def test_global_primary_uses_an_auth_token_and_creates_the_datastore(harness: Ha
     assert group.ignore_changes == []
 
 
-def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> None:
+def test_global_secondary_joins_and_inherits_the_engine() -> None:
     # Passed as plain text on purpose: the component must make it secret everywhere itself.
     secondary = RedisGlobalDatastore(
         role=GlobalRole.SECONDARY, global_replication_group_id="ldgnf-platform-prod-queue", auth_token=SHARED_TOKEN
     )
-    graph = build(harness, "queue", global_datastore=secondary)
+    graph = shared_build("queue", global_datastore=secondary)
     group = graph.one(RG)
     assert group.inputs["globalReplicationGroupId"] == "ldgnf-platform-prod-queue"
     # Everything the provider refuses beside global_replication_group_id (ConflictsWith in
@@ -462,11 +481,11 @@ def test_global_secondary_joins_and_inherits_the_engine(harness: Harness) -> Non
     assert plaintext_leaks(graph, SHARED_TOKEN) == []
 
 
-def test_secondary_alarms_on_lag_above_the_rpo_and_on_silence(harness: Harness) -> None:
+def test_secondary_alarms_on_lag_above_the_rpo_and_on_silence() -> None:
     secondary = RedisGlobalDatastore(
         role=GlobalRole.SECONDARY, global_replication_group_id="ldgnf-platform-prod-queue", auth_token=SHARED_TOKEN
     )
-    graph = build(harness, "queue", global_datastore=secondary)
+    graph = shared_build("queue", global_datastore=secondary)
     (lag,) = [a for a in graph.by_type(ALARM) if a.name == "queue-global-lag"]
     topic = graph.one("aws:sns/topic:Topic")
     # A detached member or a lost region stops reporting lag: that must alarm, not go quiet.

@@ -24,7 +24,12 @@ from eksplatform.components.registry import (
 from eksplatform.preflight.synth import Graph
 from eksplatform.stack.loading import parse_stack_config
 from eksplatform.stack.platform_args import platform_from_stack
-from tests.components.test_platform import prod_with, region_of
+from tests.components.test_platform import (
+    SECONDARY_ONLY_IMAGE,
+    prod_with,
+    prod_with_own_zone_secondary_image_and_no_admin_roles,
+    region_of,
+)
 from tests.conftest import Harness, synthesized
 from tests.helpers import out, policy
 
@@ -234,17 +239,13 @@ def test_only_a_multi_region_stack_replicates() -> None:
     assert len(rule["repositoryFilters"]) == 11
 
 
-def test_a_repository_only_a_secondary_uses_is_created_everywhere_and_replicated(harness: Harness) -> None:
+def test_a_repository_only_a_secondary_uses_is_created_everywhere_and_replicated() -> None:
     # Replication copies from the primary's repositories that match its filters (ECR user guide,
     # "Private image replication"): a repository only eu-west-1 uses needs its twin in the primary.
-    data = prod_with()
-    secondary = next(region for region in data["regions"] if region["name"] == "eu-west-1")
-    custom = "333333333333.dkr.ecr.eu-west-1.amazonaws.com/custom/python:3.13.1"
-    secondary["languageServices"]["services"]["python"] = {
-        **secondary["languageServices"]["services"].get("python", {}),
-        "image": custom,
-    }
-    graph = harness.run(lambda: platform_from_stack("platform", parse_stack_config(data)), stack="prod")
+    # eu-west-1's python image is SECONDARY_ONLY_IMAGE in this run (its other edits, the DNS zone
+    # and the clusters' admin roles, touch no repository and no pull grant).
+    assert "/custom/python:" in SECONDARY_ONLY_IMAGE
+    graph = prod_with_own_zone_secondary_image_and_no_admin_roles()
     by_region: dict[str, set[str]] = {}
     for repository in graph.by_type(REPOSITORY):
         by_region.setdefault(str(region_of(graph, repository)), set()).add(repository.inputs["name"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import replace
 from typing import Any
@@ -55,6 +56,14 @@ def build(harness: Harness, args: VpcArgs = BASE, region: str = "eu-west-1") -> 
     return harness.run(program)
 
 
+@functools.cache
+def shared_network(args: VpcArgs = BASE) -> Graph:
+    """`build` of `args` in eu-west-1, run once per test run: most tests here only read the default
+    network or one NAT strategy's, and each run is a synth of its own. VpcArgs is frozen, so equal
+    args are the same network; a test that compares two runs of its own calls `build`."""
+    return build(Harness(), args)
+
+
 def subnets_by_tier(graph: Graph) -> dict[str, list[Registration]]:
     tiers: dict[str, list[Registration]] = {tier: [] for tier in TIERS}
     for subnet in graph.by_type(SUBNET):
@@ -65,8 +74,8 @@ def subnets_by_tier(graph: Graph) -> dict[str, list[Registration]]:
 # --- tiers and subnets -------------------------------------------------------------------
 
 
-def test_one_subnet_per_tier_per_az_inside_the_vpc(harness: Harness) -> None:
-    graph = build(harness)
+def test_one_subnet_per_tier_per_az_inside_the_vpc() -> None:
+    graph = shared_network()
     vpc = graph.one("aws:ec2/vpc:Vpc")
     assert vpc.inputs["cidrBlock"] == "10.20.0.0/16"
     assert vpc.inputs["enableDnsHostnames"] is True and vpc.inputs["enableDnsSupport"] is True
@@ -88,8 +97,8 @@ def test_one_subnet_per_tier_per_az_inside_the_vpc(harness: Harness) -> None:
         assert out(graph, tier) == [s.id for s in tiers[tier]]
 
 
-def test_eks_discovery_tags(harness: Harness) -> None:
-    tiers = subnets_by_tier(build(harness))
+def test_eks_discovery_tags() -> None:
+    tiers = subnets_by_tier(shared_network())
     cluster_tag = "kubernetes.io/cluster/platform-dev"
     assert all(s.inputs["tags"]["kubernetes.io/role/elb"] == "1" for s in tiers["public"])
     assert all(s.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in tiers["private"])
@@ -134,8 +143,8 @@ def test_zones_skip_the_one_eks_refuses(harness: Harness) -> None:
     ]
 
 
-def test_an_impaired_zone_cannot_move_the_list(harness: Harness) -> None:
-    (lookup,) = zone_lookups(build(harness))
+def test_an_impaired_zone_cannot_move_the_list() -> None:
+    (lookup,) = zone_lookups(shared_network())
     # No state filter: an impaired zone stays listed, so the zones after it keep their subnets.
     assert "state" not in lookup.args
     assert lookup.args["filters"] == [{"name": "zone-type", "values": ["availability-zone"]}]
@@ -181,8 +190,8 @@ def test_pinned_zones_must_exist_and_be_accepted(
     ("strategy", "nats", "private_tables"),
     [("none", 0, 1), ("single", 1, 1), ("one-per-az", 3, 3)],
 )
-def test_nat_strategy(harness: Harness, strategy: str, nats: int, private_tables: int) -> None:
-    graph = build(harness, replace(BASE, nat_strategy=NatStrategy(strategy)))
+def test_nat_strategy(strategy: str, nats: int, private_tables: int) -> None:
+    graph = shared_network(replace(BASE, nat_strategy=NatStrategy(strategy)))
     gateways = graph.by_type("aws:ec2/natGateway:NatGateway")
     eips = graph.by_type("aws:ec2/eip:Eip")
     assert len(gateways) == len(eips) == nats
@@ -210,8 +219,8 @@ def test_nat_strategy(harness: Harness, strategy: str, nats: int, private_tables
 
 
 @pytest.mark.parametrize("strategy", ["none", "single", "one-per-az"])
-def test_database_tier_has_no_route_out(harness: Harness, strategy: str) -> None:
-    graph = build(harness, replace(BASE, nat_strategy=NatStrategy(strategy)))
+def test_database_tier_has_no_route_out(strategy: str) -> None:
+    graph = shared_network(replace(BASE, nat_strategy=NatStrategy(strategy)))
     (database_table,) = out(graph, "databaseRouteTables")
     table = next(t for t in graph.by_type(ROUTE_TABLE) if t.id == database_table)
     assert not table.inputs.get("routes")
@@ -225,8 +234,8 @@ def test_database_tier_has_no_route_out(harness: Harness, strategy: str) -> None
 # --- hardening ---------------------------------------------------------------------------
 
 
-def test_default_security_group_has_no_rules(harness: Harness) -> None:
-    graph = build(harness)
+def test_default_security_group_has_no_rules() -> None:
+    graph = shared_network()
     group = graph.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
     assert group.inputs["vpcId"] == graph.one("aws:ec2/vpc:Vpc").id
     assert group.inputs["ingress"] == [] and group.inputs["egress"] == []
@@ -265,8 +274,8 @@ def test_flow_logs_go_to_an_encrypted_group_through_a_scoped_role(harness: Harne
     assert "*" not in statement["Resource"]
 
 
-def test_gateway_endpoints_serve_private_and_database_tables(harness: Harness) -> None:
-    graph = build(harness)
+def test_gateway_endpoints_serve_private_and_database_tables() -> None:
+    graph = shared_network()
     tables = set(out(graph, "privateRouteTables") + out(graph, "databaseRouteTables"))
     endpoints = {e.inputs["serviceName"]: e for e in graph.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
     assert set(endpoints) == {"com.amazonaws.eu-west-1.s3", "com.amazonaws.eu-west-1.dynamodb"}
@@ -275,8 +284,8 @@ def test_gateway_endpoints_serve_private_and_database_tables(harness: Harness) -
         assert set(endpoint.inputs["routeTableIds"]) == tables
 
 
-def test_interface_endpoints_only_accept_https_from_the_vpc(harness: Harness) -> None:
-    graph = build(harness, replace(BASE, interface_endpoints=True))
+def test_interface_endpoints_only_accept_https_from_the_vpc() -> None:
+    graph = shared_network(replace(BASE, interface_endpoints=True))
     interface = [
         e for e in graph.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface"
     ]
@@ -295,14 +304,14 @@ def test_interface_endpoints_only_accept_https_from_the_vpc(harness: Harness) ->
         assert endpoint.inputs["privateDnsEnabled"] is True
 
 
-def test_no_interface_endpoints_unless_asked(harness: Harness) -> None:
-    graph = build(harness)
+def test_no_interface_endpoints_unless_asked() -> None:
+    graph = shared_network()
     assert graph.by_type("aws:ec2/securityGroup:SecurityGroup") == []
     assert all(e.inputs["vpcEndpointType"] == "Gateway" for e in graph.by_type("aws:ec2/vpcEndpoint:VpcEndpoint"))
 
 
-def test_every_child_uses_the_regional_provider_and_parents_to_the_vpc(harness: Harness) -> None:
-    graph = build(harness, replace(BASE, interface_endpoints=True))
+def test_every_child_uses_the_regional_provider_and_parents_to_the_vpc() -> None:
+    graph = shared_network(replace(BASE, interface_endpoints=True))
     provider = graph.one("pulumi:providers:aws")
     component = graph.one("platform:index:Vpc")
     children = [r for r in graph.resources if r.custom and not r.is_provider]
@@ -315,9 +324,9 @@ def test_every_child_uses_the_regional_provider_and_parents_to_the_vpc(harness: 
 # --- stability and bad input -------------------------------------------------------------
 
 
-def test_adding_an_az_keeps_every_existing_subnet(harness: Harness) -> None:
-    two = {s.name: s.inputs["cidrBlock"] for s in build(harness, replace(BASE, az_count=2)).by_type(SUBNET)}
-    three = {s.name: s.inputs["cidrBlock"] for s in build(harness, BASE).by_type(SUBNET)}
+def test_adding_an_az_keeps_every_existing_subnet() -> None:
+    two = {s.name: s.inputs["cidrBlock"] for s in shared_network(replace(BASE, az_count=2)).by_type(SUBNET)}
+    three = {s.name: s.inputs["cidrBlock"] for s in shared_network(BASE).by_type(SUBNET)}
     assert len(two) == 6 and len(three) == 9
     assert {name: three[name] for name in two} == two
 

@@ -9,6 +9,7 @@ PlatformArgs with every nested building block's settings, so validation is the P
 
 import dataclasses
 import enum
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from pulumi.provider.server import ComponentInitError
 
 from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 from eksplatform.stack.loading import load_stack_file
+from eksplatform.stack.platform import PlatformArgs
 from eksplatform.stack.platform_args import platform_args
 from tests.conftest import Harness
 
@@ -56,9 +58,17 @@ def host_value(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def stack_platform_args(stack: str) -> PlatformArgs:
+    """A stack file's PlatformArgs, built once per stack: dozens of cases start from the same stack
+    file, and reading and checking it is most of a refused case's CPU. The Args are frozen and
+    `host_value` builds new dicts and lists from them, so no case edits what another reads."""
+    return platform_args(load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml"))
+
+
 def dev_region_inputs(**extra: Any) -> dict[str, Any]:
     """The dev stack's region settings, with what a Region alone needs besides."""
-    settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")).regions[0]
+    settings = stack_platform_args("dev").regions[0]
     return {
         **host_value(settings),
         "environment": "dev",
@@ -79,10 +89,18 @@ def construct(harness: Harness, provider: ComponentProvider, token: str, inputs:
     return graph, states[0]
 
 
+@pytest.fixture(scope="module")
+def dev_region(provider: ComponentProvider) -> tuple[Graph, Any]:
+    """The dev stack's region constructed from another language with a deployer, as the dev stack
+    has one, run once for the two tests below, which only read it: the blocks and their providers,
+    and the deployer's path (the peering and the boundary add to the blocks, changing none of them)."""
+    return construct(Harness(), provider, "platform:index:Region", dev_region_inputs(deployer=DEPLOYER))
+
+
 def test_a_region_from_another_language_builds_every_block_with_providers_of_its_own(
-    harness: Harness, provider: ComponentProvider
+    dev_region: tuple[Graph, Any],
 ) -> None:
-    graph, state = construct(harness, provider, "platform:index:Region", dev_region_inputs())
+    graph, state = dev_region
     region = graph.one("platform:index:Region", "x")
     children = {child.type: child for child in graph.children(region)}
     for block in ("Vpc", "Cluster", "ManagedPostgres", "LanguageServicePool", "PublicIngress", "ImageRegistry"):
@@ -97,7 +115,7 @@ def test_a_region_from_another_language_builds_every_block_with_providers_of_its
     passwords = graph.by_type("random:index/randomPassword:RandomPassword")
     assert passwords and all(r.provider.startswith(random_provider.urn) for r in passwords)
     # The settings arrived whole: the dev stack's cluster, database and cache as the stack file says.
-    settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")).regions[0]
+    settings = stack_platform_args("dev").regions[0]
     assert graph.one("aws:eks/cluster:Cluster").inputs["version"] == settings.cluster.kubernetes_version
     assert {g.name for g in graph.by_type("aws:eks/nodeGroup:NodeGroup")} == {
         f"x-cluster-{group.name}" for group in settings.cluster.node_groups
@@ -111,9 +129,9 @@ def test_a_region_from_another_language_builds_every_block_with_providers_of_its
 
 
 def test_a_region_with_a_deployer_peers_through_a_provider_of_the_deployers_region(
-    harness: Harness, provider: ComponentProvider
+    dev_region: tuple[Graph, Any],
 ) -> None:
-    graph, _ = construct(harness, provider, "platform:index:Region", dev_region_inputs(deployer=DEPLOYER))
+    graph, _ = dev_region
     region = graph.one("platform:index:Region", "x")
     deployer_provider = graph.one("pulumi:providers:aws", "x-deployer")
     assert deployer_provider.parent == region.urn
@@ -152,12 +170,41 @@ def inputs_cidr() -> str:
     return str(dev_region_inputs()["vpc"]["cidr"])
 
 
+PER_REGION = (
+    "vpcIds",
+    "clusterNames",
+    "clusterEndpoints",
+    "kubeconfigs",
+    "databaseSecretArns",
+    "cacheEndpoints",
+    "queueEndpoints",
+    "ingressHostnames",
+)
+
+
+@pytest.fixture(scope="module")
+def dev_platform(provider: ComponentProvider) -> tuple[Graph, Mapping[str, Any]]:
+    """The dev stack's Platform constructed from another language, as its program would: the state
+    it gets back, and each per-region output exported. Run once for the two tests below, which only
+    read the graph, the state and the outputs (a Platform construct is 0.45 s of CPU)."""
+    states: list[Mapping[str, Any]] = []
+
+    def program() -> None:
+        inputs = host_value(stack_platform_args("dev"))
+        state = provider.construct("x", "platform:index:Platform", inputs, pulumi.ResourceOptions()).state
+        states.append(state)
+        for key in PER_REGION:
+            pulumi.export(key, state[key])  # as another language's program exports them
+
+    graph = Harness().run(program, stack="dev")
+    return graph, states[0]
+
+
 def test_a_platform_from_another_language_builds_its_regions_and_names(
-    harness: Harness, provider: ComponentProvider
+    dev_platform: tuple[Graph, Mapping[str, Any]],
 ) -> None:
-    args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
-    inputs = host_value(args)
-    graph, state = construct(harness, provider, "platform:index:Platform", inputs)
+    args = stack_platform_args("dev")
+    graph, state = dev_platform
     platform = graph.one("platform:index:Platform", "x")
     regions = graph.by_type("platform:index:Region")
     assert [r.name for r in regions] == [settings.region for settings in args.regions]
@@ -170,7 +217,7 @@ def test_a_platform_from_another_language_builds_its_regions_and_names(
 
 
 def test_a_platform_names_a_primary_region_it_does_not_have(provider: ComponentProvider) -> None:
-    inputs = host_value(platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")))
+    inputs = host_value(stack_platform_args("dev"))
     inputs["primaryRegion"] = "eu-north-1"
     with pytest.raises(ComponentInitError, match=r"^args\.primaryRegion: eu-north-1 is not one of"):
         provider.construct("x", "platform:index:Platform", inputs, None)
@@ -202,16 +249,18 @@ def test_unset_protection_settings_follow_the_regions_environment(
 def test_a_region_in_its_first_step_builds_only_its_provider_and_registry(
     harness: Harness, provider: ComponentProvider
 ) -> None:
-    graph, state = construct(harness, provider, "platform:index:Region", dev_region_inputs(registriesOnly=True))
-    assert graph.by_type("platform:index:ImageRegistry") and graph.by_type("aws:ecr/repository:Repository")
-    assert not graph.by_type("platform:index:Vpc") and not graph.by_type("platform:index:Cluster")
-    assert "vpcId" not in state  # unset until the next run builds the rest
+    states: list[Mapping[str, Any]] = []
 
     def program() -> None:
         built = provider.construct("x", "platform:index:Region", dev_region_inputs(registriesOnly=True), None).state
+        states.append(built)
         pulumi.export("repositoryUrls", built["repositoryUrls"])  # where to push, from any language
 
-    urls = harness.run(program, stack="dev").outputs["repositoryUrls"].value
+    graph = harness.run(program, stack="dev")
+    assert graph.by_type("platform:index:ImageRegistry") and graph.by_type("aws:ecr/repository:Repository")
+    assert not graph.by_type("platform:index:Vpc") and not graph.by_type("platform:index:Cluster")
+    assert "vpcId" not in states[0]  # unset until the next run builds the rest
+    urls = graph.outputs["repositoryUrls"].value
     repositories = {r.inputs["name"] for r in graph.by_type("aws:ecr/repository:Repository")}
     assert set(urls) == repositories
     assert all(url.endswith(f".dkr.ecr.us-east-1.amazonaws.com/{name}") for name, url in urls.items())
@@ -233,27 +282,11 @@ def test_a_region_refuses_its_first_step_in_a_stack_that_creates_no_repository(
     assert graph.registrations == [] or all(r.type == "pulumi:pulumi:Stack" for r in graph.registrations)
 
 
-def test_a_platform_serves_each_regions_endpoints_by_region(harness: Harness, provider: ComponentProvider) -> None:
-    args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
-    per_region = (
-        "vpcIds",
-        "clusterNames",
-        "clusterEndpoints",
-        "kubeconfigs",
-        "databaseSecretArns",
-        "cacheEndpoints",
-        "queueEndpoints",
-        "ingressHostnames",
-    )
-
-    def program() -> None:
-        state = provider.construct("x", "platform:index:Platform", host_value(args), pulumi.ResourceOptions()).state
-        for key in per_region:
-            pulumi.export(key, state[key])  # as another language's program exports them
-
-    graph = harness.run(program, stack="dev")
+def test_a_platform_serves_each_regions_endpoints_by_region(dev_platform: tuple[Graph, Mapping[str, Any]]) -> None:
+    args = stack_platform_args("dev")
+    graph, _ = dev_platform
     regions = [settings.region for settings in args.regions]
-    for key in per_region:
+    for key in PER_REGION:
         assert sorted(graph.outputs[key].value) == sorted(regions), key
     assert graph.outputs["kubeconfigs"].secret and not graph.outputs["clusterNames"].secret
     clusters = {r.inputs["name"] for r in graph.by_type("aws:eks/cluster:Cluster")}
@@ -263,7 +296,7 @@ def test_a_platform_serves_each_regions_endpoints_by_region(harness: Harness, pr
 def test_a_platform_in_its_first_step_serves_what_is_known_and_where_to_push(
     harness: Harness, provider: ComponentProvider
 ) -> None:
-    args = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    args = stack_platform_args("dev")
     inputs = {**host_value(args), "registriesOnly": True}
 
     def program() -> None:

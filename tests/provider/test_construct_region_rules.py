@@ -22,13 +22,10 @@ from pulumi.provider.server import ComponentInitError
 
 from eksplatform.components.inputs import args_from_settings
 from eksplatform.components.postgres import ManagedPostgresArgs, PostgresArgsError
-from eksplatform.preflight.synth import PROJECT_ROOT
-from eksplatform.stack.loading import load_stack_file
 from eksplatform.stack.platform import Platform, PlatformArgs
-from eksplatform.stack.platform_args import platform_args
 from eksplatform.stack.region import EnvironmentName, Region, RegionArgs, RegionDns
 from tests.conftest import Harness
-from tests.provider.test_construct_region import DEPLOYER, TAGS, dev_region_inputs, host_value
+from tests.provider.test_construct_region import DEPLOYER, TAGS, dev_region_inputs, host_value, stack_platform_args
 
 REGION = "platform:index:Region"
 PLATFORM = "platform:index:Platform"
@@ -37,7 +34,7 @@ Edit = Callable[[dict[str, Any]], None]
 
 def platform_inputs(stack: str) -> dict[str, Any]:
     """A stack file's PlatformArgs as another language sends them."""
-    inputs: dict[str, Any] = host_value(platform_args(load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml")))
+    inputs: dict[str, Any] = host_value(stack_platform_args(stack))
     return inputs
 
 
@@ -297,7 +294,7 @@ def test_the_global_queue_defaults_to_what_the_stack_file_requires() -> None:
     """Unset, `global_queue` is what the stack rule requires: one Global Datastore with two or three
     regions, none with one (or more than three, which a Global Datastore cannot span)."""
     for stack, expected in (("dev", False), ("prod", True)):
-        args = platform_args(load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml"))
+        args = stack_platform_args(stack)
         assert dataclasses.replace(args, global_queue=None).resolved_global_queue is expected
 
 
@@ -339,7 +336,7 @@ def test_a_building_blocks_late_refusal_is_named_at_its_place_in_the_region(
     message = _late_message(harness, lambda: provider.construct("x", REGION, dev_region_inputs(), None))
     assert message.startswith("args.postgres.instanceClass: refused late"), message
     # Python: the fields' names.
-    settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml")).regions[0]
+    settings = stack_platform_args("dev").regions[0]
     args = args_from_settings(
         RegionArgs,
         settings,
@@ -357,7 +354,7 @@ def test_a_building_blocks_late_refusal_is_named_at_its_place_in_the_platform(
     _late_refusal(monkeypatch)
     message = _late_message(harness, lambda: provider.construct("x", PLATFORM, platform_inputs("dev"), None))
     assert message.startswith("args.regions[0].postgres.instanceClass: refused late"), message
-    args: PlatformArgs = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    args: PlatformArgs = stack_platform_args("dev")
     message = _late_message(harness, lambda: Platform("x", args))
     assert message.startswith("args.regions[0].postgres.instance_class: refused late"), message
 
@@ -368,7 +365,7 @@ def test_a_building_blocks_late_refusal_is_named_at_its_place_in_the_platform(
 def prod_region_inputs() -> dict[str, Any]:
     """A prod region another language could send: the prod stack's second region (Aurora, a standby,
     a month of backups, a private API), with what a Region alone needs besides."""
-    settings = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml")).regions[1]
+    settings = stack_platform_args("prod").regions[1]
     return {
         **host_value(settings),
         "environment": "prod",
@@ -632,9 +629,9 @@ def test_a_platform_refuses_the_second_reviews_findings_before_registering(
 def test_one_region_needs_no_primary_and_four_take_an_explicit_global_queue() -> None:
     """The two requirements apply only where a default could move: one region is its own primary,
     and four regions with `global_queue` given are accepted."""
-    dev = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.dev.yaml"))
+    dev = stack_platform_args("dev")
     assert dataclasses.replace(dev, primary_region=None).primary.region == dev.regions[0].region
-    prod = platform_args(load_stack_file(PROJECT_ROOT / "Pulumi.prod.yaml"))
+    prod = stack_platform_args("prod")
     first = prod.regions[0]
     fourth = dataclasses.replace(
         first,

@@ -65,9 +65,9 @@ _PLAIN_PROPS = "_eksplatform_plain_props"
 
 def _provider_props(provider: Any) -> dict[str, Any]:
     """The provider's inputs, read once per provider object and kept on it: the servicer hands
-    every policy, and every resource of a request with the same provider, one object; requests run
-    on several threads at once, so nothing is kept outside it. Reading an unknown input raises, as
-    before, and nothing is kept then."""
+    every policy, and every resource with the same provider, one object (and the server runs
+    requests on several threads, so there is no module-wide slot to share). Reading an unknown
+    input raises, as before, and nothing is kept then."""
     if provider is None or getattr(provider, "props", None) is None:
         return {}
     props: dict[str, Any] | None = getattr(provider, _PLAIN_PROPS, None)

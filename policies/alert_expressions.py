@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import promql_parser
 
@@ -47,6 +48,9 @@ def metric_names(node: object) -> set[str]:
     return names
 
 
+# A pure function of the text with an immutable answer: the stack's rules are parsed once per
+# process, not once per policy, cluster and analysis.
+@lru_cache(maxsize=1024)
 def comparison(expression: str) -> Comparison | None:
     """The outermost filtering comparison of `expression` against a number; None when it does not
     parse, has none, compares with `bool` (which never filters: it always returns a series), or

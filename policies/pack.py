@@ -28,6 +28,7 @@ from eksplatform.policies.config_check import knob_problems, shared_problems, wi
 from eksplatform.policies.rule import Resource, Rule, StackRule
 from eksplatform.policies.servicer import SECRETS_PROXIES, STACK_CONFIG, STACK_NAME_SENT, ConfigHooks, Settings
 from eksplatform.policies.servicer import install as install_decode_once_servicer
+from eksplatform.policies.stack_snapshot import StackSnapshot
 
 _LEVELS = {
     "advisory": EnforcementLevel.ADVISORY,
@@ -59,16 +60,20 @@ def _metadata(rule: Rule | StackRule) -> dict[str, Any]:
     }
 
 
-_last_provider: list[Any] = [None, {}]
+_PLAIN_PROPS = "_eksplatform_plain_props"
 
 
 def _provider_props(provider: Any) -> dict[str, Any]:
-    """The provider's inputs; every policy of one request sees the same provider object."""
+    """The provider's inputs, read once per provider object and kept on it: the servicer hands
+    every policy, and every resource with the same provider, one object (and the server runs
+    requests on several threads, so there is no module-wide slot to share). Reading an unknown
+    input raises, as before, and nothing is kept then."""
     if provider is None or getattr(provider, "props", None) is None:
         return {}
-    if _last_provider[0] is not provider:
-        _last_provider[:] = [provider, dict(provider.props)]
-    props: dict[str, Any] = _last_provider[1]
+    props: dict[str, Any] | None = getattr(provider, _PLAIN_PROPS, None)
+    if props is None:
+        props = dict(provider.props)
+        setattr(provider, _PLAIN_PROPS, props)
     return props
 
 
@@ -122,6 +127,8 @@ def _resource(args: ResourceValidationArgs, props: Any) -> Resource:
 
 
 def resource_policy(rule: Rule) -> ResourceValidationPolicy:
+    defaults = rule.defaults()  # read per resource and policy; only ever copied below
+
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not rule.applies_to(args.resource_type):
             return
@@ -129,7 +136,7 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
         # field on its own; the SDK's proxy, which stops at the first unknown, for the others.
         props = getattr(args, "known_props", None) if rule.judges_unknowns else None
         resource = _resource(args, args.props if props is None else props)
-        for message in rule.check(resource, {**rule.defaults(), **args.get_config()}):
+        for message in rule.check(resource, {**defaults, **args.get_config()}):
             report_violation(message, None)
 
     def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
@@ -139,7 +146,7 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
             return None
         original = marked(args.props)
         resource = _resource(args, plain(original))
-        config = {**rule.defaults(), **args.get_config()}
+        config = {**defaults, **args.get_config()}
         if not list(rule.check(resource, config)):
             return None
         fixed = rule.remedy(resource, config)
@@ -174,15 +181,17 @@ def _view(resource: PolicyResource) -> Resource:
     )
 
 
-_last_stack: list[Any] = [None, []]
+_last_stack: list[tuple[Any, StackSnapshot]] = [(None, StackSnapshot())]
 
 
-def _views(resources: Sequence[PolicyResource]) -> list[Resource]:
+def _views(resources: Sequence[PolicyResource]) -> StackSnapshot:
     """The resources of one stack request as rules see them; every stack policy of the request
-    gets the same list from the servicer, so it is converted once."""
-    if _last_stack[0] is not resources:
-        _last_stack[:] = [resources, [_view(resource) for resource in resources]]
-    views: list[Resource] = _last_stack[1]
+    gets the same list from the servicer, so it is converted once (the entry is replaced whole:
+    no reader pairs one request's list with another's views)."""
+    found, views = _last_stack[0]
+    if found is not resources:
+        views = StackSnapshot(_view(resource) for resource in resources)
+        _last_stack[0] = (resources, views)
     return views
 
 

@@ -25,6 +25,7 @@ tested minor release for them (pyproject.toml, docs/packaging.md).
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from typing import Any
 
 import grpc
 import pulumi_policy.policy as sdk
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, _is_unknown, unknown_checking_proxy
@@ -52,6 +53,33 @@ def with_unknowns(value: Any) -> Any:
     if isinstance(value, list):
         return [with_unknowns(item) for item in value]
     return value
+
+
+def struct_dict(message: struct_pb2.Struct) -> dict[str, Any]:
+    """`json_format.MessageToDict` of a Struct (the same dict, keys in the same order, the same
+    ValueError for a NaN or infinite number), without the generic printer's descriptor lookups
+    for every value: that printer was a seventh of a prod analysis."""
+    return {key: _plain_value(item) for key, item in message.fields.items()}
+
+
+def _plain_value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return {key: _plain_value(item) for key, item in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_plain_value(item) for item in value.list_value.values]
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number):
+            raise ValueError("Fail to serialize Infinity for Value.number_value, which would parse as string_value")
+        if math.isnan(number):
+            raise ValueError("Fail to serialize NaN for Value.number_value, which would parse as string_value")
+        return number
+    return None  # null_value, or no kind set (MessageToDict reads both as null)
 
 
 SECRETS_PROXIES = (_DictSecretsProxy, _ListSecretsProxy)
@@ -86,7 +114,24 @@ _hooks: list[ConfigHooks] = []
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
+# Kept between Configures (each run starts with one): far more than a stack has, distinct
+# providers (one per region and cluster) and distinct resource inputs.
+MAX_PROVIDERS = 512
+MAX_DECODED = 8192
+
+
 class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The serialized provider message -> its decoded object: every resource of a region names
+        # the same provider, and decoding it again for each (Analyze, then AnalyzeStack) was a
+        # tenth of a prod analysis.
+        self._providers: dict[bytes, sdk.PolicyProviderResource] = {}
+        # The serialized inputs -> their decoded props: AnalyzeStack sends every resource's inputs
+        # again after its Analyze. Policies only read them (behind the SDK's proxy, or copied by
+        # `with_unknowns`).
+        self._decoded: dict[bytes, dict[str, Any]] = {}
+
     def _private(self, name: str) -> Any:
         return getattr(self, f"_PolicyAnalyzerServicer__{name}")
 
@@ -96,6 +141,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
     def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method
         """The SDK's Configure, then every policy's settings checked: an unknown key or a value out
         of range fails the run with a message naming the policy and the key."""
+        self._providers, self._decoded = {}, {}  # a new run
         response = super().Configure(request, context)  # type: ignore[no-untyped-call]
         settings = {
             name: json_format.MessageToDict(entry.properties) if entry.properties else {}
@@ -154,7 +200,7 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
     def Analyze(self, request: Any, _context: Any) -> Any:  # noqa: N802 - the gRPC method
         self._configure_runtime_settings()  # type: ignore[no-untyped-call]
         response = proto.AnalyzeResponse()
-        decoded = deserialize_properties(json_format.MessageToDict(request.properties))
+        decoded = self._decode(request.properties)
         props = unknown_checking_proxy(decoded)
         known: list[Any] = []  # plain props with UNKNOWN markers, built once if a policy asks
         opts = self._get_resource_options(request)
@@ -240,11 +286,39 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
             self._run(policy, args, report_violation, response)
         return response
 
+    def _decode(self, properties: struct_pb2.Struct) -> dict[str, Any]:
+        """The SDK's decoding of a resource's inputs (`deserialize_properties` of the Struct as a
+        dict), once per distinct inputs of a run."""
+        key = properties.SerializeToString(deterministic=True)
+        found = self._decoded.get(key)
+        if found is None:
+            found = deserialize_properties(struct_dict(properties))
+            if len(self._decoded) >= MAX_DECODED:
+                self._decoded = {}
+            self._decoded[key] = found
+        return found
+
+    def _get_provider_resource(self, request: Any) -> Any:
+        """The SDK's provider object (its props behind the SDK's unknown-checking proxy), one per
+        distinct provider message: policies only read it, and pack.py keeps its plain props on it."""
+        if not request.HasField("provider"):
+            return None
+        provider = request.provider
+        key = provider.SerializeToString(deterministic=True)
+        found = self._providers.get(key)
+        if found is None:
+            props = unknown_checking_proxy(deserialize_properties(struct_dict(provider.properties)))
+            found = sdk.PolicyProviderResource(provider.type, props, provider.urn, provider.name)
+            if len(self._providers) >= MAX_PROVIDERS:
+                self._providers = {}
+            self._providers[key] = found
+        return found
+
     def _stack_resources(self, request: Any) -> list[Any]:
         by_urn: dict[str, Any] = {}
         links: list[tuple[Any, Any]] = []
         for item in request.resources:
-            props = with_unknowns(deserialize_properties(json_format.MessageToDict(item.properties)))
+            props = with_unknowns(self._decode(item.properties))
             resource = sdk.PolicyResource(
                 item.type,
                 props,

@@ -264,3 +264,21 @@ def _kubernetes_schemas_parsed_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(utils, "schema_contents", functools.cache(utils.schema_contents))
         yield
+
+
+@pytest.fixture(scope="session")
+def _pack_answers() -> Any:
+    """The session's answers of the project's pack (tests/pack_answers.py)."""
+    from tests.pack_answers import PackAnswers  # imported here: this block is only added at the end
+
+    return PackAnswers(analyze.analyze_pack, preflight_main.DEFAULT_PACK)
+
+
+@pytest.fixture
+def shared_analyses(_pack_answers: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Opt in per module (`pytestmark = pytest.mark.usefixtures("shared_analyses")`): an analysis
+    the project's pack already answered in this session, with the same state, config, environment
+    and files, is answered again without the pack (tests/pack_answers.py says why that is the same
+    answer)."""
+    monkeypatch.setattr(analyze, "analyze_pack", _pack_answers.analyze_pack)
+    return _pack_answers

@@ -20,12 +20,17 @@ alert manager, topic policies, subscriptions and the bucket's settings cost noth
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Protocol
 
 import yaml
 
 from eksplatform.cost.prices import ASSUMPTIONS, HOURS_PER_MONTH, Assumption, Price
 from eksplatform.properties import at, mapping
+
+# libyaml's parser when PyYAML has it (the wheels do): the pure-Python one was most of pricing a
+# collector. The same documents, and any parse error is a YAMLError either way (caught below).
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 READ = "2026-11-28"
 _AMP = "https://aws.amazon.com/prometheus/pricing/"
@@ -109,8 +114,15 @@ def _value(name: str) -> float:
 
 def _scrape_seconds(item: Any) -> float:
     """The collector's scrape interval, from its scrape configuration."""
+    return _scrape_interval(str(item.props.get("scrapeConfiguration") or ""))
+
+
+# A number from a text: each collector's configuration is parsed once per process, not once per
+# estimate (the budget policies and preflight's report price the same collectors again and again).
+@lru_cache(maxsize=64)
+def _scrape_interval(text: str) -> float:
     try:
-        config = yaml.safe_load(str(item.props.get("scrapeConfiguration") or ""))
+        config = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         return DEFAULT_SCRAPE_SECONDS
     interval = str(at(mapping(config), "global", "scrape_interval") or "")

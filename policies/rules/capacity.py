@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from eksplatform.capacity.fit import MANDATORY_SCENARIOS, check, region_indexes, uncounted, violations
+from eksplatform.capacity.fit import MANDATORY_SCENARIOS, CapacityReport, check, region_indexes, uncounted, violations
 from eksplatform.capacity.workloads import Item
 from eksplatform.components.instance_types import (
     AURORA_POSTGRES_CLASS_MEMORY_GIB,
@@ -24,6 +24,7 @@ from eksplatform.components.node_capacity import EC2_INSTANCE_TYPES, unknown_ins
 from eksplatform.cost.estimate import provider_region
 from eksplatform.cost.prices import HOW_TO_ADD_A_PRICE, priced_everywhere
 from eksplatform.policies.rule import Resource, Rule, StackRule, mapping, schema, sequence, tags_of
+from eksplatform.policies.stack_snapshot import per_snapshot
 
 # The allowlists admit only what the price table prices (docs/cost.md, "What is admitted"): an
 # allowed family admits its priced sizes, an allowed class or node type only its priced engines.
@@ -223,17 +224,25 @@ def capacity_items(resources: Sequence[Resource]) -> list[Item]:
     ]
 
 
+def _capacity_report(resources: Sequence[Resource]) -> CapacityReport:
+    return check(capacity_items(resources))
+
+
+# Both capacity policies read the same report of a request: checked once (policies/stack_snapshot.py).
+_request_report = per_snapshot(_capacity_report)
+
+
 STACK_REGIONS = "stackRegions"
 """The knob the stack's `platform:regions` arrives in (not a policy setting: see stack_config_keys)."""
 
 
 def _pods_fit(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     indexes = region_indexes(config.get(STACK_REGIONS))
-    yield from violations(check(capacity_items(resources)), MANDATORY_SCENARIOS, indexes)
+    yield from violations(_request_report(resources), MANDATORY_SCENARIOS, indexes)
 
 
 def _maximum_fits(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    report = check(capacity_items(resources))
+    report = _request_report(resources)
     yield from violations(report, ("maximum",), region_indexes(config.get(STACK_REGIONS)))
     yield from uncounted(report)
 

@@ -28,6 +28,7 @@ from eksplatform.cost.estimate import Estimate, Item, estimate, provider_region
 from eksplatform.cost.usage import DEFAULT_USAGE, Usage, UsageError, usage_for_stack
 from eksplatform.policies.rule import Resource, StackRule
 from eksplatform.policies.servicer import STACK_NAME_SENT
+from eksplatform.policies.stack_snapshot import per_snapshot
 
 
 def stack_estimate(resources: Sequence[Resource], usage: Usage = DEFAULT_USAGE) -> Estimate:
@@ -48,6 +49,10 @@ def stack_estimate(resources: Sequence[Resource], usage: Usage = DEFAULT_USAGE) 
     )
 
 
+# Both budget policies price the same request with the same usage: once (policies/stack_snapshot.py).
+_request_estimate = per_snapshot(stack_estimate)
+
+
 def _within_budget(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     budget = config.get("monthlyBudgetUsd")
     if not isinstance(budget, int | float) or isinstance(budget, bool):
@@ -57,7 +62,7 @@ def _within_budget(resources: Sequence[Resource], config: Mapping[str, Any]) -> 
     except UsageError as error:
         yield f"the stack's usage file cannot be used, so its cost is unknown: {error}", ""
         return
-    found = stack_estimate(resources, usage)
+    found = _request_estimate(resources, usage)
     for missing in found.unpriced:
         name = missing.urn.rsplit("::", 1)[-1]
         yield (
@@ -88,7 +93,7 @@ def _within_budget_at_max_size(resources: Sequence[Resource], config: Mapping[st
         usage = usage_for_stack(STACK_NAME_SENT.get("stack", ""))
     except UsageError:
         return  # the budget policy reports the bad usage file
-    found = stack_estimate(resources, usage)
+    found = _request_estimate(resources, usage)
     high = found.monthly_high_usd
     if high is None or high <= budget:
         return  # unpriced resources are the budget policy's violations

@@ -173,3 +173,18 @@ def test_an_advisory_when_the_node_groups_at_max_size_exceed_the_budget() -> Non
     assert message.startswith("with every node group at its maxSize the estimate is $377.92, over the budget $100.00")
     assert "the budget gate counts desiredSize: $77.18" in message
     assert BUDGET_AT_MAX.violations([group], {"monthlyBudgetUsd": 400}) == []
+
+
+def test_the_collector_is_priced_at_the_scrape_interval_its_configuration_sets() -> None:
+    collector = next(r for r in resources_of(synthesized("dev")) if r.type == "aws:amp/scraper:Scraper")
+
+    def priced(configuration: str) -> float:
+        changed = dataclasses.replace(collector, props={**collector.props, "scrapeConfiguration": configuration})
+        return stack_estimate([changed]).monthly_usd
+
+    every_minute = priced("global:\n  scrape_interval: 60s\n")
+    assert priced(str(collector.props["scrapeConfiguration"])) == every_minute  # the stacks scrape every 60 s
+    assert priced("global:\n  scrape_interval: 1m\n") == every_minute
+    assert priced("global:\n  scrape_interval: 30s\n") > every_minute > priced("global:\n  scrape_interval: 2m\n")
+    assert priced("global:\n  scrape_interval: 30s\n") == priced("global:\n  scrape_interval: 30s\n")  # parsed once
+    assert priced("global: [") == priced("scrape_configs: []") == every_minute  # Prometheus' default: 60 s

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+import eksplatform.cost.observability as cost_observability
+import eksplatform.policies.rules.observability as observability_rules
 from eksplatform.policies.rule import UNKNOWN, Resource
 from tests.conftest import synthesized
 from tests.policies.builders import rule
@@ -367,3 +369,29 @@ def test_a_short_rule_on_another_prefix_does_not_count_and_a_date_expiration_doe
     assert RETENTION.violations(elsewhere, YEAR) == []  # the logs/ objects are not touched by it
     on_a_date = _lifecycle(lambda rule: {**rule, "expiration": {"date": "2027-01-01T00:00:00Z"}})
     assert len(RETENTION.violations(on_a_date, YEAR)) == 4  # all four groups of us-east-1
+
+
+# The inputs that hold a YAML document, by resource type.
+YAML_INPUTS = {
+    RULES: "data",
+    "aws:amp/alertManagerDefinition:AlertManagerDefinition": "definition",
+    "aws:amp/scraper:Scraper": "scrapeConfiguration",
+}
+
+
+def test_libyaml_reads_every_yaml_document_of_the_stack_as_pure_python_yaml_does() -> None:
+    """The policy and the collector's price parse with libyaml (faster); the documents are the same."""
+    loaders: list[type] = [observability_rules._SafeLoader, cost_observability._SafeLoader]
+    assert loaders == [yaml.CSafeLoader, yaml.CSafeLoader]
+    texts = [str(r.props[YAML_INPUTS[r.type]]) for r in prod() if r.type in YAML_INPUTS]
+    assert len(texts) == 3 * len(YAML_INPUTS)  # each kind in each of prod's three regions
+    texts += [str(yaml.safe_load(text)["alertmanager_config"]) for text in texts if "alertmanager_config:" in text]
+    assert len(texts) == 3 * len(YAML_INPUTS) + 3
+    for text in texts:
+        # repr: the same types (1 is not 1.0) and the same key order, not only equal values
+        assert repr(yaml.load(text, Loader=yaml.CSafeLoader)) == repr(yaml.safe_load(text))
+    for broken in ("groups: [", "a: b: c", "\t- x"):
+        with pytest.raises(yaml.YAMLError):
+            yaml.safe_load(broken)
+        with pytest.raises(yaml.YAMLError):
+            yaml.load(broken, Loader=yaml.CSafeLoader)

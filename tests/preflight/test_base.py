@@ -18,6 +18,9 @@ from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.conftest import synthesized
 from tests.preflight.test_cli import SARIF_SCHEMA, SARIF_SCHEMA_FIXTURE, run
 
+# Repeated analyses of one state are answered once per session (tests/pack_answers.py).
+pytestmark = pytest.mark.usefixtures("shared_analyses")
+
 PREFIX = "urn:pulumi:dev::platform::"
 DB = PREFIX + "platform:index:ManagedPostgres$aws:rds/instance:Instance::us-east-1-postgres-db"
 LOGS = PREFIX + "platform:index:Cluster$aws:cloudwatch/logGroup:LogGroup::us-east-1-cluster-control-plane-logs"

@@ -16,6 +16,9 @@ from tests.conftest import synthesized
 from tests.helpers import plaintext_leaks
 from tests.shared import shared_path
 
+# Repeated analyses of one state are answered once per session (tests/pack_answers.py).
+pytestmark = pytest.mark.usefixtures("shared_analyses")
+
 SARIF_SCHEMA_FIXTURE = "schemas/sarif-schema-2.1.0.json"
 SARIF_SCHEMA = shared_path(SARIF_SCHEMA_FIXTURE)
 STACK = "urn:pulumi:legacy::shop::"

@@ -15,6 +15,9 @@ from eksplatform.preflight.export import State, StateResource
 from eksplatform.preflight.synth import PROJECT_ROOT
 from tests.preflight.test_cli import SARIF_SCHEMA, SARIF_SCHEMA_FIXTURE, run
 
+# Repeated analyses of one state are answered once per session (tests/pack_answers.py).
+pytestmark = pytest.mark.usefixtures("shared_analyses")
+
 STACK_URN = "urn:pulumi:dev::platform::pulumi:pulumi:Stack::platform-dev"
 REDIS_URN = "urn:pulumi:dev::platform::platform:index:RedisCluster::us-east-1-redis-cache"
 SECRET_URN = (

@@ -13,6 +13,9 @@ from eksplatform.preflight.__main__ import main
 from eksplatform.preflight.support_window import check
 from eksplatform.preflight.synth import PROJECT_ROOT
 
+# Repeated analyses of one state are answered once per session (tests/pack_answers.py).
+pytestmark = pytest.mark.usefixtures("shared_analyses")
+
 
 def stack(version: str = "1.35", support_type: str | None = None) -> dict[str, object]:
     cluster: dict[str, object] = {"kubernetesVersion": version}

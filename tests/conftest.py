@@ -262,9 +262,12 @@ class SharedPacks:
                 yield analyzer
             return
         environment = frozenset((k, v) for k, v in {**os.environ, **(extra or {})}.items() if k not in self.VOLATILE)
+        inherited = frozenset((k, v) for k, v in os.environ.items() if k not in self.VOLATILE)
         # The check starts the pack's virtualenv python (when the checkout has one) to import the
         # SDK: once per pack and environment, not once per run; its answer is the same each time.
-        checked = (str(pack.resolve()), environment)
+        # That python inherits this process's environment without `extra` (analyze.runtime_problem),
+        # so a run for another project's usage folder reuses the answer.
+        checked = (str(pack.resolve()), inherited)
         if checked not in self.problems:
             self.problems[checked] = analyze.runtime_problem(pack)
         problem = self.problems[checked]
@@ -275,8 +278,28 @@ class SharedPacks:
             self.started.pop(key)[0].close()
         if key not in self.started:
             process = self.open.enter_context(contextlib.ExitStack())
-            self.started[key] = (process, process.enter_context(self.original(pack, None, extra)))
+            with self._answered(pack, problem):
+                self.started[key] = (process, process.enter_context(self.original(pack, None, extra)))
         yield self.started[key][1]
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _answered(pack: Path, problem: str | None) -> Iterator[None]:
+        """`running_pack` checks the runtime again as it starts the pack (another python started
+        to import the SDK, 0.2 s of CPU per pack process): for this pack, found from its manifest,
+        and this environment the answer is the one just cached, so that call gets it."""
+        from eksplatform.preflight import analyze
+
+        real = analyze.runtime_problem
+
+        def runtime_problem(checked: Path, python: Path | None = None) -> str | None:
+            if python is None and checked.resolve() == pack.resolve():
+                return problem
+            return real(checked, python)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(analyze, "runtime_problem", runtime_problem)
+            yield
 
     @staticmethod
     def _answers(analyzer: Any) -> bool:

@@ -23,10 +23,9 @@ from tests import shared
 
 # The SDKs and preflight (and tests/graph_cache.py, which imports them) are imported where they
 # are used, not here: every pytest process loads this file first, the xdist controller (which runs
-# no test) and the pytest runs of a few files in tests/ci among them, and importing preflight
-# (pulumi, gRPC, the report's cost and capacity modules) cost each of them 0.3 s of CPU before its
-# first test, 0.9 s while preflight imported the stack layer. A worker's test modules import them
-# anyway while it collects.
+# no test) and the pytest runs of a few files in tests/ci among them, and importing them here cost
+# each of those processes 0.9 s of CPU before anything needed them. A worker's test modules import
+# them anyway while it collects.
 if TYPE_CHECKING:
     from eksplatform.preflight.synth import Graph, StackOutput
 

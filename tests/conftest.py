@@ -15,21 +15,28 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
 import pytest
-from google.protobuf import empty_pb2
-from pulumi.runtime import reset_options
 
-from eksplatform.components.facts import CALENDAR_READ
-from eksplatform.preflight import __main__ as preflight_main
-from eksplatform.preflight import analyze, support_window
-from eksplatform.preflight.synth import PROJECT_ROOT, Graph, StackOutput, run_program, synth
-from tests import graph_cache, shared
+from tests import shared
 
-# A test that forgot the harness must not inherit another test's mocks or root stack.
-reset_options()
+# The SDKs and preflight (and tests/graph_cache.py, which imports them) are imported where they
+# are used, not here: every pytest process loads this file first, the xdist controller (which runs
+# no test) and the pytest runs of a few files in tests/ci among them, and importing them here cost
+# each of those processes 0.9 s of CPU before anything needed them. A worker's test modules import
+# them anyway while it collects.
+if TYPE_CHECKING:
+    from eksplatform.preflight.synth import Graph, StackOutput
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_ambient_stack() -> None:
+    """A test that forgot the harness must not inherit another test's mocks or root stack; the
+    harness resets after each run, and this before the session's first test."""
+    from pulumi.runtime import reset_options
+
+    reset_options()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,6 +60,8 @@ class Harness:
         stack: str = "test",
         config: Mapping[str, str] | None = None,
     ) -> Graph:
+        from eksplatform.preflight.synth import run_program
+
         return run_program(program, project="platform", stack=stack, config=config)
 
 
@@ -61,12 +70,17 @@ def _fixed_run_date(monkeypatch: pytest.MonkeyPatch) -> None:
     """Preflight's support-window check reads the date of the run; tests run on the day the EKS
     calendar was read, so they give the same answer every day (tests/preflight/test_support_window.py
     sets other dates)."""
+    from eksplatform.components.facts import CALENDAR_READ
+    from eksplatform.preflight import support_window
+
     monkeypatch.setattr(support_window, "today", lambda: date.fromisoformat(CALENDAR_READ))
 
 
 @pytest.fixture
 def harness() -> Iterator[Harness]:
     yield Harness()
+    from pulumi.runtime import reset_options
+
     reset_options()
 
 
@@ -74,6 +88,9 @@ def harness() -> Iterator[Harness]:
 def synthesized(stack: str) -> Graph:
     """`synth(stack)` once per test run: the graph is read-only, so tests (and the xdist workers,
     tests/graph_cache.py) share it."""
+    from eksplatform.preflight.synth import PROJECT_ROOT, synth
+    from tests import graph_cache
+
     stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         return synth(stack)  # its error, as the CLI gives it
@@ -87,6 +104,9 @@ def synthesized_again(stack: str) -> Graph:
     """A second synth of the stack, run apart from `synthesized(stack)`'s, once per test run: for
     the tests that compare two synths (the same graph each time; no change in the preview after
     the first up), which only read both."""
+    from eksplatform.preflight.synth import PROJECT_ROOT, synth
+    from tests import graph_cache
+
     stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
     return kept(
         graph_cache.shared_graph(f"again-{stack}", [stack.encode(), stack_file.read_bytes()], lambda: synth(stack))
@@ -112,12 +132,17 @@ def platform_graph(data: Mapping[str, Any], *, stack: str) -> Graph:
     """The Platform of an edited stack config (the `platform:` values, as parse_stack_config takes
     them), run once per run for each distinct config and stack, for tests that only read the graph
     (tests/graph_cache.py). A test that changes the mocks or the program runs its own harness."""
+    from tests import graph_cache
+
     text = json.dumps(data, sort_keys=True)
     key = (stack, text)
     if key not in _platforms:
 
         def build() -> Graph:
             # Imported here: the pytest runs of a few files (tests/ci) need not import every component.
+            from pulumi.runtime import reset_options
+
+            from eksplatform.preflight.synth import run_program
             from eksplatform.stack.loading import parse_stack_config
             from eksplatform.stack.platform_args import platform_from_stack
 
@@ -136,6 +161,8 @@ def _graphs_shared_between_workers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     """Under pytest-xdist, the workers' basetemps are folders of the run's (the controller's)."""
+    from tests import graph_cache
+
     if hasattr(request.config, "workerinput"):  # set on xdist workers only
         folder = tmp_path_factory.getbasetemp().parent / "graphs"
         folder.mkdir(exist_ok=True)
@@ -147,13 +174,17 @@ def _graphs_shared_between_workers(
 def shared_synth(
     stack: str,
     *,
-    project_dir: Path = PROJECT_ROOT,
+    project_dir: Path | None = None,
     config_file: Path | None = None,
     stack_values: Mapping[str, Any] | None = None,
     stack_references: Mapping[str, Mapping[str, StackOutput]] | None = None,
 ) -> Graph:
     """`synth` for the preflight CLI in tests: a project stack file as it is on disk is the
-    session's one synth of that stack; anything else (an edited copy, another project) runs."""
+    session's one synth of that stack; anything else (an edited copy, another project) runs.
+    (`project_dir` None is synth's default, this checkout.)"""
+    from eksplatform.preflight.synth import PROJECT_ROOT, synth
+
+    project_dir = PROJECT_ROOT if project_dir is None else project_dir
     own_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
     if (
         project_dir == PROJECT_ROOT
@@ -176,13 +207,26 @@ def shared_synth(
 def _one_synth_per_stack() -> Iterator[None]:
     """The CLI tests run `preflight <stack>` in-process dozens of times; each run synthesized the
     stack again (a second or more each). The graph is read-only, so they share the session's."""
+    from eksplatform.preflight import __main__ as preflight_main
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(preflight_main, "synth", shared_synth)
         yield
 
 
-# The real `analyze.running_pack`, before the session's fixture replaces it with SharedPacks'.
-START_PACK = analyze.running_pack
+StartPack = Callable[[Path, list[str] | None, Mapping[str, str] | None], contextlib.AbstractContextManager[Any]]
+
+
+@functools.cache
+def start_pack() -> StartPack:
+    """The real `analyze.running_pack`, read once: `_one_pack_process` reads it before it puts
+    SharedPacks' in its place for the session."""
+    from eksplatform.preflight import analyze
+
+    original: StartPack = analyze.running_pack
+    if isinstance(getattr(original, "__self__", None), SharedPacks):
+        raise RuntimeError("analyze.running_pack is already SharedPacks': the real one was not read first")
+    return original
 
 
 class SharedPacks:
@@ -200,7 +244,7 @@ class SharedPacks:
     VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})
 
     def __init__(self) -> None:
-        self.original = START_PACK
+        self.original = start_pack()
         self.open = contextlib.ExitStack()
         self.started: dict[tuple[str, bool, frozenset[tuple[str, str]]], tuple[contextlib.ExitStack, Any]] = {}
         self.problems: dict[tuple[str, frozenset[tuple[str, str]]], str | None] = {}
@@ -209,14 +253,20 @@ class SharedPacks:
     def running_pack(
         self, pack: Path, warnings: list[str] | None = None, extra: Mapping[str, str] | None = None
     ) -> Iterator[Any]:
+        from eksplatform.preflight import __main__ as preflight_main
+        from eksplatform.preflight import analyze
+
         if pack.resolve() != preflight_main.DEFAULT_PACK.resolve():
             with self.original(pack, warnings, extra) as analyzer:
                 yield analyzer
             return
         environment = frozenset((k, v) for k, v in {**os.environ, **(extra or {})}.items() if k not in self.VOLATILE)
+        inherited = frozenset((k, v) for k, v in os.environ.items() if k not in self.VOLATILE)
         # The check starts the pack's virtualenv python (when the checkout has one) to import the
         # SDK: once per pack and environment, not once per run; its answer is the same each time.
-        checked = (str(pack.resolve()), environment)
+        # That python inherits this process's environment without `extra` (analyze.runtime_problem),
+        # so a run for another project's usage folder reuses the answer.
+        checked = (str(pack.resolve()), inherited)
         if checked not in self.problems:
             self.problems[checked] = analyze.runtime_problem(pack)
         problem = self.problems[checked]
@@ -227,12 +277,37 @@ class SharedPacks:
             self.started.pop(key)[0].close()
         if key not in self.started:
             process = self.open.enter_context(contextlib.ExitStack())
-            self.started[key] = (process, process.enter_context(self.original(pack, None, extra)))
+            with self._answered(pack, problem):
+                self.started[key] = (process, process.enter_context(self.original(pack, None, extra)))
         yield self.started[key][1]
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _answered(pack: Path, problem: str | None) -> Iterator[None]:
+        """`running_pack` checks the runtime again as it starts the pack (another python started
+        to import the SDK, 0.2 s of CPU per pack process): for this pack, found from its manifest,
+        and this environment the answer is the one just cached, so that call gets it."""
+        from eksplatform.preflight import analyze
+
+        real = analyze.runtime_problem
+
+        def runtime_problem(checked: Path, python: Path | None = None) -> str | None:
+            if python is None and checked.resolve() == pack.resolve():
+                return problem
+            return real(checked, python)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(analyze, "runtime_problem", runtime_problem)
+            yield
 
     @staticmethod
     def _answers(analyzer: Any) -> bool:
         """The pack process still serves (a dead one's port refuses: UNAVAILABLE)."""
+        import grpc
+        from google.protobuf import empty_pb2
+
+        from eksplatform.preflight import analyze
+
         try:
             analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=analyze.STARTUP_SECONDS)
         except grpc.RpcError:
@@ -242,7 +317,9 @@ class SharedPacks:
 
 @pytest.fixture(autouse=True, scope="session")
 def _one_pack_process() -> Iterator[None]:
-    packs = SharedPacks()
+    from eksplatform.preflight import analyze
+
+    packs = SharedPacks()  # reads the real running_pack first
     with packs.open, pytest.MonkeyPatch.context() as patch:
         patch.setattr(analyze, "running_pack", packs.running_pack)
         yield

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from eksplatform.preflight.synth import PROJECT_ROOT
-
 SHARED_DIR_ENV = "PLATFORM_SHARED_DIR"
 REQUIRE_ENV = "PLATFORM_REQUIRE_SHARED"
 MARKER = "shared"
@@ -23,6 +21,10 @@ MARKER = "shared"
 
 def shared_dir() -> Path:
     """Where the shared fixtures are: $PLATFORM_SHARED_DIR, else ../shared beside the project."""
+    # Imported here: tests/conftest.py imports this module, and each pytest process (the xdist
+    # controller among them) would import pulumi with it before anything needs it.
+    from eksplatform.preflight.synth import PROJECT_ROOT
+
     configured = os.environ.get(SHARED_DIR_ENV, "")
     return Path(configured) if configured else PROJECT_ROOT.parent / "shared"
 

@@ -26,7 +26,6 @@ from pulumi.runtime.settings import get_root_resource
 
 from eksplatform.preflight.mocks import PlatformMocks, RecordingMonitor, Registration, unwrap_secrets
 from eksplatform.pulumi_internals import run_pulumi_func, sync_await, without_source_stack_traces
-from eksplatform.stack.loading import pulumi_config_map, read_stack_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """This checkout (tests, docs, benchmarks). Installed, it is site-packages: the CLI takes the
@@ -269,6 +268,13 @@ def synth(
     for runs with an edited copy of a stack's config. `stack_references` answers the program's
     `pulumi.StackReference`s (per stack name, its outputs).
     """
+    # Imported here, not at the top: the stack layer imports every component and pulumi_aws
+    # module (0.7 s of CPU), which only a synth of a stack file needs, not `run_program`, a
+    # state's analysis, or the CLI's refusals before a synth. Imports make long-lived objects
+    # and next to no garbage, so they too run with fewer full collections.
+    with _fewer_full_collections():
+        from eksplatform.stack.loading import pulumi_config_map, read_stack_file
+
     document = _project_document(project_dir)  # read once: name, program and config come from it
     project = str(document["name"])
     main = _program(project_dir, document)

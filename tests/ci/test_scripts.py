@@ -69,6 +69,9 @@ def test_ci_run_test_exits_with_pytests_failure_code_not_makes(tmp_path: Path) -
         "test",
         CI_VENV=str(_fake_venv(tmp_path)),
         PYTEST_ADDOPTS=f"-p no:cacheprovider --rootdir {tmp_path} {failing}",
+        # make test's `-n auto` as on a one-core runner: one worker process, not one per core,
+        # for the one test (each worker is a Python with pytest's plugins, 0.2 s of CPU).
+        PYTEST_XDIST_AUTO_NUM_WORKERS="1",
     )
     assert done.returncode == 1, done.stderr[-2000:]
     assert "CI: tests failed (exit 1)" in done.stderr

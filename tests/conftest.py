@@ -346,7 +346,9 @@ def _kubernetes_schemas_parsed_once() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def _pack_answers() -> Any:
     """The session's answers of the project's pack (tests/pack_answers.py)."""
-    from tests.pack_answers import PackAnswers  # imported here: this block is only added at the end
+    from eksplatform.preflight import __main__ as preflight_main
+    from eksplatform.preflight import analyze
+    from tests.pack_answers import PackAnswers
 
     return PackAnswers(analyze.analyze_pack, preflight_main.DEFAULT_PACK)
 
@@ -357,5 +359,7 @@ def shared_analyses(_pack_answers: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     the project's pack already answered in this session, with the same state, config, environment
     and files, is answered again without the pack (tests/pack_answers.py says why that is the same
     answer)."""
+    from eksplatform.preflight import analyze
+
     monkeypatch.setattr(analyze, "analyze_pack", _pack_answers.analyze_pack)
     return _pack_answers

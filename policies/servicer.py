@@ -127,9 +127,11 @@ class DecodeOnceServicer(sdk._PolicyAnalyzerServicer):
         # the same provider, and decoding it again for each (Analyze, then AnalyzeStack) was a
         # tenth of a prod analysis.
         self._providers: dict[bytes, sdk.PolicyProviderResource] = {}
-        # The serialized inputs -> their decoded props: AnalyzeStack sends every resource's inputs
-        # again after its Analyze. Policies only read them (behind the SDK's proxy, or copied by
-        # `with_unknowns`).
+        # The serialized properties -> their decoded props, keyed by content: preflight sends each
+        # resource's inputs again in AnalyzeStack after its Analyze (the Pulumi engine sends the
+        # outputs there, which rarely match, so under `pulumi up` this saves little). Policies only
+        # read them (behind the SDK's proxy, or copied by `with_unknowns`). Decoded with secrets
+        # unwrapped, as Analyze decodes; Remediate (`proxy_secrets=True`) must not read this cache.
         self._decoded: dict[bytes, dict[str, Any]] = {}
 
     def _private(self, name: str) -> Any:

@@ -28,10 +28,6 @@ import yaml
 from eksplatform.cost.prices import ASSUMPTIONS, HOURS_PER_MONTH, Assumption, Price
 from eksplatform.properties import at, mapping
 
-# libyaml's parser when PyYAML has it (the wheels do): the pure-Python one was most of pricing a
-# collector. The same documents, and any parse error is a YAMLError either way (caught below).
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 READ = "2026-11-28"
 _AMP = "https://aws.amazon.com/prometheus/pricing/"
 _CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/"
@@ -118,16 +114,18 @@ def _scrape_seconds(item: Any) -> float:
 
 
 # A number from a text: each collector's configuration is parsed once per process, not once per
-# estimate (the budget policies and preflight's report price the same collectors again and again).
+# estimate (the budget policies and preflight's report price the same collectors again and again),
+# by PyYAML's own safe loader (libyaml's reads some texts it refuses, e.g. a tab after the colon).
 @lru_cache(maxsize=64)
 def _scrape_interval(text: str) -> float:
     try:
-        config = yaml.load(text, Loader=_SafeLoader)
+        config = yaml.safe_load(text)
     except yaml.YAMLError:
         return DEFAULT_SCRAPE_SECONDS
     interval = str(at(mapping(config), "global", "scrape_interval") or "")
     units = {"s": 1, "m": 60}
-    if interval[-1:] in units and interval[:-1].isdigit():
+    # 0s is Prometheus' default too (prometheus/config/config.go, GlobalConfig.UnmarshalYAML).
+    if interval[-1:] in units and interval[:-1].isdigit() and int(interval[:-1]) > 0:
         return float(interval[:-1]) * units[interval[-1]]
     return DEFAULT_SCRAPE_SECONDS
 

@@ -138,6 +138,10 @@ def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str,
     config_file = args.config_file or project_dir / f"Pulumi.{args.stack}.yaml"
     if not config_file.is_file():
         raise ProjectError(f"no stack file {_shown(config_file, project_dir)} (give --config-file, or another stack)")
+    # The stack layer (every component: synth.py says why it is not imported at the top), here
+    # and not inside the synth, so that a broken install is not reported as the program's crash.
+    from eksplatform.stack.loading import read_stack_file
+
     references = _stack_references(args.stack_reference)
     try:
         graph = synth(args.stack, project_dir=project_dir, config_file=config_file, stack_references=references)
@@ -153,8 +157,6 @@ def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str,
     document = export_document(graph)
     if args.export is not None:
         _write(args.export, json.dumps(document, indent=2), "--export")
-    from eksplatform.stack.loading import read_stack_file  # imported with the synth (synth.py says why)
-
     return read_state(document, "synth"), graph.outputs, _shown(config_file, project_dir), read_stack_file(config_file)
 
 

@@ -54,9 +54,6 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "hpa-at-maximum/warning": 1,
 }
 AT_LEAST = ("disk-space/critical",)
-# libyaml's parser when PyYAML has it (the wheels do): the pure-Python one was a fifth of a prod
-# analysis. The same documents, and any parse error is a YAMLError either way (caught below).
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SLOW_MS = re.compile(r"milliseconds\s*>=\s*(\d+(?:\.\d+)?)")
 
 
@@ -75,13 +72,14 @@ def _prometheus_rules(groups: Sequence[Resource]) -> list[Mapping[str, Any]] | N
     return rules
 
 
-# Parsed once per rule file in a process (every cluster of the region, every analysis): the
-# checks only read the rules they get.
+# Parsed once per rule file in a process (every cluster of the region, every analysis), by
+# PyYAML's own safe loader: libyaml's reads some texts PyYAML refuses (a tab before a comment),
+# which would change verdicts. The rules are shared between callers: they only read them.
 @lru_cache(maxsize=64)
 def _alert_rules(text: str) -> tuple[Mapping[str, Any], ...]:
     """The alerting rules of one rule file; none when it does not parse (AMP refuses it)."""
     try:
-        document = yaml.load(text, Loader=_SafeLoader)
+        document = yaml.safe_load(text)
     except yaml.YAMLError:
         return ()
     return tuple(
@@ -339,8 +337,7 @@ def _routing(resources: Sequence[Resource], cluster: Resource) -> Iterator[tuple
         if is_unknown(text):
             continue
         try:
-            outer = yaml.load(str(text), Loader=_SafeLoader)
-            inner = yaml.load(str(at(outer, "alertmanager_config") or ""), Loader=_SafeLoader)
+            inner = yaml.safe_load(str(at(yaml.safe_load(str(text)), "alertmanager_config") or ""))
         except (yaml.YAMLError, AttributeError):
             inner = None
         topics = {severity: _receiver_topics(inner, severity) for severity in ("critical", "warning")}

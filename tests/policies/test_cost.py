@@ -188,3 +188,5 @@ def test_the_collector_is_priced_at_the_scrape_interval_its_configuration_sets()
     assert priced("global:\n  scrape_interval: 30s\n") > every_minute > priced("global:\n  scrape_interval: 2m\n")
     assert priced("global:\n  scrape_interval: 30s\n") == priced("global:\n  scrape_interval: 30s\n")  # parsed once
     assert priced("global: [") == priced("scrape_configs: []") == every_minute  # Prometheus' default: 60 s
+    assert priced("global:\n  scrape_interval: 0s\n") == every_minute  # Prometheus reads 0 as its default
+    assert priced("global:\n  scrape_interval:\t30s\n") == every_minute  # PyYAML refuses the tab: the default

@@ -1,7 +1,8 @@
 """The pack's shortcuts decode what the SDK's own decoding gives (policies/servicer.py, pack.py).
 
 The servicer turns each request's Structs into dicts without json_format's printer, decodes a
-resource's inputs once for its Analyze and the AnalyzeStack after it, and builds one provider
+resource's inputs once for its Analyze and the AnalyzeStack after it (preflight sends inputs to
+both; the engine sends outputs to AnalyzeStack), and builds one provider
 object per distinct provider; pack.py reads each provider's props once per object. Each answer
 must be the SDK's, for the stacks' real inputs and for the edge cases of the Struct format.
 """
@@ -135,7 +136,7 @@ def test_inputs_decode_as_the_sdk_decodes_them_once_per_run(servicer: DecodeOnce
     expected = deserialize_properties(json_format.MessageToDict(message))
     decoded = servicer._decode(message)
     assert typed(decoded) == typed(expected) and decoded["password"] == "hunter2"
-    # AnalyzeStack sends the same inputs again: the run's decoding answers.
+    # preflight's AnalyzeStack sends the same inputs again: the run's decoding answers.
     assert servicer._decode(struct_pb2.Struct.FromString(message.SerializeToString())) is decoded
     assert servicer._decode(_struct({"name": "b"})) == {"name": "b"}
     # A new run (Configure) decodes afresh: nothing outlives the run it was decoded for.

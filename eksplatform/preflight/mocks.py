@@ -165,7 +165,7 @@ class RecordingMonitor(MockMonitor):
                 inputs=unwrap_secrets(inputs),
                 inputs_with_secrets=inputs,
                 outputs=dict(state),
-                dependencies=list(request.dependencies),
+                dependencies=sorted(request.dependencies),
                 property_dependencies={},
                 protect=False,
                 retain_on_delete=False,
@@ -198,8 +198,10 @@ class RecordingMonitor(MockMonitor):
                 inputs=unwrap_secrets(inputs),
                 inputs_with_secrets=inputs,
                 outputs=state,
-                dependencies=list(request.dependencies),
-                property_dependencies={key: list(value.urns) for key, value in request.propertyDependencies.items()},
+                # Sets to the engine; the SDK sends them in an order that varies from run to run
+                # (its own sets of resources), so sorted: the same export and report every run.
+                dependencies=sorted(request.dependencies),
+                property_dependencies={key: sorted(value.urns) for key, value in request.propertyDependencies.items()},
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),

@@ -330,12 +330,14 @@ def stack_graph(request: pytest.FixtureRequest) -> Graph:
     return synthesized(request.param)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _kubernetes_schemas_parsed_once() -> Iterator[None]:
+@pytest.fixture(scope="session")
+def kubernetes_schemas_parsed_once() -> Iterator[None]:
     """`kubernetes_validate.validate` reads and parses its schema files on every call: the kind's
     own and the version's `_definitions.json` (megabytes of JSON), 6 ms of a 6.5 ms check. The
     component tests validate hundreds of objects; the validator only reads the parsed schemas, so
-    each file is parsed once per session (the check itself, its version choice and errors unchanged)."""
+    each file is parsed once per session (the check itself, its version choice and errors unchanged).
+    Opt in per module (`pytestmark = pytest.mark.usefixtures("kubernetes_schemas_parsed_once")`):
+    the processes that validate nothing do not import the validator."""
     from kubernetes_validate import utils
 
     with pytest.MonkeyPatch.context() as patch:

@@ -7,9 +7,11 @@ gRPC work (benchmarks/README.md). `PackAnswers.analyze_pack` stands in for
 `analyze.analyze_pack` in the modules that opt in (the `shared_analyses` fixture, tests/conftest.py)
 and answers a repeated analysis with the first one's result.
 
-It is the same answer by construction: the key holds everything the pack's verdicts can depend
-on, i.e. all that `analyze_pack` sends (the state, the policy config, the stack config), the
-environment the pack process runs in, and the files the pack reads by the stack's name (its
+It is the same answer by construction, for a checkout that does not change during the session
+(the pack's source and data are not in the key): the key holds what `analyze_pack` sends (the
+state, the policy config, the stack config), the functions of eksplatform/preflight/analyze.py
+that turn them into requests and start the pack (a test that patches one gets a run of its own),
+the environment the pack process runs in, and the files the pack reads by the stack's name (its
 `config/<stack>.json`, the usage file). A run that fails is not kept; another pack is not kept.
 The result is frozen dataclasses in fresh lists, so no caller can change another's.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from eksplatform.cost.usage import USAGE_DIR, USAGE_ENV
+from eksplatform.preflight import analyze
 from eksplatform.preflight.analyze import PackResult, Remediation, Violation
 from eksplatform.preflight.export import State
 
@@ -32,6 +35,9 @@ AnalyzePack = Callable[..., Answer]
 
 # Set by pytest for each test; no pack reads it.
 VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})
+# What in eksplatform/preflight/analyze.py builds the requests and starts the pack: a test that
+# replaces one (to watch or change what is sent) must reach the pack, not an earlier answer.
+REQUEST_BUILDERS = ("_struct", "_wire", "_providers", "_options", "_policy_config", "_stack_config", "running_pack")
 
 
 def _read(path: Path) -> bytes | None:
@@ -51,6 +57,7 @@ def key(
     seen = {k: v for k, v in {**os.environ, **(environment or {})}.items() if k not in VOLATILE}
     usage = Path(seen[USAGE_ENV]) if seen.get(USAGE_ENV) else USAGE_DIR
     parts = (
+        [f"{name}@{id(getattr(analyze, name))}" for name in REQUEST_BUILDERS],
         str(pack),
         state.stack,
         state.project,

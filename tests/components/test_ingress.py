@@ -29,6 +29,8 @@ from tests.conftest import Harness, synthesized
 from tests.helpers import out, policy
 from tests.shared import shared_path
 
+pytestmark = pytest.mark.usefixtures("kubernetes_schemas_parsed_once")  # tests/conftest.py
+
 TRAEFIK_CHART_FIXTURE = "fixtures/helm/traefik-41.3.0"
 TRAEFIK_CHART = shared_path(TRAEFIK_CHART_FIXTURE)
 needs_chart = pytest.mark.shared(TRAEFIK_CHART_FIXTURE)

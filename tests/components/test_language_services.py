@@ -31,6 +31,8 @@ from eksplatform.stack.services_args import language_services_settings
 from tests.conftest import Harness
 from tests.helpers import out
 
+pytestmark = pytest.mark.usefixtures("kubernetes_schemas_parsed_once")  # tests/conftest.py
+
 REGISTRY = "111111111111.dkr.ecr.us-east-1.amazonaws.com/platform"
 DIGEST = "sha256:" + "ab" * 32
 LANGUAGES = ["c", "python", "haskell", "idris2", "lisp", "assembly", "java", "systemf"]

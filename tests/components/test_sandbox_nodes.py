@@ -23,6 +23,8 @@ from eksplatform.preflight.synth import Graph
 from tests.components.test_cluster import ADDON, LAUNCH_TEMPLATE, NETWORK_POLICY, NODE_GROUP, build, by_name
 from tests.conftest import Harness
 
+pytestmark = pytest.mark.usefixtures("kubernetes_schemas_parsed_once")  # tests/conftest.py
+
 RUNTIME_CLASS = "kubernetes:node.k8s.io/v1:RuntimeClass"
 
 

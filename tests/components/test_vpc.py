@@ -56,11 +56,17 @@ def build(harness: Harness, args: VpcArgs = BASE, region: str = "eu-west-1") -> 
     return harness.run(program)
 
 
-@functools.cache
 def shared_network(args: VpcArgs = BASE) -> Graph:
     """`build` of `args` in eu-west-1, run once per test run: most tests here only read the default
     network or one NAT strategy's, and each run is a synth of its own. VpcArgs is frozen, so equal
-    args are the same network; a test that compares two runs of its own calls `build`."""
+    args are the same network; a test that compares two runs of its own calls `build`. The graph
+    is shared: read it, never change it."""
+    return _network(args)
+
+
+@functools.cache
+def _network(args: VpcArgs) -> Graph:
+    # Keyed by the args themselves: `shared_network()` and `shared_network(BASE)` are one run.
     return build(Harness(), args)
 
 

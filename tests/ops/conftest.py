@@ -41,7 +41,9 @@ _client_classes: dict[tuple[str, str], type] = {}
 
 
 def _shared_client_class(creator: botocore.client.ClientCreator, service_name: str, service_model: Any) -> type:
-    """A client's class for a service and API version: one method per operation, nothing else."""
+    """A client's class for a service and API version: one method per operation, nothing else.
+    (Keyed by those two only: a test that registers its own class-building hook on a session
+    would get the cached class, without its hook.)"""
     key = (service_name, service_model.api_version)
     if key not in _client_classes:
         _client_classes[key] = _real_create_client_class(creator, service_name, service_model)

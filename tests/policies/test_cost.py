@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import eksplatform.cost.usage as usage_module
+from eksplatform.cost.observability import _scrape_interval
 from eksplatform.policies.pack import from_stack
 from eksplatform.policies.rule import Resource
 from eksplatform.policies.rules.cost import COST_STACK_RULES, stack_estimate
@@ -186,7 +187,9 @@ def test_the_collector_is_priced_at_the_scrape_interval_its_configuration_sets()
     assert priced(str(collector.props["scrapeConfiguration"])) == every_minute  # the stacks scrape every 60 s
     assert priced("global:\n  scrape_interval: 1m\n") == every_minute
     assert priced("global:\n  scrape_interval: 30s\n") > every_minute > priced("global:\n  scrape_interval: 2m\n")
-    assert priced("global:\n  scrape_interval: 30s\n") == priced("global:\n  scrape_interval: 30s\n")  # parsed once
+    parses = _scrape_interval.cache_info().misses
+    assert priced("global:\n  scrape_interval: 45s\n") == priced("global:\n  scrape_interval: 45s\n")
+    assert _scrape_interval.cache_info().misses == parses + 1  # one configuration, parsed once
     assert priced("global: [") == priced("scrape_configs: []") == every_minute  # Prometheus' default: 60 s
     assert priced("global:\n  scrape_interval: 0s\n") == every_minute  # Prometheus reads 0 as its default
     assert priced("global:\n  scrape_interval:\t30s\n") == every_minute  # PyYAML refuses the tab: the default

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from eksplatform.cost.usage import USAGE_ENV
+from eksplatform.preflight import analyze
 from eksplatform.preflight.analyze import PackResult, PolicyPackError, Violation
 from eksplatform.preflight.export import State, StateResource
 from tests.pack_answers import Answer, PackAnswers
@@ -110,6 +111,9 @@ CHANGES: dict[str, Change] = {
     "the pack's stack config file": lambda run, _: (run["pack"] / "config" / "dev.json").write_text(
         '{"p": "advisory"}'
     ),
+    # A test that watches or changes what preflight sends reaches the pack.
+    "how the requests are built": lambda _, patch: patch.setattr(analyze, "_struct", lambda values: values),
+    "how the pack is started": lambda _, patch: patch.setattr(analyze, "running_pack", lambda *_: None),
 }
 
 

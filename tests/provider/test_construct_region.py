@@ -7,6 +7,7 @@ names to the Args' fields and calls `Component(name, dict, opts)`; `to_args` reb
 PlatformArgs with every nested building block's settings, so validation is the Python callers'.
 """
 
+import copy
 import dataclasses
 import enum
 import functools
@@ -58,11 +59,16 @@ def host_value(value: Any) -> Any:
     return value
 
 
-@functools.cache
 def stack_platform_args(stack: str) -> PlatformArgs:
     """A stack file's PlatformArgs, built once per stack: dozens of cases start from the same stack
-    file, and reading and checking it is most of a refused case's CPU. The Args are frozen and
-    `host_value` builds new dicts and lists from them, so no case edits what another reads."""
+    file, and reading and checking it is most of a refused case's CPU. Each caller gets its own
+    deep copy (the Args are frozen at the top only: their regions are a list, their tags a dict),
+    so no case can edit what another reads; a copy costs a twentieth of a build."""
+    return copy.deepcopy(_stack_platform_args(stack))
+
+
+@functools.cache
+def _stack_platform_args(stack: str) -> PlatformArgs:
     return platform_args(load_stack_file(PROJECT_ROOT / f"Pulumi.{stack}.yaml"))
 
 

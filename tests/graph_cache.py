@@ -8,16 +8,21 @@ it there loads it (prod's: 20 ms against 2 s). Nothing outlives the run, as that
 each run, and the file's name is a hash of everything the program reads (the stack file, the
 project file, the program's source), so a graph is never taken for another input.
 
-A worker that does not find the graph synthesizes it itself rather than wait for another worker
-doing the same synth (waiting would leave its core idle). Without xdist nothing is written.
+A worker that finds another one building the same graph (its `.building` marker) waits for that
+graph rather than build it again: both workers start with files that need dev's and prod's graphs,
+and the second one's own synth would take longer than what is left of the first's. A builder that
+fails removes its marker, and no wait outlasts `WAIT_SECONDS`: then the worker builds the graph
+itself. Without xdist nothing is written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import pickle
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -28,6 +33,9 @@ from eksplatform.preflight.synth import PROJECT_ROOT, Graph
 PROGRAM_SOURCES = ("__main__.py", "Pulumi.yaml", "eksplatform", "components")
 
 _folder: Path | None = None
+
+# The longest wait for another worker's graph (a prod synth takes 2 s): past it, build one's own.
+WAIT_SECONDS = 30.0
 
 
 def share_between_workers(folder: Path | None) -> None:
@@ -64,11 +72,37 @@ def shared_graph(name: str, inputs: Iterable[bytes], build: Callable[[], Graph])
     for part in inputs:
         digest.update(hashlib.sha256(part).digest())
     path = _folder / f"{name}-{digest.hexdigest()[:24]}.pickle"
-    if path.is_file():
-        graph: Graph = pickle.loads(path.read_bytes())
+    marker = path.with_name(f"{path.name}.building")
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # atomic: one builder
+    except FileExistsError:
+        found = _built_by_another(path, marker)
+        if found is not None:
+            return found
+        return build()  # the other worker failed, or took too long
+    try:
+        if path.is_file():
+            graph: Graph = pickle.loads(path.read_bytes())
+            return graph
+        graph = build()
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_bytes(pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(partial, path)  # atomic: a reader finds the whole pickle or none
         return graph
-    graph = build()
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(partial, path)  # atomic: a reader finds the whole pickle or none
-    return graph
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            marker.unlink()
+
+
+def _built_by_another(path: Path, marker: Path) -> Graph | None:
+    """The graph another worker is building, once it is there; None when its builder stopped
+    without it (its marker gone) or after WAIT_SECONDS."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if path.is_file():
+            graph: Graph = pickle.loads(path.read_bytes())
+            return graph
+        if not marker.exists():
+            return pickle.loads(path.read_bytes()) if path.is_file() else None
+        time.sleep(0.02)
+    return None

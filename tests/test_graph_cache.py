@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pickle
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +100,62 @@ def test_a_pickled_graph_loads_as_the_same_graph() -> None:
     assert loaded.registrations == graph.registrations and len(graph.registrations) > 100
     assert loaded.outputs == graph.outputs and graph.outputs
     assert [vars(call) for call in loaded.invokes] == [vars(call) for call in graph.invokes] and graph.invokes
+
+
+def _building_in_another_worker(build: Callable[[], Graph]) -> tuple[threading.Thread, threading.Event, list[Any]]:
+    """A second worker (a thread here) in the middle of building dev's graph, until released."""
+    started, release = threading.Event(), threading.Event()
+    outcome: list[Any] = []
+
+    def blocked() -> Graph:
+        started.set()
+        release.wait()
+        return build()
+
+    def work() -> None:
+        try:
+            outcome.append(graph_cache.shared_graph("stack-dev", [b"dev"], blocked))
+        except RuntimeError as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    started.wait()
+    return worker, release, outcome
+
+
+def test_a_graph_another_worker_is_building_is_waited_for_not_built_again(run_folder: Path) -> None:
+    other = Builds("dev")
+    worker, release, outcome = _building_in_another_worker(other)
+    threading.Timer(0.1, release.set).start()
+    mine = Builds("dev")
+    graph = graph_cache.shared_graph("stack-dev", [b"dev"], mine)
+    worker.join()
+    assert (other.runs, mine.runs) == (1, 0)
+    assert graph.outputs == outcome[0].outputs
+    assert not list(run_folder.glob("*.building"))  # the builder's marker is gone
+
+
+def test_when_the_other_builder_fails_the_graph_is_built_here(run_folder: Path) -> None:
+    def failing() -> Graph:
+        raise RuntimeError("the synth failed")
+
+    worker, release, outcome = _building_in_another_worker(failing)
+    threading.Timer(0.1, release.set).start()
+    mine = Builds("dev")
+    graph = graph_cache.shared_graph("stack-dev", [b"dev"], mine)
+    worker.join()
+    assert isinstance(outcome[0], RuntimeError) and mine.runs == 1 and graph.stack == "dev"
+
+
+def test_a_builder_that_never_finishes_is_waited_for_a_bounded_time(
+    run_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graph_cache, "WAIT_SECONDS", 0.05)
+    other = Builds("dev")
+    worker, release, _ = _building_in_another_worker(other)
+    mine = Builds("dev")
+    graph_cache.shared_graph("stack-dev", [b"dev"], mine)  # would hang without the bound
+    release.set()
+    worker.join()
+    assert (other.runs, mine.runs) == (1, 1)

@@ -8,16 +8,18 @@ it there loads it (prod's: 20 ms against 2 s). Nothing outlives the run, as that
 each run, and the file's name is a hash of everything the program reads (the stack file, the
 project file, the program's source), so a graph is never taken for another input.
 
-A worker that finds another one building the same graph (its `.building` marker) waits for that
-graph rather than build it again: both workers start with files that need dev's and prod's graphs,
-and the second one's own synth would take longer than what is left of the first's. A builder that
-fails removes its marker, and no wait outlasts `WAIT_SECONDS`: then the worker builds the graph
-itself. Without xdist nothing is written.
+A worker that finds another one building the same graph waits for that graph rather than build it
+again: both workers start with files that need dev's and prod's graphs, and the second one's own
+synth would take longer than what is left of the first's. The builder holds a lock on the graph's
+`.lock` file (`flock`: the kernel lets go of it when the holder exits, even killed); one who gets
+the lock loads the graph if it is there, else builds and publishes it (so a builder that failed
+leaves the graph to the next). No wait outlasts `WAIT_SECONDS`: then the worker builds its own.
+Without xdist nothing is written.
 """
 
 from __future__ import annotations
 
-import contextlib
+import fcntl
 import functools
 import hashlib
 import os
@@ -72,37 +74,30 @@ def shared_graph(name: str, inputs: Iterable[bytes], build: Callable[[], Graph])
     for part in inputs:
         digest.update(hashlib.sha256(part).digest())
     path = _folder / f"{name}-{digest.hexdigest()[:24]}.pickle"
-    marker = path.with_name(f"{path.name}.building")
-    try:
-        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # atomic: one builder
-    except FileExistsError:
-        found = _built_by_another(path, marker)
-        if found is not None:
-            return found
-        return build()  # the other worker failed, or took too long
-    try:
-        if path.is_file():
-            graph: Graph = pickle.loads(path.read_bytes())
+    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+        if not _locked(lock.fileno()):
+            return build()  # another worker took too long: build this one's own
+        try:
+            if path.is_file():
+                graph: Graph = pickle.loads(path.read_bytes())
+                return graph
+            graph = build()
+            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+            partial.write_bytes(pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(partial, path)  # atomic: a reader finds the whole pickle or none
             return graph
-        graph = build()
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(partial, path)  # atomic: a reader finds the whole pickle or none
-        return graph
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            marker.unlink()
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
-def _built_by_another(path: Path, marker: Path) -> Graph | None:
-    """The graph another worker is building, once it is there; None when its builder stopped
-    without it (its marker gone) or after WAIT_SECONDS."""
+def _locked(descriptor: int) -> bool:
+    """The graph's lock taken, once no other worker holds it; False after WAIT_SECONDS."""
     deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if path.is_file():
-            graph: Graph = pickle.loads(path.read_bytes())
-            return graph
-        if not marker.exists():
-            return pickle.loads(path.read_bytes()) if path.is_file() else None
-        time.sleep(0.02)
-    return None
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)

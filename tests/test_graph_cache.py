@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -102,60 +105,114 @@ def test_a_pickled_graph_loads_as_the_same_graph() -> None:
     assert [vars(call) for call in loaded.invokes] == [vars(call) for call in graph.invokes] and graph.invokes
 
 
-def _building_in_another_worker(build: Callable[[], Graph]) -> tuple[threading.Thread, threading.Event, list[Any]]:
-    """A second worker (a thread here) in the middle of building dev's graph, until released."""
-    started, release = threading.Event(), threading.Event()
-    outcome: list[Any] = []
+class AnotherWorker:
+    """A second worker (a thread here: `flock` locks of two opens conflict as between processes)
+    in the middle of building dev's graph until `release` is set; always released on exit."""
 
-    def blocked() -> Graph:
-        started.set()
-        release.wait()
-        return build()
+    def __init__(self, build: Callable[[], Graph]) -> None:
+        self.build, self.started, self.release = build, threading.Event(), threading.Event()
+        self.outcome: list[Any] = []
+        self.thread = threading.Thread(target=self._work, daemon=True)
 
-    def work() -> None:
+    def _blocked(self) -> Graph:
+        self.started.set()
+        assert self.release.wait(timeout=30)
+        return self.build()
+
+    def _work(self) -> None:
         try:
-            outcome.append(graph_cache.shared_graph("stack-dev", [b"dev"], blocked))
+            self.outcome.append(graph_cache.shared_graph("stack-dev", [b"dev"], self._blocked))
         except RuntimeError as error:
-            outcome.append(error)
+            self.outcome.append(error)
 
-    worker = threading.Thread(target=work)
-    worker.start()
-    started.wait()
-    return worker, release, outcome
+    def __enter__(self) -> AnotherWorker:
+        self.thread.start()
+        assert self.started.wait(timeout=30)  # it holds the graph's lock now
+        return self
 
-
-def test_a_graph_another_worker_is_building_is_waited_for_not_built_again(run_folder: Path) -> None:
-    other = Builds("dev")
-    worker, release, outcome = _building_in_another_worker(other)
-    threading.Timer(0.1, release.set).start()
-    mine = Builds("dev")
-    graph = graph_cache.shared_graph("stack-dev", [b"dev"], mine)
-    worker.join()
-    assert (other.runs, mine.runs) == (1, 0)
-    assert graph.outputs == outcome[0].outputs
-    assert not list(run_folder.glob("*.building"))  # the builder's marker is gone
+    def __exit__(self, *_: object) -> None:
+        self.release.set()
+        self.thread.join(timeout=30)
 
 
-def test_when_the_other_builder_fails_the_graph_is_built_here(run_folder: Path) -> None:
+def _released_once_this_worker_waits(monkeypatch: pytest.MonkeyPatch, other: AnotherWorker) -> list[bool]:
+    """This worker finds the lock held (checked), then lets the other finish while it waits."""
+    real, taken = graph_cache._locked, []
+
+    def waiting(descriptor: int) -> bool:
+        with pytest.raises(BlockingIOError):  # the other worker holds it: this one must wait
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        other.release.set()
+        taken.append(real(descriptor))
+        return taken[-1]
+
+    monkeypatch.setattr(graph_cache, "_locked", waiting)
+    return taken
+
+
+def test_a_graph_another_worker_is_building_is_waited_for_not_built_again(
+    run_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other_build, mine = Builds("dev"), Builds("dev")
+    with AnotherWorker(other_build) as other:
+        taken = _released_once_this_worker_waits(monkeypatch, other)
+        graph = graph_cache.shared_graph("stack-dev", [b"dev"], mine)
+    assert taken == [True] and (other_build.runs, mine.runs) == (1, 0)
+    assert graph.outputs == other.outcome[0].outputs  # the other worker's graph, loaded
+
+
+def test_when_the_other_builder_fails_the_graph_is_built_and_published_here(
+    run_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def failing() -> Graph:
         raise RuntimeError("the synth failed")
 
-    worker, release, outcome = _building_in_another_worker(failing)
-    threading.Timer(0.1, release.set).start()
     mine = Builds("dev")
-    graph = graph_cache.shared_graph("stack-dev", [b"dev"], mine)
-    worker.join()
-    assert isinstance(outcome[0], RuntimeError) and mine.runs == 1 and graph.stack == "dev"
+    with AnotherWorker(failing) as other:
+        taken = _released_once_this_worker_waits(monkeypatch, other)
+        graph = graph_cache.shared_graph("stack-dev", [b"dev"], mine)
+    assert isinstance(other.outcome[0], RuntimeError) and taken == [True] and mine.runs == 1
+    assert graph.stack == "dev" and len(list(run_folder.glob("stack-dev-*.pickle"))) == 1  # for the next
 
 
 def test_a_builder_that_never_finishes_is_waited_for_a_bounded_time(
     run_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(graph_cache, "WAIT_SECONDS", 0.05)
-    other = Builds("dev")
-    worker, release, _ = _building_in_another_worker(other)
-    mine = Builds("dev")
-    graph_cache.shared_graph("stack-dev", [b"dev"], mine)  # would hang without the bound
-    release.set()
-    worker.join()
-    assert (other.runs, mine.runs) == (1, 1)
+    other_build, mine = Builds("dev"), Builds("dev")
+    with AnotherWorker(other_build) as other:
+        graph_cache.shared_graph("stack-dev", [b"dev"], mine)
+        assert other.thread.is_alive() and not other.release.is_set()  # returned while the other still builds
+        assert mine.runs == 1 and other_build.runs == 0
+
+
+def test_a_builder_killed_holding_the_lock_does_not_hold_up_the_others(run_folder: Path) -> None:
+    graph_cache.shared_graph("stack-staging", [b"staging"], Builds("staging"))  # makes the lock file
+    (lock_file,) = run_folder.glob("stack-staging-*.lock")
+    for pickled in run_folder.glob("stack-staging-*.pickle"):
+        pickled.unlink()  # as if nobody had built it yet
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder.kill()  # dies holding it, as a killed worker would
+    holder.wait(timeout=30)
+    taken: list[bool] = []
+    real = graph_cache._locked
+
+    def watched(descriptor: int) -> bool:
+        taken.append(real(descriptor))
+        return taken[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(graph_cache, "_locked", watched)
+        mine = Builds("staging")
+        graph_cache.shared_graph("stack-staging", [b"staging"], mine)
+    assert taken == [True] and mine.runs == 1  # the kernel let go of the dead holder's lock
+
+
+HOLD_LOCK = """
+import fcntl, sys, time
+lock = open(sys.argv[1], "a")
+fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(600)
+"""

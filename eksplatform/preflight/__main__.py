@@ -38,7 +38,7 @@ from eksplatform.preflight.export import State, StateError, export_document, loa
 from eksplatform.preflight.mocks import MissingStackReferenceError
 from eksplatform.preflight.report import RENDERERS, Run
 from eksplatform.preflight.stack_reference import StackReferenceError
-from eksplatform.preflight.synth import ProjectError, StackOutput, project_name, synth
+from eksplatform.preflight.synth import ProjectError, StackOutput, import_stack_layer, project_name, synth
 from eksplatform.stack.errors import ConfigError
 
 DEFAULT_PACK = Path(eksplatform.policies.__file__).resolve().parent
@@ -138,8 +138,9 @@ def _load(args: argparse.Namespace) -> tuple[State, dict[str, StackOutput], str,
     config_file = args.config_file or project_dir / f"Pulumi.{args.stack}.yaml"
     if not config_file.is_file():
         raise ProjectError(f"no stack file {_shown(config_file, project_dir)} (give --config-file, or another stack)")
-    # The stack layer (every component: synth.py says why it is not imported at the top), here
-    # and not inside the synth, so that a broken install is not reported as the program's crash.
+    # The stack layer (every component: `import_stack_layer` says why not at the top), here and not
+    # inside the synth, so that a broken install is not reported as the program's crash.
+    import_stack_layer()
     from eksplatform.stack.loading import read_stack_file
 
     references = _stack_references(args.stack_reference)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -560,3 +562,14 @@ def test_the_stacks_usage_file_is_read_and_a_bad_one_stops_the_run_naming_the_ke
     status, out, err = run(capsys, "--state", str(state), "--project-dir", str(tmp_path))
     assert status == 2 and out == ""
     assert "error: usage/legacy.yaml: defaults.natGb: not a usage key" in err
+
+
+def test_preflight_imports_the_stack_layer_only_for_a_synth() -> None:
+    # Every component and pulumi_aws module (0.7 s): not for `--state`, nor for a refusal before a synth.
+    probe = (
+        "import sys; from eksplatform.preflight import __main__ as cli, synth; "
+        "print('eksplatform.stack.loading' in sys.modules); synth.import_stack_layer(); "
+        "print('eksplatform.stack.loading' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    assert done.stdout.split() == ["False", "True"], done.stderr

@@ -11,7 +11,6 @@ import contextlib
 import functools
 import gc
 import json
-import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -240,9 +239,6 @@ class SharedPacks:
     environment variables (the pack inherits them) is not reused.
     """
 
-    # Set by pytest for each test; no pack reads it.
-    VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})
-
     def __init__(self) -> None:
         self.original = start_pack()
         self.open = contextlib.ExitStack()
@@ -255,13 +251,14 @@ class SharedPacks:
     ) -> Iterator[Any]:
         from eksplatform.preflight import __main__ as preflight_main
         from eksplatform.preflight import analyze
+        from tests.pack_answers import pack_environment
 
         if pack.resolve() != preflight_main.DEFAULT_PACK.resolve():
             with self.original(pack, warnings, extra) as analyzer:
                 yield analyzer
             return
-        environment = frozenset((k, v) for k, v in {**os.environ, **(extra or {})}.items() if k not in self.VOLATILE)
-        inherited = frozenset((k, v) for k, v in os.environ.items() if k not in self.VOLATILE)
+        environment = frozenset(pack_environment(extra).items())
+        inherited = frozenset(pack_environment().items())
         # The check starts the pack's virtualenv python (when the checkout has one) to import the
         # SDK: once per pack and environment, not once per run; its answer is the same each time.
         # That python inherits this process's environment without `extra` (analyze.runtime_problem),

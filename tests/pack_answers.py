@@ -35,6 +35,14 @@ AnalyzePack = Callable[..., Answer]
 
 # Set by pytest for each test; no pack reads it.
 VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})
+
+
+def pack_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a pack process runs in (this process's, plus `extra`), minus what pytest
+    changes for each test: what SharedPacks (tests/conftest.py) and the answers' key compare."""
+    return {k: v for k, v in {**os.environ, **(extra or {})}.items() if k not in VOLATILE}
+
+
 # What in eksplatform/preflight/analyze.py builds the requests and starts the pack: a test that
 # replaces one (to watch or change what is sent) must reach the pack, not an earlier answer.
 REQUEST_BUILDERS = ("_struct", "_wire", "_providers", "_options", "_policy_config", "_stack_config", "running_pack")
@@ -54,7 +62,7 @@ def key(
     """A digest of everything one analysis's answer depends on (equal content, equal digest;
     pickle may also tell equal content apart, which only costs a second analysis)."""
     pack = pack.resolve()
-    seen = {k: v for k, v in {**os.environ, **(environment or {})}.items() if k not in VOLATILE}
+    seen = pack_environment(environment)
     usage = Path(seen[USAGE_ENV]) if seen.get(USAGE_ENV) else USAGE_DIR
     parts = (
         [f"{name}@{id(getattr(analyze, name))}" for name in REQUEST_BUILDERS],

@@ -564,12 +564,17 @@ def test_the_stacks_usage_file_is_read_and_a_bad_one_stops_the_run_naming_the_ke
     assert "error: usage/legacy.yaml: defaults.natGb: not a usage key" in err
 
 
-def test_preflight_imports_the_stack_layer_only_for_a_synth() -> None:
+def test_preflight_imports_the_stack_layer_only_for_a_synth(tmp_path: Path) -> None:
     # Every component and pulumi_aws module (0.7 s): not for `--state`, nor for a refusal before a synth.
+    state = tmp_path / "state.json"
+    state.write_text("{}")
     probe = (
-        "import sys; from eksplatform.preflight import __main__ as cli, synth; "
-        "print('eksplatform.stack.loading' in sys.modules); synth.import_stack_layer(); "
-        "print('eksplatform.stack.loading' in sys.modules)"
+        "import sys; from eksplatform.preflight import __main__ as cli, synth\n"
+        "loaded = lambda: 'eksplatform.stack.loading' in sys.modules\n"
+        "print(loaded())\n"
+        f"print(cli.main(['no-such-stack', '--project-dir', {str(tmp_path)!r}]), loaded())\n"
+        f"print(cli.main(['--state', {str(state)!r}]), loaded())\n"
+        "synth.import_stack_layer(); print(loaded())\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
-    assert done.stdout.split() == ["False", "True"], done.stderr
+    assert done.stdout.split() == ["False", "2", "False", "2", "False", "True"], done.stderr

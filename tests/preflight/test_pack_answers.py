@@ -14,7 +14,7 @@ from eksplatform.cost.usage import USAGE_ENV
 from eksplatform.preflight import analyze
 from eksplatform.preflight.analyze import PackResult, PolicyPackError, Violation
 from eksplatform.preflight.export import State, StateResource
-from tests.pack_answers import Answer, PackAnswers
+from tests.pack_answers import Answer, PackAnswers, pack_environment
 
 STACK = "urn:pulumi:dev::platform::"
 
@@ -134,6 +134,17 @@ def test_anything_the_verdicts_depend_on_makes_a_new_analysis(
     CHANGES[change](run, monkeypatch)
     second = answers.analyze_pack(**run)
     assert fake.calls == 2 and second[1][0].message == "run 2" != first[1][0].message
+
+
+def test_the_pack_environment_is_this_processs_with_the_extra_and_without_pytests_per_test_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/a.py::one (call)")
+    monkeypatch.setenv("PLATFORM_SEEN", "1")
+    first = pack_environment({USAGE_ENV: "/usage"})
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/a.py::two (call)")
+    assert pack_environment({USAGE_ENV: "/usage"}) == first  # the same pack, the same answers, test after test
+    assert first["PLATFORM_SEEN"] == "1" and first[USAGE_ENV] == "/usage" and "PYTEST_CURRENT_TEST" not in first
 
 
 def test_a_failed_run_is_not_kept_and_another_pack_is_never_answered_for(pack: Path, tmp_path: Path) -> None:
